@@ -1,0 +1,64 @@
+/**
+ * Error classes shared by every stage. The CLI maps them to exit codes and prints only
+ * their messages: users never see a stack trace for an expected failure.
+ */
+
+/** A position inside an intent file; lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Diagnostic {
+  loc: SourceLocation;
+  message: string;
+}
+
+export function formatLocation(loc: SourceLocation): string {
+  return `${loc.file}:${loc.line}:${loc.col}`;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${formatLocation(d.loc)}: ${d.message}`;
+}
+
+/** Invalid intent (schema or semantic): exit code 1, every diagnostic printed. */
+export class IntentError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join('\n'));
+    this.name = 'IntentError';
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** A check that ran and failed (verification, post-check, rollout): exit code 1. */
+export class CheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckFailed';
+  }
+}
+
+/** Bad command line: exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Something missing or broken in the environment (a binary, a permission, a lab): exit code 2. */
+export class EnvironmentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof IntentError || err instanceof CheckFailed) return 1;
+  if (err instanceof UsageError || err instanceof EnvironmentError) return 2;
+  return 2;
+}
