@@ -1,0 +1,193 @@
+/**
+ * Loads an intent directory: every *.yaml / *.yml file, parsed with source positions and
+ * merged into one document. Every container of the merged value keeps where each of its
+ * keys and items came from, so any diagnostic can name file:line:col.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { EnvironmentError, IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
+
+/** Where a key's key and value, or an item, sit in its file. */
+interface Place {
+  file: string;
+  key?: SourceLocation;
+  value: SourceLocation;
+}
+
+/** Side table: container -> places of its keys (objects) or items (arrays). */
+export class Origins {
+  private readonly places = new WeakMap<object, Map<string | number, Place>>();
+  private readonly self = new WeakMap<object, SourceLocation>();
+
+  set(container: object, key: string | number, place: Place): void {
+    let m = this.places.get(container);
+    if (!m) this.places.set(container, (m = new Map()));
+    m.set(key, place);
+  }
+  get(container: object, key: string | number): Place | undefined {
+    return this.places.get(container)?.get(key);
+  }
+  setSelf(container: object, loc: SourceLocation): void {
+    if (!this.self.has(container)) this.self.set(container, loc);
+  }
+  selfOf(container: object): SourceLocation | undefined {
+    return this.self.get(container);
+  }
+}
+
+export interface LoadedIntent {
+  dir: string;
+  files: string[];
+  /** Merged plain value, before schema validation. */
+  raw: Record<string, unknown>;
+  origins: Origins;
+  /** sha256 over file names and contents: the intent revision. */
+  revision: string;
+}
+
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+class FileConverter {
+  constructor(
+    private readonly file: string,
+    private readonly lc: LineCounter,
+    private readonly origins: Origins,
+  ) {}
+
+  loc(node: YamlNode | null | undefined, fallback?: SourceLocation): SourceLocation {
+    const off = node?.range?.[0];
+    if (off === undefined) return fallback ?? { file: this.file, line: 1, col: 1 };
+    const p = this.lc.linePos(off);
+    return { file: this.file, line: p.line, col: p.col };
+  }
+
+  toValue(node: YamlNode | null | undefined, errors: Diagnostic[]): unknown {
+    if (!node) return null;
+    if (isMap(node)) {
+      const obj: Record<string, unknown> = {};
+      this.origins.setSelf(obj, this.loc(node));
+      for (const pair of node.items) {
+        const keyNode = pair.key as YamlNode | null;
+        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        const keyLoc = this.loc(keyNode);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) {
+          errors.push({ loc: keyLoc, message: `duplicate key '${key}'` });
+          continue;
+        }
+        obj[key] = this.toValue(pair.value as YamlNode | null, errors);
+        this.origins.set(obj, key, { file: this.file, key: keyLoc, value: this.loc(pair.value as YamlNode | null, keyLoc) });
+      }
+      return obj;
+    }
+    if (isSeq(node)) {
+      const arr: unknown[] = [];
+      this.origins.setSelf(arr, this.loc(node));
+      node.items.forEach((item, i) => {
+        arr.push(this.toValue(item as YamlNode, errors));
+        this.origins.set(arr, i, { file: this.file, value: this.loc(item as YamlNode) });
+      });
+      return arr;
+    }
+    if (isScalar(node)) return node.value;
+    // Aliases resolve to their anchored value; keep the alias' own position.
+    return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
+  }
+}
+
+function listYamlFiles(dir: string): string[] {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new EnvironmentError(`intent directory '${dir}' does not exist`);
+  }
+  if (st.isFile()) return [dir];
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+  if (files.length === 0) throw new EnvironmentError(`no *.yaml files in intent directory '${dir}'`);
+  return files;
+}
+
+/**
+ * Merge rules: top-level keys from several files combine; two maps under the same key merge
+ * (a key defined twice is an error), two lists concatenate, anything else is an error.
+ */
+function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>, origins: Origins, errors: Diagnostic[]): void {
+  for (const [key, value] of Object.entries(src)) {
+    const place = origins.get(src, key)!;
+    if (!Object.prototype.hasOwnProperty.call(target, key)) {
+      target[key] = value;
+      origins.set(target, key, place);
+      continue;
+    }
+    const existing = target[key];
+    const first = origins.get(target, key)!;
+    if (Array.isArray(existing) && Array.isArray(value)) {
+      const base = existing.length;
+      value.forEach((item, i) => {
+        existing.push(item);
+        origins.set(existing, base + i, origins.get(value, i)!);
+      });
+    } else if (isPlainObject(existing) && isPlainObject(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (Object.prototype.hasOwnProperty.call(existing, k)) {
+          const prev = origins.get(existing, k)!;
+          errors.push({
+            loc: origins.get(value, k)!.key ?? origins.get(value, k)!.value,
+            message: `'${key}.${k}' is already defined at ${displayLoc(prev.key ?? prev.value)}`,
+          });
+          continue;
+        }
+        existing[k] = v;
+        origins.set(existing, k, origins.get(value, k)!);
+      }
+    } else {
+      errors.push({ loc: place.key ?? place.value, message: `top-level key '${key}' is already defined at ${displayLoc(first.key ?? first.value)}` });
+    }
+  }
+}
+
+function displayLoc(l: SourceLocation): string {
+  return `${l.file}:${l.line}:${l.col}`;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function loadIntentDir(dir: string): LoadedIntent {
+  const files = listYamlFiles(dir);
+  const origins = new Origins();
+  const raw: Record<string, unknown> = {};
+  const errors: Diagnostic[] = [];
+  const hash = createHash('sha256');
+  for (const abs of files) {
+    const file = displayPath(abs);
+    const text = readFileSync(abs, 'utf8');
+    hash.update(path.basename(abs)).update('\0').update(text).update('\0');
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });
+    for (const e of doc.errors) {
+      const p = lc.linePos(e.pos[0]);
+      errors.push({ loc: { file, line: p.line, col: p.col }, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
+    }
+    if (doc.errors.length) continue;
+    const conv = new FileConverter(file, lc, origins);
+    const value = conv.toValue(doc.contents as YamlNode | null, errors);
+    if (value === null || value === undefined) continue; // empty file
+    if (!isPlainObject(value)) {
+      errors.push({ loc: conv.loc(doc.contents as YamlNode), message: 'an intent file must be a mapping of top-level sections (fabric, pools, nodes, ...)' });
+      continue;
+    }
+    mergeInto(raw, value, origins, errors);
+  }
+  if (errors.length) throw new IntentError(errors);
+  return { dir, files: files.map(displayPath), raw, origins, revision: hash.digest('hex').slice(0, 16) };
+}

@@ -1,0 +1,43 @@
+/** Shared state of one resolution run: the intent, where things are, and the errors so far. */
+import type { Intent, Role } from '../intent/schema.ts';
+import type { Locator, Path } from '../intent/validate.ts';
+import type { Diagnostic, SourceLocation } from '../util/errors.ts';
+import type { PlatformDef } from './platforms.ts';
+import type { Device, Interface } from './types.ts';
+
+export interface NodeInfo {
+  name: string;
+  device: Device;
+  def: PlatformDef;
+  /** Ports in use on this device: port name -> what uses it (for "used twice" errors). */
+  usedPorts: Map<string, string>;
+  /** Fabric interfaces by name. */
+  ifaces: Map<string, Interface>;
+  uplinkPortStart: number;
+  downlinkPortBase: number;
+}
+
+export class ResolveContext {
+  readonly diags: Diagnostic[] = [];
+  readonly nodes = new Map<string, NodeInfo>();
+
+  constructor(
+    readonly intent: Intent,
+    readonly loc: Locator,
+    readonly platforms: Map<string, PlatformDef>,
+  ) {}
+
+  error(path: Path, message: string, key = false): void {
+    this.diags.push({ loc: this.loc.at(path, key), message });
+  }
+
+  at(path: Path, key = false): SourceLocation {
+    return this.loc.at(path, key);
+  }
+
+  nodesWithRole(...roles: Role[]): NodeInfo[] {
+    return [...this.nodes.values()].filter((n) => roles.includes(n.device.role));
+  }
+}
+
+export const isLeafRole = (r: Role): boolean => r === 'leaf' || r === 'border-leaf';

@@ -1,0 +1,21 @@
+/** The source of truth: load an intent directory, validate it and resolve it into the model. */
+import { loadIntentDir } from '../intent/load.ts';
+import { validateSchema } from '../intent/validate.ts';
+import { resolveModel } from './resolve.ts';
+import type { FabricModel } from './types.ts';
+
+export * from './types.ts';
+export { loadPlatforms, type PlatformDef } from './platforms.ts';
+
+export const DEFAULT_INTENT_DIR = 'intents/dc1';
+
+/** Throws IntentError (every diagnostic, file:line:col) or EnvironmentError. */
+export function loadModelSync(dir: string = DEFAULT_INTENT_DIR): FabricModel {
+  const loaded = loadIntentDir(dir);
+  const { intent, locator } = validateSchema(loaded);
+  return resolveModel({ intent, locator, revision: loaded.revision, intentDir: loaded.dir });
+}
+
+export async function loadModel(dir: string = DEFAULT_INTENT_DIR): Promise<FabricModel> {
+  return loadModelSync(dir);
+}

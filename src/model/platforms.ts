@@ -1,0 +1,74 @@
+/**
+ * Platform definitions are data (models/platforms/<name>.yaml): interface naming, transport,
+ * capabilities and, for the renderer, template and artifact facts. Adding a platform means
+ * adding a file here and templates/<name>/, not a code path.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+export const modelsDir = fileURLToPath(new URL('../../models', import.meta.url));
+
+const platformSchema = z.looseObject({
+  name: z.string(),
+  vendor: z.string(),
+  description: z.string(),
+  interfaces: z.strictObject({
+    port: z.string(),
+    port_pattern: z.string(),
+    port_pattern_zero_based: z.boolean().default(false),
+    first_port: z.number().int().min(0),
+    max_ports: z.number().int().min(1),
+    loopback: z.string(),
+    vtep_loopback: z.string(),
+    mgmt: z.string(),
+  }),
+  uplink_port_start: z.number().int().min(0),
+  transport: z.enum(['ssh', 'netconf']),
+  capabilities: z.strictObject({
+    underlay: z.array(z.string()),
+    overlay: z.array(z.string()),
+    features: z.array(z.string()),
+  }),
+});
+
+export type PlatformDef = z.output<typeof platformSchema> & {
+  /** Port number -> interface name. */
+  portName(n: number): string;
+  /** Interface name -> port number, or undefined when not a front-panel port of this platform. */
+  portNumber(name: string): number | undefined;
+};
+
+function withNaming(def: z.output<typeof platformSchema>): PlatformDef {
+  const re = new RegExp(def.interfaces.port_pattern);
+  const zero = def.interfaces.port_pattern_zero_based;
+  const tpl = def.interfaces.port;
+  return {
+    ...def,
+    portName: (n: number) => tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1)),
+    portNumber: (name: string) => {
+      const m = re.exec(name);
+      if (!m) return undefined;
+      return Number(m[1]) + (zero ? 1 : 0);
+    },
+  };
+}
+
+let cache: Map<string, PlatformDef> | undefined;
+
+export function loadPlatforms(dir = path.join(modelsDir, 'platforms')): Map<string, PlatformDef> {
+  if (cache && dir === path.join(modelsDir, 'platforms')) return cache;
+  const out = new Map<string, PlatformDef>();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+    const file = path.join(dir, f);
+    const res = platformSchema.safeParse(parse(readFileSync(file, 'utf8')));
+    if (!res.success) {
+      throw new Error(`${file}: invalid platform definition: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    out.set(res.data.name, withNaming(res.data));
+  }
+  if (dir === path.join(modelsDir, 'platforms')) cache = out;
+  return out;
+}

@@ -1,0 +1,133 @@
+/**
+ * Routing sessions from links and the fabric design:
+ * - ebgp-unnumbered: one session per link over IPv6 link-local carrying IPv4 and EVPN;
+ * - ebgp: per-link IPv4 sessions on the /31s, plus loopback-to-loopback EVPN sessions
+ *   between each child and parent (multihop);
+ * - ospf: an OSPF adjacency per link, and iBGP EVPN sessions from every leaf to every
+ *   route reflector, with the reflectors meshed among themselves.
+ */
+import { isLeafRole, type ResolveContext } from './context.ts';
+import type { BgpEnd, BgpSession, Link, OspfAdjacency } from './types.ts';
+
+export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSession[]; ospf: OspfAdjacency[]; routeReflectors: string[] } {
+  const { fabric } = ctx.intent;
+  const bgp: BgpSession[] = [];
+  const ospf: OspfAdjacency[] = [];
+  const dev = (n: string) => ctx.nodes.get(n)!.device;
+  const end = (n: string, extra: Partial<BgpEnd>): BgpEnd => ({ device: n, asn: dev(n).asn, routerId: dev(n).routerId, ...extra });
+  let routeReflectors: string[] = [];
+
+  if (fabric.underlay === 'ebgp-unnumbered') {
+    for (const l of links) {
+      bgp.push({
+        id: `${l.a.device}:${l.a.interface}--${l.b.device}:${l.b.interface}`,
+        layer: 'underlay+overlay',
+        type: dev(l.a.device).asn === dev(l.b.device).asn ? 'ibgp' : 'ebgp',
+        a: end(l.a.device, { interface: l.a.interface }),
+        b: end(l.b.device, { interface: l.b.interface }),
+        afiSafis: ['ipv4-unicast', 'l2vpn-evpn'],
+        multihop: false,
+        source: l.source,
+      });
+    }
+  } else if (fabric.underlay === 'ebgp') {
+    const pairs = new Map<string, Link>();
+    for (const l of links) {
+      if (!l.a.ipv4 || !l.b.ipv4) continue;
+      bgp.push({
+        id: `${l.a.device}:${l.a.interface}--${l.b.device}:${l.b.interface}`,
+        layer: 'underlay',
+        type: dev(l.a.device).asn === dev(l.b.device).asn ? 'ibgp' : 'ebgp',
+        a: end(l.a.device, { address: l.a.ipv4.split('/')[0] }),
+        b: end(l.b.device, { address: l.b.ipv4.split('/')[0] }),
+        afiSafis: ['ipv4-unicast'],
+        multihop: false,
+        source: l.source,
+      });
+      const key = `${l.a.device}--${l.b.device}`;
+      if (!pairs.has(key)) pairs.set(key, l);
+    }
+    for (const [key, l] of pairs) {
+      bgp.push({
+        id: key,
+        layer: 'overlay',
+        type: 'ebgp',
+        a: end(l.a.device, { address: dev(l.a.device).routerId }),
+        b: end(l.b.device, { address: dev(l.b.device).routerId }),
+        afiSafis: ['l2vpn-evpn'],
+        multihop: true,
+        source: l.source,
+      });
+    }
+  } else {
+    for (const l of links) {
+      if (!l.a.ipv4 || !l.b.ipv4) continue;
+      ospf.push({
+        id: `${l.a.device}:${l.a.interface}--${l.b.device}:${l.b.interface}`,
+        area: fabric.ospf_area,
+        networkType: 'point-to-point',
+        mtu: l.mtu,
+        helloInterval: 10,
+        deadInterval: 40,
+        a: { device: l.a.device, interface: l.a.interface, address: l.a.ipv4, routerId: dev(l.a.device).routerId },
+        b: { device: l.b.device, interface: l.b.interface, address: l.b.ipv4, routerId: dev(l.b.device).routerId },
+        source: l.source,
+      });
+    }
+    const explicit = fabric.overlay.route_reflectors;
+    if (explicit) {
+      explicit.forEach((r, i) => {
+        if (!ctx.nodes.has(r)) ctx.error(['fabric', 'overlay', 'route_reflectors', i], `unknown route reflector '${r}'`);
+      });
+      routeReflectors = explicit.filter((r) => ctx.nodes.has(r));
+    } else {
+      routeReflectors = ctx.nodesWithRole('spine').map((n) => n.name);
+    }
+    routeReflectors.sort((a, b) => dev(a).id - dev(b).id);
+    if (fabric.overlay.transport === 'ibgp' && routeReflectors.length === 0 && ctx.nodes.size > 0) {
+      ctx.error(['fabric', 'overlay'], `the iBGP overlay needs at least one route reflector (no spines and no route_reflectors given)`, true);
+    }
+    const rrSet = new Set(routeReflectors);
+    for (const n of ctx.nodes.values()) if (rrSet.has(n.name)) n.device.routeReflector = true;
+    const clients = [...ctx.nodes.values()].filter((n) => isLeafRole(n.device.role) && !rrSet.has(n.name)).sort((a, b) => a.device.id - b.device.id);
+    const ibgp = (a: string, b: string): BgpSession => ({
+      id: `${a}--${b}`,
+      layer: 'overlay',
+      type: 'ibgp',
+      a: end(a, { address: dev(a).routerId }),
+      b: end(b, { address: dev(b).routerId }),
+      afiSafis: ['l2vpn-evpn'],
+      multihop: false,
+      source: ctx.nodes.get(a)!.device.source,
+    });
+    for (const c of clients) {
+      for (const rr of routeReflectors) {
+        const s = ibgp(c.name, rr);
+        s.a.routeReflectorClient = true;
+        bgp.push(s);
+      }
+    }
+    for (let i = 0; i < routeReflectors.length; i++) {
+      for (let j = i + 1; j < routeReflectors.length; j++) bgp.push(ibgp(routeReflectors[i], routeReflectors[j]));
+    }
+  }
+
+  for (const s of bgp) {
+    dev(s.a.device).bgpSessionIds.push(s.id);
+    dev(s.b.device).bgpSessionIds.push(s.id);
+  }
+  if (ospf.length) {
+    const perDevice = new Map<string, string[]>();
+    for (const a of ospf) {
+      for (const e of [a.a, a.b]) {
+        let l = perDevice.get(e.device);
+        if (!l) perDevice.set(e.device, (l = []));
+        l.push(e.interface);
+      }
+    }
+    for (const n of ctx.nodes.values()) {
+      n.device.ospf = { area: fabric.ospf_area, routerId: n.device.routerId, interfaces: [n.def.interfaces.loopback, ...(perDevice.get(n.name) ?? [])] };
+    }
+  }
+  return { bgp, ospf, routeReflectors };
+}

@@ -1,0 +1,86 @@
+/** Resolution: validated intent -> the typed, deterministic source-of-truth model. */
+import { IntentError } from '../util/errors.ts';
+import type { Intent } from '../intent/schema.ts';
+import { sortDiagnostics, type Locator } from '../intent/validate.ts';
+import { ResolveContext } from './context.ts';
+import { loadPlatforms } from './platforms.ts';
+import { resolveNodes, resolvePools } from './resolve-nodes.ts';
+import { resolveLinks } from './resolve-links.ts';
+import { resolveRouting } from './resolve-routing.ts';
+import { resolveTenants } from './resolve-tenants.ts';
+import type { FabricModel, Interface } from './types.ts';
+import type { Prefix4 } from './ip.ts';
+
+export interface ResolveInput {
+  intent: Intent;
+  locator: Locator;
+  revision: string;
+  intentDir: string;
+}
+
+export function resolveModel({ intent, locator, revision, intentDir }: ResolveInput): FabricModel {
+  const ctx = new ResolveContext(intent, locator, loadPlatforms());
+  const pools = resolvePools(ctx);
+  resolveNodes(ctx, pools);
+  const links = resolveLinks(ctx, pools);
+  const routing = resolveRouting(ctx, links);
+  const fabricPools: [string, Prefix4][] = [['loopback', pools.loopback], ['mgmt', pools.mgmt]];
+  if (pools.vtepSeparate) fabricPools.push(['vtep', pools.vtep]);
+  if (pools.p2p) fabricPools.push(['p2p', pools.p2p]);
+  const routeTargetAsn = intent.fabric.overlay.route_target_asn ?? (intent.fabric.overlay.transport === 'ibgp' && intent.fabric.asn?.fabric && intent.fabric.asn.fabric <= 65535 ? intent.fabric.asn.fabric : 65000);
+  const tenants = resolveTenants(ctx, fabricPools, routeTargetAsn);
+
+  if (ctx.diags.length) throw new IntentError(sortDiagnostics(ctx.diags));
+
+  const devices = [...ctx.nodes.values()]
+    .map((n) => {
+      const d = n.device;
+      const lo: Interface = { name: n.def.interfaces.loopback, kind: 'loopback', description: 'router id', mtu: 65535, ipv4: d.loopback, source: d.source };
+      const loopbacks: Interface[] = [lo];
+      if (d.vtep && d.vtep !== d.loopback) {
+        if (n.def.interfaces.vtep_loopback === lo.name) lo.ipv4Secondary = [d.vtep];
+        else loopbacks.push({ name: n.def.interfaces.vtep_loopback, kind: 'vtep', description: 'VTEP source', mtu: 65535, ipv4: d.vtep, source: d.source });
+      }
+      const mgmt: Interface = { name: d.mgmt.interface, kind: 'mgmt', description: 'management', mtu: 1500, ipv4: d.mgmt.ipv4, source: d.source };
+      const ports = [...n.ifaces.values()].sort((a, b) => (n.def.portNumber(a.name) ?? 0) - (n.def.portNumber(b.name) ?? 0) || a.name.localeCompare(b.name));
+      d.interfaces = [mgmt, ...loopbacks, ...ports];
+      d.bgpSessionIds.sort();
+      return d;
+    })
+    .sort((a, b) => a.id - b.id);
+
+  return {
+    schemaVersion: 1,
+    name: intent.fabric.name,
+    ...(intent.fabric.site ? { site: intent.fabric.site } : {}),
+    revision,
+    intentDir,
+    fabric: {
+      underlay: intent.fabric.underlay,
+      overlay: { type: 'evpn', transport: intent.fabric.overlay.transport, routeReflectors: routing.routeReflectors },
+      mtu: intent.fabric.mtu,
+      hostMtu: intent.fabric.host_mtu,
+      ospfArea: intent.fabric.ospf_area,
+      anycastMac: intent.fabric.anycast_mac.toLowerCase(),
+      routeTargetAsn,
+      pools: {
+        loopback: intent.pools.loopback,
+        vtep: intent.pools.vtep ?? intent.pools.loopback,
+        ...(intent.pools.p2p ? { p2p: intent.pools.p2p } : {}),
+        mgmt: intent.pools.mgmt,
+        ...(intent.pools.mgmt_gateway ? { mgmtGateway: intent.pools.mgmt_gateway } : {}),
+      },
+      source: locator.at(['fabric'], true),
+    },
+    devices,
+    links: links.sort((a, b) => a.id - b.id),
+    bgpSessions: routing.bgp.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    ospfAdjacencies: routing.ospf.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    ...tenants,
+    reserved: {
+      ...(intent.firewall ? { firewall: intent.firewall } : {}),
+      ...(intent.slb ? { slb: intent.slb } : {}),
+      ...(intent.gslb ? { gslb: intent.gslb } : {}),
+    },
+  };
+}
