@@ -174,7 +174,8 @@ export function loadIntentDir(dir: string): LoadedIntent {
     hash.update(path.basename(abs)).update('\0').update(text).update('\0');
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });
-    for (const e of doc.errors) {
+    // Later syntax errors in a file are nearly always consequences of the first.
+    for (const e of doc.errors.slice(0, 1)) {
       const p = lc.linePos(e.pos[0]);
       errors.push({ loc: { file, line: p.line, col: p.col }, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }

@@ -184,8 +184,3 @@ export type IntentEndpoint = Intent['endpoints'][number];
 export type IntentLink = Intent['links'][number];
 export type Role = (typeof roles)[number];
 export type PlatformName = (typeof platforms)[number];
-
-export function intentJsonSchema(): object {
-  const s = z.toJSONSchema(intentSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
-  return { $id: 'https://netloom.dev/schemas/intent.schema.json', title: 'netloom intent', ...s };
-}

@@ -27,6 +27,11 @@ export class ResolveContext {
     readonly platforms: Map<string, PlatformDef>,
   ) {}
 
+  /** A node the intent declares but that failed to resolve: its own error explains it. */
+  isBrokenNode(name: string): boolean {
+    return !this.nodes.has(name) && Object.prototype.hasOwnProperty.call(this.intent.nodes, name);
+  }
+
   error(path: Path, message: string, key = false): void {
     this.diags.push({ loc: this.loc.at(path, key), message });
   }

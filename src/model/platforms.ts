@@ -11,6 +11,40 @@ import { z } from 'zod';
 
 export const modelsDir = fileURLToPath(new URL('../../models', import.meta.url));
 
+/**
+ * What the renderer (src/render) needs from a platform or an extra artifact set: the files it
+ * renders per device and the limits its templates cannot express. See the contract at the top
+ * of src/render/index.ts.
+ */
+export const renderSpecSchema = z.strictObject({
+  artifacts: z
+    .array(
+      z.strictObject({
+        /** Output file name under OUT/<device>/. */
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+        /** Template file in templates/<templates dir>/. */
+        template: z.string(),
+        /** Line-comment syntax for the generated header: "!" / "#", or [start, end] like ["<!--", "-->"]. */
+        comment: z.union([z.string().min(1), z.tuple([z.string(), z.string()])]),
+        /** xml: values are XML-escaped; text: written verbatim. */
+        format: z.enum(['text', 'xml']).default('text'),
+        /** Octal file mode, e.g. "0755" for scripts. */
+        mode: z.string().regex(/^0[0-7]{3}$/).default('0644'),
+        /** Only devices with one of these roles get this artifact (default: all). */
+        roles: z.array(z.string()).optional(),
+      }),
+    )
+    .min(1),
+  /** Templates directory under templates/ (default: the platform name). */
+  templates: z.string().optional(),
+  /** Longest Linux-style device name the platform accepts for VRFs (frr: 15). */
+  vrf_name_max: z.number().int().min(1).optional(),
+  /** Free platform facts for templates (`platform.vars.*`). */
+  vars: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type RenderSpec = z.output<typeof renderSpecSchema>;
+
 const platformSchema = z.looseObject({
   name: z.string(),
   vendor: z.string(),
@@ -32,6 +66,7 @@ const platformSchema = z.looseObject({
     overlay: z.array(z.string()),
     features: z.array(z.string()),
   }),
+  render: renderSpecSchema.optional(),
 });
 
 export type PlatformDef = z.output<typeof platformSchema> & {

@@ -45,7 +45,9 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
       parents = [];
       explicit.forEach((p, i) => {
         const parent = ctx.nodes.get(p);
-        if (!parent) ctx.error([...path, 'uplinks', i], `node '${child.name}': unknown uplink node '${p}'`);
+        if (!parent) {
+          if (!ctx.isBrokenNode(p)) ctx.error([...path, 'uplinks', i], `node '${child.name}': unknown uplink node '${p}'`);
+        }
         else if (!parentsOf(ctx, child).includes(parent) && !(isLeafRole(child.device.role) && parent.device.role === 'spine')) {
           ctx.error([...path, 'uplinks', i], `node '${child.name}' (${child.device.role}) cannot uplink to '${p}' (${parent.device.role})`);
         } else parents.push(parent);
@@ -104,7 +106,7 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
     let ok = true;
     ends.forEach((e, j) => {
       if (!e.node) {
-        ctx.error([...path, 'endpoints', j], `link endpoint '${l.endpoints[j]}': unknown node '${e.dev}'`);
+        if (!ctx.isBrokenNode(e.dev)) ctx.error([...path, 'endpoints', j], `link endpoint '${l.endpoints[j]}': unknown node '${e.dev}'`);
         ok = false;
       } else if (e.node.def.portNumber(e.iface) === undefined) {
         ctx.error([...path, 'endpoints', j], `link endpoint '${l.endpoints[j]}': '${e.iface}' is not a ${e.node.device.platform} port name (expected like ${e.node.def.portName(1)})`);

@@ -168,9 +168,14 @@ function assignAsns(ctx: ResolveContext): void {
 
   const spineRange = parseRange(asn?.spine);
   const leafRange = parseRange(asn?.leaf);
+  let rangesOk = true;
   for (const [key, r] of [['spine', spineRange], ['leaf', leafRange]] as const) {
-    if (r && (r.start > r.end || r.end > MAX_ASN)) ctx.error(['fabric', 'asn', key], `ASN range ${asn?.[key]} is out of range (start must not exceed end, end at most ${MAX_ASN})`);
+    if (r && (r.start > r.end || r.end > MAX_ASN)) {
+      ctx.error(['fabric', 'asn', key], `ASN range ${asn?.[key]} is invalid (start must not exceed end, end at most ${MAX_ASN})`);
+      rangesOk = false;
+    }
   }
+  if (!rangesOk) return;
   if (spineRange && leafRange && spineRange.start <= leafRange.end && leafRange.start <= spineRange.end) {
     ctx.error(['fabric', 'asn', 'spine'], `spine ASN ${asn?.spine} overlaps the leaf ASN range ${asn?.leaf}`);
   }

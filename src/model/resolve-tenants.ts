@@ -46,10 +46,11 @@ export function resolveTenants(
   const tenantNames = new Map<string, Path>();
   const leaves = [...ctx.nodes.values()].filter((n) => isLeafRole(n.device.role));
 
-  const claimVlan = (vlan: number, owner: string, path: Path) => {
+  const claimVlan = (vlan: number, owner: string, path: Path): boolean => {
     const prev = vlanOwner.get(vlan);
     if (prev) ctx.error(path, `VLAN ${vlan} of ${owner} collides with ${prev}`);
     else vlanOwner.set(vlan, owner);
+    return !prev;
   };
   const claimVni = (vni: number, owner: string, path: Path) => {
     const prev = vniOwner.get(vni);
@@ -68,13 +69,14 @@ export function resolveTenants(
       vrfByName.set(v.name, vpath);
       const prevId = vrfById.get(v.id);
       if (prevId) ctx.error([...vpath, 'id'], `VRF '${v.name}': id ${v.id} is already used by VRF '${prevId}'`);
-      vrfById.set(v.id, v.name);
+      else vrfById.set(v.id, v.name);
       const l3vni = v.l3vni ?? f.vni_base.l3 + v.id;
       const l3vniVlan = v.l3vni_vlan ?? f.l3vni_vlan_base + v.id;
       if (l3vni > 16777215) ctx.error([...vpath, 'id'], `VRF '${v.name}': derived L3 VNI ${l3vni} exceeds 16777215`);
       if (l3vniVlan > 4094) ctx.error([...vpath, 'id'], `VRF '${v.name}': derived L3 VNI VLAN ${l3vniVlan} exceeds 4094`);
-      claimVni(l3vni, `VRF '${v.name}' (L3 VNI)`, [...vpath, v.l3vni !== undefined ? 'l3vni' : 'id']);
-      claimVlan(l3vniVlan, `VRF '${v.name}' (L3 VNI transit VLAN)`, [...vpath, v.l3vni_vlan !== undefined ? 'l3vni_vlan' : 'id']);
+      // With a duplicate id the derived VNI and VLAN collide too: one error says it.
+      if (!prevId || v.l3vni !== undefined) claimVni(l3vni, `VRF '${v.name}' (L3 VNI)`, [...vpath, v.l3vni !== undefined ? 'l3vni' : 'id']);
+      if (!prevId || v.l3vni_vlan !== undefined) claimVlan(l3vniVlan, `VRF '${v.name}' (L3 VNI transit VLAN)`, [...vpath, v.l3vni_vlan !== undefined ? 'l3vni_vlan' : 'id']);
       const vrf: Vrf = {
         name: v.name,
         tenant: t.name,
@@ -93,9 +95,9 @@ export function resolveTenants(
         const npath = [...vpath, 'networks', ni];
         if (netByName.has(n.name)) ctx.error([...npath, 'name'], `duplicate network name '${n.name}'`);
         netByName.set(n.name, npath);
-        claimVlan(n.vlan, `network '${n.name}'`, [...npath, 'vlan']);
+        const vlanFree = claimVlan(n.vlan, `network '${n.name}'`, [...npath, 'vlan']);
         const l2vni = n.vni ?? f.vni_base.l2 + n.vlan;
-        claimVni(l2vni, `network '${n.name}'`, [...npath, n.vni !== undefined ? 'vni' : 'vlan']);
+        if (vlanFree || n.vni !== undefined) claimVni(l2vni, `network '${n.name}'`, [...npath, n.vni !== undefined ? 'vni' : 'vlan']);
         const mtu = n.mtu ?? f.host_mtu;
         if (mtu + VXLAN_OVERHEAD > f.mtu) {
           ctx.error(n.mtu !== undefined ? [...npath, 'mtu'] : ['fabric', 'mtu'], `underlay MTU ${f.mtu} is too small for VXLAN: network '${n.name}' has MTU ${mtu} and needs at least ${mtu + VXLAN_OVERHEAD} (+${VXLAN_OVERHEAD} bytes of VXLAN encapsulation)`);
@@ -140,8 +142,9 @@ export function resolveTenants(
         else if (n.leaves) {
           n.leaves.forEach((l, li) => {
             const node = ctx.nodes.get(l);
-            if (!node) ctx.error([...npath, 'leaves', li], `network '${n.name}': unknown leaf '${l}'`);
-            else if (!isLeafRole(node.device.role)) ctx.error([...npath, 'leaves', li], `network '${n.name}': '${l}' is a ${node.device.role}, not a leaf`);
+            if (!node) {
+              if (!ctx.isBrokenNode(l)) ctx.error([...npath, 'leaves', li], `network '${n.name}': unknown leaf '${l}'`);
+            } else if (!isLeafRole(node.device.role)) ctx.error([...npath, 'leaves', li], `network '${n.name}': '${l}' is a ${node.device.role}, not a leaf`);
             else info.ports.set(l, new Set());
           });
         }
@@ -189,7 +192,7 @@ export function resolveTenants(
       const node = ctx.nodes.get(leaf);
       const ppath = [...info.path, 'ports', pi];
       if (!node || !isLeafRole(node.device.role)) {
-        ctx.error(ppath, `network '${info.net.name}': unknown leaf '${leaf}' in port '${p}'`);
+        if (!ctx.isBrokenNode(leaf)) ctx.error(ppath, `network '${info.net.name}': unknown leaf '${leaf}' in port '${p}'`);
         return;
       }
       if (info.explicitLeaves && !info.ports.has(leaf)) {
@@ -210,11 +213,12 @@ export function resolveTenants(
   const epMacs = new Map<string, string>();
   intent.endpoints.forEach((e, ei) => {
     const path = ['endpoints', ei];
-    if (epNames.has(e.name)) ctx.error([...path, 'name'], `duplicate endpoint name '${e.name}'`);
+    const dupName = epNames.has(e.name);
+    if (dupName) ctx.error([...path, 'name'], `duplicate endpoint name '${e.name}'`);
     epNames.set(e.name, path);
     const node = ctx.nodes.get(e.leaf);
     if (!node) {
-      ctx.error([...path, 'leaf'], `endpoint '${e.name}': unknown leaf '${e.leaf}'`);
+      if (!ctx.isBrokenNode(e.leaf)) ctx.error([...path, 'leaf'], `endpoint '${e.name}': unknown leaf '${e.leaf}'`);
       return;
     }
     if (!isLeafRole(node.device.role)) {
@@ -255,7 +259,7 @@ export function resolveTenants(
     }
     const mac = (e.mac ?? endpointMac(e.name)).toLowerCase();
     const prevMac = epMacs.get(mac);
-    if (prevMac) ctx.error([...path, e.mac ? 'mac' : 'name'], `endpoint '${e.name}': MAC ${mac} is already used by endpoint '${prevMac}'`);
+    if (prevMac && !(dupName && !e.mac)) ctx.error([...path, e.mac ? 'mac' : 'name'], `endpoint '${e.name}': MAC ${mac} is already used by endpoint '${prevMac}'`);
     epMacs.set(mac, e.name);
 
     addAccessIface(node, e.port, e.vlan, e.tagged, e.name, info.net.mtu, ctx.at(path));
