@@ -12,11 +12,23 @@ import type { Path } from '../intent/validate.ts';
 
 const EXPLICIT_LINK_ID_BASE = 100_000_000;
 
-function parentsOf(ctx: ResolveContext, child: NodeInfo): NodeInfo[] {
-  const role = child.device.role;
-  if (isLeafRole(role)) return ctx.nodesWithRole('spine').filter((s) => s.device.pod === child.device.pod);
-  if (role === 'spine') return ctx.nodesWithRole('super-spine');
-  return [];
+/** Default parents by child: spines of the pod for leaves, every super-spine for spines. */
+function parentIndex(ctx: ResolveContext): (child: NodeInfo) => NodeInfo[] {
+  const byId = (a: NodeInfo, b: NodeInfo) => a.device.id - b.device.id;
+  const spinesByPod = new Map<number, NodeInfo[]>();
+  for (const s of ctx.nodesWithRole('spine')) {
+    const l = spinesByPod.get(s.device.pod) ?? [];
+    spinesByPod.set(s.device.pod, l);
+    l.push(s);
+  }
+  for (const l of spinesByPod.values()) l.sort(byId);
+  const superSpines = ctx.nodesWithRole('super-spine').sort(byId);
+  return (child) => {
+    const role = child.device.role;
+    if (isLeafRole(role)) return spinesByPod.get(child.device.pod) ?? [];
+    if (role === 'spine') return superSpines;
+    return [];
+  };
 }
 
 function claimPort(ctx: ResolveContext, node: NodeInfo, port: string, user: string, path: Path): boolean {
@@ -36,6 +48,7 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
   const maxUplinks = intent.fabric.max_uplinks;
   const mtu = intent.fabric.mtu;
 
+  const parentsOf = parentIndex(ctx);
   const children = [...ctx.nodes.values()].filter((n) => n.device.role !== 'super-spine').sort((a, b) => a.device.id - b.device.id);
   for (const child of children) {
     const path = ['nodes', child.name];
@@ -48,12 +61,12 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
         if (!parent) {
           if (!ctx.isBrokenNode(p)) ctx.error([...path, 'uplinks', i], `node '${child.name}': unknown uplink node '${p}'`);
         }
-        else if (!parentsOf(ctx, child).includes(parent) && !(isLeafRole(child.device.role) && parent.device.role === 'spine')) {
+        else if (!parentsOf(child).includes(parent) && !(isLeafRole(child.device.role) && parent.device.role === 'spine')) {
           ctx.error([...path, 'uplinks', i], `node '${child.name}' (${child.device.role}) cannot uplink to '${p}' (${parent.device.role})`);
         } else parents.push(parent);
       });
     } else {
-      parents = parentsOf(ctx, child).sort((a, b) => a.device.id - b.device.id);
+      parents = parentsOf(child);
     }
     if (parents.length > maxUplinks) {
       ctx.error([...path, explicit ? 'uplinks' : 'id'], `node '${child.name}' has ${parents.length} uplinks but fabric.max_uplinks is ${maxUplinks}`);

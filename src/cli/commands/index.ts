@@ -1,5 +1,31 @@
 import type { Command } from '../command.ts';
+import { renderCommand } from './render.ts';
+import { validateCommand } from './validate.ts';
+import { modelCommand } from './model.ts';
+import { schemaCommand } from './schema.ts';
+import { genCommand } from './gen.ts';
+import { pipelineCommand } from './pipeline.ts';
+import { labUpCommand } from './lab-up.ts';
+import { labDownCommand } from './lab-down.ts';
+import { labStatusCommand } from './lab-status.ts';
+import { labWaitCommand } from './lab-wait.ts';
+import { labExecCommand } from './lab-exec.ts';
+import { labCaptureCommand } from './lab-capture.ts';
+import { pcapAnalyze } from './pcap-analyze.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
+  renderCommand,
+  labUpCommand,
+  labDownCommand,
+  labStatusCommand,
+  labWaitCommand,
+  labExecCommand,
+  labCaptureCommand,
+  validateCommand,
+  modelCommand,
+  schemaCommand,
+  genCommand,
+  pipelineCommand,
+  pcapAnalyze,
 ];

@@ -1,0 +1,17 @@
+import type { Command } from '../command.ts';
+import { stringOpt } from '../command.ts';
+import { UsageError } from '../../util/errors.ts';
+import { labExec } from '../../lab/index.ts';
+
+export const labExecCommand: Command = {
+  name: 'lab exec',
+  summary: 'run a command inside a lab node',
+  usage: 'netloom lab exec NODE [--name LAB] -- CMD [ARGS...]',
+  options: { name: { type: 'string' } },
+  async run(ctx) {
+    const node = ctx.positionals[0];
+    if (!node || ctx.rest.length === 0) throw new UsageError(`usage: ${this.usage}`);
+    const r = await labExec(stringOpt(ctx, 'name'), node, ctx.rest, { inherit: true });
+    return r.code;
+  },
+};

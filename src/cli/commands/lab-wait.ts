@@ -1,0 +1,18 @@
+import type { Command } from '../command.ts';
+import { boolOpt, numberOpt, stringOpt } from '../command.ts';
+import { CheckFailed, UsageError } from '../../util/errors.ts';
+import { waitConverged } from '../../lab/index.ts';
+
+export const labWaitCommand: Command = {
+  name: 'lab wait',
+  summary: 'wait until every BGP session is Established and every OSPF adjacency Full',
+  usage: 'netloom lab wait --converged [--timeout SECONDS] [--name NAME]',
+  options: { name: { type: 'string' }, converged: { type: 'boolean' }, timeout: { type: 'string' } },
+  async run(ctx) {
+    if (!boolOpt(ctx, 'converged')) throw new UsageError('say what to wait for: --converged');
+    const r = await waitConverged(stringOpt(ctx, 'name'), { timeoutMs: numberOpt(ctx, 'timeout', 60) * 1000 });
+    if (!r.converged) throw new CheckFailed(`not converged after ${(r.elapsedMs / 1000).toFixed(1)} s:\n  ${r.pending.join('\n  ')}`);
+    ctx.out(`lab ${r.status.name} converged in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+    return 0;
+  },
+};

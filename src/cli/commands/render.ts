@@ -1,0 +1,40 @@
+import type { Command } from '../command.ts';
+import { stringListOpt, stringOpt } from '../command.ts';
+import { UsageError } from '../../util/errors.ts';
+import { loadModelSync, DEFAULT_INTENT_DIR } from '../../model/index.ts';
+import { renderModel } from '../../render/index.ts';
+import { writeOutput } from '../../render/write.ts';
+import { compareWithDir, summaryLine } from '../../render/compare.ts';
+
+export const renderCommand: Command = {
+  name: 'render',
+  summary: 'Render every device configuration from the model (OUT/<device>/<file>, OUT/manifest.json)',
+  usage: 'netloom render [DIR] (--out OUT | --diff OLD_OUT) [--device NAME ...] [--only-platform]',
+  options: {
+    out: { type: 'string', short: 'o' },
+    diff: { type: 'string' },
+    device: { type: 'string', multiple: true, short: 'd' },
+    'only-platform': { type: 'boolean' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 1) throw new UsageError(`expected at most one intent directory, got ${ctx.positionals.length}`);
+    const dir = ctx.positionals[0] ?? DEFAULT_INTENT_DIR;
+    const out = stringOpt(ctx, 'out');
+    const diffDir = stringOpt(ctx, 'diff');
+    if (!out && !diffDir) throw new UsageError('give --out OUT (write files) and/or --diff OLD_OUT (compare)');
+    const devices = stringListOpt(ctx, 'device');
+    const model = loadModelSync(dir);
+    const result = renderModel(model, { devices, artifactSets: ctx.values['only-platform'] ? [] : undefined });
+    if (diffDir) {
+      const c = compareWithDir(result, diffDir, devices.length ? new Set(devices) : undefined);
+      for (const d of c.diffs) process.stdout.write(d);
+      ctx.out(`render: ${summaryLine(c)} (against ${diffDir})`);
+    }
+    if (out) {
+      const w = writeOutput(result, out, { partial: devices.length > 0 });
+      const nDevices = new Set(result.artifacts.map((a) => a.device)).size;
+      ctx.out(`render: ${nDevices} devices, ${result.artifacts.length} files in ${out} (${w.written.length} written, ${w.removed.length} removed), intent revision ${result.revision}`);
+    }
+    return 0;
+  },
+};

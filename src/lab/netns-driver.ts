@@ -1,0 +1,555 @@
+import { createHash } from 'node:crypto';
+import {
+  chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync,
+  statSync, unlinkSync, writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { EnvironmentError } from '../util/errors.ts';
+import type { LabPlan, PlannedNode } from './plan.ts';
+import { labDir, listLabs, readLabState, writeLabState, type LabNodeState, type LabState } from './state.ts';
+import { parallel, pidAlive, readPidFile, run, sleep, stopPids } from './proc.ts';
+import { daemonStartScript, inferDaemons, missingDaemonBinaries, parseDaemonsFile, readIfExists } from './frr.ts';
+import { cidrSize, cidrString, intToIp, ipToInt, overlaps, parseCidr, type Cidr } from './ipv4.ts';
+import { mgmtBridgeName, mgmtHostVeth } from './names.ts';
+
+const CONCURRENCY = 8;
+const FRR_ETC = '/etc/frr';
+const FRR_RUN = '/var/run/frr';
+
+export interface UpOptions {
+  /** Progress lines (CLI prints them). */
+  log?: (line: string) => void;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function frrUid(): { uid: number; gid: number } {
+  const pw = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('frr:'));
+  if (!pw) throw new EnvironmentError("user 'frr' does not exist (apt-get install frr)");
+  const f = pw.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+/** Everything the namespace driver needs on the host; checked before anything is created. */
+export function preflight(plan: LabPlan): void {
+  if (process.getuid?.() !== 0) throw new EnvironmentError('the namespace lab needs root (network namespaces, veths, mounts)');
+  const need = ['/usr/sbin/sshd', '/usr/bin/ssh-keygen', '/usr/bin/unshare'];
+  const ipBin = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find(existsSync);
+  if (!ipBin) throw new EnvironmentError('iproute2 (ip) is not installed');
+  const missing = need.filter((b) => !existsSync(b));
+  if (plan.nodes.some((n) => n.role === 'router')) {
+    if (!existsSync('/usr/bin/vtysh')) missing.push('/usr/bin/vtysh');
+    missing.push(...missingDaemonBinaries(['zebra', 'staticd']).map((d) => `/usr/lib/frr/${d}`));
+    frrUid();
+  }
+  if (missing.length) throw new EnvironmentError(`missing on this host: ${missing.join(', ')} (apt-get install frr openssh-server iproute2 util-linux)`);
+}
+
+function planHash(plan: LabPlan): string {
+  const h = createHash('sha256').update(JSON.stringify(plan));
+  for (const n of plan.nodes) for (const b of n.binds) if (!b.isDir) h.update(readFileSync(b.source));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where each router's FRR files come from: binds into /etc/frr are copied, never mounted, so the lab never writes into the user's files. */
+function frrFiles(node: PlannedNode): { fileBinds: { source: string; name: string }[]; dirBinds: string[] } {
+  const fileBinds: { source: string; name: string }[] = [];
+  const dirBinds: string[] = [];
+  for (const b of node.binds) {
+    if (b.target === FRR_ETC) {
+      if (b.isDir) dirBinds.push(b.source);
+    } else if (b.target.startsWith(FRR_ETC + '/')) {
+      const rel = b.target.slice(FRR_ETC.length + 1);
+      if (b.isDir) dirBinds.push(b.source); // rare: a sub-directory; copied as a whole below
+      else fileBinds.push({ source: b.source, name: rel });
+    }
+  }
+  return { fileBinds, dirBinds };
+}
+
+function isFrrBind(node: PlannedNode, target: string): boolean {
+  return node.role === 'router' && (target === FRR_ETC || target.startsWith(FRR_ETC + '/'));
+}
+
+async function hostRoutes(): Promise<{ dst: Cidr; text: string }[]> {
+  const r = await run('ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
+  const out: { dst: Cidr; text: string }[] = [];
+  for (const x of JSON.parse(r.stdout || '[]') as { dst: string; dev?: string }[]) {
+    if (!x.dst || x.dst === 'default') continue;
+    try {
+      out.push({ dst: parseCidr(x.dst.includes('/') ? x.dst : `${x.dst}/32`), text: `${x.dst}${x.dev ? ` dev ${x.dev}` : ''}` });
+    } catch {
+      /* not IPv4 */
+    }
+  }
+  return out;
+}
+
+/**
+ * Management subnets are claimed with an exclusive file under /run (shared by every state
+ * directory), so two labs brought up at the same moment never pick the same one.
+ */
+const CLAIMS = '/run/netloom/mgmt-claims';
+
+function claimFile(c: Cidr): string {
+  return path.join(CLAIMS, cidrString(c).replace('/', '_'));
+}
+
+function tryClaim(c: Cidr, owner: string): boolean {
+  mkdirSync(CLAIMS, { recursive: true });
+  const f = claimFile(c);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(f, owner, { flag: 'wx' });
+      return true;
+    } catch {
+      const holder = readIfExists(f)?.trim();
+      if (holder === owner) return true;
+      // A claim whose lab state is gone is stale (a crashed up): take it over.
+      if (holder && existsSync(holder)) return false;
+      try {
+        unlinkSync(f);
+      } catch {
+        /* raced */
+      }
+    }
+  }
+  return false;
+}
+
+export function releaseMgmtClaim(state: LabState): void {
+  if (!state.mgmt) return;
+  const f = claimFile(parseCidr(state.mgmt.subnet));
+  if (readIfExists(f)?.trim() === state.stateDir) rmSync(f, { force: true });
+  for (const d of [CLAIMS, path.dirname(CLAIMS)]) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* still used by another lab */
+    }
+  }
+}
+
+async function chooseMgmt(plan: LabPlan, owner: string): Promise<{ subnet: Cidr; gateway: number }> {
+  const taken = await hostRoutes();
+  for (const other of listLabs()) {
+    const s = readLabState(other);
+    if (s?.mgmt && other !== plan.name) taken.push({ dst: parseCidr(s.mgmt.subnet), text: `lab ${other}` });
+  }
+  const clash = (c: Cidr) => taken.find((t) => overlaps(t.dst, c));
+  let subnet: Cidr | undefined;
+  if (plan.mgmt.subnet) {
+    subnet = parseCidr(plan.mgmt.subnet);
+    const c = clash(subnet);
+    if (c) throw new EnvironmentError(`management subnet ${plan.mgmt.subnet} overlaps ${c.text} on this host: choose another mgmt.ipv4-subnet`);
+    if (!tryClaim(subnet, owner)) throw new EnvironmentError(`management subnet ${plan.mgmt.subnet} is in use by another lab (${readIfExists(claimFile(subnet))?.trim()})`);
+  } else {
+    for (let third = 20; third < 256 && !subnet; third++) {
+      const cand = parseCidr(`172.20.${third}.0/24`);
+      if (!clash(cand) && tryClaim(cand, owner)) subnet = cand;
+    }
+    if (!subnet) throw new EnvironmentError('no free management subnet in 172.20.20.0-172.20.255.0/24');
+  }
+  const gateway = plan.mgmt.gateway ? ipToInt(plan.mgmt.gateway) : subnet.network + 1;
+  return { subnet, gateway };
+}
+
+function assignMgmt(plan: LabPlan, subnet: Cidr, gateway: number): Map<string, string> {
+  const used = new Set<number>([gateway]);
+  const out = new Map<string, string>();
+  for (const n of plan.nodes) if (n.mgmt && n.mgmtIpv4) {
+    if (ipToInt(n.mgmtIpv4) === gateway) throw new EnvironmentError(`node '${n.name}': mgmt-ipv4 ${n.mgmtIpv4} is the management gateway`);
+    used.add(ipToInt(n.mgmtIpv4));
+    out.set(n.name, n.mgmtIpv4);
+  }
+  let next = subnet.network + 2;
+  const last = subnet.network + cidrSize(subnet) - 2;
+  for (const n of plan.nodes) {
+    if (!n.mgmt || out.has(n.name)) continue;
+    while (used.has(next)) next++;
+    if (next > last) throw new EnvironmentError(`management subnet ${cidrString(subnet)} has no room for ${plan.nodes.length} nodes`);
+    used.add(next);
+    out.set(n.name, intToIp(next));
+  }
+  return out;
+}
+
+function fingerprint(pubLine: string): string {
+  const blob = Buffer.from(pubLine.split(/\s+/)[1] ?? '', 'base64');
+  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+}
+
+function nodeDir(state: LabState, node: string): string {
+  return path.join(state.stateDir, 'nodes', node);
+}
+
+/** The node's view for everything run "inside" it: its hostname, its /etc/frr and /var/run/frr, its binds. */
+function enterScript(node: PlannedNode): string {
+  const lines = ['set -e', `hostname ${shq(node.hostname)}`];
+  if (node.role === 'router') {
+    lines.push(`mount --bind ${shq(`${FRR_ETC}/${node.netns}`)} ${FRR_ETC}`);
+    lines.push(`mount --bind ${shq(`${FRR_RUN}/${node.netns}`)} ${FRR_RUN}`);
+  }
+  for (const b of node.binds) {
+    if (isFrrBind(node, b.target)) continue;
+    lines.push(`mount --bind ${shq(b.source)} ${shq(b.target)}`);
+    if (b.readOnly) lines.push(`mount -o remount,bind,ro ${shq(b.target)}`);
+  }
+  lines.push('cd /', 'exec "$@"');
+  return lines.join('\n') + '\n';
+}
+
+function sshdConfig(dir: string, mgmtIp: string, authorizedKeys: string): string {
+  return [
+    `ListenAddress ${mgmtIp}`,
+    'Port 22',
+    `HostKey ${dir}/ssh_host_ed25519_key`,
+    `PidFile ${dir}/sshd.pid`,
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    // The key files live in the lab's run directory, which may sit under a sticky /tmp in tests.
+    'StrictModes no',
+    'UsePAM no',
+    'PrintMotd no',
+    'MaxStartups 100:30:200',
+    'MaxSessions 50',
+    'Subsystem sftp /usr/lib/openssh/sftp-server',
+    '',
+  ].join('\n');
+}
+
+/** Mount points a bind needs on the host file system; created (and recorded) only when absent. */
+function ensureMountPoint(target: string, isDir: boolean, created: string[]): void {
+  if (existsSync(target)) return;
+  let top = target;
+  while (!existsSync(path.dirname(top))) top = path.dirname(top);
+  mkdirSync(path.dirname(target), { recursive: true });
+  if (isDir) mkdirSync(target);
+  else writeFileSync(target, '');
+  created.push(top);
+}
+
+async function nodeSetup(state: LabState, node: PlannedNode, mgmtIp: string | undefined, prefix: number): Promise<void> {
+  const sys: string[] = [
+    'set -e',
+    // DAD off so link-local addresses (BGP unnumbered) are usable the moment links come up.
+    'for f in /proc/sys/net/ipv6/conf/*/accept_dad; do echo 0 > "$f"; done',
+  ];
+  if (node.role === 'router') {
+    sys.push(
+      'echo 1 > /proc/sys/net/ipv4/ip_forward',
+      'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding',
+      'echo 1 > /proc/sys/net/ipv6/conf/default/forwarding',
+      'echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter',
+      'echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter',
+    );
+  }
+  for (const [k, v] of Object.entries(node.sysctls)) sys.push(`sysctl -q -w ${shq(`${k}=${v}`)}`);
+  const batch = ['link set lo up'];
+  for (const i of node.interfaces) batch.push(`link set dev ${i} up`);
+  if (mgmtIp) batch.push(`address add ${mgmtIp}/${prefix} dev eth0`, 'link set dev eth0 up');
+  sys.push(`ip -batch - <<'NLEOF'\n${batch.join('\n')}\nNLEOF`);
+  const script = path.join(nodeDir(state, node.name), 'setup.sh');
+  writeFileSync(script, sys.join('\n') + '\n');
+  await run('ip', ['netns', 'exec', node.netns, 'sh', script]);
+}
+
+async function waitPidFile(file: string, ms: number): Promise<number | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const pid = readPidFile(file);
+    if (pid && pidAlive(pid)) return pid;
+    if (Date.now() > deadline) return undefined;
+    await sleep(20);
+  }
+}
+
+async function startNode(state: LabState, node: PlannedNode, ns: LabNodeState): Promise<void> {
+  if (node.role === 'router') {
+    const daemonsText = readIfExists(`${FRR_ETC}/${node.netns}/daemons`);
+    const script = path.join(nodeDir(state, node.name), 'start-frr.sh');
+    const profile = daemonsText ? parseDaemonsFile(daemonsText).profile : undefined;
+    writeFileSync(script, daemonStartScript(node.netns, node.hostname, ns.daemons, profile));
+    await run('ip', ['netns', 'exec', node.netns, 'unshare', '--uts', 'sh', script]);
+    const dead: string[] = [];
+    await Promise.all(ns.daemons.map(async (d) => {
+      if (!(await waitPidFile(`${FRR_RUN}/${node.netns}/${d}.pid`, 5000))) dead.push(d);
+    }));
+    if (dead.length) throw new EnvironmentError(`node '${node.name}': FRR daemon(s) ${dead.join(', ')} did not stay up (check ${FRR_ETC}/${node.netns}/frr.conf)`);
+  }
+  if (ns.mgmtIpv4) {
+    const dir = nodeDir(state, node.name);
+    await run(ns.enter[0], [...ns.enter.slice(1), '/usr/sbin/sshd', '-f', `${dir}/sshd_config`, '-E', `${dir}/sshd.log`]);
+    if (!(await waitPidFile(`${dir}/sshd.pid`, 5000))) throw new EnvironmentError(`node '${node.name}': sshd did not start (see ${dir}/sshd.log)`);
+  }
+}
+
+async function runExec(node: PlannedNode, ns: LabNodeState): Promise<void> {
+  for (const line of node.exec) {
+    const r = await run(ns.enter[0], [...ns.enter.slice(1), 'sh', '-c', line], { env: node.env, allowFail: true, timeoutMs: 120_000 });
+    if (r.code !== 0) {
+      throw new EnvironmentError(`node '${node.name}': exec '${line}' failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 1000)}`);
+    }
+  }
+}
+
+function healthy(state: LabState): boolean {
+  const nsList = new Set(readdirSync('/run/netns', { withFileTypes: false }).map(String));
+  return state.nodes.every((n) => {
+    if (!nsList.has(n.netns)) return false;
+    if (n.pathspace && n.daemons.some((d) => !pidAlive(readPidFile(`${FRR_RUN}/${n.pathspace}/${d}.pid`) ?? 0))) return false;
+    return true;
+  });
+}
+
+export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<LabState> {
+  const log = opts.log ?? (() => {});
+  preflight(plan);
+  const hash = planHash(plan);
+  const existing = readLabState(plan.name);
+  if (existing) {
+    if (existing.status === 'running' && existing.planHash === hash && existsSync('/run/netns') && healthy(existing)) {
+      log(`lab ${plan.name} is already up with this topology`);
+      return existing;
+    }
+    throw new EnvironmentError(
+      existing.status === 'running' && existing.planHash === hash
+        ? `lab '${plan.name}' exists but is degraded (a namespace or daemon is gone): run 'netloom lab down --name ${plan.name}' first`
+        : `lab '${plan.name}' is already up with a different topology: run 'netloom lab down --name ${plan.name}' first`,
+    );
+  }
+  const existingNs = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
+  const clash = plan.nodes.filter((n) => existingNs.has(n.netns));
+  if (clash.length) throw new EnvironmentError(`network namespace(s) ${clash.map((n) => n.netns).join(', ')} already exist (left over or another lab): remove them first`);
+  for (const other of listLabs()) {
+    if (readLabState(other)?.tag === plan.tag) throw new EnvironmentError(`lab '${other}' uses the same interface tag '${plan.tag}' as '${plan.name}': pick another lab name`);
+  }
+  const hostLinks = new Set(JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout || '[]').map((l: { ifname: string }) => l.ifname));
+  const bridge = mgmtBridgeName(plan.tag);
+  if (hostLinks.has(bridge)) throw new EnvironmentError(`host interface ${bridge} already exists: another lab or a leftover (ip link del ${bridge})`);
+  const stateDir = labDir(plan.name);
+  const anyMgmt = plan.nodes.some((n) => n.mgmt);
+  const mgmt = anyMgmt ? await chooseMgmt(plan, stateDir) : undefined;
+  let mgmtIps: Map<string, string>;
+  try {
+    mgmtIps = mgmt ? assignMgmt(plan, mgmt.subnet, mgmt.gateway) : new Map<string, string>();
+  } catch (e) {
+    if (mgmt) rmSync(claimFile(mgmt.subnet), { force: true });
+    throw e;
+  }
+
+  const t0 = Date.now();
+  const sshDir = path.join(stateDir, 'ssh');
+  const state: LabState = {
+    name: plan.name,
+    runtime: 'netns',
+    status: 'creating',
+    stateDir,
+    topologyFile: plan.file,
+    planHash: hash,
+    createdAt: new Date().toISOString(),
+    tag: plan.tag,
+    mgmt: mgmt ? { subnet: cidrString(mgmt.subnet), prefixLength: mgmt.subnet.prefix, gateway: intToIp(mgmt.gateway), bridge } : undefined,
+    ssh: {
+      privateKey: path.join(sshDir, 'id_ed25519'),
+      publicKey: path.join(sshDir, 'id_ed25519.pub'),
+      knownHosts: path.join(sshDir, 'known_hosts'),
+      config: path.join(sshDir, 'config'),
+    },
+    nodes: plan.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      kind: n.kind,
+      image: n.image,
+      netns: n.netns,
+      hostname: n.hostname,
+      mgmtIpv4: mgmtIps.get(n.name),
+      sshPort: 22,
+      sshUser: 'root',
+      pathspace: n.role === 'router' ? n.netns : undefined,
+      frrConfDir: n.role === 'router' ? `${FRR_ETC}/${n.netns}` : undefined,
+      frrRunDir: n.role === 'router' ? `${FRR_RUN}/${n.netns}` : undefined,
+      daemons: [],
+      interfaces: [...n.interfaces],
+      hostVeth: n.mgmt ? mgmtHostVeth(plan.tag, n.index) : undefined,
+      enter: ['ip', 'netns', 'exec', n.netns, 'unshare', '--uts', 'sh', path.join(stateDir, 'nodes', n.name, 'enter.sh')],
+    })),
+    links: plan.links,
+    hostInterfaces: [],
+    frrDirs: [],
+    createdPaths: [],
+  };
+  mkdirSync(path.dirname(stateDir), { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(stateDir, { mode: 0o700 });
+  } catch {
+    if (mgmt) rmSync(claimFile(mgmt.subnet), { force: true });
+    throw new EnvironmentError(`lab '${plan.name}' is being created by another process (${stateDir} exists)`);
+  }
+  writeLabState(state);
+  const byName = new Map(state.nodes.map((n) => [n.name, n]));
+  try {
+    // 1. Namespaces.
+    await run('ip', ['-batch', '-'], { input: plan.nodes.map((n) => `netns add ${n.netns}`).join('\n') + '\n' });
+    // 2. Links: veth ends are created directly inside their namespaces, named as the topology says.
+    const create: string[] = [];
+    if (mgmt) {
+      create.push(`link add ${bridge} type bridge`);
+      state.hostInterfaces.push(bridge);
+    }
+    for (const n of state.nodes) if (n.hostVeth) {
+      create.push(`link add ${n.hostVeth} mtu 1500 type veth peer name eth0 netns ${n.netns}`);
+      state.hostInterfaces.push(n.hostVeth);
+    }
+    for (const l of plan.links) {
+      create.push(`link add ${l.a.iface} netns ${byName.get(l.a.node)!.netns} mtu ${l.mtu} type veth peer name ${l.b.iface} netns ${byName.get(l.b.node)!.netns} mtu ${l.mtu}`);
+    }
+    writeLabState(state);
+    if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
+    if (mgmt) {
+      // The host reaches the lab only through this bridge; nothing received on it is forwarded
+      // anywhere (per-interface forwarding off, no IPv6 on it), and there is no NAT.
+      writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0');
+      writeFileSync(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '1');
+      for (const n of state.nodes) if (n.hostVeth) writeFileSync(`/proc/sys/net/ipv6/conf/${n.hostVeth}/disable_ipv6`, '1');
+      const up = [`address add ${intToIp(mgmt.gateway)}/${mgmt.subnet.prefix} dev ${bridge}`, `link set ${bridge} up`];
+      for (const n of state.nodes) if (n.hostVeth) up.push(`link set ${n.hostVeth} master ${bridge} up`);
+      await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
+    }
+    log(`namespaces and links: ${Date.now() - t0} ms`);
+
+    // 3. Files: ssh keys, FRR directories, node views, sshd configs.
+    mkdirSync(sshDir, { recursive: true, mode: 0o700 });
+    const { uid, gid } = plan.nodes.some((n) => n.role === 'router') ? frrUid() : { uid: 0, gid: 0 };
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `netloom-lab-${plan.name}`, '-f', state.ssh.privateKey]);
+    await parallel(plan.nodes, CONCURRENCY, async (node) => {
+      const ns = byName.get(node.name)!;
+      const dir = nodeDir(state, node.name);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (ns.mgmtIpv4) {
+        await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${node.name}@${plan.name}`, '-f', `${dir}/ssh_host_ed25519_key`]);
+        const pub = readFileSync(`${dir}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+        ns.hostKeyPublic = pub;
+        ns.hostKeyFingerprint = fingerprint(pub);
+        writeFileSync(`${dir}/sshd_config`, sshdConfig(dir, ns.mgmtIpv4, state.ssh.publicKey));
+      }
+      if (node.role === 'router') {
+        const etc = `${FRR_ETC}/${node.netns}`;
+        const runDir = `${FRR_RUN}/${node.netns}`;
+        for (const d of [etc, runDir]) {
+          rmSync(d, { recursive: true, force: true });
+          mkdirSync(d, { recursive: true });
+          state.frrDirs.push(d);
+        }
+        const { fileBinds, dirBinds } = frrFiles(node);
+        for (const src of dirBinds) cpSync(src, etc, { recursive: true });
+        for (const f of fileBinds) {
+          mkdirSync(path.dirname(path.join(etc, f.name)), { recursive: true });
+          copyFileSync(f.source, path.join(etc, f.name));
+        }
+        if (!existsSync(`${etc}/frr.conf`)) writeFileSync(`${etc}/frr.conf`, `hostname ${node.hostname}\n!\n`);
+        if (!existsSync(`${etc}/vtysh.conf`)) writeFileSync(`${etc}/vtysh.conf`, 'service integrated-vtysh-config\n');
+        const daemonsText = readIfExists(`${etc}/daemons`);
+        ns.daemons = daemonsText ? parseDaemonsFile(daemonsText).enabled : inferDaemons(readFileSync(`${etc}/frr.conf`, 'utf8'));
+        const missing = missingDaemonBinaries(ns.daemons);
+        if (missing.length) throw new EnvironmentError(`node '${node.name}': daemons file enables ${missing.join(', ')}, not installed on this host`);
+        for (const d of [etc, runDir]) {
+          chownSync(d, uid, gid);
+          for (const f of readdirSync(d, { recursive: true }) as string[]) chownSync(path.join(d, f), uid, gid);
+        }
+        chmodSync(runDir, 0o755);
+      }
+      for (const b of node.binds) if (!isFrrBind(node, b.target)) ensureMountPoint(b.target, b.isDir, state.createdPaths);
+      writeFileSync(`${dir}/enter.sh`, enterScript(node));
+    });
+    const known = state.nodes.filter((n) => n.mgmtIpv4).map((n) => `${n.mgmtIpv4} ${n.hostKeyPublic}`);
+    writeFileSync(state.ssh.knownHosts, known.join('\n') + '\n');
+    writeFileSync(
+      state.ssh.config,
+      state.nodes
+        .filter((n) => n.mgmtIpv4)
+        .map((n) => [`Host ${n.name}`, `  HostName ${n.mgmtIpv4}`, '  User root', `  IdentityFile ${state.ssh.privateKey}`, `  UserKnownHostsFile ${state.ssh.knownHosts}`, '  StrictHostKeyChecking yes', '  IdentitiesOnly yes', ''].join('\n'))
+        .join('\n'),
+    );
+    writeLabState(state);
+    log(`files and keys: ${Date.now() - t0} ms`);
+
+    // 4. Inside each node: sysctls, interfaces up, management address.
+    await parallel(plan.nodes, CONCURRENCY, (node) => nodeSetup(state, node, byName.get(node.name)!.mgmtIpv4, mgmt?.subnet.prefix ?? 24));
+    // 5. FRR daemons and sshd.
+    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
+    await parallel(plan.nodes, CONCURRENCY, (node) => startNode(state, node, byName.get(node.name)!));
+    log(`daemons started: ${Date.now() - t0} ms`);
+    // 6. The topology's exec lines, in file order per node, nodes in parallel.
+    await parallel(plan.nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!));
+    state.status = 'running';
+    writeLabState(state);
+    log(`lab ${plan.name} up: ${state.nodes.length} nodes, ${plan.links.length} links in ${Date.now() - t0} ms`);
+    return state;
+  } catch (e) {
+    await labDownNetns(state).catch(() => {});
+    throw e;
+  }
+}
+
+async function netnsPids(ns: string): Promise<number[]> {
+  const r = await run('ip', ['netns', 'pids', ns], { allowFail: true });
+  return r.code === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
+/** Removes everything a lab made; safe on a half-created lab and when called twice. */
+export async function labDownNetns(state: LabState): Promise<void> {
+  state.status = 'stopping';
+  if (existsSync(state.stateDir)) writeLabState(state);
+  await parallel(state.nodes, CONCURRENCY, async (n) => {
+    const pids: number[] = [];
+    if (n.frrRunDir && existsSync(n.frrRunDir)) {
+      for (const f of readdirSync(n.frrRunDir)) if (f.endsWith('.pid')) {
+        const p = readPidFile(path.join(n.frrRunDir, f));
+        if (p) pids.push(p);
+      }
+    }
+    const sshdPid = readPidFile(path.join(state.stateDir, 'nodes', n.name, 'sshd.pid'));
+    if (sshdPid) pids.push(sshdPid);
+    await stopPids(pids);
+    // Anything else still living in the namespace (exec'd background jobs, captures).
+    const rest = (await netnsPids(n.netns)).filter(pidAlive);
+    for (const p of rest) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await stopPids(rest, 500);
+  });
+  const present = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
+  const batch = state.nodes.filter((n) => present.has(n.netns)).map((n) => `netns delete ${n.netns}`);
+  const links = new Set(JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout || '[]').map((l: { ifname: string }) => l.ifname));
+  for (const i of [...state.hostInterfaces].reverse()) if (links.has(i)) batch.push(`link delete ${i}`);
+  if (batch.length) await run('ip', ['-force', '-batch', '-'], { input: batch.join('\n') + '\n', allowFail: true });
+  for (const d of state.frrDirs) rmSync(d, { recursive: true, force: true });
+  // Mount points this lab created, unless another lab that is up still binds onto them.
+  const othersUse = new Set(listLabs().filter((l) => l !== state.name).flatMap((l) => readLabState(l)?.createdPaths ?? []));
+  for (const p of [...state.createdPaths].reverse()) {
+    if (othersUse.has(p)) continue;
+    try {
+      if (statSync(p).isDirectory()) rmSync(p, { recursive: true, force: true });
+      else unlinkSync(p);
+    } catch {
+      /* gone */
+    }
+  }
+  releaseMgmtClaim(state);
+  rmSync(state.stateDir, { recursive: true, force: true });
+  try {
+    rmdirSync(path.dirname(state.stateDir));
+  } catch {
+    /* other labs remain */
+  }
+}

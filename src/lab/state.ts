@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { EnvironmentError } from '../util/errors.ts';
+import type { NodeRole, PlannedLink } from './plan.ts';
+
+/**
+ * What a running lab is, recorded on disk so every later command (and other stages: push
+ * logs in over ssh, verify asks vtysh, pcap tests capture) can find nodes without re-reading
+ * the topology. One JSON file per lab under the run directory.
+ */
+export interface LabNodeState {
+  name: string;
+  role: NodeRole;
+  kind: string;
+  image: string;
+  /** Network namespace: `ip netns exec <netns> ...`. */
+  netns: string;
+  hostname: string;
+  /** Management address on eth0 (no prefix length), reachable from the host. */
+  mgmtIpv4?: string;
+  sshPort: number;
+  sshUser: string;
+  /** `SHA256:...` of the node's sshd host key, as `ssh-keygen -lf` prints it. */
+  hostKeyFingerprint?: string;
+  /** Public host key line (`ssh-ed25519 AAAA...`), e.g. for an ssh2 hostVerifier. */
+  hostKeyPublic?: string;
+  /** FRR nodes: `vtysh -N <pathspace>` on the host reaches this node's daemons. */
+  pathspace?: string;
+  /** FRR nodes: the node's /etc/frr (seen at /etc/frr inside the node and over ssh). */
+  frrConfDir?: string;
+  frrRunDir?: string;
+  daemons: string[];
+  interfaces: string[];
+  hostVeth?: string;
+  /**
+   * argv prefix that runs a command inside the node as its own processes see it (namespace,
+   * hostname, /etc/frr and /var/run/frr of the node, binds): `[...enter, 'vtysh', '-c', ...]`.
+   */
+  enter: string[];
+}
+
+export interface LabState {
+  name: string;
+  runtime: 'netns' | 'containerlab';
+  status: 'creating' | 'running' | 'stopping';
+  stateDir: string;
+  topologyFile?: string;
+  /** Hash of the resolved plan: `up` of an identical topology on a running lab is a no-op. */
+  planHash: string;
+  createdAt: string;
+  tag: string;
+  mgmt?: { subnet: string; prefixLength: number; gateway: string; bridge: string };
+  ssh: { privateKey: string; publicKey: string; knownHosts: string; config: string };
+  nodes: LabNodeState[];
+  links: PlannedLink[];
+  /** Host interfaces this lab created (mgmt bridge and veth host ends). */
+  hostInterfaces: string[];
+  /** Directories under /etc/frr and /var/run/frr this lab created. */
+  frrDirs: string[];
+  /** Bind mount points this lab had to create on the host file system. */
+  createdPaths: string[];
+}
+
+/** `$NETLOOM_STATE_DIR/labs` (default /var/lib/netloom/labs). */
+export function labsRoot(): string {
+  return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'labs');
+}
+
+export function labDir(name: string): string {
+  return path.join(labsRoot(), name);
+}
+
+export function statePath(name: string): string {
+  return path.join(labDir(name), 'state.json');
+}
+
+export function readLabState(name: string): LabState | undefined {
+  const p = statePath(name);
+  if (!existsSync(p)) return undefined;
+  return JSON.parse(readFileSync(p, 'utf8')) as LabState;
+}
+
+export function writeLabState(state: LabState): void {
+  mkdirSync(state.stateDir, { recursive: true, mode: 0o700 });
+  const p = statePath(state.name);
+  writeFileSync(p + '.tmp', JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  renameSync(p + '.tmp', p);
+}
+
+export function listLabs(): string[] {
+  if (!existsSync(labsRoot())) return [];
+  return readdirSync(labsRoot()).filter((d) => existsSync(path.join(labsRoot(), d, 'state.json')));
+}
+
+/** State of a lab that is up; EnvironmentError when there is none by that name. */
+export function getLabState(name?: string): LabState {
+  const n = name ?? defaultLabName();
+  const s = readLabState(n);
+  if (!s) throw new EnvironmentError(`no lab named '${n}' is up (labs: ${listLabs().join(', ') || 'none'})`);
+  return s;
+}
+
+/** Without --name: the only lab that is up. */
+export function defaultLabName(): string {
+  const labs = listLabs();
+  if (labs.length === 1) return labs[0];
+  if (labs.length === 0) throw new EnvironmentError('no lab is up');
+  throw new EnvironmentError(`several labs are up (${labs.join(', ')}): choose one with --name`);
+}
+
+export function findNode(state: LabState, node: string) {
+  const n = state.nodes.find((x) => x.name === node);
+  if (!n) throw new EnvironmentError(`lab '${state.name}' has no node '${node}' (nodes: ${state.nodes.map((x) => x.name).join(', ')})`);
+  return n;
+}

@@ -1,0 +1,59 @@
+/**
+ * Which features a device's configuration needs, each with the intent line that asks for it,
+ * checked against what its platform declares (models/platforms/<p>.yaml `capabilities`).
+ * A feature a platform cannot express is an error, never a silently missing config section.
+ */
+import type { Diagnostic } from '../util/errors.ts';
+import type { PlatformDef } from '../model/platforms.ts';
+import type { FabricModel } from '../model/types.ts';
+import type { DeviceView } from './view.ts';
+
+export interface RequiredFeature {
+  /** "underlay", "overlay" or "features": the capabilities list it is checked against. */
+  kind: 'underlay' | 'overlay' | 'features';
+  name: string;
+  source: DeviceView['source'];
+}
+
+export function requiredFeatures(v: DeviceView, model: FabricModel): RequiredFeature[] {
+  const out: RequiredFeature[] = [];
+  const add = (kind: RequiredFeature['kind'], name: string, source: DeviceView['source']) => {
+    if (!out.some((f) => f.kind === kind && f.name === name)) out.push({ kind, name, source });
+  };
+  if (v.fabricInterfaces.length) {
+    add('underlay', model.fabric.underlay, model.fabric.source);
+    add('features', 'mtu', v.fabricInterfaces[0].source);
+  }
+  if (v.bgp?.evpn) add('overlay', `evpn-${model.fabric.overlay.transport}`, model.fabric.source);
+  if (v.bgp?.routeReflector) add('overlay', 'route-reflector', v.source);
+  for (const vl of v.vlans) {
+    add('features', 'l2vni', vl.source);
+    if (vl.gateway4 || vl.gateway6) add('features', 'anycast-gateway', vl.source);
+    if (vl.gateway6) add('features', 'ipv6-gateway', vl.source);
+    if (vl.dhcpRelay.length) add('features', 'dhcp-relay', vl.source);
+  }
+  for (const vr of v.vrfs) add('features', 'l3vni', vr.source);
+  for (const i of v.accessInterfaces) if (i.taggedVlans.length) add('features', 'tagged-ports', i.source);
+  return out;
+}
+
+export function checkFeatures(v: DeviceView, platform: PlatformDef, model: FabricModel): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  for (const f of requiredFeatures(v, model)) {
+    if (!platform.capabilities[f.kind].includes(f.name)) {
+      diags.push({
+        loc: f.source,
+        message: `device ${v.hostname}: platform ${platform.name} does not support ${f.kind === 'features' ? 'feature' : f.kind} '${f.name}'`,
+      });
+    }
+  }
+  const max = platform.render?.vrf_name_max;
+  if (max) {
+    for (const vr of v.vrfs) {
+      if (vr.name.length > max) {
+        diags.push({ loc: vr.source, message: `device ${v.hostname}: platform ${platform.name} limits VRF names to ${max} characters, '${vr.name}' has ${vr.name.length}` });
+      }
+    }
+  }
+  return diags;
+}
