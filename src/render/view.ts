@@ -217,11 +217,16 @@ export function derivedMac(id: number, sub: number): string {
   return ['02', '4e', hex2(id >> 8), hex2(id), hex2(sub >> 8), hex2(sub)].join(':');
 }
 
+function sourced<T extends { source: SourceLocation }>(obj: Omit<T, 'source'>, source: SourceLocation): T {
+  (obj as T).source = source;
+  return obj as T;
+}
+
 function interfaceView(i: Interface): InterfaceView {
   const ipv4 = i.ipv4 ? addr(i.ipv4) : undefined;
   const ipv4Secondary = (i.ipv4Secondary ?? []).map(addr);
   const ipv6 = i.ipv6 ? addr(i.ipv6) : undefined;
-  return {
+  return sourced<InterfaceView>({
     name: i.name,
     kind: i.kind,
     description: i.description,
@@ -235,8 +240,7 @@ function interfaceView(i: Interface): InterfaceView {
     accessVlan: i.accessVlan,
     taggedVlans: i.taggedVlans ?? [],
     endpoints: i.endpoints ?? [],
-    source: i.source,
-  };
+  }, i.source);
 }
 
 function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
@@ -247,7 +251,7 @@ function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
     if (i && i.taggedVlans.includes(v.vlan)) tagged.push(p);
     else untagged.push(p);
   }
-  return {
+  return sourced<VlanView>({
     vlan: v.vlan,
     name: v.name,
     vrf: v.vrf,
@@ -263,13 +267,12 @@ function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
     dhcpRelay: v.dhcpRelay,
     untaggedPorts: untagged,
     taggedPorts: tagged,
-    source: v.source,
-  };
+  }, v.source);
 }
 
 function vrfView(d: Device, v: DeviceVrf, vlans: VlanView[]): VrfView {
   const mine = vlans.filter((x) => x.vrf === v.name);
-  return {
+  return sourced<VrfView>({
     name: v.name,
     tenant: v.tenant,
     id: v.id,
@@ -282,8 +285,7 @@ function vrfView(d: Device, v: DeviceVrf, vlans: VlanView[]): VrfView {
     hasIpv4: mine.some((x) => x.gateway4),
     hasIpv6: mine.some((x) => x.gateway6),
     routerMac: derivedMac(d.id, v.id),
-    source: v.source,
-  };
+  }, v.source);
 }
 
 function neighborView(ix: ModelIndex, d: Device, s: BgpSession, loopbackName: string): NeighborView {
@@ -293,7 +295,7 @@ function neighborView(ix: ModelIndex, d: Device, s: BgpSession, loopbackName: st
   const loopbackSession = !me.interface && me.address !== undefined && peer !== undefined && addr(peer.loopback).address === other.address;
   const address = me.interface ? undefined : other.address;
   if (!me.interface && !address) throw new Error(`model: BGP session ${s.id} has neither an interface nor an address for ${other.device}`);
-  return {
+  return sourced<NeighborView>({
     id: me.interface ?? address!,
     peer: other.device,
     description: other.device,
@@ -309,8 +311,7 @@ function neighborView(ix: ModelIndex, d: Device, s: BgpSession, loopbackName: st
     routeReflectorClient: other.routeReflectorClient === true,
     // A spine in an eBGP overlay has no VNIs: EVPN routes must keep the leaf's VTEP as next hop.
     evpnNextHopUnchanged: evpn && s.type === 'ebgp' && d.vlans.length === 0 && d.vrfs.length === 0,
-    source: s.source,
-  };
+  }, s.source);
 }
 
 export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
@@ -382,7 +383,7 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
     ? [{ prefix: addr('0.0.0.0/0'), nextHop: d.mgmt.gateway, interface: d.mgmt.interface, description: 'management default route' }]
     : [];
 
-  return {
+  return sourced<DeviceView>({
     hostname: d.name,
     id: d.id,
     role: d.role,
@@ -414,6 +415,5 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
     vrfs,
     vlans,
     staticRoutes,
-    source: d.source,
-  };
+  }, d.source);
 }

@@ -40,7 +40,7 @@ try {
     value: incMs / 1000,
     unit: 's',
     target: '<= 1 s',
-    note: `${incResult.rerendered.length} of ${n} devices re-rendered (view hashes); model rebuild ${(model2Ms / 1000).toFixed(2)} s not counted`,
+    note: `${incResult.rerendered.length} of ${n} devices re-rendered (input hashes); model rebuild ${(model2Ms / 1000).toFixed(2)} s not counted`,
   });
   report({ name: 'peak memory (RSS)', value: Math.round(peakRssMiB()), unit: 'MiB' });
 } finally {

@@ -79,11 +79,11 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
 
   beforeAll(async () => {
     state = await labUp(path.join(examples, 'ospf-triangle.clab.yml'), { name: TRI, runtime: 'netns' });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await labDown(TRI).catch(() => {});
-  });
+  }, 120_000);
 
   it('converges: OSPF Full between the three routers, as FRR reports it', async () => {
     const r = await waitConverged(TRI, { timeoutMs: 60_000 });
@@ -97,7 +97,7 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
       expect(n.ospf.every((o) => o.state.startsWith('Full'))).toBe(true);
     }
     expect(st.nodes.find((x) => x.name === 'r1')!.ospf.map((o) => o.routerId).sort()).toEqual(['10.255.0.2', '10.255.0.3']);
-  });
+  }, 120_000);
 
   it('an expected session that does not exist keeps it unconverged', async () => {
     const r = await waitConverged(TRI, { timeoutMs: 0, expected: [{ node: 'r1', protocol: 'ospf', peer: '10.255.0.99' }] });
@@ -105,13 +105,13 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
     expect(r.pending).toEqual(['r1: expected OSPF neighbor 10.255.0.99 is not seen']);
     const ok = await waitConverged(TRI, { timeoutMs: 10_000, expected: [{ node: 'r1', protocol: 'ospf', peer: '10.255.0.3' }] });
     expect(ok.converged).toBe(true);
-  });
+  }, 120_000);
 
   it('hosts behind r1 and r3 ping each other across the routers', async () => {
     expect(await pingUntil(state, 'h1', '192.168.3.10')).toBe(true);
     const tr = await labExec(state, 'h1', ['ip', 'route', 'get', '192.168.3.10']);
     expect(tr.stdout).toContain('via 192.168.1.1 dev eth1');
-  });
+  }, 120_000);
 
   it('logs in over ssh with the lab key, checks the host key, and vtysh reaches that node', async () => {
     const r = await sshRun(state, 'r2', "hostname; vtysh -c 'show version'; vtysh -c 'show ip ospf neighbor'");
@@ -124,7 +124,7 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
     const out = sh('ssh', ['-F', state.ssh.config, '-o', 'BatchMode=yes', 'r3', 'cat /etc/frr/frr.conf; vtysh -C -f /etc/frr/frr.conf && echo CHECK-OK']);
     expect(out).toContain('hostname r3');
     expect(out).toContain('CHECK-OK');
-  });
+  }, 120_000);
 
   it('frr-reload.py works unmodified over ssh on the node', async () => {
     const r = await sshRun(state, 'r1', 'python3 /usr/lib/frr/frr-reload.py --test /etc/frr/frr.conf');
@@ -135,7 +135,7 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
     const toAdd = lines.slice(lines.indexOf('Lines To Add') + 2);
     expect(lines).toContain('Lines To Add');
     expect(toAdd.filter((l) => !l.startsWith('frr version'))).toEqual([]);
-  });
+  }, 120_000);
 
   it('captures OSPF hellos on r1:eth1 into a pcap tshark reads', async () => {
     const file = path.join(stateRoot, 'r1-eth1.pcap');
@@ -147,7 +147,7 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
       .filter(Boolean);
     expect(hellos.length).toBeGreaterThanOrEqual(2);
     expect(new Set(hellos)).toEqual(new Set(['10.255.0.1', '10.255.0.2']));
-  });
+  }, 120_000);
 
   it('keeps lab addresses inside the lab: no host routes but the mgmt subnet, no default routes in nodes', async () => {
     const routes = JSON.parse(sh('ip', ['-j', '-4', 'route', 'show'])) as { dst: string; dev: string }[];
@@ -167,21 +167,21 @@ describe.skipIf(!!skip)('lab driver on network namespaces (ospf-triangle)', () =
     expect(nft).not.toContain(state.mgmt!.subnet);
     // The host reaches every node's management address.
     for (const n of state.nodes) sh('ping', ['-c', '1', '-W', '2', n.mgmtIpv4!]);
-  });
+  }, 120_000);
 
   it('up again with the same topology is a no-op; another topology under the same name is refused', async () => {
     const again = await labUp(path.join(examples, 'ospf-triangle.clab.yml'), { name: TRI, runtime: 'netns' });
     expect(again.createdAt).toBe(state.createdAt);
     await expect(labUp(path.join(examples, 'bgp-unnumbered.clab.yml'), { name: TRI, runtime: 'netns' })).rejects.toThrow(/different topology/);
     expect(getLabState(TRI).status).toBe('running');
-  });
+  }, 120_000);
 
   it('down removes every namespace, link, process, mount point and file; down twice is fine', async () => {
     const before = getLabState(TRI);
     expect(await labDown(TRI)).toBe(true);
     assertGone(before);
     expect(await labDown(TRI)).toBe(false);
-  });
+  }, 120_000);
 });
 
 describe.skipIf(!!skip)('lab driver: BGP unnumbered, two labs side by side, rejection before creation', () => {
@@ -190,7 +190,7 @@ describe.skipIf(!!skip)('lab driver: BGP unnumbered, two labs side by side, reje
   afterAll(async () => {
     await labDown(A).catch(() => {});
     await labDown(B).catch(() => {});
-  });
+  }, 120_000);
 
   it('two labs of the same topology come up side by side and establish BGP over IPv6 link-local', async () => {
     const [a, b] = await Promise.all([
@@ -217,7 +217,7 @@ describe.skipIf(!!skip)('lab driver: BGP unnumbered, two labs side by side, reje
     expect(still.converged).toBe(true);
     expect(await labDown(B)).toBe(true);
     assertGone(b);
-  });
+  }, 120_000);
 
   it('a node kind it cannot run is rejected before anything is created', async () => {
     const name = `bad${suffix}`;
@@ -238,12 +238,12 @@ describe.skipIf(!!skip)('lab driver: BGP unnumbered, two labs side by side, reje
     expect(namespaces()).toEqual(nsBefore);
     expect(hostLinks()).toEqual(linksBefore);
     expect(existsSync(path.join(stateRoot, 'labs', name))).toBe(false);
-  });
+  }, 120_000);
 
   it('a topology failing the containerlab schema is rejected with a clear message', async () => {
     const err = await labUp({ name: 'schemabad', topology: { nodes: { r1: { kind: 'linux', image: 'alpine', exec: 'not-a-list' } } } } as never, { runtime: 'netns' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntentError);
     expect((err as Error).message).toContain('not a valid containerlab topology: topology.nodes.r1.exec: must be array');
     expect(existsSync(path.join(stateRoot, 'labs', 'schemabad'))).toBe(false);
-  });
+  }, 120_000);
 });

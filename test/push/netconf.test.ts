@@ -289,6 +289,7 @@ describe.skipIf(skip)('NETCONF client against netconfd', () => {
       const err = await s.getConfig({ timeoutMs: 10_000 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NetconfTransportError);
       expect(Date.now() - t0).toBeLessThan(5000);
+      expect((err as Error).message).toMatch(/keepalive/i);
       expect(s.isOpen).toBe(false);
     } finally {
       srv.resumeSshSessions(paused);

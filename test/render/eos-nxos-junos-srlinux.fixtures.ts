@@ -81,17 +81,30 @@ export function fileOf(files: RenderedArtifact[], device: string): string {
   return f[0].content;
 }
 
+/** Artifact names of the vendor platforms: golden directories are shared with other renderers. */
+const vendorArtifacts = new Set(vendorPlatforms.flatMap((p) => loadPlatforms().get(p)?.render?.artifacts.map((a) => a.name) ?? []));
+
 /**
  * Compares rendered files with test/render/golden/<example>/<device>/<artifact>; with
- * UPDATE_GOLDEN=1 rewrites them instead (only the devices rendered here, so several test
- * files can share one example directory). Returns the paths that differ.
+ * UPDATE_GOLDEN=1 rewrites them instead. Only vendor artifacts are touched: a device directory
+ * may also hold files of other artifact sets (netconf-ietf) owned by other tests.
+ * Returns the paths that differ.
  */
 export function compareGolden(example: string, files: RenderedArtifact[]): string[] {
   const dir = path.join(goldenRoot, example);
   const update = process.env.UPDATE_GOLDEN === '1';
   const diffs: string[] = [];
-  const devices = [...new Set(files.map((f) => f.device))];
-  if (update) for (const d of devices) rmSync(path.join(dir, d), { recursive: true, force: true });
+  const want = new Set(files.map((f) => f.path));
+  for (const d of new Set(files.map((f) => f.device))) {
+    const dd = path.join(dir, d);
+    if (!existsSync(dd)) continue;
+    for (const a of readdirSync(dd)) {
+      if (!vendorArtifacts.has(a) || want.has(`${d}/${a}`)) continue;
+      // A vendor golden file no longer rendered (e.g. the device changed platform).
+      if (update) rmSync(path.join(dd, a));
+      else diffs.push(`golden only: ${example}/${d}/${a}`);
+    }
+  }
   for (const f of files) {
     const p = path.join(dir, f.path);
     if (update) {
@@ -99,15 +112,6 @@ export function compareGolden(example: string, files: RenderedArtifact[]): strin
       writeFileSync(p, f.content);
     } else if (!existsSync(p)) diffs.push(`missing golden file ${path.relative(repoRoot, p)}`);
     else if (readFileSync(p, 'utf8') !== f.content) diffs.push(`differs from ${path.relative(repoRoot, p)}`);
-  }
-  if (!update) {
-    // A golden file no longer rendered is a difference too.
-    const want = new Set(files.map((f) => f.path));
-    for (const d of devices) {
-      const dd = path.join(dir, d);
-      if (!existsSync(dd)) continue;
-      for (const a of readdirSync(dd)) if (!want.has(`${d}/${a}`)) diffs.push(`golden only: ${example}/${d}/${a}`);
-    }
   }
   return diffs;
 }

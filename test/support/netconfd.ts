@@ -2,7 +2,7 @@
  * Test harness: a real yuma123 netconfd behind its own OpenSSH sshd on a free loopback port.
  * Each instance gets a temp dir with its own sshd_config, host key, client key, netconfd
  * socket (`--ncxserver-sockname`, paired with the port in the netconf-subsystem line) and
- * HOME (netconfd writes ~/.yuma/startup-cfg.xml on commit), so instances coexist across
+ * YUMA_HOME (netconfd writes startup-cfg.xml on every commit), so instances coexist across
  * parallel test files. Needs root (sshd privilege separation, root login) and the Debian
  * packages netconfd + openssh-server; see lab/netconf/README.md.
  *
@@ -155,7 +155,8 @@ function sshdConfig(dir: string, port: number, sock: string): string {
 async function startOnce(opts: StartNetconfdOptions): Promise<NetconfdServer> {
   const dir = mkdtempSync(path.join(tmpdir(), `netloom-${opts.name ?? 'netconfd'}-`));
   const home = path.join(dir, 'home');
-  mkdirSync(home);
+  // netconfd keeps startup-cfg.xml and its txid in $YUMA_HOME/data (not under $HOME/.yuma).
+  mkdirSync(path.join(home, 'data'), { recursive: true });
   // sshd refuses to start without its privilege separation directory.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKey = path.join(dir, 'ssh_host_ed25519_key');
@@ -182,7 +183,7 @@ async function startOnce(opts: StartNetconfdOptions): Promise<NetconfdServer> {
     `--log-level=${opts.logLevel ?? 'info'}`,
     ...(opts.netconfdArgs ?? []),
   ];
-  const env = { ...process.env, HOME: home };
+  const env = { ...process.env, HOME: home, YUMA_HOME: home };
   const nd = spawn(NETCONFD, ndArgs, { env, stdio: ['ignore', 'ignore', 'ignore'], cwd: dir });
   let sshd: ChildProcess | undefined;
   // Safety net if the test process exits without stop() (a failed afterAll, a worker teardown).

@@ -1,0 +1,145 @@
+/**
+ * The model as a containerlab topology: one node per device (kind, image and startup files
+ * from models/containerlab.yaml), one `linux` host per endpoint configured by `exec` lines,
+ * every fabric link and every endpoint's access link, and the management network. The same
+ * file runs under containerlab with Docker, or under `netloom lab up` with namespaces.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { loadModelSync, loadPlatforms, type Endpoint, type FabricModel } from '../model/index.ts';
+import { modelsDir } from '../model/platforms.ts';
+import { renderModel } from '../render/index.ts';
+import { writeOutput } from '../render/write.ts';
+import { formatIpv4, parsePrefix4 } from '../model/ip.ts';
+import type { ClabNodeConfig, ClabTopology } from './clab-types.ts';
+import { labsRoot } from './state.ts';
+
+const clabData = z.object({
+  platforms: z.record(
+    z.string(),
+    z.object({
+      kind: z.string(),
+      image: z.string(),
+      interface: z.string(),
+      binds: z.record(z.string(), z.string()).optional(),
+      exec: z.array(z.string()).optional(),
+      startup_config: z.string().optional(),
+    }),
+  ),
+  hosts: z.object({ kind: z.string(), image: z.string(), interface: z.string() }),
+});
+export type ContainerlabData = z.output<typeof clabData>;
+
+export function loadContainerlabData(file = path.join(modelsDir, 'containerlab.yaml')): ContainerlabData {
+  return clabData.parse(parse(readFileSync(file, 'utf8')));
+}
+
+export interface TopologyOptions {
+  /** Directory holding rendered configs as OUT/<device>/<artifact>, relative to the topology file. */
+  configDir: string;
+  /** Lab name (default: the fabric name). */
+  name?: string;
+}
+
+/** Host-side address of the management bridge: the pool's gateway, else its last usable address. */
+export function mgmtGateway(model: FabricModel): string {
+  if (model.fabric.pools.mgmtGateway) return model.fabric.pools.mgmtGateway;
+  const p = parsePrefix4(model.fabric.pools.mgmt);
+  return formatIpv4(p.base + p.size - 2);
+}
+
+function hostExec(e: Endpoint, mtu: number): string[] {
+  const dev = e.tagged ? `eth1.${e.vlan}` : 'eth1';
+  const lines = [`ip link set eth1 mtu ${mtu}`];
+  if (e.tagged) lines.push(`ip link add link eth1 name ${dev} type vlan id ${e.vlan}`);
+  lines.push(`ip link set ${dev} address ${e.mac}`, `ip link set ${dev} up`);
+  if (e.ipv4) lines.push(`ip addr add ${e.ipv4} dev ${dev}`);
+  if (e.ipv6) lines.push(`ip -6 addr add ${e.ipv6} dev ${dev} nodad`);
+  if (e.ipv4 && e.gateway4) lines.push(`ip route add default via ${e.gateway4} dev ${dev}`);
+  if (e.ipv6 && e.gateway6) lines.push(`ip -6 route add default via ${e.gateway6} dev ${dev}`);
+  return lines;
+}
+
+export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTopology {
+  const data = loadContainerlabData();
+  const platforms = loadPlatforms();
+  const nodes: Record<string, ClabNodeConfig> = {};
+  const ifName = (device: string, port: string): string => {
+    const d = model.devices.find((x) => x.name === device)!;
+    const spec = data.platforms[d.platform];
+    const n = platforms.get(d.platform)!.portNumber(port);
+    if (n === undefined) throw new Error(`${device}: interface ${port} has no port number`);
+    return spec.interface.replace('{n}', String(n));
+  };
+
+  for (const d of model.devices) {
+    const spec = data.platforms[d.platform];
+    if (!spec) throw new Error(`models/containerlab.yaml has no entry for platform '${d.platform}'`);
+    const dir = `${opts.configDir}/${d.name}`;
+    const node: ClabNodeConfig = {
+      kind: spec.kind,
+      image: spec.image,
+      'mgmt-ipv4': d.mgmt.ipv4.split('/')[0],
+      labels: { 'netloom.role': d.role, 'netloom.platform': d.platform, 'netloom.id': String(d.id) },
+    };
+    if (spec.binds) node.binds = Object.entries(spec.binds).map(([artifact, target]) => `${dir}/${artifact}:${target}`);
+    if (spec.exec) node.exec = [...spec.exec];
+    if (spec.startup_config) node['startup-config'] = `${dir}/${spec.startup_config}`;
+    nodes[d.name] = node;
+  }
+
+  const mtuOf = new Map(model.networks.map((n) => [n.vlan, n.mtu]));
+  for (const e of model.endpoints) {
+    if (nodes[e.name]) throw new Error(`endpoint '${e.name}' has the name of a device; containerlab needs unique node names`);
+    nodes[e.name] = {
+      kind: data.hosts.kind,
+      image: data.hosts.image,
+      exec: hostExec(e, mtuOf.get(e.vlan) ?? model.fabric.hostMtu),
+      labels: { 'netloom.role': 'endpoint', 'netloom.vlan': String(e.vlan), 'netloom.vrf': e.vrf },
+    };
+  }
+
+  const links = [
+    ...model.links.map((l) => ({ endpoints: [`${l.a.device}:${ifName(l.a.device, l.a.interface)}`, `${l.b.device}:${ifName(l.b.device, l.b.interface)}`], mtu: l.mtu })),
+    ...model.endpoints.map((e) => ({ endpoints: [`${e.leaf}:${ifName(e.leaf, e.port)}`, `${e.name}:${data.hosts.interface}`], mtu: mtuOf.get(e.vlan) ?? model.fabric.hostMtu })),
+  ];
+
+  const name = opts.name ?? model.name;
+  return {
+    name,
+    mgmt: { network: `netloom-${name}`, 'ipv4-subnet': model.fabric.pools.mgmt, 'ipv4-gw': mgmtGateway(model) },
+    topology: { nodes, links },
+  };
+}
+
+export function topologyYaml(t: ClabTopology, model: FabricModel): string {
+  return (
+    `# containerlab topology of fabric ${model.name}, intent revision ${model.revision}, generated by netloom.\n` +
+    `# Runs with \`containerlab deploy -t\` where Docker is available, or \`netloom lab up\` (network namespaces).\n` +
+    stringify(t, { lineWidth: 0 })
+  );
+}
+
+/** Where `lab up DIR` keeps the rendered configs and topology of a lab (removed by `lab down`). */
+export function runDir(labName: string): string {
+  return path.join(path.dirname(labsRoot()), 'runs', labName);
+}
+
+/**
+ * For `netloom lab up DIR`: resolve the model, render every device into the lab's run
+ * directory and write the topology beside it.
+ */
+export async function topologyFromModel(dir: string, opts: { name?: string } = {}): Promise<{ topology: ClabTopology; baseDir: string; file: string; model: FabricModel }> {
+  const model = loadModelSync(dir);
+  const name = opts.name ?? model.name;
+  const base = runDir(name);
+  rmSync(path.join(base, 'configs'), { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  writeOutput(renderModel(model), path.join(base, 'configs'));
+  const topology = buildTopology(model, { configDir: 'configs', name });
+  const file = path.join(base, `${name}.clab.yml`);
+  writeFileSync(file, topologyYaml(topology, model));
+  return { topology, baseDir: base, file, model };
+}

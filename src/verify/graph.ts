@@ -1,0 +1,242 @@
+/**
+ * The fabric as one multi-layer graph, built once from the model and shared by every check
+ * (and the HTTP API): devices, interfaces, links (physical), underlay routing adjacencies
+ * (BGP/OSPF per link), overlay EVPN sessions, VNIs, VRFs and endpoints. The graphology graph
+ * is the queryable picture; beside it sit flat indexes (CSR adjacency over device numbers)
+ * that the path-counting algorithms run on, since at 5,000 devices they dominate the time.
+ */
+import { MultiGraph } from 'graphology';
+import type { BgpSession, Device, Endpoint, FabricModel, Interface, Link, OspfAdjacency } from '../model/types.ts';
+import { linkKey } from './findings.ts';
+
+export type Layer = 'physical' | 'underlay' | 'overlay';
+
+export interface VniMember {
+  device: string;
+  kind: 'l2' | 'l3';
+  vlan: number;
+  vrf: string;
+  import: string[];
+  export: string[];
+  source: Device['source'];
+}
+
+/** Undirected adjacency in compressed sparse rows: neighbours of i are targets[offsets[i]..offsets[i+1]). */
+export interface Csr {
+  n: number;
+  offsets: Int32Array;
+  targets: Int32Array;
+  /** Index into model.links of the link behind each adjacency entry. */
+  link: Int32Array;
+}
+
+export interface FabricGraph {
+  model: FabricModel;
+  graph: MultiGraph;
+  devices: Device[];
+  deviceIndex: Map<string, number>;
+  device(name: string): Device | undefined;
+  iface(device: string, name: string): Interface | undefined;
+  /** "dev:iface" -> link. */
+  linkByEnd: Map<string, Link>;
+  linkName(l: Link): string;
+  sessionById: Map<string, BgpSession>;
+  /** Link index -> underlay adjacencies (BGP session ids or OSPF adjacency ids) running over it. */
+  underlayOnLink: Map<number, (BgpSession | OspfAdjacency)[]>;
+  /** Underlay graph: links that carry an underlay routing adjacency. */
+  underlay: Csr;
+  /** Device indices of VTEPs (leaves with a VTEP address). */
+  vteps: number[];
+  endpoints: Map<string, Endpoint>;
+  /** VNI -> its instances on devices. */
+  vnis: Map<number, VniMember[]>;
+}
+
+const addr = (cidr: string | undefined) => cidr?.split('/')[0];
+
+/** Which link an underlay session or adjacency runs over: by interface, else by address. */
+function sessionLink(
+  s: BgpSession,
+  linkByEnd: Map<string, Link>,
+  linkByAddr: Map<string, Link>,
+): Link | undefined {
+  if (s.a.interface) return linkByEnd.get(`${s.a.device}:${s.a.interface}`);
+  if (s.a.address) return linkByAddr.get(`${s.a.device}/${s.a.address}`);
+  return undefined;
+}
+
+export function buildFabricGraph(model: FabricModel): FabricGraph {
+  const g = new MultiGraph({ allowSelfLoops: false });
+  const devices = model.devices;
+  const deviceIndex = new Map<string, number>();
+  const ifaces = new Map<string, Interface>();
+  devices.forEach((d, i) => {
+    deviceIndex.set(d.name, i);
+    g.addNode(`dev:${d.name}`, { type: 'device', name: d.name, role: d.role, pod: d.pod, asn: d.asn, vtep: addr(d.vtep) });
+    for (const itf of d.interfaces) {
+      ifaces.set(`${d.name}:${itf.name}`, itf);
+      if (itf.kind === 'fabric' || itf.kind === 'access') {
+        const key = `if:${d.name}:${itf.name}`;
+        g.addNode(key, { type: 'interface', device: d.name, name: itf.name, kind: itf.kind, mtu: itf.mtu });
+        g.addEdge(`dev:${d.name}`, key, { layer: 'physical', kind: 'has' });
+      }
+    }
+  });
+
+  const linkByEnd = new Map<string, Link>();
+  const linkByAddr = new Map<string, Link>();
+  const linkIndex = new Map<Link, number>();
+  model.links.forEach((l, i) => {
+    linkIndex.set(l, i);
+    linkByEnd.set(`${l.a.device}:${l.a.interface}`, l);
+    linkByEnd.set(`${l.b.device}:${l.b.interface}`, l);
+    if (l.a.ipv4) linkByAddr.set(`${l.a.device}/${addr(l.a.ipv4)}`, l);
+    if (l.b.ipv4) linkByAddr.set(`${l.b.device}/${addr(l.b.ipv4)}`, l);
+    const ka = `if:${l.a.device}:${l.a.interface}`;
+    const kb = `if:${l.b.device}:${l.b.interface}`;
+    if (g.hasNode(ka) && g.hasNode(kb)) g.addEdgeWithKey(`link:${l.id}`, ka, kb, { layer: 'physical', kind: 'link', mtu: l.mtu });
+  });
+
+  const sessionById = new Map<string, BgpSession>();
+  const underlayOnLink = new Map<number, (BgpSession | OspfAdjacency)[]>();
+  const onLink = (l: Link | undefined, x: BgpSession | OspfAdjacency) => {
+    if (!l) return;
+    const i = linkIndex.get(l)!;
+    const list = underlayOnLink.get(i) ?? [];
+    underlayOnLink.set(i, list);
+    list.push(x);
+  };
+  for (const s of model.bgpSessions) {
+    sessionById.set(s.id, s);
+    const a = `dev:${s.a.device}`;
+    const b = `dev:${s.b.device}`;
+    if (!g.hasNode(a) || !g.hasNode(b)) continue;
+    if (s.layer !== 'overlay') {
+      g.addEdgeWithKey(`bgp:${s.id}`, a, b, { layer: 'underlay', kind: 'bgp', session: s.id });
+      onLink(sessionLink(s, linkByEnd, linkByAddr), s);
+    }
+    if (s.afiSafis.includes('l2vpn-evpn')) g.addEdgeWithKey(`evpn:${s.id}`, a, b, { layer: 'overlay', kind: 'evpn', session: s.id });
+  }
+  for (const o of model.ospfAdjacencies) {
+    const a = `dev:${o.a.device}`;
+    const b = `dev:${o.b.device}`;
+    if (!g.hasNode(a) || !g.hasNode(b)) continue;
+    g.addEdgeWithKey(`ospf:${o.id}`, a, b, { layer: 'underlay', kind: 'ospf', adjacency: o.id });
+    // An adjacency runs over the link its end-a interface belongs to, if both ends agree.
+    const la = linkByEnd.get(`${o.a.device}:${o.a.interface}`);
+    const lb = linkByEnd.get(`${o.b.device}:${o.b.interface}`);
+    if (la && la === lb) onLink(la, o);
+  }
+
+  const vnis = new Map<number, VniMember[]>();
+  const addVni = (vni: number, m: VniMember) => {
+    const list = vnis.get(vni) ?? [];
+    vnis.set(vni, list);
+    list.push(m);
+    const key = `vni:${vni}`;
+    if (!g.hasNode(key)) g.addNode(key, { type: 'vni', vni });
+    g.addEdge(`dev:${m.device}`, key, { layer: 'overlay', kind: m.kind === 'l2' ? 'l2vni' : 'l3vni', vlan: m.vlan, vrf: m.vrf });
+  };
+  for (const d of devices) {
+    for (const v of d.vrfs) {
+      addVni(v.l3vni, { device: d.name, kind: 'l3', vlan: v.l3vniVlan, vrf: v.name, import: v.routeTargets.import, export: v.routeTargets.export, source: v.source });
+      const key = `vrf:${v.name}`;
+      if (!g.hasNode(key)) g.addNode(key, { type: 'vrf', name: v.name, tenant: v.tenant });
+      g.addEdge(`dev:${d.name}`, key, { layer: 'overlay', kind: 'vrf-member' });
+    }
+    for (const v of d.vlans) addVni(v.l2vni, { device: d.name, kind: 'l2', vlan: v.vlan, vrf: v.vrf, import: v.routeTargets.import, export: v.routeTargets.export, source: v.source });
+  }
+
+  const endpoints = new Map<string, Endpoint>();
+  for (const e of model.endpoints) {
+    endpoints.set(e.name, e);
+    g.addNode(`ep:${e.name}`, { type: 'endpoint', name: e.name, vlan: e.vlan, vrf: e.vrf });
+    const port = `if:${e.leaf}:${e.port}`;
+    if (g.hasNode(port)) g.addEdge(`ep:${e.name}`, port, { layer: 'physical', kind: 'attach' });
+  }
+
+  const underlay = buildCsr(devices.length, model.links, (l, i) => {
+    if (!underlayOnLink.has(i)) return undefined;
+    const a = deviceIndex.get(l.a.device);
+    const b = deviceIndex.get(l.b.device);
+    return a === undefined || b === undefined || a === b ? undefined : [a, b];
+  });
+
+  const vteps: number[] = [];
+  devices.forEach((d, i) => {
+    if (d.vtep) vteps.push(i);
+  });
+
+  return {
+    model,
+    graph: g,
+    devices,
+    deviceIndex,
+    device: (n) => {
+      const i = deviceIndex.get(n);
+      return i === undefined ? undefined : devices[i];
+    },
+    iface: (d, n) => ifaces.get(`${d}:${n}`),
+    linkByEnd,
+    linkName: (l) => linkKey(l.a, l.b),
+    sessionById,
+    underlayOnLink,
+    underlay,
+    vteps,
+    endpoints,
+    vnis,
+  };
+}
+
+/** CSR over device indices from the links `ends` accepts. */
+export function buildCsr(n: number, links: Link[], ends: (l: Link, i: number) => [number, number] | undefined): Csr {
+  const deg = new Int32Array(n + 1);
+  const pairs: number[] = [];
+  links.forEach((l, i) => {
+    const e = ends(l, i);
+    if (!e) return;
+    deg[e[0]]++;
+    deg[e[1]]++;
+    pairs.push(e[0], e[1], i);
+  });
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + deg[i];
+  const fill = offsets.slice(0, n);
+  const targets = new Int32Array(offsets[n]);
+  const link = new Int32Array(offsets[n]);
+  for (let k = 0; k < pairs.length; k += 3) {
+    const a = pairs[k];
+    const b = pairs[k + 1];
+    const li = pairs[k + 2];
+    targets[fill[a]] = b;
+    link[fill[a]++] = li;
+    targets[fill[b]] = a;
+    link[fill[b]++] = li;
+  }
+  return { n, offsets, targets, link };
+}
+
+/** Shortest-path distances and path counts from one device (BFS, unit cost per hop). */
+export function countPaths(csr: Csr, src: number, dist: Int32Array, sigma: Float64Array, queue: Int32Array): void {
+  dist.fill(-1);
+  sigma.fill(0);
+  dist[src] = 0;
+  sigma[src] = 1;
+  let head = 0;
+  let tail = 0;
+  queue[tail++] = src;
+  const { offsets, targets } = csr;
+  while (head < tail) {
+    const u = queue[head++];
+    const du = dist[u] + 1;
+    const su = sigma[u];
+    for (let k = offsets[u], end = offsets[u + 1]; k < end; k++) {
+      const v = targets[k];
+      if (dist[v] < 0) {
+        dist[v] = du;
+        sigma[v] = su;
+        queue[tail++] = v;
+      } else if (dist[v] === du) sigma[v] += su;
+    }
+  }
+}
