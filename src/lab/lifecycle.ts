@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { EnvironmentError } from '../util/errors.ts';
 import type { ClabTopology } from './clab-types.ts';
 import { parseClabFile, validateClab, type ParsedClab } from './clab-parse.ts';
 import { planLab } from './plan.ts';
-import { defaultLabName, readLabState, type LabState } from './state.ts';
+import { defaultLabName, readLabState, runDir, type LabState } from './state.ts';
 import { labDownNetns, labUpNetns } from './netns-driver.ts';
 import { containerlabAvailable, containerlabDeploy, containerlabDestroy } from './containerlab-driver.ts';
 
@@ -47,6 +47,8 @@ export async function labDown(name?: string): Promise<boolean> {
     }
   }
   const state = readLabState(n);
+  // The rendered configs of a lab built from an intent go with it, even when the lab never came up.
+  rmSync(runDir(n), { recursive: true, force: true });
   if (!state) return false;
   if (state.runtime === 'containerlab') await containerlabDestroy(state);
   else await labDownNetns(state);

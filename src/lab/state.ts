@@ -66,6 +66,11 @@ export function labsRoot(): string {
   return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'labs');
 }
 
+/** Rendered configs and topology of a lab built from an intent (`lab up DIR`); `lab down` removes it. */
+export function runDir(name: string): string {
+  return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'runs', name);
+}
+
 export function labDir(name: string): string {
   return path.join(labsRoot(), name);
 }

@@ -14,7 +14,7 @@ import { renderModel } from '../render/index.ts';
 import { writeOutput } from '../render/write.ts';
 import { formatIpv4, parsePrefix4 } from '../model/ip.ts';
 import type { ClabNodeConfig, ClabTopology } from './clab-types.ts';
-import { labsRoot } from './state.ts';
+import { runDir } from './state.ts';
 
 const clabData = z.object({
   platforms: z.record(
@@ -120,11 +120,6 @@ export function topologyYaml(t: ClabTopology, model: FabricModel): string {
     `# Runs with \`containerlab deploy -t\` where Docker is available, or \`netloom lab up\` (network namespaces).\n` +
     stringify(t, { lineWidth: 0 })
   );
-}
-
-/** Where `lab up DIR` keeps the rendered configs and topology of a lab (removed by `lab down`). */
-export function runDir(labName: string): string {
-  return path.join(path.dirname(labsRoot()), 'runs', labName);
 }
 
 /**

@@ -126,7 +126,10 @@ export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSe
       }
     }
     for (const n of ctx.nodes.values()) {
-      n.device.ospf = { area: fabric.ospf_area, routerId: n.device.routerId, interfaces: [n.def.interfaces.loopback, ...(perDevice.get(n.name) ?? [])] };
+      // The VTEP loopback must be reachable too when it is its own interface (eos Loopback1).
+      const loopbacks = [n.def.interfaces.loopback];
+      if (n.device.vtep && n.def.interfaces.vtep_loopback !== n.def.interfaces.loopback) loopbacks.push(n.def.interfaces.vtep_loopback);
+      n.device.ospf = { area: fabric.ospf_area, routerId: n.device.routerId, interfaces: [...loopbacks, ...(perDevice.get(n.name) ?? [])] };
     }
   }
   return { bgp, ospf, routeReflectors };

@@ -105,7 +105,7 @@ describe('VXLAN compared with the dc1 model', () => {
 describe('BGP sessions', () => {
   const L = '169.254.0.1';
   const S = '169.254.0.2';
-  const seg = (from: string, to: string, fp: number, tp: number, seq: number, flags: number, data = Buffer.alloc(0)) => eth(M2, M1, 0x0800, ipv4(from, to, 6, tcp(fp, tp, seq, 1, flags, data)));
+  const seg = (from: string, to: string, fp: number, tp: number, seq: number, flags: number, data: Buffer = Buffer.alloc(0)) => eth(M2, M1, 0x0800, ipv4(from, to, 6, tcp(fp, tp, seq, 1, flags, data)));
   function session(spineAfis: Array<[number, number]>, spineAsn = 65100): Array<[number, Buffer]> {
     const openL = bgpOpen(65101, 9, '10.0.0.1', [[1, 1], [25, 70]]);
     const openS = bgpOpen(spineAsn, 9, '10.0.0.101', spineAfis);

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { stringOpt } from '../command.ts';
@@ -19,11 +19,18 @@ export const labUpCommand: Command = {
         // An intent directory: its topology comes from the model.
         const modUrl = new URL('../../lab/topology-from-model.ts', import.meta.url);
         const mod = existsSync(modUrl)
-          ? ((await import(modUrl.href)) as { topologyFromModel?: (dir: string) => Promise<{ topology: unknown; baseDir: string }> })
+          ? ((await import(modUrl.href)) as { topologyFromModel?: (dir: string, o: { name?: string }) => Promise<{ topology: unknown; baseDir: string }> })
           : undefined;
         if (!mod?.topologyFromModel) throw new UsageError(`${target} is a directory; building a lab from an intent directory is not available yet: pass a .clab.yml file`);
-        const { topology, baseDir } = await mod.topologyFromModel(path.resolve(target));
-        const s = await labUp(topology as never, { name: stringOpt(ctx, 'name'), baseDir, runtime: stringOpt(ctx, 'runtime') as never, log: ctx.values.quiet ? undefined : ctx.out });
+        const { topology, baseDir } = await mod.topologyFromModel(target, { name: stringOpt(ctx, 'name') });
+        let s;
+        try {
+          s = await labUp(topology as never, { name: stringOpt(ctx, 'name'), baseDir, runtime: stringOpt(ctx, 'runtime') as never, log: ctx.values.quiet ? undefined : ctx.out });
+        } catch (e) {
+          // Nothing half-applied: a lab that failed to come up leaves no rendered run dir.
+          rmSync(baseDir, { recursive: true, force: true });
+          throw e;
+        }
         ctx.out(`lab ${s.name}: ${s.nodes.length} nodes up (state in ${s.stateDir})`);
         return 0;
       }

@@ -1,0 +1,61 @@
+/**
+ * MTU: both ends of every link agree with the link, access ports fit their VLAN, and every
+ * underlay link leaves room for VXLAN: the largest tenant frame plus 50 bytes (outer IPv4 20,
+ * UDP 8, VXLAN 8, inner Ethernet 14).
+ */
+import type { Finding } from '../findings.ts';
+import type { StaticCheck } from './types.ts';
+
+export const VXLAN_OVERHEAD = 50;
+
+export const vxlanMtu: StaticCheck = {
+  id: 'vxlan-mtu',
+  title: 'MTU consistent with VXLAN headroom',
+  kind: 'static',
+  layer: 'physical',
+  severity: 'error',
+  description: `link ends agree; underlay links carry the largest tenant MTU + ${VXLAN_OVERHEAD} bytes of VXLAN encapsulation`,
+  run({ fg }) {
+    const findings: Finding[] = [];
+    let tenantMtu = 0;
+    let tenantNet = '';
+    for (const n of fg.model.networks) {
+      if (n.mtu > tenantMtu) {
+        tenantMtu = n.mtu;
+        tenantNet = n.name;
+      }
+    }
+    const needed = tenantMtu + VXLAN_OVERHEAD;
+    fg.model.links.forEach((l, i) => {
+      const name = fg.linkName(l);
+      const ia = fg.iface(l.a.device, l.a.interface);
+      const ib = fg.iface(l.b.device, l.b.interface);
+      if (ia && ib && (ia.mtu !== ib.mtu || ia.mtu !== l.mtu)) {
+        findings.push({ check: 'vxlan-mtu', severity: 'error', message: `link ${name}: MTU mismatch, ${l.a.device}:${l.a.interface} ${ia.mtu} vs ${l.b.device}:${l.b.interface} ${ib.mtu}`, evidence: { link: name, linkMtu: l.mtu, aMtu: ia.mtu, bMtu: ib.mtu }, location: l.source, elements: { links: [name], devices: [l.a.device, l.b.device] } });
+      }
+      if (!fg.underlayOnLink.has(i) || !tenantMtu) return;
+      const eff = Math.min(l.mtu, ia?.mtu ?? l.mtu, ib?.mtu ?? l.mtu);
+      if (eff < needed) {
+        findings.push({
+          check: 'vxlan-mtu',
+          severity: 'error',
+          message: `link ${name}: MTU ${eff} leaves no VXLAN headroom for tenant MTU ${tenantMtu} (${tenantNet}), needs ${needed}`,
+          evidence: { link: name, mtu: eff, tenantMtu, network: tenantNet, overhead: VXLAN_OVERHEAD, needed },
+          location: l.source,
+          elements: { links: [name], devices: [l.a.device, l.b.device] },
+        });
+      }
+    });
+    for (const d of fg.devices) {
+      for (const v of d.vlans) {
+        for (const p of v.ports) {
+          const itf = fg.iface(d.name, p);
+          if (itf && itf.mtu < v.mtu) {
+            findings.push({ check: 'vxlan-mtu', severity: 'error', message: `${d.name}:${p} MTU ${itf.mtu} is below VLAN ${v.vlan} (${v.name}) MTU ${v.mtu}`, evidence: { device: d.name, port: p, portMtu: itf.mtu, vlanMtu: v.mtu }, location: itf.source, elements: { devices: [d.name] } });
+          }
+        }
+      }
+    }
+    return { findings, examined: `${fg.model.links.length} links, tenant MTU ${tenantMtu}` };
+  },
+};
