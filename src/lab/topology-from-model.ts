@@ -15,6 +15,7 @@ import { writeOutput } from '../render/write.ts';
 import { formatIpv4, parsePrefix4 } from '../model/ip.ts';
 import type { ClabNodeConfig, ClabTopology } from './clab-types.ts';
 import { runDir } from './state.ts';
+import { saveLabModel } from './expected-from-model.ts';
 
 const clabData = z.object({
   platforms: z.record(
@@ -136,5 +137,6 @@ export async function topologyFromModel(dir: string, opts: { name?: string } = {
   const topology = buildTopology(model, { configDir: 'configs', name });
   const file = path.join(base, `${name}.clab.yml`);
   writeFileSync(file, topologyYaml(topology, model));
+  saveLabModel(name, model);
   return { topology, baseDir: base, file, model };
 }

@@ -11,6 +11,7 @@ import { labStatusCommand } from './lab-status.ts';
 import { labWaitCommand } from './lab-wait.ts';
 import { labExecCommand } from './lab-exec.ts';
 import { labCaptureCommand } from './lab-capture.ts';
+import { labTopologyCommand } from './lab-topology.ts';
 import { pcapAnalyze } from './pcap-analyze.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
@@ -22,6 +23,7 @@ export const commands: Command[] = [
   labWaitCommand,
   labExecCommand,
   labCaptureCommand,
+  labTopologyCommand,
   validateCommand,
   modelCommand,
   schemaCommand,

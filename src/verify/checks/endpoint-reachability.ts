@@ -1,0 +1,108 @@
+/**
+ * The endpoint reachability matrix: every endpoint pair gets the forwarding its tenancy
+ * promises (bridged / routed / isolated). Per-endpoint flags are sufficient conditions for
+ * the common case; any pair they cannot clear is decided by the exact ReachabilityModel.
+ */
+import type { Finding } from '../findings.ts';
+import { ReachabilityModel, type PairResult } from '../reachability.ts';
+import type { StaticCheck } from './types.ts';
+
+const EXAMPLES = 5;
+
+export const endpointReachability: StaticCheck = {
+  id: 'endpoint-reachability',
+  title: 'Endpoint reachability matrix',
+  kind: 'static',
+  layer: 'endpoint',
+  severity: 'error',
+  description: 'same network -> bridged over the L2 VNI, same VRF -> routed over the L3 VNI, different VRFs -> isolated',
+  run(ctx) {
+    const { fg } = ctx;
+    const rm = new ReachabilityModel(ctx);
+    const eps = fg.model.endpoints;
+    const n = eps.length;
+    const netIdx = new Map(fg.model.networks.map((x, i) => [x.name, i]));
+    const vrfIdx = new Map(fg.model.vrfs.map((x, i) => [x.name, i]));
+    const netOf = new Int32Array(n);
+    const vrfOf = new Int32Array(n);
+    const leafOf = new Int32Array(n);
+    const l2ok = new Uint8Array(n);
+    const l3ok = new Uint8Array(n);
+    const ucomp = rm.underlayComponent();
+    eps.forEach((e, i) => {
+      netOf[i] = netIdx.get(e.network) ?? -1;
+      vrfOf[i] = vrfIdx.get(e.vrf) ?? -1;
+      const li = fg.deviceIndex.get(e.leaf) ?? -1;
+      leafOf[i] = li;
+      const d = li >= 0 ? fg.devices[li] : undefined;
+      const net = fg.model.networks[netOf[i]];
+      const vrf = fg.model.vrfs[vrfOf[i]];
+      const v = d?.vlans.find((x) => x.vlan === e.vlan);
+      const f = d?.vrfs.find((x) => x.name === e.vrf);
+      if (!d || !v || !net || !d.vtep) return;
+      const l2 = v.l2vni === net.l2vni && v.vrf === net.vrf && !rm.rt.missingImport.get(v.l2vni)?.has(d.name);
+      l2ok[i] = l2 ? 1 : 0;
+      l3ok[i] = l2 && !!f && !!vrf && f.l3vni === vrf.l3vni && !!(v.gateway4 || v.gateway6) && !rm.rt.missingImport.get(f.l3vni)?.has(d.name) ? 1 : 0;
+    });
+    // The same overlay and underlay component for every VTEP is the common case.
+    const reach = (x: number, y: number) => x === y || (ucomp[x] === ucomp[y] && rm.overlay[x] === rm.overlay[y] && rm.transportProblem(fg.devices[x], fg.devices[y]) === undefined);
+    const transportMemo = new Map<number, boolean>();
+    const reachable = (x: number, y: number) => {
+      if (x === y) return true;
+      if (ucomp[x] === ucomp[y] && rm.overlay[x] === rm.overlay[y]) return true;
+      const key = x * fg.devices.length + y;
+      let r = transportMemo.get(key);
+      if (r === undefined) transportMemo.set(key, (r = reach(x, y)));
+      return r;
+    };
+    const leakVrf = new Set<string>();
+    for (const key of rm.rt.leaks.keys()) {
+      const [p, q] = key.split('|');
+      leakVrf.add(`${vrfIdx.get(p)}|${vrfIdx.get(q)}`);
+      leakVrf.add(`${vrfIdx.get(q)}|${vrfIdx.get(p)}`);
+    }
+    const counts = { bridged: 0, routed: 0, isolated: 0, failed: 0 };
+    const groups = new Map<string, { r: PairResult; total: number; examples: string[] }>();
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        let fast = false;
+        if (netOf[i] === netOf[j]) {
+          fast = l2ok[i] === 1 && l2ok[j] === 1 && reachable(leafOf[i], leafOf[j]);
+          if (fast) counts.bridged++;
+        } else if (vrfOf[i] === vrfOf[j]) {
+          fast = l3ok[i] === 1 && l3ok[j] === 1 && reachable(leafOf[i], leafOf[j]);
+          if (fast) counts.routed++;
+        } else {
+          fast = !leakVrf.has(`${vrfOf[i]}|${vrfOf[j]}`) && l2ok[i] === 1 && l2ok[j] === 1 && fg.devices[leafOf[i]].vlans.every((v) => v.vrf === eps[i].vrf || v.vlan !== eps[i].vlan);
+          if (fast) counts.isolated++;
+        }
+        if (fast) continue;
+        const r = rm.pairResult(eps[i], eps[j]);
+        if (r.actual === r.expected) {
+          counts[r.actual]++;
+          continue;
+        }
+        counts.failed++;
+        const key = `${r.expected}|${r.actual}|${r.reason}`;
+        const g = groups.get(key) ?? { r, total: 0, examples: [] };
+        groups.set(key, g);
+        g.total++;
+        if (g.examples.length < EXAMPLES) g.examples.push(`${r.a}-${r.b}`);
+      }
+    }
+    const findings: Finding[] = [];
+    for (const g of groups.values()) {
+      const r = g.r;
+      const vni = r.vni !== undefined ? ` VNI ${r.vni}` : '';
+      findings.push({
+        check: 'endpoint-reachability',
+        severity: 'error',
+        message: `${r.a} -> ${r.b}: expected ${r.expected}${r.expected !== 'isolated' ? ` over${vni}` : ''}, got ${r.actual}: ${r.reason}${g.total > 1 ? ` (${g.total} endpoint pairs)` : ''}`,
+        evidence: { expected: r.expected, actual: r.actual, reason: r.reason, pairs: g.total, examples: g.examples, ...(r.vni !== undefined ? { vni: r.vni } : {}) },
+        location: r.at?.source,
+        elements: { endpoints: [r.a, r.b], devices: r.at ? [r.at.device] : [] },
+      });
+    }
+    return { findings, examined: `${(n * (n - 1)) / 2} endpoint pairs: ${counts.bridged} bridged, ${counts.routed} routed, ${counts.isolated} isolated, ${counts.failed} wrong` };
+  },
+};

@@ -1,0 +1,158 @@
+/**
+ * Endpoint reachability from the configuration in the graph: what each endpoint pair should
+ * get from the intent's tenancy (same network -> bridged over its L2 VNI, same VRF -> routed
+ * over the L3 VNI, different VRFs -> isolated) and what the per-leaf VLAN/VNI/VRF/route-target
+ * configuration plus underlay and overlay reach actually give. `pairResult` is exact and
+ * explains a failure; the matrix check uses per-endpoint sufficient conditions as a fast path
+ * and calls it only for pairs the fast path cannot clear.
+ */
+import type { Device, DeviceVlan, DeviceVrf, Endpoint } from '../model/types.ts';
+import type { CheckContext } from './checks/types.ts';
+import type { FabricGraph } from './graph.ts';
+import { analyzeRouteTargets, type RtAnalysis } from './checks/route-targets.ts';
+import { analyzeCuts, analyzeEcmp, ecmpCount } from './underlay.ts';
+
+export type Forwarding = 'bridged' | 'routed' | 'isolated';
+
+export interface PairResult {
+  a: string;
+  b: string;
+  expected: Forwarding;
+  /** 'broken' when the expected forwarding does not work and nothing else does either. */
+  actual: Forwarding | 'broken';
+  /** L2 VNI when bridged, L3 VNI when routed. */
+  vni?: number;
+  vrf?: string;
+  /** Why the actual differs from the expected. */
+  reason?: string;
+  /** The model object at fault. */
+  at?: { source: Device['source']; device: string };
+}
+
+export function expectedForwarding(a: Endpoint, b: Endpoint): Forwarding {
+  if (a.network === b.network) return 'bridged';
+  if (a.vrf === b.vrf) return 'routed';
+  return 'isolated';
+}
+
+/** Overlay reach: union-find over EVPN sessions (iBGP: only through route reflectors). */
+export function overlayComponents(fg: FabricGraph): Int32Array {
+  const parent = new Int32Array(fg.devices.length).map((_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const s of fg.model.bgpSessions) {
+    if (!s.afiSafis.includes('l2vpn-evpn')) continue;
+    const a = fg.deviceIndex.get(s.a.device);
+    const b = fg.deviceIndex.get(s.b.device);
+    if (a === undefined || b === undefined) continue;
+    // iBGP routes are only passed on by a route reflector (client-client without one is one hop).
+    if (s.type === 'ibgp' && !fg.devices[a].routeReflector && !fg.devices[b].routeReflector) {
+      if (!fg.devices[a].vtep || !fg.devices[b].vtep) continue;
+    }
+    parent[find(a)] = find(b);
+  }
+  return parent.map((_, i) => find(i));
+}
+
+type Rts = { routeTargets: { import: string[]; export: string[] } };
+const rtOk = (importer: Rts, exporter: Rts) => exporter.routeTargets.export.some((rt) => importer.routeTargets.import.includes(rt));
+
+export class ReachabilityModel {
+  readonly fg: FabricGraph;
+  readonly rt: RtAnalysis;
+  readonly overlay: Int32Array;
+  private readonly ctx: CheckContext;
+
+  constructor(ctx: CheckContext) {
+    this.ctx = ctx;
+    this.fg = ctx.fg;
+    this.rt = ctx.memo('rt', () => analyzeRouteTargets(ctx.fg));
+    this.overlay = ctx.memo('overlay', () => overlayComponents(ctx.fg));
+  }
+
+  /** Why two leaves cannot exchange VXLAN traffic, or undefined when they can. */
+  transportProblem(la: Device, lb: Device): string | undefined {
+    if (la === lb) return undefined;
+    const ia = this.fg.deviceIndex.get(la.name)!;
+    const ib = this.fg.deviceIndex.get(lb.name)!;
+    if (!la.vtep || !lb.vtep) return `${!la.vtep ? la.name : lb.name} has no VTEP`;
+    const e = this.ctx.memo('ecmp', () => analyzeEcmp(this.fg));
+    if (ecmpCount(e, ia, ib) === 0) return `no underlay path between ${la.name} and ${lb.name}`;
+    if (this.overlay[ia] !== this.overlay[ib]) return `no EVPN overlay path between ${la.name} and ${lb.name}`;
+    return undefined;
+  }
+
+  underlayComponent(): Int32Array {
+    return this.ctx.memo('cuts', () => analyzeCuts(this.fg)).comp;
+  }
+
+  pairResult(a: Endpoint, b: Endpoint): PairResult {
+    const fg = this.fg;
+    const expected = expectedForwarding(a, b);
+    const base = { a: a.name, b: b.name, expected };
+    const la = fg.device(a.leaf);
+    const lb = fg.device(b.leaf);
+    if (!la || !lb) return { ...base, actual: 'broken', reason: `leaf ${!la ? a.leaf : b.leaf} does not exist` };
+    const va = la.vlans.find((v) => v.vlan === a.vlan);
+    const vb = lb.vlans.find((v) => v.vlan === b.vlan);
+    if (!va || !vb) {
+      const [d, e] = !va ? [la, a] : [lb, b];
+      return { ...base, actual: expected === 'isolated' ? 'isolated' : 'broken', reason: `${d.name} does not carry VLAN ${e.vlan} of ${e.name}`, at: { source: e.source, device: d.name } };
+    }
+    const transport = this.transportProblem(la, lb);
+    const bridged = this.bridging(la, va, lb, vb, transport);
+    if (bridged.ok) return { ...base, actual: 'bridged', vni: va.l2vni, vrf: va.vrf, ...(expected !== 'bridged' ? { reason: `VLAN ${a.vlan} and ${b.vlan} share L2 VNI ${va.l2vni}` } : {}) };
+    const fa = la.vrfs.find((v) => v.name === va.vrf);
+    const fb = lb.vrfs.find((v) => v.name === vb.vrf);
+    const routed = this.routing(la, va, fa, lb, vb, fb, transport);
+    if (expected === 'bridged') return { ...base, actual: 'broken', vni: va.l2vni, reason: bridged.why, at: bridged.at };
+    if (routed.ok) return { ...base, actual: 'routed', vni: fa!.l3vni, vrf: fa!.name, ...(expected !== 'routed' ? { reason: routed.why } : {}), ...(routed.at ? { at: routed.at } : {}) };
+    if (expected === 'routed') return { ...base, actual: 'broken', vni: fa?.l3vni, vrf: fa?.name, reason: routed.why, at: routed.at };
+    return { ...base, actual: 'isolated', vrf: undefined };
+  }
+
+  private bridging(la: Device, va: DeviceVlan, lb: Device, vb: DeviceVlan, transport: string | undefined): { ok: boolean; why?: string; at?: PairResult['at'] } {
+    if (va.l2vni !== vb.l2vni) {
+      const net = this.fg.model.networks.find((n) => n.vlan === va.vlan);
+      // Blame the leaf that departs from the network's VNI.
+      const [bad, v] = net && vb.l2vni !== net.l2vni ? [lb, vb] : [la, va];
+      return { ok: false, why: `VNI mismatch: ${la.name} maps VLAN ${va.vlan} to VNI ${va.l2vni}, ${lb.name} maps VLAN ${vb.vlan} to VNI ${vb.l2vni}`, at: { source: v.source, device: bad.name } };
+    }
+    if (la === lb) return { ok: true };
+    if (transport) return { ok: false, why: transport, at: { source: la.source, device: la.name } };
+    if (!rtOk(va, vb)) return { ok: false, why: `${la.name} does not import a route target ${lb.name} exports for VNI ${va.l2vni} (${vb.routeTargets.export.join(', ')})`, at: { source: va.source, device: la.name } };
+    if (!rtOk(vb, va)) return { ok: false, why: `${lb.name} does not import a route target ${la.name} exports for VNI ${va.l2vni} (${va.routeTargets.export.join(', ')})`, at: { source: vb.source, device: lb.name } };
+    return { ok: true };
+  }
+
+  private routing(la: Device, va: DeviceVlan, fa: DeviceVrf | undefined, lb: Device, vb: DeviceVlan, fb: DeviceVrf | undefined, transport: string | undefined): { ok: boolean; why?: string; at?: PairResult['at'] } {
+    if (!fa || !fb) {
+      const [d, v] = !fa ? [la, va] : [lb, vb];
+      return { ok: false, why: `${d.name} has no VRF ${v.vrf}`, at: { source: v.source, device: d.name } };
+    }
+    if (!(va.gateway4 || va.gateway6) || !(vb.gateway4 || vb.gateway6)) {
+      const [d, v] = !(va.gateway4 || va.gateway6) ? [la, va] : [lb, vb];
+      return { ok: false, why: `${d.name} has no gateway on VLAN ${v.vlan}`, at: { source: v.source, device: d.name } };
+    }
+    if (fa.name !== fb.name) {
+      // Different VRFs: routed only through a route-target leak.
+      if (la !== lb && !transport && fa.l3vni !== fb.l3vni && (rtOk(fa, fb) || rtOk(fb, fa))) {
+        const [imp, exp] = rtOk(fa, fb) ? [fa, fb] : [fb, fa];
+        const dev = imp === fa ? la : lb;
+        return { ok: true, why: `route leak: ${dev.name} VRF ${imp.name} imports ${exp.routeTargets.export.filter((rt) => imp.routeTargets.import.includes(rt)).join(', ')} exported by VRF ${exp.name}`, at: { source: imp.source, device: dev.name } };
+      }
+      if (la !== lb && !transport && fa.l3vni === fb.l3vni) {
+        return { ok: true, why: `VRFs ${fa.name} and ${fb.name} share L3 VNI ${fa.l3vni}`, at: { source: fb.source, device: lb.name } };
+      }
+      return { ok: false, why: `VRF ${fa.name} and VRF ${fb.name} are separate` };
+    }
+    if (la === lb) return { ok: true };
+    if (fa.l3vni !== fb.l3vni) return { ok: false, why: `VNI mismatch: VRF ${fa.name} uses L3 VNI ${fa.l3vni} on ${la.name} and ${fb.l3vni} on ${lb.name}`, at: { source: fb.source, device: lb.name } };
+    if (transport) return { ok: false, why: transport, at: { source: la.source, device: la.name } };
+    if (!rtOk(fa, fb)) return { ok: false, why: `${la.name} VRF ${fa.name} does not import a route target ${lb.name} exports (${fb.routeTargets.export.join(', ')})`, at: { source: fa.source, device: la.name } };
+    if (!rtOk(fb, fa)) return { ok: false, why: `${lb.name} VRF ${fb.name} does not import a route target ${la.name} exports (${fa.routeTargets.export.join(', ')})`, at: { source: fb.source, device: lb.name } };
+    return { ok: true };
+  }
+}
