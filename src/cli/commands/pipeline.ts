@@ -1,7 +1,39 @@
-import type { Command } from '../command.ts';
-import { DEFAULT_INTENT_DIR, loadModelSync } from '../../model/index.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command, CommandContext } from '../command.ts';
+import { boolOpt, numberOpt, stringOpt } from '../command.ts';
+import { DEFAULT_INTENT_DIR, loadModelSync, type FabricModel } from '../../model/index.ts';
 import { summarize } from '../../model/summary.ts';
-import { UsageError } from '../../util/errors.ts';
+import { renderModel } from '../../render/index.ts';
+import { writeOutput } from '../../render/write.ts';
+import { labDown, labUp, waitConverged } from '../../lab/index.ts';
+import { topologyFromModel } from '../../lab/topology-from-model.ts';
+import { expectedSessions } from '../../lab/expected-from-model.ts';
+import { CheckFailed, UsageError } from '../../util/errors.ts';
+
+function labPossible(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (the lab needs network namespaces)';
+  if (!existsSync('/usr/lib/frr/zebra')) return 'FRR is not installed (bash lab/install-deps.sh)';
+  return undefined;
+}
+
+async function labStage(ctx: CommandContext, dir: string, model: FabricModel, timeoutS: number): Promise<void> {
+  const frrOnly = model.devices.every((d) => d.platform === 'frr');
+  const why = frrOnly ? labPossible() : `fabric ${model.name} has non-FRR platforms (${[...new Set(model.devices.map((d) => d.platform))].join(', ')}): the namespace lab runs FRR only`;
+  ctx.out(`== lab ${model.name}`);
+  if (why) {
+    ctx.out(`  skipped: ${why}`);
+    return;
+  }
+  const { topology, baseDir } = await topologyFromModel(dir);
+  const t0 = Date.now();
+  const state = await labUp(topology, { baseDir, log: (l) => ctx.out(`  ${l}`) });
+  const up = Date.now() - t0;
+  const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: expectedSessions(model) });
+  if (!r.converged) throw new CheckFailed(`lab ${model.name} did not converge in ${timeoutS} s:\n  ${r.pending.join('\n  ')}`);
+  ctx.out(`  up in ${(up / 1000).toFixed(1)} s, converged ${(r.elapsedMs / 1000).toFixed(1)} s later: ${model.bgpSessions.length} BGP sessions and ${model.ospfAdjacencies.length} OSPF adjacencies as the model expects`);
+  ctx.out(`  nodes: ${state.nodes.length}; log in with: ssh -F ${state.ssh.config} leaf1 | netloom lab exec NODE -- CMD | netloom lab down --name ${state.name}`);
+}
 
 /**
  * The main job on one fabric: every stage that exists, end to end. It grows with the
@@ -9,14 +41,36 @@ import { UsageError } from '../../util/errors.ts';
  */
 export const pipelineCommand: Command = {
   name: 'pipeline',
-  summary: 'run the whole pipeline on an intent directory: validate and resolve the model',
-  usage: `netloom pipeline [DIR]   (default ${DEFAULT_INTENT_DIR})`,
+  summary: 'run the whole pipeline on an intent: validate, render, lab up and converge (and tear down with --down)',
+  usage: `netloom pipeline [DIR] [--out OUT] [--no-lab] [--down] [--timeout S]   (default ${DEFAULT_INTENT_DIR}, OUT out/<fabric>)`,
+  options: { out: { type: 'string' }, 'no-lab': { type: 'boolean' }, down: { type: 'boolean' }, timeout: { type: 'string' } },
   async run(ctx) {
     if (ctx.positionals.length > 1) throw new UsageError('expected at most one intent directory');
     const dir = ctx.positionals[0] ?? DEFAULT_INTENT_DIR;
+
     ctx.out(`== validate ${dir}`);
     const model = loadModelSync(dir);
-    for (const l of summarize(model)) ctx.out(l);
+    for (const l of summarize(model)) ctx.out(`  ${l}`);
+
+    const out = stringOpt(ctx, 'out') ?? path.join('out', model.name);
+    ctx.out(`== render -> ${out}`);
+    const t0 = performance.now();
+    const r = renderModel(model);
+    const { written, removed } = writeOutput(r, out);
+    const bytes = r.artifacts.reduce((s, a) => s + a.bytes, 0);
+    ctx.out(`  ${r.artifacts.length} files for ${model.devices.length} devices (${(bytes / 1024).toFixed(0)} KiB) in ${(performance.now() - t0).toFixed(0)} ms; ${written.length} written, ${removed.length} removed, manifest ${path.join(out, 'manifest.json')}`);
+
+    if (!boolOpt(ctx, 'no-lab')) {
+      try {
+        await labStage(ctx, dir, model, numberOpt(ctx, 'timeout', 90));
+      } finally {
+        if (boolOpt(ctx, 'down')) {
+          await labDown(model.name);
+          ctx.out(`== lab ${model.name} down`);
+        }
+      }
+    }
+    ctx.out(`pipeline ${model.name}: ok`);
     return 0;
   },
 };
