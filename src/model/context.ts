@@ -36,6 +36,17 @@ export class ResolveContext {
     this.diags.push({ loc: this.loc.at(path, key), message });
   }
 
+  /** Marks a port of a node as used by `user`; a second claim is the "used twice" error. */
+  claimPort(node: NodeInfo, port: string, user: string, path: Path): boolean {
+    const prev = node.usedPorts.get(port);
+    if (prev !== undefined) {
+      this.error(path, `${node.name}:${port} is used twice: by ${user} and by ${prev}`);
+      return false;
+    }
+    node.usedPorts.set(port, user);
+    return true;
+  }
+
   at(path: Path, key = false): SourceLocation {
     return this.loc.at(path, key);
   }

@@ -8,7 +8,6 @@ import { formatIpv4, parsePrefix4 } from './ip.ts';
 import { isLeafRole, type NodeInfo, type ResolveContext } from './context.ts';
 import type { Pools } from './resolve-nodes.ts';
 import type { Interface, Link } from './types.ts';
-import type { Path } from '../intent/validate.ts';
 
 const EXPLICIT_LINK_ID_BASE = 100_000_000;
 
@@ -29,16 +28,6 @@ function parentIndex(ctx: ResolveContext): (child: NodeInfo) => NodeInfo[] {
     if (role === 'spine') return superSpines;
     return [];
   };
-}
-
-function claimPort(ctx: ResolveContext, node: NodeInfo, port: string, user: string, path: Path): boolean {
-  const prev = node.usedPorts.get(port);
-  if (prev !== undefined) {
-    ctx.error(path, `${node.name}:${port} is used twice: by ${user} and by ${prev}`);
-    return false;
-  }
-  node.usedPorts.set(port, user);
-  return true;
 }
 
 export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
@@ -82,8 +71,8 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
       }
       const childPort = child.def.portName(childPortNo);
       const parentPort = parent.def.portName(parentPortNo);
-      if (!claimPort(ctx, child, childPort, `the uplink to ${parent.name}`, [...path, 'id'])) return;
-      if (!claimPort(ctx, parent, parentPort, `the downlink to ${child.name}`, [...path, 'id'])) return;
+      if (!ctx.claimPort(child, childPort, `the uplink to ${parent.name}`, [...path, 'id'])) return;
+      if (!ctx.claimPort(parent, parentPort, `the downlink to ${child.name}`, [...path, 'id'])) return;
       let prefix: string | undefined;
       let aIp: string | undefined;
       let bIp: string | undefined;
@@ -143,7 +132,7 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
       return;
     }
     for (let j = 0; j < 2; j++) {
-      if (!claimPort(ctx, ends[j].node!, ends[j].iface, `link ${l.endpoints.join(' - ')}`, [...path, 'endpoints', j])) return;
+      if (!ctx.claimPort(ends[j].node!, ends[j].iface, `link ${l.endpoints.join(' - ')}`, [...path, 'endpoints', j])) return;
     }
     links.push({
       id: EXPLICIT_LINK_ID_BASE + i,

@@ -175,13 +175,7 @@ export function resolveTenants(
       ctx.error(path, `${node.name}: '${port}' is not a port of platform ${node.device.platform} (ports are ${node.def.portName(node.def.interfaces.first_port)} to ${node.def.portName(node.def.interfaces.max_ports)})`);
       return false;
     }
-    const prev = node.usedPorts.get(port);
-    if (prev !== undefined) {
-      ctx.error(path, `${node.name}:${port} is used twice: by ${user} and by ${prev}`);
-      return false;
-    }
-    node.usedPorts.set(port, user);
-    return true;
+    return ctx.claimPort(node, port, user, path);
   };
 
   // Extra access ports declared on networks.

@@ -1,0 +1,67 @@
+/**
+ * What the rollout engine needs from a device, whatever the transport. A snapshot is plain
+ * JSON: it is journalled before anything changes, so `apply --recover` can restore a device
+ * from the journal alone after the apply process died.
+ */
+import type { Device } from '../model/types.ts';
+
+export type Transport = 'ssh' | 'netconf';
+
+/** The rendered artifacts a driver pushes (artifact name -> content). */
+export type DesiredConfig = Record<string, string>;
+
+export type Snapshot = Record<string, unknown> & { transport: Transport };
+
+export interface DevicePlan {
+  changed: boolean;
+  /** Unified diff(s) of what would change, for --dry-run and the journal. */
+  diff: string;
+  /** One line: what changes ("frr.conf +3 -1, network.sh"). */
+  summary: string;
+}
+
+export interface PushOptions {
+  rolloutId: string;
+  /** Seconds the device (or the engine, for FRR) waits for the confirmation before reverting. */
+  confirmTimeoutS: number;
+  log?: (line: string) => void;
+}
+
+export interface DeviceDriver {
+  readonly device: string;
+  readonly transport: Transport;
+  connect(): Promise<void>;
+  /** Exclusive change lock for this rollout; DeviceError kind 'locked' when held elsewhere. */
+  lock(rolloutId: string): Promise<void>;
+  unlock(rolloutId: string): Promise<void>;
+  /** Current configuration, with everything needed to restore it. */
+  snapshot(): Promise<Snapshot>;
+  plan(current: Snapshot, desired: DesiredConfig): DevicePlan;
+  /** Checks, then applies as a confirmed commit (reverted unless confirm() follows in time). */
+  push(desired: DesiredConfig, opts: PushOptions): Promise<void>;
+  confirm(opts: PushOptions): Promise<void>;
+  /** Back to the snapshot, whether or not the push was confirmed; idempotent. */
+  rollback(snapshot: Snapshot, opts: PushOptions & { persistId?: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A post-check of one device after its push; the verification stage plugs its live checks in here. */
+export interface PostCheck {
+  name: string;
+  /** Undefined when the check does not apply to this device/transport. */
+  appliesTo(device: Device, transport: Transport): boolean;
+  /**
+   * Polls until the device is as the model expects or the deadline passes. Returns the
+   * problems left (empty = passed).
+   */
+  run(ctx: PostCheckContext): Promise<string[]>;
+}
+
+export interface PostCheckContext {
+  device: Device;
+  driver: DeviceDriver;
+  desired: DesiredConfig;
+  deadline: number;
+  /** Runs a command on the device (ssh drivers only). */
+  exec?: (cmd: string) => Promise<string>;
+}
