@@ -42,7 +42,11 @@ export function resolveModel({ intent, locator, revision, intentDir }: ResolveIn
         else loopbacks.push({ name: n.def.interfaces.vtep_loopback, kind: 'vtep', description: 'VTEP source', mtu: 65535, ipv4: d.vtep, source: d.source });
       }
       const mgmt: Interface = { name: d.mgmt.interface, kind: 'mgmt', description: 'management', mtu: 1500, ipv4: d.mgmt.ipv4, source: d.source };
-      const ports = [...n.ifaces.values()].sort((a, b) => (n.def.portNumber(a.name) ?? 0) - (n.def.portNumber(b.name) ?? 0) || a.name.localeCompare(b.name));
+      // Port numbers parsed once per interface, not once per comparison.
+      const ports = [...n.ifaces.values()]
+        .map((i) => ({ i, n: n.def.portNumber(i.name) ?? 0 }))
+        .sort((a, b) => a.n - b.n || (a.i.name < b.i.name ? -1 : a.i.name > b.i.name ? 1 : 0))
+        .map((x) => x.i);
       d.interfaces = [mgmt, ...loopbacks, ...ports];
       d.bgpSessionIds.sort();
       return d;
