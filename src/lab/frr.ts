@@ -62,17 +62,27 @@ function shq(s: string): string {
 }
 
 /**
- * Shell lines that start a node's daemons with their own pathspace (`-N`), so host-side
- * `vtysh -N <ns>` reaches them. Every daemon reads the integrated frr.conf itself (-f) and
- * ignores what belongs to the others; the TCP vty is off (-P 0), vtysh uses the unix sockets.
+ * Shell lines that start a node's daemons, run inside the node's own view (its /etc/frr,
+ * /var/run/frr and /run/netns): each daemon reads the integrated /etc/frr/frr.conf itself
+ * and ignores what belongs to the others; the TCP vty is off (-P 0), vtysh uses the unix
+ * sockets, which the host reaches with `vtysh -N <netns>`. `vrfNetns` starts zebra with -n:
+ * every network namespace the node sees is a VRF of the same name.
  */
-export function daemonStartScript(ns: string, hostname: string, daemons: string[], profile?: string): string {
-  const lines = ['set -e', `hostname ${shq(hostname)}`];
+export function daemonStartScript(daemons: string[], opts: { profile?: string; vrfNetns?: boolean } = {}): string {
+  const lines = ['set -e'];
   for (const d of daemons) {
-    const args = ['-d', '-N', ns, '-f', `/etc/frr/${ns}/frr.conf`, '-i', `/var/run/frr/${ns}/${d}.pid`, '-P', '0'];
-    if (profile) args.push('-F', profile);
-    if (d === 'zebra') args.push('-s', '90000000');
+    const args = ['-d', '-f', '/etc/frr/frr.conf', '-i', `/var/run/frr/${d}.pid`, '-P', '0'];
+    if (opts.profile) args.push('-F', opts.profile);
+    if (d === 'zebra') {
+      args.push('-s', '90000000');
+      if (opts.vrfNetns) args.push('-n');
+    }
     lines.push([`${FRR_BIN_DIR}/${d}`, ...args].map(shq).join(' '));
   }
   return lines.join('\n') + '\n';
+}
+
+/** frr.conf defines VRFs (`vrf NAME` blocks): on a kernel without VRF devices they become namespaces. */
+export function confHasVrfs(frrConf: string): boolean {
+  return /^vrf \S+/m.test(frrConf);
 }

@@ -35,7 +35,7 @@ export interface DeviceDriver {
   lock(rolloutId: string): Promise<void>;
   unlock(rolloutId: string): Promise<void>;
   /** Current configuration, with everything needed to restore it. */
-  snapshot(): Promise<Snapshot>;
+  snapshot(desired: DesiredConfig): Promise<Snapshot>;
   plan(current: Snapshot, desired: DesiredConfig): DevicePlan;
   /** Checks, then applies as a confirmed commit (reverted unless confirm() follows in time). */
   push(desired: DesiredConfig, opts: PushOptions): Promise<void>;

@@ -1,0 +1,212 @@
+/**
+ * FRR devices over SSH. Two artifacts: network.sh (idempotent Linux networking, run as is)
+ * and frr.conf (checked with `vtysh -C -f`, applied with `frr-reload.py --reload`).
+ *
+ * Change detection: frr-reload.py's own diff is never empty (it always lists `frr version`,
+ * `line vty` and defaults that `show running-config` hides), so a device is unchanged when
+ * its installed frr.conf and network.sh equal the rendered ones AND its running config equals
+ * the one recorded right after netloom's last apply (`<state>/applied-running.conf`): any
+ * out-of-band change shows up as drift and the device is re-applied.
+ *
+ * Rollback material is the running config and the installed files from before the push
+ * (journalled by the engine); rollback reloads that running config and re-runs the previous
+ * network.sh, then checks that the running config is back to the snapshot.
+ */
+import { hostname } from 'node:os';
+import { unifiedDiff } from '../render/diff.ts';
+import type { DesiredConfig, DeviceDriver, DevicePlan, PushOptions, Snapshot } from './driver.ts';
+import { DeviceError } from './errors.ts';
+import { shq, SshExec, type SshTarget } from './ssh-exec.ts';
+
+export interface FrrPaths {
+  /** The file FRR loads at start. */
+  frrConf: string;
+  /** Where the node's start-up runs network.sh from. */
+  networkScript: string;
+  /** netloom's own files on the device: candidates, lock, last applied running config. */
+  stateDir: string;
+  frrReload: string;
+}
+
+export const DEFAULT_FRR_PATHS: FrrPaths = {
+  frrConf: '/etc/frr/frr.conf',
+  networkScript: '/etc/netloom/network.sh',
+  stateDir: '/etc/frr/netloom',
+  frrReload: '/usr/lib/frr/frr-reload.py',
+};
+
+export interface FrrSnapshot extends Snapshot {
+  transport: 'ssh';
+  running: string;
+  frrConf?: string;
+  networkScript?: string;
+  /** Running config right after netloom's last apply. */
+  baseline?: string;
+}
+
+const FRR_CONF = 'frr.conf';
+const NETWORK_SH = 'network.sh';
+
+export class FrrDriver implements DeviceDriver {
+  readonly transport = 'ssh' as const;
+  private ssh: SshExec | undefined;
+  readonly paths: FrrPaths;
+
+  constructor(
+    readonly target: SshTarget,
+    paths: Partial<FrrPaths> = {},
+  ) {
+    this.paths = { ...DEFAULT_FRR_PATHS, ...paths };
+  }
+
+  get device(): string {
+    return this.target.device;
+  }
+
+  async connect(): Promise<void> {
+    if (this.ssh?.isOpen) return;
+    this.ssh = await SshExec.connect(this.target);
+  }
+
+  private get s(): SshExec {
+    if (!this.ssh) throw new Error(`${this.device}: not connected`);
+    return this.ssh;
+  }
+
+  exec(cmd: string): Promise<string> {
+    return this.s.run(`'${cmd}'`, cmd, { timeoutMs: 30_000 });
+  }
+
+  private p(name: string): string {
+    return `${this.paths.stateDir}/${name}`;
+  }
+
+  async lock(rolloutId: string): Promise<void> {
+    const dir = this.p('lock');
+    const owner = `${rolloutId} ${hostname()} ${process.pid}`;
+    const r = await this.s.exec(`mkdir -p ${shq(this.paths.stateDir)} && if mkdir ${shq(dir)} 2>/dev/null; then printf '%s\\n' ${shq(owner)} > ${shq(dir)}/owner; else cat ${shq(dir)}/owner 2>/dev/null; exit 4; fi`);
+    if (r.code === 4) {
+      const holder = r.stdout.trim().split(' ')[0] ?? '';
+      if (holder === rolloutId) return;
+      throw new DeviceError(this.device, 'locked', `${this.device}: configuration lock held by another rollout (${r.stdout.trim() || 'unknown owner'}; ${dir} on the device)`);
+    }
+    if (r.code !== 0) throw new DeviceError(this.device, 'command', `${this.device}: taking the lock failed: ${r.stderr.trim()}`);
+  }
+
+  async unlock(rolloutId: string): Promise<void> {
+    const dir = this.p('lock');
+    await this.s.exec(`[ "$(cut -d' ' -f1 ${shq(dir)}/owner 2>/dev/null)" = ${shq(rolloutId)} ] && rm -rf ${shq(dir)}; true`);
+  }
+
+  async runningConfig(): Promise<string> {
+    return this.s.run('show running-config', `vtysh -c 'show running-config'`, { timeoutMs: 30_000 });
+  }
+
+  async snapshot(): Promise<FrrSnapshot> {
+    const [running, frrConf, networkScript, baseline] = await Promise.all([
+      this.runningConfig(),
+      this.s.readFile(this.paths.frrConf),
+      this.s.readFile(this.paths.networkScript),
+      this.s.readFile(this.p('applied-running.conf')),
+    ]);
+    const snap: FrrSnapshot = { transport: 'ssh', running };
+    if (frrConf !== undefined) snap.frrConf = frrConf;
+    if (networkScript !== undefined) snap.networkScript = networkScript;
+    if (baseline !== undefined) snap.baseline = baseline;
+    return snap;
+  }
+
+  plan(current: Snapshot, desired: DesiredConfig): DevicePlan {
+    const cur = current as FrrSnapshot;
+    const parts: string[] = [];
+    const what: string[] = [];
+    for (const [name, have] of [[FRR_CONF, cur.frrConf], [NETWORK_SH, cur.networkScript]] as const) {
+      const want = desired[name];
+      if (want === undefined) throw new Error(`${this.device}: no rendered ${name}`);
+      if (have === want) continue;
+      parts.push(unifiedDiff(have ?? '', want, `a/${this.device}/${name}`, `b/${this.device}/${name}`));
+      what.push(have === undefined ? `${name} (new)` : name);
+    }
+    if (cur.baseline === undefined) {
+      what.push('running config (never applied by netloom)');
+    } else if (cur.baseline !== cur.running) {
+      parts.push(unifiedDiff(cur.baseline, cur.running, `${this.device}/running-config (last applied)`, `${this.device}/running-config (now: drift)`));
+      what.push('running config drifted');
+    }
+    return { changed: what.length > 0, diff: parts.join(''), summary: what.join(', ') };
+  }
+
+  async push(desired: DesiredConfig, opts: PushOptions): Promise<void> {
+    const cand = this.p('frr.conf.candidate');
+    const net = this.p('network.sh.candidate');
+    await this.s.writeFile(cand, desired[FRR_CONF]);
+    await this.s.run('vtysh -C -f (candidate check)', `vtysh -C -f ${shq(cand)}`, { kind: 'rejected' });
+    const test = await this.s.run('frr-reload.py --test', `${shq(this.paths.frrReload)} --test ${shq(cand)} 2>/dev/null`, { kind: 'rejected' });
+    opts.log?.(`${this.device}: frr-reload.py --test: ${summariseReloadTest(test)}`);
+    await this.s.writeFile(net, desired[NETWORK_SH], '0755');
+    const netOut = await this.s.run('network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
+    const last = netOut.trim().split('\n').pop();
+    if (last) opts.log?.(last);
+    await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
+    await this.reload(cand);
+    await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
+    await this.s.run('recording the applied running config', `vtysh -c 'show running-config' > ${shq(this.p('applied-running.conf'))}`);
+  }
+
+  private async reload(file: string): Promise<void> {
+    const r = await this.s.exec(`${shq(this.paths.frrReload)} --reload ${shq(file)}`, { timeoutMs: 120_000 });
+    if (r.code !== 0) {
+      const errs = (r.stderr + r.stdout).split('\n').filter((l) => /ERROR|error|Failed|%/.test(l)).slice(-4).join(' | ');
+      throw new DeviceError(this.device, 'command', `${this.device}: frr-reload.py --reload failed (exit ${r.code}): ${errs.slice(0, 600)}`);
+    }
+  }
+
+  /** Nothing to do on the device: the engine's deadline is the confirm timeout. */
+  async confirm(): Promise<void> {}
+
+  async rollback(snapshot: Snapshot): Promise<void> {
+    const snap = snapshot as FrrSnapshot;
+    if (snap.networkScript !== undefined) {
+      const net = this.p('network.sh.rollback');
+      await this.s.writeFile(net, snap.networkScript, '0755');
+      await this.s.run('previous network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
+      await this.s.writeFile(this.paths.networkScript, snap.networkScript, '0755');
+    }
+    const prev = this.p('rollback.conf');
+    await this.s.writeFile(prev, snap.running);
+    let left = '';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await this.reload(prev);
+      const now = await this.runningConfig();
+      if (now === snap.running) {
+        left = '';
+        break;
+      }
+      left = unifiedDiff(snap.running, now, 'before', 'after rollback');
+    }
+    if (snap.frrConf !== undefined) await this.s.writeFile(this.paths.frrConf, snap.frrConf);
+    if (snap.baseline !== undefined) await this.s.writeFile(this.p('applied-running.conf'), snap.baseline);
+    else await this.s.exec(`rm -f ${shq(this.p('applied-running.conf'))}`);
+    if (left) throw new DeviceError(this.device, 'command', `${this.device}: running config differs from the snapshot after rollback:\n${left}`);
+  }
+
+  async close(): Promise<void> {
+    this.ssh?.close();
+    this.ssh = undefined;
+  }
+}
+
+/** "+N -M lines" from frr-reload.py --test output. */
+export function summariseReloadTest(out: string): string {
+  let section = '';
+  let add = 0;
+  let del = 0;
+  for (const l of out.split('\n')) {
+    if (l.startsWith('Lines To Delete')) section = 'del';
+    else if (l.startsWith('Lines To Add')) section = 'add';
+    else if (/^=+$/.test(l) || !l.trim()) continue;
+    else if (section === 'add' && !/^(frr version|line vty)/.test(l)) add++;
+    else if (section === 'del') del++;
+  }
+  return `+${add} -${del} lines`;
+}

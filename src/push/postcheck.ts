@@ -1,0 +1,124 @@
+/**
+ * Post-checks run on each device of a wave after its push and before its confirmation. The
+ * built-in ones: for FRR (over the device's own ssh) every BGP session and OSPF adjacency the
+ * model expects on the device must come up; for NETCONF the running datastore must hold the
+ * payload. They poll until they pass or the deadline (within the confirm timeout) passes.
+ * The verification stage adds its live checks by passing more PostCheck objects to the engine.
+ */
+import type { Device, FabricModel } from '../model/types.ts';
+import type { PostCheck, PostCheckContext } from './driver.ts';
+import { NetconfDriver } from './netconf-driver.ts';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface ExpectedPeer {
+  /** Key in `show bgp summary json`: interface for unnumbered sessions, else the peer address. */
+  key: string;
+  peer: string;
+  remoteAs: number;
+}
+
+export function expectedBgpPeers(model: FabricModel, device: string): ExpectedPeer[] {
+  const out: ExpectedPeer[] = [];
+  for (const s of model.bgpSessions) {
+    const [me, other] = s.a.device === device ? [s.a, s.b] : s.b.device === device ? [s.b, s.a] : [undefined, undefined];
+    if (!me || !other) continue;
+    const key = me.interface ?? other.address?.split('/')[0];
+    if (key) out.push({ key, peer: other.device, remoteAs: other.asn });
+  }
+  return out;
+}
+
+export function expectedOspfNeighbors(model: FabricModel, device: string): Array<{ routerId: string; peer: string; iface: string }> {
+  const out: Array<{ routerId: string; peer: string; iface: string }> = [];
+  for (const a of model.ospfAdjacencies) {
+    if (a.a.device === device) out.push({ routerId: a.b.routerId, peer: a.b.device, iface: a.a.interface });
+    else if (a.b.device === device) out.push({ routerId: a.a.routerId, peer: a.a.device, iface: a.b.interface });
+  }
+  return out;
+}
+
+type BgpSummary = Record<string, { peers?: Record<string, { state?: string; remoteAs?: number }> }>;
+
+export function bgpProblems(summary: BgpSummary, expected: ExpectedPeer[]): string[] {
+  const problems: string[] = [];
+  for (const e of expected) {
+    const seen = Object.entries(summary)
+      .map(([af, v]) => [af, v?.peers?.[e.key]] as const)
+      .filter(([, p]) => p);
+    if (seen.length === 0) {
+      problems.push(`BGP session to ${e.peer} (${e.key}) is not configured`);
+      continue;
+    }
+    const down = seen.filter(([, p]) => p!.state !== 'Established');
+    if (down.length) {
+      problems.push(`BGP session to ${e.peer} (${e.key}) is ${down[0][1]!.state ?? 'down'} (${down.map(([af]) => af).join(', ')})`);
+      continue;
+    }
+    const asn = seen.find(([, p]) => p!.remoteAs !== undefined)?.[1]?.remoteAs;
+    if (asn !== undefined && asn !== e.remoteAs) problems.push(`BGP session to ${e.peer} (${e.key}) is up with AS ${asn}, the model says AS ${e.remoteAs}`);
+  }
+  return problems;
+}
+
+export function ospfProblems(json: unknown, expected: Array<{ routerId: string; peer: string; iface: string }>): string[] {
+  const nbrs = ((json ?? {}) as { neighbors?: Record<string, Array<{ nbrState?: string; state?: string }>> }).neighbors ?? {};
+  const problems: string[] = [];
+  for (const e of expected) {
+    const list = nbrs[e.routerId] ?? [];
+    const st = list.map((n) => n.nbrState ?? n.state ?? '');
+    if (!st.some((s) => s.startsWith('Full'))) problems.push(`OSPF adjacency with ${e.peer} (${e.routerId} on ${e.iface}) is ${st[0] || 'absent'}`);
+  }
+  return problems;
+}
+
+async function poll(ctx: PostCheckContext, once: () => Promise<string[]>): Promise<string[]> {
+  let last: string[] = ['not checked'];
+  for (;;) {
+    try {
+      last = await once();
+    } catch (e) {
+      last = [(e as Error).message];
+    }
+    if (last.length === 0 || Date.now() + 1000 > ctx.deadline) return last;
+    await sleep(1000);
+  }
+}
+
+/** FRR: every model BGP session of the device Established (with the model's peer AS). */
+export function bgpSessionsCheck(model: FabricModel): PostCheck {
+  return {
+    name: 'bgp-sessions',
+    appliesTo: (d: Device, t) => t === 'ssh' && expectedBgpPeers(model, d.name).length > 0,
+    run: (ctx) => {
+      const expected = expectedBgpPeers(model, ctx.device.name);
+      return poll(ctx, async () => bgpProblems(JSON.parse((await ctx.exec!(`vtysh -c 'show bgp summary json'`)) || '{}') as BgpSummary, expected));
+    },
+  };
+}
+
+/** FRR: every model OSPF adjacency of the device Full. */
+export function ospfNeighborsCheck(model: FabricModel): PostCheck {
+  return {
+    name: 'ospf-neighbors',
+    appliesTo: (d: Device, t) => t === 'ssh' && expectedOspfNeighbors(model, d.name).length > 0,
+    run: (ctx) => {
+      const expected = expectedOspfNeighbors(model, ctx.device.name);
+      return poll(ctx, async () => ospfProblems(JSON.parse((await ctx.exec!(`vtysh -c 'show ip ospf neighbor json'`)) || '{}'), expected));
+    },
+  };
+}
+
+/** NETCONF: running holds exactly the payload (netconfd can ack a commit that did nothing). */
+export const netconfRunningCheck: PostCheck = {
+  name: 'netconf-running',
+  appliesTo: (_d, t) => t === 'netconf',
+  run: async (ctx) => {
+    if (!(ctx.driver instanceof NetconfDriver)) return [];
+    return ctx.driver.verifyRunning(ctx.desired);
+  },
+};
+
+export function defaultPostChecks(model: FabricModel): PostCheck[] {
+  return [bgpSessionsCheck(model), ospfNeighborsCheck(model), netconfRunningCheck];
+}

@@ -1,0 +1,342 @@
+/**
+ * Observed state vs the model, as a pure function with incremental re-checking.
+ *
+ * Expectations are derived from the model once (sessions per device, VNIs with their remote
+ * VTEP sets, endpoint MACs behind their VTEPs, tenant prefixes per VRF, underlay next-hop
+ * counts per VTEP). Every finding depends on one device's observation (or, for a BGP session,
+ * the observations of its two ends; for a probe, its own result), so an observed change
+ * re-computes only the keys of that device: `update()` touches a handful of objects.
+ */
+import type { BgpSession, FabricModel } from '../../model/types.ts';
+import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
+import { buildFabricGraph, type FabricGraph } from '../graph.ts';
+import { analyzeEcmp, type EcmpAnalysis } from '../underlay.ts';
+import { expectedForwarding, type Forwarding } from '../reachability.ts';
+import { AFI_KEYS, type DeviceObservation, type ObservedBgpPeer } from './observed.ts';
+
+export interface ProbeResult {
+  src: string;
+  dst: string;
+  address: string;
+  answered: boolean;
+  /** Last line of ping's output, as evidence. */
+  detail?: string;
+}
+
+export interface ObservedState {
+  devices: DeviceObservation[];
+  probes: ProbeResult[];
+}
+
+export const LIVE_CHECKS: CheckInfo[] = [
+  { id: 'live-bgp-sessions', title: 'BGP sessions established with their address families', kind: 'live', layer: 'underlay', severity: 'error', description: 'every modelled session is Established at both ends in every address family, with prefixes received' },
+  { id: 'live-ospf', title: 'OSPF adjacencies full', kind: 'live', layer: 'underlay', severity: 'error', description: 'every modelled adjacency is Full at both ends' },
+  { id: 'live-underlay-ecmp', title: 'Underlay routes to every VTEP with the promised ECMP', kind: 'live', layer: 'underlay', severity: 'error', description: 'each VTEP has a route to every other VTEP with as many next hops as equal-cost paths start from it' },
+  { id: 'live-evpn-vnis', title: 'VNIs up with the expected remote VTEPs', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VNI exists with its type, local VTEP and exactly the remote VTEPs of the other leaves carrying it' },
+  { id: 'live-evpn-macs', title: 'Endpoint MACs learned behind the right VTEP', kind: 'live', layer: 'overlay', severity: 'error', description: 'local on the endpoint\'s port at its leaf, remote behind its leaf\'s VTEP elsewhere' },
+  { id: 'live-vrf-routes', title: 'Tenant routes in the right VRFs only', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VRF holds its networks and no prefix of another VRF' },
+  { id: 'live-probes', title: 'Data-plane probes follow the reachability matrix', kind: 'live', layer: 'endpoint', severity: 'error', description: 'expected reachable pairs answer, expected isolated pairs do not' },
+  { id: 'live-collection', title: 'State collected from every device', kind: 'live', layer: 'physical', severity: 'error', description: 'every show command answered' },
+];
+
+interface DeviceExpect {
+  vnis: { vni: number; type: 'L2' | 'L3'; remote: string[]; source: FabricModel['devices'][0]['source'] }[];
+  macs: { vni: number; mac: string; endpoint: string; local?: string; remoteVtep?: string; source: FabricModel['endpoints'][0]['source'] }[];
+  vrfs: { vrf: string; own: string[]; foreign: { prefix: string; vrf: string }[]; source: FabricModel['devices'][0]['source'] }[];
+  /** VTEP /32 -> expected next hops. */
+  underlay: { prefix: string; device: string; nexthops: number }[];
+}
+
+const addr = (c?: string) => c?.split('/')[0] ?? '';
+
+function inSubnet(ip: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const n = (s: string) => s.split('.').reduce((x, p) => x * 256 + Number(p), 0);
+  const size = 2 ** (32 - Number(len));
+  return Math.floor(n(ip) / size) === Math.floor(n(net) / size);
+}
+
+export class LiveComparison {
+  readonly model: FabricModel;
+  readonly fg: FabricGraph;
+  private readonly expect = new Map<string, DeviceExpect>();
+  private readonly sessionsOf = new Map<string, BgpSession[]>();
+  private readonly obs = new Map<string, DeviceObservation>();
+  /** Finding key -> findings ("bgp:<session>", "dev:<device>:<check>", "probe:<a>><b>"). */
+  private readonly findings = new Map<string, Finding[]>();
+  private readonly probeExpect = new Map<string, Forwarding>();
+  recomputed = 0;
+
+  constructor(model: FabricModel, fg?: FabricGraph) {
+    this.model = model;
+    this.fg = fg ?? buildFabricGraph(model);
+    for (const s of model.bgpSessions) {
+      for (const d of [s.a.device, s.b.device]) {
+        const l = this.sessionsOf.get(d) ?? [];
+        this.sessionsOf.set(d, l);
+        l.push(s);
+      }
+    }
+    const ecmp = analyzeEcmp(this.fg);
+    for (const d of model.devices) this.expect.set(d.name, this.deviceExpect(d.name, ecmp));
+  }
+
+  private deviceExpect(name: string, ecmp: EcmpAnalysis): DeviceExpect {
+    const fg = this.fg;
+    const d = fg.device(name)!;
+    const vtepOf = (dev: string) => addr(fg.device(dev)?.vtep);
+    const vnis: DeviceExpect['vnis'] = [];
+    for (const v of d.vlans) vnis.push({ vni: v.l2vni, type: 'L2', remote: (fg.vnis.get(v.l2vni) ?? []).filter((m) => m.device !== name && m.kind === 'l2').map((m) => vtepOf(m.device)).sort(), source: v.source });
+    for (const v of d.vrfs) vnis.push({ vni: v.l3vni, type: 'L3', remote: [], source: v.source });
+    const macs: DeviceExpect['macs'] = [];
+    const myVnis = new Set(d.vlans.map((v) => v.l2vni));
+    for (const e of this.model.endpoints) {
+      if (!myVnis.has(e.l2vni)) continue;
+      macs.push(e.leaf === name ? { vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, local: e.port, source: e.source } : { vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, remoteVtep: vtepOf(e.leaf), source: e.source });
+    }
+    const vrfs: DeviceExpect['vrfs'] = d.vrfs.map((v) => ({
+      vrf: v.name,
+      own: this.model.networks.filter((n) => n.vrf === v.name && n.subnet && d.vlans.some((x) => x.vlan === n.vlan)).map((n) => n.subnet!),
+      foreign: this.model.networks.filter((n) => n.vrf !== v.name && n.subnet).map((n) => ({ prefix: n.subnet!, vrf: n.vrf })),
+      source: v.source,
+    }));
+    const underlay: DeviceExpect['underlay'] = [];
+    const me = fg.deviceIndex.get(name)!;
+    if (d.vtep) {
+      const u = fg.underlay;
+      for (const t of fg.vteps) {
+        if (t === me) continue;
+        const c = ecmp.classOf[t];
+        const rep = ecmp.reps[c];
+        const dist = ecmp.dist[c];
+        // Distances from t: twins of t share them, except t and its representative swap.
+        const dt = (x: number) => (x === t ? 0 : t === rep ? dist[x] : x === rep ? dist[t] : dist[x]);
+        const dme = dt(me);
+        if (dme <= 0) continue;
+        let nh = 0;
+        for (let k = u.offsets[me]; k < u.offsets[me + 1]; k++) if (dt(u.targets[k]) === dme - 1) nh++;
+        underlay.push({ prefix: `${addr(fg.devices[t].vtep)}/32`, device: fg.devices[t].name, nexthops: nh });
+      }
+    }
+    return { vnis, macs, vrfs, underlay };
+  }
+
+  /** Feed or replace one device's observation; re-checks only what depends on it. */
+  update(o: DeviceObservation): void {
+    this.obs.set(o.device, o);
+    this.recomputeDevice(o.device);
+    for (const s of this.sessionsOf.get(o.device) ?? []) this.set(`bgp:${s.id}`, this.compareSession(s));
+  }
+
+  updateProbe(p: ProbeResult): void {
+    this.set(`probe:${p.src}>${p.dst}`, this.compareProbe(p));
+  }
+
+  private set(key: string, f: Finding[]): void {
+    this.recomputed++;
+    if (f.length) this.findings.set(key, f);
+    else this.findings.delete(key);
+  }
+
+  private recomputeDevice(name: string): void {
+    const o = this.obs.get(name)!;
+    const d = this.fg.device(name);
+    const ex = this.expect.get(name);
+    if (!d || !ex) {
+      this.set(`dev:${name}:collection`, [{ check: 'live-collection', severity: 'warning', message: `observed device ${name} is not in the model`, evidence: { device: name } }]);
+      return;
+    }
+    const f = (check: string, message: string, evidence: Record<string, unknown>, location = d.source, extra: Partial<Finding> = {}): Finding => ({ check, severity: 'error', message, evidence: { device: name, ...evidence }, location, elements: { devices: [name] }, ...extra });
+    // Errors of commands whose absence is explained by the BGP findings are not repeated.
+    const coll = Object.entries(o.errors)
+      .filter(([cmd]) => !cmd.startsWith('show bgp'))
+      .map(([cmd, why]) => f('live-collection', `${name}: '${cmd}' failed: ${why}`, { command: cmd, reason: why }));
+    this.set(`dev:${name}:collection`, coll);
+
+    const vf: Finding[] = [];
+    if (ex.vnis.length && o.vnis) {
+      const byVni = new Map(o.vnis.map((v) => [v.vni, v]));
+      for (const e of ex.vnis) {
+        const v = byVni.get(e.vni);
+        if (!v) {
+          vf.push(f('live-evpn-vnis', `${name}: VNI ${e.vni} (${e.type}) is not configured`, { vni: e.vni, expectedType: e.type, observedVnis: [...byVni.keys()] }, e.source));
+          continue;
+        }
+        if (v.type !== e.type) vf.push(f('live-evpn-vnis', `${name}: VNI ${e.vni} is ${v.type}, expected ${e.type}`, { vni: e.vni, expectedType: e.type, observedType: v.type }, e.source));
+        if (e.type === 'L3' && v.state && v.state !== 'Up') vf.push(f('live-evpn-vnis', `${name}: L3 VNI ${e.vni} is ${v.state}`, { vni: e.vni, state: v.state }, e.source));
+        if (e.type === 'L2' && v.type === 'L2') {
+          if (v.vtep && v.vtep !== addr(d.vtep)) vf.push(f('live-evpn-vnis', `${name}: VNI ${e.vni} sources VXLAN from ${v.vtep}, expected VTEP ${addr(d.vtep)}`, { vni: e.vni, expected: addr(d.vtep), observed: v.vtep }, e.source));
+          const missing = e.remote.filter((r) => !v.remoteVteps.includes(r));
+          const extra = v.remoteVteps.filter((r) => !e.remote.includes(r));
+          if (missing.length || extra.length) {
+            const who = (ip: string) => this.model.devices.find((x) => addr(x.vtep) === ip)?.name ?? ip;
+            vf.push(f('live-evpn-vnis', `${name}: VNI ${e.vni} remote VTEPs ${missing.length ? `lack ${missing.map((m) => `${m} (${who(m)})`).join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `include unexpected ${extra.map((m) => `${m} (${who(m)})`).join(', ')}` : ''}`, { vni: e.vni, expected: e.remote, observed: v.remoteVteps }, e.source, { elements: { devices: [name, ...missing.map(who), ...extra.map(who)] } }));
+          }
+        }
+      }
+      const expected = new Set(ex.vnis.map((x) => x.vni));
+      for (const v of o.vnis) if (!expected.has(v.vni)) vf.push(f('live-evpn-vnis', `${name}: unexpected VNI ${v.vni} (${v.type})`, { vni: v.vni, type: v.type, expected: [...expected] }));
+    }
+    this.set(`dev:${name}:vnis`, vf);
+
+    const mf: Finding[] = [];
+    if (o.macs) {
+      const seen = new Map(o.macs.map((m) => [`${m.vni}/${m.mac}`, m]));
+      for (const e of ex.macs) {
+        const m = seen.get(`${e.vni}/${e.mac}`);
+        const where = e.local ? `local on ${e.local}` : `behind VTEP ${e.remoteVtep}`;
+        if (!m) mf.push(f('live-evpn-macs', `${name}: MAC ${e.mac} of ${e.endpoint} not learned in VNI ${e.vni} (expected ${where})`, { vni: e.vni, mac: e.mac, endpoint: e.endpoint, expected: where }, e.source, { elements: { devices: [name], endpoints: [e.endpoint] } }));
+        else if (e.local ? m.type !== 'local' || (m.intf && m.intf !== e.local) : m.type !== 'remote' || m.remoteVtep !== e.remoteVtep) {
+          mf.push(f('live-evpn-macs', `${name}: MAC ${e.mac} of ${e.endpoint} in VNI ${e.vni} is ${m.type === 'local' ? `local on ${m.intf}` : `behind VTEP ${m.remoteVtep}`}, expected ${where}`, { vni: e.vni, mac: e.mac, endpoint: e.endpoint, expected: where, observed: m }, e.source, { elements: { devices: [name], endpoints: [e.endpoint] } }));
+        }
+      }
+    }
+    this.set(`dev:${name}:macs`, mf);
+
+    const rf: Finding[] = [];
+    const uf: Finding[] = [];
+    if (o.routes) {
+      for (const v of ex.vrfs) {
+        const routes = o.routes[v.vrf];
+        if (!routes) {
+          const why = o.errors[`show ip route vrf ${v.vrf} json`];
+          rf.push(f('live-vrf-routes', `${name}: VRF ${v.vrf} has no routing table${why ? `: ${why}` : ''}`, { vrf: v.vrf, reason: why ?? 'not collected' }, v.source));
+          continue;
+        }
+        const prefixes = new Set(routes.map((r) => r.prefix));
+        for (const p of v.own) if (!prefixes.has(p)) rf.push(f('live-vrf-routes', `${name}: VRF ${v.vrf} lacks its network ${p}`, { vrf: v.vrf, prefix: p }, v.source));
+        for (const r of routes) {
+          const ip = r.prefix.split('/')[0];
+          const foreign = v.foreign.find((x) => inSubnet(ip, x.prefix) && Number(r.prefix.split('/')[1]) >= Number(x.prefix.split('/')[1]));
+          if (foreign) rf.push(f('live-vrf-routes', `${name}: VRF ${v.vrf} holds ${r.prefix} of VRF ${foreign.vrf} (${r.protocol}): tenants leak`, { vrf: v.vrf, prefix: r.prefix, belongsTo: foreign.vrf, protocol: r.protocol }, v.source));
+        }
+      }
+      const def = o.routes['default'];
+      if (def) {
+        const byPrefix = new Map(def.map((r) => [r.prefix, r]));
+        for (const u of ex.underlay) {
+          const r = byPrefix.get(u.prefix);
+          if (!r) uf.push(f('live-underlay-ecmp', `${name}: no underlay route to ${u.device}'s VTEP ${u.prefix}`, { prefix: u.prefix, peer: u.device, expectedNexthops: u.nexthops, observedNexthops: 0 }, d.source, { elements: { devices: [name, u.device] } }));
+          else if (r.nexthops < u.nexthops) uf.push(f('live-underlay-ecmp', `${name}: reduced ECMP to ${u.device}'s VTEP ${u.prefix}: ${r.nexthops} next hop${r.nexthops === 1 ? '' : 's'}, expected ${u.nexthops}`, { prefix: u.prefix, peer: u.device, expectedNexthops: u.nexthops, observedNexthops: r.nexthops }, d.source, { elements: { devices: [name, u.device] } }));
+        }
+      }
+    }
+    this.set(`dev:${name}:routes`, rf);
+    this.set(`dev:${name}:underlay`, uf);
+
+    const of: Finding[] = [];
+    if (o.ospf || o.errors['show ip ospf neighbor json']) {
+      for (const adj of this.model.ospfAdjacencies) {
+        const [me, peer] = adj.a.device === name ? [adj.a, adj.b] : adj.b.device === name ? [adj.b, adj.a] : [undefined, undefined];
+        if (!me || !peer) continue;
+        const n = o.ospf?.find((x) => x.routerId === peer.routerId || x.iface === me.interface);
+        const why = o.errors['show ip ospf neighbor json'];
+        if (!n || !n.state.startsWith('Full')) of.push(f('live-ospf', `${name}: OSPF adjacency ${adj.id} is ${n ? n.state : 'absent'}${why ? `: ${why}` : ''}`, { adjacency: adj.id, interface: me.interface, peer: peer.device, state: n?.state ?? null, reason: why ?? null }, adj.source, { elements: { devices: [name, peer.device] } }));
+      }
+    }
+    this.set(`dev:${name}:ospf`, of);
+  }
+
+  private peerView(s: BgpSession, me: 'a' | 'b'): { peers: ObservedBgpPeer[]; reason?: string; observed: boolean } {
+    const end = s[me];
+    const other = me === 'a' ? s.b : s.a;
+    const o = this.obs.get(end.device);
+    if (!o) return { peers: [], observed: false };
+    const err = Object.entries(o.errors).find(([c]) => c.startsWith('show bgp'))?.[1];
+    if (err) return { peers: [], reason: err, observed: true };
+    const key = end.interface ?? other.address;
+    return { peers: (o.bgp ?? []).filter((p) => p.vrf === 'default' && (p.peer === key || (!end.interface && p.hostname === other.device))), observed: true };
+  }
+
+  private compareSession(s: BgpSession): Finding[] {
+    const problems: string[] = [];
+    const evidence: Record<string, unknown> = { session: s.id, afiSafis: s.afiSafis };
+    let observedAny = false;
+    for (const me of ['a', 'b'] as const) {
+      const dev = s[me].device;
+      const v = this.peerView(s, me);
+      if (!v.observed) continue;
+      observedAny = true;
+      if (v.reason) {
+        problems.push(`${dev}: ${v.reason}`);
+        evidence[dev] = { reason: v.reason };
+        continue;
+      }
+      const states: Record<string, string> = {};
+      for (const afi of s.afiSafis) {
+        const p = v.peers.find((x) => x.afi === AFI_KEYS[afi]);
+        states[afi] = p ? `${p.state}${p.pfxRcd !== undefined ? ` pfxRcd=${p.pfxRcd}` : ''}` : 'not configured';
+        if (!p) problems.push(`${dev}: ${afi} not configured towards ${me === 'a' ? s.b.device : s.a.device}`);
+        else if (p.state !== 'Established') problems.push(`${dev}: ${afi} is ${p.state}`);
+        else if (p.pfxRcd === 0) problems.push(`${dev}: ${afi} Established but received no prefixes`);
+      }
+      evidence[dev] = states;
+    }
+    if (!observedAny || !problems.length) return [];
+    const link = s.a.interface ? this.fg.linkByEnd.get(`${s.a.device}:${s.a.interface}`) : undefined;
+    return [{
+      check: 'live-bgp-sessions',
+      severity: 'error',
+      message: `session ${s.id} not established: ${problems.join('; ')}`,
+      evidence: { ...evidence, problems },
+      location: s.source,
+      elements: { devices: [s.a.device, s.b.device], links: link ? [this.fg.linkName(link)] : [] },
+    }];
+  }
+
+  private compareProbe(p: ProbeResult): Finding[] {
+    const key = `${p.src}>${p.dst}`;
+    let exp = this.probeExpect.get(key);
+    if (!exp) {
+      const a = this.fg.endpoints.get(p.src);
+      const b = this.fg.endpoints.get(p.dst);
+      if (!a || !b) return [{ check: 'live-probes', severity: 'error', message: `probe ${key}: endpoint not in the model`, evidence: { ...p } }];
+      exp = expectedForwarding(a, b);
+      this.probeExpect.set(key, exp);
+    }
+    const should = exp !== 'isolated';
+    if (p.answered === should) return [];
+    const a = this.fg.endpoints.get(p.src)!;
+    return [{
+      check: 'live-probes',
+      severity: 'error',
+      message: should ? `${p.src} -> ${p.dst} (${p.address}): expected ${exp}, no answer` : `${p.src} -> ${p.dst} (${p.address}): expected isolated, but it answered`,
+      evidence: { src: p.src, dst: p.dst, address: p.address, expected: exp, answered: p.answered, detail: p.detail ?? null },
+      location: a.source,
+      elements: { endpoints: [p.src, p.dst], devices: [a.leaf, this.fg.endpoints.get(p.dst)!.leaf] },
+    }];
+  }
+
+  allFindings(): Finding[] {
+    return [...this.findings.values()].flat();
+  }
+
+  results(ms = 0): CheckResult[] {
+    const by = new Map<string, Finding[]>(LIVE_CHECKS.map((c) => [c.id, []]));
+    for (const f of this.allFindings()) by.get(f.check)?.push(f);
+    const count = {
+      'live-bgp-sessions': `${this.model.bgpSessions.length} sessions`,
+      'live-ospf': `${this.model.ospfAdjacencies.length} adjacencies`,
+      'live-underlay-ecmp': `${[...this.expect.values()].reduce((n, e) => n + e.underlay.length, 0)} VTEP routes`,
+      'live-evpn-vnis': `${[...this.expect.values()].reduce((n, e) => n + e.vnis.length, 0)} VNI instances`,
+      'live-evpn-macs': `${[...this.expect.values()].reduce((n, e) => n + e.macs.length, 0)} MAC entries`,
+      'live-vrf-routes': `${[...this.expect.values()].reduce((n, e) => n + e.vrfs.length, 0)} VRF tables`,
+      'live-probes': `${[...this.findings.keys()].length ? this.probeExpect.size : 0} probes`,
+      'live-collection': `${this.obs.size} devices`,
+    } as Record<string, string>;
+    count['live-probes'] = `${this.probeExpect.size} probes`;
+    return LIVE_CHECKS.map((c) => {
+      const findings = by.get(c.id)!;
+      return { check: c, passed: !findings.some((f) => f.severity === 'error'), findings, examined: count[c.id], ms };
+    });
+  }
+}
+
+/** The pure comparison: observed state + model -> one result per live check. */
+export function compareLive(model: FabricModel, observed: ObservedState, fg?: FabricGraph): CheckResult[] {
+  const t0 = performance.now();
+  const c = new LiveComparison(model, fg);
+  for (const o of observed.devices) c.update(o);
+  for (const p of observed.probes) c.updateProbe(p);
+  return c.results(performance.now() - t0);
+}

@@ -1,0 +1,118 @@
+/**
+ * The observed state of a device, parsed from FRR 8.4's JSON (`vtysh -c '... json'`). Parsers
+ * are tolerant: a command that failed leaves its part undefined with the reason kept, so
+ * comparisons can say *why* (e.g. "bgpd is not running").
+ */
+export interface ObservedBgpPeer {
+  vrf: string;
+  /** FRR summary key: 'ipv4Unicast', 'l2VpnEvpn', ... */
+  afi: string;
+  /** The neighbour as configured: interface (unnumbered) or address. */
+  peer: string;
+  hostname?: string;
+  state: string;
+  pfxRcd?: number;
+  remoteAs?: number;
+}
+
+export interface ObservedVni {
+  vni: number;
+  type: string;
+  state?: string;
+  vtep?: string;
+  vrf?: string;
+  remoteVteps: string[];
+}
+
+export interface ObservedMac {
+  vni: number;
+  mac: string;
+  type: string;
+  intf?: string;
+  remoteVtep?: string;
+}
+
+export interface ObservedRoute {
+  vrf: string;
+  prefix: string;
+  protocol: string;
+  nexthops: number;
+}
+
+export interface DeviceObservation {
+  device: string;
+  /** Commands that failed: command -> reason. */
+  errors: Record<string, string>;
+  bgp?: ObservedBgpPeer[];
+  vnis?: ObservedVni[];
+  macs?: ObservedMac[];
+  /** VRF -> routes (only VRFs that were asked for). */
+  routes?: Record<string, ObservedRoute[]>;
+  ospf?: { routerId: string; state: string; iface: string }[];
+}
+
+export const AFI_KEYS: Record<string, string> = { 'ipv4-unicast': 'ipv4Unicast', 'ipv6-unicast': 'ipv6Unicast', 'l2vpn-evpn': 'l2VpnEvpn' };
+
+type J = Record<string, unknown>;
+const obj = (x: unknown): J => (x && typeof x === 'object' && !Array.isArray(x) ? (x as J) : {});
+
+/** `show bgp vrf all summary json` */
+export function parseBgpSummary(json: unknown): ObservedBgpPeer[] {
+  const out: ObservedBgpPeer[] = [];
+  for (const [vrf, afis] of Object.entries(obj(json))) {
+    for (const [afi, body] of Object.entries(obj(afis))) {
+      for (const [peer, p] of Object.entries(obj(obj(body).peers))) {
+        const x = obj(p);
+        out.push({ vrf, afi, peer, hostname: x.hostname as string | undefined, state: String(x.state ?? 'unknown'), pfxRcd: typeof x.pfxRcd === 'number' ? x.pfxRcd : undefined, remoteAs: typeof x.remoteAs === 'number' ? x.remoteAs : undefined });
+      }
+    }
+  }
+  return out;
+}
+
+/** `show evpn vni detail json` (an array in FRR 8.4; older releases keyed by VNI). */
+export function parseEvpnVniDetail(json: unknown): ObservedVni[] {
+  const list = Array.isArray(json) ? json : Object.values(obj(json));
+  return list.map((v) => {
+    const x = obj(v);
+    const remote = (x.numRemoteVteps ?? x.remoteVteps) as unknown;
+    const remoteVteps = Array.isArray(remote) ? remote.map((r) => (typeof r === 'string' ? r : String(obj(r).ip ?? ''))).filter(Boolean) : [];
+    return { vni: Number(x.vni), type: String(x.type ?? ''), state: x.state as string | undefined, vtep: (x.vtepIp ?? x.localVtepIp) as string | undefined, vrf: x.vrf as string | undefined, remoteVteps: remoteVteps.sort() };
+  });
+}
+
+/** `show evpn mac vni all json` */
+export function parseEvpnMacs(json: unknown): ObservedMac[] {
+  const out: ObservedMac[] = [];
+  for (const [vni, body] of Object.entries(obj(json))) {
+    for (const [mac, m] of Object.entries(obj(obj(body).macs))) {
+      const x = obj(m);
+      out.push({ vni: Number(vni), mac: mac.toLowerCase(), type: String(x.type ?? ''), intf: x.intf as string | undefined, remoteVtep: x.remoteVtep as string | undefined });
+    }
+  }
+  return out;
+}
+
+/** `show ip route [vrf X] json` */
+export function parseRoutes(vrf: string, json: unknown): ObservedRoute[] {
+  const out: ObservedRoute[] = [];
+  for (const [prefix, entries] of Object.entries(obj(json))) {
+    const list = Array.isArray(entries) ? entries : [];
+    const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
+    const nh = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true).length : 0;
+    out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: nh });
+  }
+  return out;
+}
+
+/** `show ip ospf neighbor json` */
+export function parseOspfNeighbors(json: unknown): DeviceObservation['ospf'] {
+  const out: NonNullable<DeviceObservation['ospf']> = [];
+  for (const [rid, list] of Object.entries(obj(obj(json).neighbors))) {
+    for (const n of Array.isArray(list) ? list : []) {
+      const x = obj(n);
+      out.push({ routerId: rid, state: String(x.nbrState ?? x.state ?? ''), iface: String(x.ifaceName ?? '').split(':')[0] });
+    }
+  }
+  return out;
+}
