@@ -37,6 +37,13 @@ export interface LabNodeState {
    * hostname, /etc/frr and /var/run/frr of the node, binds): `[...enter, 'vtysh', '-c', ...]`.
    */
   enter: string[];
+  /**
+   * The node's persistent mount and UTS namespaces (files they are bound to, netns driver):
+   * every process of the node runs in them, like in a container.
+   */
+  view?: { mnt: string; uts: string; netnsDir: string };
+  /** FRR nodes with VRFs: 'netns' when they are network namespaces (zebra -n, kernel without VRF devices). */
+  vrfBackend?: 'kernel' | 'netns';
 }
 
 export interface LabState {
@@ -59,6 +66,8 @@ export interface LabState {
   frrDirs: string[];
   /** Bind mount points this lab had to create on the host file system. */
   createdPaths: string[];
+  /** Private tmpfs holding the nodes' namespace files and private /run/netns directories. */
+  viewRoot?: string;
 }
 
 /** `$NETLOOM_STATE_DIR/labs` (default /var/lib/netloom/labs). */

@@ -53,7 +53,7 @@ describe('containerlab topology export', () => {
     expect(t.topology.links).toContainEqual({ endpoints: ['leaf3:eth2', 'spine2:eth3'], mtu: 9216 });
     expect(t.topology.links).toContainEqual({ endpoints: ['leaf1:eth11', 'h5:eth1'], mtu: 1500 });
     expect(t.topology.links).toHaveLength(m.links.length + m.endpoints.length);
-    const h3 = t.topology.nodes.h3.exec!;
+    const h3 = t.topology.nodes.h3!.exec!;
     expect(h3).toContain('ip addr add 10.10.20.13/24 dev eth1');
     expect(h3).toContain('ip route add default via 10.10.20.1 dev eth1');
     expect(t.mgmt).toEqual({ network: 'netloom-dc1', 'ipv4-subnet': '172.20.20.0/24', 'ipv4-gw': '172.20.20.254' });
