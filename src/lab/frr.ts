@@ -63,15 +63,17 @@ function shq(s: string): string {
 
 /**
  * Shell lines that start a node's daemons, run inside the node's own view (its /etc/frr,
- * /var/run/frr and /run/netns): each daemon reads the integrated /etc/frr/frr.conf itself
- * and ignores what belongs to the others; the TCP vty is off (-P 0), vtysh uses the unix
- * sockets, which the host reaches with `vtysh -N <netns>`. `vrfNetns` starts zebra with -n:
- * every network namespace the node sees is a VRF of the same name.
+ * /var/run/frr and /run/netns), without configuration: as FRR's own init does with an
+ * integrated frr.conf, `vtysh -b` then hands each daemon its part. (A daemon reading the whole
+ * file itself takes lines of other daemons' blocks for its own: zebra read the `vni N` of
+ * bgpd's EVPN block as the default VRF's L3 VNI.) The TCP vty is off (-P 0); vtysh uses the
+ * unix sockets, which the host reaches with `vtysh -N <netns>`. `vrfNetns` starts zebra with
+ * -n: every network namespace the node sees is a VRF of the same name.
  */
 export function daemonStartScript(daemons: string[], opts: { profile?: string; vrfNetns?: boolean } = {}): string {
   const lines = ['set -e'];
   for (const d of daemons) {
-    const args = ['-d', '-f', '/etc/frr/frr.conf', '-i', `/var/run/frr/${d}.pid`, '-P', '0'];
+    const args = ['-d', '-f', '/dev/null', '-i', `/var/run/frr/${d}.pid`, '-P', '0'];
     if (opts.profile) args.push('-F', opts.profile);
     if (d === 'zebra') {
       args.push('-s', '90000000');

@@ -8,13 +8,18 @@ import { EnvironmentError } from '../util/errors.ts';
 import type { LabPlan, PlannedNode } from './plan.ts';
 import { labDir, listLabs, readLabState, writeLabState, type LabNodeState, type LabState } from './state.ts';
 import { parallel, pidAlive, readPidFile, run, sleep, stopPids } from './proc.ts';
-import { daemonStartScript, inferDaemons, missingDaemonBinaries, parseDaemonsFile, readIfExists } from './frr.ts';
+import { confHasVrfs, daemonStartScript, inferDaemons, missingDaemonBinaries, parseDaemonsFile, readIfExists } from './frr.ts';
 import { cidrSize, cidrString, intToIp, ipToInt, overlaps, parseCidr, type Cidr } from './ipv4.ts';
 import { mgmtBridgeName, mgmtHostVeth } from './names.ts';
 
 const CONCURRENCY = 8;
 const FRR_ETC = '/etc/frr';
 const FRR_RUN = '/var/run/frr';
+/**
+ * Each lab's private tmpfs for its nodes' namespace files. Private, because a mount namespace
+ * can only be bound to a file on a mount that does not propagate.
+ */
+const VIEW_ROOT = '/run/netloom/ns';
 
 export interface UpOptions {
   /** Progress lines (CLI prints them). */
@@ -35,7 +40,7 @@ function frrUid(): { uid: number; gid: number } {
 /** Everything the namespace driver needs on the host; checked before anything is created. */
 export function preflight(plan: LabPlan): void {
   if (process.getuid?.() !== 0) throw new EnvironmentError('the namespace lab needs root (network namespaces, veths, mounts)');
-  const need = ['/usr/sbin/sshd', '/usr/bin/ssh-keygen', '/usr/bin/unshare'];
+  const need = ['/usr/sbin/sshd', '/usr/bin/ssh-keygen', '/usr/bin/unshare', '/usr/bin/nsenter'];
   const ipBin = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find(existsSync);
   if (!ipBin) throw new EnvironmentError('iproute2 (ip) is not installed');
   const missing = need.filter((b) => !existsSync(b));
@@ -185,9 +190,24 @@ function nodeDir(state: LabState, node: string): string {
   return path.join(state.stateDir, 'nodes', node);
 }
 
-/** The node's view for everything run "inside" it: its hostname, its /etc/frr and /var/run/frr, its binds. */
-function enterScript(node: PlannedNode): string {
-  const lines = ['set -e', `hostname ${shq(node.hostname)}`];
+/**
+ * Builds the node's view once, in a new mount and UTS namespace that every process of the
+ * node then enters (as in a container): its hostname, /sys of its network namespace, its
+ * /etc/frr and /var/run/frr, its binds, and a /run/netns of its own, so `ip netns add` inside
+ * the node (VRF namespaces) is seen by the node's zebra and by nothing else. Propagation is
+ * private both ways, and the copies of the host's namespace mounts (other labs' nodes, other
+ * views) are detached, so this view keeps no other namespace alive.
+ */
+function viewScript(node: PlannedNode, netnsDir: string): string {
+  const lines = [
+    'set -e',
+    'umount -l /sys',
+    'mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
+    `while awk '$5 == "/run/netns" { f = 1 } END { exit !f }' /proc/self/mountinfo; do umount -l /run/netns; done`,
+    `mount --bind ${shq(netnsDir)} /run/netns`,
+    `for m in $(awk '$5 ~ "^${VIEW_ROOT}/[^/]+$" { print $5 }' /proc/self/mountinfo); do umount -l "$m"; done`,
+    `hostname ${shq(node.hostname)}`,
+  ];
   if (node.role === 'router') {
     lines.push(`mount --bind ${shq(`${FRR_ETC}/${node.netns}`)} ${FRR_ETC}`);
     lines.push(`mount --bind ${shq(`${FRR_RUN}/${node.netns}`)} ${FRR_RUN}`);
@@ -197,8 +217,41 @@ function enterScript(node: PlannedNode): string {
     lines.push(`mount --bind ${shq(b.source)} ${shq(b.target)}`);
     if (b.readOnly) lines.push(`mount -o remount,bind,ro ${shq(b.target)}`);
   }
-  lines.push('cd /', 'exec "$@"');
   return lines.join('\n') + '\n';
+}
+
+function viewOf(viewRoot: string, node: string): { mnt: string; uts: string; netnsDir: string } {
+  const d = path.join(viewRoot, node);
+  return { mnt: path.join(d, 'mnt'), uts: path.join(d, 'uts'), netnsDir: path.join(d, 'netns') };
+}
+
+async function createView(state: LabState, node: PlannedNode, ns: LabNodeState): Promise<void> {
+  const v = ns.view!;
+  mkdirSync(v.netnsDir, { recursive: true, mode: 0o755 });
+  writeFileSync(v.mnt, '');
+  writeFileSync(v.uts, '');
+  const script = path.join(nodeDir(state, node.name), 'view.sh');
+  writeFileSync(script, viewScript(node, v.netnsDir));
+  await run('unshare', [`--mount=${v.mnt}`, `--uts=${v.uts}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${node.netns}`, 'sh', script]);
+}
+
+/** Inode of a namespace file bound by createView (0 when it is not bound). */
+function nsInode(file: string): number {
+  try {
+    const st = statSync(file);
+    return st.size === 0 && st.ino > 0xf0000000 ? st.ino : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether this kernel has VRF devices, tried inside one of the lab's namespaces. */
+async function kernelHasVrf(netns: string): Promise<boolean> {
+  const forced = process.env.NETLOOM_LAB_VRF_BACKEND;
+  if (forced === 'netns' || forced === 'kernel') return forced === 'kernel';
+  const r = await run('ip', ['-n', netns, 'link', 'add', 'name', 'nlvrfprobe', 'type', 'vrf', 'table', '1'], { allowFail: true });
+  if (r.code === 0) await run('ip', ['-n', netns, 'link', 'del', 'nlvrfprobe'], { allowFail: true });
+  return r.code === 0;
 }
 
 function sshdConfig(dir: string, mgmtIp: string, authorizedKeys: string): string {
@@ -274,13 +327,17 @@ async function startNode(state: LabState, node: PlannedNode, ns: LabNodeState): 
     const daemonsText = readIfExists(`${FRR_ETC}/${node.netns}/daemons`);
     const script = path.join(nodeDir(state, node.name), 'start-frr.sh');
     const profile = daemonsText ? parseDaemonsFile(daemonsText).profile : undefined;
-    writeFileSync(script, daemonStartScript(node.netns, node.hostname, ns.daemons, profile));
-    await run('ip', ['netns', 'exec', node.netns, 'unshare', '--uts', 'sh', script]);
+    writeFileSync(script, daemonStartScript(ns.daemons, { profile, vrfNetns: ns.vrfBackend === 'netns' }));
+    await run(ns.enter[0], [...ns.enter.slice(1), 'sh', script]);
     const dead: string[] = [];
     await Promise.all(ns.daemons.map(async (d) => {
       if (!(await waitPidFile(`${FRR_RUN}/${node.netns}/${d}.pid`, 5000))) dead.push(d);
     }));
     if (dead.length) throw new EnvironmentError(`node '${node.name}': FRR daemon(s) ${dead.join(', ')} did not stay up (check ${FRR_ETC}/${node.netns}/frr.conf)`);
+    const boot = await run(ns.enter[0], [...ns.enter.slice(1), 'vtysh', '-b'], { allowFail: true, timeoutMs: 60_000 });
+    if (boot.code !== 0) {
+      throw new EnvironmentError(`node '${node.name}': FRR refused its configuration (vtysh -b, exit ${boot.code}): ${(boot.stdout + boot.stderr).trim().slice(0, 1000)}`);
+    }
   }
   if (ns.mgmtIpv4) {
     const dir = nodeDir(state, node.name);
@@ -291,10 +348,52 @@ async function startNode(state: LabState, node: PlannedNode, ns: LabNodeState): 
 
 async function runExec(node: PlannedNode, ns: LabNodeState): Promise<void> {
   for (const line of node.exec) {
-    const r = await run(ns.enter[0], [...ns.enter.slice(1), 'sh', '-c', line], { env: node.env, allowFail: true, timeoutMs: 120_000 });
+    // network.sh builds VRFs as namespaces when told, matching zebra's -n.
+    const env = ns.vrfBackend === 'netns' ? { NETLOOM_VRF_MODE: 'netns', ...node.env } : node.env;
+    const r = await run(ns.enter[0], [...ns.enter.slice(1), 'sh', '-c', line], { env, allowFail: true, timeoutMs: 120_000 });
     if (r.code !== 0) {
       throw new EnvironmentError(`node '${node.name}': exec '${line}' failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 1000)}`);
     }
+  }
+}
+
+async function zebraJson(ns: LabNodeState, cmd: string): Promise<Record<string, unknown>> {
+  const r = await run('vtysh', ['-N', ns.pathspace!, '-c', cmd], { allowFail: true, timeoutMs: 15_000 });
+  try {
+    return r.code === 0 ? (JSON.parse(r.stdout || '{}') as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * FRR 8.4's zebra with -n can leave an L3 VNI Down ("SVI-If: None") when its VRF namespace
+ * and devices appeared while zebra was running: it only maps the VXLAN device to its bridge
+ * again when the device goes up. So once network.sh has run, every L3 VNI zebra reports Down
+ * while its VXLAN device exists gets its device taken down and up (nothing else changes), until
+ * all are Up. Returns what it had to do.
+ */
+export async function settleL3Vnis(ns: LabNodeState, timeoutMs = 20_000): Promise<string[]> {
+  const did: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const vnis = Object.values(await zebraJson(ns, 'show evpn vni json')) as { vni: number; type?: string; vxlanIf?: string }[];
+    const down: { vni: number; vrf: string; dev: string }[] = [];
+    for (const v of vnis) {
+      if (v.type === 'L2') continue;
+      const d = (await zebraJson(ns, `show evpn vni ${v.vni} json`)) as { state?: string; vrf?: string; vxlanIntf?: string };
+      if (d.state !== 'Up') down.push({ vni: v.vni, vrf: d.vrf ?? '', dev: d.vxlanIntf ?? 'None' });
+    }
+    if (!down.length) return did;
+    if (Date.now() > deadline) throw new EnvironmentError(`node '${ns.name}': L3 VNI(s) ${down.map((d) => d.vni).join(', ')} stay Down in zebra`);
+    for (const d of down) {
+      // Not known to zebra yet (namespace still being discovered): wait.
+      if (d.dev === 'None' || !d.vrf || d.vrf === 'Unknown') continue;
+      const flap = `ip -n ${shq(d.vrf)} link set dev ${shq(d.dev)} down && ip -n ${shq(d.vrf)} link set dev ${shq(d.dev)} up`;
+      const r = await run(ns.enter[0], [...ns.enter.slice(1), 'sh', '-c', flap], { allowFail: true });
+      if (r.code === 0) did.push(`${d.vrf}/${d.dev}`);
+    }
+    await sleep(500);
   }
 }
 
@@ -303,6 +402,7 @@ function healthy(state: LabState): boolean {
   return state.nodes.every((n) => {
     if (!nsList.has(n.netns)) return false;
     if (n.pathspace && n.daemons.some((d) => !pidAlive(readPidFile(`${FRR_RUN}/${n.pathspace}/${d}.pid`) ?? 0))) return false;
+    if (n.view && (!nsInode(n.view.mnt) || !nsInode(n.view.uts))) return false;
     return true;
   });
 }
@@ -333,6 +433,8 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
   const bridge = mgmtBridgeName(plan.tag);
   if (hostLinks.has(bridge)) throw new EnvironmentError(`host interface ${bridge} already exists: another lab or a leftover (ip link del ${bridge})`);
   const stateDir = labDir(plan.name);
+  const viewRoot = path.join(VIEW_ROOT, plan.name);
+  if (existsSync(viewRoot)) throw new EnvironmentError(`${viewRoot} exists: another lab named '${plan.name}' (other state directory) or a leftover`);
   const anyMgmt = plan.nodes.some((n) => n.mgmt);
   const mgmt = anyMgmt ? await chooseMgmt(plan, stateDir) : undefined;
   let mgmtIps: Map<string, string>;
@@ -377,12 +479,14 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
       daemons: [],
       interfaces: [...n.interfaces],
       hostVeth: n.mgmt ? mgmtHostVeth(plan.tag, n.index) : undefined,
-      enter: ['ip', 'netns', 'exec', n.netns, 'unshare', '--uts', 'sh', path.join(stateDir, 'nodes', n.name, 'enter.sh')],
+      view: viewOf(viewRoot, n.name),
+      enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${viewOf(viewRoot, n.name).mnt}`, `--uts=${viewOf(viewRoot, n.name).uts}`, '--wd=/', '--'],
     })),
     links: plan.links,
     hostInterfaces: [],
     frrDirs: [],
     createdPaths: [],
+    viewRoot,
   };
   mkdirSync(path.dirname(stateDir), { recursive: true, mode: 0o755 });
   try {
@@ -465,8 +569,13 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
         chmodSync(runDir, 0o755);
       }
       for (const b of node.binds) if (!isFrrBind(node, b.target)) ensureMountPoint(b.target, b.isDir, state.createdPaths);
-      writeFileSync(`${dir}/enter.sh`, enterScript(node));
     });
+    const vrfNodes = state.nodes.filter((n) => n.frrConfDir && confHasVrfs(readIfExists(`${n.frrConfDir}/frr.conf`) ?? ''));
+    if (vrfNodes.length) {
+      const backend = (await kernelHasVrf(vrfNodes[0].netns)) ? 'kernel' : 'netns';
+      for (const n of vrfNodes) n.vrfBackend = backend;
+      if (backend === 'netns') log(`this kernel has no VRF devices: VRFs of ${vrfNodes.map((n) => n.name).join(', ')} run as network namespaces (zebra -n)`);
+    }
     const known = state.nodes.filter((n) => n.mgmtIpv4).map((n) => `${n.mgmtIpv4} ${n.hostKeyPublic}`);
     writeFileSync(state.ssh.knownHosts, known.join('\n') + '\n');
     writeFileSync(
@@ -479,7 +588,11 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     writeLabState(state);
     log(`files and keys: ${Date.now() - t0} ms`);
 
-    // 4. Inside each node: sysctls, interfaces up, management address.
+    // 4. Each node's own view (mount and UTS namespaces), then inside it: sysctls, interfaces up, management address.
+    mkdirSync(viewRoot, { recursive: true, mode: 0o700 });
+    await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,size=4m', `netloom-${plan.name}`, viewRoot]);
+    await run('mount', ['--make-private', viewRoot]);
+    await parallel(plan.nodes, CONCURRENCY, (node) => createView(state, node, byName.get(node.name)!));
     await parallel(plan.nodes, CONCURRENCY, (node) => nodeSetup(state, node, byName.get(node.name)!.mgmtIpv4, mgmt?.subnet.prefix ?? 24));
     // 5. FRR daemons and sshd.
     if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
@@ -487,6 +600,10 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     log(`daemons started: ${Date.now() - t0} ms`);
     // 6. The topology's exec lines, in file order per node, nodes in parallel.
     await parallel(plan.nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!));
+    await parallel(state.nodes.filter((n) => n.vrfBackend === 'netns'), CONCURRENCY, async (n) => {
+      const did = await settleL3Vnis(n);
+      if (did.length) log(`${n.name}: L3 VNI devices ${did.join(', ')} taken down and up for zebra`);
+    });
     state.status = 'running';
     writeLabState(state);
     log(`lab ${plan.name} up: ${state.nodes.length} nodes, ${plan.links.length} links in ${Date.now() - t0} ms`);
@@ -500,6 +617,43 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
 async function netnsPids(ns: string): Promise<number[]> {
   const r = await run('ip', ['netns', 'pids', ns], { allowFail: true });
   return r.code === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
+/** Processes whose mount namespace has this inode. */
+function pidsInMountNs(ino: number): number[] {
+  if (!ino) return [];
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (statSync(`/proc/${p}/ns/mnt`).ino === ino) out.push(Number(p));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+}
+
+async function removeViews(state: LabState): Promise<void> {
+  const root = state.viewRoot;
+  if (!root || !existsSync(root)) return;
+  const mounted = (): string[] =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => !!m && (m === root || m.startsWith(root + '/')));
+  // Deepest first: the namespace files, then the tmpfs itself.
+  for (const m of mounted().sort((a, b) => b.length - a.length)) await run('umount', [m], { allowFail: true });
+  const left = mounted();
+  if (left.length) for (const m of left.sort((a, b) => b.length - a.length)) await run('umount', ['-l', m], { allowFail: true });
+  rmSync(root, { recursive: true, force: true });
+  for (const d of [VIEW_ROOT, path.dirname(VIEW_ROOT)]) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* still used by another lab */
+    }
+  }
 }
 
 /** Removes everything a lab made; safe on a half-created lab and when called twice. */
@@ -517,8 +671,9 @@ export async function labDownNetns(state: LabState): Promise<void> {
     const sshdPid = readPidFile(path.join(state.stateDir, 'nodes', n.name, 'sshd.pid'));
     if (sshdPid) pids.push(sshdPid);
     await stopPids(pids);
-    // Anything else still living in the namespace (exec'd background jobs, captures).
-    const rest = (await netnsPids(n.netns)).filter(pidAlive);
+    // Anything else still living in the namespace or the node's view (exec'd background
+    // jobs, captures, processes inside a VRF namespace).
+    const rest = [...new Set([...(await netnsPids(n.netns)), ...(n.view ? pidsInMountNs(nsInode(n.view.mnt)) : [])])].filter(pidAlive);
     for (const p of rest) {
       try {
         process.kill(p, 'SIGKILL');
@@ -528,6 +683,9 @@ export async function labDownNetns(state: LabState): Promise<void> {
     }
     await stopPids(rest, 500);
   });
+  // Unbinding the views ends the nodes' mount namespaces, and with them the VRF namespaces
+  // (bound only inside them) and every device those held.
+  await removeViews(state);
   const present = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
   const batch = state.nodes.filter((n) => present.has(n.netns)).map((n) => `netns delete ${n.netns}`);
   const links = new Set(JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout || '[]').map((l: { ifname: string }) => l.ifname));

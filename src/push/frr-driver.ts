@@ -98,8 +98,9 @@ export class FrrDriver implements DeviceDriver {
     await this.s.exec(`[ "$(cut -d' ' -f1 ${shq(dir)}/owner 2>/dev/null)" = ${shq(rolloutId)} ] && rm -rf ${shq(dir)}; true`);
   }
 
+  /** `show running-config` without vtysh's "Building configuration..." banner (frr-reload.py rejects it). */
   async runningConfig(): Promise<string> {
-    return this.s.run('show running-config', `vtysh -c 'show running-config'`, { timeoutMs: 30_000 });
+    return stripBanner(await this.s.run('show running-config', `vtysh -c 'show running-config'`, { timeoutMs: 30_000 }));
   }
 
   async snapshot(): Promise<FrrSnapshot> {
@@ -127,10 +128,11 @@ export class FrrDriver implements DeviceDriver {
       parts.push(unifiedDiff(have ?? '', want, `a/${this.device}/${name}`, `b/${this.device}/${name}`));
       what.push(have === undefined ? `${name} (new)` : name);
     }
-    if (cur.baseline === undefined) {
+    const baseline = cur.baseline === undefined ? undefined : stripBanner(cur.baseline);
+    if (baseline === undefined) {
       what.push('running config (never applied by netloom)');
-    } else if (cur.baseline !== cur.running) {
-      parts.push(unifiedDiff(cur.baseline, cur.running, `${this.device}/running-config (last applied)`, `${this.device}/running-config (now: drift)`));
+    } else if (baseline !== stripBanner(cur.running)) {
+      parts.push(unifiedDiff(baseline, stripBanner(cur.running), `${this.device}/running-config (last applied)`, `${this.device}/running-config (now: drift)`));
       what.push('running config drifted');
     }
     return { changed: what.length > 0, diff: parts.join(''), summary: what.join(', ') };
@@ -150,7 +152,7 @@ export class FrrDriver implements DeviceDriver {
     await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
     await this.reload(cand);
     await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
-    await this.s.run('recording the applied running config', `vtysh -c 'show running-config' > ${shq(this.p('applied-running.conf'))}`);
+    await this.s.writeFile(this.p('applied-running.conf'), await this.runningConfig());
   }
 
   private async reload(file: string): Promise<void> {
@@ -165,7 +167,8 @@ export class FrrDriver implements DeviceDriver {
   async confirm(): Promise<void> {}
 
   async rollback(snapshot: Snapshot): Promise<void> {
-    const snap = snapshot as FrrSnapshot;
+    const snap = { ...(snapshot as FrrSnapshot) };
+    snap.running = stripBanner(snap.running);
     if (snap.networkScript !== undefined) {
       const net = this.p('network.sh.rollback');
       await this.s.writeFile(net, snap.networkScript, '0755');
@@ -209,4 +212,11 @@ export function summariseReloadTest(out: string): string {
     else if (section === 'del') del++;
   }
   return `+${add} -${del} lines`;
+}
+
+export function stripBanner(running: string): string {
+  const lines = running.split('\n');
+  let i = 0;
+  while (i < lines.length && (lines[i].trim() === '' || /^(Building configuration\.\.\.|Current configuration:)/.test(lines[i]))) i++;
+  return lines.slice(i).join('\n');
 }

@@ -108,7 +108,7 @@ export function readJournal(file: string): Stamped[] {
   return out;
 }
 
-/** Rollouts whose journal has no `end` entry, oldest first. */
+/** Rollouts whose journal has no `end` entry, or a device whose rollback failed, oldest first. */
 export function unfinishedRollouts(): string[] {
   const root = rolloutsRoot();
   if (!existsSync(root)) return [];
@@ -116,6 +116,11 @@ export function unfinishedRollouts(): string[] {
     .sort()
     .filter((id) => {
       const f = path.join(root, id, 'journal.jsonl');
-      return existsSync(f) && !readJournal(f).some((e) => e.t === 'end');
+      if (!existsSync(f)) return false;
+      const entries = readJournal(f);
+      const last = new Map<string, string>();
+      for (const e of entries) if (e.t === 'commit-start' || e.t === 'rolled-back' || e.t === 'rollback-failed') last.set(e.device, e.t);
+      const recovered = entries.some((e) => e.t === 'end' && e.status === 'recovered');
+      return !entries.some((e) => e.t === 'end') || (!recovered && [...last.values()].includes('rollback-failed'));
     });
 }

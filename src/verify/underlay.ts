@@ -112,6 +112,9 @@ export function analyzeCuts(fg: FabricGraph): CutAnalysis {
   const edgePos = new Int32Array(n);
   const stack = new Int32Array(n);
   const cut = new Map<number, number>();
+  // (articulation point, VTEPs in a subtree it separates, component) to size once totals are known.
+  const sides: [number, number, number][] = [];
+  const compTotal: number[] = [];
   const bridges: number[] = [];
   let time = 0;
   let compId = 0;
@@ -149,7 +152,7 @@ export function analyzeCuts(fg: FabricGraph): CutAnalysis {
           if (low[u] < low[p]) low[p] = low[u];
           vteps[p] += vteps[u];
           if (low[u] > disc[p]) bridges.push(parentLink[u]);
-          if (p !== root && low[u] >= disc[p]) cut.set(p, (cut.get(p) ?? 0) + vteps[u]);
+          if (p !== root && low[u] >= disc[p]) sides.push([p, vteps[u], compId]);
           if (p === root) compVteps.push(vteps[u]);
         }
       }
@@ -159,7 +162,13 @@ export function analyzeCuts(fg: FabricGraph): CutAnalysis {
       const sorted = compVteps.sort((a, b) => b - a);
       cut.set(root, sorted.slice(1).reduce((x, y) => x + y, 0));
     }
+    compTotal.push(vteps[root]);
     compId++;
+  }
+  // A separated subtree counts by the smaller side: the VTEPs actually cut off from the rest.
+  for (const [p, side, c] of sides) {
+    const other = compTotal[c] - side - isVtep[p];
+    cut.set(p, (cut.get(p) ?? 0) + Math.min(side, other));
   }
   // 2-edge-connected components: flood fill without crossing bridges.
   const bridgeSet = new Set(bridges);

@@ -13,6 +13,9 @@ import { labExecCommand } from './lab-exec.ts';
 import { labCaptureCommand } from './lab-capture.ts';
 import { labTopologyCommand } from './lab-topology.ts';
 import { pcapAnalyze } from './pcap-analyze.ts';
+import { applyCommand } from './apply.ts';
+import { verifyCommand } from './verify.ts';
+import { traceCommand } from './trace.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
@@ -30,4 +33,7 @@ export const commands: Command[] = [
   genCommand,
   pipelineCommand,
   pcapAnalyze,
+  applyCommand,
+  verifyCommand,
+  traceCommand,
 ];

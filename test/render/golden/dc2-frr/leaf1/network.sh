@@ -7,110 +7,162 @@ set -eu
 # whose alias differs is recreated, one no longer in the model is deleted, and a same-named
 # device without the alias is left alone (the script stops instead of replacing it).
 MANAGED=" "
-HAVE_VRF=1
+MANAGED_NS=" "
+VRF_MODE=kernel
+# N: the VRF network namespace the helpers below act in (VRF_MODE=netns); empty: this one.
+N=
 changes=0
 changed() { changes=$((changes + 1)); echo "netloom: $*"; }
 fail() { echo "netloom: error: $*" >&2; exit 1; }
-exists() { ip link show dev "$1" >/dev/null 2>&1; }
-json() { ip -j "$@" 2>/dev/null || true; }
+ipn() { if [ -n "$N" ]; then ip -n "$N" "$@"; else ip "$@"; fi; }
+brn() { if [ -n "$N" ]; then bridge -n "$N" "$@"; else bridge "$@"; fi; }
+exists() { ipn link show dev "$1" >/dev/null 2>&1; }
+json() { ipn -j "$@" 2>/dev/null || true; }
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" | head -n 1; }
 
-# ensure_link NAME ARGS...: `ip link add NAME ARGS...` unless it already exists so.
+# ensure_link NAME ARGS...: `ip link add NAME ARGS...` unless it already exists so. With N set
+# the device is created from here into namespace N: a VXLAN device keeps its UDP socket, a
+# macvlan its lower device, in this (underlay) namespace.
 ensure_link() {
   n=$1; shift
-  MANAGED="$MANAGED$n "
+  MANAGED="$MANAGED${N:+$N/}$n "
   want="netloom:$*"
   if exists "$n"; then
     have=$(json link show dev "$n" | field ifalias)
     [ "$have" = "$want" ] && return 0
     case "$have" in netloom:*) ;; *) fail "$n exists and is not managed by netloom; not replacing it" ;; esac
-    ip link del dev "$n"
-    changed "recreate $n: $*"
+    ipn link del dev "$n"
+    changed "recreate ${N:+$N/}$n: $*"
   else
-    changed "create $n: $*"
+    changed "create ${N:+$N/}$n: $*"
   fi
-  ip link add name "$n" "$@"
-  ip link set dev "$n" alias "$want"
+  if [ -n "$N" ]; then ip link add name "$n" netns "$N" "$@"; else ip link add name "$n" "$@"; fi
+  ipn link set dev "$n" alias "$want"
   # No IPv6 link-local on tenant devices: anycast addresses repeat on every leaf.
-  ip link set dev "$n" addrgenmode none
+  ipn link set dev "$n" addrgenmode none
 }
 
 set_master() {
   have=$(json link show dev "$1" | field master)
   [ "$have" = "$2" ] && return 0
-  ip link set dev "$1" master "$2"
-  changed "$1 master $2"
+  ipn link set dev "$1" master "$2"
+  changed "${N:+$N/}$1 master $2"
 }
 
 set_nomaster() {
   have=$(json link show dev "$1" | field master)
   [ -z "$have" ] && return 0
-  ip link set dev "$1" nomaster
-  changed "$1 nomaster"
+  ipn link set dev "$1" nomaster
+  changed "${N:+$N/}$1 nomaster"
 }
 
 set_mtu() {
   have=$(json link show dev "$1" | field mtu)
   [ "$have" = "$2" ] && return 0
-  ip link set dev "$1" mtu "$2"
-  changed "$1 mtu $2"
+  ipn link set dev "$1" mtu "$2"
+  changed "${N:+$N/}$1 mtu $2"
 }
 
 set_mac() {
   have=$(json link show dev "$1" | field address)
   [ "$have" = "$2" ] && return 0
-  ip link set dev "$1" address "$2"
-  changed "$1 address $2"
+  ipn link set dev "$1" address "$2"
+  changed "${N:+$N/}$1 address $2"
 }
 
 set_up() {
   json link show dev "$1" | grep -q '"UP"' && return 0
-  ip link set dev "$1" up
-  changed "$1 up"
+  ipn link set dev "$1" up
+  changed "${N:+$N/}$1 up"
 }
 
 # Bridge port of a VXLAN device: remote MACs come from EVPN, never from flooding.
 set_vxlan_port() {
-  bridge -j -d link show dev "$1" | grep -q '"learning":false' && return 0
-  bridge link set dev "$1" learning off
-  changed "$1 bridge port learning off"
+  brn -j -d link show dev "$1" | grep -q '"learning":false' && return 0
+  brn link set dev "$1" learning off
+  changed "${N:+$N/}$1 bridge port learning off"
 }
 
 # ensure_addrs DEV [CIDR...]: exactly these global addresses on DEV.
 ensure_addrs() {
   d=$1; shift
-  have=$(ip -o addr show dev "$d" scope global | awk '{print $4}')
+  have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
   for a in "$@"; do
     case " $(echo $have) " in *" $a "*) continue ;; esac
-    case "$a" in *:*) ip -6 addr add "$a" dev "$d" nodad ;; *) ip addr add "$a" dev "$d" ;; esac
-    changed "$d address $a"
+    case "$a" in *:*) ipn -6 addr add "$a" dev "$d" nodad ;; *) ipn addr add "$a" dev "$d" ;; esac
+    changed "${N:+$N/}$d address $a"
   done
   for a in $have; do
     case " $* " in *" $a "*) continue ;; esac
-    ip addr del "$a" dev "$d"
-    changed "$d remove address $a"
+    ipn addr del "$a" dev "$d"
+    changed "${N:+$N/}$d remove address $a"
   done
 }
 
+sysctln() { if [ -n "$N" ]; then ip netns exec "$N" sysctl "$@"; else sysctl "$@"; fi; }
 set_sysctl() {
-  [ "$(sysctl -n "$1" 2>/dev/null)" = "$2" ] && return 0
-  sysctl -qw "$1=$2"
-  changed "sysctl $1=$2"
+  [ "$(sysctln -n "$1" 2>/dev/null)" = "$2" ] && return 0
+  sysctln -qw "$1=$2"
+  changed "${N:+$N/}sysctl $1=$2"
+}
+
+# --- VRFs as network namespaces (VRF_MODE=netns): a namespace named as the VRF, marked as
+# netloom's by the alias of its lo, with forwarding on.
+ensure_vrf_netns() {
+  MANAGED_NS="$MANAGED_NS$1 "
+  MANAGED="$MANAGED$1/lo "
+  N=$1
+  # A name without a namespace behind it (its namespace was lost): start afresh.
+  [ -e "/var/run/netns/$1" ] && ! ipn link show dev lo >/dev/null 2>&1 && rm -f "/var/run/netns/$1"
+  if [ ! -e "/var/run/netns/$1" ]; then
+    ip netns add "$1"
+    ipn link set dev lo alias netloom:vrf
+    changed "create VRF namespace $1"
+  elif [ "$(json link show dev lo | field ifalias)" != netloom:vrf ]; then
+    fail "network namespace $1 exists and is not managed by netloom; not using it as VRF $1"
+  fi
+  set_up lo
+  set_sysctl net.ipv4.ip_forward 1
+  set_sysctl net.ipv6.conf.all.forwarding 1
+  set_sysctl net.ipv4.conf.all.rp_filter 0
+  set_sysctl net.ipv4.conf.default.rp_filter 0
+  N=
+}
+
+vrf_namespaces() {
+  for _f in /var/run/netns/*; do
+    [ -e "$_f" ] || continue
+    [ "$(ip -n "${_f##*/}" -j link show dev lo 2>/dev/null | field ifalias)" = netloom:vrf ] && echo "${_f##*/}"
+  done
+  return 0
+}
+
+# The gateway's anycast MAC as a local entry of the VLAN's bridge: frames to it go up to the
+# gateway macvlan on this leaf, never flooded over the VNI (and zebra never advertises it).
+set_bridge_local_mac() {
+  bridge fdb show br "$1" | grep -q "^$2 dev $1 master $1 permanent" && return 0
+  bridge fdb replace "$2" dev "$1" self local
+  changed "$1 local address $2"
 }
 
 # Deletes netloom devices that are no longer in the model (VLAN sub-interfaces and VXLAN
 # devices first, then bridges, then VRFs, so nothing is deleted under a live master).
+# VRF namespaces no longer in the model go last, with everything in them.
 remove_stale() {
-  for pass in 1 2 3; do
-    for n in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
-      case "$MANAGED" in *" $n "*) continue ;; esac
-      alias=$(json link show dev "$n" | field ifalias)
-      case "$alias" in netloom:*) ;; *) continue ;; esac
-      case "$pass:$alias" in
-        1:*"type vlan"*|1:*"type vxlan"*|2:*"type bridge"*|3:*) ip link del dev "$n"; changed "delete $n ($alias)" ;;
-      esac
+  for N in "" $(vrf_namespaces); do
+    case "$N:$MANAGED_NS" in :*|*" $N "*) ;; *) ip netns del "$N"; changed "delete VRF namespace $N"; continue ;; esac
+    for pass in 1 2 3; do
+      for n in $(ipn -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+        case "$MANAGED" in *" ${N:+$N/}$n "*) continue ;; esac
+        alias=$(json link show dev "$n" | field ifalias)
+        case "$alias" in netloom:*) ;; *) continue ;; esac
+        case "$pass:$alias" in
+          1:*"type vlan"*|1:*"type vxlan"*|2:*"type bridge"*|3:*) ipn link del dev "$n"; changed "delete ${N:+$N/}$n ($alias)" ;;
+        esac
+      done
     done
   done
+  N=
 }
 # --- system
 set_sysctl net.ipv4.ip_forward 1
@@ -128,16 +180,25 @@ exists eth2 || fail "fabric port eth2 (to spine2 eth1) does not exist"
 set_mtu eth2 9214
 set_up eth2
 ensure_addrs eth2 10.2.128.3/31
-# --- VRFs: per L3 VNI a VRF device, a bridge with this leaf's router MAC and a VXLAN device.
-# A kernel without VRF devices (CONFIG_NET_VRF) is an error; NETLOOM_NO_VRF=1 accepts it and
-# builds only the L2 VNIs (bridging, no routing between VLANs), loudly.
-HAVE_VRF=1
-if ! exists PROD && ! { ip link add name nlvrfprobe type vrf table 1 2>/dev/null && ip link del nlvrfprobe; }; then
-  [ "${NETLOOM_NO_VRF:-}" = 1 ] || fail "this kernel has no VRF devices (CONFIG_NET_VRF); VRFs PROD need them (NETLOOM_NO_VRF=1: L2 only)"
-  echo "netloom: warning: no VRF devices in this kernel: VRFs, L3 VNIs and gateways skipped, L2 VNIs only" >&2
-  HAVE_VRF=0
-fi
-if [ "$HAVE_VRF" = 1 ]; then
+# --- VRFs: per L3 VNI a VRF, a bridge with this leaf's router MAC and a VXLAN device.
+# VRF_MODE kernel: VRF devices (CONFIG_NET_VRF), used when the kernel has them.
+# netns (NETLOOM_VRF_MODE=netns; zebra must run with -n): each VRF is a network namespace of
+# the same name holding the L3 VNI's bridge and VXLAN device (its UDP socket stays here) and
+# the VLANs' gateways; for kernels without VRF devices.
+# none (NETLOOM_NO_VRF=1): only the L2 VNIs (bridging, no routing between VLANs), loudly.
+case "${NETLOOM_VRF_MODE:-}" in
+  kernel|netns|none) VRF_MODE=$NETLOOM_VRF_MODE ;;
+  '')
+    if exists PROD || { ip link add name nlvrfprobe type vrf table 1 2>/dev/null && ip link del nlvrfprobe; }; then
+      VRF_MODE=kernel
+    else
+      [ "${NETLOOM_NO_VRF:-}" = 1 ] || fail "this kernel has no VRF devices (CONFIG_NET_VRF); VRFs PROD need them (NETLOOM_VRF_MODE=netns: VRFs as network namespaces, zebra -n; NETLOOM_NO_VRF=1: L2 only)"
+      VRF_MODE=none
+    fi ;;
+  *) fail "NETLOOM_VRF_MODE must be kernel, netns or none" ;;
+esac
+[ "$VRF_MODE" = none ] && echo "netloom: warning: no VRFs: VRFs, L3 VNIs and gateways skipped, L2 VNIs only" >&2
+if [ "$VRF_MODE" = kernel ]; then
   ensure_link PROD type vrf table 1010
   set_up PROD
   ensure_link l3br10 type bridge
@@ -149,12 +210,29 @@ if [ "$HAVE_VRF" = 1 ]; then
   set_vxlan_port vx50010
   set_up vx50010
 fi
-# --- L2 VNIs: a bridge per VLAN with its VXLAN device; the bridge is the SVI, in the VRF,
-# with the anycast gateway address and MAC (identical on every leaf, so no DAD, no link-local)
+if [ "$VRF_MODE" = netns ]; then
+  ensure_vrf_netns PROD
+  N=PROD
+  ensure_link l3br10 type bridge
+  set_mac l3br10 02:4e:00:01:00:0a
+  set_up l3br10
+  ensure_link vx50010 type vxlan id 50010 local 10.2.1.1 dstport 4789 nolearning
+  set_master vx50010 l3br10
+  set_vxlan_port vx50010
+  set_up vx50010
+  N=
+fi
+# --- L2 VNIs: a bridge per VLAN with its VXLAN device. The VLAN's gateway (anycast address
+# and MAC, identical on every leaf, so no DAD, no link-local): with kernel VRFs the bridge
+# itself, in the VRF; with VRF namespaces a macvlan on the bridge, in the VRF's namespace.
 ensure_link br110 type bridge
-set_mac br110 00:00:5e:00:01:01
+if [ "$VRF_MODE" = netns ]; then
+  set_mac br110 02:4e:00:01:00:00
+else
+  set_mac br110 00:00:5e:00:01:01
+fi
 set_mtu br110 9000
-if [ "$HAVE_VRF" = 1 ]; then
+if [ "$VRF_MODE" = kernel ]; then
   set_master br110 PROD
   ensure_addrs br110 10.110.0.1/24 fd00:110::1/64
 fi
@@ -164,10 +242,24 @@ set_mtu vx10110 9000
 set_master vx10110 br110
 set_vxlan_port vx10110
 set_up vx10110
+if [ "$VRF_MODE" = netns ]; then
+  set_bridge_local_mac br110 00:00:5e:00:01:01
+  N=PROD
+  ensure_link gw110 link br110 type macvlan mode private
+  set_mac gw110 00:00:5e:00:01:01
+  set_mtu gw110 9000
+  ensure_addrs gw110 10.110.0.1/24 fd00:110::1/64
+  set_up gw110
+  N=
+fi
 ensure_link br120 type bridge
-set_mac br120 00:00:5e:00:01:01
+if [ "$VRF_MODE" = netns ]; then
+  set_mac br120 02:4e:00:01:00:00
+else
+  set_mac br120 00:00:5e:00:01:01
+fi
 set_mtu br120 9000
-if [ "$HAVE_VRF" = 1 ]; then
+if [ "$VRF_MODE" = kernel ]; then
   set_master br120 PROD
   ensure_addrs br120 10.120.0.1/24
 fi
@@ -177,6 +269,16 @@ set_mtu vx10120 9000
 set_master vx10120 br120
 set_vxlan_port vx10120
 set_up vx10120
+if [ "$VRF_MODE" = netns ]; then
+  set_bridge_local_mac br120 00:00:5e:00:01:01
+  N=PROD
+  ensure_link gw120 link br120 type macvlan mode private
+  set_mac gw120 00:00:5e:00:01:01
+  set_mtu gw120 9000
+  ensure_addrs gw120 10.120.0.1/24
+  set_up gw120
+  N=
+fi
 # --- access ports: untagged into the VLAN's bridge, tagged through a VLAN sub-interface
 exists eth10 || fail "access port eth10 (endpoint web1) does not exist"
 set_mtu eth10 9000

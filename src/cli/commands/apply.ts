@@ -1,0 +1,109 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from '../command.ts';
+import { boolOpt, numberOpt, stringOpt } from '../command.ts';
+import { CheckFailed, UsageError } from '../../util/errors.ts';
+import { DEFAULT_INTENT_DIR, loadModelSync } from '../../model/index.ts';
+import { getLabState } from '../../lab/index.ts';
+import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
+import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
+import { recoverRollouts } from '../../push/recover.ts';
+import { defaultReporter } from '../../push/progress.ts';
+
+function targetInventory(target: string, fabric: string): Inventory {
+  if (target === 'lab' || target.startsWith('lab:')) return inventoryFromLab(getLabState(target.slice(4) || fabric));
+  return loadInventory(target);
+}
+
+export const applyCommand: Command = {
+  name: 'apply',
+  summary: 'push rendered configs to devices in waves with confirmed commits, post-checks and rollback',
+  usage:
+    'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--yes]\n' +
+    '       netloom apply --recover',
+  options: {
+    target: { type: 'string', short: 't' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    canary: { type: 'string' },
+    'wave-size': { type: 'string' },
+    'confirm-timeout': { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+    recover: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const reporter = defaultReporter(ctx.out);
+    const print = (results: DeviceResult[]) => {
+      ctx.out('');
+      for (const l of summaryTable(results)) ctx.out(l);
+    };
+    if (boolOpt(ctx, 'recover')) {
+      const rs = await recoverRollouts(reporter);
+      if (rs.length === 0) {
+        ctx.out('no interrupted rollout to recover');
+        return 0;
+      }
+      let bad = false;
+      for (const r of rs) {
+        if (r.skipped) {
+          ctx.out(`rollout ${r.id}: skipped: ${r.skipped}`);
+          continue;
+        }
+        ctx.out(`rollout ${r.id}: recovered`);
+        print(r.results);
+        if (r.results.some((x) => x.action === 'failed')) bad = true;
+      }
+      if (bad) throw new CheckFailed('recovery failed on some devices (see the table)');
+      return 0;
+    }
+    if (ctx.positionals.length > 1) throw new UsageError(`expected at most one intent directory, got ${ctx.positionals.length}`);
+    const target = stringOpt(ctx, 'target');
+    if (!target) throw new UsageError('--target lab[:NAME] or --target INVENTORY.yaml is required');
+    const canary = numberOpt(ctx, 'canary', 1);
+    const waveSize = numberOpt(ctx, 'wave-size', 5);
+    const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout', 120);
+    if (canary < 1 || waveSize < 1 || !Number.isInteger(canary) || !Number.isInteger(waveSize)) throw new UsageError('--canary and --wave-size expect whole numbers >= 1');
+    if (confirmTimeoutS < 5) throw new UsageError('--confirm-timeout must be at least 5 seconds');
+    const model = loadModelSync(ctx.positionals[0] ?? DEFAULT_INTENT_DIR);
+    const inventory = targetInventory(target, model.name);
+    const dryRun = boolOpt(ctx, 'dry-run');
+
+    if (!dryRun && !boolOpt(ctx, 'yes') && process.stdin.isTTY && process.stdout.isTTY) {
+      const plan = await runRollout({ model, inventory, dryRun: true, reporter });
+      const n = plan.results.filter((r) => r.action === 'would change').length;
+      if (!plan.ok || n === 0) {
+        print(plan.results);
+        if (!plan.ok) throw new CheckFailed('cannot apply: some devices failed (see the table)');
+        ctx.out('nothing to change');
+        return 0;
+      }
+      for (const r of plan.results) if (r.action === 'would change') ctx.out(`  ${r.device}: ${r.reason}`);
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`apply changes to ${n} device(s) of ${model.name}? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        ctx.out('not applied');
+        return 1;
+      }
+    }
+
+    const res = await runRollout({
+      model,
+      inventory,
+      dryRun,
+      canary,
+      waveSize,
+      confirmTimeoutS,
+      reporter,
+      onJournal: (dir) => ctx.out(`journal: ${dir}/journal.jsonl`),
+    });
+    if (dryRun) {
+      for (const r of res.results) if (r.diff) ctx.out(r.diff.trimEnd());
+    }
+    print(res.results);
+    if (!res.ok) {
+      const rolled = res.results.filter((r) => r.action === 'rolled back').length;
+      throw new CheckFailed(rolled ? `rollout failed and was rolled back on ${rolled} device(s)` : 'rollout failed (see the table)');
+    }
+    ctx.out(res.changed === 0 ? 'nothing to change' : dryRun ? `${res.changed} device(s) would change (dry run: nothing pushed)` : `${res.changed} device(s) applied`);
+    return 0;
+  },
+};

@@ -1,0 +1,312 @@
+/**
+ * The rollout engine behind `netloom apply`: render the model, connect to every device of the
+ * inventory, lock it, snapshot and diff it; push the changed devices in waves (a canary wave
+ * first) as confirmed commits, run the post-checks, confirm; on any failure roll back the
+ * failing wave and every earlier one. Every step is journalled (journal.ts) before it is
+ * taken, so `recoverRollouts` can finish the job after a crash.
+ *
+ * Confirmed commit: NETCONF devices get `<commit><confirmed/>` and revert by themselves; FRR has
+ * no such thing, so the engine emulates it: a device whose post-checks have not passed by
+ * the confirm deadline is rolled back (and after a crash, `apply --recover` does it).
+ */
+import type { Device, FabricModel } from '../model/types.ts';
+import { renderModel } from '../render/index.ts';
+import { UsageError } from '../util/errors.ts';
+import type { DesiredConfig, DeviceDriver, PostCheck, PushOptions, Snapshot } from './driver.ts';
+import { DeviceError } from './errors.ts';
+import { FrrDriver } from './frr-driver.ts';
+import { credentialsFor, type Inventory, type InventoryDevice } from './inventory.ts';
+import { atomicWrite, Journal } from './journal.ts';
+import { NETCONF_ARTIFACT, NetconfDriver } from './netconf-driver.ts';
+import { defaultPostChecks } from './postcheck.ts';
+import { lineReporter, type Reporter } from './progress.ts';
+import path from 'node:path';
+
+export type Action = 'unchanged' | 'applied' | 'rolled back' | 'failed' | 'would change' | 'not applied';
+
+export interface DeviceResult {
+  device: string;
+  transport: string;
+  action: Action;
+  reason: string;
+  diff?: string;
+}
+
+export interface RolloutOptions {
+  model: FabricModel;
+  inventory: Inventory;
+  dryRun?: boolean;
+  /** Devices in the first wave (default 1). */
+  canary?: number;
+  /** Devices per later wave (default 5). */
+  waveSize?: number;
+  /** Seconds before an unconfirmed push is reverted (default 120). */
+  confirmTimeoutS?: number;
+  /** Default: defaultPostChecks(model). */
+  postChecks?: PostCheck[];
+  /** Parallel connections while preparing (default 16). */
+  concurrency?: number;
+  reporter?: Reporter;
+  /** Called once the journal exists (tests and the CLI print where it is). */
+  onJournal?: (dir: string) => void;
+}
+
+export interface RolloutResult {
+  id?: string;
+  journalDir?: string;
+  results: DeviceResult[];
+  /** No device failed or was rolled back. */
+  ok: boolean;
+  changed: number;
+}
+
+export function makeDriver(dev: InventoryDevice): DeviceDriver {
+  const credentials = (() => {
+    try {
+      return credentialsFor(dev);
+    } catch (e) {
+      return e as DeviceError;
+    }
+  })();
+  const common = { device: dev.name, host: dev.address, port: dev.port, hostKey: dev.hostKey };
+  if (credentials instanceof Error) {
+    // Fails at connect, like an authentication failure, so the device shows up in the summary.
+    const err = credentials;
+    const d = dev.transport === 'ssh' ? new FrrDriver({ ...common, credentials: { username: dev.username } }, dev.paths) : new NetconfDriver({ ...common, credentials: { username: dev.username } });
+    d.connect = () => Promise.reject(err);
+    return d;
+  }
+  return dev.transport === 'ssh' ? new FrrDriver({ ...common, credentials }, dev.paths) : new NetconfDriver({ ...common, credentials });
+}
+
+async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await f(items[i++]);
+  }));
+}
+
+function desiredFor(model: FabricModel, devices: InventoryDevice[]): Map<string, DesiredConfig> {
+  const r = renderModel(model, { devices: devices.map((d) => d.name) });
+  const out = new Map<string, DesiredConfig>();
+  for (const a of r.artifacts) {
+    const m = out.get(a.device) ?? {};
+    m[a.artifact] = a.content;
+    out.set(a.device, m);
+  }
+  for (const d of devices) {
+    const m = out.get(d.name) ?? {};
+    const need = d.transport === 'ssh' ? ['frr.conf', 'network.sh'] : [NETCONF_ARTIFACT];
+    const missing = need.filter((n) => m[n] === undefined);
+    if (missing.length) {
+      const dev = model.devices.find((x) => x.name === d.name)!;
+      throw new UsageError(`${d.name}: transport ${d.transport} needs ${missing.join(', ')}, which platform '${dev.platform}' does not render`);
+    }
+  }
+  return out;
+}
+
+function errText(e: unknown): { kind: string; message: string } {
+  if (e instanceof DeviceError) return { kind: e.kind, message: e.message.replace(new RegExp(`^${e.device}: `), '') };
+  return { kind: 'error', message: (e as Error)?.message ?? String(e) };
+}
+
+interface Slot {
+  inv: InventoryDevice;
+  device: Device;
+  driver: DeviceDriver;
+  desired: DesiredConfig;
+  snapshot?: Snapshot;
+  result: DeviceResult;
+  locked: boolean;
+  /** Reached commit-start: the device may differ from its snapshot. */
+  touched: boolean;
+}
+
+export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
+  const { model, inventory } = opts;
+  const rep = opts.reporter ?? lineReporter(() => undefined);
+  const confirmTimeoutS = opts.confirmTimeoutS ?? 120;
+  const canary = Math.max(1, opts.canary ?? 1);
+  const waveSize = Math.max(1, opts.waveSize ?? 5);
+  const byName = new Map(model.devices.map((d) => [d.name, d]));
+  const unknown = inventory.devices.filter((d) => !byName.has(d.name));
+  if (unknown.length) {
+    throw new UsageError(`inventory ${inventory.origin} names devices the model (fabric ${model.name}) does not have: ${unknown.map((d) => d.name).join(', ')}`);
+  }
+  const missing = model.devices.filter((d) => !inventory.devices.some((i) => i.name === d.name)).map((d) => d.name);
+  if (missing.length) rep.log(`note: not in the inventory, left alone: ${missing.join(', ')}`);
+  // Model order, so waves are deterministic.
+  const invs = model.devices.map((d) => inventory.devices.find((i) => i.name === d.name)).filter((x): x is InventoryDevice => !!x);
+  const desired = desiredFor(model, invs);
+  const slots: Slot[] = invs.map((inv) => ({
+    inv,
+    device: byName.get(inv.name)!,
+    driver: makeDriver(inv),
+    desired: desired.get(inv.name)!,
+    result: { device: inv.name, transport: inv.transport, action: 'not applied', reason: '' },
+    locked: false,
+    touched: false,
+  }));
+
+  const journal = opts.dryRun ? undefined : Journal.create();
+  const jr = (e: Parameters<Journal['append']>[0]): void => journal?.append(e);
+  if (journal) {
+    atomicWrite(path.join(journal.dir, 'inventory.json'), JSON.stringify(inventory, null, 2) + '\n');
+    jr({ t: 'start', id: journal.id, fabric: model.name, intentDir: model.intentDir, target: inventory.origin, devices: slots.map((s) => s.inv.name), confirmTimeoutS, pid: process.pid });
+    opts.onJournal?.(journal.dir);
+  }
+  const rolloutId = journal?.id ?? 'dry-run';
+  const pushOpts: PushOptions = { rolloutId, confirmTimeoutS, log: (l) => rep.log(`  ${l}`) };
+
+  const finish = async (status: 'ok' | 'rolled-back' | 'failed' | 'nothing-to-do'): Promise<RolloutResult> => {
+    await Promise.all(
+      slots.map(async (s) => {
+        if (s.locked) await s.driver.unlock(rolloutId).catch(() => undefined);
+        await s.driver.close().catch(() => undefined);
+      }),
+    );
+    jr({ t: 'end', status });
+    journal?.close();
+    const results = slots.map((s) => s.result);
+    return {
+      id: journal?.id,
+      journalDir: journal?.dir,
+      results,
+      ok: !results.some((r) => r.action === 'failed' || r.action === 'rolled back'),
+      changed: results.filter((r) => r.action === 'applied' || r.action === 'would change').length,
+    };
+  };
+
+  // 1. Connect, lock, snapshot and diff every device; any failure here aborts before a change.
+  rep.log(`${opts.dryRun ? 'checking' : 'preparing'} ${slots.length} device(s) of ${model.name} (${inventory.origin})`);
+  let prepFailed = false;
+  await limited(slots, opts.concurrency ?? 16, async (s) => {
+    try {
+      await s.driver.connect();
+      if (!opts.dryRun) {
+        await s.driver.lock(rolloutId);
+        s.locked = true;
+      }
+      s.snapshot = await s.driver.snapshot(s.desired);
+      const plan = s.driver.plan(s.snapshot, s.desired);
+      jr({ t: 'plan', device: s.inv.name, changed: plan.changed, summary: plan.summary });
+      if (plan.changed) {
+        jr({ t: 'snapshot', device: s.inv.name, transport: s.inv.transport, snapshot: s.snapshot });
+        s.result = { ...s.result, action: opts.dryRun ? 'would change' : 'not applied', reason: plan.summary, diff: plan.diff };
+      } else {
+        s.result = { ...s.result, action: 'unchanged', reason: '' };
+        if (s.locked) await s.driver.unlock(rolloutId).catch(() => undefined);
+        s.locked = false;
+        await s.driver.close();
+      }
+    } catch (e) {
+      prepFailed = true;
+      const { kind, message } = errText(e);
+      jr({ t: 'device-failed', device: s.inv.name, kind, error: message });
+      s.result = { ...s.result, action: 'failed', reason: `${kind}: ${message}` };
+    }
+  });
+  if (prepFailed) {
+    for (const s of slots) if (s.result.action !== 'failed' && s.result.action !== 'unchanged') s.result = { ...s.result, action: 'not applied', reason: 'rollout aborted before any change (another device failed)', diff: undefined };
+    return finish('failed');
+  }
+  const changed = slots.filter((s) => s.result.action === 'not applied' || s.result.action === 'would change');
+  if (opts.dryRun || changed.length === 0) return finish(changed.length === 0 ? 'nothing-to-do' : 'ok');
+
+  // 2. Waves.
+  const waves: Slot[][] = [changed.slice(0, canary)];
+  for (let i = canary; i < changed.length; i += waveSize) waves.push(changed.slice(i, i + waveSize));
+  const done: Slot[] = [];
+  for (let w = 0; w < waves.length; w++) {
+    const wave = waves[w];
+    rep.wave(w, waves.length, wave.map((s) => s.inv.name));
+    jr({ t: 'wave', wave: w, devices: wave.map((s) => s.inv.name) });
+    const failures = new Map<Slot, string>();
+    const t0 = Date.now();
+    const deadline = t0 + confirmTimeoutS * 1000 - Math.min(5000, confirmTimeoutS * 200);
+    await Promise.all(
+      wave.map(async (s) => {
+        try {
+          rep.step(s.inv.name, 'pushing');
+          jr({ t: 'commit-start', device: s.inv.name, wave: w });
+          s.touched = true;
+          await s.driver.push(s.desired, pushOpts);
+          jr({ t: 'committed', device: s.inv.name, wave: w });
+          rep.step(s.inv.name, 'post-checks');
+          const problems: string[] = [];
+          for (const c of opts.postChecks ?? defaultPostChecks(model)) {
+            if (!c.appliesTo(s.device, s.inv.transport)) continue;
+            const exec = s.driver instanceof FrrDriver ? (cmd: string) => (s.driver as FrrDriver).exec(cmd) : undefined;
+            const left = await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec });
+            problems.push(...left.map((p) => `${c.name}: ${p}`));
+          }
+          jr({ t: 'postcheck', device: s.inv.name, ok: problems.length === 0, problems });
+          if (problems.length) throw new DeviceError(s.inv.name, 'postcheck', `${s.inv.name}: post-checks failed: ${problems.join('; ')}`);
+          rep.deviceDone(s.inv.name, true);
+        } catch (e) {
+          const { kind, message } = errText(e);
+          jr({ t: 'device-failed', device: s.inv.name, kind, error: message });
+          failures.set(s, `${kind}: ${message}`);
+          rep.deviceDone(s.inv.name, false);
+        }
+      }),
+    );
+    if (failures.size === 0 && Date.now() > t0 + confirmTimeoutS * 1000) {
+      for (const s of wave) failures.set(s, `confirm: post-checks passed after the confirm timeout (${confirmTimeoutS} s)`);
+    }
+    if (failures.size === 0) {
+      await Promise.all(
+        wave.map(async (s) => {
+          try {
+            await s.driver.confirm(pushOpts);
+            jr({ t: 'confirmed', device: s.inv.name });
+          } catch (e) {
+            const { kind, message } = errText(e);
+            failures.set(s, `confirm: ${kind}: ${message}`);
+          }
+        }),
+      );
+    }
+    if (failures.size === 0) {
+      rep.waveDone(true);
+      for (const s of wave) s.result = { ...s.result, action: 'applied', reason: s.result.reason };
+      done.push(...wave);
+      continue;
+    }
+    rep.waveDone(false);
+    // 3. Roll back this wave and every earlier one, newest first.
+    const culprits = [...failures.keys()].map((s) => s.inv.name).join(', ');
+    const toUndo = [...wave.filter((s) => s.touched), ...done.reverse()];
+    rep.log(`rolling back ${toUndo.map((s) => s.inv.name).join(', ')} (wave ${w + 1} failed: ${culprits})`);
+    await Promise.all(
+      toUndo.map(async (s) => {
+        const why = failures.get(s) ?? `rolled back: wave ${w + 1} failed on ${culprits}`;
+        try {
+          jr({ t: 'rollback-start', device: s.inv.name });
+          await s.driver.connect();
+          await s.driver.rollback(s.snapshot!, pushOpts);
+          jr({ t: 'rolled-back', device: s.inv.name });
+          s.result = { ...s.result, action: 'rolled back', reason: why };
+        } catch (e) {
+          const { kind, message } = errText(e);
+          jr({ t: 'rollback-failed', device: s.inv.name, error: message });
+          s.result = { ...s.result, action: 'failed', reason: `${why}; ROLLBACK FAILED (${kind}: ${message}): run netloom apply --recover` };
+        }
+      }),
+    );
+    for (const s of wave) if (!s.touched) s.result = { ...s.result, action: 'not applied', reason: 'wave failed before this device was pushed' };
+    for (const later of waves.slice(w + 1)) for (const s of later) s.result = { ...s.result, action: 'not applied', reason: `rollout stopped: wave ${w + 1} failed` };
+    return finish(toUndo.every((s) => s.result.action === 'rolled back') ? 'rolled-back' : 'failed');
+  }
+  return finish('ok');
+}
+
+/** The end-of-run table: device, transport, action, reason. */
+export function summaryTable(results: DeviceResult[]): string[] {
+  const head = ['DEVICE', 'TRANSPORT', 'ACTION', 'REASON'];
+  const rows = results.map((r) => [r.device, r.transport, r.action, r.reason.split('\n')[0]]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [fmt(head), ...rows.map(fmt)];
+}

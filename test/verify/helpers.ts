@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { loadModelSync } from '../../src/model/index.ts';
+import type { FabricModel } from '../../src/model/types.ts';
+import { verifyStatic } from '../../src/verify/static.ts';
+import type { Finding } from '../../src/verify/findings.ts';
+import { parseBgpSummary, parseEvpnMacs, parseEvpnVniDetail, parseRoutes, type DeviceObservation } from '../../src/verify/live/observed.ts';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+const cache = new Map<string, string>();
+
+/** A fresh, mutable copy of an example's model (loaded once per file). */
+export function model(dir: 'dc1' | 'dc2'): FabricModel {
+  if (!cache.has(dir)) cache.set(dir, JSON.stringify(loadModelSync(path.join(root, 'intents', dir))));
+  return JSON.parse(cache.get(dir)!) as FabricModel;
+}
+
+export function failures(m: FabricModel, check?: string): Finding[] {
+  const r = verifyStatic(m, check ? { only: [check] } : {});
+  return r.results.flatMap((x) => x.findings).filter((f) => f.severity === 'error');
+}
+
+const fixtures = path.join(root, 'test/verify/fixtures/dc1-lab');
+const fx = (dev: string, what: string) => JSON.parse(readFileSync(path.join(fixtures, `${dev}.${what}.json`), 'utf8').trim() || '{}');
+
+/** Device observations parsed from FRR 8.4 JSON recorded in the dc1 lab (vtysh -N <ns> -c '... json'). */
+export function recordedObservations(): DeviceObservation[] {
+  return ['leaf1', 'leaf2', 'leaf3', 'leaf4', 'spine1', 'spine2'].map((d) => {
+    const leaf = d.startsWith('leaf');
+    return {
+      device: d,
+      errors: {},
+      bgp: parseBgpSummary(fx(d, 'bgp-vrf-all-summary')),
+      ...(leaf ? { vnis: parseEvpnVniDetail(fx(d, 'evpn-vni-detail')), macs: parseEvpnMacs(fx(d, 'evpn-mac-vni-all')) } : {}),
+      routes: { default: parseRoutes('default', fx(d, 'ip-route-vrf-all')) },
+    };
+  });
+}
