@@ -10,6 +10,8 @@ import { labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
 import { expectedSessions } from '../../lab/expected-from-model.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
+import { verifyStatic } from '../../verify/static.ts';
+import { formatText } from '../../verify/report/format.ts';
 
 function labPossible(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (the lab needs network namespaces)';
@@ -41,7 +43,7 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
  */
 export const pipelineCommand: Command = {
   name: 'pipeline',
-  summary: 'run the whole pipeline on an intent: validate, render, lab up and converge (and tear down with --down)',
+  summary: 'run the whole pipeline on an intent: validate, render, verify --static, lab up and converge (and tear down with --down)',
   usage: `netloom pipeline [DIR] [--out OUT] [--no-lab] [--down] [--timeout S]   (default ${DEFAULT_INTENT_DIR}, OUT out/<fabric>)`,
   options: { out: { type: 'string' }, 'no-lab': { type: 'boolean' }, down: { type: 'boolean' }, timeout: { type: 'string' } },
   async run(ctx) {
@@ -59,6 +61,11 @@ export const pipelineCommand: Command = {
     const { written, removed } = writeOutput(r, out);
     const bytes = r.artifacts.reduce((s, a) => s + a.bytes, 0);
     ctx.out(`  ${r.artifacts.length} files for ${model.devices.length} devices (${(bytes / 1024).toFixed(0)} KiB) in ${(performance.now() - t0).toFixed(0)} ms; ${written.length} written, ${removed.length} removed, manifest ${path.join(out, 'manifest.json')}`);
+
+    ctx.out(`== verify --static`);
+    const report = verifyStatic(model);
+    for (const l of formatText(report).trimEnd().split('\n')) ctx.out(`  ${l}`);
+    if (report.results.some((r) => !r.passed)) throw new CheckFailed(`static verification of ${model.name} failed`);
 
     if (!boolOpt(ctx, 'no-lab')) {
       try {
