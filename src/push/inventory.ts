@@ -94,9 +94,14 @@ function expandPath(p: string, base: string): string {
   return path.resolve(base, p);
 }
 
-function locate(doc: ReturnType<typeof parseDocument>, lc: LineCounter, file: string, p: PropertyKey[]): SourceLocation {
+function locate(doc: ReturnType<typeof parseDocument>, lc: LineCounter, file: string, p: PropertyKey[], atKey = false): SourceLocation {
   let node: unknown = doc.contents;
-  for (const k of p) {
+  for (const [idx, k] of p.entries()) {
+    if (atKey && idx === p.length - 1 && isMap(node)) {
+      const pair = node.items.find((it) => isScalar(it.key) && it.key.value === k);
+      if (pair && isScalar(pair.key)) node = pair.key;
+      break;
+    }
     if (!isMap(node) && !(node && typeof node === 'object' && 'items' in node)) break;
     const next = (node as unknown as { get(k: unknown, keep: true): unknown }).get(typeof k === 'symbol' ? String(k) : k, true);
     if (next === undefined) {
@@ -129,7 +134,7 @@ export function loadInventory(file: string): Inventory {
   if (!parsed.success) {
     const diags: Diagnostic[] = parsed.error.issues.map((i) => {
       const keys = i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]] : i.path;
-      return { loc: locate(doc, lc, file, keys), message: `${i.path.map(String).join('.') || '(top)'}: ${i.message}` };
+      return { loc: locate(doc, lc, file, keys, i.code === 'unrecognized_keys'), message: `${i.path.map(String).join('.') || '(top)'}: ${i.message}` };
     });
     throw new IntentError(diags);
   }

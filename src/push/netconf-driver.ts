@@ -26,7 +26,7 @@ import type { DesiredConfig, DeviceDriver, DevicePlan, PushOptions, Snapshot } f
 import { DeviceError, type DeviceErrorKind } from './errors.ts';
 import { parseFragment, prettyText, sameTrees, subtreeFilter, withOperation, type XNode } from './xml-tree.ts';
 
-export const NETCONF_ARTIFACT = 'netconf-ietf';
+export const NETCONF_ARTIFACT = 'netconf-ietf.xml';
 
 export interface NetconfTarget {
   device: string;

@@ -252,6 +252,9 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
         }
       }),
     );
+    // Test hook (crash tests): hold the wave between commit and confirm.
+    const hold = Number(process.env.NETLOOM_TEST_HOLD_BEFORE_CONFIRM_MS ?? 0);
+    if (hold > 0) await new Promise((r) => setTimeout(r, hold));
     if (failures.size === 0 && Date.now() > t0 + confirmTimeoutS * 1000) {
       for (const s of wave) failures.set(s, `confirm: post-checks passed after the confirm timeout (${confirmTimeoutS} s)`);
     }
