@@ -4,7 +4,7 @@
  * every fabric link and every endpoint's access link, and the management network. The same
  * file runs under containerlab with Docker, or under `netloom lab up` with namespaces.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
@@ -131,7 +131,8 @@ export async function topologyFromModel(dir: string, opts: { name?: string } = {
   const model = loadModelSync(dir);
   const name = opts.name ?? model.name;
   const base = runDir(name);
-  rmSync(path.join(base, 'configs'), { recursive: true, force: true });
+  // writeOutput rewrites changed files in place and removes stale ones: a running lab's bind
+  // mounts keep pointing at the live files.
   mkdirSync(base, { recursive: true });
   writeOutput(renderModel(model), path.join(base, 'configs'));
   const topology = buildTopology(model, { configDir: 'configs', name });

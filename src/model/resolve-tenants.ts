@@ -298,6 +298,9 @@ export function resolveTenants(
         mtu: info.net.mtu,
         dhcpRelay: info.net.dhcpRelay,
         ports: [...info.ports.get(leaf)!].sort(portSort(node)),
+        hosts: endpoints
+          .filter((e) => e.leaf === leaf && e.vlan === info.net.vlan)
+          .map((e) => ({ endpoint: e.name, ...(e.ipv4 ? { ipv4: e.ipv4.split('/')[0] } : {}), ...(e.ipv6 ? { ipv6: e.ipv6.split('/')[0] } : {}) })),
         source: info.net.source,
       };
       d.vlans.push(vlan);

@@ -97,6 +97,8 @@ export interface DeviceVlan {
   dhcpRelay: string[];
   /** Local access ports carrying the VLAN (untagged or tagged). */
   ports: string[];
+  /** Endpoints of the model attached here in this VLAN, addresses without prefix length. */
+  hosts: { endpoint: string; ipv4?: string; ipv6?: string }[];
   source: SourceLocation;
 }
 

@@ -150,7 +150,11 @@ export class FrrDriver implements DeviceDriver {
     const last = netOut.trim().split('\n').pop();
     if (last) opts.log?.(last);
     await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
-    await this.reload(cand);
+    // With the netns VRF backend (zebra -n) the running config lists each VRF's namespace;
+    // a reload without those lines would unbind the VRFs from their namespaces.
+    const reloadFile = this.p('frr.conf.reload');
+    await this.s.writeFile(reloadFile, withRuntimeVrfNetns(desired[FRR_CONF], await this.runningConfig()));
+    await this.reload(reloadFile);
     await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
     await this.s.writeFile(this.p('applied-running.conf'), await this.runningConfig());
   }
@@ -219,4 +223,28 @@ export function stripBanner(running: string): string {
   let i = 0;
   while (i < lines.length && (lines[i].trim() === '' || /^(Building configuration\.\.\.|Current configuration:)/.test(lines[i]))) i++;
   return lines.slice(i).join('\n');
+}
+
+/**
+ * Copies the ` netns PATH` lines of the running config's `vrf NAME` blocks into the same
+ * blocks of `config`. They are the device's runtime binding of a VRF to its network namespace
+ * (zebra -n discovers them), not intent, and frr-reload.py would otherwise delete them.
+ */
+export function withRuntimeVrfNetns(config: string, running: string): string {
+  const netns = new Map<string, string>();
+  let vrf: string | undefined;
+  for (const line of running.split('\n')) {
+    const m = /^vrf (\S+)\s*$/.exec(line);
+    if (m) vrf = m[1];
+    else if (/^exit-vrf\b/.test(line) || /^\S/.test(line)) vrf = undefined;
+    else if (vrf && /^\s+netns \S+\s*$/.test(line)) netns.set(vrf, line.trim());
+  }
+  if (netns.size === 0) return config;
+  return config
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^vrf (\S+)\s*$/.exec(line);
+      return m && netns.has(m[1]) ? [line, ` ${netns.get(m[1])}`] : [line];
+    })
+    .join('\n');
 }

@@ -108,6 +108,8 @@ export interface VlanView {
   dhcpRelay: string[];
   untaggedPorts: string[];
   taggedPorts: string[];
+  /** Local endpoints' host routes ("10.10.10.12/32"), for VRF-namespace labs (see sh-vnis). */
+  hostRoutes: string[];
   source: SourceLocation;
 }
 
@@ -267,6 +269,7 @@ function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
     dhcpRelay: v.dhcpRelay,
     untaggedPorts: untagged,
     taggedPorts: tagged,
+    hostRoutes: v.hosts.flatMap((h) => [...(h.ipv4 ? [`${h.ipv4}/32`] : []), ...(h.ipv6 ? [`${h.ipv6}/128`] : [])]),
   }, v.source);
 }
 

@@ -10,7 +10,9 @@ import { labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
 import { expectedSessions } from '../../lab/expected-from-model.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
-import { verifyStatic } from '../../verify/static.ts';
+import { topologyOf, verifyStatic } from '../../verify/static.ts';
+import type { VerifyReport } from '../../verify/findings.ts';
+import { verifyLive } from '../../verify/live/run.ts';
 import { formatText } from '../../verify/report/format.ts';
 
 function labPossible(): string | undefined {
@@ -34,7 +36,17 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
   const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: expectedSessions(model) });
   if (!r.converged) throw new CheckFailed(`lab ${model.name} did not converge in ${timeoutS} s:\n  ${r.pending.join('\n  ')}`);
   ctx.out(`  up in ${(up / 1000).toFixed(1)} s, converged ${(r.elapsedMs / 1000).toFixed(1)} s later: ${model.bgpSessions.length} BGP sessions and ${model.ospfAdjacencies.length} OSPF adjacencies as the model expects`);
-  ctx.out(`  nodes: ${state.nodes.length}; log in with: ssh -F ${state.ssh.config} leaf1 | netloom lab exec NODE -- CMD | netloom lab down --name ${state.name}`);
+  ctx.out(`== verify --live --target lab:${state.name}`);
+  // Hosts announce themselves once they speak: the probes make them; state settles in seconds.
+  let live = await verifyLive(model, `lab:${state.name}`, { probes: true });
+  for (let i = 0; i < 20 && live.results.some((r) => !r.passed); i++) {
+    await new Promise((r) => setTimeout(r, 1500));
+    live = await verifyLive(model, `lab:${state.name}`, { probes: true });
+  }
+  const report: VerifyReport = { fabric: model.name, revision: model.revision, mode: 'live', target: live.target, results: live.results, topology: topologyOf(model), ms: 0 };
+  for (const l of formatText(report).trimEnd().split('\n')) ctx.out(`  ${l}`);
+  if (live.results.some((r) => !r.passed)) throw new CheckFailed(`live verification of lab ${state.name} failed`);
+  ctx.out(`  lab ${state.name} stays up: ssh -F ${state.ssh.config} leaf1 | netloom lab exec NODE -- CMD | netloom lab down --name ${state.name}`);
 }
 
 /**

@@ -84,6 +84,22 @@ set_vxlan_port() {
 }
 
 # ensure_addrs DEV [CIDR...]: exactly these global addresses on DEV.
+# Host routes of proto 99 on a device, exactly the given ones. (FRR reads protos 186-198 as
+# its own daemons' routes; 99 is none of them, so zebra sees kernel routes.)
+ensure_host_routes() {
+  d=$1; shift
+  have=$( { ipn -4 route show dev "$d" proto 99; ipn -6 route show dev "$d" proto 99; } | awk '{print $1}')
+  for r in "$@"; do
+    case " $(echo $have) " in *" $r "*|*" ${r%/32} "*|*" ${r%/128} "*) continue ;; esac
+    ipn route replace "$r" dev "$d" proto 99
+    changed "${N:+$N/}$d host route $r"
+  done
+  for r in $have; do
+    case " $* " in *" $r "*|*" $r/32 "*|*" $r/128 "*) continue ;; esac
+    ipn route del "$r" dev "$d" proto 99
+    changed "${N:+$N/}$d remove host route $r"
+  done
+}
 ensure_addrs() {
   d=$1; shift
   have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
@@ -250,6 +266,11 @@ if [ "$VRF_MODE" = netns ]; then
   set_mtu gw110 9000
   ensure_addrs gw110 10.110.0.1/24 fd00:110::1/64
   set_up gw110
+  # Type-5 subnet routes alone would let a remote leaf send a host's traffic to any leaf of
+  # the VLAN, whose ARP reply to the anycast MAC the host's own leaf absorbs. Host routes of
+  # the VLAN's local endpoints (redistributed as type-5 /32s) stand in for the MAC/IP type-2
+  # routes zebra makes only with kernel VRFs.
+  ensure_host_routes gw110 10.110.0.11/32 fd00:110::11/128
   N=
 fi
 ensure_link br120 type bridge
@@ -277,6 +298,11 @@ if [ "$VRF_MODE" = netns ]; then
   set_mtu gw120 9000
   ensure_addrs gw120 10.120.0.1/24
   set_up gw120
+  # Type-5 subnet routes alone would let a remote leaf send a host's traffic to any leaf of
+  # the VLAN, whose ARP reply to the anycast MAC the host's own leaf absorbs. Host routes of
+  # the VLAN's local endpoints (redistributed as type-5 /32s) stand in for the MAC/IP type-2
+  # routes zebra makes only with kernel VRFs.
+  ensure_host_routes gw120
   N=
 fi
 # --- access ports: untagged into the VLAN's bridge, tagged through a VLAN sub-interface

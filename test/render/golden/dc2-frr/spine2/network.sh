@@ -84,6 +84,22 @@ set_vxlan_port() {
 }
 
 # ensure_addrs DEV [CIDR...]: exactly these global addresses on DEV.
+# Host routes of proto 99 on a device, exactly the given ones. (FRR reads protos 186-198 as
+# its own daemons' routes; 99 is none of them, so zebra sees kernel routes.)
+ensure_host_routes() {
+  d=$1; shift
+  have=$( { ipn -4 route show dev "$d" proto 99; ipn -6 route show dev "$d" proto 99; } | awk '{print $1}')
+  for r in "$@"; do
+    case " $(echo $have) " in *" $r "*|*" ${r%/32} "*|*" ${r%/128} "*) continue ;; esac
+    ipn route replace "$r" dev "$d" proto 99
+    changed "${N:+$N/}$d host route $r"
+  done
+  for r in $have; do
+    case " $* " in *" $r "*|*" $r/32 "*|*" $r/128 "*) continue ;; esac
+    ipn route del "$r" dev "$d" proto 99
+    changed "${N:+$N/}$d remove host route $r"
+  done
+}
 ensure_addrs() {
   d=$1; shift
   have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
