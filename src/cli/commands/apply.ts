@@ -5,6 +5,8 @@ import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { DEFAULT_INTENT_DIR, loadModelSync } from '../../model/index.ts';
 import { getLabState } from '../../lab/index.ts';
 import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
+import { defaultPostChecks } from '../../push/postcheck.ts';
+import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
 import { recoverRollouts } from '../../push/recover.ts';
 import { defaultReporter } from '../../push/progress.ts';
@@ -93,6 +95,8 @@ export const applyCommand: Command = {
       waveSize,
       confirmTimeoutS,
       reporter,
+      // Besides sessions and adjacencies, each leaf's EVPN/VRF state must match the model.
+      postChecks: [...defaultPostChecks(model), liveVerificationPostCheck(model)],
       onJournal: (dir) => ctx.out(`journal: ${dir}/journal.jsonl`),
     });
     if (dryRun) {
