@@ -13,6 +13,11 @@ import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { topologyOf, verifyStatic } from '../../verify/static.ts';
 import type { VerifyReport } from '../../verify/findings.ts';
 import { verifyLive } from '../../verify/live/run.ts';
+import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
+import { runRollout, summaryTable } from '../../push/rollout.ts';
+import { inventoryFromLab } from '../../push/inventory.ts';
+import { defaultPostChecks } from '../../push/postcheck.ts';
+import { lineReporter } from '../../push/progress.ts';
 import { formatText } from '../../verify/report/format.ts';
 
 function labPossible(): string | undefined {
@@ -36,6 +41,23 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
   const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: expectedSessions(model) });
   if (!r.converged) throw new CheckFailed(`lab ${model.name} did not converge in ${timeoutS} s:\n  ${r.pending.join('\n  ')}`);
   ctx.out(`  up in ${(up / 1000).toFixed(1)} s, converged ${(r.elapsedMs / 1000).toFixed(1)} s later: ${model.bgpSessions.length} BGP sessions and ${model.ospfAdjacencies.length} OSPF adjacencies as the model expects`);
+  ctx.out(`== apply --target lab:${state.name}`);
+  const rollout = await runRollout({
+    model,
+    inventory: inventoryFromLab(state),
+    canary: 1,
+    waveSize: 5,
+    confirmTimeoutS: 60,
+    postChecks: [...defaultPostChecks(model), liveVerificationPostCheck(model)],
+    reporter: lineReporter(() => {}),
+  });
+  for (const l of summaryTable(rollout.results)) ctx.out(`  ${l}`);
+  if (!rollout.ok) throw new CheckFailed(`apply to lab ${state.name} failed (journal ${rollout.journalDir ?? '-'}); 'netloom apply --recover' restores interrupted devices`);
+  const again = await runRollout({ model, inventory: inventoryFromLab(state), dryRun: true, reporter: lineReporter(() => {}) });
+  const left = again.results.filter((r) => r.action !== 'unchanged');
+  if (left.length) throw new CheckFailed(`a second apply would still change: ${left.map((r) => `${r.device} (${r.reason})`).join(', ')}`);
+  ctx.out(`  ${rollout.changed} device(s) changed; planned again: nothing to change`);
+
   ctx.out(`== verify --live --target lab:${state.name}`);
   // Hosts announce themselves once they speak: the probes make them; state settles in seconds.
   let live = await verifyLive(model, `lab:${state.name}`, { probes: true });
@@ -55,7 +77,7 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
  */
 export const pipelineCommand: Command = {
   name: 'pipeline',
-  summary: 'run the whole pipeline on an intent: validate, render, verify --static, lab up and converge (and tear down with --down)',
+  summary: 'the main job on an intent: validate, render, verify --static, lab up, apply, verify --live (--down tears the lab down)',
   usage: `netloom pipeline [DIR] [--out OUT] [--no-lab] [--down] [--timeout S]   (default ${DEFAULT_INTENT_DIR}, OUT out/<fabric>)`,
   options: { out: { type: 'string' }, 'no-lab': { type: 'boolean' }, down: { type: 'boolean' }, timeout: { type: 'string' } },
   async run(ctx) {

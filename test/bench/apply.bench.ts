@@ -1,0 +1,179 @@
+/**
+ * `npm run bench apply`: the rollout engine (`netloom apply`) end to end.
+ *
+ * 1. NETCONF at scale: 50 devices, each its own yuma123 netconfd behind its own sshd on
+ *    loopback (test/support/netconfd.ts), a generated 2-spine/48-leaf fabric's netconf-ietf
+ *    payloads pushed with canary 1, wave size 50 (so 49 devices in one concurrent wave). One
+ *    server per device, not 50 sessions on one server: the engine holds each device's
+ *    candidate lock from prepare to the end, so 50 "devices" sharing one netconfd would have
+ *    49 of them refused at lock time (measured below as a fact, not a timing). Starting 50
+ *    sshd+netconfd pairs takes a few seconds (reported).
+ * 2. The dc1 FRR lab (network namespaces, full dc1 with tenants): the first apply (every device
+ *    re-applied: frr-reload.py + network.sh + post-checks) and the no-op second apply.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateFabricIntent } from '../../src/intent/generate.ts';
+import { labDown, labUp, getLabState, waitConverged } from '../../src/lab/index.ts';
+import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { expectedSessions } from '../../src/lab/expected-from-model.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import { inventoryFromLab, type Inventory } from '../../src/push/inventory.ts';
+import type { Reporter } from '../../src/push/progress.ts';
+import { runRollout, type RolloutResult } from '../../src/push/rollout.ts';
+import { netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
+import { intentCopy } from '../support/intent-copy.ts';
+import { report, timed } from './harness.ts';
+
+const DEVICES = Number(process.env.APPLY_BENCH_DEVICES ?? 50);
+const FRR_LAB = 'nlbapply';
+const FRR_MGMT_THIRD = 42;
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
+/** Records, per device, the time from the start of its push to its post-checks' end. */
+function latencyReporter(): { reporter: Reporter; latencies: Map<string, number>; waves: number[] } {
+  const start = new Map<string, number>();
+  const latencies = new Map<string, number>();
+  const waves: number[] = [];
+  let waveT0 = 0;
+  return {
+    latencies,
+    waves,
+    reporter: {
+      wave: () => void (waveT0 = performance.now()),
+      step: (d, what) => void (what === 'pushing' && start.set(d, performance.now())),
+      deviceDone: (d) => void latencies.set(d, performance.now() - start.get(d)!),
+      waveDone: () => void waves.push(performance.now() - waveT0),
+      log: () => undefined,
+    },
+  };
+}
+
+function summarise(label: string, r: RolloutResult): string {
+  const counts = new Map<string, number>();
+  for (const x of r.results) counts.set(x.action, (counts.get(x.action) ?? 0) + 1);
+  return `${label}: ${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}`;
+}
+
+function expectOk(label: string, r: RolloutResult, changed: number): void {
+  if (!r.ok || r.changed !== changed) {
+    const bad = r.results.filter((x) => x.action === 'failed' || x.action === 'rolled back').slice(0, 3);
+    throw new Error(`${label}: expected ok with ${changed} changed, got ${summarise('', r)} ${JSON.stringify(bad)}`);
+  }
+}
+
+async function netconfBench(work: string): Promise<void> {
+  const missing = netconfdMissing();
+  if (missing) {
+    process.stdout.write(`  NETCONF part skipped: ${missing}\n`);
+    return;
+  }
+  const dir = path.join(work, 'gen');
+  mkdirSync(dir, { recursive: true });
+  for (const f of generateFabricIntent({ name: 'applybench', spinesPerPod: 2, leavesPerPod: DEVICES - 2, tenants: 1, networksPerVrf: 1 })) writeFileSync(path.join(dir, f.name), f.text);
+  const model = loadModelSync(dir);
+  if (model.devices.length !== DEVICES) throw new Error(`generated ${model.devices.length} devices, wanted ${DEVICES}`);
+
+  // Each server registers a process 'exit' safety net.
+  process.setMaxListeners(DEVICES + 20);
+  const servers: NetconfdServer[] = [];
+  try {
+    const started = await timed(() => Promise.all(model.devices.map((d) => startNetconfd({ name: `applybench-${d.name}`, logLevel: 'warn' }))));
+    servers.push(...started.value);
+    report({ name: `start ${DEVICES} sshd+netconfd pairs (concurrent)`, value: started.ms, unit: 'ms' });
+
+    const inventory: Inventory = {
+      origin: `bench: ${DEVICES} netconfd servers`,
+      devices: model.devices.map((d, i) => ({
+        name: d.name,
+        address: '127.0.0.1',
+        port: servers[i].port,
+        transport: 'netconf',
+        username: 'root',
+        credentials: { keyFile: servers[i].privateKeyFile },
+        hostKey: { knownHostsFile: servers[i].knownHostsFile },
+      })),
+    };
+    const first = latencyReporter();
+    const r1 = await timed(() => runRollout({ model, inventory, canary: 1, waveSize: DEVICES, concurrency: DEVICES, confirmTimeoutS: 120, reporter: first.reporter }));
+    expectOk('first NETCONF apply', r1.value, DEVICES);
+    const lat = [...first.latencies.values()];
+    report({ name: `apply to ${DEVICES} NETCONF devices, wall time (canary 1, wave size ${DEVICES})`, value: r1.ms / 1000, unit: 's', note: summarise('result', r1.value) });
+    report({ name: '  canary wave (1 device: push, post-check, confirm)', value: first.waves[0], unit: 'ms' });
+    report({ name: `  main wave (${DEVICES - 1} devices concurrently)`, value: first.waves[1], unit: 'ms' });
+    report({ name: '  per-device push+post-check latency p50', value: pct(lat, 50), unit: 'ms' });
+    report({ name: '  per-device push+post-check latency p95', value: pct(lat, 95), unit: 'ms' });
+    report({ name: '  per-device push+post-check latency max', value: Math.max(...lat), unit: 'ms' });
+    report({ name: '  prepare (connect, lock, snapshot, diff) before the first push', value: r1.ms - first.waves.reduce((a, b) => a + b, 0), unit: 'ms', note: 'wall time minus the waves, includes rendering and close' });
+
+    const r2 = await timed(() => runRollout({ model, inventory, concurrency: DEVICES }));
+    expectOk('no-op NETCONF apply', r2.value, 0);
+    report({ name: `no-op apply to ${DEVICES} NETCONF devices`, value: r2.ms, unit: 'ms', note: summarise('result', r2.value) });
+
+    // The alternative: every "device" a session on ONE server. The engine locks the candidate
+    // of each device during prepare, so all but one are refused before anything changes.
+    const shared: Inventory = { origin: 'bench: one server', devices: inventory.devices.map((d) => ({ ...d, port: servers[0].port, credentials: { keyFile: servers[0].privateKeyFile }, hostKey: { knownHostsFile: servers[0].knownHostsFile } })) };
+    const m2dir = path.join(work, 'gen-mtu');
+    mkdirSync(m2dir, { recursive: true });
+    for (const f of generateFabricIntent({ name: 'applybench', spinesPerPod: 2, leavesPerPod: DEVICES - 2, tenants: 1, networksPerVrf: 1 })) writeFileSync(path.join(m2dir, f.name), f.name === 'fabric.yaml' ? f.text.replace(/mtu: \d+/, 'mtu: 9100') : f.text);
+    const r3 = await runRollout({ model: loadModelSync(m2dir), inventory: shared, concurrency: DEVICES });
+    const locked = r3.results.filter((x) => /^locked/.test(x.reason)).length;
+    process.stdout.write(`  (${DEVICES} inventory devices on one netconfd: ${locked} refused at lock time, ${r3.changed} applied: why the bench runs one server per device)\n`);
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+async function frrBench(): Promise<void> {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/lib/frr/zebra') || !existsSync('/usr/lib/frr/frr-reload.py') || !existsSync('/usr/sbin/sshd')) {
+    process.stdout.write('  FRR part skipped: needs root, frr, frr-pythontools, openssh-server\n');
+    return;
+  }
+  const copy = intentCopy('intents/dc1', FRR_MGMT_THIRD);
+  try {
+    const model = loadModelSync(copy.dir);
+    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: FRR_LAB });
+    const up = await timed(async () => {
+      await labUp(topology, { name: FRR_LAB, baseDir, runtime: 'netns' });
+      return waitConverged(FRR_LAB, { timeoutMs: 120_000, expected: expectedSessions(model) });
+    });
+    if (!up.value.converged) throw new Error(`dc1 lab not converged: ${up.value.pending.slice(0, 5).join('; ')}`);
+    report({ name: 'dc1 lab up + converged (reference, not apply)', value: up.ms / 1000, unit: 's' });
+    const inventory = inventoryFromLab(getLabState(FRR_LAB));
+    const first = latencyReporter();
+    const r1 = await timed(() => runRollout({ model, inventory, canary: 1, waveSize: 5, confirmTimeoutS: 60, reporter: first.reporter }));
+    expectOk('first dc1 apply', r1.value, model.devices.length);
+    const lat = [...first.latencies.values()];
+    report({ name: `dc1 first apply (${model.devices.length} FRR devices over ssh, canary 1, wave size 5)`, value: r1.ms / 1000, unit: 's', note: summarise('result', r1.value) });
+    report({ name: '  per-device push+post-check latency p50', value: pct(lat, 50), unit: 'ms' });
+    report({ name: '  per-device push+post-check latency max', value: Math.max(...lat), unit: 'ms' });
+    const r2 = await timed(() => runRollout({ model, inventory }));
+    expectOk('no-op dc1 apply', r2.value, 0);
+    report({ name: 'dc1 no-op second apply', value: r2.ms, unit: 'ms', note: summarise('result', r2.value) });
+  } finally {
+    await labDown(FRR_LAB).catch(() => undefined);
+    copy.cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'nl-applybench-'));
+  const prevState = process.env.NETLOOM_STATE_DIR;
+  // Journals and lab state of this run stay in the temp dir.
+  process.env.NETLOOM_STATE_DIR = path.join(work, 'state');
+  try {
+    await netconfBench(work);
+    await frrBench();
+  } finally {
+    if (prevState === undefined) delete process.env.NETLOOM_STATE_DIR;
+    else process.env.NETLOOM_STATE_DIR = prevState;
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
