@@ -533,11 +533,10 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     mkdirSync(sshDir, { recursive: true, mode: 0o700 });
     const { uid, gid } = plan.nodes.some((n) => n.role === 'router') ? frrUid() : { uid: 0, gid: 0 };
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `netloom-lab-${plan.name}`, '-f', state.ssh.privateKey]);
-    // On a kernel without VRF devices every router runs netns VRFs (zebra -n): also routers
-    // whose first config has none, so a VRF that a later push adds works the same way.
+    // On a kernel without VRF devices, routers with VRFs run netns VRFs (zebra -n); every
+    // router's SSH sessions learn the mode, so network.sh run by push builds the same layout.
     const routers = state.nodes.filter((n) => n.frrConfDir);
     const backend = routers.length && !(await kernelHasVrf(routers[0].netns)) ? 'netns' : 'kernel';
-    if (backend === 'netns') for (const n of routers) n.vrfBackend = 'netns';
     await parallel(plan.nodes, CONCURRENCY, async (node) => {
       const ns = byName.get(node.name)!;
       const dir = nodeDir(state, node.name);
@@ -547,7 +546,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
         const pub = readFileSync(`${dir}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
         ns.hostKeyPublic = pub;
         ns.hostKeyFingerprint = fingerprint(pub);
-        writeFileSync(`${dir}/sshd_config`, sshdConfig(dir, ns.mgmtIpv4, state.ssh.publicKey, ns.vrfBackend === 'netns' ? { NETLOOM_VRF_MODE: 'netns' } : {}));
+        writeFileSync(`${dir}/sshd_config`, sshdConfig(dir, ns.mgmtIpv4, state.ssh.publicKey, backend === 'netns' && ns.frrConfDir ? { NETLOOM_VRF_MODE: 'netns' } : {}));
       }
       if (node.role === 'router') {
         const etc = `${FRR_ETC}/${node.netns}`;
@@ -578,8 +577,8 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
       for (const b of node.binds) if (!isFrrBind(node, b.target)) ensureMountPoint(b.target, b.isDir, state.createdPaths);
     });
     const vrfNodes = routers.filter((n) => confHasVrfs(readIfExists(`${n.frrConfDir}/frr.conf`) ?? ''));
-    if (backend === 'kernel') for (const n of vrfNodes) n.vrfBackend = 'kernel';
-    else if (vrfNodes.length) log(`this kernel has no VRF devices: VRFs of ${vrfNodes.map((n) => n.name).join(', ')} run as network namespaces (zebra -n)`);
+    for (const n of vrfNodes) n.vrfBackend = backend;
+    if (backend === 'netns' && vrfNodes.length) log(`this kernel has no VRF devices: VRFs of ${vrfNodes.map((n) => n.name).join(', ')} run as network namespaces (zebra -n)`);
     const known = state.nodes.filter((n) => n.mgmtIpv4).map((n) => `${n.mgmtIpv4} ${n.hostKeyPublic}`);
     writeFileSync(state.ssh.knownHosts, known.join('\n') + '\n');
     writeFileSync(
