@@ -4,14 +4,15 @@ import type { Command } from '../command.ts';
 import { stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
 import { labUp } from '../../lab/index.ts';
+import { DEFAULT_INTENT_DIR } from '../../model/index.ts';
 
 export const labUpCommand: Command = {
   name: 'lab up',
   summary: 'bring a lab up (containerlab if present, else network namespaces + FRR)',
-  usage: 'netloom lab up [DIR | FILE.clab.yml] [--name NAME] [--runtime auto|netns|containerlab]',
+  usage: 'netloom lab up [DIR | FILE.clab.yml] [--name NAME] [--runtime auto|netns|containerlab]   (default intents/dc1)',
   options: { name: { type: 'string' }, runtime: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
   async run(ctx) {
-    const target = ctx.positionals[0] ?? '.';
+    const target = ctx.positionals[0] ?? DEFAULT_INTENT_DIR;
     if (ctx.positionals.length > 1) throw new UsageError(`expected one topology, got ${ctx.positionals.length}`);
     let file = target;
     try {
