@@ -64,4 +64,10 @@ export interface PostCheckContext {
   deadline: number;
   /** Runs a command on the device (ssh drivers only). */
   exec?: (cmd: string) => Promise<string>;
+  /**
+   * Devices this rollout changes in later waves: their state is still the old one, so checks
+   * must not require what only their new config provides (a session to a new peer, a VTEP of
+   * a new VNI, a changed peer AS).
+   */
+  pending: ReadonlySet<string>;
 }

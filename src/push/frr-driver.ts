@@ -160,6 +160,10 @@ export class FrrDriver implements DeviceDriver {
   }
 
   private async reload(file: string): Promise<void> {
+    // bgpd refuses to delete `router bgp OLD` while VRF instances and L3 VNIs hang off it, and
+    // frr-reload.py deletes in the wrong order: unhook them first when the ASN changes.
+    const pre = asnChangePreamble(await this.s.readFile(file) ?? '', await this.runningConfig());
+    if (pre.length) await this.s.run('unhook VRFs before an ASN change', `vtysh ${pre.map((c) => `-c ${shq(c)}`).join(' ')}`);
     const r = await this.s.exec(`${shq(this.paths.frrReload)} --reload ${shq(file)}`, { timeoutMs: 120_000 });
     if (r.code !== 0) {
       const errs = (r.stderr + r.stdout).split('\n').filter((l) => /ERROR|error|Failed|%/.test(l)).slice(-4).join(' | ');
@@ -247,4 +251,29 @@ export function withRuntimeVrfNetns(config: string, running: string): string {
       return m && netns.has(m[1]) ? [line, ` ${netns.get(m[1])}`] : [line];
     })
     .join('\n');
+}
+
+/**
+ * vtysh commands that take the old BGP instance apart when `config` moves the default
+ * instance to another ASN: each VRF's L3 VNI, each `router bgp OLD vrf X`, then the instance.
+ */
+export function asnChangePreamble(config: string, running: string): string[] {
+  const asnOf = (text: string) => /^router bgp (\d+)\s*$/m.exec(text)?.[1];
+  const oldAsn = asnOf(running);
+  const newAsn = asnOf(config);
+  if (!oldAsn || !newAsn || oldAsn === newAsn) return [];
+  const cmds = ['configure terminal'];
+  let vrf: string | undefined;
+  for (const line of running.split('\n')) {
+    const m = /^vrf (\S+)\s*$/.exec(line);
+    if (m) vrf = m[1];
+    else if (/^\S/.test(line)) vrf = undefined;
+    else if (vrf) {
+      const v = /^\s+vni (\d+)/.exec(line);
+      if (v) cmds.push(`vrf ${vrf}`, `no vni ${v[1]}`, 'exit-vrf');
+    }
+  }
+  for (const m of running.matchAll(/^router bgp (\d+) vrf (\S+)\s*$/gm)) if (m[1] === oldAsn) cmds.push(`no router bgp ${oldAsn} vrf ${m[2]}`);
+  cmds.push(`no router bgp ${oldAsn}`);
+  return cmds;
 }

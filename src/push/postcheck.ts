@@ -91,7 +91,7 @@ export function bgpSessionsCheck(model: FabricModel): PostCheck {
     name: 'bgp-sessions',
     appliesTo: (d: Device, t) => t === 'ssh' && expectedBgpPeers(model, d.name).length > 0,
     run: (ctx) => {
-      const expected = expectedBgpPeers(model, ctx.device.name);
+      const expected = expectedBgpPeers(model, ctx.device.name).filter((e) => !ctx.pending.has(e.peer));
       return poll(ctx, async () => bgpProblems(JSON.parse((await ctx.exec!(`vtysh -c 'show bgp summary json'`)) || '{}') as BgpSummary, expected));
     },
   };
@@ -103,7 +103,7 @@ export function ospfNeighborsCheck(model: FabricModel): PostCheck {
     name: 'ospf-neighbors',
     appliesTo: (d: Device, t) => t === 'ssh' && expectedOspfNeighbors(model, d.name).length > 0,
     run: (ctx) => {
-      const expected = expectedOspfNeighbors(model, ctx.device.name);
+      const expected = expectedOspfNeighbors(model, ctx.device.name).filter((e) => !ctx.pending.has(e.peer));
       return poll(ctx, async () => ospfProblems(JSON.parse((await ctx.exec!(`vtysh -c 'show ip ospf neighbor json'`)) || '{}'), expected));
     },
   };

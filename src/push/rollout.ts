@@ -220,6 +220,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const done: Slot[] = [];
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];
+    const pending = new Set(waves.slice(w + 1).flatMap((ws) => ws.map((s) => s.inv.name)));
     rep.wave(w, waves.length, wave.map((s) => s.inv.name));
     jr({ t: 'wave', wave: w, devices: wave.map((s) => s.inv.name) });
     const failures = new Map<Slot, string>();
@@ -238,7 +239,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
           for (const c of opts.postChecks ?? defaultPostChecks(model)) {
             if (!c.appliesTo(s.device, s.inv.transport)) continue;
             const exec = s.driver instanceof FrrDriver ? (cmd: string) => (s.driver as FrrDriver).exec(cmd) : undefined;
-            const left = await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec });
+            const left = await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec, pending });
             problems.push(...left.map((p) => `${c.name}: ${p}`));
           }
           jr({ t: 'postcheck', device: s.inv.name, ok: problems.length === 0, problems });

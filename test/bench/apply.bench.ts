@@ -100,7 +100,7 @@ async function netconfBench(work: string): Promise<void> {
       })),
     };
     const first = latencyReporter();
-    const r1 = await timed(() => runRollout({ model, inventory, canary: 1, waveSize: DEVICES, concurrency: DEVICES, confirmTimeoutS: 120, reporter: first.reporter }));
+    const r1 = await timed(() => runRollout({ model, inventory, canary: 1, waveSize: DEVICES, confirmTimeoutS: 120, reporter: first.reporter }));
     expectOk('first NETCONF apply', r1.value, DEVICES);
     const lat = [...first.latencies.values()];
     report({ name: `apply to ${DEVICES} NETCONF devices, wall time (canary 1, wave size ${DEVICES})`, value: r1.ms / 1000, unit: 's', note: summarise('result', r1.value) });
@@ -111,7 +111,7 @@ async function netconfBench(work: string): Promise<void> {
     report({ name: '  per-device push+post-check latency max', value: Math.max(...lat), unit: 'ms' });
     report({ name: '  prepare (connect, lock, snapshot, diff) before the first push', value: r1.ms - first.waves.reduce((a, b) => a + b, 0), unit: 'ms', note: 'wall time minus the waves, includes rendering and close' });
 
-    const r2 = await timed(() => runRollout({ model, inventory, concurrency: DEVICES }));
+    const r2 = await timed(() => runRollout({ model, inventory }));
     expectOk('no-op NETCONF apply', r2.value, 0);
     report({ name: `no-op apply to ${DEVICES} NETCONF devices`, value: r2.ms, unit: 'ms', note: summarise('result', r2.value) });
 

@@ -37,6 +37,8 @@ export function liveVerificationPostCheck(model: FabricModel): PostCheck {
           .filter((r) => PER_DEVICE_CHECKS.has(r.check.id))
           .flatMap((r) => r.findings)
           .filter((f) => f.severity === 'error' && f.evidence?.device === ctx.device.name)
+          // What depends on a device changed in a later wave is checked when that wave runs.
+          .filter((f) => !(f.elements?.devices ?? []).some((d) => ctx.pending.has(d)))
           .map((f) => f.message);
         // EVPN routes from the rest of the fabric take a few seconds after a reload.
         if (problems.length === 0 || Date.now() + 1500 > ctx.deadline) return problems;

@@ -1,0 +1,53 @@
+// The FRR driver's preparation of a reload: what frr-reload.py alone gets wrong on FRR 8.4.
+import { describe, expect, it } from 'vitest';
+import { asnChangePreamble, withRuntimeVrfNetns } from '../../src/push/frr-driver.ts';
+
+const running = `frr version 8.4
+vrf BLUE
+ vni 50001
+ netns /run/netns/BLUE
+exit-vrf
+vrf RED
+ vni 50002
+ netns /run/netns/RED
+exit-vrf
+router bgp 65102
+ neighbor eth1 interface remote-as external
+exit
+router bgp 65102 vrf BLUE
+exit
+router bgp 65102 vrf RED
+exit
+`;
+const rendered = `vrf BLUE
+ vni 50001
+exit-vrf
+vrf RED
+ vni 50002
+exit-vrf
+router bgp 65102
+exit
+`;
+
+describe('FRR reload preparation', () => {
+  it('keeps the runtime netns binding of each VRF (zebra -n), which a plain reload deletes', () => {
+    expect(withRuntimeVrfNetns(rendered, running)).toBe(rendered.replace('vrf BLUE\n', 'vrf BLUE\n netns /run/netns/BLUE\n').replace('vrf RED\n', 'vrf RED\n netns /run/netns/RED\n'));
+    expect(withRuntimeVrfNetns(rendered, 'router bgp 65102\n')).toBe(rendered);
+  });
+
+  it('unhooks L3 VNIs and VRF instances before the default instance changes ASN', () => {
+    expect(asnChangePreamble(rendered.replace('router bgp 65102', 'router bgp 65100'), running)).toEqual([
+      'configure terminal',
+      'vrf BLUE',
+      'no vni 50001',
+      'exit-vrf',
+      'vrf RED',
+      'no vni 50002',
+      'exit-vrf',
+      'no router bgp 65102 vrf BLUE',
+      'no router bgp 65102 vrf RED',
+      'no router bgp 65102',
+    ]);
+    expect(asnChangePreamble(rendered, running)).toEqual([]);
+  });
+});
