@@ -65,9 +65,9 @@ export interface PostCheckContext {
   /** Runs a command on the device (ssh drivers only). */
   exec?: (cmd: string) => Promise<string>;
   /**
-   * Devices this rollout changes in later waves: their state is still the old one, so checks
-   * must not require what only their new config provides (a session to a new peer, a VTEP of
-   * a new VNI, a changed peer AS).
+   * Devices this rollout changes in later waves, with their running config from before the
+   * rollout: their state is still the old one, so checks must not require what only their new
+   * config provides (a session the peer does not have yet, a VTEP of a new VNI, a new peer AS).
    */
-  pending: ReadonlySet<string>;
+  pending: ReadonlyMap<string, string>;
 }

@@ -16,6 +16,10 @@ export interface ExpectedPeer {
   key: string;
   peer: string;
   remoteAs: number;
+  /** How the peer names this session in its own config (its interface, or our address). */
+  peerKey?: string;
+  /** The peer is pushed later: its AS may still be the old one. */
+  anyAs?: boolean;
 }
 
 export function expectedBgpPeers(model: FabricModel, device: string): ExpectedPeer[] {
@@ -24,7 +28,8 @@ export function expectedBgpPeers(model: FabricModel, device: string): ExpectedPe
     const [me, other] = s.a.device === device ? [s.a, s.b] : s.b.device === device ? [s.b, s.a] : [undefined, undefined];
     if (!me || !other) continue;
     const key = me.interface ?? other.address?.split('/')[0];
-    if (key) out.push({ key, peer: other.device, remoteAs: other.asn });
+    const peerKey = other.interface ?? me.address?.split('/')[0];
+    if (key) out.push({ key, peer: other.device, remoteAs: other.asn, ...(peerKey ? { peerKey } : {}) });
   }
   return out;
 }
@@ -56,7 +61,7 @@ export function bgpProblems(summary: BgpSummary, expected: ExpectedPeer[]): stri
       continue;
     }
     const asn = seen.find(([, p]) => p!.remoteAs !== undefined)?.[1]?.remoteAs;
-    if (asn !== undefined && asn !== e.remoteAs) problems.push(`BGP session to ${e.peer} (${e.key}) is up with AS ${asn}, the model says AS ${e.remoteAs}`);
+    if (asn !== undefined && asn !== e.remoteAs && !e.anyAs) problems.push(`BGP session to ${e.peer} (${e.key}) is up with AS ${asn}, the model says AS ${e.remoteAs}`);
   }
   return problems;
 }
@@ -91,7 +96,11 @@ export function bgpSessionsCheck(model: FabricModel): PostCheck {
     name: 'bgp-sessions',
     appliesTo: (d: Device, t) => t === 'ssh' && expectedBgpPeers(model, d.name).length > 0,
     run: (ctx) => {
-      const expected = expectedBgpPeers(model, ctx.device.name).filter((e) => !ctx.pending.has(e.peer));
+      // A session to a peer pushed later must stay up if the peer already has it configured
+      // (whatever AS it still has); a session the peer does not have yet is checked with it.
+      const expected = expectedBgpPeers(model, ctx.device.name)
+        .filter((e) => !ctx.pending.has(e.peer) || (e.peerKey !== undefined && new RegExp(`^ neighbor ${e.peerKey.replace(/[.]/g, '\\.')} `, 'm').test(ctx.pending.get(e.peer)!)))
+        .map((e) => (ctx.pending.has(e.peer) ? { ...e, anyAs: true } : e));
       return poll(ctx, async () => bgpProblems(JSON.parse((await ctx.exec!(`vtysh -c 'show bgp summary json'`)) || '{}') as BgpSummary, expected));
     },
   };

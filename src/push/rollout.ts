@@ -220,7 +220,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const done: Slot[] = [];
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];
-    const pending = new Set(waves.slice(w + 1).flatMap((ws) => ws.map((s) => s.inv.name)));
+    const pending = new Map<string, string>(waves.slice(w + 1).flatMap((ws) => ws.map((s) => [s.inv.name, String(s.snapshot?.running ?? '')] as [string, string])));
     rep.wave(w, waves.length, wave.map((s) => s.inv.name));
     jr({ t: 'wave', wave: w, devices: wave.map((s) => s.inv.name) });
     const failures = new Map<Slot, string>();

@@ -21,6 +21,7 @@ import { expectedSessions } from '../../src/lab/expected-from-model.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { inventoryFromLab, type Inventory } from '../../src/push/inventory.ts';
 import type { Reporter } from '../../src/push/progress.ts';
+import { NetconfSession } from '../../src/push/netconf/index.ts';
 import { runRollout, type RolloutResult } from '../../src/push/rollout.ts';
 import { netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
 import { intentCopy } from '../support/intent-copy.ts';
@@ -86,6 +87,27 @@ async function netconfBench(work: string): Promise<void> {
     const started = await timed(() => Promise.all(model.devices.map((d) => startNetconfd({ name: `applybench-${d.name}`, logLevel: 'warn' }))));
     servers.push(...started.value);
     report({ name: `start ${DEVICES} sshd+netconfd pairs (concurrent)`, value: started.ms, unit: 'ms' });
+    // A freshly started netconfd can accept a session before it serves RPCs: each server must
+    // answer a get-config before the timed apply (a few at a time, like an operator's probe).
+    const probe = await timed(async () => {
+      for (let i = 0; i < servers.length; i += 10) {
+        await Promise.all(
+          servers.slice(i, i + 10).map(async (srv) => {
+            for (let attempt = 1; ; attempt++) {
+              try {
+                const s = await NetconfSession.connect({ host: '127.0.0.1', port: srv.port, credentials: srv.credentials, hostKey: { knownHostsFile: srv.knownHostsFile }, rpcTimeoutMs: 5_000 });
+                await s.getConfig({ source: 'running' });
+                await s.close();
+                return;
+              } catch (e) {
+                if (attempt >= 6) throw new Error(`netconfd on port ${srv.port} never answered: ${(e as Error).message}`);
+              }
+            }
+          }),
+        );
+      }
+    });
+    report({ name: `every server answers get-config`, value: probe.ms, unit: 'ms' });
 
     const inventory: Inventory = {
       origin: `bench: ${DEVICES} netconfd servers`,

@@ -1,5 +1,5 @@
 /** Intent fixtures for the render tests: copies of the examples, rewritten. */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -9,9 +9,16 @@ import type { FabricModel } from '../../src/model/types.ts';
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 /** A copy of intents/<name> with each file passed through edit(fileName, text). */
+const made: string[] = [];
+// Temp intents live until the test process ends, then go.
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 export function editedIntent(name: string, edit: (file: string, text: string) => string): string {
   const src = path.join(repoRoot, 'intents', name);
   const dir = mkdtempSync(path.join(tmpdir(), `netloom-render-${name}-`));
+  made.push(dir);
   for (const f of readdirSync(src).filter((x) => x.endsWith('.yaml'))) {
     writeFileSync(path.join(dir, f), edit(f, readFileSync(path.join(src, f), 'utf8')));
   }

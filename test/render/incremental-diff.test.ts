@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -67,9 +67,18 @@ describe('render --diff', () => {
 });
 
 describe('netloom render CLI', () => {
+  const outs: string[] = [];
+  const tmpOut = () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'netloom-render-cli-'));
+    outs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of outs) rmSync(d, { recursive: true, force: true });
+  });
   const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), ...args], { encoding: 'utf8', cwd: repoRoot });
   it('writes OUT/<device>/<file> and manifest.json, byte-identical on re-run', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'netloom-render-cli-'));
+    const out = tmpOut();
     const r1 = cli('render', 'intents/dc1', '--out', out);
     expect(r1.status, r1.stderr).toBe(0);
     const m1 = readFileSync(path.join(out, 'manifest.json'), 'utf8');
@@ -84,7 +93,7 @@ describe('netloom render CLI', () => {
   });
   it('exits 1 with every diagnostic for an unsupported feature, 2 for an unknown device', () => {
     const dir = editedIntent('dc1', (f, t) => (f === 'tenants.yaml' ? t.replace('name: BLUE', 'name: BLUE_IS_A_LONG_NAME') : t));
-    const r = cli('render', dir, '--out', mkdtempSync(path.join(tmpdir(), 'netloom-render-cli-')));
+    const r = cli('render', dir, '--out', tmpOut());
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/tenants\.yaml:\d+:\d+: device leaf1: platform frr limits VRF names to 15 characters/);
     expect(cli('render', 'intents/dc1', '--diff', '/nonexistent', '--device', 'nosuch').status).toBe(2);
