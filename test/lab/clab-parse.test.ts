@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,7 @@ describe('containerlab topology parsing', () => {
     expect(intentMessage(() => parseClabText('name: x\ntopology:\n  nodes: {}\n  nodez: {}\n'))).toMatch(/unknown property 'nodez'/);
     expect(intentMessage(() => parseClabText('topology:\n  nodes: {}\n'))).toMatch(/must have required property 'name'/);
     expect(intentMessage(() => validateClab({ name: 'x', topology: { nodes: { a: { kind: 'no_such_kind' } } } }))).toMatch(/kind: must be one of/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('rejects node kinds and images it cannot run, before anything is created', () => {

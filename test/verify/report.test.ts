@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -54,6 +54,7 @@ describe('CLI', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('dc1 (static): 7/9 checks passed, 2 failed');
     expect(readFileSync(out, 'utf8')).toContain('<failure message="leaf1 &lt;-&gt; leaf2, leaf3, leaf4: 1 equal-cost underlay path, the design promises 2 (3 VTEP pairs); no underlay link to spine1"');
+    rmSync(dir, { recursive: true, force: true });
   });
   it('trace prints the path with VNI, VTEPs and ECMP', () => {
     const out = execFileSync(process.execPath, [cli, 'trace', 'h1', '10.10.10.12', 'intents/dc1'], { cwd: root, encoding: 'utf8' });
