@@ -279,6 +279,13 @@ export function resolveTenants(
   // Per-device instances. Border leaves carry every VRF (they connect tenants outside).
   const vrfsByName = new Map(vrfs.map((v) => [v.name, v]));
   const deviceVrfs = new Map<string, Set<string>>();
+  const hostsAt = new Map<string, Endpoint[]>();
+  for (const e of endpoints) {
+    const k = `${e.leaf}|${e.vlan}`;
+    const l = hostsAt.get(k);
+    if (l) l.push(e);
+    else hostsAt.set(k, [e]);
+  }
   for (const info of nets.values()) {
     info.net.leaves = [...info.ports.keys()].sort((a, b) => ctx.nodes.get(a)!.device.id - ctx.nodes.get(b)!.device.id);
     for (const leaf of info.net.leaves) {
@@ -298,9 +305,7 @@ export function resolveTenants(
         mtu: info.net.mtu,
         dhcpRelay: info.net.dhcpRelay,
         ports: [...info.ports.get(leaf)!].sort(portSort(node)),
-        hosts: endpoints
-          .filter((e) => e.leaf === leaf && e.vlan === info.net.vlan)
-          .map((e) => ({ endpoint: e.name, ...(e.ipv4 ? { ipv4: e.ipv4.split('/')[0] } : {}), ...(e.ipv6 ? { ipv6: e.ipv6.split('/')[0] } : {}) })),
+        hosts: (hostsAt.get(`${leaf}|${info.net.vlan}`) ?? []).map((e) => ({ endpoint: e.name, ...(e.ipv4 ? { ipv4: e.ipv4.split('/')[0] } : {}), ...(e.ipv6 ? { ipv6: e.ipv6.split('/')[0] } : {}) })),
         source: info.net.source,
       };
       d.vlans.push(vlan);
