@@ -33,14 +33,23 @@ try {
   const tenants = path.join(dir, 'tenants.yaml');
   writeFileSync(tenants, readFileSync(tenants, 'utf8').replace(/(- name: t1-v1-n1\n(\s+)vlan: 100\n)/, '$1$2mtu: 9000\n'));
   const { ms: model2Ms, value: model2 } = await timed(() => loadModelSync(dir));
-  const { ms: incMs, value: incResult } = await timed(() => inc.render(model2));
+  // Three changes in a row (the tenant edited, back, edited again), each after a collection so
+  // the previous full render's garbage is not billed to it; the median is reported.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const runs: { ms: number; value: ReturnType<IncrementalRenderer['render']> }[] = [];
+  for (const m of [model2, model, model2]) {
+    gc?.();
+    runs.push(await timed(() => inc.render(m)));
+  }
+  const sorted = [...runs].sort((a, b) => a.ms - b.ms);
+  const { ms: incMs, value: incResult } = sorted[1];
   if (incResult.rerendered.length === 0 || incResult.rerendered.length === n) throw new Error(`incremental render re-rendered ${incResult.rerendered.length} devices`);
   report({
     name: 'incremental render after changing one tenant',
     value: incMs / 1000,
     unit: 's',
     target: '<= 1 s',
-    note: `${incResult.rerendered.length} of ${n} devices re-rendered (input hashes); model rebuild ${(model2Ms / 1000).toFixed(2)} s not counted`,
+    note: `median of 3 (${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms); ${incResult.rerendered.length} of ${n} devices re-rendered (input hashes); model rebuild ${(model2Ms / 1000).toFixed(2)} s not counted`,
   });
   report({ name: 'peak memory (RSS)', value: Math.round(peakRssMiB()), unit: 'MiB' });
 } finally {
