@@ -47,7 +47,11 @@ function convert(raw: Raw[], scope: Map<string, string>): XNode[] {
     const text = kids.filter((k) => '#text' in k).map((k) => String(k['#text'])).join('');
     if (node.children.length === 0 && text !== '') {
       const m = /^([A-Za-z_][\w.-]*):([^\s:]+)$/.exec(text);
-      node.text = m && inner.has(m[1]) ? `{${inner.get(m[1])}}${m[2]}` : text;
+      // An identityref: prefixed values resolve to {namespace}identity; one in the element's
+      // own namespace is written bare, as an unprefixed value means that namespace (RFC 7950
+      // 9.10.3): `rt:static` from the server equals the payload's `static`.
+      const ns = m && inner.has(m[1]) ? inner.get(m[1])! : undefined;
+      node.text = ns === undefined ? text : ns === node.ns ? m![2] : `{${ns}}${m![2]}`;
     }
     out.push(node);
   }

@@ -1,14 +1,13 @@
 /**
- * `verify --live`: resolve the target (a running lab, or an inventory of SSH-reachable
- * devices), probe endpoint pairs from the hosts' namespaces, collect every device's state and
+ * `verify --live`: resolve the target (a running lab, or the inventory `netloom apply`
+ * reads: FRR devices over SSH, NETCONF devices through their running datastore), probe endpoint pairs from the hosts' namespaces, collect every device's state and
  * compare it with the model.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
+import { loadInventory, type Inventory } from '../../push/inventory.ts';
+import { InventorySshCollector, netconfDifferences } from './inventory-collector.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { getLabState, labExec, type LabState } from '../../lab/index.ts';
-import { EnvironmentError, UsageError } from '../../util/errors.ts';
+import { EnvironmentError } from '../../util/errors.ts';
 import type { CheckResult } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
 import { collectFrrDevice, type Collector } from './collector.ts';
@@ -20,6 +19,8 @@ import type { DeviceObservation } from './observed.ts';
 export interface LiveTarget {
   collector: Collector;
   lab?: LabState;
+  /** An inventory target: NETCONF devices are compared through the push stage's driver. */
+  inventory?: Inventory;
   describe: string;
 }
 
@@ -34,19 +35,9 @@ export function resolveTarget(spec: string, opts: { transport?: 'exec' | 'ssh' }
     }
     return { collector: new LabExecCollector(lab), lab, describe: `lab ${lab.name}` };
   }
-  let doc: { devices?: Record<string, { host: string; port?: number; user?: string; key: string; host_key?: string }> };
-  try {
-    doc = parse(readFileSync(spec, 'utf8')) as typeof doc;
-  } catch (e) {
-    throw new UsageError(`--target: '${spec}' is neither lab[:NAME] nor a readable inventory file (${(e as Error).message})`);
-  }
-  const targets = new Map<string, SshTarget>();
-  for (const [name, d] of Object.entries(doc.devices ?? {})) {
-    if (!d?.host || !d.key) throw new UsageError(`${spec}: device ${name} needs host and key`);
-    targets.set(name, { host: d.host, port: d.port ?? 22, username: d.user ?? 'root', privateKeyFile: path.resolve(path.dirname(spec), d.key), hostKey: d.host_key });
-  }
-  if (!targets.size) throw new UsageError(`${spec}: no devices`);
-  return { collector: new SshCollector(`inventory ${spec}`, targets), describe: `inventory ${spec}` };
+  // The inventory `netloom apply` reads: one format for pushing and verifying.
+  const inventory = loadInventory(spec);
+  return { collector: new InventorySshCollector(inventory), inventory, describe: `inventory ${spec}` };
 }
 
 /** Ping every ordered endpoint pair from the source host's namespace (lab only). */
@@ -79,6 +70,7 @@ export async function collectObserved(target: LiveTarget, model: FabricModel, op
   try {
     await Promise.all(
       model.devices.map(async (d) => {
+        if (d.platform !== 'frr' && target.inventory?.devices.some((x) => x.name === d.name && x.transport === 'netconf')) return;
         if (d.platform !== 'frr') {
           devices.push({ device: d.name, errors: { collect: `platform ${d.platform}: live collection is implemented for FRR (vtysh); NETCONF <get> is not wired yet` } });
           return;
@@ -97,5 +89,32 @@ export async function verifyLive(model: FabricModel, targetSpec: string, opts: {
   const target = resolveTarget(targetSpec, opts);
   if (target.lab && target.lab.status !== 'running') throw new EnvironmentError(`lab ${target.lab.name} is ${target.lab.status}`);
   const observed = await collectObserved(target, model, opts);
-  return { results: compareLive(model, observed, opts.graph), observed, target: target.describe };
+  const results = compareLive(model, observed, opts.graph);
+  if (target.inventory?.devices.some((d) => d.transport === 'netconf')) results.push(await netconfCheck(model, target.inventory));
+  return { results, observed, target: target.describe };
+}
+
+const NETCONF_CHECK = {
+  id: 'live-netconf-config',
+  title: 'NETCONF running datastore holds the rendered payload',
+  kind: 'live',
+  layer: 'physical',
+  severity: 'error',
+  description: 'each NETCONF device\'s running ietf-interfaces/ietf-routing subtrees equal the rendered netconf-ietf payload',
+} as CheckResult['check'];
+
+async function netconfCheck(model: FabricModel, inventory: Inventory): Promise<CheckResult> {
+  const t0 = performance.now();
+  const diffs = await netconfDifferences(model, inventory);
+  const findings = [...diffs].flatMap(([device, problems]) =>
+    problems.map((message) => ({
+      check: NETCONF_CHECK.id,
+      severity: 'error' as const,
+      message: `${device}: ${message}`,
+      evidence: { device },
+      location: model.devices.find((d) => d.name === device)!.source,
+      elements: { devices: [device] },
+    })),
+  );
+  return { check: NETCONF_CHECK, passed: findings.length === 0, findings, examined: `${diffs.size} NETCONF devices`, ms: performance.now() - t0 };
 }
