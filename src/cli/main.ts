@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.ts';
 import { parseCommandArgs, type Command } from './command.ts';
-import { exitCodeFor, IntentError, UsageError } from '../util/errors.ts';
+import { exitCodeFor, IntentError } from '../util/errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -63,9 +63,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof IntentError) {
       for (const line of e.message.split('\n')) err(line);
       err(`${e.diagnostics.length} error${e.diagnostics.length === 1 ? '' : 's'}`);
-    } else if (e instanceof UsageError) {
-      err(`netloom ${found.cmd.name}: ${e.message}`);
-    } else if (e instanceof Error && exitCodeFor(e) !== 2 || (e instanceof Error && e.name !== 'Error')) {
+    } else if (e instanceof Error && e.name !== 'Error') {
+      // netloom's own error classes (usage, environment, failed checks, device and NETCONF
+      // errors) carry a message meant for the user.
       err(`netloom ${found.cmd.name}: ${e.message}`);
     } else {
       // An unexpected bug: still no stack trace unless asked for, but say it is one.

@@ -217,8 +217,6 @@ export class Analyzer {
   private lldp = new Map<string, { chassisId?: string; portId?: string; systemName?: string; mtu?: number; packets: number }>();
   private lacp = new Map<string, { actor: string; actorKey: number; actorPort: number; partner?: string; partnerKey?: number; packets: number }>();
   private ospfMtuPairs: Array<{ from: string; to: string; mtu: number; packet: number; routerId: string }> = [];
-  private oversize: Array<{ packet: number; size: number }> = [];
-  private time = 0;
 
   constructor(o: AnalyzeOptions = {}) {
     this.o = o;
@@ -234,7 +232,6 @@ export class Analyzer {
     this.packets++;
     this.bytes += f.origLen;
     const t = f.tsSec + f.tsNsec / 1e9;
-    this.time = t;
     if (this.start < 0 || t < this.start) this.start = t;
     if (t > this.end) this.end = t;
     if (!this.linkTypes.has(f.linkType)) this.linkTypes.add(f.linkType);

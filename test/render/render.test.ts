@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,6 @@ import { dc2AsFrr, editedIntent, examples, have, ci, repoRoot, yangModuleFiles }
 
 const goldenDir = path.join(repoRoot, 'test/render/golden');
 const update = process.env.UPDATE_GOLDEN === '1';
-const mine = new Set(['frr', 'netconf-ietf']);
 
 const rendered = new Map<string, RenderResult>();
 beforeAll(() => {

@@ -1,5 +1,4 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from '../command.ts';
 import { stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';

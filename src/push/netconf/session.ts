@@ -103,12 +103,10 @@ export class NetconfSession {
 
   private readonly client: Client;
   private readonly channel: ClientChannel;
-  private readonly decoder: FrameDecoder;
   private framing: FramingMode;
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
   private readonly rpcTimeoutMs: number;
-  private readonly redactor: Redactor;
   private readonly log: ((line: string) => void) | undefined;
   private closedReason: Error | undefined;
   private closeWaiters: Array<() => void> = [];
@@ -127,14 +125,12 @@ export class NetconfSession {
   }) {
     this.client = init.client;
     this.channel = init.channel;
-    this.decoder = init.decoder;
     this.framing = init.framing;
     this.sessionId = init.sessionId;
     this.serverCapabilities = Object.freeze([...init.capabilities]);
     this.host = init.opts.host;
     this.port = init.opts.port ?? 830;
     this.rpcTimeoutMs = init.opts.rpcTimeoutMs ?? 60_000;
-    this.redactor = init.redactor;
     this.log = init.opts.debug;
     this.hostKeyFingerprint = init.fingerprint;
   }
