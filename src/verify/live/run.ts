@@ -3,7 +3,7 @@
  * reads: FRR devices over SSH, NETCONF devices through their running datastore), probe endpoint pairs from the hosts' namespaces, collect every device's state and
  * compare it with the model.
  */
-import { loadInventory, type Inventory } from '../../push/inventory.ts';
+import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
 import { InventorySshCollector, netconfDifferences } from './inventory-collector.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { getLabState, labExec, type LabState } from '../../lab/index.ts';
@@ -12,7 +12,6 @@ import type { CheckResult } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
 import { collectFrrDevice, type Collector } from './collector.ts';
 import { LabExecCollector } from './lab-collector.ts';
-import { SshCollector, type SshTarget } from './ssh-collector.ts';
 import { compareLive, type ObservedState, type ProbeResult } from './compare.ts';
 import type { DeviceObservation } from './observed.ts';
 
@@ -24,15 +23,12 @@ export interface LiveTarget {
   describe: string;
 }
 
-/** `lab`, `lab:NAME`, or an inventory YAML: devices: { NAME: { host, port, user, key, host_key } }. */
+/** `lab`, `lab:NAME`, or the inventory YAML `netloom apply` reads. */
 export function resolveTarget(spec: string, opts: { transport?: 'exec' | 'ssh' } = {}): LiveTarget {
   if (spec === 'lab' || spec.startsWith('lab:')) {
     const lab = getLabState(spec === 'lab' ? undefined : spec.slice(4));
-    if (opts.transport === 'ssh') {
-      const targets = new Map<string, SshTarget>();
-      for (const n of lab.nodes) if (n.mgmtIpv4) targets.set(n.name, { host: n.mgmtIpv4, port: n.sshPort, username: n.sshUser, privateKeyFile: lab.ssh.privateKey, hostKey: n.hostKeyPublic });
-      return { collector: new SshCollector(`lab:${lab.name} (ssh)`, targets), lab, describe: `lab ${lab.name} over SSH` };
-    }
+    // Over SSH with the push stage's client, as `netloom apply --target lab` logs in.
+    if (opts.transport === 'ssh') return { collector: new InventorySshCollector(inventoryFromLab(lab)), lab, describe: `lab ${lab.name} over SSH` };
     return { collector: new LabExecCollector(lab), lab, describe: `lab ${lab.name}` };
   }
   // The inventory `netloom apply` reads: one format for pushing and verifying.
