@@ -4,6 +4,7 @@
  * from the journal alone after the apply process died.
  */
 import type { Device } from '../model/types.ts';
+import type { RetryListener } from './retry.ts';
 
 export type Transport = 'ssh' | 'netconf';
 
@@ -43,6 +44,8 @@ export interface DeviceDriver {
   /** Back to the snapshot, whether or not the push was confirmed; idempotent. */
   rollback(snapshot: Snapshot, opts: PushOptions & { persistId?: string }): Promise<void>;
   close(): Promise<void>;
+  /** Told of every step abandoned on an unresponsive session and retried on a fresh one. */
+  onRetry?: RetryListener;
 }
 
 /** A post-check of one device after its push; the verification stage plugs its live checks in here. */

@@ -16,7 +16,8 @@ import { hostname } from 'node:os';
 import { unifiedDiff } from '../render/diff.ts';
 import type { DesiredConfig, DeviceDriver, DevicePlan, PushOptions, Snapshot } from './driver.ts';
 import { DeviceError } from './errors.ts';
-import { shq, SshExec, type SshTarget } from './ssh-exec.ts';
+import { RetryingSsh, shq, type SshTarget } from './ssh-exec.ts';
+import type { RetryListener } from './retry.ts';
 
 export interface FrrPaths {
   /** The file FRR loads at start. */
@@ -49,7 +50,8 @@ const NETWORK_SH = 'network.sh';
 
 export class FrrDriver implements DeviceDriver {
   readonly transport = 'ssh' as const;
-  private ssh: SshExec | undefined;
+  /** Commands whose session stops answering are re-run on a fresh connection. */
+  private readonly ssh: RetryingSsh;
   readonly paths: FrrPaths;
 
   constructor(
@@ -57,6 +59,15 @@ export class FrrDriver implements DeviceDriver {
     paths: Partial<FrrPaths> = {},
   ) {
     this.paths = { ...DEFAULT_FRR_PATHS, ...paths };
+    this.ssh = new RetryingSsh(target);
+  }
+
+  get onRetry(): RetryListener | undefined {
+    return this.ssh.onRetry;
+  }
+
+  set onRetry(l: RetryListener | undefined) {
+    this.ssh.onRetry = l;
   }
 
   get device(): string {
@@ -64,12 +75,10 @@ export class FrrDriver implements DeviceDriver {
   }
 
   async connect(): Promise<void> {
-    if (this.ssh?.isOpen) return;
-    this.ssh = await SshExec.connect(this.target);
+    await this.ssh.connect();
   }
 
-  private get s(): SshExec {
-    if (!this.ssh) throw new Error(`${this.device}: not connected`);
+  private get s(): RetryingSsh {
     return this.ssh;
   }
 
@@ -202,8 +211,7 @@ export class FrrDriver implements DeviceDriver {
   }
 
   async close(): Promise<void> {
-    this.ssh?.close();
-    this.ssh = undefined;
+    this.ssh.close();
   }
 }
 

@@ -25,6 +25,8 @@ export type JournalEntry =
   | { t: 'rolled-back'; device: string }
   | { t: 'rollback-failed'; device: string; error: string }
   | { t: 'device-failed'; device: string; kind: string; error: string }
+  /** A step abandoned on a session that stopped answering, retried on a fresh one after delayMs. */
+  | { t: 'retry'; device: string; step: string; attempt: number; tries: number; error: string; delayMs: number }
   | { t: 'end'; status: 'ok' | 'rolled-back' | 'failed' | 'nothing-to-do' | 'recovered' };
 
 export type Stamped = JournalEntry & { at: string };

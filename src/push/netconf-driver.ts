@@ -11,6 +11,12 @@
  * rollback-on-error, confirmed commit with a persist id (so `apply --recover` can cancel it
  * from a new session), read running back; confirm = commit with the persist id; on failure
  * cancel-commit / discard-changes; unlock.
+ *
+ * A session that stops answering (RPC timeout, connection gone) is abandoned and the step is
+ * retried on a fresh session (retry.ts), which takes the candidate lock again first; a lock
+ * still held by a session this driver abandoned is freed with kill-session. The confirmed
+ * commit itself is never replayed: whether it took effect is unknown, so the rollout's
+ * rollback (cancel-commit by persist id) decides.
  */
 import { unifiedDiff } from '../render/diff.ts';
 import {
@@ -24,6 +30,7 @@ import {
 } from './netconf/index.ts';
 import type { DesiredConfig, DeviceDriver, DevicePlan, PushOptions, Snapshot } from './driver.ts';
 import { DeviceError, type DeviceErrorKind } from './errors.ts';
+import { DEFAULT_RETRY, withSessionRetry, type RetryListener, type RetryPolicy } from './retry.ts';
 import { parseFragment, prettyText, sameTrees, subtreeFilter, withOperation, type XNode } from './xml-tree.ts';
 
 export const NETCONF_ARTIFACT = 'netconf-ietf.xml';
@@ -65,7 +72,12 @@ function wrap(device: string, e: unknown, step: string): DeviceError {
 export class NetconfDriver implements DeviceDriver {
   readonly transport = 'netconf' as const;
   private session: NetconfSession | undefined;
+  /** This driver holds (or, after a fresh session, must take again) the candidate lock. */
   private locked = false;
+  /** Session ids this driver gave up on: a lock they still hold is ours to free. */
+  private readonly abandoned = new Set<number>();
+  retry: RetryPolicy = DEFAULT_RETRY;
+  onRetry?: RetryListener;
 
   constructor(readonly target: NetconfTarget) {}
 
@@ -78,42 +90,68 @@ export class NetconfDriver implements DeviceDriver {
     return this.session;
   }
 
-  private async step<T>(step: string, f: () => Promise<T>): Promise<T> {
+  /** Runs one step; `replay: false` for a step whose effect is unknown after a lost answer. */
+  private step<T>(step: string, f: () => Promise<T>, opts: { replay?: boolean } = {}): Promise<T> {
+    const wrapStep = (e: unknown) => wrap(this.device, e, step);
+    if (opts.replay === false) return f().catch((e) => Promise.reject(wrapStep(e)));
+    return withSessionRetry(step, this.retry, { fresh: () => this.fresh(), onRetry: this.onRetry, wrap: wrapStep }, f);
+  }
+
+  /** Drops the current session without waiting for it, opens a new one and re-takes the lock. */
+  private async fresh(): Promise<void> {
+    const old = this.session;
+    this.session = undefined;
+    if (old) {
+      this.abandoned.add(old.sessionId);
+      old.destroy();
+    }
+    await this.open().catch((e) => Promise.reject(wrap(this.device, e, 'connect')));
+    if (this.locked) await this.takeLock().catch((e) => Promise.reject(wrap(this.device, e, 'lock')));
+  }
+
+  private async open(): Promise<void> {
+    this.session = await NetconfSession.connect({
+      host: this.target.host,
+      port: this.target.port,
+      credentials: this.target.credentials,
+      hostKey: this.target.hostKey,
+      rpcTimeoutMs: this.target.rpcTimeoutMs ?? 60_000,
+      connectTimeoutMs: this.target.connectTimeoutMs ?? 20_000,
+      keepaliveIntervalMs: 5_000,
+    });
+  }
+
+  private async takeLock(): Promise<void> {
     try {
-      return await f();
+      await this.s.lock('candidate');
     } catch (e) {
-      throw wrap(this.device, e, step);
+      const holder = e instanceof NetconfRpcError && e.hasTag('lock-denied') ? e.sessionId : undefined;
+      if (holder === undefined || !this.abandoned.has(holder)) throw e;
+      await this.s.killSession(holder);
+      this.abandoned.delete(holder);
+      await this.s.lock('candidate');
     }
   }
 
   async connect(): Promise<void> {
     if (this.session?.isOpen) return;
-    this.locked = false;
-    this.session = await this.step('connect', () =>
-      NetconfSession.connect({
-        host: this.target.host,
-        port: this.target.port,
-        credentials: this.target.credentials,
-        hostKey: this.target.hostKey,
-        rpcTimeoutMs: this.target.rpcTimeoutMs ?? 60_000,
-        connectTimeoutMs: this.target.connectTimeoutMs ?? 20_000,
-        keepaliveIntervalMs: 5_000,
-      }),
-    );
+    await this.step('connect', async () => {
+      if (!this.session?.isOpen) await this.open();
+    });
     for (const cap of [':candidate', ':confirmed-commit:1.1']) {
-      if (!this.session.hasCapability(cap)) throw new DeviceError(this.device, 'rejected', `${this.device}: the server lacks ${cap}, which netloom's confirmed-commit rollout needs`);
+      if (!this.s.hasCapability(cap)) throw new DeviceError(this.device, 'rejected', `${this.device}: the server lacks ${cap}, which netloom's confirmed-commit rollout needs`);
     }
   }
 
   async lock(): Promise<void> {
-    await this.step('lock', () => this.s.lock('candidate'));
+    await this.step('lock', () => this.takeLock());
     this.locked = true;
   }
 
   async unlock(): Promise<void> {
     if (!this.locked || !this.session?.isOpen) return;
     this.locked = false;
-    await this.step('unlock', () => this.s.unlock('candidate'));
+    await this.step('unlock', () => this.s.unlock('candidate'), { replay: false });
   }
 
   private desiredTree(desired: DesiredConfig): XNode[] {
@@ -155,7 +193,7 @@ export class NetconfDriver implements DeviceDriver {
     if (this.s.hasCapability(':validate')) await this.step('validate', () => this.s.validate({ source: { config: plain } }));
     try {
       await this.step('edit-config', () => this.s.editConfig({ target: 'candidate', config: this.editPayload(tops, []), errorOption: 'rollback-on-error' }));
-      await this.step('commit', () => this.s.commit({ confirmed: true, confirmTimeout: Math.max(1, Math.round(opts.confirmTimeoutS)), persist: persistIdOf(opts.rolloutId) }));
+      await this.step('commit', () => this.s.commit({ confirmed: true, confirmTimeout: Math.max(1, Math.round(opts.confirmTimeoutS)), persist: persistIdOf(opts.rolloutId) }), { replay: false });
     } catch (e) {
       await this.s.discardChanges().catch(() => undefined);
       throw e;
@@ -179,9 +217,9 @@ export class NetconfDriver implements DeviceDriver {
     const snap = snapshot as NetconfSnapshot;
     await this.connect();
     try {
-      await this.s.cancelCommit({ persistId: persistIdOf(opts.rolloutId) });
+      await this.step('cancel-commit', () => this.s.cancelCommit({ persistId: persistIdOf(opts.rolloutId) }));
     } catch (e) {
-      if (!(e instanceof NetconfRpcError)) throw wrap(this.device, e, 'cancel-commit');
+      if (!(e instanceof DeviceError && e.kind === 'rejected')) throw e;
       // No pending confirmed commit of this rollout: it was confirmed, or reverted by the device.
     }
     const prev = parseFragment(snap.running);
@@ -210,6 +248,7 @@ export class NetconfDriver implements DeviceDriver {
     const s = this.session;
     this.session = undefined;
     this.locked = false;
+    this.abandoned.clear();
     if (s) await s.close({ timeoutMs: 3000 });
   }
 }

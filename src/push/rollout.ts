@@ -44,6 +44,8 @@ export interface RolloutOptions {
   confirmTimeoutS?: number;
   /** Default: defaultPostChecks(model). */
   postChecks?: PostCheck[];
+  /** Seconds a NETCONF RPC may go unanswered before its session is abandoned and the step retried (default 60). */
+  rpcTimeoutS?: number;
   /** Parallel connections while preparing (default 16). */
   concurrency?: number;
   reporter?: Reporter;
@@ -60,7 +62,7 @@ export interface RolloutResult {
   changed: number;
 }
 
-export function makeDriver(dev: InventoryDevice): DeviceDriver {
+export function makeDriver(dev: InventoryDevice, opts: { rpcTimeoutMs?: number } = {}): DeviceDriver {
   const credentials = (() => {
     try {
       return credentialsFor(dev);
@@ -76,7 +78,7 @@ export function makeDriver(dev: InventoryDevice): DeviceDriver {
     d.connect = () => Promise.reject(err);
     return d;
   }
-  return dev.transport === 'ssh' ? new FrrDriver({ ...common, credentials }, dev.paths) : new NetconfDriver({ ...common, credentials });
+  return dev.transport === 'ssh' ? new FrrDriver({ ...common, credentials }, dev.paths) : new NetconfDriver({ ...common, credentials, rpcTimeoutMs: opts.rpcTimeoutMs });
 }
 
 async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
@@ -142,7 +144,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const slots: Slot[] = invs.map((inv) => ({
     inv,
     device: byName.get(inv.name)!,
-    driver: makeDriver(inv),
+    driver: makeDriver(inv, { rpcTimeoutMs: opts.rpcTimeoutS === undefined ? undefined : opts.rpcTimeoutS * 1000 }),
     desired: desired.get(inv.name)!,
     result: { device: inv.name, transport: inv.transport, action: 'not applied', reason: '' },
     locked: false,
@@ -155,6 +157,12 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
     atomicWrite(path.join(journal.dir, 'inventory.json'), JSON.stringify(inventory, null, 2) + '\n');
     jr({ t: 'start', id: journal.id, fabric: model.name, intentDir: model.intentDir, target: inventory.origin, devices: slots.map((s) => s.inv.name), confirmTimeoutS, pid: process.pid });
     opts.onJournal?.(journal.dir);
+  }
+  for (const s of slots) {
+    s.driver.onRetry = (r) => {
+      jr({ t: 'retry', device: s.inv.name, ...r });
+      rep.log(`  ${s.inv.name}: ${r.step}: session not answering (${r.error}); retry ${r.attempt + 1}/${r.tries} on a fresh session in ${r.delayMs} ms`);
+    };
   }
   const rolloutId = journal?.id ?? 'dry-run';
   const pushOpts: PushOptions = { rolloutId, confirmTimeoutS, log: (l) => rep.log(`  ${l}`) };

@@ -8,6 +8,7 @@ import { Client, type ConnectConfig } from 'ssh2';
 import { Redactor, verifyHostKey, type CredentialsInit, type HostKeyPolicy, type HostKeyVerdict } from './netconf/index.ts';
 import { resolveAuth } from './netconf/credentials.ts';
 import { DeviceError } from './errors.ts';
+import { DEFAULT_RETRY, withSessionRetry, type RetryListener, type RetryPolicy } from './retry.ts';
 
 export interface SshTarget {
   device: string;
@@ -25,12 +26,22 @@ export interface ExecOutput {
 }
 
 export class SshExec {
+  private closed = false;
+  private readonly onGone = new Set<() => void>();
+
   private constructor(
     private readonly client: Client,
     readonly target: SshTarget,
     private readonly redactor: Redactor,
     readonly hostKeyFingerprint: string,
-  ) {}
+  ) {
+    // A command in flight when the connection dies (keepalives unanswered) fails now, not at its timeout.
+    client.on('close', () => {
+      this.closed = true;
+      for (const f of this.onGone) f();
+      this.onGone.clear();
+    });
+  }
 
   static connect(t: SshTarget): Promise<SshExec> {
     const where = `${t.device} (${t.host}:${t.port})`;
@@ -89,11 +100,21 @@ export class SshExec {
   /** Runs a shell command line; never throws for a non-zero exit (callers decide). */
   exec(command: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecOutput> {
     const t = this.target;
+    if (this.closed) return Promise.reject(new DeviceError(t.device, 'unreachable', `${t.device}: SSH connection is gone`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeviceError(t.device, 'timeout', `${t.device}: '${command.slice(0, 80)}' did not finish within ${opts.timeoutMs ?? 120_000} ms`)), opts.timeoutMs ?? 120_000);
+      const gone = () => {
+        clearTimeout(timer);
+        reject(new DeviceError(t.device, 'unreachable', `${t.device}: SSH connection lost during '${command.slice(0, 80)}'`));
+      };
+      this.onGone.add(gone);
+      const timer = setTimeout(() => {
+        this.onGone.delete(gone);
+        reject(new DeviceError(t.device, 'timeout', `${t.device}: '${command.slice(0, 80)}' did not finish within ${opts.timeoutMs ?? 120_000} ms`));
+      }, opts.timeoutMs ?? 120_000);
       this.client.exec(command, (err, ch) => {
         if (err) {
           clearTimeout(timer);
+          this.onGone.delete(gone);
           return reject(new DeviceError(t.device, 'unreachable', `${t.device}: ${this.redactor.redact(err.message)}`));
         }
         const out: Buffer[] = [];
@@ -106,6 +127,7 @@ export class SshExec {
         });
         ch.on('close', () => {
           clearTimeout(timer);
+          this.onGone.delete(gone);
           resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') });
         });
         if (opts.stdin !== undefined) ch.end(opts.stdin);
@@ -139,7 +161,7 @@ export class SshExec {
   }
 
   get isOpen(): boolean {
-    return (this.client as unknown as { _sock?: { writable?: boolean } })._sock?.writable !== false;
+    return !this.closed && (this.client as unknown as { _sock?: { writable?: boolean } })._sock?.writable !== false;
   }
 
   close(): void {
@@ -148,6 +170,69 @@ export class SshExec {
     } catch {
       // already gone
     }
+  }
+
+  /** Drops the connection without a goodbye (the peer may not be answering). */
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+/**
+ * SshExec that survives a session that stops answering: a command that timed out or lost its
+ * connection is run again on a fresh connection (retry.ts). Every command the FRR driver runs
+ * is safe to run twice (uploads, idempotent network.sh, frr-reload.py, reads).
+ */
+export class RetryingSsh {
+  private conn: SshExec | undefined;
+  retry: RetryPolicy = DEFAULT_RETRY;
+  onRetry?: RetryListener;
+
+  constructor(readonly target: SshTarget) {}
+
+  private call<T>(step: string, f: (c: SshExec) => Promise<T>): Promise<T> {
+    const fresh = async () => {
+      this.conn?.destroy();
+      this.conn = undefined;
+      this.conn = await SshExec.connect(this.target);
+    };
+    return withSessionRetry(step, this.retry, { fresh, onRetry: this.onRetry, wrap: (e) => e }, () => {
+      if (!this.conn) throw new DeviceError(this.target.device, 'unreachable', `${this.target.device}: not connected`);
+      return f(this.conn);
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.conn?.isOpen) return;
+    await withSessionRetry('connect', this.retry, { fresh: async () => undefined, onRetry: this.onRetry, wrap: (e) => e }, async () => {
+      this.conn?.destroy();
+      this.conn = await SshExec.connect(this.target);
+    });
+  }
+
+  get isOpen(): boolean {
+    return !!this.conn?.isOpen;
+  }
+
+  exec(command: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecOutput> {
+    return this.call(command.slice(0, 60), (c) => c.exec(command, opts));
+  }
+
+  run(step: string, command: string, opts: { stdin?: string; timeoutMs?: number; kind?: DeviceError['kind'] } = {}): Promise<string> {
+    return this.call(step, (c) => c.run(step, command, opts));
+  }
+
+  writeFile(path: string, content: string, mode?: string): Promise<void> {
+    return this.call(`writing ${path}`, (c) => c.writeFile(path, content, mode));
+  }
+
+  readFile(path: string): Promise<string | undefined> {
+    return this.call(`reading ${path}`, (c) => c.readFile(path));
+  }
+
+  close(): void {
+    this.conn?.close();
+    this.conn = undefined;
   }
 }
 

@@ -20,7 +20,7 @@ export const applyCommand: Command = {
   name: 'apply',
   summary: 'push rendered configs to devices in waves with confirmed commits, post-checks and rollback',
   usage:
-    'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--yes]\n' +
+    'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--rpc-timeout S] [--yes]\n' +
     '       netloom apply --recover',
   options: {
     target: { type: 'string', short: 't' },
@@ -28,6 +28,7 @@ export const applyCommand: Command = {
     canary: { type: 'string' },
     'wave-size': { type: 'string' },
     'confirm-timeout': { type: 'string' },
+    'rpc-timeout': { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
     recover: { type: 'boolean' },
   },
@@ -64,6 +65,8 @@ export const applyCommand: Command = {
     const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout', 120);
     if (canary < 1 || waveSize < 1 || !Number.isInteger(canary) || !Number.isInteger(waveSize)) throw new UsageError('--canary and --wave-size expect whole numbers >= 1');
     if (confirmTimeoutS < 5) throw new UsageError('--confirm-timeout must be at least 5 seconds');
+    const rpcTimeoutS = numberOpt(ctx, 'rpc-timeout', 60);
+    if (!(rpcTimeoutS >= 1)) throw new UsageError('--rpc-timeout must be at least 1 second');
     const model = loadModelSync(ctx.positionals[0] ?? DEFAULT_INTENT_DIR);
     const inventory = targetInventory(target, model.name);
     const dryRun = boolOpt(ctx, 'dry-run');
@@ -94,6 +97,7 @@ export const applyCommand: Command = {
       canary,
       waveSize,
       confirmTimeoutS,
+      rpcTimeoutS,
       reporter,
       // Besides sessions and adjacencies, each leaf's EVPN/VRF state must match the model.
       postChecks: [...defaultPostChecks(model), liveVerificationPostCheck(model)],
