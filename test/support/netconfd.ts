@@ -54,6 +54,12 @@ export interface NetconfdServer {
   /** SIGSTOP / SIGCONT the per-connection sshd processes (children of the listener): a peer that vanished without closing TCP. */
   pauseSshSessions(): number[];
   resumeSshSessions(pids: number[]): void;
+  /**
+   * SIGSTOP the netconf-subsystem processes of the sessions open now: SSH keeps answering
+   * (keepalives), NETCONF does not - a session that stops answering RPCs, as netconfd 2.13's
+   * now and then do. Resume with resumeSshSessions.
+   */
+  pauseNetconfSubsystems(): number[];
   /** Authorises another public key (OpenSSH one-line format) for `username`. */
   authorizeKey(publicKeyLine: string): void;
   /** Kills sshd and netconfd (by pid) and removes the temp dir. Idempotent. */
@@ -241,6 +247,11 @@ async function startOnce(opts: StartNetconfdOptions): Promise<NetconfdServer> {
     resumeNetconfd: () => void nd.kill('SIGCONT'),
     pauseSshSessions: () => {
       const pids = descendants(sshd!.pid!);
+      for (const p of pids) process.kill(p, 'SIGSTOP');
+      return pids;
+    },
+    pauseNetconfSubsystems: () => {
+      const pids = descendants(sshd!.pid!).filter((p) => readOr(`/proc/${p}/comm`).startsWith('netconf-subsys'));
       for (const p of pids) process.kill(p, 'SIGSTOP');
       return pids;
     },
