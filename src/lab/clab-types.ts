@@ -15,6 +15,12 @@ export interface ClabNodeConfig {
   'mgmt-ipv4'?: string;
   'mgmt-ipv6'?: string;
   'network-mode'?: string;
+  /** Main process of a linux node (docker CMD), a command line. */
+  cmd?: string;
+  /** Docker ENTRYPOINT override, a command line; `cmd` is appended to it. */
+  entrypoint?: string;
+  /** Seconds to wait before the node is started. */
+  'startup-delay'?: number;
   labels?: Record<string, string>;
   [other: string]: unknown;
 }

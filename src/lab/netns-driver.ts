@@ -198,7 +198,7 @@ function nodeDir(state: LabState, node: string): string {
  * private both ways, and the copies of the host's namespace mounts (other labs' nodes, other
  * views) are detached, so this view keeps no other namespace alive.
  */
-function viewScript(node: PlannedNode, netnsDir: string): string {
+function viewScript(node: PlannedNode, netnsDir: string, ipWrapper?: string): string {
   const lines = [
     'set -e',
     'umount -l /sys',
@@ -217,7 +217,58 @@ function viewScript(node: PlannedNode, netnsDir: string): string {
     lines.push(`mount --bind ${shq(b.source)} ${shq(b.target)}`);
     if (b.readOnly) lines.push(`mount -o remount,bind,ro ${shq(b.target)}`);
   }
+  if (ipWrapper) lines.push(`mount --bind ${shq(ipWrapper)} ${shq(IP_BIN)}`);
   return lines.join('\n') + '\n';
+}
+
+/** iproute2's binary (/sbin/ip and /usr/sbin/ip are links to it on Debian). */
+const IP_BIN = '/usr/bin/ip';
+
+/**
+ * On a kernel without VRF devices, a foreign lab's own scripts (run by exec lines or `lab
+ * exec`) still create VRFs with `ip link add NAME type vrf ...`, as they would in containerlab.
+ * This stands in for `ip` inside each node: the VRF creation is skipped with one line naming the
+ * node and the command; later commands that name a VRF that could not be made are skipped
+ * silently (`master VRF` alone is dropped, so `ip link set br10 master red addrgenmode none`
+ * still sets the rest). Everything else runs the real ip unchanged.
+ */
+function ipWrapperScript(node: string, realIp: string, missingFile: string): string {
+  return `#!/bin/bash
+# netloom lab: iproute2 for node ${node} on a kernel without VRF devices (see netns-driver.ts).
+real=${shq(realIp)}
+missing=${shq(missingFile)}
+is_vrf_add=0; name=; prev=; after_add=0
+for a in "$@"; do
+  if [ $after_add = 1 ]; then case "$a" in name|dev) ;; *) name=$a; after_add=0 ;; esac; fi
+  if [ "$a" = add ] && [ -z "$name" ]; then after_add=1; fi
+  if [ "$prev" = type ] && [ "$a" = vrf ]; then is_vrf_add=1; fi
+  prev=$a
+done
+if [ $is_vrf_add = 1 ]; then
+  if "$real" "$@" 2>/dev/null; then exit 0; fi
+  printf '%s\n' "$name" >> "$missing"
+  echo "netloom: node ${node}: this kernel has no VRF devices: skipped 'ip $*' (VRF $name does not exist; commands naming it are skipped, interfaces stay in the default table)" >&2
+  exit 0
+fi
+if [ -s "$missing" ]; then
+  out=(); skip=0; drop_next=0
+  for a in "$@"; do
+    if [ $drop_next = 1 ]; then drop_next=0; continue; fi
+    if grep -qxF -- "$a" "$missing"; then
+      if [ \${#out[@]} -gt 0 ] && [ "\${out[\${#out[@]}-1]}" = master ]; then unset 'out[\${#out[@]}-1]'; continue; fi
+      skip=1
+    fi
+    out+=("$a")
+  done
+  [ $skip = 1 ] && exit 0
+  if [ \${#out[@]} -ne $# ]; then
+    # Only 'master VRF' was dropped: nothing left to set means nothing to run.
+    [ "\${out[*]}" = "link set \${out[2]}" ] || [ "\${out[*]}" = "link set dev \${out[3]}" ] && exit 0
+    exec "$real" "\${out[@]}"
+  fi
+fi
+exec "$real" "$@"
+`;
 }
 
 function viewOf(viewRoot: string, node: string): { mnt: string; uts: string; netnsDir: string } {
@@ -225,13 +276,13 @@ function viewOf(viewRoot: string, node: string): { mnt: string; uts: string; net
   return { mnt: path.join(d, 'mnt'), uts: path.join(d, 'uts'), netnsDir: path.join(d, 'netns') };
 }
 
-async function createView(state: LabState, node: PlannedNode, ns: LabNodeState): Promise<void> {
+async function createView(state: LabState, node: PlannedNode, ns: LabNodeState, ipWrapper?: string): Promise<void> {
   const v = ns.view!;
   mkdirSync(v.netnsDir, { recursive: true, mode: 0o755 });
   writeFileSync(v.mnt, '');
   writeFileSync(v.uts, '');
   const script = path.join(nodeDir(state, node.name), 'view.sh');
-  writeFileSync(script, viewScript(node, v.netnsDir));
+  writeFileSync(script, viewScript(node, v.netnsDir, ipWrapper));
   await run('unshare', [`--mount=${v.mnt}`, `--uts=${v.uts}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${node.netns}`, 'sh', script]);
 }
 
@@ -348,15 +399,30 @@ async function startNode(state: LabState, node: PlannedNode, ns: LabNodeState): 
   }
 }
 
-async function runExec(node: PlannedNode, ns: LabNodeState): Promise<void> {
+async function runExec(node: PlannedNode, ns: LabNodeState, log: (l: string) => void): Promise<void> {
   for (const line of node.exec) {
     // network.sh builds VRFs as namespaces when told, matching zebra's -n.
     const env = ns.vrfBackend === 'netns' ? { NETLOOM_VRF_MODE: 'netns', ...node.env } : node.env;
     const r = await run(ns.enter[0], [...ns.enter.slice(1), 'sh', '-c', line], { env, allowFail: true, timeoutMs: 120_000 });
+    for (const l of r.stderr.split('\n')) if (l.startsWith('netloom: ')) log(l.slice('netloom: '.length));
     if (r.code !== 0) {
       throw new EnvironmentError(`node '${node.name}': exec '${line}' failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 1000)}`);
     }
   }
+}
+
+/**
+ * The node's main process (entrypoint + cmd), as a container's: started in the background in
+ * the node's view with its env, output in nodes/<node>/main.log; lab down ends it with the rest.
+ * It starts once the node's interfaces exist (containerlab attaches links after the start, so
+ * such scripts usually wait for them; here they need not).
+ */
+async function startMain(state: LabState, node: PlannedNode, ns: LabNodeState): Promise<void> {
+  if (!node.main) return;
+  const logFile = path.join(nodeDir(state, node.name), 'main.log');
+  await run(ns.enter[0], [...ns.enter.slice(1), 'setsid', '-f', 'sh', '-c', 'exec "$@" >>"$NETLOOM_MAIN_LOG" 2>&1 </dev/null', 'main', ...node.main], {
+    env: { ...node.env, NETLOOM_MAIN_LOG: logFile },
+  });
 }
 
 async function zebraJson(ns: LabNodeState, cmd: string): Promise<Record<string, unknown>> {
@@ -480,6 +546,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
       frrRunDir: n.role === 'router' ? `${FRR_RUN}/${n.netns}` : undefined,
       daemons: [],
       interfaces: [...n.interfaces],
+      env: Object.keys(n.env).length ? n.env : undefined,
       hostVeth: n.mgmt ? mgmtHostVeth(plan.tag, n.index) : undefined,
       view: viewOf(viewRoot, n.name),
       enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${viewOf(viewRoot, n.name).mnt}`, `--uts=${viewOf(viewRoot, n.name).uts}`, '--wd=/', '--'],
@@ -536,7 +603,24 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     // On a kernel without VRF devices, routers with VRFs run netns VRFs (zebra -n); every
     // router's SSH sessions learn the mode, so network.sh run by push builds the same layout.
     const routers = state.nodes.filter((n) => n.frrConfDir);
-    const backend = routers.length && !(await kernelHasVrf(routers[0].netns)) ? 'netns' : 'kernel';
+    const hasVrf = await kernelHasVrf(state.nodes[0].netns);
+    // netloom's own labs run VRFs as namespaces (its network.sh knows how); a lab written by
+    // others keeps kernel VRFs, and where there are none its scripts are told so (ipWrapperScript).
+    const backend = plan.generated && routers.length && !hasVrf ? 'netns' : 'kernel';
+    const ipWrappers = new Map<string, string>();
+    if (!plan.generated && !hasVrf) {
+      const realIp = path.join(stateDir, 'bin', 'ip');
+      mkdirSync(path.dirname(realIp), { recursive: true });
+      copyFileSync(IP_BIN, realIp);
+      chmodSync(realIp, 0o755);
+      for (const n of plan.nodes) {
+        const dir = nodeDir(state, n.name);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const w = path.join(dir, 'ip');
+        writeFileSync(w, ipWrapperScript(n.name, realIp, path.join(dir, 'vrfs-missing')), { mode: 0o755 });
+        ipWrappers.set(n.name, w);
+      }
+    }
     await parallel(plan.nodes, CONCURRENCY, async (node) => {
       const ns = byName.get(node.name)!;
       const dir = nodeDir(state, node.name);
@@ -595,15 +679,27 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     mkdirSync(viewRoot, { recursive: true, mode: 0o700 });
     await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,size=4m', `netloom-${plan.name}`, viewRoot]);
     await run('mount', ['--make-private', viewRoot]);
-    await parallel(plan.nodes, CONCURRENCY, (node) => createView(state, node, byName.get(node.name)!));
+    await parallel(plan.nodes, CONCURRENCY, (node) => createView(state, node, byName.get(node.name)!, ipWrappers.get(node.name)));
     await parallel(plan.nodes, CONCURRENCY, (node) => nodeSetup(state, node, byName.get(node.name)!.mgmtIpv4, mgmt?.subnet.prefix ?? 24));
     // 5. FRR daemons and sshd.
     if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
-    await parallel(plan.nodes, CONCURRENCY, (node) => startNode(state, node, byName.get(node.name)!));
+    // startup-delay counts from here; nodes without one go first.
+    const tStart = Date.now();
+    const byDelay = [...plan.nodes].sort((a, b) => a.startupDelayS - b.startupDelayS);
+    await parallel(byDelay, CONCURRENCY, async (node) => {
+      const wait = tStart + node.startupDelayS * 1000 - Date.now();
+      if (wait > 0) {
+        log(`${node.name}: startup-delay ${node.startupDelayS} s`);
+        await sleep(wait);
+      }
+      await startNode(state, node, byName.get(node.name)!);
+      await startMain(state, node, byName.get(node.name)!);
+    });
     log(`daemons started: ${Date.now() - t0} ms`);
     // 6. The topology's exec lines, in file order per node, nodes in parallel.
-    await parallel(plan.nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!));
-    await parallel(state.nodes.filter((n) => n.vrfBackend === 'netns'), CONCURRENCY, async (n) => {
+    await parallel(plan.nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!, log));
+    // Only in netloom's own labs: a foreign lab's L3 VNIs may come from scripts run after deploy.
+    await parallel(plan.generated ? state.nodes.filter((n) => n.vrfBackend === 'netns') : [], CONCURRENCY, async (n) => {
       const did = await settleL3Vnis(n);
       if (did.length) log(`${n.name}: L3 VNI devices ${did.join(', ')} taken down and up for zebra`);
     });

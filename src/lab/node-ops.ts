@@ -13,8 +13,9 @@ function resolve(lab: string | LabState | undefined, node: string): { state: Lab
 }
 
 /**
- * Runs a command inside a node as the node sees itself: its namespace and hostname and, for
- * FRR nodes, its own /etc/frr and /var/run/frr (so plain `vtysh` talks to its daemons).
+ * Runs a command inside a node as the node sees itself (`docker exec`): its namespace, hostname,
+ * binds and environment and, for FRR nodes, its own /etc/frr and /var/run/frr (so plain `vtysh`
+ * talks to its daemons).
  * `stdio: 'inherit'` streams to the caller's terminal (CLI); otherwise output is collected.
  */
 export async function labExec(
@@ -28,12 +29,12 @@ export async function labExec(
   const [cmd, ...pre] = node.enter;
   if (opts.inherit) {
     return new Promise((res, rej) => {
-      const child = spawn(cmd, [...pre, ...argv], { stdio: 'inherit' });
+      const child = spawn(cmd, [...pre, ...argv], { stdio: 'inherit', env: { ...process.env, ...node.env } });
       child.on('error', (e) => rej(new EnvironmentError(e.message)));
       child.on('close', (code, sig) => res({ code: code ?? (sig ? 128 : 1), stdout: '', stderr: '' }));
     });
   }
-  return run(cmd, [...pre, ...argv], { allowFail: true, timeoutMs: opts.timeoutMs, input: opts.input });
+  return run(cmd, [...pre, ...argv], { allowFail: true, timeoutMs: opts.timeoutMs, input: opts.input, env: node.env });
 }
 
 /** `vtysh -N <pathspace> -c CMD` from the host; parsed JSON when the command ends in `json`. */

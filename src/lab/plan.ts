@@ -34,6 +34,10 @@ export interface PlannedNode {
   exec: string[];
   env: Record<string, string>;
   sysctls: Record<string, string>;
+  /** The node's main process (entrypoint + cmd, split as a shell would), run in the background once the node is up. */
+  main?: string[];
+  /** Seconds after the start of the lab before this node is started (containerlab startup-delay). */
+  startupDelayS: number;
   /** false for network-mode: none (no eth0, no sshd). */
   mgmt: boolean;
   mgmtIpv4?: string;
@@ -55,6 +59,12 @@ export interface LabPlan {
   mgmt: { subnet?: string; gateway?: string };
   file?: string;
   baseDir: string;
+  /**
+   * Built by netloom from an intent (its nodes carry `netloom.*` labels): only then does the
+   * lab follow netloom's own conventions (VRFs as namespaces run by network.sh, waiting for L3
+   * VNIs). A topology written by others is run as containerlab runs it, and nothing is awaited.
+   */
+  generated: boolean;
 }
 
 /** containerlab gives veth links MTU 9500 unless told otherwise. */
@@ -80,6 +90,45 @@ function parseBind(spec: string): { source: string; target: string; readOnly: bo
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) return undefined;
   const opts = (parts[2] ?? '').split(',');
   return { source: parts[0], target: parts[1], readOnly: opts.includes('ro') };
+}
+
+/**
+ * Splits a command line as a POSIX shell would (quotes, backslash escapes), without expansion:
+ * what docker does with a string CMD/ENTRYPOINT in a containerlab file. Undefined when a quote
+ * is left open.
+ */
+export function splitCommandLine(line: string): string[] | undefined {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else cur += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) cur += line[++i];
+      else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote) return undefined;
+  if (inWord) out.push(cur);
+  return out;
 }
 
 export interface PlanOptions {
@@ -159,6 +208,18 @@ export function planLab(parsed: ParsedClab, opts: PlanOptions = {}): LabPlan {
       }
     }
     const mgmtIpv4 = pick('mgmt-ipv4');
+    const main: string[] = [];
+    for (const key of ['entrypoint', 'cmd'] as const) {
+      const line = pick(key);
+      if (line === undefined || line === '') continue;
+      const argv = typeof line === 'string' ? splitCommandLine(line) : undefined;
+      if (!argv) fail([...segs, key], `node '${nodeName}': ${key} '${String(line)}' is not a command line (unbalanced quotes)`);
+      else main.push(...argv);
+    }
+    const delay = pick('startup-delay');
+    if (delay !== undefined && !(typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)) {
+      fail([...segs, 'startup-delay'], `node '${nodeName}': startup-delay must be a number of seconds >= 0`);
+    }
     nodes.push({
       name: nodeName,
       index,
@@ -171,6 +232,8 @@ export function planLab(parsed: ParsedClab, opts: PlanOptions = {}): LabPlan {
       exec: layers.flatMap((l) => l.exec ?? []),
       env: Object.assign({}, ...layers.map((l) => stringMap(l.env))),
       sysctls: Object.assign({}, ...layers.map((l) => stringMap(l.sysctls as Record<string, unknown>))),
+      main: main.length ? main : undefined,
+      startupDelayS: typeof delay === 'number' && delay > 0 ? delay : 0,
       mgmt: networkMode !== 'none',
       mgmtIpv4: typeof mgmtIpv4 === 'string' ? mgmtIpv4 : undefined,
       interfaces: [],
@@ -255,5 +318,6 @@ export function planLab(parsed: ParsedClab, opts: PlanOptions = {}): LabPlan {
     seen.set(n.mgmtIpv4, n.name);
   }
   if (diags.length) throw new IntentError(diags);
-  return { name, tag: labTag(name), nodes, links, mgmt, file: parsed.file, baseDir: parsed.baseDir };
+  const generated = Object.values(topo.nodes ?? {}).some((n) => n?.labels && 'netloom.role' in n.labels);
+  return { name, tag: labTag(name), nodes, links, mgmt, file: parsed.file, baseDir: parsed.baseDir, generated };
 }

@@ -42,6 +42,8 @@ export interface LabNodeState {
    * every process of the node runs in them, like in a container.
    */
   view?: { mnt: string; uts: string; netnsDir: string };
+  /** The node's environment (topology `env`): exec lines, its main process and `lab exec` get it, as `docker exec` does. */
+  env?: Record<string, string>;
   /** FRR nodes with VRFs: 'netns' when they are network namespaces (zebra -n, kernel without VRF devices). */
   vrfBackend?: 'kernel' | 'netns';
 }
