@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IntentError } from '../../src/util/errors.ts';
 import { parseClabFile, parseClabText, planLab, validateClab, classifyImage } from '../../src/lab/index.ts';
+import { splitCommandLine } from '../../src/lab/plan.ts';
 import { labTag, mgmtHostVeth } from '../../src/lab/names.ts';
 import { inferDaemons, parseDaemonsFile } from '../../src/lab/frr.ts';
 
@@ -54,6 +55,25 @@ describe('containerlab topology parsing', () => {
     });
     expect(plan.nodes[0].exec).toEqual(['echo d', 'echo k', 'echo g', 'echo n']);
     expect(plan.nodes[0].env).toEqual({ A: '1', B: '2', C: '3' });
+  });
+
+  it('main process (entrypoint + cmd, split as a shell would), startup-delay, and foreign vs generated', () => {
+    const plan = planLab(parseClabFile(path.join(examples, 'frr-ebgp/frr-ebgp.clab.yml')));
+    const pc1 = plan.nodes.find((n) => n.name === 'pc1')!;
+    expect(pc1.main).toEqual(['/bin/sh', '/config/pc.sh']);
+    expect(pc1.env).toEqual({ ADDR: '198.51.100.10/24', GW: '198.51.100.1' });
+    // Relative bind sources resolve against the file's directory, as containerlab does.
+    expect(pc1.binds).toEqual([{ source: path.join(examples, 'frr-ebgp/hosts/pc.sh'), target: '/config/pc.sh', readOnly: true, isDir: false }]);
+    expect(plan.generated).toBe(false);
+    const ospf = planLab(parseClabFile(path.join(examples, 'frr-ospf-multiarea/frr-ospf-multiarea.clab.yml')));
+    expect(ospf.nodes.map((n) => n.startupDelayS)).toEqual([0, 0, 2, 0, 0]);
+    expect(ospf.nodes[0].binds).toEqual([{ source: path.join(examples, 'frr-ospf-multiarea/r1'), target: '/etc/frr', readOnly: false, isDir: true }]);
+    const gen = planLab({ baseDir: '/', topology: validateClab({ name: 'g', topology: { nodes: { h: { kind: 'linux', image: 'alpine:3', labels: { 'netloom.role': 'endpoint' } } } } }) });
+    expect(gen.generated).toBe(true);
+    expect(splitCommandLine(`sh -c 'echo "a b"; sleep 1' "x\\"y" z\\ w`)).toEqual(['sh', '-c', 'echo "a b"; sleep 1', 'x"y', 'z w']);
+    expect(splitCommandLine(`bash -c 'unterminated`)).toBeUndefined();
+    const bad = (n: Record<string, unknown>) => intentMessage(() => planLab({ baseDir: '/', topology: validateClab({ name: 'b', topology: { nodes: { h: { kind: 'linux', image: 'alpine:3', ...n } } } }) }));
+    expect(bad({ cmd: `sh -c 'x` })).toMatch(/node 'h': cmd .* \(unbalanced quotes\)/);
   });
 
   it('rejects a file that fails the containerlab schema, naming the line', () => {
