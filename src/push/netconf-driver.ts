@@ -116,8 +116,8 @@ export class NetconfDriver implements DeviceDriver {
       credentials: this.target.credentials,
       hostKey: this.target.hostKey,
       rpcTimeoutMs: this.target.rpcTimeoutMs ?? 60_000,
-      // A device given a short RPC timeout gets a connect timeout of the same order.
-      connectTimeoutMs: this.target.connectTimeoutMs ?? (this.target.rpcTimeoutMs ? Math.min(20_000, Math.max(5_000, this.target.rpcTimeoutMs)) : 20_000),
+      // Not tied to the RPC timeout: SSH set-up of many sessions on a busy host is slow but alive.
+      connectTimeoutMs: this.target.connectTimeoutMs ?? 20_000,
       keepaliveIntervalMs: 5_000,
     });
   }

@@ -129,5 +129,5 @@ describe.skipIf(!!missing && process.env.CI !== 'true')('push resilience: sessio
     expect(retries.map((e) => e.t === 'retry' && [e.device, e.attempt])).toEqual([['leaf1', 1], ['leaf1', 2]]);
     expect(entries.some((e) => e.t === 'commit-start')).toBe(false);
     expect(r.results.find((x) => x.device === 'leaf2')!.action).toBe('unchanged');
-  }, 90_000);
+  }, 150_000);
 });
