@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { IntentInput, PlatformName } from './schema.ts';
+import { TIER_ROLE } from '../domains/fabric/roles.ts';
 
 export interface GenerateOptions {
   name?: string;
@@ -80,14 +81,14 @@ export function generateFabricIntent(opts: GenerateOptions = {}): GeneratedFile[
   const groups: Record<string, object> = {};
   const nodes: Record<string, object> = {};
   if (o.superSpines > 0) {
-    groups['super-spines'] = { role: 'super-spine', platform: o.spinePlatform, downlink_port_base: SPINE_ID_BASE };
+    groups['super-spines'] = { role: TIER_ROLE.superSpine, platform: o.spinePlatform, downlink_port_base: SPINE_ID_BASE };
     for (let s = 1; s <= o.superSpines; s++) nodes[`ss${s}`] = { group: 'super-spines', id: SUPER_SPINE_ID_BASE + s };
   }
   for (let p = 1; p <= o.pods; p++) {
     const leafBase = (p - 1) * o.leavesPerPod;
     // Spines take leaves on ports 1..leavesPerPod and uplink to super-spines after them.
-    groups[`pod${p}-spines`] = { role: 'spine', platform: o.spinePlatform, pod: p, downlink_port_base: leafBase, uplink_port_start: o.leavesPerPod + 1 };
-    groups[`pod${p}-leaves`] = { role: 'leaf', platform: o.leafPlatform, pod: p };
+    groups[`pod${p}-spines`] = { role: TIER_ROLE.spine, platform: o.spinePlatform, pod: p, downlink_port_base: leafBase, uplink_port_start: o.leavesPerPod + 1 };
+    groups[`pod${p}-leaves`] = { role: TIER_ROLE.leaf, platform: o.leafPlatform, pod: p };
     for (let s = 1; s <= o.spinesPerPod; s++) nodes[`p${p}-spine${s}`] = { group: `pod${p}-spines`, id: SPINE_ID_BASE + (p - 1) * o.spinesPerPod + s };
     for (let l = 1; l <= o.leavesPerPod; l++) nodes[`p${p}-leaf${l}`] = { group: `pod${p}-leaves`, id: leafBase + l };
   }

@@ -4,6 +4,10 @@
  * Keys are snake_case, like most network automation YAML (AVD, Nornir inventories).
  */
 import { z } from 'zod';
+import { roleNames, type Role } from '../domains/fabric/roles.ts';
+import { platformNames } from './platform-names.ts';
+import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
+import type { ReservedDomainId } from '../domains/types.ts';
 
 const name = z
   .string()
@@ -31,8 +35,9 @@ const vlanId = z.number().int().min(1, 'VLAN id must be between 1 and 4094').max
 const vni = z.number().int().min(1, 'VNI must be between 1 and 16777215').max(16777215, 'VNI must be between 1 and 16777215');
 const routeTarget = z.string().regex(/^(\d+|[\d.]+):\d+$/, 'must be a route target like 65000:10010');
 
-export const roles = ['super-spine', 'spine', 'leaf', 'border-leaf'] as const;
-export const platforms = ['frr', 'eos', 'junos', 'nxos', 'srlinux'] as const;
+export const roles = roleNames;
+/** Generated from models/platforms/*.yaml: a new platform is a new file there. */
+export const platforms = platformNames();
 
 const fabric = z
   .strictObject({
@@ -155,8 +160,13 @@ const endpoint = z.strictObject({
   mac: mac.optional(),
 });
 
-/** Sections reserved for the domains that come later; accepted (and ignored) today. */
+/** Sections of domains that have not landed (RESERVED_DOMAINS): accepted, kept, ignored. */
 const reserved = z.record(z.string(), z.unknown());
+const reservedTitles: Record<ReservedDomainId, string> = {
+  firewall: 'Reserved: firewall policy (later)',
+  slb: 'Reserved: L7 load balancing (later)',
+  gslb: 'Reserved: global DNS load balancing (later)',
+};
 
 export const intentSchema = z
   .strictObject({
@@ -168,9 +178,9 @@ export const intentSchema = z
     links: z.array(link).default([]),
     tenants: z.array(tenant).default([]),
     endpoints: z.array(endpoint).default([]),
-    firewall: reserved.optional().describe('Reserved: firewall policy (later)'),
-    slb: reserved.optional().describe('Reserved: L7 load balancing (later)'),
-    gslb: reserved.optional().describe('Reserved: global DNS load balancing (later)'),
+    // Every registered domain's own section (src/domains), then the reserved ones.
+    ...Object.fromEntries(domains().flatMap((d) => (d.intent ? [[d.id, d.intent.optional().describe(d.title)]] : []))),
+    ...Object.fromEntries(RESERVED_DOMAINS.map((id) => [id, reserved.optional().describe(reservedTitles[id])])),
   })
   .describe('netloom fabric intent (a directory of YAML files merged together)');
 
@@ -182,5 +192,6 @@ export type IntentVrf = IntentTenant['vrfs'][number];
 export type IntentNetwork = IntentVrf['networks'][number];
 export type IntentEndpoint = Intent['endpoints'][number];
 export type IntentLink = Intent['links'][number];
-export type Role = (typeof roles)[number];
-export type PlatformName = (typeof platforms)[number];
+export type { Role };
+/** A platform of models/platforms (data, so not a closed union). */
+export type PlatformName = string;

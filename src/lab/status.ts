@@ -2,25 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { getLabState, type LabNodeState, type LabState } from './state.ts';
 import { parallel, pidAlive, readPidFile, run, sleep } from './proc.ts';
+import {
+  bgpEstablished, bgpSessionState, ospfAdjacencyUp, parseBgpNeighbors, parseOspfNeighbors, type BgpPeerState, type OspfNeighborState,
+} from '../domains/fabric/session-state.ts';
 
-export interface BgpNeighborStatus {
-  vrf: string;
-  /** The neighbor as configured: an address or, for unnumbered, an interface name. */
-  peer: string;
-  state: string;
-  remoteAs?: number;
-  hostname?: string;
-  address?: string;
-}
-
-export interface OspfNeighborStatus {
-  routerId: string;
-  /** e.g. `Full/-`, `Full/DR`, `2-Way/DROther`. */
-  state: string;
-  role?: string;
-  iface: string;
-  address: string;
-}
+/** A BGP neighbour as FRR reports it (the shared session-state reading). */
+export type BgpNeighborStatus = BgpPeerState;
+export type OspfNeighborStatus = OspfNeighborState;
 
 export interface OspfInterfaceStatus {
   name: string;
@@ -60,36 +48,6 @@ async function vtyshJson(ns: string, cmd: string): Promise<unknown> {
   return JSON.parse(r.stdout.trim() || '{}');
 }
 
-function parseBgp(json: unknown): BgpNeighborStatus[] {
-  const out: BgpNeighborStatus[] = [];
-  for (const [vrf, body] of Object.entries((json ?? {}) as Record<string, Record<string, unknown>>)) {
-    if (!body || typeof body !== 'object') continue;
-    for (const [peer, n] of Object.entries(body)) {
-      if (!n || typeof n !== 'object' || !('bgpState' in (n as object))) continue;
-      const x = n as { bgpState: string; remoteAs?: number; hostname?: string; bgpNeighborAddr?: string };
-      out.push({ vrf, peer, state: x.bgpState, remoteAs: x.remoteAs, hostname: x.hostname, address: x.bgpNeighborAddr });
-    }
-  }
-  return out;
-}
-
-function parseOspfNeighbors(json: unknown): OspfNeighborStatus[] {
-  const out: OspfNeighborStatus[] = [];
-  const nbrs = ((json ?? {}) as { neighbors?: Record<string, unknown[]> }).neighbors ?? {};
-  for (const [rid, list] of Object.entries(nbrs)) {
-    for (const n of list as { nbrState?: string; state?: string; role?: string; ifaceName?: string; ifaceAddress?: string; address?: string }[]) {
-      out.push({
-        routerId: rid,
-        state: n.nbrState ?? n.state ?? 'unknown',
-        role: n.role,
-        iface: (n.ifaceName ?? '').split(':')[0],
-        address: n.ifaceAddress ?? n.address ?? '',
-      });
-    }
-  }
-  return out;
-}
-
 function parseOspfInterfaces(json: unknown): OspfInterfaceStatus[] {
   const ifs = ((json ?? {}) as { interfaces?: Record<string, Record<string, unknown>> }).interfaces ?? {};
   return Object.entries(ifs).map(([name, i]) => ({
@@ -119,7 +77,7 @@ async function nodeStatus(state: LabState, n: LabNodeState, nsPresent: Set<strin
   const alive = (d: string) => st.daemons.some((x) => x.name === d && x.alive);
   const jobs: Promise<void>[] = [];
   if (alive('bgpd')) {
-    jobs.push(vtyshJson(n.pathspace, 'show bgp vrf all neighbors json').then((j) => void (st.bgp = parseBgp(j)), (e) => void st.errors.push(String((e as Error).message))));
+    jobs.push(vtyshJson(n.pathspace, 'show bgp vrf all neighbors json').then((j) => void (st.bgp = parseBgpNeighbors(j)), (e) => void st.errors.push(String((e as Error).message))));
   }
   if (alive('ospfd')) {
     jobs.push(vtyshJson(n.pathspace, 'show ip ospf neighbor json').then((j) => void (st.ospf = parseOspfNeighbors(j)), (e) => void st.errors.push(String((e as Error).message))));
@@ -164,11 +122,6 @@ export interface ConvergeResult {
   status: LabStatus;
 }
 
-function ospfFull(n: OspfNeighborStatus): boolean {
-  // Between two DROthers on a broadcast segment 2-Way is the final state.
-  return n.state.startsWith('Full') || (n.state.startsWith('2-Way') && (n.role === 'DROther' || /DROther/.test(n.state)));
-}
-
 /** Reasons a status is not converged; empty when it is. */
 export function convergencePending(state: LabState, st: LabStatus, expected: ExpectedSession[] = []): string[] {
   const pending: string[] = [];
@@ -177,8 +130,8 @@ export function convergencePending(state: LabState, st: LabStatus, expected: Exp
     if (!n.namespace) pending.push(`${n.name}: namespace ${n.netns} is missing`);
     for (const d of n.daemons) if (!d.alive) pending.push(`${n.name}: ${d.name} is not running`);
     for (const e of n.errors) pending.push(`${n.name}: ${e}`);
-    for (const b of n.bgp) if (b.state !== 'Established') pending.push(`${n.name}: BGP ${b.peer}${b.vrf !== 'default' ? ` (vrf ${b.vrf})` : ''} is ${b.state}`);
-    for (const o of n.ospf) if (!ospfFull(o)) pending.push(`${n.name}: OSPF neighbor ${o.routerId} on ${o.iface} is ${o.state}`);
+    for (const b of n.bgp) if (!bgpEstablished(b.state)) pending.push(`${n.name}: BGP ${b.peer}${b.vrf !== 'default' ? ` (vrf ${b.vrf})` : ''} is ${b.state}`);
+    for (const o of n.ospf) if (!ospfAdjacencyUp(o)) pending.push(`${n.name}: OSPF neighbor ${o.routerId} on ${o.iface} is ${o.state}`);
   }
   // Every lab link with OSPF running (not passive) at both ends must carry an adjacency.
   for (const l of state.links) {
@@ -186,7 +139,7 @@ export function convergencePending(state: LabState, st: LabStatus, expected: Exp
     const b = byName.get(l.b.node)?.ospfInterfaces.find((i) => i.name === l.b.iface);
     if (!a || !b || a.passive || b.passive) continue;
     for (const [node, i] of [[l.a.node, a], [l.b.node, b]] as const) {
-      const full = byName.get(node)!.ospf.some((o) => o.iface === i.name && ospfFull(o));
+      const full = byName.get(node)!.ospf.some((o) => o.iface === i.name && ospfAdjacencyUp(o));
       if (!full) pending.push(`${node}: no full OSPF adjacency on ${i.name} yet`);
     }
   }
@@ -197,13 +150,13 @@ export function convergencePending(state: LabState, st: LabStatus, expected: Exp
       continue;
     }
     if (e.protocol === 'bgp') {
-      const s = n.bgp.find((b) => (!e.vrf || b.vrf === e.vrf) && (b.peer === e.peer || b.address === e.peer || b.hostname === e.peer));
-      if (!s) pending.push(`${e.node}: expected BGP session to ${e.peer} is not configured`);
-      else if (s.state !== 'Established' && !pending.some((p) => p.startsWith(`${e.node}: BGP ${s.peer}`))) pending.push(`${e.node}: BGP ${e.peer} is ${s.state}`);
+      const s = bgpSessionState(n.bgp, { key: e.peer, aliases: [e.peer], vrf: e.vrf });
+      if (!s.configured) pending.push(`${e.node}: expected BGP session to ${e.peer} is not configured`);
+      else if (!s.up && !pending.some((p) => p.startsWith(`${e.node}: BGP ${s.peers[0].peer}`))) pending.push(`${e.node}: BGP ${e.peer} is ${s.down[0].state}`);
     } else {
       const s = n.ospf.find((o) => o.routerId === e.peer || o.iface === e.peer);
       if (!s) pending.push(`${e.node}: expected OSPF neighbor ${e.peer} is not seen`);
-      else if (!ospfFull(s) && !pending.some((p) => p.startsWith(`${e.node}: OSPF neighbor ${s.routerId}`))) pending.push(`${e.node}: OSPF neighbor ${e.peer} is ${s.state}`);
+      else if (!ospfAdjacencyUp(s) && !pending.some((p) => p.startsWith(`${e.node}: OSPF neighbor ${s.routerId}`))) pending.push(`${e.node}: OSPF neighbor ${e.peer} is ${s.state}`);
     }
   }
   return pending;

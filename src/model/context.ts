@@ -1,5 +1,6 @@
 /** Shared state of one resolution run: the intent, where things are, and the errors so far. */
 import type { Intent, Role } from '../intent/schema.ts';
+import { roleTier, type Tier } from '../domains/fabric/roles.ts';
 import type { Locator, Path } from '../intent/validate.ts';
 import type { Diagnostic, SourceLocation } from '../util/errors.ts';
 import type { PlatformDef } from './platforms.ts';
@@ -54,6 +55,10 @@ export class ResolveContext {
   nodesWithRole(...roles: Role[]): NodeInfo[] {
     return [...this.nodes.values()].filter((n) => roles.includes(n.device.role));
   }
+
+  nodesOfTier(tier: Tier): NodeInfo[] {
+    return [...this.nodes.values()].filter((n) => roleTier(n.device.role) === tier);
+  }
 }
 
-export const isLeafRole = (r: Role): boolean => r === 'leaf' || r === 'border-leaf';
+export { isLeafRole } from '../domains/fabric/roles.ts';

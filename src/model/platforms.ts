@@ -3,11 +3,12 @@
  * capabilities and, for the renderer, template and artifact facts. Adding a platform means
  * adding a file here and templates/<name>/, not a code path.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { platformFiles } from '../intent/platform-names.ts';
 
 export const modelsDir = fileURLToPath(new URL('../../models', import.meta.url));
 
@@ -61,12 +62,11 @@ const platformSchema = z.looseObject({
   }),
   uplink_port_start: z.number().int().min(0),
   transport: z.enum(['ssh', 'netconf']),
-  capabilities: z.strictObject({
-    underlay: z.array(z.string()),
-    overlay: z.array(z.string()),
-    features: z.array(z.string()),
-  }),
+  /** Per domain (src/domains), per capability kind: what the platform can express. */
+  capabilities: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
   render: renderSpecSchema.optional(),
+  /** Per inventory transport: the push driver (src/push/drivers.ts) and the artifacts it pushes. */
+  push: z.partialRecord(z.enum(['ssh', 'netconf']), z.strictObject({ driver: z.string(), artifacts: z.array(z.string()).min(1) })).default({}),
 });
 
 export type PlatformDef = z.output<typeof platformSchema> & {
@@ -96,8 +96,7 @@ let cache: Map<string, PlatformDef> | undefined;
 export function loadPlatforms(dir = path.join(modelsDir, 'platforms')): Map<string, PlatformDef> {
   if (cache && dir === path.join(modelsDir, 'platforms')) return cache;
   const out = new Map<string, PlatformDef>();
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
-    const file = path.join(dir, f);
+  for (const { file } of platformFiles(dir)) {
     const res = platformSchema.safeParse(parse(readFileSync(file, 'utf8')));
     if (!res.success) {
       throw new Error(`${file}: invalid platform definition: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

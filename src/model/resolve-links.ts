@@ -5,7 +5,8 @@
  * nodes come and go. The parent's port is the child's id minus the parent's downlink base.
  */
 import { formatIpv4, parsePrefix4 } from './ip.ts';
-import { isLeafRole, type NodeInfo, type ResolveContext } from './context.ts';
+import { type NodeInfo, type ResolveContext } from './context.ts';
+import { parentTier, roleTier, type Tier } from '../domains/fabric/roles.ts';
 import type { Pools } from './resolve-nodes.ts';
 import type { Interface, Link } from './types.ts';
 
@@ -15,18 +16,21 @@ const EXPLICIT_LINK_ID_BASE = 100_000_000;
 function parentIndex(ctx: ResolveContext): (child: NodeInfo) => NodeInfo[] {
   const byId = (a: NodeInfo, b: NodeInfo) => a.device.id - b.device.id;
   const spinesByPod = new Map<number, NodeInfo[]>();
-  for (const s of ctx.nodesWithRole('spine')) {
+  for (const s of ctx.nodesOfTier('spine')) {
     const l = spinesByPod.get(s.device.pod) ?? [];
     spinesByPod.set(s.device.pod, l);
     l.push(s);
   }
   for (const l of spinesByPod.values()) l.sort(byId);
-  const superSpines = ctx.nodesWithRole('super-spine').sort(byId);
+  const superSpines = ctx.nodesOfTier('super-spine').sort(byId);
+  const parents: Record<Tier, (child: NodeInfo) => NodeInfo[]> = {
+    spine: (child) => spinesByPod.get(child.device.pod) ?? [],
+    'super-spine': () => superSpines,
+    leaf: () => [],
+  };
   return (child) => {
-    const role = child.device.role;
-    if (isLeafRole(role)) return spinesByPod.get(child.device.pod) ?? [];
-    if (role === 'spine') return superSpines;
-    return [];
+    const tier = parentTier(child.device.role);
+    return tier ? parents[tier](child) : [];
   };
 }
 
@@ -38,7 +42,7 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
   const mtu = intent.fabric.mtu;
 
   const parentsOf = parentIndex(ctx);
-  const children = [...ctx.nodes.values()].filter((n) => n.device.role !== 'super-spine').sort((a, b) => a.device.id - b.device.id);
+  const children = [...ctx.nodes.values()].filter((n) => parentTier(n.device.role) !== undefined).sort((a, b) => a.device.id - b.device.id);
   for (const child of children) {
     const path = ['nodes', child.name];
     const explicit = intent.nodes[child.name].uplinks;
@@ -50,7 +54,7 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
         if (!parent) {
           if (!ctx.isBrokenNode(p)) ctx.error([...path, 'uplinks', i], `node '${child.name}': unknown uplink node '${p}'`);
         }
-        else if (!parentsOf(child).includes(parent) && !(isLeafRole(child.device.role) && parent.device.role === 'spine')) {
+        else if (!parentsOf(child).includes(parent) && !(parentTier(child.device.role) === roleTier(parent.device.role))) {
           ctx.error([...path, 'uplinks', i], `node '${child.name}' (${child.device.role}) cannot uplink to '${p}' (${parent.device.role})`);
         } else parents.push(parent);
       });

@@ -5,6 +5,7 @@
  */
 import { formatIpv4, nth4, overlaps4, parseIpv4, parsePrefix4, type Prefix4 } from './ip.ts';
 import { isLeafRole, type ResolveContext } from './context.ts';
+import { roleTier } from '../domains/fabric/roles.ts';
 import type { Device } from './types.ts';
 import type { Role } from '../intent/schema.ts';
 
@@ -194,10 +195,11 @@ function assignAsns(ctx: ResolveContext): void {
       d.asn = pinned;
       continue;
     }
-    if (d.role === 'super-spine') {
+    const tier = roleTier(d.role);
+    if (tier === 'super-spine') {
       if (asn?.super_spine === undefined) ctx.error([...path, 'id'], `node '${n.name}': no ASN (set fabric.asn.super_spine or the node's asn)`);
       else d.asn = asn.super_spine;
-    } else if (d.role === 'spine') {
+    } else if (tier === 'spine') {
       if (!spineRange) {
         ctx.error([...path, 'id'], `node '${n.name}': no ASN (set fabric.asn.spine or the node's asn)`);
         continue;

@@ -81,7 +81,7 @@ export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSe
       });
       routeReflectors = explicit.filter((r) => ctx.nodes.has(r));
     } else {
-      routeReflectors = ctx.nodesWithRole('spine').map((n) => n.name);
+      routeReflectors = ctx.nodesOfTier('spine').map((n) => n.name);
     }
     routeReflectors.sort((a, b) => dev(a).id - dev(b).id);
     if (fabric.overlay.transport === 'ibgp' && routeReflectors.length === 0 && ctx.nodes.size > 0) {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { contains4, contains6, formatIpv4, hasHostBits, overlaps4, overlaps6, parseIpv4, parsePrefix4, type Prefix4 } from './ip.ts';
 import { isLeafRole, type NodeInfo, type ResolveContext } from './context.ts';
+import { hasAllVrfs } from '../domains/fabric/roles.ts';
 import type { DeviceVlan, DeviceVrf, Endpoint, Interface, Network, Tenant, Vrf } from './types.ts';
 import type { Path } from '../intent/validate.ts';
 
@@ -315,7 +316,7 @@ export function resolveTenants(
     }
   }
   for (const n of leaves) {
-    if (n.device.role === 'border-leaf') {
+    if (hasAllVrfs(n.device.role)) {
       let s = deviceVrfs.get(n.name);
       if (!s) deviceVrfs.set(n.name, (s = new Set()));
       for (const v of vrfs) s.add(v.name);

@@ -10,12 +10,25 @@ import { resolveRouting } from './resolve-routing.ts';
 import { resolveTenants } from './resolve-tenants.ts';
 import type { FabricModel, Interface } from './types.ts';
 import type { Prefix4 } from './ip.ts';
+import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
 
 export interface ResolveInput {
   intent: Intent;
   locator: Locator;
   revision: string;
   intentDir: string;
+}
+
+/** Every registered domain's part of the model, in `requires` order; reserved sections verbatim. */
+function withDomains(model: FabricModel, intent: Intent, ctx: ResolveContext): FabricModel {
+  const sections = intent as unknown as Record<string, unknown>;
+  for (const d of domains()) {
+    if (!d.resolve || sections[d.id] === undefined) continue;
+    model.domains[d.id] = d.resolve(ctx, sections[d.id], model);
+  }
+  if (ctx.diags.length) throw new IntentError(sortDiagnostics(ctx.diags));
+  for (const id of RESERVED_DOMAINS) if (sections[id] !== undefined) model.domains[id] = sections[id];
+  return model;
 }
 
 export function resolveModel({ intent, locator, revision, intentDir }: ResolveInput): FabricModel {
@@ -53,7 +66,7 @@ export function resolveModel({ intent, locator, revision, intentDir }: ResolveIn
     })
     .sort((a, b) => a.id - b.id);
 
-  return {
+  const model: FabricModel = {
     schemaVersion: 1,
     name: intent.fabric.name,
     ...(intent.fabric.site ? { site: intent.fabric.site } : {}),
@@ -81,10 +94,7 @@ export function resolveModel({ intent, locator, revision, intentDir }: ResolveIn
     bgpSessions: routing.bgp.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     ospfAdjacencies: routing.ospf.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     ...tenants,
-    reserved: {
-      ...(intent.firewall ? { firewall: intent.firewall } : {}),
-      ...(intent.slb ? { slb: intent.slb } : {}),
-      ...(intent.gslb ? { gslb: intent.gslb } : {}),
-    },
+    domains: {},
   };
+  return withDomains(model, intent, ctx);
 }

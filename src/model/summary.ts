@@ -1,5 +1,6 @@
 /** One-screen summary of a model, printed by `netloom validate`. */
 import type { FabricModel } from './types.ts';
+import { roleRank } from '../domains/fabric/roles.ts';
 
 function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
   const m = new Map<string, number>();
@@ -12,8 +13,7 @@ const fmt = (m: Map<string, number>) => [...m].map(([k, v]) => `${v} ${k}`).join
 
 export function summarize(model: FabricModel): string[] {
   const f = model.fabric;
-  const roleOrder = ['super-spine', 'spine', 'border-leaf', 'leaf'];
-  const byRole = new Map([...countBy(model.devices, (d) => d.role)].sort((a, b) => roleOrder.indexOf(a[0]) - roleOrder.indexOf(b[0])));
+  const byRole = new Map([...countBy(model.devices, (d) => d.role)].sort((a, b) => roleRank(a[0]) - roleRank(b[0])));
   const byPlatform = countBy(model.devices, (d) => d.platform);
   const sessions = countBy(model.bgpSessions, (s) => `${s.type} ${s.layer}`);
   const vnis = model.networks.length + model.vrfs.length;

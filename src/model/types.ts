@@ -27,8 +27,11 @@ export interface FabricModel {
   vrfs: Vrf[];
   networks: Network[];
   endpoints: Endpoint[];
-  /** Sections for later domains, kept verbatim. */
-  reserved: { firewall?: unknown; slb?: unknown; gslb?: unknown };
+  /**
+   * Each domain's part of the model, by domain id (src/domains); the fabric's is the top
+   * level. Sections of reserved domains (firewall, slb, gslb until they land) are kept verbatim.
+   */
+  domains: Record<string, unknown>;
 }
 
 export interface FabricSettings {

@@ -8,6 +8,7 @@
 import type { Device, FabricModel } from '../model/types.ts';
 import type { PostCheck, PostCheckContext } from './driver.ts';
 import { NetconfDriver } from './netconf-driver.ts';
+import { bgpSessionState, ospfAdjacencyUp, parseBgpSummary, parseOspfNeighbors } from '../domains/fabric/session-state.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -47,32 +48,29 @@ type BgpSummary = Record<string, { peers?: Record<string, { state?: string; remo
 
 export function bgpProblems(summary: BgpSummary, expected: ExpectedPeer[]): string[] {
   const problems: string[] = [];
+  const peers = parseBgpSummary(summary, 'default');
   for (const e of expected) {
-    const seen = Object.entries(summary)
-      .map(([af, v]) => [af, v?.peers?.[e.key]] as const)
-      .filter(([, p]) => p);
-    if (seen.length === 0) {
+    const st = bgpSessionState(peers, { key: e.key });
+    if (!st.configured) {
       problems.push(`BGP session to ${e.peer} (${e.key}) is not configured`);
       continue;
     }
-    const down = seen.filter(([, p]) => p!.state !== 'Established');
-    if (down.length) {
-      problems.push(`BGP session to ${e.peer} (${e.key}) is ${down[0][1]!.state ?? 'down'} (${down.map(([af]) => af).join(', ')})`);
+    if (st.down.length) {
+      problems.push(`BGP session to ${e.peer} (${e.key}) is ${st.down[0].state} (${st.down.map((d) => d.afi).join(', ')})`);
       continue;
     }
-    const asn = seen.find(([, p]) => p!.remoteAs !== undefined)?.[1]?.remoteAs;
+    const asn = st.remoteAs;
     if (asn !== undefined && asn !== e.remoteAs && !e.anyAs) problems.push(`BGP session to ${e.peer} (${e.key}) is up with AS ${asn}, the model says AS ${e.remoteAs}`);
   }
   return problems;
 }
 
 export function ospfProblems(json: unknown, expected: Array<{ routerId: string; peer: string; iface: string }>): string[] {
-  const nbrs = ((json ?? {}) as { neighbors?: Record<string, Array<{ nbrState?: string; state?: string }>> }).neighbors ?? {};
+  const nbrs = parseOspfNeighbors(json);
   const problems: string[] = [];
   for (const e of expected) {
-    const list = nbrs[e.routerId] ?? [];
-    const st = list.map((n) => n.nbrState ?? n.state ?? '');
-    if (!st.some((s) => s.startsWith('Full'))) problems.push(`OSPF adjacency with ${e.peer} (${e.routerId} on ${e.iface}) is ${st[0] || 'absent'}`);
+    const list = nbrs.filter((n) => n.routerId === e.routerId);
+    if (!list.some(ospfAdjacencyUp)) problems.push(`OSPF adjacency with ${e.peer} (${e.routerId} on ${e.iface}) is ${list[0]?.state || 'absent'}`);
   }
   return problems;
 }

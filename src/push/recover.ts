@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Snapshot } from './driver.ts';
 import type { Inventory } from './inventory.ts';
 import { Journal, readJournal, unfinishedRollouts } from './journal.ts';
-import { makeDriver, type DeviceResult } from './rollout.ts';
+import { makeDriver, type DeviceResult, type DriverDevice } from './rollout.ts';
 import type { Reporter } from './progress.ts';
 
 export interface RecoverResult {
@@ -54,7 +54,8 @@ export async function recoverRollout(id: string, rep: Reporter): Promise<Recover
     inventory.devices
       .filter((d) => locked.has(d.name))
       .map(async (d) => {
-        const driver = makeDriver(d);
+        // Journals from before drivers were platform data name none: ssh was always FRR then.
+        const driver = makeDriver({ ...d, driver: (d as Partial<DriverDevice>).driver ?? (d.transport === 'ssh' ? 'frr-ssh' : 'netconf') });
         const needs = state.get(d.name) === 'commit-start' || state.get(d.name) === 'rollback-failed';
         try {
           await driver.connect();

@@ -17,8 +17,9 @@ import { DeviceError } from './errors.ts';
 import { FrrDriver } from './frr-driver.ts';
 import { credentialsFor, type Inventory, type InventoryDevice } from './inventory.ts';
 import { atomicWrite, Journal } from './journal.ts';
-import { NETCONF_ARTIFACT, NetconfDriver } from './netconf-driver.ts';
-import { defaultPostChecks } from './postcheck.ts';
+import { loadPlatforms } from '../model/platforms.ts';
+import { pushPostChecks } from '../domains/index.ts';
+import { PUSH_DRIVERS, pushSpec, type DriverOptions } from './drivers.ts';
 import { lineReporter, type Reporter } from './progress.ts';
 import path from 'node:path';
 
@@ -42,7 +43,7 @@ export interface RolloutOptions {
   waveSize?: number;
   /** Seconds before an unconfirmed push is reverted (default 120). */
   confirmTimeoutS?: number;
-  /** Default: defaultPostChecks(model). */
+  /** Default: every domain's push post-checks (pushPostChecks(model)). */
   postChecks?: PostCheck[];
   /** Seconds a NETCONF RPC may go unanswered before its session is abandoned and the step retried (default 60). */
   rpcTimeoutS?: number;
@@ -62,7 +63,12 @@ export interface RolloutResult {
   changed: number;
 }
 
-export function makeDriver(dev: InventoryDevice, opts: { rpcTimeoutMs?: number } = {}): DeviceDriver {
+/** An inventory device with the push driver its platform declares for its transport. */
+export type DriverDevice = InventoryDevice & { driver: string };
+
+export function makeDriver(dev: DriverDevice, opts: DriverOptions = {}): DeviceDriver {
+  const make = PUSH_DRIVERS[dev.driver];
+  if (!make) throw new Error(`${dev.name}: unknown push driver '${dev.driver}'`);
   const credentials = (() => {
     try {
       return credentialsFor(dev);
@@ -74,11 +80,11 @@ export function makeDriver(dev: InventoryDevice, opts: { rpcTimeoutMs?: number }
   if (credentials instanceof Error) {
     // Fails at connect, like an authentication failure, so the device shows up in the summary.
     const err = credentials;
-    const d = dev.transport === 'ssh' ? new FrrDriver({ ...common, credentials: { username: dev.username } }, dev.paths) : new NetconfDriver({ ...common, credentials: { username: dev.username } });
+    const d = make({ ...common, credentials: { username: dev.username } }, dev, opts);
     d.connect = () => Promise.reject(err);
     return d;
   }
-  return dev.transport === 'ssh' ? new FrrDriver({ ...common, credentials }, dev.paths) : new NetconfDriver({ ...common, credentials, rpcTimeoutMs: opts.rpcTimeoutMs });
+  return make({ ...common, credentials }, dev, opts);
 }
 
 async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
@@ -88,7 +94,8 @@ async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Pr
   }));
 }
 
-function desiredFor(model: FabricModel, devices: InventoryDevice[]): Map<string, DesiredConfig> {
+/** Each device's rendered artifacts; the ones its push driver needs (platform data) must be there. */
+function desiredFor(model: FabricModel, devices: DriverDevice[], artifacts: Map<string, string[]>): Map<string, DesiredConfig> {
   const r = renderModel(model, { devices: devices.map((d) => d.name) });
   const out = new Map<string, DesiredConfig>();
   for (const a of r.artifacts) {
@@ -98,7 +105,7 @@ function desiredFor(model: FabricModel, devices: InventoryDevice[]): Map<string,
   }
   for (const d of devices) {
     const m = out.get(d.name) ?? {};
-    const need = d.transport === 'ssh' ? ['frr.conf', 'network.sh'] : [NETCONF_ARTIFACT];
+    const need = artifacts.get(d.name)!;
     const missing = need.filter((n) => m[n] === undefined);
     if (missing.length) {
       const dev = model.devices.find((x) => x.name === d.name)!;
@@ -139,8 +146,16 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const missing = model.devices.filter((d) => !inventory.devices.some((i) => i.name === d.name)).map((d) => d.name);
   if (missing.length) rep.log(`note: not in the inventory, left alone: ${missing.join(', ')}`);
   // Model order, so waves are deterministic.
-  const invs = model.devices.map((d) => inventory.devices.find((i) => i.name === d.name)).filter((x): x is InventoryDevice => !!x);
-  const desired = desiredFor(model, invs);
+  const platforms = loadPlatforms();
+  const artifacts = new Map<string, string[]>();
+  const invs: DriverDevice[] = model.devices.flatMap((d) => {
+    const inv = inventory.devices.find((i) => i.name === d.name);
+    if (!inv) return [];
+    const spec = pushSpec(platforms.get(d.platform)!, inv.transport, d.name);
+    artifacts.set(d.name, spec.artifacts);
+    return [{ ...inv, driver: spec.driver }];
+  });
+  const desired = desiredFor(model, invs, artifacts);
   const slots: Slot[] = invs.map((inv) => ({
     inv,
     device: byName.get(inv.name)!,
@@ -154,7 +169,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const journal = opts.dryRun ? undefined : Journal.create();
   const jr = (e: Parameters<Journal['append']>[0]): void => journal?.append(e);
   if (journal) {
-    atomicWrite(path.join(journal.dir, 'inventory.json'), JSON.stringify(inventory, null, 2) + '\n');
+    // With each device's driver: recovery reconnects without the model.
+    atomicWrite(path.join(journal.dir, 'inventory.json'), JSON.stringify({ ...inventory, devices: invs }, null, 2) + '\n');
     jr({ t: 'start', id: journal.id, fabric: model.name, intentDir: model.intentDir, target: inventory.origin, devices: slots.map((s) => s.inv.name), confirmTimeoutS, pid: process.pid });
     opts.onJournal?.(journal.dir);
   }
@@ -244,7 +260,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
           jr({ t: 'committed', device: s.inv.name, wave: w });
           rep.step(s.inv.name, 'post-checks');
           const problems: string[] = [];
-          for (const c of opts.postChecks ?? defaultPostChecks(model)) {
+          for (const c of opts.postChecks ?? pushPostChecks(model)) {
             if (!c.appliesTo(s.device, s.inv.transport)) continue;
             const exec = s.driver instanceof FrrDriver ? (cmd: string) => (s.driver as FrrDriver).exec(cmd) : undefined;
             const left = await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec, pending });

@@ -9,15 +9,16 @@ import type { FabricModel } from '../model/types.ts';
 import type { DeviceView } from './view.ts';
 
 export interface RequiredFeature {
-  /** "underlay", "overlay" or "features": the capabilities list it is checked against. */
-  kind: 'underlay' | 'overlay' | 'features';
+  /** The capability kind it is checked against (the fabric's: underlay, overlay, features). */
+  kind: string;
   name: string;
   source: DeviceView['source'];
 }
 
+/** The fabric domain's features: what the device's fabric configuration needs. */
 export function requiredFeatures(v: DeviceView, model: FabricModel): RequiredFeature[] {
   const out: RequiredFeature[] = [];
-  const add = (kind: RequiredFeature['kind'], name: string, source: DeviceView['source']) => {
+  const add = (kind: 'underlay' | 'overlay' | 'features', name: string, source: DeviceView['source']) => {
     if (!out.some((f) => f.kind === kind && f.name === name)) out.push({ kind, name, source });
   };
   if (v.fabricInterfaces.length) {
@@ -37,16 +38,20 @@ export function requiredFeatures(v: DeviceView, model: FabricModel): RequiredFea
   return out;
 }
 
-export function checkFeatures(v: DeviceView, platform: PlatformDef, model: FabricModel): Diagnostic[] {
+/** One diagnostic per feature a domain asks for that the platform does not claim. */
+export function unsupportedFeatures(v: DeviceView, platform: PlatformDef, domain: string, features: RequiredFeature[]): Diagnostic[] {
+  const claimed = platform.capabilities[domain] ?? {};
+  return features
+    .filter((f) => !(claimed[f.kind] ?? []).includes(f.name))
+    .map((f) => ({
+      loc: f.source,
+      message: `device ${v.hostname}: platform ${platform.name} does not support ${f.kind === 'features' ? 'feature' : f.kind} '${f.name}'`,
+    }));
+}
+
+/** Limits of the platform its templates cannot express (VRF name length). */
+export function platformLimits(v: DeviceView, platform: PlatformDef): Diagnostic[] {
   const diags: Diagnostic[] = [];
-  for (const f of requiredFeatures(v, model)) {
-    if (!platform.capabilities[f.kind].includes(f.name)) {
-      diags.push({
-        loc: f.source,
-        message: `device ${v.hostname}: platform ${platform.name} does not support ${f.kind === 'features' ? 'feature' : f.kind} '${f.name}'`,
-      });
-    }
-  }
   const max = platform.render?.vrf_name_max;
   if (max) {
     for (const vr of v.vrfs) {

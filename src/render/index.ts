@@ -16,10 +16,11 @@
  *        templates: <dir>                    # optional, default <p>: templates/<dir>/
  *        vrf_name_max: 15                    # optional limit checked before rendering
  *        vars: { ... }                       # free facts, read as {{platform.vars.x}}
- *    `capabilities` (underlay / overlay / features) is what the platform can express: the
- *    engine computes the features each device needs (features.ts) and reports every one the
- *    platform lacks as an IntentError naming device, feature and intent line. So templates
- *    must implement every capability their yaml claims.
+ *    `capabilities.<domain>.<kind>` (the fabric's kinds: underlay / overlay / features) is
+ *    what the platform can express: each registered domain (src/domains) computes the
+ *    features each device needs and the engine reports every one the platform lacks as an
+ *    IntentError naming device, feature and intent line. So templates must implement every
+ *    capability their yaml claims.
  * 2. templates/<p>/partials/*.hbs (subfolders allowed) are registered as partials named by
  *    their path without ".hbs" (partials/bgp/evpn.hbs -> {{> bgp/evpn}}), one per feature:
  *    system, interfaces, underlay, overlay, vrfs, gateways...; each platform gets its own
@@ -46,7 +47,8 @@ import { IntentError, UsageError, type Diagnostic } from '../util/errors.ts';
 import { loadPlatforms, type PlatformDef, type RenderSpec } from '../model/platforms.ts';
 import type { FabricModel } from '../model/types.ts';
 import { buildDeviceView, indexModel, type DeviceView, type ModelIndex } from './view.ts';
-import { checkFeatures } from './features.ts';
+import { platformLimits, unsupportedFeatures } from './features.ts';
+import { domains } from '../domains/index.ts';
 import { compiledArtifacts, loadArtifactSets, type ArtifactSet, type CompiledArtifact } from './templates.ts';
 
 export type { DeviceView } from './view.ts';
@@ -169,7 +171,13 @@ export class Renderer {
   view(name: string): DeviceView {
     const d = this.index.devices.get(name);
     if (!d) throw new Error(`no device ${name} in the model`);
-    return buildDeviceView(this.index, d);
+    const view = buildDeviceView(this.index, d);
+    // Each domain's own template context, at view[id] ({{> <id>/main}} reads it).
+    for (const dom of domains()) {
+      const extra = dom.render.view?.(view, this.model);
+      if (extra !== undefined) (view as unknown as Record<string, unknown>)[dom.id] = extra;
+    }
+    return view;
   }
 
   /** Diagnostics that prevent rendering this device (unsupported features, no templates). */
@@ -177,7 +185,8 @@ export class Renderer {
     const platform = this.platforms.get(view.platform);
     if (!platform) return [{ loc: view.source, message: `device ${view.hostname}: unknown platform '${view.platform}'` }];
     if (this.setsOnly) return [];
-    const diags = checkFeatures(view, platform, this.model);
+    const diags = domains().flatMap((dom) => unsupportedFeatures(view, platform, dom.id, dom.render.features(view, this.model)));
+    diags.push(...platformLimits(view, platform));
     if (!platform.render) {
       diags.push({ loc: view.source, message: `device ${view.hostname}: platform ${platform.name} has no renderer yet (no render section in models/platforms/${platform.name}.yaml)` });
     }

@@ -3,7 +3,8 @@ import type { FabricModel } from '../model/types.ts';
 import { UsageError } from '../util/errors.ts';
 import type { CheckResult, Finding, VerifyReport } from './findings.ts';
 import { buildFabricGraph, type FabricGraph } from './graph.ts';
-import { makeContext, staticChecks, type CheckContext, type StaticCheck } from './checks/index.ts';
+import { makeContext, type CheckContext, type StaticCheck } from './checks/index.ts';
+import { allStaticChecks } from '../domains/index.ts';
 
 export interface StaticOptions {
   /** Only these check ids. */
@@ -33,6 +34,8 @@ export function verifyStatic(model: FabricModel, opts: StaticOptions = {}): Veri
   const t0 = performance.now();
   const fg = opts.graph ?? buildFabricGraph(model);
   const ctx = opts.ctx ?? makeContext(fg);
+  // Every registered domain's questions; ids are unique across domains (src/domains).
+  const staticChecks = allStaticChecks();
   const unknown = (opts.only ?? []).filter((id) => !staticChecks.some((c) => c.id === id));
   if (unknown.length) throw new UsageError(`unknown check ${unknown.join(', ')} (checks: ${staticChecks.map((c) => c.id).join(', ')})`);
   const checks = opts.only?.length ? staticChecks.filter((c) => opts.only!.includes(c.id)) : staticChecks;

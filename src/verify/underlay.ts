@@ -12,6 +12,7 @@
  * when they sit in different 2-edge-connected components of one connected component.
  */
 import { countPaths, type Csr, type FabricGraph } from './graph.ts';
+import { roleTier } from '../domains/fabric/roles.ts';
 
 export interface EcmpAnalysis {
   /** Device index -> signature class (-1 for devices that are not VTEPs). */
@@ -78,8 +79,9 @@ export function designPromise(fg: FabricGraph): (a: number, b: number) => number
   const spines = new Map<number, number>();
   let superSpines = 0;
   for (const d of fg.devices) {
-    if (d.role === 'spine') spines.set(d.pod, (spines.get(d.pod) ?? 0) + 1);
-    else if (d.role === 'super-spine') superSpines++;
+    const tier = roleTier(d.role);
+    if (tier === 'spine') spines.set(d.pod, (spines.get(d.pod) ?? 0) + 1);
+    else if (tier === 'super-spine') superSpines++;
   }
   const pod = fg.devices.map((d) => d.pod);
   return (a, b) => {

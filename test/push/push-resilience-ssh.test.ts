@@ -57,7 +57,7 @@ describe.skipIf(!canRun && process.env.CI !== 'true')('push resilience over SSH 
   });
 
   it('a command whose SSH session stops answering is run again on a fresh connection', async () => {
-    const driver = makeDriver(inventoryFromLab(state).devices[0]) as FrrDriver;
+    const driver = makeDriver({ ...inventoryFromLab(state).devices[0], driver: 'frr-ssh' }) as FrrDriver;
     const retries: RetryEvent[] = [];
     driver.onRetry = (e) => retries.push(e);
     try {

@@ -6,6 +6,7 @@
 import type { Finding } from '../findings.ts';
 import { analyzeEcmp, designPromise, ecmpCount, type EcmpAnalysis } from '../underlay.ts';
 import type { FabricGraph } from '../graph.ts';
+import { parentTier, roleTier } from '../../domains/fabric/roles.ts';
 import type { StaticCheck } from './types.ts';
 
 const EXAMPLES = 5;
@@ -22,7 +23,7 @@ function missingUplinks(fg: FabricGraph, v: number): string[] {
   const have = new Set<string>();
   const u = fg.underlay;
   for (let k = u.offsets[v]; k < u.offsets[v + 1]; k++) have.add(fg.devices[u.targets[k]].name);
-  return fg.devices.filter((x) => x.role === 'spine' && x.pod === d.pod && !have.has(x.name)).map((x) => x.name);
+  return fg.devices.filter((x) => roleTier(x.role) === parentTier(d.role) && x.pod === d.pod && !have.has(x.name)).map((x) => x.name);
 }
 
 function names(fg: FabricGraph, list: number[], max = 6): string {

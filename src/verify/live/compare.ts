@@ -12,7 +12,8 @@ import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import { analyzeEcmp, type EcmpAnalysis } from '../underlay.ts';
 import { expectedForwarding, type Forwarding } from '../reachability.ts';
-import { AFI_KEYS, type DeviceObservation, type ObservedBgpPeer } from './observed.ts';
+import type { DeviceObservation } from './observed.ts';
+import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpSessionState } from '../../domains/fabric/session-state.ts';
 
 export interface ProbeResult {
   src: string;
@@ -231,21 +232,21 @@ export class LiveComparison {
         if (!me || !peer) continue;
         const n = o.ospf?.find((x) => x.routerId === peer.routerId || x.iface === me.interface);
         const why = o.errors['show ip ospf neighbor json'];
-        if (!n || !n.state.startsWith('Full')) of.push(f('live-ospf', `${name}: OSPF adjacency ${adj.id} is ${n ? n.state : 'absent'}${why ? `: ${why}` : ''}`, { adjacency: adj.id, interface: me.interface, peer: peer.device, state: n?.state ?? null, reason: why ?? null }, adj.source, { elements: { devices: [name, peer.device] } }));
+        if (!n || !ospfAdjacencyUp(n)) of.push(f('live-ospf', `${name}: OSPF adjacency ${adj.id} is ${n ? n.state : 'absent'}${why ? `: ${why}` : ''}`, { adjacency: adj.id, interface: me.interface, peer: peer.device, state: n?.state ?? null, reason: why ?? null }, adj.source, { elements: { devices: [name, peer.device] } }));
       }
     }
     this.set(`dev:${name}:ospf`, of);
   }
 
-  private peerView(s: BgpSession, me: 'a' | 'b'): { peers: ObservedBgpPeer[]; reason?: string; observed: boolean } {
+  private peerView(s: BgpSession, me: 'a' | 'b'): { state?: BgpSessionState; reason?: string; observed: boolean } {
     const end = s[me];
     const other = me === 'a' ? s.b : s.a;
     const o = this.obs.get(end.device);
-    if (!o) return { peers: [], observed: false };
+    if (!o) return { observed: false };
     const err = Object.entries(o.errors).find(([c]) => c.startsWith('show bgp'))?.[1];
-    if (err) return { peers: [], reason: err, observed: true };
-    const key = end.interface ?? other.address;
-    return { peers: (o.bgp ?? []).filter((p) => p.vrf === 'default' && (p.peer === key || (!end.interface && p.hostname === other.device))), observed: true };
+    if (err) return { reason: err, observed: true };
+    const key = end.interface ?? other.address ?? '';
+    return { state: bgpSessionState(o.bgp ?? [], { key, aliases: end.interface ? [] : [other.device], vrf: 'default' }, s.afiSafis), observed: true };
   }
 
   private compareSession(s: BgpSession): Finding[] {
@@ -262,15 +263,14 @@ export class LiveComparison {
         evidence[dev] = { reason: v.reason };
         continue;
       }
-      const states: Record<string, string> = {};
+      const st = v.state!;
       for (const afi of s.afiSafis) {
-        const p = v.peers.find((x) => x.afi === AFI_KEYS[afi]);
-        states[afi] = p ? `${p.state}${p.pfxRcd !== undefined ? ` pfxRcd=${p.pfxRcd}` : ''}` : 'not configured';
-        if (!p) problems.push(`${dev}: ${afi} not configured towards ${me === 'a' ? s.b.device : s.a.device}`);
-        else if (p.state !== 'Established') problems.push(`${dev}: ${afi} is ${p.state}`);
-        else if (p.pfxRcd === 0) problems.push(`${dev}: ${afi} Established but received no prefixes`);
+        const down = st.down.find((x) => x.afi === AFI_KEYS[afi]);
+        if (st.missingAfis.includes(afi)) problems.push(`${dev}: ${afi} not configured towards ${me === 'a' ? s.b.device : s.a.device}`);
+        else if (down) problems.push(`${dev}: ${afi} is ${down.state}`);
+        else if (st.noPrefixes.includes(afi)) problems.push(`${dev}: ${afi} Established but received no prefixes`);
       }
-      evidence[dev] = states;
+      evidence[dev] = st.perAfi;
     }
     if (!observedAny || !problems.length) return [];
     const link = s.a.interface ? this.fg.linkByEnd.get(`${s.a.device}:${s.a.interface}`) : undefined;

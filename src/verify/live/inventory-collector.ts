@@ -24,8 +24,9 @@ export class InventorySshCollector implements Collector {
     if (!d) {
       const inv = this.inventory.devices.find((x) => x.name === device);
       if (!inv) return Promise.reject(new Error(`${device} is not in the inventory`));
-      const drv = makeDriver(inv);
-      if (!(drv instanceof FrrDriver)) return Promise.reject(new Error(`${device}: transport ${inv.transport} has no vtysh`));
+      if (inv.transport !== 'ssh') return Promise.reject(new Error(`${device}: transport ${inv.transport} has no vtysh`));
+      // vtysh over the FRR driver's SSH session, whatever the platform would push with.
+      const drv = makeDriver({ ...inv, driver: 'frr-ssh' }) as FrrDriver;
       d = drv.connect().then(() => drv);
       this.drivers.set(device, d);
     }
@@ -52,7 +53,7 @@ export async function netconfDifferences(model: FabricModel, inventory: Inventor
   const rendered = renderModel(model, { devices: devices.map((d) => d.name) });
   await Promise.all(
     devices.map(async (inv) => {
-      const drv = makeDriver(inv);
+      const drv = makeDriver({ ...inv, driver: 'netconf' });
       try {
         await drv.connect();
         const desired = Object.fromEntries(rendered.artifacts.filter((a) => a.device === inv.name).map((a) => [a.artifact, a.content]));

@@ -3,17 +3,10 @@
  * are tolerant: a command that failed leaves its part undefined with the reason kept, so
  * comparisons can say *why* (e.g. "bgpd is not running").
  */
-export interface ObservedBgpPeer {
-  vrf: string;
-  /** FRR summary key: 'ipv4Unicast', 'l2VpnEvpn', ... */
-  afi: string;
-  /** The neighbour as configured: interface (unnumbered) or address. */
-  peer: string;
-  hostname?: string;
-  state: string;
-  pfxRcd?: number;
-  remoteAs?: number;
-}
+import type { BgpPeerState, OspfNeighborState } from '../../domains/fabric/session-state.ts';
+
+/** A BGP neighbour per VRF and address family (the shared session-state reading). */
+export type ObservedBgpPeer = BgpPeerState;
 
 export interface ObservedVni {
   vni: number;
@@ -48,27 +41,13 @@ export interface DeviceObservation {
   macs?: ObservedMac[];
   /** VRF -> routes (only VRFs that were asked for). */
   routes?: Record<string, ObservedRoute[]>;
-  ospf?: { routerId: string; state: string; iface: string }[];
+  ospf?: OspfNeighborState[];
 }
 
-export const AFI_KEYS: Record<string, string> = { 'ipv4-unicast': 'ipv4Unicast', 'ipv6-unicast': 'ipv6Unicast', 'l2vpn-evpn': 'l2VpnEvpn' };
+export { AFI_KEYS, parseBgpSummary, parseOspfNeighbors } from '../../domains/fabric/session-state.ts';
 
 type J = Record<string, unknown>;
 const obj = (x: unknown): J => (x && typeof x === 'object' && !Array.isArray(x) ? (x as J) : {});
-
-/** `show bgp vrf all summary json` */
-export function parseBgpSummary(json: unknown): ObservedBgpPeer[] {
-  const out: ObservedBgpPeer[] = [];
-  for (const [vrf, afis] of Object.entries(obj(json))) {
-    for (const [afi, body] of Object.entries(obj(afis))) {
-      for (const [peer, p] of Object.entries(obj(obj(body).peers))) {
-        const x = obj(p);
-        out.push({ vrf, afi, peer, hostname: x.hostname as string | undefined, state: String(x.state ?? 'unknown'), pfxRcd: typeof x.pfxRcd === 'number' ? x.pfxRcd : undefined, remoteAs: typeof x.remoteAs === 'number' ? x.remoteAs : undefined });
-      }
-    }
-  }
-  return out;
-}
 
 /** `show evpn vni detail json` (an array in FRR 8.4; older releases keyed by VNI). */
 export function parseEvpnVniDetail(json: unknown): ObservedVni[] {
@@ -101,18 +80,6 @@ export function parseRoutes(vrf: string, json: unknown): ObservedRoute[] {
     const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
     const nh = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true).length : 0;
     out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: nh });
-  }
-  return out;
-}
-
-/** `show ip ospf neighbor json` */
-export function parseOspfNeighbors(json: unknown): DeviceObservation['ospf'] {
-  const out: NonNullable<DeviceObservation['ospf']> = [];
-  for (const [rid, list] of Object.entries(obj(obj(json).neighbors))) {
-    for (const n of Array.isArray(list) ? list : []) {
-      const x = obj(n);
-      out.push({ routerId: rid, state: String(x.nbrState ?? x.state ?? ''), iface: String(x.ifaceName ?? '').split(':')[0] });
-    }
   }
   return out;
 }

@@ -12,7 +12,8 @@ import type { CheckResult } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
 import { collectFrrDevice, type Collector } from './collector.ts';
 import { LabExecCollector } from './lab-collector.ts';
-import { compareLive, type ObservedState, type ProbeResult } from './compare.ts';
+import type { ObservedState, ProbeResult } from './compare.ts';
+import { domains, type DomainId } from '../../domains/index.ts';
 import type { DeviceObservation } from './observed.ts';
 
 export interface LiveTarget {
@@ -59,33 +60,40 @@ export async function runProbes(lab: LabState, model: FabricModel): Promise<Prob
   return Promise.all(jobs);
 }
 
+/** The fabric's observation: probes, then every device's FRR state (the caller closes the collector). */
 export async function collectObserved(target: LiveTarget, model: FabricModel, opts: { probes?: boolean } = {}): Promise<ObservedState> {
   // Probes first: they make hosts speak, so MACs are learned by the time state is read.
   const probes = opts.probes !== false && target.lab ? await runProbes(target.lab, model) : [];
   const devices: DeviceObservation[] = [];
-  try {
-    await Promise.all(
-      model.devices.map(async (d) => {
-        if (d.platform !== 'frr' && target.inventory?.devices.some((x) => x.name === d.name && x.transport === 'netconf')) return;
-        if (d.platform !== 'frr') {
-          devices.push({ device: d.name, errors: { collect: `platform ${d.platform}: live collection is implemented for FRR (vtysh); NETCONF <get> is not wired yet` } });
-          return;
-        }
-        devices.push(await collectFrrDevice(target.collector, d, model));
-      }),
-    );
-  } finally {
-    await target.collector.close();
-  }
+  await Promise.all(
+    model.devices.map(async (d) => {
+      if (d.platform !== 'frr' && target.inventory?.devices.some((x) => x.name === d.name && x.transport === 'netconf')) return;
+      if (d.platform !== 'frr') {
+        devices.push({ device: d.name, errors: { collect: `platform ${d.platform}: live collection is implemented for FRR (vtysh); NETCONF <get> is not wired yet` } });
+        return;
+      }
+      devices.push(await collectFrrDevice(target.collector, d, model));
+    }),
+  );
   devices.sort((a, b) => a.device.localeCompare(b.device));
   return { devices, probes };
 }
 
-export async function verifyLive(model: FabricModel, targetSpec: string, opts: { transport?: 'exec' | 'ssh'; probes?: boolean; graph?: FabricGraph } = {}): Promise<{ results: CheckResult[]; observed: ObservedState; target: string }> {
+export async function verifyLive(model: FabricModel, targetSpec: string, opts: { transport?: 'exec' | 'ssh'; probes?: boolean; graph?: FabricGraph } = {}): Promise<{ results: CheckResult[]; observed: Partial<Record<DomainId, unknown>>; target: string }> {
   const target = resolveTarget(targetSpec, opts);
   if (target.lab && target.lab.status !== 'running') throw new EnvironmentError(`lab ${target.lab.name} is ${target.lab.status}`);
-  const observed = await collectObserved(target, model, opts);
-  const results = compareLive(model, observed, opts.graph);
+  // Each registered domain collects and compares its own state, over one target.
+  const results: CheckResult[] = [];
+  const observed: Partial<Record<DomainId, unknown>> = {};
+  try {
+    for (const d of domains()) {
+      if (!d.verify.live) continue;
+      observed[d.id] = await d.verify.live.collect(target, model, opts);
+      results.push(...d.verify.live.compare(model, observed[d.id], opts.graph));
+    }
+  } finally {
+    await target.collector.close();
+  }
   if (target.inventory?.devices.some((d) => d.transport === 'netconf')) results.push(await netconfCheck(model, target.inventory));
   return { results, observed, target: target.describe };
 }

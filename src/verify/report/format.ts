@@ -4,6 +4,7 @@
  * JUnit XML (one testcase per check) and JSON for machines.
  */
 import { formatLocation } from '../../util/errors.ts';
+import { roleRank } from '../../domains/fabric/roles.ts';
 import type { CheckResult, Finding, VerifyReport } from '../findings.ts';
 
 export type ReportFormat = 'text' | 'md' | 'junit' | 'json';
@@ -55,8 +56,7 @@ export function mermaid(r: VerifyReport, maxDevices = 60): string {
   }
   const id = (n: string) => 'n_' + n.replace(/[^A-Za-z0-9_]/g, '_');
   const out = ['```mermaid', 'graph TD'];
-  const order = ['super-spine', 'spine', 'border-leaf', 'leaf'];
-  for (const d of [...t.devices].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))) out.push(`  ${id(d.name)}["${d.name}"]`);
+  for (const d of [...t.devices].sort((a, b) => roleRank(a.role) - roleRank(b.role))) out.push(`  ${id(d.name)}["${d.name}"]`);
   const styles: string[] = [];
   t.links.forEach((l, i) => {
     out.push(`  ${id(l.b)} --- ${id(l.a)}`);

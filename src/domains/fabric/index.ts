@@ -1,0 +1,53 @@
+/**
+ * The fabric domain (underlay, EVPN overlay, tenants, endpoints) registered through the same
+ * seam later domains use. Its intent sections are the intent's top level and its model the
+ * model's top level, so it has no `intent` fragment or `resolve` of its own; every stage
+ * facet below refers to the fabric's existing implementation.
+ *
+ * Stage code is reached through getters and arrows, never read while this module loads:
+ * stage entry points import the registry, and the registry must load from any of them.
+ */
+import type { FabricModel } from '../../model/types.ts';
+import { expectedSessions } from '../../lab/expected-from-model.ts';
+import { bgpSessionsCheck, ospfNeighborsCheck } from '../../push/postcheck.ts';
+import { requiredFeatures } from '../../render/features.ts';
+import { staticChecks } from '../../verify/checks/index.ts';
+import { compareLive, LIVE_CHECKS, type ObservedState } from '../../verify/live/compare.ts';
+import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
+import { collectObserved } from '../../verify/live/run.ts';
+import type { DomainModule } from '../types.ts';
+
+export const fabric: DomainModule<FabricModel> = {
+  id: 'fabric',
+  title: 'Clos fabric: underlay, EVPN overlay, tenants and endpoints',
+  requires: [],
+  capabilities: {
+    underlay: ['ebgp-unnumbered', 'ebgp', 'ospf'],
+    overlay: ['evpn-ebgp', 'evpn-ibgp', 'route-reflector'],
+    features: ['l2vni', 'l3vni', 'anycast-gateway', 'ipv6-gateway', 'dhcp-relay', 'mtu', 'tagged-ports'],
+  },
+  render: {
+    features: (view, model) => requiredFeatures(view, model),
+    // The fabric is each platform's main configuration: its artifact templates themselves.
+    templates: (platform) => (platform.render?.artifacts ?? []).map((a) => a.template),
+  },
+  verify: {
+    get static() {
+      return staticChecks;
+    },
+    live: {
+      get checks() {
+        return LIVE_CHECKS;
+      },
+      collect: (target, model, opts) => collectObserved(target, model, opts),
+      compare: (model, observed, fg) => compareLive(model, observed as ObservedState, fg),
+      postCheck: (model) => liveVerificationPostCheck(model),
+    },
+  },
+  lab: {
+    expected: (model) => expectedSessions(model),
+  },
+  push: {
+    postChecks: (model) => [bgpSessionsCheck(model), ospfNeighborsCheck(model)],
+  },
+};

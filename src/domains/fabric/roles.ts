@@ -1,0 +1,42 @@
+/**
+ * The fabric's node roles, as data: every stage that behaves differently per role asks this
+ * table (tier, whether the role is a leaf, display rank) instead of comparing role names, so a
+ * new role is one row here. The list order is the intent schema's enum order.
+ */
+export const ROLE_DEFS = [
+  /** Third tier: spines of every pod uplink to it; one ASN for the layer. */
+  { name: 'super-spine', tier: 'super-spine', leaf: false, allVrfs: false, rank: 0 },
+  /** Second tier: the leaves of its pod uplink to it; default iBGP route reflector. */
+  { name: 'spine', tier: 'spine', leaf: false, allVrfs: false, rank: 1 },
+  /** First tier: VTEP, access ports and endpoints. */
+  { name: 'leaf', tier: 'leaf', leaf: true, allVrfs: false, rank: 3 },
+  /** A leaf that instantiates every VRF (external connectivity), with or without endpoints. */
+  { name: 'border-leaf', tier: 'leaf', leaf: true, allVrfs: true, rank: 2 },
+] as const;
+
+export type RoleDef = (typeof ROLE_DEFS)[number];
+export type Role = RoleDef['name'];
+export type Tier = RoleDef['tier'];
+
+export const roleNames = ROLE_DEFS.map((r) => r.name) as unknown as readonly [Role, ...Role[]];
+
+const byName = new Map<string, RoleDef>(ROLE_DEFS.map((r) => [r.name, r]));
+
+function def(r: string): RoleDef {
+  const d = byName.get(r);
+  if (!d) throw new Error(`unknown role '${r}'`);
+  return d;
+}
+
+/** The role of each tier that generated intents (netloom gen) use. */
+export const TIER_ROLE = { superSpine: 'super-spine', spine: 'spine', leaf: 'leaf' } as const satisfies Record<string, Role>;
+
+export const roleTier = (r: string): Tier => def(r).tier;
+/** Leaves carry a VTEP, access ports, endpoints and tenant VRFs. */
+export const isLeafRole = (r: string): boolean => def(r).leaf;
+/** Roles that instantiate every VRF of the fabric. */
+export const hasAllVrfs = (r: string): boolean => def(r).allVrfs;
+/** The tier a role uplinks to by default, if any. */
+export const parentTier = (r: string): Tier | undefined => ({ leaf: 'spine', spine: 'super-spine', 'super-spine': undefined } as const)[def(r).tier];
+/** Sort key for listings and pictures: top tier first, border leaves before leaves. */
+export const roleRank = (r: string): number => byName.get(r)?.rank ?? ROLE_DEFS.length;

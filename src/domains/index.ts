@@ -1,0 +1,110 @@
+/**
+ * The domain registry: the one line a domain adds (DOMAINS), and the loops the stages run over
+ * it. Resolve order follows `requires`, rollout order `pushAfter`; both are sorted once here,
+ * and a cycle or an unknown domain is an error at first use.
+ */
+import type { FabricModel } from '../model/types.ts';
+import type { PostCheck } from '../push/driver.ts';
+import { netconfRunningCheck } from '../push/postcheck.ts';
+import type { ExpectedSession } from '../lab/status.ts';
+import type { StaticCheck } from '../verify/checks/types.ts';
+import type { CheckInfo } from '../verify/findings.ts';
+import { fabric } from './fabric/index.ts';
+import { RESERVED_DOMAINS, type DomainId, type DomainModule } from './types.ts';
+
+export type { DomainId, DomainModule } from './types.ts';
+export { RESERVED_DOMAINS } from './types.ts';
+
+/** Every registered domain: adding one is one line here (and its id in DomainId). */
+export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric };
+
+/**
+ * The fabric's check ids from before the registry: kept so reports, `verify --only` and CI
+ * scripts that name them go on working. Every other id starts with '<domain>-' (static) or
+ * 'live-<domain>-' (live).
+ */
+export const LEGACY_CHECK_IDS: Record<string, readonly string[]> = {
+  fabric: [
+    'bgp-session-compat', 'ospf-compat', 'unique-addresses', 'vni-consistency', 'route-targets', 'vxlan-mtu', 'underlay-ecmp',
+    'single-points-of-failure', 'endpoint-reachability',
+    'live-bgp-sessions', 'live-ospf', 'live-underlay-ecmp', 'live-evpn-vnis', 'live-evpn-macs', 'live-vrf-routes', 'live-probes', 'live-collection',
+  ],
+};
+
+/** Topological order of `edges` (domain -> domains it comes after), registry order among equals. */
+export function orderBy(domains: readonly DomainModule[], edges: (d: DomainModule) => readonly string[], what: string): DomainModule[] {
+  const byId = new Map(domains.map((d) => [d.id as string, d]));
+  const out: DomainModule[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (d: DomainModule, chain: string[]): void => {
+    if (state.get(d.id) === 'done') return;
+    if (state.get(d.id) === 'visiting') throw new Error(`domain ${what} cycle: ${[...chain.slice(chain.indexOf(d.id)), d.id].join(' -> ')}`);
+    state.set(d.id, 'visiting');
+    for (const dep of edges(d)) {
+      const x = byId.get(dep);
+      if (!x) throw new Error(`domain ${d.id}: ${what} names unknown domain '${dep}' (registered: ${[...byId.keys()].join(', ')})`);
+      visit(x, [...chain, d.id]);
+    }
+    state.set(d.id, 'done');
+    out.push(d);
+  };
+  for (const d of domains) visit(d, []);
+  return out;
+}
+
+export const resolveOrder = (domains: readonly DomainModule[]): DomainModule[] => orderBy(domains, (d) => d.requires, 'requires');
+export const pushOrder = (domains: readonly DomainModule[]): DomainModule[] => orderBy(domains, (d) => d.pushAfter ?? [], 'pushAfter');
+
+let ordered: DomainModule[] | undefined;
+/** The registered domains in resolve order: what every stage iterates. */
+export function domains(): DomainModule[] {
+  return (ordered ??= resolveOrder(Object.values(DOMAINS)));
+}
+
+/** Problems with check ids across `list`: duplicates and ids outside the domain's prefix. */
+export function checkIdProblems(list: readonly DomainModule[]): string[] {
+  const problems: string[] = [];
+  const owner = new Map<string, string>();
+  for (const d of list) {
+    const legacy = new Set(LEGACY_CHECK_IDS[d.id] ?? []);
+    const ids = [...d.verify.static.map((c) => c.id), ...(d.verify.live?.checks ?? []).map((c) => c.id)];
+    for (const id of ids) {
+      const prev = owner.get(id);
+      if (prev) problems.push(`check id '${id}' is used by ${prev === d.id ? `domain ${d.id} twice` : `domains ${prev} and ${d.id}`}`);
+      owner.set(id, d.id);
+      if (!legacy.has(id) && !id.startsWith(`${d.id}-`) && !id.startsWith(`live-${d.id}-`)) problems.push(`check id '${id}' of domain ${d.id} must start with '${d.id}-' or 'live-${d.id}-'`);
+    }
+  }
+  return problems;
+}
+
+export function allStaticChecks(): StaticCheck[] {
+  return domains().flatMap((d) => d.verify.static);
+}
+
+export function allLiveChecks(): CheckInfo[] {
+  return domains().flatMap((d) => d.verify.live?.checks ?? []);
+}
+
+/** Sessions a lab built from the model must reach, every domain's. */
+export function labExpected(model: FabricModel): ExpectedSession[] {
+  return domains().flatMap((d) => d.lab?.expected(model) ?? []);
+}
+
+/**
+ * Post-checks of a pushed device: every domain's, in rollout order, then the NETCONF
+ * datastore check; with `live`, each domain's live verification as a post-check too.
+ */
+export function pushPostChecks(model: FabricModel, opts: { live?: boolean } = {}): PostCheck[] {
+  const list = pushOrder(domains());
+  return [
+    ...list.flatMap((d) => d.push?.postChecks(model) ?? []),
+    netconfRunningCheck,
+    ...(opts.live ? list.flatMap((d) => (d.verify.live?.postCheck ? [d.verify.live.postCheck(model)] : [])) : []),
+  ];
+}
+
+/** Intent keys that belong to a domain other than the fabric: registered or reserved. */
+export function domainSectionKeys(): string[] {
+  return [...domains().filter((d) => d.intent).map((d) => d.id as string), ...RESERVED_DOMAINS];
+}

@@ -1,0 +1,113 @@
+/**
+ * What an intent domain (the fabric today; firewall, slb, gslb next) contributes to every
+ * stage, through one registration in src/domains/index.ts. Stages iterate the registry and
+ * never name a domain; a domain reads other domains only through their resolved models.
+ *
+ * Core (not a domain): nodes, links, interfaces, pools, platforms, push drivers, the rollout
+ * engine, the live engine and the report formats. The fabric is the domain whose intent
+ * sections are the top level of the intent and whose model is the top level of the model;
+ * every later domain is mounted at intent[id] and model.domains[id].
+ */
+import type { z } from 'zod';
+import type { Path } from '../intent/validate.ts';
+import type { ClabLink, ClabNodeConfig } from '../lab/clab-types.ts';
+import type { ExpectedSession } from '../lab/status.ts';
+import type { PlatformDef } from '../model/platforms.ts';
+import type { Device, FabricModel } from '../model/types.ts';
+import type { PostCheck } from '../push/driver.ts';
+import type { RequiredFeature } from '../render/features.ts';
+import type { DeviceView } from '../render/view.ts';
+import type { SourceLocation } from '../util/errors.ts';
+import type { StaticCheck } from '../verify/checks/types.ts';
+import type { CheckInfo, CheckResult } from '../verify/findings.ts';
+import type { FabricGraph } from '../verify/graph.ts';
+import type { LiveTarget } from '../verify/live/run.ts';
+
+/** Registered domains. A new domain adds its id here and one line in DOMAINS. */
+export type DomainId = 'fabric';
+
+/**
+ * Intent sections of domains that have not landed: accepted (any content), kept verbatim in
+ * model.domains[id], ignored by every stage. A domain's id leaves this list when it registers.
+ */
+export const RESERVED_DOMAINS = ['firewall', 'slb', 'gslb'] as const;
+export type ReservedDomainId = (typeof RESERVED_DOMAINS)[number];
+
+/** What a domain's resolver may use: errors at intent paths, like the fabric's own resolver. */
+export interface DomainResolveContext {
+  error(path: Path, message: string, key?: boolean): void;
+  at(path: Path, key?: boolean): SourceLocation;
+}
+
+export interface DomainModule<M = unknown> {
+  id: DomainId;
+  /** One line for listings. */
+  title: string;
+  /** Domains whose models this one reads: they resolve first (a cycle is a startup error). */
+  requires: DomainId[];
+  /** Domains pushed before this one in a rollout (kept apart from resolve order). */
+  pushAfter?: DomainId[];
+
+  /**
+   * The zod fragment mounted at intent[id] (types, validation and JSON Schema). Absent for
+   * the fabric, whose sections are the intent's top level (src/intent/schema.ts).
+   */
+  intent?: z.ZodType;
+  /**
+   * Resolves the domain's section into its part of the model (stored at model.domains[id]),
+   * reading other domains only through `model` (resolved in `requires` order). Absent for
+   * the fabric, which src/model/resolve.ts resolves as the core.
+   */
+  resolve?(ctx: DomainResolveContext, intent: unknown, model: FabricModel): M;
+
+  /**
+   * Capability kinds -> every capability name the domain can require. A platform claims the
+   * ones it supports under `capabilities.<id>.<kind>` in models/platforms/<p>.yaml.
+   */
+  capabilities: Record<string, readonly string[]>;
+
+  render: {
+    /** The capabilities a device's configuration needs, each with the intent line asking. */
+    features(view: DeviceView, model: FabricModel): RequiredFeature[];
+    /** Extra template context, mounted at view[id] (templates include {{> <id>/main}}). */
+    view?(view: DeviceView, model: FabricModel): object | undefined;
+    /**
+     * Template files (relative to templates/<dir>/) a platform claiming any of this domain's
+     * capabilities must have; the registry test checks them. Default: partials/<id>/main.hbs.
+     */
+    templates?(platform: PlatformDef): string[];
+  };
+
+  verify: {
+    /** Independent graph questions; ids prefixed '<id>-' (see LEGACY_CHECK_IDS). */
+    static: StaticCheck[];
+    live?: {
+      checks: CheckInfo[];
+      /** Collects this domain's observed state from the target. */
+      collect(target: LiveTarget, model: FabricModel, opts: { probes?: boolean }): Promise<unknown>;
+      /** Observed state + model -> one result per live check: pure. */
+      compare(model: FabricModel, observed: unknown, fg?: FabricGraph): CheckResult[];
+      /** The live comparison as a push post-check (after a device's push, before confirm). */
+      postCheck?(model: FabricModel): PostCheck;
+    };
+  };
+
+  lab?: {
+    /** Sessions a lab built from the model must reach (lab wait --converged, lab up). */
+    expected(model: FabricModel): ExpectedSession[];
+    /** Service nodes (load balancer, DNS server...) the lab runs beside the devices. */
+    nodes?(model: FabricModel): { nodes: Record<string, ClabNodeConfig>; links: ClabLink[] };
+  };
+
+  push?: {
+    /** Post-checks of a pushed device, run before its push is confirmed. */
+    postChecks(model: FabricModel): PostCheck[];
+  };
+}
+
+/** A device's feature list as the registry sees it: which domain asks for what. */
+export interface DomainFeature extends RequiredFeature {
+  domain: DomainId;
+}
+
+export type { Device };
