@@ -16,6 +16,7 @@ import { formatIpv4, parsePrefix4 } from '../model/ip.ts';
 import type { ClabNodeConfig, ClabTopology } from './clab-types.ts';
 import { runDir } from './state.ts';
 import { saveLabModel } from './expected-from-model.ts';
+import { domains } from '../domains/index.ts';
 
 const clabData = z.object({
   platforms: z.record(
@@ -102,9 +103,22 @@ export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTo
     };
   }
 
+  // Service nodes of the domains (load balancers, DNS servers...) beside the devices.
+  const serviceLinks: ClabTopology['topology']['links'] = [];
+  for (const dom of domains()) {
+    const extra = dom.lab?.nodes?.(model);
+    if (!extra) continue;
+    for (const [n, cfg] of Object.entries(extra.nodes)) {
+      if (nodes[n]) throw new Error(`domain ${dom.id}: service node '${n}' has the name of another node`);
+      nodes[n] = cfg;
+    }
+    serviceLinks.push(...extra.links);
+  }
+
   const links = [
     ...model.links.map((l) => ({ endpoints: [`${l.a.device}:${ifName(l.a.device, l.a.interface)}`, `${l.b.device}:${ifName(l.b.device, l.b.interface)}`], mtu: l.mtu })),
     ...model.endpoints.map((e) => ({ endpoints: [`${e.leaf}:${ifName(e.leaf, e.port)}`, `${e.name}:${data.hosts.interface}`], mtu: mtuOf.get(e.vlan) ?? model.fabric.hostMtu })),
+    ...serviceLinks,
   ];
 
   const name = opts.name ?? model.name;

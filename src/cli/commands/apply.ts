@@ -5,8 +5,7 @@ import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { DEFAULT_INTENT_DIR, loadModelSync } from '../../model/index.ts';
 import { getLabState } from '../../lab/index.ts';
 import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
-import { defaultPostChecks } from '../../push/postcheck.ts';
-import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
+import { pushPostChecks } from '../../domains/index.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
 import { recoverRollouts } from '../../push/recover.ts';
 import { defaultReporter } from '../../push/progress.ts';
@@ -100,7 +99,7 @@ export const applyCommand: Command = {
       rpcTimeoutS,
       reporter,
       // Besides sessions and adjacencies, each leaf's EVPN/VRF state must match the model.
-      postChecks: [...defaultPostChecks(model), liveVerificationPostCheck(model)],
+      postChecks: pushPostChecks(model, { live: true }),
       onJournal: (dir) => ctx.out(`journal: ${dir}/journal.jsonl`),
     });
     if (dryRun) {

@@ -2,7 +2,8 @@ import type { Command } from '../command.ts';
 import { boolOpt, numberOpt, stringOpt } from '../command.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { getLabState, waitConverged } from '../../lab/index.ts';
-import { expectedSessions, readLabModel } from '../../lab/expected-from-model.ts';
+import { readLabModel } from '../../lab/expected-from-model.ts';
+import { labExpected } from '../../domains/index.ts';
 
 export const labWaitCommand: Command = {
   name: 'lab wait',
@@ -14,7 +15,7 @@ export const labWaitCommand: Command = {
     const state = getLabState(stringOpt(ctx, 'name'));
     // A lab built from an intent must also have every session its model expects.
     const model = readLabModel(state.name);
-    const r = await waitConverged(state, { timeoutMs: numberOpt(ctx, 'timeout', 60) * 1000, expected: model ? expectedSessions(model) : [] });
+    const r = await waitConverged(state, { timeoutMs: numberOpt(ctx, 'timeout', 60) * 1000, expected: model ? labExpected(model) : [] });
     if (!r.converged) throw new CheckFailed(`not converged after ${(r.elapsedMs / 1000).toFixed(1)} s:\n  ${r.pending.join('\n  ')}`);
     ctx.out(`lab ${r.status.name} converged in ${(r.elapsedMs / 1000).toFixed(1)} s${model ? ` (${model.bgpSessions.length} BGP sessions, ${model.ospfAdjacencies.length} OSPF adjacencies expected by the model)` : ''}`);
     return 0;

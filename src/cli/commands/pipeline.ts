@@ -8,15 +8,13 @@ import { renderModel } from '../../render/index.ts';
 import { writeOutput } from '../../render/write.ts';
 import { labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
-import { expectedSessions } from '../../lab/expected-from-model.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { topologyOf, verifyStatic } from '../../verify/static.ts';
 import type { VerifyReport } from '../../verify/findings.ts';
 import { verifyLive } from '../../verify/live/run.ts';
-import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { runRollout, summaryTable } from '../../push/rollout.ts';
 import { inventoryFromLab } from '../../push/inventory.ts';
-import { defaultPostChecks } from '../../push/postcheck.ts';
+import { labExpected, pushPostChecks } from '../../domains/index.ts';
 import { lineReporter } from '../../push/progress.ts';
 import { formatText } from '../../verify/report/format.ts';
 
@@ -38,7 +36,7 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
   const t0 = Date.now();
   const state = await labUp(topology, { baseDir, log: (l) => ctx.out(`  ${l}`) });
   const up = Date.now() - t0;
-  const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: expectedSessions(model) });
+  const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: labExpected(model) });
   if (!r.converged) throw new CheckFailed(`lab ${model.name} did not converge in ${timeoutS} s:\n  ${r.pending.join('\n  ')}`);
   ctx.out(`  up in ${(up / 1000).toFixed(1)} s, converged ${(r.elapsedMs / 1000).toFixed(1)} s later: ${model.bgpSessions.length} BGP sessions and ${model.ospfAdjacencies.length} OSPF adjacencies as the model expects`);
   ctx.out(`== apply --target lab:${state.name}`);
@@ -48,7 +46,7 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
     canary: 1,
     waveSize: 5,
     confirmTimeoutS: 60,
-    postChecks: [...defaultPostChecks(model), liveVerificationPostCheck(model)],
+    postChecks: pushPostChecks(model, { live: true }),
     reporter: lineReporter(() => {}),
   });
   for (const l of summaryTable(rollout.results)) ctx.out(`  ${l}`);
