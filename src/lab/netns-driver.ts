@@ -435,33 +435,26 @@ async function zebraJson(ns: LabNodeState, cmd: string): Promise<Record<string, 
 }
 
 /**
- * FRR 8.4's zebra with -n can leave an L3 VNI Down ("SVI-If: None") when its VRF namespace
- * and devices appeared while zebra was running: it only maps the VXLAN device to its bridge
- * again when the device goes up. So once network.sh has run, every L3 VNI zebra reports Down
- * while its VXLAN device exists gets its device taken down and up (nothing else changes), until
- * all are Up. Returns what it had to do.
+ * Every L3 VNI zebra knows must be Up once network.sh has run: network.sh creates a VRF's
+ * devices only after zebra has picked up its namespace, which is what FRR 8.4 needs to map
+ * the VNI's VXLAN device to its bridge. Nothing is flapped to get there: taking an L3 VNI's
+ * device down and up makes bgpd withdraw and re-add the whole VRF, and zebra 8.4 can apply
+ * that out of order and lose its router MACs (lab/README.md). A VNI still Down after the
+ * timeout is an error naming it.
  */
-export async function settleL3Vnis(ns: LabNodeState, timeoutMs = 20_000): Promise<string[]> {
-  const did: string[] = [];
+export async function waitL3VnisUp(ns: LabNodeState, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const vnis = Object.values(await zebraJson(ns, 'show evpn vni json')) as { vni: number; type?: string; vxlanIf?: string }[];
-    const down: { vni: number; vrf: string; dev: string }[] = [];
+    const vnis = Object.values(await zebraJson(ns, 'show evpn vni json')) as { vni: number; type?: string }[];
+    const down: string[] = [];
     for (const v of vnis) {
       if (v.type === 'L2') continue;
-      const d = (await zebraJson(ns, `show evpn vni ${v.vni} json`)) as { state?: string; vrf?: string; vxlanIntf?: string };
-      if (d.state !== 'Up') down.push({ vni: v.vni, vrf: d.vrf ?? '', dev: d.vxlanIntf ?? 'None' });
+      const d = (await zebraJson(ns, `show evpn vni ${v.vni} json`)) as { state?: string; vrf?: string; sviIntf?: string };
+      if (d.state !== 'Up') down.push(`${v.vni} (VRF ${d.vrf ?? '?'}, SVI ${d.sviIntf ?? 'None'})`);
     }
-    if (!down.length) return did;
-    if (Date.now() > deadline) throw new EnvironmentError(`node '${ns.name}': L3 VNI(s) ${down.map((d) => d.vni).join(', ')} stay Down in zebra`);
-    for (const d of down) {
-      // Not known to zebra yet (namespace still being discovered): wait.
-      if (d.dev === 'None' || !d.vrf || d.vrf === 'Unknown') continue;
-      const flap = `ip -n ${shq(d.vrf)} link set dev ${shq(d.dev)} down && ip -n ${shq(d.vrf)} link set dev ${shq(d.dev)} up`;
-      const r = await run(ns.enter[0], [...ns.enter.slice(1), 'sh', '-c', flap], { allowFail: true });
-      if (r.code === 0) did.push(`${d.vrf}/${d.dev}`);
-    }
-    await sleep(500);
+    if (!down.length) return;
+    if (Date.now() > deadline) throw new EnvironmentError(`node '${ns.name}': L3 VNI(s) ${down.join(', ')} stay Down in zebra`);
+    await sleep(250);
   }
 }
 
@@ -699,10 +692,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     // 6. The topology's exec lines, in file order per node, nodes in parallel.
     await parallel(plan.nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!, log));
     // Only in netloom's own labs: a foreign lab's L3 VNIs may come from scripts run after deploy.
-    await parallel(plan.generated ? state.nodes.filter((n) => n.vrfBackend === 'netns') : [], CONCURRENCY, async (n) => {
-      const did = await settleL3Vnis(n);
-      if (did.length) log(`${n.name}: L3 VNI devices ${did.join(', ')} taken down and up for zebra`);
-    });
+    await parallel(plan.generated ? state.nodes.filter((n) => n.vrfBackend === 'netns') : [], CONCURRENCY, (n) => waitL3VnisUp(n));
     state.status = 'running';
     writeLabState(state);
     log(`lab ${plan.name} up: ${state.nodes.length} nodes, ${plan.links.length} links in ${Date.now() - t0} ms`);

@@ -164,6 +164,7 @@ export class FrrDriver implements DeviceDriver {
     const reloadFile = this.p('frr.conf.reload');
     await this.s.writeFile(reloadFile, withRuntimeVrfNetns(desired[FRR_CONF], await this.runningConfig()));
     await this.reload(reloadFile);
+    await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
     await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
     await this.s.writeFile(this.p('applied-running.conf'), await this.runningConfig());
   }
@@ -178,6 +179,21 @@ export class FrrDriver implements DeviceDriver {
       const errs = (r.stderr + r.stdout).split('\n').filter((l) => /ERROR|error|Failed|%/.test(l)).slice(-4).join(' | ');
       throw new DeviceError(this.device, 'command', `${this.device}: frr-reload.py --reload failed (exit ${r.code}): ${errs.slice(0, 600)}`);
     }
+  }
+
+  /**
+   * Hands zebra every selected route of each EVPN VRF again (adds only, nothing withdrawn):
+   * FRR 8.4's zebra can lose a remote VTEP's router MAC and next-hop neighbour when bgpd
+   * replaces an EVPN-imported route (withdraw + add in one batch: zebra's EVPN queue runs the
+   * add before the delete). A re-announce restores them without touching the kernel routes.
+   * `no bgp bestpath bandwidth` is the default (not in the running config) and re-announces
+   * the instance's table as its side effect.
+   */
+  async resyncEvpnVrfRoutes(config: string): Promise<void> {
+    const vrfs = evpnVrfInstances(config);
+    if (!vrfs.length) return;
+    const cmds = ['configure terminal', ...vrfs.flatMap((v) => [`router bgp ${v.asn} vrf ${v.vrf}`, 'no bgp bestpath bandwidth', 'exit'])];
+    await this.s.run('re-announce EVPN VRF routes to zebra', `vtysh ${cmds.map((c) => `-c ${shq(c)}`).join(' ')}`);
   }
 
   /** Nothing to do on the device: the engine's deadline is the confirm timeout. */
@@ -204,6 +220,7 @@ export class FrrDriver implements DeviceDriver {
       }
       left = unifiedDiff(snap.running, now, 'before', 'after rollback');
     }
+    await this.resyncEvpnVrfRoutes(snap.running);
     if (snap.frrConf !== undefined) await this.s.writeFile(this.paths.frrConf, snap.frrConf);
     if (snap.baseline !== undefined) await this.s.writeFile(this.p('applied-running.conf'), snap.baseline);
     else await this.s.exec(`rm -f ${shq(this.p('applied-running.conf'))}`);
@@ -284,4 +301,17 @@ export function asnChangePreamble(config: string, running: string): string[] {
   for (const m of running.matchAll(/^router bgp (\d+) vrf (\S+)\s*$/gm)) if (m[1] === oldAsn) cmds.push(`no router bgp ${oldAsn} vrf ${m[2]}`);
   cmds.push(`no router bgp ${oldAsn}`);
   return cmds;
+}
+
+/** `router bgp ASN vrf NAME` instances that import EVPN routes (an `address-family l2vpn evpn` block). */
+export function evpnVrfInstances(config: string): { asn: string; vrf: string }[] {
+  const out: { asn: string; vrf: string }[] = [];
+  let cur: { asn: string; vrf: string } | undefined;
+  for (const line of config.split('\n')) {
+    const m = /^router bgp (\d+) vrf (\S+)\s*$/.exec(line);
+    if (m) cur = { asn: m[1], vrf: m[2] };
+    else if (/^\S/.test(line) && !/^!/.test(line)) cur = undefined;
+    else if (cur && /^\s+address-family l2vpn evpn\b/.test(line) && !out.includes(cur)) out.push(cur);
+  }
+  return out;
 }

@@ -11,6 +11,8 @@ import { NetconfDriver } from './netconf-driver.ts';
 import { bgpSessionState, ospfAdjacencyUp, parseBgpSummary, parseOspfNeighbors } from '../domains/fabric/session-state.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Post-checks poll: short intervals, so a check passes within a fraction of a second of the state. */
+const POLL_MS = 250;
 
 export interface ExpectedPeer {
   /** Key in `show bgp summary json`: interface for unnumbered sessions, else the peer address. */
@@ -83,8 +85,8 @@ async function poll(ctx: PostCheckContext, once: () => Promise<string[]>): Promi
     } catch (e) {
       last = [(e as Error).message];
     }
-    if (last.length === 0 || Date.now() + 1000 > ctx.deadline) return last;
-    await sleep(1000);
+    if (last.length === 0 || Date.now() + POLL_MS > ctx.deadline) return last;
+    await sleep(POLL_MS);
   }
 }
 

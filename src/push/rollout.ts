@@ -259,13 +259,12 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
           await s.driver.push(s.desired, pushOpts);
           jr({ t: 'committed', device: s.inv.name, wave: w });
           rep.step(s.inv.name, 'post-checks');
-          const problems: string[] = [];
-          for (const c of opts.postChecks ?? pushPostChecks(model)) {
-            if (!c.appliesTo(s.device, s.inv.transport)) continue;
-            const exec = s.driver instanceof FrrDriver ? (cmd: string) => (s.driver as FrrDriver).exec(cmd) : undefined;
-            const left = await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec, pending });
-            problems.push(...left.map((p) => `${c.name}: ${p}`));
-          }
+          // Checks run side by side, each polling on its own.
+          const exec = s.driver instanceof FrrDriver ? (cmd: string) => (s.driver as FrrDriver).exec(cmd) : undefined;
+          const checks = (opts.postChecks ?? pushPostChecks(model)).filter((c) => c.appliesTo(s.device, s.inv.transport));
+          const problems = (
+            await Promise.all(checks.map(async (c) => (await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec, pending })).map((p) => `${c.name}: ${p}`)))
+          ).flat();
           jr({ t: 'postcheck', device: s.inv.name, ok: problems.length === 0, problems });
           if (problems.length) throw new DeviceError(s.inv.name, 'postcheck', `${s.inv.name}: post-checks failed: ${problems.join('; ')}`);
           rep.deviceDone(s.inv.name, true);

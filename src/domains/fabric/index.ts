@@ -10,6 +10,7 @@
 import type { FabricModel } from '../../model/types.ts';
 import { expectedSessions } from '../../lab/expected-from-model.ts';
 import { bgpSessionsCheck, ospfNeighborsCheck } from '../../push/postcheck.ts';
+import { forwardingStateCheck } from '../../push/forwarding-check.ts';
 import { requiredFeatures } from '../../render/features.ts';
 import { staticChecks } from '../../verify/checks/index.ts';
 import { compareLive, LIVE_CHECKS, type ObservedState } from '../../verify/live/compare.ts';
@@ -48,6 +49,6 @@ export const fabric: DomainModule<FabricModel> = {
     expected: (model) => expectedSessions(model),
   },
   push: {
-    postChecks: (model) => [bgpSessionsCheck(model), ospfNeighborsCheck(model)],
+    postChecks: (model) => [bgpSessionsCheck(model), ospfNeighborsCheck(model), forwardingStateCheck(model)],
   },
 };

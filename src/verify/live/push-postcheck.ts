@@ -41,8 +41,8 @@ export function liveVerificationPostCheck(model: FabricModel): PostCheck {
           .filter((f) => !(f.elements?.devices ?? []).some((d) => ctx.pending.has(d)))
           .map((f) => f.message);
         // EVPN routes from the rest of the fabric take a few seconds after a reload.
-        if (problems.length === 0 || Date.now() + 1500 > ctx.deadline) return problems;
-        await sleep(1000);
+        if (problems.length === 0 || Date.now() + 500 > ctx.deadline) return problems;
+        await sleep(250);
       }
     },
   };
