@@ -134,6 +134,7 @@ ensure_vrf_netns() {
     ip netns add "$1"
     ipn link set dev lo alias netloom:vrf
     changed "create VRF namespace $1"
+    wait_zebra_vrf "$1"
   elif [ "$(json link show dev lo | field ifalias)" != netloom:vrf ]; then
     fail "network namespace $1 exists and is not managed by netloom; not using it as VRF $1"
   fi
@@ -143,6 +144,23 @@ ensure_vrf_netns() {
   set_sysctl net.ipv4.conf.all.rp_filter 0
   set_sysctl net.ipv4.conf.default.rp_filter 0
   N=
+}
+
+# zebra -n picks a new namespace up 0.1-0.5 s after it appears. Devices created before that
+# reach zebra in one dump of the namespace, and FRR 8.4 then never maps the L3 VNI's VXLAN
+# device to its bridge: the L3 VNI stays Down until the device is taken down and up, and that
+# flap withdraws and re-adds every route of the VRF, which zebra 8.4 can apply out of order
+# and lose the router MACs (lab/README.md). So wait until zebra knows the VRF, then create its
+# devices one by one. Without a running zebra (network.sh at boot) there is nothing to wait for.
+wait_zebra_vrf() {
+  vtysh -c 'show vrf' >/dev/null 2>&1 || return 0
+  _i=0
+  while [ $_i -lt 200 ]; do
+    vtysh -c 'show vrf' 2>/dev/null | grep -q "^vrf $1 id " && return 0
+    sleep 0.025
+    _i=$((_i + 1))
+  done
+  fail "zebra did not pick up VRF namespace $1 within 5 s (zebra must run with -n)"
 }
 
 vrf_namespaces() {
