@@ -3,11 +3,12 @@
  * merged into one document. Every container of the merged value keeps where each of its
  * keys and items came from, so any diagnostic can name file:line:col.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { EnvironmentError, IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
+import { LIMITS, readTextBounded } from '../util/safe-path.ts';
 
 /** Where a key's key and value, or an item, sit in its file. */
 interface Place {
@@ -170,7 +171,14 @@ export function loadIntentDir(dir: string): LoadedIntent {
   const hash = createHash('sha256');
   for (const abs of files) {
     const file = displayPath(abs);
-    const text = readFileSync(abs, 'utf8');
+    let text: string;
+    try {
+      text = readTextBounded(abs, LIMITS.intentFile, 'an intent file');
+    } catch (e) {
+      if (!(e instanceof EnvironmentError)) throw e;
+      errors.push({ loc: { file, line: 1, col: 1 }, message: e.message.slice(abs.length + 2) });
+      continue;
+    }
     hash.update(path.basename(abs)).update('\0').update(text).update('\0');
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { LIMITS, readTextBounded } from '../util/safe-path.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
@@ -127,7 +128,7 @@ export function parseClabFile(file: string): ParsedClab {
   const abs = path.resolve(file);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = readTextBounded(abs, LIMITS.topology, 'the topology');
   } catch (e) {
     throw new IntentError([{ loc: { file: abs, line: 1, col: 1 }, message: `cannot read topology file: ${(e as Error).message}` }]);
   }

@@ -10,7 +10,8 @@
  *     leaf1: { address: 192.0.2.1, transport: ssh, host_key: { fingerprint: "SHA256:..." } }
  *     leaf2: { address: 192.0.2.2, port: 830, transport: netconf, credentials: { password_env: LEAF2_PW } }
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { LIMITS, readTextBounded } from '../util/safe-path.ts';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
@@ -119,7 +120,7 @@ function locate(doc: ReturnType<typeof parseDocument>, lc: LineCounter, file: st
 
 export function loadInventory(file: string): Inventory {
   if (!existsSync(file)) throw new IntentError([{ loc: { file, line: 1, col: 1 }, message: 'inventory file not found' }]);
-  const text = readFileSync(file, 'utf8');
+  const text = readTextBounded(file, LIMITS.inventory, 'the inventory');
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {

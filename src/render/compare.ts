@@ -1,8 +1,7 @@
 /** `netloom render --diff OLD_OUT`: rendered artifacts against a previous output directory. */
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { RenderResult } from './index.ts';
-import { readManifest } from './write.ts';
+import { manifestFile, readManifest } from './write.ts';
 import { unifiedDiff } from './diff.ts';
 
 export interface Comparison {
@@ -18,7 +17,7 @@ export function compareWithDir(r: RenderResult, oldDir: string, devicesOnly?: Se
   const oldDevices = new Set(old ? old.artifacts.map((e) => e.device) : []);
   const byDevice = new Map<string, { status: Comparison['devices'][number]['status']; diffs: string[] }>();
   const read = (p: string) => {
-    const f = path.join(oldDir, p);
+    const f = manifestFile(oldDir, p);
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
   };
   const entry = (d: string) => {

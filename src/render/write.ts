@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RenderResult } from './index.ts';
+import { EnvironmentError } from '../util/errors.ts';
+import { LIMITS, readTextBounded, resolveInside } from '../util/safe-path.ts';
 
 export interface ManifestEntry {
   device: string;
@@ -33,10 +35,30 @@ export function manifestOf(r: RenderResult): Manifest {
   };
 }
 
+/**
+ * The manifest of a previous run, every entry checked: its path must stay inside `dir` (a
+ * manifest is data anyone could have edited, and its paths are read and removed).
+ */
 export function readManifest(dir: string): Manifest | undefined {
   const f = path.join(dir, 'manifest.json');
   if (!existsSync(f)) return undefined;
-  return JSON.parse(readFileSync(f, 'utf8')) as Manifest;
+  let m: Manifest;
+  try {
+    m = JSON.parse(readTextBounded(f, LIMITS.manifest, 'the manifest')) as Manifest;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new EnvironmentError(`${f}: not a netloom manifest (${e.message})`);
+    throw e;
+  }
+  if (!m || typeof m !== 'object' || !Array.isArray(m.artifacts) || m.artifacts.some((a) => !a || typeof a.path !== 'string' || typeof a.device !== 'string')) {
+    throw new EnvironmentError(`${f}: not a netloom manifest (expected artifacts with a device and a path)`);
+  }
+  for (const a of m.artifacts) resolveInside(dir, a.path, `${f}: entry`, { followFinal: false });
+  return m;
+}
+
+/** A manifest entry's file, for reading: a symlink must not lead out of `dir` either. */
+export function manifestFile(dir: string, rel: string): string {
+  return resolveInside(dir, rel, `${path.join(dir, 'manifest.json')}: entry`);
 }
 
 /** Writes only files whose content changed; returns the paths written and removed. */
@@ -46,8 +68,10 @@ export function writeOutput(r: RenderResult, dir: string, opts: { partial?: bool
   const written: string[] = [];
   const removed: string[] = [];
   const now = new Set(r.artifacts.map((a) => a.path));
-  for (const a of r.artifacts) {
-    const file = path.join(dir, a.path);
+  // Every path is checked before anything is written or removed.
+  const files = r.artifacts.map((a) => resolveInside(dir, a.path, 'rendered file'));
+  for (const [i, a] of r.artifacts.entries()) {
+    const file = files[i];
     mkdirSync(path.dirname(file), { recursive: true });
     if (!existsSync(file) || readFileSync(file, 'utf8') !== a.content) {
       writeFileSync(file, a.content);
@@ -63,7 +87,7 @@ export function writeOutput(r: RenderResult, dir: string, opts: { partial?: bool
   } else if (old) {
     for (const e of old.artifacts) {
       if (now.has(e.path)) continue;
-      const file = path.join(dir, e.path);
+      const file = path.join(dir, e.path); // checked by readManifest
       if (existsSync(file)) rmSync(file);
       removed.push(e.path);
       const d = path.dirname(file);
