@@ -1,7 +1,7 @@
 /**
  * The JSON Schema editors use for one intent *file*. A fabric is several files merged, so
  * each file may hold any subset of the top-level sections: the same schema with nothing
- * required at the top.
+ * required at the top. Top-level `x-...` keys are extensions (anchors live there), ignored.
  */
 import { z } from 'zod';
 import { intentSchema } from './schema.ts';
@@ -10,5 +10,5 @@ export function intentFileJsonSchema(): object {
   const perFile = intentSchema.partial();
   const s = z.toJSONSchema(perFile, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
   const { $schema, ...rest } = s;
-  return { $schema, $id: 'https://netloom.dev/schemas/intent.schema.json', title: 'netloom intent file', ...rest };
+  return { $schema, $id: 'https://netloom.dev/schemas/intent.schema.json', title: 'netloom intent file', ...rest, patternProperties: { '^x-': {} } };
 }

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { EnvironmentError, IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
 import { LIMITS, readTextBounded } from '../util/safe-path.ts';
 
@@ -53,50 +53,114 @@ function displayPath(file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
+/** Values expanded from aliases, per file: past this a document is an alias bomb, not an intent. */
+export const MAX_ALIAS_VALUES = 100_000;
+
+/** An alias being expanded: diagnostics inside point at its use, naming the anchor's own place. */
+interface AliasUse {
+  use: SourceLocation;
+  anchor: string;
+}
+
+/**
+ * YAML nodes to plain values with their places. Aliases are expanded here (a fresh copy per
+ * use, so each use has its own places) and merge keys (`<<: *defaults`, `<<: [*a, *b]`) add
+ * the keys the mapping does not set itself, earlier sources first, as YAML 1.1 defines them.
+ */
 class FileConverter {
+  private expanded = 0;
+  private readonly expanding = new Set<YamlNode>();
+
   constructor(
     private readonly file: string,
+    private readonly doc: Document,
     private readonly lc: LineCounter,
     private readonly origins: Origins,
   ) {}
 
-  loc(node: YamlNode | null | undefined, fallback?: SourceLocation): SourceLocation {
+  loc(node: YamlNode | null | undefined, fallback?: SourceLocation, via?: AliasUse): SourceLocation {
     const off = node?.range?.[0];
-    if (off === undefined) return fallback ?? { file: this.file, line: 1, col: 1 };
-    const p = this.lc.linePos(off);
-    return { file: this.file, line: p.line, col: p.col };
+    let at: SourceLocation;
+    if (off === undefined) at = fallback ?? { file: this.file, line: 1, col: 1 };
+    else {
+      const p = this.lc.linePos(off);
+      at = { file: this.file, line: p.line, col: p.col };
+    }
+    if (!via) return at;
+    return { ...via.use, via: { anchor: via.anchor, file: at.file, line: at.line, col: at.col } };
   }
 
-  toValue(node: YamlNode | null | undefined, errors: Diagnostic[]): unknown {
+  toValue(node: YamlNode | null | undefined, errors: Diagnostic[], via?: AliasUse): unknown {
     if (!node) return null;
+    if (via && ++this.expanded > MAX_ALIAS_VALUES) {
+      if (this.expanded === MAX_ALIAS_VALUES + 1) errors.push({ loc: via.use, message: `aliases expand to more than ${MAX_ALIAS_VALUES.toLocaleString('en-US')} values; refusing (an alias bomb?)` });
+      return null;
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc) as YamlNode | undefined;
+      const use = via?.use ?? this.loc(node);
+      if (!target) {
+        errors.push({ loc: use, message: `alias *${node.source} names no anchor` });
+        return null;
+      }
+      if (this.expanding.has(target)) {
+        errors.push({ loc: use, message: `alias *${node.source} refers to a value containing itself` });
+        return null;
+      }
+      this.expanding.add(target);
+      try {
+        return this.toValue(target, errors, { use, anchor: node.source });
+      } finally {
+        this.expanding.delete(target);
+      }
+    }
     if (isMap(node)) {
       const obj: Record<string, unknown> = {};
-      this.origins.setSelf(obj, this.loc(node));
+      this.origins.setSelf(obj, this.loc(node, undefined, via));
+      const merges: YamlNode[] = [];
       for (const pair of node.items) {
         const keyNode = pair.key as YamlNode | null;
+        if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+          // The YAML 1.1 merge key `<<` (the parser marks it with a symbol).
+          const v = pair.value as YamlNode | null;
+          if (isSeq(v)) merges.push(...(v.items as YamlNode[]));
+          else if (v) merges.push(v);
+          continue;
+        }
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-        const keyLoc = this.loc(keyNode);
+        const keyLoc = this.loc(keyNode, undefined, via);
         if (Object.prototype.hasOwnProperty.call(obj, key)) {
           errors.push({ loc: keyLoc, message: `duplicate key '${key}'` });
           continue;
         }
-        obj[key] = this.toValue(pair.value as YamlNode | null, errors);
-        this.origins.set(obj, key, { file: this.file, key: keyLoc, value: this.loc(pair.value as YamlNode | null, keyLoc) });
+        obj[key] = this.toValue(pair.value as YamlNode | null, errors, via);
+        this.origins.set(obj, key, { file: this.file, key: keyLoc, value: this.loc(pair.value as YamlNode | null, keyLoc, via) });
+      }
+      for (const m of merges) {
+        const src = this.toValue(m, errors, via);
+        if (!isPlainObject(src)) {
+          if (src !== null) errors.push({ loc: this.loc(m, undefined, via), message: 'a merge key (<<) takes a mapping or a list of mappings' });
+          continue;
+        }
+        for (const [k, v] of Object.entries(src)) {
+          if (Object.prototype.hasOwnProperty.call(obj, k)) continue;
+          obj[k] = v;
+          this.origins.set(obj, k, this.origins.get(src, k)!);
+        }
       }
       return obj;
     }
     if (isSeq(node)) {
       const arr: unknown[] = [];
-      this.origins.setSelf(arr, this.loc(node));
+      this.origins.setSelf(arr, this.loc(node, undefined, via));
       node.items.forEach((item, i) => {
-        arr.push(this.toValue(item as YamlNode, errors));
-        this.origins.set(arr, i, { file: this.file, value: this.loc(item as YamlNode) });
+        arr.push(this.toValue(item as YamlNode, errors, via));
+        this.origins.set(arr, i, { file: this.file, value: this.loc(item as YamlNode, undefined, via) });
       });
       return arr;
     }
     if (isScalar(node)) return node.value;
-    // Aliases resolve to their anchored value; keep the alias' own position.
-    return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
+    return null;
   }
 }
 
@@ -188,13 +252,15 @@ export function loadIntentDir(dir: string): LoadedIntent {
       errors.push({ loc: { file, line: p.line, col: p.col }, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }
     if (doc.errors.length) continue;
-    const conv = new FileConverter(file, lc, origins);
+    const conv = new FileConverter(file, doc, lc, origins);
     const value = conv.toValue(doc.contents as YamlNode | null, errors);
     if (value === null || value === undefined) continue; // empty file
     if (!isPlainObject(value)) {
       errors.push({ loc: conv.loc(doc.contents as YamlNode), message: 'an intent file must be a mapping of top-level sections (fabric, pools, nodes, ...)' });
       continue;
     }
+    // Top-level `x-...` keys are extensions (the usual home of anchors, as in Compose files).
+    for (const k of Object.keys(value)) if (k.startsWith('x-')) delete value[k];
     mergeInto(raw, value, origins, errors);
   }
   if (errors.length) throw new IntentError(errors);

@@ -8,6 +8,8 @@ export interface SourceLocation {
   file: string;
   line: number;
   col: number;
+  /** The value came through a YAML alias used here: where its anchor defines it. */
+  via?: { anchor: string; file: string; line: number; col: number };
 }
 
 export interface Diagnostic {
@@ -20,7 +22,8 @@ export function formatLocation(loc: SourceLocation): string {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${formatLocation(d.loc)}: ${d.message}`;
+  const v = d.loc.via;
+  return `${formatLocation(d.loc)}: ${d.message}${v ? ` (from &${v.anchor} at ${formatLocation(v)})` : ''}`;
 }
 
 /** Invalid intent (schema or semantic): exit code 1, every diagnostic printed. */

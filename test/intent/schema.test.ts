@@ -21,5 +21,6 @@ describe('intent JSON Schema', () => {
     expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['fabric', 'pools', 'groups', 'nodes', 'links', 'tenants', 'endpoints', 'firewall', 'slb', 'gslb']));
     expect(s.required ?? []).toEqual([]);
     expect(s.additionalProperties).toBe(false);
+    expect((s as { patternProperties?: object }).patternProperties).toEqual({ '^x-': {} });
   });
 });
