@@ -13,6 +13,17 @@ const name = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,62}$/, 'must start with a letter and contain only letters, digits, "_", "." or "-" (at most 63 characters)');
 
+/**
+ * Free text (a site code, a description): one line of printable characters, so it can land
+ * in a CLI line, a quoted string or a shell script only as text (the render helpers escape
+ * it for each syntax besides).
+ */
+const text = z
+  .string()
+  .min(1)
+  .max(240, 'must be at most 240 characters')
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must be one line of printable text (no line break, tab or other control character)');
+
 const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(ipv4Re, 'must be an IPv4 address like 10.0.0.1');
 const ipv4Prefix = z
@@ -42,7 +53,7 @@ export const platforms = platformNames();
 const fabric = z
   .strictObject({
     name: name.describe('Fabric name; used in descriptions and lab names'),
-    site: z.string().min(1).optional().describe('Site or data-center code'),
+    site: text.optional().describe('Site or data-center code'),
     underlay: z.enum(['ebgp-unnumbered', 'ebgp', 'ospf']).describe('Underlay routing design'),
     overlay: z
       .strictObject({
@@ -145,7 +156,7 @@ const vrf = z.strictObject({
 
 const tenant = z.strictObject({
   name,
-  description: z.string().optional(),
+  description: text.optional(),
   vrfs: z.array(vrf).min(1, 'a tenant needs at least one VRF'),
 });
 

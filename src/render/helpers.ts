@@ -1,6 +1,13 @@
 /**
  * The few Handlebars helpers templates may use. Anything more involved belongs in the view
  * builder (view.ts), where it is typed and tested, not in template logic.
+ *
+ * Text templates are compiled with noEscape (configs are not HTML), so text that is not an
+ * identifier goes through the helper of the syntax it lands in: `line` (the rest of a CLI
+ * line: FRR, EOS, NX-OS descriptions), `quoted` (inside "..." of Junos and SR Linux `set`
+ * commands), `shell` (inside "..." of network.sh). XML templates keep Handlebars' escaping.
+ * The intent schema already keeps free text to one printable line; these make sure nothing a
+ * string holds can start a new line, end a quote or run a command.
  */
 import type { HelperDelegate } from 'handlebars';
 
@@ -9,7 +16,31 @@ function args(list: unknown[]): unknown[] {
   return list.slice(0, -1);
 }
 
+// Line breaks of every kind (including NEL, LS, PS) and other control characters.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** One line of text: control characters become spaces. */
+export function oneLine(s: unknown): string {
+  return String(s ?? '').replace(CONTROL, ' ');
+}
+
+/** Inside a double-quoted string of Junos and SR Linux CLIs: backslash and quote escaped. */
+export function quotedText(s: unknown): string {
+  return oneLine(s).replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
+/** Inside a double-quoted shell word: no expansion, no end of quote. */
+export function shellText(s: unknown): string {
+  return oneLine(s).replace(/[\\"$`]/g, (c) => `\\${c}`);
+}
+
 export const helpers: Record<string, HelperDelegate> = {
+  /** description {{line description}} */
+  line: (...a: unknown[]) => oneLine(args(a)[0]),
+  /** description "{{quoted description}}" */
+  quoted: (...a: unknown[]) => quotedText(args(a)[0]),
+  /** fail "... {{shell description}} ..." */
+  shell: (...a: unknown[]) => shellText(args(a)[0]),
   /** {{#if (eq a b)}} */
   eq: (...a: unknown[]) => {
     const [x, y] = args(a);
