@@ -26,7 +26,14 @@ export interface AnalyzeOptions {
   broadcastFloodPps?: number;
   /** Problems kept in full (all are counted). */
   maxProblems?: number;
+  /** Flows tracked at once (default 200,000): past it the smaller half is folded into totals. */
+  maxFlows?: number;
+  /** Flows listed in the report, largest first (default 10,000); all are counted. */
+  keepFlows?: number;
 }
+
+/** Default bounds of the flow table (README "Limits"). */
+export const FLOW_LIMITS = { tracked: 200_000, kept: 10_000 } as const;
 
 export interface Flow {
   proto: string;
@@ -133,9 +140,14 @@ export interface AnalysisReport {
   problemCount: number;
   problems: Problem[];
   protocols: Record<string, number>;
+  /** The largest flows by bytes, at most `keepFlows`. */
   flows: Flow[];
+  /** Distinct flows in the capture: exact, or estimated (`flowCountEstimated`) once the table overflowed. */
   flowCount: number;
-  tcp: { flows: number; failedHandshakes: number; resets: number; retransmissions: number; zeroWindows: number };
+  flowCountEstimated?: boolean;
+  /** Packets and bytes of the flows not listed in `flows`. */
+  otherFlows?: { packets: number; bytes: number };
+  tcp: { flows: number; failedHandshakes: number; resets: number; resetConnections: number; retransmissions: number; zeroWindows: number };
   tunnels: Tunnel[];
   bgp: BgpSession[];
   ospf: OspfRouter[];
@@ -188,6 +200,46 @@ interface TunnelRec {
 
 const seqLe = (a: number, b: number) => ((a - b) | 0) <= 0;
 
+/**
+ * HyperLogLog distinct counter (2^16 registers, about 0.4 % error): counts flows in constant
+ * memory once the flow table has had to forget some.
+ */
+class DistinctCounter {
+  private readonly reg = new Uint8Array(1 << 16);
+  add(hash: number): void {
+    // murmur3's finalizer spreads the flow hash's bits.
+    let h = hash | 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    const i = h >>> 16;
+    const rank = Math.clz32((h << 16) | (1 << 15)) + 1;
+    if (rank > this.reg[i]) this.reg[i] = rank;
+  }
+  estimate(): number {
+    const m = this.reg.length;
+    let sum = 0;
+    let zeros = 0;
+    for (const r of this.reg) {
+      sum += 2 ** -r;
+      if (r === 0) zeros++;
+    }
+    const e = ((0.7213 / (1 + 1.079 / m)) * m * m) / sum;
+    return Math.round(e <= 2.5 * m && zeros ? m * Math.log(m / zeros) : e);
+  }
+}
+
+type TcpTotals = AnalysisReport['tcp'];
+
+function addTcp(t: TcpTotals, tcp: TcpHealth): void {
+  t.flows++;
+  if (isFailedHandshake(tcp)) t.failedHandshakes++;
+  t.resets += tcp.resets;
+  if (tcp.resets) t.resetConnections++;
+  t.retransmissions += tcp.retransmissions;
+  t.zeroWindows += tcp.zeroWindows;
+}
+
 export class Analyzer {
   private d = new Dissection();
   private opt: DissectOptions;
@@ -203,6 +255,12 @@ export class Analyzer {
   private protocols = new Uint32Array(32);
   private flowBuckets = new Map<number, FlowRec>();
   private flowCount = 0;
+  private liveFlows = 0;
+  private distinctFlows = new DistinctCounter();
+  private flowsForgotten = false;
+  /** Totals of flows folded out of the table. */
+  private foldedTcp: TcpTotals = { flows: 0, failedHandshakes: 0, resets: 0, resetConnections: 0, retransmissions: 0, zeroWindows: 0 };
+  private folded = { packets: 0, bytes: 0 };
   private tunnelBuckets = new Map<number, TunnelRec>();
   /** Non-first fragments of UDP between two underlay addresses: attributed to their tunnels. */
   private fragPairs = new Map<string, number>();
@@ -364,10 +422,10 @@ export class Analyzer {
     const b6 = fwd ? d6 : s6;
     const ap = fwd ? sp : dp;
     const bp = fwd ? dp : sp;
-    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul((ap << 16) | bp, 0xc2b2ae3d) ^ Math.imul(proto + 1, 0x27d4eb2f) ^ vni) | 0;
-    if (v6) h ^= hashStr(a6) ^ (hashStr(b6) * 31);
+    const h = flowHash(v6, a, b, a6, b6, ap, bp, proto, vni);
     let r = this.flowBuckets.get(h) ?? null;
     while (r && !(r.a === a && r.b === b && r.aPort === ap && r.bPort === bp && r.proto === proto && r.vni === vni && r.a6 === a6 && r.b6 === b6)) r = r.next;
+    if (!r && this.liveFlows >= (this.o.maxFlows ?? FLOW_LIMITS.tracked)) this.foldSmallFlows();
     if (!r) {
       r = {
         v6, a, b, a6, b6, aPort: ap, bPort: bp, proto, vni, packets: 0, bytes: 0, first: t, last: t,
@@ -376,6 +434,8 @@ export class Analyzer {
       };
       this.flowBuckets.set(h, r);
       this.flowCount++;
+      this.liveFlows++;
+      this.distinctFlows.add(h);
     }
     r.packets++;
     r.bytes += vni >= 0 ? d.end[ip] - o : f.origLen;
@@ -410,6 +470,34 @@ export class Analyzer {
       const dport = buf.readUInt16BE(to + 2);
       if (sport === 179 || dport === 179) this.bgpSegment(f, t, l4, flags);
     }
+  }
+
+  /**
+   * The table is full: keep the larger half by bytes, fold the rest into totals. Sorting
+   * half the table every half-table of new flows keeps the cost O(log n) per flow.
+   */
+  private foldSmallFlows(): void {
+    const all: FlowRec[] = [];
+    for (let r of this.flowBuckets.values()) for (; r; r = r.next as FlowRec) all.push(r);
+    all.sort((x, y) => y.bytes - x.bytes || y.packets - x.packets);
+    const keep = Math.max(1, Math.floor(all.length / 2));
+    this.flowBuckets.clear();
+    for (const [i, r] of all.entries()) {
+      if (i < keep) {
+        r.next = null;
+        continue;
+      }
+      this.folded.packets += r.packets;
+      this.folded.bytes += r.bytes;
+      if (r.tcp) addTcp(this.foldedTcp, r.tcp);
+    }
+    for (const r of all.slice(0, keep)) {
+      const h = flowHash(r.v6, r.a, r.b, r.a6, r.b6, r.aPort, r.bPort, r.proto, r.vni);
+      r.next = this.flowBuckets.get(h) ?? null;
+      this.flowBuckets.set(h, r);
+    }
+    this.liveFlows = keep;
+    this.flowsForgotten = true;
   }
 
   /** Control-plane layers: full decode. */
@@ -606,28 +694,31 @@ export class Analyzer {
 
   finish(meta: { file?: string; format?: string; readerProblems?: Problem[] } = {}): AnalysisReport {
     for (const p of meta.readerProblems ?? []) this.problem(p);
-    const flows: Flow[] = [];
-    const tcpTotals = { flows: 0, failedHandshakes: 0, resets: 0, retransmissions: 0, zeroWindows: 0 };
+    const recs: FlowRec[] = [];
+    const tcpTotals: TcpTotals = { ...this.foldedTcp };
     for (let r of this.flowBuckets.values()) {
       for (; r; r = r.next as FlowRec) {
-        const fl: Flow = {
-          proto: r.proto === 6 ? 'tcp' : r.proto === 17 ? 'udp' : r.proto === 1 ? 'icmp' : r.proto === 58 ? 'icmpv6' : r.proto === 89 ? 'ospf' : `ip-${r.proto}`,
-          a: r.v6 ? r.a6 : ipv4FromU32(r.a), aPort: r.aPort, b: r.v6 ? r.b6 : ipv4FromU32(r.b), bPort: r.bPort,
-          packets: r.packets, bytes: r.bytes, first: r.first, last: r.last,
-        };
-        if (r.vni >= 0) fl.vni = r.vni;
-        if (r.tcp) {
-          fl.tcp = r.tcp;
-          tcpTotals.flows++;
-          if (isFailedHandshake(r.tcp)) tcpTotals.failedHandshakes++;
-          tcpTotals.resets += r.tcp.resets;
-          tcpTotals.retransmissions += r.tcp.retransmissions;
-          tcpTotals.zeroWindows += r.tcp.zeroWindows;
-        }
-        flows.push(fl);
+        recs.push(r);
+        if (r.tcp) addTcp(tcpTotals, r.tcp);
       }
     }
-    flows.sort((x, y) => y.bytes - x.bytes || y.packets - x.packets);
+    recs.sort((x, y) => y.bytes - x.bytes || y.packets - x.packets);
+    const keep = this.o.keepFlows ?? FLOW_LIMITS.kept;
+    const other = { ...this.folded };
+    for (const r of recs.slice(keep)) {
+      other.packets += r.packets;
+      other.bytes += r.bytes;
+    }
+    const flows: Flow[] = recs.slice(0, keep).map((r) => {
+      const fl: Flow = {
+        proto: r.proto === 6 ? 'tcp' : r.proto === 17 ? 'udp' : r.proto === 1 ? 'icmp' : r.proto === 58 ? 'icmpv6' : r.proto === 89 ? 'ospf' : `ip-${r.proto}`,
+        a: r.v6 ? r.a6 : ipv4FromU32(r.a), aPort: r.aPort, b: r.v6 ? r.b6 : ipv4FromU32(r.b), bPort: r.bPort,
+        packets: r.packets, bytes: r.bytes, first: r.first, last: r.last,
+      };
+      if (r.vni >= 0) fl.vni = r.vni;
+      if (r.tcp) fl.tcp = r.tcp;
+      return fl;
+    });
     const tunnels: Tunnel[] = [];
     for (let r of this.tunnelBuckets.values()) {
       for (; r; r = r.next as TunnelRec) {
@@ -656,7 +747,11 @@ export class Analyzer {
     const report: AnalysisReport = {
       file: meta.file, format: meta.format, linkTypes: [...this.linkTypes], packets: this.packets, bytes: this.bytes,
       start: this.start >= 0 ? this.start : undefined, end: this.start >= 0 ? this.end : undefined, duration: this.start >= 0 ? this.end - this.start : 0,
-      problemCount: this.problemCount, problems: this.problems, protocols, flows, flowCount: this.flowCount, tcp: tcpTotals, tunnels,
+      problemCount: this.problemCount, problems: this.problems, protocols, flows,
+      flowCount: this.flowsForgotten ? Math.max(this.distinctFlows.estimate(), recs.length) : this.flowCount,
+      ...(this.flowsForgotten ? { flowCountEstimated: true } : {}),
+      ...(other.packets ? { otherFlows: other } : {}),
+      tcp: tcpTotals, tunnels,
       bgp: [...this.bgp.values()].map(({ up: _u, opens: _o, ...s }) => s),
       ospf: [...this.ospf.values()],
       flood: { arpPackets: this.arpPackets, broadcastPackets: this.bcastPackets, maxArpPps: arp.best, maxBroadcastPps: bc.best, maxArpSecond: arp.sec },
@@ -686,6 +781,11 @@ function macFromNumber(n: number): string {
   const b = Buffer.alloc(6);
   b.writeUIntBE(n, 0, 6);
   return macAt(b, 0);
+}
+
+function flowHash(v6: boolean, a: number, b: number, a6: string, b6: string, ap: number, bp: number, proto: number, vni: number): number {
+  const h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul((ap << 16) | bp, 0xc2b2ae3d) ^ Math.imul(proto + 1, 0x27d4eb2f) ^ vni) | 0;
+  return v6 ? h ^ hashStr(a6) ^ (hashStr(b6) * 31) : h;
 }
 
 function hashStr(s: string): number {

@@ -32,16 +32,18 @@ function decodeFindings(r: AnalysisReport, out: Finding[]): void {
 const ep = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 function tcpFindings(r: AnalysisReport, out: Finding[]): void {
+  // Examples come from the listed flows; counts from the totals (the list may be cut).
   const failed = r.flows.filter((f) => f.tcp && isFailedHandshake(f.tcp));
-  if (failed.length) {
+  if (r.tcp.failedHandshakes) {
     const list = failed.slice(0, 5).map((f) => `${ep(f.a, f.aPort)} <-> ${ep(f.b, f.bPort)}${f.tcp!.resets ? ' (reset)' : ' (no SYN-ACK)'}`);
-    out.push({ severity: 'warning', category: 'tcp', message: `${failed.length} TCP handshake(s) failed: ${list.join('; ')}${failed.length > 5 ? '; ...' : ''}` });
+    out.push({ severity: 'warning', category: 'tcp', message: `${r.tcp.failedHandshakes} TCP handshake(s) failed${list.length ? `: ${list.join('; ')}` : ''}${r.tcp.failedHandshakes > list.length ? '; ...' : ''}` });
   }
   const t = r.tcp;
-  if (t.resets) out.push({ severity: 'info', category: 'tcp', message: `${t.resets} TCP reset(s) across ${r.flows.filter((f) => f.tcp?.resets).length} connection(s)` });
+  if (t.resets) out.push({ severity: 'info', category: 'tcp', message: `${t.resets} TCP reset(s) across ${t.resetConnections} connection(s)` });
   if (t.retransmissions) {
     const worst = r.flows.filter((f) => f.tcp?.retransmissions).sort((a, b) => b.tcp!.retransmissions - a.tcp!.retransmissions)[0];
-    out.push({ severity: 'warning', category: 'tcp', message: `${t.retransmissions} TCP retransmission(s); most on ${ep(worst.a, worst.aPort)} <-> ${ep(worst.b, worst.bPort)} (${worst.tcp!.retransmissions} of ${worst.packets} packets)` });
+    const most = worst ? `; most on ${ep(worst.a, worst.aPort)} <-> ${ep(worst.b, worst.bPort)} (${worst.tcp!.retransmissions} of ${worst.packets} packets)` : '';
+    out.push({ severity: 'warning', category: 'tcp', message: `${t.retransmissions} TCP retransmission(s)${most}` });
   }
   if (t.zeroWindows) out.push({ severity: 'warning', category: 'tcp', message: `${t.zeroWindows} TCP zero-window advertisement(s): a receiver could not keep up` });
 }

@@ -88,7 +88,9 @@ export function formatReport(r: AnalysisReport, fmt: ReportFormat, maxRows = 20)
     );
   }
 
-  out.push(...h(`Flows (${r.flowCount}, top ${Math.min(maxRows, r.flows.length)} by bytes)`));
+  const counted = r.flowCountEstimated ? `about ${r.flowCount.toLocaleString('en-US')}` : String(r.flowCount);
+  const kept = r.flows.length < r.flowCount ? `: top ${r.flows.length.toLocaleString('en-US')} kept` : '';
+  out.push(...h(`Flows (${counted}${kept}, top ${Math.min(maxRows, r.flows.length)} by bytes)`));
   out.push(
     ...table(
       md,

@@ -2,6 +2,7 @@
  * Minimal capture writers (classic pcap and pcapng), used by the benchmark to generate its
  * input and by tests to build captures in every byte order and timestamp resolution.
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 export interface PcapWriterOptions {
   linkType: number;
   bigEndian?: boolean;
@@ -91,4 +92,53 @@ export class PcapngBuilder {
   build(): Buffer {
     return Buffer.concat(this.parts);
   }
+}
+
+/**
+ * A classic pcap of `flows` distinct TCP flows (one SYN each, 54-byte frames, 10.x.y.z ->
+ * 192.168.0.1:443) with `heavy` flows from 172.16.0.k sending a 1,500-byte segment every
+ * 1,000 packets: for the flow-table bound's test and bench. Written in 4 MiB chunks.
+ */
+export function writeManyFlowsCapture(file: string, flows: number, heavy = 10): { packets: number; bytes: number } {
+  const frame = Buffer.alloc(54);
+  frame.write('020000000002020000000001', 0, 'hex');
+  frame.writeUInt16BE(0x0800, 12);
+  frame[14] = 0x45;
+  frame.writeUInt16BE(40, 16);
+  frame[22] = 64;
+  frame[23] = 6;
+  frame.writeUInt32BE(0xc0a80001, 30);
+  frame.writeUInt16BE(443, 36);
+  frame[46] = 0x50;
+  frame.writeUInt16BE(65535, 48);
+  const rec = 16 + frame.length;
+  const chunk = Buffer.alloc(Math.floor((4 << 20) / rec) * rec);
+  const fd = openSync(file, 'w');
+  writeSync(fd, pcapHeader({ linkType: 1 }));
+  let used = 0;
+  let packets = 0;
+  const put = (src: number, sport: number, flags: number, origLen: number) => {
+    if (used === chunk.length) {
+      writeSync(fd, chunk);
+      used = 0;
+    }
+    chunk.writeUInt32LE(1700000000 + Math.floor(packets / 1e6), used);
+    chunk.writeUInt32LE(packets % 1e6, used + 4);
+    chunk.writeUInt32LE(frame.length, used + 8);
+    chunk.writeUInt32LE(origLen, used + 12);
+    frame.copy(chunk, used + 16);
+    chunk.writeUInt32BE(src >>> 0, used + 16 + 26);
+    chunk.writeUInt16BE(sport, used + 16 + 34);
+    chunk.writeUInt32BE(packets, used + 16 + 38);
+    chunk[used + 16 + 47] = flags;
+    used += rec;
+    packets++;
+  };
+  for (let i = 0; i < flows; i++) {
+    put(0x0a000000 + i, 1024 + (i % 60000), 0x02, frame.length);
+    if (heavy && i % 1000 === 999) put(0xac100000 + ((i / 1000) % heavy), 40000, 0x10, 1500);
+  }
+  writeSync(fd, chunk, 0, used);
+  closeSync(fd);
+  return { packets, bytes: 24 + packets * rec };
 }
