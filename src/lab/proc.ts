@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { EnvironmentError } from '../util/errors.ts';
+import { BoundedOutput } from '../util/bounded-output.ts';
 
 export interface RunResult {
   code: number;
@@ -14,6 +15,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFail?: boolean;
+  /** Bytes kept per stream; past it the program is killed and run rejects (default 64 MiB). */
+  maxOutputBytes?: number;
 }
 
 /** Runs a program (no shell) and collects its output. */
@@ -23,10 +26,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const out = new BoundedOutput(opts.maxOutputBytes);
+    const err = new BoundedOutput(opts.maxOutputBytes);
+    const collect = (b: BoundedOutput) => (d: Buffer) => {
+      if (!b.push(d)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', collect(out));
+    child.stderr.on('data', collect(err));
     let timer: NodeJS.Timeout | undefined;
     if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', (e) => {
@@ -35,9 +41,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      const stdout = out.text();
+      const stderr = err.text();
       const r = { code: code ?? (signal ? 128 : 1), stdout, stderr };
-      if (r.code !== 0 && !opts.allowFail) {
-        const what = [cmd, ...args].join(' ');
+      const what = [cmd, ...args].join(' ');
+      if (out.overflowed || err.overflowed) {
+        reject(new EnvironmentError(`${what.length > 200 ? what.slice(0, 200) + '...' : what} printed more than ${out.describeLimit()} on ${out.overflowed ? 'stdout' : 'stderr'}; stopped it`));
+      } else if (r.code !== 0 && !opts.allowFail) {
         reject(new EnvironmentError(`${what.length > 200 ? what.slice(0, 200) + '...' : what} failed (exit ${signal ?? r.code}): ${(stderr || stdout).trim().slice(0, 2000)}`));
       } else resolve(r);
     });

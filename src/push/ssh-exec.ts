@@ -9,6 +9,7 @@ import { Redactor, verifyHostKey, type CredentialsInit, type HostKeyPolicy, type
 import { resolveAuth } from './netconf/credentials.ts';
 import { DeviceError } from './errors.ts';
 import { DEFAULT_RETRY, withSessionRetry, type RetryListener, type RetryPolicy } from './retry.ts';
+import { BoundedOutput } from '../util/bounded-output.ts';
 
 export interface SshTarget {
   device: string;
@@ -98,7 +99,7 @@ export class SshExec {
   }
 
   /** Runs a shell command line; never throws for a non-zero exit (callers decide). */
-  exec(command: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecOutput> {
+  exec(command: string, opts: { stdin?: string; timeoutMs?: number; maxOutputBytes?: number } = {}): Promise<ExecOutput> {
     const t = this.target;
     if (this.closed) return Promise.reject(new DeviceError(t.device, 'unreachable', `${t.device}: SSH connection is gone`));
     return new Promise((resolve, reject) => {
@@ -117,18 +118,24 @@ export class SshExec {
           this.onGone.delete(gone);
           return reject(new DeviceError(t.device, 'unreachable', `${t.device}: ${this.redactor.redact(err.message)}`));
         }
-        const out: Buffer[] = [];
-        const errs: Buffer[] = [];
+        const out = new BoundedOutput(opts.maxOutputBytes);
+        const errs = new BoundedOutput(opts.maxOutputBytes);
         let code = -1;
-        ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => errs.push(d));
+        const collect = (b: BoundedOutput) => (d: Buffer) => {
+          if (!b.push(d)) ch.close();
+        };
+        ch.on('data', collect(out));
+        ch.stderr.on('data', collect(errs));
         ch.on('exit', (c: number | null) => {
           code = c ?? -1;
         });
         ch.on('close', () => {
           clearTimeout(timer);
           this.onGone.delete(gone);
-          resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') });
+          if (out.overflowed || errs.overflowed) {
+            return reject(new DeviceError(t.device, 'command', `${t.device}: '${command.slice(0, 80)}' printed more than ${out.describeLimit()} on ${out.overflowed ? 'stdout' : 'stderr'}; stopped it`));
+          }
+          resolve({ code, stdout: out.text(), stderr: errs.text() });
         });
         if (opts.stdin !== undefined) ch.end(opts.stdin);
         else ch.end();
