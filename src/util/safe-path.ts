@@ -84,7 +84,7 @@ export function readTextBounded(file: string, maxBytes: number, what: string): s
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
-    if (size > maxBytes) throw new EnvironmentError(`${file}: ${what} is ${mib(size)}, larger than the ${mib(maxBytes)} netloom accepts`);
+    if (size > maxBytes) throw new EnvironmentError(`${file}: ${what} is ${size.toLocaleString('en-US')} bytes, more than the ${mib(maxBytes)} netloom accepts`);
     const buf = Buffer.allocUnsafe(size);
     let off = 0;
     while (off < size) {

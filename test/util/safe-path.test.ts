@@ -1,11 +1,11 @@
 // Paths netloom did not choose stay inside their directory: `..`, absolute paths and symlinks
 // leading out are refused before anything is read, written or removed.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { readTextBounded, resolveInside, UnsafePathError } from '../../src/util/safe-path.ts';
+import { LIMITS, readTextBounded, resolveInside, UnsafePathError } from '../../src/util/safe-path.ts';
 import { EnvironmentError } from '../../src/util/errors.ts';
 import { repoRoot } from '../render/fixtures.ts';
 
@@ -66,7 +66,7 @@ describe('readTextBounded', () => {
     const d = mk('netloom-bounded-');
     writeFileSync(path.join(d, 'f'), 'a'.repeat(100));
     expect(readTextBounded(path.join(d, 'f'), 100, 'the file')).toBe('a'.repeat(100));
-    expect(() => readTextBounded(path.join(d, 'f'), 99, 'the file')).toThrow(/the file is 0 MiB, larger than the 0 MiB netloom accepts|larger than/);
+    expect(() => readTextBounded(path.join(d, 'f'), 99, 'the file')).toThrow(/the file is 100 bytes, more than the 0 MiB netloom accepts/);
   });
 });
 
@@ -118,5 +118,42 @@ describe('render --out / --diff with a hostile manifest', () => {
     const { victim, out } = setup((v) => path.join(v, 'precious.txt'));
     expect(cli('render', 'intents/dc1', '--out', out).stderr).toContain('is absolute');
     expect(existsSync(path.join(victim, 'precious.txt'))).toBe(true);
+  });
+});
+
+describe('size bounds of files netloom reads whole', () => {
+  const padded = (dir: string, file: string, head: string, bytes: number) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, file), head + '#'.repeat(bytes) + '\n');
+    return path.join(dir, file);
+  };
+
+  it('an intent file past 16 MiB is a diagnostic at its first line', async () => {
+    const { loadIntentDir } = await import('../../src/intent/load.ts');
+    const { IntentError, formatDiagnostic } = await import('../../src/util/errors.ts');
+    const d = mk('netloom-big-intent-');
+    const f = padded(d, 'fabric.yaml', readFileSync(path.join(repoRoot, 'intents/dc1/fabric.yaml'), 'utf8'), LIMITS.intentFile);
+    let diags: string[] = [];
+    try {
+      loadIntentDir(d);
+    } catch (e) {
+      if (!(e instanceof IntentError)) throw e;
+      diags = e.diagnostics.map(formatDiagnostic);
+    }
+    expect(diags).toEqual([`${path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f)}:1:1: an intent file is ${(statSync(f).size).toLocaleString('en-US')} bytes, more than the 16 MiB netloom accepts`]);
+  });
+
+  it('an inventory past 16 MiB is refused before it is parsed', async () => {
+    const { loadInventory } = await import('../../src/push/inventory.ts');
+    const f = padded(mk('netloom-big-inv-'), 'inv.yaml', 'devices: {}\n', LIMITS.inventory);
+    expect(() => loadInventory(f)).toThrow(/the inventory is [\d,]+ bytes, more than the 16 MiB netloom accepts/);
+  });
+
+  it('a manifest past 64 MiB is refused before it is parsed', () => {
+    const d = mk('netloom-big-manifest-');
+    padded(d, 'manifest.json', '', LIMITS.manifest);
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'render', 'intents/dc1', '--diff', d], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/manifest\.json: the manifest is 67,108,865 bytes, more than the 64 MiB netloom accepts/);
   });
 });
