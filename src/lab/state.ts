@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EnvironmentError } from '../util/errors.ts';
+import { EnvironmentError, UsageError } from '../util/errors.ts';
+import { isSafeName } from './names.ts';
 import type { NodeRole, PlannedLink } from './plan.ts';
 
 /**
@@ -79,11 +80,17 @@ export function labsRoot(): string {
 
 /** Rendered configs and topology of a lab built from an intent (`lab up DIR`); `lab down` removes it. */
 export function runDir(name: string): string {
-  return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'runs', name);
+  return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'runs', checkedLabName(name));
 }
 
 export function labDir(name: string): string {
-  return path.join(labsRoot(), name);
+  return path.join(labsRoot(), checkedLabName(name));
+}
+
+/** A lab name names a directory under the state root, never a path to somewhere else. */
+function checkedLabName(name: string): string {
+  if (!isSafeName(name)) throw new UsageError(`lab name '${name}' must be letters, digits, '_', '.', '-' (starting with a letter or digit)`);
+  return name;
 }
 
 export function statePath(name: string): string {

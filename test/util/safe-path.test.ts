@@ -157,3 +157,28 @@ describe('size bounds of files netloom reads whole', () => {
     expect(r.stderr).toMatch(/manifest\.json: the manifest is 67,108,865 bytes, more than the 64 MiB netloom accepts/);
   });
 });
+
+describe('lab names are names, not paths', () => {
+  it('lab down/status/apply with a lab name holding .. or / are usage errors, nothing read outside the state root', async () => {
+    const { getLabState, labDir, runDir } = await import('../../src/lab/state.ts');
+    const { UsageError } = await import('../../src/util/errors.ts');
+    for (const bad of ['../../etc', 'a/b', '..', '.hidden']) {
+      expect(() => getLabState(bad)).toThrow(UsageError);
+      expect(() => labDir(bad)).toThrow(`lab name '${bad}' must be letters`);
+      expect(() => runDir(bad)).toThrow(UsageError);
+    }
+    expect(labDir('h11a-ok')).toMatch(/\/labs\/h11a-ok$/);
+  });
+
+  it('lab down --name ../../victim removes nothing outside the state directory', () => {
+    const root = mk('netloom-state-');
+    const victim = path.join(root, 'victim');
+    mkdirSync(victim);
+    writeFileSync(path.join(victim, 'precious.txt'), 'keep\n');
+    const state = path.join(root, 'state');
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'lab', 'down', '--name', '../../victim'], { encoding: 'utf8', cwd: repoRoot, env: { ...process.env, NETLOOM_STATE_DIR: state } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("lab name '../../victim' must be letters");
+    expect(existsSync(path.join(victim, 'precious.txt'))).toBe(true);
+  });
+});
