@@ -16,9 +16,9 @@ const name = z
 /**
  * Free text (a site code, a description): one line of printable characters, so it can land
  * in a CLI line, a quoted string or a shell script only as text (the render helpers escape
- * it for each syntax besides).
+ * it for each syntax besides). Domains use it for their own free-text fields.
  */
-const text = z
+export const freeText = z
   .string()
   .min(1)
   .max(240, 'must be at most 240 characters')
@@ -53,7 +53,7 @@ export const platforms = platformNames();
 const fabric = z
   .strictObject({
     name: name.describe('Fabric name; used in descriptions and lab names'),
-    site: text.optional().describe('Site or data-center code'),
+    site: freeText.optional().describe('Site or data-center code'),
     underlay: z.enum(['ebgp-unnumbered', 'ebgp', 'ospf']).describe('Underlay routing design'),
     overlay: z
       .strictObject({
@@ -156,7 +156,7 @@ const vrf = z.strictObject({
 
 const tenant = z.strictObject({
   name,
-  description: text.optional(),
+  description: freeText.optional(),
   vrfs: z.array(vrf).min(1, 'a tenant needs at least one VRF'),
 });
 
