@@ -40,7 +40,7 @@ export function manifestOf(r: RenderResult): Manifest {
  * manifest is data anyone could have edited, and its paths are read and removed).
  */
 export function readManifest(dir: string): Manifest | undefined {
-  const f = path.join(dir, 'manifest.json');
+  const f = resolveInside(dir, 'manifest.json', 'manifest');
   if (!existsSync(f)) return undefined;
   let m: Manifest;
   try {
@@ -94,6 +94,6 @@ export function writeOutput(r: RenderResult, dir: string, opts: { partial?: bool
       if (existsSync(d) && readdirSync(d).length === 0) rmdirSync(d);
     }
   }
-  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifestOf(r), artifacts: entries }, null, 2) + '\n');
+  writeFileSync(resolveInside(dir, 'manifest.json', 'manifest'), JSON.stringify({ ...manifestOf(r), artifacts: entries }, null, 2) + '\n');
   return { written, removed };
 }

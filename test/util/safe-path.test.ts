@@ -114,6 +114,17 @@ describe('render --out / --diff with a hostile manifest', () => {
     expect(d.stdout + d.stderr).not.toContain('secret');
   });
 
+  it('a manifest.json that is a symlink out of the directory is neither read nor overwritten', () => {
+    const victim = mk('netloom-victim-');
+    writeFileSync(path.join(victim, 'precious.json'), '{"secret": true}\n');
+    const out = mk('netloom-out-');
+    symlinkSync(path.join(victim, 'precious.json'), path.join(out, 'manifest.json'));
+    const r = cli('render', 'intents/dc1', '--out', out);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("manifest 'manifest.json' leaves its directory through a symlink");
+    expect(readFileSync(path.join(victim, 'precious.json'), 'utf8')).toBe('{"secret": true}\n');
+  });
+
   it('an absolute entry is refused', () => {
     const { victim, out } = setup((v) => path.join(v, 'precious.txt'));
     expect(cli('render', 'intents/dc1', '--out', out).stderr).toContain('is absolute');
