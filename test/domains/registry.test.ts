@@ -110,8 +110,8 @@ describe('platform facts are data', () => {
     for (const id of RESERVED_DOMAINS) expect(Object.keys(intentSchema.shape)).toContain(id);
     const m = loadModelSync(path.join(root, 'intents/dc1'));
     expect(m.domains).toEqual({});
-    expect(pushPostChecks(m).map((c) => c.name)).toEqual(['bgp-sessions', 'ospf-neighbors', 'netconf-running']);
-    expect(pushPostChecks(m, { live: true }).map((c) => c.name)).toEqual(['bgp-sessions', 'ospf-neighbors', 'netconf-running', 'live-verification']);
+    expect(pushPostChecks(m).map((c) => c.name)).toEqual(['bgp-sessions', 'ospf-neighbors', 'forwarding-state', 'netconf-running']);
+    expect(pushPostChecks(m, { live: true }).map((c) => c.name)).toEqual(['bgp-sessions', 'ospf-neighbors', 'forwarding-state', 'netconf-running', 'live-verification']);
   });
 });
 
