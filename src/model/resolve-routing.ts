@@ -7,7 +7,29 @@
  *   route reflector, with the reflectors meshed among themselves.
  */
 import { isLeafRole, type ResolveContext } from './context.ts';
-import type { BgpEnd, BgpSession, Link, OspfAdjacency } from './types.ts';
+import type { BgpEnd, BgpSession, Device, Link, OspfAdjacency } from './types.ts';
+
+/**
+ * eBGP drops a route whose AS_PATH holds the receiver's ASN. Where a device shares its ASN
+ * with another device whose routes it needs (two leaves of a pair, the leaves of a pod, a
+ * pinned ASN used twice), every eBGP session of that device accepts its ASN once more
+ * (allowas-in 1). Spines of one pod share an ASN by design and never need each other's
+ * routes, so sharing within that layer does not count.
+ */
+function markAllowAsIn(sessions: BgpSession[], devices: Device[]): void {
+  const layer = (d: Device) => (d.role === 'spine' ? `spine/${d.pod}` : d.role === 'super-spine' ? 'super-spine' : `leaf/${d.name}`);
+  const byAsn = new Map<number, Set<string>>();
+  for (const d of devices) {
+    const s = byAsn.get(d.asn) ?? new Set<string>();
+    byAsn.set(d.asn, s);
+    s.add(layer(d));
+  }
+  const shared = new Set(devices.filter((d) => byAsn.get(d.asn)!.size > 1).map((d) => d.name));
+  for (const s of sessions) {
+    if (s.type !== 'ebgp') continue;
+    for (const e of [s.a, s.b]) if (shared.has(e.device)) e.allowAsIn = 1;
+  }
+}
 
 export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSession[]; ospf: OspfAdjacency[]; routeReflectors: string[] } {
   const { fabric } = ctx.intent;
@@ -112,6 +134,7 @@ export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSe
     }
   }
 
+  markAllowAsIn(bgp, [...ctx.nodes.values()].map((n) => n.device));
   for (const s of bgp) {
     dev(s.a.device).bgpSessionIds.push(s.id);
     dev(s.b.device).bgpSessionIds.push(s.id);
