@@ -111,6 +111,44 @@ export class ControlPlane {
     return r;
   }
 
+  /** evpnRoute(o, v) !== undefined without building it (hot path of the reachability matrix). */
+  evpnOk(o: number, v: number): boolean {
+    if (!this.evpn || o === v) return false;
+    const nh = this.evpn.nextHop(o, v);
+    return nh >= 0 && (nh === v || this.underlay.has(nh, v));
+  }
+
+  private cleanMemo?: Uint8Array;
+  /**
+   * VTEPs that exchange EVPN routes with every other VTEP in both directions, decided per twin
+   * class: the reachability matrix needs exact per-pair answers only for the others.
+   */
+  clean(): Uint8Array {
+    if (this.cleanMemo) return this.cleanMemo;
+    const n = this.model.devices.length;
+    const out = new Uint8Array(n);
+    this.cleanMemo = out;
+    const t = this.evpn;
+    if (!t) return out;
+    const origins = this.evpnOrigins();
+    const reps = t.reps;
+    const classOk = reps.map((r) => origins.every((v) => v === r || this.evpnOk(r, v)));
+    const own = new Set(t.ownRuns());
+    const byAsn = new Map<number, number[]>();
+    for (const v of origins) {
+      const l = byAsn.get(this.model.devices[v].asn) ?? [];
+      byAsn.set(this.model.devices[v].asn, l);
+      l.push(v);
+    }
+    for (const v of origins) {
+      if (own.has(v) || !classOk[t.classOf[v]]) continue;
+      // Devices sharing v's ASN without allowas-in drop each other's routes.
+      if (byAsn.get(this.model.devices[v].asn)!.some((w) => w !== v && !(this.evpnOk(w, v) && this.evpnOk(v, w)))) continue;
+      out[v] = reps.every((r) => r === v || this.evpnOk(r, v)) ? 1 : 0;
+    }
+    return out;
+  }
+
   /** Why v does not use o's EVPN routes (undefined when it does). */
   evpnProblem(o: number, v: number): string | undefined {
     const devs = this.model.devices;

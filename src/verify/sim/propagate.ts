@@ -29,11 +29,12 @@ export class SeqTrie {
   head: number[] = [0];
   rest: number[] = [-1];
   length: number[] = [0];
-  private readonly ids = new Map<string, number>();
+  private readonly ids = new Map<number, number>();
   static readonly EMPTY = 0;
 
+  /** Heads are ASNs (< 2^32, or -1) or device numbers; ids stay far below 2^20. */
   prepend(head: number, rest: number): number {
-    const key = `${head}>${rest}`;
+    const key = rest * 4294967297 + head + 1;
     let id = this.ids.get(key);
     if (id === undefined) {
       id = this.head.length;
@@ -78,7 +79,7 @@ export interface Run {
   multi: Int16Array;
   /** allowas-in on the session of the best path. */
   allowAs: Uint8Array;
-  /** Some other device's best path comes through this device. */
+  /** Some other device's best path may come through this device (see the end of run()). */
   transit: Uint8Array;
 }
 
@@ -87,8 +88,13 @@ export type Reject = 'not-advertised' | 'as-loop' | 'cluster-loop' | 'martian-ne
 export interface Cand {
   len: number;
   ebgp: number;
+  /** Interned AS_PATH, or -1: prepend(head, rest) of the paths trie (eBGP). */
   path: number;
+  /** Interned cluster list, or -1: prepend(head, rest) of the clusters trie (reflected iBGP). */
   cluster: number;
+  clusterLen: number;
+  head: number;
+  rest: number;
   nh: number;
 }
 
@@ -96,7 +102,7 @@ export class Propagator {
   readonly paths = new SeqTrie();
   readonly clusters = new SeqTrie();
   /** The candidate `candidate()` computed last. */
-  readonly last: Cand = { len: 0, ebgp: 0, path: 0, cluster: 0, nh: 0 };
+  readonly last: Cand = { len: 0, ebgp: 0, path: 0, cluster: 0, clusterLen: 0, head: 0, rest: 0, nh: 0 };
   constructor(readonly adj: Adjacency, readonly evpn: boolean) {}
 
   /** Candidate at v from row entry k, or the reason there is none (into this.c). */
@@ -110,6 +116,7 @@ export class Propagator {
       c.ebgp = 0;
       c.path = 0;
       c.cluster = 0;
+      c.clusterLen = 0;
       c.nh = u;
       return undefined;
     }
@@ -122,20 +129,39 @@ export class Propagator {
       if (!run.fromClient[u] && !a.client[r]) return 'not-advertised';
     }
     if (a.ebgp[k]) {
-      c.path = this.paths.prepend(origin ? run.originAsn : a.asn[u], run.path[u]);
-      if (this.paths.count(c.path, a.asn[v]) > a.allowAs[k]) return 'as-loop';
+      // The AS_PATH is interned only when asked for (pathOf): most candidates are compared and dropped.
+      c.head = origin ? run.originAsn : a.asn[u];
+      c.rest = run.path[u];
+      c.path = -1;
+      if ((c.head === a.asn[v] ? 1 : 0) + this.paths.count(c.rest, a.asn[v]) > a.allowAs[k]) return 'as-loop';
+      c.len = this.paths.length[c.rest] + 1;
       c.cluster = SeqTrie.EMPTY;
+      c.clusterLen = 0;
       c.ebgp = 1;
     } else {
       c.path = run.path[u];
-      c.cluster = !origin && !run.ebgp[u] ? this.clusters.prepend(u, run.cluster[u]) : run.cluster[u];
-      if (a.routeReflector[v] && this.clusters.count(c.cluster, v) > 0) return 'cluster-loop';
+      c.len = this.paths.length[c.path];
+      const reflect = !origin && !run.ebgp[u];
+      if (reflect && u === v) return 'cluster-loop';
+      if (a.routeReflector[v] && this.clusters.count(run.cluster[u], v) > 0) return 'cluster-loop';
+      c.head = u;
+      c.rest = run.cluster[u];
+      c.cluster = reflect ? -1 : run.cluster[u];
+      c.clusterLen = this.clusters.length[run.cluster[u]] + (reflect ? 1 : 0);
       c.ebgp = 0;
     }
-    c.len = this.paths.length[c.path];
     c.nh = a.nhSelf[k] ? u : run.nh[u];
     if (this.evpn && c.nh === v) return 'martian-next-hop';
     return undefined;
+  }
+
+  /** The last candidate's AS_PATH and cluster list, interned. */
+  pathOf(c: Cand): number {
+    return c.path >= 0 ? c.path : this.paths.prepend(c.head, c.rest);
+  }
+
+  clusterOf(c: Cand): number {
+    return c.cluster >= 0 ? c.cluster : this.clusters.prepend(c.head, c.rest);
   }
 
   /** The last candidate computed, compared with a best: <0 better, 0 equal (multipath), >0 worse. */
@@ -164,32 +190,38 @@ export class Propagator {
     run.len[origin] = 0;
     run.nh[origin] = origin;
     run.multi[origin] = 1;
-    const mark = new Int32Array(n).fill(-1);
-    let frontier: number[] = [];
-    for (let k = a.offsets[origin]; k < a.offsets[origin + 1]; k++) frontier.push(a.nbr[k]);
+    // Devices to re-evaluate this round and the next, deduplicated by the round they are queued for.
+    const queued = new Int32Array(n).fill(-1);
+    let frontier = new Int32Array(n);
+    let next = new Int32Array(n);
+    let fl = 0;
+    for (let k = a.offsets[origin]; k < a.offsets[origin + 1]; k++) {
+      const x = a.nbr[k];
+      if (queued[x] !== 0) { queued[x] = 0; frontier[fl++] = x; }
+    }
     const c = this.last;
     // Next state of every frontier device is computed from the current state of all, then applied.
     const pending: number[] = [];
-    for (let round = 0; frontier.length && round < n + 8; round++) {
+    for (let round = 0; fl && round < n + 8; round++) {
       pending.length = 0;
-      for (const v of frontier) {
-        if (v === origin || mark[v] === round) continue;
-        mark[v] = round;
+      for (let f = 0; f < fl; f++) {
+        const v = frontier[f];
+        if (v === origin) continue;
         let bLen = -1, bEbgp = 0, bPath = 0, bCluster = 0, bNh = -1, bVia = -1, bMulti = 0, bCl = 0;
         for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) {
           if (this.candidate(run, v, k) !== undefined) continue;
           const d = bLen < 0 ? -1 : this.cmp(bLen, bEbgp);
-          const cl = this.clusters.length[c.cluster];
+          const cl = c.clusterLen;
           if (d < 0 || (d === 0 && cl < bCl)) {
             bMulti = d === 0 ? bMulti + 1 : 1;
-            bLen = c.len; bEbgp = c.ebgp; bPath = c.path; bCluster = c.cluster; bNh = c.nh; bVia = k; bCl = cl;
+            bLen = c.len; bEbgp = c.ebgp; bPath = this.pathOf(c); bCluster = this.clusterOf(c); bNh = c.nh; bVia = k; bCl = cl;
           } else if (d === 0) bMulti++;
         }
         if (bLen !== run.len[v] || bPath !== run.path[v] || bCluster !== run.cluster[v] || bNh !== run.nh[v] || bVia !== run.via[v] || bMulti !== run.multi[v] || bEbgp !== run.ebgp[v]) {
           pending.push(v, bLen, bEbgp, bPath, bCluster, bNh, bVia, bMulti);
         }
       }
-      const next: number[] = [];
+      let nl = 0;
       for (let i = 0; i < pending.length; i += 8) {
         const v = pending[i];
         run.len[v] = pending[i + 1];
@@ -202,14 +234,24 @@ export class Propagator {
         run.multi[v] = pending[i + 7];
         run.fromClient[v] = k >= 0 && !a.ebgp[k] ? a.client[k] : 0;
         run.allowAs[v] = k >= 0 ? a.allowAs[k] : 0;
-        for (let j = a.offsets[v]; j < a.offsets[v + 1]; j++) next.push(a.nbr[j]);
+        for (let j = a.offsets[v]; j < a.offsets[v + 1]; j++) {
+          const x = a.nbr[j];
+          if (queued[x] !== round + 1) { queued[x] = round + 1; next[nl++] = x; }
+        }
       }
-      frontier = next;
+      [frontier, next] = [next, frontier];
+      fl = nl;
     }
+    // Could u be on someone's best path: a neighbour whose best is exactly one hop longer (iBGP:
+    // as long) than u's. Over-approximates (loop checks are ignored), which only costs runs.
     for (let v = 0; v < n; v++) {
       if (v === origin || run.len[v] < 0) continue;
       for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) {
-        if (this.candidate(run, v, k) === undefined && this.cmp(run.len[v], run.ebgp[v]) === 0) run.transit[a.nbr[k]] = 1;
+        const u = a.nbr[k];
+        if (run.len[u] < 0 || run.len[v] !== run.len[u] + (a.protocol === 'ospf' || a.ebgp[k] ? 1 : 0)) continue;
+        // Over iBGP only a reflector, or a device that learned the route over eBGP, passes it on.
+        if (a.protocol === 'bgp' && !a.ebgp[k] && !a.routeReflector[u] && !run.ebgp[u] && u !== origin) continue;
+        run.transit[u] = 1;
       }
     }
     return run;
@@ -289,6 +331,33 @@ export class TableSim {
     return { run: this.repRuns[c], at: v === rep ? o : v === o ? rep : v, swap: o };
   }
 
+  /** route(o, v) !== undefined, without building the route; also gives the next hop. */
+  has(o: number, v: number): boolean {
+    return this.nextHop(o, v) >= 0;
+  }
+
+  /** Next-hop device of v's route to o, -1 when v has none. */
+  nextHop(o: number, v: number): number {
+    if (o === v) return -1;
+    const c = this.classOf[o];
+    if (c < 0) return -1;
+    const own = this.own.get(o);
+    const rep = this.reps[c];
+    const run = own ?? this.repRuns[c];
+    const swap = own || o === rep ? -1 : o;
+    const at = swap < 0 ? v : v === rep ? o : v === o ? rep : v;
+    if (run.len[at] < 0) return -1;
+    const a = this.adj;
+    if (run.originAsn === FRESH_ASN && run.ebgp[at] && a.asn[v] === a.asn[o] && run.allowAs[at] < 1) return -1;
+    const nh = run.nh[at];
+    return swap < 0 ? nh : nh === rep ? swap : nh === swap ? rep : nh;
+  }
+
+  /** Devices that run on their own (twin shortcut not exact for them). */
+  ownRuns(): number[] {
+    return [...this.own.keys()];
+  }
+
   route(o: number, v: number): RouteState | undefined {
     const l = this.locate(o, v);
     if (!l) return undefined;
@@ -327,7 +396,7 @@ export class TableSim {
       for (let i = a.offsets[v]; i < a.offsets[v + 1]; i++) if (a.nbr[i] === nb && !used.has(i)) { k = i; break; }
       if (k < 0) continue;
       used.add(k);
-      out.push({ k, why, len: c.len, ebgp: c.ebgp, path: c.path });
+      out.push({ k, why, len: c.len, ebgp: c.ebgp, path: why === undefined || why === 'as-loop' ? this.prop.pathOf(c) : 0 });
     }
     return out;
   }
