@@ -36,7 +36,10 @@ export interface ObservedRoute {
   vrf: string;
   prefix: string;
   protocol: string;
+  /** Active next hops of the selected entry. */
   nexthops: number;
+  /** Those next hops: address and/or outgoing interface. */
+  hops?: { ip?: string; iface?: string }[];
 }
 
 export interface DeviceObservation {
@@ -93,14 +96,15 @@ export function parseEvpnMacs(json: unknown): ObservedMac[] {
   return out;
 }
 
-/** `show ip route [vrf X] json` */
+/** `show ip route [vrf X] json`, `show ipv6 route [vrf X] json` */
 export function parseRoutes(vrf: string, json: unknown): ObservedRoute[] {
   const out: ObservedRoute[] = [];
   for (const [prefix, entries] of Object.entries(obj(json))) {
     const list = Array.isArray(entries) ? entries : [];
     const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
-    const nh = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true).length : 0;
-    out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: nh });
+    const active = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true) : [];
+    const hops = active.map((n) => ({ ...(typeof n.ip === 'string' ? { ip: n.ip } : {}), ...(typeof n.interfaceName === 'string' ? { iface: n.interfaceName } : {}) }));
+    out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: active.length, hops });
   }
   return out;
 }
