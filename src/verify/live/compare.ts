@@ -44,7 +44,7 @@ export const LIVE_CHECKS: CheckInfo[] = [
   { id: 'live-collection', title: 'State collected from every device', kind: 'live', layer: 'physical', severity: 'error', description: 'every show command answered' },
 ];
 
-interface DeviceExpect {
+export interface DeviceExpect {
   vnis: { vni: number; type: 'L2' | 'L3'; remote: string[]; source: FabricModel['devices'][0]['source'] }[];
   macs: { vni: number; mac: string; endpoint: string; local?: string; remoteVtep?: string; source: FabricModel['endpoints'][0]['source'] }[];
   vrfs: { vrf: string; predicted: RibRoute[]; source: FabricModel['devices'][0]['source'] }[];
@@ -164,6 +164,20 @@ export class LiveComparison {
       if (obs && !obs.some((r) => r.prefix === prefix)) return name;
     }
     return undefined;
+  }
+
+  /** What the simulation predicts for one device. */
+  expectation(name: string): DeviceExpect | undefined {
+    return this.expect.get(name);
+  }
+
+  /** Prefixes the default-table comparison looks at (loopbacks and VTEPs). */
+  isFabricHost(prefix: string): boolean {
+    return this.fabricHosts.has(prefix);
+  }
+
+  vrfOwners(prefix: string): string[] {
+    return this.owners(prefix);
   }
 
   /** Feed or replace one device's observation; re-checks only what depends on it. */
