@@ -31,6 +31,29 @@ function markAllowAsIn(sessions: BgpSession[], devices: Device[]): void {
   }
 }
 
+/**
+ * Two eBGP-fabric neighbours with one ASN would form an iBGP session, and neither passes on
+ * what it learns over iBGP (no route reflection in an eBGP design): routes stop there (a
+ * leaf pair's own link is the exception: each leaf learned its routes over eBGP). No
+ * configuration makes that design work, so it is refused where the ASN was pinned.
+ */
+function sameAsnNeighbours(ctx: ResolveContext, links: Link[]): void {
+  const seen = new Set<string>();
+  for (const l of links) {
+    const a = ctx.nodes.get(l.a.device);
+    const b = ctx.nodes.get(l.b.device);
+    if (!a || !b || a.device.asn !== b.device.asn || a.device.asn === 0) continue;
+    // A link between the two leaves of a pair is iBGP by design: each learned its routes over eBGP.
+    if (isLeafRole(a.device.role) && isLeafRole(b.device.role)) continue;
+    const [x, y] = ctx.intent.nodes[b.name]?.asn !== undefined ? [b, a] : [a, b];
+    const key = `${x.name}|${y.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const pinned = ctx.intent.nodes[x.name]?.asn !== undefined;
+    ctx.error(pinned ? ['nodes', x.name, 'asn'] : ['nodes', x.name], `node '${x.name}': ASN ${x.device.asn} is also the ASN of its neighbour '${y.name}'; an eBGP fabric needs a different ASN on each side of a link (the session would be iBGP and neither would pass routes on)`);
+  }
+}
+
 export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSession[]; ospf: OspfAdjacency[]; routeReflectors: string[] } {
   const { fabric } = ctx.intent;
   const bgp: BgpSession[] = [];
@@ -134,6 +157,7 @@ export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSe
     }
   }
 
+  if (fabric.underlay !== 'ospf') sameAsnNeighbours(ctx, links);
   markAllowAsIn(bgp, [...ctx.nodes.values()].map((n) => n.device));
   for (const s of bgp) {
     dev(s.a.device).bgpSessionIds.push(s.id);
