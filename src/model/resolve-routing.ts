@@ -7,7 +7,56 @@
  *   route reflector, with the reflectors meshed among themselves.
  */
 import { isLeafRole, type ResolveContext } from './context.ts';
-import type { BgpEnd, BgpSession, Link, OspfAdjacency } from './types.ts';
+import { roleTier } from '../domains/fabric/roles.ts';
+import type { BgpEnd, BgpSession, Device, Link, OspfAdjacency } from './types.ts';
+
+/**
+ * eBGP drops a route whose AS_PATH holds the receiver's ASN. Where a device shares its ASN
+ * with another device whose routes it needs (two leaves of a pair, the leaves of a pod, a
+ * pinned ASN used twice), every eBGP session of that device accepts its ASN once more
+ * (allowas-in 1). Spines of one pod share an ASN by design and never need each other's
+ * routes, so sharing within that layer does not count.
+ */
+function markAllowAsIn(sessions: BgpSession[], devices: Device[]): void {
+  const layer = (d: Device) => {
+    const tier = roleTier(d.role);
+    return tier === 'spine' ? `spine/${d.pod}` : tier === 'super-spine' ? 'super-spine' : `leaf/${d.name}`;
+  };
+  const byAsn = new Map<number, Set<string>>();
+  for (const d of devices) {
+    const s = byAsn.get(d.asn) ?? new Set<string>();
+    byAsn.set(d.asn, s);
+    s.add(layer(d));
+  }
+  const shared = new Set(devices.filter((d) => byAsn.get(d.asn)!.size > 1).map((d) => d.name));
+  for (const s of sessions) {
+    if (s.type !== 'ebgp') continue;
+    for (const e of [s.a, s.b]) if (shared.has(e.device)) e.allowAsIn = 1;
+  }
+}
+
+/**
+ * Two eBGP-fabric neighbours with one ASN would form an iBGP session, and neither passes on
+ * what it learns over iBGP (no route reflection in an eBGP design): routes stop there (a
+ * leaf pair's own link is the exception: each leaf learned its routes over eBGP). No
+ * configuration makes that design work, so it is refused where the ASN was pinned.
+ */
+function sameAsnNeighbours(ctx: ResolveContext, links: Link[]): void {
+  const seen = new Set<string>();
+  for (const l of links) {
+    const a = ctx.nodes.get(l.a.device);
+    const b = ctx.nodes.get(l.b.device);
+    if (!a || !b || a.device.asn !== b.device.asn || a.device.asn === 0) continue;
+    // A link between the two leaves of a pair is iBGP by design: each learned its routes over eBGP.
+    if (isLeafRole(a.device.role) && isLeafRole(b.device.role)) continue;
+    const [x, y] = ctx.intent.nodes[b.name]?.asn !== undefined ? [b, a] : [a, b];
+    const key = `${x.name}|${y.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const pinned = ctx.intent.nodes[x.name]?.asn !== undefined;
+    ctx.error(pinned ? ['nodes', x.name, 'asn'] : ['nodes', x.name], `node '${x.name}': ASN ${x.device.asn} is also the ASN of its neighbour '${y.name}'; an eBGP fabric needs a different ASN on each side of a link (the session would be iBGP and neither would pass routes on)`);
+  }
+}
 
 export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSession[]; ospf: OspfAdjacency[]; routeReflectors: string[] } {
   const { fabric } = ctx.intent;
@@ -112,6 +161,8 @@ export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSe
     }
   }
 
+  if (fabric.underlay !== 'ospf') sameAsnNeighbours(ctx, links);
+  markAllowAsIn(bgp, [...ctx.nodes.values()].map((n) => n.device));
   for (const s of bgp) {
     dev(s.a.device).bgpSessionIds.push(s.id);
     dev(s.b.device).bgpSessionIds.push(s.id);

@@ -156,6 +156,12 @@ export interface BgpEnd {
   address?: string;
   /** iBGP overlay: this end reflects routes to the other. */
   routeReflectorClient?: boolean;
+  /**
+   * eBGP: this end accepts routes whose AS_PATH already holds its own ASN up to this many
+   * times (allowas-in). Set where another device needing this one's routes shares its ASN
+   * (leaf pairs, per-pod leaves, pinned ASNs), so the design works as intended.
+   */
+  allowAsIn?: number;
 }
 
 export interface BgpSession {

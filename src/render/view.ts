@@ -60,6 +60,8 @@ export interface NeighborView {
   routeReflectorClient: boolean;
   /** eBGP overlay transit (spines): keep the VTEP next hop of EVPN routes. */
   evpnNextHopUnchanged: boolean;
+  /** Accept routes holding this device's own ASN this many times (0: no allowas-in). */
+  allowAsIn: number;
   source: SourceLocation;
 }
 
@@ -75,6 +77,10 @@ export interface BgpView {
   networks: Addr[];
   /** Number of paths for ECMP. */
   maxPaths: number;
+  /** allowas-in of the device's eBGP sessions (0: none); the same on every session. */
+  allowAsIn: number;
+  /** Junos `loops`: occurrences of the own ASN accepted, counting the one allowas-in permits. */
+  asLoops: number;
 }
 
 export interface OspfInterfaceView {
@@ -314,6 +320,7 @@ function neighborView(ix: ModelIndex, d: Device, s: BgpSession, loopbackName: st
     routeReflectorClient: other.routeReflectorClient === true,
     // A spine in an eBGP overlay has no VNIs: EVPN routes must keep the leaf's VTEP as next hop.
     evpnNextHopUnchanged: evpn && s.type === 'ebgp' && d.vlans.length === 0 && d.vrfs.length === 0,
+    allowAsIn: me.allowAsIn ?? 0,
   }, s.source);
 }
 
@@ -334,6 +341,7 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
       return neighborView(ix, d, s, loopbackName);
     });
     const ipv4Unicast = neighbors.some((n) => n.ipv4Unicast);
+    const allowAsIn = Math.max(0, ...neighbors.map((n) => n.allowAsIn));
     const networks: Addr[] = [];
     if (ipv4Unicast) {
       networks.push(addr(d.loopback));
@@ -348,6 +356,8 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
       routeReflector: d.routeReflector === true,
       networks,
       maxPaths: 64,
+      allowAsIn,
+      asLoops: allowAsIn + 1,
     };
   }
 

@@ -2,7 +2,8 @@
  * Endpoint reachability from the configuration in the graph: what each endpoint pair should
  * get from the intent's tenancy (same network -> bridged over its L2 VNI, same VRF -> routed
  * over the L3 VNI, different VRFs -> isolated) and what the per-leaf VLAN/VNI/VRF/route-target
- * configuration plus underlay and overlay reach actually give. `pairResult` is exact and
+ * configuration plus the simulated control plane (src/verify/sim: which EVPN routes each leaf
+ * accepts and can resolve over the underlay) actually give. `pairResult` is exact and
  * explains a failure; the matrix check uses per-endpoint sufficient conditions as a fast path
  * and calls it only for pairs the fast path cannot clear.
  */
@@ -10,7 +11,8 @@ import type { Device, DeviceVlan, DeviceVrf, Endpoint } from '../model/types.ts'
 import type { CheckContext } from './checks/types.ts';
 import type { FabricGraph } from './graph.ts';
 import { analyzeRouteTargets, type RtAnalysis } from './checks/route-targets.ts';
-import { analyzeCuts, analyzeEcmp, ecmpCount } from './underlay.ts';
+import { analyzeCuts } from './underlay.ts';
+import { ControlPlane } from './sim/control-plane.ts';
 
 export type Forwarding = 'bridged' | 'routed' | 'isolated';
 
@@ -35,25 +37,9 @@ export function expectedForwarding(a: Endpoint, b: Endpoint): Forwarding {
   return 'isolated';
 }
 
-/** Overlay reach: union-find over EVPN sessions (iBGP: only through route reflectors). */
-export function overlayComponents(fg: FabricGraph): Int32Array {
-  const parent = new Int32Array(fg.devices.length).map((_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
-  for (const s of fg.model.bgpSessions) {
-    if (!s.afiSafis.includes('l2vpn-evpn')) continue;
-    const a = fg.deviceIndex.get(s.a.device);
-    const b = fg.deviceIndex.get(s.b.device);
-    if (a === undefined || b === undefined) continue;
-    // iBGP routes are only passed on by a route reflector (client-client without one is one hop).
-    if (s.type === 'ibgp' && !fg.devices[a].routeReflector && !fg.devices[b].routeReflector) {
-      if (!fg.devices[a].vtep || !fg.devices[b].vtep) continue;
-    }
-    parent[find(a)] = find(b);
-  }
-  return parent.map((_, i) => find(i));
+/** The simulated control plane, shared by every check of one run. */
+export function controlPlane(ctx: CheckContext): ControlPlane {
+  return ctx.memo('sim', () => new ControlPlane(ctx.fg.model, ctx.fg.deviceIndex));
 }
 
 type Rts = { routeTargets: { import: string[]; export: string[] } };
@@ -62,14 +48,17 @@ const rtOk = (importer: Rts, exporter: Rts) => exporter.routeTargets.export.some
 export class ReachabilityModel {
   readonly fg: FabricGraph;
   readonly rt: RtAnalysis;
-  readonly overlay: Int32Array;
+  readonly cp: ControlPlane;
+  /** VTEPs that exchange EVPN routes with every other VTEP (sim.clean()). */
+  readonly clean: Uint8Array;
   private readonly ctx: CheckContext;
 
   constructor(ctx: CheckContext) {
     this.ctx = ctx;
     this.fg = ctx.fg;
     this.rt = ctx.memo('rt', () => analyzeRouteTargets(ctx.fg));
-    this.overlay = ctx.memo('overlay', () => overlayComponents(ctx.fg));
+    this.cp = controlPlane(ctx);
+    this.clean = this.cp.clean();
   }
 
   /** Why two leaves cannot exchange VXLAN traffic, or undefined when they can. */
@@ -78,10 +67,8 @@ export class ReachabilityModel {
     const ia = this.fg.deviceIndex.get(la.name)!;
     const ib = this.fg.deviceIndex.get(lb.name)!;
     if (!la.vtep || !lb.vtep) return `${!la.vtep ? la.name : lb.name} has no VTEP`;
-    const e = this.ctx.memo('ecmp', () => analyzeEcmp(this.fg));
-    if (ecmpCount(e, ia, ib) === 0) return `no underlay path between ${la.name} and ${lb.name}`;
-    if (this.overlay[ia] !== this.overlay[ib]) return `no EVPN overlay path between ${la.name} and ${lb.name}`;
-    return undefined;
+    if (this.clean[ia] && this.clean[ib]) return undefined;
+    return this.cp.evpnProblem(ib, ia) ?? this.cp.evpnProblem(ia, ib);
   }
 
   underlayComponent(): Int32Array {

@@ -49,9 +49,14 @@ export function traceEndpoints(ctx: CheckContext, srcKey: string, dstKey: string
   }
   if (la !== lb) {
     const kind = result.actual === 'bridged' ? 'L2' : 'L3';
-    hops.push({ kind: 'encap', text: `${la.name}: VXLAN encapsulation, ${kind} VNI ${result.vni}, VTEP ${la.vtep?.split('/')[0]} -> ${lb.vtep?.split('/')[0]}`, devices: [la.name] });
     const ia = fg.deviceIndex.get(la.name)!;
     const ib = fg.deviceIndex.get(lb.name)!;
+    // The simulated RIB: la's route to lb's VTEP and its next hops.
+    const cp = rm.cp;
+    const route = cp.underlayRoute(ib, ia);
+    const nhs = route ? cp.underlay.multipathEntries(ib, ia).map((k) => fg.devices[cp.underlay.adj.nbr[k]].name) : [];
+    const evpn = cp.evpnRoute(ib, ia);
+    hops.push({ kind: 'encap', text: `${la.name}: VXLAN encapsulation, ${kind} VNI ${result.vni}, VTEP ${la.vtep?.split('/')[0]} -> ${lb.vtep?.split('/')[0]}; underlay route to ${lb.vtep?.split('/')[0]} via ${nhs.join(', ') || 'nothing'}${route?.asPath.length ? ` (as-path ${route.asPath.join(' ')})` : ''}${evpn ? `, EVPN routes of ${lb.name}${evpn.asPath.length ? ` as-path ${evpn.asPath.join(' ')}` : ''}` : ''}`, devices: [la.name] });
     ecmp = ecmpCount(ctx.memo('ecmp', () => analyzeEcmp(fg)), ia, ib);
     // Devices on shortest paths, layer by layer: dA[v] + dB[v] == dA[lb].
     const n = fg.underlay.n;

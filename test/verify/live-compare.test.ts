@@ -69,8 +69,8 @@ describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => 
     for (const p of changed.bgp!) if (p.peer === 'eth1') p.state = 'Active';
     c.recomputed = 0;
     c.update(changed);
-    // 6 device-local keys + spine2's 4 sessions.
-    expect(c.recomputed).toBe(10);
+    // 7 device-local keys + spine2's 4 sessions.
+    expect(c.recomputed).toBe(11);
     const full = compareLive(m, { devices: obs.map((o) => (o.device === 'spine2' ? changed : o)), probes: [] });
     expect(c.allFindings()).toEqual(expect.arrayContaining(full.flatMap((r) => r.findings)));
     expect(c.allFindings()).toHaveLength(full.flatMap((r) => r.findings).length);

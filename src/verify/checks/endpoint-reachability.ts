@@ -28,7 +28,6 @@ export const endpointReachability: StaticCheck = {
     const leafOf = new Int32Array(n);
     const l2ok = new Uint8Array(n);
     const l3ok = new Uint8Array(n);
-    const ucomp = rm.underlayComponent();
     eps.forEach((e, i) => {
       netOf[i] = netIdx.get(e.network) ?? -1;
       vrfOf[i] = vrfIdx.get(e.vrf) ?? -1;
@@ -45,11 +44,11 @@ export const endpointReachability: StaticCheck = {
       l3ok[i] = l2 && !!f && !!vrf && f.l3vni === vrf.l3vni && !!(v.gateway4 || v.gateway6) && !rm.rt.missingImport.get(f.l3vni)?.has(d.name) ? 1 : 0;
     });
     // The same overlay and underlay component for every VTEP is the common case.
-    const reach = (x: number, y: number) => x === y || (ucomp[x] === ucomp[y] && rm.overlay[x] === rm.overlay[y] && rm.transportProblem(fg.devices[x], fg.devices[y]) === undefined);
+    const reach = (x: number, y: number) => x === y || rm.transportProblem(fg.devices[x], fg.devices[y]) === undefined;
     const transportMemo = new Map<number, boolean>();
     const reachable = (x: number, y: number) => {
       if (x === y) return true;
-      if (ucomp[x] === ucomp[y] && rm.overlay[x] === rm.overlay[y]) return true;
+      if (rm.clean[x] && rm.clean[y]) return true;
       const key = x * fg.devices.length + y;
       let r = transportMemo.get(key);
       if (r === undefined) transportMemo.set(key, (r = reach(x, y)));

@@ -30,7 +30,10 @@ export function frrCommands(d: Device, model: FabricModel): { key: string; comma
   const cmds = [{ key: 'bgp', command: 'show bgp vrf all summary json' }];
   if (d.vtep) cmds.push({ key: 'vnis', command: 'show evpn vni detail json' }, { key: 'macs', command: 'show evpn mac vni all json' });
   const r: { key: string; command: string; vrf?: string }[] = [...cmds, { key: 'routes', command: 'show ip route json', vrf: 'default' }];
-  for (const v of d.vrfs) r.push({ key: 'routes', command: `show ip route vrf ${v.name} json`, vrf: v.name });
+  for (const v of d.vrfs) {
+    r.push({ key: 'routes', command: `show ip route vrf ${v.name} json`, vrf: v.name });
+    if (d.vlans.some((x) => x.vrf === v.name && x.gateway6)) r.push({ key: 'routes', command: `show ipv6 route vrf ${v.name} json`, vrf: v.name });
+  }
   if (model.fabric.underlay === 'ospf' && d.ospf) r.push({ key: 'ospf', command: 'show ip ospf neighbor json' });
   return r;
 }
@@ -61,7 +64,7 @@ export async function collectFrrDevice(c: Collector, d: Device, model: FabricMod
         obs.macs = parseEvpnMacs(json);
         break;
       case 'routes':
-        (obs.routes ??= {})[x.vrf!] = parseRoutes(x.vrf!, json);
+        ((obs.routes ??= {})[x.vrf!] ??= []).push(...parseRoutes(x.vrf!, json));
         break;
       case 'ospf':
         obs.ospf = parseOspfNeighbors(json);

@@ -1,19 +1,23 @@
 /**
  * Observed state vs the model, as a pure function with incremental re-checking.
  *
- * Expectations are derived from the model once (sessions per device, VNIs with their remote
- * VTEP sets, endpoint MACs behind their VTEPs, tenant prefixes per VRF, underlay next-hop
- * counts per VTEP). Every finding depends on one device's observation (or, for a BGP session,
+ * Expectations are derived once from the simulated control plane (src/verify/sim): which
+ * sessions carry prefixes, VNIs with their flood lists, endpoint MACs behind their VTEPs, each
+ * device's routing tables per VRF route by route, underlay next-hop counts per VTEP. Routes and
+ * MACs are keyed by (device, VRF or VNI, prefix or MAC), so the same subnet in two VRFs is two
+ * facts. Every finding depends on one device's observation (or, for a BGP session,
  * the observations of its two ends; for a probe, its own result), so an observed change
  * re-computes only the keys of that device: `update()` touches a handful of objects.
  */
 import type { BgpSession, FabricModel } from '../../model/types.ts';
 import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
-import { analyzeEcmp, type EcmpAnalysis } from '../underlay.ts';
 import { expectedForwarding, type Forwarding } from '../reachability.ts';
 import type { DeviceObservation } from './observed.ts';
 import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpSessionState } from '../../domains/fabric/session-state.ts';
+import { ControlPlane, type RibRoute } from '../sim/control-plane.ts';
+import { contains6, overlaps4, parsePrefix4 } from '../../model/ip.ts';
+import { compareTable, describeDiff, type RibDiff } from './rib-compare.ts';
 
 export interface ProbeResult {
   src: string;
@@ -30,38 +34,53 @@ export interface ObservedState {
 }
 
 export const LIVE_CHECKS: CheckInfo[] = [
-  { id: 'live-bgp-sessions', title: 'BGP sessions established with their address families', kind: 'live', layer: 'underlay', severity: 'error', description: 'every modelled session is Established at both ends in every address family, with prefixes received' },
+  { id: 'live-bgp-sessions', title: 'BGP sessions established with their address families', kind: 'live', layer: 'underlay', severity: 'error', description: 'every modelled session is Established at both ends in every address family, with prefixes received where the simulation says some must arrive' },
+  { id: 'live-fabric-rib', title: 'Underlay routes as simulated', kind: 'live', layer: 'underlay', severity: 'error', description: 'every loopback and VTEP /32 in the default table as the simulated RIB has it (protocol, next hops); the first device on the path where they diverge is named' },
   { id: 'live-ospf', title: 'OSPF adjacencies full', kind: 'live', layer: 'underlay', severity: 'error', description: 'every modelled adjacency is Full at both ends' },
   { id: 'live-underlay-ecmp', title: 'Underlay routes to every VTEP with the promised ECMP', kind: 'live', layer: 'underlay', severity: 'error', description: 'each VTEP has a route to every other VTEP with as many next hops as equal-cost paths start from it' },
   { id: 'live-evpn-vnis', title: 'VNIs up with the expected remote VTEPs', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VNI exists with its type, local VTEP and exactly the remote VTEPs of the other leaves carrying it' },
   { id: 'live-evpn-macs', title: 'Endpoint MACs learned behind the right VTEP', kind: 'live', layer: 'overlay', severity: 'error', description: 'local on the endpoint\'s port at its leaf, remote behind its leaf\'s VTEP elsewhere' },
-  { id: 'live-vrf-routes', title: 'Tenant routes in the right VRFs only', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VRF holds its networks and no prefix of another VRF' },
+  { id: 'live-vrf-routes', title: 'Tenant routes in the right VRFs only', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VRF table holds exactly the simulated routes with their next hops, and no prefix of another VRF' },
   { id: 'live-probes', title: 'Data-plane probes follow the reachability matrix', kind: 'live', layer: 'endpoint', severity: 'error', description: 'expected reachable pairs answer, expected isolated pairs do not' },
   { id: 'live-collection', title: 'State collected from every device', kind: 'live', layer: 'physical', severity: 'error', description: 'every show command answered' },
 ];
 
-interface DeviceExpect {
+export interface DeviceExpect {
   vnis: { vni: number; type: 'L2' | 'L3'; remote: string[]; source: FabricModel['devices'][0]['source'] }[];
   macs: { vni: number; mac: string; endpoint: string; local?: string; remoteVtep?: string; source: FabricModel['endpoints'][0]['source'] }[];
-  vrfs: { vrf: string; own: string[]; foreign: { prefix: string; vrf: string }[]; source: FabricModel['devices'][0]['source'] }[];
+  vrfs: { vrf: string; predicted: RibRoute[]; source: FabricModel['devices'][0]['source'] }[];
+  /** Default table: loopback and VTEP /32s. */
+  defaults: RibRoute[];
   /** VTEP /32 -> expected next hops. */
   underlay: { prefix: string; device: string; nexthops: number }[];
 }
 
 const addr = (c?: string) => c?.split('/')[0] ?? '';
 
-function inSubnet(ip: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/');
-  const n = (s: string) => s.split('.').reduce((x, p) => x * 256 + Number(p), 0);
-  const size = 2 ** (32 - Number(len));
-  return Math.floor(n(ip) / size) === Math.floor(n(net) / size);
+/** VRFs whose networks' address space holds a prefix, for telling a leak from an unexpected route. */
+function vrfOwners(model: FabricModel): (prefix: string) => string[] {
+  const nets = model.networks;
+  return (prefix) => {
+    const owners = new Set<string>();
+    const v6 = prefix.includes(':');
+    for (const n of nets) {
+      if (v6) {
+        if (n.subnet6 && contains6(n.subnet6, prefix.split('/')[0])) owners.add(n.vrf);
+      } else if (n.subnet && overlaps4(parsePrefix4(n.subnet), parsePrefix4(prefix))) owners.add(n.vrf);
+    }
+    return [...owners];
+  };
 }
 
 export class LiveComparison {
   readonly model: FabricModel;
   readonly fg: FabricGraph;
+  readonly cp: ControlPlane;
+  private readonly owners: (prefix: string) => string[];
+  private readonly fabricHosts: Set<string>;
   private readonly expect = new Map<string, DeviceExpect>();
   private readonly sessionsOf = new Map<string, BgpSession[]>();
+  private readonly sessionIndex = new Map<string, number>();
   private readonly obs = new Map<string, DeviceObservation>();
   /** Finding key -> findings ("bgp:<session>", "dev:<device>:<check>", "probe:<a>><b>"). */
   private readonly findings = new Map<string, Finding[]>();
@@ -71,6 +90,7 @@ export class LiveComparison {
   constructor(model: FabricModel, fg?: FabricGraph) {
     this.model = model;
     this.fg = fg ?? buildFabricGraph(model);
+    model.bgpSessions.forEach((s, i) => this.sessionIndex.set(s.id, i));
     for (const s of model.bgpSessions) {
       for (const d of [s.a.device, s.b.device]) {
         const l = this.sessionsOf.get(d) ?? [];
@@ -78,48 +98,87 @@ export class LiveComparison {
         l.push(s);
       }
     }
-    const ecmp = analyzeEcmp(this.fg);
-    for (const d of model.devices) this.expect.set(d.name, this.deviceExpect(d.name, ecmp));
+    this.cp = new ControlPlane(model, this.fg.deviceIndex);
+    this.owners = vrfOwners(model);
+    this.fabricHosts = new Set(model.devices.flatMap((d) => [`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])]));
+    for (const d of model.devices) this.expect.set(d.name, this.deviceExpect(d.name));
   }
 
-  private deviceExpect(name: string, ecmp: EcmpAnalysis): DeviceExpect {
+  private deviceExpect(name: string): DeviceExpect {
     const fg = this.fg;
+    const cp = this.cp;
     const d = fg.device(name)!;
+    const me = fg.deviceIndex.get(name)!;
     const vtepOf = (dev: string) => addr(fg.device(dev)?.vtep);
     const vnis: DeviceExpect['vnis'] = [];
-    for (const v of d.vlans) vnis.push({ vni: v.l2vni, type: 'L2', remote: (fg.vnis.get(v.l2vni) ?? []).filter((m) => m.device !== name && m.kind === 'l2').map((m) => vtepOf(m.device)).sort(), source: v.source });
+    for (const v of d.vlans) vnis.push({ vni: v.l2vni, type: 'L2', remote: cp.floodList(me, v.l2vni), source: v.source });
     for (const v of d.vrfs) vnis.push({ vni: v.l3vni, type: 'L3', remote: [], source: v.source });
     const macs: DeviceExpect['macs'] = [];
-    const myVnis = new Set(d.vlans.map((v) => v.l2vni));
+    const mine = new Map(d.vlans.map((v) => [v.l2vni, v]));
     for (const e of this.model.endpoints) {
-      if (!myVnis.has(e.l2vni)) continue;
-      macs.push(e.leaf === name ? { vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, local: e.port, source: e.source } : { vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, remoteVtep: vtepOf(e.leaf), source: e.source });
+      const v = mine.get(e.l2vni);
+      if (!v) continue;
+      if (e.leaf === name) {
+        macs.push({ vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, local: e.port, source: e.source });
+        continue;
+      }
+      // A remote MAC arrives as a type-2 route of the endpoint's leaf, imported by route target.
+      const li = fg.deviceIndex.get(e.leaf);
+      const lv = li === undefined ? undefined : fg.devices[li].vlans.find((x) => x.vlan === e.vlan);
+      if (li === undefined || !lv || !lv.routeTargets.export.some((rt) => v.routeTargets.import.includes(rt)) || !cp.evpnOk(li, me)) continue;
+      macs.push({ vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, remoteVtep: vtepOf(e.leaf), source: e.source });
     }
-    const vrfs: DeviceExpect['vrfs'] = d.vrfs.map((v) => ({
-      vrf: v.name,
-      own: this.model.networks.filter((n) => n.vrf === v.name && n.subnet && d.vlans.some((x) => x.vlan === n.vlan)).map((n) => n.subnet!),
-      foreign: this.model.networks.filter((n) => n.vrf !== v.name && n.subnet).map((n) => ({ prefix: n.subnet!, vrf: n.vrf })),
-      source: v.source,
-    }));
+    const vrfs: DeviceExpect['vrfs'] = d.vrfs.map((v) => ({ vrf: v.name, predicted: cp.vrfRib(me, v.name), source: v.source }));
+    const defaults = cp.defaultRib(me);
     const underlay: DeviceExpect['underlay'] = [];
-    const me = fg.deviceIndex.get(name)!;
     if (d.vtep) {
-      const u = fg.underlay;
       for (const t of fg.vteps) {
         if (t === me) continue;
-        const c = ecmp.classOf[t];
-        const rep = ecmp.reps[c];
-        const dist = ecmp.dist[c];
-        // Distances from t: twins of t share them, except t and its representative swap.
-        const dt = (x: number) => (x === t ? 0 : t === rep ? dist[x] : x === rep ? dist[t] : dist[x]);
-        const dme = dt(me);
-        if (dme <= 0) continue;
-        let nh = 0;
-        for (let k = u.offsets[me]; k < u.offsets[me + 1]; k++) if (dt(u.targets[k]) === dme - 1) nh++;
-        underlay.push({ prefix: `${addr(fg.devices[t].vtep)}/32`, device: fg.devices[t].name, nexthops: nh });
+        const r = cp.underlayRoute(t, me);
+        if (!r) continue;
+        underlay.push({ prefix: `${addr(fg.devices[t].vtep)}/32`, device: fg.devices[t].name, nexthops: r.ecmp });
       }
     }
-    return { vnis, macs, vrfs, underlay };
+    return { vnis, macs, vrfs, defaults, underlay };
+  }
+
+  /**
+   * Where a missing route first goes missing: the predicted path from the origin towards the
+   * device, and the first device on it (origin side) whose observed default table lacks the
+   * origin's loopback. Devices not observed are skipped.
+   */
+  firstDivergence(origin: string, device: string, prefix: string): string | undefined {
+    const o = this.fg.deviceIndex.get(origin);
+    let v = this.fg.deviceIndex.get(device);
+    if (o === undefined || v === undefined) return undefined;
+    const path: number[] = [];
+    const adj = this.cp.underlay.adj;
+    for (let guard = 0; v !== o && guard < 64; guard++) {
+      path.push(v);
+      const r = this.cp.underlayRoute(o, v);
+      if (!r || r.via < 0) break;
+      v = adj.nbr[r.via];
+    }
+    for (const x of path.reverse()) {
+      const name = this.fg.devices[x].name;
+      const obs = this.obs.get(name)?.routes?.default;
+      if (obs && !obs.some((r) => r.prefix === prefix)) return name;
+    }
+    return undefined;
+  }
+
+  /** What the simulation predicts for one device. */
+  expectation(name: string): DeviceExpect | undefined {
+    return this.expect.get(name);
+  }
+
+  /** Prefixes the default-table comparison looks at (loopbacks and VTEPs). */
+  isFabricHost(prefix: string): boolean {
+    return this.fabricHosts.has(prefix);
+  }
+
+  vrfOwners(prefix: string): string[] {
+    return this.owners(prefix);
   }
 
   /** Feed or replace one device's observation; re-checks only what depends on it. */
@@ -196,6 +255,19 @@ export class LiveComparison {
 
     const rf: Finding[] = [];
     const uf: Finding[] = [];
+    const bf: Finding[] = [];
+    const ribFinding = (check: string, x: RibDiff, source: FabricModel['devices'][0]['source']) => {
+      const origin = x.predicted?.origin;
+      const diverges = x.kind === 'missing' && origin && origin !== name ? this.firstDivergence(origin, name, x.vrf === 'default' ? x.prefix : `${addr(this.fg.device(origin)?.loopback)}/32`) : undefined;
+      const devices = [name, ...(origin && origin !== name ? [origin] : []), ...(diverges && diverges !== name ? [diverges] : [])];
+      return f(check, `${describeDiff(name, x)}${diverges ? `; first divergence on the path at ${diverges}` : ''}`, {
+        vrf: x.vrf, prefix: x.prefix, kind: x.kind,
+        predicted: x.predicted ? { protocol: x.predicted.protocol, nextHops: x.predicted.nextHops, origin: x.predicted.origin, asPath: x.predicted.asPath ?? null } : null,
+        observed: x.observed ?? null,
+        ...(x.belongsTo ? { belongsTo: x.belongsTo } : {}),
+        ...(diverges ? { firstDivergence: diverges } : {}),
+      }, source, { elements: { devices: [...new Set(devices)] } });
+    };
     if (o.routes) {
       for (const v of ex.vrfs) {
         const routes = o.routes[v.vrf];
@@ -204,16 +276,14 @@ export class LiveComparison {
           rf.push(f('live-vrf-routes', `${name}: VRF ${v.vrf} has no routing table${why ? `: ${why}` : ''}`, { vrf: v.vrf, reason: why ?? 'not collected' }, v.source));
           continue;
         }
-        const prefixes = new Set(routes.map((r) => r.prefix));
-        for (const p of v.own) if (!prefixes.has(p)) rf.push(f('live-vrf-routes', `${name}: VRF ${v.vrf} lacks its network ${p}`, { vrf: v.vrf, prefix: p }, v.source));
-        for (const r of routes) {
-          const ip = r.prefix.split('/')[0];
-          const foreign = v.foreign.find((x) => inSubnet(ip, x.prefix) && Number(r.prefix.split('/')[1]) >= Number(x.prefix.split('/')[1]));
-          if (foreign) rf.push(f('live-vrf-routes', `${name}: VRF ${v.vrf} holds ${r.prefix} of VRF ${foreign.vrf} (${r.protocol}): tenants leak`, { vrf: v.vrf, prefix: r.prefix, belongsTo: foreign.vrf, protocol: r.protocol }, v.source));
-        }
+        // IPv6 routes are compared only where they were collected.
+        const has6 = routes.some((r) => r.prefix.includes(':'));
+        const predicted = has6 ? v.predicted : v.predicted.filter((r) => !r.prefix.includes(':'));
+        for (const x of compareTable(v.vrf, predicted, routes, { ownerVrfs: (p) => (this.owners(p).includes(v.vrf) ? [] : this.owners(p)) })) rf.push(ribFinding('live-vrf-routes', x, v.source));
       }
       const def = o.routes['default'];
       if (def) {
+        for (const x of compareTable('default', ex.defaults, def, { include: (p) => this.fabricHosts.has(p) })) bf.push(ribFinding('live-fabric-rib', x, d.source));
         const byPrefix = new Map(def.map((r) => [r.prefix, r]));
         for (const u of ex.underlay) {
           const r = byPrefix.get(u.prefix);
@@ -224,6 +294,7 @@ export class LiveComparison {
     }
     this.set(`dev:${name}:routes`, rf);
     this.set(`dev:${name}:underlay`, uf);
+    this.set(`dev:${name}:rib`, bf);
 
     const of: Finding[] = [];
     if (o.ospf || o.errors['show ip ospf neighbor json']) {
@@ -268,7 +339,8 @@ export class LiveComparison {
         const down = st.down.find((x) => x.afi === AFI_KEYS[afi]);
         if (st.missingAfis.includes(afi)) problems.push(`${dev}: ${afi} not configured towards ${me === 'a' ? s.b.device : s.a.device}`);
         else if (down) problems.push(`${dev}: ${afi} is ${down.state}`);
-        else if (st.noPrefixes.includes(afi)) problems.push(`${dev}: ${afi} Established but received no prefixes`);
+        // Only where the simulation says the session carries routes: a leaf without VNIs receives no EVPN prefixes.
+        else if (st.noPrefixes.includes(afi) && afi !== 'ipv6-unicast' && this.cp.sessionCarries(this.sessionIndex.get(s.id)!, me, afi)) problems.push(`${dev}: ${afi} Established but received no prefixes`);
       }
       evidence[dev] = st.perAfi;
     }
@@ -318,9 +390,10 @@ export class LiveComparison {
       'live-bgp-sessions': `${this.model.bgpSessions.length} sessions`,
       'live-ospf': `${this.model.ospfAdjacencies.length} adjacencies`,
       'live-underlay-ecmp': `${[...this.expect.values()].reduce((n, e) => n + e.underlay.length, 0)} VTEP routes`,
+      'live-fabric-rib': `${[...this.expect.values()].reduce((n, e) => n + e.defaults.length, 0)} underlay routes`,
       'live-evpn-vnis': `${[...this.expect.values()].reduce((n, e) => n + e.vnis.length, 0)} VNI instances`,
       'live-evpn-macs': `${[...this.expect.values()].reduce((n, e) => n + e.macs.length, 0)} MAC entries`,
-      'live-vrf-routes': `${[...this.expect.values()].reduce((n, e) => n + e.vrfs.length, 0)} VRF tables`,
+      'live-vrf-routes': `${[...this.expect.values()].reduce((n, e) => n + e.vrfs.length, 0)} VRF tables, ${[...this.expect.values()].reduce((n, e) => n + e.vrfs.reduce((m, v) => m + v.predicted.length, 0), 0)} routes`,
       'live-probes': `${[...this.findings.keys()].length ? this.probeExpect.size : 0} probes`,
       'live-collection': `${this.obs.size} devices`,
     } as Record<string, string>;

@@ -29,7 +29,10 @@ export interface ObservedRoute {
   vrf: string;
   prefix: string;
   protocol: string;
+  /** Active next hops of the selected entry. */
   nexthops: number;
+  /** Those next hops: address and/or outgoing interface. */
+  hops?: { ip?: string; iface?: string }[];
 }
 
 export interface DeviceObservation {
@@ -72,14 +75,25 @@ export function parseEvpnMacs(json: unknown): ObservedMac[] {
   return out;
 }
 
-/** `show ip route [vrf X] json` */
+/** IPv6 routes over an IPv4 VTEP have IPv4-mapped next hops (::ffff:a00:101 is 10.0.1.1). */
+export function unmapIpv4(ip: string): string {
+  const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(ip);
+  if (!m) return ip;
+  if (m[1]) return m[1];
+  const hi = parseInt(m[2], 16);
+  const lo = parseInt(m[3], 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
+/** `show ip route [vrf X] json`, `show ipv6 route [vrf X] json` */
 export function parseRoutes(vrf: string, json: unknown): ObservedRoute[] {
   const out: ObservedRoute[] = [];
   for (const [prefix, entries] of Object.entries(obj(json))) {
     const list = Array.isArray(entries) ? entries : [];
     const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
-    const nh = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true).length : 0;
-    out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: nh });
+    const active = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true) : [];
+    const hops = active.map((n) => ({ ...(typeof n.ip === 'string' ? { ip: unmapIpv4(n.ip) } : {}), ...(typeof n.interfaceName === 'string' ? { iface: n.interfaceName } : {}) }));
+    out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: active.length, hops });
   }
   return out;
 }

@@ -1,0 +1,90 @@
+/**
+ * Predicted (simulated) and observed routing tables of one device, compared route by route,
+ * keyed by (device, VRF, prefix): routes missing, unexpected (in a VRF: a prefix that belongs
+ * to another VRF is a leak), with another protocol, or with other next hops. The default
+ * table is compared on the fabric's loopback and VTEP /32s (what the underlay carries); VRF
+ * tables on everything but link-local and multicast.
+ */
+import type { RibRoute } from '../sim/control-plane.ts';
+import type { ObservedRoute } from './observed.ts';
+
+export type RibDiffKind = 'missing' | 'unexpected' | 'leak' | 'protocol' | 'next-hops';
+
+export interface RibDiff {
+  kind: RibDiffKind;
+  vrf: string;
+  prefix: string;
+  predicted?: RibRoute;
+  observed?: ObservedRoute;
+  /** leak: the VRF the prefix belongs to. */
+  belongsTo?: string;
+}
+
+const ignored = (prefix: string) => /^(fe80:|ff[0-9a-f]{2}:)/i.test(prefix);
+
+/** Same selected protocol family: FRR shows locally redistributed host routes as kernel. */
+function sameProtocol(p: RibRoute['protocol'], o: string): boolean {
+  return p === o;
+}
+
+/** The next hops as text both sides can produce: address for routed next hops, interface otherwise. */
+export function predictedHops(r: RibRoute): string[] {
+  return r.nextHops.map((h) => h.address ?? `if:${h.interface}`).sort();
+}
+
+export function observedHops(r: ObservedRoute, like: RibRoute): string[] {
+  // Unnumbered next hops are IPv6 link-locals: compare their interfaces.
+  const byIf = like.nextHops.some((h) => !h.address);
+  return (r.hops ?? []).map((h) => (byIf || !h.ip ? `if:${h.iface}` : h.ip)).sort();
+}
+
+export interface TableScope {
+  /** Prefixes compared in this table (others are ignored), e.g. loopbacks and VTEPs of the default table. */
+  include?: (prefix: string) => boolean;
+  /** For VRF tables: prefix -> VRFs whose own networks hold it (leak attribution). */
+  ownerVrfs?: (prefix: string) => string[];
+}
+
+export function compareTable(vrf: string, predicted: RibRoute[], observed: ObservedRoute[], scope: TableScope = {}): RibDiff[] {
+  const out: RibDiff[] = [];
+  const want = new Map(predicted.map((r) => [r.prefix, r]));
+  const seen = new Map<string, ObservedRoute>();
+  for (const o of observed) {
+    if (ignored(o.prefix) || (scope.include && !scope.include(o.prefix))) continue;
+    seen.set(o.prefix, o);
+  }
+  for (const [prefix, p] of want) {
+    const o = seen.get(prefix);
+    if (!o) out.push({ kind: 'missing', vrf, prefix, predicted: p });
+    else if (!sameProtocol(p.protocol, o.protocol)) out.push({ kind: 'protocol', vrf, prefix, predicted: p, observed: o });
+    else if (p.protocol === 'bgp' || p.protocol === 'ospf') {
+      const a = predictedHops(p);
+      const b = observedHops(o, p);
+      if (a.length !== b.length || a.some((x, i) => x !== b[i])) out.push({ kind: 'next-hops', vrf, prefix, predicted: p, observed: o });
+    }
+  }
+  for (const [prefix, o] of seen) {
+    if (want.has(prefix)) continue;
+    const owners = (scope.ownerVrfs?.(prefix) ?? []).filter((v) => v !== vrf);
+    out.push(owners.length ? { kind: 'leak', vrf, prefix, observed: o, belongsTo: owners[0] } : { kind: 'unexpected', vrf, prefix, observed: o });
+  }
+  return out;
+}
+
+export function describeDiff(device: string, d: RibDiff): string {
+  const where = d.vrf === 'default' ? '' : ` VRF ${d.vrf}`;
+  const pHops = d.predicted ? d.predicted.nextHops.map((h) => h.address ?? h.interface).join(', ') : '';
+  const oHops = d.observed ? (d.observed.hops ?? []).map((h) => h.ip && !h.ip.startsWith('fe80') ? h.ip : h.iface).join(', ') : '';
+  switch (d.kind) {
+    case 'missing':
+      return `${device}:${where} lacks ${d.prefix} (predicted ${d.predicted!.protocol}${pHops ? ` via ${pHops}` : ''} from ${d.predicted!.origin})`;
+    case 'unexpected':
+      return `${device}:${where} holds unexpected ${d.prefix} (${d.observed!.protocol}${oHops ? ` via ${oHops}` : ''})`;
+    case 'leak':
+      return `${device}:${where} holds ${d.prefix} of VRF ${d.belongsTo} (${d.observed!.protocol}): tenants leak`;
+    case 'protocol':
+      return `${device}:${where} ${d.prefix} is ${d.observed!.protocol}, predicted ${d.predicted!.protocol}`;
+    case 'next-hops':
+      return `${device}:${where} ${d.prefix} via ${oHops || 'nothing'}, predicted via ${pHops}`;
+  }
+}
