@@ -16,6 +16,7 @@ import { pcapAnalyze } from './pcap-analyze.ts';
 import { applyCommand } from './apply.ts';
 import { verifyCommand } from './verify.ts';
 import { traceCommand } from './trace.ts';
+import { fidelityCommand } from './fidelity.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
@@ -36,4 +37,5 @@ export const commands: Command[] = [
   applyCommand,
   verifyCommand,
   traceCommand,
+  fidelityCommand,
 ];

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import type { Command } from '../command.ts';
+import { boolOpt, numberOpt, stringListOpt, stringOpt } from '../command.ts';
+import { UsageError } from '../../util/errors.ts';
+import { randomIntent } from '../../intent/random.ts';
+import { labDown } from '../../lab/index.ts';
+import { agreementTable } from '../../verify/fidelity/facts.ts';
+import { labsUp } from '../../verify/fidelity/observe.ts';
+import { loadRegressions, runCampaign, writeRegression, type Subject } from '../../verify/fidelity/run.ts';
+import { seedsFrom } from '../../verify/fidelity/seeds.ts';
+
+export const REGRESSIONS_DIR = 'test/fidelity/regressions';
+
+/** Takes the labs of this run down on Ctrl-C or SIGTERM before exiting. */
+function downOnSignal(out: (l: string) => void): () => void {
+  const handler = (sig: NodeJS.Signals) => {
+    out(`${sig}: taking down ${[...labsUp].join(', ') || 'no lab'}`);
+    void Promise.allSettled([...labsUp].map((l) => labDown(l))).then(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export const fidelityCommand: Command = {
+  name: 'fidelity',
+  summary: 'randomized differential testing: random valid fabrics in the lab, every static prediction compared with reality',
+  usage:
+    'netloom fidelity [--seeds N] [--seed S]... [--first S] [--regressions] [--budget-minutes M] [--out DIR] [--lab-prefix P] [--no-minimise] [--minimise-minutes M] [--record DIR]',
+  options: {
+    seeds: { type: 'string' },
+    seed: { type: 'string', multiple: true },
+    first: { type: 'string' },
+    regressions: { type: 'boolean' },
+    'budget-minutes': { type: 'string' },
+    out: { type: 'string' },
+    'lab-prefix': { type: 'string' },
+    'no-minimise': { type: 'boolean' },
+    'minimise-minutes': { type: 'string' },
+    record: { type: 'string' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length) throw new UsageError(`unexpected argument ${ctx.positionals[0]}\nusage: ${this.usage}`);
+    const explicit = stringListOpt(ctx, 'seed').map((s) => {
+      if (!/^\d+$/.test(s)) throw new UsageError(`--seed expects a non-negative integer, got '${s}'`);
+      return Number(s);
+    });
+    const count = numberOpt(ctx, 'seeds', explicit.length || boolOpt(ctx, 'regressions') ? 0 : 1);
+    const first = stringOpt(ctx, 'first');
+    const seeds = [...explicit, ...seedsFrom(first !== undefined ? Number(first) : Date.now(), count)];
+    const labPrefix = stringOpt(ctx, 'lab-prefix') ?? 'fid';
+    if (!/^[a-z][a-z0-9]{0,11}$/.test(labPrefix)) throw new UsageError('--lab-prefix must be 1-12 lowercase letters and digits, starting with a letter');
+    const regressions = boolOpt(ctx, 'regressions') ? loadRegressions(REGRESSIONS_DIR) : [];
+    const subjects: Subject[] = [
+      ...regressions.map((r) => ({ seed: r.seed, kind: 'regression' as const, intent: r.intent })),
+      ...seeds.map((seed) => ({ seed, kind: 'seed' as const, intent: randomIntent(seed) })),
+    ];
+    ctx.out(`seeds: ${seeds.join(' ') || '-'}${regressions.length ? `; regressions: ${regressions.map((r) => r.seed).join(' ')}` : ''}`);
+    const budget = stringOpt(ctx, 'budget-minutes');
+    const outDir = stringOpt(ctx, 'out') ?? path.join('out', 'fidelity');
+    const stop = downOnSignal(ctx.out);
+    let campaign;
+    try {
+      campaign = await runCampaign(subjects, {
+        outDir,
+        labPrefix,
+        minimise: !boolOpt(ctx, 'no-minimise'),
+        minimiseMs: numberOpt(ctx, 'minimise-minutes', 10) * 60_000,
+        budgetMs: budget !== undefined ? numberOpt(ctx, 'budget-minutes', 0) * 60_000 : undefined,
+        log: ctx.out,
+      });
+    } finally {
+      stop();
+    }
+    const { results, merged } = campaign;
+    ctx.out('');
+    ctx.out(`== agreement over ${results.length} run(s): ${results.map((r) => `${r.kind === 'regression' ? 'r' : ''}${r.seed}`).join(' ')}`);
+    for (const l of agreementTable(merged)) ctx.out(`  ${l}`);
+    const failed = results.filter((r) => !r.ok);
+    ctx.out(`${results.length - failed.length}/${results.length} agree`);
+    for (const r of failed) {
+      ctx.out(`FAIL ${r.kind} ${r.seed}: ${r.failing.join(', ')}${r.error ? ` (${r.error})` : ''}`);
+      ctx.out(`  intent: ${r.dir}${r.minimised ? `; minimised: ${r.minimised.dir} (netloom pipeline ${r.minimised.dir})` : ''}`);
+      const record = stringOpt(ctx, 'record');
+      if (record && r.kind === 'seed') ctx.out(`  recorded as ${writeRegression(record, r)}`);
+    }
+    if (results.length < subjects.length) ctx.out(`time budget: ran ${results.length} of ${subjects.length}`);
+    return failed.length ? 1 : 0;
+  },
+};

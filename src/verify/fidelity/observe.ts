@@ -1,0 +1,79 @@
+/**
+ * One intent directory through the lab: bring the fabric up in network namespaces, wait
+ * until the sessions the model expects are up, then compare every prediction with reality
+ * (live verification's checks, and the ping matrix per address family) until they agree or
+ * the settle time runs out. The lab is always taken down, also when anything throws.
+ */
+import { loadModelSync, type FabricModel } from '../../model/index.ts';
+import { labDown, labUp, waitConverged } from '../../lab/index.ts';
+import { topologyFromModel } from '../../lab/topology-from-model.ts';
+import { expectedSessions } from '../../lab/expected-from-model.ts';
+import { buildFabricGraph } from '../graph.ts';
+import { verifyStatic } from '../static.ts';
+import { collectObserved, resolveTarget } from '../live/run.ts';
+import { compareLive } from '../live/compare.ts';
+import { failingTypes, tallyLive, tallyProbes, type FactTally } from './facts.ts';
+import { measureProbes, predictProbes } from './probes.ts';
+
+export interface Observation {
+  tallies: FactTally[];
+  /** Static checks that failed on the model (design findings such as single points of failure). */
+  staticFailures: string[];
+  converged: boolean;
+  pending: string[];
+  upMs: number;
+  settleMs: number;
+  devices: number;
+  endpoints: number;
+}
+
+export interface ObserveOptions {
+  lab: string;
+  convergeTimeoutS?: number;
+  /** How long to wait for prediction and reality to agree after convergence. */
+  settleS?: number;
+  log?: (line: string) => void;
+}
+
+/** Labs this process has up right now, so a signal handler can take them down. */
+export const labsUp = new Set<string>();
+
+export async function observeIntent(dir: string, opts: ObserveOptions): Promise<Observation> {
+  const model = loadModelSync(dir);
+  const fg = buildFabricGraph(model);
+  const staticReport = verifyStatic(model, { graph: fg });
+  const staticFailures = staticReport.results.filter((r) => !r.passed).map((r) => r.check.id);
+  const predicted = predictProbes(model, fg);
+  // A lab of the same name left by a killed run goes first.
+  await labDown(opts.lab);
+  labsUp.add(opts.lab);
+  try {
+    const t0 = Date.now();
+    const { topology, baseDir } = await topologyFromModel(dir, { name: opts.lab });
+    const state = await labUp(topology, { baseDir });
+    const conv = await waitConverged(state, { timeoutMs: (opts.convergeTimeoutS ?? 90) * 1000, expected: expectedSessions(model) });
+    const upMs = Date.now() - t0;
+    opts.log?.(`up and ${conv.converged ? 'converged' : `NOT converged (${conv.pending.length} pending)`} in ${(upMs / 1000).toFixed(1)} s`);
+    const t1 = Date.now();
+    const deadline = t1 + (opts.settleS ?? 30) * 1000;
+    let tallies: FactTally[];
+    for (;;) {
+      tallies = await observeOnce(model, fg, state.name, predicted);
+      if (!failingTypes(tallies).length || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    return { tallies, staticFailures, converged: conv.converged, pending: conv.pending, upMs, settleMs: Date.now() - t1, devices: model.devices.length, endpoints: model.endpoints.length };
+  } finally {
+    await labDown(opts.lab);
+    labsUp.delete(opts.lab);
+  }
+}
+
+async function observeOnce(model: FabricModel, fg: ReturnType<typeof buildFabricGraph>, lab: string, predicted: ReturnType<typeof predictProbes>): Promise<FactTally[]> {
+  const target = resolveTarget(`lab:${lab}`);
+  // Probes first: they make hosts speak, so MACs are learned by the time state is read.
+  const measured = await measureProbes(target.lab!, predicted);
+  const observed = await collectObserved(target, model, { probes: false });
+  observed.probes = measured.filter((p) => p.family === 4).map((p) => ({ src: p.src, dst: p.dst, address: p.address, answered: p.answered, detail: p.detail }));
+  return [...tallyLive(compareLive(model, observed, fg)), ...tallyProbes(measured)];
+}
