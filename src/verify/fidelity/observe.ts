@@ -57,9 +57,16 @@ export async function observeIntent(dir: string, opts: ObserveOptions): Promise<
     const t1 = Date.now();
     const deadline = t1 + (opts.settleS ?? 30) * 1000;
     let tallies: FactTally[];
+    // Until they agree, the settle time runs out, or the same disagreements were seen three
+    // times in a row (a steady state, not convergence still under way).
+    const seen: string[] = [];
     for (;;) {
       tallies = await observeOnce(model, fg, state.name, predicted);
-      if (!failingTypes(tallies).length || Date.now() >= deadline) break;
+      const failing = failingTypes(tallies);
+      const signature = tallies.map((t) => `${t.type}=${t.disagreements}`).join(' ');
+      seen.push(signature);
+      opts.log?.(`after ${((Date.now() - t1) / 1000).toFixed(0)} s: ${failing.length ? tallies.filter((t) => t.disagreements).map((t) => `${t.type} ${t.disagreements}`).join(', ') : 'all agree'}`);
+      if (!failing.length || Date.now() >= deadline || (seen.length >= 3 && seen.slice(-3).every((x) => x === signature))) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
     return { tallies, staticFailures, converged: conv.converged, pending: conv.pending, upMs, settleMs: Date.now() - t1, devices: model.devices.length, endpoints: model.endpoints.length };
