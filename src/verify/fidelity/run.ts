@@ -43,8 +43,9 @@ export interface FidelityOptions {
   labPrefix: string;
   /** Shrink failures (each try is a lab run). */
   minimise?: boolean;
-  /** Time for shrinking each failure. */
+  /** Time for shrinking each failure, and a time (ms since epoch) all shrinking ends by. */
   minimiseMs?: number;
+  minimiseUntil?: number;
   convergeTimeoutS?: number;
   settleS?: number;
   log?: (line: string) => void;
@@ -99,7 +100,9 @@ export async function runSubject(s: Subject, opts: FidelityOptions): Promise<Sub
   const failing = failingTypes(tallies);
   const result: SubjectResult = { seed: s.seed, kind: s.kind, ok: failing.length === 0, tallies, failing, staticFailures: obs?.staticFailures ?? [], converged: obs?.converged ?? false, ...(error ? { error } : {}), observeMs: Date.now() - t0, ms: 0, dir };
   for (const t of tallies.filter((x) => x.disagreements)) opts.log?.(`  DISAGREE ${t.type}: ${t.disagreements}/${t.facts}: ${t.examples.slice(0, 3).join(' | ')}`);
-  if (failing.length && opts.minimise) {
+  const minimiseEnd = Math.min(Date.now() + (opts.minimiseMs ?? 10 * 60_000), opts.minimiseUntil ?? Infinity);
+  // Committed regressions are minimised already.
+  if (failing.length && opts.minimise && s.kind === 'seed' && minimiseEnd > Date.now()) {
     opts.log?.(`  minimising (fails on ${failing.join(', ')})`);
     const m = await minimise(intent, {
       valid: isValidIntent,
@@ -113,7 +116,7 @@ export async function runSubject(s: Subject, opts: FidelityOptions): Promise<Sub
           rmSync(tryDir, { recursive: true, force: true });
         }
       },
-      deadline: Date.now() + (opts.minimiseMs ?? 10 * 60_000),
+      deadline: minimiseEnd,
       log: opts.log,
     });
     const minDir = path.join(opts.outDir, `${name}-min`);
