@@ -2,8 +2,9 @@
  * The endpoint reachability matrix as static verification predicts it, per address family,
  * and the same matrix measured with real pings in both directions. A ping to an address is
  * predicted to answer when some endpoint owning that address is reachable from the source
- * (bridged or routed, as `verify --static` computes it): with overlapping subnets across VRFs
- * two endpoints can share an address, and only the one in the source's VRF may answer.
+ * (bridged or routed, as `verify --static` computes it), or is the source itself: with
+ * overlapping subnets across VRFs two endpoints can share an address, and only the one in the
+ * source's VRF (or the source) answers.
  */
 import type { Endpoint, FabricModel } from '../../model/types.ts';
 import { labExec, type LabState } from '../../lab/index.ts';
@@ -60,7 +61,7 @@ export function predictProbes(model: FabricModel, fg: FabricGraph = buildFabricG
           if (f !== 'routed') return false;
           return family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6);
         };
-        out.push({ src: a.name, dst: b.name, family, address, predicted, answers: owners.get(address)!.some((x) => x !== a && works(x)) });
+        out.push({ src: a.name, dst: b.name, family, address, predicted, answers: owners.get(address)!.some((x) => x === a || works(x)) });
       }
     }
   }
