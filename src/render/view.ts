@@ -109,6 +109,8 @@ export interface VlanView {
   rtExport: string[];
   gateway4?: Addr;
   gateway6?: Addr;
+  /** With an IPv6 gateway: its link-local, the anycast MAC's EUI-64 (the same on every leaf). */
+  gatewayLinkLocal?: string;
   anycastMac: string;
   mtu: number;
   dhcpRelay: string[];
@@ -270,6 +272,7 @@ function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
     rtExport: v.routeTargets.export,
     gateway4: v.gateway4 ? addr(v.gateway4) : undefined,
     gateway6: v.gateway6 ? addr(v.gateway6) : undefined,
+    gatewayLinkLocal: v.gateway6 ? eui64LinkLocal(v.anycastMac) : undefined,
     anycastMac: v.anycastMac,
     mtu: v.mtu,
     dhcpRelay: v.dhcpRelay,
@@ -429,4 +432,12 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
     vlans,
     staticRoutes,
   }, d.source);
+}
+
+/** fe80::/64 address of a MAC by modified EUI-64 (RFC 4291 appendix A), e.g. fe80::200:5eff:fe00:101. */
+export function eui64LinkLocal(mac: string): string {
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  b[0] ^= 0x02;
+  const w = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, (0xfe << 8) | b[3], (b[4] << 8) | b[5]];
+  return `fe80::${w.map((x) => x.toString(16)).join(':')}`;
 }

@@ -100,6 +100,14 @@ ensure_host_routes() {
     changed "${N:+$N/}$d remove host route $r"
   done
 }
+# ensure_linklocal DEV ADDR: an IPv6 gateway's link-local, without DAD (it is the same on every
+# leaf). Linux sends neighbour solicitations for routed packets only from a link-local address:
+# without one, IPv6 routed towards a host on the VLAN never resolves it.
+ensure_linklocal() {
+  ipn -6 addr show dev "$1" scope link | grep -q "inet6 $2/64" && return 0
+  ipn -6 addr add "$2/64" dev "$1" scope link nodad
+  changed "${N:+$N/}$1 link-local $2"
+}
 ensure_addrs() {
   d=$1; shift
   have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
@@ -257,7 +265,8 @@ if [ "$VRF_MODE" = netns ]; then
   N=
 fi
 # --- L2 VNIs: a bridge per VLAN with its VXLAN device. The VLAN's gateway (anycast address
-# and MAC, identical on every leaf, so no DAD, no link-local): with kernel VRFs the bridge
+# and MAC, identical on every leaf, so no DAD; IPv6 gets the MAC's link-local, also without
+# DAD, and no other): with kernel VRFs the bridge
 # itself, in the VRF; with VRF namespaces a macvlan on the bridge, in the VRF's namespace.
 ensure_link br10 type bridge
 if [ "$VRF_MODE" = netns ]; then
@@ -269,6 +278,7 @@ set_mtu br10 1500
 if [ "$VRF_MODE" = kernel ]; then
   set_master br10 BLUE
   ensure_addrs br10 10.10.10.1/24 fd00:10:10::1/64
+  ensure_linklocal br10 fe80::200:5eff:fe00:101
 fi
 set_up br10
 ensure_link vx10010 type vxlan id 10010 local 10.0.1.2 dstport 4789 nolearning
@@ -283,6 +293,7 @@ if [ "$VRF_MODE" = netns ]; then
   set_mac gw10 00:00:5e:00:01:01
   set_mtu gw10 1500
   ensure_addrs gw10 10.10.10.1/24 fd00:10:10::1/64
+  ensure_linklocal gw10 fe80::200:5eff:fe00:101
   set_up gw10
   # Type-5 subnet routes alone would let a remote leaf send a host's traffic to any leaf of
   # the VLAN, whose ARP reply to the anycast MAC the host's own leaf absorbs. Host routes of

@@ -100,6 +100,14 @@ ensure_host_routes() {
     changed "${N:+$N/}$d remove host route $r"
   done
 }
+# ensure_linklocal DEV ADDR: an IPv6 gateway's link-local, without DAD (it is the same on every
+# leaf). Linux sends neighbour solicitations for routed packets only from a link-local address:
+# without one, IPv6 routed towards a host on the VLAN never resolves it.
+ensure_linklocal() {
+  ipn -6 addr show dev "$1" scope link | grep -q "inet6 $2/64" && return 0
+  ipn -6 addr add "$2/64" dev "$1" scope link nodad
+  changed "${N:+$N/}$1 link-local $2"
+}
 ensure_addrs() {
   d=$1; shift
   have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
@@ -277,7 +285,8 @@ if [ "$VRF_MODE" = netns ]; then
   N=
 fi
 # --- L2 VNIs: a bridge per VLAN with its VXLAN device. The VLAN's gateway (anycast address
-# and MAC, identical on every leaf, so no DAD, no link-local): with kernel VRFs the bridge
+# and MAC, identical on every leaf, so no DAD; IPv6 gets the MAC's link-local, also without
+# DAD, and no other): with kernel VRFs the bridge
 # itself, in the VRF; with VRF namespaces a macvlan on the bridge, in the VRF's namespace.
 ensure_link br120 type bridge
 if [ "$VRF_MODE" = netns ]; then

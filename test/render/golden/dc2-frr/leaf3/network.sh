@@ -100,6 +100,14 @@ ensure_host_routes() {
     changed "${N:+$N/}$d remove host route $r"
   done
 }
+# ensure_linklocal DEV ADDR: an IPv6 gateway's link-local, without DAD (it is the same on every
+# leaf). Linux sends neighbour solicitations for routed packets only from a link-local address:
+# without one, IPv6 routed towards a host on the VLAN never resolves it.
+ensure_linklocal() {
+  ipn -6 addr show dev "$1" scope link | grep -q "inet6 $2/64" && return 0
+  ipn -6 addr add "$2/64" dev "$1" scope link nodad
+  changed "${N:+$N/}$1 link-local $2"
+}
 ensure_addrs() {
   d=$1; shift
   have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
@@ -257,7 +265,8 @@ if [ "$VRF_MODE" = netns ]; then
   N=
 fi
 # --- L2 VNIs: a bridge per VLAN with its VXLAN device. The VLAN's gateway (anycast address
-# and MAC, identical on every leaf, so no DAD, no link-local): with kernel VRFs the bridge
+# and MAC, identical on every leaf, so no DAD; IPv6 gets the MAC's link-local, also without
+# DAD, and no other): with kernel VRFs the bridge
 # itself, in the VRF; with VRF namespaces a macvlan on the bridge, in the VRF's namespace.
 ensure_link br110 type bridge
 if [ "$VRF_MODE" = netns ]; then
@@ -269,6 +278,7 @@ set_mtu br110 9000
 if [ "$VRF_MODE" = kernel ]; then
   set_master br110 PROD
   ensure_addrs br110 10.110.0.1/24 fd00:110::1/64
+  ensure_linklocal br110 fe80::200:5eff:fe00:101
 fi
 set_up br110
 ensure_link vx10110 type vxlan id 10110 local 10.2.1.3 dstport 4789 nolearning
@@ -283,6 +293,7 @@ if [ "$VRF_MODE" = netns ]; then
   set_mac gw110 00:00:5e:00:01:01
   set_mtu gw110 9000
   ensure_addrs gw110 10.110.0.1/24 fd00:110::1/64
+  ensure_linklocal gw110 fe80::200:5eff:fe00:101
   set_up gw110
   # Type-5 subnet routes alone would let a remote leaf send a host's traffic to any leaf of
   # the VLAN, whose ARP reply to the anycast MAC the host's own leaf absorbs. Host routes of

@@ -100,6 +100,14 @@ ensure_host_routes() {
     changed "${N:+$N/}$d remove host route $r"
   done
 }
+# ensure_linklocal DEV ADDR: an IPv6 gateway's link-local, without DAD (it is the same on every
+# leaf). Linux sends neighbour solicitations for routed packets only from a link-local address:
+# without one, IPv6 routed towards a host on the VLAN never resolves it.
+ensure_linklocal() {
+  ipn -6 addr show dev "$1" scope link | grep -q "inet6 $2/64" && return 0
+  ipn -6 addr add "$2/64" dev "$1" scope link nodad
+  changed "${N:+$N/}$1 link-local $2"
+}
 ensure_addrs() {
   d=$1; shift
   have=$(ipn -o addr show dev "$d" scope global | awk '{print $4}')
