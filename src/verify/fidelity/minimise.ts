@@ -2,8 +2,8 @@
  * Shrinks a failing intent while it still fails: greedy one-step reductions, largest first
  * (a tenant, a leaf with its endpoints, a spine, a VRF, a network, an endpoint), then
  * simplifications (pinned values, IPv6, explicit leaf lists). Every candidate must still be a
- * valid intent; the caller says whether it still fails (for the lab: still disagrees on one
- * of the fact types the original disagreed on).
+ * valid intent; the caller says whether it still fails (for the lab: still disagrees on every
+ * fact type the original disagreed on).
  */
 import type { RandomIntent } from '../../intent/random.ts';
 

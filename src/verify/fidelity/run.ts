@@ -111,7 +111,9 @@ export async function runSubject(s: Subject, opts: FidelityOptions): Promise<Sub
         try {
           writeIntentDir(tryDir, candidate, 'minimisation candidate');
           const r = await observe(tryDir, lab, { ...opts, log: undefined });
-          return failingTypes(r.tallies).some((t) => failing.includes(t));
+          // The same way: every fact type the original disagreed on still disagrees.
+          const now = failingTypes(r.tallies);
+          return failing.every((t) => now.includes(t));
         } finally {
           rmSync(tryDir, { recursive: true, force: true });
         }
