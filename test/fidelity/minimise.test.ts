@@ -61,3 +61,16 @@ describe('minimise', () => {
     for (const w of ['tenant', 'leaf', 'spine', 'network', 'endpoint']) expect(whats).toContain(w);
   });
 });
+
+describe('regression fixtures', () => {
+  it('are valid intents with their seed and the fact types they disagreed on', async () => {
+    const { loadRegressions } = await import('../../src/verify/fidelity/run.ts');
+    const all = loadRegressions(new URL('./regressions', import.meta.url).pathname);
+    expect(all.length).toBeGreaterThan(0);
+    for (const r of all) {
+      expect(Number.isInteger(r.seed)).toBe(true);
+      expect(r.failing.length).toBeGreaterThan(0);
+      expect(isValidIntent(r.intent), `regression ${r.seed}`).toBe(true);
+    }
+  });
+});

@@ -35,7 +35,7 @@ export interface SubjectResult {
   observeMs: number;
   ms: number;
   dir: string;
-  minimised?: { dir: string; removed: string[]; tries: number; complete: boolean; intent: RandomIntent; failing: string[] };
+  minimised?: { dir: string; removed: string[]; tries: number; complete: boolean; intent: RandomIntent; failing: string[]; tallies: FactTally[] };
 }
 
 export interface FidelityOptions {
@@ -104,6 +104,7 @@ export async function runSubject(s: Subject, opts: FidelityOptions): Promise<Sub
   // Committed regressions are minimised already.
   if (failing.length && opts.minimise && s.kind === 'seed' && minimiseEnd > Date.now()) {
     opts.log?.(`  minimising (fails on ${failing.join(', ')})`);
+    let minimisedTallies = tallies;
     const m = await minimise(intent, {
       valid: isValidIntent,
       fails: async (candidate) => {
@@ -113,7 +114,9 @@ export async function runSubject(s: Subject, opts: FidelityOptions): Promise<Sub
           const r = await observe(tryDir, lab, { ...opts, log: undefined });
           // The same way: every fact type the original disagreed on still disagrees.
           const now = failingTypes(r.tallies);
-          return failing.every((t) => now.includes(t));
+          const same = failing.every((t) => now.includes(t));
+          if (same) minimisedTallies = r.tallies;
+          return same;
         } finally {
           rmSync(tryDir, { recursive: true, force: true });
         }
@@ -123,7 +126,7 @@ export async function runSubject(s: Subject, opts: FidelityOptions): Promise<Sub
     });
     const minDir = path.join(opts.outDir, `${name}-min`);
     writeIntentDir(minDir, m.intent, `netloom fidelity ${s.kind} ${s.seed}, minimised${m.complete ? '' : ' (budget ran out)'}: disagrees on ${failing.join(', ')}\nrun: netloom pipeline ${minDir}`);
-    result.minimised = { dir: minDir, removed: m.removed, tries: m.tries, complete: m.complete, intent: m.intent, failing };
+    result.minimised = { dir: minDir, removed: m.removed, tries: m.tries, complete: m.complete, intent: m.intent, failing, tallies: minimisedTallies };
     opts.log?.(`  minimised in ${m.tries} lab runs: ${minDir} (${describe(m.intent)})`);
   }
   result.ms = Date.now() - t0;
@@ -167,7 +170,7 @@ export function writeRegression(dir: string, r: SubjectResult): string {
   const fixture: Regression = {
     seed: r.seed,
     failing: r.minimised?.failing ?? r.failing,
-    causes: r.tallies.filter((t) => t.disagreements).flatMap((t) => t.examples.slice(0, 2).map((x) => `${t.type}: ${x}`)),
+    causes: (r.minimised?.tallies ?? r.tallies).filter((t) => t.disagreements).flatMap((t) => t.examples.slice(0, 2).map((x) => `${t.type}: ${x}`)),
     intent: r.minimised?.intent ?? randomIntent(r.seed),
   };
   writeFileSync(file, JSON.stringify(fixture, null, 2) + '\n');
