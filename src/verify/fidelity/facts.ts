@@ -1,6 +1,6 @@
 /**
  * Agreement between prediction and reality, per fact type. Fact types are the live
- * verification's check ids (whatever checks `compareLive` runs, so richer live checks are
+ * verification's check ids (whatever checks `verify --live` runs, so richer live checks are
  * picked up as they are added) plus the reachability matrix per address family measured
  * here. A live check's facts are what it examined (its `examined` count); each error finding
  * is one disagreement.

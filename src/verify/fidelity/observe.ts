@@ -5,13 +5,12 @@
  * the settle time runs out. The lab is always taken down, also when anything throws.
  */
 import { loadModelSync, type FabricModel } from '../../model/index.ts';
-import { labDown, labUp, waitConverged } from '../../lab/index.ts';
+import { getLabState, labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
 import { expectedSessions } from '../../lab/expected-from-model.ts';
 import { buildFabricGraph } from '../graph.ts';
 import { verifyStatic } from '../static.ts';
-import { collectObserved, resolveTarget } from '../live/run.ts';
-import { compareLive } from '../live/compare.ts';
+import { verifyLive } from '../live/run.ts';
 import { failingTypes, tallyLive, tallyProbes, type FactTally } from './facts.ts';
 import { measureProbes, predictProbes } from './probes.ts';
 
@@ -77,10 +76,10 @@ export async function observeIntent(dir: string, opts: ObserveOptions): Promise<
 }
 
 async function observeOnce(model: FabricModel, fg: ReturnType<typeof buildFabricGraph>, lab: string, predicted: ReturnType<typeof predictProbes>): Promise<FactTally[]> {
-  const target = resolveTarget(`lab:${lab}`);
-  // Probes first: they make hosts speak, so MACs are learned by the time state is read.
-  const measured = await measureProbes(target.lab!, predicted);
-  const observed = await collectObserved(target, model, { probes: false });
-  observed.probes = measured.filter((p) => p.family === 4).map((p) => ({ src: p.src, dst: p.dst, address: p.address, answered: p.answered, detail: p.detail }));
-  return [...tallyLive(compareLive(model, observed, fg)), ...tallyProbes(measured)];
+  // Probes first: they make hosts speak, so MACs are learned by the time state is read. Live
+  // verification then runs as `verify --live` does (its own IPv4 probes included), so every
+  // check it has counts, whatever it grows.
+  const measured = await measureProbes(getLabState(lab), predicted);
+  const live = await verifyLive(model, `lab:${lab}`, { probes: true, graph: fg });
+  return [...tallyLive(live.results), ...tallyProbes(measured)];
 }
