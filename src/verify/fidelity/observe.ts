@@ -7,7 +7,7 @@
 import { loadModelSync, type FabricModel } from '../../model/index.ts';
 import { getLabState, labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
-import { expectedSessions } from '../../lab/expected-from-model.ts';
+import { labExpected } from '../../domains/index.ts';
 import { buildFabricGraph } from '../graph.ts';
 import { verifyStatic } from '../static.ts';
 import { verifyLive } from '../live/run.ts';
@@ -50,7 +50,7 @@ export async function observeIntent(dir: string, opts: ObserveOptions): Promise<
     const t0 = Date.now();
     const { topology, baseDir } = await topologyFromModel(dir, { name: opts.lab });
     const state = await labUp(topology, { baseDir });
-    const conv = await waitConverged(state, { timeoutMs: (opts.convergeTimeoutS ?? 90) * 1000, expected: expectedSessions(model) });
+    const conv = await waitConverged(state, { timeoutMs: (opts.convergeTimeoutS ?? 90) * 1000, expected: labExpected(model) });
     const upMs = Date.now() - t0;
     opts.log?.(`up and ${conv.converged ? 'converged' : `NOT converged (${conv.pending.length} pending)`} in ${(upMs / 1000).toFixed(1)} s`);
     const t1 = Date.now();
