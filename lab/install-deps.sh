@@ -4,7 +4,7 @@
 # iproute2, ping, yanglint and Python's ncclient (an independent NETCONF client for checks).
 # Idempotent: skips apt entirely when everything is present.
 set -euo pipefail
-pkgs=(frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3-ncclient procps psmisc)
+pkgs=(frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3-ncclient procps psmisc nftables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,8 +5,9 @@
  *  - a new VLAN/VNI (VLAN 40, VNI 10040 in VRF BLUE on leaf2 + leaf3) applied in waves: the VNI
  *    is up on both leaves with the other as remote VTEP and the gateway exists; then nothing
  *    to change;
- *  - a breaking change (underlay MTU on every device + leaf2 pinned to the spines' AS): the wave
- *    with leaf2 fails, every touched device is rolled back to its running config, the fabric
+ *  - a breaking change (underlay MTU on every device + leaf2 moved to its own new AS while leaf2
+ *    refuses new BGP connections, a device fault no valid intent can express): the wave with
+ *    leaf2 fails, every touched device is rolled back to its running config, the fabric
  *    converges again and `verify --live` is all green on the previous model;
  *  - an apply process killed between commit and confirm, finished by `apply --recover`.
  * Tests share the lab and run in order; each leaves the lab in its last good intent.
@@ -150,28 +151,31 @@ describe.skipIf(!!missing && process.env.CI !== 'true')('apply the full dc1 to a
     expect(third.changed).toBe(0);
   }, 240_000);
 
-  const LEAF2_IN_SPINE_AS: [string, string] = ['leaf2: { group: leaves, id: 2 }', 'leaf2: { group: leaves, id: 2, asn: 65100 }'];
-  // For the killed apply: changed devices in model order are leaf2 (canary: its spine2 session
-  // becomes iBGP, which spine2, still eBGP, refuses) and spine2.
-  const SPINE2_IN_LEAF2_AS: [string, string] = ['spine2: { group: spines, id: 102 }', 'spine2: { group: spines, id: 102, asn: 65102 }'];
+  // A valid change of leaf2 alone (its own new AS: the spines peer with `remote-as external`, so
+  // only leaf2's config changes, and moving AS resets its sessions).
+  const LEAF2_NEW_AS: [string, string] = ['leaf2: { group: leaves, id: 2 }', 'leaf2: { group: leaves, id: 2, asn: 65333 }'];
+  // No valid intent breaks BGP any more (validation refuses one ASN on both ends of a link), so
+  // the fault is the device's: leaf2 drops new BGP connections, its sessions cannot come back.
+  const FIREWALL_BGP = 'nft add table inet nltest && nft add chain inet nltest in "{ type filter hook input priority 0; }" && nft add chain inet nltest out "{ type filter hook output priority 0; }" && nft add rule inet nltest in tcp dport 179 ct state new drop && nft add rule inet nltest out tcp dport 179 ct state new drop';
 
-  it('a change that breaks BGP (leaf2 pinned to the spine ASN) is rolled back on every device it touched', async () => {
+  it('a change whose BGP sessions cannot come up (leaf2 firewalled) is rolled back on every device it touched', async () => {
     const good = model();
     const before = await running();
-    // Two changes: the underlay MTU on every device (the canary leaf1 passes), and leaf2 in AS
-    // 65100, the spines' AS: the wave with leaf2 fails.
+    // Two changes: the underlay MTU on every device (the canary leaf1 passes), and leaf2 in a new
+    // AS, whose sessions leaf2's firewall keeps down: the wave with leaf2 fails.
     intent.edit('fabric.yaml', (s) => s.replace('mtu: 9216', 'mtu: 9100'));
-    intent.edit('nodes.yaml', (s) => s.replace(...LEAF2_IN_SPINE_AS));
+    intent.edit('nodes.yaml', (s) => s.replace(...LEAF2_NEW_AS));
+    const st0 = getLabState(LAB);
+    const fw = await labExec(st0, 'leaf2', ['sh', '-c', FIREWALL_BGP]);
+    expect(fw.code, fw.stderr).toBe(0);
     try {
       const r = await apply({ canary: 1, waveSize: 2, confirmTimeoutS: 20 });
       expect(r.ok).toBe(false);
       // Model order: leaf1 (canary), then leaf2+leaf3 (fails on leaf2); leaf4 and the spines never pushed.
       expect(actions(r), JSON.stringify(r.results)).toEqual({ leaf1: 'rolled back', leaf2: 'rolled back', leaf3: 'rolled back', leaf4: 'not applied', spine1: 'not applied', spine2: 'not applied' });
-      // Today frr-reload.py cannot move a leaf with VRF BGP instances to another AS (it deletes
-      // `router bgp OLD` before `router bgp OLD vrf X` and the L3 VNIs, and bgpd refuses): the
-      // push itself fails. Once the FRR driver tears those down first (see the push notes),
-      // the push succeeds and the post-check sees the spines refuse the session.
-      expect(r.results.find((x) => x.device === 'leaf2')!.reason).toMatch(/^(command: frr-reload\.py --reload failed|postcheck: .*BGP session to spine1 \(eth1\) is (?!Established))/);
+      // The push itself succeeds (the FRR driver unhooks VRF instances before moving AS); the
+      // post-check finds the sessions down.
+      expect(r.results.find((x) => x.device === 'leaf2')!.reason).toMatch(/^postcheck: .*BGP session to spine\d \(eth\d\) is (?!Established)/);
       const j = readJournal(path.join(r.journalDir!, 'journal.jsonl'));
       expect(j.filter((e) => e.t === 'rolled-back').map((e) => (e as { device: string }).device).sort()).toEqual(['leaf1', 'leaf2', 'leaf3']);
       expect(j.at(-1)).toMatchObject({ t: 'end', status: 'rolled-back' });
@@ -182,7 +186,8 @@ describe.skipIf(!!missing && process.env.CI !== 'true')('apply the full dc1 to a
         expect(link.stdout, `${leaf} eth1 MTU after rollback`).toMatch(/"mtu":9216/);
       }
     } finally {
-      intent.edit('nodes.yaml', (s) => s.replace(LEAF2_IN_SPINE_AS[1], LEAF2_IN_SPINE_AS[0]));
+      await labExec(st0, 'leaf2', ['nft', 'delete', 'table', 'inet', 'nltest']);
+      intent.edit('nodes.yaml', (s) => s.replace(LEAF2_NEW_AS[1], LEAF2_NEW_AS[0]));
       intent.edit('fabric.yaml', (s) => s.replace('mtu: 9100', 'mtu: 9216'));
     }
     await converged(good);
@@ -196,12 +201,13 @@ describe.skipIf(!!missing && process.env.CI !== 'true')('apply the full dc1 to a
   it('an apply killed between commit and confirm is rolled back by apply --recover', async () => {
     const good = model();
     const before = await running();
-    intent.edit('nodes.yaml', (s) => s.replace(...SPINE2_IN_LEAF2_AS));
+    intent.edit('nodes.yaml', (s) => s.replace(...LEAF2_NEW_AS));
     try {
       const env = { ...process.env, NETLOOM_STATE_DIR: stateDir, CI: 'true' };
       const child = spawn(process.execPath, [BIN, 'apply', intent.dir, '--target', `lab:${LAB}`, '--confirm-timeout', '60'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const journal = await new Promise<string>((resolve, reject) => {
         const t0 = Date.now();
         const tick = setInterval(() => {
@@ -217,7 +223,7 @@ describe.skipIf(!!missing && process.env.CI !== 'true')('apply the full dc1 to a
       });
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      // leaf2 now runs the bad config and nobody will confirm or revert it.
+      // leaf2 now runs the new config and nobody will confirm or revert it.
       expect((await running()).leaf2).not.toEqual(before.leaf2);
       expect(readJournal(journal).some((e) => e.t === 'end')).toBe(false);
       const rec = spawn(process.execPath, [BIN, 'apply', '--recover'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -230,7 +236,7 @@ describe.skipIf(!!missing && process.env.CI !== 'true')('apply the full dc1 to a
       expect(await running()).toEqual(before);
       expect(readJournal(journal).at(-1)).toMatchObject({ t: 'end', status: 'recovered' });
     } finally {
-      intent.edit('nodes.yaml', (s) => s.replace(SPINE2_IN_LEAF2_AS[1], SPINE2_IN_LEAF2_AS[0]));
+      intent.edit('nodes.yaml', (s) => s.replace(LEAF2_NEW_AS[1], LEAF2_NEW_AS[0]));
     }
     await converged(good);
     expect((await apply()).changed).toBe(0);
