@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
 import { commands } from '../../src/cli/commands/index.ts';
+import type { OptionDef } from '../../src/cli/command.ts';
 import { closingHint } from '../../src/cli/commands/pipeline.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 
@@ -112,7 +113,8 @@ describe.concurrent('--help of every command', () => {
       expect(r.code).toBe(0);
       expect(r.out).toContain(`usage: netloom ${cmd.name}`);
       const lines = r.out.split('\n');
-      for (const [name, def] of Object.entries({ ...(cmd.options ?? {}), help: { type: 'boolean' as const, help: '' } })) {
+      const spec: Record<string, OptionDef> = { ...(cmd.options ?? {}), help: { type: 'boolean', help: '' } };
+      for (const [name, def] of Object.entries(spec)) {
         const at = lines.findIndex((l) => new RegExp(`^\\s+(-\\w, )?--${name}\\b`).test(l));
         expect(at, `--${name} in netloom ${cmd.name} --help`).toBeGreaterThanOrEqual(0);
         if (def.type !== 'boolean' && def.default !== undefined) {
