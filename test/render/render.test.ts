@@ -7,7 +7,8 @@ import { renderModel, finishArtifact, type RenderResult } from '../../src/render
 import { loadArtifactSets } from '../../src/render/templates.ts';
 import { IntentError } from '../../src/util/errors.ts';
 import { loadModelSync } from '../../src/model/index.ts';
-import { dc2AsFrr, editedIntent, examples, have, ci, repoRoot, yangModuleFiles } from './fixtures.ts';
+import { dc2AsFrr, editedIntent, examples, have, repoRoot, yangModuleFiles } from './fixtures.ts';
+import { inCI } from '../support/ci.ts';
 
 const goldenDir = path.join(repoRoot, 'test/render/golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -54,7 +55,7 @@ describe('golden files (UPDATE_GOLDEN=1 rewrites them)', () => {
   });
 });
 
-describe.skipIf(!have('vtysh') && !ci)('FRR parser accepts every frr.conf (vtysh -C -f) [needs vtysh]', () => {
+describe.skipIf(!have('vtysh') && !inCI)('FRR parser accepts every frr.conf (vtysh -C -f) [needs vtysh]', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'netloom-render-vtysh-'));
   for (const ex of examples.filter((e) => !e.setsOnly)) {
     it(`${ex.name}`, () => {
@@ -75,7 +76,7 @@ describe.skipIf(!have('vtysh') && !ci)('FRR parser accepts every frr.conf (vtysh
   });
 });
 
-describe.skipIf(!have('yanglint') && !ci)('yanglint validates every netconf-ietf payload [needs yanglint]', () => {
+describe.skipIf(!have('yanglint') && !inCI)('yanglint validates every netconf-ietf payload [needs yanglint]', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'netloom-render-yang-'));
   const set = loadArtifactSets().find((s) => s.name === 'netconf-ietf')!;
   const yanglint = (file: string) =>
