@@ -1,10 +1,11 @@
 // "In CI" has one definition, and a CI run fails when any test was skipped.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
+import { filesUnder } from '../support/files.ts';
 
 function inCIWith(value: string | undefined): boolean {
   const env = { ...process.env };
@@ -15,13 +16,6 @@ function inCIWith(value: string | undefined): boolean {
   return r.stdout.trim() === 'true';
 }
 
-function testFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    return statSync(p).isDirectory() ? testFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
-
 describe('in CI', () => {
   it('means CI set to anything but empty or false', () => {
     expect([inCIWith('true'), inCIWith('1'), inCIWith('yes'), inCIWith('woodpecker')]).toEqual([true, true, true, true]);
@@ -29,7 +23,7 @@ describe('in CI', () => {
   });
 
   it('is decided in test/support/ci.ts only', () => {
-    const readers = testFiles(path.join(repoRoot, 'test'))
+    const readers = filesUnder(path.join(repoRoot, 'test'), (f) => f.endsWith('.ts'))
       .filter((f) => !f.endsWith(path.join('support', 'ci.ts')) && f !== import.meta.filename)
       .filter((f) => /process\.env\.CI\b|env\[['"]CI['"]\]/.test(readFileSync(f, 'utf8')));
     expect(readers.map((f) => path.relative(repoRoot, f))).toEqual([]);

@@ -2,23 +2,17 @@
 // every package the lock file installs accepts the Node version netloom supports (20).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    return statSync(p).isDirectory() ? sourceFiles(p) : /\.(ts|mjs)$/.test(f) ? [p] : [];
-  });
-}
+import { filesUnder } from '../support/files.ts';
 
 describe('dependencies', () => {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 
   it('every runtime dependency is imported by src/', () => {
-    const text = sourceFiles(path.join(repoRoot, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const text = filesUnder(path.join(repoRoot, 'src'), (f) => /\.(ts|mjs)$/.test(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
     const unused = Object.keys(pkg.dependencies).filter((d) => !new RegExp(`(from |import\\()'${d.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(/[^']*)?'`).test(text));
     expect(unused).toEqual([]);
   });

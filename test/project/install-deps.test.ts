@@ -2,21 +2,15 @@
 // Debian always has): a green run must not depend on what happened to be on the machine.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
-
-function testFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    return statSync(p).isDirectory() ? testFiles(p) : f.endsWith('.ts') && !p.includes('/bench/') ? [p] : [];
-  });
-}
+import { filesUnder } from '../support/files.ts';
 
 /** Programs the tests start by name (spawn, spawnSync, execFile, execFileSync, run, have). */
 function programsTestsRun(): string[] {
   const names = new Set<string>();
-  for (const f of testFiles(path.join(repoRoot, 'test'))) {
+  for (const f of filesUnder(path.join(repoRoot, 'test'), (p) => p.endsWith('.ts') && !p.includes('/bench/'))) {
     for (const m of readFileSync(f, 'utf8').matchAll(/\b(?:spawn|spawnSync|execFile|execFileSync|run|have)\(\s*'([\w./-]+)'/g)) names.add(path.basename(m[1]));
   }
   return [...names].sort();

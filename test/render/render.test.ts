@@ -9,6 +9,7 @@ import { IntentError } from '../../src/util/errors.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { dc2AsFrr, editedIntent, examples, have, repoRoot, yangModuleFiles } from './fixtures.ts';
 import { inCI } from '../support/ci.ts';
+import { filesUnder } from '../support/files.ts';
 
 const goldenDir = path.join(repoRoot, 'test/render/golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -51,12 +52,7 @@ describe('golden files (UPDATE_GOLDEN=1 rewrites them)', () => {
 
   it('two fresh processes render byte-identical output, equal to this (warm) one', () => {
     /** Every file under dir with its content. */
-    const tree = (dir: string) =>
-      readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((d) => d.isFile())
-        .map((d) => path.join(d.parentPath, d.name))
-        .sort()
-        .map((f) => [path.relative(dir, f), readFileSync(f, 'utf8')]);
+    const tree = (dir: string) => filesUnder(dir).map((f) => [path.relative(dir, f), readFileSync(f, 'utf8')]);
     for (const intent of ['dc1', 'dc2']) {
       // Different time zone, locale and working directory in each process: none may leak into a file.
       const envs = [
