@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from '../command.ts';
 import { boolOpt, didYouMean, stringListOpt, stringOpt } from '../command.ts';
-import { staticChecks } from '../../verify/checks/index.ts';
-import { LIVE_CHECKS } from '../../verify/live/compare.ts';
+import { allLiveChecks, allStaticChecks } from '../../domains/index.ts';
 import { loadModelSync } from '../../model/index.ts';
 import { UsageError } from '../../util/errors.ts';
 import { verifyStatic, topologyOf } from '../../verify/static.ts';
@@ -25,7 +24,7 @@ export const verifyCommand: Command = {
     format: { type: 'string', short: 'f', arg: 'FORMAT', choices: REPORT_FORMATS, default: 'text', help: 'report format' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'write the report here (a summary line on stderr)' },
   },
-  notes: [`static checks: ${staticChecks.map((c) => c.id).join(', ')}`, `live checks: ${LIVE_CHECKS.map((c) => c.id).join(', ')}`],
+  notes: [`static checks: ${allStaticChecks().map((c) => c.id).join(', ')}`, `live checks: ${allLiveChecks().map((c) => c.id).join(', ')}`],
   async run(ctx) {
     if (ctx.positionals.length > 1) throw new UsageError('expected at most one intent directory');
     const format = stringOpt(ctx, 'format') as ReportFormat;
@@ -34,7 +33,7 @@ export const verifyCommand: Command = {
     if (live && boolOpt(ctx, 'static')) throw new UsageError('choose --static or --live (default: --static)');
     const liveOnly = ['target', 'ssh', 'no-probes'].filter((o) => ctx.values[o] !== undefined);
     if (!live && liveOnly.length) throw new UsageError(`${liveOnly.map((o) => `--${o}`).join(', ')} ${liveOnly.length === 1 ? 'applies' : 'apply'} only with --live (static checks read the model, not a device)`);
-    const known = (live ? LIVE_CHECKS : staticChecks).map((c) => c.id);
+    const known = (live ? allLiveChecks() : allStaticChecks()).map((c) => c.id);
     for (const id of stringListOpt(ctx, 'check')) {
       if (!known.includes(id)) throw new UsageError(`--check ${id}: no ${live ? 'live' : 'static'} check has this id${didYouMean(id, known)}; the ${live ? 'live' : 'static'} checks are ${known.join(', ')}`);
     }
