@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.ts';
-import { parseCommandArgs, type Command } from './command.ts';
-import { exitCodeFor, IntentError } from '../util/errors.ts';
+import { commandHelp, didYouMean, parseCommandArgs, type Command } from './command.ts';
+import { exitCodeFor, IntentError, NetloomError } from '../util/errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -31,6 +31,37 @@ function findCommand(argv: string[]): { cmd: Command; args: string[] } | undefin
   return best;
 }
 
+function unknownCommand(argv: string[]): string {
+  const group = commands.filter((c) => c.name.startsWith(argv[0] + ' ')).map((c) => c.name.split(' ')[1]);
+  if (group.length) {
+    const sub = argv[1];
+    const what = sub === undefined || sub.startsWith('-') ? 'expected a sub-command' : `unknown sub-command '${sub}'${didYouMean(sub, group, (c) => `${argv[0]} ${c}`)}`;
+    return `netloom ${argv[0]}: ${what}; one of: ${group.join(', ')}`;
+  }
+  const firstWords = [...new Set(commands.map((c) => c.name.split(' ')[0]))];
+  return `netloom: unknown command '${argv[0]}'${didYouMean(argv[0], firstWords)}; 'netloom --help' lists them`;
+}
+
+function debugging(): boolean {
+  const v = process.env.NETLOOM_DEBUG ?? '';
+  return v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/** Prints an error the way its class says: netloom's own errors are messages, anything else a bug. */
+function report(e: unknown, where: string, err: (l: string) => void): void {
+  if (e instanceof IntentError) {
+    for (const line of e.message.split('\n')) err(line);
+    err(`${e.diagnostics.length} error${e.diagnostics.length === 1 ? '' : 's'}`);
+  } else if (e instanceof NetloomError) {
+    err(`${where}: ${e.message}`);
+  } else {
+    // A bug (TypeError, RangeError, a library's error): still no stack trace unless asked for.
+    err(`${where}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    if (debugging()) err(e instanceof Error ? (e.stack ?? '') : '');
+    else err('(a bug in netloom: NETLOOM_DEBUG=1 shows where)');
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const out = (l: string) => process.stdout.write(l + '\n');
   const err = (l: string) => process.stderr.write(l + '\n');
@@ -44,34 +75,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    const group = commands.filter((c) => c.name.startsWith(argv[0] + ' '));
-    if (group.length) {
-      err(`netloom ${argv[0]}: expected one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}`);
-    } else {
-      err(`netloom: unknown command '${argv[0]}'\n\n${help()}`);
-    }
+    err(unknownCommand(argv));
     return 2;
   }
   try {
     const parsed = parseCommandArgs(found.cmd, found.args);
     if (parsed.values.help) {
-      out(`${found.cmd.summary}\n\nusage: ${found.cmd.usage}`);
+      out(commandHelp(found.cmd));
       return 0;
     }
     return await found.cmd.run({ ...parsed, out, err });
   } catch (e) {
-    if (e instanceof IntentError) {
-      for (const line of e.message.split('\n')) err(line);
-      err(`${e.diagnostics.length} error${e.diagnostics.length === 1 ? '' : 's'}`);
-    } else if (e instanceof Error && e.name !== 'Error') {
-      // netloom's own error classes (usage, environment, failed checks, device and NETCONF
-      // errors) carry a message meant for the user.
-      err(`netloom ${found.cmd.name}: ${e.message}`);
-    } else {
-      // An unexpected bug: still no stack trace unless asked for, but say it is one.
-      err(`netloom ${found.cmd.name}: internal error: ${(e as Error)?.message ?? String(e)}`);
-      if (process.env.NETLOOM_DEBUG) err((e as Error)?.stack ?? '');
-    }
+    report(e, `netloom ${found.cmd.name}`, err);
     return exitCodeFor(e);
   }
 }

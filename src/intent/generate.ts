@@ -9,6 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { IntentInput, PlatformName } from './schema.ts';
 import { TIER_ROLE } from '../domains/fabric/roles.ts';
+import { UsageError } from '../util/errors.ts';
 
 export interface GenerateOptions {
   name?: string;
@@ -54,7 +55,7 @@ export function generateFabricIntent(opts: GenerateOptions = {}): GeneratedFile[
     ...opts,
   };
   const totalLeaves = o.pods * o.leavesPerPod;
-  if (o.spinesPerPod * o.pods > 9999 || totalLeaves > 49999 || o.superSpines > 999) throw new Error('generator: shape too large');
+  if (o.spinesPerPod * o.pods > 9999 || totalLeaves > 49999 || o.superSpines > 999) throw new UsageError('generator: shape too large (at most 9,999 spines, 49,999 leaves and 999 super-spines)');
   const ibgp = o.underlay === 'ospf';
   const maxUplinks = Math.max(o.spinesPerPod, o.superSpines, 1);
 

@@ -129,7 +129,13 @@ function stripPrefix(ip: string): string {
 export async function loadExpectations(dir: string): Promise<FabricExpectations> {
   const json = path.join(dir, 'pcap-expectations.json');
   if (existsSync(json)) {
-    return expectationsFromJson(JSON.parse(readFileSync(json, 'utf8')) as FabricExpectationsJson);
+    let parsed: FabricExpectationsJson;
+    try {
+      parsed = JSON.parse(readFileSync(json, 'utf8')) as FabricExpectationsJson;
+    } catch (e) {
+      throw new UsageError(`${json}: not valid JSON: ${(e as Error).message}`);
+    }
+    return expectationsFromJson(parsed);
   }
   if (!existsSync(dir)) throw new UsageError(`--intent ${dir}: no such directory`);
   return expectationsFromModel(await loadModel(dir));

@@ -7,6 +7,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { EnvironmentError } from '../util/errors.ts';
 
 export function rolloutsRoot(): string {
   return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'rollouts');
@@ -78,7 +79,7 @@ export class Journal {
 
   static open(id: string): Journal {
     const dir = path.join(rolloutsRoot(), id);
-    if (!existsSync(path.join(dir, 'journal.jsonl'))) throw new Error(`no rollout journal ${dir}/journal.jsonl`);
+    if (!existsSync(path.join(dir, 'journal.jsonl'))) throw new EnvironmentError(`no rollout journal ${dir}/journal.jsonl`);
     return new Journal(id, dir);
   }
 

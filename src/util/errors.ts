@@ -26,8 +26,15 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${formatLocation(d.loc)}: ${d.message}${v ? ` (from &${v.anchor} at ${formatLocation(v)})` : ''}`;
 }
 
+/**
+ * The root of every failure netloom expects and explains: its message is written for the
+ * user, and the CLI prints it as is. Anything else that reaches the CLI (a TypeError, a
+ * RangeError...) is a bug and is reported as an internal error.
+ */
+export class NetloomError extends Error {}
+
 /** Invalid intent (schema or semantic): exit code 1, every diagnostic printed. */
-export class IntentError extends Error {
+export class IntentError extends NetloomError {
   readonly diagnostics: Diagnostic[];
   constructor(diagnostics: Diagnostic[]) {
     super(diagnostics.map(formatDiagnostic).join('\n'));
@@ -37,7 +44,7 @@ export class IntentError extends Error {
 }
 
 /** A check that ran and failed (verification, post-check, rollout): exit code 1. */
-export class CheckFailed extends Error {
+export class CheckFailed extends NetloomError {
   constructor(message: string) {
     super(message);
     this.name = 'CheckFailed';
@@ -45,7 +52,7 @@ export class CheckFailed extends Error {
 }
 
 /** Bad command line: exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends NetloomError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -53,7 +60,7 @@ export class UsageError extends Error {
 }
 
 /** Something missing or broken in the environment (a binary, a permission, a lab): exit code 2. */
-export class EnvironmentError extends Error {
+export class EnvironmentError extends NetloomError {
   constructor(message: string) {
     super(message);
     this.name = 'EnvironmentError';

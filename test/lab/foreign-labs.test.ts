@@ -10,9 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { labDown, labExec, labUp } from '../../src/lab/index.ts';
 import type { LabState } from '../../src/lab/state.ts';
 import { repoRoot } from '../support/intent-copy.ts';
+import { inCI } from '../support/ci.ts';
 
 const canRun = process.getuid?.() === 0 && existsSync('/usr/lib/frr/zebra') && existsSync('/usr/sbin/sshd');
-if (!canRun && process.env.CI !== 'true') console.log('foreign lab tests skipped: need root, frr and openssh-server');
+if (!canRun && !inCI) console.log('foreign lab tests skipped: need root, frr and openssh-server');
 const examples = path.join(repoRoot, 'lab/examples');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +42,7 @@ async function up(lab: string, name: string, log: string[]): Promise<LabState> {
   return labUp(path.join(examples, lab, `${lab}.clab.yml`), { name, runtime: 'netns', log: (l) => log.push(l) });
 }
 
-describe.skipIf(!canRun && process.env.CI !== 'true')('foreign containerlab labs', () => {
+describe.skipIf(!canRun && !inCI)('foreign containerlab labs', () => {
   const names: string[] = [];
   afterAll(async () => {
     for (const n of names) await labDown(n).catch(() => undefined);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { inCI } from '../support/ci.ts';
 
 /** Lab tests need root, iproute2 and FRR; under CI they must run, elsewhere they skip saying why. */
 export function labSkipReason(): string | undefined {
-  if (process.env.CI === 'true') return undefined;
+  if (inCI) return undefined;
   if (process.getuid?.() !== 0) return 'lab tests need root';
   if (!existsSync('/usr/lib/frr/zebra')) return 'lab tests need FRR (apt-get install frr)';
   if (!existsSync('/usr/sbin/sshd')) return 'lab tests need openssh-server';

@@ -10,6 +10,7 @@ import { pcapHeader, pcapRecord } from '../../src/pcap/writer.ts';
 import { loadModel } from '../../src/model/index.ts';
 import { arpRequest, bgpMessage, bgpOpen, eth, ipv4, ospfDbd, ospfHello, tcp, udp, vxlan } from './packets.ts';
 import { CORPUS, corpusPresent, tsharkPresent } from './corpus.ts';
+import { inCI } from '../support/ci.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-pcap-analyze-'));
@@ -184,7 +185,7 @@ describe('OSPF, ARP flood, TCP health', () => {
   });
 });
 
-describe.skipIf(!corpusPresent && process.env.CI !== 'true')('corpus captures through the analyzer', () => {
+describe.skipIf(!corpusPresent && !inCI)('corpus captures through the analyzer', () => {
   it('bgp-evpn: OPEN timeline with L2VPN EVPN', () => {
     const r = analyzeFile(path.join(CORPUS, 'bgp-evpn.pcap'));
     const s = r.bgp[0];
@@ -194,7 +195,7 @@ describe.skipIf(!corpusPresent && process.env.CI !== 'true')('corpus captures th
     const r = analyzeFile(path.join(CORPUS, 'bgp-bfd-cease.pcap'));
     expect(r.bgp[0].notifications.map((n) => n.reason)).toEqual(['Cease / BFD Down']);
   });
-  it.skipIf(!tsharkPresent && process.env.CI !== 'true')('the VNI/VTEP table equals what tshark reports', () => {
+  it.skipIf(!tsharkPresent && !inCI)('the VNI/VTEP table equals what tshark reports', () => {
     for (const f of ['vxlan.pcap', 'vxlan_port_8472.pcap', 'gso-ipv4-vxlan-ipv4.pcap', 'gso-ipv6-vxlan-ipv6.pcap']) {
       const file = path.join(CORPUS, f);
       const r = analyzeFile(file, { vxlanPorts: [8472] });

@@ -16,12 +16,12 @@ import { loadModelSync, type FabricModel } from '../../src/model/index.ts';
 import { analyzeFile, type AnalysisReport } from '../../src/pcap/analyze.ts';
 import { expectationsFromModel } from '../../src/pcap/expectations.ts';
 import { intentCopy } from '../support/intent-copy.ts';
+import { inCI } from '../support/ci.ts';
 
 const isRoot = process.getuid?.() === 0;
 const hasFrr = existsSync('/usr/lib/frr/bgpd') && spawnSync('which', ['tcpdump']).status === 0;
-const ci = process.env.CI === 'true';
 const missing = [!isRoot && 'root', !hasFrr && 'FRR and tcpdump'].filter(Boolean);
-if (missing.length && !ci) process.stdout.write(`pcap lab capture: skipped, missing ${missing.join(', ')}\n`);
+if (missing.length && !inCI) process.stdout.write(`pcap lab capture: skipped, missing ${missing.join(', ')}\n`);
 
 const lab = `pcx${process.pid % 10000}`;
 let model: FabricModel;
@@ -43,7 +43,7 @@ const vxlanFindings = (rs: AnalysisReport[]) => rs.flatMap((r) => r.findings.fil
 const tunnels = (rs: AnalysisReport[]) => new Set(rs.flatMap((r) => r.tunnels.map((t) => `${t.srcVtep}>${t.dstVtep}:${t.vni}`)));
 const ping = (from: string, to: string) => labExec(lab, from, ['ping', '-c', '6', '-i', '0.3', '-W', '1', to]);
 
-describe.skipIf(missing.length > 0 && !ci)('pcap analysis of captures from the dc1 lab', () => {
+describe.skipIf(missing.length > 0 && !inCI)('pcap analysis of captures from the dc1 lab', () => {
   beforeAll(async () => {
     copy = intentCopy('intents/dc1', 32);
     model = loadModelSync(copy.dir);

@@ -6,6 +6,7 @@ import { PacketDecoder } from '../../src/pcap/decode.ts';
 import type { Problem } from '../../src/pcap/problems.ts';
 import { bufferSource, CaptureReader, CaptureFormatError } from '../../src/pcap/reader.ts';
 import { CORPUS, corpusCaptures, corpusPresent, isMalformedByName } from './corpus.ts';
+import { inCI } from '../support/ci.ts';
 
 /** Broken captures whose broken part is in a protocol we decode: each must yield a recorded problem. */
 const MUST_REPORT = [
@@ -41,10 +42,9 @@ function runBoth(data: Buffer): { problems: Problem[]; packets: number } {
 
 const internal = (ps: Problem[]) => ps.filter((p) => p.layer === 'decoder' || p.layer === 'analyzer');
 
-const ci = process.env.CI === 'true';
-if (!corpusPresent && !ci) console.log(`malformed-capture tests skipped: missing corpus ${CORPUS}`);
+if (!corpusPresent && !inCI) console.log(`malformed-capture tests skipped: missing corpus ${CORPUS}`);
 
-describe.skipIf(!corpusPresent && !ci)('malformed captures from the corpus', () => {
+describe.skipIf(!corpusPresent && !inCI)('malformed captures from the corpus', () => {
   const files = corpusCaptures();
   const broken = files.filter(isMalformedByName);
   it('the corpus has its broken captures', () => {
@@ -95,7 +95,7 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
 
 const FUZZ_SEEDS = ['vxlan.pcap', 'vxlan_port_8472.pcap', 'bgp-evpn.pcap', 'bgp-addpath.pcap', 'bgp-4byte-asn.pcap', 'bgp-large-community.pcap', 'OSPFv2_Capture_FINAL.pcapng', 'ospf-ack.pcap', 'bfd-raw-auth-md5.pcap', 'dns_udp.pcap', 'dns_tcp.pcap', 'LACP.pcap', 'lldp_8021_linkagg.pcap', 'geneve.pcap', 'gso-ipv4-vxlan-ipv6.pcap', 'tcp-handshake-nano.pcap', 'icmpv6.pcap', 'arp-too-long-tha.pcap'];
 
-describe.skipIf(!corpusPresent && !ci)('bounded fuzzing: random mutations of good captures (seeded, deterministic)', () => {
+describe.skipIf(!corpusPresent && !inCI)('bounded fuzzing: random mutations of good captures (seeded, deterministic)', () => {
   it.each(FUZZ_SEEDS)('%s: 150 mutations decode without an internal error', (f) => {
     const src = readFileSync(path.join(CORPUS, f));
     const rnd = prng(0x5eed ^ f.length * 7919);

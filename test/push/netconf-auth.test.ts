@@ -7,9 +7,10 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, credentialsFromEnv, NetconfSession, NetconfTransportError, type NetconfConnectOptions } from '../../src/push/netconf/index.ts';
 import { netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
+import { inCI } from '../support/ci.ts';
 
 const missing = netconfdMissing() ?? (existsSync('/usr/bin/ssh-agent') ? undefined : '/usr/bin/ssh-agent missing (openssh-client)');
-const skip = missing !== undefined && process.env.CI !== 'true';
+const skip = missing !== undefined && !inCI;
 if (skip) console.warn(`skipping NETCONF auth tests: ${missing}`);
 
 const PASSPHRASE = 'pp-Zq8vW3-correct-horse';

@@ -11,12 +11,13 @@ import {
   parseKnownHosts,
   verifyHostKey,
 } from '../../src/push/netconf/hostkeys.ts';
+import { inCI } from '../support/ci.ts';
 
 const KEYGEN = '/usr/bin/ssh-keygen';
 const missing = existsSync(KEYGEN) ? undefined : `${KEYGEN} missing (apt-get install openssh-client)`;
-if (missing && process.env.CI !== 'true') console.warn(`skipping host key tests: ${missing}`);
+if (missing && !inCI) console.warn(`skipping host key tests: ${missing}`);
 
-describe.skipIf(missing !== undefined && process.env.CI !== 'true')('known_hosts and fingerprints', () => {
+describe.skipIf(missing !== undefined && !inCI)('known_hosts and fingerprints', () => {
   let dir: string;
   let keyA: Buffer;
   let keyB: Buffer;

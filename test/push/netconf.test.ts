@@ -14,10 +14,11 @@ import {
 } from '../../src/push/netconf/index.ts';
 import { netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
 import { interfacesFilter, interfacesXml, parseInterfaces, type IfSpec } from './fixtures/netconf/payloads.ts';
+import { inCI } from '../support/ci.ts';
 
 const run = promisify(execFile);
 const missing = netconfdMissing();
-const skip = missing !== undefined && process.env.CI !== 'true';
+const skip = missing !== undefined && !inCI;
 if (skip) console.warn(`skipping NETCONF server tests: ${missing}`);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -13,9 +13,10 @@ import { inventoryFromLab } from '../../src/push/inventory.ts';
 import { makeDriver } from '../../src/push/rollout.ts';
 import type { RetryEvent } from '../../src/push/retry.ts';
 import type { FrrDriver } from '../../src/push/frr-driver.ts';
+import { inCI } from '../support/ci.ts';
 
 const canRun = process.getuid?.() === 0 && existsSync('/usr/lib/frr/zebra') && existsSync('/usr/sbin/sshd');
-if (!canRun && process.env.CI !== 'true') console.log('push-resilience-ssh tests skipped: need root, frr and openssh-server');
+if (!canRun && !inCI) console.log('push-resilience-ssh tests skipped: need root, frr and openssh-server');
 const LAB = 'h10b-sshres';
 
 function children(pid: number): number[] {
@@ -28,7 +29,7 @@ function children(pid: number): number[] {
   return kids.flatMap((k) => [k, ...children(k)]);
 }
 
-describe.skipIf(!canRun && process.env.CI !== 'true')('push resilience over SSH (FRR node)', () => {
+describe.skipIf(!canRun && !inCI)('push resilience over SSH (FRR node)', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'netloom-h10b-sshres-'));
   let state: LabState;
   const stopped: number[] = [];

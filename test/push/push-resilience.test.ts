@@ -16,12 +16,13 @@ import { runRollout } from '../../src/push/rollout.ts';
 import { readJournal, type Stamped } from '../../src/push/journal.ts';
 import { netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
 import { intentCopy } from './fixtures/rollout/intent.ts';
+import { inCI } from '../support/ci.ts';
 
 const missing = netconfdMissing();
-if (missing && process.env.CI !== 'true') console.log(`push-resilience tests skipped: ${missing}`);
+if (missing && !inCI) console.log(`push-resilience tests skipped: ${missing}`);
 const RPC_TIMEOUT_S = 3;
 
-describe.skipIf(!!missing && process.env.CI !== 'true')('push resilience: sessions that stop answering (netconfd)', () => {
+describe.skipIf(!!missing && !inCI)('push resilience: sessions that stop answering (netconfd)', () => {
   const intent = intentCopy('h10bres', '172.25.40.0/24');
   const work = mkdtempSync(path.join(tmpdir(), 'netloom-h10b-res-'));
   const prevState = process.env.NETLOOM_STATE_DIR;

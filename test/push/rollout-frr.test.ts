@@ -29,10 +29,11 @@ import { readJournal } from '../../src/push/journal.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import type { CheckResult } from '../../src/verify/findings.ts';
 import { addApiNetwork, API_NETWORK, dc1Copy } from './fixtures/rollout/intent.ts';
+import { inCI } from '../support/ci.ts';
 
 const missing =
   process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/zebra') ? 'frr' : !existsSync('/usr/lib/frr/frr-reload.py') ? 'frr-pythontools' : !existsSync('/usr/sbin/sshd') ? 'openssh-server' : undefined;
-if (missing && process.env.CI !== 'true') console.log(`rollout-frr tests skipped: needs ${missing}`);
+if (missing && !inCI) console.log(`rollout-frr tests skipped: needs ${missing}`);
 
 const LAB = 'nlpushfrr';
 const MGMT_THIRD = 41;
@@ -45,7 +46,7 @@ type VniJson = { vni?: number; type?: string; tenantVrf?: string; numRemoteVteps
 const remoteVteps = (v: VniJson): string[] =>
   (v.remoteVteps ?? (Array.isArray(v.numRemoteVteps) ? v.numRemoteVteps : [])).map((x) => (typeof x === 'string' ? x : x.ip)).sort();
 
-describe.skipIf(!!missing && process.env.CI !== 'true')('apply the full dc1 to an FRR lab over ssh', () => {
+describe.skipIf(!!missing && !inCI)('apply the full dc1 to an FRR lab over ssh', () => {
   const intent = dc1Copy(MGMT_THIRD);
   const stateDir = mkdtempSync(path.join(tmpdir(), 'netloom-pushfrr-state-'));
   const prevState = process.env.NETLOOM_STATE_DIR;

@@ -20,14 +20,15 @@ import type { PostCheck } from '../../src/push/driver.ts';
 import { lineReporter } from '../../src/push/progress.ts';
 import { netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
 import { intentCopy } from './fixtures/rollout/intent.ts';
+import { inCI } from '../support/ci.ts';
 
 const missing = netconfdMissing();
-if (missing && process.env.CI !== 'true') console.log(`rollout-netconf tests skipped: ${missing}`);
+if (missing && !inCI) console.log(`rollout-netconf tests skipped: ${missing}`);
 const BIN = path.resolve('src/cli/bin.mjs');
 const IF_FILTER = '<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"/>';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!!missing && process.env.CI !== 'true')('apply to NETCONF devices (netconfd)', () => {
+describe.skipIf(!!missing && !inCI)('apply to NETCONF devices (netconfd)', () => {
   const intent = intentCopy('nlpushnc', '172.31.92.0/24');
   const work = mkdtempSync(path.join(tmpdir(), 'netloom-pushnc-'));
   const prevState = process.env.NETLOOM_STATE_DIR;

@@ -58,7 +58,6 @@ export function have(bin: string): boolean {
 }
 
 export const isRoot = process.getuid?.() === 0;
-export const ci = process.env.CI === 'true';
 
 export const yangDir = '/usr/share/yuma/modules/ietf';
 

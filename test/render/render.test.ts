@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,9 @@ import { renderModel, finishArtifact, type RenderResult } from '../../src/render
 import { loadArtifactSets } from '../../src/render/templates.ts';
 import { IntentError } from '../../src/util/errors.ts';
 import { loadModelSync } from '../../src/model/index.ts';
-import { dc2AsFrr, editedIntent, examples, have, ci, repoRoot, yangModuleFiles } from './fixtures.ts';
+import { dc2AsFrr, editedIntent, examples, have, repoRoot, yangModuleFiles } from './fixtures.ts';
+import { inCI } from '../support/ci.ts';
+import { filesUnder } from '../support/files.ts';
 
 const goldenDir = path.join(repoRoot, 'test/render/golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -48,13 +50,38 @@ describe('golden files (UPDATE_GOLDEN=1 rewrites them)', () => {
     });
   }
 
-  it('re-rendering gives byte-identical output', () => {
-    const again = renderModel(examples[0].model());
-    expect(again.artifacts.map((a) => a.sha256)).toEqual(rendered.get('dc1')!.artifacts.map((a) => a.sha256));
-  });
+  it('two fresh processes render byte-identical output, equal to this (warm) one', () => {
+    /** Every file under dir with its content. */
+    const tree = (dir: string) => filesUnder(dir).map((f) => [path.relative(dir, f), readFileSync(f, 'utf8')]);
+    for (const intent of ['dc1', 'dc2']) {
+      // Different time zone, locale and working directory in each process: none may leak into a file.
+      const envs = [
+        { TZ: 'UTC', LC_ALL: 'C', LANG: 'C', cwd: repoRoot },
+        { TZ: 'Pacific/Chatham', LC_ALL: 'de_DE.UTF-8', LANG: 'tr_TR.UTF-8', cwd: tmpdir() },
+      ];
+      const outs = envs.map(({ cwd, ...env }) => {
+        const out = mkdtempSync(path.join(tmpdir(), `netloom-fresh-render-${intent}-`));
+        const r = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'render', path.join(repoRoot, 'intents', intent), '--out', out], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        return out;
+      });
+      try {
+        const first = tree(outs[0]);
+        expect(first.length).toBeGreaterThan(5);
+        expect(tree(outs[1])).toEqual(first);
+        if (intent === 'dc1') {
+          const manifest = JSON.parse(readFileSync(path.join(outs[0], 'manifest.json'), 'utf8')) as { artifacts: { path: string; sha256: string }[] };
+          const warm = renderModel(loadModelSync(path.join(repoRoot, 'intents/dc1')));
+          expect(warm.artifacts.map((a) => [a.path, a.sha256])).toEqual(manifest.artifacts.map((a) => [a.path, a.sha256]));
+        }
+      } finally {
+        for (const o of outs) rmSync(o, { recursive: true, force: true });
+      }
+    }
+  }, 120_000); // four process starts: room on a loaded machine
 });
 
-describe.skipIf(!have('vtysh') && !ci)('FRR parser accepts every frr.conf (vtysh -C -f) [needs vtysh]', () => {
+describe.skipIf(!have('vtysh') && !inCI)('FRR parser accepts every frr.conf (vtysh -C -f) [needs vtysh]', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'netloom-render-vtysh-'));
   for (const ex of examples.filter((e) => !e.setsOnly)) {
     it(`${ex.name}`, () => {
@@ -75,7 +102,7 @@ describe.skipIf(!have('vtysh') && !ci)('FRR parser accepts every frr.conf (vtysh
   });
 });
 
-describe.skipIf(!have('yanglint') && !ci)('yanglint validates every netconf-ietf payload [needs yanglint]', () => {
+describe.skipIf(!have('yanglint') && !inCI)('yanglint validates every netconf-ietf payload [needs yanglint]', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'netloom-render-yang-'));
   const set = loadArtifactSets().find((s) => s.name === 'netconf-ietf')!;
   const yanglint = (file: string) =>

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { loadModelSync } from '../../src/model/index.ts';
@@ -14,6 +15,27 @@ const cache = new Map<string, string>();
 export function model(dir: 'dc1' | 'dc2'): FabricModel {
   if (!cache.has(dir)) cache.set(dir, JSON.stringify(loadModelSync(path.join(root, 'intents', dir))));
   return JSON.parse(cache.get(dir)!) as FabricModel;
+}
+
+/**
+ * The model of an example intent with some of its files edited: how a fault that an intent
+ * can express is built (each edit must change its file). Returns the model and where it came from.
+ */
+export function brokenIntent(example: 'dc1' | 'dc2', edits: Record<string, (text: string) => string>): { model: FabricModel; dir: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), `netloom-verify-${example}-`));
+  try {
+    cpSync(path.join(root, 'intents', example), dir, { recursive: true });
+    for (const [file, edit] of Object.entries(edits)) {
+      const f = path.join(dir, file);
+      const before = readFileSync(f, 'utf8');
+      const after = edit(before);
+      if (after === before) throw new Error(`the edit of ${example}/${file} changed nothing`);
+      writeFileSync(f, after);
+    }
+    return { model: loadModelSync(dir), dir };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function failures(m: FabricModel, check?: string): Finding[] {

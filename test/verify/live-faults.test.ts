@@ -16,12 +16,12 @@ import type { FabricModel } from '../../src/model/types.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import type { CheckResult } from '../../src/verify/findings.ts';
 import { intentCopy } from '../support/intent-copy.ts';
+import { inCI } from '../support/ci.ts';
 
 const isRoot = process.getuid?.() === 0;
 const hasFrr = existsSync('/usr/lib/frr/bgpd') && spawnSync('which', ['vtysh']).status === 0;
-const ci = process.env.CI === 'true';
 const missing = [!isRoot && 'root', !hasFrr && 'FRR (/usr/lib/frr/bgpd, vtysh)'].filter(Boolean);
-if (missing.length && !ci) process.stdout.write(`live-faults: skipped, missing ${missing.join(', ')}\n`);
+if (missing.length && !inCI) process.stdout.write(`live-faults: skipped, missing ${missing.join(', ')}\n`);
 
 const lab = `vfx${process.pid % 10000}`;
 let model: FabricModel;
@@ -41,7 +41,7 @@ async function verifyUntil(done: (rs: CheckResult[]) => boolean, opts: { probes?
 
 const healthy = (rs: CheckResult[]) => failing(rs).length === 0;
 
-describe.skipIf(missing.length > 0 && !ci)('live verification with injected faults (dc1 lab)', () => {
+describe.skipIf(missing.length > 0 && !inCI)('live verification with injected faults (dc1 lab)', () => {
   beforeAll(async () => {
     copy = intentCopy('intents/dc1', 31);
     model = loadModelSync(copy.dir);

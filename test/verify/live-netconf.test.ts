@@ -14,11 +14,12 @@ import { runRollout } from '../../src/push/rollout.ts';
 import { NetconfSession } from '../../src/push/netconf/index.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { DEFAULT_MODULES, netconfdMissing, startNetconfd, type NetconfdServer } from '../support/netconfd.ts';
+import { inCI } from '../support/ci.ts';
 
 const missing = netconfdMissing();
-if (missing && process.env.CI !== 'true') console.log(`live NETCONF verification skipped: ${missing}`);
+if (missing && !inCI) console.log(`live NETCONF verification skipped: ${missing}`);
 
-describe.skipIf(!!missing && process.env.CI !== 'true')('verify --live with a NETCONF inventory', () => {
+describe.skipIf(!!missing && !inCI)('verify --live with a NETCONF inventory', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'netloom-verifync-'));
   const prevState = process.env.NETLOOM_STATE_DIR;
   let srv: NetconfdServer;

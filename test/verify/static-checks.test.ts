@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { verifyStatic } from '../../src/verify/static.ts';
 import { staticChecks } from '../../src/verify/checks/index.ts';
-import { failures, model } from './helpers.ts';
+import path from 'node:path';
+import { brokenIntent, failures, model } from './helpers.ts';
 
 describe('static checks on the examples', () => {
   it.each(['dc1', 'dc2'] as const)('%s passes every check', (dc) => {
@@ -15,6 +16,50 @@ describe('static checks on the examples', () => {
   });
 });
 
+// Faults an intent can express start from a broken intent (the locations then point into it).
+describe('broken intents give the exact finding', () => {
+  it('a VRF whose route target is another VRF\'s: a route leak both ways, isolation broken', () => {
+    const { model: m, dir } = brokenIntent('dc1', { 'tenants.yaml': (t) => t.replace('      - name: RED\n        id: 2\n', '      - name: RED\n        id: 2\n        route_target: 65000:50001\n') });
+    const f = failures(m);
+    expect(f.filter((x) => x.check === 'route-targets').map((x) => x.message)).toEqual([
+      'route leak: VRF BLUE imports route target 65000:50001 exported by VRF RED (on leaf1, leaf2, leaf3)',
+      'route leak: VRF RED imports route target 65000:50001 exported by VRF BLUE (on leaf1, leaf4)',
+    ]);
+    expect(f.find((x) => x.check === 'route-targets')!.location).toEqual({ file: path.join(dir, 'tenants.yaml'), line: 8, col: 9 });
+    const leaks = f.filter((x) => x.check === 'endpoint-reachability');
+    expect(leaks.map((x) => x.evidence.examples).flat().sort()).toEqual(['h1-h4', 'h2-h4', 'h2-h5', 'h3-h4', 'h3-h5']);
+    expect(leaks[0].message).toBe('h1 -> h4: expected isolated, got routed: route leak: leaf1 VRF BLUE imports 65000:50001 exported by VRF RED');
+  });
+  it('a leaf with one uplink: reduced ECMP, a bridge and an articulation point', () => {
+    const { model: m, dir } = brokenIntent('dc1', { 'nodes.yaml': (t) => t.replace('leaf1: { group: leaves, id: 1 }', 'leaf1: { group: leaves, id: 1, uplinks: [spine2] }') });
+    const f = failures(m);
+    const ecmp = f.filter((x) => x.check === 'underlay-ecmp');
+    expect(ecmp).toHaveLength(1);
+    expect(ecmp[0].message).toBe('leaf1 <-> leaf2, leaf3, leaf4: 1 equal-cost underlay path, the design promises 2 (3 VTEP pairs); no underlay link to spine1');
+    expect(ecmp[0].evidence).toMatchObject({ ecmp: 1, promised: 2, pairs: 3, missingUplinks: ['spine1'] });
+    expect(ecmp[0].location).toEqual({ file: path.join(dir, 'nodes.yaml'), line: 15, col: 3 });
+    const spof = f.filter((x) => x.check === 'single-points-of-failure').map((x) => x.message);
+    expect(spof).toEqual([
+      'spine2 is an articulation point: losing it cuts 1 VTEP off the rest of the underlay',
+      'link leaf1:eth1--spine2:eth1 is a bridge: it is the only underlay path between its two sides',
+      '3 VTEP pairs have a min-cut of 1 link (e.g. leaf1-leaf2)',
+    ]);
+  });
+  it('an extra link with a lowered MTU leaves no VXLAN headroom', () => {
+    const { model: m, dir } = brokenIntent('dc2', {
+      'nodes.yaml': (t) => `${t}\nlinks:\n  - endpoints: [leaf1:Ethernet1/49, leaf4:Ethernet49]\n    prefix: 10.0.3.0/31\n    mtu: 9000\n`,
+    });
+    const f = failures(m, 'vxlan-mtu');
+    expect(f).toHaveLength(1);
+    expect(f[0].message).toBe('link leaf1:Ethernet1/49--leaf4:Ethernet49: MTU 9000 leaves no VXLAN headroom for tenant MTU 9000 (frontend), needs 9050');
+    expect(f[0].location).toEqual({ file: path.join(dir, 'nodes.yaml'), line: 21, col: 5 });
+  });
+});
+
+// States no intent can reach, built by editing the model (as a device whose configuration
+// drifted from it would be): the model derives both ends of a session, adjacency or link from
+// one fact, a VNI, route target, area or timer for every leaf at once, and every address from
+// a unique node id.
 describe('broken models give the exact finding', () => {
   it('one end of a BGP session with the wrong ASN', () => {
     const m = model('dc1');
@@ -88,41 +133,6 @@ describe('broken models give the exact finding', () => {
     expect(f.filter((x) => x.check === 'endpoint-reachability').map((x) => x.message)).toEqual([
       'h1 -> h2: expected bridged over VNI 10010, got broken: leaf2 does not import a route target leaf1 exports for VNI 10010 (65000:10010)',
     ]);
-  });
-  it('a route leak between VRFs breaks isolation', () => {
-    const m = model('dc1');
-    m.devices.find((d) => d.name === 'leaf4')!.vrfs.find((x) => x.name === 'RED')!.routeTargets.import.push('65000:50001');
-    const f = failures(m);
-    expect(f.filter((x) => x.check === 'route-targets').map((x) => x.message)).toEqual(['route leak: VRF RED imports route target 65000:50001 exported by VRF BLUE (on leaf4)']);
-    const leaks = f.filter((x) => x.check === 'endpoint-reachability');
-    expect(leaks.map((x) => x.evidence.examples).flat().sort()).toEqual(['h1-h4', 'h2-h4', 'h3-h4']);
-    expect(leaks[0].message).toMatch(/expected isolated, got routed: route leak: leaf4 VRF RED imports 65000:50001 exported by VRF BLUE/);
-  });
-  it('a dropped link: reduced ECMP, a bridge and an articulation point', () => {
-    const m = model('dc1');
-    const i = m.links.findIndex((l) => l.a.device === 'leaf1' && l.b.device === 'spine1');
-    m.links.splice(i, 1);
-    const f = failures(m);
-    const ecmp = f.filter((x) => x.check === 'underlay-ecmp');
-    expect(ecmp).toHaveLength(1);
-    expect(ecmp[0].message).toBe('leaf1 <-> leaf2, leaf3, leaf4: 1 equal-cost underlay path, the design promises 2 (3 VTEP pairs); no underlay link to spine1');
-    expect(ecmp[0].evidence).toMatchObject({ ecmp: 1, promised: 2, pairs: 3, missingUplinks: ['spine1'] });
-    const spof = f.filter((x) => x.check === 'single-points-of-failure').map((x) => x.message);
-    expect(spof).toEqual([
-      'spine2 is an articulation point: losing it cuts 1 VTEP off the rest of the underlay',
-      'link leaf1:eth2--spine2:eth1 is a bridge: it is the only underlay path between its two sides',
-      '3 VTEP pairs have a min-cut of 1 link (e.g. leaf1-leaf2)',
-    ]);
-  });
-  it('a lowered link MTU leaves no VXLAN headroom', () => {
-    const m = model('dc2');
-    const l = m.links[3];
-    l.mtu = 9000;
-    for (const e of [l.a, l.b]) m.devices.find((d) => d.name === e.device)!.interfaces.find((x) => x.name === e.interface)!.mtu = 9000;
-    const f = failures(m, 'vxlan-mtu');
-    expect(f).toHaveLength(1);
-    expect(f[0].message).toBe(`link ${l.a.device}:${l.a.interface}--${l.b.device}:${l.b.interface}: MTU 9000 leaves no VXLAN headroom for tenant MTU 9000 (frontend), needs 9050`);
-    expect(f[0].location).toEqual(l.source);
   });
   it('one end of a link with another MTU', () => {
     const m = model('dc1');

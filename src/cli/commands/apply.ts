@@ -2,13 +2,14 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from '../command.ts';
 import { boolOpt, numberOpt, stringOpt } from '../command.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
-import { DEFAULT_INTENT_DIR, loadModelSync } from '../../model/index.ts';
+import { loadModelSync } from '../../model/index.ts';
 import { getLabState } from '../../lab/index.ts';
 import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
 import { pushPostChecks } from '../../domains/index.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
 import { recoverRollouts } from '../../push/recover.ts';
 import { defaultReporter } from '../../push/progress.ts';
+import { intentDirArg } from '../intent-dir.ts';
 
 function targetInventory(target: string, fabric: string): Inventory {
   if (target === 'lab' || target.startsWith('lab:')) return inventoryFromLab(getLabState(target.slice(4) || fabric));
@@ -22,14 +23,14 @@ export const applyCommand: Command = {
     'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--rpc-timeout S] [--yes]\n' +
     '       netloom apply --recover',
   options: {
-    target: { type: 'string', short: 't' },
-    'dry-run': { type: 'boolean', short: 'n' },
-    canary: { type: 'string' },
-    'wave-size': { type: 'string' },
-    'confirm-timeout': { type: 'string' },
-    'rpc-timeout': { type: 'string' },
-    yes: { type: 'boolean', short: 'y' },
-    recover: { type: 'boolean' },
+    target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'where to push: a lab built by netloom, or an inventory file' },
+    'dry-run': { type: 'boolean', short: 'n', help: 'plan and print diffs; push nothing' },
+    canary: { type: 'number', integer: true, min: 1, default: 1, help: 'devices in the first wave' },
+    'wave-size': { type: 'number', integer: true, min: 1, default: 5, help: 'devices per following wave' },
+    'confirm-timeout': { type: 'number', arg: 'SECONDS', min: 5, default: 120, help: 'a device rolls back unless confirmed within this time' },
+    'rpc-timeout': { type: 'number', arg: 'SECONDS', min: 1, default: 60, help: 'a step whose session does not answer within this time is retried on a fresh session' },
+    yes: { type: 'boolean', short: 'y', help: 'do not ask before applying' },
+    recover: { type: 'boolean', help: 'restore devices of a rollout interrupted by a crash' },
   },
   async run(ctx) {
     const reporter = defaultReporter(ctx.out);
@@ -59,14 +60,11 @@ export const applyCommand: Command = {
     if (ctx.positionals.length > 1) throw new UsageError(`expected at most one intent directory, got ${ctx.positionals.length}`);
     const target = stringOpt(ctx, 'target');
     if (!target) throw new UsageError('--target lab[:NAME] or --target INVENTORY.yaml is required');
-    const canary = numberOpt(ctx, 'canary', 1);
-    const waveSize = numberOpt(ctx, 'wave-size', 5);
-    const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout', 120);
-    if (canary < 1 || waveSize < 1 || !Number.isInteger(canary) || !Number.isInteger(waveSize)) throw new UsageError('--canary and --wave-size expect whole numbers >= 1');
-    if (confirmTimeoutS < 5) throw new UsageError('--confirm-timeout must be at least 5 seconds');
-    const rpcTimeoutS = numberOpt(ctx, 'rpc-timeout', 60);
-    if (!(rpcTimeoutS >= 1)) throw new UsageError('--rpc-timeout must be at least 1 second');
-    const model = loadModelSync(ctx.positionals[0] ?? DEFAULT_INTENT_DIR);
+    const canary = numberOpt(ctx, 'canary');
+    const waveSize = numberOpt(ctx, 'wave-size');
+    const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout');
+    const rpcTimeoutS = numberOpt(ctx, 'rpc-timeout');
+    const model = loadModelSync(intentDirArg(ctx.positionals[0], 'apply'));
     const inventory = targetInventory(target, model.name);
     const dryRun = boolOpt(ctx, 'dry-run');
 

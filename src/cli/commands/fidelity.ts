@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
-import { boolOpt, numberOpt, stringListOpt, stringOpt } from '../command.ts';
+import { boolOpt, numberListOpt, numberOpt, stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
 import { randomIntent } from '../../intent/random.ts';
 import { labDown } from '../../lab/index.ts';
@@ -31,27 +31,23 @@ export const fidelityCommand: Command = {
   usage:
     'netloom fidelity [--seeds N] [--seed S]... [--first S] [--regressions] [--budget-minutes M] [--out DIR] [--lab-prefix P] [--no-minimise] [--minimise-minutes M] [--record DIR]',
   options: {
-    seeds: { type: 'string' },
-    seed: { type: 'string', multiple: true },
-    first: { type: 'string' },
-    regressions: { type: 'boolean' },
-    'budget-minutes': { type: 'string' },
-    out: { type: 'string' },
-    'lab-prefix': { type: 'string' },
-    'no-minimise': { type: 'boolean' },
-    'minimise-minutes': { type: 'string' },
-    record: { type: 'string' },
+    seeds: { type: 'number', integer: true, min: 0, help: 'how many random seeds to run (default 1, or 0 with --seed or --regressions)' },
+    seed: { type: 'number', arg: 'S', integer: true, min: 0, multiple: true, help: 'run this seed (repeatable)' },
+    first: { type: 'number', arg: 'S', integer: true, min: 0, help: 'derive the random seeds from S (default: the clock)' },
+    regressions: { type: 'boolean', help: `run the recorded regressions in ${REGRESSIONS_DIR} too` },
+    'budget-minutes': { type: 'number', arg: 'M', min: 0, help: 'start no new run after M minutes (default: no limit)' },
+    out: { type: 'string', arg: 'DIR', default: path.join('out', 'fidelity'), help: 'intents, observations and minimised intents of the runs' },
+    'lab-prefix': { type: 'string', arg: 'P', default: 'fid', help: 'prefix of the lab names (1-12 lowercase letters and digits)' },
+    'no-minimise': { type: 'boolean', help: 'do not minimise a failing intent' },
+    'minimise-minutes': { type: 'number', arg: 'M', min: 0, default: 10, help: 'time for minimising one failing intent' },
+    record: { type: 'string', arg: 'DIR', help: 'record failing seeds as regressions in DIR' },
   },
   async run(ctx) {
     if (ctx.positionals.length) throw new UsageError(`unexpected argument ${ctx.positionals[0]}\nusage: ${this.usage}`);
-    const explicit = stringListOpt(ctx, 'seed').map((s) => {
-      if (!/^\d+$/.test(s)) throw new UsageError(`--seed expects a non-negative integer, got '${s}'`);
-      return Number(s);
-    });
+    const explicit = numberListOpt(ctx, 'seed');
     const count = numberOpt(ctx, 'seeds', explicit.length || boolOpt(ctx, 'regressions') ? 0 : 1);
-    const first = stringOpt(ctx, 'first');
-    const seeds = [...explicit, ...seedsFrom(first !== undefined ? Number(first) : Date.now(), count)];
-    const labPrefix = stringOpt(ctx, 'lab-prefix') ?? 'fid';
+    const seeds = [...explicit, ...seedsFrom(numberOpt(ctx, 'first', Date.now()), count)];
+    const labPrefix = stringOpt(ctx, 'lab-prefix')!;
     if (!/^[a-z][a-z0-9]{0,11}$/.test(labPrefix)) throw new UsageError('--lab-prefix must be 1-12 lowercase letters and digits, starting with a letter');
     const regressions = boolOpt(ctx, 'regressions') ? loadRegressions(REGRESSIONS_DIR) : [];
     const subjects: Subject[] = [
@@ -59,8 +55,8 @@ export const fidelityCommand: Command = {
       ...seeds.map((seed) => ({ seed, kind: 'seed' as const, intent: randomIntent(seed) })),
     ];
     ctx.out(`seeds: ${seeds.join(' ') || '-'}${regressions.length ? `; regressions: ${regressions.map((r) => r.seed).join(' ')}` : ''}`);
-    const budget = stringOpt(ctx, 'budget-minutes');
-    const outDir = stringOpt(ctx, 'out') ?? path.join('out', 'fidelity');
+    const budget = ctx.values['budget-minutes'] !== undefined ? numberOpt(ctx, 'budget-minutes') : undefined;
+    const outDir = stringOpt(ctx, 'out')!;
     const stop = downOnSignal(ctx.out);
     let campaign;
     try {
@@ -68,8 +64,8 @@ export const fidelityCommand: Command = {
         outDir,
         labPrefix,
         minimise: !boolOpt(ctx, 'no-minimise'),
-        minimiseMs: numberOpt(ctx, 'minimise-minutes', 10) * 60_000,
-        budgetMs: budget !== undefined ? numberOpt(ctx, 'budget-minutes', 0) * 60_000 : undefined,
+        minimiseMs: numberOpt(ctx, 'minimise-minutes') * 60_000,
+        budgetMs: budget !== undefined ? budget * 60_000 : undefined,
         log: ctx.out,
       });
     } finally {

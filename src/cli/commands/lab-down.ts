@@ -6,7 +6,7 @@ export const labDownCommand: Command = {
   name: 'lab down',
   summary: 'remove a lab and everything it created',
   usage: 'netloom lab down [--name NAME]',
-  options: { name: { type: 'string' } },
+  options: { name: { type: 'string', arg: 'NAME', help: 'the lab to remove (default: the only lab up)' } },
   async run(ctx) {
     const name = stringOpt(ctx, 'name');
     const removed = await labDown(name);

@@ -7,7 +7,7 @@ export const labExecCommand: Command = {
   name: 'lab exec',
   summary: 'run a command inside a lab node',
   usage: 'netloom lab exec NODE [--name LAB] -- CMD [ARGS...]',
-  options: { name: { type: 'string' } },
+  options: { name: { type: 'string', arg: 'LAB', help: 'the lab (default: the only lab up)' } },
   async run(ctx) {
     const node = ctx.positionals[0];
     if (!node || ctx.rest.length === 0) throw new UsageError(`usage: ${this.usage}`);

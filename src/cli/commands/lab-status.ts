@@ -6,7 +6,7 @@ export const labStatusCommand: Command = {
   name: 'lab status',
   summary: 'nodes, daemons and BGP/OSPF neighbours of a lab',
   usage: 'netloom lab status [--name NAME] [--json]',
-  options: { name: { type: 'string' }, json: { type: 'boolean' } },
+  options: { name: { type: 'string', arg: 'NAME', help: 'the lab (default: the only lab up)' }, json: { type: 'boolean', help: 'print the status as JSON' } },
   async run(ctx) {
     const st = await labStatus(stringOpt(ctx, 'name'));
     if (boolOpt(ctx, 'json')) {

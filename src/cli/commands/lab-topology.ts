@@ -8,17 +8,21 @@ import { writeOutput } from '../../render/write.ts';
 import { buildTopology, topologyYaml } from '../../lab/topology-from-model.ts';
 import { validateClab } from '../../lab/index.ts';
 import { UsageError } from '../../util/errors.ts';
+import { intentDirArg } from '../intent-dir.ts';
 
 export const labTopologyCommand: Command = {
   name: 'lab topology',
   summary: 'write the containerlab topology of an intent (and the configs it binds, in configs/ beside it)',
   usage: `netloom lab topology [DIR] --out FILE.clab.yml [--name LAB]   (default ${DEFAULT_INTENT_DIR})`,
-  options: { out: { type: 'string' }, name: { type: 'string' } },
+  options: {
+    out: { type: 'string', arg: 'FILE.clab.yml', help: 'topology file to write (required)' },
+    name: { type: 'string', arg: 'LAB', help: 'lab name in the topology (default: the fabric name)' },
+  },
   async run(ctx) {
     const out = stringOpt(ctx, 'out');
     if (!out) throw new UsageError('--out FILE.clab.yml is required');
     if (!/\.clab\.ya?ml$/.test(out)) throw new UsageError(`--out must name a .clab.yml file, got '${out}'`);
-    const model = loadModelSync(ctx.positionals[0] ?? DEFAULT_INTENT_DIR);
+    const model = loadModelSync(intentDirArg(ctx.positionals[0], 'lab topology'));
     const dir = path.dirname(path.resolve(out));
     mkdirSync(dir, { recursive: true });
     const r = renderModel(model);

@@ -3,15 +3,19 @@ import type { Command } from '../command.ts';
 import { stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
 import { labUp } from '../../lab/index.ts';
-import { DEFAULT_INTENT_DIR } from '../../model/index.ts';
+import { intentDirArg } from '../intent-dir.ts';
 
 export const labUpCommand: Command = {
   name: 'lab up',
   summary: 'bring a lab up (containerlab if present, else network namespaces + FRR)',
   usage: 'netloom lab up [DIR | FILE.clab.yml] [--name NAME] [--runtime auto|netns|containerlab]   (default intents/dc1)',
-  options: { name: { type: 'string' }, runtime: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+  options: {
+    name: { type: 'string', arg: 'NAME', help: 'lab name (default: the fabric or topology name)' },
+    runtime: { type: 'string', arg: 'RUNTIME', choices: ['auto', 'netns', 'containerlab'], default: 'auto', help: 'containerlab when present (auto), or network namespaces + FRR' },
+    quiet: { type: 'boolean', short: 'q', help: 'no progress lines' },
+  },
   async run(ctx) {
-    const target = ctx.positionals[0] ?? DEFAULT_INTENT_DIR;
+    const target = intentDirArg(ctx.positionals[0], 'lab up');
     if (ctx.positionals.length > 1) throw new UsageError(`expected one topology, got ${ctx.positionals.length}`);
     let file = target;
     try {
@@ -39,7 +43,6 @@ export const labUpCommand: Command = {
       if (!(e as NodeJS.ErrnoException).code) throw e;
     }
     const runtime = stringOpt(ctx, 'runtime');
-    if (runtime && !['auto', 'netns', 'containerlab'].includes(runtime)) throw new UsageError(`--runtime must be auto, netns or containerlab`);
     const s = await labUp(file, { name: stringOpt(ctx, 'name'), runtime: runtime as never, log: ctx.values.quiet ? undefined : ctx.out });
     ctx.out(`lab ${s.name}: ${s.nodes.length} nodes up (state in ${s.stateDir})`);
     for (const n of s.nodes) ctx.out(`  ${n.name.padEnd(12)} ${n.role.padEnd(6)} ${n.netns}  mgmt ${n.mgmtIpv4 ?? '-'}`);

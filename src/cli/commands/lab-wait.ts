@@ -9,13 +9,17 @@ export const labWaitCommand: Command = {
   name: 'lab wait',
   summary: 'wait until every BGP session is Established and every OSPF adjacency Full',
   usage: 'netloom lab wait --converged [--timeout SECONDS] [--name NAME]',
-  options: { name: { type: 'string' }, converged: { type: 'boolean' }, timeout: { type: 'string' } },
+  options: {
+    name: { type: 'string', arg: 'NAME', help: 'the lab (default: the only lab up)' },
+    converged: { type: 'boolean', help: 'wait for convergence (required: the only thing to wait for)' },
+    timeout: { type: 'number', arg: 'SECONDS', min: 1, default: 60, help: 'give up after this long' },
+  },
   async run(ctx) {
     if (!boolOpt(ctx, 'converged')) throw new UsageError('say what to wait for: --converged');
     const state = getLabState(stringOpt(ctx, 'name'));
     // A lab built from an intent must also have every session its model expects.
     const model = readLabModel(state.name);
-    const r = await waitConverged(state, { timeoutMs: numberOpt(ctx, 'timeout', 60) * 1000, expected: model ? labExpected(model) : [] });
+    const r = await waitConverged(state, { timeoutMs: numberOpt(ctx, 'timeout') * 1000, expected: model ? labExpected(model) : [] });
     if (!r.converged) throw new CheckFailed(`not converged after ${(r.elapsedMs / 1000).toFixed(1)} s:\n  ${r.pending.join('\n  ')}`);
     ctx.out(`lab ${r.status.name} converged in ${(r.elapsedMs / 1000).toFixed(1)} s${model ? ` (${model.bgpSessions.length} BGP sessions, ${model.ospfAdjacencies.length} OSPF adjacencies expected by the model)` : ''}`);
     return 0;

@@ -17,6 +17,7 @@ import { inventoryFromLab } from '../../push/inventory.ts';
 import { labExpected, pushPostChecks } from '../../domains/index.ts';
 import { lineReporter } from '../../push/progress.ts';
 import { formatText } from '../../verify/report/format.ts';
+import { intentDirArg } from '../intent-dir.ts';
 
 function labPossible(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (the lab needs network namespaces)';
@@ -66,7 +67,13 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
   const report: VerifyReport = { fabric: model.name, revision: model.revision, mode: 'live', target: live.target, results: live.results, topology: topologyOf(model), ms: 0 };
   for (const l of formatText(report).trimEnd().split('\n')) ctx.out(`  ${l}`);
   if (live.results.some((r) => !r.passed)) throw new CheckFailed(`live verification of lab ${state.name} failed`);
-  ctx.out(`  lab ${state.name} stays up: ssh -F ${state.ssh.config} leaf1 | netloom lab exec NODE -- CMD | netloom lab down --name ${state.name}`);
+  ctx.out(`  ${closingHint(model, state.name, state.ssh.config)}`);
+}
+
+/** What to do with the lab that stays up, naming a device this fabric has. */
+export function closingHint(model: FabricModel, lab: string, sshConfig: string): string {
+  const node = model.devices[0]?.name ?? 'NODE';
+  return `lab ${lab} stays up: ssh -F ${sshConfig} ${node} | netloom lab exec ${node} --name ${lab} -- CMD | netloom lab down --name ${lab}`;
 }
 
 /**
@@ -77,10 +84,15 @@ export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'the main job on an intent: validate, render, verify --static, lab up, apply, verify --live (--down tears the lab down)',
   usage: `netloom pipeline [DIR] [--out OUT] [--no-lab] [--down] [--timeout S]   (default ${DEFAULT_INTENT_DIR}, OUT out/<fabric>)`,
-  options: { out: { type: 'string' }, 'no-lab': { type: 'boolean' }, down: { type: 'boolean' }, timeout: { type: 'string' } },
+  options: {
+    out: { type: 'string', arg: 'OUT', help: 'render into OUT (default out/<fabric>)' },
+    'no-lab': { type: 'boolean', help: 'stop after verify --static' },
+    down: { type: 'boolean', help: 'remove the lab at the end' },
+    timeout: { type: 'number', arg: 'SECONDS', min: 1, default: 90, help: 'how long the lab may take to converge' },
+  },
   async run(ctx) {
     if (ctx.positionals.length > 1) throw new UsageError('expected at most one intent directory');
-    const dir = ctx.positionals[0] ?? DEFAULT_INTENT_DIR;
+    const dir = intentDirArg(ctx.positionals[0], 'pipeline');
 
     ctx.out(`== validate ${dir}`);
     const model = loadModelSync(dir);
@@ -101,7 +113,7 @@ export const pipelineCommand: Command = {
 
     if (!boolOpt(ctx, 'no-lab')) {
       try {
-        await labStage(ctx, dir, model, numberOpt(ctx, 'timeout', 90));
+        await labStage(ctx, dir, model, numberOpt(ctx, 'timeout'));
       } finally {
         if (boolOpt(ctx, 'down')) {
           await labDown(model.name);

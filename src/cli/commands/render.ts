@@ -1,24 +1,25 @@
 import type { Command } from '../command.ts';
 import { stringListOpt, stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
-import { loadModelSync, DEFAULT_INTENT_DIR } from '../../model/index.ts';
+import { loadModelSync } from '../../model/index.ts';
 import { renderModel } from '../../render/index.ts';
 import { writeOutput } from '../../render/write.ts';
 import { compareWithDir, summaryLine } from '../../render/compare.ts';
+import { intentDirArg } from '../intent-dir.ts';
 
 export const renderCommand: Command = {
   name: 'render',
   summary: 'Render every device configuration from the model (OUT/<device>/<file>, OUT/manifest.json)',
   usage: 'netloom render [DIR] (--out OUT | --diff OLD_OUT) [--device NAME ...] [--only-platform]',
   options: {
-    out: { type: 'string', short: 'o' },
-    diff: { type: 'string' },
-    device: { type: 'string', multiple: true, short: 'd' },
-    'only-platform': { type: 'boolean' },
+    out: { type: 'string', short: 'o', arg: 'OUT', help: 'write the configs and manifest.json here' },
+    diff: { type: 'string', arg: 'OLD_OUT', help: 'print unified diffs against an earlier render' },
+    device: { type: 'string', multiple: true, short: 'd', arg: 'NAME', help: 'only this device (repeatable)' },
+    'only-platform': { type: 'boolean', help: 'only the platforms\' own files, not the extra artifact sets (models/artifact-sets)' },
   },
   async run(ctx) {
     if (ctx.positionals.length > 1) throw new UsageError(`expected at most one intent directory, got ${ctx.positionals.length}`);
-    const dir = ctx.positionals[0] ?? DEFAULT_INTENT_DIR;
+    const dir = intentDirArg(ctx.positionals[0], 'render');
     const out = stringOpt(ctx, 'out');
     const diffDir = stringOpt(ctx, 'diff');
     if (!out && !diffDir) throw new UsageError('give --out OUT (write files) and/or --diff OLD_OUT (compare)');

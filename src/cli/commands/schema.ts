@@ -12,7 +12,10 @@ export const schemaCommand: Command = {
   name: 'schema',
   summary: 'print the intent JSON Schema (--write updates models/intent.schema.json, --check fails when stale)',
   usage: 'netloom schema [--write | --check]',
-  options: { write: { type: 'boolean' }, check: { type: 'boolean' } },
+  options: {
+    write: { type: 'boolean', help: 'update models/intent.schema.json' },
+    check: { type: 'boolean', help: 'fail (exit 1) when models/intent.schema.json is stale' },
+  },
   async run(ctx) {
     const text = JSON.stringify(intentFileJsonSchema(), null, 2) + '\n';
     if (boolOpt(ctx, 'write')) {

@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { DEFAULT_INTENT_DIR, loadModelSync } from '../../model/index.ts';
 import { summarize } from '../../model/summary.ts';
 import { UsageError } from '../../util/errors.ts';
+import { intentDirArg } from '../intent-dir.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -9,7 +10,7 @@ export const validateCommand: Command = {
   usage: `netloom validate [DIR]   (default ${DEFAULT_INTENT_DIR})`,
   async run(ctx) {
     if (ctx.positionals.length > 1) throw new UsageError('expected at most one intent directory');
-    const model = loadModelSync(ctx.positionals[0] ?? DEFAULT_INTENT_DIR);
+    const model = loadModelSync(intentDirArg(ctx.positionals[0], 'validate'));
     for (const l of summarize(model)) ctx.out(l);
     return 0;
   },

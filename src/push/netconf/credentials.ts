@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
+import { EnvironmentError } from '../../util/errors.ts';
 
 export interface CredentialsInit {
   username: string;
@@ -52,7 +53,7 @@ export function credentials(init: CredentialsInit): Credentials {
  */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env, prefix = 'NETLOOM_NETCONF'): Credentials {
   const username = env[`${prefix}_USERNAME`] ?? env.USER;
-  if (!username) throw new Error(`${prefix}_USERNAME is not set`);
+  if (!username) throw new EnvironmentError(`${prefix}_USERNAME is not set`);
   const init: CredentialsInit = { username };
   const pw = env[`${prefix}_PASSWORD`];
   if (pw) init.password = pw;
@@ -83,16 +84,16 @@ export function resolveAuth(c: CredentialsInit): ResolvedAuth {
     try {
       r.privateKey = readFileSync(c.privateKeyFile);
     } catch (e) {
-      throw new Error(`cannot read private key file ${c.privateKeyFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new EnvironmentError(`cannot read private key file ${c.privateKeyFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
   if (c.agent !== undefined) {
     const sock = c.agent === true ? process.env.SSH_AUTH_SOCK : c.agent;
-    if (!sock) throw new Error('ssh-agent requested but SSH_AUTH_SOCK is not set');
+    if (!sock) throw new EnvironmentError('ssh-agent requested but SSH_AUTH_SOCK is not set');
     r.agent = sock;
   }
   if (r.password === undefined && r.privateKey === undefined && r.agent === undefined) {
-    throw new Error(`no SSH credentials for user ${c.username}: give a password, a private key (file) or an ssh-agent`);
+    throw new EnvironmentError(`no SSH credentials for user ${c.username}: give a password, a private key (file) or an ssh-agent`);
   }
   return r;
 }

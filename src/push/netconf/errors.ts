@@ -3,8 +3,9 @@
  * `NetconfRpcError.tag`, never on message text. No message here ever carries a credential:
  * transport errors pass through the session's redactor before they are built.
  */
+import { NetloomError } from '../../util/errors.ts';
 
-export class NetconfError extends Error {
+export class NetconfError extends NetloomError {
   constructor(message: string) {
     super(message);
     this.name = 'NetconfError';
