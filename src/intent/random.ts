@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { IntentInput } from './schema.ts';
+import { INTENT_ROLE } from '../domains/fabric/roles.ts';
 import type { GeneratedFile } from './generate.ts';
 
 export interface RandomIntentOptions {
@@ -144,14 +145,14 @@ export function randomIntent(seed: number, opts: RandomIntentOptions = {}): Rand
 
   const groups: Record<string, Record<string, unknown>> = {};
   if (pods === 2) {
-    groups['super-spines'] = { role: 'super-spine', platform: 'frr', downlink_port_base: 100 };
+    groups['super-spines'] = { role: INTENT_ROLE.superSpine, platform: 'frr', downlink_port_base: 100 };
     for (let p = 1; p <= 2; p++) {
-      groups[`pod${p}-spines`] = { role: 'spine', platform: 'frr', pod: p, uplink_port_start: 100 };
+      groups[`pod${p}-spines`] = { role: INTENT_ROLE.spine, platform: 'frr', pod: p, uplink_port_start: 100 };
     }
-  } else groups.spines = { role: 'spine', platform: 'frr' };
+  } else groups.spines = { role: INTENT_ROLE.spine, platform: 'frr' };
   for (let p = 1; p <= pods; p++) {
-    if (leaves.some((l) => nodes[l].group === `pod${p}-leaves`)) groups[`pod${p}-leaves`] = { role: 'leaf', platform: 'frr', ...(pods === 2 ? { pod: p } : {}) };
-    if (leaves.some((l) => nodes[l].group === `pod${p}-borders`)) groups[`pod${p}-borders`] = { role: 'border-leaf', platform: 'frr', ...(pods === 2 ? { pod: p } : {}) };
+    if (leaves.some((l) => nodes[l].group === `pod${p}-leaves`)) groups[`pod${p}-leaves`] = { role: INTENT_ROLE.leaf, platform: 'frr', ...(pods === 2 ? { pod: p } : {}) };
+    if (leaves.some((l) => nodes[l].group === `pod${p}-borders`)) groups[`pod${p}-borders`] = { role: INTENT_ROLE.borderLeaf, platform: 'frr', ...(pods === 2 ? { pod: p } : {}) };
   }
 
   // Tenants: VRFs draw subnets from a small shared set, so different VRFs overlap.

@@ -31,6 +31,12 @@ function def(r: string): RoleDef {
 /** The role of each tier that generated intents (netloom gen) use. */
 export const TIER_ROLE = { superSpine: 'super-spine', spine: 'spine', leaf: 'leaf' } as const satisfies Record<string, Role>;
 
+/** Every role by a stable key, for generators that write intents using each of them. */
+export const INTENT_ROLE = { ...TIER_ROLE, borderLeaf: 'border-leaf' } as const satisfies Record<string, Role>;
+
+/** Roles from the edge inwards (leaves first): the order in which a minimiser drops nodes. */
+export const rolesEdgeFirst = (): Role[] => [...ROLE_DEFS].sort((a, b) => b.rank - a.rank).map((r) => r.name);
+
 export const roleTier = (r: string): Tier => def(r).tier;
 /** Leaves carry a VTEP, access ports, endpoints and tenant VRFs. */
 export const isLeafRole = (r: string): boolean => def(r).leaf;

@@ -6,6 +6,7 @@
  * fact type the original disagreed on).
  */
 import type { RandomIntent } from '../../intent/random.ts';
+import { roleTier, rolesEdgeFirst } from '../../domains/fabric/roles.ts';
 
 export interface Candidate {
   what: string;
@@ -67,9 +68,9 @@ export function* reductions(src: RandomIntent): Generator<Candidate> {
   }
   const nodeNames = Object.keys(src.nodes);
   const byRole = (role: string) => nodeNames.filter((n) => roleOf(src, n) === role);
-  for (const role of ['leaf', 'border-leaf', 'spine', 'super-spine']) {
+  for (const role of rolesEdgeFirst()) {
     // The last spine stays: a fabric without one has no underlay, a different failure.
-    if (role === 'spine' && byRole(role).length < 2) continue;
+    if (roleTier(role) === 'spine' && byRole(role).length < 2) continue;
     for (const name of byRole(role)) {
       const i = clone(src);
       dropNode(i, name);
