@@ -18,5 +18,5 @@ for (const f of r.testResults ?? []) {
 const nSkipped = Math.max(skipped.length, r.numPendingTests + (r.numTodoTests ?? 0));
 console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${nSkipped} skipped`);
 for (const s of skipped) console.log(`  skipped: ${s}`);
-if (r.numFailedTestSuites > 0) console.log(`${r.numFailedTestSuites} test file(s) failed to run`);
+if (r.numFailedTestSuites > 0) console.log(`${r.numFailedTestSuites} suite(s) failed (files or describe blocks, a file that did not load included)`);
 process.exit(r.numFailedTests > 0 || r.numFailedTestSuites > 0 || nSkipped > 0 || r.success === false ? 1 : 0);
