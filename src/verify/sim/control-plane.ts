@@ -81,9 +81,20 @@ export class ControlPlane {
     });
     if (model.bgpSessions.some((s) => s.afiSafis.includes('l2vpn-evpn'))) {
       const eadj = bgpAdjacency(model, 'l2vpn-evpn', this.index, (_, i) => this.sessionUp[i] === 1);
-      const eorigins = devs.map((_, i) => i).filter((i) => devs[i].vtep && (devs[i].vlans.length || devs[i].vrfs.length));
+      const eorigins = devs.map((_, i) => i).filter((i) => this.originatesEvpn(i));
       this.evpn = new TableSim(eadj, eorigins, true);
     }
+  }
+
+  /**
+   * Whether a device has EVPN routes of its own: a type-3 per L2 VNI, or a VRF prefix (type-5).
+   * A VRF without a local network (a border leaf holding only the L3 VNI) advertises nothing,
+   * so its sessions receive nothing from it.
+   */
+  private originatesEvpn(v: number): boolean {
+    const d = this.model.devices[v];
+    if (!d.vtep) return false;
+    return d.vlans.length > 0 || d.vrfs.some((f) => this.localVrfPrefixes(v, f.name).length > 0);
   }
 
   private loopbackSession(s: BgpSession): boolean {

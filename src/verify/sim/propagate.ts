@@ -258,6 +258,13 @@ export class Propagator {
   }
 }
 
+/** Some device other than the origin, with the origin's ASN, may pass the origin's route on. */
+function relaysOwnAsn(adj: Adjacency, run: Run, origin: number): boolean {
+  const asn = adj.asn[origin];
+  for (let v = 0; v < adj.n; v++) if (v !== origin && run.transit[v] && adj.asn[v] === asn) return true;
+  return false;
+}
+
 /** One device's best route to one origin's prefixes in one table. */
 export interface RouteState {
   origin: number;
@@ -295,6 +302,14 @@ export class TableSim {
     t.members.forEach((ms, c) => {
       const rep = t.reps[c];
       const run = this.repRuns[c];
+      // The representative's run uses a fresh ASN, so a device sharing the representative's
+      // ASN accepts its route there; route() drops it at that device, but when the device
+      // relays it (e.g. a spine passing another spine's loopback to a leaf with one uplink)
+      // everything downstream is wrong too: then the representative runs with its own ASN.
+      if (adj.protocol === 'bgp' && relaysOwnAsn(adj, run, rep)) {
+        this.own.set(rep, this.prop.run(rep, adj.asn[rep]));
+        runs++;
+      }
       let transitAsns: Set<number> | undefined;
       for (const x of ms) {
         if (x === rep) continue;
@@ -311,7 +326,6 @@ export class TableSim {
           runs++;
         }
       }
-      // The representative's own run uses a fresh ASN; devices sharing its ASN are handled in route().
     });
     this.runs = runs;
   }
