@@ -63,8 +63,17 @@ export type RandomIntent = Omit<IntentInput, 'nodes' | 'tenants' | 'endpoints'> 
   endpoints: Record<string, unknown>[];
 };
 
-export function defaultMgmtFor(seed: number): string {
-  return `172.24.${(Math.abs(seed) % 250) + 1}.0/24`;
+/** Management subnets of random fabrics: BASE.(seed mod 250 + 1).0/24, BASE two octets. */
+export const DEFAULT_MGMT_BASE = '172.24';
+
+export function defaultMgmtFor(seed: number, base = DEFAULT_MGMT_BASE): string {
+  return `${base}.${(Math.abs(seed) % 250) + 1}.0/24`;
+}
+
+/** A management base as `--mgmt-base` takes it: two octets of a private IPv4 range. */
+export function isMgmtBase(base: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})$/.exec(base);
+  return !!m && Number(m[1]) <= 255 && Number(m[2]) <= 255;
 }
 
 export function randomIntent(seed: number, opts: RandomIntentOptions = {}): RandomIntent {

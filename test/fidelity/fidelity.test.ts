@@ -30,6 +30,7 @@ describe('fidelity: static prediction = lab reality', () => {
     const { results, merged } = await runCampaign(subjects, {
       outDir: path.join(root, 'out', 'fidelity-ci'),
       labPrefix: process.env.FIDELITY_LAB_PREFIX ?? 'fid',
+      mgmtBase: process.env.NETLOOM_FIDELITY_MGMT_BASE,
       budgetMs: BUDGET_MS * SEED_SHARE,
       minimise: true,
       minimiseUntil: t0 + BUDGET_MS,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { boolOpt, numberListOpt, numberOpt, stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
-import { randomIntent } from '../../intent/random.ts';
+import { isMgmtBase, randomIntent } from '../../intent/random.ts';
 import { labDown } from '../../lab/index.ts';
 import { agreementTable } from '../../verify/fidelity/facts.ts';
 import { labsUp } from '../../verify/fidelity/observe.ts';
@@ -29,7 +29,7 @@ export const fidelityCommand: Command = {
   name: 'fidelity',
   summary: 'randomized differential testing: random valid fabrics in the lab, every static prediction compared with reality',
   usage:
-    'netloom fidelity [--seeds N] [--seed S]... [--first S] [--regressions] [--budget-minutes M] [--out DIR] [--lab-prefix P] [--no-minimise] [--minimise-minutes M] [--record DIR]',
+    'netloom fidelity [--seeds N] [--seed S]... [--first S] [--regressions] [--budget-minutes M] [--out DIR] [--lab-prefix P] [--mgmt-base A.B] [--no-minimise] [--minimise-minutes M] [--record DIR]',
   options: {
     seeds: { type: 'number', integer: true, min: 0, help: 'how many random seeds to run (default 1, or 0 with --seed or --regressions)' },
     seed: { type: 'number', arg: 'S', integer: true, min: 0, multiple: true, help: 'run this seed (repeatable)' },
@@ -38,6 +38,7 @@ export const fidelityCommand: Command = {
     'budget-minutes': { type: 'number', arg: 'M', min: 0, help: 'start no new run after M minutes (default: no limit)' },
     out: { type: 'string', arg: 'DIR', default: path.join('out', 'fidelity'), help: 'intents, observations and minimised intents of the runs' },
     'lab-prefix': { type: 'string', arg: 'P', default: 'fid', help: 'prefix of the lab names (1-12 lowercase letters and digits)' },
+    'mgmt-base': { type: 'string', arg: 'A.B', help: 'first two octets of the management subnets, A.B.(seed mod 250 + 1).0/24 (default: NETLOOM_FIDELITY_MGMT_BASE, else 172.24)' },
     'no-minimise': { type: 'boolean', help: 'do not minimise a failing intent' },
     'minimise-minutes': { type: 'number', arg: 'M', min: 0, default: 10, help: 'time for minimising one failing intent' },
     record: { type: 'string', arg: 'DIR', help: 'record failing seeds as regressions in DIR' },
@@ -49,6 +50,9 @@ export const fidelityCommand: Command = {
     const seeds = [...explicit, ...seedsFrom(numberOpt(ctx, 'first', Date.now()), count)];
     const labPrefix = stringOpt(ctx, 'lab-prefix')!;
     if (!/^[a-z][a-z0-9]{0,11}$/.test(labPrefix)) throw new UsageError('--lab-prefix must be 1-12 lowercase letters and digits, starting with a letter');
+    // Concurrent campaigns on one host need disjoint management subnets.
+    const mgmtBase = stringOpt(ctx, 'mgmt-base') ?? process.env.NETLOOM_FIDELITY_MGMT_BASE;
+    if (mgmtBase !== undefined && !isMgmtBase(mgmtBase)) throw new UsageError(`--mgmt-base expects two octets such as 172.30, got '${mgmtBase}'`);
     const regressions = boolOpt(ctx, 'regressions') ? loadRegressions(REGRESSIONS_DIR) : [];
     const subjects: Subject[] = [
       ...regressions.map((r) => ({ seed: r.seed, kind: 'regression' as const, intent: r.intent })),
@@ -63,6 +67,7 @@ export const fidelityCommand: Command = {
       campaign = await runCampaign(subjects, {
         outDir,
         labPrefix,
+        mgmtBase,
         minimise: !boolOpt(ctx, 'no-minimise'),
         minimiseMs: numberOpt(ctx, 'minimise-minutes') * 60_000,
         budgetMs: budget !== undefined ? budget * 60_000 : undefined,

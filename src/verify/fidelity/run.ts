@@ -41,6 +41,8 @@ export interface SubjectResult {
 export interface FidelityOptions {
   outDir: string;
   labPrefix: string;
+  /** First two octets of every run's management subnet (default 172.24): BASE.(seed mod 250 + 1).0/24. */
+  mgmtBase?: string;
   /** Shrink failures (each try is a lab run). */
   minimise?: boolean;
   /** Time for shrinking each failure, and a time (ms since epoch) all shrinking ends by. */
@@ -74,8 +76,8 @@ export function isValidIntent(intent: RandomIntent): boolean {
   }
 }
 
-function withMgmt(intent: RandomIntent, seed: number): RandomIntent {
-  return { ...intent, pools: { ...intent.pools, mgmt: defaultMgmtFor(seed) } };
+function withMgmt(intent: RandomIntent, seed: number, base?: string): RandomIntent {
+  return { ...intent, pools: { ...intent.pools, mgmt: defaultMgmtFor(seed, base) } };
 }
 
 async function observe(dir: string, lab: string, opts: FidelityOptions): Promise<{ obs?: Observation; tallies: FactTally[]; error?: string }> {
@@ -90,7 +92,7 @@ async function observe(dir: string, lab: string, opts: FidelityOptions): Promise
 
 export async function runSubject(s: Subject, opts: FidelityOptions): Promise<SubjectResult> {
   const t0 = Date.now();
-  const intent = withMgmt(s.intent, s.seed);
+  const intent = withMgmt(s.intent, s.seed, opts.mgmtBase);
   const name = `${s.kind === 'seed' ? 'seed' : 'regression'}-${s.seed}`;
   const dir = path.join(opts.outDir, name);
   const lab = `${opts.labPrefix}-${s.kind === 'seed' ? 's' : 'r'}${s.seed}`;
