@@ -1,6 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { compareLive, LiveComparison } from '../../src/verify/live/compare.ts';
-import { model, recordedObservations } from './helpers.ts';
+import { model, recordedObservations, root } from './helpers.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { intentFiles, type RandomIntent } from '../../src/intent/random.ts';
+import { writeGeneratedIntent } from '../../src/intent/generate.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import type { FabricModel } from '../../src/model/types.ts';
+import type { DeviceObservation } from '../../src/verify/live/observed.ts';
+import { probePlan } from '../../src/verify/live/probes.ts';
+
+/** The minimised intent of a fidelity regression fixture (a fabric the lab disagreed on). */
+function regression(seed: number): FabricModel {
+  const { intent } = JSON.parse(readFileSync(path.join(root, 'test/fidelity/regressions', `${seed}.json`), 'utf8')) as { intent: RandomIntent };
+  const dir = mkdtempSync(path.join(tmpdir(), 'nl-live-'));
+  try {
+    writeGeneratedIntent(dir, intentFiles(intent));
+    return loadModelSync(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every session of the model Established at both ends, with pfxRcd per (device, session) from `pfx`. */
+function sessionsUp(m: FabricModel, pfx: (device: string, sessionId: string, afi: string) => number): DeviceObservation[] {
+  const AFI: Record<string, string> = { 'ipv4-unicast': 'ipv4Unicast', 'ipv6-unicast': 'ipv6Unicast', 'l2vpn-evpn': 'l2VpnEvpn' };
+  return m.devices.map((d) => ({
+    device: d.name,
+    errors: {},
+    bgp: m.bgpSessions.flatMap((s) => (['a', 'b'] as const).flatMap((me) => {
+      if (s[me].device !== d.name) return [];
+      const other = me === 'a' ? s.b : s.a;
+      return s.afiSafis.map((afi) => ({ vrf: 'default', afi: AFI[afi], peer: s[me].interface ?? other.address!, state: 'Established', pfxRcd: pfx(d.name, s.id, afi) }));
+    })),
+  }));
+}
 
 const failing = (results: ReturnType<typeof compareLive>, id: string) => results.find((r) => r.check.id === id)!.findings.filter((f) => f.severity === 'error');
 
@@ -49,15 +84,59 @@ describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => 
     const r = compareLive(model('dc1'), {
       devices: [],
       probes: [
-        { src: 'h1', dst: 'h2', address: '10.10.10.12', answered: true },
-        { src: 'h1', dst: 'h3', address: '10.10.20.13', answered: false },
-        { src: 'h1', dst: 'h4', address: '10.20.30.14', answered: true },
-        { src: 'h5', dst: 'h1', address: '10.10.10.11', answered: false },
+        { src: 'h1', dst: 'h2', family: 4, address: '10.10.10.12', answered: true },
+        { src: 'h1', dst: 'h3', family: 4, address: '10.10.20.13', answered: false },
+        { src: 'h1', dst: 'h4', family: 4, address: '10.20.30.14', answered: true },
+        { src: 'h5', dst: 'h1', family: 4, address: '10.10.10.11', answered: false },
       ],
     });
     expect(failing(r, 'live-probes').map((f) => f.message)).toEqual([
       'h1 -> h3 (10.10.20.13): expected routed, no answer',
       'h1 -> h4 (10.20.30.14): expected isolated, but it answered',
+    ]);
+  });
+  it('a ping to an address two VRFs share is judged by who owns it in the source\'s VRF (fidelity seed 47481669)', () => {
+    // h1 (T1V1 on border1) and h11 (T4V1 on leaf1) both are 10.103.3.54: each one's ping to
+    // "the other" is answered by itself. That is no leak.
+    const m = regression(47481669);
+    const plan = probePlan(m.endpoints);
+    expect(plan.map((p) => `${p.src}>${p.dst} ${p.address}`)).toEqual(['h1>h11 10.103.3.54', 'h11>h1 10.103.3.54']);
+    const answered = compareLive(m, { devices: [], probes: plan.map((p) => ({ ...p, answered: true })) });
+    expect(failing(answered, 'live-probes')).toEqual([]);
+    // Silence is wrong: the source's own address always answers.
+    const silent = compareLive(m, { devices: [], probes: plan.map((p) => ({ ...p, answered: false })) });
+    expect(failing(silent, 'live-probes').map((f) => f.message)).toEqual([
+      'h1 -> h11 (10.103.3.54): expected an answer from itself, which owns 10.103.3.54 too, no answer',
+      'h11 -> h1 (10.103.3.54): expected an answer from itself, which owns 10.103.3.54 too, no answer',
+    ]);
+  });
+  it('a real leak is still caught: an answer from an address only another VRF has', () => {
+    const m = model('dc1');
+    // h4 is RED, h1 BLUE: nobody in BLUE owns h4's address.
+    const r = compareLive(m, { devices: [], probes: [{ src: 'h1', dst: 'h4', family: 4, address: '10.20.30.14', answered: true }] });
+    expect(failing(r, 'live-probes').map((f) => f.message)).toEqual(['h1 -> h4 (10.20.30.14): expected isolated, but it answered']);
+  });
+  it('IPv6 probes are part of the plan and judged per family', () => {
+    const m = model('dc1');
+    const plan = probePlan(m.endpoints);
+    const v6 = plan.filter((p) => p.family === 6);
+    expect(v6.length).toBeGreaterThan(0);
+    expect(v6.every((p) => p.address.includes(':'))).toBe(true);
+    const h1h2 = v6.find((p) => p.src === 'h1' && p.dst === 'h2')!;
+    // Bridged in BLUE: an IPv6 ping that gets no answer is a finding naming the family.
+    const r = compareLive(m, { devices: [], probes: [{ ...h1h2, answered: false }, ...plan.filter((p) => p.family === 4 && p.src === 'h1' && p.dst === 'h2').map((p) => ({ ...p, answered: true }))] });
+    expect(failing(r, 'live-probes').map((f) => f.message)).toEqual([`h1 -> h2 (IPv6 ${h1h2.address}): expected bridged, no answer`]);
+    expect(r.find((x) => x.check.id === 'live-probes')!.examined).toBe('2 probes');
+  });
+  it('a border leaf\'s EVPN sessions that carry nothing need no prefixes (fidelity seed 55278174)', () => {
+    const m = regression(55278174);
+    // Every session Established; underlay sessions with prefixes, EVPN sessions without.
+    const obs = sessionsUp(m, (_d, _s, afi) => (afi === 'l2vpn-evpn' ? 0 : 3));
+    expect(failing(compareLive(m, { devices: obs, probes: [] }), 'live-bgp-sessions')).toEqual([]);
+    // An underlay session that should carry routes and received none is still reported.
+    const empty = sessionsUp(m, (d, s, afi) => (afi === 'l2vpn-evpn' || (d === 'leaf1' && s.startsWith('leaf1:')) ? 0 : 3));
+    expect(failing(compareLive(m, { devices: empty, probes: [] }), 'live-bgp-sessions').map((f) => f.message)).toEqual([
+      'session leaf1:eth1--spine1:eth19 not established: leaf1: ipv4-unicast Established but received no prefixes',
     ]);
   });
   it('re-checking one changed observation touches only its keys and equals a full comparison', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { intentFiles, randomIntent } from '../../src/intent/random.ts';
 import { writeGeneratedIntent } from '../../src/intent/generate.ts';
 import { loadModelSync } from '../../src/model/index.ts';
-import { predictProbes } from '../../src/verify/fidelity/probes.ts';
+import { predictProbes } from '../../src/verify/live/probes.ts';
 
 // Seed 44142009: endpoints h3 and h9 share 10.104.4.30 in different VRFs.
 const SEED = 44142009;

@@ -6,7 +6,10 @@
  * is one disagreement.
  */
 import type { CheckResult } from '../findings.ts';
-import type { MeasuredProbe } from './probes.ts';
+import type { PredictedProbe, ProbeResult } from '../live/probes.ts';
+
+/** A probe as measured, with its prediction. */
+export type MeasuredProbe = PredictedProbe & Pick<ProbeResult, 'answered' | 'detail'>;
 
 export interface FactTally {
   type: string;

@@ -5,14 +5,15 @@
  * the settle time runs out. The lab is always taken down, also when anything throws.
  */
 import { loadModelSync, type FabricModel } from '../../model/index.ts';
-import { getLabState, labDown, labUp, waitConverged } from '../../lab/index.ts';
+import { labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
 import { labExpected } from '../../domains/index.ts';
 import { buildFabricGraph } from '../graph.ts';
 import { verifyStatic } from '../static.ts';
 import { verifyLive } from '../live/run.ts';
 import { failingTypes, tallyLive, tallyProbes, type FactTally } from './facts.ts';
-import { measureProbes, predictProbes } from './probes.ts';
+import { predictProbes, type PredictedProbe } from '../live/probes.ts';
+import type { ObservedState } from '../live/compare.ts';
 
 export interface Observation {
   tallies: FactTally[];
@@ -75,11 +76,15 @@ export async function observeIntent(dir: string, opts: ObserveOptions): Promise<
   }
 }
 
-async function observeOnce(model: FabricModel, fg: ReturnType<typeof buildFabricGraph>, lab: string, predicted: ReturnType<typeof predictProbes>): Promise<FactTally[]> {
-  // Probes first: they make hosts speak, so MACs are learned by the time state is read. Live
-  // verification then runs as `verify --live` does (its own IPv4 probes included), so every
-  // check it has counts, whatever it grows.
-  const measured = await measureProbes(getLabState(lab), predicted);
+async function observeOnce(model: FabricModel, fg: ReturnType<typeof buildFabricGraph>, lab: string, predicted: PredictedProbe[]): Promise<FactTally[]> {
+  // Live verification runs as `verify --live` does, its IPv4 and IPv6 probes included (they
+  // go first, so hosts have spoken by the time MACs are read): every check it has counts,
+  // whatever it grows, and the reachability matrix per family is tallied from its pings.
   const live = await verifyLive(model, `lab:${lab}`, { probes: true, graph: fg });
+  const byKey = new Map(predicted.map((p) => [`${p.src}>${p.dst}/${p.family}`, p]));
+  const measured = ((live.observed.fabric as ObservedState | undefined)?.probes ?? []).flatMap((r) => {
+    const p = byKey.get(`${r.src}>${r.dst}/${r.family}`);
+    return p ? [{ ...p, answered: r.answered, detail: r.detail }] : [];
+  });
   return [...tallyLive(live.results), ...tallyProbes(measured)];
 }

@@ -13,12 +13,11 @@
  * - ecmp: (leaf, remote VTEP /32): the number of next hops;
  * - macs: (leaf, VNI, endpoint MAC): present where predicted (local on its port or behind
  *   its leaf's VTEP), absent where not;
- * - reachability: (probe): answered exactly when the static matrix says bridged or routed.
+ * - reachability: (probe, per address family): answered exactly when the destination address
+ *   belongs to the source or to an endpoint the static matrix bridges or routes it to.
  */
 import type { FabricModel } from '../../model/types.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
-import { makeContext } from '../checks/types.ts';
-import { ReachabilityModel } from '../reachability.ts';
 import { LiveComparison, type ObservedState } from './compare.ts';
 import { AFI_KEYS } from './observed.ts';
 import { compareTable, describeDiff } from './rib-compare.ts';
@@ -121,16 +120,10 @@ export function factAgreement(model: FabricModel, observed: ObservedState, opts:
     }
   }
 
-  if (observed.probes.length) {
-    const rm = new ReachabilityModel(makeContext(fg));
-    for (const p of observed.probes) {
-      const a = fg.endpoints.get(p.src);
-      const b = fg.endpoints.get(p.dst);
-      if (!a || !b) continue;
-      const r = rm.pairResult(a, b);
-      const reach = r.actual === 'bridged' || r.actual === 'routed';
-      count('reachability', reach === p.answered, () => `${p.src} -> ${p.dst} (${p.address}): predicted ${r.actual}${r.reason ? ` (${r.reason})` : ''}, ${p.answered ? 'answered' : 'no answer'}`);
-    }
+  for (const p of observed.probes) {
+    const e = lc.probePrediction(p);
+    if (!e) continue;
+    count('reachability', e.answers === p.answered, () => `${p.src} -> ${p.dst} (${p.address}): predicted ${e.predicted}${e.reason ? ` (${e.reason})` : ''}${e.answeredBy && e.answeredBy !== p.dst ? `, answered by ${e.answeredBy}` : ''}, ${p.answered ? 'answered' : 'no answer'}`);
   }
   return out;
 }

@@ -12,21 +12,16 @@
 import type { BgpSession, FabricModel } from '../../model/types.ts';
 import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
-import { expectedForwarding, type Forwarding } from '../reachability.ts';
 import type { DeviceObservation } from './observed.ts';
 import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpSessionState } from '../../domains/fabric/session-state.ts';
 import { ControlPlane, type RibRoute } from '../sim/control-plane.ts';
 import { contains6, overlaps4, parsePrefix4 } from '../../model/ip.ts';
 import { compareTable, describeDiff, type RibDiff } from './rib-compare.ts';
+import { makeContext } from '../checks/types.ts';
+import { ReachabilityModel } from '../reachability.ts';
+import { ProbePredictor, type ProbePrediction, type ProbeResult } from './probes.ts';
 
-export interface ProbeResult {
-  src: string;
-  dst: string;
-  address: string;
-  answered: boolean;
-  /** Last line of ping's output, as evidence. */
-  detail?: string;
-}
+export type { ProbeResult };
 
 export interface ObservedState {
   devices: DeviceObservation[];
@@ -41,7 +36,7 @@ export const LIVE_CHECKS: CheckInfo[] = [
   { id: 'live-evpn-vnis', title: 'VNIs up with the expected remote VTEPs', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VNI exists with its type, local VTEP and exactly the remote VTEPs of the other leaves carrying it' },
   { id: 'live-evpn-macs', title: 'Endpoint MACs learned behind the right VTEP', kind: 'live', layer: 'overlay', severity: 'error', description: 'local on the endpoint\'s port at its leaf, remote behind its leaf\'s VTEP elsewhere' },
   { id: 'live-vrf-routes', title: 'Tenant routes in the right VRFs only', kind: 'live', layer: 'overlay', severity: 'error', description: 'each VRF table holds exactly the simulated routes with their next hops, and no prefix of another VRF' },
-  { id: 'live-probes', title: 'Data-plane probes follow the reachability matrix', kind: 'live', layer: 'endpoint', severity: 'error', description: 'expected reachable pairs answer, expected isolated pairs do not' },
+  { id: 'live-probes', title: 'Data-plane probes follow the reachability matrix', kind: 'live', layer: 'endpoint', severity: 'error', description: 'IPv4 and IPv6 pings answer exactly where static verification predicts: the destination address is the source\'s own, or belongs to an endpoint bridged or routed from the source\'s VRF' },
   { id: 'live-collection', title: 'State collected from every device', kind: 'live', layer: 'physical', severity: 'error', description: 'every show command answered' },
 ];
 
@@ -82,9 +77,10 @@ export class LiveComparison {
   private readonly sessionsOf = new Map<string, BgpSession[]>();
   private readonly sessionIndex = new Map<string, number>();
   private readonly obs = new Map<string, DeviceObservation>();
-  /** Finding key -> findings ("bgp:<session>", "dev:<device>:<check>", "probe:<a>><b>"). */
+  /** Finding key -> findings ("bgp:<session>", "dev:<device>:<check>", "probe:<a>><b>/<family>"). */
   private readonly findings = new Map<string, Finding[]>();
-  private readonly probeExpect = new Map<string, Forwarding>();
+  private readonly probeExpect = new Map<string, ProbePrediction | undefined>();
+  private probePredictor?: ProbePredictor;
   recomputed = 0;
 
   constructor(model: FabricModel, fg?: FabricGraph) {
@@ -189,7 +185,7 @@ export class LiveComparison {
   }
 
   updateProbe(p: ProbeResult): void {
-    this.set(`probe:${p.src}>${p.dst}`, this.compareProbe(p));
+    this.set(`probe:${p.src}>${p.dst}/${p.family}`, this.compareProbe(p));
   }
 
   private set(key: string, f: Finding[]): void {
@@ -356,24 +352,36 @@ export class LiveComparison {
     }];
   }
 
+  /** What the simulation predicts for one probe: judged by who owns the address in the source's VRF. */
+  probePrediction(p: ProbeResult): ProbePrediction | undefined {
+    const key = `${p.src}>${p.dst}/${p.family}/${p.address}`;
+    if (!this.probeExpect.has(key)) {
+      if (!this.probePredictor) {
+        // The reachability matrix over this comparison's own simulated control plane.
+        const ctx = makeContext(this.fg);
+        ctx.memo('sim', () => this.cp);
+        this.probePredictor = new ProbePredictor(this.model, this.fg, new ReachabilityModel(ctx));
+      }
+      this.probeExpect.set(key, this.probePredictor.predict(p));
+    }
+    return this.probeExpect.get(key);
+  }
+
   private compareProbe(p: ProbeResult): Finding[] {
     const key = `${p.src}>${p.dst}`;
-    let exp = this.probeExpect.get(key);
-    if (!exp) {
-      const a = this.fg.endpoints.get(p.src);
-      const b = this.fg.endpoints.get(p.dst);
-      if (!a || !b) return [{ check: 'live-probes', severity: 'error', message: `probe ${key}: endpoint not in the model`, evidence: { ...p } }];
-      exp = expectedForwarding(a, b);
-      this.probeExpect.set(key, exp);
-    }
-    const should = exp !== 'isolated';
-    if (p.answered === should) return [];
+    const exp = this.probePrediction(p);
+    if (!exp) return [{ check: 'live-probes', severity: 'error', message: `probe ${key}: endpoint not in the model`, evidence: { ...p } }];
+    if (p.answered === exp.answers) return [];
     const a = this.fg.endpoints.get(p.src)!;
+    const v = p.family === 6 ? 'IPv6 ' : '';
+    const why = exp.reason && exp.predicted === 'broken' ? ` (${exp.reason})` : '';
+    // The answer was predicted from another owner of the address (the source itself, or the same address in the source's VRF).
+    const other = exp.answeredBy && exp.answeredBy !== p.dst ? ` from ${exp.answeredBy === p.src ? 'itself' : exp.answeredBy}, which owns ${p.address} too` : '';
     return [{
       check: 'live-probes',
       severity: 'error',
-      message: should ? `${p.src} -> ${p.dst} (${p.address}): expected ${exp}, no answer` : `${p.src} -> ${p.dst} (${p.address}): expected isolated, but it answered`,
-      evidence: { src: p.src, dst: p.dst, address: p.address, expected: exp, answered: p.answered, detail: p.detail ?? null },
+      message: exp.answers ? `${p.src} -> ${p.dst} (${v}${p.address}): expected ${other ? `an answer${other}` : exp.predicted}, no answer` : `${p.src} -> ${p.dst} (${v}${p.address}): expected ${exp.predicted}${why}, but it answered`,
+      evidence: { src: p.src, dst: p.dst, family: p.family, address: p.address, expected: exp.predicted, answers: exp.answers, answeredBy: exp.answeredBy ?? null, answered: p.answered, detail: p.detail ?? null },
       location: a.source,
       elements: { endpoints: [p.src, p.dst], devices: [a.leaf, this.fg.endpoints.get(p.dst)!.leaf] },
     }];
@@ -394,10 +402,9 @@ export class LiveComparison {
       'live-evpn-vnis': `${[...this.expect.values()].reduce((n, e) => n + e.vnis.length, 0)} VNI instances`,
       'live-evpn-macs': `${[...this.expect.values()].reduce((n, e) => n + e.macs.length, 0)} MAC entries`,
       'live-vrf-routes': `${[...this.expect.values()].reduce((n, e) => n + e.vrfs.length, 0)} VRF tables, ${[...this.expect.values()].reduce((n, e) => n + e.vrfs.reduce((m, v) => m + v.predicted.length, 0), 0)} routes`,
-      'live-probes': `${[...this.findings.keys()].length ? this.probeExpect.size : 0} probes`,
+      'live-probes': `${this.probeExpect.size} probes`,
       'live-collection': `${this.obs.size} devices`,
     } as Record<string, string>;
-    count['live-probes'] = `${this.probeExpect.size} probes`;
     return LIVE_CHECKS.map((c) => {
       const findings = by.get(c.id)!;
       return { check: c, passed: !findings.some((f) => f.severity === 'error'), findings, examined: count[c.id], ms };

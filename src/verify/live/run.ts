@@ -6,13 +6,14 @@
 import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
 import { InventorySshCollector, netconfDifferences } from './inventory-collector.ts';
 import type { FabricModel } from '../../model/types.ts';
-import { getLabState, labExec, type LabState } from '../../lab/index.ts';
+import { getLabState, type LabState } from '../../lab/index.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import type { CheckResult } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
 import { collectFrrDevice, type Collector } from './collector.ts';
 import { LabExecCollector } from './lab-collector.ts';
-import type { ObservedState, ProbeResult } from './compare.ts';
+import type { ObservedState } from './compare.ts';
+import { runProbes } from './probes.ts';
 import { domains, type DomainId } from '../../domains/index.ts';
 import type { DeviceObservation } from './observed.ts';
 
@@ -35,29 +36,6 @@ export function resolveTarget(spec: string, opts: { transport?: 'exec' | 'ssh' }
   // The inventory `netloom apply` reads: one format for pushing and verifying.
   const inventory = loadInventory(spec);
   return { collector: new InventorySshCollector(inventory), inventory, describe: `inventory ${spec}` };
-}
-
-/** Ping every ordered endpoint pair from the source host's namespace (lab only). */
-export async function runProbes(lab: LabState, model: FabricModel): Promise<ProbeResult[]> {
-  const hosts = new Set(lab.nodes.map((n) => n.name));
-  const eps = model.endpoints.filter((e) => hosts.has(e.name) && e.ipv4);
-  const jobs: Promise<ProbeResult>[] = [];
-  for (const a of eps) {
-    for (const b of eps) {
-      if (a === b) continue;
-      const address = b.ipv4!.split('/')[0];
-      jobs.push(
-        labExec(lab, a.name, ['ping', '-c', '2', '-i', '0.2', '-W', '1', '-q', address], { timeoutMs: 10_000 }).then((r) => ({
-          src: a.name,
-          dst: b.name,
-          address,
-          answered: r.code === 0,
-          detail: r.stdout.trim().split('\n').filter(Boolean).slice(-2)[0],
-        })),
-      );
-    }
-  }
-  return Promise.all(jobs);
 }
 
 /** The fabric's observation: probes, then every device's FRR state (the caller closes the collector). */

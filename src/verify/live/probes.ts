@@ -1,0 +1,130 @@
+/**
+ * Data-plane probes: every ordered endpoint pair pinged from the source host's namespace, per
+ * address family, and what the static prediction says each ping gets. `verify --live` and the
+ * fidelity runner share both halves.
+ *
+ * A ping goes to an address, not to an endpoint: with overlapping tenant address space two
+ * endpoints in different VRFs can own the same address, and a ping from the source's VRF is
+ * answered by whoever owns it there (the source itself when the address is its own), whatever
+ * endpoint the probe was meant for. So a probe is predicted to answer when some owner of the
+ * address is the source or is bridged or routed from it (as the simulated control plane makes
+ * `verify --static` compute it) in that address family.
+ */
+import type { Endpoint, FabricModel } from '../../model/types.ts';
+import { labExec, type LabState } from '../../lab/index.ts';
+import { makeContext } from '../checks/types.ts';
+import { buildFabricGraph, type FabricGraph } from '../graph.ts';
+import { ReachabilityModel, type PairResult } from '../reachability.ts';
+
+export type Family = 4 | 6;
+
+export interface Probe {
+  src: string;
+  dst: string;
+  family: Family;
+  /** The destination's address in that family. */
+  address: string;
+}
+
+export interface ProbeResult extends Probe {
+  answered: boolean;
+  /** Last line of ping's output, as evidence. */
+  detail?: string;
+}
+
+export interface ProbePrediction {
+  /** What static verification says forwarding from the source to the probe's destination is. */
+  predicted: PairResult['actual'];
+  /** Why that forwarding differs from what the intent asks for. */
+  reason?: string;
+  answers: boolean;
+  /** The endpoint predicted to answer (the source itself, or an owner of the address reachable from it). */
+  answeredBy?: string;
+}
+
+export type PredictedProbe = Probe & ProbePrediction;
+
+export const addressOf = (e: Endpoint, f: Family): string | undefined => (f === 4 ? e.ipv4 : e.ipv6)?.split('/')[0];
+
+/** Every ordered pair of distinct endpoints with an address in the family, both families. */
+export function probePlan(endpoints: Endpoint[]): Probe[] {
+  const out: Probe[] = [];
+  for (const family of [4, 6] as const) {
+    for (const a of endpoints) {
+      if (!addressOf(a, family)) continue;
+      for (const b of endpoints) {
+        const address = addressOf(b, family);
+        if (a !== b && address) out.push({ src: a.name, dst: b.name, family, address });
+      }
+    }
+  }
+  return out;
+}
+
+/** Predictions of single probes, memoised per endpoint pair (the reachability matrix is exact per pair). */
+export class ProbePredictor {
+  readonly reach: ReachabilityModel;
+  private readonly eps: Map<string, Endpoint>;
+  private readonly owners = new Map<string, Endpoint[]>();
+  private readonly pairs = new Map<string, PairResult>();
+
+  constructor(model: FabricModel, fg: FabricGraph = buildFabricGraph(model), reach?: ReachabilityModel) {
+    this.reach = reach ?? new ReachabilityModel(makeContext(fg));
+    this.eps = new Map(model.endpoints.map((e) => [e.name, e]));
+    for (const e of model.endpoints) {
+      for (const family of [4, 6] as const) {
+        const a = addressOf(e, family);
+        if (!a) continue;
+        const k = `${family}/${a}`;
+        this.owners.set(k, [...(this.owners.get(k) ?? []), e]);
+      }
+    }
+  }
+
+  private pair(a: Endpoint, b: Endpoint): PairResult {
+    const k = `${a.name}>${b.name}`;
+    let r = this.pairs.get(k);
+    if (!r) this.pairs.set(k, (r = this.reach.pairResult(a, b)));
+    return r;
+  }
+
+  /** Undefined when the probe names an endpoint the model does not have. */
+  predict(p: Probe): ProbePrediction | undefined {
+    const a = this.eps.get(p.src);
+    const b = this.eps.get(p.dst);
+    if (!a || !b) return undefined;
+    const toDst = this.pair(a, b);
+    // Routed IPv6 needs an IPv6 gateway at both ends (and IPv4 an IPv4 one); bridged needs none.
+    const works = (x: Endpoint) => {
+      if (x === a) return true;
+      const f = this.pair(a, x).actual;
+      if (f === 'bridged') return true;
+      if (f !== 'routed') return false;
+      return p.family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6);
+    };
+    const by = (this.owners.get(`${p.family}/${p.address}`) ?? []).find(works);
+    return { predicted: toDst.actual, ...(toDst.reason ? { reason: toDst.reason } : {}), answers: !!by, ...(by ? { answeredBy: by.name } : {}) };
+  }
+}
+
+/** The whole plan with its predictions (endpoints of the model). */
+export function predictProbes(model: FabricModel, fg: FabricGraph = buildFabricGraph(model)): PredictedProbe[] {
+  const pred = new ProbePredictor(model, fg);
+  return probePlan(model.endpoints).map((p) => ({ ...p, ...pred.predict(p)! }));
+}
+
+/** Pings every probe from its source host's namespace, all at once. */
+export async function measureProbes(lab: LabState, probes: Probe[]): Promise<ProbeResult[]> {
+  return Promise.all(
+    probes.map(async (p) => {
+      const r = await labExec(lab, p.src, ['ping', `-${p.family}`, '-c', '2', '-i', '0.2', '-W', '1', '-q', p.address], { timeoutMs: 10_000 });
+      return { src: p.src, dst: p.dst, family: p.family, address: p.address, answered: r.code === 0, detail: r.stdout.trim().split('\n').filter(Boolean).slice(-2)[0] };
+    }),
+  );
+}
+
+/** Probes between the endpoints that are hosts of the lab. */
+export function runProbes(lab: LabState, model: FabricModel): Promise<ProbeResult[]> {
+  const hosts = new Set(lab.nodes.map((n) => n.name));
+  return measureProbes(lab, probePlan(model.endpoints.filter((e) => hosts.has(e.name))));
+}
