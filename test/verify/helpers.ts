@@ -6,6 +6,8 @@ import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
 import type { Finding } from '../../src/verify/findings.ts';
+import { intentFiles, type RandomIntent } from '../../src/intent/random.ts';
+import { writeGeneratedIntent } from '../../src/intent/generate.ts';
 import { parseBgpSummary, parseEvpnMacs, parseEvpnVniDetail, parseRoutes, type DeviceObservation } from '../../src/verify/live/observed.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,6 +35,18 @@ export function brokenIntent(example: 'dc1' | 'dc2', edits: Record<string, (text
       writeFileSync(f, after);
     }
     return { model: loadModelSync(dir), dir };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The model of a fidelity regression fixture's minimised intent (a fabric the lab once disagreed on). */
+export function regressionModel(seed: number): FabricModel {
+  const { intent } = JSON.parse(readFileSync(path.join(root, 'test/fidelity/regressions', `${seed}.json`), 'utf8')) as { intent: RandomIntent };
+  const dir = mkdtempSync(path.join(tmpdir(), 'nl-regression-'));
+  try {
+    writeGeneratedIntent(dir, intentFiles(intent));
+    return loadModelSync(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

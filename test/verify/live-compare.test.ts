@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { compareLive, LiveComparison } from '../../src/verify/live/compare.ts';
-import { model, recordedObservations, root } from './helpers.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { intentFiles, type RandomIntent } from '../../src/intent/random.ts';
-import { writeGeneratedIntent } from '../../src/intent/generate.ts';
-import { loadModelSync } from '../../src/model/index.ts';
+import { model, recordedObservations, regressionModel } from './helpers.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import type { DeviceObservation } from '../../src/verify/live/observed.ts';
 import { probePlan } from '../../src/verify/live/probes.ts';
 
-/** The minimised intent of a fidelity regression fixture (a fabric the lab disagreed on). */
-function regression(seed: number): FabricModel {
-  const { intent } = JSON.parse(readFileSync(path.join(root, 'test/fidelity/regressions', `${seed}.json`), 'utf8')) as { intent: RandomIntent };
-  const dir = mkdtempSync(path.join(tmpdir(), 'nl-live-'));
-  try {
-    writeGeneratedIntent(dir, intentFiles(intent));
-    return loadModelSync(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Every session of the model Established at both ends, with pfxRcd per (device, session) from `pfx`. */
 function sessionsUp(m: FabricModel, pfx: (device: string, sessionId: string, afi: string) => number): DeviceObservation[] {
@@ -98,7 +81,7 @@ describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => 
   it('a ping to an address two VRFs share is judged by who owns it in the source\'s VRF (fidelity seed 47481669)', () => {
     // h1 (T1V1 on border1) and h11 (T4V1 on leaf1) both are 10.103.3.54: each one's ping to
     // "the other" is answered by itself. That is no leak.
-    const m = regression(47481669);
+    const m = regressionModel(47481669);
     const plan = probePlan(m.endpoints);
     expect(plan.map((p) => `${p.src}>${p.dst} ${p.address}`)).toEqual(['h1>h11 10.103.3.54', 'h11>h1 10.103.3.54']);
     const answered = compareLive(m, { devices: [], probes: plan.map((p) => ({ ...p, answered: true })) });
@@ -129,7 +112,7 @@ describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => 
     expect(r.find((x) => x.check.id === 'live-probes')!.examined).toBe('2 probes');
   });
   it('a border leaf\'s EVPN sessions that carry nothing need no prefixes (fidelity seed 55278174)', () => {
-    const m = regression(55278174);
+    const m = regressionModel(55278174);
     // Every session Established; underlay sessions with prefixes, EVPN sessions without.
     const obs = sessionsUp(m, (_d, _s, afi) => (afi === 'l2vpn-evpn' ? 0 : 3));
     expect(failing(compareLive(m, { devices: obs, probes: [] }), 'live-bgp-sessions')).toEqual([]);

@@ -13,23 +13,12 @@ import { ControlPlane } from '../../src/verify/sim/control-plane.ts';
 import { bgpAdjacency } from '../../src/verify/sim/adjacency.ts';
 import { Propagator, TableSim } from '../../src/verify/sim/propagate.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
-import { model, root } from './helpers.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { model, regressionModel, root } from './helpers.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { intentFiles, randomIntent } from '../../src/intent/random.ts';
 
 const fixture = (name: string) => loadModelSync(path.join(root, 'test/verify/fixtures', name));
-/** The minimised intent of a fidelity regression fixture (a fabric FRR was seen to disagree on). */
-const regression = (seed: number): FabricModel => {
-  const { intent } = JSON.parse(readFileSync(path.join(root, 'test/fidelity/regressions', `${seed}.json`), 'utf8'));
-  const dir = mkdtempSync(path.join(tmpdir(), 'nl-sim-'));
-  try {
-    writeGeneratedIntent(dir, intentFiles(intent));
-    return loadModelSync(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
 const withoutAllowAs = (m: FabricModel) => {
   for (const s of m.bgpSessions) {
     delete s.a.allowAsIn;
@@ -74,7 +63,7 @@ describe('eBGP loop prevention', () => {
   it('a spine does not relay another spine\'s loopback (same ASN): a leaf with one uplink never learns it', () => {
     // Fidelity seed 55278174: leaf1's only uplink is spine1; spine2's loopback reaches spine1
     // only through border1 with spine2's ASN in the AS_PATH, and spine1 (same ASN) drops it.
-    const m = regression(55278174);
+    const m = regressionModel(55278174);
     const cp = new ControlPlane(m);
     const [leaf1, spine1, spine2] = ['leaf1', 'spine1', 'spine2'].map((d) => cp.index.get(d)!);
     expect(m.devices[spine1].asn).toBe(m.devices[spine2].asn);
@@ -198,14 +187,14 @@ describe('twin classes', () => {
   });
 
   it('give what a run per origin gives when a device sharing the representative\'s ASN relays (partial uplinks)', () => {
-    exact(regression(55278174), false);
+    exact(regressionModel(55278174), false);
   });
 });
 
 describe('sessions that carry nothing', () => {
   it('a border leaf whose VRF has no local network originates no EVPN route', () => {
     // Fidelity seed 55278174: border1 holds VRF T2V1 without networks; nobody has a VNI.
-    const m = regression(55278174);
+    const m = regressionModel(55278174);
     const cp = new ControlPlane(m);
     expect(cp.evpnOrigins()).toEqual([]);
     m.bgpSessions.forEach((s, i) => {
