@@ -153,6 +153,8 @@ export interface Regression {
   /** Fact types it disagreed on when recorded, and why (kept for the reader). */
   failing: string[];
   causes: string[];
+  /** What made prediction and reality agree again, once fixed (for the reader). */
+  fixed?: string[];
   intent: RandomIntent;
 }
 
