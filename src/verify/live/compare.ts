@@ -374,7 +374,7 @@ export class LiveComparison {
     if (p.answered === exp.answers) return [];
     const a = this.fg.endpoints.get(p.src)!;
     const v = p.family === 6 ? 'IPv6 ' : '';
-    const why = exp.reason && exp.predicted === 'broken' ? ` (${exp.reason})` : '';
+    const why = exp.reason && exp.predicted !== 'isolated' ? ` (${exp.reason})` : '';
     // The answer was predicted from another owner of the address (the source itself, or the same address in the source's VRF).
     const other = exp.answeredBy && exp.answeredBy !== p.dst ? ` from ${exp.answeredBy === p.src ? 'itself' : exp.answeredBy}, which owns ${p.address} too` : '';
     return [{

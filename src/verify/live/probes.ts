@@ -103,7 +103,9 @@ export class ProbePredictor {
       return p.family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6);
     };
     const by = (this.owners.get(`${p.family}/${p.address}`) ?? []).find(works);
-    return { predicted: toDst.actual, ...(toDst.reason ? { reason: toDst.reason } : {}), answers: !!by, ...(by ? { answeredBy: by.name } : {}) };
+    // Routed, but not in this family: the forwarding exists and the ping still goes unanswered.
+    const reason = !by && toDst.actual === 'routed' ? `IPv${p.family} is routed only with an IPv${p.family} gateway on both networks` : toDst.reason;
+    return { predicted: toDst.actual, ...(reason ? { reason } : {}), answers: !!by, ...(by ? { answeredBy: by.name } : {}) };
   }
 }
 
