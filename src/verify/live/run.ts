@@ -6,7 +6,8 @@
 import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
 import { InventorySshCollector, netconfDifferences } from './inventory-collector.ts';
 import type { FabricModel } from '../../model/types.ts';
-import { getLabState, labExec, type LabState } from '../../lab/index.ts';
+import { getLabState, type LabState } from '../../lab/index.ts';
+import { probePairs } from './probes.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import type { CheckResult } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
@@ -41,23 +42,7 @@ export function resolveTarget(spec: string, opts: { transport?: 'exec' | 'ssh' }
 export async function runProbes(lab: LabState, model: FabricModel): Promise<ProbeResult[]> {
   const hosts = new Set(lab.nodes.map((n) => n.name));
   const eps = model.endpoints.filter((e) => hosts.has(e.name) && e.ipv4);
-  const jobs: Promise<ProbeResult>[] = [];
-  for (const a of eps) {
-    for (const b of eps) {
-      if (a === b) continue;
-      const address = b.ipv4!.split('/')[0];
-      jobs.push(
-        labExec(lab, a.name, ['ping', '-c', '2', '-i', '0.2', '-W', '1', '-q', address], { timeoutMs: 10_000 }).then((r) => ({
-          src: a.name,
-          dst: b.name,
-          address,
-          answered: r.code === 0,
-          detail: r.stdout.trim().split('\n').filter(Boolean).slice(-2)[0],
-        })),
-      );
-    }
-  }
-  return Promise.all(jobs);
+  return probePairs(lab, eps.flatMap((a) => eps.filter((b) => b !== a).map((b) => ({ src: a.name, dst: b.name, address: b.ipv4!.split('/')[0] }))));
 }
 
 /** The fabric's observation: probes, then every device's FRR state (the caller closes the collector). */
