@@ -28,12 +28,13 @@ import type { Disturbance } from '../../src/push/driver.ts';
 import { pushPostChecks, pushWaveChecks } from '../../src/domains/index.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { disturbedFlows, endpointFlows, flowKey, flowName, type Flow } from '../../src/verify/flows.ts';
+import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
 import { FlowTraffic, type WindowLoss } from '../support/traffic.ts';
 
 const missing =
   process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/zebra') ? 'frr' : !existsSync('/usr/lib/frr/frr-reload.py') ? 'frr-pythontools' : !existsSync('/usr/sbin/sshd') ? 'openssh-server' : undefined;
-if (missing && process.env.CI !== 'true') console.log(`zero-downtime tests skipped: needs ${missing}`);
+if (missing && !inCI) console.log(`zero-downtime tests skipped: needs ${missing}`);
 
 /** Touched flows of a step that applies may lose at most this many packets (3 s at 100 packets/s). */
 export const TOUCHED_LOSS_MAX = 300;
@@ -141,7 +142,7 @@ function resetSessions(model: FabricModel, changes: ReadonlyMap<string, Disturba
 }
 
 for (const design of DESIGNS) {
-  describe.skipIf(!!missing && process.env.CI !== 'true')(`zero downtime on ${path.basename(design.example)}: traffic on every flow through a series of rollouts`, () => {
+  describe.skipIf(!!missing && !inCI)(`zero downtime on ${path.basename(design.example)}: traffic on every flow through a series of rollouts`, () => {
     const LAB = design.lab;
     const intent = intentCopy(design.example, design.third, '172.29');
     const stateDir = mkdtempSync(path.join(tmpdir(), `netloom-${LAB}-state-`));
