@@ -177,6 +177,7 @@ export class FrrDriver implements DeviceDriver {
     // unchanged frr.conf sends FRR no command at all (hitless by construction).
     if (lines.add + lines.del > 0) await this.reload(reloadFile);
     if (lines.add + lines.del > 0 || netChanged) await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
+    await this.relearnMacs(netOut);
     await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
     await this.s.writeFile(this.p('applied-running.conf'), await this.runningConfig());
   }
@@ -199,16 +200,27 @@ export class FrrDriver implements DeviceDriver {
     if (sh) await this.s.run('re-announce EVPN VRF routes to zebra', sh);
   }
 
+  /**
+   * Bridges whose VNI device network.sh (re)created had local MACs zebra may never have seen
+   * (network.sh says `BRIDGE relearn MACs`): once FRR is configured again, the bridge forgets
+   * them so it learns them anew and zebra hears of them (FRR 8.4; frames are flooded meanwhile).
+   */
+  private async relearnMacs(networkShOutput: string): Promise<void> {
+    const bridges = [...networkShOutput.matchAll(/^netloom: (\S+) relearn MACs$/gm)].map((m) => m[1]).filter((b) => !b.includes('/'));
+    if (bridges.length) await this.s.run('relearn local MACs', bridges.map((b) => `bridge fdb flush dev ${shq(b)} dynamic noextern_learn`).join('; '));
+  }
+
   /** Nothing to do on the device: the engine's deadline is the confirm timeout. */
   async confirm(): Promise<void> {}
 
   async rollback(snapshot: Snapshot): Promise<void> {
     const snap = { ...(snapshot as FrrSnapshot) };
+    let relearn = '';
     snap.running = stripBanner(snap.running);
     if (snap.networkScript !== undefined) {
       const net = this.p('network.sh.rollback');
       await this.s.writeFile(net, snap.networkScript, '0755');
-      await this.s.run('previous network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
+      relearn = await this.s.run('previous network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
       await this.s.writeFile(this.paths.networkScript, snap.networkScript, '0755');
     }
     const prev = this.p('rollback.conf');
@@ -224,6 +236,7 @@ export class FrrDriver implements DeviceDriver {
       left = unifiedDiff(snap.running, now, 'before', 'after rollback');
     }
     await this.resyncEvpnVrfRoutes(snap.running);
+    await this.relearnMacs(relearn);
     if (snap.frrConf !== undefined) await this.s.writeFile(this.paths.frrConf, snap.frrConf);
     if (snap.baseline !== undefined) await this.s.writeFile(this.p('applied-running.conf'), snap.baseline);
     else await this.s.exec(`rm -f ${shq(this.p('applied-running.conf'))}`);
