@@ -4,7 +4,8 @@
  * and a cycle or an unknown domain is an error at first use.
  */
 import type { FabricModel } from '../model/types.ts';
-import type { PostCheck } from '../push/driver.ts';
+import type { PostCheck, WaveCheck } from '../push/driver.ts';
+import type { LabState } from '../lab/state.ts';
 import { netconfRunningCheck } from '../push/postcheck.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { StaticCheck } from '../verify/checks/types.ts';
@@ -102,6 +103,11 @@ export function pushPostChecks(model: FabricModel, opts: { live?: boolean } = {}
     netconfRunningCheck,
     ...(opts.live ? list.flatMap((d) => (d.verify.live?.postCheck ? [d.verify.live.postCheck(model)] : [])) : []),
   ];
+}
+
+/** Wave checks of a rollout: every domain's, in rollout order. */
+export function pushWaveChecks(model: FabricModel, target: { lab?: LabState }): WaveCheck[] {
+  return pushOrder(domains()).flatMap((d) => d.push?.waveChecks?.(model, target) ?? []);
 }
 
 /** Intent keys that belong to a domain other than the fabric: registered or reserved. */

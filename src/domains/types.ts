@@ -14,7 +14,8 @@ import type { ClabLink, ClabNodeConfig } from '../lab/clab-types.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { PlatformDef } from '../model/platforms.ts';
 import type { Device, FabricModel } from '../model/types.ts';
-import type { PostCheck } from '../push/driver.ts';
+import type { PostCheck, WaveCheck } from '../push/driver.ts';
+import type { LabState } from '../lab/state.ts';
 import type { RequiredFeature } from '../render/features.ts';
 import type { DeviceView } from '../render/view.ts';
 import type { SourceLocation } from '../util/errors.ts';
@@ -102,6 +103,8 @@ export interface DomainModule<M = unknown> {
   push?: {
     /** Post-checks of a pushed device, run before its push is confirmed. */
     postChecks(model: FabricModel): PostCheck[];
+    /** Checks of each wave as a whole; `lab` when the target is a running lab (endpoint probes). */
+    waveChecks?(model: FabricModel, target: { lab?: LabState }): WaveCheck[];
   };
 }
 

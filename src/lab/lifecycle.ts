@@ -5,6 +5,8 @@ import { parseClabFile, validateClab, type ParsedClab } from './clab-parse.ts';
 import { planLab } from './plan.ts';
 import { defaultLabName, readLabState, runDir, type LabState } from './state.ts';
 import { labDownNetns, labUpNetns } from './netns-driver.ts';
+import { readLabModel } from './expected-from-model.ts';
+import { settleLab } from './settle.ts';
 import { containerlabAvailable, containerlabDeploy, containerlabDestroy } from './containerlab-driver.ts';
 
 export interface LabUpOptions {
@@ -15,6 +17,13 @@ export interface LabUpOptions {
   /** 'auto' (default) uses containerlab when it and a Docker engine are present. */
   runtime?: 'auto' | 'netns' | 'containerlab';
   log?: (line: string) => void;
+  /**
+   * A lab built from an intent: wait until the model's sessions are up and every leaf forwards
+   * as the model says, repairing what FRR 8.4 loses (settle.ts). Default true; a lab that does
+   * not settle within `settleTimeoutMs` (default 120 s) is taken down and the reasons thrown.
+   */
+  settle?: boolean;
+  settleTimeoutMs?: number;
 }
 
 /**
@@ -29,10 +38,22 @@ export async function labUp(topology: ClabTopology | string, opts: LabUpOptions 
   if (opts.baseDir) parsed.baseDir = opts.baseDir;
   const plan = planLab(parsed, { name: opts.name });
   const runtime = opts.runtime ?? (process.env.NETLOOM_LAB_RUNTIME as LabUpOptions['runtime']) ?? 'auto';
-  if (runtime === 'containerlab' || (runtime === 'auto' && (await containerlabAvailable()))) {
-    return containerlabDeploy(parsed, plan, opts.log);
+  const state =
+    runtime === 'containerlab' || (runtime === 'auto' && (await containerlabAvailable()))
+      ? await containerlabDeploy(parsed, plan, opts.log)
+      : await labUpNetns(plan, { log: opts.log });
+  const model = plan.generated && opts.settle !== false ? readLabModel(state.name) : undefined;
+  if (!model) return state;
+  // Loaded here, not at the top: the domain registry reaches the lab through the fabric domain.
+  const { labExpected } = await import('../domains/index.ts');
+  const t0 = Date.now();
+  const r = await settleLab(state, model, { timeoutMs: opts.settleTimeoutMs, expected: labExpected(model), log: opts.log });
+  if (!r.settled) {
+    await labDown(state.name).catch(() => undefined);
+    throw new EnvironmentError(`lab ${state.name} did not settle in ${(r.elapsedMs / 1000).toFixed(0)} s (taken down):\n  ${r.pending.slice(0, 20).join('\n  ')}`);
   }
-  return labUpNetns(plan, { log: opts.log });
+  opts.log?.(`converged and forwarding as the model says in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.repairs.length ? ` (EVPN routes re-announced on ${[...new Set(r.repairs)].join(', ')})` : ''}`);
+  return state;
 }
 
 /** Removes a lab and everything it made. A lab that is not up is not an error. */

@@ -207,6 +207,10 @@ function viewScript(node: PlannedNode, netnsDir: string, ipWrapper?: string): st
     `mount --bind ${shq(netnsDir)} /run/netns`,
     `for m in $(awk '$5 ~ "^${VIEW_ROOT}/[^/]+$" { print $5 }' /proc/self/mountinfo); do umount -l "$m"; done`,
     `hostname ${shq(node.hostname)}`,
+    // A home of its own, as a container has: without it every SSH command of a node sourced the
+    // host's ~/.bashrc (pyenv init and rehash: a machine-wide lock, seconds per command, and a
+    // stale lock when a session is cut mid-rehash stalled every login for 60 s).
+    'mount -t tmpfs -o mode=0700,size=4m netloom-home /root',
   ];
   if (node.role === 'router') {
     lines.push(`mount --bind ${shq(`${FRR_ETC}/${node.netns}`)} ${FRR_ETC}`);

@@ -38,6 +38,8 @@ export interface DeviceDriver {
   /** Current configuration, with everything needed to restore it. */
   snapshot(desired: DesiredConfig): Promise<Snapshot>;
   plan(current: Snapshot, desired: DesiredConfig): DevicePlan;
+  /** What pushing `desired` over `current` disturbs (sessions reset, VNIs/VLANs/VRFs touched), when the driver can tell. */
+  disturbance?(current: Snapshot, desired: DesiredConfig): Disturbance;
   /** Checks, then applies as a confirmed commit (reverted unless confirm() follows in time). */
   push(desired: DesiredConfig, opts: PushOptions): Promise<void>;
   confirm(opts: PushOptions): Promise<void>;
@@ -73,4 +75,30 @@ export interface PostCheckContext {
    * config provides (a session the peer does not have yet, a VTEP of a new VNI, a new peer AS).
    */
   pending: ReadonlyMap<string, string>;
+}
+
+/**
+ * A check of a whole wave, after its devices' post-checks passed and before they are
+ * confirmed: e.g. endpoint flows through the wave's devices still answering as they did before
+ * the rollout. `before` runs once, before the first push, with every device the rollout changes.
+ */
+export interface WaveCheck {
+  name: string;
+  before(devices: string[]): Promise<void>;
+  /** Problems the wave caused (empty = passed), each naming what broke. */
+  after(devices: string[]): Promise<string[]>;
+}
+
+/** What a device's change disturbs (a prediction from the configurations; src/push/frr-disturbance.ts). */
+export interface Disturbance {
+  /** BGP sessions the change resets: "PEER (attribute)". */
+  sessions: string[];
+  /** Set when everything on the device may be disturbed (a new AS, router id, OSPF process). */
+  all?: string;
+  /** VNIs, VLANs and VRFs whose devices, addresses or routes change. */
+  vnis: number[];
+  vlans: number[];
+  vrfs: string[];
+  /** Interfaces whose underlay (OSPF, addresses, MTU) changes. */
+  interfaces: string[];
 }

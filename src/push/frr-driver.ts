@@ -14,10 +14,12 @@
  */
 import { hostname } from 'node:os';
 import { unifiedDiff } from '../render/diff.ts';
-import type { DesiredConfig, DeviceDriver, DevicePlan, PushOptions, Snapshot } from './driver.ts';
+import type { DesiredConfig, DeviceDriver, DevicePlan, Disturbance, PushOptions, Snapshot } from './driver.ts';
+import { frrDisturbance } from './frr-disturbance.ts';
 import { DeviceError } from './errors.ts';
 import { RetryingSsh, shq, type SshTarget } from './ssh-exec.ts';
 import type { RetryListener } from './retry.ts';
+import { evpnResyncShell } from '../domains/fabric/evpn-resync.ts';
 
 export interface FrrPaths {
   /** The file FRR loads at start. */
@@ -147,24 +149,35 @@ export class FrrDriver implements DeviceDriver {
     return { changed: what.length > 0, diff: parts.join(''), summary: what.join(', ') };
   }
 
+  disturbance(current: Snapshot, desired: DesiredConfig): Disturbance {
+    const cur = current as FrrSnapshot;
+    return frrDisturbance(stripBanner(cur.running), desired[FRR_CONF] ?? '', cur.networkScript ?? '', desired[NETWORK_SH] ?? '');
+  }
+
   async push(desired: DesiredConfig, opts: PushOptions): Promise<void> {
     const cand = this.p('frr.conf.candidate');
     const net = this.p('network.sh.candidate');
     await this.s.writeFile(cand, desired[FRR_CONF]);
     await this.s.run('vtysh -C -f (candidate check)', `vtysh -C -f ${shq(cand)}`, { kind: 'rejected' });
-    const test = await this.s.run('frr-reload.py --test', `${shq(this.paths.frrReload)} --test ${shq(cand)} 2>/dev/null`, { kind: 'rejected' });
-    opts.log?.(`${this.device}: frr-reload.py --test: ${summariseReloadTest(test)}`);
+    const netChanged = (await this.s.readFile(this.paths.networkScript)) !== desired[NETWORK_SH];
+    // Run even when unchanged: it is idempotent and repairs Linux state that drifted.
     await this.s.writeFile(net, desired[NETWORK_SH], '0755');
     const netOut = await this.s.run('network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
     const last = netOut.trim().split('\n').pop();
     if (last) opts.log?.(last);
-    await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
+    if (netChanged) await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
     // With the netns VRF backend (zebra -n) the running config lists each VRF's namespace;
     // a reload without those lines would unbind the VRFs from their namespaces.
     const reloadFile = this.p('frr.conf.reload');
     await this.s.writeFile(reloadFile, withRuntimeVrfNetns(desired[FRR_CONF], await this.runningConfig()));
-    await this.reload(reloadFile);
-    await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
+    const test = await this.s.run('frr-reload.py --test', `${shq(this.paths.frrReload)} --test ${shq(reloadFile)} 2>/dev/null`, { kind: 'rejected' });
+    const lines = reloadTestCounts(test);
+    opts.log?.(`${this.device}: frr-reload.py --test: ${summariseReloadTest(test)}${lines.add + lines.del === 0 ? ' (nothing to reload)' : ''}`);
+    // A reload that changes nothing would still send `frr version` and `line vty`: skip it, so an
+    // unchanged frr.conf sends FRR no command at all (hitless by construction).
+    if (lines.add + lines.del > 0) await this.reload(reloadFile);
+    if (lines.add + lines.del > 0 || netChanged) await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
+    await this.relearnMacs(netOut);
     await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
     await this.s.writeFile(this.p('applied-running.conf'), await this.runningConfig());
   }
@@ -181,19 +194,20 @@ export class FrrDriver implements DeviceDriver {
     }
   }
 
-  /**
-   * Hands zebra every selected route of each EVPN VRF again (adds only, nothing withdrawn):
-   * FRR 8.4's zebra can lose a remote VTEP's router MAC and next-hop neighbour when bgpd
-   * replaces an EVPN-imported route (withdraw + add in one batch: zebra's EVPN queue runs the
-   * add before the delete). A re-announce restores them without touching the kernel routes.
-   * `no bgp bestpath bandwidth` is the default (not in the running config) and re-announces
-   * the instance's table as its side effect.
-   */
+  /** FRR 8.4 can lose router MACs when an EVPN route is replaced: re-announce (src/domains/fabric/evpn-resync.ts). */
   async resyncEvpnVrfRoutes(config: string): Promise<void> {
-    const vrfs = evpnVrfInstances(config);
-    if (!vrfs.length) return;
-    const cmds = ['configure terminal', ...vrfs.flatMap((v) => [`router bgp ${v.asn} vrf ${v.vrf}`, 'no bgp bestpath bandwidth', 'exit'])];
-    await this.s.run('re-announce EVPN VRF routes to zebra', `vtysh ${cmds.map((c) => `-c ${shq(c)}`).join(' ')}`);
+    const sh = evpnResyncShell(config);
+    if (sh) await this.s.run('re-announce EVPN VRF routes to zebra', sh);
+  }
+
+  /**
+   * Bridges whose VNI device network.sh (re)created had local MACs zebra may never have seen
+   * (network.sh says `BRIDGE relearn MACs`): once FRR is configured again, the bridge forgets
+   * them so it learns them anew and zebra hears of them (FRR 8.4; frames are flooded meanwhile).
+   */
+  private async relearnMacs(networkShOutput: string): Promise<void> {
+    const bridges = [...networkShOutput.matchAll(/^netloom: (\S+) relearn MACs$/gm)].map((m) => m[1]).filter((b) => !b.includes('/'));
+    if (bridges.length) await this.s.run('relearn local MACs', bridges.map((b) => `bridge fdb flush dev ${shq(b)} dynamic noextern_learn`).join('; '));
   }
 
   /** Nothing to do on the device: the engine's deadline is the confirm timeout. */
@@ -201,11 +215,12 @@ export class FrrDriver implements DeviceDriver {
 
   async rollback(snapshot: Snapshot): Promise<void> {
     const snap = { ...(snapshot as FrrSnapshot) };
+    let relearn = '';
     snap.running = stripBanner(snap.running);
     if (snap.networkScript !== undefined) {
       const net = this.p('network.sh.rollback');
       await this.s.writeFile(net, snap.networkScript, '0755');
-      await this.s.run('previous network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
+      relearn = await this.s.run('previous network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
       await this.s.writeFile(this.paths.networkScript, snap.networkScript, '0755');
     }
     const prev = this.p('rollback.conf');
@@ -221,6 +236,7 @@ export class FrrDriver implements DeviceDriver {
       left = unifiedDiff(snap.running, now, 'before', 'after rollback');
     }
     await this.resyncEvpnVrfRoutes(snap.running);
+    await this.relearnMacs(relearn);
     if (snap.frrConf !== undefined) await this.s.writeFile(this.paths.frrConf, snap.frrConf);
     if (snap.baseline !== undefined) await this.s.writeFile(this.p('applied-running.conf'), snap.baseline);
     else await this.s.exec(`rm -f ${shq(this.p('applied-running.conf'))}`);
@@ -232,8 +248,11 @@ export class FrrDriver implements DeviceDriver {
   }
 }
 
-/** "+N -M lines" from frr-reload.py --test output. */
-export function summariseReloadTest(out: string): string {
+/**
+ * Lines frr-reload.py --test would send, without the ones it always lists (`frr version` and
+ * `line vty`, which running configs never show the way a file writes them).
+ */
+export function reloadTestCounts(out: string): { add: number; del: number } {
   let section = '';
   let add = 0;
   let del = 0;
@@ -244,6 +263,12 @@ export function summariseReloadTest(out: string): string {
     else if (section === 'add' && !/^(frr version|line vty)/.test(l)) add++;
     else if (section === 'del') del++;
   }
+  return { add, del };
+}
+
+/** "+N -M lines" from frr-reload.py --test output. */
+export function summariseReloadTest(out: string): string {
+  const { add, del } = reloadTestCounts(out);
   return `+${add} -${del} lines`;
 }
 
@@ -301,17 +326,4 @@ export function asnChangePreamble(config: string, running: string): string[] {
   for (const m of running.matchAll(/^router bgp (\d+) vrf (\S+)\s*$/gm)) if (m[1] === oldAsn) cmds.push(`no router bgp ${oldAsn} vrf ${m[2]}`);
   cmds.push(`no router bgp ${oldAsn}`);
   return cmds;
-}
-
-/** `router bgp ASN vrf NAME` instances that import EVPN routes (an `address-family l2vpn evpn` block). */
-export function evpnVrfInstances(config: string): { asn: string; vrf: string }[] {
-  const out: { asn: string; vrf: string }[] = [];
-  let cur: { asn: string; vrf: string } | undefined;
-  for (const line of config.split('\n')) {
-    const m = /^router bgp (\d+) vrf (\S+)\s*$/.exec(line);
-    if (m) cur = { asn: m[1], vrf: m[2] };
-    else if (/^\S/.test(line) && !/^!/.test(line)) cur = undefined;
-    else if (cur && /^\s+address-family l2vpn evpn\b/.test(line) && !out.includes(cur)) out.push(cur);
-  }
-  return out;
 }

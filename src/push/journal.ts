@@ -21,6 +21,7 @@ export type JournalEntry =
   | { t: 'commit-start'; device: string; wave: number }
   | { t: 'committed'; device: string; wave: number }
   | { t: 'postcheck'; device: string; ok: boolean; problems: string[] }
+  | { t: 'wave-check'; wave: number; ok: boolean; problems: string[] }
   | { t: 'confirmed'; device: string }
   | { t: 'rollback-start'; device: string }
   | { t: 'rolled-back'; device: string }

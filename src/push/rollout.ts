@@ -12,7 +12,7 @@
 import type { Device, FabricModel } from '../model/types.ts';
 import { renderModel } from '../render/index.ts';
 import { UsageError } from '../util/errors.ts';
-import type { DesiredConfig, DeviceDriver, PostCheck, PushOptions, Snapshot } from './driver.ts';
+import type { DesiredConfig, DeviceDriver, Disturbance, PostCheck, PushOptions, Snapshot, WaveCheck } from './driver.ts';
 import { DeviceError } from './errors.ts';
 import { FrrDriver } from './frr-driver.ts';
 import { credentialsFor, type Inventory, type InventoryDevice } from './inventory.ts';
@@ -31,6 +31,8 @@ export interface DeviceResult {
   action: Action;
   reason: string;
   diff?: string;
+  /** What the change disturbs (planned changes of drivers that can tell). */
+  disturbs?: Disturbance;
 }
 
 export interface RolloutOptions {
@@ -45,6 +47,8 @@ export interface RolloutOptions {
   confirmTimeoutS?: number;
   /** Default: every domain's push post-checks (pushPostChecks(model)). */
   postChecks?: PostCheck[];
+  /** Checks of each wave as a whole (endpoint flow probes in a lab): a failure rolls the wave back. */
+  waveChecks?: WaveCheck[];
   /** Seconds a NETCONF RPC may go unanswered before its session is abandoned and the step retried (default 60). */
   rpcTimeoutS?: number;
   /** Parallel connections while preparing (default 16). */
@@ -217,7 +221,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
       jr({ t: 'plan', device: s.inv.name, changed: plan.changed, summary: plan.summary });
       if (plan.changed) {
         jr({ t: 'snapshot', device: s.inv.name, transport: s.inv.transport, snapshot: s.snapshot });
-        s.result = { ...s.result, action: opts.dryRun ? 'would change' : 'not applied', reason: plan.summary, diff: plan.diff };
+        const disturbs = s.driver.disturbance?.(s.snapshot, s.desired);
+        s.result = { ...s.result, action: opts.dryRun ? 'would change' : 'not applied', reason: plan.summary, diff: plan.diff, ...(disturbs ? { disturbs } : {}) };
       } else {
         s.result = { ...s.result, action: 'unchanged', reason: '' };
         if (s.locked) await s.driver.unlock(rolloutId).catch(() => undefined);
@@ -237,6 +242,10 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   }
   const changed = slots.filter((s) => s.result.action === 'not applied' || s.result.action === 'would change');
   if (opts.dryRun || changed.length === 0) return finish(changed.length === 0 ? 'nothing-to-do' : 'ok');
+
+  // What works before the change, to tell what a wave broke.
+  const waveChecks = opts.waveChecks ?? [];
+  await Promise.all(waveChecks.map((c) => c.before(changed.map((s) => s.inv.name))));
 
   // 2. Waves.
   const waves: Slot[][] = [changed.slice(0, canary)];
@@ -276,6 +285,14 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
         }
       }),
     );
+    if (failures.size === 0 && waveChecks.length) {
+      rep.log(`  wave ${w + 1}: ${waveChecks.map((c) => c.name).join(', ')}`);
+      const names = wave.map((s) => s.inv.name);
+      const problems = (await Promise.all(waveChecks.map(async (c) => (await c.after(names)).map((p) => `${c.name}: ${p}`)))).flat();
+      jr({ t: 'wave-check', wave: w, ok: problems.length === 0, problems });
+      for (const p of problems) rep.log(`  ${p}`);
+      if (problems.length) for (const s of wave) failures.set(s, `wave-check: ${problems.join('; ')}`);
+    }
     // Test hook (crash tests): hold the wave between commit and confirm.
     const hold = Number(process.env.NETLOOM_TEST_HOLD_BEFORE_CONFIRM_MS ?? 0);
     if (hold > 0) await new Promise((r) => setTimeout(r, hold));

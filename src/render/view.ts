@@ -107,6 +107,12 @@ export interface VlanView {
   rd: string;
   rtImport: string[];
   rtExport: string[];
+  /**
+   * Import and export are both exactly the automatic route target of the device's BGP AS and
+   * the VNI (ASN:VNI): platforms that derive it (FRR) need not configure it, and FRR hides it
+   * from its running config, so rendering it would make every reload re-apply it.
+   */
+  autoRouteTargets: boolean;
   gateway4?: Addr;
   gateway6?: Addr;
   /** With an IPv6 gateway: its link-local, the anycast MAC's EUI-64 (the same on every leaf). */
@@ -253,7 +259,7 @@ function interfaceView(i: Interface): InterfaceView {
   }, i.source);
 }
 
-function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
+function vlanView(v: DeviceVlan, ifaces: InterfaceView[], asn: number | undefined): VlanView {
   const untagged: string[] = [];
   const tagged: string[] = [];
   for (const p of v.ports) {
@@ -270,6 +276,7 @@ function vlanView(v: DeviceVlan, ifaces: InterfaceView[]): VlanView {
     rd: v.rd,
     rtImport: v.routeTargets.import,
     rtExport: v.routeTargets.export,
+    autoRouteTargets: asn !== undefined && [...v.routeTargets.import, ...v.routeTargets.export].every((rt) => rt === `${asn}:${v.l2vni}`) && v.routeTargets.import.length === 1 && v.routeTargets.export.length === 1,
     gateway4: v.gateway4 ? addr(v.gateway4) : undefined,
     gateway6: v.gateway6 ? addr(v.gateway6) : undefined,
     gatewayLinkLocal: v.gateway6 ? eui64LinkLocal(v.anycastMac) : undefined,
@@ -333,7 +340,7 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
   const loopbackIf = interfaces.find((i) => i.kind === 'loopback');
   const loopbackName = loopbackIf?.name ?? 'lo';
   const vtepIf = interfaces.find((i) => i.kind === 'vtep');
-  const vlans = d.vlans.map((v) => vlanView(v, interfaces));
+  const vlans = d.vlans.map((v) => vlanView(v, interfaces, d.asn));
   const vrfs = d.vrfs.map((v) => vrfView(d, v, vlans));
 
   let bgp: BgpView | undefined;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkIdProblems, domains, orderBy, pushPostChecks, resolveOrder, RESERVED_DOMAINS, type DomainModule } from '../../src/domains/index.ts';
+import { checkIdProblems, domains, orderBy, pushPostChecks, pushWaveChecks, resolveOrder, RESERVED_DOMAINS, type DomainModule } from '../../src/domains/index.ts';
 import { loadPlatforms } from '../../src/model/platforms.ts';
 import { platformNames } from '../../src/intent/platform-names.ts';
 import { intentSchema, platforms } from '../../src/intent/schema.ts';
@@ -112,6 +112,9 @@ describe('platform facts are data', () => {
     expect(m.domains).toEqual({});
     expect(pushPostChecks(m).map((c) => c.name)).toEqual(['bgp-sessions', 'ospf-neighbors', 'forwarding-state', 'netconf-running']);
     expect(pushPostChecks(m, { live: true }).map((c) => c.name)).toEqual(['bgp-sessions', 'ospf-neighbors', 'forwarding-state', 'netconf-running', 'live-verification']);
+    // Wave checks need somewhere to probe from: a lab's endpoint namespaces.
+    expect(pushWaveChecks(m, {}).map((c) => c.name)).toEqual([]);
+    expect(pushWaveChecks(m, { lab: { nodes: [] } as never }).map((c) => c.name)).toEqual(['flow-probes']);
   });
 });
 

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
-import { expectedForwarding, forwardingCommand, forwardingProblems, parseForwarding } from '../../src/push/forwarding-check.ts';
-import { evpnVrfInstances } from '../../src/push/frr-driver.ts';
+import { expectedForwarding, forwardingCommand, forwardingProblems, parseForwarding } from '../../src/domains/fabric/forwarding-state.ts';
+import { evpnVrfInstances } from '../../src/domains/fabric/evpn-resync.ts';
 
 const model = loadModelSync('intents/dc3');
 

@@ -159,7 +159,10 @@ describe('frr partials', () => {
   it('OSPF underlay: point-to-point fabric links, passive loopback, BFD', () => {
     const c = conf('dc2-frr', 'leaf2');
     expect(c).toMatch(/interface eth1\n description to spine1 eth2\n ip ospf area 0\.0\.0\.0\n ip ospf network point-to-point\n/);
-    expect(c).toMatch(/router ospf\n ospf router-id 10\.2\.0\.2\n passive-interface lo\n/);
+    // Passive as FRR's running config shows it (on the interface), so a reload re-applies nothing.
+    expect(c).toMatch(/interface lo\n description router id\n ip ospf area 0\.0\.0\.0\n ip ospf passive\n/);
+    expect(c).toMatch(/router ospf\n ospf router-id 10\.2\.0\.2\nexit\n/);
+    expect(c).not.toContain('hello-interval 10');
     expect(conf('dc2-frr', 'leaf2', 'daemons')).toMatch(/^ospfd=yes$/m);
     expect(conf('dc1', 'leaf1', 'daemons')).toMatch(/^ospfd=no$/m);
   });

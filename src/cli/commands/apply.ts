@@ -2,18 +2,41 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from '../command.ts';
 import { boolOpt, numberOpt, stringOpt } from '../command.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
-import { loadModelSync } from '../../model/index.ts';
-import { getLabState } from '../../lab/index.ts';
+import { loadModelSync, type FabricModel } from '../../model/index.ts';
+import { describeDisturbance } from '../../push/frr-disturbance.ts';
+import { disturbedFlows, endpointFlows, flowName } from '../../verify/flows.ts';
+import { getLabState, type LabState } from '../../lab/index.ts';
 import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
-import { pushPostChecks } from '../../domains/index.ts';
+import { pushPostChecks, pushWaveChecks } from '../../domains/index.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
 import { recoverRollouts } from '../../push/recover.ts';
 import { defaultReporter } from '../../push/progress.ts';
 import { intentDirArg } from '../intent-dir.ts';
 
-function targetInventory(target: string, fabric: string): Inventory {
-  if (target === 'lab' || target.startsWith('lab:')) return inventoryFromLab(getLabState(target.slice(4) || fabric));
-  return loadInventory(target);
+function targetOf(target: string, fabric: string): { inventory: Inventory; lab?: LabState } {
+  if (target === 'lab' || target.startsWith('lab:')) {
+    const lab = getLabState(target.slice(4) || fabric);
+    return { inventory: inventoryFromLab(lab), lab };
+  }
+  return { inventory: loadInventory(target) };
+}
+
+/** Flows past this many endpoints are not listed (the pairs grow with the square). */
+const MAX_FLOW_ENDPOINTS = 200;
+
+/** What the planned changes disturb: sessions per device, then the endpoint flows. */
+export function disturbanceLines(model: FabricModel, results: DeviceResult[]): string[] {
+  const changes = new Map(results.filter((r) => r.disturbs).map((r) => [r.device, r.disturbs!]));
+  if (!changes.size) return [];
+  const lines = ['disturbs:'];
+  for (const [dev, d] of changes) lines.push(`  ${dev}: ${describeDisturbance(d)}`);
+  const eps = model.endpoints.filter((e) => e.ipv4).length;
+  if (eps > MAX_FLOW_ENDPOINTS) return [...lines, `  flows: not listed (${eps} endpoints)`];
+  const flows = endpointFlows(model);
+  const hit = disturbedFlows(model, flows, changes);
+  lines.push(`  flows: ${hit.length} of ${flows.length} may be disturbed${hit.length ? ':' : ''}`);
+  for (const h of hit) lines.push(`    ${flowName(h.flow)}: ${h.why}`);
+  return lines;
 }
 
 export const applyCommand: Command = {
@@ -65,7 +88,7 @@ export const applyCommand: Command = {
     const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout');
     const rpcTimeoutS = numberOpt(ctx, 'rpc-timeout');
     const model = loadModelSync(intentDirArg(ctx.positionals[0], 'apply'));
-    const inventory = targetInventory(target, model.name);
+    const { inventory, lab } = targetOf(target, model.name);
     const dryRun = boolOpt(ctx, 'dry-run');
 
     if (!dryRun && !boolOpt(ctx, 'yes') && process.stdin.isTTY && process.stdout.isTTY) {
@@ -78,6 +101,7 @@ export const applyCommand: Command = {
         return 0;
       }
       for (const r of plan.results) if (r.action === 'would change') ctx.out(`  ${r.device}: ${r.reason}`);
+      for (const l of disturbanceLines(model, plan.results)) ctx.out(l);
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       const answer = await rl.question(`apply changes to ${n} device(s) of ${model.name}? [y/N] `);
       rl.close();
@@ -98,10 +122,13 @@ export const applyCommand: Command = {
       reporter,
       // Besides sessions and adjacencies, each leaf's EVPN/VRF state must match the model.
       postChecks: pushPostChecks(model, { live: true }),
+      // In a lab, every endpoint flow through a wave's devices must answer as it did before.
+      waveChecks: pushWaveChecks(model, { lab }),
       onJournal: (dir) => ctx.out(`journal: ${dir}/journal.jsonl`),
     });
     if (dryRun) {
       for (const r of res.results) if (r.diff) ctx.out(r.diff.trimEnd());
+      for (const l of disturbanceLines(model, res.results)) ctx.out(l);
     }
     print(res.results);
     if (!res.ok) {

@@ -3,6 +3,7 @@ import { boolOpt, numberOpt, stringOpt } from '../command.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { getLabState, waitConverged } from '../../lab/index.ts';
 import { readLabModel } from '../../lab/expected-from-model.ts';
+import { settleLab } from '../../lab/settle.ts';
 import { labExpected } from '../../domains/index.ts';
 
 export const labWaitCommand: Command = {
@@ -19,9 +20,17 @@ export const labWaitCommand: Command = {
     const state = getLabState(stringOpt(ctx, 'name'));
     // A lab built from an intent must also have every session its model expects.
     const model = readLabModel(state.name);
-    const r = await waitConverged(state, { timeoutMs: numberOpt(ctx, 'timeout') * 1000, expected: model ? labExpected(model) : [] });
+    const timeoutMs = numberOpt(ctx, 'timeout') * 1000;
+    if (model) {
+      // ... and every leaf forwarding as the model says (repaired where FRR 8.4 lost router MACs).
+      const s = await settleLab(state, model, { timeoutMs, expected: labExpected(model), log: ctx.out });
+      if (!s.settled) throw new CheckFailed(`not converged after ${(s.elapsedMs / 1000).toFixed(1)} s:\n  ${s.pending.join('\n  ')}`);
+      ctx.out(`lab ${state.name} converged in ${(s.elapsedMs / 1000).toFixed(1)} s (${model.bgpSessions.length} BGP sessions, ${model.ospfAdjacencies.length} OSPF adjacencies expected by the model; every leaf's forwarding state as the model says)`);
+      return 0;
+    }
+    const r = await waitConverged(state, { timeoutMs });
     if (!r.converged) throw new CheckFailed(`not converged after ${(r.elapsedMs / 1000).toFixed(1)} s:\n  ${r.pending.join('\n  ')}`);
-    ctx.out(`lab ${r.status.name} converged in ${(r.elapsedMs / 1000).toFixed(1)} s${model ? ` (${model.bgpSessions.length} BGP sessions, ${model.ospfAdjacencies.length} OSPF adjacencies expected by the model)` : ''}`);
+    ctx.out(`lab ${r.status.name} converged in ${(r.elapsedMs / 1000).toFixed(1)} s`);
     return 0;
   },
 };

@@ -14,7 +14,7 @@ import type { VerifyReport } from '../../verify/findings.ts';
 import { verifyLive } from '../../verify/live/run.ts';
 import { runRollout, summaryTable } from '../../push/rollout.ts';
 import { inventoryFromLab } from '../../push/inventory.ts';
-import { labExpected, pushPostChecks } from '../../domains/index.ts';
+import { labExpected, pushPostChecks, pushWaveChecks } from '../../domains/index.ts';
 import { lineReporter } from '../../push/progress.ts';
 import { formatText } from '../../verify/report/format.ts';
 import { intentDirArg } from '../intent-dir.ts';
@@ -48,6 +48,7 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
     waveSize: 5,
     confirmTimeoutS: 60,
     postChecks: pushPostChecks(model, { live: true }),
+    waveChecks: pushWaveChecks(model, { lab: state }),
     reporter: lineReporter(() => {}),
   });
   for (const l of summaryTable(rollout.results)) ctx.out(`  ${l}`);

@@ -16,6 +16,7 @@ import { staticChecks } from '../../verify/checks/index.ts';
 import { compareLive, LIVE_CHECKS, type ObservedState } from '../../verify/live/compare.ts';
 import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { collectObserved } from '../../verify/live/run.ts';
+import { flowProbeWaveCheck } from '../../verify/live/flow-check.ts';
 import type { DomainModule } from '../types.ts';
 
 export const fabric: DomainModule<FabricModel> = {
@@ -50,5 +51,7 @@ export const fabric: DomainModule<FabricModel> = {
   },
   push: {
     postChecks: (model) => [bgpSessionsCheck(model), ospfNeighborsCheck(model), forwardingStateCheck(model)],
+    // In a lab, the endpoint flows through each wave's devices are probed before and after it.
+    waveChecks: (model, target) => (target.lab ? [flowProbeWaveCheck(model, target.lab)] : []),
   },
 };

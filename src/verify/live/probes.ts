@@ -115,14 +115,24 @@ export function predictProbes(model: FabricModel, fg: FabricGraph = buildFabricG
   return probePlan(model.endpoints).map((p) => ({ ...p, ...pred.predict(p)! }));
 }
 
-/** Pings every probe from its source host's namespace, all at once. */
-export async function measureProbes(lab: LabState, probes: Probe[]): Promise<ProbeResult[]> {
+/**
+ * Pings every probe from its source host's namespace, all at once. With a deadline, one ping
+ * until the first answer or D whole seconds (`-c 1 -w D`): an answering flow returns in
+ * milliseconds even when its first packets wait for ARP, a silent one after D.
+ */
+export async function measureProbes(lab: LabState, probes: readonly (Probe & { deadlineS?: number })[]): Promise<ProbeResult[]> {
   return Promise.all(
     probes.map(async (p) => {
-      const r = await labExec(lab, p.src, ['ping', `-${p.family}`, '-c', '2', '-i', '0.2', '-W', '1', '-q', p.address], { timeoutMs: 10_000 });
+      const count = p.deadlineS === undefined ? ['-c', '2', '-W', '1'] : ['-c', '1', '-w', String(p.deadlineS)];
+      const r = await labExec(lab, p.src, ['ping', `-${p.family}`, ...count, '-i', '0.2', '-q', p.address], { timeoutMs: 10_000 });
       return { src: p.src, dst: p.dst, family: p.family, address: p.address, answered: r.code === 0, detail: r.stdout.trim().split('\n').filter(Boolean).slice(-2)[0] };
     }),
   );
+}
+
+/** IPv4 endpoint pairs with a per-pair deadline (the push's flow checks). */
+export function probePairs(lab: LabState, pairs: readonly { src: string; dst: string; address: string; deadlineS?: number }[]): Promise<ProbeResult[]> {
+  return measureProbes(lab, pairs.map((p) => ({ src: p.src, dst: p.dst, address: p.address, family: 4 as const, deadlineS: p.deadlineS ?? 2 })));
 }
 
 /** Probes between the endpoints that are hosts of the lab. */

@@ -25,6 +25,7 @@ field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" | head -
 # macvlan its lower device, in this (underlay) namespace.
 ensure_link() {
   n=$1; shift
+  CREATED=
   MANAGED="$MANAGED${N:+$N/}$n "
   want="netloom:$*"
   if exists "$n"; then
@@ -36,6 +37,7 @@ ensure_link() {
   else
     changed "create ${N:+$N/}$n: $*"
   fi
+  CREATED=1
   if [ -n "$N" ]; then ip link add name "$n" netns "$N" "$@"; else ip link add name "$n" "$@"; fi
   ipn link set dev "$n" alias "$want"
   # No IPv6 link-local on tenant devices: anycast addresses repeat on every leaf.
@@ -118,6 +120,9 @@ ensure_addrs() {
   done
   for a in $have; do
     case " $* " in *" $a "*) continue ;; esac
+    # The new address of a changed gateway was added as a secondary of the old one: promoted
+    # when the old primary goes, instead of deleted with it (the subnet's route stays).
+    case "$a" in *:*) ;; *) set_sysctl "net.ipv4.conf.$d.promote_secondaries" 1 ;; esac
     ipn addr del "$a" dev "$d"
     changed "${N:+$N/}$d remove address $a"
   done
@@ -205,6 +210,26 @@ remove_stale() {
     done
   done
   N=
+}
+
+# zebra learns a local MAC when the kernel reports the bridge learning it. Hosts already known
+# to a bridge whose VNI device is (re)created are never reported again while they keep talking
+# (FRR 8.4): once zebra has tied the VNI to the bridge (reports before that are dropped; up to
+# 5 s, no wait without FRR), forget them so the bridge learns them anew (frames meanwhile are
+# flooded, not lost).
+relearn_macs() {
+  ipn link show dev "$1" >/dev/null 2>&1 || return 0
+  # Nothing learned yet (a new VNI, a node booting): nothing to relearn, no wait.
+  [ -n "$(bridge fdb show br "$1" dynamic 2>/dev/null | grep -v 'extern_learn\|permanent\|self')" ] || return 0
+  if vtysh -c 'show evpn' >/dev/null 2>&1; then
+    _i=0
+    while [ $_i -lt 200 ] && ! vtysh -c "show evpn vni $2" 2>/dev/null | grep -q "SVI interface: $1\$"; do
+      sleep 0.025
+      _i=$((_i + 1))
+    done
+  fi
+  if [ -n "$N" ]; then ip netns exec "$N" bridge fdb flush dev "$1" dynamic noextern_learn; else bridge fdb flush dev "$1" dynamic noextern_learn; fi
+  changed "${N:+$N/}$1 relearn MACs"
 }
 # --- system
 set_sysctl net.ipv4.ip_forward 1
@@ -301,10 +326,12 @@ if [ "$VRF_MODE" = kernel ]; then
 fi
 set_up br120
 ensure_link vx10120 type vxlan id 10120 local 10.2.1.22 dstport 4789 nolearning
+VX_CREATED=$CREATED
 set_mtu vx10120 9000
 set_master vx10120 br120
 set_vxlan_port vx10120
 set_up vx10120
+[ -z "$VX_CREATED" ] || relearn_macs br120 10120
 if [ "$VRF_MODE" = netns ]; then
   set_bridge_local_mac br120 00:00:5e:00:01:01
   N=PROD

@@ -1,0 +1,120 @@
+/**
+ * What an FRR change disturbs, from the configurations alone (for `apply --dry-run` and the
+ * plan): the BGP sessions it resets, the VNIs, VLANs and VRFs whose devices or routes it
+ * touches, the interfaces whose underlay changes, or everything on the device (a new AS or
+ * router id). Lines are compared with their context (`router bgp 65300` > `address-family
+ * l2vpn evpn` > `vni 10010`), as frr-reload.py does; the running config and the rendered one
+ * are written the same way (the templates render what FRR shows), so only real changes differ.
+ * network.sh lines name their objects (brVLAN, gwVLAN, vxVNI, N=VRF).
+ */
+import type { Disturbance } from './driver.ts';
+
+/** Lines FRR or the lab manage on their own: never a change. */
+const IGNORED = /^(frr version|line vty|!|end$)|^\s+netns \S+$|^\s*!/;
+
+/** Each configuration line with its context: "router bgp 65300 > address-family l2vpn evpn > vni 10010 > rd ...". */
+export function contextLines(config: string): string[] {
+  const out: string[] = [];
+  const stack: { indent: number; text: string }[] = [];
+  for (const raw of config.split('\n')) {
+    if (!raw.trim() || IGNORED.test(raw)) continue;
+    const indent = raw.length - raw.trimStart().length;
+    const text = raw.trim();
+    if (/^exit(-vrf|-vni|-address-family)?$/.test(text)) {
+      // Closes the block opened at the same indent.
+      while (stack.length && stack[stack.length - 1].indent > indent) stack.pop();
+      if (stack.length && stack[stack.length - 1].indent === indent) stack.pop();
+      continue;
+    }
+    while (stack.length && stack[stack.length - 1].indent >= indent) stack.pop();
+    out.push([...stack.map((s) => s.text), text].join(' > '));
+    const inAf = stack.length > 0 && stack[stack.length - 1].text.startsWith('address-family');
+    if (/^(interface|router|vrf|route-map|bfd|segment-routing|address-family)\b/.test(text) || (inAf && /^vni \d+$/.test(text))) stack.push({ indent, text });
+  }
+  return out;
+}
+
+function changed(a: string[], b: string[]): string[] {
+  const count = new Map<string, number>();
+  for (const l of a) count.set(l, (count.get(l) ?? 0) + 1);
+  for (const l of b) count.set(l, (count.get(l) ?? 0) - 1);
+  return [...count].filter(([, n]) => n !== 0).map(([l]) => l);
+}
+
+/** Neighbour attributes whose change makes FRR reset the session (others are refreshed in place). */
+const RESETS = /^neighbor (\S+) (remote-as|interface|update-source|password|ebgp-multihop|ttl-security|local-as|capability|peer-group|activate)\b/;
+
+export function frrDisturbance(runningConf: string, desiredConf: string, runningNet = '', desiredNet = ''): Disturbance {
+  const d: Disturbance = { sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: [] };
+  const add = <T>(list: T[], x: T) => {
+    if (!list.includes(x)) list.push(x);
+  };
+  for (const line of changed(contextLines(runningConf), contextLines(desiredConf))) {
+    const parts = line.split(' > ');
+    const top = parts[0];
+    const last = parts[parts.length - 1];
+    let m: RegExpExecArray | null;
+    if (/^router bgp \d+$/.test(top) && parts.length === 1) {
+      d.all = `BGP instance ${top.slice(11)} added or removed`;
+      continue;
+    }
+    if ((m = /^router bgp \d+ vrf (\S+)$/.exec(top))) {
+      add(d.vrfs, m[1]);
+      continue;
+    }
+    if (/^router bgp \d+$/.test(top)) {
+      if (/^bgp (router-id|cluster-id)\b/.test(last) && parts.length === 2) d.all = `BGP ${last}`;
+      else if ((m = RESETS.exec(last))) add(d.sessions, `${m[1]} (${m[2]})`);
+      for (const p of parts) if ((m = /^vni (\d+)$/.exec(p))) add(d.vnis, Number(m[1]));
+      continue;
+    }
+    if ((m = /^vrf (\S+)$/.exec(top))) {
+      add(d.vrfs, m[1]);
+      continue;
+    }
+    if ((m = /^interface (\S+)$/.exec(top))) {
+      if (/^(ip|ipv6) (ospf|address|router)|^(mtu|link-params)/.test(last)) add(d.interfaces, m[1]);
+      continue;
+    }
+    if (/^router (ospf|isis)/.test(top)) {
+      if (/router-id|^network|^area/.test(last) || parts.length === 1) d.all = `${top}: ${last}`;
+      continue;
+    }
+  }
+  let vrf = '';
+  const netLines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  // network.sh: a line's VRF is the one its section names (N=VRF ... N=).
+  const withVrf = (text: string) =>
+    netLines(text).map((l) => {
+      const m = /^N=(\S*)$/.exec(l);
+      if (m) vrf = m[1];
+      return `${vrf}\t${l}`;
+    });
+  for (const entry of changed(withVrf(runningNet), withVrf(desiredNet))) {
+    const [v, l] = entry.split('\t');
+    // Shell structure (conditions, the VRF section markers) is not a change of its own.
+    if (/^(if|elif|else|fi|then|do|done|for|N=)\b/.test(l)) continue;
+    const vlans = [...l.matchAll(/\b(?:br|gw)(\d+)\b/g)].map((m) => Number(m[1]));
+    const vnis = [...l.matchAll(/\bvx(\d+)\b/g)].map((m) => Number(m[1]));
+    for (const x of vlans) add(d.vlans, x);
+    for (const x of vnis) add(d.vnis, x);
+    // A VLAN's own lines inside a VRF section touch the VLAN, not the VRF's other networks.
+    if (vlans.length || vnis.length) continue;
+    if (v) add(d.vrfs, v);
+    for (const m of l.matchAll(/\b(?:ensure_vrf_netns|type vrf|set_master \S+) ([A-Za-z][\w-]*)\b/g)) if (!/^(br|l3br|vx)\d+$/.test(m[1])) add(d.vrfs, m[1]);
+  }
+  return d;
+}
+
+/** One line for the plan: "resets BGP 10.3.0.101 (remote-as); VNIs 10040; VLANs 40; VRFs BLUE". */
+export function describeDisturbance(d: Disturbance): string {
+  if (d.all) return `everything on the device (${d.all})`;
+  const parts = [
+    d.sessions.length ? `resets BGP ${d.sessions.join(', ')}` : '',
+    d.interfaces.length ? `underlay on ${d.interfaces.join(', ')}` : '',
+    d.vnis.length ? `VNIs ${d.vnis.join(', ')}` : '',
+    d.vlans.length ? `VLANs ${d.vlans.join(', ')}` : '',
+    d.vrfs.length ? `VRFs ${d.vrfs.join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.join('; ') || 'nothing that carries traffic';
+}

@@ -1,0 +1,83 @@
+/**
+ * What a change disturbs, predicted from the configurations (apply --dry-run, the plan, and
+ * the zero-downtime proof's "touched" flows): on dc3's rendered configs with real edits.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadModelSync } from '../../src/model/index.ts';
+import { renderModel } from '../../src/render/index.ts';
+import { contextLines, describeDisturbance, frrDisturbance } from '../../src/push/frr-disturbance.ts';
+import { reloadTestCounts } from '../../src/push/frr-driver.ts';
+import { evpnResyncCommands } from '../../src/domains/fabric/evpn-resync.ts';
+import { disturbedFlows, endpointFlows, flowName } from '../../src/verify/flows.ts';
+
+const dc3 = loadModelSync('intents/dc3');
+const files = (device: string) => Object.fromEntries(renderModel(dc3, { devices: [device] }).artifacts.map((a) => [a.artifact, a.content]));
+const leaf1 = files('leaf1');
+
+describe('FRR change disturbance', () => {
+  it('reads lines with their context, as frr-reload.py does', () => {
+    const lines = contextLines(leaf1['frr.conf']);
+    expect(lines).toContain('router bgp 65300 > address-family l2vpn evpn > vni 10010 > rd 10.3.0.1:10');
+    expect(lines).toContain('router bgp 65300 vrf BLUE > address-family l2vpn evpn > route-target import 65300:50001');
+    expect(lines).toContain('interface eth1 > ip ospf network point-to-point');
+    expect(lines.some((l) => /exit/.test(l))).toBe(false);
+  });
+
+  it('an unchanged config disturbs nothing; netns lines and the FRR version are not changes', () => {
+    const running = leaf1['frr.conf'].replace('frr version 8.4', 'frr version 8.4.4').replace('vrf BLUE\n', 'vrf BLUE\n netns /run/netns/BLUE\n');
+    const d = frrDisturbance(running, leaf1['frr.conf'], leaf1['network.sh'], leaf1['network.sh']);
+    expect(d).toEqual({ sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: [] });
+    expect(describeDisturbance(d)).toBe('nothing that carries traffic');
+  });
+
+  it('names the sessions a neighbour change resets, and only those', () => {
+    const changed = leaf1['frr.conf'].replace(' neighbor 10.3.0.101 update-source lo\n', ' neighbor 10.3.0.101 update-source eth1\n').replace(' neighbor 10.3.0.102 description spine2\n', ' neighbor 10.3.0.102 description rr2\n');
+    expect(frrDisturbance(leaf1['frr.conf'], changed).sessions).toEqual(['10.3.0.101 (update-source)']);
+    expect(frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'].replace('bgp router-id 10.3.0.1\n', 'bgp router-id 10.3.0.9\n')).all).toMatch(/router-id/);
+  });
+
+  it('a new VLAN touches its VLAN and VNI, not the VRF it routes in; a new VRF touches the VRF', () => {
+    const vlan40 = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'].replace('  vni 10030\n', '  vni 10040\n   rd 10.3.0.1:40\n  exit-vni\n  vni 10030\n'), leaf1['network.sh'], leaf1['network.sh'].replace('ensure_link br30 type bridge\n', 'ensure_link br40 type bridge\nif [ "$VRF_MODE" = netns ]; then\n  N=BLUE\n  ensure_addrs gw40 10.30.40.1/24\n  N=\nfi\nensure_link br30 type bridge\n'));
+    expect(vlan40).toMatchObject({ vnis: [10040], vlans: [40], vrfs: [], sessions: [] });
+    const vrf = frrDisturbance(leaf1['frr.conf'], `${leaf1['frr.conf']}router bgp 65300 vrf YELLOW\n bgp router-id 10.3.0.1\nexit\n`);
+    expect(vrf.vrfs).toEqual(['YELLOW']);
+  });
+
+  it('maps a device change to the flows through it: VLAN ends, VRF ends of routed and isolated flows', () => {
+    const flows = endpointFlows(dc3);
+    expect(flows).toHaveLength(56);
+    const h1h3 = flows.find((f) => f.src === 'h1' && f.dst === 'h3')!;
+    expect(flowName(h1h3)).toBe('h1 -> h3 (routed, VRF BLUE, via leaf1 spine1 spine2 leaf3)');
+    expect(flows.filter((f) => f.predicted === 'bridged')).toHaveLength(8);
+    expect(flows.filter((f) => f.predicted === 'routed')).toHaveLength(6);
+    expect(flows.filter((f) => f.predicted === 'isolated')).toHaveLength(42);
+    const vlan10 = disturbedFlows(dc3, flows, new Map([['leaf1', { sessions: [], vnis: [10010], vlans: [10], vrfs: [], interfaces: [] }]]));
+    // h1 (leaf1, VLAN 10): all its flows both ways; h5 on leaf1 is VLAN 30, untouched.
+    expect(vlan10.every((x) => x.flow.src === 'h1' || x.flow.dst === 'h1')).toBe(true);
+    expect(vlan10).toHaveLength(14);
+    const spine = disturbedFlows(dc3, flows, new Map([['spine1', { sessions: ['10.3.0.1 (remote-as)'], vnis: [], vlans: [], vrfs: [], interfaces: [] }]]));
+    expect(spine.every((x) => x.flow.devices.includes('spine1'))).toBe(true);
+    expect(spine.some((x) => x.flow.predicted === 'isolated')).toBe(false);
+  });
+});
+
+describe('FRR reloads that change nothing send nothing', () => {
+  it('frr-reload.py --test output with only `frr version` and `line vty` counts zero lines', () => {
+    expect(reloadTestCounts('\nLines To Delete\n===============\n\nLines To Add\n============\nfrr version 8.4\nline vty\n')).toEqual({ add: 0, del: 0 });
+    expect(reloadTestCounts('\nLines To Delete\n===============\ninterface lo\n no ip ospf passive\n\nLines To Add\n============\nrouter ospf\n passive-interface lo\n')).toEqual({ add: 2, del: 2 });
+  });
+
+  it('renders what FRR 8.4 shows: no default hello interval, passive on the interface, no automatic L2 VNI route targets', () => {
+    const c = leaf1['frr.conf'];
+    expect(c).not.toMatch(/hello-interval 10\b|passive-interface|ebgp-requires-policy/);
+    expect(c).toMatch(/interface lo\n description router id\n ip ospf area 0\.0\.0\.0\n ip ospf passive\n/);
+    expect(c).toMatch(/  vni 10010\n   rd 10\.3\.0\.1:10\n  exit-vni\n/);
+    // L3 VNI route targets FRR shows as configured: kept.
+    expect(c).toContain('  route-target import 65300:50001\n');
+  });
+
+  it('the EVPN re-announce is one `no bgp bestpath bandwidth` per EVPN VRF instance', () => {
+    expect(evpnResyncCommands(leaf1['frr.conf'])).toEqual(['configure terminal', 'router bgp 65300 vrf BLUE', 'no bgp bestpath bandwidth', 'exit', 'router bgp 65300 vrf RED', 'no bgp bestpath bandwidth', 'exit']);
+    expect(evpnResyncCommands(files('spine1')['frr.conf'])).toEqual([]);
+  });
+});
