@@ -42,6 +42,7 @@ async function up(lab: string, name: string, log: string[]): Promise<LabState> {
   return labUp(path.join(examples, lab, `${lab}.clab.yml`), { name, runtime: 'netns', log: (l) => log.push(l) });
 }
 
+// Needs root, FRR and sshd (lab/install-deps.sh); outside CI a developer machine without them skips, in CI it never does.
 describe.skipIf(!canRun && !inCI)('foreign containerlab labs', () => {
   const names: string[] = [];
   afterAll(async () => {

@@ -185,6 +185,7 @@ describe('OSPF, ARP flood, TCP health', () => {
   });
 });
 
+// Needs ../shared/corpus/pcap beside the project; outside CI a checkout without it skips, in CI it never does.
 describe.skipIf(!corpusPresent && !inCI)('corpus captures through the analyzer', () => {
   it('bgp-evpn: OPEN timeline with L2VPN EVPN', () => {
     const r = analyzeFile(path.join(CORPUS, 'bgp-evpn.pcap'));
@@ -195,6 +196,7 @@ describe.skipIf(!corpusPresent && !inCI)('corpus captures through the analyzer',
     const r = analyzeFile(path.join(CORPUS, 'bgp-bfd-cease.pcap'));
     expect(r.bgp[0].notifications.map((n) => n.reason)).toEqual(['Cease / BFD Down']);
   });
+  // tshark is the oracle (lab/install-deps.sh installs it); only a machine without it outside CI skips.
   it.skipIf(!tsharkPresent && !inCI)('the VNI/VTEP table equals what tshark reports', () => {
     for (const f of ['vxlan.pcap', 'vxlan_port_8472.pcap', 'gso-ipv4-vxlan-ipv4.pcap', 'gso-ipv6-vxlan-ipv6.pcap']) {
       const file = path.join(CORPUS, f);

@@ -43,6 +43,7 @@ const vxlanFindings = (rs: AnalysisReport[]) => rs.flatMap((r) => r.findings.fil
 const tunnels = (rs: AnalysisReport[]) => new Set(rs.flatMap((r) => r.tunnels.map((t) => `${t.srcVtep}>${t.dstVtep}:${t.vni}`)));
 const ping = (from: string, to: string) => labExec(lab, from, ['ping', '-c', '6', '-i', '0.3', '-W', '1', to]);
 
+// Needs root, FRR and tcpdump (lab/install-deps.sh); outside CI a machine without them skips, in CI it never does.
 describe.skipIf(missing.length > 0 && !inCI)('pcap analysis of captures from the dc1 lab', () => {
   beforeAll(async () => {
     copy = intentCopy('intents/dc1', 32);

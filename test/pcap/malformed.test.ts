@@ -44,6 +44,7 @@ const internal = (ps: Problem[]) => ps.filter((p) => p.layer === 'decoder' || p.
 
 if (!corpusPresent && !inCI) console.log(`malformed-capture tests skipped: missing corpus ${CORPUS}`);
 
+// Needs ../shared/corpus/pcap; outside CI a checkout without it skips (and says so above), in CI it never does.
 describe.skipIf(!corpusPresent && !inCI)('malformed captures from the corpus', () => {
   const files = corpusCaptures();
   const broken = files.filter(isMalformedByName);
