@@ -2,11 +2,11 @@
 # Installs the real components netloom drives and tests against, from Debian's packages:
 # FRR (zebra/bgpd/ospfd, vtysh, frr-reload.py), yuma123 netconfd, OpenSSH, tcpdump, tshark,
 # iproute2, ping, yanglint and Python's ncclient (an independent NETCONF client for checks),
-# nftables (device faults in rollout tests, firewall rulesets), and what the tests run besides:
+# nftables and iptables (device faults in rollout tests, firewall rulesets and their oracles), and what the tests run besides:
 # patch(1), python3, mount/umount, unshare/nsenter.
 # Idempotent: skips apt entirely when everything is present.
 set -euo pipefail
-pkgs=(frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3 python3-ncclient procps psmisc patch mount util-linux nftables)
+pkgs=(frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3 python3-ncclient procps psmisc patch mount util-linux nftables iptables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -24,6 +24,8 @@ export interface LabUpOptions {
    */
   settle?: boolean;
   settleTimeoutMs?: number;
+  /** Leave a lab that did not settle up, to inspect it (`lab up --keep-unsettled`). */
+  keepUnsettled?: boolean;
 }
 
 /**
@@ -49,8 +51,9 @@ export async function labUp(topology: ClabTopology | string, opts: LabUpOptions 
   const t0 = Date.now();
   const r = await settleLab(state, model, { timeoutMs: opts.settleTimeoutMs, expected: labExpected(model), log: opts.log });
   if (!r.settled) {
-    await labDown(state.name).catch(() => undefined);
-    throw new EnvironmentError(`lab ${state.name} did not settle in ${(r.elapsedMs / 1000).toFixed(0)} s (taken down):\n  ${r.pending.slice(0, 20).join('\n  ')}`);
+    if (!opts.keepUnsettled) await labDown(state.name).catch(() => undefined);
+    const fate = opts.keepUnsettled ? `kept for inspection; netloom lab down --name ${state.name}` : 'taken down';
+    throw new EnvironmentError(`lab ${state.name} did not settle in ${(r.elapsedMs / 1000).toFixed(0)} s (${fate}):\n  ${r.pending.slice(0, 20).join('\n  ')}`);
   }
   opts.log?.(`converged and forwarding as the model says in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.repairs.length ? ` (EVPN routes re-announced on ${[...new Set(r.repairs)].join(', ')})` : ''}`);
   return state;

@@ -186,11 +186,34 @@ export class FrrDriver implements DeviceDriver {
     // bgpd refuses to delete `router bgp OLD` while VRF instances and L3 VNIs hang off it, and
     // frr-reload.py deletes in the wrong order: unhook them first when the ASN changes.
     const pre = asnChangePreamble(await this.s.readFile(file) ?? '', await this.runningConfig());
-    if (pre.length) await this.s.run('unhook VRFs before an ASN change', `vtysh ${pre.map((c) => `-c ${shq(c)}`).join(' ')}`);
+    if (pre.length) await this.unhookForAsnChange(pre);
     const r = await this.s.exec(`${shq(this.paths.frrReload)} --reload ${shq(file)}`, { timeoutMs: 120_000 });
     if (r.code !== 0) {
       const errs = (r.stderr + r.stdout).split('\n').filter((l) => /ERROR|error|Failed|%/.test(l)).slice(-4).join(' | ');
       throw new DeviceError(this.device, 'command', `${this.device}: frr-reload.py --reload failed (exit ${r.code}): ${errs.slice(0, 600)}`);
+    }
+  }
+
+  /**
+   * zebra tells bgpd that an L3 VNI is gone asynchronously: `no router bgp X vrf V` right after
+   * `no vni` can still meet "% Please unconfigure l3vni" (seen in CI). The VNIs go first, then
+   * each instance is removed once bgpd has caught up (retried for up to 10 s).
+   */
+  private async unhookForAsnChange(cmds: string[]): Promise<void> {
+    const firstBgp = cmds.findIndex((c) => c.startsWith('no router bgp '));
+    const vnis = cmds.slice(0, firstBgp < 0 ? cmds.length : firstBgp);
+    if (vnis.length > 1) await this.s.run('unhook L3 VNIs before an ASN change', `vtysh ${vnis.map((c) => `-c ${shq(c)}`).join(' ')}`);
+    for (const cmd of firstBgp < 0 ? [] : cmds.slice(firstBgp)) {
+      const line = `vtysh -c 'configure terminal' -c ${shq(cmd)}`;
+      for (let attempt = 1; ; attempt++) {
+        const r = await this.s.exec(line, { timeoutMs: 30_000 });
+        if (r.code === 0) break;
+        const msg = (r.stdout + r.stderr).trim();
+        if (!/unconfigure l3vni/i.test(msg) || attempt >= 50) {
+          throw new DeviceError(this.device, 'command', `${this.device}: ${cmd} before an ASN change failed (exit ${r.code}): ${msg.slice(0, 300)}`);
+        }
+        await new Promise((res) => setTimeout(res, 200));
+      }
     }
   }
 

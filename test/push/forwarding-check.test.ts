@@ -6,6 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
 import { expectedForwarding, forwardingCommand, forwardingProblems, parseForwarding } from '../../src/domains/fabric/forwarding-state.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadRegressions, writeIntentDir } from '../../src/verify/fidelity/run.ts';
 import { evpnVrfInstances } from '../../src/domains/fabric/evpn-resync.ts';
 
 const model = loadModelSync('intents/dc3');
@@ -21,6 +25,19 @@ describe('forwarding-state post-check', () => {
     // A leaf pushed in a later wave is left out.
     expect([...expectedForwarding(model, 'leaf3', new Set(['leaf2'])).vrfs.find((v) => v.vrf === 'BLUE')!.remote.keys()]).toEqual(['10.30.10.11/32']);
     expect(forwardingCommand(model.devices.find((d) => d.name === 'leaf3')!)).toContain("ip -n 'BLUE' -j -4 route show");
+  });
+
+  it('expects a remote subnet only via the VTEPs at the lowest IGP metric, as the simulation does (fidelity regression 34314227)', () => {
+    // Two pods under super-spines, OSPF: leaf4 (pod 2) reaches leaf3 (pod 2) in 2 hops and leaf2
+    // (pod 1) in 4, so FRR installs 10.103.3.0/24 via leaf3 only; every carrying leaf was wrong.
+    const reg = loadRegressions('test/fidelity/regressions').find((r) => r.seed === 34314227)!;
+    const dir = mkdtempSync(path.join(tmpdir(), 'netloom-fwd-'));
+    writeIntentDir(dir, reg.intent, 'forwarding-check test');
+    const m = loadModelSync(dir);
+    const t1 = expectedForwarding(m, 'leaf4').vrfs.find((v) => v.vrf === 'T1V1')!;
+    const vtep = (d: string) => m.devices.find((x) => x.name === d)!.vtep!.split('/')[0];
+    expect(m.networks.find((n) => n.subnet === '10.103.3.0/24' && n.vrf === 'T1V1')!.leaves.sort()).toEqual(['leaf2', 'leaf3']);
+    expect(t1.remote.get('10.103.3.0/24')).toEqual([vtep('leaf3')]);
   });
 
   const observed = (neighState: string) => `@@route BLUE netns

@@ -3,9 +3,10 @@
 import { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
+import { parseableKeyPair } from '../support/ssh-keys.ts';
 import { NetconfFramingError, NetconfSession, NetconfTransportError, fingerprintSha256 } from '../../src/push/netconf/index.ts';
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 const HELLO_11 =
   '<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability>' +
   '<capability>urn:ietf:params:netconf:base:1.1</capability></capabilities><session-id>42</session-id></hello>]]>]]>';
@@ -18,8 +19,8 @@ let byteByByte = false;
 describe('session-level framing errors', () => {
   let server: InstanceType<typeof Server>;
   let port = 0;
-  const hostKey = utils.generateKeyPairSync('ed25519');
-  const client = utils.generateKeyPairSync('ed25519');
+  const hostKey = parseableKeyPair();
+  const client = parseableKeyPair();
   const hostBlob = Buffer.from(hostKey.public.split(' ')[1], 'base64');
 
   beforeAll(async () => {

@@ -13,11 +13,13 @@ export const labUpCommand: Command = {
     name: { type: 'string', arg: 'NAME', help: 'lab name (default: the fabric or topology name)' },
     runtime: { type: 'string', arg: 'RUNTIME', choices: ['auto', 'netns', 'containerlab'], default: 'auto', help: 'containerlab when present (auto), or network namespaces + FRR' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress lines' },
+    'keep-unsettled': { type: 'boolean', help: 'leave a lab built from an intent up when it does not settle (to inspect it), instead of taking it down' },
   },
   async run(ctx) {
     const target = intentDirArg(ctx.positionals[0], 'lab up');
     if (ctx.positionals.length > 1) throw new UsageError(`expected one topology, got ${ctx.positionals.length}`);
     let file = target;
+    const keep = ctx.values['keep-unsettled'] === true;
     try {
       if (statSync(target).isDirectory()) {
         // An intent directory: its topology comes from the model.
@@ -29,10 +31,10 @@ export const labUpCommand: Command = {
         const { topology, baseDir } = await mod.topologyFromModel(target, { name: stringOpt(ctx, 'name') });
         let s;
         try {
-          s = await labUp(topology as never, { name: stringOpt(ctx, 'name'), baseDir, runtime: stringOpt(ctx, 'runtime') as never, log: ctx.values.quiet ? undefined : ctx.out });
+          s = await labUp(topology as never, { name: stringOpt(ctx, 'name'), baseDir, runtime: stringOpt(ctx, 'runtime') as never, keepUnsettled: keep, log: ctx.values.quiet ? undefined : ctx.out });
         } catch (e) {
           // Nothing half-applied: a lab that failed to come up leaves no rendered run dir.
-          rmSync(baseDir, { recursive: true, force: true });
+          if (!keep) rmSync(baseDir, { recursive: true, force: true });
           throw e;
         }
         ctx.out(`lab ${s.name}: ${s.nodes.length} nodes up (state in ${s.stateDir})`);

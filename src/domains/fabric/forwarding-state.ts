@@ -12,6 +12,7 @@
  */
 import type { Device, FabricModel } from '../../model/types.ts';
 import { derivedMac } from '../../render/view.ts';
+import { ControlPlane } from '../../verify/sim/control-plane.ts';
 
 export interface ExpectedForwarding {
   vrfs: {
@@ -32,28 +33,44 @@ export interface ExpectedForwarding {
 
 const addr = (cidr: string) => cidr.split('/')[0];
 
+// One simulation per model: settle and the post-check ask for every leaf on every poll.
+const sims = new WeakMap<FabricModel, ControlPlane>();
+const simOf = (model: FabricModel): ControlPlane => {
+  let cp = sims.get(model);
+  if (!cp) sims.set(model, (cp = new ControlPlane(model)));
+  return cp;
+};
+
 /** What the model says device `name` forwards with; devices in `skip` (pushed later) are left out. */
 export function expectedForwarding(model: FabricModel, name: string, skip: ReadonlySet<string> = new Set()): ExpectedForwarding {
   const dev = model.devices.find((d) => d.name === name)!;
   const byName = new Map(model.devices.map((d) => [d.name, d]));
   const vtepOf = (d: string): string | undefined => (skip.has(d) ? undefined : byName.get(d)?.vtep && addr(byName.get(d)!.vtep!));
   const out: ExpectedForwarding = { vrfs: [], flood: new Map() };
+  const sim = simOf(model);
   for (const v of dev.vrfs) {
     const e = { vrf: v.name, l3vni: v.l3vni, connected: [] as string[], remote: new Map<string, string[]>(), rmacs: new Map<string, string>(), hostRoutes: new Set<string>() };
+    // A remote subnet goes where the simulated best paths go: with an IGP underlay only the
+    // VTEPs at the lowest IGP metric are ECMP, not every leaf carrying the subnet.
+    const simulated = new Map(sim.rib(name, v.name).filter((r) => r.protocol === 'bgp').map((r) => [r.prefix, r.nextHops.map((h) => h.address).filter((x): x is string => !!x)]));
+    const remoteVia = (prefix: string, fallback: string[]): string[] => {
+      const via = simulated.get(prefix);
+      return (via?.length ? via.filter((x) => fallback.includes(x)) : fallback).sort();
+    };
     for (const n of model.networks.filter((x) => x.vrf === v.name && x.subnet)) {
       if (n.leaves.includes(name)) {
         e.connected.push(n.subnet!);
         continue;
       }
       if (n.leaves.some((l) => skip.has(l))) continue;
-      const vteps = n.leaves.map(vtepOf).filter((x): x is string => !!x).sort();
+      const vteps = remoteVia(n.subnet!, n.leaves.map(vtepOf).filter((x): x is string => !!x));
       if (vteps.length) e.remote.set(n.subnet!, vteps);
     }
     for (const ep of model.endpoints.filter((x) => x.vrf === v.name && x.ipv4 && x.leaf !== name)) {
       const vtep = vtepOf(ep.leaf);
       if (!vtep) continue;
       const host = `${addr(ep.ipv4!)}/32`;
-      e.remote.set(host, [vtep]);
+      e.remote.set(host, remoteVia(host, [vtep]));
       e.hostRoutes.add(host);
     }
     for (const vteps of e.remote.values()) {

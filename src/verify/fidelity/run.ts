@@ -85,7 +85,8 @@ async function observe(dir: string, lab: string, opts: FidelityOptions): Promise
     const obs = await observeIntent(dir, { lab, convergeTimeoutS: opts.convergeTimeoutS, settleS: opts.settleS, log: (l) => opts.log?.(`  ${l}`) });
     return { obs, tallies: obs.tallies };
   } catch (e) {
-    const error = (e as Error).message.split('\n')[0];
+    // The first line names the failure; the next ones (e.g. what did not settle) say why.
+    const error = (e as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 4).join(' | ');
     return { error, tallies: [{ type: LAB_ERROR, facts: 1, disagreements: 1, examples: [error] }] };
   }
 }
