@@ -9,7 +9,8 @@ import type { Endpoint, FabricModel } from '../model/types.ts';
 import type { Disturbance } from '../push/driver.ts';
 import { makeContext } from './checks/index.ts';
 import { buildFabricGraph } from './graph.ts';
-import type { Forwarding } from './reachability.ts';
+import { ReachabilityModel, type Forwarding } from './reachability.ts';
+import { ProbePredictor } from './live/probes.ts';
 import { traceEndpoints } from './trace.ts';
 
 export interface Flow {
@@ -46,7 +47,11 @@ export function flowName(f: Flow): string {
 export function endpointFlows(model: FabricModel, only?: ReadonlySet<string>): Flow[] {
   const eps = model.endpoints.filter((e) => e.ipv4 && (!only || only.has(e.name)));
   if (eps.length < 2) return [];
-  const ctx = makeContext(buildFabricGraph(model));
+  const fg = buildFabricGraph(model);
+  const ctx = makeContext(fg);
+  // Whether a ping answers is the live probes' own prediction: with overlapping tenant subnets
+  // another endpoint owning the address may answer an isolated pair, or none a routed one.
+  const probes = new ProbePredictor(model, fg, new ReachabilityModel(ctx));
   const l2vni = new Map(model.networks.map((n) => [n.name, n.l2vni]));
   const out: Flow[] = [];
   for (const a of eps) {
@@ -62,7 +67,7 @@ export function endpointFlows(model: FabricModel, only?: ReadonlySet<string>): F
         address: addr(b),
         expected: r.expected,
         predicted: r.actual,
-        answers: r.actual === 'bridged' || r.actual === 'routed',
+        answers: probes.predict({ src: a.name, dst: b.name, family: 4, address: addr(b) })!.answers,
         ...(r.vni !== undefined ? { vni: r.vni } : {}),
         ...(r.vrf ? { vrf: r.vrf } : {}),
         devices,
