@@ -162,7 +162,7 @@ export class FrrDriver implements DeviceDriver {
     const netChanged = (await this.s.readFile(this.paths.networkScript)) !== desired[NETWORK_SH];
     // Run even when unchanged: it is idempotent and repairs Linux state that drifted.
     await this.s.writeFile(net, desired[NETWORK_SH], '0755');
-    const netOut = await this.s.run('network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
+    const netOut = await this.s.run('network.sh', `NETLOOM_DEFER_STALE=1 sh ${shq(net)}`, { timeoutMs: 120_000 });
     const last = netOut.trim().split('\n').pop();
     if (last) opts.log?.(last);
     if (netChanged) await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
@@ -176,6 +176,7 @@ export class FrrDriver implements DeviceDriver {
     // A reload that changes nothing would still send `frr version` and `line vty`: skip it, so an
     // unchanged frr.conf sends FRR no command at all (hitless by construction).
     if (lines.add + lines.del > 0) await this.reload(reloadFile);
+    await this.removeDeferred(net, netOut);
     if (lines.add + lines.del > 0 || netChanged) await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
     await this.relearnMacs(netOut);
     await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
@@ -183,10 +184,9 @@ export class FrrDriver implements DeviceDriver {
   }
 
   private async reload(file: string): Promise<void> {
-    // bgpd refuses to delete `router bgp OLD` while VRF instances and L3 VNIs hang off it, and
-    // frr-reload.py deletes in the wrong order: unhook them first when the ASN changes.
-    const pre = asnChangePreamble(await this.s.readFile(file) ?? '', await this.runningConfig());
-    if (pre.length) await this.unhookForAsnChange(pre);
+    // frr-reload.py removes BGP instances in an order bgpd refuses: take them apart first.
+    const pre = instanceRemovalPreamble(await this.s.readFile(file) ?? '', await this.runningConfig());
+    if (pre.length) await this.unhookInstances(pre);
     const r = await this.s.exec(`${shq(this.paths.frrReload)} --reload ${shq(file)}`, { timeoutMs: 120_000 });
     if (r.code !== 0) {
       const errs = (r.stderr + r.stdout).split('\n').filter((l) => /ERROR|error|Failed|%/.test(l)).slice(-4).join(' | ');
@@ -199,10 +199,10 @@ export class FrrDriver implements DeviceDriver {
    * `no vni` can still meet "% Please unconfigure l3vni" (seen in CI). The VNIs go first, then
    * each instance is removed once bgpd has caught up (retried for up to 10 s).
    */
-  private async unhookForAsnChange(cmds: string[]): Promise<void> {
+  private async unhookInstances(cmds: string[]): Promise<void> {
     const firstBgp = cmds.findIndex((c) => c.startsWith('no router bgp '));
     const vnis = cmds.slice(0, firstBgp < 0 ? cmds.length : firstBgp);
-    if (vnis.length > 1) await this.s.run('unhook L3 VNIs before an ASN change', `vtysh ${vnis.map((c) => `-c ${shq(c)}`).join(' ')}`);
+    if (vnis.length > 1) await this.s.run('unhook L3 VNIs of removed BGP VRF instances', `vtysh ${vnis.map((c) => `-c ${shq(c)}`).join(' ')}`);
     for (const cmd of firstBgp < 0 ? [] : cmds.slice(firstBgp)) {
       const line = `vtysh -c 'configure terminal' -c ${shq(cmd)}`;
       for (let attempt = 1; ; attempt++) {
@@ -210,11 +210,19 @@ export class FrrDriver implements DeviceDriver {
         if (r.code === 0) break;
         const msg = (r.stdout + r.stderr).trim();
         if (!/unconfigure l3vni/i.test(msg) || attempt >= 50) {
-          throw new DeviceError(this.device, 'command', `${this.device}: ${cmd} before an ASN change failed (exit ${r.code}): ${msg.slice(0, 300)}`);
+          throw new DeviceError(this.device, 'command', `${this.device}: ${cmd} (before the reload) failed (exit ${r.code}): ${msg.slice(0, 300)}`);
         }
         await new Promise((res) => setTimeout(res, 200));
       }
     }
+  }
+
+  /**
+   * VRF namespaces network.sh left in place (`deferred:`) while FRR still configured their VRF:
+   * gone from FRR now, so the script runs again to delete them.
+   */
+  private async removeDeferred(script: string, firstRun: string): Promise<void> {
+    if (/^netloom: deferred: /m.test(firstRun)) await this.s.run('network.sh (deferred removals)', `sh ${shq(script)}`, { timeoutMs: 120_000 });
   }
 
   /** FRR 8.4 can lose router MACs when an EVPN route is replaced: re-announce (src/domains/fabric/evpn-resync.ts). */
@@ -240,10 +248,10 @@ export class FrrDriver implements DeviceDriver {
     const snap = { ...(snapshot as FrrSnapshot) };
     let relearn = '';
     snap.running = stripBanner(snap.running);
+    const net = this.p('network.sh.rollback');
     if (snap.networkScript !== undefined) {
-      const net = this.p('network.sh.rollback');
       await this.s.writeFile(net, snap.networkScript, '0755');
-      relearn = await this.s.run('previous network.sh', `sh ${shq(net)}`, { timeoutMs: 120_000 });
+      relearn = await this.s.run('previous network.sh', `NETLOOM_DEFER_STALE=1 sh ${shq(net)}`, { timeoutMs: 120_000 });
       await this.s.writeFile(this.paths.networkScript, snap.networkScript, '0755');
     }
     const prev = this.p('rollback.conf');
@@ -258,6 +266,7 @@ export class FrrDriver implements DeviceDriver {
       }
       left = unifiedDiff(snap.running, now, 'before', 'after rollback');
     }
+    await this.removeDeferred(net, relearn);
     await this.resyncEvpnVrfRoutes(snap.running);
     await this.relearnMacs(relearn);
     if (snap.frrConf !== undefined) await this.s.writeFile(this.paths.frrConf, snap.frrConf);
@@ -305,7 +314,8 @@ export function stripBanner(running: string): string {
 /**
  * Copies the ` netns PATH` lines of the running config's `vrf NAME` blocks into the same
  * blocks of `config`. They are the device's runtime binding of a VRF to its network namespace
- * (zebra -n discovers them), not intent, and frr-reload.py would otherwise delete them.
+ * (zebra -n discovers them), not intent, and frr-reload.py would otherwise delete them. A VRF
+ * without one is bound to the namespace of its name, beside the others.
  */
 export function withRuntimeVrfNetns(config: string, running: string): string {
   const netns = new Map<string, string>();
@@ -317,36 +327,52 @@ export function withRuntimeVrfNetns(config: string, running: string): string {
     else if (vrf && /^\s+netns \S+\s*$/.test(line)) netns.set(vrf, line.trim());
   }
   if (netns.size === 0) return config;
-  return config
+  // A VRF whose namespace zebra does not hold bound (one retired by network.sh and now back)
+  // is bound to its namespace explicitly, beside the others.
+  const dir = /^netns (.*\/)[^/]+$/.exec([...netns.values()][0])?.[1] ?? '/run/netns/';
+  const inConfig = new Set([...config.matchAll(/^vrf (\S+)\s*$/gm)].map((m) => m[1]));
+  // A VRF leaving the config keeps its binding: its namespace stays (network.sh retires it),
+  // and zebra 8.4 cannot bind a namespace again once unbound ("VRF n is already configured").
+  const kept = [...netns].filter(([v]) => !inConfig.has(v)).map(([v, line]) => `vrf ${v}\n ${line}\nexit-vrf\n`);
+  const out = config
     .split('\n')
     .flatMap((line) => {
       const m = /^vrf (\S+)\s*$/.exec(line);
-      return m && netns.has(m[1]) ? [line, ` ${netns.get(m[1])}`] : [line];
+      return m ? [line, ` ${netns.get(m[1]) ?? `netns ${dir}${m[1]}`}`] : [line];
     })
     .join('\n');
+  return kept.length ? `${kept.join('')}${out}` : out;
 }
 
 /**
- * vtysh commands that take the old BGP instance apart when `config` moves the default
- * instance to another ASN: each VRF's L3 VNI, each `router bgp OLD vrf X`, then the instance.
+ * vtysh commands that must run before frr-reload.py when a BGP VRF instance goes away: bgpd
+ * refuses `no router bgp X vrf V` while V still has an L3 VNI ("% Please unconfigure l3vni"),
+ * and frr-reload.py sends both in one batch, before zebra has told bgpd the VNI is gone. The
+ * L3 VNIs are unhooked first; the instances are removed one by one after (unhookInstances).
+ * An ASN change removes every instance and the default one (bgpd will not delete `router bgp
+ * OLD` while VRF instances hang off it); otherwise only the instances `config` no longer has.
  */
-export function asnChangePreamble(config: string, running: string): string[] {
+export function instanceRemovalPreamble(config: string, running: string): string[] {
   const asnOf = (text: string) => /^router bgp (\d+)\s*$/m.exec(text)?.[1];
   const oldAsn = asnOf(running);
   const newAsn = asnOf(config);
-  if (!oldAsn || !newAsn || oldAsn === newAsn) return [];
+  if (!oldAsn) return [];
+  const asnChange = !!newAsn && oldAsn !== newAsn;
+  const keep = new Set([...config.matchAll(/^router bgp \d+ vrf (\S+)\s*$/gm)].map((m) => m[1]));
+  const gone = [...running.matchAll(/^router bgp (\d+) vrf (\S+)\s*$/gm)].filter((m) => m[1] === oldAsn && (asnChange || !keep.has(m[2]))).map((m) => m[2]);
+  if (!gone.length && !asnChange) return [];
   const cmds = ['configure terminal'];
   let vrf: string | undefined;
   for (const line of running.split('\n')) {
     const m = /^vrf (\S+)\s*$/.exec(line);
     if (m) vrf = m[1];
     else if (/^\S/.test(line)) vrf = undefined;
-    else if (vrf) {
+    else if (vrf && gone.includes(vrf)) {
       const v = /^\s+vni (\d+)/.exec(line);
       if (v) cmds.push(`vrf ${vrf}`, `no vni ${v[1]}`, 'exit-vrf');
     }
   }
-  for (const m of running.matchAll(/^router bgp (\d+) vrf (\S+)\s*$/gm)) if (m[1] === oldAsn) cmds.push(`no router bgp ${oldAsn} vrf ${m[2]}`);
-  cmds.push(`no router bgp ${oldAsn}`);
+  for (const v of gone) cmds.push(`no router bgp ${oldAsn} vrf ${v}`);
+  if (asnChange) cmds.push(`no router bgp ${oldAsn}`);
   return cmds;
 }

@@ -1,6 +1,6 @@
 // The FRR driver's preparation of a reload: what frr-reload.py alone gets wrong on FRR 8.4.
 import { describe, expect, it } from 'vitest';
-import { asnChangePreamble, withRuntimeVrfNetns } from '../../src/push/frr-driver.ts';
+import { instanceRemovalPreamble, withRuntimeVrfNetns } from '../../src/push/frr-driver.ts';
 
 const running = `frr version 8.4
 vrf BLUE
@@ -27,6 +27,10 @@ vrf RED
 exit-vrf
 router bgp 65102
 exit
+router bgp 65102 vrf BLUE
+exit
+router bgp 65102 vrf RED
+exit
 `;
 
 describe('FRR reload preparation', () => {
@@ -35,8 +39,17 @@ describe('FRR reload preparation', () => {
     expect(withRuntimeVrfNetns(rendered, 'router bgp 65102\n')).toBe(rendered);
   });
 
+  it('keeps the binding of a VRF that leaves the config, and binds a VRF zebra holds unbound', () => {
+    const withoutRed = rendered.replace(/^vrf RED\n(?:[ !].*\n)*?exit-vrf\n/m, '');
+    const out = withRuntimeVrfNetns(withoutRed, running);
+    expect(out.startsWith('vrf RED\n netns /run/netns/RED\nexit-vrf\n')).toBe(true);
+    expect(out).toContain('vrf BLUE\n netns /run/netns/BLUE\n');
+    const blueUnbound = running.replace(' netns /run/netns/BLUE\n', '');
+    expect(withRuntimeVrfNetns(rendered, blueUnbound)).toContain('vrf BLUE\n netns /run/netns/BLUE\n');
+  });
+
   it('unhooks L3 VNIs and VRF instances before the default instance changes ASN', () => {
-    expect(asnChangePreamble(rendered.replace('router bgp 65102', 'router bgp 65100'), running)).toEqual([
+    expect(instanceRemovalPreamble(rendered.replace('router bgp 65102', 'router bgp 65100'), running)).toEqual([
       'configure terminal',
       'vrf BLUE',
       'no vni 50001',
@@ -48,6 +61,12 @@ describe('FRR reload preparation', () => {
       'no router bgp 65102 vrf RED',
       'no router bgp 65102',
     ]);
-    expect(asnChangePreamble(rendered, running)).toEqual([]);
+    expect(instanceRemovalPreamble(rendered, running)).toEqual([]);
+  });
+
+  it('unhooks the L3 VNI of a VRF instance the new config removes, and only that one', () => {
+    const withoutRed = rendered.replace(/^router bgp 65102 vrf RED\n(?:[ !].*\n)*?exit\n/m, '').replace(/^vrf RED\n(?:[ !].*\n)*?exit-vrf\n/m, '');
+    expect(withoutRed).not.toContain('RED');
+    expect(instanceRemovalPreamble(withoutRed, running)).toEqual(['configure terminal', 'vrf RED', 'no vni 50002', 'exit-vrf', 'no router bgp 65102 vrf RED']);
   });
 });

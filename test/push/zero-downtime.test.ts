@@ -3,7 +3,7 @@
  * spine route reflectors, three VRFs, a border leaf), every endpoint flow of the reachability
  * matrix carries 100 packets/s (`ping -i 0.01` from the endpoint namespaces, answers counted per
  * packet) while a scripted series of rollouts runs: the first apply to the fresh lab, add a VLAN,
- * remove it, add an access port, change a tenant's gateway, and a breaking
+ * remove it, add a VRF, remove it, add an access port, change a tenant's gateway, and a breaking
  * change (VLAN 10 moved to another L2 VNI: the canary wave splits the VLAN) that the flow probes
  * catch and the rollout rolls back. For every step:
  *  - the flows the plan says the change may disturb (`disturbs` of each device, `disturbedFlows`)
@@ -11,9 +11,6 @@
  *    every other flow loses 0 packets, and isolated pairs never answer;
  *  - the BGP sessions the plan does not reset keep their uptime (established epoch unchanged);
  *  - `verify --live` is green afterwards.
- * Not yet in the proof: adding or removing a whole VRF at run time. Under FRR 8.4 with VRFs as
- * namespaces it is not reliable yet (a new VRF's EVPN routes sometimes never arrive; zebra once
- * died removing one), which issue 17 keeps open; the steps return here when it is fixed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +77,12 @@ function steps(d: Design, original: Record<string, string>): Step[] {
         ),
     },
     { name: 'remove the VLAN', edit: restore('tenants.yaml') },
+    {
+      name: 'add a VRF (YELLOW: VLAN 70 on leaf3, leaf4)',
+      edit: (f) =>
+        f('tenants.yaml', (s) => `${s.trimEnd()}\n  - name: yellow\n    vrfs:\n      - name: YELLOW\n        id: 9\n        networks:\n          - name: yel\n            vlan: 70\n            subnet: 10.70.70.0/24\n            gateway: 10.70.70.1\n            leaves: [leaf3, leaf4]\n`),
+    },
+    { name: 'remove the VRF', edit: restore('tenants.yaml') },
     {
       name: 'add an access port (leaf4 eth12 in VLAN 10)',
       before: async (lab) => {

@@ -148,6 +148,9 @@ ensure_vrf_netns() {
     ipn link set dev lo alias netloom:vrf
     changed "create VRF namespace $1"
     wait_zebra_vrf "$1"
+  elif [ "$(json link show dev lo | field ifalias)" = netloom:vrf-retired ]; then
+    ipn link set dev lo alias netloom:vrf
+    changed "reuse retired VRF namespace $1"
   elif [ "$(json link show dev lo | field ifalias)" != netloom:vrf ]; then
     fail "network namespace $1 exists and is not managed by netloom; not using it as VRF $1"
   fi
@@ -194,12 +197,21 @@ set_bridge_local_mac() {
 
 # Deletes netloom devices that are no longer in the model (VLAN sub-interfaces and VXLAN
 # devices first, then bridges, then VRFs, so nothing is deleted under a live master).
-# VRF namespaces no longer in the model go last, with everything in them.
+# A VRF namespace no longer in the model is emptied the same way and retired, not deleted:
+# zebra (FRR 8.4, -n) aborts in if_delete_update whenever a network namespace it tracks is
+# deleted (lab/README.md 5); a retired namespace is reused if the VRF comes back.
+# NETLOOM_DEFER_STALE=1 leaves stale VRF namespaces alone (the push runs this script again once
+# FRR no longer configures their VRFs).
 remove_stale() {
   for N in "" $(vrf_namespaces); do
-    case "$N:$MANAGED_NS" in :*|*" $N "*) ;; *) ip netns del "$N"; changed "delete VRF namespace $N"; continue ;; esac
+    _stale=
+    case "$N:$MANAGED_NS" in
+      :*|*" $N "*) ;;
+      *) if [ "${NETLOOM_DEFER_STALE:-}" = 1 ]; then echo "netloom: deferred: delete VRF namespace $N"; continue; fi; _stale=1 ;;
+    esac
     for pass in 1 2 3; do
       for n in $(ipn -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+        [ "$n" != lo ] || continue
         case "$MANAGED" in *" ${N:+$N/}$n "*) continue ;; esac
         alias=$(json link show dev "$n" | field ifalias)
         case "$alias" in netloom:*) ;; *) continue ;; esac
@@ -208,6 +220,10 @@ remove_stale() {
         esac
       done
     done
+    if [ -n "$_stale" ]; then
+      ipn link set dev lo alias netloom:vrf-retired
+      changed "retire VRF namespace $N (emptied, kept)"
+    fi
   done
   N=
 }
