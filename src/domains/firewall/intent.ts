@@ -5,7 +5,7 @@
  * references between names and to the fabric model are checked by the resolver (resolve.ts).
  */
 import { z } from 'zod';
-import { parseCidr } from 'cidr-tools';
+import { normalizeCidr, parseCidr } from 'cidr-tools';
 import { freeText, name } from '../../intent/primitives.ts';
 
 const v4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -26,7 +26,7 @@ export function cidrProblem(s: string): string | undefined {
     return `'${s}' is not an IPv4/IPv6 address or prefix like 10.0.0.0/24 or fd00::/64`;
   }
   if (v4.test(addr) && addr.split('.').some((o) => Number(o) > 255)) return `'${s}' is not an IPv4 address (octet above 255)`;
-  if (start !== host) return `'${s}' has host bits set (the prefix is ${parseCidr(s).cidr})`;
+  if (start !== host) return `'${s}' has host bits set (the prefix is ${normalizeCidr(s)})`;
   return undefined;
 }
 
@@ -55,10 +55,11 @@ const icmpType = z.strictObject({
 });
 
 export const serviceProtocols = ['tcp', 'udp', 'icmp', 'icmpv6'] as const;
+const protocolError = 'must be tcp, udp, icmp, icmpv6 or an IP protocol number (0-255)';
 
 const service = z
   .strictObject({
-    protocol: z.union([z.enum(serviceProtocols), z.number().int().min(0).max(255)]).describe('tcp, udp, icmp, icmpv6 or an IP protocol number (47: GRE)'),
+    protocol: z.union([z.enum(serviceProtocols, { error: protocolError }), z.number({ error: protocolError }).int(protocolError).min(0, protocolError).max(255, protocolError)]).describe('tcp, udp, icmp, icmpv6 or an IP protocol number (47: GRE)'),
     ports: z.array(portSpec).min(1).optional().describe('Destination ports or ranges (tcp/udp); default any'),
     source_ports: z.array(portSpec).min(1).optional().describe('Source ports or ranges (tcp/udp); default any'),
     icmp: z.array(icmpType).min(1).optional().describe('ICMP types (icmp/icmpv6); default any'),

@@ -65,8 +65,8 @@ class FirewallResolver {
     return { policies };
   }
 
-  private where(path: Path): string {
-    const l = this.ctx.at(path);
+  private where(path: Path, key = false): string {
+    const l = this.ctx.at(path, key);
     return `${l.file}:${l.line}:${l.col}`;
   }
 
@@ -76,7 +76,7 @@ class FirewallResolver {
       for (const n of Object.keys(this.fw[kind])) {
         const prev = this.addrKind.get(n);
         if (reservedNames.has(n)) this.ctx.error([ROOT, kind, n], `'${n}' is a reserved word and cannot name an address object, group or zone`, true);
-        else if (prev) this.ctx.error([ROOT, kind, n], `'${n}' is already defined in firewall.${prev} at ${this.where([ROOT, prev, n])}`, true);
+        else if (prev) this.ctx.error([ROOT, kind, n], `'${n}' is already defined in firewall.${prev} at ${this.where([ROOT, prev, n], true)}`, true);
         else this.addrKind.set(n, kind);
       }
     }
@@ -84,7 +84,7 @@ class FirewallResolver {
       for (const n of Object.keys(this.fw[kind])) {
         const prev = this.svcKind.get(n);
         if (reservedNames.has(n)) this.ctx.error([ROOT, kind, n], `'${n}' is a reserved word and cannot name a service`, true);
-        else if (prev) this.ctx.error([ROOT, kind, n], `'${n}' is already defined in firewall.${prev} at ${this.where([ROOT, prev, n])}`, true);
+        else if (prev) this.ctx.error([ROOT, kind, n], `'${n}' is already defined in firewall.${prev} at ${this.where([ROOT, prev, n], true)}`, true);
         else this.svcKind.set(n, kind);
       }
     }
@@ -93,25 +93,25 @@ class FirewallResolver {
   // ---- addresses ---------------------------------------------------------------------
 
   /** The prefixes of a network, VRF or endpoint of the fabric model, or null (error reported). */
-  private modelPrefixes(kind: 'networks' | 'vrfs' | 'endpoints', n: string, path: Path): string[] | null {
+  private modelPrefixes(kind: 'networks' | 'vrfs' | 'endpoints', n: string, path: Path, who: string): string[] | null {
     if (kind === 'networks') {
       const net = this.model.networks.find((x) => x.name === n);
-      if (!net) return this.fail(path, `unknown network '${n}'${this.suggest(n, this.model.networks.map((x) => x.name))}`);
+      if (!net) return this.fail(path, `${who}: unknown network '${n}'${this.suggest(n, this.model.networks.map((x) => x.name))}`);
       const out = [net.subnet, net.subnet6].filter((x): x is string => !!x);
-      if (!out.length) return this.fail(path, `network '${n}' has no subnet or subnet6 to match`);
+      if (!out.length) return this.fail(path, `${who}: network '${n}' has no subnet or subnet6 to match`);
       return out;
     }
     if (kind === 'vrfs') {
       const vrf = this.model.vrfs.find((x) => x.name === n);
-      if (!vrf) return this.fail(path, `unknown VRF '${n}'${this.suggest(n, this.model.vrfs.map((x) => x.name))}`);
+      if (!vrf) return this.fail(path, `${who}: unknown VRF '${n}'${this.suggest(n, this.model.vrfs.map((x) => x.name))}`);
       const out = this.model.networks.filter((x) => x.vrf === n).flatMap((x) => [x.subnet, x.subnet6].filter((s): s is string => !!s));
-      if (!out.length) return this.fail(path, `VRF '${n}' has no network with a subnet to match`);
+      if (!out.length) return this.fail(path, `${who}: VRF '${n}' has no network with a subnet to match`);
       return out;
     }
     const ep = this.model.endpoints.find((x) => x.name === n);
-    if (!ep) return this.fail(path, `unknown endpoint '${n}'${this.suggest(n, this.model.endpoints.map((x) => x.name))}`);
+    if (!ep) return this.fail(path, `${who}: unknown endpoint '${n}'${this.suggest(n, this.model.endpoints.map((x) => x.name))}`);
     const out = [ep.ipv4 && `${ep.ipv4.split('/')[0]}/32`, ep.ipv6 && `${ep.ipv6.split('/')[0]}/128`].filter((x): x is string => !!x);
-    if (!out.length) return this.fail(path, `endpoint '${n}' has no address to match`);
+    if (!out.length) return this.fail(path, `${who}: endpoint '${n}' has no address to match`);
     return out;
   }
 
@@ -139,9 +139,10 @@ class FirewallResolver {
     let include: string[] = [];
     let effective: string[] | undefined;
     let ok = true;
+    const who = `${kind === 'addresses' ? 'address object' : kind === 'zones' ? 'zone' : 'address group'} '${n}'`;
     const take = (kind2: 'networks' | 'vrfs' | 'endpoints', list: string[] | undefined, path: Path) =>
       (list ?? []).forEach((x, i) => {
-        const p = this.modelPrefixes(kind2, x, [...path, kind2, i]);
+        const p = this.modelPrefixes(kind2, x, [...path, kind2, i], who);
         if (p) include.push(...p);
         else ok = false;
       });
@@ -152,7 +153,7 @@ class FirewallResolver {
       take('vrfs', o.vrfs, base);
       take('endpoints', o.endpoints, base);
       if (ok && !o.prefixes && !o.networks && !o.vrfs && !o.endpoints) {
-        this.ctx.error(base, `address object '${n}' lists no addresses (prefixes, networks, vrfs or endpoints)`, true);
+        this.ctx.error(base, `${who}: lists no addresses (prefixes, networks, vrfs or endpoints)`, true);
         ok = false;
       }
       if (o.except) effective = subtract(include, o.except);
@@ -161,7 +162,7 @@ class FirewallResolver {
       take('networks', z.networks, base);
       take('vrfs', z.vrfs, base);
       if (ok && !z.networks && !z.vrfs) {
-        this.ctx.error(base, `zone '${n}' lists no networks or vrfs`, true);
+        this.ctx.error(base, `${who}: lists no networks or vrfs`, true);
         ok = false;
       }
     } else {
@@ -169,7 +170,7 @@ class FirewallResolver {
       const eff: string[] = [];
       g.members.forEach((m, i) => {
         if (!this.addrKind.has(m)) {
-          this.ctx.error([...base, 'members', i], `unknown address object, group or zone '${m}'${this.suggest(m, [...this.addrKind.keys()])}`);
+          this.ctx.error([...base, 'members', i], `${who}: unknown address object, group or zone '${m}'${this.suggest(m, [...this.addrKind.keys()])}`);
           ok = false;
           return;
         }
@@ -190,7 +191,7 @@ class FirewallResolver {
     include = canonical(include);
     const res: AddrSet = { include, effective: effective ?? include };
     if (!res.effective.length) {
-      this.ctx.error(base, `'${n}' matches no address: its except removes everything it lists`, true);
+      this.ctx.error(base, `${who}: matches no address (its except removes everything it lists)`, true);
       this.addrCache.set(n, null);
       return null;
     }
@@ -199,7 +200,7 @@ class FirewallResolver {
   }
 
   /** A rule's source or destination. */
-  private match(m: FwIntentAddressMatch | undefined, path: Path): FwAddressMatch | null {
+  private match(m: FwIntentAddressMatch | undefined, path: Path, who: string): FwAddressMatch | null {
     if (m === undefined) return { include: [], exclude: [], negate: false, refs: [] };
     const negate = typeof m === 'object' && !Array.isArray(m);
     const raw = negate ? (m as { not: string | string[] }).not : (m as string | string[]);
@@ -218,7 +219,7 @@ class FirewallResolver {
       if (/^[0-9]/.test(ref) || ref.includes(':') || ref.includes('/')) {
         const problem = cidrProblem(ref);
         if (problem) {
-          this.ctx.error(p, problem);
+          this.ctx.error(p, `${who}: ${problem}`);
           ok = false;
           return;
         }
@@ -228,7 +229,7 @@ class FirewallResolver {
         return;
       }
       if (!this.addrKind.has(ref)) {
-        this.ctx.error(p, `unknown address object, group or zone '${ref}'${this.suggest(ref, [...this.addrKind.keys()])}`);
+        this.ctx.error(p, `${who}: unknown address object, group or zone '${ref}'${this.suggest(ref, [...this.addrKind.keys()])}`);
         ok = false;
         return;
       }
@@ -243,11 +244,11 @@ class FirewallResolver {
     if (!ok) return null;
     if (any) {
       if (list.length > 1) {
-        this.ctx.error(path, `'any' matches every address; it cannot be listed with others`);
+        this.ctx.error(path, `${who}: 'any' matches every address; it cannot be listed with others`);
         return null;
       }
       if (negate) {
-        this.ctx.error(path, `not: any matches no address`);
+        this.ctx.error(path, `${who}: not: any matches no address`);
         return null;
       }
       return { include: [], exclude: [], negate: false, refs: ['any'] };
@@ -269,13 +270,13 @@ class FirewallResolver {
     }
     let out: FwService[] | null;
     if (kind === 'services') {
-      const s = this.serviceObject(this.fw.services[n], base);
+      const s = this.serviceObject(this.fw.services[n], base, `service '${n}'`);
       out = s ? [{ name: n, ...s }] : null;
     } else {
       out = [];
       this.fw.service_groups[n].members.forEach((m, i) => {
         if (!this.svcKind.has(m)) {
-          this.ctx.error([...base, 'members', i], `unknown service or service group '${m}'${this.suggest(m, [...this.svcKind.keys()])}`);
+          this.ctx.error([...base, 'members', i], `service group '${n}': unknown service or service group '${m}'${this.suggest(m, [...this.svcKind.keys()])}`);
           out = null;
           return;
         }
@@ -288,25 +289,25 @@ class FirewallResolver {
     return out;
   }
 
-  private serviceObject(s: FwIntentService, path: Path): Omit<FwService, 'name'> | null {
+  private serviceObject(s: FwIntentService, path: Path, who: string): Omit<FwService, 'name'> | null {
     const ported = s.protocol === 'tcp' || s.protocol === 'udp';
     const icmp = s.protocol === 'icmp' || s.protocol === 'icmpv6';
     let ok = true;
     for (const k of ['ports', 'source_ports'] as const) {
       if (s[k] && !ported) {
-        this.ctx.error([...path, k], `${k} need protocol tcp or udp, not ${s.protocol}`);
+        this.ctx.error([...path, k], `${who}: ${k} need protocol tcp or udp, not ${s.protocol}`);
         ok = false;
       }
     }
     if (s.icmp && !icmp) {
-      this.ctx.error([...path, 'icmp'], `icmp types need protocol icmp or icmpv6, not ${s.protocol}`);
+      this.ctx.error([...path, 'icmp'], `${who}: icmp types need protocol icmp or icmpv6, not ${s.protocol}`);
       ok = false;
     }
     if (!ok) return null;
     return { protocol: s.protocol, dstPorts: ranges(s.ports), srcPorts: ranges(s.source_ports), icmp: (s.icmp ?? []).map((t) => (t.code === undefined ? { type: t.type } : { type: t.type, code: t.code })) };
   }
 
-  private services(refs: string | string[] | undefined, path: Path): FwService[] | null {
+  private services(refs: string | string[] | undefined, path: Path, who: string): FwService[] | null {
     if (refs === undefined) return [];
     const list = Array.isArray(refs) ? refs : [refs];
     const out: FwService[] = [];
@@ -325,15 +326,15 @@ class FirewallResolver {
           const a = from === undefined ? undefined : Number(from);
           const b = to === undefined ? a : Number(to);
           if ((a ?? 0) > 65535 || (b ?? 0) > 65535) {
-            this.ctx.error(p, `service '${r}': a port is between 0 and 65535`);
+            this.ctx.error(p, `${who}: service '${r}': a port is between 0 and 65535`);
             ok = false;
           } else if (a !== undefined && b! < a) {
-            this.ctx.error(p, `service '${r}': port range out of order (${a} > ${b})`);
+            this.ctx.error(p, `${who}: service '${r}': port range out of order (${a} > ${b})`);
             ok = false;
           } else out.push({ protocol: tp as 'tcp' | 'udp', dstPorts: a === undefined ? [] : [{ from: a, to: b! }], srcPorts: [], icmp: [] });
         } else {
           if ((type && Number(type) > 255) || (code && Number(code) > 255)) {
-            this.ctx.error(p, `service '${r}': ICMP type and code are between 0 and 255`);
+            this.ctx.error(p, `${who}: service '${r}': ICMP type and code are between 0 and 255`);
             ok = false;
           } else {
             const icmp = type === undefined ? [] : [code === undefined ? { type: Number(type) } : { type: Number(type), code: Number(code) }];
@@ -343,12 +344,12 @@ class FirewallResolver {
         return;
       }
       if (r.includes('/')) {
-        this.ctx.error(p, `service '${r}' is not a literal like tcp/443, udp/53, tcp/8000-8080, icmp/8 or icmpv6/128 (ICMP has types, not ports)`);
+        this.ctx.error(p, `${who}: service '${r}' is not a literal like tcp/443, udp/53, tcp/8000-8080, icmp/8 or icmpv6/128 (ICMP has types, not ports)`);
         ok = false;
         return;
       }
       if (!this.svcKind.has(r)) {
-        this.ctx.error(p, `unknown service or service group '${r}'${this.suggest(r, [...this.svcKind.keys()])}`);
+        this.ctx.error(p, `${who}: unknown service or service group '${r}'${this.suggest(r, [...this.svcKind.keys()])}`);
         ok = false;
         return;
       }
@@ -358,7 +359,7 @@ class FirewallResolver {
     });
     if (!ok) return null;
     if (any && list.length > 1) {
-      this.ctx.error(path, `'any' matches every service; it cannot be listed with others`);
+      this.ctx.error(path, `${who}: 'any' matches every service; it cannot be listed with others`);
       return null;
     }
     return any ? [] : out;
@@ -373,7 +374,7 @@ class FirewallResolver {
       let ok = true;
       for (const k of keys) {
         if (e[k] !== undefined) {
-          this.ctx.error([...ep, k], `enforcement ${e.kind} takes no '${k}'`, true);
+          this.ctx.error([...ep, k], `policy '${p.name}': enforcement ${e.kind} takes no '${k}'`, true);
           ok = false;
         }
       }
@@ -382,23 +383,23 @@ class FirewallResolver {
     const order = new Map(this.model.devices.map((d, i) => [d.name, i]));
     const sortDevices = (s: Set<string>) => [...s].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
     if (e.kind === 'node') {
-      this.ctx.error([...ep, 'kind'], `enforcement 'node' (a dedicated firewall node) is not supported yet; use 'inter-vrf' or 'networks'`);
+      this.ctx.error([...ep, 'kind'], `policy '${p.name}': enforcement 'node' (a dedicated firewall node) is not supported yet; use 'inter-vrf' or 'networks'`);
       return null;
     }
     if (e.kind === 'inter-vrf') {
       let ok = extra(['networks', 'node', 'attach']);
       if (!e.vrfs) {
-        this.ctx.error(ep, `enforcement inter-vrf: required key 'vrfs' is missing (the VRFs between which the policy filters)`, true);
+        this.ctx.error(ep, `policy '${p.name}': enforcement inter-vrf: required key 'vrfs' is missing (the VRFs between which the policy filters)`, true);
         return null;
       }
       const devices = new Set<string>();
       e.vrfs.forEach((v, i) => {
         const vrf = this.model.vrfs.find((x) => x.name === v);
         if (!vrf) {
-          this.ctx.error([...ep, 'vrfs', i], `unknown VRF '${v}'${this.suggest(v, this.model.vrfs.map((x) => x.name))}`);
+          this.ctx.error([...ep, 'vrfs', i], `policy '${p.name}': unknown VRF '${v}'${this.suggest(v, this.model.vrfs.map((x) => x.name))}`);
           ok = false;
         } else if (e.vrfs!.indexOf(v) !== i) {
-          this.ctx.error([...ep, 'vrfs', i], `VRF '${v}' is listed twice`);
+          this.ctx.error([...ep, 'vrfs', i], `policy '${p.name}': VRF '${v}' is listed twice`);
           ok = false;
         } else vrf.devices.forEach((d) => devices.add(d));
       });
@@ -406,17 +407,17 @@ class FirewallResolver {
     }
     let ok = extra(['vrfs', 'node', 'attach']);
     if (!e.networks) {
-      this.ctx.error(ep, `enforcement networks: required key 'networks' is missing (the tenant networks the policy filters at)`, true);
+      this.ctx.error(ep, `policy '${p.name}': enforcement networks: required key 'networks' is missing (the tenant networks the policy filters at)`, true);
       return null;
     }
     const devices = new Set<string>();
     e.networks.forEach((n, i) => {
       const net = this.model.networks.find((x) => x.name === n);
       if (!net) {
-        this.ctx.error([...ep, 'networks', i], `unknown network '${n}'${this.suggest(n, this.model.networks.map((x) => x.name))}`);
+        this.ctx.error([...ep, 'networks', i], `policy '${p.name}': unknown network '${n}'${this.suggest(n, this.model.networks.map((x) => x.name))}`);
         ok = false;
       } else if (e.networks!.indexOf(n) !== i) {
-        this.ctx.error([...ep, 'networks', i], `network '${n}' is listed twice`);
+        this.ctx.error([...ep, 'networks', i], `policy '${p.name}': network '${n}' is listed twice`);
         ok = false;
       } else net.leaves.forEach((d) => devices.add(d));
     });
@@ -435,9 +436,10 @@ class FirewallResolver {
     p.rules.forEach((r, i) => {
       const rp: Path = [...path, 'rules', i];
       unique(r.name, rp, 'rule');
-      const src = this.match(r.source, [...rp, 'source']);
-      const dst = this.match(r.destination, [...rp, 'destination']);
-      const services = this.services(r.services, [...rp, 'services']);
+      const who = `rule '${r.name}' of policy '${p.name}'`;
+      const src = this.match(r.source, [...rp, 'source'], who);
+      const dst = this.match(r.destination, [...rp, 'destination'], who);
+      const services = this.services(r.services, [...rp, 'services'], who);
       if (!src || !dst || !services) return;
       rules.push({
         name: r.name,
@@ -459,10 +461,11 @@ class FirewallResolver {
     p.nat.forEach((r, i) => {
       const rp: Path = [...path, 'nat', i];
       unique(r.name, rp, 'NAT rule');
-      const src = this.match(r.source, [...rp, 'source']);
-      const dst = this.match(r.destination, [...rp, 'destination']);
-      const services = this.services(r.services, [...rp, 'services']);
-      const to = this.natTarget(r.kind, r.to, services, rp);
+      const who = `NAT rule '${r.name}' of policy '${p.name}'`;
+      const src = this.match(r.source, [...rp, 'source'], who);
+      const dst = this.match(r.destination, [...rp, 'destination'], who);
+      const services = this.services(r.services, [...rp, 'services'], who);
+      const to = this.natTarget(r.kind, r.to, services, rp, who);
       if (!src || !dst || !services || to === null) return;
       nat.push({ name: r.name, kind: r.kind, src, dst, services, ...(to ? { to } : {}), source: this.ctx.at(rp) });
     });
@@ -471,22 +474,22 @@ class FirewallResolver {
   }
 
   /** `to` of a NAT rule; undefined for masquerade, null on error. */
-  private natTarget(kind: 'snat' | 'masquerade' | 'dnat', to: string | undefined, services: FwService[] | null, rp: Path): FwNatRule['to'] | undefined | null {
+  private natTarget(kind: 'snat' | 'masquerade' | 'dnat', to: string | undefined, services: FwService[] | null, rp: Path, who: string): FwNatRule['to'] | undefined | null {
     const tp: Path = [...rp, 'to'];
     if (kind === 'masquerade') {
-      if (to !== undefined) return this.fail(tp, `masquerade takes no 'to' (it uses the outgoing interface's address)`);
+      if (to !== undefined) return this.fail(tp, `${who}: masquerade takes no 'to' (it uses the outgoing interface's address)`);
       return undefined;
     }
-    if (to === undefined) return this.fail(rp, `${kind} needs 'to': the ${kind === 'snat' ? 'new source address' : 'new destination address, with :PORT to forward a port'}`);
+    if (to === undefined) return this.fail(rp, `${who}: ${kind} needs 'to': the ${kind === 'snat' ? 'new source address' : 'new destination address, with :PORT to forward a port'}`);
     const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(to) ?? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(to);
     const address = m ? m[1] : to;
     const port = m ? Number(m[2]) : undefined;
-    if (address.includes('/') || cidrProblem(address)) return this.fail(tp, `'${to}' is not an address${kind === 'dnat' ? ', ADDRESS:PORT or [IPv6]:PORT' : ''}`);
+    if (address.includes('/') || cidrProblem(address)) return this.fail(tp, `${who}: '${to}' is not an address${kind === 'dnat' ? ', ADDRESS:PORT or [IPv6]:PORT' : ''}`);
     if (port !== undefined) {
-      if (kind === 'snat') return this.fail(tp, `snat rewrites the address only; '${to}' has a port`);
-      if (port < 1 || port > 65535) return this.fail(tp, `port ${port} is not between 1 and 65535`);
+      if (kind === 'snat') return this.fail(tp, `${who}: snat rewrites the address only; '${to}' has a port`);
+      if (port < 1 || port > 65535) return this.fail(tp, `${who}: port ${port} is not between 1 and 65535`);
       if (services && (!services.length || services.some((s) => s.protocol !== 'tcp' && s.protocol !== 'udp'))) {
-        return this.fail(tp, `dnat to a port needs services of protocol tcp or udp only`);
+        return this.fail(tp, `${who}: dnat to a port needs services of protocol tcp or udp only`);
       }
     }
     return { address: canonical([address])[0].split('/')[0], ...(port !== undefined ? { port } : {}) };
