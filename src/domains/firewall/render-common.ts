@@ -93,6 +93,9 @@ export function srcText(loc: { file: string; line: number }): string {
   return `${loc.file.split(/[\\/]/).pop()}:${loc.line}`;
 }
 
+/** The enforcement kind as the intent spells it. */
+export const enforcementWord = (p: FwPolicy) => (p.enforcement.kind === 'network' ? 'networks' : p.enforcement.kind);
+
 /** Truncates to at most `max` UTF-8 bytes without splitting a character. */
 export function truncateBytes(s: string, max: number): string {
   if (Buffer.byteLength(s) <= max) return s;

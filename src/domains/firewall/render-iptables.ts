@@ -8,7 +8,7 @@
 import type { FabricModel } from '../../model/types.ts';
 import { iptText } from '../../render/helpers.ts';
 import type { FwAction, FwAddressMatch, FwNatRule, FwPolicy, FwService } from './model.ts';
-import { srcText, FAMILIES, familyRule, familyServices, familySet, familySide, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
+import { enforcementWord, srcText, FAMILIES, familyRule, familyServices, familySet, familySide, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
 
 export interface IptView {
   family: Family;
@@ -120,7 +120,7 @@ export function iptView(policies: FwPolicy[], model: FabricModel, f: Family): Ip
   const nat: string[] = [];
   policies.forEach((p, i) => {
     const chain = policyChainName(i);
-    chains.push({ name: chain, title: `policy ${p.name} (${srcText(p.source)}), ${p.enforcement.kind}` });
+    chains.push({ name: chain, title: `policy ${p.name} (${srcText(p.source)}), ${enforcementWord(p)}` });
     filter.push(...scopeJumps(p, chain, model, f));
     body.push(...policyLines(p, chain, f));
     for (const n of p.nat) nat.push(...natLines(p, n, f));

@@ -7,7 +7,7 @@
 import type { FabricModel } from '../../model/types.ts';
 import { nftText } from '../../render/helpers.ts';
 import type { FwAction, FwAddressMatch, FwNatRule, FwPolicy, FwService } from './model.ts';
-import { srcText, FAMILIES, familyRule, familyServices, familySet, familySide, ident, policyScope, portText, ruleText, truncateBytes, type Family, type FamilyRule } from './render-common.ts';
+import { enforcementWord, srcText, FAMILIES, familyRule, familyServices, familySet, familySide, ident, policyScope, portText, ruleText, truncateBytes, type Family, type FamilyRule } from './render-common.ts';
 
 export interface NftSet {
   name: string;
@@ -140,7 +140,7 @@ function policyChain(sets: SetRegistry, pol: FwPolicy, bridge: boolean): NftChai
     for (const fr of both) if (fr) lines.push(...ruleLines(sets, pol, fr, bridge));
   }
   for (const v of verdicts(pol.defaultAction, null, bridge)) lines.push(join(v.match, 'counter', v.verdict, `comment "default ${pol.defaultAction}"`));
-  return { name: `pol_${ident(pol.name)}`, title: `policy ${pol.name} (${srcText(pol.source)}), ${pol.enforcement.kind}`, lines };
+  return { name: `pol_${ident(pol.name)}`, title: `policy ${pol.name} (${srcText(pol.source)}), ${enforcementWord(pol)}`, lines };
 }
 
 /** Jumps of the forward chain: inter-vrf between each ordered pair of VRFs, networks both ways. */

@@ -8,7 +8,8 @@
 import type { FabricModel } from '../../model/types.ts';
 import type { DeviceView } from '../../render/view.ts';
 import { oneLine, quotedText } from '../../render/helpers.ts';
-import type { FwAction, FwPolicy, FwService } from './model.ts';
+import { overlapCidr } from 'cidr-tools';
+import type { FwAction, FwAddressMatch, FwPolicy, FwService } from './model.ts';
 import { srcText, FAMILIES, familyRule, ident, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
 import { subtract } from './resolve.ts';
 
@@ -115,7 +116,7 @@ function srlEntry(action: FwAction, src: string | null, dst: string | null, svc:
   if (src) base.push(`match ${ipk} source-ip prefix ${src}`);
   if (dst) base.push(`match ${ipk} destination-ip prefix ${dst}`);
   const proto = (p: string | number) => (f === 4 ? `match ipv4 protocol ${p}` : `match ipv6 next-header ${p}`);
-  const act = [action === 'accept' ? 'action accept' : 'action drop', ...(log ? [`action ${action === 'accept' ? 'accept' : 'drop'} log true`] : [])];
+  const act = [`action ${action === 'accept' ? 'accept' : 'drop'}${log ? ' log true' : ''}`];
   const port = (dir: 'source-port' | 'destination-port', r: { from: number; to: number }) =>
     r.from === r.to ? [`match transport ${dir} operator eq`, `match transport ${dir} value ${r.from}`] : [`match transport ${dir} range start ${r.from}`, `match transport ${dir} range end ${r.to}`];
   if (!svc) combos.push([...base, ...act]);
@@ -127,7 +128,7 @@ function srlEntry(action: FwAction, src: string | null, dst: string | null, svc:
     const ik = f === 4 ? 'icmp' : 'icmp6';
     const pname = f === 4 ? 'icmp' : 'icmp6';
     if (!svc.icmp.length) combos.push([...base, proto(pname), ...act]);
-    for (const t of svc.icmp) combos.push([...base, proto(pname), `match ${ipk} ${ik} type ${t.type}`, ...(t.code !== undefined ? [`match ${ipk} ${ik} code [${t.code}]`] : []), ...act]);
+    for (const t of svc.icmp) combos.push([...base, proto(pname), `match ${ipk} ${ik} type ${t.type}`, ...(t.code !== undefined ? [`match ${ipk} ${ik} code [ ${t.code} ]`] : []), ...act]);
   } else combos.push([...base, proto(svc.protocol), ...act]);
   return combos;
 }
@@ -178,7 +179,8 @@ export interface SrxView {
   addresses: { name: string; prefix: string }[];
   addressSets: { name: string; members: string[] }[];
   applications: { name: string; lines: string[] }[];
-  policies: { from: string; to: string; name: string; src: string[]; dst: string[]; apps: string[]; then: string[]; description?: string }[];
+  /** `*Excluded`: the addresses are what the policy does not match (SRX source-address-excluded). */
+  policies: { from: string; to: string; name: string; src: string[]; dst: string[]; srcExcluded: boolean; dstExcluded: boolean; apps: string[]; then: string[]; description?: string }[];
 }
 
 function srxAddrName(prefix: string): string {
@@ -219,8 +221,7 @@ function srxApplication(s: FwService): { name: string; lines: string[] } {
 /** Zones are the VRFs (their IRB units); one policy per rule and zone pair, the default last. */
 export function srxView(policies: FwPolicy[], view: DeviceView, model: FabricModel): SrxView {
   const out: SrxView = { zones: [], addresses: [], addressSets: [], applications: [], policies: [] };
-  const addr = (list: string[] | null): string[] => {
-    if (list === null) return ['any'];
+  const addr = (list: string[]): string[] => {
     return list.map((p) => {
       const name = srxAddrName(p);
       if (!out.addresses.some((a) => a.name === name)) out.addresses.push({ name, prefix: p });
@@ -239,10 +240,13 @@ export function srxView(policies: FwPolicy[], view: DeviceView, model: FabricMod
       const from = `nl-${ident(a.name)}`;
       const to = `nl-${ident(b.name)}`;
       for (const r of p.rules) {
-        const per = FAMILIES.map((f) => familyRule(r, f)).filter((x) => x !== undefined);
-        if (!per.length) continue;
-        const src = per.every((x) => x.src === null) ? null : per.flatMap((x) => x.src ?? [x.family === 4 ? '0.0.0.0/0' : '::/0']);
-        const dst = per.every((x) => x.dst === null) ? null : per.flatMap((x) => x.dst ?? [x.family === 4 ? '0.0.0.0/0' : '::/0']);
+        if (!FAMILIES.some((f) => familyRule(r, f))) continue;
+        // A rule whose addresses cannot meet this zone pair is left out of it.
+        if (!r.src.negate && r.src.include.length && !overlapCidr(r.src.include, [...a.v4, ...a.v6])) continue;
+        if (!r.dst.negate && r.dst.include.length && !overlapCidr(r.dst.include, [...b.v4, ...b.v6])) continue;
+        const side = (m: FwAddressMatch) => (m.include.length ? { names: addr(subtract(m.include, m.exclude)), excluded: m.negate } : { names: ['any'], excluded: false });
+        const src = side(r.src);
+        const dst = side(r.dst);
         const apps = r.services.length ? r.services.map((s) => {
           const app = srxApplication(s);
           if (!out.applications.some((x) => x.name === app.name)) out.applications.push(app);
@@ -251,9 +255,9 @@ export function srxView(policies: FwPolicy[], view: DeviceView, model: FabricMod
         const then = [r.action === 'accept' ? 'permit' : r.action === 'drop' ? 'deny' : 'reject'];
         if (r.log) then.push('log session-init', 'log session-close');
         if (r.counter) then.push('count');
-        out.policies.push({ from, to, name: `${ident(p.name)}-${ident(r.name)}`, src: addr(src), dst: addr(dst), apps: [...new Set(apps)], then, description: ruleText(r) });
+        out.policies.push({ from, to, name: `${ident(p.name)}-${ident(r.name)}`, src: src.names, dst: dst.names, srcExcluded: src.excluded, dstExcluded: dst.excluded, apps: [...new Set(apps)], then, description: ruleText(r) });
       }
-      out.policies.push({ from, to, name: `${ident(p.name)}-default`, src: ['any'], dst: ['any'], apps: ['any'], then: [p.defaultAction === 'accept' ? 'permit' : p.defaultAction === 'drop' ? 'deny' : 'reject'], description: `default ${p.defaultAction}` });
+      out.policies.push({ from, to, name: `${ident(p.name)}-default`, src: ['any'], dst: ['any'], srcExcluded: false, dstExcluded: false, apps: ['any'], then: [p.defaultAction === 'accept' ? 'permit' : p.defaultAction === 'drop' ? 'deny' : 'reject'], description: `default ${p.defaultAction}` });
     }
   }
   out.addresses.sort((a, b) => a.name.localeCompare(b.name));

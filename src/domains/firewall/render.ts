@@ -9,7 +9,7 @@ import type { FabricModel } from '../../model/types.ts';
 import type { RequiredFeature } from '../../render/features.ts';
 import type { DeviceView } from '../../render/view.ts';
 import type { FirewallModel, FwPolicy } from './model.ts';
-import { policiesOn, srcText } from './render-common.ts';
+import { enforcementWord, policiesOn, srcText } from './render-common.ts';
 import { iptView, type IptView } from './render-iptables.ts';
 import { nftView, type NftView } from './render-nft.ts';
 import { aclView, srxView, type SrxView, type VendorAclView } from './render-vendor.ts';
@@ -62,7 +62,7 @@ export function firewallView(view: DeviceView, model: FabricModel): FirewallView
   if (!policies.length) return undefined;
   const targets = loadPlatforms().get(view.platform)?.capabilities.firewall?.targets ?? [];
   const out: FirewallView = {
-    policies: policies.map((p) => ({ name: p.name, enforcement: p.enforcement.kind, source: srcText(p.source) })),
+    policies: policies.map((p) => ({ name: p.name, enforcement: enforcementWord(p), source: srcText(p.source) })),
   };
   if (targets.includes('nftables')) out.nft = nftView(policies, model);
   if (targets.includes('iptables')) {
