@@ -46,6 +46,26 @@ describe('which devices get firewall files', () => {
     expect(onDisk.sort()).toEqual(fwFiles(fw1).map((a) => a.path).sort());
   });
 
+  it('the CLI writes them into the manifest, byte-identical from another working directory and time zone', () => {
+    const outs = [repoRoot, tmpdir()].map((cwd, i) => {
+      const out = mkdtempSync(path.join(tmpdir(), 'hfb-fw-render-'));
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'render', path.join(repoRoot, 'intents/fw1'), '--out', out], { cwd, encoding: 'utf8', env: { ...process.env, TZ: i ? 'Pacific/Chatham' : 'UTC' } });
+      expect(r.status, r.stderr).toBe(0);
+      return out;
+    });
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(outs[0], 'manifest.json'), 'utf8')) as { artifacts: { path: string; sha256: string }[] };
+      const listed = manifest.artifacts.filter((a) => FW_ARTIFACTS.includes(path.basename(a.path)));
+      expect(listed.map((a) => a.path).sort()).toEqual(fwFiles(fw1).map((a) => a.path).sort());
+      for (const a of fwFiles(fw1)) {
+        expect(readFileSync(path.join(outs[0], a.path), 'utf8')).toBe(a.content);
+        expect(readFileSync(path.join(outs[1], a.path), 'utf8')).toBe(a.content);
+      }
+    } finally {
+      for (const o of outs) rmSync(o, { recursive: true, force: true });
+    }
+  });
+
   it('states every policy, jump and NAT rule fw1 asks for', () => {
     const nft = fw1.find((a) => a.path === 'leaf1/nftables.conf')!.content;
     expect(nft.split('\n').filter((l) => /^table |^delete table /.test(l))).toEqual(['table inet netloom {}', 'delete table inet netloom', 'table inet netloom {']);
