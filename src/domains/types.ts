@@ -60,6 +60,8 @@ export interface DomainModule<M = unknown> {
    * the fabric, which src/model/resolve.ts resolves as the core.
    */
   resolve?(ctx: DomainResolveContext, intent: unknown, model: FabricModel): M;
+  /** Lines `netloom validate` prints about the domain's part of the model (absent: none). */
+  summary?(model: FabricModel): string[];
 
   /**
    * Capability kinds -> every capability name the domain can require. A platform claims the

@@ -7,7 +7,7 @@
 import type { DomainModule } from '../types.ts';
 import { firewallIntent } from './intent.ts';
 import type { FirewallModel } from './model.ts';
-import { resolveFirewall } from './resolve.ts';
+import { firewallSummary, resolveFirewall } from './resolve.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
@@ -17,6 +17,7 @@ export const firewall: DomainModule<FirewallModel> = {
   pushAfter: ['fabric'],
   intent: firewallIntent,
   resolve: (ctx, intent, model) => resolveFirewall(ctx, intent, model),
+  summary: (model) => firewallSummary(model.domains.firewall as FirewallModel | undefined),
   capabilities: FIREWALL_CAPABILITIES,
   render: {
     features: (view, model) => firewallFeatures(view, model),

@@ -386,42 +386,31 @@ class FirewallResolver {
       this.ctx.error([...ep, 'kind'], `policy '${p.name}': enforcement 'node' (a dedicated firewall node) is not supported yet; use 'inter-vrf' or 'networks'`);
       return null;
     }
-    if (e.kind === 'inter-vrf') {
-      let ok = extra(['networks', 'node', 'attach']);
-      if (!e.vrfs) {
-        this.ctx.error(ep, `policy '${p.name}': enforcement inter-vrf: required key 'vrfs' is missing (the VRFs between which the policy filters)`, true);
-        return null;
-      }
-      const devices = new Set<string>();
-      e.vrfs.forEach((v, i) => {
-        const vrf = this.model.vrfs.find((x) => x.name === v);
-        if (!vrf) {
-          this.ctx.error([...ep, 'vrfs', i], `policy '${p.name}': unknown VRF '${v}'${this.suggest(v, this.model.vrfs.map((x) => x.name))}`);
-          ok = false;
-        } else if (e.vrfs!.indexOf(v) !== i) {
-          this.ctx.error([...ep, 'vrfs', i], `policy '${p.name}': VRF '${v}' is listed twice`);
-          ok = false;
-        } else vrf.devices.forEach((d) => devices.add(d));
-      });
-      return ok ? { kind: 'inter-vrf', vrfs: [...e.vrfs], devices: sortDevices(devices) } : null;
-    }
-    let ok = extra(['vrfs', 'node', 'attach']);
-    if (!e.networks) {
-      this.ctx.error(ep, `policy '${p.name}': enforcement networks: required key 'networks' is missing (the tenant networks the policy filters at)`, true);
+    const isVrfs = e.kind === 'inter-vrf';
+    const key = isVrfs ? 'vrfs' : 'networks';
+    const what = isVrfs ? 'VRF' : 'network';
+    let ok = extra(isVrfs ? ['networks', 'node', 'attach'] : ['vrfs', 'node', 'attach']);
+    const list = e[key];
+    if (!list) {
+      const why = isVrfs ? 'the VRFs between which the policy filters' : 'the tenant networks the policy filters at';
+      this.ctx.error(ep, `policy '${p.name}': enforcement ${e.kind}: required key '${key}' is missing (${why})`, true);
       return null;
     }
+    // A VRF is enforced on the devices it is instantiated on, a network on the leaves carrying it.
+    const known: { name: string; devices: string[] }[] = isVrfs ? this.model.vrfs : this.model.networks.map((n) => ({ name: n.name, devices: n.leaves }));
     const devices = new Set<string>();
-    e.networks.forEach((n, i) => {
-      const net = this.model.networks.find((x) => x.name === n);
-      if (!net) {
-        this.ctx.error([...ep, 'networks', i], `policy '${p.name}': unknown network '${n}'${this.suggest(n, this.model.networks.map((x) => x.name))}`);
+    list.forEach((v, i) => {
+      const m = known.find((x) => x.name === v);
+      if (!m) {
+        this.ctx.error([...ep, key, i], `policy '${p.name}': unknown ${what} '${v}'${this.suggest(v, known.map((x) => x.name))}`);
         ok = false;
-      } else if (e.networks!.indexOf(n) !== i) {
-        this.ctx.error([...ep, 'networks', i], `policy '${p.name}': network '${n}' is listed twice`);
+      } else if (list.indexOf(v) !== i) {
+        this.ctx.error([...ep, key, i], `policy '${p.name}': ${what} '${v}' is listed twice`);
         ok = false;
-      } else net.leaves.forEach((d) => devices.add(d));
+      } else m.devices.forEach((d) => devices.add(d));
     });
-    return ok ? { kind: 'network', networks: [...e.networks], devices: sortDevices(devices) } : null;
+    if (!ok) return null;
+    return isVrfs ? { kind: 'inter-vrf', vrfs: [...list], devices: sortDevices(devices) } : { kind: 'network', networks: [...list], devices: sortDevices(devices) };
   }
 
   private policy(p: FwIntentPolicy, path: Path): FwPolicy | null {
@@ -506,4 +495,19 @@ function ranges(list: (number | string)[] | undefined): FwPortRange[] {
 
 export function resolveFirewall(ctx: DomainResolveContext, intent: unknown, model: FabricModel): FirewallModel {
   return new FirewallResolver(ctx, intent as FirewallIntent, model).resolve();
+}
+
+/** `netloom validate`'s lines: each policy, where it is enforced and what it holds. */
+export function firewallSummary(fw: FirewallModel | undefined): string[] {
+  if (!fw) return [];
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  return [
+    `  firewall   ${plural(fw.policies.length, 'policy', 'policies')}: ${fw.policies
+      .map((p) => {
+        const e = p.enforcement;
+        const where = e.kind === 'inter-vrf' ? `between ${e.vrfs.join(', ')}` : e.kind === 'network' ? `at ${e.networks.join(', ')}` : `on ${e.node}`;
+        return `${p.name} (${where} on ${plural(e.devices.length, 'device')}: ${plural(p.rules.length, 'rule')}, ${plural(p.nat.length, 'NAT rule')}, default ${p.defaultAction}${p.stateful ? ', stateful' : ''})`;
+      })
+      .join('; ')}`,
+  ];
 }

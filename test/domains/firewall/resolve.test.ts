@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { excludeCidr, mergeCidr } from 'cidr-tools';
 import { loadModelSync } from '../../../src/model/index.ts';
+import { summarize } from '../../../src/model/summary.ts';
 import { domains, RESERVED_DOMAINS } from '../../../src/domains/index.ts';
 import type { FirewallModel, FwAddressMatch } from '../../../src/domains/firewall/model.ts';
 import { cleanupCopies, fw1Copy, repoRoot } from './fixtures.ts';
@@ -45,6 +46,13 @@ describe('firewall resolver', () => {
     expect(p.nat).toEqual([
       expect.objectContaining({ name: 'app-forward', kind: 'dnat', to: { address: '10.10.20.13', port: 8080 }, dst: expect.objectContaining({ include: ['10.10.20.100/32'] }) }),
     ]);
+  });
+
+  it('netloom validate prints one line for the firewall', () => {
+    expect(summarize(loadModelSync(path.join(repoRoot, 'intents/fw1'))).at(-1)).toBe(
+      '  firewall   1 policy: tenants (between BLUE, GREEN, RED on 4 devices: 4 rules, 1 NAT rule, default drop, stateful)',
+    );
+    expect(summarize(loadModelSync(path.join(repoRoot, 'intents/dc1'))).some((l) => l.includes('firewall'))).toBe(false);
   });
 
   it('a renumbered subnet changes the model, not the policy', () => {
