@@ -9,8 +9,8 @@ import type { FabricModel } from '../../model/types.ts';
 import type { DeviceView } from '../../render/view.ts';
 import { oneLine, quotedText } from '../../render/helpers.ts';
 import { overlapCidr } from 'cidr-tools';
-import type { FwAction, FwAddressMatch, FwPolicy, FwService } from './model.ts';
-import { srcText, FAMILIES, familyRule, ident, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
+import type { FwAction, FwAddressMatch, FwPolicy, FwPortRange, FwService } from './model.ts';
+import { srcText, FAMILIES, familyRule, familySet, ident, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
 import { subtract } from './resolve.ts';
 
 export type AclSyntax = 'eos' | 'nxos' | 'srlinux';
@@ -177,8 +177,9 @@ export function aclView(syntax: AclSyntax, policies: FwPolicy[], view: DeviceVie
 export interface SrxView {
   zones: { name: string; interfaces: string[] }[];
   addresses: { name: string; prefix: string }[];
-  addressSets: { name: string; members: string[] }[];
   applications: { name: string; lines: string[] }[];
+  /** `set security nat ...` suffixes: destination and source rule-sets, pools. */
+  nat: string[];
   /** `*Excluded`: the addresses are what the policy does not match (SRX source-address-excluded). */
   policies: { from: string; to: string; name: string; src: string[]; dst: string[]; srcExcluded: boolean; dstExcluded: boolean; apps: string[]; then: string[]; description?: string }[];
 }
@@ -220,7 +221,7 @@ function srxApplication(s: FwService): { name: string; lines: string[] } {
 
 /** Zones are the VRFs (their IRB units); one policy per rule and zone pair, the default last. */
 export function srxView(policies: FwPolicy[], view: DeviceView, model: FabricModel): SrxView {
-  const out: SrxView = { zones: [], addresses: [], addressSets: [], applications: [], policies: [] };
+  const out: SrxView = { zones: [], addresses: [], applications: [], policies: [], nat: [] };
   const addr = (list: string[]): string[] => {
     return list.map((p) => {
       const name = srxAddrName(p);
@@ -259,7 +260,47 @@ export function srxView(policies: FwPolicy[], view: DeviceView, model: FabricMod
       }
       out.policies.push({ from, to, name: `${ident(p.name)}-default`, src: ['any'], dst: ['any'], srcExcluded: false, dstExcluded: false, apps: ['any'], then: [p.defaultAction === 'accept' ? 'permit' : p.defaultAction === 'drop' ? 'deny' : 'reject'], description: `default ${p.defaultAction}` });
     }
+    out.nat.push(...srxNat(p, scope.map((m) => `nl-${ident(m.name)}`)));
   }
   out.addresses.sort((a, b) => a.name.localeCompare(b.name));
+  return out;
+}
+
+/** Prefixes of a NAT match for SRX (no negation there: the complement of a negated side). */
+function natPrefixes(m: FwAddressMatch): string[] {
+  if (!m.include.length && !m.negate) return [];
+  return FAMILIES.flatMap((f) => familySet(m, f) ?? []);
+}
+
+/**
+ * SRX NAT of one policy, between its zones: destination NAT (a pool per rule, the port with
+ * it) in rule-sets from every zone, source NAT and masquerade (`source-nat interface`) from
+ * every zone to every zone. One SRX rule per service (a match has one protocol and port range).
+ */
+function srxNat(p: FwPolicy, zones: string[]): string[] {
+  const out: string[] = [];
+  const rs = `nl-${ident(p.name)}`;
+  const dnat = p.nat.filter((n) => n.kind === 'dnat');
+  const snat = p.nat.filter((n) => n.kind !== 'dnat');
+  if (dnat.length) for (const z of zones) out.push(`destination rule-set ${rs} from zone ${z}`);
+  if (snat.length) {
+    for (const z of zones) out.push(`source rule-set ${rs} from zone ${z}`);
+    for (const z of zones) out.push(`source rule-set ${rs} to zone ${z}`);
+  }
+  for (const n of p.nat) {
+    const kind = n.kind === 'dnat' ? 'destination' : 'source';
+    const pool = `nl-${ident(p.name)}-${ident(n.name)}`;
+    if (n.to?.address) out.push(`${kind} pool ${pool} address ${n.to.address}/${n.to.address.includes(':') ? 128 : 32}${n.to.port ? ` port ${n.to.port}` : ''}`);
+    // One SRX rule per service and port range: a match has one protocol and one range.
+    const matches: { svc: FwService | null; r?: FwPortRange }[] = (n.services.length ? n.services : [null]).flatMap((svc) => (svc?.dstPorts.length ? svc.dstPorts.map((r) => ({ svc, r })) : [{ svc }]));
+    matches.forEach(({ svc, r }, i) => {
+      const rule = `${kind} rule-set ${rs} rule ${ident(n.name)}${matches.length > 1 ? `-${i + 1}` : ''}`;
+      for (const a of natPrefixes(n.src)) out.push(`${rule} match source-address ${a}`);
+      for (const a of natPrefixes(n.dst)) out.push(`${rule} match destination-address ${a}`);
+      if (svc) out.push(`${rule} match protocol ${svc.protocol === 'icmpv6' ? 'icmp6' : svc.protocol}`);
+      if (r) out.push(`${rule} match destination-port ${r.from}${r.to !== r.from ? ` to ${r.to}` : ''}`);
+      out.push(`${rule} then ${n.kind === 'dnat' ? `destination-nat pool ${pool}` : n.kind === 'snat' ? `source-nat pool ${pool}` : 'source-nat interface'}`);
+    });
+  }
   return out;
 }

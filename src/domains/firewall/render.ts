@@ -18,7 +18,7 @@ export const FIREWALL_CAPABILITIES = {
   /** The artifacts a platform renders policies into. */
   targets: ['nftables', 'iptables', 'eos-acl', 'nxos-acl', 'srlinux-acl', 'srx-policy'],
   enforcement: ['inter-vrf', 'networks'],
-  features: ['stateful', 'stateless', 'reject', 'log', 'counter', 'conn-state', 'icmp-types', 'protocol-number', 'source-ports', 'nat-snat', 'nat-masquerade', 'nat-dnat'],
+  features: ['stateful', 'stateless', 'reject', 'log', 'counter', 'conn-state', 'icmp-types', 'protocol-number', 'source-ports', 'nat-snat', 'nat-masquerade', 'nat-dnat', 'nat-icmp-types', 'nat-source-ports'],
 } as const;
 
 export interface FirewallView {
@@ -52,7 +52,12 @@ export function firewallFeatures(view: DeviceView, model: FabricModel): Required
       if (r.services.some((s) => typeof s.protocol === 'number')) add('features', 'protocol-number', r.source, ctx);
       if (r.services.some((s) => s.srcPorts.length)) add('features', 'source-ports', r.source, ctx);
     }
-    for (const n of p.nat) add('features', `nat-${n.kind}`, n.source, `NAT rule '${n.name}' of ${pctx}`);
+    for (const n of p.nat) {
+      const ctx = `NAT rule '${n.name}' of ${pctx}`;
+      add('features', `nat-${n.kind}`, n.source, ctx);
+      if (n.services.some((s) => s.icmp.length)) add('features', 'nat-icmp-types', n.source, ctx);
+      if (n.services.some((s) => s.srcPorts.length)) add('features', 'nat-source-ports', n.source, ctx);
+    }
   }
   return out;
 }

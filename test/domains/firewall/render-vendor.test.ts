@@ -23,14 +23,12 @@ const sectionStart: Record<Vendor, RegExp> = {
   srlinux: /^set \/ acl /,
   junos: /^set security zones /,
 };
-const noNat = (fw: any) => {
-  for (const p of fw.policies) p.nat = [];
-};
 const variants: Record<Vendor, Fw1Variant> = {
   eos: { platform: 'eos', edit: stateless },
   nxos: { platform: 'nxos', edit: stateless },
   srlinux: { platform: 'srlinux', edit: stateless },
-  junos: { platform: 'junos', edit: noNat },
+  // fw1 exactly as it is: SRX keeps state, rejects and NATs.
+  junos: { platform: 'junos' },
 };
 
 function firewallSections(v: Vendor): Map<string, string> {
@@ -74,7 +72,7 @@ describe('vendor firewall sections: structure', () => {
     for (const text of rendered.eos.values()) expect(indentProblems(text, 3)).toEqual([]);
     for (const text of rendered.nxos.values()) expect(indentProblems(text, 2)).toEqual([]);
     for (const text of rendered.srlinux.values()) for (const l of text.trimEnd().split('\n')) expect(l).toMatch(/^set \/ acl (acl-filter \S+ type ipv[46] |interface irb0\.\d+ )\S/);
-    for (const text of rendered.junos.values()) for (const l of text.trimEnd().split('\n')) expect(l).toMatch(/^set (security (zones|address-book|policies) |applications application )\S/);
+    for (const text of rendered.junos.values()) for (const l of text.trimEnd().split('\n')) expect(l).toMatch(/^set (security (zones|address-book|policies|nat) |applications application )\S/);
   });
 
   it('every ACL a leaf defines is applied on its SVIs, and every applied ACL is defined', () => {
@@ -97,6 +95,8 @@ describe('vendor firewall sections: structure', () => {
     expect([...srx.matchAll(/policy (tenants-app_to_db) description/g)].length).toBe(1);
     expect(srx).toContain('set security policies from-zone nl-GREEN to-zone nl-RED policy tenants-app_to_db then permit\n');
     expect(srx).toContain('policy tenants-monitoring_echo match destination-address-excluded\n');
+    expect(srx).toContain('set security nat destination pool nl-tenants-app_forward address 10.10.20.13/32 port 8080\n');
+    expect(srx).toContain('set security nat destination rule-set nl-tenants rule app_forward then destination-nat pool nl-tenants-app_forward\n');
   });
 
   it('free text is escaped for the syntax it lands in', () => {
@@ -105,7 +105,10 @@ describe('vendor firewall sections: structure', () => {
       stateless(fw);
       fw.policies[0].rules[0].comment = comment;
     };
-    const text = (p: Vendor) => renderModel(loadModelSync(fw1Copy({ platform: p, edit: p === 'junos' ? (fw: any) => { noNat(fw); fw.policies[0].stateful = true; fw.policies[0].rules[0].comment = comment; } : edit })), { artifactSets: [], devices: ['leaf1'] }).artifacts[0].content;
+    const junosEdit = (fw: any) => {
+      fw.policies[0].rules[0].comment = comment;
+    };
+    const text = (p: Vendor) => renderModel(loadModelSync(fw1Copy({ platform: p, edit: p === 'junos' ? junosEdit : edit })), { artifactSets: [], devices: ['leaf1'] }).artifacts[0].content;
     const quoted = (l: string) => /"((?:[^"\\]|\\.)*)"$/.exec(l)?.[1];
     const srl = text('srlinux').split('\n').find((l) => l.includes('entry 10 description'))!;
     expect(quoted(srl)).toBe('web-to-app: say \\"hi\\" \\\\ $(reboot); # no (owner team-web)');
@@ -136,19 +139,20 @@ describe('what a target cannot express stops the render', () => {
     expect(d.length).toBe(12);
   });
 
-  it('Junos SRX: no NAT rendered, no per-rule state match, no distributed (networks) enforcement', () => {
+  it('Junos SRX: no per-rule state match, no ICMP types in NAT, no distributed (networks) enforcement', () => {
     const d = diagnostics({
       platform: 'junos',
       edit: (fw) => {
         fw.policies[0].rules[0].state = ['new'];
+        fw.policies[0].nat.push({ name: 'ping-vip', kind: 'dnat', destination: '10.10.20.101', services: ['ping'], to: '10.10.20.13' });
         fw.policies.push({ name: 'local', enforcement: { kind: 'networks', networks: ['web'] }, rules: [] });
       },
     });
     expect(d.filter((x) => x.includes('leaf1'))).toEqual([
       // (lines of the copy, which the edit rewrote)
       "firewall.yaml:62:11: device leaf1: platform junos does not support feature 'conn-state' (rule 'web-to-app' of policy 'tenants')",
-      "firewall.yaml:99:11: device leaf1: platform junos does not support feature 'nat-dnat' (NAT rule 'app-forward' of policy 'tenants')",
-      "firewall.yaml:105:7: device leaf1: platform junos does not support enforcement 'networks' (policy 'local')",
+      "firewall.yaml:105:11: device leaf1: platform junos does not support feature 'nat-icmp-types' (NAT rule 'ping-vip' of policy 'tenants')",
+      "firewall.yaml:111:7: device leaf1: platform junos does not support enforcement 'networks' (policy 'local')",
     ]);
   });
 
