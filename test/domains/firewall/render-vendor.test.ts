@@ -99,6 +99,15 @@ describe('vendor firewall sections: structure', () => {
     expect(srx).toContain('set security nat destination rule-set nl-tenants rule app_forward then destination-nat pool nl-tenants-app_forward\n');
   });
 
+  it('a networks policy filters in and out on the networks\' SVIs, with no scope to stay out of', () => {
+    const edit = (fw: any) => {
+      fw.policies = [{ name: 'local', enforcement: { kind: 'networks', networks: ['web'] }, stateful: false, rules: [{ name: 'ssh', source: 'monitoring', services: 'tcp/22', action: 'accept' }] }];
+    };
+    const text = renderModel(loadModelSync(fw1Copy({ platform: 'eos', edit })), { artifactSets: [], devices: ['leaf2'] }).artifacts[0].content;
+    expect(text).toContain('ip access-list NL-LOCAL\n   10 remark ssh\n   20 permit tcp 10.10.10.11/32 any eq 22\n   30 remark default drop\n   40 deny ip any any\n');
+    expect(text).toContain('interface Vlan10\n   ip access-group NL-LOCAL in\n   ip access-group NL-LOCAL out\n   ipv6 access-group NL-LOCAL-V6 in\n   ipv6 access-group NL-LOCAL-V6 out\n');
+  });
+
   it('free text is escaped for the syntax it lands in', () => {
     const comment = 'say "hi" \\ $(reboot); # no';
     const edit = (fw: any) => {
