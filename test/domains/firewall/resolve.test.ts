@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { excludeCidr, mergeCidr } from 'cidr-tools';
 import { loadModelSync } from '../../../src/model/index.ts';
 import { summarize } from '../../../src/model/summary.ts';
@@ -99,6 +100,15 @@ describe('firewall resolver', () => {
     ]);
     expect(local.enforcement).toEqual({ kind: 'network', networks: ['web'], devices: ['leaf1', 'leaf2'] });
     expect([local.stateful, local.defaultAction]).toEqual([false, 'drop']);
+  });
+
+  it('editors validate fw1 with the checked-in JSON Schema (and catch a misspelt key)', async () => {
+    const { default: Ajv2020 } = (await import('ajv/dist/2020.js')) as unknown as { default: new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } } };
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(path.join(repoRoot, 'models/intent.schema.json'), 'utf8')));
+    const doc = parse(readFileSync(path.join(repoRoot, 'intents/fw1/firewall.yaml'), 'utf8'));
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    doc.firewall.policies[0].rules[0].acton = 'accept';
+    expect(validate(doc)).toBe(false);
   });
 
   it('is a registered domain: no longer reserved, absent from models without a firewall section', () => {
