@@ -133,7 +133,8 @@ function policyChain(sets: SetRegistry, pol: FwPolicy, bridge: boolean): NftChai
   if (pol.stateful && !bridge) lines.push('ct state established,related accept');
   for (const r of pol.rules) {
     const both = FAMILIES.map((f) => familyRule(r, f));
-    if (both[0] && both[1] && !both[0].src && !both[0].dst && !both[1].src && !both[1].dst && familyServices(r.services, 4)?.length === r.services.length && familyServices(r.services, 6)?.length === r.services.length) {
+    const neutral = r.services.every((s) => s.protocol !== 'icmp' && s.protocol !== 'icmpv6');
+    if (both[0] && both[1] && !both[0].src && !both[0].dst && !both[1].src && !both[1].dst && neutral) {
       lines.push(...ruleLines(sets, pol, { ...both[0], family: 4 }, bridge).map((l) => l.replace(/^meta nfproto ipv4 /, '')));
       continue;
     }
