@@ -8,7 +8,7 @@
 import type { FabricModel } from '../../model/types.ts';
 import { iptText } from '../../render/helpers.ts';
 import type { FwAction, FwAddressMatch, FwNatRule, FwPolicy, FwService } from './model.ts';
-import { enforcementWord, srcText, FAMILIES, familyRule, familyServices, familySet, familySide, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
+import { enforcementWord, srcText, familyRule, familyServices, familySet, familySide, policyScope, portText, ruleText, truncateBytes, type Family } from './render-common.ts';
 
 export interface IptView {
   family: Family;
@@ -127,5 +127,3 @@ export function iptView(policies: FwPolicy[], model: FabricModel, f: Family): Ip
   });
   return { family: f, chains, filter: [...filter, ...body], nat };
 }
-
-export { FAMILIES };

@@ -6,7 +6,7 @@
  */
 import type { FabricModel } from '../../model/types.ts';
 import { nftText } from '../../render/helpers.ts';
-import type { FwAction, FwAddressMatch, FwNatRule, FwPolicy, FwService } from './model.ts';
+import type { FwAction, FwNatRule, FwPolicy, FwService } from './model.ts';
 import { enforcementWord, srcText, FAMILIES, familyRule, familyServices, familySet, familySide, ident, policyScope, portText, ruleText, truncateBytes, type Family, type FamilyRule } from './render-common.ts';
 
 export interface NftSet {
@@ -62,11 +62,9 @@ function addrClause(sets: SetRegistry, f: Family, dir: 'saddr' | 'daddr', side: 
   return `${addrKw(f)} ${dir} ${op}${sets.ref(side.prefixes, f, hint)}`;
 }
 
-const sideOf = (m: FwAddressMatch, f: Family) => familySide(m, f);
-
 /** A side's set name: the object the intent named when it is the only one, else rule + side. */
-function hintFor(refs: string[], negate: boolean, fallback: string): string {
-  return refs.length === 1 && !negate && /^[A-Za-z]/.test(refs[0]) ? refs[0] : fallback;
+function hintFor(refs: string[], fallback: string): string {
+  return refs.length === 1 && /^[A-Za-z]/.test(refs[0]) ? refs[0] : fallback;
 }
 
 function portSet(list: FwService['dstPorts']): string {
@@ -74,7 +72,7 @@ function portSet(list: FwService['dstPorts']): string {
   return items.length === 1 ? items[0] : `{ ${items.join(', ')} }`;
 }
 
-/** The match of one service, and whether it is TCP (reject with a reset). */
+/** The match of one service (protocol, ports or ICMP type and code). */
 export function nftService(s: FwService): string {
   if (s.protocol === 'tcp' || s.protocol === 'udp') {
     const parts = [];
@@ -112,8 +110,8 @@ const join = (...parts: string[]) => parts.filter(Boolean).join(' ');
 function ruleLines(sets: SetRegistry, pol: FwPolicy, fr: FamilyRule, bridge: boolean): string[] {
   const r = fr.rule;
   const base = `${pol.name}_${r.name}`;
-  const src = addrClause(sets, fr.family, 'saddr', sideOf(r.src, fr.family), hintFor(r.src.refs, false, `${base}_src`));
-  const dst = addrClause(sets, fr.family, 'daddr', sideOf(r.dst, fr.family), hintFor(r.dst.refs, false, `${base}_dst`));
+  const src = addrClause(sets, fr.family, 'saddr', familySide(r.src, fr.family), hintFor(r.src.refs, `${base}_src`));
+  const dst = addrClause(sets, fr.family, 'daddr', familySide(r.dst, fr.family), hintFor(r.dst.refs, `${base}_dst`));
   const state = r.state.length === 0 ? '' : r.state.length === 1 ? `ct state ${r.state[0]}` : `ct state { ${r.state.join(', ')} }`;
   const comment = `comment "${nftText(truncateBytes(ruleText(r), 120))}"`;
   const log = r.log ? `log prefix "${nftText(truncateBytes(`nl ${pol.name}/${r.name}`, 120))}: "` : '';
@@ -174,8 +172,8 @@ function natLines(sets: SetRegistry, pol: FwPolicy, n: FwNatRule): string[] {
     const services = familyServices(n.services, f);
     if ((src && !src.length) || (dst && !dst.length) || (services && !services.length)) continue;
     const base = `${pol.name}_${n.name}`;
-    const s = addrClause(sets, f, 'saddr', sideOf(n.src, f), hintFor(n.src.refs, false, `${base}_src`));
-    const d = addrClause(sets, f, 'daddr', sideOf(n.dst, f), hintFor(n.dst.refs, false, `${base}_dst`));
+    const s = addrClause(sets, f, 'saddr', familySide(n.src, f), hintFor(n.src.refs, `${base}_src`));
+    const d = addrClause(sets, f, 'daddr', familySide(n.dst, f), hintFor(n.dst.refs, `${base}_dst`));
     const fam = !s && !d ? `meta nfproto ${f === 4 ? 'ipv4' : 'ipv6'}` : '';
     const to = n.to?.address ? (f === 6 && n.to.port ? `[${n.to.address}]` : n.to.address) + (n.to.port ? `:${n.to.port}` : '') : '';
     const action = n.kind === 'masquerade' ? 'masquerade' : `${n.kind} ${addrKw(f)} to ${to}`;
