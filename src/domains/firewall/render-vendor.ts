@@ -71,8 +71,11 @@ function acl(syntax: AclSyntax, pol: FwPolicy, name: string, f: Family, srcScope
   let seq = 10;
   const add = (action: FwAction, src: string | null, dst: string | null, svc: FwService | null, log: boolean, remark?: string) => {
     if (syntax === 'srlinux') {
-      for (const line of srlEntry(action, src, dst, svc, f, log, remark)) srl.push({ seq, lines: line });
-      seq += 10;
+      // One entry per port combination: an entry's match holds one range per direction.
+      for (const lines of srlEntry(action, src, dst, svc, f, log, remark)) {
+        srl.push({ seq, lines });
+        seq += 10;
+      }
       return;
     }
     if (remark) {

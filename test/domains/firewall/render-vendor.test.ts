@@ -99,6 +99,21 @@ describe('vendor firewall sections: structure', () => {
     expect(srx).toContain('set security nat destination rule-set nl-tenants rule app_forward then destination-nat pool nl-tenants-app_forward\n');
   });
 
+  it('SR Linux: one entry per port range, each with its own sequence number', () => {
+    const edit = (fw: any) => {
+      stateless(fw);
+      fw.services['app-http'].ports = [8080, '9000-9001'];
+    };
+    const text = renderModel(loadModelSync(fw1Copy({ platform: 'srlinux', edit })), { artifactSets: [], devices: ['leaf1'] }).artifacts[0].content;
+    const entries = (acl: string) => [...text.matchAll(new RegExp(`acl-filter ${acl} type ipv4 entry (\\d+) (match transport destination-port \\S+.*)$`, 'gm'))].map((m) => `${m[1]} ${m[2]}`);
+    expect(entries('nl-tenants-blue').slice(0, 4)).toEqual([
+      '10 match transport destination-port operator eq',
+      '10 match transport destination-port value 8080',
+      '20 match transport destination-port range start 9000',
+      '20 match transport destination-port range end 9001',
+    ]);
+  });
+
   it('a networks policy filters in and out on the networks\' SVIs, with no scope to stay out of', () => {
     const edit = (fw: any) => {
       fw.policies = [{ name: 'local', enforcement: { kind: 'networks', networks: ['web'] }, stateful: false, rules: [{ name: 'ssh', source: 'monitoring', services: 'tcp/22', action: 'accept' }] }];
