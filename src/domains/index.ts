@@ -11,13 +11,14 @@ import type { ExpectedSession } from '../lab/status.ts';
 import type { StaticCheck } from '../verify/checks/types.ts';
 import type { CheckInfo } from '../verify/findings.ts';
 import { fabric } from './fabric/index.ts';
+import { firewall } from './firewall/index.ts';
 import { RESERVED_DOMAINS, type DomainId, type DomainModule } from './types.ts';
 
 export type { DomainId, DomainModule } from './types.ts';
 export { RESERVED_DOMAINS } from './types.ts';
 
 /** Every registered domain: adding one is one line here (and its id in DomainId). */
-export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric };
+export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall };
 
 /**
  * The fabric's check ids from before the registry: kept so reports, `verify --only` and CI

@@ -25,13 +25,13 @@ import type { FabricGraph } from '../verify/graph.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 
 /** Registered domains. A new domain adds its id here and one line in DOMAINS. */
-export type DomainId = 'fabric';
+export type DomainId = 'fabric' | 'firewall';
 
 /**
  * Intent sections of domains that have not landed: accepted (any content), kept verbatim in
  * model.domains[id], ignored by every stage. A domain's id leaves this list when it registers.
  */
-export const RESERVED_DOMAINS = ['firewall', 'slb', 'gslb'] as const;
+export const RESERVED_DOMAINS = ['slb', 'gslb'] as const;
 export type ReservedDomainId = (typeof RESERVED_DOMAINS)[number];
 
 /** What a domain's resolver may use: errors at intent paths, like the fabric's own resolver. */
@@ -60,6 +60,8 @@ export interface DomainModule<M = unknown> {
    * the fabric, which src/model/resolve.ts resolves as the core.
    */
   resolve?(ctx: DomainResolveContext, intent: unknown, model: FabricModel): M;
+  /** Lines `netloom validate` prints about the domain's part of the model (absent: none). */
+  summary?(model: FabricModel): string[];
 
   /**
    * Capability kinds -> every capability name the domain can require. A platform claims the

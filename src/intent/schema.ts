@@ -6,23 +6,11 @@
 import { z } from 'zod';
 import { roleNames, type Role } from '../domains/fabric/roles.ts';
 import { platformNames } from './platform-names.ts';
+import { freeText, name } from './primitives.ts';
 import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
 import type { ReservedDomainId } from '../domains/types.ts';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,62}$/, 'must start with a letter and contain only letters, digits, "_", "." or "-" (at most 63 characters)');
-
-/**
- * Free text (a site code, a description): one line of printable characters, so it can land
- * in a CLI line, a quoted string or a shell script only as text (the render helpers escape
- * it for each syntax besides). Domains use it for their own free-text fields.
- */
-export const freeText = z
-  .string()
-  .min(1)
-  .max(240, 'must be at most 240 characters')
-  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must be one line of printable text (no line break, tab or other control character)');
+export { freeText };
 
 const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(ipv4Re, 'must be an IPv4 address like 10.0.0.1');
@@ -174,7 +162,6 @@ const endpoint = z.strictObject({
 /** Sections of domains that have not landed (RESERVED_DOMAINS): accepted, kept, ignored. */
 const reserved = z.record(z.string(), z.unknown());
 const reservedTitles: Record<ReservedDomainId, string> = {
-  firewall: 'Reserved: firewall policy (later)',
   slb: 'Reserved: L7 load balancing (later)',
   gslb: 'Reserved: global DNS load balancing (later)',
 };

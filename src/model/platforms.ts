@@ -33,6 +33,8 @@ export const renderSpecSchema = z.strictObject({
         mode: z.string().regex(/^0[0-7]{3}$/).default('0644'),
         /** Only devices with one of these roles get this artifact (default: all). */
         roles: z.array(z.string()).optional(),
+        /** Only devices a domain gives a view to get this artifact (firewall: devices enforcing a policy). */
+        domain: z.string().optional(),
       }),
     )
     .min(1),

@@ -1,6 +1,7 @@
 /** One-screen summary of a model, printed by `netloom validate`. */
 import type { FabricModel } from './types.ts';
 import { roleRank } from '../domains/fabric/roles.ts';
+import { domains } from '../domains/index.ts';
 
 function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
   const m = new Map<string, number>();
@@ -32,5 +33,6 @@ export function summarize(model: FabricModel): string[] {
     `  vnis       ${vnis}: ${model.networks.map((n) => `VLAN ${n.vlan}->${n.l2vni} (${n.name}, ${leaves(n.leaves.length)})`).join(', ') || 'none'}`,
     `  endpoints  ${model.endpoints.length}: ${model.endpoints.slice(0, 12).map((e) => `${e.name}@${e.leaf}:${e.port}`).join(', ')}${model.endpoints.length > 12 ? ', ...' : ''}`,
   );
+  for (const d of domains()) lines.push(...(d.summary?.(model) ?? []));
   return lines;
 }

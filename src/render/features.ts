@@ -13,6 +13,8 @@ export interface RequiredFeature {
   kind: string;
   name: string;
   source: DeviceView['source'];
+  /** What in the intent asks for it, for the message (e.g. "rule 'x' of policy 'p'"). */
+  context?: string;
 }
 
 /** The fabric domain's features: what the device's fabric configuration needs. */
@@ -45,7 +47,7 @@ export function unsupportedFeatures(v: DeviceView, platform: PlatformDef, domain
     .filter((f) => !(claimed[f.kind] ?? []).includes(f.name))
     .map((f) => ({
       loc: f.source,
-      message: `device ${v.hostname}: platform ${platform.name} does not support ${f.kind === 'features' ? 'feature' : f.kind} '${f.name}'`,
+      message: `device ${v.hostname}: platform ${platform.name} does not support ${f.kind === 'features' ? 'feature' : f.kind} '${f.name}'${f.context ? ` (${f.context})` : ''}`,
     }));
 }
 

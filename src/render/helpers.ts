@@ -34,6 +34,16 @@ export function shellText(s: unknown): string {
   return oneLine(s).replace(/[\\"$`]/g, (c) => `\\${c}`);
 }
 
+/** Inside "..." of an nftables file: nft strings have no escapes, so a quote becomes '. */
+export function nftText(s: unknown): string {
+  return oneLine(s).replace(/"/g, "'");
+}
+
+/** Inside "..." of an iptables-restore line: backslash and quote escaped. */
+export function iptText(s: unknown): string {
+  return oneLine(s).replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
 export const helpers: Record<string, HelperDelegate> = {
   /** description {{line description}} */
   line: (...a: unknown[]) => oneLine(args(a)[0]),
@@ -41,6 +51,8 @@ export const helpers: Record<string, HelperDelegate> = {
   quoted: (...a: unknown[]) => quotedText(args(a)[0]),
   /** fail "... {{shell description}} ..." */
   shell: (...a: unknown[]) => shellText(args(a)[0]),
+  /** comment "{{nft text}}" (nftables) */
+  nft: (...a: unknown[]) => nftText(args(a)[0]),
   /** {{#if (eq a b)}} */
   eq: (...a: unknown[]) => {
     const [x, y] = args(a);

@@ -13,6 +13,7 @@
  *            format: text                    # text (verbatim) | xml (values XML-escaped)
  *            mode: "0644"                    # optional file mode
  *            roles: [leaf, border-leaf]      # optional: only these roles get the file
+ *            domain: firewall                # optional: only devices that domain has a view for
  *        templates: <dir>                    # optional, default <p>: templates/<dir>/
  *        vrf_name_max: 15                    # optional limit checked before rendering
  *        vars: { ... }                       # free facts, read as {{platform.vars.x}}
@@ -200,6 +201,7 @@ export class Renderer {
     for (const r of renderablesFor(platform, !this.setsOnly, this.sets)) {
       for (const a of compiledArtifacts(r.set, r.spec)) {
         if (a.spec.roles && !a.spec.roles.includes(view.role)) continue;
+        if (a.spec.domain && (view as unknown as Record<string, unknown>)[a.spec.domain] === undefined) continue;
         out.push(renderArtifact(view, platform, r, a));
       }
     }

@@ -1,0 +1,33 @@
+/**
+ * The firewall domain: `firewall:` intent (intent.ts) resolved into model.domains.firewall
+ * (model.ts, resolve.ts) and rendered into nftables / iptables files on Linux devices and ACLs
+ * or security policies on vendor platforms (render*.ts, templates/<p>/partials/firewall/).
+ * The packet-set analysis, lab enforcement, push steps and live probes register here as they land.
+ */
+import type { DomainModule } from '../types.ts';
+import { firewallIntent } from './intent.ts';
+import type { FirewallModel } from './model.ts';
+import { firewallSummary, resolveFirewall } from './resolve.ts';
+import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
+
+export const firewall: DomainModule<FirewallModel> = {
+  id: 'firewall',
+  title: 'Firewall policy: address and service objects, zones, ordered rules, NAT, enforcement points',
+  requires: ['fabric'],
+  pushAfter: ['fabric'],
+  intent: firewallIntent,
+  resolve: (ctx, intent, model) => resolveFirewall(ctx, intent, model),
+  summary: (model) => firewallSummary(model.domains.firewall as FirewallModel | undefined),
+  capabilities: FIREWALL_CAPABILITIES,
+  render: {
+    features: (view, model) => firewallFeatures(view, model),
+    view: (view, model) => firewallView(view, model),
+    // Linux devices get whole files (artifacts marked `domain: firewall`), vendors a partial
+    // their main configuration includes.
+    templates: (platform) => {
+      const files = (platform.render?.artifacts ?? []).filter((a) => a.domain === 'firewall').map((a) => a.template);
+      return files.length ? files : ['partials/firewall/main.hbs'];
+    },
+  },
+  verify: { static: [] },
+};
