@@ -1,0 +1,305 @@
+/**
+ * Packet-set analysis of a resolved firewall policy (first match wins; when stateful,
+ * established/related packets are accepted before the rules; the default action last).
+ *
+ * The policy is kept as a decision map: every rule (and the two implicit deciders, the
+ * stateful acceptance and the default) owns the disjoint set of packets it decides. Findings,
+ * evaluation, search and diff read that map. A rule added, changed or removed moves packets
+ * only between the deciders that overlap it (as APKeep does for forwarding rules), and only the
+ * findings of rules overlapping the change are recomputed.
+ */
+import type { SourceLocation } from '../../util/errors.ts';
+import {
+  ALL, EMPTY, addressMatchSet, contains, difference, example, intersect, isEmpty, overlaps, servicesSet, size,
+  statesSet, union, type Packet, type PacketSet,
+} from '../../verify/packet-set/index.ts';
+import { BoxIndex, FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';
+import type { FwAction, FwPolicy, FwRule } from './model.ts';
+
+export const ESTABLISHED = '(established/related)';
+export const DEFAULT = '(default)';
+
+/** A rule, or one of the implicit deciders (stateful acceptance, default action). */
+export interface Decider {
+  name: string;
+  action: FwAction;
+  source: SourceLocation;
+  rule?: FwRule;
+  /** Packets the decider's match fields describe. */
+  match: PacketSet;
+  /** Packets it decides: its match minus everything decided before it. */
+  decides: PacketSet;
+  box: Box;
+  /** Position: -1 for the stateful acceptance, rules 0.., the default last. */
+  pos: number;
+}
+
+export type FindingKind = 'unmatchable' | 'unreachable' | 'conflict' | 'redundant';
+
+export interface RelatedRule {
+  name: string;
+  action: FwAction;
+  source: SourceLocation;
+}
+
+export interface FwFinding {
+  kind: FindingKind;
+  policy: string;
+  rule: string;
+  source: SourceLocation;
+  /** unreachable: the deciders that take its packets; conflict: the earlier ones deciding
+   * otherwise; redundant: the later ones (or the default) deciding its packets the same way. */
+  related: RelatedRule[];
+  message: string;
+  /** A packet illustrating the finding (conflict: one the earlier rule decides otherwise). */
+  example?: Packet;
+}
+
+export interface Verdict {
+  action: FwAction;
+  /** The deciding rule's name, or ESTABLISHED / DEFAULT. */
+  rule: string;
+  source: SourceLocation;
+}
+
+const related = (d: Decider): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
+const names = (ds: Decider[]) => ds.map((d) => `'${d.name}'`).join(', ');
+
+function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
+  const parts: [string, PacketSet][] = [
+    ['source', addressMatchSet('src', r.src)],
+    ['destination', addressMatchSet('dst', r.dst)],
+    ['services', servicesSet(r.services)],
+    ['state', statesSet(r.state)],
+  ];
+  const empty = parts.find(([, s]) => isEmpty(s))?.[0];
+  let match = ALL;
+  for (const [, s] of parts) match = intersect(match, s);
+  return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
+}
+
+function ruleBox(r: FwRule): Box {
+  return { src: addressHull(r.src), dst: addressHull(r.dst), protos: protocolsOf(r.services) };
+}
+
+const byPos = (a: Decider, b: Decider) => a.pos - b.pos;
+
+export class PolicyAnalysis {
+  readonly policy: FwPolicy;
+  /** Rules in order; the implicit deciders are beside. */
+  private readonly rules: Decider[] = [];
+  private readonly established: Decider | undefined;
+  private readonly fallback: Decider;
+  private readonly index = new BoxIndex<Decider>();
+  private readonly found = new Map<Decider, FwFinding[]>();
+  private readonly emptyPart = new Map<Decider, string>();
+
+  constructor(policy: FwPolicy) {
+    this.policy = policy;
+    let remaining = ALL;
+    if (policy.stateful) {
+      const m = statesSet(['established', 'related']);
+      this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
+      remaining = difference(remaining, m);
+    }
+    for (const r of policy.rules) {
+      const d = this.decider(r, this.rules.length);
+      d.decides = intersect(d.match, remaining);
+      remaining = difference(remaining, d.decides);
+      this.rules.push(d);
+      this.index.add(d);
+    }
+    this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: remaining, box: FULL_BOX, pos: policy.rules.length };
+    for (const d of this.rules) this.found.set(d, this.ruleFindings(d));
+  }
+
+  /** Findings of every rule, in rule order. */
+  findings(): FwFinding[] {
+    return this.rules.flatMap((d) => this.found.get(d) ?? []);
+  }
+
+  /** The rules' current order (changes with insertRule/removeRule/replaceRule). */
+  ruleNames(): string[] {
+    return this.rules.map((d) => d.name);
+  }
+
+  /** The policy as disjoint packet sets, each with the decider that decides it. */
+  decisionMap(): Decider[] {
+    return this.all().filter((d) => !isEmpty(d.decides));
+  }
+
+  evaluate(p: Packet): Verdict {
+    if (this.established && contains(this.established.match, p)) return verdict(this.established);
+    const box: Box = { src: addressHull([p.src]), dst: addressHull([p.dst]), protos: new Set([p.protocol]) };
+    const cands = this.index.query(box).sort(byPos);
+    for (const d of cands) if (contains(d.match, p)) return verdict(d);
+    return verdict(this.fallback);
+  }
+
+  /** Deciders (in order) whose decided packets meet `set`, the box over-approximating it. */
+  decidersMeeting(set: PacketSet, box: Box = FULL_BOX): Decider[] {
+    const out = this.index.query(box).filter((d) => overlaps(d.decides, set));
+    if (this.established && overlaps(this.established.decides, set)) out.push(this.established);
+    if (overlaps(this.fallback.decides, set)) out.push(this.fallback);
+    return out.sort(byPos);
+  }
+
+  /** Packets the policy decides with `action`. */
+  decidedAs(action: FwAction): PacketSet {
+    let s = EMPTY;
+    for (const d of this.all()) if (d.action === action) s = union(s, d.decides);
+    return s;
+  }
+
+  // ---- incremental changes ----
+
+  insertRule(pos: number, rule: FwRule): FwFinding[] {
+    const d = this.place(pos, rule);
+    this.refresh([d.match], d.box);
+    return this.findings();
+  }
+
+  removeRule(pos: number): FwFinding[] {
+    const d = this.unplace(pos);
+    this.refresh([d.match], d.box);
+    return this.findings();
+  }
+
+  replaceRule(pos: number, rule: FwRule): FwFinding[] {
+    const old = this.unplace(pos);
+    const d = this.place(pos, rule);
+    this.refresh([old.match, d.match], mergeBoxes(old.box, d.box));
+    return this.findings();
+  }
+
+  // ---- internals ----
+
+  /** Inserts a rule: the packets of its match that later deciders took now belong to it. */
+  private place(pos: number, rule: FwRule): Decider {
+    const d = this.decider(rule, pos);
+    this.rules.splice(pos, 0, d);
+    this.renumber(pos);
+    this.index.add(d);
+    for (const c of this.later(d)) {
+      const x = intersect(c.decides, d.match);
+      if (isEmpty(x)) continue;
+      c.decides = difference(c.decides, x);
+      d.decides = union(d.decides, x);
+    }
+    return d;
+  }
+
+  /** Removes a rule: its packets go to the first later decider matching them. */
+  private unplace(pos: number): Decider {
+    const d = this.rules[pos]!;
+    let freed = d.decides;
+    for (const c of this.later(d)) {
+      if (isEmpty(freed)) break;
+      const x = intersect(freed, c.match);
+      if (isEmpty(x)) continue;
+      c.decides = union(c.decides, x);
+      freed = difference(freed, x);
+    }
+    this.rules.splice(pos, 1);
+    this.index.remove(d);
+    this.found.delete(d);
+    this.emptyPart.delete(d);
+    this.renumber(pos);
+    return d;
+  }
+
+  private all(): Decider[] {
+    return [...(this.established ? [this.established] : []), ...this.rules, this.fallback];
+  }
+
+  private decider(r: FwRule, pos: number): Decider {
+    const { match, empty } = ruleMatch(r);
+    const d: Decider = { name: r.name, action: r.action, source: r.source, rule: r, match, decides: EMPTY, box: ruleBox(r), pos };
+    if (empty) this.emptyPart.set(d, empty);
+    return d;
+  }
+
+  private renumber(from: number): void {
+    for (let i = from; i < this.rules.length; i++) this.rules[i]!.pos = i;
+    this.fallback.pos = this.rules.length;
+  }
+
+  /** Deciders after `d` whose box meets `d`'s, in order, the default last. */
+  private later(d: Decider): Decider[] {
+    const out = this.index.query(d.box).filter((c) => c.pos > d.pos);
+    out.sort(byPos).push(this.fallback);
+    return out;
+  }
+
+  /** Recomputes the findings of the rules whose match meets one of `sets`. */
+  private refresh(sets: PacketSet[], box: Box): void {
+    const changed = sets.reduce(union, EMPTY);
+    for (const c of this.index.query(box)) if (overlaps(c.match, changed) || !this.found.has(c)) this.found.set(c, this.ruleFindings(c));
+  }
+
+  private ruleFindings(d: Decider): FwFinding[] {
+    const base = { policy: this.policy.name, rule: d.name, source: d.source };
+    const empty = this.emptyPart.get(d);
+    if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
+    const cands = this.index.query(d.box);
+    const earlier = cands.filter((c) => c.pos < d.pos && overlaps(c.decides, d.match));
+    if (this.established && overlaps(this.established.decides, d.match)) earlier.push(this.established);
+    earlier.sort(byPos);
+    if (isEmpty(d.decides)) {
+      return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
+    }
+    const out: FwFinding[] = [];
+    const against = earlier.filter((c) => c.action !== d.action);
+    if (against.length) {
+      const ex = example(intersect(against[0]!.decides, d.match));
+      out.push({
+        ...base, kind: 'conflict', related: against.map(related), example: ex,
+        message: `rule '${d.name}' (${d.action}) is partly shadowed by ${names(against)} deciding otherwise`,
+      });
+    }
+    // Redundant when every packet it decides would, without it, get the same action.
+    let rest = d.decides;
+    const same: Decider[] = [];
+    for (const c of this.later(d)) {
+      const x = intersect(rest, c.match);
+      if (isEmpty(x)) continue;
+      if (c.action !== d.action) return out;
+      same.push(c);
+      rest = difference(rest, x);
+      if (isEmpty(rest)) break;
+    }
+    out.push({
+      ...base, kind: 'redundant', related: same.map(related),
+      message: `rule '${d.name}' is redundant: without it ${names(same)} ${same.length > 1 ? 'decide' : 'decides'} its packets the same way (${d.action})`,
+    });
+    return out;
+  }
+}
+
+function verdict(d: Decider): Verdict {
+  return { action: d.action, rule: d.name, source: d.source };
+}
+
+function mergeBoxes(a: Box, b: Box): Box {
+  const hull = (x: Box['src'], y: Box['src']): Box['src'] => [0, 1].map((i) => {
+    const p = x[i];
+    const q = y[i];
+    return p && q ? [Math.min(p[0], q[0]), Math.max(p[1], q[1])] : (p ?? q);
+  }) as Box['src'];
+  const protos = a.protos && b.protos ? new Set([...a.protos, ...b.protos]) : undefined;
+  return { src: hull(a.src, b.src), dst: hull(a.dst, b.dst), protos };
+}
+
+/** The analysis of a policy (builds the decision map and every rule's findings). */
+export function analyzePolicy(policy: FwPolicy): PolicyAnalysis {
+  return new PolicyAnalysis(policy);
+}
+
+/** The verdict for one packet: action and deciding rule with its source. */
+export function evaluate(policy: FwPolicy | PolicyAnalysis, p: Packet): Verdict {
+  return (policy instanceof PolicyAnalysis ? policy : new PolicyAnalysis(policy)).evaluate(p);
+}
+
+export function countPackets(set: PacketSet): bigint {
+  return size(set);
+}
