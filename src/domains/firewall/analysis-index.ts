@@ -17,58 +17,58 @@ const FULL = 2 ** KEY_BITS - 1;
 const STRIDE = 8;
 const LEVELS = KEY_BITS / STRIDE;
 
-/** [lo, hi] per family (index 0: IPv4, 1: IPv6), undefined when the family is excluded. */
-export type Hull = [[number, number] | undefined, [number, number] | undefined];
+/** Key ranges [lo, hi] per family (index 0: IPv4, 1: IPv6); an empty list excludes the family. */
+export type Hull = [Range[], Range[]];
+type Range = [number, number];
 
 export interface Box {
   src: Hull;
   dst: Hull;
-  /** Protocol numbers, undefined = any. */
-  protos: Set<number> | undefined;
+  /** Protocol classes (protoBit), all bits = any. */
+  protos: number;
 }
 
-export const FULL_HULL: Hull = [[0, FULL], [0, FULL]];
-export const FULL_BOX: Box = { src: FULL_HULL, dst: FULL_HULL, protos: undefined };
+const ANY_PROTO = 0x3f;
+/** A bit per protocol class: tcp, udp, icmp, icmpv6, gre, and one for every other number. */
+export function protoBit(p: number): number {
+  return p === 6 ? 1 : p === 17 ? 2 : p === 1 ? 4 : p === 58 ? 8 : p === 47 ? 16 : 32;
+}
+
+export const FULL_HULL: Hull = [[[0, FULL]], [[0, FULL]]];
+export const FULL_BOX: Box = { src: FULL_HULL, dst: FULL_HULL, protos: ANY_PROTO };
 
 function key(family: 4 | 6, value: bigint, width: number): number {
   return family === 4 ? Number(value) * 65536 : Number(value >> BigInt(width - KEY_BITS));
 }
 
-/** Hull of CIDR strings (the addresses a match can contain), or of a whole address match. */
+/** Key ranges of CIDR strings (the addresses a match can contain), or of a whole address match. */
 export function addressHull(m: FwAddressMatch | string[]): Hull {
   const include = Array.isArray(m) ? m : m.include;
   if (!Array.isArray(m) && (m.negate || include.length === 0)) return FULL_HULL;
   if (include.length === 0) return FULL_HULL;
-  const h: Hull = [undefined, undefined];
+  const h: Hull = [[], []];
   for (const s of include) {
     const c = parseCidr(s);
     const width = c.family === 4 ? 32 : 128;
     const last = c.value | ((1n << BigInt(width - c.len)) - 1n);
     const lo = key(c.family, c.value, width);
     const hi = c.family === 4 ? key(4, last, 32) + 65535 : key(6, last, 128);
-    const i = c.family === 4 ? 0 : 1;
-    const cur = h[i];
-    h[i] = cur ? [Math.min(cur[0], lo), Math.max(cur[1], hi)] : [lo, hi];
+    h[c.family === 4 ? 0 : 1].push([lo, hi]);
   }
   return h;
 }
 
-export function protocolsOf(services: FwService[]): Set<number> | undefined {
-  return services.length === 0 ? undefined : new Set(services.map((s) => protocolNumber(s.protocol)));
+export function protocolsOf(services: FwService[]): number {
+  return services.length === 0 ? ANY_PROTO : services.reduce((m, s) => m | protoBit(protocolNumber(s.protocol)), 0);
 }
 
 function hullsMeet(a: Hull, b: Hull, fam: 0 | 1): boolean {
-  const x = a[fam];
-  const y = b[fam];
-  return x !== undefined && y !== undefined && x[0] <= y[1] && y[0] <= x[1];
+  for (const x of a[fam]) for (const y of b[fam]) if (x[0] <= y[1] && y[0] <= x[1]) return true;
+  return false;
 }
 
 export function boxesMeet(a: Box, b: Box): boolean {
-  if (a.protos && b.protos) {
-    let any = false;
-    for (const p of a.protos) if (b.protos.has(p)) { any = true; break; }
-    if (!any) return false;
-  }
+  if ((a.protos & b.protos) === 0) return false;
   for (const fam of [0, 1] as const) if (hullsMeet(a.src, b.src, fam) && hullsMeet(a.dst, b.dst, fam)) return true;
   return false;
 }
@@ -92,46 +92,56 @@ function path(lo: number, hi: number): number[] {
   return out;
 }
 
-export class BoxIndex<T extends { box: Box }> {
+export class BoxIndex<T extends { box: Box; mark?: number }> {
+  private stamp = 0;
   private readonly roots: [TrieNode<T>, TrieNode<T>] = [newNode(), newNode()];
 
   add(item: T): void {
     for (const fam of [0, 1] as const) {
-      const h = item.box.dst[fam];
-      if (h && item.box.src[fam]) this.nodeAt(fam, path(h[0], h[1]), true)!.items.push(item);
+      if (item.box.src[fam].length === 0) continue;
+      for (const h of item.box.dst[fam]) {
+        const n = this.nodeAt(fam, path(h[0], h[1]), true)!;
+        if (!n.items.includes(item)) n.items.push(item);
+      }
     }
   }
 
   remove(item: T): void {
     for (const fam of [0, 1] as const) {
-      const h = item.box.dst[fam];
-      if (!h || !item.box.src[fam]) continue;
-      const n = this.nodeAt(fam, path(h[0], h[1]), false);
-      if (n) n.items.splice(n.items.indexOf(item), 1);
+      for (const h of item.box.dst[fam]) {
+        const n = this.nodeAt(fam, path(h[0], h[1]), false);
+        const i = n ? n.items.indexOf(item) : -1;
+        if (i >= 0) n!.items.splice(i, 1);
+      }
     }
   }
 
   /** Items whose box meets `box` (each once, in no particular order). */
   query(box: Box): T[] {
-    const seen = new Set<T>();
+    const stamp = ++this.stamp;
     const out: T[] = [];
     const take = (n: TrieNode<T>) => {
-      for (const it of n.items) if (!seen.has(it) && boxesMeet(it.box, box)) (seen.add(it), out.push(it));
+      for (const it of n.items) {
+        if (it.mark === stamp) continue;
+        it.mark = stamp;
+        if (boxesMeet(it.box, box)) out.push(it);
+      }
     };
     const all = (n: TrieNode<T>) => {
       take(n);
       for (const c of n.children.values()) all(c);
     };
     for (const fam of [0, 1] as const) {
-      const h = box.dst[fam];
-      if (!h || !box.src[fam]) continue;
-      let n: TrieNode<T> | undefined = this.roots[fam];
-      for (const step of path(h[0], h[1])) {
-        take(n);
-        n = n.children.get(step);
-        if (!n) break;
+      if (box.src[fam].length === 0) continue;
+      for (const h of box.dst[fam]) {
+        let n: TrieNode<T> | undefined = this.roots[fam];
+        for (const step of path(h[0], h[1])) {
+          take(n);
+          n = n.children.get(step);
+          if (!n) break;
+        }
+        if (n) all(n);
       }
-      if (n) all(n);
     }
     return out;
   }

@@ -7,7 +7,7 @@ import {
   type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';
-import { PolicyAnalysis, type Decider, type RelatedRule } from './analysis.ts';
+import { PolicyAnalysis, type RelatedRule } from './analysis.ts';
 import type { FwAction, FwConnState, FwPolicy, FwService } from './model.ts';
 
 export interface SearchQuery {
@@ -34,7 +34,7 @@ export interface SearchHit {
 }
 
 const asAnalysis = (p: FwPolicy | PolicyAnalysis) => (p instanceof PolicyAnalysis ? p : new PolicyAnalysis(p));
-const related = (d: Decider): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
+const related = (d: { name: string; action: FwAction; source: RelatedRule["source"] }): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
 
 export function querySet(q: SearchQuery): { set: PacketSet; box: Box } {
   const addr = (which: 'src' | 'dst', cidrs?: string[]) =>
@@ -47,7 +47,7 @@ export function querySet(q: SearchQuery): { set: PacketSet; box: Box } {
   const box: Box = {
     src: q.src?.length ? addressHull(q.src) : FULL_BOX.src,
     dst: q.dst?.length ? addressHull(q.dst) : FULL_BOX.dst,
-    protos: q.services?.length ? protocolsOf(q.services) : undefined,
+    protos: q.services?.length ? protocolsOf(q.services) : FULL_BOX.protos,
   };
   return { set, box };
 }
@@ -57,10 +57,9 @@ export function search(policy: FwPolicy | PolicyAnalysis, q: SearchQuery, limit 
   const a = asAnalysis(policy);
   const { set, box } = querySet(q);
   const hits: SearchHit[] = [];
-  for (const d of a.decidersMeeting(set, box)) {
+  for (const { decider: d, set: s } of a.decisions(set, box)) {
     if (hits.length >= limit) break;
     if (q.action && d.action !== q.action) continue;
-    const s = intersect(d.decides, set);
     hits.push({ packet: example(s)!, action: d.action, rule: related(d), set: s });
   }
   return hits;
@@ -99,10 +98,8 @@ export function diff(oldPolicy: FwPolicy | PolicyAnalysis, newPolicy: FwPolicy |
   const buckets = [out.newlyAccepted, out.newlyDenied, out.denialChanged];
   changed.forEach((set, i) => {
     if (isEmpty(set)) return;
-    for (const n of after.decidersMeeting(set)) {
-      const part = intersect(set, n.decides);
-      for (const o of before.decidersMeeting(part, n.box)) {
-        const s = intersect(part, o.decides);
+    for (const { decider: n, set: part } of after.decisions(set)) {
+      for (const { decider: o, set: s } of before.decisions(part, n.box)) {
         buckets[i]!.push({ set: s, count: size(s), example: example(s)!, before: related(o), after: related(n) });
       }
     }

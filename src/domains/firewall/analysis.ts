@@ -13,7 +13,7 @@ import {
   ALL, EMPTY, addressMatchSet, contains, difference, example, intersect, isEmpty, overlaps, servicesSet, size,
   statesSet, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
-import { BoxIndex, FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';
+import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
 import type { FwAction, FwPolicy, FwRule } from './model.ts';
 
 export const ESTABLISHED = '(established/related)';
@@ -32,6 +32,8 @@ export interface Decider {
   box: Box;
   /** Position: -1 for the stateful acceptance, rules 0.., the default last. */
   pos: number;
+  /** Scratch for the index's de-duplication. */
+  mark?: number;
 }
 
 export type FindingKind = 'unmatchable' | 'unreachable' | 'conflict' | 'redundant';
@@ -93,24 +95,49 @@ export class PolicyAnalysis {
   private readonly index = new BoxIndex<Decider>();
   private readonly found = new Map<Decider, FwFinding[]>();
   private readonly emptyPart = new Map<Decider, string>();
+  private fallbackStale = true;
 
   constructor(policy: FwPolicy) {
     this.policy = policy;
-    let remaining = ALL;
     if (policy.stateful) {
       const m = statesSet(['established', 'related']);
       this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
-      remaining = difference(remaining, m);
     }
     for (const r of policy.rules) {
       const d = this.decider(r, this.rules.length);
-      d.decides = intersect(d.match, remaining);
-      remaining = difference(remaining, d.decides);
       this.rules.push(d);
       this.index.add(d);
+      d.decides = this.uncovered(d, d.match);
     }
-    this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: remaining, box: FULL_BOX, pos: policy.rules.length };
+    this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
     for (const d of this.rules) this.found.set(d, this.ruleFindings(d));
+  }
+
+  /**
+   * The part of `set` (within `d`'s box) that no decider before `d` matches. Only the rules
+   * whose box meets `d`'s are visited, and only inside `set`, so no set of the whole policy is
+   * ever built (such sets blow up when broad and narrow rules mix).
+   */
+  private uncovered(d: Decider, set: PacketSet): PacketSet {
+    let rest = set;
+    if (this.established) rest = difference(rest, this.established.match);
+    for (const c of this.index.query(d.box)) {
+      if (isEmpty(rest)) break;
+      if (c.pos < d.pos && overlaps(c.match, rest)) rest = difference(rest, c.match);
+    }
+    return rest;
+  }
+
+  /** Packets no rule decides: the default action's share, built on demand. */
+  private defaultShare(): PacketSet {
+    if (this.fallbackStale) {
+      let rest = ALL;
+      if (this.established) rest = difference(rest, this.established.match);
+      for (const d of this.rules) rest = difference(rest, d.decides);
+      this.fallback.decides = rest;
+      this.fallbackStale = false;
+    }
+    return this.fallback.decides;
   }
 
   /** Findings of every rule, in rule order. */
@@ -125,27 +152,44 @@ export class PolicyAnalysis {
 
   /** The policy as disjoint packet sets, each with the decider that decides it. */
   decisionMap(): Decider[] {
+    this.defaultShare();
     return this.all().filter((d) => !isEmpty(d.decides));
   }
 
   evaluate(p: Packet): Verdict {
     if (this.established && contains(this.established.match, p)) return verdict(this.established);
-    const box: Box = { src: addressHull([p.src]), dst: addressHull([p.dst]), protos: new Set([p.protocol]) };
+    const box: Box = { src: addressHull([p.src]), dst: addressHull([p.dst]), protos: protoBit(p.protocol) };
     const cands = this.index.query(box).sort(byPos);
     for (const d of cands) if (contains(d.match, p)) return verdict(d);
     return verdict(this.fallback);
   }
 
-  /** Deciders (in order) whose decided packets meet `set`, the box over-approximating it. */
-  decidersMeeting(set: PacketSet, box: Box = FULL_BOX): Decider[] {
-    const out = this.index.query(box).filter((d) => overlaps(d.decides, set));
-    if (this.established && overlaps(this.established.decides, set)) out.push(this.established);
-    if (overlaps(this.fallback.decides, set)) out.push(this.fallback);
-    return out.sort(byPos);
+  /**
+   * How the packets of `set` are decided: the deciders (in order) with the part of `set` each
+   * decides. `box` over-approximates `set` and narrows the rules visited.
+   */
+  decisions(set: PacketSet, box: Box = FULL_BOX): { decider: Decider; set: PacketSet }[] {
+    const out: { decider: Decider; set: PacketSet }[] = [];
+    let rest = set;
+    if (this.established) {
+      const x = intersect(rest, this.established.match);
+      if (!isEmpty(x)) out.push({ decider: this.established, set: x });
+      rest = difference(rest, x);
+    }
+    for (const d of this.index.query(box).sort(byPos)) {
+      if (isEmpty(rest)) break;
+      if (!overlaps(d.match, rest)) continue;
+      const x = intersect(rest, d.match);
+      out.push({ decider: d, set: x });
+      rest = difference(rest, x);
+    }
+    if (!isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
+    return out;
   }
 
   /** Packets the policy decides with `action`. */
   decidedAs(action: FwAction): PacketSet {
+    this.defaultShare();
     let s = EMPTY;
     for (const d of this.all()) if (d.action === action) s = union(s, d.decides);
     return s;
@@ -174,29 +218,26 @@ export class PolicyAnalysis {
 
   // ---- internals ----
 
-  /** Inserts a rule: the packets of its match that later deciders took now belong to it. */
+  /** Inserts a rule: it takes the packets of its match no earlier rule decides. */
   private place(pos: number, rule: FwRule): Decider {
     const d = this.decider(rule, pos);
     this.rules.splice(pos, 0, d);
     this.renumber(pos);
     this.index.add(d);
-    for (const c of this.later(d)) {
-      const x = intersect(c.decides, d.match);
-      if (isEmpty(x)) continue;
-      c.decides = difference(c.decides, x);
-      d.decides = union(d.decides, x);
-    }
+    d.decides = this.uncovered(d, d.match);
+    if (!isEmpty(d.decides)) for (const c of this.laterRules(d)) if (overlaps(c.decides, d.decides)) c.decides = difference(c.decides, d.decides);
+    this.fallbackStale = true;
     return d;
   }
 
-  /** Removes a rule: its packets go to the first later decider matching them. */
+  /** Removes a rule: its packets go to the first later rule matching them (or the default). */
   private unplace(pos: number): Decider {
     const d = this.rules[pos]!;
     let freed = d.decides;
-    for (const c of this.later(d)) {
+    for (const c of this.laterRules(d)) {
       if (isEmpty(freed)) break;
+      if (!overlaps(freed, c.match)) continue;
       const x = intersect(freed, c.match);
-      if (isEmpty(x)) continue;
       c.decides = union(c.decides, x);
       freed = difference(freed, x);
     }
@@ -205,6 +246,7 @@ export class PolicyAnalysis {
     this.found.delete(d);
     this.emptyPart.delete(d);
     this.renumber(pos);
+    this.fallbackStale = true;
     return d;
   }
 
@@ -224,11 +266,9 @@ export class PolicyAnalysis {
     this.fallback.pos = this.rules.length;
   }
 
-  /** Deciders after `d` whose box meets `d`'s, in order, the default last. */
-  private later(d: Decider): Decider[] {
-    const out = this.index.query(d.box).filter((c) => c.pos > d.pos);
-    out.sort(byPos).push(this.fallback);
-    return out;
+  /** Rules after `d` whose box meets `d`'s, in order. */
+  private laterRules(d: Decider): Decider[] {
+    return this.index.query(d.box).filter((c) => c.pos > d.pos).sort(byPos);
   }
 
   /** Recomputes the findings of the rules whose match meets one of `sets`. */
@@ -260,7 +300,8 @@ export class PolicyAnalysis {
     // Redundant when every packet it decides would, without it, get the same action.
     let rest = d.decides;
     const same: Decider[] = [];
-    for (const c of this.later(d)) {
+    for (const c of [...this.laterRules(d), this.fallback]) {
+      if (!overlaps(rest, c.match)) continue;
       const x = intersect(rest, c.match);
       if (isEmpty(x)) continue;
       if (c.action !== d.action) return out;
@@ -281,12 +322,8 @@ function verdict(d: Decider): Verdict {
 }
 
 function mergeBoxes(a: Box, b: Box): Box {
-  const hull = (x: Box['src'], y: Box['src']): Box['src'] => [0, 1].map((i) => {
-    const p = x[i];
-    const q = y[i];
-    return p && q ? [Math.min(p[0], q[0]), Math.max(p[1], q[1])] : (p ?? q);
-  }) as Box['src'];
-  const protos = a.protos && b.protos ? new Set([...a.protos, ...b.protos]) : undefined;
+  const hull = (x: Box['src'], y: Box['src']): Box['src'] => [[...x[0], ...y[0]], [...x[1], ...y[1]]];
+  const protos = a.protos | b.protos;
   return { src: hull(a.src, b.src), dst: hull(a.dst, b.dst), protos };
 }
 

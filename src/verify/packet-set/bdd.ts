@@ -31,9 +31,9 @@ export class Bdd {
   private readonly cacheOp: Int8Array;
   private readonly cacheR: Int32Array;
 
-  constructor(nvars: number, cacheBits = 20) {
+  constructor(nvars: number, cacheBits = 21) {
     this.nvars = nvars;
-    const cap = 1 << 16;
+    const cap = 1 << 18;
     this.vr = new Int32Array(cap);
     this.lo = new Int32Array(cap);
     this.hi = new Int32Array(cap);
@@ -230,7 +230,7 @@ export class Bdd {
   }
 
   private rehash(): void {
-    const size = this.table.length * 2;
+    const size = this.table.length * 4;
     const t = new Int32Array(size);
     const mask = size - 1;
     for (let n = 2; n < this.count; n++) {

@@ -92,7 +92,19 @@ export interface Cidr {
   len: number;
 }
 
+const parsed = new Map<string, Cidr>();
+
 export function parseCidr(s: string): Cidr {
+  let c = parsed.get(s);
+  if (!c) {
+    c = parseCidrUncached(s);
+    if (parsed.size > 100_000) parsed.clear();
+    parsed.set(s, c);
+  }
+  return c;
+}
+
+function parseCidrUncached(s: string): Cidr {
   const [addr, lenText] = s.split('/');
   const v4 = Address4.isValid(addr ?? '');
   if (!v4 && !Address6.isValid(addr ?? '')) throw new NetloomError(`invalid address '${s}'`);
@@ -113,10 +125,18 @@ export function formatAddress(family: 4 | 6, value: bigint): string {
 }
 
 /** Packets whose source (or destination) address lies in the prefix; host bits are ignored. */
+const prefixSets = new Map<string, PacketSet>();
+
 export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet {
   const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
-  const f = which === 'src' ? SRC : DST;
-  return bdd.and(familySet(c.family), prefixCube(f, c.value, c.family === 4 ? 32 : 128, c.len));
+  const k = `${which} ${c.family} ${c.value} ${c.len}`;
+  let s = prefixSets.get(k);
+  if (s === undefined) {
+    const f = which === 'src' ? SRC : DST;
+    s = bdd.and(familySet(c.family), prefixCube(f, c.value, c.family === 4 ? 32 : 128, c.len));
+    prefixSets.set(k, s);
+  }
+  return s;
 }
 
 // ---- services ----
