@@ -92,28 +92,27 @@ function path(lo: number, hi: number): number[] {
   return out;
 }
 
+/**
+ * Each rule hangs under its destination ranges or its source ranges, whichever are narrower,
+ * so rules broad on one side (any destination, a negated group) do not sit at the root where
+ * every query meets them; a query walks both tries.
+ */
 export class BoxIndex<T extends { box: Box; mark?: number }> {
   private stamp = 0;
-  private readonly roots: [TrieNode<T>, TrieNode<T>] = [newNode(), newNode()];
+  /** [dimension: 0 destination, 1 source][family]. */
+  private readonly roots: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
 
   add(item: T): void {
-    for (const fam of [0, 1] as const) {
-      if (item.box.src[fam].length === 0) continue;
-      for (const h of item.box.dst[fam]) {
-        const n = this.nodeAt(fam, path(h[0], h[1]), true)!;
-        if (!n.items.includes(item)) n.items.push(item);
-      }
-    }
+    this.place(item, (n) => {
+      if (!n.items.includes(item)) n.items.push(item);
+    }, true);
   }
 
   remove(item: T): void {
-    for (const fam of [0, 1] as const) {
-      for (const h of item.box.dst[fam]) {
-        const n = this.nodeAt(fam, path(h[0], h[1]), false);
-        const i = n ? n.items.indexOf(item) : -1;
-        if (i >= 0) n!.items.splice(i, 1);
-      }
-    }
+    this.place(item, (n) => {
+      const i = n.items.indexOf(item);
+      if (i >= 0) n.items.splice(i, 1);
+    }, false);
   }
 
   /** Items whose box meets `box` (each once, in no particular order). */
@@ -132,22 +131,37 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
       for (const c of n.children.values()) all(c);
     };
     for (const fam of [0, 1] as const) {
-      if (box.src[fam].length === 0) continue;
-      for (const h of box.dst[fam]) {
-        let n: TrieNode<T> | undefined = this.roots[fam];
-        for (const step of path(h[0], h[1])) {
-          take(n);
-          n = n.children.get(step);
-          if (!n) break;
+      if (box.src[fam].length === 0 || box.dst[fam].length === 0) continue;
+      for (const dim of [0, 1] as const) {
+        for (const h of (dim === 0 ? box.dst : box.src)[fam]) {
+          let n: TrieNode<T> | undefined = this.roots[dim]![fam]!;
+          for (const step of path(h[0], h[1])) {
+            take(n);
+            n = n.children.get(step);
+            if (!n) break;
+          }
+          if (n) all(n);
         }
-        if (n) all(n);
       }
     }
     return out;
   }
 
-  private nodeAt(fam: 0 | 1, steps: number[], create: boolean): TrieNode<T> | undefined {
-    let n = this.roots[fam];
+  private place(item: T, at: (n: TrieNode<T>) => void, create: boolean): void {
+    for (const fam of [0, 1] as const) {
+      const { src, dst } = item.box;
+      if (src[fam].length === 0 || dst[fam].length === 0) continue;
+      const depth = (rs: Range[]) => Math.min(...rs.map((h) => path(h[0], h[1]).length));
+      const dim = depth(dst[fam]) >= depth(src[fam]) ? 0 : 1;
+      for (const h of (dim === 0 ? dst : src)[fam]) {
+        const n = this.nodeAt(this.roots[dim]![fam]!, path(h[0], h[1]), create);
+        if (n) at(n);
+      }
+    }
+  }
+
+  private nodeAt(root: TrieNode<T>, steps: number[], create: boolean): TrieNode<T> | undefined {
+    let n = root;
     for (const s of steps) {
       let c = n.children.get(s);
       if (!c) {

@@ -107,10 +107,19 @@ export class PolicyAnalysis {
       const d = this.decider(r, this.rules.length);
       this.rules.push(d);
       this.index.add(d);
-      d.decides = this.uncovered(d, d.match);
     }
     this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
-    for (const d of this.rules) this.found.set(d, this.ruleFindings(d));
+    // In order: a rule's findings read the decided sets of the rules before it.
+    for (const d of this.rules) {
+      const cands = this.candidates(d.box);
+      d.decides = this.uncovered(d, cands);
+      this.found.set(d, this.ruleFindings(d, cands));
+    }
+  }
+
+  /** Rules whose box meets `box`, in order. */
+  private candidates(box: Box): Decider[] {
+    return this.index.query(box).sort(byPos);
   }
 
   /**
@@ -118,12 +127,12 @@ export class PolicyAnalysis {
    * whose box meets `d`'s are visited, and only inside `set`, so no set of the whole policy is
    * ever built (such sets blow up when broad and narrow rules mix).
    */
-  private uncovered(d: Decider, set: PacketSet): PacketSet {
-    let rest = set;
+  private uncovered(d: Decider, cands: Decider[]): PacketSet {
+    let rest = d.match;
     if (this.established) rest = difference(rest, this.established.match);
-    for (const c of this.index.query(d.box)) {
-      if (isEmpty(rest)) break;
-      if (c.pos < d.pos && overlaps(c.match, rest)) rest = difference(rest, c.match);
+    for (const c of cands) {
+      if (c.pos >= d.pos || isEmpty(rest)) break;
+      rest = difference(rest, c.match);
     }
     return rest;
   }
@@ -224,8 +233,9 @@ export class PolicyAnalysis {
     this.rules.splice(pos, 0, d);
     this.renumber(pos);
     this.index.add(d);
-    d.decides = this.uncovered(d, d.match);
-    if (!isEmpty(d.decides)) for (const c of this.laterRules(d)) if (overlaps(c.decides, d.decides)) c.decides = difference(c.decides, d.decides);
+    const cands = this.candidates(d.box);
+    d.decides = this.uncovered(d, cands);
+    if (!isEmpty(d.decides)) for (const c of cands) if (c.pos > d.pos) c.decides = difference(c.decides, d.decides);
     this.fallbackStale = true;
     return d;
   }
@@ -234,9 +244,9 @@ export class PolicyAnalysis {
   private unplace(pos: number): Decider {
     const d = this.rules[pos]!;
     let freed = d.decides;
-    for (const c of this.laterRules(d)) {
+    for (const c of this.candidates(d.box)) {
       if (isEmpty(freed)) break;
-      if (!overlaps(freed, c.match)) continue;
+      if (c.pos <= d.pos || !overlaps(freed, c.match)) continue;
       const x = intersect(freed, c.match);
       c.decides = union(c.decides, x);
       freed = difference(freed, x);
@@ -266,25 +276,19 @@ export class PolicyAnalysis {
     this.fallback.pos = this.rules.length;
   }
 
-  /** Rules after `d` whose box meets `d`'s, in order. */
-  private laterRules(d: Decider): Decider[] {
-    return this.index.query(d.box).filter((c) => c.pos > d.pos).sort(byPos);
-  }
-
   /** Recomputes the findings of the rules whose match meets one of `sets`. */
   private refresh(sets: PacketSet[], box: Box): void {
     const changed = sets.reduce(union, EMPTY);
-    for (const c of this.index.query(box)) if (overlaps(c.match, changed) || !this.found.has(c)) this.found.set(c, this.ruleFindings(c));
+    for (const c of this.index.query(box)) if (overlaps(c.match, changed) || !this.found.has(c)) this.found.set(c, this.ruleFindings(c, this.candidates(c.box)));
   }
 
-  private ruleFindings(d: Decider): FwFinding[] {
+  /** `cands`: the rules whose box meets `d`'s, in order. */
+  private ruleFindings(d: Decider, cands: Decider[]): FwFinding[] {
     const base = { policy: this.policy.name, rule: d.name, source: d.source };
     const empty = this.emptyPart.get(d);
     if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
-    const cands = this.index.query(d.box);
     const earlier = cands.filter((c) => c.pos < d.pos && overlaps(c.decides, d.match));
-    if (this.established && overlaps(this.established.decides, d.match)) earlier.push(this.established);
-    earlier.sort(byPos);
+    if (this.established && overlaps(this.established.decides, d.match)) earlier.unshift(this.established);
     if (isEmpty(d.decides)) {
       return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
     }
@@ -300,14 +304,18 @@ export class PolicyAnalysis {
     // Redundant when every packet it decides would, without it, get the same action.
     let rest = d.decides;
     const same: Decider[] = [];
-    for (const c of [...this.laterRules(d), this.fallback]) {
-      if (!overlaps(rest, c.match)) continue;
-      const x = intersect(rest, c.match);
-      if (isEmpty(x)) continue;
+    for (const c of cands) {
+      if (c.pos <= d.pos) continue;
+      const left = difference(rest, c.match);
+      if (left === rest) continue;
       if (c.action !== d.action) return out;
       same.push(c);
-      rest = difference(rest, x);
+      rest = left;
       if (isEmpty(rest)) break;
+    }
+    if (!isEmpty(rest)) {
+      if (this.fallback.action !== d.action) return out;
+      same.push(this.fallback);
     }
     out.push({
       ...base, kind: 'redundant', related: same.map(related),

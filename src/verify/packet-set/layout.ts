@@ -1,7 +1,8 @@
 /**
  * Header fields of the packet space and their BDD variables, most significant bit first. The
- * order puts what firewall rules vary on most (family, state, addresses) near the root so the
- * service part (protocol, ports, ICMP) sits at the bottom and is shared between rules.
+ * service part (state, protocol, ports, ICMP) comes first and the addresses last: a rule's
+ * few services form a small top, and its address part (long bit chains, IPv6 above all) is
+ * built once per group and shared by every rule naming the group.
  *
  * An IPv4 address occupies the top 32 bits of the 128-bit address field; its low 96 bits and
  * every field a protocol does not carry (ports outside tcp/udp, ICMP type/code outside
@@ -18,13 +19,13 @@ const field = (name: string, offset: number, width: number): Field => ({ name, o
 
 export const FAMILY = field('family', 0, 1);
 export const STATE = field('state', 1, 2);
-export const DST = field('dst', 3, 128);
-export const SRC = field('src', 131, 128);
-export const PROTO = field('protocol', 259, 8);
-export const DPORT = field('dstPort', 267, 16);
-export const SPORT = field('srcPort', 283, 16);
-export const ICMP_TYPE = field('icmpType', 299, 8);
-export const ICMP_CODE = field('icmpCode', 307, 8);
+export const PROTO = field('protocol', 3, 8);
+export const DPORT = field('dstPort', 11, 16);
+export const SPORT = field('srcPort', 27, 16);
+export const ICMP_TYPE = field('icmpType', 43, 8);
+export const ICMP_CODE = field('icmpCode', 51, 8);
+export const DST = field('dst', 59, 128);
+export const SRC = field('src', 187, 128);
 export const NVARS = 315;
 
 export const PROTO_ICMP = 1;

@@ -52,8 +52,9 @@ export const engineNodes = (): number => bdd.nodeCount;
 // ---- field constraints ----
 
 function bitsOf(value: bigint, width: number, top: number): number[] {
+  const text = value.toString(2).padStart(width, '0');
   const out: number[] = [];
-  for (let i = 0; i < top; i++) out.push(Number((value >> BigInt(width - 1 - i)) & 1n));
+  for (let i = 0; i < top; i++) out.push(text.charCodeAt(i) - 48);
   return out;
 }
 
@@ -128,12 +129,13 @@ export function formatAddress(family: 4 | 6, value: bigint): string {
 const prefixSets = new Map<string, PacketSet>();
 
 export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet {
-  const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
-  const k = `${which} ${c.family} ${c.value} ${c.len}`;
+  const k = typeof cidr === 'string' ? which + cidr : `${which}${formatCidr(cidr)}`;
   let s = prefixSets.get(k);
   if (s === undefined) {
+    const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
     const f = which === 'src' ? SRC : DST;
-    s = bdd.and(familySet(c.family), prefixCube(f, c.value, c.family === 4 ? 32 : 128, c.len));
+    const cube = prefixCube(f, c.value, c.family === 4 ? 32 : 128, c.len);
+    s = c.family === 4 ? bdd.mk(FAMILY.offset, cube, FALSE) : bdd.mk(FAMILY.offset, FALSE, cube);
     prefixSets.set(k, s);
   }
   return s;
@@ -188,11 +190,11 @@ export function contains(set: PacketSet, p: Packet): boolean {
 export function packetSet(p: Packet): PacketSet {
   const bits = encode(p);
   const w = p.family === 4 ? 32 : 128;
+  const within = (v: number, f: Field, width = f.width) => v >= f.offset && v < f.offset + width;
   const meaningful = (v: number) =>
-    (v >= DST.offset && v < DST.offset + w) || (v >= SRC.offset && v < SRC.offset + w) || v < DST.offset ||
-    (v >= PROTO.offset && v < PROTO.offset + PROTO.width) ||
-    (hasPorts(p.protocol) && v >= DPORT.offset && v < SPORT.offset + SPORT.width) ||
-    (hasIcmp(p.protocol) && v >= ICMP_TYPE.offset && v < ICMP_CODE.offset + ICMP_CODE.width);
+    within(v, FAMILY) || within(v, STATE) || within(v, PROTO) || within(v, DST, w) || within(v, SRC, w) ||
+    (hasPorts(p.protocol) && (within(v, DPORT) || within(v, SPORT))) ||
+    (hasIcmp(p.protocol) && (within(v, ICMP_TYPE) || within(v, ICMP_CODE)));
   let n: Node = TRUE;
   for (let v = NVARS - 1; v >= 0; v--) if (meaningful(v)) n = bits[v] ? bdd.mk(v, FALSE, n) : bdd.mk(v, n, FALSE);
   return n;
