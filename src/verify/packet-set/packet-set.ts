@@ -182,9 +182,13 @@ function addressValue(a: string, family: 4 | 6): bigint {
   return c.value;
 }
 
-export function contains(set: PacketSet, p: Packet): boolean {
-  return bdd.has(set, encode(p));
+export function contains(set: PacketSet, p: Packet | PacketBits): boolean {
+  return bdd.has(set, p instanceof Uint8Array ? p : encode(p));
 }
+
+/** A packet's header bits, for testing many sets against one packet. */
+export type PacketBits = Uint8Array;
+export const packetBits = (p: Packet): PacketBits => encode(p);
 
 /** The set holding exactly one packet. */
 export function packetSet(p: Packet): PacketSet {
