@@ -17,7 +17,20 @@ function value(a: string): { fam: 4 | 6; v: bigint } {
   return x;
 }
 
+const memo = new Map<string, boolean>();
+
 export function inCidr(cidr: string, addr: string): boolean {
+  const k = `${cidr} ${addr}`;
+  let r = memo.get(k);
+  if (r === undefined) {
+    r = inCidrUncached(cidr, addr);
+    if (memo.size > 200_000) memo.clear();
+    memo.set(k, r);
+  }
+  return r;
+}
+
+function inCidrUncached(cidr: string, addr: string): boolean {
   const [net, len] = cidr.split('/');
   const n = value(net!);
   const a = value(addr);

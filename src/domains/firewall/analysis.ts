@@ -10,7 +10,7 @@
  */
 import type { SourceLocation } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, contains, difference, example, intersect, isEmpty, overlaps, servicesSet, size,
+  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, example, intersect, isEmpty, overlaps, servicesSet, size,
   statesSet, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
@@ -166,11 +166,12 @@ export class PolicyAnalysis {
   }
 
   evaluate(p: Packet): Verdict {
-    if (this.established && contains(this.established.match, p)) return verdict(this.established);
+    const bits = packetBits(p);
+    if (this.established && contains(this.established.match, bits)) return verdict(this.established);
     const box: Box = { src: addressHull([p.src]), dst: addressHull([p.dst]), protos: protoBit(p.protocol) };
-    const cands = this.index.query(box).sort(byPos);
-    for (const d of cands) if (contains(d.match, p)) return verdict(d);
-    return verdict(this.fallback);
+    let first: Decider = this.fallback;
+    for (const d of this.index.query(box)) if (d.pos < first.pos && contains(d.match, bits)) first = d;
+    return verdict(first);
   }
 
   /**
@@ -208,7 +209,7 @@ export class PolicyAnalysis {
 
   insertRule(pos: number, rule: FwRule): FwFinding[] {
     const d = this.place(pos, rule);
-    this.refresh([d.match], d.box);
+    this.refresh([d.match], d.box, d);
     return this.findings();
   }
 
@@ -221,7 +222,7 @@ export class PolicyAnalysis {
   replaceRule(pos: number, rule: FwRule): FwFinding[] {
     const old = this.unplace(pos);
     const d = this.place(pos, rule);
-    this.refresh([old.match, d.match], mergeBoxes(old.box, d.box));
+    this.refresh([old.match, d.match], mergeBoxes(old.box, d.box), d);
     return this.findings();
   }
 
@@ -277,9 +278,10 @@ export class PolicyAnalysis {
   }
 
   /** Recomputes the findings of the rules whose match meets one of `sets`. */
-  private refresh(sets: PacketSet[], box: Box): void {
+  private refresh(sets: PacketSet[], box: Box, added?: Decider): void {
     const changed = sets.reduce(union, EMPTY);
-    for (const c of this.index.query(box)) if (overlaps(c.match, changed) || !this.found.has(c)) this.found.set(c, this.ruleFindings(c, this.candidates(c.box)));
+    for (const c of this.index.query(box)) if (c !== added && overlaps(c.match, changed)) this.found.set(c, this.ruleFindings(c, this.candidates(c.box)));
+    if (added) this.found.set(added, this.ruleFindings(added, this.candidates(added.box)));
   }
 
   /** `cands`: the rules whose box meets `d`'s, in order. */
@@ -288,12 +290,14 @@ export class PolicyAnalysis {
     const empty = this.emptyPart.get(d);
     if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
     const earlier = cands.filter((c) => c.pos < d.pos && overlaps(c.decides, d.match));
-    if (this.established && overlaps(this.established.decides, d.match)) earlier.unshift(this.established);
+    // The stateful acceptance takes every rule's established/related packets by design: it is
+    // named only when it is all that stands in front of the rule.
+    if (this.established && earlier.length === 0 && overlaps(this.established.decides, d.match)) earlier.push(this.established);
     if (isEmpty(d.decides)) {
       return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
     }
     const out: FwFinding[] = [];
-    const against = earlier.filter((c) => c.action !== d.action);
+    const against = earlier.filter((c) => c.action !== d.action && c !== this.established);
     if (against.length) {
       const ex = example(intersect(against[0]!.decides, d.match));
       out.push({

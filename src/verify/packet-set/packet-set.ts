@@ -156,22 +156,23 @@ export const icmpTypeSet = (proto: number, type: number, code?: number): PacketS
 
 function encode(p: Packet): Uint8Array {
   const bits = new Uint8Array(NVARS);
-  const put = (f: Field, value: bigint, width = f.width) => {
-    for (let i = 0; i < width; i++) bits[f.offset + i] = Number((value >> BigInt(width - 1 - i)) & 1n);
+  const put = (f: Field, value: bigint | number, width = f.width) => {
+    const text = value.toString(2).padStart(width, '0');
+    for (let i = 0; i < width; i++) bits[f.offset + i] = text.charCodeAt(i) - 48;
   };
   bits[FAMILY.offset] = p.family === 4 ? 0 : 1;
-  put(STATE, BigInt(STATES.indexOf(p.state)));
+  put(STATE, STATES.indexOf(p.state));
   const aw = p.family === 4 ? 32 : 128;
   put(DST, addressValue(p.dst, p.family), aw);
   put(SRC, addressValue(p.src, p.family), aw);
-  put(PROTO, BigInt(p.protocol));
+  put(PROTO, p.protocol);
   if (hasPorts(p.protocol)) {
-    put(DPORT, BigInt(p.dstPort ?? 0));
-    put(SPORT, BigInt(p.srcPort ?? 0));
+    put(DPORT, p.dstPort ?? 0);
+    put(SPORT, p.srcPort ?? 0);
   }
   if (hasIcmp(p.protocol)) {
-    put(ICMP_TYPE, BigInt(p.icmpType ?? 0));
-    put(ICMP_CODE, BigInt(p.icmpCode ?? 0));
+    put(ICMP_TYPE, p.icmpType ?? 0);
+    put(ICMP_CODE, p.icmpCode ?? 0);
   }
   return bits;
 }
