@@ -1,7 +1,8 @@
 /**
  * Seeded firewall policies (resolved model) for the analysis tests and bench: tenants with
  * IPv4 /16 and IPv6 /48 aggregates, /24 and /64 networks, hosts, overlapping groups, port
- * ranges, a few broad rules, `except` and negation, all three actions.
+ * ranges, a few global any-to-any rules at the top, rules with one broad side (any or a
+ * negated group), `except`, all three actions.
  */
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
@@ -68,22 +69,29 @@ export function generatePolicy(n: number, seed = 1, tenants = 200): FwPolicy {
   // Named groups reused by many rules, as real policies do.
   const groups: string[][][] = [false, true].map((v6) =>
     Array.from({ length: Math.max(8, n / 10) }, () => Array.from({ length: r.int(1, 4) }, () => prefix(v6))));
-  const match = (v6: boolean): FwAddressMatch => {
+  const match = (v6: boolean, broad: boolean): FwAddressMatch => {
     const k = r.int(0, 999);
-    if (k < 5) return addr([]);
-    if (k < 10) return addr(r.one(groups[v6 ? 1 : 0]!), [], true);
+    if (broad && k < 10) return addr([]);
+    if (broad && k < 13) return addr(r.one(groups[v6 ? 1 : 0]!), [], true);
     if (k < 500) return addr(r.one(groups[v6 ? 1 : 0]!));
     const m = addr([prefix(v6)]);
     if (k < 530 && m.include[0]!.endsWith('.0.0/16')) m.exclude.push(m.include[0]!.replace('.0.0/16', `.${r.int(0, 255)}.0/24`));
     return m;
   };
   const rules: FwRule[] = [];
-  for (let i = 0; i < n; i++) {
+  // A few global rules first (any to any for a service), as policies put them at the top.
+  const globals = Math.max(1, Math.round(n / 1000));
+  for (let i = 0; i < globals; i++) {
+    rules.push(rule(`r${i}`, i, i % 2 ? 'accept' : 'drop', { services: [r.one(SERVICES)] }));
+  }
+  for (let i = globals; i < n; i++) {
     const a = r.int(0, 99);
     const action: FwAction = a < 70 ? 'accept' : a < 90 ? 'drop' : 'reject';
     const v6 = r.chance(0.3);
     const services = r.chance(0.02) ? [] : Array.from({ length: r.int(1, 3) }, () => r.one(SERVICES));
-    rules.push(rule(`r${i}`, i, action, { src: match(v6), dst: match(v6), services, state: r.chance(0.05) ? ['new'] : [] }));
+    // At most one side is broad (any, or a negated group).
+    const srcBroad = r.chance(0.5);
+    rules.push(rule(`r${i}`, i, action, { src: match(v6, srcBroad), dst: match(v6, !srcBroad), services, state: r.chance(0.05) ? ['new'] : [] }));
   }
   return policy(rules, 'drop', true);
 }

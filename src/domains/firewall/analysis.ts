@@ -94,6 +94,9 @@ export class PolicyAnalysis {
   private readonly fallback: Decider;
   private readonly index = new BoxIndex<Decider>();
   private readonly found = new Map<Decider, FwFinding[]>();
+  /** Per rule, the rules (itself included) whose box meets its box, in order: kept up to date
+   * on every change so a re-analysis never queries the index for them again. */
+  private readonly near = new Map<Decider, Decider[]>();
   private readonly emptyPart = new Map<Decider, string>();
   private fallbackStale = true;
 
@@ -111,15 +114,11 @@ export class PolicyAnalysis {
     this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
     // In order: a rule's findings read the decided sets of the rules before it.
     for (const d of this.rules) {
-      const cands = this.candidates(d.box);
+      const cands = this.index.query(d.box).sort(byPos);
+      this.near.set(d, cands);
       d.decides = this.uncovered(d, cands);
       this.found.set(d, this.ruleFindings(d, cands));
     }
-  }
-
-  /** Rules whose box meets `box`, in order. */
-  private candidates(box: Box): Decider[] {
-    return this.index.query(box).sort(byPos);
   }
 
   /**
@@ -207,23 +206,21 @@ export class PolicyAnalysis {
 
   // ---- incremental changes ----
 
-  insertRule(pos: number, rule: FwRule): FwFinding[] {
+  /** Inserts a rule at `pos`; the decided sets and findings are updated incrementally. */
+  insertRule(pos: number, rule: FwRule): void {
     const d = this.place(pos, rule);
     this.refresh([d.match], d.box, d);
-    return this.findings();
   }
 
-  removeRule(pos: number): FwFinding[] {
+  removeRule(pos: number): void {
     const d = this.unplace(pos);
     this.refresh([d.match], d.box);
-    return this.findings();
   }
 
-  replaceRule(pos: number, rule: FwRule): FwFinding[] {
+  replaceRule(pos: number, rule: FwRule): void {
     const old = this.unplace(pos);
     const d = this.place(pos, rule);
     this.refresh([old.match, d.match], mergeBoxes(old.box, d.box), d);
-    return this.findings();
   }
 
   // ---- internals ----
@@ -234,7 +231,9 @@ export class PolicyAnalysis {
     this.rules.splice(pos, 0, d);
     this.renumber(pos);
     this.index.add(d);
-    const cands = this.candidates(d.box);
+    const cands = this.index.query(d.box).sort(byPos);
+    this.near.set(d, cands);
+    for (const c of cands) if (c !== d) insertByPos(this.near.get(c)!, d);
     d.decides = this.uncovered(d, cands);
     if (!isEmpty(d.decides)) for (const c of cands) if (c.pos > d.pos) c.decides = difference(c.decides, d.decides);
     this.fallbackStale = true;
@@ -245,7 +244,8 @@ export class PolicyAnalysis {
   private unplace(pos: number): Decider {
     const d = this.rules[pos]!;
     let freed = d.decides;
-    for (const c of this.candidates(d.box)) {
+    const cands = this.near.get(d)!;
+    for (const c of cands) {
       if (isEmpty(freed)) break;
       if (c.pos <= d.pos || !overlaps(freed, c.match)) continue;
       const x = intersect(freed, c.match);
@@ -254,6 +254,11 @@ export class PolicyAnalysis {
     }
     this.rules.splice(pos, 1);
     this.index.remove(d);
+    for (const c of cands) if (c !== d) {
+      const list = this.near.get(c)!;
+      list.splice(list.indexOf(d), 1);
+    }
+    this.near.delete(d);
     this.found.delete(d);
     this.emptyPart.delete(d);
     this.renumber(pos);
@@ -280,8 +285,8 @@ export class PolicyAnalysis {
   /** Recomputes the findings of the rules whose match meets one of `sets`. */
   private refresh(sets: PacketSet[], box: Box, added?: Decider): void {
     const changed = sets.reduce(union, EMPTY);
-    for (const c of this.index.query(box)) if (c !== added && overlaps(c.match, changed)) this.found.set(c, this.ruleFindings(c, this.candidates(c.box)));
-    if (added) this.found.set(added, this.ruleFindings(added, this.candidates(added.box)));
+    for (const c of this.index.query(box)) if (c !== added && overlaps(c.match, changed)) this.found.set(c, this.ruleFindings(c, this.near.get(c)!));
+    if (added) this.found.set(added, this.ruleFindings(added, this.near.get(added)!));
   }
 
   /** `cands`: the rules whose box meets `d`'s, in order. */
@@ -327,6 +332,17 @@ export class PolicyAnalysis {
     });
     return out;
   }
+}
+
+function insertByPos(list: Decider[], d: Decider): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.pos < d.pos) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, d);
 }
 
 function verdict(d: Decider): Verdict {

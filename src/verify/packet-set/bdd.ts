@@ -98,9 +98,9 @@ export class Bdd {
     const va = this.vr[a]!;
     const vb = this.vr[b]!;
     let r: Node;
-    if (va === vb) r = this.mk(va, this.and(this.lo[a]!, this.lo[b]!), this.and(this.hi[a]!, this.hi[b]!));
-    else if (va < vb) r = this.mk(va, this.and(this.lo[a]!, b), this.and(this.hi[a]!, b));
-    else r = this.mk(vb, this.and(a, this.lo[b]!), this.and(a, this.hi[b]!));
+    if (va === vb) r = this.rebuild(a, this.and(this.lo[a]!, this.lo[b]!), this.and(this.hi[a]!, this.hi[b]!));
+    else if (va < vb) r = this.rebuild(a, this.and(this.lo[a]!, b), this.and(this.hi[a]!, b));
+    else r = this.rebuild(b, this.and(a, this.lo[b]!), this.and(a, this.hi[b]!));
     this.store(slot, OP_AND, a, b, r);
     return r;
   }
@@ -119,9 +119,9 @@ export class Bdd {
     const va = this.vr[a]!;
     const vb = this.vr[b]!;
     let r: Node;
-    if (va === vb) r = this.mk(va, this.or(this.lo[a]!, this.lo[b]!), this.or(this.hi[a]!, this.hi[b]!));
-    else if (va < vb) r = this.mk(va, this.or(this.lo[a]!, b), this.or(this.hi[a]!, b));
-    else r = this.mk(vb, this.or(a, this.lo[b]!), this.or(a, this.hi[b]!));
+    if (va === vb) r = this.rebuild(a, this.or(this.lo[a]!, this.lo[b]!), this.or(this.hi[a]!, this.hi[b]!));
+    else if (va < vb) r = this.rebuild(a, this.or(this.lo[a]!, b), this.or(this.hi[a]!, b));
+    else r = this.rebuild(b, this.or(a, this.lo[b]!), this.or(a, this.hi[b]!));
     this.store(slot, OP_OR, a, b, r);
     return r;
   }
@@ -135,8 +135,8 @@ export class Bdd {
     const va = this.vr[a]!;
     const vb = this.vr[b]!;
     let r: Node;
-    if (va === vb) r = this.mk(va, this.diff(this.lo[a]!, this.lo[b]!), this.diff(this.hi[a]!, this.hi[b]!));
-    else if (va < vb) r = this.mk(va, this.diff(this.lo[a]!, b), this.diff(this.hi[a]!, b));
+    if (va === vb) r = this.rebuild(a, this.diff(this.lo[a]!, this.lo[b]!), this.diff(this.hi[a]!, this.hi[b]!));
+    else if (va < vb) r = this.rebuild(a, this.diff(this.lo[a]!, b), this.diff(this.hi[a]!, b));
     else r = this.mk(vb, this.diff(a, this.lo[b]!), this.diff(a, this.hi[b]!));
     this.store(slot, OP_DIFF, a, b, r);
     return r;
@@ -208,6 +208,11 @@ export class Bdd {
     let n = a;
     while (n > 1) n = bits[this.vr[n]!] ? this.hi[n]! : this.lo[n]!;
     return n === 1;
+  }
+
+  /** The node testing `n`'s variable with children l and h: `n` itself when they are its own (no table lookup). */
+  private rebuild(n: Node, l: Node, h: Node): Node {
+    return l === this.lo[n] && h === this.hi[n] ? n : this.mk(this.vr[n]!, l, h);
   }
 
   private store(slot: number, op: number, a: number, b: number, r: number): void {

@@ -13,7 +13,21 @@ export function protocolNumber(p: FwService['protocol']): number {
 }
 
 /** (include - exclude), complemented when negate; no include means any address of both families. */
+const matchSets = new Map<string, PacketSet>();
+
 export function addressMatchSet(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
+  // Rules name the same groups again and again.
+  const key = `${which}${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`;
+  let s = matchSets.get(key);
+  if (s === undefined) {
+    s = buildAddressMatch(which, m);
+    if (matchSets.size > 100_000) matchSets.clear();
+    matchSets.set(key, s);
+  }
+  return s;
+}
+
+function buildAddressMatch(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
   let s = m.include.length === 0 ? ALL : EMPTY;
   for (const c of m.include) s = union(s, prefixSet(which, c));
   for (const c of m.exclude) s = difference(s, prefixSet(which, c));
