@@ -81,8 +81,13 @@ export function generatePolicy(n: number, seed = 1, tenants = 200): FwPolicy {
   const rules: FwRule[] = [];
   // A few global rules first (any to any for a service), as policies put them at the top.
   const globals = Math.max(1, Math.round(n / 1000));
+  const GLOBAL: [FwAction, FwService][] = [
+    ['drop', svc('tcp', [[23, 23]])], ['accept', svc('udp', [[123, 123]])], ['accept', svc('icmp', [], { icmp: [{ type: 8 }] })],
+    ['drop', svc('udp', [[161, 162]])], ['accept', svc('icmpv6', [], { icmp: [{ type: 128 }] })],
+  ];
   for (let i = 0; i < globals; i++) {
-    rules.push(rule(`r${i}`, i, i % 2 ? 'accept' : 'drop', { services: [r.one(SERVICES)] }));
+    const [action, s] = GLOBAL[i % GLOBAL.length]!;
+    rules.push(rule(`r${i}`, i, action, { services: [s] }));
   }
   for (let i = globals; i < n; i++) {
     const a = r.int(0, 99);

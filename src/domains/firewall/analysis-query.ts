@@ -3,12 +3,12 @@
  * searchFilters) and the flows two versions decide differently (Batfish's compareFilters).
  */
 import {
-  ALL, addressMatchSet, difference, example, intersect, isEmpty, servicesSet, size, statesSet, union,
+  ALL, EMPTY, addressMatchSet, difference, example, intersect, isEmpty, servicesSet, size, statesSet, union,
   type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';
 import { PolicyAnalysis, type RelatedRule } from './analysis.ts';
-import type { FwAction, FwConnState, FwPolicy, FwService } from './model.ts';
+import type { FwAction, FwConnState, FwPolicy, FwRule, FwService } from './model.ts';
 
 export interface SearchQuery {
   /** Source / destination prefixes (any when absent). */
@@ -88,21 +88,40 @@ export function diff(oldPolicy: FwPolicy | PolicyAnalysis, newPolicy: FwPolicy |
   const before = asAnalysis(oldPolicy);
   const after = asAnalysis(newPolicy);
   const out: PolicyDiff = { newlyAccepted: [], newlyDenied: [], denialChanged: [] };
-  const accBefore = before.decidedAs('accept');
-  const accAfter = after.decidedAs('accept');
-  const changed = [
-    difference(accAfter, accBefore),
-    difference(accBefore, accAfter),
-    union(intersect(before.decidedAs('drop'), after.decidedAs('reject')), intersect(before.decidedAs('reject'), after.decidedAs('drop'))),
-  ];
-  const buckets = [out.newlyAccepted, out.newlyDenied, out.denialChanged];
-  changed.forEach((set, i) => {
-    if (isEmpty(set)) return;
-    for (const { decider: n, set: part } of after.decisions(set)) {
-      for (const { decider: o, set: s } of before.decisions(part, n.box)) {
-        buckets[i]!.push({ set: s, count: size(s), example: example(s)!, before: related(o), after: related(n) });
-      }
+  const denied = (a: FwAction) => a !== 'accept';
+  for (const { decider: n, set: part } of after.decisions(changedRegion(before, after))) {
+    for (const { decider: o, set: s } of before.decisions(part, n.box)) {
+      if (o.action === n.action) continue;
+      const bucket = !denied(n.action) ? out.newlyAccepted : !denied(o.action) ? out.newlyDenied : out.denialChanged;
+      bucket.push({ set: s, count: size(s), example: example(s)!, before: related(o), after: related(n) });
     }
-  });
+  }
   return out;
+}
+
+/**
+ * Packets the two versions can decide differently: those matched by a rule only one version
+ * has. A packet no such rule matches meets the same common rules in the same order, hence
+ * the same verdict. Everything, when the defaults, statefulness or the common rules' order differ.
+ */
+function changedRegion(before: PolicyAnalysis, after: PolicyAnalysis): PacketSet {
+  const a = before.policy;
+  const b = after.policy;
+  if (a.defaultAction !== b.defaultAction || a.stateful !== b.stateful) return ALL;
+  const key = (r: FwRule) => JSON.stringify([r.name, r.action, r.src, r.dst, r.services, r.state]);
+  const ka = before.rules().map((d) => key(d.rule!));
+  const kb = after.rules().map((d) => key(d.rule!));
+  const inA = new Set(ka);
+  const inB = new Set(kb);
+  const commonA = ka.filter((k) => inB.has(k));
+  const commonB = kb.filter((k) => inA.has(k));
+  if (commonA.join('\n') !== commonB.join('\n')) return ALL;
+  let region = EMPTY;
+  before.rules().forEach((d, i) => {
+    if (!inB.has(ka[i]!)) region = union(region, d.match);
+  });
+  after.rules().forEach((d, i) => {
+    if (!inA.has(kb[i]!)) region = union(region, d.match);
+  });
+  return region;
 }

@@ -89,7 +89,7 @@ const byPos = (a: Decider, b: Decider) => a.pos - b.pos;
 export class PolicyAnalysis {
   readonly policy: FwPolicy;
   /** Rules in order; the implicit deciders are beside. */
-  private readonly rules: Decider[] = [];
+  private readonly ordered: Decider[] = [];
   private readonly established: Decider | undefined;
   private readonly fallback: Decider;
   private readonly index = new BoxIndex<Decider>();
@@ -107,13 +107,13 @@ export class PolicyAnalysis {
       this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
     }
     for (const r of policy.rules) {
-      const d = this.decider(r, this.rules.length);
-      this.rules.push(d);
+      const d = this.decider(r, this.ordered.length);
+      this.ordered.push(d);
       this.index.add(d);
     }
     this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
     // In order: a rule's findings read the decided sets of the rules before it.
-    for (const d of this.rules) {
+    for (const d of this.ordered) {
       const cands = this.index.query(d.box).sort(byPos);
       this.near.set(d, cands);
       d.decides = this.uncovered(d, cands);
@@ -141,7 +141,7 @@ export class PolicyAnalysis {
     if (this.fallbackStale) {
       let rest = ALL;
       if (this.established) rest = difference(rest, this.established.match);
-      for (const d of this.rules) rest = difference(rest, d.decides);
+      for (const d of this.ordered) rest = difference(rest, d.decides);
       this.fallback.decides = rest;
       this.fallbackStale = false;
     }
@@ -150,12 +150,17 @@ export class PolicyAnalysis {
 
   /** Findings of every rule, in rule order. */
   findings(): FwFinding[] {
-    return this.rules.flatMap((d) => this.found.get(d) ?? []);
+    return this.ordered.flatMap((d) => this.found.get(d) ?? []);
   }
 
   /** The rules' current order (changes with insertRule/removeRule/replaceRule). */
   ruleNames(): string[] {
-    return this.rules.map((d) => d.name);
+    return this.ordered.map((d) => d.name);
+  }
+
+  /** The rules' deciders, in order. */
+  rules(): readonly Decider[] {
+    return this.ordered;
   }
 
   /** The policy as disjoint packet sets, each with the decider that decides it. */
@@ -228,7 +233,7 @@ export class PolicyAnalysis {
   /** Inserts a rule: it takes the packets of its match no earlier rule decides. */
   private place(pos: number, rule: FwRule): Decider {
     const d = this.decider(rule, pos);
-    this.rules.splice(pos, 0, d);
+    this.ordered.splice(pos, 0, d);
     this.renumber(pos);
     this.index.add(d);
     const cands = this.index.query(d.box).sort(byPos);
@@ -242,7 +247,7 @@ export class PolicyAnalysis {
 
   /** Removes a rule: its packets go to the first later rule matching them (or the default). */
   private unplace(pos: number): Decider {
-    const d = this.rules[pos]!;
+    const d = this.ordered[pos]!;
     let freed = d.decides;
     const cands = this.near.get(d)!;
     for (const c of cands) {
@@ -252,7 +257,7 @@ export class PolicyAnalysis {
       c.decides = union(c.decides, x);
       freed = difference(freed, x);
     }
-    this.rules.splice(pos, 1);
+    this.ordered.splice(pos, 1);
     this.index.remove(d);
     for (const c of cands) if (c !== d) {
       const list = this.near.get(c)!;
@@ -267,7 +272,7 @@ export class PolicyAnalysis {
   }
 
   private all(): Decider[] {
-    return [...(this.established ? [this.established] : []), ...this.rules, this.fallback];
+    return [...(this.established ? [this.established] : []), ...this.ordered, this.fallback];
   }
 
   private decider(r: FwRule, pos: number): Decider {
@@ -278,8 +283,8 @@ export class PolicyAnalysis {
   }
 
   private renumber(from: number): void {
-    for (let i = from; i < this.rules.length; i++) this.rules[i]!.pos = i;
-    this.fallback.pos = this.rules.length;
+    for (let i = from; i < this.ordered.length; i++) this.ordered[i]!.pos = i;
+    this.fallback.pos = this.ordered.length;
   }
 
   /** Recomputes the findings of the rules whose match meets one of `sets`. */

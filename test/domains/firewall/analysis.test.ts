@@ -109,6 +109,14 @@ describe('firewall analysis: diff (compareFilters)', () => {
     expect(diff(old, old)).toEqual({ newlyAccepted: [], newlyDenied: [], denialChanged: [] });
   });
 
+  it('sees the effect of reordering rules', () => {
+    const a = rule('web-a', 0, 'accept', { dst: addr(['10.0.0.0/24']), services: [svc('tcp', [[80, 80]])] });
+    const b = rule('web-b', 1, 'drop', { dst: addr(['10.0.0.0/16']), services: [svc('tcp', [[80, 80]])] });
+    const d = diff(policy([a, b]), policy([b, a]));
+    expect(d.newlyAccepted).toEqual([]);
+    expect(d.newlyDenied.map((x) => [x.before.name, x.after.name, x.count])).toEqual([['web-a', 'web-b', 256n * 2n ** 32n * 2n ** 16n * 4n]]);
+  });
+
   it('reports drop that became reject', () => {
     const old = broken();
     const next = structuredClone(old);
