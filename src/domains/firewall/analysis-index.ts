@@ -63,39 +63,61 @@ export function protocolsOf(services: FwService[]): number {
 }
 
 function hullsMeet(a: Hull, b: Hull, fam: 0 | 1): boolean {
-  for (const x of a[fam]) for (const y of b[fam]) if (x[0] <= y[1] && y[0] <= x[1]) return true;
+  const xs = a[fam];
+  const ys = b[fam];
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    for (let j = 0; j < ys.length; j++) {
+      const y = ys[j]!;
+      if (x[0] <= y[1] && y[0] <= x[1]) return true;
+    }
+  }
   return false;
 }
 
 export function boxesMeet(a: Box, b: Box): boolean {
   if ((a.protos & b.protos) === 0) return false;
-  for (const fam of [0, 1] as const) if (hullsMeet(a.src, b.src, fam) && hullsMeet(a.dst, b.dst, fam)) return true;
-  return false;
+  return (hullsMeet(a.src, b.src, 0) && hullsMeet(a.dst, b.dst, 0)) || (hullsMeet(a.src, b.src, 1) && hullsMeet(a.dst, b.dst, 1));
 }
 
 interface TrieNode<T> {
   items: T[];
   children: Map<number, TrieNode<T>>;
+  /** The children again, for iteration without iterators. */
+  kids: TrieNode<T>[];
 }
 
-const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map() });
+const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [] });
 
-/** Depth and path of the deepest trie node whose range holds [lo, hi]. */
-function path(lo: number, hi: number): number[] {
-  const out: number[] = [];
-  for (let level = 1; level <= LEVELS; level++) {
-    const shift = 2 ** (KEY_BITS - level * STRIDE);
-    const a = Math.floor(lo / shift);
-    if (a !== Math.floor(hi / shift)) break;
-    out.push(a % 2 ** STRIDE);
+/** Number of trie levels whose 8-bit step is the same for lo and hi. */
+function depthOf(lo: number, hi: number): number {
+  let level = 0;
+  while (level < LEVELS) {
+    const shift = 2 ** (KEY_BITS - (level + 1) * STRIDE);
+    if (Math.floor(lo / shift) !== Math.floor(hi / shift)) break;
+    level++;
   }
-  return out;
+  return level;
+}
+
+function stepAt(lo: number, level: number): number {
+  return Math.floor(lo / 2 ** (KEY_BITS - level * STRIDE)) % 2 ** STRIDE;
+}
+
+/** 0 when the box's destination side is at least as narrow as its source side, else 1. */
+function narrower(box: Box, fam: 0 | 1): 0 | 1 {
+  const depth = (rs: Range[]) => {
+    let d = LEVELS;
+    for (const h of rs) d = Math.min(d, depthOf(h[0], h[1]));
+    return d;
+  };
+  return depth(box.dst[fam]) >= depth(box.src[fam]) ? 0 : 1;
 }
 
 /**
- * Each rule hangs under its destination ranges or its source ranges, whichever are narrower,
- * so rules broad on one side (any destination, a negated group) do not sit at the root where
- * every query meets them; a query walks both tries.
+ * Each rule hangs in two tries, under its destination ranges and under its source ranges; a
+ * query walks only the trie of its narrower side, so rules and queries broad on one side (any
+ * destination, a negated group) do not meet every rule.
  */
 export class BoxIndex<T extends { box: Box; mark?: number }> {
   private stamp = 0;
@@ -103,71 +125,76 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
   private readonly roots: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
 
   add(item: T): void {
-    this.place(item, (n) => {
-      if (!n.items.includes(item)) n.items.push(item);
-    }, true);
+    this.place(item, true);
   }
 
   remove(item: T): void {
-    this.place(item, (n) => {
-      const i = n.items.indexOf(item);
-      if (i >= 0) n.items.splice(i, 1);
-    }, false);
+    this.place(item, false);
   }
 
   /** Items whose box meets `box` (each once, in no particular order). */
   query(box: Box): T[] {
     const stamp = ++this.stamp;
     const out: T[] = [];
-    const take = (n: TrieNode<T>) => {
-      for (const it of n.items) {
-        if (it.mark === stamp) continue;
-        it.mark = stamp;
-        if (boxesMeet(it.box, box)) out.push(it);
-      }
-    };
-    const all = (n: TrieNode<T>) => {
-      take(n);
-      for (const c of n.children.values()) all(c);
-    };
-    for (const fam of [0, 1] as const) {
+    for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (box.src[fam].length === 0 || box.dst[fam].length === 0) continue;
-      for (const dim of [0, 1] as const) {
-        for (const h of (dim === 0 ? box.dst : box.src)[fam]) {
-          let n: TrieNode<T> | undefined = this.roots[dim]![fam]!;
-          for (const step of path(h[0], h[1])) {
-            take(n);
-            n = n.children.get(step);
-            if (!n) break;
-          }
-          if (n) all(n);
+      const dim = narrower(box, fam as 0 | 1);
+      for (const h of (dim === 0 ? box.dst : box.src)[fam]) {
+        let n: TrieNode<T> | undefined = this.roots[dim]![fam]!;
+        const depth = depthOf(h[0], h[1]);
+        for (let level = 1; level <= depth && n; level++) {
+          this.take(n, box, stamp, out);
+          n = n.children.get(stepAt(h[0], level));
         }
+        if (n) this.all(n, box, stamp, out);
       }
     }
     return out;
   }
 
-  private place(item: T, at: (n: TrieNode<T>) => void, create: boolean): void {
-    for (const fam of [0, 1] as const) {
-      const { src, dst } = item.box;
+  private take(n: TrieNode<T>, box: Box, stamp: number, out: T[]): void {
+    const items = n.items;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (it.mark === stamp) continue;
+      it.mark = stamp;
+      if (boxesMeet(it.box, box)) out.push(it);
+    }
+  }
+
+  private all(n: TrieNode<T>, box: Box, stamp: number, out: T[]): void {
+    this.take(n, box, stamp, out);
+    const kids = n.kids;
+    for (let i = 0; i < kids.length; i++) this.all(kids[i]!, box, stamp, out);
+  }
+
+  private place(item: T, add: boolean): void {
+    const { src, dst } = item.box;
+    for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (src[fam].length === 0 || dst[fam].length === 0) continue;
-      const depth = (rs: Range[]) => Math.min(...rs.map((h) => path(h[0], h[1]).length));
-      const dim = depth(dst[fam]) >= depth(src[fam]) ? 0 : 1;
-      for (const h of (dim === 0 ? dst : src)[fam]) {
-        const n = this.nodeAt(this.roots[dim]![fam]!, path(h[0], h[1]), create);
-        if (n) at(n);
+      for (let dim = 0; dim <= 1; dim++) {
+        for (const h of (dim === 0 ? dst : src)[fam]) {
+          const n = this.nodeAt(this.roots[dim]![fam]!, h, add);
+          if (!n) continue;
+          const i = n.items.indexOf(item);
+          if (add && i < 0) n.items.push(item);
+          if (!add && i >= 0) n.items.splice(i, 1);
+        }
       }
     }
   }
 
-  private nodeAt(root: TrieNode<T>, steps: number[], create: boolean): TrieNode<T> | undefined {
+  private nodeAt(root: TrieNode<T>, h: Range, create: boolean): TrieNode<T> | undefined {
     let n = root;
-    for (const s of steps) {
+    const depth = depthOf(h[0], h[1]);
+    for (let level = 1; level <= depth; level++) {
+      const s = stepAt(h[0], level);
       let c = n.children.get(s);
       if (!c) {
         if (!create) return undefined;
         c = newNode();
         n.children.set(s, c);
+        n.kids.push(c);
       }
       n = c;
     }
