@@ -75,8 +75,9 @@ function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
     ['state', statesSet(r.state)],
   ];
   const empty = parts.find(([, s]) => isEmpty(s))?.[0];
-  let match = ALL;
-  for (const [, s] of parts) match = intersect(match, s);
+  // Service and state first (small, at the top of the order), then the address part below them.
+  const [src, dst, services, state] = parts.map(([, s]) => s) as [PacketSet, PacketSet, PacketSet, PacketSet];
+  const match = intersect(intersect(services, state), intersect(dst, src));
   return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
 }
 

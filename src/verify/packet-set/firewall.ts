@@ -51,8 +51,18 @@ export function serviceSet(svc: FwService): PacketSet {
 }
 
 /** Any of the services; an empty list is any protocol. */
+const serviceSets = new Map<string, PacketSet>();
+
 export function servicesSet(services: FwService[]): PacketSet {
-  return services.length === 0 ? ALL : unionOf(services.map(serviceSet));
+  if (services.length === 0) return ALL;
+  const key = JSON.stringify(services.map((s) => [s.protocol, s.dstPorts, s.srcPorts, s.icmp]));
+  let set = serviceSets.get(key);
+  if (set === undefined) {
+    set = unionOf(services.map(serviceSet));
+    if (serviceSets.size > 100_000) serviceSets.clear();
+    serviceSets.set(key, set);
+  }
+  return set;
 }
 
 /** Any of the states; an empty list is every state. */

@@ -135,7 +135,9 @@ export function formatCidr(c: Cidr): string {
 }
 
 export function formatAddress(family: 4 | 6, value: bigint): string {
-  return family === 4 ? Address4.fromBigInt(value).correctForm() : Address6.fromBigInt(value).correctForm();
+  if (family === 6) return Address6.fromBigInt(value).correctForm();
+  const v = Number(value);
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
 /** Packets whose source (or destination) address lies in the prefix; host bits are ignored. */
