@@ -3,7 +3,7 @@
  * searchFilters) and the flows two versions decide differently (Batfish's compareFilters).
  */
 import {
-  ALL, EMPTY, addressMatchSet, difference, example, intersect, isEmpty, servicesSet, size, statesSet, union,
+  ALL, EMPTY, addressMatchSet, difference, example, intersect, servicesSet, size, statesSet, union,
   type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';

@@ -10,7 +10,7 @@
  */
 import type { SourceLocation } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, example, intersect, isEmpty, overlaps, servicesSet, size,
+  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, example, intersect, isEmpty, overlaps, servicesSet,
   statesSet, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
@@ -123,9 +123,9 @@ export class PolicyAnalysis {
   }
 
   /**
-   * The part of `set` (within `d`'s box) that no decider before `d` matches. Only the rules
-   * whose box meets `d`'s are visited, and only inside `set`, so no set of the whole policy is
-   * ever built (such sets blow up when broad and narrow rules mix).
+   * The part of `d`'s match no decider before it matches. Only the rules whose box meets `d`'s
+   * are visited, and only inside its match, so no set of the whole policy is built (such sets
+   * blow up when broad and narrow rules mix).
    */
   private uncovered(d: Decider, cands: Decider[]): PacketSet {
     let rest = d.match;
@@ -164,7 +164,10 @@ export class PolicyAnalysis {
     return this.ordered;
   }
 
-  /** The policy as disjoint packet sets, each with the decider that decides it. */
+  /**
+   * The policy as disjoint packet sets, each with the decider that decides it. The default's
+   * share is the complement of every rule: costly on large policies with broad rules.
+   */
   decisionMap(): Decider[] {
     this.defaultShare();
     return this.all().filter((d) => !isEmpty(d.decides));
@@ -369,8 +372,4 @@ export function analyzePolicy(policy: FwPolicy): PolicyAnalysis {
 /** The verdict for one packet: action and deciding rule with its source. */
 export function evaluate(policy: FwPolicy | PolicyAnalysis, p: Packet): Verdict {
   return (policy instanceof PolicyAnalysis ? policy : new PolicyAnalysis(policy)).evaluate(p);
-}
-
-export function countPackets(set: PacketSet): bigint {
-  return size(set);
 }
