@@ -65,7 +65,11 @@ export interface Verdict {
 }
 
 const related = (d: Decider): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
-const names = (ds: Decider[]) => ds.map((d) => `'${d.name}'`).join(', ');
+/** Names for a message: the first few, then how many more (`related` keeps them all). */
+const names = (ds: Decider[]) => {
+  const shown = ds.slice(0, 5).map((d) => `'${d.name}'`).join(', ');
+  return ds.length > 5 ? `${shown} and ${ds.length - 5} more` : shown;
+};
 
 function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
   const parts: [string, PacketSet][] = [
