@@ -10,8 +10,8 @@
  */
 import type { SourceLocation } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, example, intersect, isEmpty, overlaps, servicesSet,
-  statesSet, union, type Packet, type PacketSet,
+  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
+  samples, servicesSet, statesSet, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
 import type { FwAction, FwPolicy, FwRule } from './model.ts';
@@ -27,8 +27,14 @@ export interface Decider {
   rule?: FwRule;
   /** Packets the decider's match fields describe. */
   match: PacketSet;
-  /** Packets it decides: its match minus everything decided before it. */
+  /** Packets it decides: its match minus everything decided before it. Not kept while `lazy`. */
   decides: PacketSet;
+  /**
+   * The decided set was too costly to build (a rule broad on both sides deep in a large policy:
+   * its set is everything not yet decided); it is worked out inside smaller regions instead, and
+   * built only when asked for as a whole.
+   */
+  lazy?: boolean;
   box: Box;
   /** Position: -1 for the stateful acceptance, rules 0.., the default last. */
   pos: number;
@@ -105,8 +111,12 @@ export class PolicyAnalysis {
   private readonly emptyPart = new Map<Decider, string>();
   private fallbackStale = true;
 
-  constructor(policy: FwPolicy) {
+  /** Node growth allowed while building one rule's decided set before it is left lazy. */
+  private readonly budget: number;
+
+  constructor(policy: FwPolicy, options: { lazyBudget?: number } = {}) {
     this.policy = policy;
+    this.budget = options.lazyBudget ?? 50_000;
     if (policy.stateful) {
       const m = statesSet(['established', 'related']);
       this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
@@ -121,7 +131,7 @@ export class PolicyAnalysis {
     for (const d of this.ordered) {
       const cands = this.index.query(d.box).sort(byPos);
       this.near.set(d, cands);
-      d.decides = this.uncovered(d, cands);
+      this.setDecided(d, cands);
       this.found.set(d, this.ruleFindings(d, cands));
     }
   }
@@ -131,14 +141,57 @@ export class PolicyAnalysis {
    * are visited, and only inside its match, so no set of the whole policy is built (such sets
    * blow up when broad and narrow rules mix).
    */
-  private uncovered(d: Decider, cands: Decider[]): PacketSet {
+  private uncovered(d: Decider, cands: Decider[], budget = Infinity): PacketSet | undefined {
+    const start = engineNodes();
     let rest = d.match;
     if (this.established) rest = difference(rest, this.established.match);
     for (const c of cands) {
       if (c.pos >= d.pos || isEmpty(rest)) break;
       rest = difference(rest, c.match);
+      if (engineNodes() - start > budget) return undefined;
     }
     return rest;
+  }
+
+  private setDecided(d: Decider, cands: Decider[]): void {
+    const s = this.uncovered(d, cands, this.budget);
+    d.lazy = s === undefined;
+    d.decides = s ?? EMPTY;
+  }
+
+  /** `d`'s decided set as a whole (built now if it was lazy). */
+  private decided(d: Decider): PacketSet {
+    if (d.lazy) {
+      d.decides = this.uncovered(d, this.near.get(d)!)!;
+      d.lazy = false;
+    }
+    return d.decides;
+  }
+
+  /**
+   * The packets of `region` that `c` decides. `regionCands` holds every rule whose box meets
+   * the region's, in order (a rule's own neighbour list when the region is inside its match).
+   */
+  private within(c: Decider, region: PacketSet, regionCands: Decider[]): PacketSet {
+    if (!c.lazy) return intersect(c.decides, region);
+    let rest = intersect(region, c.match);
+    if (this.established) rest = difference(rest, this.established.match);
+    for (const k of regionCands) {
+      if (k.pos >= c.pos || isEmpty(rest)) break;
+      rest = difference(rest, k.match);
+    }
+    return rest;
+  }
+
+  /** Whether a lazy rule decides any packet: random packets of its match first, else exactly. */
+  private reachable(d: Decider, cands: Decider[]): boolean {
+    if (!d.lazy) return !isEmpty(d.decides);
+    const earlier = cands.filter((c) => c.pos < d.pos);
+    for (const bits of samples(d.match, 32, d.pos + 1)) {
+      if (this.established && contains(this.established.match, bits)) continue;
+      if (!earlier.some((c) => contains(c.match, bits))) return true;
+    }
+    return !isEmpty(this.decided(d));
   }
 
   /** Packets no rule decides: the default action's share, built on demand. */
@@ -146,7 +199,7 @@ export class PolicyAnalysis {
     if (this.fallbackStale) {
       let rest = ALL;
       if (this.established) rest = difference(rest, this.established.match);
-      for (const d of this.ordered) rest = difference(rest, d.decides);
+      for (const d of this.ordered) rest = difference(rest, this.decided(d));
       this.fallback.decides = rest;
       this.fallbackStale = false;
     }
@@ -174,6 +227,7 @@ export class PolicyAnalysis {
    */
   decisionMap(): Decider[] {
     this.defaultShare();
+    for (const d of this.ordered) this.decided(d);
     return this.all().filter((d) => !isEmpty(d.decides));
   }
 
@@ -212,6 +266,7 @@ export class PolicyAnalysis {
   /** Packets the policy decides with `action`. */
   decidedAs(action: FwAction): PacketSet {
     this.defaultShare();
+    for (const d of this.ordered) this.decided(d);
     let s = EMPTY;
     for (const d of this.all()) if (d.action === action) s = union(s, d.decides);
     return s;
@@ -247,8 +302,9 @@ export class PolicyAnalysis {
     const cands = this.index.query(d.box).sort(byPos);
     this.near.set(d, cands);
     for (const c of cands) if (c !== d) insertByPos(this.near.get(c)!, d);
-    d.decides = this.uncovered(d, cands);
-    if (!isEmpty(d.decides)) for (const c of cands) if (c.pos > d.pos) c.decides = difference(c.decides, d.decides);
+    this.setDecided(d, cands);
+    // What later rules decided inside its match is now its own.
+    for (const c of cands) if (c.pos > d.pos && !c.lazy) c.decides = difference(c.decides, d.match);
     this.fallbackStale = true;
     return d;
   }
@@ -256,14 +312,20 @@ export class PolicyAnalysis {
   /** Removes a rule: its packets go to the first later rule matching them (or the default). */
   private unplace(pos: number): Decider {
     const d = this.ordered[pos]!;
-    let freed = d.decides;
     const cands = this.near.get(d)!;
-    for (const c of cands) {
-      if (isEmpty(freed)) break;
-      if (c.pos <= d.pos || !overlaps(freed, c.match)) continue;
-      const x = intersect(freed, c.match);
-      c.decides = union(c.decides, x);
-      freed = difference(freed, x);
+    if (d.lazy) {
+      // Its packets are not at hand: the later rules it overlaps work theirs out again.
+      const later = cands.filter((c) => c.pos > d.pos && !c.lazy && overlaps(c.match, d.match));
+      for (const c of later) this.setDecided(c, this.near.get(c)!.filter((k) => k !== d));
+    } else {
+      let freed = d.decides;
+      for (const c of cands) {
+        if (isEmpty(freed)) break;
+        if (c.pos <= d.pos || !overlaps(freed, c.match)) continue;
+        const x = intersect(freed, c.match);
+        if (!c.lazy) c.decides = union(c.decides, x);
+        freed = difference(freed, x);
+      }
     }
     this.ordered.splice(pos, 1);
     this.index.remove(d);
@@ -307,25 +369,27 @@ export class PolicyAnalysis {
     const base = { policy: this.policy.name, rule: d.name, source: d.source };
     const empty = this.emptyPart.get(d);
     if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
-    const earlier = cands.filter((c) => c.pos < d.pos && overlaps(c.decides, d.match));
+    const earlier = cands.filter((c) => c.pos < d.pos && (c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
     // The stateful acceptance takes every rule's established/related packets by design: it is
     // named only when it is all that stands in front of the rule.
     if (this.established && earlier.length === 0 && overlaps(this.established.decides, d.match)) earlier.push(this.established);
-    if (isEmpty(d.decides)) {
+    if (!this.reachable(d, cands)) {
       return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
     }
     const out: FwFinding[] = [];
     const against = earlier.filter((c) => c.action !== d.action && c !== this.established);
     if (against.length) {
-      const ex = example(intersect(against[0]!.decides, d.match));
+      const ex = example(this.within(against[0]!, d.match, cands));
       out.push({
         ...base, kind: 'conflict', related: against.map(related), example: ex,
         message: `rule '${d.name}' (${d.action}) is partly shadowed by ${names(against)} deciding otherwise`,
       });
     }
-    // Redundant when every packet it decides would, without it, get the same action.
-    let rest = d.decides;
+    // Redundant when every packet it decides would, without it, get the same action. A lazy
+    // rule no later rule overlaps needs no set: its packets all go to the default.
     const same: Decider[] = [];
+    const alone = d.lazy && !cands.some((c) => c.pos > d.pos && overlaps(c.match, d.match));
+    let rest = alone ? d.match : this.decided(d);
     for (const c of cands) {
       if (c.pos <= d.pos) continue;
       const left = difference(rest, c.match);

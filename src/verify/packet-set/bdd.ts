@@ -203,6 +203,25 @@ export class Bdd {
     return bits;
   }
 
+  /**
+   * A satisfying assignment chosen at random along the path (`random` in [0, 1)), variables
+   * off the path random too; undefined for the empty set.
+   */
+  sample(a: Node, random: () => number): Uint8Array | undefined {
+    if (a === 0) return undefined;
+    const bits = new Uint8Array(this.nvars);
+    for (let v = 0; v < this.nvars; v++) bits[v] = random() < 0.5 ? 0 : 1;
+    let n = a;
+    while (n > 1) {
+      const l = this.lo[n]!;
+      const h = this.hi[n]!;
+      const high = l === 0 || (h !== 0 && random() < 0.5);
+      bits[this.vr[n]!] = high ? 1 : 0;
+      n = high ? h : l;
+    }
+    return bits;
+  }
+
   /** Whether the assignment `bits` (one per variable) is in `a`. */
   has(a: Node, bits: ArrayLike<number>): boolean {
     let n = a;

@@ -264,6 +264,28 @@ export function example(set: PacketSet): Packet | undefined {
   return decode(bdd.pick(set)!);
 }
 
+/**
+ * Random packets of the set (as header bits, for `contains`), from a seeded generator: the
+ * same seed gives the same packets. Fields a packet does not carry may be set; `contains`
+ * ignores them.
+ */
+export function samples(set: PacketSet, count: number, seed = 1): PacketBits[] {
+  let x = seed >>> 0 || 1;
+  const random = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+  const out: PacketBits[] = [];
+  for (let i = 0; i < count; i++) {
+    const b = bdd.sample(set, random);
+    if (!b) break;
+    out.push(b);
+  }
+  return out;
+}
+
 /** Number of distinct packets in the set (fields a packet does not carry are not counted). */
 export function size(set: PacketSet): bigint {
   let total = 0n;
