@@ -1,0 +1,127 @@
+/**
+ * Questions asked of an analysed policy: example packets with a given verdict (Batfish's
+ * searchFilters) and the flows two versions decide differently (Batfish's compareFilters).
+ */
+import {
+  ALL, EMPTY, addressMatchSet, difference, example, intersect, servicesSet, size, statesSet, union,
+  type Packet, type PacketSet,
+} from '../../verify/packet-set/index.ts';
+import { FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';
+import { PolicyAnalysis, type RelatedRule } from './analysis.ts';
+import type { FwAction, FwConnState, FwPolicy, FwRule, FwService } from './model.ts';
+
+export interface SearchQuery {
+  /** Source / destination prefixes (any when absent). */
+  src?: string[];
+  dst?: string[];
+  /** Any of these services (any when absent). */
+  services?: FwService[];
+  /** None of these services. */
+  notServices?: FwService[];
+  states?: FwConnState[];
+  /** Only packets with this verdict. */
+  action?: FwAction;
+  /** Any further constraint. */
+  set?: PacketSet;
+}
+
+export interface SearchHit {
+  packet: Packet;
+  action: FwAction;
+  rule: RelatedRule;
+  /** Every packet of the query this rule decides. */
+  set: PacketSet;
+}
+
+const asAnalysis = (p: FwPolicy | PolicyAnalysis) => (p instanceof PolicyAnalysis ? p : new PolicyAnalysis(p));
+const related = (d: { name: string; action: FwAction; source: RelatedRule["source"] }): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
+
+export function querySet(q: SearchQuery): { set: PacketSet; box: Box } {
+  const addr = (which: 'src' | 'dst', cidrs?: string[]) =>
+    cidrs?.length ? addressMatchSet(which, { include: cidrs, exclude: [], negate: false, refs: [] }) : ALL;
+  let set = intersect(addr('src', q.src), addr('dst', q.dst));
+  if (q.services?.length) set = intersect(set, servicesSet(q.services));
+  if (q.notServices?.length) set = difference(set, servicesSet(q.notServices));
+  if (q.states?.length) set = intersect(set, statesSet(q.states));
+  if (q.set !== undefined) set = intersect(set, q.set);
+  const box: Box = {
+    src: q.src?.length ? addressHull(q.src) : FULL_BOX.src,
+    dst: q.dst?.length ? addressHull(q.dst) : FULL_BOX.dst,
+    protos: q.services?.length ? protocolsOf(q.services) : FULL_BOX.protos,
+  };
+  return { set, box };
+}
+
+/** One example packet per deciding rule, in rule order, for the packets of the query. */
+export function search(policy: FwPolicy | PolicyAnalysis, q: SearchQuery, limit = Infinity): SearchHit[] {
+  const a = asAnalysis(policy);
+  const { set, box } = querySet(q);
+  const hits: SearchHit[] = [];
+  for (const { decider: d, set: s } of a.decisions(set, box)) {
+    if (hits.length >= limit) break;
+    if (q.action && d.action !== q.action) continue;
+    hits.push({ packet: example(s)!, action: d.action, rule: related(d), set: s });
+  }
+  return hits;
+}
+
+export interface DiffPart {
+  /** Packets decided `before.action` by the old policy and `after.action` by the new one. */
+  set: PacketSet;
+  count: bigint;
+  example: Packet;
+  before: RelatedRule;
+  after: RelatedRule;
+}
+
+export interface PolicyDiff {
+  /** Denied (drop or reject) before, accepted now. */
+  newlyAccepted: DiffPart[];
+  /** Accepted before, denied now. */
+  newlyDenied: DiffPart[];
+  /** Denied both times, but drop became reject or the reverse. */
+  denialChanged: DiffPart[];
+}
+
+/** The flows the new policy decides differently from the old one, by pair of responsible rules. */
+export function diff(oldPolicy: FwPolicy | PolicyAnalysis, newPolicy: FwPolicy | PolicyAnalysis): PolicyDiff {
+  const before = asAnalysis(oldPolicy);
+  const after = asAnalysis(newPolicy);
+  const out: PolicyDiff = { newlyAccepted: [], newlyDenied: [], denialChanged: [] };
+  const denied = (a: FwAction) => a !== 'accept';
+  for (const { decider: n, set: part } of after.decisions(changedRegion(before, after))) {
+    for (const { decider: o, set: s } of before.decisions(part, n.box)) {
+      if (o.action === n.action) continue;
+      const bucket = !denied(n.action) ? out.newlyAccepted : !denied(o.action) ? out.newlyDenied : out.denialChanged;
+      bucket.push({ set: s, count: size(s), example: example(s)!, before: related(o), after: related(n) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Packets the two versions can decide differently: those matched by a rule only one version
+ * has. A packet no such rule matches meets the same common rules in the same order, hence
+ * the same verdict. Everything, when the defaults, statefulness or the common rules' order differ.
+ */
+function changedRegion(before: PolicyAnalysis, after: PolicyAnalysis): PacketSet {
+  const a = before.policy;
+  const b = after.policy;
+  if (a.defaultAction !== b.defaultAction || a.stateful !== b.stateful) return ALL;
+  const key = (r: FwRule) => JSON.stringify([r.name, r.action, r.src, r.dst, r.services, r.state]);
+  const ka = before.rules().map((d) => key(d.rule!));
+  const kb = after.rules().map((d) => key(d.rule!));
+  const inA = new Set(ka);
+  const inB = new Set(kb);
+  const commonA = ka.filter((k) => inB.has(k));
+  const commonB = kb.filter((k) => inA.has(k));
+  if (commonA.join('\n') !== commonB.join('\n')) return ALL;
+  let region = EMPTY;
+  before.rules().forEach((d, i) => {
+    if (!inB.has(ka[i]!)) region = union(region, d.match);
+  });
+  after.rules().forEach((d, i) => {
+    if (!inA.has(kb[i]!)) region = union(region, d.match);
+  });
+  return region;
+}

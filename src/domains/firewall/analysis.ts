@@ -1,0 +1,443 @@
+/**
+ * Packet-set analysis of a resolved firewall policy (first match wins; when stateful,
+ * established/related packets are accepted before the rules; the default action last).
+ *
+ * The policy is kept as a decision map: every rule (and the two implicit deciders, the
+ * stateful acceptance and the default) owns the disjoint set of packets it decides. Findings,
+ * evaluation, search and diff read that map. A rule added, changed or removed moves packets
+ * only between the deciders that overlap it (as APKeep does for forwarding rules), and only the
+ * findings of rules overlapping the change are recomputed.
+ */
+import type { SourceLocation } from '../../util/errors.ts';
+import {
+  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
+  samples, servicesSet, statesSet, union, type Packet, type PacketSet,
+} from '../../verify/packet-set/index.ts';
+import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
+import type { FwAction, FwPolicy, FwRule } from './model.ts';
+
+export const ESTABLISHED = '(established/related)';
+export const DEFAULT = '(default)';
+
+/** A rule, or one of the implicit deciders (stateful acceptance, default action). */
+export interface Decider {
+  name: string;
+  action: FwAction;
+  source: SourceLocation;
+  rule?: FwRule;
+  /** Packets the decider's match fields describe. */
+  match: PacketSet;
+  /** Packets it decides: its match minus everything decided before it. Not kept while `lazy`. */
+  decides: PacketSet;
+  /**
+   * The decided set was too costly to build (a rule broad on both sides deep in a large policy:
+   * its set is everything not yet decided); it is worked out inside smaller regions instead, and
+   * built only when asked for as a whole.
+   */
+  lazy?: boolean;
+  box: Box;
+  /** Position: -1 for the stateful acceptance, rules 0.., the default last. */
+  pos: number;
+  /** Scratch for the index's de-duplication. */
+  mark?: number;
+}
+
+export type FindingKind = 'unmatchable' | 'unreachable' | 'conflict' | 'redundant';
+
+export interface RelatedRule {
+  name: string;
+  action: FwAction;
+  source: SourceLocation;
+}
+
+export interface FwFinding {
+  kind: FindingKind;
+  policy: string;
+  rule: string;
+  source: SourceLocation;
+  /** unreachable: the deciders that take its packets; conflict: the earlier ones deciding
+   * otherwise; redundant: the later ones (or the default) deciding its packets the same way. */
+  related: RelatedRule[];
+  message: string;
+  /** A packet illustrating the finding (conflict: one the earlier rule decides otherwise). */
+  example?: Packet;
+}
+
+export interface Verdict {
+  action: FwAction;
+  /** The deciding rule's name, or ESTABLISHED / DEFAULT. */
+  rule: string;
+  source: SourceLocation;
+}
+
+const related = (d: Decider): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
+/** Names for a message: the first few, then how many more (`related` keeps them all). */
+const names = (ds: Decider[]) => {
+  const shown = ds.slice(0, 5).map((d) => `'${d.name}'`).join(', ');
+  return ds.length > 5 ? `${shown} and ${ds.length - 5} more` : shown;
+};
+
+function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
+  const parts: [string, PacketSet][] = [
+    ['source', addressMatchSet('src', r.src)],
+    ['destination', addressMatchSet('dst', r.dst)],
+    ['services', servicesSet(r.services)],
+    ['state', statesSet(r.state)],
+  ];
+  const empty = parts.find(([, s]) => isEmpty(s))?.[0];
+  // Service and state first (small, at the top of the order), then the address part below them.
+  const [src, dst, services, state] = parts.map(([, s]) => s) as [PacketSet, PacketSet, PacketSet, PacketSet];
+  const match = intersect(intersect(services, state), intersect(dst, src));
+  return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
+}
+
+function ruleBox(r: FwRule): Box {
+  return { src: addressHull(r.src), dst: addressHull(r.dst), protos: protocolsOf(r.services) };
+}
+
+const byPos = (a: Decider, b: Decider) => a.pos - b.pos;
+
+export class PolicyAnalysis {
+  readonly policy: FwPolicy;
+  /** Rules in order; the implicit deciders are beside. */
+  private readonly ordered: Decider[] = [];
+  private readonly established: Decider | undefined;
+  private readonly fallback: Decider;
+  private readonly index = new BoxIndex<Decider>();
+  private readonly found = new Map<Decider, FwFinding[]>();
+  /** Per rule, the rules (itself included) whose box meets its box, in order: kept up to date
+   * on every change so a re-analysis never queries the index for them again. */
+  private readonly near = new Map<Decider, Decider[]>();
+  private readonly emptyPart = new Map<Decider, string>();
+  private fallbackStale = true;
+
+  /** Node growth allowed while building one rule's decided set before it is left lazy. */
+  private readonly budget: number;
+
+  constructor(policy: FwPolicy, options: { lazyBudget?: number } = {}) {
+    this.policy = policy;
+    this.budget = options.lazyBudget ?? 50_000;
+    if (policy.stateful) {
+      const m = statesSet(['established', 'related']);
+      this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
+    }
+    for (const r of policy.rules) {
+      const d = this.decider(r, this.ordered.length);
+      this.ordered.push(d);
+      this.index.add(d);
+    }
+    this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
+    // In order: a rule's findings read the decided sets of the rules before it.
+    for (const d of this.ordered) {
+      const cands = this.index.query(d.box).sort(byPos);
+      this.near.set(d, cands);
+      this.setDecided(d, cands);
+      this.found.set(d, this.ruleFindings(d, cands));
+    }
+  }
+
+  /**
+   * The part of `d`'s match no decider before it matches. Only the rules whose box meets `d`'s
+   * are visited, and only inside its match, so no set of the whole policy is built (such sets
+   * blow up when broad and narrow rules mix).
+   */
+  private uncovered(d: Decider, cands: Decider[], budget = Infinity): PacketSet | undefined {
+    const start = engineNodes();
+    let rest = d.match;
+    if (this.established) rest = difference(rest, this.established.match);
+    for (const c of cands) {
+      if (c.pos >= d.pos || isEmpty(rest)) break;
+      rest = difference(rest, c.match);
+      if (engineNodes() - start > budget) return undefined;
+    }
+    return rest;
+  }
+
+  private setDecided(d: Decider, cands: Decider[]): void {
+    const s = this.uncovered(d, cands, this.budget);
+    d.lazy = s === undefined;
+    d.decides = s ?? EMPTY;
+  }
+
+  /** `d`'s decided set as a whole (built now if it was lazy). */
+  private decided(d: Decider): PacketSet {
+    if (d.lazy) {
+      d.decides = this.uncovered(d, this.near.get(d)!)!;
+      d.lazy = false;
+    }
+    return d.decides;
+  }
+
+  /**
+   * The packets of `region` that `c` decides. `regionCands` holds every rule whose box meets
+   * the region's, in order (a rule's own neighbour list when the region is inside its match).
+   */
+  private within(c: Decider, region: PacketSet, regionCands: Decider[]): PacketSet {
+    if (!c.lazy) return intersect(c.decides, region);
+    let rest = intersect(region, c.match);
+    if (this.established) rest = difference(rest, this.established.match);
+    for (const k of regionCands) {
+      if (k.pos >= c.pos || isEmpty(rest)) break;
+      rest = difference(rest, k.match);
+    }
+    return rest;
+  }
+
+  /** Whether a lazy rule decides any packet: random packets of its match first, else exactly. */
+  private reachable(d: Decider, cands: Decider[]): boolean {
+    if (!d.lazy) return !isEmpty(d.decides);
+    const earlier = cands.filter((c) => c.pos < d.pos);
+    for (const bits of samples(d.match, 32, d.pos + 1)) {
+      if (this.established && contains(this.established.match, bits)) continue;
+      if (!earlier.some((c) => contains(c.match, bits))) return true;
+    }
+    return !isEmpty(this.decided(d));
+  }
+
+  /** Packets no rule decides: the default action's share, built on demand. */
+  private defaultShare(): PacketSet {
+    if (this.fallbackStale) {
+      let rest = ALL;
+      if (this.established) rest = difference(rest, this.established.match);
+      for (const d of this.ordered) rest = difference(rest, this.decided(d));
+      this.fallback.decides = rest;
+      this.fallbackStale = false;
+    }
+    return this.fallback.decides;
+  }
+
+  /** Findings of every rule, in rule order. */
+  findings(): FwFinding[] {
+    return this.ordered.flatMap((d) => this.found.get(d) ?? []);
+  }
+
+  /** The rules' current order (changes with insertRule/removeRule/replaceRule). */
+  ruleNames(): string[] {
+    return this.ordered.map((d) => d.name);
+  }
+
+  /** The rules' deciders, in order. */
+  rules(): readonly Decider[] {
+    return this.ordered;
+  }
+
+  /**
+   * The policy as disjoint packet sets, each with the decider that decides it. The default's
+   * share is the complement of every rule: costly on large policies with broad rules.
+   */
+  decisionMap(): Decider[] {
+    this.defaultShare();
+    for (const d of this.ordered) this.decided(d);
+    return this.all().filter((d) => !isEmpty(d.decides));
+  }
+
+  evaluate(p: Packet): Verdict {
+    const bits = packetBits(p);
+    if (this.established && contains(this.established.match, bits)) return verdict(this.established);
+    const box: Box = { src: addressHull([p.src]), dst: addressHull([p.dst]), protos: protoBit(p.protocol) };
+    let first: Decider = this.fallback;
+    for (const d of this.index.query(box)) if (d.pos < first.pos && contains(d.match, bits)) first = d;
+    return verdict(first);
+  }
+
+  /**
+   * How the packets of `set` are decided: the deciders (in order) with the part of `set` each
+   * decides. `box` over-approximates `set` and narrows the rules visited.
+   */
+  decisions(set: PacketSet, box: Box = FULL_BOX): { decider: Decider; set: PacketSet }[] {
+    const out: { decider: Decider; set: PacketSet }[] = [];
+    let rest = set;
+    if (this.established) {
+      const x = intersect(rest, this.established.match);
+      if (!isEmpty(x)) out.push({ decider: this.established, set: x });
+      rest = difference(rest, x);
+    }
+    for (const d of this.index.query(box).sort(byPos)) {
+      if (isEmpty(rest)) break;
+      if (!overlaps(d.match, rest)) continue;
+      const x = intersect(rest, d.match);
+      out.push({ decider: d, set: x });
+      rest = difference(rest, x);
+    }
+    if (!isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
+    return out;
+  }
+
+  /** Packets the policy decides with `action`. */
+  decidedAs(action: FwAction): PacketSet {
+    this.defaultShare();
+    for (const d of this.ordered) this.decided(d);
+    let s = EMPTY;
+    for (const d of this.all()) if (d.action === action) s = union(s, d.decides);
+    return s;
+  }
+
+  // ---- incremental changes ----
+
+  /** Inserts a rule at `pos`; the decided sets and findings are updated incrementally. */
+  insertRule(pos: number, rule: FwRule): void {
+    const d = this.place(pos, rule);
+    this.refresh([d.match], d.box, d);
+  }
+
+  removeRule(pos: number): void {
+    const d = this.unplace(pos);
+    this.refresh([d.match], d.box);
+  }
+
+  replaceRule(pos: number, rule: FwRule): void {
+    const old = this.unplace(pos);
+    const d = this.place(pos, rule);
+    this.refresh([old.match, d.match], mergeBoxes(old.box, d.box), d);
+  }
+
+  // ---- internals ----
+
+  /** Inserts a rule: it takes the packets of its match no earlier rule decides. */
+  private place(pos: number, rule: FwRule): Decider {
+    const d = this.decider(rule, pos);
+    this.ordered.splice(pos, 0, d);
+    this.renumber(pos);
+    this.index.add(d);
+    const cands = this.index.query(d.box).sort(byPos);
+    this.near.set(d, cands);
+    for (const c of cands) if (c !== d) insertByPos(this.near.get(c)!, d);
+    this.setDecided(d, cands);
+    // What later rules decided inside its match is now its own.
+    for (const c of cands) if (c.pos > d.pos && !c.lazy) c.decides = difference(c.decides, d.match);
+    this.fallbackStale = true;
+    return d;
+  }
+
+  /** Removes a rule: its packets go to the first later rule matching them (or the default). */
+  private unplace(pos: number): Decider {
+    const d = this.ordered[pos]!;
+    const cands = this.near.get(d)!;
+    if (d.lazy) {
+      // Its packets are not at hand: the later rules it overlaps work theirs out again.
+      const later = cands.filter((c) => c.pos > d.pos && !c.lazy && overlaps(c.match, d.match));
+      for (const c of later) this.setDecided(c, this.near.get(c)!.filter((k) => k !== d));
+    } else {
+      let freed = d.decides;
+      for (const c of cands) {
+        if (isEmpty(freed)) break;
+        if (c.pos <= d.pos || !overlaps(freed, c.match)) continue;
+        const x = intersect(freed, c.match);
+        if (!c.lazy) c.decides = union(c.decides, x);
+        freed = difference(freed, x);
+      }
+    }
+    this.ordered.splice(pos, 1);
+    this.index.remove(d);
+    for (const c of cands) if (c !== d) {
+      const list = this.near.get(c)!;
+      list.splice(list.indexOf(d), 1);
+    }
+    this.near.delete(d);
+    this.found.delete(d);
+    this.emptyPart.delete(d);
+    this.renumber(pos);
+    this.fallbackStale = true;
+    return d;
+  }
+
+  private all(): Decider[] {
+    return [...(this.established ? [this.established] : []), ...this.ordered, this.fallback];
+  }
+
+  private decider(r: FwRule, pos: number): Decider {
+    const { match, empty } = ruleMatch(r);
+    const d: Decider = { name: r.name, action: r.action, source: r.source, rule: r, match, decides: EMPTY, box: ruleBox(r), pos };
+    if (empty) this.emptyPart.set(d, empty);
+    return d;
+  }
+
+  private renumber(from: number): void {
+    for (let i = from; i < this.ordered.length; i++) this.ordered[i]!.pos = i;
+    this.fallback.pos = this.ordered.length;
+  }
+
+  /** Recomputes the findings of the rules whose match meets one of `sets`. */
+  private refresh(sets: PacketSet[], box: Box, added?: Decider): void {
+    const changed = sets.reduce(union, EMPTY);
+    for (const c of this.index.query(box)) if (c !== added && overlaps(c.match, changed)) this.found.set(c, this.ruleFindings(c, this.near.get(c)!));
+    if (added) this.found.set(added, this.ruleFindings(added, this.near.get(added)!));
+  }
+
+  /** `cands`: the rules whose box meets `d`'s, in order. */
+  private ruleFindings(d: Decider, cands: Decider[]): FwFinding[] {
+    const base = { policy: this.policy.name, rule: d.name, source: d.source };
+    const empty = this.emptyPart.get(d);
+    if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
+    const earlier = cands.filter((c) => c.pos < d.pos && (c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
+    // The stateful acceptance takes every rule's established/related packets by design: it is
+    // named only when it is all that stands in front of the rule.
+    if (this.established && earlier.length === 0 && overlaps(this.established.decides, d.match)) earlier.push(this.established);
+    if (!this.reachable(d, cands)) {
+      return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
+    }
+    const out: FwFinding[] = [];
+    const against = earlier.filter((c) => c.action !== d.action && c !== this.established);
+    if (against.length) {
+      const ex = example(this.within(against[0]!, d.match, cands));
+      out.push({
+        ...base, kind: 'conflict', related: against.map(related), example: ex,
+        message: `rule '${d.name}' (${d.action}) is partly shadowed by ${names(against)} deciding otherwise`,
+      });
+    }
+    // Redundant when every packet it decides would, without it, get the same action. A lazy
+    // rule no later rule overlaps needs no set: its packets all go to the default.
+    const same: Decider[] = [];
+    const alone = d.lazy && !cands.some((c) => c.pos > d.pos && overlaps(c.match, d.match));
+    let rest = alone ? d.match : this.decided(d);
+    for (const c of cands) {
+      if (c.pos <= d.pos) continue;
+      const left = difference(rest, c.match);
+      if (left === rest) continue;
+      if (c.action !== d.action) return out;
+      same.push(c);
+      rest = left;
+      if (isEmpty(rest)) break;
+    }
+    if (!isEmpty(rest)) {
+      if (this.fallback.action !== d.action) return out;
+      same.push(this.fallback);
+    }
+    out.push({
+      ...base, kind: 'redundant', related: same.map(related),
+      message: `rule '${d.name}' is redundant: without it ${names(same)} ${same.length > 1 ? 'decide' : 'decides'} its packets the same way (${d.action})`,
+    });
+    return out;
+  }
+}
+
+function insertByPos(list: Decider[], d: Decider): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.pos < d.pos) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, d);
+}
+
+function verdict(d: Decider): Verdict {
+  return { action: d.action, rule: d.name, source: d.source };
+}
+
+function mergeBoxes(a: Box, b: Box): Box {
+  const hull = (x: Box['src'], y: Box['src']): Box['src'] => [[...x[0], ...y[0]], [...x[1], ...y[1]]];
+  const protos = a.protos | b.protos;
+  return { src: hull(a.src, b.src), dst: hull(a.dst, b.dst), protos };
+}
+
+/** The analysis of a policy (builds the decision map and every rule's findings). */
+export function analyzePolicy(policy: FwPolicy): PolicyAnalysis {
+  return new PolicyAnalysis(policy);
+}
+
+/** The verdict for one packet: action and deciding rule with its source. */
+export function evaluate(policy: FwPolicy | PolicyAnalysis, p: Packet): Verdict {
+  return (policy instanceof PolicyAnalysis ? policy : new PolicyAnalysis(policy)).evaluate(p);
+}

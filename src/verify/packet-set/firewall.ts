@@ -1,0 +1,75 @@
+/** Packet sets of the firewall model's match fields (src/domains/firewall/model.ts). */
+import type { FwAddressMatch, FwConnState, FwService } from '../../domains/firewall/model.ts';
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, hasIcmp, hasPorts } from './layout.ts';
+import {
+  ALL, EMPTY, complement, difference, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
+  type PacketSet,
+} from './packet-set.ts';
+
+const PROTOCOLS: Record<string, number> = { tcp: PROTO_TCP, udp: PROTO_UDP, icmp: PROTO_ICMP, icmpv6: PROTO_ICMPV6 };
+
+export function protocolNumber(p: FwService['protocol']): number {
+  return typeof p === 'number' ? p : PROTOCOLS[p]!;
+}
+
+/** (include - exclude), complemented when negate; no include means any address of both families. */
+const matchSets = new Map<string, PacketSet>();
+
+export function addressMatchSet(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
+  // Rules name the same groups again and again.
+  const key = `${which}${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`;
+  let s = matchSets.get(key);
+  if (s === undefined) {
+    s = buildAddressMatch(which, m);
+    if (matchSets.size > 100_000) matchSets.clear();
+    matchSets.set(key, s);
+  }
+  return s;
+}
+
+function buildAddressMatch(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
+  let s = m.include.length === 0 ? ALL : EMPTY;
+  for (const c of m.include) s = union(s, prefixSet(which, c));
+  for (const c of m.exclude) s = difference(s, prefixSet(which, c));
+  return m.negate ? complement(s) : s;
+}
+
+/**
+ * Packets of one service. Ports on a protocol without ports, or ICMP types on one without
+ * them, match no packet: the empty set, which the analysis reports as unmatchable.
+ */
+export function serviceSet(svc: FwService): PacketSet {
+  const proto = protocolNumber(svc.protocol);
+  const portsGiven = svc.dstPorts.length > 0 || svc.srcPorts.length > 0;
+  if (portsGiven && !hasPorts(proto)) return EMPTY;
+  if (svc.icmp.length > 0 && !hasIcmp(proto)) return EMPTY;
+  let s = protocolSet(proto);
+  if (svc.dstPorts.length) s = intersect(s, unionOf(svc.dstPorts.map((r) => tcpUdpPorts(proto, 'dst', r.from, r.to))));
+  if (svc.srcPorts.length) s = intersect(s, unionOf(svc.srcPorts.map((r) => tcpUdpPorts(proto, 'src', r.from, r.to))));
+  if (svc.icmp.length) s = intersect(s, unionOf(svc.icmp.map((t) => icmpTypeSet(proto, t.type, t.code))));
+  return s;
+}
+
+/** Any of the services; an empty list is any protocol. */
+const serviceSets = new Map<string, PacketSet>();
+
+export function servicesSet(services: FwService[]): PacketSet {
+  if (services.length === 0) return ALL;
+  const key = JSON.stringify(services.map((s) => [s.protocol, s.dstPorts, s.srcPorts, s.icmp]));
+  let set = serviceSets.get(key);
+  if (set === undefined) {
+    set = unionOf(services.map(serviceSet));
+    if (serviceSets.size > 100_000) serviceSets.clear();
+    serviceSets.set(key, set);
+  }
+  return set;
+}
+
+/** Any of the states; an empty list is every state. */
+export function statesSet(states: FwConnState[]): PacketSet {
+  return states.length === 0 ? ALL : unionOf(states.map(stateSet));
+}
+
+function unionOf(sets: PacketSet[]): PacketSet {
+  return sets.reduce(union, EMPTY);
+}

@@ -1,0 +1,3 @@
+export * from './packet-set.ts';
+export * from './firewall.ts';
+export { STATES } from './layout.ts';

@@ -1,0 +1,307 @@
+/**
+ * The packet-set algebra: exact sets of packet headers (family, addresses, protocol, ports,
+ * ICMP type/code, connection state) as hash-consed BDDs over one shared engine. A set is a
+ * plain integer; equal sets are equal integers.
+ */
+import { Address4, Address6 } from 'ip-address';
+import { NetloomError } from '../../util/errors.ts';
+import { Bdd, FALSE, TRUE, type Node } from './bdd.ts';
+import {
+  DPORT, DST, FAMILY, ICMP_CODE, ICMP_TYPE, NVARS, PROTO, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP,
+  SPORT, SRC, STATE, STATES, hasIcmp, hasPorts, type Field,
+} from './layout.ts';
+
+export type PacketSet = Node;
+export type ConnState = (typeof STATES)[number];
+
+/** One concrete packet header. Ports only for tcp/udp, ICMP type/code only for icmp/icmpv6. */
+export interface Packet {
+  family: 4 | 6;
+  src: string;
+  dst: string;
+  protocol: number;
+  srcPort?: number;
+  dstPort?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  state: ConnState;
+}
+
+const bdd = new Bdd(NVARS);
+
+export const EMPTY: PacketSet = FALSE;
+export const ALL: PacketSet = TRUE;
+
+export const union = (a: PacketSet, b: PacketSet): PacketSet => bdd.or(a, b);
+export const intersect = (a: PacketSet, b: PacketSet): PacketSet => bdd.and(a, b);
+export const difference = (a: PacketSet, b: PacketSet): PacketSet => bdd.diff(a, b);
+export const complement = (a: PacketSet): PacketSet => bdd.not(a);
+export const isEmpty = (a: PacketSet): boolean => a === FALSE;
+export const equals = (a: PacketSet, b: PacketSet): boolean => a === b;
+/** Whether the two sets share a packet (cheaper than building the intersection). */
+export const overlaps = (a: PacketSet, b: PacketSet): boolean => bdd.meets(a, b);
+export const isSubset = (a: PacketSet, b: PacketSet): boolean => bdd.diff(a, b) === FALSE;
+export const unionAll = (sets: Iterable<PacketSet>): PacketSet => {
+  let r = EMPTY;
+  for (const s of sets) r = bdd.or(r, s);
+  return r;
+};
+/** Nodes allocated so far (all sets share them). */
+export const engineNodes = (): number => bdd.nodeCount;
+
+// ---- field constraints ----
+
+function bitsOf(value: bigint, width: number, top: number): number[] {
+  const text = value.toString(2).padStart(width, '0');
+  const out: number[] = [];
+  for (let i = 0; i < top; i++) out.push(text.charCodeAt(i) - 48);
+  return out;
+}
+
+/** Values of `f` whose first `len` bits equal those of `value` (a `width`-bit number). */
+function prefixCube(f: Field, value: bigint, width: number, len: number): Node {
+  const bits = bitsOf(value, width, len);
+  let n: Node = TRUE;
+  for (let i = len - 1; i >= 0; i--) n = bits[i] ? bdd.mk(f.offset + i, FALSE, n) : bdd.mk(f.offset + i, n, FALSE);
+  return n;
+}
+
+/** Values of a narrow field (width <= 16) in [from, to]. */
+export function fieldRange(f: Field, from: number, to: number): PacketSet {
+  if (from < 0 || to >= 2 ** f.width || from > to) throw new NetloomError(`${f.name} range ${from}-${to} out of bounds`);
+  let r: Node = FALSE;
+  let lo = from;
+  // Split into aligned blocks (as a range splits into CIDRs).
+  while (lo <= to) {
+    let size = 1;
+    while (lo % (size * 2) === 0 && lo + size * 2 - 1 <= to) size *= 2;
+    const len = f.width - Math.log2(size);
+    r = bdd.or(r, prefixCube(f, BigInt(lo), f.width, len));
+    lo += size;
+  }
+  return r;
+}
+
+export const familySet = (family: 4 | 6): PacketSet => bdd.mk(FAMILY.offset, family === 4 ? TRUE : FALSE, family === 4 ? FALSE : TRUE);
+export const protocolSet = (proto: number): PacketSet => fieldRange(PROTO, proto, proto);
+export const stateSet = (s: ConnState): PacketSet => fieldRange(STATE, STATES.indexOf(s), STATES.indexOf(s));
+
+/** A parsed prefix: family, value as a 32- or 128-bit integer, length. */
+export interface Cidr {
+  family: 4 | 6;
+  value: bigint;
+  len: number;
+}
+
+const parsed = new Map<string, Cidr>();
+
+export function parseCidr(s: string): Cidr {
+  let c = parsed.get(s);
+  if (!c) {
+    c = parseCidrUncached(s);
+    if (parsed.size > 100_000) parsed.clear();
+    parsed.set(s, c);
+  }
+  return c;
+}
+
+const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
+function parseCidrUncached(s: string): Cidr {
+  const m = DOTTED.exec(s);
+  if (m) {
+    // The common case, without the general parser's cost.
+    const octets = m.slice(1, 5).map(Number);
+    const len = m[5] === undefined ? 32 : Number(m[5]);
+    if (octets.every((o) => o <= 255) && len <= 32) {
+      const v = octets.reduce((a, o) => a * 256 + o, 0);
+      const host = 2 ** (32 - len);
+      return { family: 4, value: BigInt(Math.floor(v / host) * host), len };
+    }
+  }
+  const [addr, lenText] = s.split('/');
+  const v4 = !addr?.includes(':') && Address4.isValid(addr ?? '');
+  if (!v4 && !Address6.isValid(addr ?? '')) throw new NetloomError(`invalid address '${s}'`);
+  const width = v4 ? 32 : 128;
+  const len = lenText === undefined ? width : Number(lenText);
+  if (!Number.isInteger(len) || len < 0 || len > width || (lenText !== undefined && !/^\d+$/.test(lenText))) throw new NetloomError(`invalid prefix length in '${s}'`);
+  const value = v4 ? new Address4(addr!).bigInt() : new Address6(addr!).bigInt();
+  const host = width - len;
+  return { family: v4 ? 4 : 6, value: (value >> BigInt(host)) << BigInt(host), len };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatAddress(c.family, c.value)}/${c.len}`;
+}
+
+export function formatAddress(family: 4 | 6, value: bigint): string {
+  if (family === 6) return Address6.fromBigInt(value).correctForm();
+  const v = Number(value);
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** Packets whose source (or destination) address lies in the prefix; host bits are ignored. */
+const prefixSets = new Map<string, PacketSet>();
+
+export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet {
+  const k = typeof cidr === 'string' ? which + cidr : `${which}${formatCidr(cidr)}`;
+  let s = prefixSets.get(k);
+  if (s === undefined) {
+    const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
+    const f = which === 'src' ? SRC : DST;
+    const cube = prefixCube(f, c.value, c.family === 4 ? 32 : 128, c.len);
+    s = c.family === 4 ? bdd.mk(FAMILY.offset, cube, FALSE) : bdd.mk(FAMILY.offset, FALSE, cube);
+    prefixSets.set(k, s);
+  }
+  return s;
+}
+
+// ---- services ----
+
+export const tcpUdpPorts = (proto: number, which: 'src' | 'dst', from: number, to: number): PacketSet =>
+  bdd.and(protocolSet(proto), fieldRange(which === 'src' ? SPORT : DPORT, from, to));
+
+export const icmpTypeSet = (proto: number, type: number, code?: number): PacketSet => {
+  let s = bdd.and(protocolSet(proto), fieldRange(ICMP_TYPE, type, type));
+  if (code !== undefined) s = bdd.and(s, fieldRange(ICMP_CODE, code, code));
+  return s;
+};
+
+// ---- packets ----
+
+function encode(p: Packet): Uint8Array {
+  const bits = new Uint8Array(NVARS);
+  const put = (f: Field, value: bigint | number, width = f.width) => {
+    const text = value.toString(2).padStart(width, '0');
+    for (let i = 0; i < width; i++) bits[f.offset + i] = text.charCodeAt(i) - 48;
+  };
+  bits[FAMILY.offset] = p.family === 4 ? 0 : 1;
+  put(STATE, STATES.indexOf(p.state));
+  const aw = p.family === 4 ? 32 : 128;
+  put(DST, addressValue(p.dst, p.family), aw);
+  put(SRC, addressValue(p.src, p.family), aw);
+  put(PROTO, p.protocol);
+  if (hasPorts(p.protocol)) {
+    put(DPORT, p.dstPort ?? 0);
+    put(SPORT, p.srcPort ?? 0);
+  }
+  if (hasIcmp(p.protocol)) {
+    put(ICMP_TYPE, p.icmpType ?? 0);
+    put(ICMP_CODE, p.icmpCode ?? 0);
+  }
+  return bits;
+}
+
+function addressValue(a: string, family: 4 | 6): bigint {
+  const c = parseCidr(a);
+  if (c.family !== family) throw new NetloomError(`address ${a} is not IPv${family}`);
+  return c.value;
+}
+
+export function contains(set: PacketSet, p: Packet | PacketBits): boolean {
+  return bdd.has(set, p instanceof Uint8Array ? p : encode(p));
+}
+
+/** A packet's header bits, for testing many sets against one packet. */
+export type PacketBits = Uint8Array;
+export const packetBits = (p: Packet): PacketBits => encode(p);
+
+/** The set holding exactly one packet. */
+export function packetSet(p: Packet): PacketSet {
+  const bits = encode(p);
+  const w = p.family === 4 ? 32 : 128;
+  const within = (v: number, f: Field, width = f.width) => v >= f.offset && v < f.offset + width;
+  const meaningful = (v: number) =>
+    within(v, FAMILY) || within(v, STATE) || within(v, PROTO) || within(v, DST, w) || within(v, SRC, w) ||
+    (hasPorts(p.protocol) && (within(v, DPORT) || within(v, SPORT))) ||
+    (hasIcmp(p.protocol) && (within(v, ICMP_TYPE) || within(v, ICMP_CODE)));
+  let n: Node = TRUE;
+  for (let v = NVARS - 1; v >= 0; v--) if (meaningful(v)) n = bits[v] ? bdd.mk(v, FALSE, n) : bdd.mk(v, n, FALSE);
+  return n;
+}
+
+function read(bits: Uint8Array, f: Field, width = f.width): bigint {
+  let v = 0n;
+  for (let i = 0; i < width; i++) v = (v << 1n) | BigInt(bits[f.offset + i]!);
+  return v;
+}
+
+function decode(bits: Uint8Array): Packet {
+  const family = bits[FAMILY.offset] ? 6 : 4;
+  const aw = family === 4 ? 32 : 128;
+  const protocol = Number(read(bits, PROTO));
+  const p: Packet = {
+    family,
+    src: formatAddress(family, read(bits, SRC, aw)),
+    dst: formatAddress(family, read(bits, DST, aw)),
+    protocol,
+    state: STATES[Number(read(bits, STATE))]!,
+  };
+  if (hasPorts(protocol)) {
+    p.srcPort = Number(read(bits, SPORT));
+    p.dstPort = Number(read(bits, DPORT));
+  }
+  if (hasIcmp(protocol)) {
+    p.icmpType = Number(read(bits, ICMP_TYPE));
+    p.icmpCode = Number(read(bits, ICMP_CODE));
+  }
+  return p;
+}
+
+let preferred: PacketSet[] | undefined;
+
+/**
+ * A packet of the set (undefined when empty). New tcp, then udp, icmp connections are preferred
+ * so examples read like real flows; otherwise the lowest values are chosen.
+ */
+export function example(set: PacketSet): Packet | undefined {
+  if (set === FALSE) return undefined;
+  preferred ??= [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6].map((p) => bdd.and(stateSet('new'), protocolSet(p))).concat(stateSet('new'));
+  for (const pref of preferred) {
+    const s = bdd.and(set, pref);
+    if (s !== FALSE) return decode(bdd.pick(s)!);
+  }
+  return decode(bdd.pick(set)!);
+}
+
+/**
+ * Random packets of the set (as header bits, for `contains`), from a seeded generator: the
+ * same seed gives the same packets. Fields a packet does not carry may be set; `contains`
+ * ignores them.
+ */
+export function samples(set: PacketSet, count: number, seed = 1): PacketBits[] {
+  let x = seed >>> 0 || 1;
+  const random = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+  const out: PacketBits[] = [];
+  for (let i = 0; i < count; i++) {
+    const b = bdd.sample(set, random);
+    if (!b) break;
+    out.push(b);
+  }
+  return out;
+}
+
+/** Number of distinct packets in the set (fields a packet does not carry are not counted). */
+export function size(set: PacketSet): bigint {
+  let total = 0n;
+  const special = [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6];
+  for (const family of [4, 6] as const) {
+    const addrIgnored = family === 4 ? 2 * 96 : 0;
+    const fam = bdd.and(set, familySet(family));
+    if (fam === FALSE) continue;
+    let others = fam;
+    for (const proto of special) {
+      const ps = protocolSet(proto);
+      others = bdd.diff(others, ps);
+      const ignored = addrIgnored + (hasPorts(proto) ? ICMP_TYPE.width + ICMP_CODE.width : DPORT.width + SPORT.width);
+      total += bdd.satCount(bdd.and(fam, ps)) >> BigInt(ignored);
+    }
+    total += bdd.satCount(others) >> BigInt(addrIgnored + DPORT.width + SPORT.width + ICMP_TYPE.width + ICMP_CODE.width);
+  }
+  return total;
+}
