@@ -111,6 +111,17 @@ function showPoint(kind: Interval['kind'], v: bigint): string {
   return kind === '4' ? Address4.fromBigInt(v).correctForm() : Address6.fromBigInt(v).correctForm();
 }
 
+/** An address interval that is exactly one prefix reads as the prefix. */
+function showInterval(i: Interval): string {
+  if (i.lo === i.hi) return showPoint(i.kind, i.lo);
+  if (i.kind !== 'n') {
+    const size = i.hi - i.lo + 1n;
+    const bits = size.toString(2).length - 1;
+    if (1n << BigInt(bits) === size && i.lo % size === 0n) return `${showPoint(i.kind, i.lo)}/${(i.kind === '4' ? 32 : 128) - bits}`;
+  }
+  return `${showPoint(i.kind, i.lo)}-${showPoint(i.kind, i.hi)}`;
+}
+
 /** Elements as a canonical sorted list: intervals merged when they touch, the rest sorted. */
 export function normaliseElements(items: Json[]): string[] {
   const ivs: Interval[] = [];
@@ -129,7 +140,7 @@ export function normaliseElements(items: Json[]): string[] {
       if (last && i.lo <= last.hi + 1n) last.hi = i.hi > last.hi ? i.hi : last.hi;
       else merged.push({ ...i });
     }
-    for (const m of merged) out.push(m.lo === m.hi ? showPoint(kind, m.lo) : `${showPoint(kind, m.lo)}-${showPoint(kind, m.hi)}`);
+    for (const m of merged) out.push(showInterval(m));
   }
   return [...out, ...[...other].sort()];
 }
@@ -166,6 +177,7 @@ function statement(e: Obj): string {
     return `${canon(m.left)} ${op} ${Array.isArray(m.right) ? `{${normaliseElements(m.right).join(',')}}` : canon(m.right)}`;
   }
   if (k === 'counter') return 'counter';
+  if (k === 'reject' && x && typeof x === 'object') return `reject ${(x as Obj).type ?? ''} ${canon((x as Obj).expr ?? null)}`.trim();
   return x === null ? k : `${k} ${canon(x)}`;
 }
 
