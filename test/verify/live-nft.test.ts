@@ -75,6 +75,12 @@ describe.skipIf(!!missing && !inCI)('nft rulesets compared by meaning (real nft)
       ['p', 'r2', 0],
     ]);
     expect(parseRuleComment(ruleComment('web', 'allow:8080'))).toEqual({ policy: 'web', rule: 'allow:8080' });
+    // Without the netloom: prefix, a per-policy chain pol_<policy> and a comment led by the rule name.
+    const pol = await expectedFromText('table inet netloom {\n  chain pol_tenants {\n    tcp dport 8080 counter accept comment "web-to-app: the web tier (owner team-web)"\n    counter drop comment "default drop"\n  }\n}\n');
+    expect(ruleCounters(pol).map((c) => [c.policy, c.rule, c.id])).toEqual([
+      ['tenants', 'web-to-app', 'web-to-app: the web tier (owner team-web)'],
+      [undefined, undefined, 'default drop'],
+    ]);
     expect(parseRuleComment('something else')).toBeUndefined();
   });
 

@@ -306,10 +306,22 @@ export interface RuleCounter {
   bytes: number;
 }
 
+/**
+ * The policy and rule of a counted rule: its `netloom:<policy>:<rule>` comment, or else a
+ * comment that starts with the rule's name (`<rule>: text`, `<rule> (owner ...)`) in a chain
+ * named `pol_<policy>` (the renderer's per-policy chains).
+ */
+function ruleOrigin(chain: string, comment: string | undefined): { policy: string; rule: string } | undefined {
+  const named = parseRuleComment(comment);
+  if (named || !comment || !chain.startsWith('pol_')) return named;
+  const m = /^([A-Za-z0-9_.-]+)(?::|\s\(|$)/.exec(comment);
+  return m ? { policy: chain.slice(4), rule: m[1] } : undefined;
+}
+
 /** Hit counters of every rule that has a `counter` statement. */
 export function ruleCounters(rs: NormRuleset): RuleCounter[] {
   return rs.chains.flatMap((c) =>
-    c.rules.filter((r) => r.counter).map((r) => ({ table: c.table, chain: c.name, ...parseRuleComment(r.comment), id: r.id, handle: r.handle, packets: r.counter!.packets, bytes: r.counter!.bytes })),
+    c.rules.filter((r) => r.counter).map((r) => ({ table: c.table, chain: c.name, ...ruleOrigin(c.name, r.comment), id: r.id, handle: r.handle, packets: r.counter!.packets, bytes: r.counter!.bytes })),
   );
 }
 
