@@ -130,10 +130,14 @@ export class NftPushStep {
     return { changed: where.length > 0, diff: diffs.join(''), summary: where.join(', ') };
   }
 
-  /** Every namespace's part, each checked (`nft -c`) and applied in one transaction. */
-  async push(current: NftStepSnapshot, desired: DesiredConfig): Promise<void> {
-    const parts = this.layout(current, desired);
-    if (current.vrfNamespaces.length && desired[this.artifact] !== undefined) await disableBridgeNetfilter(this.device, this.host);
+  /**
+   * Every namespace's part, each checked (`nft -c`) and applied in one transaction. The VRF
+   * namespaces are read again: the same push may have just created one (network.sh).
+   */
+  async push(desired: DesiredConfig): Promise<void> {
+    const vrfNamespaces = await this.vrfNamespaces();
+    const parts = this.layout({ vrfNamespaces, namespaces: [] }, desired);
+    if (vrfNamespaces.length && desired[this.artifact] !== undefined) await disableBridgeNetfilter(this.device, this.host);
     for (const p of parts) await applyNft({ device: this.device, host: this.host, netns: p.netns, tables: p.tables }, p.text);
   }
 
