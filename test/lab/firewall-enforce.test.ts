@@ -28,7 +28,7 @@ import { RetryingSsh } from '../../src/push/ssh-exec.ts';
 import { FrrDriver } from '../../src/push/frr-driver.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { renderModel } from '../../src/render/index.ts';
-import { runServiceProbes, type ServiceProbe, type ServiceProbeResult } from '../../src/verify/live/service-probes.ts';
+import { expectedOutcome, runServiceProbes, type ServiceProbe, type ServiceProbeResult } from '../../src/verify/live/service-probes.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
 
@@ -195,9 +195,10 @@ describe.skipIf(!!missing && !inCI)('firewall enforced in the lab (nft push prim
       [`${H2} tcp/22`]: 'connected',
       [`${H2_6} tcp/22`]: 'connected',
     });
+    // What each rule's action predicts is what the probes got.
+    expect([rs[0], rs[1], rs[2], rs[5]].map((r) => r.outcome)).toEqual([expectedOutcome('accept', 'tcp'), expectedOutcome('reject', 'tcp'), expectedOutcome('drop', 'tcp'), expectedOutcome('accept', 'udp')]);
     // The port-forwarded flow arrived translated: h3 saw port 9090 on its own address.
     expect(rs[3].reply).toMatchObject({ endpoint: 'h3', port: 9090, dst: H3, peer: '10.10.10.11' });
-    // The same table in the leaf's own namespace would have seen nothing of it.
     const counters = ruleCounters(await readDeployedNft(ssh, { netns: 'BLUE' }));
     const hits = (id: string) => counters.filter((c) => c.id.startsWith(id)).reduce((n, c) => n + c.packets, 0);
     expect(hits('netloom:web:allow-8080')).toBeGreaterThanOrEqual(1);
@@ -249,16 +250,23 @@ describe.skipIf(!!missing && !inCI)('firewall enforced in the lab (nft push prim
     expect(outcomes(await runServiceProbes(LAB, [tcp(H3, 22), tcp(H3, 5432)]))).toEqual({ [`${H3} tcp/22`]: 'connected', [`${H3} tcp/5432`]: 'connected' });
   }, 60_000);
 
-  it("bridged traffic is filtered by a bridge table in the leaf's own namespace", async () => {
-    const before = await applyNft(leafMain, BRIDGE_RULESET);
+  it("bridged traffic is filtered by a bridge table in the leaf's own namespace; an inet table there sees no routed traffic", async () => {
+    const inetAtHome = 'table inet netloom {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    tcp dport 22 counter drop comment "netloom:home:ssh"\n  }\n}\n';
+    const before = await applyNft(leafMain, BRIDGE_RULESET + inetAtHome);
     expect(before.tables.map((t) => t.text)).toEqual([null, null]);
     expect(outcomes(await runServiceProbes(LAB, [tcp(H2, 22), tcp(H2_6, 22), tcp(H2, 8080), tcp(H3, 22)]))).toEqual({
       [`${H2} tcp/22`]: 'timeout',
       [`${H2_6} tcp/22`]: 'timeout',
       [`${H2} tcp/8080`]: 'connected',
-      // Routed h1 -> h3 crosses br10 too, but to the gateway: the bridge's input hook, not forward.
+      // Routed h1 -> h3 crosses br10 too, but to the gateway (the bridge's input hook, not forward),
+      // and is routed in BLUE: the inet table of the leaf's own namespace never sees it.
       [`${H3} tcp/22`]: 'connected',
     });
+    const home = ruleCounters(await readDeployedNft(ssh));
+    expect(home.map((c) => [c.table, c.id, c.packets > 0])).toEqual([
+      ['inet netloom', 'netloom:home:ssh', false],
+      ['bridge netloom', 'netloom:l2:drop-ssh', true],
+    ]);
     await restoreNft(leafMain, before);
     expect((await labExec(LAB, 'leaf1', ['nft', 'list', 'tables'])).stdout.trim()).toBe('');
   }, 60_000);
