@@ -28,7 +28,7 @@ import { RetryingSsh } from '../../src/push/ssh-exec.ts';
 import { FrrDriver } from '../../src/push/frr-driver.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { renderModel } from '../../src/render/index.ts';
-import { expectedOutcome, runServiceProbes, type ServiceProbe, type ServiceProbeResult } from '../../src/verify/live/service-probes.ts';
+import { expectedOutcome, runServiceProbes, serviceProbeWaveCheck, type ServiceProbe, type ServiceProbeResult } from '../../src/verify/live/service-probes.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
 
@@ -324,6 +324,19 @@ describe.skipIf(!!missing && !inCI)('firewall enforced in the lab (nft push prim
         [`${H3} tcp/8080`]: 'connected',
       });
       expect(driver.plan(await driver.snapshot(desired), desired)).toMatchObject({ changed: false });
+      // The same verdicts as a wave check of a rollout (predicted outcomes, NAT seen by the listener).
+      const check = serviceProbeWaveCheck(getLabState(LAB), [
+        { ...tcp(H3, 5432), expect: 'refused', via: ['leaf1'], why: 'rule deny-db on leaf1' },
+        { ...tcp(H3, 8443), expect: 'connected', reply: { port: 9090, dst: H3 }, via: ['leaf1'] },
+        { ...tcp(H3, 8443), expect: 'connected', reply: { port: 8443 }, via: ['leaf1'], why: 'a wrong prediction' },
+        { ...tcp(H2, 22), expect: 'connected', via: ['leaf1'], why: 'a wrong prediction' },
+      ]);
+      await check.before(['leaf1']);
+      expect(await check.after(['leaf2'])).toEqual([]);
+      expect(await check.after(['leaf1'])).toEqual([
+        `h1 -> ${H3} tcp/8443: the listener saw port 9090, expected port 8443 (a wrong prediction)`,
+        `h1 -> ${H2} tcp/22: timeout, expected connected (a wrong prediction)`,
+      ]);
       // The journal holds the snapshot as JSON; rollback works from that.
       await driver.rollback(JSON.parse(JSON.stringify(s0)));
       expect((await labExec(LAB, 'leaf1', ['ip', 'netns', 'exec', 'BLUE', 'nft', 'list', 'tables'])).stdout.trim()).toBe('');

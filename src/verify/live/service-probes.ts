@@ -13,6 +13,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FwAction } from '../../domains/firewall/model.ts';
 import type { ListenerReply } from '../../lab/listeners.ts';
+import type { WaveCheck } from '../../push/driver.ts';
 import { labExec, type LabState } from '../../lab/index.ts';
 import { parallel } from '../../lab/proc.ts';
 import { getLabState } from '../../lab/state.ts';
@@ -114,4 +115,51 @@ export async function runServiceProbes(lab: string | LabState | undefined, probe
     results[i] = { ...p, outcome: r.answered ? 'answered' : 'timeout', ms: Date.now() - t0, ...(r.detail ? { detail: r.detail } : {}) };
   });
   return results;
+}
+
+/** A probe with the outcome the policy predicts (and, for NAT, what the listener must have seen). */
+export interface ExpectedServiceProbe extends ServiceProbe {
+  expect: ServiceOutcome;
+  /** Fields the listener's reply must have: `{ port: 8080 }` for a port forward to 8080. */
+  reply?: Partial<ListenerReply>;
+  /** Devices whose rules decide this probe (a wave check probes it after their wave); absent: every wave. */
+  via?: string[];
+  /** Why that outcome is expected, for messages: "rule db-deny (firewall.yaml:42) on leaf4". */
+  why?: string;
+}
+
+/** One line per probe whose outcome (or reply) is not the predicted one. */
+export function serviceProbeProblems(expected: readonly ExpectedServiceProbe[], results: readonly ServiceProbeResult[]): string[] {
+  const out: string[] = [];
+  expected.forEach((e, i) => {
+    const r = results[i];
+    const because = e.why ? ` (${e.why})` : '';
+    if (r.outcome !== e.expect) {
+      out.push(`${serviceProbeName(e)}: ${r.outcome}${r.detail ? ` [${r.detail}]` : ''}, expected ${e.expect}${because}`);
+      return;
+    }
+    const wrong = Object.entries(e.reply ?? {}).filter(([k, v]) => r.reply?.[k as keyof ListenerReply] !== v);
+    if (wrong.length) {
+      const saw = wrong.map(([k]) => `${k} ${r.reply?.[k as keyof ListenerReply] ?? '(none)'}`).join(', ');
+      out.push(`${serviceProbeName(e)}: the listener saw ${saw}, expected ${wrong.map(([k, v]) => `${k} ${v}`).join(', ')}${because}`);
+    }
+  });
+  return out;
+}
+
+/**
+ * Service probes as a wave check of a rollout into a lab: after each wave, the probes decided
+ * by its devices must give the predicted outcome, or the wave is rolled back with the probe
+ * named. (Nothing is recorded before: a policy rollout is expected to change outcomes.)
+ */
+export function serviceProbeWaveCheck(lab: LabState, probes: readonly ExpectedServiceProbe[], opts: ServiceProbeOptions = {}): WaveCheck {
+  return {
+    name: 'service-probes',
+    async before() {},
+    async after(devices) {
+      const list = probes.filter((p) => !p.via || p.via.some((d) => devices.includes(d)));
+      if (!list.length) return [];
+      return serviceProbeProblems(list, await runServiceProbes(lab, list, opts));
+    },
+  };
 }
