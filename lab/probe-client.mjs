@@ -86,6 +86,7 @@ function udpProbe(p) {
     });
     sock.on('message', (msg) => finish({ outcome: 'answered', reply: parseReply(msg.toString('utf8')) }));
     sock.connect(p.port, p.address, () => {
+      if (done) return;
       const send = () => sock.send(payload, (e) => e && sock.emit('error', e));
       send();
       again = setInterval(send, Math.max(100, Math.floor(p.deadlineMs / 4)));
