@@ -203,7 +203,8 @@ export function labCommandHost(exec: (argv: string[], opts: { input?: string; ti
 /**
  * With br_netfilter loaded, bridged frames run the IPv4/IPv6 hooks of the namespace holding the
  * bridge, and the skb keeps that mark when a macvlan hands it to a VRF namespace, whose
- * PRE_ROUTING hooks then skip it (br_netfilter's ip_sabotage_in): no conntrack entry, no DNAT,
+ * PRE_ROUTING hooks then skip it (seen: no conntrack entry there; br_netfilter's ip_sabotage_in,
+ * as we read the kernel): no conntrack entry, no DNAT,
  * `ct state` never established for the traffic a leaf routes. A policy enforced in a VRF
  * namespace needs bridge-nf-call-ip(6)tables off in the leaf's own namespace (lab/README.md).
  * Idempotent; a no-op where br_netfilter is not loaded. Not rolled back: nothing netloom runs
