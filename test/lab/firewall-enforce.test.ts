@@ -13,6 +13,7 @@
  *    port changed by hand is named; rollback restores the previous ruleset, and deletes the
  *    table when there was none; listeners die with `lab down`.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ import { loadModelSync } from '../../src/model/index.ts';
 import { renderModel } from '../../src/render/index.ts';
 import { expectedOutcome, runServiceProbes, serviceProbeWaveCheck, type ServiceProbe, type ServiceProbeResult } from '../../src/verify/live/service-probes.ts';
 import { inCI } from '../support/ci.ts';
-import { intentCopy } from '../support/intent-copy.ts';
+import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/nft') ? 'nftables' : undefined;
 if (missing && !inCI) console.log(`firewall-enforce: skipped, needs ${missing}`);
@@ -177,6 +178,12 @@ describe.skipIf(!!missing && !inCI)('firewall enforced in the lab (nft push prim
     expect(rs[0].reply).toMatchObject({ endpoint: 'h3', proto: 'tcp', port: 8080, dst: H3, peer: '10.10.10.11' });
     expect(rs[6].reply).toMatchObject({ endpoint: 'h2', port: 22, dst: H2_6, peer: 'fd00:10:10::11' });
     expect(rs[4].reply).toMatchObject({ endpoint: 'h3', proto: 'udp', port: 5353, dst: H3, peer: '10.10.10.11' });
+    // The same from the CLI.
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), ...args, '--name', LAB], { encoding: 'utf8' });
+    expect(cli('lab', 'listen', 'h3').stdout.trim()).toBe(`h3: tcp 22,5432,8080,9090 udp 5353 (pid ${b.pid})`);
+    const probe = cli('lab', 'probe', 'h1', H3, 'tcp/8080', 'udp/5354', '--deadline', '1000');
+    expect(probe.status).toBe(0);
+    expect(probe.stdout).toMatch(new RegExp(`^h1 -> ${H3} tcp/8080: connected \\(h3 saw ${H3} port 8080 from 10\\.10\\.10\\.11\\), \\d+ ms\nh1 -> ${H3} udp/5354: icmp-unreachable \\(ECONNREFUSED\\), \\d+ ms\n$`));
   }, 60_000);
 
   it('an inet table in the VRF namespace enforces routed traffic: accept, reject, drop, DNAT translated; bridged traffic passes', async () => {
