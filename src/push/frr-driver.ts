@@ -20,6 +20,7 @@ import { DeviceError } from './errors.ts';
 import { RetryingSsh, shq, type SshTarget } from './ssh-exec.ts';
 import type { RetryListener } from './retry.ts';
 import { evpnResyncShell } from '../domains/fabric/evpn-resync.ts';
+import { NFT_ARTIFACT, NftPushStep, type NftStepSnapshot } from './nft-step.ts';
 
 export interface FrrPaths {
   /** The file FRR loads at start. */
@@ -45,6 +46,8 @@ export interface FrrSnapshot extends Snapshot {
   networkScript?: string;
   /** Running config right after netloom's last apply. */
   baseline?: string;
+  /** netloom's nftables tables per namespace, when the device has a rendered nftables.conf (nft-step.ts). */
+  nft?: NftStepSnapshot;
 }
 
 const FRR_CONF = 'frr.conf';
@@ -55,6 +58,8 @@ export class FrrDriver implements DeviceDriver {
   /** Commands whose session stops answering are re-run on a fresh connection. */
   private readonly ssh: RetryingSsh;
   readonly paths: FrrPaths;
+  /** The firewall's nftables.conf, when the device has one: loaded where its VRFs route. */
+  private readonly nft: NftPushStep;
 
   constructor(
     readonly target: SshTarget,
@@ -62,6 +67,7 @@ export class FrrDriver implements DeviceDriver {
   ) {
     this.paths = { ...DEFAULT_FRR_PATHS, ...paths };
     this.ssh = new RetryingSsh(target);
+    this.nft = new NftPushStep(target.device, this.ssh);
   }
 
   get onRetry(): RetryListener | undefined {
@@ -114,7 +120,7 @@ export class FrrDriver implements DeviceDriver {
     return stripBanner(await this.s.run('show running-config', `vtysh -c 'show running-config'`, { timeoutMs: 30_000 }));
   }
 
-  async snapshot(): Promise<FrrSnapshot> {
+  async snapshot(desired: DesiredConfig = {}): Promise<FrrSnapshot> {
     const [running, frrConf, networkScript, baseline] = await Promise.all([
       this.runningConfig(),
       this.s.readFile(this.paths.frrConf),
@@ -125,6 +131,8 @@ export class FrrDriver implements DeviceDriver {
     if (frrConf !== undefined) snap.frrConf = frrConf;
     if (networkScript !== undefined) snap.networkScript = networkScript;
     if (baseline !== undefined) snap.baseline = baseline;
+    // Opt-in: only a device with a rendered ruleset has its nftables tables managed.
+    if (desired[NFT_ARTIFACT] !== undefined) snap.nft = await this.nft.snapshot(desired);
     return snap;
   }
 
@@ -138,6 +146,13 @@ export class FrrDriver implements DeviceDriver {
       if (have === want) continue;
       parts.push(unifiedDiff(have ?? '', want, `a/${this.device}/${name}`, `b/${this.device}/${name}`));
       what.push(have === undefined ? `${name} (new)` : name);
+    }
+    if (cur.nft) {
+      const fw = this.nft.plan(cur.nft, desired);
+      if (fw.changed) {
+        parts.push(fw.diff);
+        what.push(fw.summary);
+      }
     }
     const baseline = cur.baseline === undefined ? undefined : stripBanner(cur.baseline);
     if (baseline === undefined) {
@@ -166,6 +181,8 @@ export class FrrDriver implements DeviceDriver {
     const last = netOut.trim().split('\n').pop();
     if (last) opts.log?.(last);
     if (netChanged) await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
+    // After network.sh: the VRF namespaces the inet table goes into exist now.
+    if (desired[NFT_ARTIFACT] !== undefined) await this.nft.push(desired);
     // With the netns VRF backend (zebra -n) the running config lists each VRF's namespace;
     // a reload without those lines would unbind the VRFs from their namespaces.
     const reloadFile = this.p('frr.conf.reload');
@@ -272,6 +289,7 @@ export class FrrDriver implements DeviceDriver {
     if (snap.frrConf !== undefined) await this.s.writeFile(this.paths.frrConf, snap.frrConf);
     if (snap.baseline !== undefined) await this.s.writeFile(this.p('applied-running.conf'), snap.baseline);
     else await this.s.exec(`rm -f ${shq(this.p('applied-running.conf'))}`);
+    if (snap.nft) await this.nft.rollback(snap.nft);
     if (left) throw new DeviceError(this.device, 'command', `${this.device}: running config differs from the snapshot after rollback:\n${left}`);
   }
 

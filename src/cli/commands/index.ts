@@ -12,6 +12,7 @@ import { labWaitCommand } from './lab-wait.ts';
 import { labExecCommand } from './lab-exec.ts';
 import { labCaptureCommand } from './lab-capture.ts';
 import { labTopologyCommand } from './lab-topology.ts';
+import { labListenCommand, labProbeCommand } from './lab-listen.ts';
 import { pcapAnalyze } from './pcap-analyze.ts';
 import { applyCommand } from './apply.ts';
 import { verifyCommand } from './verify.ts';
@@ -28,6 +29,8 @@ export const commands: Command[] = [
   labExecCommand,
   labCaptureCommand,
   labTopologyCommand,
+  labListenCommand,
+  labProbeCommand,
   validateCommand,
   modelCommand,
   schemaCommand,
