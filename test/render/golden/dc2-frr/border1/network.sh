@@ -199,7 +199,7 @@ set_bridge_local_mac() {
 # devices first, then bridges, then VRFs, so nothing is deleted under a live master).
 # A VRF namespace no longer in the model is emptied the same way and retired, not deleted:
 # zebra (FRR 8.4, -n) aborts in if_delete_update whenever a network namespace it tracks is
-# deleted (lab/README.md 5); a retired namespace is reused if the VRF comes back.
+# deleted (lab/README.md 6); a retired namespace is reused if the VRF comes back.
 # NETLOOM_DEFER_STALE=1 leaves stale VRF namespaces alone (the push runs this script again once
 # FRR no longer configures their VRFs).
 remove_stale() {
