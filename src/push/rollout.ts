@@ -206,6 +206,13 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
     };
   };
 
+  // What works before the change, to tell what a wave broke: probed while the devices are being
+  // prepared, from the first device found to change (so a rollout with nothing to do waits for
+  // no probe), over the flows through every device of the rollout.
+  const waveChecks = opts.waveChecks ?? [];
+  let beforeChecks: Promise<unknown> | undefined;
+  const startBeforeChecks = () => (beforeChecks ??= Promise.all(waveChecks.map((c) => c.before(slots.map((x) => x.inv.name)))));
+
   // 1. Connect, lock, snapshot and diff every device; any failure here aborts before a change.
   rep.log(`${opts.dryRun ? 'checking' : 'preparing'} ${slots.length} device(s) of ${model.name} (${inventory.origin})`);
   let prepFailed = false;
@@ -220,6 +227,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
       const plan = s.driver.plan(s.snapshot, s.desired);
       jr({ t: 'plan', device: s.inv.name, changed: plan.changed, summary: plan.summary });
       if (plan.changed) {
+        if (!opts.dryRun) void startBeforeChecks().catch(() => undefined);
         jr({ t: 'snapshot', device: s.inv.name, transport: s.inv.transport, snapshot: s.snapshot });
         const disturbs = s.driver.disturbance?.(s.snapshot, s.desired);
         s.result = { ...s.result, action: opts.dryRun ? 'would change' : 'not applied', reason: plan.summary, diff: plan.diff, ...(disturbs ? { disturbs } : {}) };
@@ -236,16 +244,17 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
       s.result = { ...s.result, action: 'failed', reason: `${kind}: ${message}` };
     }
   });
+  // Its probes are child processes: they end before the rollout does, whatever happens next.
+  const beforeDone = beforeChecks?.then(() => undefined, (e: unknown) => e);
   if (prepFailed) {
+    await beforeDone;
     for (const s of slots) if (s.result.action !== 'failed' && s.result.action !== 'unchanged') s.result = { ...s.result, action: 'not applied', reason: 'rollout aborted before any change (another device failed)', diff: undefined };
     return finish('failed');
   }
   const changed = slots.filter((s) => s.result.action === 'not applied' || s.result.action === 'would change');
   if (opts.dryRun || changed.length === 0) return finish(changed.length === 0 ? 'nothing-to-do' : 'ok');
-
-  // What works before the change, to tell what a wave broke.
-  const waveChecks = opts.waveChecks ?? [];
-  await Promise.all(waveChecks.map((c) => c.before(changed.map((s) => s.inv.name))));
+  const beforeError = await beforeDone;
+  if (beforeError) throw beforeError;
 
   // 2. Waves.
   const waves: Slot[][] = [changed.slice(0, canary)];

@@ -12,9 +12,12 @@ import type { WaveCheck } from '../../push/driver.ts';
 import { endpointFlows, flowKey, flowName, flowsThrough, type Flow } from '../flows.ts';
 import { probePairs } from './probes.ts';
 
-/** Seconds an answering flow gets (ARP on both hosts and the leaves), and a silent one. */
+/**
+ * Seconds an answering flow gets (ARP on both hosts and the leaves), and a silent one: a leak
+ * answers within milliseconds of the first echo (ARP replies are immediate when a path exists).
+ */
 const ANSWER_DEADLINE_S = 2;
-const SILENT_DEADLINE_S = 1;
+const SILENT_DEADLINE_S = 0.6;
 
 export function flowProbeWaveCheck(model: FabricModel, lab: LabState): WaveCheck {
   const hosts = new Set(lab.nodes.map((n) => n.name));

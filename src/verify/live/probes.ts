@@ -117,14 +117,16 @@ export function predictProbes(model: FabricModel, fg: FabricGraph = buildFabricG
 
 /**
  * Pings every probe from its source host's namespace, all at once. With a deadline, one ping
- * until the first answer or D whole seconds (`-c 1 -w D`): an answering flow returns in
- * milliseconds even when its first packets wait for ARP, a silent one after D.
+ * until the first answer or D seconds (`-c 1 -w D`, a fraction cut by timeout(1)): an answering
+ * flow returns in milliseconds even when its first packets wait for ARP, a silent one after D.
  */
 export async function measureProbes(lab: LabState, probes: readonly (Probe & { deadlineS?: number })[]): Promise<ProbeResult[]> {
   return Promise.all(
     probes.map(async (p) => {
-      const count = p.deadlineS === undefined ? ['-c', '2', '-W', '1'] : ['-c', '1', '-w', String(p.deadlineS)];
-      const r = await labExec(lab, p.src, ['ping', `-${p.family}`, ...count, '-i', '0.2', '-q', p.address], { timeoutMs: 10_000 });
+      const count = p.deadlineS === undefined ? ['-c', '2', '-W', '1'] : ['-c', '1', '-w', String(Math.max(1, Math.ceil(p.deadlineS)))];
+      // ping's deadline is whole seconds: a shorter one is cut by timeout(1) (exit 124: no answer).
+      const cut = p.deadlineS !== undefined && !Number.isInteger(p.deadlineS) ? ['timeout', String(p.deadlineS)] : [];
+      const r = await labExec(lab, p.src, [...cut, 'ping', `-${p.family}`, ...count, '-i', '0.2', '-q', p.address], { timeoutMs: 10_000 });
       return { src: p.src, dst: p.dst, family: p.family, address: p.address, answered: r.code === 0, detail: r.stdout.trim().split('\n').filter(Boolean).slice(-2)[0] };
     }),
   );
