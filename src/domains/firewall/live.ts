@@ -23,7 +23,23 @@ import { runServiceProbes, serviceProbeName, serviceProbeProblems, type ServiceP
 import { compareNft, expectedFromText, readDeployedNft } from './live-nft.ts';
 import { firewallProbePlan, type FirewallProbe } from './live-plan.ts';
 import type { FirewallModel } from './model.ts';
-import { policiesOn } from './render-common.ts';
+import type { FwPolicy, FwRule } from './model.ts';
+import { ident, policiesOn, ruleText, srcText } from './render-common.ts';
+
+/**
+ * The policy rule a ruleset difference is about: the renderer comments each nft rule with the
+ * rule's text (ruleText) in the policy's chain `pol_<policy>`, and compareNft names it so.
+ */
+export function ruleOfDifference(policies: readonly FwPolicy[], line: string): FwRule | undefined {
+  const m = /^chain \S+ \S+ (\S+): rule (.*)$/.exec(line);
+  if (!m) return undefined;
+  const pol = policies.find((p) => `pol_${ident(p.name)}` === m[1]);
+  const named = (pol?.rules ?? []).filter((r) => {
+    const t = ruleText(r);
+    return m[2].startsWith(t) && /^(#\d+)?(:| |$)/.test(m[2].slice(t.length));
+  });
+  return named.sort((a, b) => ruleText(b).length - ruleText(a).length)[0];
+}
 
 export const LIVE_FIREWALL_CHECKS: CheckInfo[] = [
   { id: 'live-firewall-probes', title: 'Real connections get the verdicts the policies predict', kind: 'live', layer: 'endpoint', severity: 'error', description: 'for every endpoint pair the fabric forwards and every tcp/udp service the policies name, a connection from the source\'s namespace to a listener on the destination: accepted flows connect, rejected ones are refused, dropped ones time out, port-forwarded ones arrive at the translated port' },
@@ -100,18 +116,22 @@ export function compareFirewall(model: FabricModel, observed: FirewallObserved):
       elements: { endpoints: [p.src, p.dst] },
     }];
   });
+  const fw = model.domains?.firewall as FirewallModel | undefined;
   const rulesetFindings: Finding[] = observed.rulesets.flatMap((s) => {
     const where = `${s.device}${s.netns ? ` (${s.netns})` : ''}`;
     const device = model.devices.find((d) => d.name === s.device);
     const lines = s.error ? [`tables not read: ${s.error}`] : s.differences;
-    return lines.map((l) => ({
-      check: rulesetCheck.id,
-      severity: 'error' as const,
-      message: `${where}: ${l}`,
-      evidence: { device: s.device, netns: s.netns ?? null, difference: l },
-      ...(device ? { location: device.source } : {}),
-      elements: { devices: [s.device] },
-    }));
+    return lines.map((l) => {
+      const rule = ruleOfDifference(policiesOn(s.device, fw), l);
+      return {
+        check: rulesetCheck.id,
+        severity: 'error' as const,
+        message: `${where}: ${l}${rule ? ` [rule ${rule.name}, ${srcText(rule.source)}]` : ''}`,
+        evidence: { device: s.device, netns: s.netns ?? null, difference: l, rule: rule?.name ?? null },
+        location: rule?.source ?? device?.source,
+        elements: { devices: [s.device] },
+      };
+    });
   });
   const ms = performance.now() - t0;
   const na = observed.notApplicable ? `not applicable (${observed.notApplicable})` : undefined;
