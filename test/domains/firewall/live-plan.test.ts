@@ -54,10 +54,13 @@ describe('firewall probe plan (intents/fw2)', () => {
 });
 
 describe('firewall live comparison (pure)', () => {
-  const result = (p: FirewallProbe, outcome: ServiceProbeResult['outcome'], reply?: ServiceProbeResult['reply']): ServiceProbeResult => ({ ...p, outcome, ms: 1, ...(reply ? { reply } : {}) });
+  const result = (p: FirewallProbe, outcome: ServiceProbeResult['outcome'], reply?: ServiceProbeResult['reply']): ServiceProbeResult => {
+    const { src, address, proto, port } = p;
+    return { src, address, proto, port, outcome, ms: 1, ...(reply ? { reply } : {}) };
+  };
 
   it('passes when every outcome is the predicted one; names pair, service, rule, line and observation otherwise', () => {
-    const ok: FirewallObserved = { probes: plan.probes.map((p) => ({ probe: p, result: result(p, p.expect, p.reply as never) })), rulesets: [{ device: 'leaf1', netns: 'SHOP', differences: [] }] };
+    const ok: FirewallObserved = { probes: plan.probes.map((p) => ({ probe: p, result: result(p, p.expect, p.reply ? { proto: 'tcp', peer: '10.10.10.11', peerPort: 40000, ...p.reply } as ServiceProbeResult['reply'] : undefined) })), rulesets: [{ device: 'leaf1', netns: 'SHOP', differences: [] }] };
     const [probes, ruleset] = compareFirewall(model, ok);
     expect([probes.passed, ruleset.passed, probes.examined, ruleset.examined]).toEqual([true, true, '122 probes (38 connected, 80 timeout, 4 refused)', '1 devices, 1 namespaces']);
 
