@@ -51,6 +51,8 @@ const PROBE_DEADLINE_MS = 1500;
 export interface FirewallObserved {
   /** Why the checks do not apply to this target. */
   notApplicable?: string;
+  /** Probes were turned off (`verify --live --no-probes`): the rulesets are still read. */
+  probesOff?: boolean;
   probes: { probe: FirewallProbe; result: ServiceProbeResult }[];
   /** Device -> differences (empty: as rendered); `error` when the tables could not be read. */
   rulesets: { device: string; netns?: string; differences: string[]; error?: string }[];
@@ -87,7 +89,7 @@ export async function collectFirewall(target: LiveTarget, model: FabricModel, op
   const lab = target.lab;
   const hosts = new Set(lab.nodes.map((n) => n.name));
   const rulesets = (await Promise.all(model.devices.filter((d) => hosts.has(d.name) && policiesOn(d.name, fw).length).map((d) => deviceRuleset(lab, model, d)))).flat();
-  if (opts.probes === false) return { probes: [], rulesets };
+  if (opts.probes === false) return { probesOff: true, probes: [], rulesets };
   const plan = firewallProbePlan(model, opts.graph, { deadlineMs: PROBE_DEADLINE_MS, hosts });
   for (const [node, ports] of plan.listeners) await startListeners(lab, node, ports);
   const results = await runServiceProbes(lab, plan.probes, { sources: 8 });
@@ -140,7 +142,7 @@ export function compareFirewall(model: FabricModel, observed: FirewallObserved):
   const probeSummary = `${observed.probes.length} probes${outcomes.size ? ` (${[...outcomes].map(([o, n]) => `${n} ${o}`).join(', ')})` : ''}`;
   const nsCount = observed.rulesets.length;
   return [
-    { check: probeCheck, passed: probeFindings.length === 0, findings: probeFindings, examined: na ?? probeSummary, ms },
+    { check: probeCheck, passed: probeFindings.length === 0, findings: probeFindings, examined: na ?? (observed.probesOff ? 'not run (--no-probes)' : probeSummary), ms },
     { check: rulesetCheck, passed: rulesetFindings.length === 0, findings: rulesetFindings, examined: na ?? `${new Set(observed.rulesets.map((s) => s.device)).size} devices, ${nsCount} namespaces`, ms },
   ];
 }

@@ -86,6 +86,7 @@ describe('firewall live comparison (pure)', () => {
     const [p, r] = compareFirewall(model, { notApplicable: 'inventory x.yaml: firewall probes and ruleset reads run only against a lab', probes: [], rulesets: [] });
     expect([p.passed, r.passed]).toEqual([true, true]);
     expect(p.examined).toMatch(/^not applicable \(inventory x\.yaml/);
+    expect(compareFirewall(model, { probesOff: true, probes: [], rulesets: [] })[0].examined).toBe('not run (--no-probes)');
   });
 
   it('finds the policy rule a difference names, even when one rule text starts another', () => {
