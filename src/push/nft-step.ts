@@ -46,6 +46,27 @@ export function splitByTable(text: string): Map<string, string> {
   return out;
 }
 
+export interface NftPart {
+  netns?: string;
+  /** The tables the namespace holds of netloom's. */
+  tables: NftTableRef[];
+  /** Its part of the device file. */
+  text: string;
+}
+
+/**
+ * Per namespace, what it is to hold of a device's nftables file (tables it manages and its part
+ * of the file): with VRF namespaces the inet table in each of them and the bridge table at home,
+ * else both at home. The push step writes by it; the live ruleset check reads back by it.
+ */
+export function nftLayout(text: string, vrfNamespaces: readonly string[]): NftPart[] {
+  const parts = splitByTable(text);
+  const inet = parts.get('inet netloom') ?? '';
+  const bridge = parts.get('bridge netloom') ?? '';
+  if (!vrfNamespaces.length) return [{ tables: [INET, BRIDGE], text: inet + bridge }];
+  return [{ tables: [INET, BRIDGE], text: bridge }, ...vrfNamespaces.map((ns) => ({ netns: ns, tables: [INET], text: inet }))];
+}
+
 export class NftPushStep {
   /** Per namespace ('' = the device's own), the semantic differences found by snapshot(); absent when they could not be computed here. */
   private semantic = new Map<string, string[]>();
@@ -99,13 +120,8 @@ export class NftPushStep {
     }
   }
 
-  /** Per namespace: what it is to hold (tables it manages and its part of the candidate). */
-  private layout(snap: NftStepSnapshot, desired: DesiredConfig): { netns?: string; tables: NftTableRef[]; text: string }[] {
-    const parts = splitByTable(desired[this.artifact] ?? '');
-    const inet = parts.get('inet netloom') ?? '';
-    const bridge = parts.get('bridge netloom') ?? '';
-    if (!snap.vrfNamespaces.length) return [{ tables: [INET, BRIDGE], text: inet + bridge }];
-    return [{ tables: [INET, BRIDGE], text: bridge }, ...snap.vrfNamespaces.map((ns) => ({ netns: ns, tables: [INET], text: inet }))];
+  private layout(snap: NftStepSnapshot, desired: DesiredConfig): NftPart[] {
+    return nftLayout(desired[this.artifact] ?? '', snap.vrfNamespaces);
   }
 
   /**

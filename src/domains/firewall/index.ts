@@ -2,12 +2,14 @@
  * The firewall domain: `firewall:` intent (intent.ts) resolved into model.domains.firewall
  * (model.ts, resolve.ts) and rendered into nftables / iptables files on Linux devices and ACLs
  * or security policies on vendor platforms (render*.ts, templates/<p>/partials/firewall/).
- * The packet-set analysis, lab enforcement, push steps and live probes register here as they land.
+ * Live checks (live.ts): real connections against the policies' predictions, deployed rulesets
+ * against the rendered ones.
  */
 import type { DomainModule } from '../types.ts';
 import { firewallIntent } from './intent.ts';
 import type { FirewallModel } from './model.ts';
 import { firewallSummary, resolveFirewall } from './resolve.ts';
+import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
@@ -29,5 +31,13 @@ export const firewall: DomainModule<FirewallModel> = {
       return files.length ? files : ['partials/firewall/main.hbs'];
     },
   },
-  verify: { static: [] },
+  verify: {
+    static: [],
+    // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
+    live: {
+      checks: LIVE_FIREWALL_CHECKS,
+      collect: (target, model, opts) => collectFirewall(target, model, opts),
+      compare: (model, observed) => compareFirewall(model, observed as FirewallObserved),
+    },
+  },
 };
