@@ -31,7 +31,12 @@ function copy(fixture: string, third: number): string {
 }
 
 export async function up(fixture: string, third: number, name: string): Promise<{ state: LabState; model: FabricModel }> {
-  const src = await topologyFromModel(copy(fixture, third), { name });
+  return upDir(copy(fixture, third), name);
+}
+
+/** An intent directory (already on its own management subnet) up in the lab, converged. */
+export async function upDir(dir: string, name: string): Promise<{ state: LabState; model: FabricModel }> {
+  const src = await topologyFromModel(dir, { name });
   const state = await labUp(src.topology, { name, baseDir: src.baseDir, runtime: 'netns', log: () => {} });
   const r = await waitConverged(state, { timeoutMs: 90_000, pollMs: 250, expected: expectedSessions(src.model) });
   expect(r.pending).toEqual([]);
