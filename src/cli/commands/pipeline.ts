@@ -25,7 +25,7 @@ function labPossible(): string | undefined {
   return undefined;
 }
 
-async function labStage(ctx: CommandContext, dir: string, model: FabricModel, timeoutS: number): Promise<void> {
+async function labStage(ctx: CommandContext, dir: string, model: FabricModel, timeoutS: number, staysUp: boolean): Promise<void> {
   const frrOnly = model.devices.every((d) => d.platform === 'frr');
   const why = frrOnly ? labPossible() : `fabric ${model.name} has non-FRR platforms (${[...new Set(model.devices.map((d) => d.platform))].join(', ')}): the namespace lab runs FRR only`;
   ctx.out(`== lab ${model.name}`);
@@ -60,15 +60,16 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
 
   ctx.out(`== verify --live --target lab:${state.name}`);
   // Hosts announce themselves once they speak: the probes make them; state settles in seconds.
+  const tLive = Date.now();
   let live = await verifyLive(model, `lab:${state.name}`, { probes: true });
   for (let i = 0; i < 20 && live.results.some((r) => !r.passed); i++) {
     await new Promise((r) => setTimeout(r, 1500));
     live = await verifyLive(model, `lab:${state.name}`, { probes: true });
   }
-  const report: VerifyReport = { fabric: model.name, revision: model.revision, mode: 'live', target: live.target, results: live.results, topology: topologyOf(model), ms: 0 };
+  const report: VerifyReport = { fabric: model.name, revision: model.revision, mode: 'live', target: live.target, results: live.results, topology: topologyOf(model), ms: Date.now() - tLive };
   for (const l of formatText(report).trimEnd().split('\n')) ctx.out(`  ${l}`);
   if (live.results.some((r) => !r.passed)) throw new CheckFailed(`live verification of lab ${state.name} failed`);
-  ctx.out(`  ${closingHint(model, state.name, state.ssh.config)}`);
+  if (staysUp) ctx.out(`  ${closingHint(model, state.name, state.ssh.config)}`);
 }
 
 /** What to do with the lab that stays up, naming a device this fabric has. */
@@ -114,7 +115,7 @@ export const pipelineCommand: Command = {
 
     if (!boolOpt(ctx, 'no-lab')) {
       try {
-        await labStage(ctx, dir, model, numberOpt(ctx, 'timeout'));
+        await labStage(ctx, dir, model, numberOpt(ctx, 'timeout'), !boolOpt(ctx, 'down'));
       } finally {
         if (boolOpt(ctx, 'down')) {
           await labDown(model.name);

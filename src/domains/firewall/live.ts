@@ -136,7 +136,7 @@ export function compareFirewall(model: FabricModel, observed: FirewallObserved):
     });
   });
   const ms = performance.now() - t0;
-  const na = observed.notApplicable ? `not applicable (${observed.notApplicable})` : undefined;
+  const na = observed.notApplicable ? `not applicable (${observed.notApplicable})` : !fw?.policies.length ? 'no firewall policy' : undefined;
   const outcomes = new Map<string, number>();
   for (const { result } of observed.probes) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
   const probeSummary = `${observed.probes.length} probes${outcomes.size ? ` (${[...outcomes].map(([o, n]) => `${n} ${o}`).join(', ')})` : ''}`;
