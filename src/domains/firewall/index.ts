@@ -9,6 +9,7 @@ import { firewallIntent } from './intent.ts';
 import type { FirewallModel } from './model.ts';
 import { firewallSummary, resolveFirewall } from './resolve.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
+import { firewallStaticChecks } from './checks.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
   id: 'firewall',
@@ -29,5 +30,5 @@ export const firewall: DomainModule<FirewallModel> = {
       return files.length ? files : ['partials/firewall/main.hbs'];
     },
   },
-  verify: { static: [] },
+  verify: { static: firewallStaticChecks },
 };
