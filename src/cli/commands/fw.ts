@@ -18,6 +18,7 @@ import { intentDirArg } from '../intent-dir.ts';
 import { findPolicy, resolvePlace, resolveService } from './fw-args.ts';
 
 const STATES = ['new', 'established', 'related', 'invalid'] as const;
+const PAST: Record<FwAction, string> = { accept: 'accepted', drop: 'dropped', reject: 'rejected' };
 const where = (s: { file: string; line: number; col: number }) => `${s.file}:${s.line}:${s.col}`;
 
 /** A decider for a sentence: a rule with its line, or one of the policy's implicit deciders. */
@@ -136,7 +137,7 @@ export const fwSearchCommand: Command = {
       ctx.out(JSON.stringify({ policy: policy.name, action: action ?? null, hits: rows }, null, 2));
       return 0;
     }
-    const what = [action ? `${action}ed` : 'decided', src ? `from ${src.arg}` : '', dst ? `to ${dst.arg}` : ''].filter(Boolean).join(' ');
+    const what = [action ? PAST[action] : 'decided', src ? `from ${src.arg}` : '', dst ? `to ${dst.arg}` : ''].filter(Boolean).join(' ');
     ctx.out(`policy ${policy.name}: packets ${what}${rows.length ? '' : ': none'}`);
     for (const r of rows) ctx.out(`  ${r.action} by ${deciderText(r.rule, r.location)}\n    e.g. ${formatPacket(r.example)}, one of ${countText(r.packets)} packets`);
     return 0;
