@@ -132,6 +132,6 @@ describe('netloom fw diff', () => {
       `    after:  accept by rule web-to-app at ${edited}:30:11`,
     ]);
     const bad = netloom('fw', 'diff', 'intents/fw1', copy.dir, '--policy', 'tenantz');
-    expect([bad.code, bad.err.trim()]).toEqual([2, "netloom fw diff: no firewall policy 'tenantz' (did you mean tenants?); policies: tenants, tenants"]);
+    expect([bad.code, bad.err.trim()]).toEqual([2, "netloom fw diff: no firewall policy 'tenantz' (did you mean tenants?); policies: tenants"]);
   });
 });

@@ -162,7 +162,7 @@ export const fwDiffCommand: Command = {
     const after = firewallPolicies(loadModelSync(newDir));
     const name = stringOpt(ctx, 'policy');
     const names = [...new Set([...before, ...after].map((p) => p.name))];
-    if (name && !names.includes(name)) findPolicy([...before, ...after], name);
+    if (name && !names.includes(name)) findPolicy([...new Map([...before, ...after].map((p) => [p.name, p])).values()], name);
     const out = [];
     for (const n of name ? [name] : names) {
       const a = before.find((p) => p.name === n);
