@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allStaticChecks } from '../../src/domains/index.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
-import { staticChecks } from '../../src/verify/checks/index.ts';
 import path from 'node:path';
 import { brokenIntent, failures, model } from './helpers.ts';
 
