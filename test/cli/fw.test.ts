@@ -52,6 +52,20 @@ describe('netloom fw query', () => {
     expect(verdicts('10.20.30.15', 'web', 'icmp/8')).toEqual(['denied', [['tenants', ['leaf1 source and destination leaf', 'leaf2 destination leaf'], true, [`drop (default) ${FW}:24:7`]]]]);
   });
 
+  it('a port-forwarded service: the destination NAT first, then the rule allowing the real address and port', () => {
+    const r = json('fw', 'query', 'intents/fw1', '--from', 'h1', '--to', '10.10.20.100', '--service', 'http');
+    expect([r.verdict, r.policies[0].nat, r.policies[0].decisions.map((d: any) => [d.action, d.rule, d.location, d.afterNat, d.example.dst, d.example.dstPort])]).toEqual([
+      'accepted',
+      [{ rule: 'app-forward', location: `${FW}:59:11`, to: '10.10.20.13:8080', packets: '65536' }],
+      [['accept', 'web-to-app', `${FW}:30:11`, 'app-forward', '10.10.20.13', 8080]],
+    ]);
+    // From the database tier the forwarded flow meets the default; other ports are not forwarded.
+    expect(verdicts('h4', '10.10.20.100', 'tcp/80')).toEqual(['denied', [['tenants', ['leaf3 destination leaf', 'leaf4 source leaf'], true, [`drop (default) ${FW}:24:7`]]]]);
+    const text = netloom('fw', 'query', 'intents/fw1', '--from', 'h1', '--to', '10.10.20.100', '--service', 'tcp/443');
+    expect(text.out).not.toContain('destination NAT');
+    expect(text.out).toContain(`  drop by the default action (policy at ${FW}:24:7)\n    e.g. tcp 10.10.10.11:0 -> 10.10.20.100:443 (new), one of 65536 packets\nverdict: denied\n`);
+  });
+
   it('a network source decided by several rules: each with its share and an example (text)', () => {
     const r = netloom('fw', 'query', 'intents/fw1', '--from', 'web', '--to', 'RED');
     expect(r.code).toBe(0);

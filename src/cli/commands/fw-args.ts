@@ -50,7 +50,7 @@ export function resolveService(policies: FwPolicy[], arg: string, what: string):
   if (typeof lit === 'string') throw new UsageError(`${what}: ${lit}`);
   if (lit) return [lit];
   const named = new Map<string, FwService[]>();
-  for (const p of policies) for (const r of p.rules) for (const s of r.services) if (s.name) named.set(s.name, [...(named.get(s.name) ?? []), s]);
+  for (const p of policies) for (const r of [...p.rules, ...p.nat]) for (const s of r.services) if (s.name) named.set(s.name, [...(named.get(s.name) ?? []), s]);
   const found = named.get(arg);
   if (!found) throw new UsageError(`${what} '${arg}' is no literal like tcp/443, udp/53, icmp/8 and no service the policies use${didYouMean(arg, [...named.keys()])}`);
   // The same service object appears once per rule naming it.

@@ -7,7 +7,7 @@ import { boolOpt, stringListOpt, stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
 import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
-import { ALL, intersect, servicesSet, size, statesSet } from '../../verify/packet-set/index.ts';
+import { size } from '../../verify/packet-set/index.ts';
 import { DEFAULT, ESTABLISHED, analyzePolicy, type PolicyAnalysis, type RelatedRule } from '../../domains/firewall/analysis.ts';
 import { diff, search } from '../../domains/firewall/analysis-query.ts';
 import { firewallPolicies } from '../../domains/firewall/checks.ts';
@@ -59,12 +59,13 @@ function formatQuery(src: Place, dst: Place, service: string, state: string, r: 
   if (!r.policies.length) lines.push('no firewall policy is enforced on the leaves of this flow');
   for (const p of r.policies) {
     lines.push(`policy ${p.policy} (${p.enforcement}) on ${p.devices.map((d) => `${d.device} (${d.side})`).join(', ')}:`);
+    for (const n of p.nat) lines.push(`  destination NAT by rule ${n.rule} at ${n.location}: to ${n.to}${n.packets !== '1' ? ` (${countText(n.packets)} packets)` : ''}`);
     if (!p.filters) {
       lines.push(`  does not filter this flow (outside its scope${p.enforcement === 'inter-vrf' ? ': not between two of its VRFs' : ''})`);
       continue;
     }
     for (const d of p.decisions) {
-      lines.push(`  ${d.action} by ${deciderText(d.rule, d.location)}`);
+      lines.push(`  ${d.action} by ${deciderText(d.rule, d.location)}${d.afterNat ? ` (after ${d.afterNat})` : ''}`);
       lines.push(`    e.g. ${formatPacket(d.example)}${d.packets !== '1' ? `, one of ${countText(d.packets)} packets` : ''}`);
     }
   }
@@ -97,8 +98,7 @@ export const fwQueryCommand: Command = {
     const serviceArg = stringOpt(ctx, 'service')!;
     const services = resolveService(policies, serviceArg, '--service');
     const state = stringOpt(ctx, 'state') as FwConnState;
-    const flow = intersect(services.length ? servicesSet(services) : ALL, statesSet([state]));
-    const r = queryFlow(model, chosen, memoAnalysis(), src, dst, flow);
+    const r = queryFlow(model, chosen, memoAnalysis(), src, dst, services, [state]);
     if (boolOpt(ctx, 'json')) ctx.out(JSON.stringify({ from: src, to: dst, service: serviceArg, state, ...r }, null, 2));
     else for (const l of formatQuery(src, dst, serviceArg, state, r)) ctx.out(l);
     return 0;

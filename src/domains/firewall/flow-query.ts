@@ -7,10 +7,13 @@
  */
 import type { FabricModel } from '../../model/types.ts';
 import { UsageError } from '../../util/errors.ts';
-import { EMPTY, complement, example, intersect, isEmpty, prefixSet, size, union, type Packet, type PacketSet } from '../../verify/packet-set/index.ts';
+import {
+  ALL, EMPTY, addressMatchSet, difference, example, intersect, isEmpty, overlaps, prefixSet, servicesSet, size, statesSet, union,
+  type Packet, type PacketSet,
+} from '../../verify/packet-set/index.ts';
 import type { PolicyAnalysis } from './analysis.ts';
 import { FULL_BOX, addressHull, type Box } from './analysis-index.ts';
-import type { FwAction, FwPolicy } from './model.ts';
+import type { FwAction, FwConnState, FwNatRule, FwPolicy, FwService } from './model.ts';
 import { policyScope } from './render-common.ts';
 
 export interface Place {
@@ -47,6 +50,17 @@ export interface Decision {
   example: Packet;
   /** How many packets of the flow it decides (bigint as text). */
   packets: string;
+  /** The destination NAT rule the packets went through first, when one did. */
+  afterNat?: string;
+}
+
+/** A destination NAT (port forward) of the policy the flow meets before the filter rules. */
+export interface NatStep {
+  rule: string;
+  location: string;
+  /** The new destination: address and/or port. */
+  to: string;
+  packets: string;
 }
 
 export interface PolicyOnPath {
@@ -54,7 +68,8 @@ export interface PolicyOnPath {
   enforcement: string;
   /** Enforcing devices on the flow's path, with the side they are on. */
   devices: { device: string; side: 'source leaf' | 'destination leaf' | 'source and destination leaf' }[];
-  /** False when the flow is outside the policy's scope (e.g. both ends in one VRF). */
+  nat: NatStep[];
+  /** False when the flow (after NAT) is outside the policy's scope (e.g. both ends in one VRF). */
   filters: boolean;
   decisions: Decision[];
 }
@@ -66,12 +81,36 @@ export interface FlowVerdict {
 }
 
 const where = (s: { file: string; line: number; col: number }) => `${s.file}:${s.line}:${s.col}`;
+const hostPrefix = (a: string) => (a.includes(':') ? `${a}/128` : `${a}/32`);
 
-/** How each policy on the path between `src` and `dst` decides the packets of `flow`. */
-export function queryFlow(model: FabricModel, policies: FwPolicy[], analysisOf: (p: FwPolicy) => PolicyAnalysis, src: Place, dst: Place, flow: PacketSet): FlowVerdict {
+/**
+ * The packets of `hit` as a destination NAT rule rewrites them (prerouting, before the filter
+ * rules see them): the new address, and the new port on the rule's services that meet the flow.
+ */
+function translated(n: FwNatRule, src: Place, dst: Place, services: FwService[], states: FwConnState[]): { set: PacketSet; to: string } {
+  const flowServices = services.length ? servicesSet(services) : ALL;
+  let svc = flowServices;
+  if (n.to?.port !== undefined) {
+    const base = n.services.filter((x) => overlaps(servicesSet([x]), flowServices));
+    const chosen: FwService[] = base.length ? base : [{ protocol: 'tcp', dstPorts: [], srcPorts: [], icmp: [] }, { protocol: 'udp', dstPorts: [], srcPorts: [], icmp: [] }];
+    svc = servicesSet(chosen.map((x) => ({ ...x, dstPorts: [{ from: n.to!.port!, to: n.to!.port! }] })));
+  }
+  const dstPrefixes = n.to?.address ? [hostPrefix(n.to.address)] : dst.prefixes;
+  const set = [sideSet('src', src.prefixes), addressMatchSet('src', n.src), sideSet('dst', dstPrefixes), svc, statesSet(states)].reduce(intersect);
+  const to = `${n.to?.address ?? '(same address)'}${n.to?.port !== undefined ? `${n.to.address?.includes(':') ? ` port ${n.to.port}` : `:${n.to.port}`}` : ''}`;
+  return { set, to };
+}
+
+/** How each policy on the path between `src` and `dst` decides the packets of the flow (services, states). */
+export function queryFlow(
+  model: FabricModel, policies: FwPolicy[], analysisOf: (p: FwPolicy) => PolicyAnalysis,
+  src: Place, dst: Place, services: FwService[], states: FwConnState[],
+): FlowVerdict {
+  const flow = intersect(services.length ? servicesSet(services) : ALL, statesSet(states));
   const set = intersect(intersect(sideSet('src', src.prefixes), sideSet('dst', dst.prefixes)), flow);
   if (isEmpty(set)) throw new UsageError(`no packet goes from ${src.arg} to ${dst.arg} with that service (address families differ?)`);
   let passing = set;
+  let partial = false;
   const out: PolicyOnPath[] = [];
   for (const p of policies) {
     const devices = p.enforcement.devices.flatMap((d) => {
@@ -80,20 +119,42 @@ export function queryFlow(model: FabricModel, policies: FwPolicy[], analysisOf: 
       return s || t ? [{ device: d, side: s && t ? ('source and destination leaf' as const) : s ? ('source leaf' as const) : ('destination leaf' as const) }] : [];
     });
     if (!devices.length) continue;
-    const scope = scopeSet(p, model);
-    const filtered = intersect(set, scope);
-    const entry: PolicyOnPath = { policy: p.name, enforcement: p.enforcement.kind, devices, filters: !isEmpty(filtered), decisions: [] };
+    const entry: PolicyOnPath = { policy: p.name, enforcement: p.enforcement.kind, devices, nat: [], filters: false, decisions: [] };
     out.push(entry);
-    if (!entry.filters) continue;
-    const box: Box = { src: addressHull(src.prefixes), dst: addressHull(dst.prefixes), protos: FULL_BOX.protos };
-    let accepted = EMPTY;
-    for (const { decider: d, set: s } of analysisOf(p).decisions(filtered, box)) {
-      const kind = d.rule ? 'rule' : d.pos < 0 ? 'stateful' : 'default';
-      entry.decisions.push({ action: d.action, rule: d.name, kind, location: where(d.source), example: example(s)!, packets: size(s).toString() });
-      if (d.action === 'accept') accepted = union(accepted, s);
+    const scope = scopeSet(p, model);
+    const a = analysisOf(p);
+    // Decides `part` (packets as the filter sees them); returns the accepted ones, out-of-scope included.
+    const decide = (part: PacketSet, dstPrefixes: string[], afterNat?: string): PacketSet => {
+      const filtered = intersect(part, scope);
+      if (isEmpty(filtered)) return part;
+      entry.filters = true;
+      const box: Box = { src: addressHull(src.prefixes), dst: addressHull(dstPrefixes), protos: FULL_BOX.protos };
+      let accepted = difference(part, scope);
+      for (const { decider: d, set: s } of a.decisions(filtered, box)) {
+        const kind = d.rule ? 'rule' : d.pos < 0 ? 'stateful' : 'default';
+        entry.decisions.push({ action: d.action, rule: d.name, kind, location: where(d.source), example: example(s)!, packets: size(s).toString(), ...(afterNat ? { afterNat } : {}) });
+        if (d.action === 'accept') accepted = union(accepted, s);
+      }
+      return accepted;
+    };
+    // Destination NAT first, first matching rule wins (nftables prerouting); the rest as sent.
+    let untouched = set;
+    let policyPassing = EMPTY;
+    for (const n of p.nat) {
+      if (n.kind !== 'dnat') continue;
+      const hit = intersect(untouched, [addressMatchSet('src', n.src), addressMatchSet('dst', n.dst), servicesSet(n.services)].reduce(intersect));
+      if (isEmpty(hit)) continue;
+      untouched = difference(untouched, hit);
+      const t = translated(n, src, dst, services, states);
+      entry.nat.push({ rule: n.name, location: where(n.source), to: t.to, packets: size(hit).toString() });
+      const ok = decide(t.set, n.to?.address ? [hostPrefix(n.to.address)] : dst.prefixes, n.name);
+      // Translated packets map back to `hit` as a whole: all accepted, none, or some (partial).
+      if (ok === t.set) policyPassing = union(policyPassing, hit);
+      else if (!isEmpty(ok)) partial = true;
     }
-    passing = intersect(passing, union(complement(scope), accepted));
+    if (!isEmpty(untouched)) policyPassing = union(policyPassing, decide(untouched, dst.prefixes));
+    passing = intersect(passing, policyPassing);
   }
-  const verdict = passing === set ? 'accepted' : isEmpty(passing) ? 'denied' : 'partly accepted';
+  const verdict = partial ? 'partly accepted' : passing === set ? 'accepted' : isEmpty(passing) ? 'denied' : 'partly accepted';
   return { verdict, policies: out };
 }
