@@ -2,7 +2,7 @@
 // verdicts, deciding rules and their lines; mistakes named with a suggestion, exit 2.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
@@ -31,7 +31,14 @@ const edited = path.join(copy.dir, 'firewall.yaml');
   expect(next).not.toBe(text);
   writeFileSync(edited, next);
 }
-afterAll(() => copy.cleanup());
+// fw1 with the policy using every feature: a second policy enforced at the web network.
+const features = intentCopy('intents/fw1', 0, '172.31');
+const FEAT = path.join(features.dir, 'firewall.yaml');
+copyFileSync(path.join(repoRoot, 'test/domains/firewall/fixtures/all-features.yaml'), FEAT);
+afterAll(() => {
+  copy.cleanup();
+  features.cleanup();
+});
 
 describe('netloom fw query', () => {
   const verdicts = (from: string, to: string, service: string, ...more: string[]) => {
@@ -64,6 +71,22 @@ describe('netloom fw query', () => {
     const text = netloom('fw', 'query', 'intents/fw1', '--from', 'h1', '--to', '10.10.20.100', '--service', 'tcp/443');
     expect(text.out).not.toContain('destination NAT');
     expect(text.out).toContain(`  drop by the default action (policy at ${FW}:24:7)\n    e.g. tcp 10.10.10.11:0 -> 10.10.20.100:443 (new), one of 65536 packets\nverdict: denied\n`);
+  });
+
+  it('two policies on one path: each says whether the flow is in its scope; a device applies every policy\'s destination NAT first', () => {
+    const q = (...args: string[]) => {
+      const r = json('fw', 'query', features.dir, ...args);
+      return [r.verdict, r.policies.map((p: any) => [p.policy, p.enforcement, p.filters, p.nat.map((n: any) => `${n.rule} ${n.to}`), p.decisions.map((d: any) => `${d.action} ${d.rule} ${d.location}`)])];
+    };
+    expect(q('--from', 'h1', '--to', 'h2', '--service', 'tcp/23')).toEqual(['denied', [
+      ['tenants', 'inter-vrf', false, [], []],
+      ['web-local', 'networks', true, [], [`reject no-telnet ${FEAT}:75:11`]],
+    ]]);
+    expect(q('--from', 'h1', '--to', 'fd00:10:20::100', '--service', 'tcp/80')).toEqual(['denied', [
+      ['tenants', 'inter-vrf', true, ['vip6-forward fd00:10:20::13 port 8080'], [`drop last-resort ${FEAT}:64:11`]],
+      ['web-local', 'networks', true, ['vip6-forward fd00:10:20::13 port 8080'], [`drop (default) ${FEAT}:70:7`]],
+    ]]);
+    expect(q('--from', 'h1', '--to', 'h2', '--service', 'tcp/23', '--policy', 'web-local')[1]).toHaveLength(1);
   });
 
   it('a network source decided by several rules: each with its share and an example (text)', () => {

@@ -56,7 +56,7 @@ const placeText = (p: Place) => `${p.arg}${p.kind === 'address' ? '' : ` (${p.pr
 
 function formatQuery(src: Place, dst: Place, service: string, state: string, r: FlowVerdict): string[] {
   const lines = [`${placeText(src)} -> ${placeText(dst)}, ${service}, ${state} connections`];
-  if (!r.policies.length) lines.push('no firewall policy is enforced on the leaves of this flow');
+  if (!r.policies.length) lines.push('no firewall policy (of those asked about) is enforced on the leaves of this flow');
   for (const p of r.policies) {
     lines.push(`policy ${p.policy} (${p.enforcement}) on ${p.devices.map((d) => `${d.device} (${d.side})`).join(', ')}:`);
     for (const n of p.nat) lines.push(`  destination NAT by rule ${n.rule} at ${n.location}: to ${n.to}${n.packets !== '1' ? ` (${countText(n.packets)} packets)` : ''}`);
@@ -92,13 +92,13 @@ export const fwQueryCommand: Command = {
     const to = stringOpt(ctx, 'to');
     if (!from || !to) throw new UsageError(`--from and --to are required\nusage: ${this.usage}`);
     const { model, policies } = loadPolicies(dir, 'fw query');
-    const chosen = stringOpt(ctx, 'policy') ? [findPolicy(policies, stringOpt(ctx, 'policy')!)] : policies;
+    const only = stringOpt(ctx, 'policy') === undefined ? undefined : findPolicy(policies, stringOpt(ctx, 'policy')!).name;
     const src = resolvePlace(model, from, '--from');
     const dst = resolvePlace(model, to, '--to');
     const serviceArg = stringOpt(ctx, 'service')!;
     const services = resolveService(policies, serviceArg, '--service');
     const state = stringOpt(ctx, 'state') as FwConnState;
-    const r = queryFlow(model, chosen, memoAnalysis(), src, dst, services, [state]);
+    const r = queryFlow(model, policies, memoAnalysis(), src, dst, services, [state], only);
     if (boolOpt(ctx, 'json')) ctx.out(JSON.stringify({ from: src, to: dst, service: serviceArg, state, ...r }, null, 2));
     else for (const l of formatQuery(src, dst, serviceArg, state, r)) ctx.out(l);
     return 0;

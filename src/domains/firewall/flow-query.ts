@@ -14,7 +14,7 @@ import {
 import type { PolicyAnalysis } from './analysis.ts';
 import { FULL_BOX, addressHull, type Box } from './analysis-index.ts';
 import type { FwAction, FwConnState, FwNatRule, FwPolicy, FwService } from './model.ts';
-import { policyScope } from './render-common.ts';
+import { enforcementWord, policyScope } from './render-common.ts';
 
 export interface Place {
   /** What the user typed. */
@@ -101,10 +101,14 @@ function translated(n: FwNatRule, src: Place, dst: Place, services: FwService[],
   return { set, to };
 }
 
-/** How each policy on the path between `src` and `dst` decides the packets of the flow (services, states). */
+/**
+ * How each policy on the path between `src` and `dst` (or only the one named `only`) decides
+ * the packets of the flow (services, states). A device's destination NAT rules are those of
+ * every policy it enforces, in policy order, and apply before any policy's filter rules.
+ */
 export function queryFlow(
   model: FabricModel, policies: FwPolicy[], analysisOf: (p: FwPolicy) => PolicyAnalysis,
-  src: Place, dst: Place, services: FwService[], states: FwConnState[],
+  src: Place, dst: Place, services: FwService[], states: FwConnState[], only?: string,
 ): FlowVerdict {
   const flow = intersect(services.length ? servicesSet(services) : ALL, statesSet(states));
   const set = intersect(intersect(sideSet('src', src.prefixes), sideSet('dst', dst.prefixes)), flow);
@@ -113,13 +117,16 @@ export function queryFlow(
   let partial = false;
   const out: PolicyOnPath[] = [];
   for (const p of policies) {
+    if (only !== undefined && p.name !== only) continue;
     const devices = p.enforcement.devices.flatMap((d) => {
       const s = src.leaves.includes(d);
       const t = dst.leaves.includes(d);
       return s || t ? [{ device: d, side: s && t ? ('source and destination leaf' as const) : s ? ('source leaf' as const) : ('destination leaf' as const) }] : [];
     });
     if (!devices.length) continue;
-    const entry: PolicyOnPath = { policy: p.name, enforcement: p.enforcement.kind, devices, nat: [], filters: false, decisions: [] };
+    const onDevices = new Set(devices.map((d) => d.device));
+    const natRules = policies.filter((q) => q.enforcement.devices.some((d) => onDevices.has(d))).flatMap((q) => q.nat);
+    const entry: PolicyOnPath = { policy: p.name, enforcement: enforcementWord(p), devices, nat: [], filters: false, decisions: [] };
     out.push(entry);
     const scope = scopeSet(p, model);
     const a = analysisOf(p);
@@ -140,7 +147,7 @@ export function queryFlow(
     // Destination NAT first, first matching rule wins (nftables prerouting); the rest as sent.
     let untouched = set;
     let policyPassing = EMPTY;
-    for (const n of p.nat) {
+    for (const n of natRules) {
       if (n.kind !== 'dnat') continue;
       const hit = intersect(untouched, [addressMatchSet('src', n.src), addressMatchSet('dst', n.dst), servicesSet(n.services)].reduce(intersect));
       if (isEmpty(hit)) continue;
