@@ -2,7 +2,7 @@
 import type { FabricModel } from '../../model/types.ts';
 import { UsageError } from '../../util/errors.ts';
 import { formatCidr, parseCidr, type Cidr } from '../../verify/packet-set/index.ts';
-import type { Place } from '../../domains/firewall/flow-query.ts';
+import { hostPrefix, type Place } from '../../domains/firewall/flow-query.ts';
 import type { FwPolicy, FwService } from '../../domains/firewall/model.ts';
 import { serviceLiteral } from '../../domains/firewall/resolve.ts';
 import { didYouMean } from '../command.ts';
@@ -14,7 +14,6 @@ function inside(a: Cidr, b: Cidr): boolean {
   const shift = BigInt(width(b) - b.len);
   return a.value >> shift === b.value >> shift;
 }
-const hostPrefix = (addr: string) => addr.split('/')[0]! + (addr.includes(':') ? '/128' : '/32');
 
 /** An endpoint name, a network name, a VRF name or an IPv4/IPv6 address or prefix. */
 export function resolvePlace(model: FabricModel, arg: string, what: string): Place {

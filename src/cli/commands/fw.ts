@@ -4,7 +4,7 @@
  */
 import type { Command, CommandContext } from '../command.ts';
 import { boolOpt, stringListOpt, stringOpt } from '../command.ts';
-import { UsageError } from '../../util/errors.ts';
+import { UsageError, formatLocation as where } from '../../util/errors.ts';
 import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { size } from '../../verify/packet-set/index.ts';
@@ -19,7 +19,6 @@ import { findPolicy, resolvePlace, resolveService } from './fw-args.ts';
 
 const STATES = ['new', 'established', 'related', 'invalid'] as const;
 const PAST: Record<FwAction, string> = { accept: 'accepted', drop: 'dropped', reject: 'rejected' };
-const where = (s: { file: string; line: number; col: number }) => `${s.file}:${s.line}:${s.col}`;
 
 /** A decider for a sentence: a rule with its line, or one of the policy's implicit deciders. */
 function deciderText(rule: string, location: string): string {

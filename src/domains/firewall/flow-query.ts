@@ -6,7 +6,7 @@
  * networks), and then decides it rule by rule (analysis.ts).
  */
 import type { FabricModel } from '../../model/types.ts';
-import { UsageError } from '../../util/errors.ts';
+import { UsageError, formatLocation as where } from '../../util/errors.ts';
 import {
   ALL, EMPTY, addressMatchSet, difference, example, intersect, isEmpty, overlaps, prefixSet, servicesSet, size, statesSet, union,
   type Packet, type PacketSet,
@@ -80,8 +80,8 @@ export interface FlowVerdict {
   policies: PolicyOnPath[];
 }
 
-const where = (s: { file: string; line: number; col: number }) => `${s.file}:${s.line}:${s.col}`;
-const hostPrefix = (a: string) => (a.includes(':') ? `${a}/128` : `${a}/32`);
+/** The host prefix of an address (a prefix length given with it is dropped). */
+export const hostPrefix = (a: string): string => a.split('/')[0]! + (a.includes(':') ? '/128' : '/32');
 
 /**
  * The packets of `hit` as a destination NAT rule rewrites them (prerouting, before the filter
