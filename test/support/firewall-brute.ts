@@ -51,6 +51,7 @@ const PROTO: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
 export function inService(s: FwService, p: Packet): boolean {
   const proto = typeof s.protocol === 'number' ? s.protocol : PROTO[s.protocol]!;
   if (proto !== p.protocol) return false;
+  if ((proto === 1 && p.family !== 4) || (proto === 58 && p.family !== 6)) return false;
   const ports = proto === 6 || proto === 17;
   const icmp = proto === 1 || proto === 58;
   if ((s.dstPorts.length || s.srcPorts.length) && !ports) return false;
@@ -74,7 +75,7 @@ export function bruteEvaluate(policy: FwPolicy, p: Packet, skip?: number): { act
   return { action: policy.defaultAction, rule: '(default)' };
 }
 
-/** The small universe: IPv4 src 10.0.0.0/29 dst 10.0.0.0/30, IPv6 src 2001:db8::/125 dst 2001:db8::/126, tcp/udp ports 0-3, icmp/icmpv6 type 0-1 code 0-1, GRE. */
+/** The small universe: IPv4 src 10.0.0.0/29 dst 10.0.0.0/30, IPv6 src 2001:db8::/125 dst 2001:db8::/126, tcp/udp ports 0-3, icmp (IPv4) / icmpv6 (IPv6) type 0-1 code 0-1, GRE. */
 export const SMALL = {
   src4: '10.0.0.0/29', dst4: '10.0.0.0/30', src6: '2001:db8::/125', dst6: '2001:db8::/126',
 };
@@ -87,7 +88,7 @@ export function smallUniverse(): Packet[] {
     for (let s = 0; s < 8; s++) for (let d = 0; d < 4; d++) for (const state of states) {
       const base = { family, src: host(s), dst: host(d), state };
       for (const protocol of [6, 17]) for (let sp = 0; sp < 4; sp++) for (let dp = 0; dp < 4; dp++) out.push({ ...base, protocol, srcPort: sp, dstPort: dp });
-      for (const protocol of [1, 58]) for (let t = 0; t < 2; t++) for (let c = 0; c < 2; c++) out.push({ ...base, protocol, icmpType: t, icmpCode: c });
+      for (const protocol of [family === 4 ? 1 : 58]) for (let t = 0; t < 2; t++) for (let c = 0; c < 2; c++) out.push({ ...base, protocol, icmpType: t, icmpCode: c });
       out.push({ ...base, protocol: 47 });
     }
   }

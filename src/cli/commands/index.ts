@@ -18,6 +18,7 @@ import { applyCommand } from './apply.ts';
 import { verifyCommand } from './verify.ts';
 import { traceCommand } from './trace.ts';
 import { fidelityCommand } from './fidelity.ts';
+import { fwDiffCommand, fwQueryCommand, fwSearchCommand } from './fw.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
@@ -41,4 +42,7 @@ export const commands: Command[] = [
   verifyCommand,
   traceCommand,
   fidelityCommand,
+  fwQueryCommand,
+  fwSearchCommand,
+  fwDiffCommand,
 ];

@@ -11,6 +11,7 @@ import type { FirewallModel } from './model.ts';
 import { firewallSummary, resolveFirewall } from './resolve.ts';
 import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
+import { firewallStaticChecks } from './checks.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
   id: 'firewall',
@@ -32,7 +33,7 @@ export const firewall: DomainModule<FirewallModel> = {
     },
   },
   verify: {
-    static: [],
+    static: firewallStaticChecks,
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
     live: {
       checks: LIVE_FIREWALL_CHECKS,

@@ -32,7 +32,26 @@ export function subtract(base: readonly string[], minus: readonly string[]): str
   return canonical(excludeCidr([...base], [...minus]));
 }
 
-const serviceLiteral = /^(tcp|udp)(?:\/(\d{1,5})(?:-(\d{1,5}))?)?$|^(icmp|icmpv6)(?:\/(\d{1,3})(?:\/(\d{1,3}))?)?$/;
+const serviceLiteralRe = /^(tcp|udp)(?:\/(\d{1,5})(?:-(\d{1,5}))?)?$|^(icmp|icmpv6)(?:\/(\d{1,3})(?:\/(\d{1,3}))?)?$/;
+/**
+ * A literal service (tcp/443, udp/53, tcp/8000-8080, tcp, icmp/8, icmpv6/128/0): the service,
+ * a message when it is a malformed literal, undefined when it is no literal (a name).
+ */
+export function serviceLiteral(r: string): FwService | string | undefined {
+  const lit = serviceLiteralRe.exec(r);
+  if (!lit) return r.includes('/') ? `service '${r}' is not a literal like tcp/443, udp/53, tcp/8000-8080, icmp/8 or icmpv6/128 (ICMP has types, not ports)` : undefined;
+  const [, tp, from, to, ip, type, code] = lit;
+  if (tp) {
+    const a = from === undefined ? undefined : Number(from);
+    const b = to === undefined ? a : Number(to);
+    if ((a ?? 0) > 65535 || (b ?? 0) > 65535) return `service '${r}': a port is between 0 and 65535`;
+    if (a !== undefined && b! < a) return `service '${r}': port range out of order (${a} > ${b})`;
+    return { protocol: tp as 'tcp' | 'udp', dstPorts: a === undefined ? [] : [{ from: a, to: b! }], srcPorts: [], icmp: [] };
+  }
+  if ((type && Number(type) > 255) || (code && Number(code) > 255)) return `service '${r}': ICMP type and code are between 0 and 255`;
+  const icmp = type === undefined ? [] : [code === undefined ? { type: Number(type) } : { type: Number(type), code: Number(code) }];
+  return { protocol: ip as 'icmp' | 'icmpv6', dstPorts: [], srcPorts: [], icmp };
+}
 const reservedNames = new Set(['any', ...serviceProtocols]);
 
 class FirewallResolver {
@@ -319,33 +338,14 @@ class FirewallResolver {
         any = true;
         return;
       }
-      const lit = serviceLiteral.exec(r);
-      if (lit) {
-        const [, tp, from, to, ip, type, code] = lit;
-        if (tp) {
-          const a = from === undefined ? undefined : Number(from);
-          const b = to === undefined ? a : Number(to);
-          if ((a ?? 0) > 65535 || (b ?? 0) > 65535) {
-            this.ctx.error(p, `${who}: service '${r}': a port is between 0 and 65535`);
-            ok = false;
-          } else if (a !== undefined && b! < a) {
-            this.ctx.error(p, `${who}: service '${r}': port range out of order (${a} > ${b})`);
-            ok = false;
-          } else out.push({ protocol: tp as 'tcp' | 'udp', dstPorts: a === undefined ? [] : [{ from: a, to: b! }], srcPorts: [], icmp: [] });
-        } else {
-          if ((type && Number(type) > 255) || (code && Number(code) > 255)) {
-            this.ctx.error(p, `${who}: service '${r}': ICMP type and code are between 0 and 255`);
-            ok = false;
-          } else {
-            const icmp = type === undefined ? [] : [code === undefined ? { type: Number(type) } : { type: Number(type), code: Number(code) }];
-            out.push({ protocol: ip as 'icmp' | 'icmpv6', dstPorts: [], srcPorts: [], icmp });
-          }
-        }
+      const lit = serviceLiteral(r);
+      if (typeof lit === 'string') {
+        this.ctx.error(p, `${who}: ${lit}`);
+        ok = false;
         return;
       }
-      if (r.includes('/')) {
-        this.ctx.error(p, `${who}: service '${r}' is not a literal like tcp/443, udp/53, tcp/8000-8080, icmp/8 or icmpv6/128 (ICMP has types, not ports)`);
-        ok = false;
+      if (lit) {
+        out.push(lit);
         return;
       }
       if (!this.svcKind.has(r)) {

@@ -2,7 +2,7 @@
 import type { FwAddressMatch, FwConnState, FwService } from '../../domains/firewall/model.ts';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, hasIcmp, hasPorts } from './layout.ts';
 import {
-  ALL, EMPTY, complement, difference, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
+  ALL, EMPTY, complement, difference, familySet, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
   type PacketSet,
 } from './packet-set.ts';
 
@@ -36,7 +36,8 @@ function buildAddressMatch(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
 
 /**
  * Packets of one service. Ports on a protocol without ports, or ICMP types on one without
- * them, match no packet: the empty set, which the analysis reports as unmatchable.
+ * them, match no packet: the empty set, which the analysis reports as unmatchable. ICMP is
+ * IPv4's and ICMPv6 IPv6's, as every renderer writes them (render-common.ts familyServices).
  */
 export function serviceSet(svc: FwService): PacketSet {
   const proto = protocolNumber(svc.protocol);
@@ -44,6 +45,7 @@ export function serviceSet(svc: FwService): PacketSet {
   if (portsGiven && !hasPorts(proto)) return EMPTY;
   if (svc.icmp.length > 0 && !hasIcmp(proto)) return EMPTY;
   let s = protocolSet(proto);
+  if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) s = intersect(s, familySet(proto === PROTO_ICMP ? 4 : 6));
   if (svc.dstPorts.length) s = intersect(s, unionOf(svc.dstPorts.map((r) => tcpUdpPorts(proto, 'dst', r.from, r.to))));
   if (svc.srcPorts.length) s = intersect(s, unionOf(svc.srcPorts.map((r) => tcpUdpPorts(proto, 'src', r.from, r.to))));
   if (svc.icmp.length) s = intersect(s, unionOf(svc.icmp.map((t) => icmpTypeSet(proto, t.type, t.code))));
