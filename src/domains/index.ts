@@ -4,6 +4,7 @@
  * and a cycle or an unknown domain is an error at first use.
  */
 import type { FabricModel } from '../model/types.ts';
+import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
 import type { LabState } from '../lab/state.ts';
 import { netconfRunningCheck } from '../push/postcheck.ts';
@@ -104,6 +105,11 @@ export function pushPostChecks(model: FabricModel, opts: { live?: boolean } = {}
     netconfRunningCheck,
     ...(opts.live ? list.flatMap((d) => (d.verify.live?.postCheck ? [d.verify.live.postCheck(model)] : [])) : []),
   ];
+}
+
+/** Every domain's findings about a decoded capture (`pcap analyze --intent DIR`). */
+export function domainCaptureFindings(model: FabricModel, report: AnalysisReport): CaptureFinding[] {
+  return domains().flatMap((d) => d.pcap?.findings(model, report) ?? []);
 }
 
 /** Wave checks of a rollout: every domain's, in rollout order. */

@@ -13,6 +13,7 @@ import type { Path } from '../intent/validate.ts';
 import type { ClabLink, ClabNodeConfig } from '../lab/clab-types.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { PlatformDef } from '../model/platforms.ts';
+import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { Device, FabricModel } from '../model/types.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
 import type { LabState } from '../lab/state.ts';
@@ -100,6 +101,11 @@ export interface DomainModule<M = unknown> {
     expected(model: FabricModel): ExpectedSession[];
     /** Service nodes (load balancer, DNS server...) the lab runs beside the devices. */
     nodes?(model: FabricModel): { nodes: Record<string, ClabNodeConfig>; links: ClabLink[] };
+  };
+
+  /** What a decoded capture shows against this domain's model (`pcap analyze --intent DIR`). */
+  pcap?: {
+    findings(model: FabricModel, report: AnalysisReport): CaptureFinding[];
   };
 
   push?: {

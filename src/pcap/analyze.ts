@@ -122,7 +122,7 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  category: 'vxlan' | 'bgp' | 'ospf' | 'tcp' | 'flood' | 'decode' | 'bfd';
+  category: 'vxlan' | 'bgp' | 'ospf' | 'tcp' | 'flood' | 'decode' | 'bfd' | 'firewall';
   message: string;
   /** First packets that show it (1-based numbers, as in tshark/Wireshark). */
   packets?: number[];

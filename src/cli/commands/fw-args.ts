@@ -1,19 +1,11 @@
 /** Arguments of `netloom fw`: places (endpoints, networks, VRFs, addresses), services and policies, resolved through the model. */
 import type { FabricModel } from '../../model/types.ts';
 import { UsageError } from '../../util/errors.ts';
-import { formatCidr, parseCidr, type Cidr } from '../../verify/packet-set/index.ts';
-import { hostPrefix, type Place } from '../../domains/firewall/flow-query.ts';
+import { parseCidr, type Cidr } from '../../verify/packet-set/index.ts';
+import { addressPlace, hostPrefix, type Place } from '../../domains/firewall/flow-query.ts';
 import type { FwPolicy, FwService } from '../../domains/firewall/model.ts';
 import { serviceLiteral } from '../../domains/firewall/resolve.ts';
 import { didYouMean } from '../command.ts';
-
-const width = (c: Cidr) => (c.family === 4 ? 32 : 128);
-/** Whether prefix `a` lies inside prefix `b`. */
-function inside(a: Cidr, b: Cidr): boolean {
-  if (a.family !== b.family || a.len < b.len) return false;
-  const shift = BigInt(width(b) - b.len);
-  return a.value >> shift === b.value >> shift;
-}
 
 /** An endpoint name, a network name, a VRF name or an IPv4/IPv6 address or prefix. */
 export function resolvePlace(model: FabricModel, arg: string, what: string): Place {
@@ -33,10 +25,7 @@ export function resolvePlace(model: FabricModel, arg: string, what: string): Pla
     } catch (e) {
       throw new UsageError(`${what} '${arg}': ${(e as Error).message}`);
     }
-    // Behind the leaf of the endpoint with this address, else the leaves of the network holding it.
-    const owner = model.endpoints.find((e) => [e.ipv4, e.ipv6].some((a) => a && inside(c, parseCidr(hostPrefix(a))) && c.len === width(c)));
-    const nets = model.networks.filter((n) => [n.subnet, n.subnet6].some((s) => s && inside(c, parseCidr(s))));
-    return { arg, kind: 'address', prefixes: [formatCidr(c)], leaves: owner ? [owner.leaf] : [...new Set(nets.flatMap((n) => n.leaves))] };
+    return addressPlace(model, c, arg);
   }
   const names = [...model.endpoints.map((e) => e.name), ...model.networks.map((n) => n.name), ...model.vrfs.map((v) => v.name)];
   throw new UsageError(`${what} '${arg}' is no endpoint, network, VRF or address${didYouMean(arg, names)}; endpoints: ${model.endpoints.slice(0, 20).map((e) => e.name).join(', ')}`);

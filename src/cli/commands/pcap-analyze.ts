@@ -1,4 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { domainCaptureFindings } from '../../domains/index.ts';
+import { loadModel } from '../../model/index.ts';
 import { numberListOpt, numberOpt, stringOpt, type Command } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
 import { analyzeFile } from '../../pcap/analyze.ts';
@@ -11,7 +14,7 @@ export const pcapAnalyze: Command = {
   summary: 'Decode a pcap/pcapng capture: flows, TCP health, VXLAN tunnels, BGP/OSPF sessions, findings against the intent',
   usage: 'netloom pcap analyze FILE [--intent DIR] [--format text|md|json] [--vxlan-port PORT]... [--arp-flood PPS]',
   options: {
-    intent: { type: 'string', arg: 'DIR', help: 'compare VTEPs, VNIs, BGP and OSPF parameters with the fabric model of DIR' },
+    intent: { type: 'string', arg: 'DIR', help: 'compare VTEPs, VNIs, BGP and OSPF parameters with the fabric model of DIR, and TCP connections with its firewall policies' },
     format: { type: 'string', arg: 'FORMAT', choices: ['text', 'md', 'json'], default: 'text', help: 'report format' },
     'vxlan-port': { type: 'number', arg: 'PORT', integer: true, min: 1, max: 65535, multiple: true, help: 'decode this UDP port as VXLAN too (4789 always; Linux used 8472)' },
     'arp-flood': { type: 'number', arg: 'PPS', min: 1, default: 100, help: 'ARP packets per second above which a flood is reported' },
@@ -31,6 +34,14 @@ export const pcapAnalyze: Command = {
     } catch (e) {
       if (e instanceof CaptureFormatError) throw new UsageError(`${file}: ${e.message}`);
       throw e;
+    }
+    if (intent && !existsSync(path.join(intent, 'pcap-expectations.json'))) {
+      // Each intent domain's own questions about the capture (the firewall: denied flows that passed).
+      const extra = domainCaptureFindings(await loadModel(intent), report);
+      if (extra.length) {
+        const rank = { error: 0, warning: 1, info: 2 };
+        report.findings = [...report.findings, ...extra].sort((a, b) => rank[a.severity] - rank[b.severity]);
+      }
     }
     ctx.out(formatReport(report, format));
     return intent && report.findings.some((f) => f.severity === 'error') ? 1 : 0;

@@ -8,8 +8,8 @@
 import type { FabricModel } from '../../model/types.ts';
 import { UsageError, formatLocation as where } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, difference, example, intersect, isEmpty, overlaps, prefixSet, servicesSet, size, statesSet, union,
-  type Packet, type PacketSet,
+  ALL, EMPTY, addressMatchSet, difference, example, formatCidr, intersect, isEmpty, overlaps, parseCidr, prefixSet, servicesSet, size, statesSet, union,
+  type Cidr, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import type { PolicyAnalysis } from './analysis.ts';
 import { FULL_BOX, addressHull, type Box } from './analysis-index.ts';
@@ -82,6 +82,21 @@ export interface FlowVerdict {
 
 /** The host prefix of an address (a prefix length given with it is dropped). */
 export const hostPrefix = (a: string): string => a.split('/')[0]! + (a.includes(':') ? '/128' : '/32');
+
+const width = (c: Cidr) => (c.family === 4 ? 32 : 128);
+/** Whether prefix `a` lies inside prefix `b`. */
+function inside(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family || a.len < b.len) return false;
+  const shift = BigInt(width(b) - b.len);
+  return a.value >> shift === b.value >> shift;
+}
+
+/** An address or prefix: behind the leaf of the endpoint owning it, else the leaves of the networks holding it. */
+export function addressPlace(model: FabricModel, c: Cidr, arg = formatCidr(c)): Place {
+  const owner = model.endpoints.find((e) => [e.ipv4, e.ipv6].some((a) => a && inside(c, parseCidr(hostPrefix(a))) && c.len === width(c)));
+  const nets = model.networks.filter((n) => [n.subnet, n.subnet6].some((s) => s && inside(c, parseCidr(s))));
+  return { arg, kind: 'address', prefixes: [formatCidr(c)], leaves: owner ? [owner.leaf] : [...new Set(nets.flatMap((n) => n.leaves))] };
+}
 
 /**
  * The packets of `hit` as a destination NAT rule rewrites them (prerouting, before the filter

@@ -12,6 +12,7 @@ import { firewallSummary, resolveFirewall } from './resolve.ts';
 import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
 import { firewallStaticChecks } from './checks.ts';
+import { firewallCaptureFindings } from './capture.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
   id: 'firewall',
@@ -32,6 +33,7 @@ export const firewall: DomainModule<FirewallModel> = {
       return files.length ? files : ['partials/firewall/main.hbs'];
     },
   },
+  pcap: { findings: firewallCaptureFindings },
   verify: {
     static: firewallStaticChecks,
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
