@@ -72,6 +72,28 @@ function formatQuery(src: Place, dst: Place, service: string, state: string, r: 
   return lines;
 }
 
+/**
+ * `netloom trace SRC DST --service S`: the firewall's say on a traced flow, after the fabric's.
+ * `forwards` is the fabric's prediction for the pair (bridged or routed).
+ */
+export function traceFirewallLines(model: FabricModel, srcArg: string, dstArg: string, serviceArg: string, forwards: string): { lines: string[]; verdict?: FlowVerdict } {
+  const policies = firewallPolicies(model);
+  const head = `${srcArg} -> ${dstArg} ${serviceArg}`;
+  if (!policies.length) return { lines: [`${head}: ${forwards}, no firewall policy in this intent`] };
+  const src = resolvePlace(model, srcArg, 'SRC');
+  const dst = resolvePlace(model, dstArg, 'DST');
+  const r = queryFlow(model, policies, memoAnalysis(), src, dst, resolveService(policies, serviceArg, '--service'), ['new']);
+  const fabricForwards = forwards === 'bridged' || forwards === 'routed';
+  const deny = r.policies.flatMap((p) => p.decisions.filter((d) => d.action !== 'accept').map((d) => ({ p, d })))[0];
+  const on = (p: { devices: { device: string }[] }) => p.devices.map((d) => d.device).join(', ');
+  let summary: string;
+  if (!fabricForwards) summary = `${head}: not forwarded by the fabric (${forwards})${r.verdict === 'denied' ? '; the firewall denies it as well' : ''}`;
+  else if (r.verdict === 'accepted') summary = `${head}: ${forwards}, accepted${r.policies.some((p) => p.filters) ? ' by the firewall' : ' (no policy filters it)'}`;
+  else summary = `${head}: ${r.verdict === 'denied' ? 'denied' : 'partly denied'} by ${deciderText(deny!.d.rule, deny!.d.location)} (${deny!.d.action}) of policy ${deny!.p.policy} on ${on(deny!.p)}`;
+  const detail = formatQuery(src, dst, serviceArg, 'new', r).slice(1).map((l) => `  ${l}`);
+  return { lines: [summary, ...detail], verdict: r };
+}
+
 export const fwQueryCommand: Command = {
   name: 'fw query',
   summary: 'the verdict of every firewall policy on the path of a flow, with the deciding rule and its line',

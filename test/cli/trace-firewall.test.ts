@@ -1,0 +1,31 @@
+// `netloom trace SRC DST --service S`: the fabric's path, then every firewall policy's verdict
+// on it, summed up in one line with the deciding rule and its intent line (real CLI).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const trace = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'src/cli/bin.mjs'), 'trace', ...args], { cwd: root, encoding: 'utf8' });
+
+describe('trace --service', () => {
+  it('names the rule that denies a routed flow, and says when the firewall accepts one', () => {
+    const denied = trace('web1', 'db1', 'intents/fw2', '--service', 'tcp/22');
+    expect(denied.status).toBe(0);
+    expect(denied.stdout).toContain('web1 -> db1 tcp/22: denied by rule ssh-drop at intents/fw2/firewall.yaml:50:11 (drop) of policy tiers on leaf1, leaf3\n');
+    const accepted = trace('web1', 'app1', 'intents/fw2', '--service', 'tcp/8080');
+    expect(accepted.stdout).toContain('web1 -> app1 tcp/8080: routed, accepted by the firewall\n');
+    expect(accepted.stdout).toContain('accept by rule web-to-app at intents/fw2/firewall.yaml:28:11');
+  });
+
+  it('a flow the fabric does not forward is said so first; JSON carries the verdict; no policy is said too', () => {
+    const iso = trace('h1', 'h4', 'intents/fw1', '--service', 'tcp/5432', '--json');
+    const j = JSON.parse(iso.stdout) as { result: { actual: string }; firewall: { summary: string; verdict: string } };
+    expect(j.result.actual).toBe('isolated');
+    expect(j.firewall.verdict).toBe('denied');
+    expect(j.firewall.summary).toBe('h1 -> h4 tcp/5432: not forwarded by the fabric (isolated); the firewall denies it as well');
+    expect(trace('h1', 'h2', 'intents/dc1', '--service', 'tcp/80').stdout).toContain('h1 -> h2 tcp/80: bridged, no firewall policy in this intent');
+    const bad = trace('web1', 'db1', 'intents/fw2', '--service', 'tcp/99999');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--service/);
+  });
+});
