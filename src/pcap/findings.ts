@@ -14,8 +14,13 @@ export function compareFindings(r: AnalysisReport, o: AnalyzeOptions, mtuPairs: 
   for (const b of r.bfd) {
     if (b.downs > 0) out.push({ severity: 'warning', category: 'bfd', message: `BFD ${b.src} -> ${b.dst} (discriminator ${b.myDisc}) went down ${b.downs} time(s); last diagnostic: ${b.lastDiag}` });
   }
+  return bySeverity(out);
+}
+
+/** Errors first, then warnings, then information; stable within each. */
+export function bySeverity(findings: Finding[]): Finding[] {
   const rank = { error: 0, warning: 1, info: 2 };
-  return out.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  return findings.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }
 
 function decodeFindings(r: AnalysisReport, out: Finding[]): void {

@@ -8,7 +8,7 @@ import { UsageError, formatLocation as where } from '../../util/errors.ts';
 import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { size } from '../../verify/packet-set/index.ts';
-import { DEFAULT, ESTABLISHED, analyzePolicy, type PolicyAnalysis, type RelatedRule } from '../../domains/firewall/analysis.ts';
+import { DEFAULT, ESTABLISHED, analysisCache, type RelatedRule } from '../../domains/firewall/analysis.ts';
 import { diff, search } from '../../domains/firewall/analysis-query.ts';
 import { firewallPolicies } from '../../domains/firewall/checks.ts';
 import { queryFlow, type FlowVerdict, type Place } from '../../domains/firewall/flow-query.ts';
@@ -42,15 +42,6 @@ function onePositional(ctx: CommandContext, usage: string, max = 1): string | un
   return ctx.positionals[0];
 }
 
-function memoAnalysis(): (p: FwPolicy) => PolicyAnalysis {
-  const cache = new Map<FwPolicy, PolicyAnalysis>();
-  return (p) => {
-    let a = cache.get(p);
-    if (!a) cache.set(p, (a = analyzePolicy(p)));
-    return a;
-  };
-}
-
 const placeText = (p: Place) => `${p.arg}${p.kind === 'address' ? '' : ` (${p.prefixes.join(', ')})`}${p.leaves.length ? ` behind ${p.leaves.join(', ')}` : ''}`;
 
 function formatQuery(src: Place, dst: Place, service: string, state: string, r: FlowVerdict): string[] {
@@ -82,7 +73,7 @@ export function traceFirewallLines(model: FabricModel, srcArg: string, dstArg: s
   if (!policies.length) return { lines: [`${head}: ${forwards}, no firewall policy in this intent`] };
   const src = resolvePlace(model, srcArg, 'SRC');
   const dst = resolvePlace(model, dstArg, 'DST');
-  const r = queryFlow(model, policies, memoAnalysis(), src, dst, resolveService(policies, serviceArg, '--service'), ['new']);
+  const r = queryFlow(model, policies, analysisCache(), src, dst, resolveService(policies, serviceArg, '--service'), ['new']);
   const fabricForwards = forwards === 'bridged' || forwards === 'routed';
   const deny = r.policies.flatMap((p) => p.decisions.filter((d) => d.action !== 'accept').map((d) => ({ p, d })))[0];
   const on = (p: { devices: { device: string }[] }) => p.devices.map((d) => d.device).join(', ');
@@ -119,7 +110,7 @@ export const fwQueryCommand: Command = {
     const serviceArg = stringOpt(ctx, 'service')!;
     const services = resolveService(policies, serviceArg, '--service');
     const state = stringOpt(ctx, 'state') as FwConnState;
-    const r = queryFlow(model, policies, memoAnalysis(), src, dst, services, [state], only);
+    const r = queryFlow(model, policies, analysisCache(), src, dst, services, [state], only);
     if (boolOpt(ctx, 'json')) ctx.out(JSON.stringify({ from: src, to: dst, service: serviceArg, state, ...r }, null, 2));
     else for (const l of formatQuery(src, dst, serviceArg, state, r)) ctx.out(l);
     return 0;

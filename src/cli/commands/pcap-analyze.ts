@@ -5,6 +5,7 @@ import { loadModel } from '../../model/index.ts';
 import { numberListOpt, numberOpt, stringOpt, type Command } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
 import { analyzeFile } from '../../pcap/analyze.ts';
+import { bySeverity } from '../../pcap/findings.ts';
 import { loadExpectations } from '../../pcap/expectations.ts';
 import { formatReport, type ReportFormat } from '../../pcap/format.ts';
 import { CaptureFormatError } from '../../pcap/reader.ts';
@@ -38,10 +39,7 @@ export const pcapAnalyze: Command = {
     if (intent && !existsSync(path.join(intent, 'pcap-expectations.json'))) {
       // Each intent domain's own questions about the capture (the firewall: denied flows that passed).
       const extra = domainCaptureFindings(await loadModel(intent), report);
-      if (extra.length) {
-        const rank = { error: 0, warning: 1, info: 2 };
-        report.findings = [...report.findings, ...extra].sort((a, b) => rank[a.severity] - rank[b.severity]);
-      }
+      if (extra.length) report.findings = bySeverity([...report.findings, ...extra]);
     }
     ctx.out(formatReport(report, format));
     return intent && report.findings.some((f) => f.severity === 'error') ? 1 : 0;

@@ -437,6 +437,16 @@ export function analyzePolicy(policy: FwPolicy): PolicyAnalysis {
   return new PolicyAnalysis(policy);
 }
 
+/** analyzePolicy, once per policy object: for callers asking about many flows. */
+export function analysisCache(): (p: FwPolicy) => PolicyAnalysis {
+  const cache = new Map<FwPolicy, PolicyAnalysis>();
+  return (p) => {
+    let a = cache.get(p);
+    if (!a) cache.set(p, (a = analyzePolicy(p)));
+    return a;
+  };
+}
+
 /** The verdict for one packet: action and deciding rule with its source. */
 export function evaluate(policy: FwPolicy | PolicyAnalysis, p: Packet): Verdict {
   return (policy instanceof PolicyAnalysis ? policy : new PolicyAnalysis(policy)).evaluate(p);

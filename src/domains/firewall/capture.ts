@@ -10,9 +10,9 @@ import type { FabricModel } from '../../model/types.ts';
 import type { AnalysisReport, Finding, Flow } from '../../pcap/analyze.ts';
 import { NetloomError } from '../../util/errors.ts';
 import { parseCidr } from '../../verify/packet-set/index.ts';
-import { PolicyAnalysis } from './analysis.ts';
+import { analysisCache } from './analysis.ts';
 import { addressPlace, hostPrefix, queryFlow, type FlowVerdict } from './flow-query.ts';
-import type { FirewallModel, FwPolicy } from './model.ts';
+import type { FirewallModel } from './model.ts';
 
 /** Findings listed one by one; the rest are counted in one more. */
 const LISTED = 20;
@@ -33,12 +33,7 @@ const ep = (a: string, p: number) => (a.includes(':') ? `[${a}]:${p}` : `${a}:${
 export function firewallCaptureFindings(model: FabricModel, report: AnalysisReport): Finding[] {
   const fw = model.domains?.firewall as FirewallModel | undefined;
   if (!fw?.policies.length) return [];
-  const analyses = new Map<FwPolicy, PolicyAnalysis>();
-  const analysisOf = (p: FwPolicy) => {
-    let a = analyses.get(p);
-    if (!a) analyses.set(p, (a = new PolicyAnalysis(p)));
-    return a;
-  };
+  const analysisOf = analysisCache();
   const ask = (d: Direction): FlowVerdict | undefined => {
     const src = addressPlace(model, parseCidr(hostPrefix(d.client)));
     const dst = addressPlace(model, parseCidr(hostPrefix(d.server)));
