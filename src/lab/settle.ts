@@ -16,8 +16,9 @@ import { waitConverged, type ExpectedSession } from './status.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const POLL_MS = 300;
-/** Clean polls in a row before the lab counts as settled (a late route could still flip). */
+/** Clean polls in a row, spanning at least CLEAN_MS, before the lab counts as settled (a late route could still flip). */
 const CLEAN_POLLS = 3;
+const CLEAN_MS = 2_000;
 
 export interface SettleOptions {
   timeoutMs?: number;
@@ -59,13 +60,15 @@ export async function settleLab(state: LabState, model: FabricModel, opts: Settl
   const badSince = new Map<string, number>();
   const repairs: string[] = [];
   let clean = 0;
+  let cleanSince = 0;
   let pending: string[] = [];
   for (;;) {
     const now = Date.now();
     const found = await Promise.all(leaves.map(async (l) => [l, await leafForwardingProblems(state, model, l)] as const));
     pending = found.flatMap(([l, ps]) => ps.map((p) => `${l}: ${p}`));
     clean = pending.length ? 0 : clean + 1;
-    if (clean >= CLEAN_POLLS) return { settled: true, elapsedMs: Date.now() - t0, pending: [], repairs };
+    if (clean === 1) cleanSince = now;
+    if (clean >= CLEAN_POLLS && Date.now() - cleanSince >= CLEAN_MS) return { settled: true, elapsedMs: Date.now() - t0, pending: [], repairs };
     if (Date.now() - t0 > timeoutMs) return { settled: false, elapsedMs: Date.now() - t0, pending, repairs };
     await Promise.all(
       found.map(async ([l, ps]) => {

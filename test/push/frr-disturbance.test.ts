@@ -76,8 +76,13 @@ describe('FRR reloads that change nothing send nothing', () => {
     expect(c).toContain('  route-target import 65300:50001\n');
   });
 
-  it('the EVPN re-announce is one `no bgp bestpath bandwidth` per EVPN VRF instance', () => {
-    expect(evpnResyncCommands(leaf1['frr.conf'])).toEqual(['configure terminal', 'router bgp 65300 vrf BLUE', 'no bgp bestpath bandwidth', 'exit', 'router bgp 65300 vrf RED', 'no bgp bestpath bandwidth', 'exit']);
+  it('the EVPN repair re-selects (a net-zero toggle) and re-announces each EVPN VRF instance', () => {
+    const per = (vrf: string, toggle: string[]) => [`router bgp 65300 vrf ${vrf}`, ...toggle, 'no bgp bestpath bandwidth', 'exit'];
+    const toggle = ['bgp bestpath med missing-as-worst', 'no bgp bestpath med missing-as-worst'];
+    expect(evpnResyncCommands(leaf1['frr.conf'])).toEqual(['configure terminal', ...per('BLUE', toggle), ...per('RED', toggle)]);
     expect(evpnResyncCommands(files('spine1')['frr.conf'])).toEqual([]);
+    // A knob the operator set stays set: the toggle runs the other way round.
+    const withMed = leaf1['frr.conf'].replace('router bgp 65300 vrf BLUE\n', 'router bgp 65300 vrf BLUE\n bgp bestpath med confed missing-as-worst\n');
+    expect(evpnResyncCommands(withMed).slice(1, 5)).toEqual(['router bgp 65300 vrf BLUE', 'no bgp bestpath med confed missing-as-worst', 'bgp bestpath med confed missing-as-worst', 'no bgp bestpath bandwidth']);
   });
 });

@@ -7,6 +7,7 @@
 import { loadModelSync, type FabricModel } from '../../model/index.ts';
 import { labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
+import { settleLab } from '../../lab/settle.ts';
 import { labExpected } from '../../domains/index.ts';
 import { buildFabricGraph } from '../graph.ts';
 import { verifyStatic } from '../static.ts';
@@ -68,6 +69,11 @@ export async function observeIntent(dir: string, opts: ObserveOptions): Promise<
       opts.log?.(`after ${((Date.now() - t1) / 1000).toFixed(0)} s: ${failing.length ? tallies.filter((t) => t.disagreements).map((t) => `${t.type} ${t.disagreements}`).join(', ') : 'all agree'}`);
       if (!failing.length || Date.now() >= deadline || (seen.length >= 3 && seen.slice(-3).every((x) => x === signature))) break;
       await new Promise((r) => setTimeout(r, 2000));
+      // FRR 8.4 can lose a router MAC after `lab up` settled (a reflector's late copy of a route
+      // replacing the installed one, lab/README.md 3): what `lab wait --converged` repairs is
+      // repaired here too before the next look, and said in the log.
+      const s = await settleLab(state, model, { timeoutMs: 20_000, expected: labExpected(model), log: (l) => opts.log?.(`repair: ${l}`) });
+      if (!s.settled) opts.log?.(`forwarding state still incomplete: ${s.pending.slice(0, 3).join('; ')}`);
     }
     return { tallies, staticFailures, converged: conv.converged, pending: conv.pending, upMs, settleMs: Date.now() - t1, devices: model.devices.length, endpoints: model.endpoints.length };
   } finally {
