@@ -60,6 +60,8 @@ export class FrrDriver implements DeviceDriver {
   readonly paths: FrrPaths;
   /** The firewall's nftables.conf, when the device has one: loaded where its VRFs route. */
   private readonly nft: NftPushStep;
+  /** The device as this rollout found it (the engine snapshots every device before pushing). */
+  private snap?: FrrSnapshot;
 
   constructor(
     readonly target: SshTarget,
@@ -133,6 +135,7 @@ export class FrrDriver implements DeviceDriver {
     if (baseline !== undefined) snap.baseline = baseline;
     // Opt-in: only a device with a rendered ruleset has its nftables tables managed.
     if (desired[NFT_ARTIFACT] !== undefined) snap.nft = await this.nft.snapshot(desired);
+    this.snap = snap;
     return snap;
   }
 
@@ -170,45 +173,60 @@ export class FrrDriver implements DeviceDriver {
   }
 
   async push(desired: DesiredConfig, opts: PushOptions): Promise<void> {
+    const snap = this.snap;
     const cand = this.p('frr.conf.candidate');
     const net = this.p('network.sh.candidate');
-    await this.s.writeFile(cand, desired[FRR_CONF]);
-    await this.s.run('vtysh -C -f (candidate check)', `vtysh -C -f ${shq(cand)}`, { kind: 'rejected' });
-    const netChanged = (await this.s.readFile(this.paths.networkScript)) !== desired[NETWORK_SH];
-    // Run even when unchanged: it is idempotent and repairs Linux state that drifted.
-    await this.s.writeFile(net, desired[NETWORK_SH], '0755');
-    const netOut = await this.s.run('network.sh', `NETLOOM_DEFER_STALE=1 sh ${shq(net)}`, { timeoutMs: 120_000 });
+    await this.s.writeFileThen(cand, desired[FRR_CONF], 'vtysh -C -f (candidate check)', `vtysh -C -f ${shq(cand)}`, { kind: 'rejected' });
+    const netChanged = (snap ? snap.networkScript : await this.s.readFile(this.paths.networkScript)) !== desired[NETWORK_SH];
+    // Run even when unchanged: it is idempotent and repairs Linux state that drifted. The
+    // installed copy is replaced only once the candidate ran cleanly.
+    const install = netChanged ? ` && cat ${shq(net)} > ${shq(this.paths.networkScript)} && chmod 0755 ${shq(this.paths.networkScript)}` : '';
+    const netOut = await this.s.writeFileThen(net, desired[NETWORK_SH], 'network.sh', `NETLOOM_DEFER_STALE=1 sh ${shq(net)}${install}`, { mode: '0755', timeoutMs: 120_000 });
     const last = netOut.trim().split('\n').pop();
     if (last) opts.log?.(last);
-    if (netChanged) await this.s.writeFile(this.paths.networkScript, desired[NETWORK_SH], '0755');
     // After network.sh: the VRF namespaces the inet table goes into exist now.
     if (desired[NFT_ARTIFACT] !== undefined) await this.nft.push(desired);
     // With the netns VRF backend (zebra -n) the running config lists each VRF's namespace;
     // a reload without those lines would unbind the VRFs from their namespaces.
-    const reloadFile = this.p('frr.conf.reload');
-    await this.s.writeFile(reloadFile, withRuntimeVrfNetns(desired[FRR_CONF], await this.runningConfig()));
-    const test = await this.s.run('frr-reload.py --test', `${shq(this.paths.frrReload)} --test ${shq(reloadFile)} 2>/dev/null`, { kind: 'rejected' });
-    const lines = reloadTestCounts(test);
-    opts.log?.(`${this.device}: frr-reload.py --test: ${summariseReloadTest(test)}${lines.add + lines.del === 0 ? ' (nothing to reload)' : ''}`);
-    // A reload that changes nothing would still send `frr version` and `line vty`: skip it, so an
-    // unchanged frr.conf sends FRR no command at all (hitless by construction).
-    if (lines.add + lines.del > 0) await this.reload(reloadFile);
+    const running = await this.runningConfig();
+    // frr-reload.py's own diff is never empty (see the top of this file), so whether to reload
+    // is decided here: an unchanged frr.conf on a device whose running config is the one netloom
+    // last applied sends FRR no command at all (hitless by construction).
+    const frrChanged = !snap || snap.frrConf !== desired[FRR_CONF];
+    const drifted = !snap || snap.baseline === undefined || stripBanner(snap.baseline) !== running;
+    const reloaded = frrChanged || drifted;
+    if (reloaded) {
+      opts.log?.(`${this.device}: frr-reload.py --reload (${[frrChanged ? 'frr.conf changed' : '', drifted ? 'running config differs from the last applied' : ''].filter(Boolean).join(', ')})`);
+      await this.reload(withRuntimeVrfNetns(desired[FRR_CONF], running), running);
+    } else opts.log?.(`${this.device}: frr.conf unchanged, running config as last applied: no reload`);
     await this.removeDeferred(net, netOut);
-    if (lines.add + lines.del > 0 || netChanged) await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
+    if (reloaded || netChanged) await this.resyncEvpnVrfRoutes(desired[FRR_CONF]);
     await this.relearnMacs(netOut);
-    await this.s.writeFile(this.paths.frrConf, desired[FRR_CONF]);
-    await this.s.writeFile(this.p('applied-running.conf'), await this.runningConfig());
+    // The installed frr.conf and the running config it produced, recorded in one round trip.
+    await this.s.writeFileThen(this.paths.frrConf, desired[FRR_CONF], 'recording the applied running config', `vtysh -c 'show running-config' > ${shq(this.p('applied-running.conf'))}`);
   }
 
-  private async reload(file: string): Promise<void> {
+  /** frr-reload.py --reload of `config` (written to the state dir), `running` being the config it replaces. */
+  private async reload(config: string, running: string): Promise<void> {
     // frr-reload.py removes BGP instances in an order bgpd refuses: take them apart first.
-    const pre = instanceRemovalPreamble(await this.s.readFile(file) ?? '', await this.runningConfig());
-    if (pre.length) await this.unhookInstances(pre);
-    const r = await this.s.exec(`${shq(this.paths.frrReload)} --reload ${shq(file)}`, { timeoutMs: 120_000 });
+    const pre = instanceRemovalPreamble(config, running);
+    const file = this.p('frr.conf.reload');
+    if (pre.length) {
+      await this.s.writeFile(file, config);
+      await this.unhookInstances(pre);
+    }
+    const cmd = `${shq(this.paths.frrReload)} --reload ${shq(file)}`;
+    const r = pre.length ? await this.s.exec(cmd, { timeoutMs: 120_000 }) : await this.execAfterWrite(file, config, cmd);
     if (r.code !== 0) {
       const errs = (r.stderr + r.stdout).split('\n').filter((l) => /ERROR|error|Failed|%/.test(l)).slice(-4).join(' | ');
       throw new DeviceError(this.device, 'command', `${this.device}: frr-reload.py --reload failed (exit ${r.code}): ${errs.slice(0, 600)}`);
     }
+  }
+
+  /** Writes `file` and runs `cmd` in one round trip, returning `cmd`'s exit code and output. */
+  private async execAfterWrite(file: string, content: string, cmd: string) {
+    const q = shq(file);
+    return this.s.exec(`mkdir -p "$(dirname ${q})" && cat > ${q} || exit 97; ${cmd}`, { stdin: content, timeoutMs: 120_000 });
   }
 
   /**
@@ -271,11 +289,9 @@ export class FrrDriver implements DeviceDriver {
       relearn = await this.s.run('previous network.sh', `NETLOOM_DEFER_STALE=1 sh ${shq(net)}`, { timeoutMs: 120_000 });
       await this.s.writeFile(this.paths.networkScript, snap.networkScript, '0755');
     }
-    const prev = this.p('rollback.conf');
-    await this.s.writeFile(prev, snap.running);
     let left = '';
     for (let attempt = 0; attempt < 2; attempt++) {
-      await this.reload(prev);
+      await this.reload(snap.running, await this.runningConfig());
       const now = await this.runningConfig();
       if (now === snap.running) {
         left = '';
@@ -296,30 +312,6 @@ export class FrrDriver implements DeviceDriver {
   async close(): Promise<void> {
     this.ssh.close();
   }
-}
-
-/**
- * Lines frr-reload.py --test would send, without the ones it always lists (`frr version` and
- * `line vty`, which running configs never show the way a file writes them).
- */
-export function reloadTestCounts(out: string): { add: number; del: number } {
-  let section = '';
-  let add = 0;
-  let del = 0;
-  for (const l of out.split('\n')) {
-    if (l.startsWith('Lines To Delete')) section = 'del';
-    else if (l.startsWith('Lines To Add')) section = 'add';
-    else if (/^=+$/.test(l) || !l.trim()) continue;
-    else if (section === 'add' && !/^(frr version|line vty)/.test(l)) add++;
-    else if (section === 'del') del++;
-  }
-  return { add, del };
-}
-
-/** "+N -M lines" from frr-reload.py --test output. */
-export function summariseReloadTest(out: string): string {
-  const { add, del } = reloadTestCounts(out);
-  return `+${add} -${del} lines`;
 }
 
 export function stripBanner(running: string): string {

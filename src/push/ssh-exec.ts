@@ -159,6 +159,23 @@ export class SshExec {
     await this.run(`writing ${path}`, `mkdir -p "$(dirname ${q})" && cat > ${q}.netloom-tmp && cat ${q}.netloom-tmp > ${q} && rm -f ${q}.netloom-tmp${mode ? ` && chmod ${mode} ${q}` : ''}`, { stdin: content });
   }
 
+  /**
+   * Writes a file and runs `then` in the same SSH round trip (a rollout's steps are round
+   * trips in series: the one-VLAN bench spends most of its time there). Throws naming `step`
+   * when either fails; returns `then`'s stdout.
+   */
+  async writeFileThen(path: string, content: string, step: string, then: string, opts: { mode?: string; timeoutMs?: number; kind?: DeviceError['kind'] } = {}): Promise<string> {
+    const q = shq(path);
+    const write = `mkdir -p "$(dirname ${q})" && cat > ${q}.netloom-tmp && cat ${q}.netloom-tmp > ${q} && rm -f ${q}.netloom-tmp${opts.mode ? ` && chmod ${opts.mode} ${q}` : ''}`;
+    const r = await this.exec(`${write} || exit 97; ${then}`, { stdin: content, timeoutMs: opts.timeoutMs });
+    if (r.code === 97) throw new DeviceError(this.target.device, 'command', `${this.target.device}: writing ${path} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.code !== 0) {
+      const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join(' | ');
+      throw new DeviceError(this.target.device, opts.kind ?? 'command', `${this.target.device}: ${step} failed (exit ${r.code}): ${detail.slice(0, 600)}`);
+    }
+    return r.stdout;
+  }
+
   /** File content, or undefined when the file does not exist. */
   async readFile(path: string): Promise<string | undefined> {
     const r = await this.exec(`if [ -f ${shq(path)} ]; then cat ${shq(path)}; else exit 3; fi`);
@@ -235,6 +252,10 @@ export class RetryingSsh {
 
   readFile(path: string): Promise<string | undefined> {
     return this.call(`reading ${path}`, (c) => c.readFile(path));
+  }
+
+  writeFileThen(path: string, content: string, step: string, then: string, opts: { mode?: string; timeoutMs?: number; kind?: DeviceError['kind'] } = {}): Promise<string> {
+    return this.call(step, (c) => c.writeFileThen(path, content, step, then, opts));
   }
 
   close(): void {

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
 import { renderModel } from '../../src/render/index.ts';
 import { contextLines, describeDisturbance, frrDisturbance } from '../../src/push/frr-disturbance.ts';
-import { reloadTestCounts } from '../../src/push/frr-driver.ts';
 import { evpnResyncCommands } from '../../src/domains/fabric/evpn-resync.ts';
 import { disturbedFlows, endpointFlows, flowName } from '../../src/verify/flows.ts';
 
@@ -62,11 +61,6 @@ describe('FRR change disturbance', () => {
 });
 
 describe('FRR reloads that change nothing send nothing', () => {
-  it('frr-reload.py --test output with only `frr version` and `line vty` counts zero lines', () => {
-    expect(reloadTestCounts('\nLines To Delete\n===============\n\nLines To Add\n============\nfrr version 8.4\nline vty\n')).toEqual({ add: 0, del: 0 });
-    expect(reloadTestCounts('\nLines To Delete\n===============\ninterface lo\n no ip ospf passive\n\nLines To Add\n============\nrouter ospf\n passive-interface lo\n')).toEqual({ add: 2, del: 2 });
-  });
-
   it('renders what FRR 8.4 shows: no default hello interval, passive on the interface, no automatic L2 VNI route targets', () => {
     const c = leaf1['frr.conf'];
     expect(c).not.toMatch(/hello-interval 10\b|passive-interface|ebgp-requires-policy/);
