@@ -85,8 +85,12 @@ export interface PostCheckContext {
 export interface WaveCheck {
   name: string;
   before(devices: string[]): Promise<void>;
-  /** Problems the wave caused (empty = passed), each naming what broke. */
-  after(devices: string[]): Promise<string[]>;
+  /**
+   * Problems the wave caused (empty = passed), each naming what broke. `pending`: devices of
+   * later waves, still on their old configuration (a check of a flow through one of them
+   * would judge a half-applied change).
+   */
+  after(devices: string[], ctx?: { pending: readonly string[] }): Promise<string[]>;
 }
 
 /** What a device's change disturbs (a prediction from the configurations; src/push/frr-disturbance.ts). */

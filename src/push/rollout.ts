@@ -297,7 +297,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
     if (failures.size === 0 && waveChecks.length) {
       rep.log(`  wave ${w + 1}: ${waveChecks.map((c) => c.name).join(', ')}`);
       const names = wave.map((s) => s.inv.name);
-      const problems = (await Promise.all(waveChecks.map(async (c) => (await c.after(names)).map((p) => `${c.name}: ${p}`)))).flat();
+      const later = [...pending.keys()];
+      const problems = (await Promise.all(waveChecks.map(async (c) => (await c.after(names, { pending: later })).map((p) => `${c.name}: ${p}`)))).flat();
       jr({ t: 'wave-check', wave: w, ok: problems.length === 0, problems });
       for (const p of problems) rep.log(`  ${p}`);
       if (problems.length) for (const s of wave) failures.set(s, `wave-check: ${problems.join('; ')}`);

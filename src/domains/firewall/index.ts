@@ -9,6 +9,7 @@ import type { DomainModule } from '../types.ts';
 import { firewallIntent } from './intent.ts';
 import type { FirewallModel } from './model.ts';
 import { firewallSummary, resolveFirewall } from './resolve.ts';
+import { firewallWaveCheck } from './wave-check.ts';
 import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
 import { firewallStaticChecks } from './checks.ts';
@@ -34,6 +35,11 @@ export const firewall: DomainModule<FirewallModel> = {
     },
   },
   pcap: { findings: firewallCaptureFindings },
+  // In a lab, each wave's devices must give every probe through them the new policy's verdict.
+  push: {
+    postChecks: () => [],
+    waveChecks: (model, target) => (target.lab && (model.domains?.firewall as FirewallModel | undefined)?.policies.length ? [firewallWaveCheck(model, target.lab)] : []),
+  },
   verify: {
     static: firewallStaticChecks,
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).

@@ -104,11 +104,14 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
   const endpoints = model.endpoints.filter((e) => !opts.hosts || opts.hosts.has(e.name));
 
   const judge = (a: Endpoint, b: Endpoint, forwarding: 'bridged' | 'routed', packet: Packet) => {
-    const verdicts = policiesOnPath(policies, a, b, forwarding).map((p) => ({ policy: p.name, ...analyses.get(p.name)!.evaluate(packet) }));
+    const onPath = policiesOnPath(policies, a, b, forwarding);
+    const verdicts = onPath.map((p) => ({ policy: p.name, ...analyses.get(p.name)!.evaluate(packet) }));
     const decisive = verdicts.find((v) => v.action !== 'accept');
     // The bridge table cannot reject on every kernel: the renderer drops there instead.
     const action: FwAction = decisive ? (forwarding === 'bridged' && decisive.action === 'reject' ? 'drop' : decisive.action) : 'accept';
-    return { verdicts, action, decisive };
+    // The devices whose rulesets the packet meets: the enforcing leaves at either end.
+    const via = [...new Set([a.leaf, b.leaf])].filter((d) => onPath.some((p) => p.enforcement.devices.includes(d))).sort();
+    return { verdicts, action, decisive, via };
   };
   const listen = (dst: string, proto: ServiceProto, port: number) => {
     const l = listeners.get(dst) ?? { tcp: [], udp: [] };
@@ -138,10 +141,10 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
         if (!forwarding) continue;
         for (const s of services) {
           const packet: Packet = { family, src: from, dst: to, protocol: PROTO_NUMBER[s.proto], srcPort: SOURCE_PORT, dstPort: s.port, state: 'new' };
-          const { verdicts, action, decisive } = judge(a, b, forwarding, packet);
+          const { verdicts, action, decisive, via } = judge(a, b, forwarding, packet);
           listen(b.name, s.proto, s.port);
           probes.push({
-            src: a.name, dst: b.name, family, address: to, proto: s.proto, port: s.port, service: `${s.proto}/${s.port}`, forwarding, verdicts, action,
+            src: a.name, dst: b.name, family, address: to, proto: s.proto, port: s.port, service: `${s.proto}/${s.port}`, forwarding, verdicts, action, via,
             expect: expectedOutcome(action, s.proto), why: why(verdicts, decisive),
             ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
           });
@@ -169,13 +172,16 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
           const from = addressOf(a, family);
           if (a === b || !from || !addressIn(n.src, from) || forwardingOf(a, b, family) !== 'routed') continue;
           const packet: Packet = { family, src: from, dst: n.to.address, protocol: PROTO_NUMBER[svc.protocol], srcPort: SOURCE_PORT, dstPort: translated, state: 'new' };
-          const { verdicts, action, decisive } = judge(a, b, 'routed', packet);
+          const judged = judge(a, b, 'routed', packet);
+          const { verdicts, action, decisive } = judged;
+          // The translating leaf is the source's, whatever the filters are.
+          const via = [...new Set([...judged.via, a.leaf])].sort();
           const expect = expectedOutcome(action, svc.protocol);
           listen(b.name, svc.protocol, translated);
           const reply: Partial<ListenerReply> | undefined = action === 'accept' ? { endpoint: b.name, port: translated, dst: n.to.address } : undefined;
           probes.push({
             src: a.name, dst: b.name, family, address, proto: svc.protocol, port, service: `${svc.protocol}/${port} -> ${svc.protocol}/${translated}`,
-            forwarding: 'routed', verdicts, action, expect, ...(reply ? { reply } : {}),
+            forwarding: 'routed', verdicts, action, expect, via, ...(reply ? { reply } : {}),
             nat: { policy: pol.name, rule: n.name, source: n.source },
             why: `dnat ${n.name} (${srcText(n.source)}) to ${n.to.address}:${translated}, then ${why(verdicts, decisive)}`,
             ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
