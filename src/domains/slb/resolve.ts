@@ -94,7 +94,7 @@ class SlbResolver {
     const base: Path = [ROOT, 'nodes', n];
     let ok = true;
     if (this.model.devices.some((d) => d.name === n) || this.model.endpoints.some((e) => e.name === n)) {
-      this.ctx.error(base, `load-balancer node '${n}' has the name of a ${this.model.devices.some((d) => d.name === n) ? 'fabric node' : 'endpoint'}; its files would share its output directory`, true);
+      this.ctx.error(base, `load-balancer node '${n}' has the name of ${this.model.devices.some((d) => d.name === n) ? 'a fabric node' : 'an endpoint'}; its files would share its output directory`, true);
       ok = false;
     }
     node.attach.forEach((l, i) => {
@@ -315,7 +315,7 @@ class SlbResolver {
     // Routing rules (http/https) and the default pool.
     if (s.rules.length && !http) fail([...path, 'rules'], 'routing rules need an http or https listener', true);
     const rules: SlbRule[] = [];
-    s.rules.forEach((r, i) => {
+    (http ? s.rules : []).forEach((r, i) => {
       const rp: Path = [...path, 'rules', i];
       if (!r.host && !r.path_prefix && !r.header) return fail(rp, `rule ${r.name ?? i + 1} has no condition (host, path_prefix or header)`);
       if (!this.usePool(r.pool, [...rp, 'pool'], s.name, 'http')) return void (ok = false);
