@@ -61,9 +61,17 @@ describe('which files a load-balancer node gets', () => {
     expect(nodeFiles(path.join(repoRoot, 'intents/slb1'), ['lb2']).map((a) => a.path)).toEqual(['lb2/haproxy.cfg', 'lb2/as3-blue.json']);
   });
 
-  it('slb1 matches test/render/golden/slb1 (UPDATE_GOLDEN=1 rewrites it)', () => {
-    const dir = path.join(repoRoot, 'test/render/golden/slb1');
-    for (const a of files) {
+  const nginxFiles = nodeFiles(slb1Copy((slb) => {
+    nginxCapable(slb);
+    for (const m of slb.pools['orders-db'].members) m.backup = false;
+    for (const n of Object.values<any>(slb.nodes)) n.targets = ['nginx'];
+  }));
+  it.each([
+    ['slb1', files],
+    ['slb1-nginx', nginxFiles],
+  ])('%s matches test/render/golden/%s (UPDATE_GOLDEN=1 rewrites it)', (name, list) => {
+    const dir = path.join(repoRoot, 'test/render/golden', name);
+    for (const a of list) {
       const file = path.join(dir, a.path);
       if (process.env.UPDATE_GOLDEN === '1') {
         mkdirSync(path.dirname(file), { recursive: true });
@@ -73,7 +81,7 @@ describe('which files a load-balancer node gets', () => {
       expect(a.content, a.path).toBe(readFileSync(file, 'utf8'));
     }
     const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
-    expect(onDisk.sort()).toEqual(files.map((a) => a.path).sort());
+    expect(onDisk.sort()).toEqual(list.map((a) => a.path).sort());
   });
 
   it('members follow their endpoints: renumbering a network needs no slb edit', () => {
