@@ -13,13 +13,14 @@ import type { StaticCheck } from '../verify/checks/types.ts';
 import type { CheckInfo } from '../verify/findings.ts';
 import { fabric } from './fabric/index.ts';
 import { firewall } from './firewall/index.ts';
-import { RESERVED_DOMAINS, type DomainId, type DomainModule } from './types.ts';
+import { slb } from './slb/index.ts';
+import { RESERVED_DOMAINS, type DomainId, type DomainModule, type NodeArtifact, type NodeDiagnostic } from './types.ts';
 
 export type { DomainId, DomainModule } from './types.ts';
 export { RESERVED_DOMAINS } from './types.ts';
 
 /** Every registered domain: adding one is one line here (and its id in DomainId). */
-export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall };
+export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall, slb };
 
 /**
  * The fabric's check ids from before the registry: kept so reports, `verify --only` and CI
@@ -105,6 +106,18 @@ export function pushPostChecks(model: FabricModel, opts: { live?: boolean } = {}
     netconfRunningCheck,
     ...(opts.live ? list.flatMap((d) => (d.verify.live?.postCheck ? [d.verify.live.postCheck(model)] : [])) : []),
   ];
+}
+
+/** Files of every domain's own nodes (load balancers...), and what their targets cannot express. */
+export function domainNodeArtifacts(model: FabricModel): { artifacts: NodeArtifact[]; diagnostics: NodeDiagnostic[] } {
+  const out = { artifacts: [] as NodeArtifact[], diagnostics: [] as NodeDiagnostic[] };
+  for (const d of domains()) {
+    const r = d.render.nodeArtifacts?.(model);
+    if (!r) continue;
+    out.artifacts.push(...r.artifacts);
+    out.diagnostics.push(...r.diagnostics);
+  }
+  return out;
 }
 
 /** Every domain's findings about a decoded capture (`pcap analyze --intent DIR`). */

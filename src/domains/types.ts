@@ -19,20 +19,20 @@ import type { PostCheck, WaveCheck } from '../push/driver.ts';
 import type { LabState } from '../lab/state.ts';
 import type { RequiredFeature } from '../render/features.ts';
 import type { DeviceView } from '../render/view.ts';
-import type { SourceLocation } from '../util/errors.ts';
+import type { Diagnostic, SourceLocation } from '../util/errors.ts';
 import type { StaticCheck } from '../verify/checks/types.ts';
 import type { CheckInfo, CheckResult } from '../verify/findings.ts';
 import type { FabricGraph } from '../verify/graph.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 
 /** Registered domains. A new domain adds its id here and one line in DOMAINS. */
-export type DomainId = 'fabric' | 'firewall';
+export type DomainId = 'fabric' | 'firewall' | 'slb';
 
 /**
  * Intent sections of domains that have not landed: accepted (any content), kept verbatim in
  * model.domains[id], ignored by every stage. A domain's id leaves this list when it registers.
  */
-export const RESERVED_DOMAINS = ['slb', 'gslb'] as const;
+export const RESERVED_DOMAINS = ['gslb'] as const;
 export type ReservedDomainId = (typeof RESERVED_DOMAINS)[number];
 
 /** What a domain's resolver may use: errors at intent paths, like the fabric's own resolver. */
@@ -80,6 +80,14 @@ export interface DomainModule<M = unknown> {
      * capabilities must have; the registry test checks them. Default: partials/<id>/main.hbs.
      */
     templates?(platform: PlatformDef): string[];
+    /**
+     * Files of the domain's own nodes, which are not fabric devices (load balancers, DNS
+     * servers): written to OUT/<node>/<name> and listed in the manifest beside the devices'
+     * files (`netloom render`, `render --device <node>`). Diagnostics are what the intent asks
+     * of a node that its target cannot express: the render stops on them, as on a device's
+     * unsupported features. Node names never equal device names (the domain's resolver checks).
+     */
+    nodeArtifacts?(model: FabricModel): { artifacts: NodeArtifact[]; diagnostics: NodeDiagnostic[] };
   };
 
   verify: {
@@ -114,6 +122,24 @@ export interface DomainModule<M = unknown> {
     /** Checks of each wave as a whole; `lab` when the target is a running lab (endpoint probes). */
     waveChecks?(model: FabricModel, target: { lab?: LabState }): WaveCheck[];
   };
+}
+
+/** What a domain node's target cannot express, with the node it concerns. */
+export interface NodeDiagnostic extends Diagnostic {
+  node: string;
+}
+
+/** One file of a domain's node (render.nodeArtifacts): the engine adds header, hash and mode. */
+export interface NodeArtifact {
+  node: string;
+  /** What the file is for (haproxy, nginx, f5-as3): the manifest's platform column. */
+  target: string;
+  /** File name under OUT/<node>/. */
+  name: string;
+  content: string;
+  /** Header comment syntax as for platform artifacts; null when the format has none (JSON). */
+  comment: string | [string, string] | null;
+  mode?: string;
 }
 
 /** A device's feature list as the registry sees it: which domain asks for what. */

@@ -4,6 +4,7 @@
  * registry: a domain's fragment importing schema.ts would load inside that cycle.
  */
 import { z } from 'zod';
+import { normalizeCidr, parseCidr } from 'cidr-tools';
 
 /** A name templates print unescaped: letters, digits, "_", "." and "-". */
 export const name = z
@@ -20,3 +21,25 @@ export const freeText = z
   .min(1)
   .max(240, 'must be at most 240 characters')
   .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must be one line of printable text (no line break, tab or other control character)');
+
+const v4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const v6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
+
+/** Why `s` is not an address or prefix, or undefined when it is one (host bits zero). */
+export function cidrProblem(s: string): string | undefined {
+  const [addr, len, ...rest] = s.split('/');
+  if (rest.length || !(v4.test(addr) || v6.test(addr)) || (len !== undefined && !/^\d{1,3}$/.test(len))) return `'${s}' is not an IPv4/IPv6 address or prefix like 10.0.0.0/24 or fd00::/64`;
+  const max = v4.test(addr) ? 32 : 128;
+  if (len !== undefined && Number(len) > max) return `'${s}': prefix length ${len} exceeds ${max}`;
+  let start: bigint;
+  let host: bigint;
+  try {
+    start = parseCidr(s).start;
+    host = parseCidr(addr).start;
+  } catch {
+    return `'${s}' is not an IPv4/IPv6 address or prefix like 10.0.0.0/24 or fd00::/64`;
+  }
+  if (v4.test(addr) && addr.split('.').some((o) => Number(o) > 255)) return `'${s}' is not an IPv4 address (octet above 255)`;
+  if (start !== host) return `'${s}' has host bits set (the prefix is ${normalizeCidr(s)})`;
+  return undefined;
+}

@@ -162,7 +162,6 @@ const endpoint = z.strictObject({
 /** Sections of domains that have not landed (RESERVED_DOMAINS): accepted, kept, ignored. */
 const reserved = z.record(z.string(), z.unknown());
 const reservedTitles: Record<ReservedDomainId, string> = {
-  slb: 'Reserved: L7 load balancing (later)',
   gslb: 'Reserved: global DNS load balancing (later)',
 };
 

@@ -29,7 +29,7 @@ export interface FabricModel {
   endpoints: Endpoint[];
   /**
    * Each domain's part of the model, by domain id (src/domains); the fabric's is the top
-   * level. Sections of reserved domains (firewall, slb, gslb until they land) are kept verbatim.
+   * level. Sections of reserved domains (gslb until it lands) are kept verbatim.
    */
   domains: Record<string, unknown>;
 }

@@ -44,7 +44,23 @@ export function iptText(s: unknown): string {
   return oneLine(s).replace(/[\\"]/g, (c) => `\\${c}`);
 }
 
+/** Inside "..." of an HAProxy configuration: backslash, quote and "$" (environment expansion) escaped. */
+export function haproxyText(s: unknown): string {
+  return oneLine(s).replace(/[\\"$]/g, (c) => `\\${c}`);
+}
+
+/** Inside "..." of an nginx configuration: backslash and quote escaped. */
+export function nginxText(s: unknown): string {
+  return oneLine(s).replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
 export const helpers: Record<string, HelperDelegate> = {
+  /** crt "{{hap path}}" (HAProxy) */
+  hap: (...a: unknown[]) => haproxyText(args(a)[0]),
+  /** ssl_certificate "{{ngx path}}" (nginx) */
+  ngx: (...a: unknown[]) => nginxText(args(a)[0]),
+  /** {{json value}}: a JSON value (strings quoted and escaped), indented by 2. */
+  json: (...a: unknown[]) => JSON.stringify(args(a)[0], null, 2),
   /** description {{line description}} */
   line: (...a: unknown[]) => oneLine(args(a)[0]),
   /** description "{{quoted description}}" */

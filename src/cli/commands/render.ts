@@ -9,12 +9,12 @@ import { intentDirArg } from '../intent-dir.ts';
 
 export const renderCommand: Command = {
   name: 'render',
-  summary: 'Render every device configuration from the model (OUT/<device>/<file>, OUT/manifest.json)',
+  summary: 'Render every device configuration (and service nodes\' files) from the model (OUT/<device>/<file>, OUT/manifest.json)',
   usage: 'netloom render [DIR] (--out OUT | --diff OLD_OUT) [--device NAME ...] [--only-platform]',
   options: {
     out: { type: 'string', short: 'o', arg: 'OUT', help: 'write the configs and manifest.json here' },
     diff: { type: 'string', arg: 'OLD_OUT', help: 'print unified diffs against an earlier render' },
-    device: { type: 'string', multiple: true, short: 'd', arg: 'NAME', help: 'only this device (repeatable)' },
+    device: { type: 'string', multiple: true, short: 'd', arg: 'NAME', help: 'only this device or service node (repeatable)' },
     'only-platform': { type: 'boolean', help: 'only the platforms\' own files, not the extra artifact sets (models/artifact-sets)' },
   },
   async run(ctx) {
@@ -33,8 +33,11 @@ export const renderCommand: Command = {
     }
     if (out) {
       const w = writeOutput(result, out, { partial: devices.length > 0 });
-      const nDevices = new Set(result.artifacts.map((a) => a.device)).size;
-      ctx.out(`render: ${nDevices} devices, ${result.artifacts.length} files in ${out} (${w.written.length} written, ${w.removed.length} removed), intent revision ${result.revision}`);
+      const names = new Set(result.artifacts.map((a) => a.device));
+      const nDevices = model.devices.filter((d) => names.has(d.name)).length;
+      // Nodes of domains (load balancers) are not fabric devices: counted apart.
+      const others = names.size - nDevices;
+      ctx.out(`render: ${nDevices} devices${others ? `, ${others} service nodes` : ''}, ${result.artifacts.length} files in ${out} (${w.written.length} written, ${w.removed.length} removed), intent revision ${result.revision}`);
     }
     return 0;
   },

@@ -1,0 +1,31 @@
+/**
+ * The slb domain: `slb:` intent (intent.ts) resolved into model.domains.slb (model.ts,
+ * resolve.ts) and rendered for each load-balancer node into haproxy.cfg, nginx.conf and F5 AS3
+ * declarations (render*.ts, templates/slb/<target>/). Load-balancer nodes are not fabric
+ * devices: their files come through render.nodeArtifacts. Static checks in checks.ts.
+ * Not yet: VIP advertisement into the fabric, lab nodes, push, live checks.
+ */
+import type { DomainModule } from '../types.ts';
+import { slbIntent } from './intent.ts';
+import type { SlbModel } from './model.ts';
+import { resolveSlb, slbSummary } from './resolve.ts';
+import { slbArtifacts } from './render.ts';
+import { slbStaticChecks } from './checks.ts';
+
+export const slb: DomainModule<SlbModel> = {
+  id: 'slb',
+  title: 'L7 server load balancing: load-balancer nodes, virtual services, pools (HAProxy, nginx, F5 AS3)',
+  requires: ['fabric'],
+  pushAfter: ['fabric'],
+  intent: slbIntent,
+  resolve: (ctx, intent, model) => resolveSlb(ctx, intent, model),
+  summary: (model) => slbSummary(model.domains.slb as SlbModel | undefined),
+  // No fabric device renders anything of this domain: its nodes have targets of their own.
+  capabilities: {},
+  render: {
+    features: () => [],
+    templates: () => [],
+    nodeArtifacts: (model) => slbArtifacts(model),
+  },
+  verify: { static: slbStaticChecks },
+};
