@@ -93,10 +93,16 @@ describe.skipIf(!!missing && !inCI)('firewall wave check: each wave proves the n
     }
     // Back on the previous policy: the deployed rulesets are the old ones, the probes agree.
     const live = await verifyLive(old, `lab:${LAB}`);
-    const fw = live.results.filter((x) => x.check.id.startsWith('live-firewall-'));
+    const fw = live.results.filter((x) => x.check.id === 'live-firewall-probes' || x.check.id === 'live-firewall-ruleset');
     expect(fw.map((x) => [x.check.id, x.passed, x.findings.slice(0, 3).map((f) => f.message)])).toEqual([
       ['live-firewall-probes', true, []],
       ['live-firewall-ruleset', true, []],
     ]);
+    // Hit counters are remembered between reads: the probes of that verification matched each
+    // of the four counted rules (accept, accept, reject, drop) before the next read.
+    const hits = (r: Awaited<ReturnType<typeof verifyLive>>) => r.results.find((x) => x.check.id === 'live-firewall-hits')!;
+    expect(hits(live).examined).toMatch(/^4 counted rules: \d matched since first read, \d never$/);
+    const again = hits(await verifyLive(old, `lab:${LAB}`));
+    expect([again.passed, again.examined, again.findings.filter((f) => /first read/.test(f.message))]).toEqual([true, '4 counted rules: 4 matched since first read, 0 never', []]);
   }, 180_000);
 });

@@ -10,6 +10,7 @@
  * Only a lab has endpoints to probe from and namespaces to read: any other target gets both
  * checks "not applicable", as the fabric's probes do.
  */
+import path from 'node:path';
 import type { Device, FabricModel } from '../../model/types.ts';
 import { labExec, type LabState } from '../../lab/index.ts';
 import { startListeners } from '../../lab/listeners.ts';
@@ -20,7 +21,9 @@ import type { CheckInfo, CheckResult, Finding } from '../../verify/findings.ts';
 import type { FabricGraph } from '../../verify/graph.ts';
 import type { LiveTarget } from '../../verify/live/run.ts';
 import { runServiceProbes, serviceProbeName, serviceProbeProblems, type ServiceProbeResult } from '../../verify/live/service-probes.ts';
-import { compareNft, expectedFromText, readDeployedNft } from './live-nft.ts';
+import { compareNft, expectedFromText, readDeployedNft, ruleCounters } from './live-nft.ts';
+import { hitKey, recordHits, type CounterReading, type HitRecord } from './hit-history.ts';
+import { labDir } from '../../lab/state.ts';
 import { firewallProbePlan, type FirewallProbe } from './live-plan.ts';
 import type { FirewallModel } from './model.ts';
 import type { FwPolicy, FwRule } from './model.ts';
@@ -44,6 +47,7 @@ export function ruleOfDifference(policies: readonly FwPolicy[], line: string): F
 export const LIVE_FIREWALL_CHECKS: CheckInfo[] = [
   { id: 'live-firewall-probes', title: 'Real connections get the verdicts the policies predict', kind: 'live', layer: 'endpoint', severity: 'error', description: 'for every endpoint pair the fabric forwards and every tcp/udp service the policies name, a connection from the source\'s namespace to a listener on the destination: accepted flows connect, rejected ones are refused, dropped ones time out, port-forwarded ones arrive at the translated port' },
   { id: 'live-firewall-ruleset', title: 'Deployed nftables rulesets equal the rendered ones', kind: 'live', layer: 'endpoint', severity: 'error', description: "each enforcing device's netloom tables (inet in every VRF namespace, bridge in its own) mean what its rendered nftables.conf says: no missing, extra or changed rule, set element, hook or policy" },
+  { id: 'live-firewall-hits', title: 'Rule hit counters: unused rules, expired rules still matching', kind: 'live', layer: 'endpoint', severity: 'info', description: "every counted rule's packets on every device enforcing it, remembered between reads (the lab's state directory): a rule no packet has matched since a time is named with that time (info), an expired rule that still matches traffic is a warning" },
 ];
 
 const PROBE_DEADLINE_MS = 1500;
@@ -55,7 +59,9 @@ export interface FirewallObserved {
   probesOff?: boolean;
   probes: { probe: FirewallProbe; result: ServiceProbeResult }[];
   /** Device -> differences (empty: as rendered); `error` when the tables could not be read. */
-  rulesets: { device: string; netns?: string; differences: string[]; error?: string }[];
+  rulesets: { device: string; netns?: string; differences: string[]; error?: string; counters?: CounterReading[] }[];
+  /** Each counted rule instance read this time, with its remembered history (hit-history.ts). */
+  hits?: { readAt: string; instances: (CounterReading & HitRecord)[] };
 }
 
 /** Commands in a lab node's namespace, as the nft helpers run them over SSH. */
@@ -74,7 +80,8 @@ async function deviceRuleset(lab: LabState, model: FabricModel, d: Device): Prom
     try {
       const want = await expectedFromText(part.text);
       const have = await readDeployedNft(host, { ...(part.netns ? { netns: part.netns } : {}), tables: part.tables });
-      out.push({ device: d.name, ...(part.netns ? { netns: part.netns } : {}), differences: compareNft(want, have) });
+      const counters = ruleCounters(have).flatMap((c) => (c.policy && c.rule ? [{ device: d.name, ...(part.netns ? { netns: part.netns } : {}), policy: c.policy, rule: c.rule, packets: c.packets }] : []));
+      out.push({ device: d.name, ...(part.netns ? { netns: part.netns } : {}), differences: compareNft(want, have), counters });
     } catch (e) {
       out.push({ device: d.name, ...(part.netns ? { netns: part.netns } : {}), differences: [], error: (e as Error).message });
     }
@@ -89,11 +96,16 @@ export async function collectFirewall(target: LiveTarget, model: FabricModel, op
   const lab = target.lab;
   const hosts = new Set(lab.nodes.map((n) => n.name));
   const rulesets = (await Promise.all(model.devices.filter((d) => hosts.has(d.name) && policiesOn(d.name, fw).length).map((d) => deviceRuleset(lab, model, d)))).flat();
-  if (opts.probes === false) return { probesOff: true, probes: [], rulesets };
+  const readings = rulesets.flatMap((r) => r.counters ?? []);
+  const now = new Date();
+  const history = recordHits(path.join(labDir(lab.name), 'firewall-hits.json'), readings, now);
+  const seen = new Set(readings.map(hitKey));
+  const hits = { readAt: now.toISOString(), instances: [...seen].map((k) => { const [device, netns, policy, rule] = k.split('|'); return { device, ...(netns ? { netns } : {}), policy, rule, ...history[k] }; }) };
+  if (opts.probes === false) return { probesOff: true, probes: [], rulesets, hits };
   const plan = firewallProbePlan(model, opts.graph, { deadlineMs: PROBE_DEADLINE_MS, hosts });
   for (const [node, ports] of plan.listeners) await startListeners(lab, node, ports);
   const results = await runServiceProbes(lab, plan.probes, { sources: 8 });
-  return { probes: plan.probes.map((probe, i) => ({ probe, result: results[i] })), rulesets };
+  return { probes: plan.probes.map((probe, i) => ({ probe, result: results[i] })), rulesets, hits };
 }
 
 /** Observed state -> the two checks' results (pure). */
@@ -135,6 +147,7 @@ export function compareFirewall(model: FabricModel, observed: FirewallObserved):
       };
     });
   });
+  const hits = hitFindings(fw, observed.hits);
   const ms = performance.now() - t0;
   const na = observed.notApplicable ? `not applicable (${observed.notApplicable})` : !fw?.policies.length ? 'no firewall policy' : undefined;
   const outcomes = new Map<string, number>();
@@ -144,5 +157,56 @@ export function compareFirewall(model: FabricModel, observed: FirewallObserved):
   return [
     { check: probeCheck, passed: probeFindings.length === 0, findings: probeFindings, examined: na ?? (observed.probesOff ? 'not run (--no-probes)' : probeSummary), ms },
     { check: rulesetCheck, passed: rulesetFindings.length === 0, findings: rulesetFindings, examined: na ?? `${new Set(observed.rulesets.map((s) => s.device)).size} devices, ${nsCount} namespaces`, ms },
+    { check: LIVE_FIREWALL_CHECKS[2], passed: !hits.findings.some((f) => f.severity === 'error'), findings: hits.findings, examined: na ?? hits.examined, ms },
   ];
+}
+
+/** Per counted rule: hit since when, on which devices; unused ones (info) and expired ones still matching (warning). */
+function hitFindings(fw: FirewallModel | undefined, hits: FirewallObserved['hits']): { findings: Finding[]; examined: string } {
+  if (!hits || !fw) return { findings: [], examined: 'no counters read' };
+  const check = LIVE_FIREWALL_CHECKS[2].id;
+  const findings: Finding[] = [];
+  const today = hits.readAt.slice(0, 10);
+  let used = 0;
+  let counted = 0;
+  let expiredHit = 0;
+  for (const pol of fw.policies) {
+    for (const rule of pol.rules.filter((r) => r.counter)) {
+      const inst = hits.instances.filter((i) => i.policy === ident(pol.name) || i.policy === pol.name).filter((i) => i.rule === rule.name || i.rule === ident(rule.name));
+      if (!inst.length) continue;
+      counted++;
+      const where = (xs: typeof inst) => xs.map((i) => `${i.device}${i.netns ? ` (${i.netns})` : ''}`).join(', ');
+      const lastHit = inst.map((i) => i.lastHit).filter((t): t is string => !!t).sort().at(-1);
+      const packets = inst.reduce((n, i) => n + i.packets, 0);
+      const at = `${srcText(rule.source)}`;
+      if (lastHit) used++;
+      else {
+        const since = inst.map((i) => i.firstRead).sort()[0];
+        findings.push({
+          check, severity: 'info',
+          message: `rule ${rule.name} (${at}) of policy ${pol.name}: no packet matched since ${since} (first read; 0 packets on ${where(inst)})`,
+          evidence: { policy: pol.name, rule: rule.name, since, packets, devices: inst.map((i) => i.device) },
+          location: rule.source, elements: { devices: [...new Set(inst.map((i) => i.device))] },
+        });
+      }
+      if (lastHit && lastHit !== hits.readAt && !findings.some((f) => f.evidence.rule === rule.name && f.evidence.policy === pol.name)) {
+        findings.push({
+          check, severity: 'info',
+          message: `rule ${rule.name} (${at}) of policy ${pol.name}: no packet matched since ${lastHit} (${packets} packets in all on ${where(inst)})`,
+          evidence: { policy: pol.name, rule: rule.name, since: lastHit, packets, devices: inst.map((i) => i.device) },
+          location: rule.source, elements: { devices: [...new Set(inst.map((i) => i.device))] },
+        });
+      }
+      if (rule.expires && rule.expires < today && packets > 0) {
+        expiredHit++;
+        findings.push({
+          check, severity: 'warning',
+          message: `rule ${rule.name} (${at}) of policy ${pol.name} expired on ${rule.expires} and still matches traffic: ${packets} packets (last ${lastHit ?? 'unknown'}) on ${where(inst.filter((i) => i.packets > 0))}`,
+          evidence: { policy: pol.name, rule: rule.name, expires: rule.expires, packets, lastHit: lastHit ?? null },
+          location: rule.source, elements: { devices: [...new Set(inst.filter((i) => i.packets > 0).map((i) => i.device))] },
+        });
+      }
+    }
+  }
+  return { findings, examined: `${counted} counted rules: ${used} matched since first read, ${counted - used} never${expiredHit ? `, ${expiredHit} expired but matching` : ''}` };
 }
