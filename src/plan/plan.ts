@@ -16,7 +16,7 @@ import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
 import { verifyStatic } from '../verify/static.ts';
 import type { Severity } from '../verify/findings.ts';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
-import { policyChanges, type PolicyChange } from '../domains/firewall/policy-diff.ts';
+import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
 import { renumbering, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
 import { IntentText } from './intent-text.ts';
 
@@ -155,6 +155,12 @@ function relocate(side: PlanSide, loc: SourceLocation | undefined): SourceLocati
   return loc ? { file: side.repoPath(loc.file), line: loc.line, col: loc.col } : undefined;
 }
 
+/** A `file:line:col` string, repository-relative. */
+function relocateLoc(side: PlanSide, text: string): string {
+  const m = /^(.*):(\d+):(\d+)$/.exec(text);
+  return m ? `${side.repoPath(m[1])}:${m[2]}:${m[3]}` : text;
+}
+
 /** Intent paths inside a message (the firewall names related rules with theirs), repository-relative. */
 function relocateText(side: PlanSide, text: string, files: string[]): string {
   let out = text;
@@ -215,19 +221,23 @@ function reachability(baseFlows: Flow[], headFlows: Flow[]): PairChange[] {
 
 function tenantsTouched(base: PlanSide, head: PlanSide, changes: ObjectChange[], disturbances: Map<string, Disturbance>): string[] {
   const t = new Set<string>();
-  const tenantOf = (m: FabricModel | undefined, kind: string, key: string): string | undefined => {
+  const tenantOf = (m: FabricModel | undefined, kind: string, key: string): string | string[] | undefined => {
     if (!m) return undefined;
     if (kind === 'tenant') return m.tenants.find((x) => x.name === key)?.name;
     if (kind === 'vrf') return m.vrfs.find((x) => x.name === key)?.tenant;
     if (kind === 'network') return m.networks.find((x) => x.name === key)?.tenant;
     if (kind === 'endpoint') return m.endpoints.find((x) => x.name === key)?.tenant;
+    if (kind === 'policy') {
+      const e = firewallPolicies(m).find((x) => x.name === key)?.enforcement;
+      const vrfs = e?.kind === 'inter-vrf' ? e.vrfs : e?.kind === 'network' ? e.networks.map((n) => m.networks.find((x) => x.name === n)?.vrf) : [];
+      return vrfs.map((v) => m.vrfs.find((x) => x.name === v)?.tenant).filter((x): x is string => !!x);
+    }
     if (kind === 'vni') return m.vrfs.find((x) => String(x.l3vni) === key)?.tenant ?? m.networks.find((x) => String(x.l2vni) === key)?.tenant;
     return undefined;
   };
   for (const c of changes) {
     for (const m of [base.model, head.model]) {
-      const x = tenantOf(m, c.kind, c.key);
-      if (x) t.add(x);
+      for (const x of [tenantOf(m, c.kind, c.key) ?? []].flat()) t.add(x);
     }
   }
   const m = head.model;
@@ -262,6 +272,8 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   const disturbances = new Map<string, Disturbance>();
   const sessionsReset: SessionReset[] = [];
   const unpredicted: string[] = [];
+  const baseSessions = new Set(base.model?.bgpSessions.map((x) => x.id));
+  const headSessions = new Set(head.model?.bgpSessions.map((x) => x.id));
   const order = [...(head.model?.devices ?? []), ...(base.model?.devices ?? []).filter((d) => !headArts.has(d.name))];
   for (const d of order) {
     const a = baseArts.get(d.name);
@@ -272,13 +284,25 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     if (a && b) {
       if (b.has('frr.conf') && a.has('frr.conf')) {
         const dist = frrDisturbance(a.get('frr.conf')!, b.get('frr.conf')!, a.get('network.sh') ?? '', b.get('network.sh') ?? '');
+        // A session the change creates is not reset: only those that exist before count.
+        const attrs = new Map<string, string[]>();
+        dist.sessions = dist.sessions.filter((x) => {
+          const [, neighbor, attr] = /^(\S+) \((.*)\)$/.exec(x) ?? [x, x, ''];
+          const id = sessionOf(head.model!, d.name, neighbor) ?? sessionOf(base.model!, d.name, neighbor);
+          if (id !== undefined && !baseSessions.has(id)) return false;
+          // A removed session disturbs its flows, but is listed as removed, not reset.
+          if (id === undefined || headSessions.has(id)) attrs.set(neighbor, [...(attrs.get(neighbor) ?? []), attr]);
+          return true;
+        });
         disturbances.set(d.name, dist);
         impact.disturbs = describeDisturbance(dist);
-        if (dist.all) unpredicted.push(d.name);
-        for (const s of dist.all ? d.bgpSessionIds : dist.sessions) {
-          const neighbor = s.replace(/ \(.*\)$/, '');
-          const session = dist.all ? s : sessionOf(head.model!, d.name, neighbor);
-          sessionsReset.push({ device: d.name, neighbor: dist.all ? `every session (${dist.all})` : s, ...(session ? { session } : {}) });
+        if (dist.all) {
+          unpredicted.push(d.name);
+          for (const id of d.bgpSessionIds) if (baseSessions.has(id) && headSessions.has(id)) sessionsReset.push({ device: d.name, neighbor: `every session (${dist.all})`, session: id });
+        }
+        for (const [neighbor, why] of attrs) {
+          const session = sessionOf(head.model!, d.name, neighbor);
+          sessionsReset.push({ device: d.name, neighbor: `${neighbor} (${why.join(', ')})`, ...(session ? { session } : {}) });
         }
       } else unpredicted.push(d.name);
     }
@@ -288,9 +312,12 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   const baseFlows = base.model ? endpointFlows(base.model) : [];
   const headFlows = head.model ? endpointFlows(head.model) : [];
   const baseKeys = new Set(baseFlows.map((f) => `${f.src}>${f.dst}`));
-  const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : []).filter(
-    (p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0,
-  );
+  const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : [])
+    .filter((p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0)
+    .map((p) => {
+      const sides = (list: DiffEntry[]) => list.map((x) => ({ ...x, before: { ...x.before, location: relocateLoc(base, x.before.location) }, after: { ...x.after, location: relocateLoc(head, x.after.location) } }));
+      return { ...p, newlyAccepted: sides(p.newlyAccepted), newlyDenied: sides(p.newlyDenied), denialChanged: sides(p.denialChanged) };
+    });
   const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
   const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });
   return {
