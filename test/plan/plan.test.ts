@@ -253,7 +253,7 @@ describe('netloom plan report formats', () => {
     delete schema.$schema;
     delete schema.id;
     // ajv's default export is the class or, under plain Node ESM, the CommonJS module holding it.
-    const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+    const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule.default }).default ?? AjvModule) as unknown as typeof AjvModule.default;
     // The schema's language-tag pattern is not valid with the u flag; URI formats are not checked (no ajv-formats offline).
     const validate = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false, validateFormats: false }).compile(schema);
     expect(validate(sarif) ? [] : validate.errors).toEqual([]);
