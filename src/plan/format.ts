@@ -86,7 +86,7 @@ function blastLines(p: Plan): string[] {
 }
 
 function behaviourLines(p: Plan): string[] {
-  const out = ['endpoint pairs (prediction, and whether a ping answers):'];
+  const out = [`endpoint pairs (prediction, and whether a ping answers), ${p.behaviour.reachabilityScope}:`];
   const side = (x?: { predicted: string; answers: boolean }) => (x ? `${x.predicted}, ${x.answers ? 'answers' : 'no answer'}` : 'absent');
   for (const r of p.behaviour.reachability) out.push(`  ${r.src} -> ${r.dst}: ${r.change} (before: ${side(r.before)}; after: ${side(r.after)})`);
   if (!p.behaviour.reachability.length) out.push('  no change');

@@ -98,7 +98,8 @@ export interface Plan {
     /** Endpoint flows the rollout may disturb while it runs, with why. */
     disturbedFlows: { src: string; dst: string; why: string }[];
   };
-  behaviour: { reachability: PairChange[]; firewall: PolicyChange[] };
+  /** `reachabilityScope`: which endpoint pairs were compared (all, or those among the endpoints the change affects). */
+  behaviour: { reachabilityScope: string; reachability: PairChange[]; firewall: PolicyChange[] };
   verification: { checks: PlanCheck[] };
   rollout: { canary: number; waveSize: number; waves: string[][] };
 }
@@ -251,6 +252,34 @@ function tenantsTouched(base: PlanSide, head: PlanSide, changes: ObjectChange[],
   return [...t].sort();
 }
 
+/** Endpoints whose pairs are compared in full; past this only those the change affects. */
+export const FLOW_ENDPOINT_LIMIT = 300;
+
+/**
+ * Which endpoints' pairs the behavioural diff compares. Every pair is traced, so a large
+ * fabric (the 5,000-device shape has 4,770 endpoints: 22 million pairs) is narrowed to the
+ * endpoints the change affects: changed, added or removed ones, those of a changed network or
+ * VRF, and those behind a leaf whose configuration changes. A change outside the leaves (a
+ * spine) affects every pair: then nothing is narrowed and past the limit nothing is compared.
+ */
+function flowScope(base: FabricModel | undefined, head: FabricModel | undefined, changes: ObjectChange[], changedDevices: Set<string>): { endpoints?: Set<string>; text: string } {
+  const all = new Set([...(base?.endpoints ?? []), ...(head?.endpoints ?? [])].map((e) => e.name));
+  if (all.size <= FLOW_ENDPOINT_LIMIT) return { endpoints: all, text: `every pair of ${all.size} endpoints` };
+  const leaves = new Set([...(base?.devices ?? []), ...(head?.devices ?? [])].filter((d) => d.role === 'leaf').map((d) => d.name));
+  if ([...changedDevices].some((d) => !leaves.has(d)) || changes.some((c) => c.kind === 'fabric' || c.kind === 'link' || c.kind === 'bgp-session')) {
+    return { text: `not compared: the change reaches beyond the leaves and the fabric has ${all.size} endpoints (more than ${FLOW_ENDPOINT_LIMIT})` };
+  }
+  const nets = new Set(changes.filter((c) => c.kind === 'network').map((c) => c.key));
+  const vrfs = new Set(changes.filter((c) => c.kind === 'vrf').map((c) => c.key));
+  const named = new Set(changes.filter((c) => c.kind === 'endpoint').map((c) => c.key));
+  const hit = new Set<string>();
+  for (const e of [...(base?.endpoints ?? []), ...(head?.endpoints ?? [])]) {
+    if (named.has(e.name) || nets.has(e.network) || vrfs.has(e.vrf) || changedDevices.has(e.leaf)) hit.add(e.name);
+  }
+  if (hit.size > FLOW_ENDPOINT_LIMIT) return { text: `not compared: the change affects ${hit.size} endpoints (more than ${FLOW_ENDPOINT_LIMIT})` };
+  return { endpoints: hit, text: `pairs among the ${hit.size} endpoints the change affects (of ${all.size})` };
+}
+
 export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opts: PlanOptions): Plan {
   const raw = semanticDiff(base.model, head.model);
   const text = new IntentText();
@@ -309,8 +338,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     devices.push(impact);
   }
 
-  const baseFlows = base.model ? endpointFlows(base.model) : [];
-  const headFlows = head.model ? endpointFlows(head.model) : [];
+  const scope = flowScope(base.model, head.model, raw, new Set(devices.map((d) => d.device)));
+  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints) : [];
+  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints) : [];
   const baseKeys = new Set(baseFlows.map((f) => `${f.src}>${f.dst}`));
   const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : [])
     .filter((p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0)
@@ -336,7 +366,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
       // Only flows that exist before the change can be disturbed by it.
       disturbedFlows: head.model ? disturbedFlows(head.model, headFlows.filter((f) => baseKeys.has(`${f.src}>${f.dst}`)), disturbances).map((x) => ({ src: x.flow.src, dst: x.flow.dst, why: x.why })) : [],
     },
-    behaviour: { reachability: reachability(baseFlows, headFlows), firewall: fw },
+    behaviour: { reachabilityScope: scope.text, reachability: reachability(baseFlows, headFlows), firewall: fw },
     verification: { checks: verification(base, head) },
     rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: planWaves((head.model?.devices ?? []).map((d) => d.name).filter((n) => changed.has(n)), opts.canary, opts.waveSize) },
   };
