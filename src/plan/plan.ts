@@ -7,7 +7,9 @@
  */
 import type { FabricModel } from '../model/types.ts';
 import type { SourceLocation } from '../util/errors.ts';
-import { renderModel, type RenderedArtifact } from '../render/index.ts';
+import { Renderer, selectDevices, type RenderedArtifact } from '../render/index.ts';
+import { inputHashes } from '../render/incremental.ts';
+import { IntentError } from '../util/errors.ts';
 import { diffLines } from '../render/diff.ts';
 import { describeDisturbance, frrDisturbance } from '../push/frr-disturbance.ts';
 import type { Disturbance } from '../push/driver.ts';
@@ -117,6 +119,32 @@ const byDevice = (arts: RenderedArtifact[]) => {
   }
   return m;
 };
+
+/**
+ * The files of the devices whose render inputs differ between the two models (the incremental
+ * renderer's key): a device with equal inputs renders equal files, so it is never rendered.
+ */
+function renderChanged(base: FabricModel | undefined, head: FabricModel | undefined): { baseArts: Map<string, Map<string, string>>; headArts: Map<string, Map<string, string>> } {
+  const rb = base && new Renderer(base);
+  const rh = head && new Renderer(head);
+  const hashes = (r: Renderer | undefined) => {
+    if (!r) return new Map<string, string>();
+    const names = selectDevices(r.model);
+    const h = inputHashes(r, names);
+    return new Map(names.map((n, i) => [n, h[i]]));
+  };
+  const hb = hashes(rb);
+  const hh = hashes(rh);
+  const stale = [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n));
+  const render = (r: Renderer | undefined, has: Map<string, string>) => {
+    if (!r) return new Map<string, Map<string, string>>();
+    const views = stale.filter((n) => has.has(n)).map((n) => r.view(n));
+    const diags = views.flatMap((v) => r.check(v));
+    if (diags.length) throw new IntentError(diags);
+    return byDevice(views.flatMap((v) => r.renderView(v)));
+  };
+  return { baseArts: render(rb, hb), headArts: render(rh, hh) };
+}
 
 const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
 
@@ -295,15 +323,15 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     return { ...rest, location: relocate(c.change === 'removed' ? base : head, c.location) };
   });
 
-  const baseArts = byDevice(base.model ? renderModel(base.model).artifacts : []);
-  const headArts = byDevice(head.model ? renderModel(head.model).artifacts : []);
+  const { baseArts, headArts } = renderChanged(base.model, head.model);
   const devices: DeviceImpact[] = [];
   const disturbances = new Map<string, Disturbance>();
   const sessionsReset: SessionReset[] = [];
   const unpredicted: string[] = [];
   const baseSessions = new Set(base.model?.bgpSessions.map((x) => x.id));
   const headSessions = new Set(head.model?.bgpSessions.map((x) => x.id));
-  const order = [...(head.model?.devices ?? []), ...(base.model?.devices ?? []).filter((d) => !headArts.has(d.name))];
+  const headNames = new Set(head.model?.devices.map((d) => d.name));
+  const order = [...(head.model?.devices ?? []), ...(base.model?.devices ?? []).filter((d) => !headNames.has(d.name))];
   for (const d of order) {
     const a = baseArts.get(d.name);
     const b = headArts.get(d.name);
