@@ -16,6 +16,7 @@ import type { Disturbance } from '../push/driver.ts';
 import { planWaves } from '../push/rollout.ts';
 import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
 import { verifyStatic } from '../verify/static.ts';
+import { buildFabricGraph, type FabricGraph } from '../verify/graph.ts';
 import type { Severity } from '../verify/findings.ts';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
 import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
@@ -109,6 +110,8 @@ export interface Plan {
 export interface PlanOptions {
   canary: number;
   waveSize: number;
+  /** Filled with each phase's milliseconds (the bench prints them). */
+  timings?: Record<string, number>;
 }
 
 const byDevice = (arts: RenderedArtifact[]) => {
@@ -177,6 +180,11 @@ function sessionOf(model: FabricModel, device: string, neighbor: string): string
   return undefined;
 }
 
+interface Graphs {
+  base?: FabricGraph;
+  head?: FabricGraph;
+}
+
 /** Findings are the same across revisions when check and message match, line numbers aside. */
 const findingKey = (check: string, message: string) => `${check}\t${message.replace(/:\d+:\d+\b/g, ':L')}`;
 
@@ -205,15 +213,15 @@ function intentFiles(model: FabricModel | undefined, changes: { location?: Sourc
   return [...files].sort((a, b) => b.length - a.length);
 }
 
-function verification(base: PlanSide, head: PlanSide): PlanCheck[] {
+function verification(base: PlanSide, head: PlanSide, graphs: Graphs): PlanCheck[] {
   if (!head.model) return [];
   const headFiles = intentFiles(head.model, []);
   const baseFiles = intentFiles(base.model, []);
   const seen = new Set<string>();
   if (base.model) {
-    for (const r of verifyStatic(base.model).results) for (const f of r.findings) seen.add(findingKey(r.check.id, relocateText(base, f.message, baseFiles)));
+    for (const r of verifyStatic(base.model, { graph: graphs.base }).results) for (const f of r.findings) seen.add(findingKey(r.check.id, relocateText(base, f.message, baseFiles)));
   }
-  return verifyStatic(head.model).results.map((r) => ({
+  return verifyStatic(head.model, { graph: graphs.head }).results.map((r) => ({
     id: r.check.id,
     title: r.check.title,
     passed: r.passed,
@@ -309,6 +317,12 @@ function flowScope(base: FabricModel | undefined, head: FabricModel | undefined,
 }
 
 export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opts: PlanOptions): Plan {
+  let t = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    if (opts.timings) opts.timings[phase] = now - t;
+    t = now;
+  };
   const raw = semanticDiff(base.model, head.model);
   const text = new IntentText();
   const touched = (c: ObjectChange) => {
@@ -323,7 +337,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     return { ...rest, location: relocate(c.change === 'removed' ? base : head, c.location) };
   });
 
+  lap('semantic diff');
   const { baseArts, headArts } = renderChanged(base.model, head.model);
+  lap('render changed devices');
   const devices: DeviceImpact[] = [];
   const disturbances = new Map<string, Disturbance>();
   const sessionsReset: SessionReset[] = [];
@@ -366,9 +382,12 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     devices.push(impact);
   }
 
+  lap('file stats and disturbance');
   const scope = flowScope(base.model, head.model, raw, new Set(devices.map((d) => d.device)));
-  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints) : [];
-  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints) : [];
+  // One graph per revision, for the flows and the static checks alike.
+  const graphs: Graphs = { base: base.model && buildFabricGraph(base.model), head: head.model && buildFabricGraph(head.model) };
+  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints, graphs.base) : [];
+  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints, graphs.head) : [];
   const baseKeys = new Set(baseFlows.map((f) => `${f.src}>${f.dst}`));
   const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : [])
     .filter((p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0)
@@ -376,6 +395,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
       const sides = (list: DiffEntry[]) => list.map((x) => ({ ...x, before: { ...x.before, location: relocateLoc(base, x.before.location) }, after: { ...x.after, location: relocateLoc(head, x.after.location) } }));
       return { ...p, newlyAccepted: sides(p.newlyAccepted), newlyDenied: sides(p.newlyDenied), denialChanged: sides(p.denialChanged) };
     });
+  lap('behaviour');
+  const checks = verification(base, head, graphs);
+  lap('static verification (both)');
   const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
   const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });
   return {
@@ -395,7 +417,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
       disturbedFlows: head.model ? disturbedFlows(head.model, headFlows.filter((f) => baseKeys.has(`${f.src}>${f.dst}`)), disturbances).map((x) => ({ src: x.flow.src, dst: x.flow.dst, why: x.why })) : [],
     },
     behaviour: { reachabilityScope: scope.text, reachability: reachability(baseFlows, headFlows), firewall: fw },
-    verification: { checks: verification(base, head) },
+    verification: { checks },
     rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: planWaves((head.model?.devices ?? []).map((d) => d.name).filter((n) => changed.has(n)), opts.canary, opts.waveSize) },
   };
 }
