@@ -27,7 +27,7 @@ function fieldLine(f: FieldChange): string {
   return typeof v === 'object' && v !== null ? `${f.field}: ${f.change}` : `${f.field}: ${f.change} (${val(v)})`;
 }
 
-const revText = (r: Plan['base']) => `${r.rev}${r.commit ? ` (${r.commit.slice(0, 12)})` : ''}${r.exists ? '' : ', intent absent'}`;
+const revText = (p: Plan, r: Plan['base']) => `${r.rev}${r.commit ? ` (${r.commit.slice(0, 12)})` : ''}${r.exists ? '' : ` where ${p.intentDir || '.'} did not exist`}`;
 
 /** One line per part of the plan: the summary every format starts with. */
 export function summaryLines(p: Plan, failing: PlanFinding[]): string[] {
@@ -40,7 +40,7 @@ export function summaryLines(p: Plan, failing: PlanFinding[]): string[] {
   const reach = p.behaviour.reachability;
   const fwParts = p.behaviour.firewall.map((x) => (x.change === 'changed' ? `${x.policy}: ${x.newlyAccepted.length} newly accepted, ${x.newlyDenied.length} newly denied, ${x.denialChanged.length} drop/reject changed` : `${x.policy} ${x.change}`));
   return [
-    `plan for ${p.intentDir || '.'} (fabric ${p.fabric}): ${revText(p.base)} -> ${revText(p.head)}`,
+    `plan for ${p.intentDir || '.'} (fabric ${p.fabric}): ${revText(p, p.base)} -> ${revText(p, p.head)}`,
     `changes: ${domains.length ? domains.map((d) => `${d} ${count(d, 'added')} added, ${count(d, 'changed')} changed, ${count(d, 'removed')} removed`).join('; ') : 'none'}`,
     `configs: ${s(br.devices.length, 'device')} change${br.devices.length ? ` (${br.devices.map((d) => d.device).join(', ')})` : ''}; ${s(br.sessionsReset.length, 'BGP session reset')}${br.unpredicted.length ? ` (not predicted on ${br.unpredicted.join(', ')})` : ''}; tenants touched: ${br.tenants.join(', ') || 'none'}`,
     `renumbering: ${br.renumbering.length ? `ALARM, ${s(br.renumbering.length, 'object')} the change did not touch moved (${br.renumbering.map((a) => `${a.kind} ${a.key}`).join(', ')})` : 'none'}`,

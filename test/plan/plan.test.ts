@@ -219,6 +219,11 @@ describe('netloom plan, scenario by scenario', () => {
     expect(p.base.exists).toBe(false);
     expect(new Set(p.changes.map((c) => c.change))).toEqual(new Set(['added']));
     expect(p.rollout.waves).toEqual([['leaf1'], ['leaf2', 'leaf3', 'spine1', 'spine2']]);
+    const text = await plan([path.join(repo, 'intents/fw3'), '--base', 'fw', '--head', 'moved']);
+    expect(summary(text.out).slice(0, 2)).toEqual([
+      `plan for intents/fw3 (fabric fw2): fw (${git('rev-parse', 'fw').slice(0, 12)}) where intents/fw3 did not exist -> moved (${git('rev-parse', 'moved').slice(0, 12)})`,
+      'changes: fabric 32 added, 0 changed, 0 removed; firewall 1 added, 0 changed, 0 removed',
+    ]);
   });
 });
 
