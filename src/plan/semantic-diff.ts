@@ -110,8 +110,25 @@ function keyedItems(list: unknown[]): Map<string, unknown> | undefined {
   return m;
 }
 
+/**
+ * Deep equality with source positions left out (the two revisions' files live in different
+ * directories); an undefined field equals a missing one, as in JSON.
+ */
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    if (a.length !== y.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], y[i])) return false;
+    return true;
+  }
+  const x = a as Obj;
+  const y = b as Obj;
+  for (const k in x) if (k !== 'source' && !same(x[k], y[k])) return false;
+  for (const k in y) if (k !== 'source' && x[k] === undefined && y[k] !== undefined) return false;
+  return true;
 }
 
 /** Field-level differences of two values (sources left out: a moved line is no change). */
@@ -140,8 +157,6 @@ export function diffFields(a: unknown, b: unknown, at = '', out: FieldChange[] =
       return out;
     }
   }
-  const noSource = (v: unknown) => (isObj(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'source')) : v);
-  if (same(noSource(a), noSource(b))) return out;
   out.push({ field: at || '(value)', change: 'changed', before: a, after: b });
   return out;
 }
@@ -161,6 +176,7 @@ export function semanticDiff(base: FabricModel | undefined, head: FabricModel | 
         out.push({ domain: c.domain, kind: c.kind, key: k, change: 'added', fields: [], location: withSource(o) });
         continue;
       }
+      if (same(old.value, o.value)) continue;
       const fields = diffFields(old.value, o.value);
       if (fields.length) out.push({ domain: c.domain, kind: c.kind, key: k, change: 'changed', fields, location: withSource(o), baseLocation: withSource(old) });
     }
