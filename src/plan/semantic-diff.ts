@@ -7,7 +7,9 @@
 import type { FabricModel } from '../model/types.ts';
 import type { SourceLocation } from '../util/errors.ts';
 import { RESERVED_DOMAINS } from '../domains/types.ts';
+import { createHash } from 'node:crypto';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
+import type { SlbCertificate, SlbModel } from '../domains/slb/model.ts';
 
 export interface FieldChange {
   /** Dotted path inside the object; list items by key: `interfaces[eth1].ipv4`. */
@@ -81,13 +83,27 @@ export const COLLECTIONS: Collection[] = [
         source: p.source,
       })),
   },
-  // Sections of domains that have not landed yet (slb, gslb): compared as they were written.
+  ...(['nodes', 'certificates', 'pools', 'services'] as const).map((part) => ({
+    domain: 'slb',
+    kind: part === 'certificates' ? 'certificate' : part.slice(0, -1),
+    list: (m: FabricModel) =>
+      ((m.domains.slb as SlbModel | undefined)?.[part] ?? []).map((o: { name: string; source: SourceLocation }) => ({
+        key: o.name,
+        // A certificate's PEM and key are secrets or large: compared by digest, never printed.
+        value: part === 'certificates' ? digestPem(o as SlbCertificate) : o,
+        source: o.source,
+      })),
+  })),
+  // Sections of domains that have not landed yet (gslb): compared as they were written.
   ...RESERVED_DOMAINS.map((id) => ({
     domain: id,
     kind: 'section',
     list: (m: FabricModel) => (m.domains[id] === undefined ? [] : [{ key: id, value: { [id]: m.domains[id] } as object }]),
   })),
 ];
+
+const digest = (text: string | undefined) => (text === undefined ? undefined : `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`);
+const digestPem = (c: SlbCertificate): object => ({ ...c, cert: digest(c.cert), key: digest(c.key) });
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -187,7 +203,7 @@ export function semanticDiff(base: FabricModel | undefined, head: FabricModel | 
 /** Numbering facts: addresses, ASNs, VNIs and VLANs. */
 const NUMBERING = /(^|\.)(asn|routerId|loopback|vtep|ipv4|ipv6|ipv4Secondary|address|prefix|subnet|subnet6|gateway|gateway4|gateway6|l2vni|l3vni|vni|vlan|accessVlan|taggedVlans)$/;
 /** Kinds whose numbering the alarm watches (sessions and VNIs repeat their devices' and networks'). */
-const WATCHED = new Set(['device', 'link', 'vrf', 'network', 'endpoint']);
+const WATCHED = new Set(['device', 'link', 'vrf', 'network', 'endpoint', 'service', 'pool']);
 
 export interface RenumberAlarm {
   kind: string;
