@@ -45,7 +45,7 @@ const summary = (text: string) => text.split('\n').slice(0, 8);
 
 beforeAll(() => {
   repo = mkdtempSync(path.join(tmpdir(), 'netloom-plan-repo-'));
-  for (const ex of ['dc1', 'fw2']) cpSync(path.join(repoRoot, 'intents', ex), path.join(repo, 'intents', ex), { recursive: true });
+  for (const ex of ['dc1', 'fw2', 'slb1']) cpSync(path.join(repoRoot, 'intents', ex), path.join(repo, 'intents', ex), { recursive: true });
   git('init', '-q');
   commit('base');
   // A VLAN (network ops) with one endpoint on leaf2.
@@ -65,6 +65,9 @@ beforeAll(() => {
   // fw2: web-to-app also accepts http.
   edit('intents/fw2/firewall.yaml', '          services: [app-http]', '          services: [app-http, http]');
   commit('fw');
+  // slb1: h1's weight in its pool.
+  edit('intents/slb1/slb.yaml', '{ endpoint: h1, port: 8080, weight: 3 }', '{ endpoint: h1, port: 8080, weight: 5 }');
+  commit('slb');
 });
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
@@ -200,6 +203,11 @@ describe('netloom plan, scenario by scenario', () => {
       '        before: drop by the default action (policy at intents/fw2/firewall.yaml:22:7)',
       '        after:  accept by rule web-to-app at intents/fw2/firewall.yaml:28:11',
     ]);
+  });
+
+  it('a load-balancer change: the pool member field by field', async () => {
+    const r = await plan([path.join(repo, 'intents/slb1'), '--base', 'fw', '--head', 'slb']);
+    expect(section(r.out, 'changes')).toEqual(['  slb:', '    ~ pool shop-web (intents/slb1/slb.yaml:28:5)', '        members[h1].weight: 3 -> 5']);
   });
 
   it('the working tree is the default head, and a directory absent at base is all added', async () => {
