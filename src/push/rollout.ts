@@ -136,6 +136,14 @@ interface Slot {
   touched: boolean;
 }
 
+/** The waves of a rollout: a canary wave, then waves of `waveSize`, in the given (model) order. */
+export function planWaves<T>(changed: T[], canary: number, waveSize: number): T[][] {
+  if (!changed.length) return [];
+  const waves: T[][] = [changed.slice(0, Math.max(1, canary))];
+  for (let i = Math.max(1, canary); i < changed.length; i += Math.max(1, waveSize)) waves.push(changed.slice(i, i + Math.max(1, waveSize)));
+  return waves;
+}
+
 export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const { model, inventory } = opts;
   const rep = opts.reporter ?? lineReporter(() => undefined);
@@ -257,8 +265,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   if (beforeError) throw beforeError;
 
   // 2. Waves.
-  const waves: Slot[][] = [changed.slice(0, canary)];
-  for (let i = canary; i < changed.length; i += waveSize) waves.push(changed.slice(i, i + waveSize));
+  const waves = planWaves(changed, canary, waveSize);
   const done: Slot[] = [];
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];

@@ -41,6 +41,17 @@ export function deviceInputHash(ix: ModelIndex, name: string, globalKey: string,
   return createHash('sha1').update(s).digest('hex');
 }
 
+/**
+ * Each device's render-input hash. Other domains' parts of the model (a firewall policy) are
+ * part of every device's key: a device's domain view may read any of them.
+ */
+export function inputHashes(r: Renderer, names: string[]): string[] {
+  const model = r.model;
+  const globalKey = stripped({ fabric: model.fabric, name: model.name, site: model.site, domains: model.domains });
+  const sessions = sessionKeys(r.index);
+  return names.map((n) => deviceInputHash(r.index, n, globalKey, sessions));
+}
+
 export interface IncrementalResult extends RenderResult {
   /** Devices whose files were rendered this time (new or changed inputs). */
   rerendered: string[];
@@ -54,9 +65,7 @@ export class IncrementalRenderer {
   render(model: FabricModel): IncrementalResult {
     const r = new Renderer(model, this.opts);
     const names = selectDevices(model);
-    const globalKey = stripped({ fabric: model.fabric, name: model.name, site: model.site });
-    const sessions = sessionKeys(r.index);
-    const hashes = names.map((n) => deviceInputHash(r.index, n, globalKey, sessions));
+    const hashes = inputHashes(r, names);
     const stale = names.filter((n, i) => this.cache.get(n)?.hash !== hashes[i]);
     const views = new Map(stale.map((n) => [n, r.view(n)]));
     const diags = [...views.values()].flatMap((v) => r.check(v));

@@ -8,7 +8,7 @@
 import type { Endpoint, FabricModel } from '../model/types.ts';
 import type { Disturbance } from '../push/driver.ts';
 import { makeContext } from './checks/index.ts';
-import { buildFabricGraph } from './graph.ts';
+import { buildFabricGraph, type FabricGraph } from './graph.ts';
 import { ReachabilityModel, type Forwarding } from './reachability.ts';
 import { ProbePredictor } from './live/probes.ts';
 import { traceEndpoints } from './trace.ts';
@@ -44,10 +44,10 @@ export function flowName(f: Flow): string {
 }
 
 /** Every flow between the endpoints `only` lists (default: all with an IPv4 address). */
-export function endpointFlows(model: FabricModel, only?: ReadonlySet<string>): Flow[] {
+export function endpointFlows(model: FabricModel, only?: ReadonlySet<string>, graph?: FabricGraph): Flow[] {
   const eps = model.endpoints.filter((e) => e.ipv4 && (!only || only.has(e.name)));
   if (eps.length < 2) return [];
-  const fg = buildFabricGraph(model);
+  const fg = graph ?? buildFabricGraph(model);
   const ctx = makeContext(fg);
   // Whether a ping answers is the live probes' own prediction: with overlapping tenant subnets
   // another endpoint owning the address may answer an isolated pair, or none a routed one.

@@ -8,8 +8,9 @@ import { UsageError, formatLocation as where } from '../../util/errors.ts';
 import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { size } from '../../verify/packet-set/index.ts';
-import { DEFAULT, ESTABLISHED, analysisCache, type RelatedRule } from '../../domains/firewall/analysis.ts';
-import { diff, search } from '../../domains/firewall/analysis-query.ts';
+import { analysisCache } from '../../domains/firewall/analysis.ts';
+import { search } from '../../domains/firewall/analysis-query.ts';
+import { countText, deciderText, policyChangeLines, policyChanges } from '../../domains/firewall/policy-diff.ts';
 import { firewallPolicies } from '../../domains/firewall/checks.ts';
 import { queryFlow, type FlowVerdict, type Place } from '../../domains/firewall/flow-query.ts';
 import type { FwAction, FwConnState, FwPolicy, FwService } from '../../domains/firewall/model.ts';
@@ -19,16 +20,6 @@ import { findPolicy, resolvePlace, resolveService } from './fw-args.ts';
 
 const STATES = ['new', 'established', 'related', 'invalid'] as const;
 const PAST: Record<FwAction, string> = { accept: 'accepted', drop: 'dropped', reject: 'rejected' };
-
-/** A decider for a sentence: a rule with its line, or one of the policy's implicit deciders. */
-function deciderText(rule: string, location: string): string {
-  if (rule === DEFAULT) return `the default action (policy at ${location})`;
-  if (rule === ESTABLISHED) return `the stateful acceptance of established/related packets (policy at ${location})`;
-  return `rule ${rule} at ${location}`;
-}
-
-/** Packet counts: exact up to a million, then in scientific notation (JSON keeps them exact). */
-const countText = (n: string) => (n.length <= 7 ? n : `about ${Number(n).toPrecision(3).replace('e+', 'e')}`);
 
 function loadPolicies(dir: string | undefined, command: string): { model: FabricModel; policies: FwPolicy[] } {
   const model = loadModelSync(intentDirArg(dir, command));
@@ -156,8 +147,6 @@ export const fwSearchCommand: Command = {
   },
 };
 
-const side = (r: RelatedRule) => ({ rule: r.name, action: r.action, location: where(r.source) });
-
 export const fwDiffCommand: Command = {
   name: 'fw diff',
   summary: 'flows two versions of the intent decide differently, per policy, with the rules responsible (like Batfish compareFilters)',
@@ -175,37 +164,12 @@ export const fwDiffCommand: Command = {
     const name = stringOpt(ctx, 'policy');
     const names = [...new Set([...before, ...after].map((p) => p.name))];
     if (name && !names.includes(name)) findPolicy([...new Map([...before, ...after].map((p) => [p.name, p])).values()], name);
-    const out = [];
-    for (const n of name ? [name] : names) {
-      const a = before.find((p) => p.name === n);
-      const b = after.find((p) => p.name === n);
-      if (!a || !b) {
-        out.push({ policy: n, change: a ? 'removed' : 'added', newlyAccepted: [], newlyDenied: [], denialChanged: [] });
-        continue;
-      }
-      const d = diff(a, b);
-      const parts = (list: typeof d.newlyAccepted) => list.map((x) => ({ packets: x.count.toString(), example: x.example, before: side(x.before), after: side(x.after) }));
-      out.push({ policy: n, change: 'changed', newlyAccepted: parts(d.newlyAccepted), newlyDenied: parts(d.newlyDenied), denialChanged: parts(d.denialChanged) });
-    }
+    const out = policyChanges(before, after, name);
     if (boolOpt(ctx, 'json')) {
       ctx.out(JSON.stringify({ old: oldDir, new: newDir, policies: out }, null, 2));
       return 0;
     }
-    for (const p of out) {
-      if (p.change !== 'changed') {
-        ctx.out(`policy ${p.policy}: ${p.change}`);
-        continue;
-      }
-      const total = p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length;
-      ctx.out(`policy ${p.policy}: ${total ? '' : 'no flow decided differently'}`.trimEnd());
-      for (const [title, list] of [['newly accepted', p.newlyAccepted], ['newly denied', p.newlyDenied], ['drop/reject changed', p.denialChanged]] as const) {
-        for (const x of list) {
-          ctx.out(`  ${title}: ${countText(x.packets)} packets, e.g. ${formatPacket(x.example)}`);
-          ctx.out(`    before: ${x.before.action} by ${deciderText(x.before.rule, x.before.location)}`);
-          ctx.out(`    after:  ${x.after.action} by ${deciderText(x.after.rule, x.after.location)}`);
-        }
-      }
-    }
+    for (const p of out) for (const l of policyChangeLines(p)) ctx.out(l);
     return 0;
   },
 };

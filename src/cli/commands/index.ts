@@ -19,6 +19,7 @@ import { verifyCommand } from './verify.ts';
 import { traceCommand } from './trace.ts';
 import { fidelityCommand } from './fidelity.ts';
 import { fwDiffCommand, fwQueryCommand, fwSearchCommand } from './fw.ts';
+import { planCommand } from './plan.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
@@ -45,4 +46,5 @@ export const commands: Command[] = [
   fwQueryCommand,
   fwSearchCommand,
   fwDiffCommand,
+  planCommand,
 ];

@@ -37,7 +37,7 @@ export function formatText(r: VerifyReport): string {
   return lines.join('\n') + '\n';
 }
 
-const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+export const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 
 /** Mermaid flowchart of devices and links; failed ones styled red. */
 export function mermaid(r: VerifyReport, maxDevices = 60): string {
@@ -92,7 +92,7 @@ export function formatMarkdown(r: VerifyReport): string {
   return lines.join('\n');
 }
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function formatJunit(r: VerifyReport): string {
   const failures = r.results.filter((x) => !x.passed).length;

@@ -1,0 +1,128 @@
+/**
+ * `netloom plan [DIR] --base REV [--head REV]`: what merging a change of the intent does to
+ * the network, for a pull request (src/plan). Both revisions are read from git into temporary
+ * directories; the working tree is the default head and is only read.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from '../command.ts';
+import { numberOpt, stringOpt } from '../command.ts';
+import { loadModelSync } from '../../model/index.ts';
+import type { FabricModel } from '../../model/types.ts';
+import { IntentError, UsageError } from '../../util/errors.ts';
+import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
+import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
+import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
+import type { Severity } from '../../verify/findings.ts';
+import { intentDirArg } from '../intent-dir.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface LoadedSide extends PlanSide {
+  /** Where the side's files are: the export's root, or the repository for the working tree. */
+  root: string;
+}
+
+/** An intent error at a revision names its files as `REV:path`, never the temporary copy. */
+function atRevision(e: unknown, sides: LoadedSide[]): unknown {
+  if (!(e instanceof IntentError)) return e;
+  return new IntentError(
+    e.diagnostics.map((d) => {
+      const abs = path.resolve(d.loc.file);
+      const side = sides.find((s) => !path.relative(s.root, abs).startsWith('..'));
+      return side ? { ...d, loc: { ...d.loc, file: `${side.commit ? `${side.rev}:` : ''}${path.relative(side.root, abs)}` } } : d;
+    }),
+  );
+}
+
+function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[]): LoadedSide {
+  let dir: string | undefined;
+  let root = repo.root;
+  if (commit) {
+    const ex = exportIntent(repo, commit);
+    exports.push(ex);
+    dir = ex.dir;
+    root = ex.root;
+  } else {
+    dir = path.join(repo.root, repo.dir);
+  }
+  const side: LoadedSide = { rev, commit, root, repoPath: (f) => path.relative(root, path.resolve(f)).split(path.sep).join('/') };
+  let model: FabricModel | undefined;
+  try {
+    if (dir && (commit || existsDir(dir))) model = loadModelSync(dir);
+  } catch (e) {
+    throw atRevision(e, [side]);
+  }
+  return { ...side, model };
+}
+
+const existsDir = (dir: string): boolean => existsSync(dir) && statSync(dir).isDirectory();
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'what merging a change of the intent does: changes, blast radius, behaviour, new findings, rollout waves',
+  usage: 'netloom plan [DIR] --base REV [--head REV] [--format text|markdown|json|junit|sarif] [--out FILE] [--fail-on error|warning|never]',
+  options: {
+    base: { type: 'string', arg: 'REV', help: 'the revision the change is compared with (a branch, tag or commit)' },
+    head: { type: 'string', arg: 'REV', help: 'the changed revision (default: the working tree)' },
+    format: { type: 'string', short: 'f', arg: 'FORMAT', choices: PLAN_FORMATS, default: 'text', help: 'report format' },
+    out: { type: 'string', short: 'o', arg: 'FILE', help: 'write the report here (the summary on stdout)' },
+    'fail-on': { type: 'string', choices: ['error', 'warning', 'never'], default: 'error', help: 'exit 1 when the head has findings at or above this severity' },
+    canary: { type: 'number', integer: true, min: 1, default: 1, help: 'devices in the first wave (as apply)' },
+    'wave-size': { type: 'number', integer: true, min: 1, default: 5, help: 'devices per following wave (as apply)' },
+  },
+  notes: [
+    'DIR must be inside a git work tree; revisions are read with git archive into temporary directories, the work tree is left alone.',
+    'A DIR that did not exist at --base plans everything as added.',
+    'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
+    'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
+  ],
+  async run(ctx) {
+    if (ctx.positionals.length > 1) throw new UsageError(`unexpected argument '${ctx.positionals[1]}'\nusage: ${this.usage}`);
+    const baseRev = stringOpt(ctx, 'base');
+    if (!baseRev) throw new UsageError(`--base REV is required (the revision to compare with, e.g. --base main)\nusage: ${this.usage}`);
+    const dirArg = intentDirArg(ctx.positionals[0], 'plan');
+    const repo = intentRepo(dirArg);
+    const headRev = stringOpt(ctx, 'head');
+    const baseCommit = resolveRevision(repo, baseRev, '--base');
+    const headCommit = headRev === undefined ? undefined : resolveRevision(repo, headRev, '--head');
+    const exports: ExportedIntent[] = [];
+    try {
+      const base = loadSide(repo, baseRev, baseCommit, exports);
+      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports);
+      if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
+      let plan;
+      try {
+        plan = buildPlan(repo.dir, base, head, { canary: numberOpt(ctx, 'canary'), waveSize: numberOpt(ctx, 'wave-size') });
+      } catch (e) {
+        throw atRevision(e, [base, head]);
+      }
+      const failOn = stringOpt(ctx, 'fail-on') as Severity | 'never';
+      const failing = failingFindings(plan, failOn);
+      const format = stringOpt(ctx, 'format') as PlanFormat;
+      const out = stringOpt(ctx, 'out');
+      let text: string;
+      if (format === 'markdown') {
+        const fullName = out ? `${out.replace(/\.md$/, '')}.full.md` : 'plan.full.md';
+        const md = formatPlanMarkdown(plan, failing, path.basename(fullName));
+        text = md.text;
+        if (md.cut) {
+          writeFileSync(fullName, md.full);
+          ctx.err(`the Markdown report was cut to fit one comment; the full report: ${fullName}`);
+        }
+      } else if (format === 'json') text = formatPlanJson(plan, failing);
+      else if (format === 'junit') text = formatPlanJunit(plan, failing, failOn);
+      else if (format === 'sarif') {
+        const fabric = head.model?.fabric.source ?? base.model?.fabric.source;
+        text = formatPlanSarif(plan, fabric && { ...fabric, file: (head.model ? head : base).repoPath(fabric.file) }, VERSION);
+      } else text = formatPlanText(plan, failing);
+      if (out) {
+        writeFileSync(out, text);
+        for (const l of formatPlanText(plan, failing).split('\n').slice(0, 8)) ctx.out(l);
+      } else ctx.out(text.replace(/\n$/, ''));
+      return failing.length ? 1 : 0;
+    } finally {
+      for (const e of exports) e.cleanup();
+    }
+  },
+};

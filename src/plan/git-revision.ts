@@ -1,0 +1,85 @@
+/**
+ * An intent directory as it was at a git revision, read with the `git` CLI into a temporary
+ * directory (`git archive`), so the user's work tree, index and HEAD are never touched.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EnvironmentError, UsageError } from '../util/errors.ts';
+
+function git(cwd: string, args: string[], input?: Buffer): Buffer {
+  return execFileSync('git', args, { cwd, input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function gitError(e: unknown): string {
+  const err = e as { stderr?: Buffer; code?: string; message: string };
+  if (err.code === 'ENOENT') throw new EnvironmentError('git is not installed (netloom plan reads the intent from git)');
+  return (err.stderr?.toString() ?? err.message).trim().split('\n')[0];
+}
+
+export interface IntentRepo {
+  /** Absolute path of the work tree's top level. */
+  root: string;
+  /** The intent directory relative to `root`, '/'-separated ('' for the top level). */
+  dir: string;
+}
+
+/** The git work tree holding DIR; a usage error when DIR is not in one. */
+export function intentRepo(dir: string): IntentRepo {
+  const abs = path.resolve(dir);
+  let probe = abs;
+  while (!existsSync(probe)) probe = path.dirname(probe);
+  let root: string;
+  try {
+    root = git(probe, ['rev-parse', '--show-toplevel']).toString().trim();
+  } catch (e) {
+    throw new UsageError(`${dir} is not inside a git work tree (${gitError(e)}): netloom plan reads the intent at each revision from git`);
+  }
+  const rel = path.relative(root, abs);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new UsageError(`${dir} is outside the git work tree at ${root}`);
+  return { root, dir: rel.split(path.sep).join('/') };
+}
+
+/** The commit a revision names (`git rev-parse REV^{commit}`). */
+export function resolveRevision(repo: IntentRepo, rev: string, option: string): string {
+  if (rev.startsWith('-')) throw new UsageError(`${option} '${rev}' is not a revision`);
+  try {
+    return git(repo.root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]).toString().trim();
+  } catch {
+    throw new UsageError(`${option} '${rev}' is no revision of the repository at ${repo.root} (git rev-parse found no commit by that name)`);
+  }
+}
+
+/** True when the intent directory exists at the commit. */
+function existsAt(repo: IntentRepo, commit: string): boolean {
+  if (repo.dir === '') return true;
+  try {
+    return git(repo.root, ['cat-file', '-t', `${commit}:${repo.dir}`]).toString().trim() === 'tree';
+  } catch {
+    return false;
+  }
+}
+
+export interface ExportedIntent {
+  /** The intent directory inside the export, or undefined when it did not exist at the commit. */
+  dir?: string;
+  /** The export's root: the repository's top level as it was at the commit. */
+  root: string;
+  cleanup(): void;
+}
+
+/** The intent directory at a commit, written under a new temporary directory at its repository path. */
+export function exportIntent(repo: IntentRepo, commit: string): ExportedIntent {
+  const root = mkdtempSync(path.join(tmpdir(), 'netloom-plan-'));
+  const cleanup = () => rmSync(root, { recursive: true, force: true });
+  if (!existsAt(repo, commit)) return { root, cleanup };
+  try {
+    const tar = git(repo.root, ['archive', '--format=tar', commit, '--', repo.dir || '.']);
+    execFileSync('tar', ['-x', '-f', '-', '-C', root], { input: tar, stdio: ['pipe', 'ignore', 'pipe'] });
+  } catch (e) {
+    cleanup();
+    throw new EnvironmentError(`reading ${repo.dir || '.'} at ${commit.slice(0, 12)} from git: ${gitError(e)}`);
+  }
+  return { root, dir: path.join(root, repo.dir), cleanup };
+}

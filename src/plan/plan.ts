@@ -1,0 +1,431 @@
+/**
+ * `netloom plan`: what merging a change of the intent does to the network, from the models
+ * of two revisions alone (nothing is contacted): the semantic changes, the blast radius
+ * (rendered configs, sessions reset, tenants, renumbering), the behavioural difference
+ * (reachability predictions, firewall verdicts), the static verification of the head with the
+ * findings new since base, and the waves `apply` would push in.
+ */
+import type { FabricModel } from '../model/types.ts';
+import type { SourceLocation } from '../util/errors.ts';
+import { Renderer, selectDevices, type RenderedArtifact } from '../render/index.ts';
+import { inputHashes } from '../render/incremental.ts';
+import { IntentError } from '../util/errors.ts';
+import { diffLines } from '../render/diff.ts';
+import { describeDisturbance, frrDisturbance } from '../push/frr-disturbance.ts';
+import type { Disturbance } from '../push/driver.ts';
+import { planWaves } from '../push/rollout.ts';
+import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
+import { verifyStatic } from '../verify/static.ts';
+import { buildFabricGraph, type FabricGraph } from '../verify/graph.ts';
+import type { Severity } from '../verify/findings.ts';
+import { firewallPolicies } from '../domains/firewall/checks.ts';
+import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
+import { renumbering, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
+import { IntentText } from './intent-text.ts';
+
+/** One side of the plan: the intent at a revision. */
+export interface PlanSide {
+  /** The revision as given (`main`, `HEAD~1`), or `working tree`. */
+  rev: string;
+  /** The commit it resolved to; absent for the working tree. */
+  commit?: string;
+  /** Absent when the intent directory did not exist there. */
+  model?: FabricModel;
+  /** Intent file path as the model records it -> path relative to the repository root. */
+  repoPath(file: string): string;
+}
+
+export interface FileStat {
+  file: string;
+  added: number;
+  removed: number;
+}
+
+export interface DeviceImpact {
+  device: string;
+  change: 'added' | 'removed' | 'changed';
+  files: FileStat[];
+  /** What the push disturbs (FRR devices changed in place), one line. */
+  disturbs?: string;
+}
+
+export interface SessionReset {
+  device: string;
+  /** The neighbour as FRR names it, with the attribute that resets it. */
+  neighbor: string;
+  /** The model's session, when the neighbour is one. */
+  session?: string;
+}
+
+export interface PairChange {
+  src: string;
+  dst: string;
+  /** gains / loses reachability, or the prediction changes and the answer does not. */
+  change: 'gains' | 'loses' | 'changes';
+  before?: { predicted: string; answers: boolean };
+  after?: { predicted: string; answers: boolean };
+}
+
+export interface PlanFinding {
+  check: string;
+  severity: Severity;
+  message: string;
+  location?: SourceLocation;
+  /** Not among the base's findings. */
+  new: boolean;
+}
+
+export interface PlanCheck {
+  id: string;
+  title: string;
+  passed: boolean;
+  examined: string;
+  findings: PlanFinding[];
+}
+
+export interface Plan {
+  schema: 'netloom-plan/1';
+  fabric: string;
+  /** The intent directory, relative to the repository root. */
+  intentDir: string;
+  base: { rev: string; commit?: string; revision?: string; exists: boolean };
+  head: { rev: string; commit?: string; revision?: string; exists: boolean };
+  changes: ObjectChange[];
+  blastRadius: {
+    devices: DeviceImpact[];
+    sessionsReset: SessionReset[];
+    /** Devices whose reset cannot be predicted (not FRR, or everything on it). */
+    unpredicted: string[];
+    tenants: string[];
+    renumbering: RenumberAlarm[];
+    /** Endpoint flows the rollout may disturb while it runs, with why. */
+    disturbedFlows: { src: string; dst: string; why: string }[];
+  };
+  /** `reachabilityScope`: which endpoint pairs were compared (all, or those among the endpoints the change affects). */
+  behaviour: { reachabilityScope: string; reachability: PairChange[]; firewall: PolicyChange[] };
+  verification: { checks: PlanCheck[] };
+  rollout: { canary: number; waveSize: number; waves: string[][] };
+}
+
+export interface PlanOptions {
+  canary: number;
+  waveSize: number;
+  /** Filled with each phase's milliseconds (the bench prints them). */
+  timings?: Record<string, number>;
+}
+
+const byDevice = (arts: RenderedArtifact[]) => {
+  const m = new Map<string, Map<string, string>>();
+  for (const a of arts) {
+    if (!m.has(a.device)) m.set(a.device, new Map());
+    m.get(a.device)!.set(a.artifact, a.content);
+  }
+  return m;
+};
+
+/**
+ * The files of the devices whose render inputs differ between the two models (the incremental
+ * renderer's key): a device with equal inputs renders equal files, so it is never rendered.
+ */
+function renderChanged(base: FabricModel | undefined, head: FabricModel | undefined): { baseArts: Map<string, Map<string, string>>; headArts: Map<string, Map<string, string>> } {
+  const rb = base && new Renderer(base);
+  const rh = head && new Renderer(head);
+  const hashes = (r: Renderer | undefined) => {
+    if (!r) return new Map<string, string>();
+    const names = selectDevices(r.model);
+    const h = inputHashes(r, names);
+    return new Map(names.map((n, i) => [n, h[i]]));
+  };
+  const hb = hashes(rb);
+  const hh = hashes(rh);
+  const stale = [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n));
+  const render = (r: Renderer | undefined, has: Map<string, string>) => {
+    if (!r) return new Map<string, Map<string, string>>();
+    const views = stale.filter((n) => has.has(n)).map((n) => r.view(n));
+    const diags = views.flatMap((v) => r.check(v));
+    if (diags.length) throw new IntentError(diags);
+    return byDevice(views.flatMap((v) => r.renderView(v)));
+  };
+  return { baseArts: render(rb, hb), headArts: render(rh, hh) };
+}
+
+const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
+
+function fileStats(before: Map<string, string> | undefined, after: Map<string, string> | undefined): FileStat[] {
+  const names = [...new Set([...(before?.keys() ?? []), ...(after?.keys() ?? [])])].sort();
+  const out: FileStat[] = [];
+  for (const f of names) {
+    const a = before?.get(f) ?? '';
+    const b = after?.get(f) ?? '';
+    if (a === b) continue;
+    let added = 0;
+    let removed = 0;
+    for (const e of diffLines(lines(a), lines(b))) {
+      if (e.op === '+') added++;
+      else if (e.op === '-') removed++;
+    }
+    out.push({ file: f, added, removed });
+  }
+  return out;
+}
+
+/** The model's session behind an FRR neighbour name (an interface for unnumbered sessions, else an address). */
+function sessionOf(model: FabricModel, device: string, neighbor: string): string | undefined {
+  for (const s of model.bgpSessions) {
+    for (const [me, peer] of [[s.a, s.b], [s.b, s.a]] as const) {
+      if (me.device !== device) continue;
+      if (me.interface === neighbor || peer.address === neighbor || peer.routerId === neighbor) return s.id;
+    }
+  }
+  return undefined;
+}
+
+interface Graphs {
+  base?: FabricGraph;
+  head?: FabricGraph;
+}
+
+/** Findings are the same across revisions when check and message match, line numbers aside. */
+const findingKey = (check: string, message: string) => `${check}\t${message.replace(/:\d+:\d+\b/g, ':L')}`;
+
+function relocate(side: PlanSide, loc: SourceLocation | undefined): SourceLocation | undefined {
+  return loc ? { file: side.repoPath(loc.file), line: loc.line, col: loc.col } : undefined;
+}
+
+/** A `file:line:col` string, repository-relative. */
+function relocateLoc(side: PlanSide, text: string): string {
+  const m = /^(.*):(\d+):(\d+)$/.exec(text);
+  return m ? `${side.repoPath(m[1])}:${m[2]}:${m[3]}` : text;
+}
+
+/** Intent paths inside a message (the firewall names related rules with theirs), repository-relative. */
+function relocateText(side: PlanSide, text: string, files: string[]): string {
+  let out = text;
+  for (const f of files) out = out.split(`${f}:`).join(`${side.repoPath(f)}:`);
+  return out;
+}
+
+function intentFiles(model: FabricModel | undefined, changes: { location?: SourceLocation }[]): string[] {
+  const files = new Set<string>();
+  if (model) for (const o of [...model.devices, ...model.networks, ...model.vrfs, ...model.endpoints, ...firewallPolicies(model)]) files.add(o.source.file);
+  for (const c of changes) if (c.location) files.add(c.location.file);
+  // Longest first: a path that prefixes another is replaced after it.
+  return [...files].sort((a, b) => b.length - a.length);
+}
+
+function verification(base: PlanSide, head: PlanSide, graphs: Graphs): PlanCheck[] {
+  if (!head.model) return [];
+  const headFiles = intentFiles(head.model, []);
+  const baseFiles = intentFiles(base.model, []);
+  const seen = new Set<string>();
+  if (base.model) {
+    for (const r of verifyStatic(base.model, { graph: graphs.base }).results) for (const f of r.findings) seen.add(findingKey(r.check.id, relocateText(base, f.message, baseFiles)));
+  }
+  return verifyStatic(head.model, { graph: graphs.head }).results.map((r) => ({
+    id: r.check.id,
+    title: r.check.title,
+    passed: r.passed,
+    examined: r.examined,
+    findings: r.findings.map((f) => {
+      const message = relocateText(head, f.message, headFiles);
+      return { check: r.check.id, severity: f.severity, message, ...(f.location ? { location: relocate(head, f.location) } : {}), new: !seen.has(findingKey(r.check.id, message)) };
+    }),
+  }));
+}
+
+function reachability(baseFlows: Flow[], headFlows: Flow[]): PairChange[] {
+  const key = (f: Flow) => `${f.src}>${f.dst}`;
+  const before = new Map(baseFlows.map((f) => [key(f), f]));
+  const after = new Map(headFlows.map((f) => [key(f), f]));
+  const out: PairChange[] = [];
+  for (const k of [...new Set([...before.keys(), ...after.keys()])]) {
+    const a = before.get(k);
+    const b = after.get(k);
+    if (a && b && a.predicted === b.predicted && a.answers === b.answers) continue;
+    const ans = (f?: Flow) => f?.answers ?? false;
+    if (!ans(a) && !ans(b) && (!a || !b)) continue; // an isolated pair appearing or leaving
+    const f = (b ?? a)!;
+    out.push({
+      src: f.src,
+      dst: f.dst,
+      change: ans(b) && !ans(a) ? 'gains' : ans(a) && !ans(b) ? 'loses' : 'changes',
+      ...(a ? { before: { predicted: a.predicted, answers: a.answers } } : {}),
+      ...(b ? { after: { predicted: b.predicted, answers: b.answers } } : {}),
+    });
+  }
+  return out.sort((x, y) => x.src.localeCompare(y.src) || x.dst.localeCompare(y.dst));
+}
+
+function tenantsTouched(base: PlanSide, head: PlanSide, changes: ObjectChange[], disturbances: Map<string, Disturbance>): string[] {
+  const t = new Set<string>();
+  const tenantOf = (m: FabricModel | undefined, kind: string, key: string): string | string[] | undefined => {
+    if (!m) return undefined;
+    if (kind === 'tenant') return m.tenants.find((x) => x.name === key)?.name;
+    if (kind === 'vrf') return m.vrfs.find((x) => x.name === key)?.tenant;
+    if (kind === 'network') return m.networks.find((x) => x.name === key)?.tenant;
+    if (kind === 'endpoint') return m.endpoints.find((x) => x.name === key)?.tenant;
+    if (kind === 'policy') {
+      const e = firewallPolicies(m).find((x) => x.name === key)?.enforcement;
+      const vrfs = e?.kind === 'inter-vrf' ? e.vrfs : e?.kind === 'network' ? e.networks.map((n) => m.networks.find((x) => x.name === n)?.vrf) : [];
+      return vrfs.map((v) => m.vrfs.find((x) => x.name === v)?.tenant).filter((x): x is string => !!x);
+    }
+    if (kind === 'vni') return m.vrfs.find((x) => String(x.l3vni) === key)?.tenant ?? m.networks.find((x) => String(x.l2vni) === key)?.tenant;
+    return undefined;
+  };
+  for (const c of changes) {
+    for (const m of [base.model, head.model]) {
+      for (const x of [tenantOf(m, c.kind, c.key) ?? []].flat()) t.add(x);
+    }
+  }
+  const m = head.model;
+  if (m) {
+    for (const d of disturbances.values()) {
+      for (const v of d.vrfs) for (const x of m.vrfs.filter((y) => y.name === v)) t.add(x.tenant);
+      for (const n of d.vlans) for (const x of m.networks.filter((y) => y.vlan === n)) t.add(x.tenant);
+      for (const n of d.vnis) for (const x of [...m.networks.filter((y) => y.l2vni === n), ...m.vrfs.filter((y) => y.l3vni === n)]) t.add(x.tenant);
+    }
+  }
+  return [...t].sort();
+}
+
+/** Endpoints whose pairs are compared in full; past this only those the change affects. */
+export const FLOW_ENDPOINT_LIMIT = 300;
+
+/**
+ * Which endpoints' pairs the behavioural diff compares. Every pair is traced, so a large
+ * fabric (the 5,000-device shape has 4,770 endpoints: 22 million pairs) is narrowed to the
+ * endpoints the change affects: changed, added or removed ones, those of a changed network or
+ * VRF, and those behind a leaf whose configuration changes. A change outside the leaves (a
+ * spine) affects every pair: then nothing is narrowed and past the limit nothing is compared.
+ */
+function flowScope(base: FabricModel | undefined, head: FabricModel | undefined, changes: ObjectChange[], changedDevices: Set<string>): { endpoints?: Set<string>; text: string } {
+  const all = new Set([...(base?.endpoints ?? []), ...(head?.endpoints ?? [])].map((e) => e.name));
+  if (all.size <= FLOW_ENDPOINT_LIMIT) return { endpoints: all, text: `every pair of ${all.size} endpoints` };
+  const leaves = new Set([...(base?.devices ?? []), ...(head?.devices ?? [])].filter((d) => d.role === 'leaf').map((d) => d.name));
+  if ([...changedDevices].some((d) => !leaves.has(d)) || changes.some((c) => c.kind === 'fabric' || c.kind === 'link' || c.kind === 'bgp-session')) {
+    return { text: `not compared: the change reaches beyond the leaves and the fabric has ${all.size} endpoints (more than ${FLOW_ENDPOINT_LIMIT})` };
+  }
+  const nets = new Set(changes.filter((c) => c.kind === 'network').map((c) => c.key));
+  const vrfs = new Set(changes.filter((c) => c.kind === 'vrf').map((c) => c.key));
+  const named = new Set(changes.filter((c) => c.kind === 'endpoint').map((c) => c.key));
+  const hit = new Set<string>();
+  for (const e of [...(base?.endpoints ?? []), ...(head?.endpoints ?? [])]) {
+    if (named.has(e.name) || nets.has(e.network) || vrfs.has(e.vrf) || changedDevices.has(e.leaf)) hit.add(e.name);
+  }
+  if (hit.size > FLOW_ENDPOINT_LIMIT) return { text: `not compared: the change affects ${hit.size} endpoints (more than ${FLOW_ENDPOINT_LIMIT})` };
+  return { endpoints: hit, text: `pairs among the ${hit.size} endpoints the change affects (of ${all.size})` };
+}
+
+export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opts: PlanOptions): Plan {
+  let t = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    if (opts.timings) opts.timings[phase] = now - t;
+    t = now;
+  };
+  const raw = semanticDiff(base.model, head.model);
+  const text = new IntentText();
+  const touched = (c: ObjectChange) => {
+    if (!c.location || !c.baseLocation) return true;
+    const a = text.at(c.baseLocation);
+    const b = text.at(c.location);
+    return a === undefined || b === undefined || a !== b;
+  };
+  const alarms = renumbering(raw, touched).map((a) => ({ ...a, location: relocate(head, a.location) }));
+  const changes = raw.map((c) => {
+    const { baseLocation: _b, ...rest } = c;
+    return { ...rest, location: relocate(c.change === 'removed' ? base : head, c.location) };
+  });
+
+  lap('semantic diff');
+  const { baseArts, headArts } = renderChanged(base.model, head.model);
+  lap('render changed devices');
+  const devices: DeviceImpact[] = [];
+  const disturbances = new Map<string, Disturbance>();
+  const sessionsReset: SessionReset[] = [];
+  const unpredicted: string[] = [];
+  const baseSessions = new Set(base.model?.bgpSessions.map((x) => x.id));
+  const headSessions = new Set(head.model?.bgpSessions.map((x) => x.id));
+  const headNames = new Set(head.model?.devices.map((d) => d.name));
+  const order = [...(head.model?.devices ?? []), ...(base.model?.devices ?? []).filter((d) => !headNames.has(d.name))];
+  for (const d of order) {
+    const a = baseArts.get(d.name);
+    const b = headArts.get(d.name);
+    const files = fileStats(a, b);
+    if (!files.length) continue;
+    const impact: DeviceImpact = { device: d.name, change: !a ? 'added' : !b ? 'removed' : 'changed', files };
+    if (a && b) {
+      if (b.has('frr.conf') && a.has('frr.conf')) {
+        const dist = frrDisturbance(a.get('frr.conf')!, b.get('frr.conf')!, a.get('network.sh') ?? '', b.get('network.sh') ?? '');
+        // A session the change creates is not reset: only those that exist before count.
+        const attrs = new Map<string, string[]>();
+        dist.sessions = dist.sessions.filter((x) => {
+          const [, neighbor, attr] = /^(\S+) \((.*)\)$/.exec(x) ?? [x, x, ''];
+          const id = sessionOf(head.model!, d.name, neighbor) ?? sessionOf(base.model!, d.name, neighbor);
+          if (id !== undefined && !baseSessions.has(id)) return false;
+          // A removed session disturbs its flows, but is listed as removed, not reset.
+          if (id === undefined || headSessions.has(id)) attrs.set(neighbor, [...(attrs.get(neighbor) ?? []), attr]);
+          return true;
+        });
+        disturbances.set(d.name, dist);
+        impact.disturbs = describeDisturbance(dist);
+        if (dist.all) {
+          unpredicted.push(d.name);
+          for (const id of d.bgpSessionIds) if (baseSessions.has(id) && headSessions.has(id)) sessionsReset.push({ device: d.name, neighbor: `every session (${dist.all})`, session: id });
+        }
+        for (const [neighbor, why] of attrs) {
+          const session = sessionOf(head.model!, d.name, neighbor);
+          sessionsReset.push({ device: d.name, neighbor: `${neighbor} (${why.join(', ')})`, ...(session ? { session } : {}) });
+        }
+      } else unpredicted.push(d.name);
+    }
+    devices.push(impact);
+  }
+
+  lap('file stats and disturbance');
+  const scope = flowScope(base.model, head.model, raw, new Set(devices.map((d) => d.device)));
+  // One graph per revision, for the flows and the static checks alike.
+  const graphs: Graphs = { base: base.model && buildFabricGraph(base.model), head: head.model && buildFabricGraph(head.model) };
+  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints, graphs.base) : [];
+  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints, graphs.head) : [];
+  const baseKeys = new Set(baseFlows.map((f) => `${f.src}>${f.dst}`));
+  const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : [])
+    .filter((p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0)
+    .map((p) => {
+      const sides = (list: DiffEntry[]) => list.map((x) => ({ ...x, before: { ...x.before, location: relocateLoc(base, x.before.location) }, after: { ...x.after, location: relocateLoc(head, x.after.location) } }));
+      return { ...p, newlyAccepted: sides(p.newlyAccepted), newlyDenied: sides(p.newlyDenied), denialChanged: sides(p.denialChanged) };
+    });
+  lap('behaviour');
+  const checks = verification(base, head, graphs);
+  lap('static verification (both)');
+  const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
+  const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });
+  return {
+    schema: 'netloom-plan/1',
+    fabric: head.model?.name ?? base.model?.name ?? '',
+    intentDir,
+    base: side(base),
+    head: side(head),
+    changes,
+    blastRadius: {
+      devices,
+      sessionsReset,
+      unpredicted,
+      tenants: tenantsTouched(base, head, raw, disturbances),
+      renumbering: alarms,
+      // Only flows that exist before the change can be disturbed by it.
+      disturbedFlows: head.model ? disturbedFlows(head.model, headFlows.filter((f) => baseKeys.has(`${f.src}>${f.dst}`)), disturbances).map((x) => ({ src: x.flow.src, dst: x.flow.dst, why: x.why })) : [],
+    },
+    behaviour: { reachabilityScope: scope.text, reachability: reachability(baseFlows, headFlows), firewall: fw },
+    verification: { checks },
+    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: planWaves((head.model?.devices ?? []).map((d) => d.name).filter((n) => changed.has(n)), opts.canary, opts.waveSize) },
+  };
+}
+
+const RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+/** Findings of the head at or above `level` ('never': none). */
+export function failingFindings(plan: Plan, level: Severity | 'never'): PlanFinding[] {
+  if (level === 'never') return [];
+  return plan.verification.checks.flatMap((c) => c.findings).filter((f) => RANK[f.severity] >= RANK[level]);
+}

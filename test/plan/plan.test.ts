@@ -1,0 +1,311 @@
+// `netloom plan` on a real temporary git repository with one commit per scenario (a VLAN, a
+// leaf, a renumbered pool, a removed uplink, a firewall change), each summary asserted exactly.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import AjvModule from 'ajv';
+import { repoRoot } from '../support/intent-copy.ts';
+import { planCommand } from '../../src/cli/commands/plan.ts';
+import { parseCommandArgs } from '../../src/cli/command.ts';
+import { UsageError } from '../../src/util/errors.ts';
+import { formatPlanMarkdown } from '../../src/plan/format.ts';
+import type { Plan } from '../../src/plan/plan.ts';
+
+let repo: string;
+const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+const edit = (file: string, from: string, to: string) => {
+  const f = path.join(repo, file);
+  const text = readFileSync(f, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} has no '${from}'`);
+  writeFileSync(f, text.replace(from, to));
+};
+const append = (file: string, line: string) => writeFileSync(path.join(repo, file), readFileSync(path.join(repo, file), 'utf8') + line + '\n');
+const commit = (tag: string) => {
+  git('add', '-A');
+  git('-c', 'user.email=plan@test', '-c', 'user.name=plan test', 'commit', '-qm', tag);
+  git('tag', tag);
+};
+
+async function plan(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const parsed = parseCommandArgs(planCommand, args);
+  const code = await planCommand.run({ ...parsed, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n') + '\n', err: err.join('\n') };
+}
+const section = (text: string, title: string) => {
+  const lines = text.split('\n');
+  const i = lines.indexOf(`${title}:`);
+  const end = lines.findIndex((l, j) => j > i && l === '');
+  return lines.slice(i + 1, end < 0 ? undefined : end);
+};
+const summary = (text: string) => text.split('\n').slice(0, 8);
+
+beforeAll(() => {
+  repo = mkdtempSync(path.join(tmpdir(), 'netloom-plan-repo-'));
+  for (const ex of ['dc1', 'fw2', 'slb1']) cpSync(path.join(repoRoot, 'intents', ex), path.join(repo, 'intents', ex), { recursive: true });
+  git('init', '-q');
+  commit('base');
+  // A VLAN (network ops) with one endpoint on leaf2.
+  edit('intents/dc1/tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: ops\n            vlan: 40\n            subnet: 10.10.40.0/24\n            gateway: 10.10.40.1\n');
+  append('intents/dc1/endpoints.yaml', '  - { name: h6, leaf: leaf2, port: eth11, vlan: 40, ipv4: 10.10.40.16/24 }');
+  commit('vlan');
+  // A leaf with an endpoint in RED.
+  edit('intents/dc1/nodes.yaml', '  leaf4: { group: leaves, id: 4 }', '  leaf4: { group: leaves, id: 4 }\n  leaf5: { group: leaves, id: 5 }');
+  append('intents/dc1/endpoints.yaml', '  - { name: h7, leaf: leaf5, port: eth10, vlan: 30, ipv4: 10.20.30.17/24 }');
+  commit('leaf');
+  // The loopback pool moves: every device's router id, none of them edited.
+  edit('intents/dc1/fabric.yaml', '  loopback: 10.0.0.0/24', '  loopback: 10.0.9.0/24');
+  commit('renumber');
+  // leaf4 loses its uplink to spine2: a session gone, the underlay loses redundancy.
+  edit('intents/dc1/nodes.yaml', '  leaf4: { group: leaves, id: 4 }', '  leaf4: { group: leaves, id: 4, uplinks: [spine1] }');
+  commit('uplink');
+  // fw2: web-to-app also accepts http.
+  edit('intents/fw2/firewall.yaml', '          services: [app-http]', '          services: [app-http, http]');
+  commit('fw');
+  // slb1: h1's weight in its pool.
+  edit('intents/slb1/slb.yaml', '{ endpoint: h1, port: 8080, weight: 3 }', '{ endpoint: h1, port: 8080, weight: 5 }');
+  commit('slb');
+});
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+const dc1 = () => path.join(repo, 'intents/dc1');
+
+describe('netloom plan, scenario by scenario', () => {
+  it('a VLAN with an endpoint: the network, its VNI, one leaf, six pairs gaining reachability', async () => {
+    const r = await plan([dc1(), '--base', 'base', '--head', 'vlan']);
+    expect(r.code).toBe(0);
+    const c = git('rev-parse', 'base').slice(0, 12);
+    const h = git('rev-parse', 'vlan').slice(0, 12);
+    expect(summary(r.out)).toEqual([
+      `plan for intents/dc1 (fabric dc1): base (${c}) -> vlan (${h})`,
+      'changes: fabric 3 added, 2 changed, 0 removed',
+      'configs: 1 device change (leaf2); 0 BGP session resets; tenants touched: blue',
+      'renumbering: none',
+      'reachability: 6 pairs gain, 0 lose, 0 change path; firewall: no flow decided differently',
+      'verification of head: 17/17 checks passed, 0 errors (0 new), 0 warnings (0 new), 0 info',
+      'rollout: 1 wave (canary 1, wave size 5)',
+      'result: ok',
+    ]);
+    expect(section(r.out, 'changes')).toEqual([
+      '  fabric:',
+      '    ~ device leaf2 (intents/dc1/nodes.yaml:16:3)',
+      '        interfaces[eth11]: added',
+      '        vlans[ops]: added',
+      '    ~ vrf BLUE (intents/dc1/tenants.yaml:8:9)',
+      '        networks: ["web","app"] -> ["web","app","ops"]',
+      '    + vni 10040 (intents/dc1/tenants.yaml:21:13)',
+      '    + network ops (intents/dc1/tenants.yaml:21:13)',
+      '    + endpoint h6 (intents/dc1/endpoints.yaml:11:5)',
+    ]);
+    expect(section(r.out, 'blast radius').slice(0, 2)).toEqual(['  devices whose configs change:', '    ~ leaf2: frr.conf +5 -0, netconf-ietf.xml +6 -0, network.sh +38 -0; disturbs VNIs 10040; VLANs 40']);
+    expect(section(r.out, 'behaviour').slice(0, 3)).toEqual([
+      '  endpoint pairs (prediction, and whether a ping answers), every pair of 6 endpoints:',
+      '    h1 -> h6: gains (before: absent; after: routed, answers)',
+      '    h2 -> h6: gains (before: absent; after: routed, answers)',
+    ]);
+    expect(section(r.out, 'rollout')).toEqual(['  wave 1 (canary): leaf2']);
+  });
+
+  it('a leaf: its links and sessions added, the spines changed but no session reset, waves of the changed devices', async () => {
+    const r = await plan([dc1(), '--base', 'vlan', '--head', 'leaf', '--wave-size', '1']);
+    expect(summary(r.out).slice(1)).toEqual([
+      'changes: fabric 6 added, 4 changed, 0 removed',
+      'configs: 3 devices change (leaf5, spine1, spine2); 0 BGP session resets; tenants touched: red',
+      'renumbering: none',
+      'reachability: 4 pairs gain, 0 lose, 0 change path; firewall: no flow decided differently',
+      'verification of head: 17/17 checks passed, 0 errors (0 new), 0 warnings (0 new), 0 info',
+      'rollout: 3 waves (canary 1, wave size 1)',
+      'result: ok',
+    ]);
+    expect(section(r.out, 'changes')).toEqual([
+      '  fabric:',
+      '    + device leaf5 (intents/dc1/nodes.yaml:19:3)',
+      '    ~ device spine1 (intents/dc1/nodes.yaml:13:3)',
+      '        interfaces[eth5]: added',
+      '    ~ device spine2 (intents/dc1/nodes.yaml:14:3)',
+      '        interfaces[eth5]: added',
+      '    + link leaf5:eth1--spine1:eth5 (intents/dc1/nodes.yaml:19:31)',
+      '    + link leaf5:eth2--spine2:eth5 (intents/dc1/nodes.yaml:19:31)',
+      '    + bgp-session leaf5:eth1--spine1:eth5 (intents/dc1/nodes.yaml:19:31)',
+      '    + bgp-session leaf5:eth2--spine2:eth5 (intents/dc1/nodes.yaml:19:31)',
+      '    ~ vrf RED (intents/dc1/tenants.yaml:28:9)',
+      '        devices: ["leaf1","leaf4"] -> ["leaf1","leaf4","leaf5"]',
+      '    ~ network db (intents/dc1/tenants.yaml:31:13)',
+      '        leaves: ["leaf1","leaf4"] -> ["leaf1","leaf4","leaf5"]',
+      '    + endpoint h7 (intents/dc1/endpoints.yaml:12:5)',
+    ]);
+    expect(section(r.out, 'rollout')).toEqual(['  wave 1 (canary): leaf5', '  wave 2: spine1', '  wave 3: spine2']);
+  });
+
+  it('a moved pool: the renumbering alarm names every device whose router id moved without its own intent changing', async () => {
+    const r = await plan([dc1(), '--base', 'leaf', '--head', 'renumber', '--format', 'json']);
+    const p = JSON.parse(r.out) as Plan;
+    expect(p.blastRadius.renumbering.map((a) => `${a.kind} ${a.key}: ${a.fields.map((f) => f.field).join(' ')}`)).toEqual(
+      ['leaf1', 'leaf2', 'leaf3', 'leaf4', 'leaf5', 'spine1', 'spine2'].map((d) => `device ${d}: interfaces[lo].ipv4 loopback routerId`),
+    );
+    expect(p.blastRadius.renumbering[0].fields.find((f) => f.field === 'routerId')).toEqual({ field: 'routerId', change: 'changed', before: '10.0.0.1', after: '10.0.9.1' });
+    expect(p.changes.filter((c) => c.kind === 'fabric').map((c) => c.fields)).toEqual([[{ field: 'pools.loopback', change: 'changed', before: '10.0.0.0/24', after: '10.0.9.0/24' }]]);
+    // A new router id is a new BGP identity: every session of every device.
+    expect(p.blastRadius.unpredicted).toEqual(['leaf1', 'leaf2', 'leaf3', 'leaf4', 'leaf5', 'spine1', 'spine2']);
+    expect(new Set(p.blastRadius.sessionsReset.map((s) => s.session)).size).toBe(10);
+    expect(p.behaviour.reachability).toEqual([]);
+  });
+
+  it('a removed uplink: the session removed (not reset), new single-point-of-failure errors marked new, exit 1', async () => {
+    const r = await plan([dc1(), '--base', 'renumber', '--head', 'uplink']);
+    expect(r.code).toBe(1);
+    expect(summary(r.out).slice(1)).toEqual([
+      'changes: fabric 0 added, 2 changed, 2 removed',
+      'configs: 2 devices change (leaf4, spine2); 0 BGP session resets; tenants touched: none',
+      'renumbering: none',
+      'reachability: 0 pairs gain, 0 lose, 0 change path; firewall: no flow decided differently',
+      'verification of head: 15/17 checks passed, 4 errors (4 new), 0 warnings (0 new), 0 info',
+      'rollout: 2 waves (canary 1, wave size 5)',
+      'result: FAIL, 4 findings at or above the --fail-on level',
+    ]);
+    expect(section(r.out, 'changes')).toEqual([
+      '  fabric:',
+      '    ~ device leaf4 (intents/dc1/nodes.yaml:18:3)',
+      '        interfaces[eth2]: removed',
+      '    ~ device spine2 (intents/dc1/nodes.yaml:14:3)',
+      '        interfaces[eth4]: removed',
+      '    - link leaf4:eth2--spine2:eth4 (intents/dc1/nodes.yaml:18:31)',
+      '    - bgp-session leaf4:eth2--spine2:eth4 (intents/dc1/nodes.yaml:18:31)',
+    ]);
+    expect(section(r.out, 'static verification of head').filter((l) => l.includes('[new]'))).toEqual([
+      '        error [new]: leaf4 <-> leaf1, leaf2, leaf3, leaf5: 1 equal-cost underlay path, the design promises 2 (4 VTEP pairs); no underlay link to spine2',
+      '        error [new]: spine1 is an articulation point: losing it cuts 1 VTEP off the rest of the underlay',
+      '        error [new]: link leaf4:eth1--spine1:eth4 is a bridge: it is the only underlay path between its two sides',
+      '        error [new]: 4 VTEP pairs have a min-cut of 1 link (e.g. leaf1-leaf4)',
+    ]);
+    expect((await plan([dc1(), '--base', 'renumber', '--head', 'uplink', '--fail-on', 'never'])).code).toBe(0);
+  });
+
+  it('a firewall change: the policy field by field, the flows newly accepted with both rules, the enforcing leaves', async () => {
+    const r = await plan([path.join(repo, 'intents/fw2'), '--base', 'uplink', '--head', 'fw']);
+    expect(r.code).toBe(0);
+    expect(summary(r.out).slice(1)).toEqual([
+      'changes: firewall 0 added, 1 changed, 0 removed',
+      'configs: 3 devices change (leaf1, leaf2, leaf3); 0 BGP session resets; tenants touched: shop',
+      'renumbering: none',
+      'reachability: 0 pairs gain, 0 lose, 0 change path; firewall: tiers: 1 newly accepted, 0 newly denied, 0 drop/reject changed',
+      'verification of head: 17/17 checks passed, 0 errors (0 new), 1 warnings (0 new), 1 info',
+      'rollout: 2 waves (canary 1, wave size 5)',
+      'result: ok',
+    ]);
+    expect(section(r.out, 'changes')).toEqual(['  firewall:', '    ~ policy tiers (intents/fw2/firewall.yaml:22:7)', '        rules[web-to-app].services[http]: added']);
+    expect(section(r.out, 'behaviour').slice(3)).toEqual([
+      '    policy tiers:',
+      '      newly accepted: about 4.46e43 packets, e.g. tcp 10.10.10.0:0 -> 10.10.20.0:80 (new)',
+      '        before: drop by the default action (policy at intents/fw2/firewall.yaml:22:7)',
+      '        after:  accept by rule web-to-app at intents/fw2/firewall.yaml:28:11',
+    ]);
+  });
+
+  it('a load-balancer change: the pool member field by field', async () => {
+    const r = await plan([path.join(repo, 'intents/slb1'), '--base', 'fw', '--head', 'slb']);
+    expect(section(r.out, 'changes')).toEqual(['  slb:', '    ~ pool shop-web (intents/slb1/slb.yaml:28:5)', '        members[h1].weight: 3 -> 5']);
+  });
+
+  it('the working tree is the default head, and a directory absent at base is all added', async () => {
+    edit('intents/dc1/tenants.yaml', 'description: isolated tenant', 'description: the isolated tenant');
+    try {
+      const r = await plan([dc1(), '--base', 'uplink']);
+      expect(summary(r.out)[0]).toBe(`plan for intents/dc1 (fabric dc1): uplink (${git('rev-parse', 'uplink').slice(0, 12)}) -> working tree`);
+      expect(section(r.out, 'changes')).toEqual(['  fabric:', '    ~ tenant red (intents/dc1/tenants.yaml:25:5)', '        description: isolated tenant -> the isolated tenant']);
+      expect(git('status', '--porcelain')).toBe('M intents/dc1/tenants.yaml');
+    } finally {
+      git('checkout', '-q', '--', 'intents/dc1/tenants.yaml');
+    }
+    git('mv', 'intents/fw2', 'intents/fw3');
+    commit('moved');
+    const r = await plan([path.join(repo, 'intents/fw3'), '--base', 'fw', '--head', 'moved', '--format', 'json']);
+    const p = JSON.parse(r.out) as Plan;
+    expect(p.base.exists).toBe(false);
+    expect(new Set(p.changes.map((c) => c.change))).toEqual(new Set(['added']));
+    expect(p.rollout.waves).toEqual([['leaf1'], ['leaf2', 'leaf3', 'spine1', 'spine2']]);
+    const text = await plan([path.join(repo, 'intents/fw3'), '--base', 'fw', '--head', 'moved']);
+    expect(summary(text.out).slice(0, 2)).toEqual([
+      `plan for intents/fw3 (fabric fw2): fw (${git('rev-parse', 'fw').slice(0, 12)}) where intents/fw3 did not exist -> moved (${git('rev-parse', 'moved').slice(0, 12)})`,
+      'changes: fabric 32 added, 0 changed, 0 removed; firewall 1 added, 0 changed, 0 removed',
+    ]);
+  });
+});
+
+describe('netloom plan: mistakes are usage errors', () => {
+  it('names a missing --base, an unknown revision and a directory outside any repository', async () => {
+    await expect(plan([dc1()])).rejects.toThrow(/--base REV is required/);
+    await expect(plan([dc1(), '--base', 'no-such-branch'])).rejects.toThrow(new UsageError(`--base 'no-such-branch' is no revision of the repository at ${repo} (git rev-parse found no commit by that name)`));
+    await expect(plan([dc1(), '--base', 'base', '--head', '--x'])).rejects.toThrow(/--head expects REV/);
+    const outside = mkdtempSync(path.join(tmpdir(), 'netloom-plan-norepo-'));
+    try {
+      await expect(plan([outside, '--base', 'base'])).rejects.toThrow(/is not inside a git work tree/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('an invalid intent at a revision is reported at REV:file:line', async () => {
+    edit('intents/dc1/nodes.yaml', '  leaf1: { group: leaves, id: 1 }', '  leaf1: { group: leaves, id: 1, bogus: 1 }');
+    commit('invalid');
+    await expect(plan([dc1(), '--base', 'invalid', '--head', 'base'])).rejects.toThrow(/^invalid:intents\/dc1\/nodes\.yaml:15:\d+: /);
+  });
+});
+
+describe('netloom plan report formats', () => {
+  it('SARIF validates against the SARIF 2.1.0 schema and locates findings at repository-relative intent lines', async () => {
+    const out = path.join(repo, 'plan.sarif');
+    const r = await plan([dc1(), '--base', 'renumber', '--head', 'uplink', '--format', 'sarif', '--out', out, '--fail-on', 'never']);
+    expect(r.code).toBe(0);
+    const sarif = JSON.parse(readFileSync(out, 'utf8'));
+    const schema = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures/sarif-2.1.0-rtm.5.json'), 'utf8'));
+    // A draft-04 schema: its `$schema` and `id` are draft-04 spelling; the rest is common to draft-07.
+    delete schema.$schema;
+    delete schema.id;
+    // ajv's default export is the class or, under plain Node ESM, the CommonJS module holding it.
+    const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule.default }).default ?? AjvModule) as unknown as typeof AjvModule.default;
+    // The schema's language-tag pattern is not valid with the u flag; URI formats are not checked (no ajv-formats offline).
+    const validate = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false, validateFormats: false }).compile(schema);
+    expect(validate(sarif) ? [] : validate.errors).toEqual([]);
+    const results = sarif.runs[0].results as { ruleId: string; level: string; baselineState: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[];
+    expect(results.filter((x) => x.baselineState === 'new').map((x) => [x.ruleId, x.level, x.locations[0].physicalLocation.artifactLocation.uri, x.locations[0].physicalLocation.region.startLine])).toEqual([
+      ['underlay-ecmp', 'error', 'intents/dc1/nodes.yaml', 18],
+      ['single-points-of-failure', 'error', 'intents/dc1/nodes.yaml', 13],
+      ['single-points-of-failure', 'error', 'intents/dc1/nodes.yaml', 18],
+      // No location of its own: at the fabric's definition.
+      ['single-points-of-failure', 'error', 'intents/dc1/fabric.yaml', 3],
+    ]);
+  });
+
+  it('JUnit has one testcase per static check and the --fail-on gate', async () => {
+    const r = await plan([dc1(), '--base', 'renumber', '--head', 'uplink', '--format', 'junit']);
+    expect(r.code).toBe(1);
+    const names = [...r.out.matchAll(/<testcase classname="([^"]+)" name="([^"]+)">\n\s+<(failure|system-out)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    expect(names.filter((n) => n.endsWith('failure'))).toEqual(['netloom.plan.static underlay-ecmp failure', 'netloom.plan.static single-points-of-failure failure', 'netloom.plan.gate fail-on-error failure']);
+    expect(names).toHaveLength(18);
+    expect(r.out).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="netloom plan" tests="18" failures="3">/);
+  });
+
+  it('Markdown: summary, then failures and new findings, details folded; cut to the limit with the full report beside --out', async () => {
+    const out = path.join(repo, 'plan.md');
+    const r = await plan([dc1(), '--base', 'renumber', '--head', 'uplink', '--format', 'markdown', '--out', out]);
+    const md = readFileSync(out, 'utf8');
+    expect(md.split('\n').slice(0, 3)).toEqual(['## netloom plan: :x: 4 findings at or above the fail level', '', `- plan for intents/dc1 (fabric dc1): renumber (${git('rev-parse', 'renumber').slice(0, 12)}) -> uplink (${git('rev-parse', 'uplink').slice(0, 12)})`]);
+    expect(md.indexOf('### Failures and new findings')).toBeLessThan(md.indexOf('<details><summary>Changes</summary>'));
+    expect(md.match(/<details>/g)).toHaveLength(5);
+    expect(existsSync(path.join(repo, 'plan.full.md'))).toBe(false);
+    expect(r.out.split('\n')[0]).toMatch(/^plan for intents\/dc1/);
+    // The same plan cut to 3,000 characters keeps the head and says where the rest is.
+    const p = JSON.parse((await plan([dc1(), '--base', 'renumber', '--head', 'uplink', '--format', 'json'])).out) as Plan;
+    const failing = p.verification.checks.flatMap((c) => c.findings).filter((f) => f.severity === 'error');
+    const cut = formatPlanMarkdown(p, failing, 'plan.full.md', 3000);
+    expect(cut.cut).toBe(true);
+    expect(cut.text.length).toBeLessThanOrEqual(3000);
+    expect(cut.text).toContain('### Failures and new findings');
+    expect(cut.text.trimEnd().split('\n').at(-1)).toMatch(/^_This comment was cut to fit: \d sections? left out; the full report is in `plan\.full\.md`\._$/);
+    expect(cut.full.length).toBeGreaterThan(3000);
+  });
+});
