@@ -5,6 +5,7 @@
  * (reachability predictions, firewall verdicts), the static verification of the head with the
  * findings new since base, and the waves `apply` would push in.
  */
+import { isLeafRole } from '../domains/fabric/roles.ts';
 import type { FabricModel } from '../model/types.ts';
 import type { SourceLocation } from '../util/errors.ts';
 import { Renderer, selectDevices, type RenderedArtifact } from '../render/index.ts';
@@ -301,7 +302,7 @@ export const FLOW_ENDPOINT_LIMIT = 300;
 function flowScope(base: FabricModel | undefined, head: FabricModel | undefined, changes: ObjectChange[], changedDevices: Set<string>): { endpoints?: Set<string>; text: string } {
   const all = new Set([...(base?.endpoints ?? []), ...(head?.endpoints ?? [])].map((e) => e.name));
   if (all.size <= FLOW_ENDPOINT_LIMIT) return { endpoints: all, text: `every pair of ${all.size} endpoints` };
-  const leaves = new Set([...(base?.devices ?? []), ...(head?.devices ?? [])].filter((d) => d.role === 'leaf').map((d) => d.name));
+  const leaves = new Set([...(base?.devices ?? []), ...(head?.devices ?? [])].filter((d) => isLeafRole(d.role)).map((d) => d.name));
   if ([...changedDevices].some((d) => !leaves.has(d)) || changes.some((c) => c.kind === 'fabric' || c.kind === 'link' || c.kind === 'bgp-session')) {
     return { text: `not compared: the change reaches beyond the leaves and the fabric has ${all.size} endpoints (more than ${FLOW_ENDPOINT_LIMIT})` };
   }
