@@ -242,24 +242,33 @@ export class PolicyAnalysis {
 
   /**
    * How the packets of `set` are decided: the deciders (in order) with the part of `set` each
-   * decides. `box` over-approximates `set` and narrows the rules visited.
+   * decides. `box` over-approximates `set` and narrows the rules visited. The decided sets are
+   * disjoint, so each part is one intersection (no running remainder); `wanted` skips deciders
+   * whose part the caller does not need, and the default's part (the costly remainder) is
+   * built only when wanted.
    */
-  decisions(set: PacketSet, box: Box = FULL_BOX): { decider: Decider; set: PacketSet }[] {
+  decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true): { decider: Decider; set: PacketSet }[] {
     const out: { decider: Decider; set: PacketSet }[] = [];
-    let rest = set;
-    if (this.established) {
-      const x = intersect(rest, this.established.match);
+    if (isEmpty(set)) return out;
+    if (this.established && wanted(this.established)) {
+      const x = intersect(set, this.established.match);
       if (!isEmpty(x)) out.push({ decider: this.established, set: x });
-      rest = difference(rest, x);
     }
-    for (const d of this.index.query(box).sort(byPos)) {
-      if (isEmpty(rest)) break;
-      if (!overlaps(d.match, rest)) continue;
-      const x = intersect(rest, d.match);
-      out.push({ decider: d, set: x });
-      rest = difference(rest, x);
+    const cands = this.index.query(box).sort(byPos);
+    for (const d of cands) {
+      if (!wanted(d)) continue;
+      const x = d.lazy ? this.within(d, set, cands) : overlaps(d.decides, set) ? intersect(d.decides, set) : EMPTY;
+      if (!isEmpty(x)) out.push({ decider: d, set: x });
     }
-    if (!isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
+    if (wanted(this.fallback)) {
+      let rest = set;
+      if (this.established) rest = difference(rest, this.established.match);
+      for (const d of cands) {
+        if (isEmpty(rest)) break;
+        if (overlaps(d.match, rest)) rest = difference(rest, d.match);
+      }
+      if (!isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
+    }
     return out;
   }
 

@@ -258,8 +258,8 @@ export function example(set: PacketSet): Packet | undefined {
   if (set === FALSE) return undefined;
   preferred ??= [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6].map((p) => bdd.and(stateSet('new'), protocolSet(p))).concat(stateSet('new'));
   for (const pref of preferred) {
-    const s = bdd.and(set, pref);
-    if (s !== FALSE) return decode(bdd.pick(s)!);
+    const bits = bdd.pickBoth(set, pref);
+    if (bits) return decode(bits);
   }
   return decode(bdd.pick(set)!);
 }
