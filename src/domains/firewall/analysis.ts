@@ -10,7 +10,7 @@
  */
 import type { SourceLocation } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
+  ALL, EMPTY, addressMatchSet, contains, dstPrefixAndSrc, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
   samples, servicesSet, statesSet, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
@@ -87,7 +87,8 @@ function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
   const empty = parts.find(([, s]) => isEmpty(s))?.[0];
   // Service and state first (small, at the top of the order), then the address part below them.
   const [src, dst, services, state] = parts.map(([, s]) => s) as [PacketSet, PacketSet, PacketSet, PacketSet];
-  const match = intersect(intersect(services, state), intersect(dst, src));
+  const simpleDst = r.dst.include.length === 1 && r.dst.exclude.length === 0 && !r.dst.negate;
+  const match = intersect(intersect(services, state), simpleDst ? dstPrefixAndSrc(r.dst.include[0]!, src) : intersect(dst, src));
   return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
 }
 

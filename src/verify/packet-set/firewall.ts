@@ -55,8 +55,13 @@ export function serviceSet(svc: FwService): PacketSet {
 /** Any of the services; an empty list is any protocol. */
 const serviceSets = new Map<string, PacketSet>();
 
+const serviceListSets = new WeakMap<FwService[], PacketSet>();
+
 export function servicesSet(services: FwService[]): PacketSet {
   if (services.length === 0) return ALL;
+  // The same list object again (a rule re-analysed) needs no key.
+  const known = serviceListSets.get(services);
+  if (known !== undefined) return known;
   const key = JSON.stringify(services.map((s) => [s.protocol, s.dstPorts, s.srcPorts, s.icmp]));
   let set = serviceSets.get(key);
   if (set === undefined) {
@@ -64,6 +69,7 @@ export function servicesSet(services: FwService[]): PacketSet {
     if (serviceSets.size > 100_000) serviceSets.clear();
     serviceSets.set(key, set);
   }
+  serviceListSets.set(services, set);
   return set;
 }
 

@@ -51,18 +51,18 @@ export const engineNodes = (): number => bdd.nodeCount;
 
 // ---- field constraints ----
 
-function bitsOf(value: bigint, width: number, top: number): number[] {
-  const text = value.toString(2).padStart(width, '0');
-  const out: number[] = [];
-  for (let i = 0; i < top; i++) out.push(text.charCodeAt(i) - 48);
-  return out;
-}
-
 /** Values of `f` whose first `len` bits equal those of `value` (a `width`-bit number). */
-function prefixCube(f: Field, value: bigint, width: number, len: number): Node {
-  const bits = bitsOf(value, width, len);
-  let n: Node = TRUE;
-  for (let i = len - 1; i >= 0; i--) n = bits[i] ? bdd.mk(f.offset + i, FALSE, n) : bdd.mk(f.offset + i, n, FALSE);
+function prefixCube(f: Field, value: bigint, width: number, len: number, leaf: Node = TRUE): Node {
+  // 32-bit words, most significant first: no per-bit bigint or string work.
+  const pad = (32 - (width % 32)) % 32;
+  const aligned = value << BigInt(pad);
+  const words: number[] = [];
+  for (let w = width + pad - 32; w >= 0; w -= 32) words.push(Number((aligned >> BigInt(w)) & 0xffffffffn));
+  let n: Node = leaf;
+  for (let i = len - 1; i >= 0; i--) {
+    const bit = (words[i >>> 5]! >>> (31 - (i & 31))) & 1;
+    n = bit ? bdd.mk(f.offset + i, FALSE, n) : bdd.mk(f.offset + i, n, FALSE);
+  }
   return n;
 }
 
@@ -154,6 +154,21 @@ export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet 
     prefixSets.set(k, s);
   }
   return s;
+}
+
+/**
+ * prefixSet('dst', cidr) AND `srcSet` for a set over source addresses (and family) only,
+ * built as the destination chain ending in the source part (destination bits lie above the
+ * source bits) instead of by a general intersection: a rule's match is mostly this.
+ */
+export function dstPrefixAndSrc(cidr: string, srcSet: PacketSet): PacketSet {
+  const c = parseCidr(cidr);
+  const top = bdd.level(srcSet) === FAMILY.offset;
+  const below = top ? (c.family === 4 ? bdd.low(srcSet) : bdd.high(srcSet)) : srcSet;
+  if (below === FALSE) return FALSE;
+  if (below !== TRUE && bdd.level(below) < SRC.offset) throw new NetloomError('dstPrefixAndSrc: the second set tests more than source addresses');
+  const chain = prefixCube(DST, c.value, c.family === 4 ? 32 : 128, c.len, below);
+  return c.family === 4 ? bdd.mk(FAMILY.offset, chain, FALSE) : bdd.mk(FAMILY.offset, FALSE, chain);
 }
 
 // ---- services ----
