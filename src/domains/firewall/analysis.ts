@@ -78,16 +78,18 @@ const names = (ds: Decider[]) => {
 };
 
 function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
+  // A destination of one prefix is never empty and is built as a chain straight above the
+  // source part: its set on its own (a chain of up to 128 nodes) is never needed.
+  const simpleDst = r.dst.include.length === 1 && r.dst.exclude.length === 0 && !r.dst.negate;
   const parts: [string, PacketSet][] = [
     ['source', addressMatchSet('src', r.src)],
-    ['destination', addressMatchSet('dst', r.dst)],
+    ['destination', simpleDst ? ALL : addressMatchSet('dst', r.dst)],
     ['services', servicesSet(r.services)],
     ['state', statesSet(r.state)],
   ];
   const empty = parts.find(([, s]) => isEmpty(s))?.[0];
   // Service and state first (small, at the top of the order), then the address part below them.
   const [src, dst, services, state] = parts.map(([, s]) => s) as [PacketSet, PacketSet, PacketSet, PacketSet];
-  const simpleDst = r.dst.include.length === 1 && r.dst.exclude.length === 0 && !r.dst.negate;
   const match = intersect(intersect(services, state), simpleDst ? dstPrefixAndSrc(r.dst.include[0]!, src) : intersect(dst, src));
   return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
 }

@@ -161,7 +161,20 @@ export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet 
  * built as the destination chain ending in the source part (destination bits lie above the
  * source bits) instead of by a general intersection: a rule's match is mostly this.
  */
+const dstOverSrc = new Map<string, PacketSet>();
+
 export function dstPrefixAndSrc(cidr: string, srcSet: PacketSet): PacketSet {
+  const k = `${cidr} ${srcSet}`;
+  let s = dstOverSrc.get(k);
+  if (s === undefined) {
+    s = buildDstOverSrc(cidr, srcSet);
+    if (dstOverSrc.size > 200_000) dstOverSrc.clear();
+    dstOverSrc.set(k, s);
+  }
+  return s;
+}
+
+function buildDstOverSrc(cidr: string, srcSet: PacketSet): PacketSet {
   const c = parseCidr(cidr);
   const top = bdd.level(srcSet) === FAMILY.offset;
   const below = top ? (c.family === 4 ? bdd.low(srcSet) : bdd.high(srcSet)) : srcSet;
