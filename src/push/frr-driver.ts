@@ -123,18 +123,18 @@ export class FrrDriver implements DeviceDriver {
   }
 
   async snapshot(desired: DesiredConfig = {}): Promise<FrrSnapshot> {
-    const [running, frrConf, networkScript, baseline] = await Promise.all([
+    // nft: with a rendered ruleset, or with netloom tables left from one (deleted by the push).
+    const [running, frrConf, networkScript, baseline, nft] = await Promise.all([
       this.runningConfig(),
       this.s.readFile(this.paths.frrConf),
       this.s.readFile(this.paths.networkScript),
       this.s.readFile(this.p('applied-running.conf')),
+      this.nft.snapshot(desired),
     ]);
     const snap: FrrSnapshot = { transport: 'ssh', running };
     if (frrConf !== undefined) snap.frrConf = frrConf;
     if (networkScript !== undefined) snap.networkScript = networkScript;
     if (baseline !== undefined) snap.baseline = baseline;
-    // With a rendered ruleset, or with netloom tables left from one (deleted by the push).
-    const nft = await this.nft.snapshot(desired);
     if (nft.namespaces.length) snap.nft = nft;
     this.snap = snap;
     return snap;

@@ -392,6 +392,8 @@ describe.skipIf(!!missing && !inCI)('firewall enforced in the lab (nft push prim
       expect(await tables()).toEqual(['table bridge netloom', 'table inet other']);
       expect(await tables('BLUE')).toEqual(['table inet netloom', 'table ip netloom']);
       expect(outcomes(await runServiceProbes(LAB, [tcp(H3, 5432), tcp(H2, 22)]))).toEqual({ [`${H3} tcp/5432`]: 'refused', [`${H2} tcp/22`]: 'timeout' });
+      // As a rollout does: snapshot, then push.
+      expect((await driver.snapshot(frr)).nft?.namespaces).toHaveLength(2);
       await driver.push(frr, { rolloutId: 'hfw-test', confirmTimeoutS: 60 });
     } finally {
       await labExec(LAB, 'leaf1', ['nft', 'delete', 'table', 'inet', 'other']);
