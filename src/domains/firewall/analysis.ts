@@ -253,25 +253,26 @@ export class PolicyAnalysis {
   decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true): { decider: Decider; set: PacketSet }[] {
     const out: { decider: Decider; set: PacketSet }[] = [];
     if (isEmpty(set)) return out;
-    if (this.established && wanted(this.established)) {
-      const x = intersect(set, this.established.match);
-      if (!isEmpty(x)) out.push({ decider: this.established, set: x });
-    }
+    // The default's part is what no other decider takes: `set` minus their parts, so with it
+    // wanted every part is worked out (and only the wanted ones listed).
+    const withDefault = wanted(this.fallback);
+    let rest = set;
+    const take = (d: Decider, x: PacketSet) => {
+      if (isEmpty(x)) return;
+      if (wanted(d)) out.push({ decider: d, set: x });
+      if (withDefault) rest = difference(rest, x);
+    };
+    if (this.established && (withDefault || wanted(this.established))) take(this.established, intersect(set, this.established.match));
     const cands = this.index.query(box).sort(byPos);
     for (const d of cands) {
-      if (!wanted(d)) continue;
-      const x = d.lazy ? this.within(d, set, cands) : overlaps(d.decides, set) ? intersect(d.decides, set) : EMPTY;
-      if (!isEmpty(x)) out.push({ decider: d, set: x });
+      if (!withDefault && !wanted(d)) continue;
+      if (withDefault && isEmpty(rest)) break;
+      // The match (smaller than the decided set it holds) rules most candidates out.
+      if (!overlaps(d.match, set)) continue;
+      if (d.lazy) take(d, this.within(d, set, cands));
+      else if (overlaps(d.decides, set)) take(d, intersect(d.decides, set));
     }
-    if (wanted(this.fallback)) {
-      let rest = set;
-      if (this.established) rest = difference(rest, this.established.match);
-      for (const d of cands) {
-        if (isEmpty(rest)) break;
-        if (overlaps(d.match, rest)) rest = difference(rest, d.match);
-      }
-      if (!isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
-    }
+    if (withDefault && !isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
     return out;
   }
 
