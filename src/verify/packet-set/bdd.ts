@@ -32,7 +32,7 @@ export class Bdd {
   constructor(nvars: number, cacheBits = 21) {
     this.nvars = nvars;
     // Sized for a 10,000-rule policy without regrowth; untouched pages cost no memory.
-    const cap = 1 << 20;
+    const cap = 1 << 22;
     this.nd = new Int32Array(cap * 3);
     this.nd[0] = nvars;
     this.nd[3] = nvars;
