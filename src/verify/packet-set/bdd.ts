@@ -36,9 +36,11 @@ export class Bdd {
     this.nd = new Int32Array(cap * 3);
     this.nd[0] = nvars;
     this.nd[3] = nvars;
-    this.table = new Int32Array(2 << 22);
-    this.tableMask = (1 << 22) - 1;
-    this.tableLimit = Math.floor((1 << 22) * 0.6);
+    // Load factor at most 1/2 (linear probing); doubled when reached, so a rehash never
+    // allocates far more than the nodes need.
+    this.table = new Int32Array(1 << 23);
+    this.tableMask = this.table.length - 1;
+    this.tableLimit = this.table.length >> 1;
     this.cacheMask = (1 << cacheBits) - 1;
     this.cache = new Int32Array(4 << cacheBits);
   }
@@ -63,24 +65,19 @@ export class Bdd {
     const nd = this.nd;
     const t = this.table;
     const mask = this.tableMask;
-    const hash = hash3(v, l, h) | 0;
-    let i = hash & mask;
-    // Slots hold (node, hash): a slot of another node is passed over on its hash, without
-    // reading the node (a cache miss per probe otherwise).
+    let i = hash3(v, l, h) & mask;
     for (;;) {
-      const n = t[i * 2]!;
+      const n = t[i]!;
       if (n === 0) break;
-      if (t[i * 2 + 1] === hash) {
-        const k = n * 3;
-        if (nd[k] === v && nd[k + 1] === l && nd[k + 2] === h) return n;
-      }
+      const k = n * 3;
+      if (nd[k] === v && nd[k + 1] === l && nd[k + 2] === h) return n;
       i = (i + 1) & mask;
     }
-    return this.fresh(i, hash, v, l, h);
+    return this.fresh(i, v, l, h);
   }
 
   /** Allocates a node at free table slot `i`. */
-  private fresh(i: number, hash: number, v: number, l: Node, h: Node): Node {
+  private fresh(i: number, v: number, l: Node, h: Node): Node {
     if (this.count * 3 >= this.nd.length) this.grow();
     const n = this.count++;
     const k = n * 3;
@@ -88,10 +85,7 @@ export class Bdd {
     this.nd[k + 1] = l;
     this.nd[k + 2] = h;
     if (this.count > this.tableLimit) this.rehash();
-    else {
-      this.table[i * 2] = n;
-      this.table[i * 2 + 1] = hash;
-    }
+    else this.table[i] = n;
     return n;
   }
 
@@ -299,20 +293,18 @@ export class Bdd {
   }
 
   private rehash(): void {
-    const size = (this.tableMask + 1) * 4;
-    const t = new Int32Array(size * 2);
+    const size = this.table.length * 2;
+    const t = new Int32Array(size);
     const mask = size - 1;
     const nd = this.nd;
     for (let n = 2; n < this.count; n++) {
-      const hash = hash3(nd[n * 3]!, nd[n * 3 + 1]!, nd[n * 3 + 2]!) | 0;
-      let i = hash & mask;
-      while (t[i * 2] !== 0) i = (i + 1) & mask;
-      t[i * 2] = n;
-      t[i * 2 + 1] = hash;
+      let i = hash3(nd[n * 3]!, nd[n * 3 + 1]!, nd[n * 3 + 2]!) & mask;
+      while (t[i] !== 0) i = (i + 1) & mask;
+      t[i] = n;
     }
     this.table = t;
     this.tableMask = mask;
-    this.tableLimit = Math.floor(size * 0.6);
+    this.tableLimit = size >> 1;
   }
 }
 
