@@ -93,16 +93,21 @@ export interface Cidr {
   len: number;
 }
 
+/** `map`'s value for `key`, built once; the map is emptied past `cap` entries (memory stays bounded). */
+export function memo<K, V>(map: Map<K, V>, key: K, build: () => V, cap = 100_000): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = build();
+    if (map.size > cap) map.clear();
+    map.set(key, v);
+  }
+  return v;
+}
+
 const parsed = new Map<string, Cidr>();
 
 export function parseCidr(s: string): Cidr {
-  let c = parsed.get(s);
-  if (!c) {
-    c = parseCidrUncached(s);
-    if (parsed.size > 100_000) parsed.clear();
-    parsed.set(s, c);
-  }
-  return c;
+  return memo(parsed, s, () => parseCidrUncached(s));
 }
 
 const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
@@ -164,14 +169,7 @@ export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet 
 const dstOverSrc = new Map<string, PacketSet>();
 
 export function dstPrefixAndSrc(cidr: string, srcSet: PacketSet): PacketSet {
-  const k = `${cidr} ${srcSet}`;
-  let s = dstOverSrc.get(k);
-  if (s === undefined) {
-    s = buildDstOverSrc(cidr, srcSet);
-    if (dstOverSrc.size > 200_000) dstOverSrc.clear();
-    dstOverSrc.set(k, s);
-  }
-  return s;
+  return memo(dstOverSrc, `${cidr} ${srcSet}`, () => buildDstOverSrc(cidr, srcSet), 200_000);
 }
 
 function buildDstOverSrc(cidr: string, srcSet: PacketSet): PacketSet {
