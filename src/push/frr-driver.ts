@@ -46,7 +46,7 @@ export interface FrrSnapshot extends Snapshot {
   networkScript?: string;
   /** Running config right after netloom's last apply. */
   baseline?: string;
-  /** netloom's nftables tables per namespace, when the device has a rendered nftables.conf (nft-step.ts). */
+  /** netloom's nftables tables per namespace, when the device has a rendered nftables.conf or netloom tables (nft-step.ts). */
   nft?: NftStepSnapshot;
 }
 
@@ -123,18 +123,19 @@ export class FrrDriver implements DeviceDriver {
   }
 
   async snapshot(desired: DesiredConfig = {}): Promise<FrrSnapshot> {
-    const [running, frrConf, networkScript, baseline] = await Promise.all([
+    // nft: with a rendered ruleset, or with netloom tables left from one (deleted by the push).
+    const [running, frrConf, networkScript, baseline, nft] = await Promise.all([
       this.runningConfig(),
       this.s.readFile(this.paths.frrConf),
       this.s.readFile(this.paths.networkScript),
       this.s.readFile(this.p('applied-running.conf')),
+      this.nft.snapshot(desired),
     ]);
     const snap: FrrSnapshot = { transport: 'ssh', running };
     if (frrConf !== undefined) snap.frrConf = frrConf;
     if (networkScript !== undefined) snap.networkScript = networkScript;
     if (baseline !== undefined) snap.baseline = baseline;
-    // Opt-in: only a device with a rendered ruleset has its nftables tables managed.
-    if (desired[NFT_ARTIFACT] !== undefined) snap.nft = await this.nft.snapshot(desired);
+    if (nft.namespaces.length) snap.nft = nft;
     this.snap = snap;
     return snap;
   }
@@ -185,7 +186,8 @@ export class FrrDriver implements DeviceDriver {
     const last = netOut.trim().split('\n').pop();
     if (last) opts.log?.(last);
     // After network.sh: the VRF namespaces the inet table goes into exist now.
-    if (desired[NFT_ARTIFACT] !== undefined) await this.nft.push(desired);
+    // No ruleset and, as of the snapshot, no netloom table: nothing to do (no round trip).
+    if (desired[NFT_ARTIFACT] !== undefined || !snap || snap.nft) await this.nft.push(desired);
     // With the netns VRF backend (zebra -n) the running config lists each VRF's namespace;
     // a reload without those lines would unbind the VRFs from their namespaces.
     const running = await this.runningConfig();

@@ -10,7 +10,9 @@
  * alias of their lo, as network.sh marks them), the inet table goes into every VRF namespace
  * (that is where the leaf routes) and the bridge table into the device's own namespace, with
  * br_netfilter's bridge-nf-call-ip(6)tables off; otherwise (kernel VRFs, no VRFs) both go into
- * the device's own namespace. A device without the artifact gets netloom's tables removed.
+ * the device's own namespace. A device without the artifact (its policy removed from the intent,
+ * or it no longer enforces one) gets netloom's tables deleted, and only those: journalled in the
+ * snapshot like any change, so a rollback puts them back.
  * The snapshot (one per namespace) is plain JSON for the journal.
  */
 import type { DesiredConfig, DevicePlan } from './driver.ts';
@@ -86,13 +88,21 @@ export class NftPushStep {
     return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
   }
 
-  /** Whether the device has nft at all: without it and without the artifact the step is a no-op. */
-  private async hasNft(): Promise<boolean> {
-    return (await this.host.exec('command -v nft >/dev/null', { timeoutMs: 30_000 })).code === 0;
+  /**
+   * Whether any of netloom's tables is on the device (its own namespace, its VRF namespaces),
+   * in one round trip: without the artifact and without them the step is a no-op, so a device
+   * that never had a firewall costs one command, and one whose ruleset went away is cleaned.
+   */
+  async ownTablesPresent(): Promise<boolean> {
+    const own = `nft list tables 2>/dev/null | grep -E -q '^table (${INET.family} ${INET.name}|${BRIDGE.family} ${BRIDGE.name})$' && echo present`;
+    const vrfs = `for f in /var/run/netns/*; do [ -e "$f" ] || continue; n=\${f##*/}; ip -n "$n" -o link show dev lo 2>/dev/null | grep -q 'alias netloom:vrf' && ip netns exec "$n" nft list table ${INET.family} ${INET.name} >/dev/null 2>&1 && echo present; done`;
+    const r = await this.host.exec(`command -v nft >/dev/null 2>&1 || exit 0; ${own}; ${vrfs}; true`, { timeoutMs: 30_000 });
+    return r.stdout.includes('present');
   }
 
   async snapshot(desired: DesiredConfig): Promise<NftStepSnapshot> {
-    if (desired[this.artifact] === undefined && !(await this.hasNft())) return { vrfNamespaces: [], namespaces: [] };
+    this.semantic.clear();
+    if (desired[this.artifact] === undefined && !(await this.ownTablesPresent())) return { vrfNamespaces: [], namespaces: [] };
     const vrfs = await this.vrfNamespaces();
     const namespaces = [await snapshotNft({ device: this.device, host: this.host })];
     for (const ns of vrfs) namespaces.push(await snapshotNft({ device: this.device, host: this.host, netns: ns, tables: [INET] }));
@@ -151,6 +161,9 @@ export class NftPushStep {
    * namespaces are read again: the same push may have just created one (network.sh).
    */
   async push(desired: DesiredConfig): Promise<void> {
+    // No ruleset rendered (policy gone, or the device no longer enforces one): netloom's own
+    // tables are deleted (applying an empty candidate), where there are any.
+    if (desired[this.artifact] === undefined && !(await this.ownTablesPresent())) return;
     const vrfNamespaces = await this.vrfNamespaces();
     const parts = this.layout({ vrfNamespaces, namespaces: [] }, desired);
     if (vrfNamespaces.length && desired[this.artifact] !== undefined) await disableBridgeNetfilter(this.device, this.host);

@@ -11,7 +11,9 @@
  *    the connection (allowed flows die under a stateful policy, DNAT never happens);
  *  - per-rule counters move, the deployed ruleset equals the rendered one semantically and a
  *    port changed by hand is named; rollback restores the previous ruleset, and deletes the
- *    table when there was none; listeners die with `lab down`.
+ *    table when there was none; a device whose ruleset is no longer rendered has netloom's
+ *    tables (only those) deleted by the push, and restored by a rollback; listeners die with
+ *    `lab down`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -352,6 +354,54 @@ describe.skipIf(!!missing && !inCI)('firewall enforced in the lab (nft push prim
     } finally {
       await driver.close();
     }
+  }, 180_000);
+
+  it("a device whose ruleset is no longer rendered: the FRR driver's push deletes netloom's tables (only those); rollback puts them back", async () => {
+    const dev = inventoryFromLab(getLabState(LAB)).devices.find((d) => d.name === 'leaf1')!;
+    const driver = new FrrDriver({ device: dev.name, host: dev.address, port: dev.port, credentials: credentialsFor(dev), hostKey: dev.hostKey }, dev.paths);
+    const frr: Record<string, string> = {};
+    for (const a of renderModel(loadModelSync(copy.dir), { devices: ['leaf1'] }).artifacts) if (a.artifact !== 'nftables.conf') frr[a.artifact] = a.content;
+    const tables = async (ns?: string) => (await labExec(LAB, 'leaf1', [...(ns ? ['ip', 'netns', 'exec', ns] : []), 'nft', 'list', 'tables'])).stdout.trim().split('\n').filter(Boolean).sort();
+    await driver.connect();
+    try {
+      // Somebody else's table at home and in the VRF namespace: never touched.
+      await labExec(LAB, 'leaf1', ['nft', 'add', 'table', 'inet', 'other']);
+      await labExec(LAB, 'leaf1', ['ip', 'netns', 'exec', 'BLUE', 'nft', 'add', 'table', 'ip', 'netloom']);
+      await driver.push({ ...frr, 'nftables.conf': DEVICE_FILE }, { rolloutId: 'hfw-test', confirmTimeoutS: 60 });
+      expect(await tables()).toEqual(['table bridge netloom', 'table inet other']);
+      expect(await tables('BLUE')).toEqual(['table inet netloom', 'table ip netloom']);
+      // The policy leaves the intent: no nftables.conf rendered for leaf1 any more.
+      const s0 = await driver.snapshot(frr);
+      expect(s0.nft?.namespaces.map((n) => [n.netns ?? '', n.tables.filter((t) => t.text !== null).map((t) => `${t.family} ${t.name}`)])).toEqual([
+        ['', ['bridge netloom']],
+        ['BLUE', ['inet netloom']],
+      ]);
+      const plan = driver.plan(s0, frr);
+      expect(plan.summary).toBe('nftables.conf, nftables.conf@BLUE');
+      expect(plan.diff).toContain('# leaf1 (BLUE): table inet netloom: not in the rendered ruleset');
+      await driver.push(frr, { rolloutId: 'hfw-test', confirmTimeoutS: 60 });
+      expect(await tables()).toEqual(['table inet other']);
+      expect(await tables('BLUE')).toEqual(['table ip netloom']);
+      expect(outcomes(await runServiceProbes(LAB, [tcp(H3, 5432), tcp(H2, 22)]))).toEqual({ [`${H3} tcp/5432`]: 'connected', [`${H2} tcp/22`]: 'connected' });
+      // Nothing of netloom's left: nothing to journal, nothing planned.
+      const s1 = await driver.snapshot(frr);
+      expect(s1.nft).toBeUndefined();
+      expect(driver.plan(s1, frr)).toMatchObject({ changed: false });
+      // Rolled back from the journal's JSON: the tables and their verdicts are back.
+      await driver.rollback(JSON.parse(JSON.stringify(s0)));
+      expect(await tables()).toEqual(['table bridge netloom', 'table inet other']);
+      expect(await tables('BLUE')).toEqual(['table inet netloom', 'table ip netloom']);
+      expect(outcomes(await runServiceProbes(LAB, [tcp(H3, 5432), tcp(H2, 22)]))).toEqual({ [`${H3} tcp/5432`]: 'refused', [`${H2} tcp/22`]: 'timeout' });
+      // As a rollout does: snapshot, then push.
+      expect((await driver.snapshot(frr)).nft?.namespaces).toHaveLength(2);
+      await driver.push(frr, { rolloutId: 'hfw-test', confirmTimeoutS: 60 });
+    } finally {
+      await labExec(LAB, 'leaf1', ['nft', 'delete', 'table', 'inet', 'other']);
+      await labExec(LAB, 'leaf1', ['ip', 'netns', 'exec', 'BLUE', 'nft', 'delete', 'table', 'ip', 'netloom']);
+      await driver.close();
+    }
+    expect(await tables()).toEqual([]);
+    expect(await tables('BLUE')).toEqual([]);
   }, 180_000);
 
   it('listeners stop cleanly and die with lab down', async () => {

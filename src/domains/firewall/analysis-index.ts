@@ -170,15 +170,21 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
 
   private place(item: T, add: boolean): void {
     const { src, dst } = item.box;
+    // A node once per item, even when several of its ranges end there (no scan of the
+    // node's items, which is long at the roots where broad rules hang).
+    const seen = new Set<TrieNode<T>>();
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (src[fam].length === 0 || dst[fam].length === 0) continue;
       for (let dim = 0; dim <= 1; dim++) {
         for (const h of (dim === 0 ? dst : src)[fam]) {
           const n = this.nodeAt(this.roots[dim]![fam]!, h, add);
-          if (!n) continue;
-          const i = n.items.indexOf(item);
-          if (add && i < 0) n.items.push(item);
-          if (!add && i >= 0) n.items.splice(i, 1);
+          if (!n || seen.has(n)) continue;
+          seen.add(n);
+          if (add) n.items.push(item);
+          else {
+            const i = n.items.indexOf(item);
+            if (i >= 0) n.items.splice(i, 1);
+          }
         }
       }
     }

@@ -57,9 +57,8 @@ export function search(policy: FwPolicy | PolicyAnalysis, q: SearchQuery, limit 
   const a = asAnalysis(policy);
   const { set, box } = querySet(q);
   const hits: SearchHit[] = [];
-  for (const { decider: d, set: s } of a.decisions(set, box)) {
+  for (const { decider: d, set: s } of a.decisions(set, box, (d) => !q.action || d.action === q.action)) {
     if (hits.length >= limit) break;
-    if (q.action && d.action !== q.action) continue;
     hits.push({ packet: example(s)!, action: d.action, rule: related(d), set: s });
   }
   return hits;
@@ -90,8 +89,7 @@ export function diff(oldPolicy: FwPolicy | PolicyAnalysis, newPolicy: FwPolicy |
   const out: PolicyDiff = { newlyAccepted: [], newlyDenied: [], denialChanged: [] };
   const denied = (a: FwAction) => a !== 'accept';
   for (const { decider: n, set: part } of after.decisions(changedRegion(before, after))) {
-    for (const { decider: o, set: s } of before.decisions(part, n.box)) {
-      if (o.action === n.action) continue;
+    for (const { decider: o, set: s } of before.decisions(part, n.box, (o) => o.action !== n.action)) {
       const bucket = !denied(n.action) ? out.newlyAccepted : !denied(o.action) ? out.newlyDenied : out.denialChanged;
       bucket.push({ set: s, count: size(s), example: example(s)!, before: related(o), after: related(n) });
     }

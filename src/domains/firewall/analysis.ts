@@ -10,7 +10,7 @@
  */
 import type { SourceLocation } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, contains, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
+  ALL, EMPTY, addressMatchSet, contains, dstPrefixAndSrc, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
   samples, servicesSet, statesSet, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
@@ -78,16 +78,19 @@ const names = (ds: Decider[]) => {
 };
 
 function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
+  // A destination of one prefix is never empty and is built as a chain straight above the
+  // source part: its set on its own (a chain of up to 128 nodes) is never needed.
+  const simpleDst = r.dst.include.length === 1 && r.dst.exclude.length === 0 && !r.dst.negate;
   const parts: [string, PacketSet][] = [
     ['source', addressMatchSet('src', r.src)],
-    ['destination', addressMatchSet('dst', r.dst)],
+    ['destination', simpleDst ? ALL : addressMatchSet('dst', r.dst)],
     ['services', servicesSet(r.services)],
     ['state', statesSet(r.state)],
   ];
   const empty = parts.find(([, s]) => isEmpty(s))?.[0];
   // Service and state first (small, at the top of the order), then the address part below them.
   const [src, dst, services, state] = parts.map(([, s]) => s) as [PacketSet, PacketSet, PacketSet, PacketSet];
-  const match = intersect(intersect(services, state), intersect(dst, src));
+  const match = intersect(intersect(services, state), simpleDst ? dstPrefixAndSrc(r.dst.include[0]!, src) : intersect(dst, src));
   return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
 }
 
@@ -242,24 +245,34 @@ export class PolicyAnalysis {
 
   /**
    * How the packets of `set` are decided: the deciders (in order) with the part of `set` each
-   * decides. `box` over-approximates `set` and narrows the rules visited.
+   * decides. `box` over-approximates `set` and narrows the rules visited. The decided sets are
+   * disjoint, so each part is one intersection (no running remainder); `wanted` skips deciders
+   * whose part the caller does not need, and the default's part (the costly remainder) is
+   * built only when wanted.
    */
-  decisions(set: PacketSet, box: Box = FULL_BOX): { decider: Decider; set: PacketSet }[] {
+  decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true): { decider: Decider; set: PacketSet }[] {
     const out: { decider: Decider; set: PacketSet }[] = [];
+    if (isEmpty(set)) return out;
+    // The default's part is what no other decider takes: `set` minus their parts, so with it
+    // wanted every part is worked out (and only the wanted ones listed).
+    const withDefault = wanted(this.fallback);
     let rest = set;
-    if (this.established) {
-      const x = intersect(rest, this.established.match);
-      if (!isEmpty(x)) out.push({ decider: this.established, set: x });
-      rest = difference(rest, x);
+    const take = (d: Decider, x: PacketSet) => {
+      if (isEmpty(x)) return;
+      if (wanted(d)) out.push({ decider: d, set: x });
+      if (withDefault) rest = difference(rest, x);
+    };
+    if (this.established && (withDefault || wanted(this.established))) take(this.established, intersect(set, this.established.match));
+    const cands = this.index.query(box).sort(byPos);
+    for (const d of cands) {
+      if (!withDefault && !wanted(d)) continue;
+      if (withDefault && isEmpty(rest)) break;
+      // The match (smaller than the decided set it holds) rules most candidates out.
+      if (!overlaps(d.match, set)) continue;
+      if (d.lazy) take(d, this.within(d, set, cands));
+      else if (overlaps(d.decides, set)) take(d, intersect(d.decides, set));
     }
-    for (const d of this.index.query(box).sort(byPos)) {
-      if (isEmpty(rest)) break;
-      if (!overlaps(d.match, rest)) continue;
-      const x = intersect(rest, d.match);
-      out.push({ decider: d, set: x });
-      rest = difference(rest, x);
-    }
-    if (!isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
+    if (withDefault && !isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
     return out;
   }
 

@@ -278,18 +278,95 @@ export function compareNft(expected: NormRuleset, actual: NormRuleset): string[]
   return out;
 }
 
+/**
+ * Rules are aligned, not compared position by position: each rule is keyed by its id when it
+ * has a comment and by its text otherwise, and the longest run of keys in the same order on both
+ * sides stays put. Only what falls outside it is reported, so one deleted or inserted rule is one
+ * line, not a "moved" line for every rule after it. A key on both sides outside that run is a
+ * moved rule; between two aligned rules, an uncommented rule on each side is a changed rule;
+ * the rest are missing or extra.
+ */
 function compareRules(chain: string, exp: NormRule[], act: NormRule[]): string[] {
-  const out: string[] = [];
-  const acById = new Map(act.map((r, i) => [r.id, { r, i }]));
-  const exIds = new Set(exp.map((r) => r.id));
-  exp.forEach((r, i) => {
-    const a = acById.get(r.id);
-    if (!a) return void out.push(`chain ${chain}: rule ${r.id} missing (${ruleText(r)})`);
-    if (ruleText(a.r) !== ruleText(r)) out.push(`chain ${chain}: rule ${r.id}: deployed '${ruleText(a.r)}', rendered '${ruleText(r)}'`);
-    else if (a.i !== i) out.push(`chain ${chain}: rule ${r.id} at position ${a.i + 1}, rendered at ${i + 1}`);
+  const ek = alignKeys(exp);
+  const ak = alignKeys(act);
+  const aPos = new Map(ak.map((k, j) => [k, j]));
+  const common: [number, number][] = [];
+  ek.forEach((k, i) => {
+    const j = aPos.get(k);
+    if (j !== undefined) common.push([i, j]);
   });
-  for (const a of act) if (!exIds.has(a.id)) out.push(`chain ${chain}: rule ${a.id} not in the rendered ruleset (${ruleText(a)})`);
-  return out;
+  const kept = new Set(longestIncreasing(common.map(([, j]) => j)));
+  const anchors = common.filter((_, n) => kept.has(n));
+  const lines: { at: number; text: string }[] = [];
+  const eMatched = new Set<number>();
+  const aMatched = new Set<number>();
+  common.forEach(([i, j], n) => {
+    eMatched.add(i);
+    aMatched.add(j);
+    const r = exp[i]!;
+    const a = act[j]!;
+    if (!kept.has(n)) lines.push({ at: i, text: `chain ${chain}: rule ${r.id} at position ${j + 1}, rendered at ${i + 1}` });
+    if (ruleText(a) !== ruleText(r)) lines.push({ at: i, text: `chain ${chain}: rule ${r.id}: deployed '${ruleText(a)}', rendered '${ruleText(r)}'` });
+  });
+  // The gap (between aligned rules) each unmatched rule lies in.
+  const gapOf = (pos: number, side: 0 | 1) => {
+    let lo = 0;
+    let hi = anchors.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (anchors[mid]![side] < pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const extraInGap = new Map<number, number[]>();
+  act.forEach((a, j) => {
+    if (aMatched.has(j) || a.comment) return;
+    const g = gapOf(j, 1);
+    extraInGap.set(g, [...(extraInGap.get(g) ?? []), j]);
+  });
+  exp.forEach((r, i) => {
+    if (eMatched.has(i)) return;
+    const spare = r.comment ? undefined : extraInGap.get(gapOf(i, 0))?.shift();
+    if (spare === undefined) return void lines.push({ at: i, text: `chain ${chain}: rule ${r.id} missing (${ruleText(r)})` });
+    aMatched.add(spare);
+    lines.push({ at: i, text: `chain ${chain}: rule ${r.id}: deployed '${ruleText(act[spare]!)}', rendered '${ruleText(r)}'` });
+  });
+  act.forEach((a, j) => {
+    if (!aMatched.has(j)) lines.push({ at: exp.length + j, text: `chain ${chain}: rule ${a.id} not in the rendered ruleset (${ruleText(a)})` });
+  });
+  return lines.sort((x, y) => x.at - y.at).map((l) => l.text);
+}
+
+/** A key per rule, unique within its chain: the id if commented, else the text and its repeat number. */
+function alignKeys(rules: NormRule[]): string[] {
+  const seen = new Map<string, number>();
+  return rules.map((r) => {
+    const base = r.comment ? `id ${r.id}` : `text ${ruleText(r)}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}\u0000${n}`;
+  });
+}
+
+/** Indexes of one longest strictly increasing subsequence of `xs` (patience sorting, n log n). */
+export function longestIncreasing(xs: number[]): number[] {
+  const tails: number[] = [];
+  const prev = new Array<number>(xs.length).fill(-1);
+  xs.forEach((x, n) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[tails[mid]!]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[n] = tails[lo - 1]!;
+    tails[lo] = n;
+  });
+  const out: number[] = [];
+  for (let n = tails.length ? tails[tails.length - 1]! : -1; n >= 0; n = prev[n]!) out.push(n);
+  return out.reverse();
 }
 
 // --- counters -------------------------------------------------------------------------------

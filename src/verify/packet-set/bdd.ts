@@ -19,34 +19,30 @@ const OP_MEETS = 4;
 
 export class Bdd {
   readonly nvars: number;
-  private vr: Int32Array;
-  private lo: Int32Array;
-  private hi: Int32Array;
+  /** Nodes interleaved (variable, low, high) so one probe touches one cache line, not three arrays. */
+  private nd: Int32Array;
   private count = 2;
   private table: Int32Array;
   private tableMask: number;
+  private tableLimit: number;
   private readonly cacheMask: number;
-  private readonly cacheA: Int32Array;
-  private readonly cacheB: Int32Array;
-  private readonly cacheOp: Int8Array;
-  private readonly cacheR: Int32Array;
+  /** Entries interleaved (op, a, b, result), for the same reason. */
+  private readonly cache: Int32Array;
 
   constructor(nvars: number, cacheBits = 21) {
     this.nvars = nvars;
-    const cap = 1 << 18;
-    this.vr = new Int32Array(cap);
-    this.lo = new Int32Array(cap);
-    this.hi = new Int32Array(cap);
-    this.vr[0] = nvars;
-    this.vr[1] = nvars;
-    this.table = new Int32Array(cap * 2);
-    this.tableMask = cap * 2 - 1;
-    const size = 1 << cacheBits;
-    this.cacheMask = size - 1;
-    this.cacheA = new Int32Array(size);
-    this.cacheB = new Int32Array(size);
-    this.cacheOp = new Int8Array(size);
-    this.cacheR = new Int32Array(size);
+    // Sized for a 10,000-rule policy without regrowth; untouched pages cost no memory.
+    const cap = 1 << 22;
+    this.nd = new Int32Array(cap * 3);
+    this.nd[0] = nvars;
+    this.nd[3] = nvars;
+    // Load factor at most 1/2 (linear probing); doubled when reached, so a rehash never
+    // allocates far more than the nodes need.
+    this.table = new Int32Array(1 << 23);
+    this.tableMask = this.table.length - 1;
+    this.tableLimit = this.table.length >> 1;
+    this.cacheMask = (1 << cacheBits) - 1;
+    this.cache = new Int32Array(4 << cacheBits);
   }
 
   get nodeCount(): number {
@@ -54,33 +50,42 @@ export class Bdd {
   }
 
   level(n: Node): number {
-    return this.vr[n]!;
+    return this.nd[n * 3]!;
   }
   low(n: Node): Node {
-    return this.lo[n]!;
+    return this.nd[n * 3 + 1]!;
   }
   high(n: Node): Node {
-    return this.hi[n]!;
+    return this.nd[n * 3 + 2]!;
   }
 
   /** The unique node testing `v` with children `l` (bit 0) and `h` (bit 1). */
   mk(v: number, l: Node, h: Node): Node {
     if (l === h) return l;
-    let i = hash3(v, l, h) & this.tableMask;
+    const nd = this.nd;
     const t = this.table;
+    const mask = this.tableMask;
+    let i = hash3(v, l, h) & mask;
     for (;;) {
       const n = t[i]!;
       if (n === 0) break;
-      if (this.vr[n] === v && this.lo[n] === l && this.hi[n] === h) return n;
-      i = (i + 1) & this.tableMask;
+      const k = n * 3;
+      if (nd[k] === v && nd[k + 1] === l && nd[k + 2] === h) return n;
+      i = (i + 1) & mask;
     }
-    if (this.count >= this.vr.length) this.grow();
+    return this.fresh(i, v, l, h);
+  }
+
+  /** Allocates a node at free table slot `i`. */
+  private fresh(i: number, v: number, l: Node, h: Node): Node {
+    if (this.count * 3 >= this.nd.length) this.grow();
     const n = this.count++;
-    this.vr[n] = v;
-    this.lo[n] = l;
-    this.hi[n] = h;
-    if (this.count * 2 > this.table.length) this.rehash();
-    else t[i] = n;
+    const k = n * 3;
+    this.nd[k] = v;
+    this.nd[k + 1] = l;
+    this.nd[k + 2] = h;
+    if (this.count > this.tableLimit) this.rehash();
+    else this.table[i] = n;
     return n;
   }
 
@@ -93,14 +98,16 @@ export class Bdd {
       a = b;
       b = t;
     }
-    const slot = hash3(OP_AND, a, b) & this.cacheMask;
-    if (this.cacheOp[slot] === OP_AND && this.cacheA[slot] === a && this.cacheB[slot] === b) return this.cacheR[slot]!;
-    const va = this.vr[a]!;
-    const vb = this.vr[b]!;
+    const c = this.cache;
+    const slot = (hash3(OP_AND, a, b) & this.cacheMask) << 2;
+    if (c[slot] === OP_AND && c[slot + 1] === a && c[slot + 2] === b) return c[slot + 3]!;
+    const nd = this.nd;
+    const va = nd[a * 3]!;
+    const vb = nd[b * 3]!;
     let r: Node;
-    if (va === vb) r = this.rebuild(a, this.and(this.lo[a]!, this.lo[b]!), this.and(this.hi[a]!, this.hi[b]!));
-    else if (va < vb) r = this.rebuild(a, this.and(this.lo[a]!, b), this.and(this.hi[a]!, b));
-    else r = this.rebuild(b, this.and(a, this.lo[b]!), this.and(a, this.hi[b]!));
+    if (va === vb) r = this.rebuild(a, this.and(nd[a * 3 + 1]!, nd[b * 3 + 1]!), this.and(nd[a * 3 + 2]!, nd[b * 3 + 2]!));
+    else if (va < vb) r = this.rebuild(a, this.and(nd[a * 3 + 1]!, b), this.and(nd[a * 3 + 2]!, b));
+    else r = this.rebuild(b, this.and(a, nd[b * 3 + 1]!), this.and(a, nd[b * 3 + 2]!));
     this.store(slot, OP_AND, a, b, r);
     return r;
   }
@@ -114,14 +121,16 @@ export class Bdd {
       a = b;
       b = t;
     }
-    const slot = hash3(OP_OR, a, b) & this.cacheMask;
-    if (this.cacheOp[slot] === OP_OR && this.cacheA[slot] === a && this.cacheB[slot] === b) return this.cacheR[slot]!;
-    const va = this.vr[a]!;
-    const vb = this.vr[b]!;
+    const c = this.cache;
+    const slot = (hash3(OP_OR, a, b) & this.cacheMask) << 2;
+    if (c[slot] === OP_OR && c[slot + 1] === a && c[slot + 2] === b) return c[slot + 3]!;
+    const nd = this.nd;
+    const va = nd[a * 3]!;
+    const vb = nd[b * 3]!;
     let r: Node;
-    if (va === vb) r = this.rebuild(a, this.or(this.lo[a]!, this.lo[b]!), this.or(this.hi[a]!, this.hi[b]!));
-    else if (va < vb) r = this.rebuild(a, this.or(this.lo[a]!, b), this.or(this.hi[a]!, b));
-    else r = this.rebuild(b, this.or(a, this.lo[b]!), this.or(a, this.hi[b]!));
+    if (va === vb) r = this.rebuild(a, this.or(nd[a * 3 + 1]!, nd[b * 3 + 1]!), this.or(nd[a * 3 + 2]!, nd[b * 3 + 2]!));
+    else if (va < vb) r = this.rebuild(a, this.or(nd[a * 3 + 1]!, b), this.or(nd[a * 3 + 2]!, b));
+    else r = this.rebuild(b, this.or(a, nd[b * 3 + 1]!), this.or(a, nd[b * 3 + 2]!));
     this.store(slot, OP_OR, a, b, r);
     return r;
   }
@@ -130,14 +139,16 @@ export class Bdd {
   diff(a: Node, b: Node): Node {
     if (a === 0 || b === 1 || a === b) return 0;
     if (b === 0) return a;
-    const slot = hash3(OP_DIFF, a, b) & this.cacheMask;
-    if (this.cacheOp[slot] === OP_DIFF && this.cacheA[slot] === a && this.cacheB[slot] === b) return this.cacheR[slot]!;
-    const va = this.vr[a]!;
-    const vb = this.vr[b]!;
+    const c = this.cache;
+    const slot = (hash3(OP_DIFF, a, b) & this.cacheMask) << 2;
+    if (c[slot] === OP_DIFF && c[slot + 1] === a && c[slot + 2] === b) return c[slot + 3]!;
+    const nd = this.nd;
+    const va = nd[a * 3]!;
+    const vb = nd[b * 3]!;
     let r: Node;
-    if (va === vb) r = this.rebuild(a, this.diff(this.lo[a]!, this.lo[b]!), this.diff(this.hi[a]!, this.hi[b]!));
-    else if (va < vb) r = this.rebuild(a, this.diff(this.lo[a]!, b), this.diff(this.hi[a]!, b));
-    else r = this.mk(vb, this.diff(a, this.lo[b]!), this.diff(a, this.hi[b]!));
+    if (va === vb) r = this.rebuild(a, this.diff(nd[a * 3 + 1]!, nd[b * 3 + 1]!), this.diff(nd[a * 3 + 2]!, nd[b * 3 + 2]!));
+    else if (va < vb) r = this.rebuild(a, this.diff(nd[a * 3 + 1]!, b), this.diff(nd[a * 3 + 2]!, b));
+    else r = this.mk(vb, this.diff(a, nd[b * 3 + 1]!), this.diff(a, nd[b * 3 + 2]!));
     this.store(slot, OP_DIFF, a, b, r);
     return r;
   }
@@ -151,14 +162,16 @@ export class Bdd {
       a = b;
       b = t;
     }
-    const slot = hash3(OP_MEETS, a, b) & this.cacheMask;
-    if (this.cacheOp[slot] === OP_MEETS && this.cacheA[slot] === a && this.cacheB[slot] === b) return this.cacheR[slot] === 1;
-    const va = this.vr[a]!;
-    const vb = this.vr[b]!;
+    const c = this.cache;
+    const slot = (hash3(OP_MEETS, a, b) & this.cacheMask) << 2;
+    if (c[slot] === OP_MEETS && c[slot + 1] === a && c[slot + 2] === b) return c[slot + 3] === 1;
+    const nd = this.nd;
+    const va = nd[a * 3]!;
+    const vb = nd[b * 3]!;
     let r: boolean;
-    if (va === vb) r = this.meets(this.lo[a]!, this.lo[b]!) || this.meets(this.hi[a]!, this.hi[b]!);
-    else if (va < vb) r = this.meets(this.lo[a]!, b) || this.meets(this.hi[a]!, b);
-    else r = this.meets(a, this.lo[b]!) || this.meets(a, this.hi[b]!);
+    if (va === vb) r = this.meets(nd[a * 3 + 1]!, nd[b * 3 + 1]!) || this.meets(nd[a * 3 + 2]!, nd[b * 3 + 2]!);
+    else if (va < vb) r = this.meets(nd[a * 3 + 1]!, b) || this.meets(nd[a * 3 + 2]!, b);
+    else r = this.meets(a, nd[b * 3 + 1]!) || this.meets(a, nd[b * 3 + 2]!);
     this.store(slot, OP_MEETS, a, b, r ? 1 : 0);
     return r;
   }
@@ -170,18 +183,19 @@ export class Bdd {
   /** Number of assignments of variables [from, nvars) that satisfy `a` (`a` tests none before `from`). */
   satCount(a: Node, from = 0): bigint {
     const memo = new Map<Node, bigint>();
+    const nd = this.nd;
     const go = (n: Node): bigint => {
       if (n <= 1) return BigInt(n);
       let c = memo.get(n);
       if (c !== undefined) return c;
-      const v = this.vr[n]!;
-      const l = this.lo[n]!;
-      const h = this.hi[n]!;
-      c = (go(l) << BigInt(this.vr[l]! - v - 1)) + (go(h) << BigInt(this.vr[h]! - v - 1));
+      const v = nd[n * 3]!;
+      const l = nd[n * 3 + 1]!;
+      const h = nd[n * 3 + 2]!;
+      c = (go(l) << BigInt(nd[l * 3]! - v - 1)) + (go(h) << BigInt(nd[h * 3]! - v - 1));
       memo.set(n, c);
       return c;
     };
-    return go(a) << BigInt(this.vr[a]! - from);
+    return go(a) << BigInt(nd[a * 3]! - from);
   }
 
   /**
@@ -191,13 +205,40 @@ export class Bdd {
   pick(a: Node): Uint8Array | undefined {
     if (a === 0) return undefined;
     const bits = new Uint8Array(this.nvars);
+    const nd = this.nd;
     let n = a;
     while (n > 1) {
-      const l = this.lo[n]!;
+      const l = nd[n * 3 + 1]!;
       if (l !== 0) n = l;
       else {
-        bits[this.vr[n]!] = 1;
-        n = this.hi[n]!;
+        bits[nd[n * 3]!] = 1;
+        n = nd[n * 3 + 2]!;
+      }
+    }
+    return bits;
+  }
+
+  /**
+   * pick(and(a, b)) without building the intersection: the low branch whenever the two still
+   * meet there (the meets cache makes each test cheap). Undefined when they do not meet.
+   */
+  pickBoth(a: Node, b: Node): Uint8Array | undefined {
+    if (!this.meets(a, b)) return undefined;
+    const bits = new Uint8Array(this.nvars);
+    const nd = this.nd;
+    while (a !== 1 || b !== 1) {
+      const va = nd[a * 3]!;
+      const vb = nd[b * 3]!;
+      const v = va < vb ? va : vb;
+      const al = va === v ? nd[a * 3 + 1]! : a;
+      const bl = vb === v ? nd[b * 3 + 1]! : b;
+      if (this.meets(al, bl)) {
+        a = al;
+        b = bl;
+      } else {
+        bits[v] = 1;
+        a = va === v ? nd[a * 3 + 2]! : a;
+        b = vb === v ? nd[b * 3 + 2]! : b;
       }
     }
     return bits;
@@ -211,12 +252,13 @@ export class Bdd {
     if (a === 0) return undefined;
     const bits = new Uint8Array(this.nvars);
     for (let v = 0; v < this.nvars; v++) bits[v] = random() < 0.5 ? 0 : 1;
+    const nd = this.nd;
     let n = a;
     while (n > 1) {
-      const l = this.lo[n]!;
-      const h = this.hi[n]!;
+      const l = nd[n * 3 + 1]!;
+      const h = nd[n * 3 + 2]!;
       const high = l === 0 || (h !== 0 && random() < 0.5);
-      bits[this.vr[n]!] = high ? 1 : 0;
+      bits[nd[n * 3]!] = high ? 1 : 0;
       n = high ? h : l;
     }
     return bits;
@@ -224,46 +266,45 @@ export class Bdd {
 
   /** Whether the assignment `bits` (one per variable) is in `a`. */
   has(a: Node, bits: ArrayLike<number>): boolean {
+    const nd = this.nd;
     let n = a;
-    while (n > 1) n = bits[this.vr[n]!] ? this.hi[n]! : this.lo[n]!;
+    while (n > 1) n = bits[nd[n * 3]!] ? nd[n * 3 + 2]! : nd[n * 3 + 1]!;
     return n === 1;
   }
 
   /** The node testing `n`'s variable with children l and h: `n` itself when they are its own (no table lookup). */
   private rebuild(n: Node, l: Node, h: Node): Node {
-    return l === this.lo[n] && h === this.hi[n] ? n : this.mk(this.vr[n]!, l, h);
+    const k = n * 3;
+    return l === this.nd[k + 1] && h === this.nd[k + 2] ? n : this.mk(this.nd[k]!, l, h);
   }
 
   private store(slot: number, op: number, a: number, b: number, r: number): void {
-    this.cacheOp[slot] = op;
-    this.cacheA[slot] = a;
-    this.cacheB[slot] = b;
-    this.cacheR[slot] = r;
+    const c = this.cache;
+    c[slot] = op;
+    c[slot + 1] = a;
+    c[slot + 2] = b;
+    c[slot + 3] = r;
   }
 
   private grow(): void {
-    const cap = this.vr.length * 2;
-    const g = (old: Int32Array) => {
-      const x = new Int32Array(cap);
-      x.set(old);
-      return x;
-    };
-    this.vr = g(this.vr);
-    this.lo = g(this.lo);
-    this.hi = g(this.hi);
+    const x = new Int32Array(this.nd.length * 2);
+    x.set(this.nd);
+    this.nd = x;
   }
 
   private rehash(): void {
-    const size = this.table.length * 4;
+    const size = this.table.length * 2;
     const t = new Int32Array(size);
     const mask = size - 1;
+    const nd = this.nd;
     for (let n = 2; n < this.count; n++) {
-      let i = hash3(this.vr[n]!, this.lo[n]!, this.hi[n]!) & mask;
+      let i = hash3(nd[n * 3]!, nd[n * 3 + 1]!, nd[n * 3 + 2]!) & mask;
       while (t[i] !== 0) i = (i + 1) & mask;
       t[i] = n;
     }
     this.table = t;
     this.tableMask = mask;
+    this.tableLimit = size >> 1;
   }
 }
 

@@ -2,7 +2,7 @@
 import type { FwAddressMatch, FwConnState, FwService } from '../../domains/firewall/model.ts';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, hasIcmp, hasPorts } from './layout.ts';
 import {
-  ALL, EMPTY, complement, difference, familySet, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
+  ALL, EMPTY, complement, difference, familySet, memo, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
   type PacketSet,
 } from './packet-set.ts';
 
@@ -17,14 +17,7 @@ const matchSets = new Map<string, PacketSet>();
 
 export function addressMatchSet(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
   // Rules name the same groups again and again.
-  const key = `${which}${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`;
-  let s = matchSets.get(key);
-  if (s === undefined) {
-    s = buildAddressMatch(which, m);
-    if (matchSets.size > 100_000) matchSets.clear();
-    matchSets.set(key, s);
-  }
-  return s;
+  return memo(matchSets, `${which}${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`, () => buildAddressMatch(which, m));
 }
 
 function buildAddressMatch(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
@@ -55,8 +48,13 @@ export function serviceSet(svc: FwService): PacketSet {
 /** Any of the services; an empty list is any protocol. */
 const serviceSets = new Map<string, PacketSet>();
 
+const serviceListSets = new WeakMap<FwService[], PacketSet>();
+
 export function servicesSet(services: FwService[]): PacketSet {
   if (services.length === 0) return ALL;
+  // The same list object again (a rule re-analysed) needs no key.
+  const known = serviceListSets.get(services);
+  if (known !== undefined) return known;
   const key = JSON.stringify(services.map((s) => [s.protocol, s.dstPorts, s.srcPorts, s.icmp]));
   let set = serviceSets.get(key);
   if (set === undefined) {
@@ -64,6 +62,7 @@ export function servicesSet(services: FwService[]): PacketSet {
     if (serviceSets.size > 100_000) serviceSets.clear();
     serviceSets.set(key, set);
   }
+  serviceListSets.set(services, set);
   return set;
 }
 

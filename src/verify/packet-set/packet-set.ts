@@ -51,18 +51,18 @@ export const engineNodes = (): number => bdd.nodeCount;
 
 // ---- field constraints ----
 
-function bitsOf(value: bigint, width: number, top: number): number[] {
-  const text = value.toString(2).padStart(width, '0');
-  const out: number[] = [];
-  for (let i = 0; i < top; i++) out.push(text.charCodeAt(i) - 48);
-  return out;
-}
-
 /** Values of `f` whose first `len` bits equal those of `value` (a `width`-bit number). */
-function prefixCube(f: Field, value: bigint, width: number, len: number): Node {
-  const bits = bitsOf(value, width, len);
-  let n: Node = TRUE;
-  for (let i = len - 1; i >= 0; i--) n = bits[i] ? bdd.mk(f.offset + i, FALSE, n) : bdd.mk(f.offset + i, n, FALSE);
+function prefixCube(f: Field, value: bigint, width: number, len: number, leaf: Node = TRUE): Node {
+  // 32-bit words, most significant first: no per-bit bigint or string work.
+  const pad = (32 - (width % 32)) % 32;
+  const aligned = value << BigInt(pad);
+  const words: number[] = [];
+  for (let w = width + pad - 32; w >= 0; w -= 32) words.push(Number((aligned >> BigInt(w)) & 0xffffffffn));
+  let n: Node = leaf;
+  for (let i = len - 1; i >= 0; i--) {
+    const bit = (words[i >>> 5]! >>> (31 - (i & 31))) & 1;
+    n = bit ? bdd.mk(f.offset + i, FALSE, n) : bdd.mk(f.offset + i, n, FALSE);
+  }
   return n;
 }
 
@@ -93,16 +93,21 @@ export interface Cidr {
   len: number;
 }
 
+/** `map`'s value for `key`, built once; the map is emptied past `cap` entries (memory stays bounded). */
+export function memo<K, V>(map: Map<K, V>, key: K, build: () => V, cap = 100_000): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = build();
+    if (map.size > cap) map.clear();
+    map.set(key, v);
+  }
+  return v;
+}
+
 const parsed = new Map<string, Cidr>();
 
 export function parseCidr(s: string): Cidr {
-  let c = parsed.get(s);
-  if (!c) {
-    c = parseCidrUncached(s);
-    if (parsed.size > 100_000) parsed.clear();
-    parsed.set(s, c);
-  }
-  return c;
+  return memo(parsed, s, () => parseCidrUncached(s));
 }
 
 const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
@@ -154,6 +159,27 @@ export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet 
     prefixSets.set(k, s);
   }
   return s;
+}
+
+/**
+ * prefixSet('dst', cidr) AND `srcSet` for a set over source addresses (and family) only,
+ * built as the destination chain ending in the source part (destination bits lie above the
+ * source bits) instead of by a general intersection: a rule's match is mostly this.
+ */
+const dstOverSrc = new Map<string, PacketSet>();
+
+export function dstPrefixAndSrc(cidr: string, srcSet: PacketSet): PacketSet {
+  return memo(dstOverSrc, `${cidr} ${srcSet}`, () => buildDstOverSrc(cidr, srcSet), 200_000);
+}
+
+function buildDstOverSrc(cidr: string, srcSet: PacketSet): PacketSet {
+  const c = parseCidr(cidr);
+  const top = bdd.level(srcSet) === FAMILY.offset;
+  const below = top ? (c.family === 4 ? bdd.low(srcSet) : bdd.high(srcSet)) : srcSet;
+  if (below === FALSE) return FALSE;
+  if (below !== TRUE && bdd.level(below) < SRC.offset) throw new NetloomError('dstPrefixAndSrc: the second set tests more than source addresses');
+  const chain = prefixCube(DST, c.value, c.family === 4 ? 32 : 128, c.len, below);
+  return c.family === 4 ? bdd.mk(FAMILY.offset, chain, FALSE) : bdd.mk(FAMILY.offset, FALSE, chain);
 }
 
 // ---- services ----
@@ -258,8 +284,8 @@ export function example(set: PacketSet): Packet | undefined {
   if (set === FALSE) return undefined;
   preferred ??= [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6].map((p) => bdd.and(stateSet('new'), protocolSet(p))).concat(stateSet('new'));
   for (const pref of preferred) {
-    const s = bdd.and(set, pref);
-    if (s !== FALSE) return decode(bdd.pick(s)!);
+    const bits = bdd.pickBoth(set, pref);
+    if (bits) return decode(bits);
   }
   return decode(bdd.pick(set)!);
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyAnalysis, analyzePolicy, evaluate, type FwFinding } from '../../../src/domains/firewall/analysis.ts';
-import { diff, search } from '../../../src/domains/firewall/analysis-query.ts';
+import { diff, querySet, search } from '../../../src/domains/firewall/analysis-query.ts';
 import type { FwPolicy, FwRule, FwService } from '../../../src/domains/firewall/model.ts';
-import { ALL, contains, formatAddress, intersect, isEmpty, packetBits, parseCidr, size, type Packet } from '../../../src/verify/packet-set/index.ts';
+import { ALL, contains, difference, formatAddress, intersect, isEmpty, statesSet, packetBits, parseCidr, size, type Packet } from '../../../src/verify/packet-set/index.ts';
 import { Rand, addr, generatePolicy, policy, rule, svc } from '../../support/firewall-policy-gen.ts';
 import { bruteEvaluate, inService, ruleMatches, smallUniverse } from '../../support/firewall-brute.ts';
 
@@ -310,6 +310,33 @@ describe('firewall analysis against brute force', () => {
     }
     expect(wrong.slice(0, 3)).toEqual([]);
     expect(nonDefault).toBeGreaterThan(1000);
+  });
+
+  it.each([{ lazyBudget: undefined }, { lazyBudget: 0 }])('decisions() from the disjoint decided sets equal first-match decisions, filtered or not (%o)', (options) => {
+    const p = generatePolicy(400, 12, 12);
+    const a = new PolicyAnalysis(p, options);
+    const r = new Rand(2);
+    let most = 0;
+    for (let i = 0; i < 40; i++) {
+      const q = querySet({ dst: [r.one(p.rules).dst.include[0] ?? '10.1.0.0/16'], notServices: r.chance(0.5) ? [svc('tcp', [[443, 443]])] : undefined });
+      // First match, the reference: a running remainder over every rule in order.
+      const want: [string, number][] = [];
+      let rest = q.set;
+      const est = intersect(rest, statesSet(['established', 'related']));
+      if (!isEmpty(est)) want.push(['(established/related)', est]);
+      rest = difference(rest, est);
+      for (const d of a.rules()) {
+        const x = intersect(rest, d.match);
+        if (!isEmpty(x)) want.push([d.name, x]);
+        rest = difference(rest, x);
+      }
+      if (!isEmpty(rest)) want.push(['(default)', rest]);
+      most = Math.max(most, want.length);
+      expect(a.decisions(q.set, q.box).map((x) => [x.decider.name, x.set])).toEqual(want);
+      const accepted = want.filter(([n]) => a.rules().find((d) => d.name === n)?.action === 'accept' || n === '(established/related)');
+      expect(a.decisions(q.set, q.box, (d) => d.action === 'accept').map((x) => [x.decider.name, x.set])).toEqual(accepted);
+    }
+    expect(most).toBeGreaterThan(3);
   });
 
   it('decided sets partition the space', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ALL, EMPTY, complement, contains, difference, equals, example, intersect, isEmpty, isSubset, overlaps, packetBits,
+  ALL, EMPTY, complement, contains, difference, dstPrefixAndSrc, equals, example, intersect, isEmpty, isSubset, overlaps, packetBits,
   packetSet, parseCidr, prefixSet, serviceSet, size, stateSet, statesSet, union, type ConnState, type Packet, type PacketSet,
 } from '../../../src/verify/packet-set/index.ts';
+import { Bdd } from '../../../src/verify/packet-set/bdd.ts';
 import type { FwService } from '../../../src/domains/firewall/model.ts';
 import { Rand, svc } from '../../support/firewall-policy-gen.ts';
 import { SMALL, inCidr, inService, smallUniverse } from '../../support/firewall-brute.ts';
@@ -131,6 +132,37 @@ describe('packet-set algebra: whole header space', () => {
     expect(overlaps(prefixSet('src', '10.0.0.0/8'), prefixSet('src', '2001:db8::/32'))).toBe(false);
     const states = (['new', 'established', 'related', 'invalid'] as ConnState[]).map(stateSet);
     expect(equals(states.reduce(union, EMPTY), ALL)).toBe(true);
+  });
+
+  it('the direct destination-over-source build equals the general intersection', () => {
+    const r = new Rand(11);
+    const cidr = (v6: boolean) => (v6 ? `2001:db8:${r.int(0, 3)}::${r.int(0, 9)}/${r.one([32, 48, 64, 128])}` : `10.${r.int(0, 3)}.${r.int(0, 9)}.0/${r.one([8, 16, 24, 32])}`);
+    for (let i = 0; i < 200; i++) {
+      const v6 = r.chance(0.5);
+      const d = cidr(v6);
+      const srcs = [ALL, prefixSet('src', cidr(v6)), prefixSet('src', cidr(!v6)), complement(prefixSet('src', cidr(v6))), union(prefixSet('src', cidr(v6)), prefixSet('src', cidr(!v6)))];
+      for (const src of srcs) expect(dstPrefixAndSrc(d, src)).toBe(intersect(prefixSet('dst', d), src));
+    }
+    expect(() => dstPrefixAndSrc('10.0.0.0/8', prefixSet('dst', '10.0.0.0/8'))).toThrow(/more than source/);
+  });
+
+  it('picks one packet of an intersection without building it, the one pick on the built set gives', () => {
+    const b = new Bdd(12);
+    const r = new Rand(5);
+    const random = (depth: number): number => {
+      if (depth === 0) return r.chance(0.4) ? 1 : 0;
+      const v = r.int(0, 11);
+      const x = b.mk(v, 0, 1);
+      return r.chance(0.5) ? b.and(x, random(depth - 1)) : r.chance(0.5) ? b.or(x, random(depth - 1)) : b.diff(random(depth - 1), x);
+    };
+    let met = 0;
+    for (let i = 0; i < 500; i++) {
+      const x = random(r.int(1, 6));
+      const y = random(r.int(1, 6));
+      expect(b.pickBoth(x, y)).toEqual(b.pick(b.and(x, y)));
+      if (b.meets(x, y)) met++;
+    }
+    expect(met).toBeGreaterThan(50);
   });
 
   it('keeps IPv4 and IPv6 apart and canonicalises host bits', () => {
