@@ -116,7 +116,7 @@ export const endpointServices: StaticCheck = {
     const sorted = [...groups.values()];
     for (const g of sorted.slice(0, LINES_SHOWN)) {
       const more = g.pairs.length > 1 ? ` [and ${g.pairs.length - 1} more pair${g.pairs.length === 2 ? '' : 's'} alike: ${g.pairs.slice(1, 1 + EXAMPLES).join(', ')}${g.pairs.length - 1 > EXAMPLES ? ', ...' : ''}]` : '';
-      details.push(`${pairName(g.first)} (${g.first.forwarding}): ${g.text}${more}`);
+      details.push(`${pairName(g.first)} (${g.first.forwarding}): firewall ${g.text}${more}`);
     }
     if (sorted.length > LINES_SHOWN) {
       const rest = sorted.slice(LINES_SHOWN);

@@ -35,6 +35,8 @@ export interface RuleServices {
 
 export interface PolicyServices {
   policy: string;
+  /** The enforcing leaves of the two endpoints. */
+  devices: string[];
   /** Rules accepting, with the part of the end-to-end allowed services they accept. */
   accepts: RuleServices[];
   denies: RuleServices[];
@@ -167,6 +169,7 @@ export function pathServices(
   });
   const out: PolicyServices[] = decided.map(({ p, parts }) => ({
     policy: p.name,
+    devices: p.enforcement.devices.filter((d) => d === a.leaf || d === b.leaf),
     accepts: parts.filter((x) => x.decider.action === 'accept').map((x) => ({ ...x, set: intersect(x.set, passing) })).filter((x) => !isEmpty(x.set)).map((x) => ({ ...entry(x.decider, x.set), services: describeServices(x.set, flow) })),
     denies: parts.filter((x) => x.decider.action !== 'accept').map((x) => entry(x.decider, x.set)),
   }));
@@ -186,13 +189,16 @@ function policyText(p: PolicyServices): string {
   return parts.join('; ');
 }
 
-/** What the firewall does to the pair, in one line (no policy on the path: says so). */
+/** What the firewall does to the pair, in one line: "allows tcp/5432 (rule app-to-db, ...); drops the rest (...)". */
 export function servicesText(s: PathServices): string {
   if (!s.policies.length) return 'no firewall policy on this path';
-  if (s.policies.length === 1) return `firewall ${policyText(s.policies[0]!)}`;
+  if (s.policies.length === 1) return policyText(s.policies[0]!);
   const all = s.allowed.length ? `allows ${listed(s.allowed)}` : 'allows nothing';
-  return `firewall ${all} end to end; ${s.policies.map((p) => `policy ${p.policy} ${policyText(p)}`).join('; ')}`;
+  return `${all} end to end; ${s.policies.map((p) => `policy ${p.policy} ${policyText(p)}`).join('; ')}`;
 }
+
+/** Where the policies on the path are enforced: "policy tiers on leaf1, leaf3". */
+export const enforcedText = (s: PathServices): string => s.policies.map((p) => `policy ${p.policy} on ${p.devices.join(', ') || '(no leaf of the pair)'}`).join('; ');
 
 /** The JSON form: the packet sets left out. */
 export function servicesJson(s: PathServices): Omit<PathServices, 'accepted' | 'passing' | 'flow'> & { summary: string } {
