@@ -44,6 +44,8 @@ export const endpointServices: StaticCheck = {
     const denied: PathServices[] = [];
     // Per accept rule, the unforwarded pairs it accepts services for.
     const unexercised = new Map<string, { policy: FwPolicy; rule: string; location: string; source: Finding['location']; pairs: string[]; services: string[]; forwarding: string }>();
+    // Accept rules some forwarded pair's connections pass through.
+    const exercised = new Set<string>();
     let analysed = 0;
     let skipped = 0;
     let forwarded = 0;
@@ -73,6 +75,7 @@ export const endpointServices: StaticCheck = {
         groups.set(key, g);
         g.pairs.push(pairName(s));
         if (isEmpty(s.passing)) denied.push(s);
+        for (const p of s.policies) for (const r of p.accepts) exercised.add(`${p.policy}|${r.rule}`);
         continue;
       }
       unforwarded++;
@@ -88,25 +91,35 @@ export const endpointServices: StaticCheck = {
       }
     }
     const findings: Finding[] = [];
+    // Pairs denied entirely, one finding per rule denying most of their packets.
+    const deniedBy = new Map<string, { policy: FwPolicy; rule: string; action: string; kind: string; location: string; pairs: PathServices[] }>();
     for (const s of denied) {
-      // The rule denying most of the pair's packets is the one to look at.
       const all = s.policies.flatMap((p) => p.denies.map((d) => ({ p, d })));
       const top = all.reduce((x, y) => (BigInt(y.d.packets) > BigInt(x.d.packets) ? y : x));
-      const policy = policies.find((x) => x.name === top.p.policy)!;
-      const at = top.d.kind === 'rule' ? policy.rules.find((r) => r.name === top.d.rule)?.source : policy.source;
+      const key = `${top.p.policy}|${top.d.rule}`;
+      const g = deniedBy.get(key) ?? { policy: policies.find((x) => x.name === top.p.policy)!, rule: top.d.rule, action: top.d.action, kind: top.d.kind, location: top.d.location, pairs: [] };
+      deniedBy.set(key, g);
+      g.pairs.push(s);
+    }
+    for (const g of deniedBy.values()) {
+      const at = g.kind === 'rule' ? g.policy.rules.find((r) => r.name === g.rule)?.source : g.policy.source;
+      const first = g.pairs[0]!;
+      const n = g.pairs.length;
       findings.push({
         check: 'firewall-endpoint-services', severity: 'info',
-        message: `${pairName(s)} (${s.forwarding}): forwarded by the fabric, denied entirely by the firewall (${top.d.kind === 'rule' ? `rule ${top.d.rule}` : `default ${top.d.action}`} of policy ${top.p.policy}, ${top.d.location})`,
-        evidence: { pair: pairName(s), forwarding: s.forwarding, policy: top.p.policy, rule: top.d.rule, action: top.d.action },
+        message: `${pairName(first)} (${first.forwarding})${n > 1 ? ` and ${n - 1} more pair${n === 2 ? '' : 's'}` : ''}: forwarded by the fabric, denied entirely by the firewall (${g.kind === 'rule' ? `rule ${g.rule}` : `default ${g.action}`} of policy ${g.policy.name}, ${g.location})`,
+        evidence: { policy: g.policy.name, rule: g.rule, action: g.action, pairs: n, examples: g.pairs.slice(0, EXAMPLES).map(pairName) },
         ...(at ? { location: at } : {}),
-        elements: { endpoints: [s.src, s.dst], devices: policy.enforcement.devices },
+        elements: { endpoints: [...new Set(g.pairs.slice(0, EXAMPLES).flatMap((x) => [x.src, x.dst]))], devices: g.policy.enforcement.devices },
       });
     }
-    for (const u of unexercised.values()) {
+    // Only a rule no forwarded pair exercises, and only when every pair was analysed.
+    for (const [key, u] of skipped ? [] : unexercised) {
+      if (exercised.has(key)) continue;
       const n = u.pairs.length;
       findings.push({
         check: 'firewall-endpoint-services', severity: 'warning',
-        message: `policy '${u.policy.name}': rule '${u.rule}' accepts ${u.services.join(', ')} from ${u.pairs[0]}${n > 1 ? ` (and ${n - 1} more pair${n === 2 ? '' : 's'})` : ''}, which the fabric does not forward (${u.forwarding}): the rule can never be exercised for ${n === 1 ? 'it' : 'them'}`,
+        message: `policy '${u.policy.name}': rule '${u.rule}' accepts ${u.services.join(', ')} from ${u.pairs[0]}${n > 1 ? ` (and ${n - 1} more pair${n === 2 ? '' : 's'})` : ''}, which the fabric does not forward (${u.forwarding}), and no pair the fabric forwards: the rule can never be exercised between endpoints`,
         evidence: { policy: u.policy.name, rule: u.rule, pairs: n, examples: u.pairs.slice(0, EXAMPLES), services: u.services },
         ...(u.source ? { location: u.source } : {}),
         elements: { devices: u.policy.enforcement.devices },
