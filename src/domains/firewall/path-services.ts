@@ -11,7 +11,7 @@ import {
   EMPTY, familySet, fieldRange, intersect, isEmpty, prefixSet, protocolSet, size, stateSet, union,
   type PacketSet,
 } from '../../verify/packet-set/index.ts';
-import { DPORT, ICMP_TYPE, hasIcmp, hasPorts, type Field } from '../../verify/packet-set/layout.ts';
+import { DPORT, ICMP_TYPE, PROTO, hasIcmp, hasPorts, type Field } from '../../verify/packet-set/layout.ts';
 import { FULL_BOX, addressHull, type Box } from './analysis-index.ts';
 import type { Decider, PolicyAnalysis } from './analysis.ts';
 import { hostPrefix } from './flow-query.ts';
@@ -96,12 +96,12 @@ function fieldPieces(set: PacketSet, ctx: PacketSet, f: Field, max: number): { f
 /** `set` (a part of `ctx`, one address family) as services. */
 function familyPieces(set: PacketSet, ctx: PacketSet): Piece[] {
   const out: Piece[] = [];
-  for (let proto = 0; proto < 256; proto++) {
-    const pc = intersect(ctx, protocolSet(proto));
-    const ps = intersect(set, pc);
-    if (isEmpty(ps)) continue;
+  // The protocols present, found by halving the protocol field (absent ranges cost one test).
+  const { full, partial } = fieldPieces(set, ctx, PROTO, 255);
+  const protos = [...full.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => ({ proto: lo + i, whole: true }))), ...partial.map((proto) => ({ proto, whole: false }))];
+  for (const { proto, whole } of protos.sort((x, y) => x.proto - y.proto)) {
     const name = protocolName(proto);
-    if (ps === pc) {
+    if (whole) {
       out.push({ text: hasPorts(proto) ? `${name} (any port)` : hasIcmp(proto) ? `${name} (any type)` : name, partial: false, family: hasIcmp(proto) });
       continue;
     }
@@ -110,10 +110,11 @@ function familyPieces(set: PacketSet, ctx: PacketSet): Piece[] {
       out.push({ text: name, partial: true });
       continue;
     }
-    const { full, partial } = fieldPieces(ps, pc, f, f === DPORT ? 65535 : 255);
+    const pc = intersect(ctx, protocolSet(proto));
+    const values = fieldPieces(intersect(set, pc), pc, f, f === DPORT ? 65535 : 255);
     const family = f === ICMP_TYPE;
-    for (const [lo, hi] of full) out.push({ text: `${name}/${rangeText(lo, hi)}`, partial: false, family });
-    for (const v of partial) out.push({ text: `${name}/${v}`, partial: true, family });
+    for (const [lo, hi] of values.full) out.push({ text: `${name}/${rangeText(lo, hi)}`, partial: false, family });
+    for (const v of values.partial) out.push({ text: `${name}/${v}`, partial: true, family });
   }
   return out;
 }
