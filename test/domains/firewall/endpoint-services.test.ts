@@ -13,6 +13,9 @@ import { describeServices, pairFlow, pathServices, servicesText } from '../../..
 import { familySet, intersect, prefixSet, protocolSet, tcpUdpPorts, union } from '../../../src/verify/packet-set/index.ts';
 import type { VerifyReport } from '../../../src/verify/findings.ts';
 import { repoRoot } from '../../support/intent-copy.ts';
+import { endpointServicesCheck } from '../../../src/domains/firewall/endpoint-services.ts';
+import { buildFabricGraph } from '../../../src/verify/graph.ts';
+import { makeContext } from '../../../src/verify/checks/types.ts';
 
 const CHECK = 'firewall-endpoint-services';
 const seeded = 'test/domains/firewall/fixtures/unforwarded-accept';
@@ -104,5 +107,18 @@ describe('verify --static: firewall-endpoint-services', () => {
       ['warning', fw(seeded, '43:11'), `policy 'tiers': rule 'ops-to-db' accepts tcp/5432 from ops1 -> db1, which the fabric does not forward (isolated), and no pair the fabric forwards: the rule can never be exercised between endpoints`],
     ]);
     expect(result.findings[0]!.evidence.examples).toEqual(['app1 -> web1', 'app1 -> web2', 'app2 -> web1', 'app2 -> web2', 'db1 -> web1']);
+  });
+});
+
+describe('firewall-endpoint-services bounds', () => {
+  it('past the pair bound the rest is counted, not analysed, and no rule is called unexercised; past the line bound a summary', () => {
+    const fg = buildFabricGraph(loadModelSync(path.join(repoRoot, seeded)));
+    const r = endpointServicesCheck(6, 1).run(makeContext(fg));
+    expect(r.examined).toBe('6 ordered endpoint pairs with a policy on the path: 3 forwarded and filtered (0 denied entirely), 2 forwarded past no policy (bridged), 1 not forwarded, 24 past the bound of 6');
+    expect(r.details!.slice(1)).toEqual([
+      '... 1 more distinct line (1 pair) past the first 1',
+      '... 24 more pairs with a policy not analysed (bound: 6 ordered pairs)',
+    ]);
+    expect(r.findings).toEqual([]);
   });
 });
