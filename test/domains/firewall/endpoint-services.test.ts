@@ -12,7 +12,9 @@ import { firewallPolicies } from '../../../src/domains/firewall/checks.ts';
 import { describeServices, pairFlow, pathServices, servicesText } from '../../../src/domains/firewall/path-services.ts';
 import { familySet, intersect, prefixSet, protocolSet, tcpUdpPorts, union } from '../../../src/verify/packet-set/index.ts';
 import type { VerifyReport } from '../../../src/verify/findings.ts';
+import type { Packet } from '../../../src/verify/packet-set/index.ts';
 import { repoRoot } from '../../support/intent-copy.ts';
+import { bruteEvaluate } from '../../support/firewall-brute.ts';
 import { endpointServicesCheck } from '../../../src/domains/firewall/endpoint-services.ts';
 import { buildFabricGraph } from '../../../src/verify/graph.ts';
 import { makeContext } from '../../../src/verify/checks/types.ts';
@@ -41,6 +43,31 @@ describe('services between two endpoints', () => {
       `allows tcp/5432 (rule app-to-db, ${fw('intents/fw2', '36:11')}), icmp/8, icmpv6/128 (rule echo, ${fw('intents/fw2', '54:11')}); ` +
       `drops tcp/22 (rule ssh-drop, ${fw('intents/fw2', '50:11')}); drops the rest (default drop, ${fw('intents/fw2', '22:7')})`,
     );
+  });
+
+  it('agrees with a brute-force first-match evaluator on every tcp and udp port and ICMP type of every routed pair (both families)', () => {
+    const tiers = policies[0]!;
+    const names = (p: Packet) => (p.protocol === 6 ? 'tcp' : p.protocol === 17 ? 'udp' : p.protocol === 1 ? 'icmp' : 'icmpv6');
+    for (const [a, b] of [['web1', 'app1'], ['app1', 'db1'], ['web1', 'db1'], ['db1', 'web2']] as const) {
+      const s = pathServices(policies, analysisCache(), ep(a), ep(b), 'routed');
+      const brute = new Set<string>();
+      for (const [src, dst] of [[ep(a).ipv4!, ep(b).ipv4!], [ep(a).ipv6!, ep(b).ipv6!]]) {
+        const family = src.includes(':') ? 6 : 4;
+        const base = { family, src: src.split('/')[0]!, dst: dst.split('/')[0]!, state: 'new' } as const;
+        for (const protocol of [6, 17]) {
+          for (let port = 0; port < 65536; port++) {
+            const p: Packet = { ...base, protocol, srcPort: 40000, dstPort: port };
+            if (bruteEvaluate(tiers, p).action === 'accept') brute.add(`${names(p)}/${port}`);
+          }
+        }
+        for (let type = 0; type < 256; type++) {
+          const p: Packet = { ...base, protocol: family === 4 ? 1 : 58, icmpType: type, icmpCode: 0 };
+          if (bruteEvaluate(tiers, p).action === 'accept') brute.add(`${names(p)}/${type}`);
+        }
+      }
+      // Whole single ports and types only (no range, no '(in part)'), each one the evaluator accepts.
+      expect([...s.allowed].sort()).toEqual([...brute].sort());
+    }
   });
 
   it('bridged web1 -> web2 crosses no policy (a stateful policy has no bridge table)', () => {
