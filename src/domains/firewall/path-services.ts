@@ -48,8 +48,6 @@ export interface PathServices {
   forwarding: 'bridged' | 'routed' | 'isolated' | 'broken';
   /** Services every policy on the path accepts (new connections, src -> dst). */
   allowed: string[];
-  /** What the policies accept, whether every policy on the path accepts it or not. */
-  accepted: PacketSet;
   /** What every policy accepts: `allowed` as a packet set. */
   passing: PacketSet;
   /** Every packet the pair's new connections can be. */
@@ -158,11 +156,9 @@ export function pathServices(
   const box: Box = { src: addressHull([a.ipv4, a.ipv6].filter((x): x is string => !!x).map(hostPrefix)), dst: addressHull([b.ipv4, b.ipv6].filter((x): x is string => !!x).map(hostPrefix)), protos: FULL_BOX.protos };
   const decided = onPath.map((p) => ({ p, parts: isEmpty(flow) ? [] : analysisOf(p).decisions(flow, box) }));
   let passing = flow;
-  let accepted = EMPTY;
   for (const { parts } of decided) {
     const acc = parts.filter((x) => x.decider.action === 'accept').reduce((s, x) => union(s, x.set), EMPTY);
     passing = intersect(passing, acc);
-    accepted = union(accepted, acc);
   }
   const entry = (d: Decider, set: PacketSet): RuleServices => ({
     rule: d.name, kind: kindOf(d), action: d.action, location: formatLocation(d.source),
@@ -174,7 +170,7 @@ export function pathServices(
     accepts: parts.filter((x) => x.decider.action === 'accept').map((x) => ({ ...x, set: intersect(x.set, passing) })).filter((x) => !isEmpty(x.set)).map((x) => ({ ...entry(x.decider, x.set), services: describeServices(x.set, flow) })),
     denies: parts.filter((x) => x.decider.action !== 'accept').map((x) => entry(x.decider, x.set)),
   }));
-  return { src: a.name, dst: b.name, forwarding, allowed: describeServices(passing, flow), accepted, passing, flow, policies: out };
+  return { src: a.name, dst: b.name, forwarding, allowed: describeServices(passing, flow), passing, flow, policies: out };
 }
 
 const listed = (s: string[]) => (s.length > PIECES_SHOWN ? `${s.slice(0, PIECES_SHOWN).join(', ')} and ${s.length - PIECES_SHOWN} more` : s.join(', '));
@@ -182,7 +178,7 @@ const verb: Record<FwAction, string> = { accept: 'allows', drop: 'drops', reject
 
 /** "allows tcp/5432 (rule app-to-db, firewall.yaml:36), icmp/8 (rule echo, ...); rejects ...; drops the rest (default, firewall.yaml:21)". */
 function policyText(p: PolicyServices): string {
-  const acc = p.accepts.map((r) => `${listed(r.services)} (rule ${r.rule}, ${r.location})`);
+  const acc = p.accepts.map((r) => (r.kind === 'rule' ? `${listed(r.services)} (rule ${r.rule}, ${r.location})` : `the rest (default accept, ${r.location})`));
   const parts = [acc.length ? `allows ${acc.join(', ')}` : 'allows nothing'];
   for (const r of p.denies) {
     parts.push(r.kind === 'default' ? `${verb[r.action]} the rest (default ${r.action}, ${r.location})` : `${verb[r.action]} ${listed(r.services)} (rule ${r.rule}, ${r.location})`);
@@ -202,8 +198,8 @@ export function servicesText(s: PathServices): string {
 export const enforcedText = (s: PathServices): string => s.policies.map((p) => `policy ${p.policy} on ${p.devices.join(', ') || '(no leaf of the pair)'}`).join('; ');
 
 /** The JSON form: the packet sets left out. */
-export function servicesJson(s: PathServices): Omit<PathServices, 'accepted' | 'passing' | 'flow'> & { summary: string } {
-  const { accepted: _a, passing: _p, flow: _f, ...rest } = s;
+export function servicesJson(s: PathServices): Omit<PathServices, 'passing' | 'flow'> & { summary: string } {
+  const { passing: _p, flow: _f, ...rest } = s;
   return { ...rest, summary: servicesText(s) };
 }
 
