@@ -47,6 +47,8 @@ export interface CheckResult {
   findings: Finding[];
   /** What it looked at, e.g. "12 sessions", for the summary table. */
   examined: string;
+  /** Lines shown under the check in every report format (bounded by the check). */
+  details?: string[];
   ms: number;
 }
 

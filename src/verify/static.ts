@@ -15,8 +15,8 @@ export interface StaticOptions {
 
 export function runCheck(check: StaticCheck, ctx: CheckContext): CheckResult {
   const t0 = performance.now();
-  const { findings, examined } = check.run(ctx);
-  return { check: info(check), passed: !findings.some((f: Finding) => f.severity === 'error'), findings, examined, ms: performance.now() - t0 };
+  const { findings, examined, details } = check.run(ctx);
+  return { check: info(check), passed: !findings.some((f: Finding) => f.severity === 'error'), findings, examined, ...(details?.length ? { details } : {}), ms: performance.now() - t0 };
 }
 
 function info(c: StaticCheck) {

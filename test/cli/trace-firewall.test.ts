@@ -28,4 +28,22 @@ describe('trace --service', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--service/);
   });
+
+  it('without --service: one line with the services the policies on the path allow and the deciding rules; JSON the structured form', () => {
+    const f = (l: string) => `intents/fw2/firewall.yaml:${l}`;
+    const r = trace('app1', 'db1', 'intents/fw2');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('app1 -> db1: routed over VNI 50001, 2 equal-cost underlay paths; as intended');
+    expect(lines.at(-1)).toBe(
+      `firewall (policy tiers on leaf2, leaf3): allows tcp/5432 (rule app-to-db, ${f('36:11')}), icmp/8, icmpv6/128 (rule echo, ${f('54:11')}); ` +
+      `drops tcp/22 (rule ssh-drop, ${f('50:11')}); drops the rest (default drop, ${f('22:7')})`,
+    );
+    const j = JSON.parse(trace('web1', 'db1', 'intents/fw2', '--json').stdout) as { firewall: { services: { allowed: string[]; policies: { policy: string; devices: string[]; denies: { rule: string; action: string; services: string[] }[] }[] } } };
+    expect(j.firewall.services.allowed).toEqual(['icmp/8', 'icmpv6/128']);
+    expect(j.firewall.services.policies.map((p) => [p.policy, p.devices])).toEqual([['tiers', ['leaf1', 'leaf3']]]);
+    expect(j.firewall.services.policies[0]!.denies.map((d) => [d.rule, d.action, d.services])).toEqual([['db-deny', 'reject', ['tcp/5432']], ['ssh-drop', 'drop', ['tcp/22']], ['(default)', 'drop', []]]);
+    // Bridged past a stateful policy, an isolated pair and an intent without a policy: no firewall line.
+    for (const args of [['web1', 'web2', 'intents/fw2'], ['h1', 'h3', 'intents/fw1'], ['h1', 'h2', 'intents/dc1']]) expect(trace(...args).stdout).not.toContain('firewall');
+  });
 });

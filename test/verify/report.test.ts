@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { verifyStatic } from '../../src/verify/static.ts';
+import { loadModelSync } from '../../src/model/index.ts';
 import { formatReport } from '../../src/verify/report/format.ts';
 import { model, root } from './helpers.ts';
 import { allStaticChecks } from '../../src/domains/index.ts';
@@ -30,6 +31,16 @@ describe('report formats', () => {
     expect(md).toContain('style n_leaf1 fill:#fdd,stroke:#d00,stroke-width:2px');
     // leaf1:eth2--spine2:eth1 is the bridge: the first remaining link drawn, index 0.
     expect(md).toContain('linkStyle 0 stroke:#d00,stroke-width:3px');
+  });
+  it('detail lines (the firewall services per endpoint pair of fw2) in text, markdown and junit', () => {
+    const r = verifyStatic(loadModelSync(path.join(root, 'intents/fw2')), { only: ['firewall-endpoint-services'] });
+    const first = r.results[0]!.details![0]!;
+    expect(first).toMatch(/^web1 -> app1 \(routed\): firewall allows tcp\/8080 \(rule web-to-app, intents\/fw2\/firewall.yaml:28:11\)/);
+    expect(formatReport(r, 'text').split('\n')[1]).toBe(`      ${first}`);
+    const md = formatReport(r, 'md');
+    expect(md).toContain('### `firewall-endpoint-services`: Endpoint reachability matrix: services the firewall allows\n\n- web1 -> app1 (routed): firewall allows tcp/8080');
+    const x = new XMLParser({ ignoreAttributes: false }).parse(formatReport(r, 'junit'));
+    expect(x.testsuites.testsuite.testcase['system-out']).toContain(first);
   });
   it('junit: one testcase per check, failures carry the findings', () => {
     const x = new XMLParser({ ignoreAttributes: false }).parse(formatReport(broken(), 'junit'));

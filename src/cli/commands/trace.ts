@@ -4,7 +4,11 @@ import { UsageError } from '../../util/errors.ts';
 import { loadModelSync } from '../../model/index.ts';
 import { buildFabricGraph } from '../../verify/graph.ts';
 import { makeContext } from '../../verify/checks/index.ts';
-import { formatTrace, traceEndpoints } from '../../verify/trace.ts';
+import { formatTrace, traceEndpoints, type TraceResult } from '../../verify/trace.ts';
+import type { FabricModel } from '../../model/types.ts';
+import { analysisCache } from '../../domains/firewall/analysis.ts';
+import { firewallPolicies } from '../../domains/firewall/checks.ts';
+import { enforcedText, pathServices, servicesJson, servicesText, type PathServices } from '../../domains/firewall/path-services.ts';
 import { intentDirArg } from '../intent-dir.ts';
 
 export const traceCommand: Command = {
@@ -13,7 +17,7 @@ export const traceCommand: Command = {
   usage: 'netloom trace SRC DST [DIR] [--service S] [--json]   (SRC/DST: endpoint names or addresses)',
   options: {
     json: { type: 'boolean', help: 'the trace as JSON' },
-    service: { type: 'string', arg: 'S', help: 'also the firewall verdict of each policy on the path for this service (tcp/5432, udp/53, icmp/8, a service name, any)' },
+    service: { type: 'string', arg: 'S', help: '(without it: one line with the services the policies on the path allow) also the firewall verdict of each policy on the path for this service (tcp/5432, udp/53, icmp/8, a service name, any)' },
   },
   async run(ctx) {
     const [src, dst, dir] = ctx.positionals;
@@ -22,8 +26,21 @@ export const traceCommand: Command = {
     const t = traceEndpoints(makeContext(buildFabricGraph(model)), src, dst);
     const service = stringOpt(ctx, 'service');
     const fw = service === undefined ? undefined : traceFirewallLines(model, src, dst, service, t.result.actual);
-    if (ctx.values.json) ctx.out(JSON.stringify(fw ? { ...t, firewall: { service, summary: fw.lines[0], ...fw.verdict } } : t, null, 2));
-    else for (const l of [...formatTrace(t), ...(fw ? ['', ...fw.lines] : [])]) ctx.out(l);
+    // Without --service: the services the policies on the path allow, when one is.
+    const services = service === undefined ? traceServices(model, t) : undefined;
+    if (ctx.values.json) ctx.out(JSON.stringify(fw ? { ...t, firewall: { service, summary: fw.lines[0], ...fw.verdict } } : services ? { ...t, firewall: { services: servicesJson(services) } } : t, null, 2));
+    else for (const l of [...formatTrace(t), ...(fw ? ['', ...fw.lines] : []), ...(services ? [`firewall (${enforcedText(services)}): ${servicesText(services)}`] : [])]) ctx.out(l);
     return t.result.actual === t.result.expected ? 0 : 1;
   },
 };
+
+/** The firewall's services between the traced endpoints, when the fabric forwards them and a policy is on the path. */
+function traceServices(model: FabricModel, t: TraceResult): PathServices | undefined {
+  const policies = firewallPolicies(model);
+  const fwd = t.result.actual;
+  const a = model.endpoints.find((e) => e.name === t.src);
+  const b = model.endpoints.find((e) => e.name === t.dst);
+  if (!policies.length || !a || !b || (fwd !== 'bridged' && fwd !== 'routed')) return undefined;
+  const s = pathServices(policies, analysisCache(), a, b, fwd);
+  return s.policies.length ? s : undefined;
+}

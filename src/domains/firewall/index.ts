@@ -13,6 +13,7 @@ import { firewallWaveCheck } from './wave-check.ts';
 import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
 import { firewallStaticChecks } from './checks.ts';
+import { endpointServices } from './endpoint-services.ts';
 import { firewallCaptureFindings } from './capture.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
@@ -41,7 +42,7 @@ export const firewall: DomainModule<FirewallModel> = {
     waveChecks: (model, target) => (target.lab && (model.domains?.firewall as FirewallModel | undefined)?.policies.length ? [firewallWaveCheck(model, target.lab)] : []),
   },
   verify: {
-    static: firewallStaticChecks,
+    static: [...firewallStaticChecks, endpointServices],
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
     live: {
       checks: LIVE_FIREWALL_CHECKS,

@@ -21,5 +21,6 @@ export function makeContext(fg: FabricGraph): CheckContext {
 /** One independent question over the fabric graph (Batfish style). */
 export interface StaticCheck extends CheckInfo {
   kind: 'static';
-  run(ctx: CheckContext): { findings: Finding[]; examined: string };
+  /** `details`: lines shown under the check (e.g. the firewall's services per endpoint pair). */
+  run(ctx: CheckContext): { findings: Finding[]; examined: string; details?: string[] };
 }

@@ -27,6 +27,7 @@ export function formatText(r: VerifyReport): string {
   const lines: string[] = [];
   for (const c of ordered(r)) {
     lines.push(`${c.passed ? 'PASS' : 'FAIL'}  ${c.check.id.padEnd(26)} ${c.examined}`);
+    for (const d of c.details ?? []) lines.push(`      ${d}`);
     for (const f of c.findings) {
       lines.push(`      ${f.severity}: ${f.message}`);
       lines.push(`        at ${loc(f)}`);
@@ -72,6 +73,10 @@ export function formatMarkdown(r: VerifyReport): string {
   const lines = [`## netloom verify: ${failed.length ? `:x: ${failed.length} check${failed.length === 1 ? '' : 's'} failed` : ':white_check_mark: all checks passed'}`, '', `${summaryLine(r)}; intent revision \`${r.revision}\``, ''];
   lines.push('| | Check | Layer | Findings | Examined |', '|---|---|---|---|---|');
   for (const c of ordered(r)) lines.push(`| ${c.passed ? ':white_check_mark:' : ':x:'} | \`${c.check.id}\` ${mdEscape(c.check.title)} | ${c.check.layer} | ${c.findings.length} | ${mdEscape(c.examined)} |`);
+  // Per-check detail lines (the firewall's services per endpoint pair), bounded by the check.
+  for (const c of r.results.filter((x) => x.details?.length)) {
+    lines.push('', `### \`${c.check.id}\`: ${mdEscape(c.check.title)}`, '', ...c.details!.map((d) => `- ${mdEscape(d)}`));
+  }
   if (failed.length) {
     lines.push('', '### Failures', '');
     for (const c of failed) {
@@ -102,7 +107,7 @@ export function formatJunit(r: VerifyReport): string {
     const head = `    <testcase classname="${xml(`netloom.verify.${c.check.kind}.${c.check.layer}`)}" name="${xml(c.check.id)}" time="${(c.ms / 1000).toFixed(3)}"`;
     const errs = c.findings.filter((f) => f.severity === 'error');
     if (c.passed) {
-      out.push(`${head}>`, `      <system-out>${xml(c.examined + c.findings.map((f) => `\n${f.severity}: ${f.message} (${loc(f)})`).join(''))}</system-out>`, '    </testcase>');
+      out.push(`${head}>`, `      <system-out>${xml(c.examined + (c.details ?? []).map((d) => `\n${d}`).join('') + c.findings.map((f) => `\n${f.severity}: ${f.message} (${loc(f)})`).join(''))}</system-out>`, '    </testcase>');
     } else {
       const body = errs.map((f) => `${f.message}\n  at ${loc(f)}\n  evidence: ${ev(f.evidence)}`).join('\n');
       out.push(`${head}>`, `      <failure message="${xml(errs[0].message)}" type="${xml(c.check.id)}">${xml(body)}</failure>`, '    </testcase>');
