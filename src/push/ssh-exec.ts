@@ -155,8 +155,7 @@ export class SshExec {
 
   /** Writes a file through `cat >` (keeps owner and mode, works on bind-mounted targets). */
   async writeFile(path: string, content: string, mode?: string): Promise<void> {
-    const q = shq(path);
-    await this.run(`writing ${path}`, `mkdir -p "$(dirname ${q})" && cat > ${q}.netloom-tmp && cat ${q}.netloom-tmp > ${q} && rm -f ${q}.netloom-tmp${mode ? ` && chmod ${mode} ${q}` : ''}`, { stdin: content });
+    await this.run(`writing ${path}`, writeCommand(path, mode), { stdin: content });
   }
 
   /**
@@ -165,8 +164,7 @@ export class SshExec {
    * when either fails; returns `then`'s stdout.
    */
   async writeFileThen(path: string, content: string, step: string, then: string, opts: { mode?: string; timeoutMs?: number; kind?: DeviceError['kind'] } = {}): Promise<string> {
-    const q = shq(path);
-    const write = `mkdir -p "$(dirname ${q})" && cat > ${q}.netloom-tmp && cat ${q}.netloom-tmp > ${q} && rm -f ${q}.netloom-tmp${opts.mode ? ` && chmod ${opts.mode} ${q}` : ''}`;
+    const write = writeCommand(path, opts.mode);
     const r = await this.exec(`${write} || exit 97; ${then}`, { stdin: content, timeoutMs: opts.timeoutMs });
     if (r.code === 97) throw new DeviceError(this.target.device, 'command', `${this.target.device}: writing ${path} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     if (r.code !== 0) {
@@ -266,4 +264,16 @@ export class RetryingSsh {
 
 export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Shell that writes stdin to `path` through a temporary file, then copies it over the target
+ * (keeping owner and mode, and working on a bind-mounted file). The temporary name carries the
+ * shell's pid: lab nodes bind-mount single files, so the directory beside them can be one that
+ * several nodes share, and concurrent writes (a rollback of three leaves) must not collide.
+ */
+export function writeCommand(path: string, mode?: string): string {
+  const q = shq(path);
+  const tmp = `${q}.netloom-tmp.$$`;
+  return `mkdir -p "$(dirname ${q})" && cat > ${tmp} && cat ${tmp} > ${q} && rm -f ${tmp}${mode ? ` && chmod ${mode} ${q}` : ''}`;
 }

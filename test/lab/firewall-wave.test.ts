@@ -79,7 +79,7 @@ describe.skipIf(!!missing && !inCI)('firewall wave check: each wave proves the n
       const { r, journal } = await rollout(next);
       expect(r.ok).toBe(false);
       const action = Object.fromEntries(r.results.map((x) => [x.device, x.action]));
-      expect(action).toEqual({ leaf1: 'rolled back', leaf2: 'rolled back', leaf3: 'rolled back', spine1: 'unchanged', spine2: 'unchanged' });
+      expect(action, JSON.stringify(r.results.map((x) => [x.device, x.reason]))).toEqual({ leaf1: 'rolled back', leaf2: 'rolled back', leaf3: 'rolled back', spine1: 'unchanged', spine2: 'unchanged' });
       const failed = journal.filter((e) => e.t === 'wave-check' && !e.ok);
       expect(failed.length).toBe(1);
       const problems = failed[0].t === 'wave-check' ? failed[0].problems : [];
