@@ -99,8 +99,9 @@ export async function collectFirewall(target: LiveTarget, model: FabricModel, op
   const readings = rulesets.flatMap((r) => r.counters ?? []);
   const now = new Date();
   const history = recordHits(path.join(labDir(lab.name), 'firewall-hits.json'), readings, now);
-  const seen = new Set(readings.map(hitKey));
-  const hits = { readAt: now.toISOString(), instances: [...seen].map((k) => { const [device, netns, policy, rule] = k.split('|'); return { device, ...(netns ? { netns } : {}), policy, rule, ...history[k] }; }) };
+  // One instance per key read this time (a rule's IPv4 and IPv6 halves are one), with its history.
+  const read = new Map(readings.map((r) => [hitKey(r), r]));
+  const hits = { readAt: now.toISOString(), instances: [...read].map(([k, r]) => ({ ...r, ...history[k] })) };
   if (opts.probes === false) return { probesOff: true, probes: [], rulesets, hits };
   const plan = firewallProbePlan(model, opts.graph, { deadlineMs: PROBE_DEADLINE_MS, hosts });
   for (const [node, ports] of plan.listeners) await startListeners(lab, node, ports);
@@ -179,8 +180,7 @@ function hitFindings(fw: FirewallModel | undefined, hits: FirewallObserved['hits
       const lastHit = inst.map((i) => i.lastHit).filter((t): t is string => !!t).sort().at(-1);
       const packets = inst.reduce((n, i) => n + i.packets, 0);
       const at = `${srcText(rule.source)}`;
-      if (lastHit) used++;
-      else {
+      if (!lastHit) {
         const since = inst.map((i) => i.firstRead).sort()[0];
         findings.push({
           check, severity: 'info',
@@ -188,14 +188,16 @@ function hitFindings(fw: FirewallModel | undefined, hits: FirewallObserved['hits
           evidence: { policy: pol.name, rule: rule.name, since, packets, devices: inst.map((i) => i.device) },
           location: rule.source, elements: { devices: [...new Set(inst.map((i) => i.device))] },
         });
-      }
-      if (lastHit && lastHit !== hits.readAt && !findings.some((f) => f.evidence.rule === rule.name && f.evidence.policy === pol.name)) {
-        findings.push({
-          check, severity: 'info',
-          message: `rule ${rule.name} (${at}) of policy ${pol.name}: no packet matched since ${lastHit} (${packets} packets in all on ${where(inst)})`,
-          evidence: { policy: pol.name, rule: rule.name, since: lastHit, packets, devices: inst.map((i) => i.device) },
-          location: rule.source, elements: { devices: [...new Set(inst.map((i) => i.device))] },
-        });
+      } else {
+        used++;
+        if (lastHit !== hits.readAt) {
+          findings.push({
+            check, severity: 'info',
+            message: `rule ${rule.name} (${at}) of policy ${pol.name}: no packet matched since ${lastHit} (${packets} packets in all on ${where(inst)})`,
+            evidence: { policy: pol.name, rule: rule.name, since: lastHit, packets, devices: inst.map((i) => i.device) },
+            location: rule.source, elements: { devices: [...new Set(inst.map((i) => i.device))] },
+          });
+        }
       }
       if (rule.expires && rule.expires < today && packets > 0) {
         expiredHit++;
