@@ -13,6 +13,7 @@ import type { Path } from '../intent/validate.ts';
 import type { ClabLink, ClabNodeConfig } from '../lab/clab-types.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { PlatformDef } from '../model/platforms.ts';
+import type { ServiceNodeRequest } from '../model/service-nodes.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { Device, FabricModel } from '../model/types.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
@@ -61,6 +62,12 @@ export interface DomainModule<M = unknown> {
    * the fabric, which src/model/resolve.ts resolves as the core.
    */
   resolve?(ctx: DomainResolveContext, intent: unknown, model: FabricModel): M;
+  /**
+   * The domain's service nodes (src/model/service-nodes.ts), from its resolved model: the core
+   * attaches them to their leaves (port, VLANs, eBGP in each VRF) and lists them at
+   * model.serviceNodes for render, lab, simulation and live checks.
+   */
+  serviceNodes?(model: FabricModel): ServiceNodeRequest[];
   /** Lines `netloom validate` prints about the domain's part of the model (absent: none). */
   summary?(model: FabricModel): string[];
 
@@ -109,6 +116,12 @@ export interface DomainModule<M = unknown> {
     expected(model: FabricModel): ExpectedSession[];
     /** Service nodes (load balancer, DNS server...) the lab runs beside the devices. */
     nodes?(model: FabricModel): { nodes: Record<string, ClabNodeConfig>; links: ClabLink[] };
+    /**
+     * What the lab adds to nodes of the topology (service nodes, endpoints): binds (sources
+     * relative to the lab directory) and exec lines; `prepare` writes those sources (test
+     * certificates...) into the lab directory before the lab starts.
+     */
+    provision?(model: FabricModel): LabProvision;
   };
 
   /** What a decoded capture shows against this domain's model (`pcap analyze --intent DIR`). */
@@ -122,6 +135,12 @@ export interface DomainModule<M = unknown> {
     /** Checks of each wave as a whole; `lab` when the target is a running lab (endpoint probes). */
     waveChecks?(model: FabricModel, target: { lab?: LabState }): WaveCheck[];
   };
+}
+
+export interface LabProvision {
+  binds: Record<string, string[]>;
+  exec: Record<string, string[]>;
+  prepare?(labDir: string): void;
 }
 
 /** What a domain node's target cannot express, with the node it concerns. */

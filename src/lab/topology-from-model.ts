@@ -64,6 +64,9 @@ function hostExec(e: Endpoint, mtu: number): string[] {
   return lines;
 }
 
+/** Lab-directory folder of each service node's private run directory (bound over its runDir). */
+export const SERVICE_RUN_DIR = 'service-run';
+
 export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTopology {
   const data = loadContainerlabData();
   const platforms = loadPlatforms();
@@ -92,6 +95,7 @@ export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTo
     nodes[d.name] = node;
   }
 
+  const devIface = (device: string, port: string) => model.devices.find((d) => d.name === device)?.interfaces.find((i) => i.name === port);
   const mtuOf = new Map(model.networks.map((n) => [n.vlan, n.mtu]));
   for (const e of model.endpoints) {
     if (nodes[e.name]) throw new Error(`endpoint '${e.name}' has the name of a device; containerlab needs unique node names`);
@@ -113,6 +117,36 @@ export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTo
       nodes[n] = cfg;
     }
     serviceLinks.push(...extra.links);
+  }
+
+  // Service nodes (model.serviceNodes): FRR for their announcements, their service, one uplink.
+  const frrSpec = data.platforms.frr;
+  for (const n of model.serviceNodes ?? []) {
+    if (nodes[n.name]) throw new Error(`service node '${n.name}' has the name of another node`);
+    const dir = `${opts.configDir}/${n.name}`;
+    nodes[n.name] = {
+      kind: frrSpec.kind,
+      image: frrSpec.image,
+      binds: [
+        `${dir}/frr.conf:/etc/frr/frr.conf`,
+        `${dir}/daemons:/etc/frr/daemons`,
+        `${dir}/node.sh:/etc/netloom/node.sh`,
+        `${dir}/announce.sh:/etc/netloom/announce.sh`,
+        ...Object.entries(n.run.files).map(([artifact, target]) => `${dir}/${artifact}:${target}`),
+        // Pid files and sockets stay the node's own, whatever else runs on the host.
+        `${SERVICE_RUN_DIR}/${n.name}:${n.run.runDir}`,
+      ],
+      exec: ['sh /etc/netloom/node.sh'],
+      env: { NETLOOM_ANNOUNCE_LOG: `${n.run.runDir}/announce.log` },
+      labels: { 'netloom.role': n.role, 'netloom.domain': n.domain, 'netloom.leaf': n.leaf },
+    };
+    for (const l of n.legs) serviceLinks.push({ endpoints: [`${n.leaf}:${ifName(n.leaf, l.port)}`, `${n.name}:${l.iface}`], mtu: devIface(n.leaf, l.port)?.mtu ?? model.fabric.hostMtu });
+  }
+  for (const dom of domains()) {
+    const p = dom.lab?.provision?.(model);
+    if (!p) continue;
+    for (const [n, binds] of Object.entries(p.binds)) if (nodes[n]) nodes[n].binds = [...(nodes[n].binds ?? []), ...binds];
+    for (const [n, exec] of Object.entries(p.exec)) if (nodes[n]) nodes[n].exec = [...(nodes[n].exec ?? []), ...exec];
   }
 
   const links = [
@@ -150,6 +184,8 @@ export async function topologyFromModel(dir: string, opts: { name?: string } = {
   mkdirSync(base, { recursive: true });
   writeOutput(renderModel(model), path.join(base, 'configs'));
   const topology = buildTopology(model, { configDir: 'configs', name });
+  for (const n of model.serviceNodes ?? []) mkdirSync(path.join(base, SERVICE_RUN_DIR, n.name), { recursive: true });
+  for (const dom of domains()) dom.lab?.provision?.(model).prepare?.(base);
   const file = path.join(base, `${name}.clab.yml`);
   writeFileSync(file, topologyYaml(topology, model));
   saveLabModel(name, model);

@@ -23,7 +23,7 @@ interface NetInfo {
 }
 
 /** Locally administered MAC from the endpoint's name: stable whatever else changes. */
-function endpointMac(name: string): string {
+export function endpointMac(name: string): string {
   const h = createHash('sha256').update(name).digest();
   return ['02', '4e', ...[h[0], h[1], h[2], h[3]].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }

@@ -11,6 +11,7 @@ import { resolveTenants } from './resolve-tenants.ts';
 import type { FabricModel, Interface } from './types.ts';
 import type { Prefix4 } from './ip.ts';
 import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
+import { attachServiceNodes } from './service-nodes.ts';
 
 export interface ResolveInput {
   intent: Intent;
@@ -25,6 +26,7 @@ function withDomains(model: FabricModel, intent: Intent, ctx: ResolveContext): F
   for (const d of domains()) {
     if (!d.resolve || sections[d.id] === undefined) continue;
     model.domains[d.id] = d.resolve(ctx, sections[d.id], model);
+    if (d.serviceNodes && !ctx.diags.length) attachServiceNodes(ctx, model, d.id, d.serviceNodes(model), ctx.platforms);
   }
   if (ctx.diags.length) throw new IntentError(sortDiagnostics(ctx.diags));
   for (const id of RESERVED_DOMAINS) if (sections[id] !== undefined) model.domains[id] = sections[id];

@@ -5,8 +5,9 @@
  */
 import type { SourceLocation } from '../util/errors.ts';
 import type { PlatformName, Role } from '../intent/schema.ts';
+import type { ServiceNode } from './service-nodes.ts';
 
-export type { PlatformName, Role, SourceLocation };
+export type { PlatformName, Role, SourceLocation, ServiceNode };
 
 export type Underlay = 'ebgp-unnumbered' | 'ebgp' | 'ospf';
 export type AfiSafi = 'ipv4-unicast' | 'ipv6-unicast' | 'l2vpn-evpn';
@@ -27,6 +28,8 @@ export interface FabricModel {
   vrfs: Vrf[];
   networks: Network[];
   endpoints: Endpoint[];
+  /** Domains' service nodes (load balancers, DNS servers) attached to leaves; absent when none. */
+  serviceNodes?: ServiceNode[];
   /**
    * Each domain's part of the model, by domain id (src/domains); the fabric's is the top
    * level. Sections of reserved domains (gslb until it lands) are kept verbatim.

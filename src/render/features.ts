@@ -37,6 +37,7 @@ export function requiredFeatures(v: DeviceView, model: FabricModel): RequiredFea
   }
   for (const vr of v.vrfs) add('features', 'l3vni', vr.source);
   for (const i of v.accessInterfaces) if (i.taggedVlans.length) add('features', 'tagged-ports', i.source);
+  for (const vr of v.vrfs) for (const p of vr.servicePeers) add('features', 'service-peering', p.source);
   return out;
 }
 

@@ -4,6 +4,7 @@
  * the system MAC...) is computed here, once, in typed code; templates only print.
  */
 import { Address6 } from 'ip-address';
+import { servicePeerings } from '../model/service-nodes.ts';
 import type {
   BgpEnd, BgpSession, Device, DeviceVlan, DeviceVrf, FabricModel, Interface, OspfAdjacency, Role, SourceLocation,
 } from '../model/types.ts';
@@ -141,6 +142,20 @@ export interface VrfView {
   hasIpv6: boolean;
   /** Router MAC of this device in this VRF (symmetric IRB), locally administered. */
   routerMac: string;
+  /** eBGP with service nodes (load balancers...) on this leaf, announcing their VIPs here. */
+  servicePeers: ServicePeerView[];
+  source: SourceLocation;
+}
+
+export interface ServicePeerView {
+  node: string;
+  address: string;
+  ipv4: boolean;
+  ipv6: boolean;
+  remoteAs: number;
+  /** Prefix list of what the leaf accepts from the node (never empty: deny-all when it announces nothing). */
+  prefixList: string;
+  prefixes: { prefix: string; seq: number }[];
   source: SourceLocation;
 }
 
@@ -182,6 +197,8 @@ export interface DeviceView {
   /** EVPN VTEP (leaves carrying VNIs). */
   evpn?: { l2vnis: VlanView[]; l3vnis: VrfView[] };
   vrfs: VrfView[];
+  /** Some VRF peers with a service node (the templates then define their prefix lists). */
+  hasServicePeers: boolean;
   vlans: VlanView[];
   staticRoutes: StaticRouteView[];
   source: SourceLocation;
@@ -289,7 +306,21 @@ function vlanView(v: DeviceVlan, ifaces: InterfaceView[], asn: number | undefine
   }, v.source);
 }
 
-function vrfView(d: Device, v: DeviceVrf, vlans: VlanView[]): VrfView {
+function servicePeerViews(model: FabricModel, d: Device, vrf: string): ServicePeerView[] {
+  return servicePeerings(model, d.name)
+    .filter((p) => p.vrf === vrf)
+    .map((p) => sourced<ServicePeerView>({
+      node: p.node,
+      address: p.nodeAddress,
+      ipv4: p.afi === 'ipv4',
+      ipv6: p.afi === 'ipv6',
+      remoteAs: p.nodeAsn,
+      prefixList: `NL-SN-${p.node}-${vrf}-${p.afi === 'ipv4' ? 4 : 6}`.toUpperCase(),
+      prefixes: p.prefixes.map((prefix, i) => ({ prefix, seq: 5 * (i + 1) })),
+    }, (model.serviceNodes ?? []).find((n) => n.name === p.node)!.source));
+}
+
+function vrfView(model: FabricModel, d: Device, v: DeviceVrf, vlans: VlanView[]): VrfView {
   const mine = vlans.filter((x) => x.vrf === v.name);
   return sourced<VrfView>({
     name: v.name,
@@ -304,6 +335,7 @@ function vrfView(d: Device, v: DeviceVrf, vlans: VlanView[]): VrfView {
     hasIpv4: mine.some((x) => x.gateway4),
     hasIpv6: mine.some((x) => x.gateway6),
     routerMac: derivedMac(d.id, v.id),
+    servicePeers: servicePeerViews(model, d, v.name),
   }, v.source);
 }
 
@@ -341,7 +373,7 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
   const loopbackName = loopbackIf?.name ?? 'lo';
   const vtepIf = interfaces.find((i) => i.kind === 'vtep');
   const vlans = d.vlans.map((v) => vlanView(v, interfaces, d.asn));
-  const vrfs = d.vrfs.map((v) => vrfView(d, v, vlans));
+  const vrfs = d.vrfs.map((v) => vrfView(ix.model, d, v, vlans));
 
   let bgp: BgpView | undefined;
   if (d.bgpSessionIds.length) {
@@ -436,6 +468,7 @@ export function buildDeviceView(ix: ModelIndex, d: Device): DeviceView {
     ospf,
     evpn: d.vtep && (vlans.length || vrfs.length) ? { l2vnis: vlans, l3vnis: vrfs } : undefined,
     vrfs,
+    hasServicePeers: vrfs.some((v) => v.servicePeers.length > 0),
     vlans,
     staticRoutes,
   }, d.source);

@@ -26,7 +26,7 @@ export const fabric: DomainModule<FabricModel> = {
   capabilities: {
     underlay: ['ebgp-unnumbered', 'ebgp', 'ospf'],
     overlay: ['evpn-ebgp', 'evpn-ibgp', 'route-reflector'],
-    features: ['l2vni', 'l3vni', 'anycast-gateway', 'ipv6-gateway', 'dhcp-relay', 'mtu', 'tagged-ports'],
+    features: ['l2vni', 'l3vni', 'anycast-gateway', 'ipv6-gateway', 'dhcp-relay', 'mtu', 'tagged-ports', 'service-peering'],
   },
   render: {
     features: (view, model) => requiredFeatures(view, model),

@@ -8,9 +8,10 @@
 import type { DomainModule } from '../types.ts';
 import { slbIntent } from './intent.ts';
 import type { SlbModel } from './model.ts';
-import { resolveSlb, slbSummary } from './resolve.ts';
+import { resolveSlb, slbServiceNodes, slbSummary } from './resolve.ts';
 import { slbArtifacts } from './render.ts';
 import { slbStaticChecks } from './checks.ts';
+import { slbLabProvision } from './lab.ts';
 
 export const slb: DomainModule<SlbModel> = {
   id: 'slb',
@@ -19,6 +20,7 @@ export const slb: DomainModule<SlbModel> = {
   pushAfter: ['fabric'],
   intent: slbIntent,
   resolve: (ctx, intent, model) => resolveSlb(ctx, intent, model),
+  serviceNodes: (model) => slbServiceNodes(model.domains.slb as SlbModel | undefined),
   summary: (model) => slbSummary(model.domains.slb as SlbModel | undefined),
   // No fabric device renders anything of this domain: its nodes have targets of their own.
   capabilities: {},
@@ -28,4 +30,8 @@ export const slb: DomainModule<SlbModel> = {
     nodeArtifacts: (model) => slbArtifacts(model),
   },
   verify: { static: slbStaticChecks },
+  lab: {
+    expected: () => [],
+    provision: (model) => slbLabProvision(model),
+  },
 };

@@ -136,6 +136,7 @@ const service = z.strictObject({
 
 const nodeLeg = z.strictObject({
   network: name.describe('The tenant network (of this VRF) the node has its address in'),
+  port: name.optional().describe("The leaf port this VRF's leg is cabled to (an access port in the network's VLAN). With ports on every leg the node is attached to the fabric: eBGP with its leaf in each VRF, VIPs announced while HAProxy runs, run in the lab. Without: an external node (files rendered, VIPs not routed)"),
   ipv4: hostAddress.optional(),
   ipv6: hostAddress.optional(),
 });
@@ -152,6 +153,7 @@ export const slbIntent = z
     certificates: z
       .record(name, z.strictObject({ cert: filePath.describe('PEM certificate (chain) on the node'), key: filePath.optional().describe('PEM private key file on the node (default: inside the cert file)'), description: freeText.optional() }))
       .default({}),
+    asn: z.number().int().min(1).max(4294967295).default(65300).describe('ASN of the load-balancer nodes (eBGP with their leaves); distinct from every fabric ASN'),
     vip_ranges: z.array(z.strictObject({ vrf: name, prefix: cidr })).default([]).describe('Prefixes reserved for VIPs of a VRF, outside its networks'),
     defaults: z
       .strictObject({

@@ -17,6 +17,8 @@ export interface SlbNodeLeg {
   /** Addresses with the network's prefix length, e.g. 10.10.10.51/24. */
   ipv4?: string;
   ipv6?: string;
+  /** The leaf port of an attached node's leg. */
+  port?: string;
   source: SourceLocation;
 }
 
@@ -24,6 +26,8 @@ export interface SlbNode {
   name: string;
   /** Leaves the node is attached to. */
   attach: string[];
+  /** Cabled to leaf ports (each leg has one): attached to the fabric, in model.serviceNodes. */
+  attached: boolean;
   targets: SlbTarget[];
   legs: SlbNodeLeg[];
   /** Where the node's runtime files live (pid files, HAProxy's runtime API socket). */
@@ -117,6 +121,8 @@ export interface SlbService {
 }
 
 export interface SlbModel {
+  /** ASN of the nodes attached to the fabric. */
+  asn: number;
   nodes: SlbNode[];
   certificates: SlbCertificate[];
   pools: SlbPool[];

@@ -6,6 +6,9 @@
  * weight 0: HAProxy's drain (persistent sessions still reach it, new ones do not).
  */
 import type { SlbModel, SlbPool, SlbService } from './model.ts';
+
+/** Process-wide connections when the intent sets none: 2 descriptors each, within a 20k descriptor limit (containers, CI). */
+export const DEFAULT_MAXCONN = 4096;
 import { Gaps, hostPort, statusList, timeouts, type NodeScope } from './render-common.ts';
 
 export interface HaproxyView {
@@ -109,7 +112,7 @@ function backends(sc: NodeScope): HaproxyView['backends'] {
 export function haproxyView(m: SlbModel, sc: NodeScope, gaps: Gaps): HaproxyView {
   const t = timeouts(m, undefined, undefined);
   return {
-    node: sc.node.name, runDir: sc.node.runDir, maxconn: m.defaults.maxconn ?? 10000,
+    node: sc.node.name, runDir: sc.node.runDir, maxconn: m.defaults.maxconn ?? DEFAULT_MAXCONN,
     defaults: { connectMs: t.connectMs, clientMs: t.clientMs, serverMs: t.serverMs },
     frontends: frontends(m, sc, gaps), backends: backends(sc),
   };

@@ -8,6 +8,7 @@ import type { Path } from '../../intent/validate.ts';
 import type { FabricModel, Network } from '../../model/types.ts';
 import { isLeafRole } from '../fabric/roles.ts';
 import type { DomainResolveContext } from '../types.ts';
+import type { ServiceNodeRequest, ServiceRun } from '../../model/service-nodes.ts';
 import { durationMs, type SlbIntent, type SlbIntentPool, type SlbIntentService } from './intent.ts';
 import type { SlbCertificate, SlbListener, SlbMember, SlbModel, SlbNode, SlbNodeLeg, SlbPool, SlbRule, SlbService } from './model.ts';
 
@@ -63,7 +64,8 @@ class SlbResolver {
       p.mode = modes.has('tcp') && !modes.has('http') ? 'tcp' : 'http';
       this.poolRules(p, modes);
     }
-    return {
+    const model: SlbModel = {
+      asn: this.slb.asn,
       nodes: this.nodes.sort(byName),
       certificates: certificates.sort(byName),
       pools: [...this.pools.values()].sort(byName),
@@ -75,6 +77,27 @@ class SlbResolver {
         source: this.ctx.at([ROOT]),
       },
     };
+    serviceRequests.set(model, this.serviceNodeRequests(model));
+    return model;
+  }
+
+  /** Nodes cabled to a leaf port, as service nodes announcing the VIPs of their services. */
+  private serviceNodeRequests(m: SlbModel): ServiceNodeRequest[] {
+    return m.nodes.filter((n) => n.attached).map((n) => ({
+      name: n.name,
+      role: 'load-balancer',
+      leaf: n.attach[0],
+      path: [ROOT, 'nodes', n.name],
+      asn: m.asn,
+      asnPath: [ROOT, 'asn'],
+      legs: n.legs.map((l) => ({ vrf: l.vrf, network: l.network, port: l.port!, portPath: [ROOT, 'nodes', n.name, 'vrfs', l.vrf, 'port'], ipv4: l.ipv4, ipv6: l.ipv6, path: [ROOT, 'nodes', n.name, 'vrfs', l.vrf] })),
+      advertise: this.slb.services.flatMap((s, i) => {
+        const svc = m.services.find((x) => x.name === s.name);
+        if (!svc || !svc.nodes.includes(n.name)) return [];
+        return svc.vips.map((v) => ({ vrf: svc.vrf, prefix: v.includes(':') ? `${v}/128` : `${v}/32`, path: [ROOT, 'services', i, 'vip'] as Path }));
+      }),
+      run: haproxyRun(n),
+    }));
   }
 
   private where(path: Path, key = false): string {
@@ -138,10 +161,19 @@ class SlbResolver {
         ok = false;
         continue;
       }
-      legs.push({ vrf, tenant: v.tenant, network: net.name, ...(a4 ? { ipv4: a4 } : {}), ...(a6 ? { ipv6: a6 } : {}), source: this.ctx.at(lp, true) });
+      legs.push({ vrf, tenant: v.tenant, network: net.name, ...(a4 ? { ipv4: a4 } : {}), ...(a6 ? { ipv6: a6 } : {}), ...(leg.port ? { port: leg.port } : {}), source: this.ctx.at(lp, true) });
     }
     if (!ok) return null;
-    return { name: n, attach: [...node.attach], targets, legs: legs.sort((a, b) => (a.vrf < b.vrf ? -1 : 1)), runDir: `${SLB_RUN_ROOT}/${n}`, source: this.ctx.at(base, true) };
+    const cabled = Object.values(node.vrfs).filter((l) => l.port !== undefined).length;
+    if (cabled && cabled < Object.keys(node.vrfs).length) {
+      this.ctx.error([...base, 'vrfs'], `load-balancer node '${n}': some VRF legs have a port and some not; an attached node has a leaf port per VRF`, true);
+      return null;
+    }
+    if (cabled && node.attach.length !== 1) {
+      this.ctx.error([...base, 'attach'], `load-balancer node '${n}': a node cabled to leaf ports attaches to one leaf (${node.attach.length} listed); several nodes on different leaves give redundancy`);
+      return null;
+    }
+    return { name: n, attach: [...node.attach], attached: cabled > 0, targets, legs: legs.sort((a, b) => (a.vrf < b.vrf ? -1 : 1)), runDir: `${SLB_RUN_ROOT}/${n}`, source: this.ctx.at(base, true) };
   }
 
   /** The node's address with the network's prefix length, or null (error reported). */
@@ -331,6 +363,27 @@ class SlbResolver {
       ...(s.description ? { description: s.description } : {}), source: this.ctx.at(path),
     };
   }
+}
+
+/**
+ * HAProxy as a service node runs it: master-worker, daemonized, its pid file and runtime API
+ * socket under the node's run directory (the rendered haproxy.cfg names the same paths).
+ */
+function haproxyRun(n: SlbNode): ServiceRun {
+  const cfg = '/etc/netloom/haproxy.cfg';
+  const pid = `${n.runDir}/haproxy.pid`;
+  return {
+    start: `mkdir -p ${n.runDir}; if ! { [ -f ${pid} ] && kill -0 "$(cat ${pid})" 2>/dev/null; }; then haproxy -W -D -f ${cfg}; fi`,
+    check: `kill -0 "$(cat ${pid})"`,
+    runDir: n.runDir,
+    files: { 'haproxy.cfg': cfg },
+  };
+}
+
+/** Service-node requests of each resolved slb model (paths for errors stay out of the model). */
+const serviceRequests = new WeakMap<SlbModel, ServiceNodeRequest[]>();
+export function slbServiceNodes(m: SlbModel | undefined): ServiceNodeRequest[] {
+  return (m && serviceRequests.get(m)) ?? [];
 }
 
 export function resolveSlb(ctx: DomainResolveContext, intent: unknown, model: FabricModel): SlbModel {

@@ -91,7 +91,9 @@ export function parseRoutes(vrf: string, json: unknown): ObservedRoute[] {
   for (const [prefix, entries] of Object.entries(obj(json))) {
     const list = Array.isArray(entries) ? entries : [];
     const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
-    const active = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true) : [];
+    const all = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true) : [];
+    // A recursive next hop is listed twice, as itself and resolved: count the resolved ones.
+    const active = all.some((n) => n.resolver === true) ? all.filter((n) => n.recursive !== true) : all;
     const hops = active.map((n) => ({ ...(typeof n.ip === 'string' ? { ip: unmapIpv4(n.ip) } : {}), ...(typeof n.interfaceName === 'string' ? { iface: n.interfaceName } : {}) }));
     out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: active.length, hops });
   }

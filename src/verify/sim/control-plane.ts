@@ -42,6 +42,15 @@ export interface RibRoute {
 
 const addr = (c?: string) => c?.split('/')[0] ?? '';
 
+/** A prefix a leaf's VRF originates: its networks and hosts, and its service nodes' VIPs (bgp, via the nodes). */
+export interface LocalPrefix {
+  prefix: string;
+  protocol: 'connected' | 'kernel' | 'bgp';
+  host: boolean;
+  vlan: number;
+  via?: { address: string; device: string }[];
+}
+
 const rtMatch = (exp: string[], imp: string[]) => exp.some((x) => imp.includes(x));
 
 export class ControlPlane {
@@ -214,9 +223,9 @@ export class ControlPlane {
   }
 
   /** Prefixes v's VRF originates into EVPN (redistribute connected and kernel), with their kind. */
-  localVrfPrefixes(v: number, vrf: string): { prefix: string; protocol: 'connected' | 'kernel'; host: boolean; vlan: number }[] {
+  localVrfPrefixes(v: number, vrf: string): LocalPrefix[] {
     const d = this.model.devices[v];
-    const out: { prefix: string; protocol: 'connected' | 'kernel'; host: boolean; vlan: number }[] = [];
+    const out: LocalPrefix[] = [];
     for (const x of d.vlans) {
       if (x.vrf !== vrf) continue;
       if (x.gateway4) out.push({ prefix: network(x.gateway4), protocol: 'connected', host: false, vlan: x.vlan });
@@ -225,6 +234,26 @@ export class ControlPlane {
       for (const h of x.hosts) {
         if (h.ipv4 && x.gateway4) out.push({ prefix: `${h.ipv4}/32`, protocol: 'kernel', host: true, vlan: x.vlan });
         if (h.ipv6 && x.gateway6) out.push({ prefix: `${canon6(h.ipv6)}/128`, protocol: 'kernel', host: true, vlan: x.vlan });
+      }
+    }
+    // Service prefixes (VIPs) learned over eBGP from the service nodes on this leaf.
+    const byPrefix = new Map<string, LocalPrefix>();
+    for (const n of this.model.serviceNodes ?? []) {
+      if (n.leaf !== d.name) continue;
+      for (const a of n.advertise) {
+        if (a.vrf !== vrf) continue;
+        const v6 = a.prefix.includes(':');
+        const leg = n.legs.find((l) => l.vrf === vrf && (v6 ? l.ipv6 : l.ipv4));
+        if (!leg) continue;
+        const prefix = v6 ? `${canon6(a.prefix.split('/')[0])}/128` : a.prefix;
+        const hop = { address: v6 ? canon6(addr(leg.ipv6)) : addr(leg.ipv4), device: n.name };
+        const prev = byPrefix.get(prefix);
+        if (prev) prev.via!.push(hop);
+        else {
+          const p: LocalPrefix = { prefix, protocol: 'bgp', host: false, vlan: leg.vlan, via: [hop] };
+          byPrefix.set(prefix, p);
+          out.push(p);
+        }
       }
     }
     return out;
@@ -239,7 +268,8 @@ export class ControlPlane {
     for (const p of this.localVrfPrefixes(v, vrf)) {
       // Kernel-VRF leaves know their own hosts as neighbours, not routes.
       if (p.host && this.options.vrfBackend === 'kernel') continue;
-      by.set(p.prefix, { vrf, prefix: p.prefix, protocol: p.protocol, nextHops: [{ interface: `VLAN ${p.vlan}` }], origin: d.name });
+      const nextHops = p.via ? [...p.via].sort((a, b) => a.address.localeCompare(b.address)) : [{ interface: `VLAN ${p.vlan}` }];
+      by.set(p.prefix, { vrf, prefix: p.prefix, protocol: p.protocol, nextHops, origin: d.name, ...(p.via ? { asPath: [this.model.serviceNodes!.find((n) => n.name === p.via![0].device)!.asn] } : {}) });
     }
     const remote = new Map<string, { r: RouteState; o: number; host: boolean }[]>();
     for (const o of this.evpnOrigins()) {

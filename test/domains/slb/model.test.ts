@@ -68,7 +68,8 @@ describe('verify --static: slb-* checks', () => {
       delete slb.pools['shop-api'].health_check;
       // A member in RED behind a BLUE-only service: isolated by the fabric.
       slb.pools['shop-web'].members.push({ endpoint: 'h4', port: 8080 });
-      // lb2 also attached to leaf3, which does not carry VLAN 10 of its BLUE leg.
+      // lb2, external (no leaf port), also attached to leaf3, which does not carry VLAN 10 of its BLUE leg.
+      delete slb.nodes.lb2.vrfs.BLUE.port;
       slb.nodes.lb2.attach.push('leaf3');
       // The orders VIP is h5's address; orders-db's is the network's broadcast address.
       slb.services.find((s: any) => s.name === 'orders').vip = '10.20.30.15';
@@ -79,9 +80,9 @@ describe('verify --static: slb-* checks', () => {
     const lines = (id: string) => r[id].findings.map((x) => `${x.severity} ${x.location!.file}:${x.location!.line}: ${x.message}`);
     expect(r['slb-pool-members'].passed).toBe(false);
     expect(lines('slb-pool-members')).toEqual([
-      `error ${f}:92: pool 'orders-db': every member that is not drained is a backup: backups serve only when a primary is down, and there is none`,
-      `error ${f}:78: pool 'orders-web': every member is drained: no new connection has anywhere to go`,
-      `warning ${f}:66: pool 'shop-api' has no health check: a failed member stays in rotation`,
+      `error ${f}:94: pool 'orders-db': every member that is not drained is a backup: backups serve only when a primary is down, and there is none`,
+      `error ${f}:80: pool 'orders-web': every member is drained: no new connection has anywhere to go`,
+      `warning ${f}:68: pool 'shop-api' has no health check: a failed member stays in rotation`,
     ]);
     expect(r['slb-member-reachability'].passed).toBe(false);
     expect(lines('slb-member-reachability')).toEqual(expect.arrayContaining([

@@ -20,7 +20,8 @@ const missing = ['haproxy', 'nginx', 'openssl', 'unshare'].filter((b) => !have(b
 const isRoot = process.getuid?.() === 0;
 afterAll(cleanupCopies);
 
-const nodeFiles = (dir: string, devices?: string[]): RenderedArtifact[] => renderModel(loadModelSync(dir), { artifactSets: [], devices }).artifacts.filter((a) => a.device.startsWith('lb'));
+/** The slb domain's own files of its nodes (service-node files - FRR, node.sh - are the core's). */
+const nodeFiles = (dir: string, devices?: string[]): RenderedArtifact[] => renderModel(loadModelSync(dir), { artifactSets: [], devices }).artifacts.filter((a) => a.device.startsWith('lb') && a.platform !== 'service-node');
 const renderErrors = (dir: string): string[] => {
   try {
     renderModel(loadModelSync(dir), { artifactSets: [] });
@@ -101,7 +102,8 @@ describe('which files a load-balancer node gets', () => {
     expect(r.status, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; platform: string }[] };
     expect(manifest.artifacts.filter((a) => a.path.startsWith('lb')).map((a) => `${a.path} ${a.platform}`).sort()).toEqual([
-      'lb1/as3-blue.json f5-as3', 'lb1/as3-red.json f5-as3', 'lb1/haproxy.cfg haproxy', 'lb2/as3-blue.json f5-as3', 'lb2/haproxy.cfg haproxy',
+      'lb1/announce.sh service-node', 'lb1/as3-blue.json f5-as3', 'lb1/as3-red.json f5-as3', 'lb1/daemons service-node', 'lb1/frr.conf service-node', 'lb1/haproxy.cfg haproxy', 'lb1/node.sh service-node',
+      'lb2/announce.sh service-node', 'lb2/as3-blue.json f5-as3', 'lb2/daemons service-node', 'lb2/frr.conf service-node', 'lb2/haproxy.cfg haproxy', 'lb2/node.sh service-node',
     ]);
     for (const a of files) expect(readFileSync(path.join(out, a.path), 'utf8')).toBe(a.content);
     const one = scratchDir('out1');
@@ -149,11 +151,11 @@ describe('what a target cannot express is an error naming feature, target and in
     const errs = renderErrors(dir);
     const f = `${dir}/slb.yaml`;
     expect(errs).toEqual(expect.arrayContaining([
-      `${f}:48:9: load-balancer node lb2: target nginx cannot express active health checks (NGINX Plus only; OSS nginx marks members down only from failed requests) (pool 'shop-web')`,
-      `${f}:38:5: load-balancer node lb2: target nginx cannot express slow start (NGINX Plus only) (pool 'shop-web')`,
-      `${f}:59:9: load-balancer node lb2: target nginx cannot express cookie persistence (sticky is NGINX Plus only) (pool 'shop-web')`,
-      `${f}:67:11: load-balancer node lb2: target nginx cannot express a backup member with algorithm source (nginx refuses backup with hash and random) (member h2 of pool 'shop-api')`,
-      `${f}:62:5: load-balancer node lb1: target f5-as3 cannot express algorithm source (no BIG-IP load-balancing mode; it needs an iRule) (pool 'shop-api')`,
+      `${f}:51:9: load-balancer node lb2: target nginx cannot express active health checks (NGINX Plus only; OSS nginx marks members down only from failed requests) (pool 'shop-web')`,
+      `${f}:41:5: load-balancer node lb2: target nginx cannot express slow start (NGINX Plus only) (pool 'shop-web')`,
+      `${f}:62:9: load-balancer node lb2: target nginx cannot express cookie persistence (sticky is NGINX Plus only) (pool 'shop-web')`,
+      `${f}:70:11: load-balancer node lb2: target nginx cannot express a backup member with algorithm source (nginx refuses backup with hash and random) (member h2 of pool 'shop-api')`,
+      `${f}:65:5: load-balancer node lb1: target f5-as3 cannot express algorithm source (no BIG-IP load-balancing mode; it needs an iRule) (pool 'shop-api')`,
     ]));
     expect(errs.length).toBe(7);
     // Nothing is half-written: the CLI exits non-zero with file:line:col lines only.

@@ -1,0 +1,221 @@
+/**
+ * Service nodes: hosts of a domain (load balancers, DNS servers, firewalls) that plug into the
+ * fabric like endpoints but route: each sits on one leaf port carrying one VLAN per tenant VRF it
+ * serves, peers eBGP with the leaf's VRF over that VLAN (the leaf side from the anycast gateway),
+ * and advertises its service prefixes (VIPs) there, which the leaf re-originates into EVPN as
+ * type-5 routes. A domain asks for its nodes (DomainModule.serviceNodes); this core attaches them
+ * to the devices (access port, VLAN membership, host routes) and records them at
+ * model.serviceNodes, which render, lab, the control-plane simulation and live checks read.
+ */
+import type { Path } from '../intent/validate.ts';
+import type { PlatformDef } from './platforms.ts';
+import { endpointMac } from './resolve-tenants.ts';
+import type { FabricModel, SourceLocation } from './types.ts';
+import { isLeafRole } from '../domains/fabric/roles.ts';
+
+/** What a domain asks for; paths point into the domain's intent section for errors. */
+export interface ServiceNodeRequest {
+  name: string;
+  /** What the node does: 'load-balancer', 'dns', 'firewall'. */
+  role: string;
+  leaf: string;
+  /** Path of the node (errors about the node as a whole). */
+  path: Path;
+  asn: number;
+  asnPath: Path;
+  /** One leg per VRF, each on a leaf port of its own (an access port in the network's VLAN). */
+  legs: { vrf: string; network: string; port: string; portPath: Path; ipv4?: string; ipv6?: string; path: Path }[];
+  /** Host prefixes (/32, /128) the node announces into a VRF while its service is healthy. */
+  advertise: { vrf: string; prefix: string; path: Path }[];
+  run: ServiceRun;
+}
+
+/**
+ * How the node runs its service: shell commands built by the domain from its own constants
+ * (never from intent strings), run by the node's setup script and its announcement loop.
+ */
+export interface ServiceRun {
+  /** Starts the service (idempotent: a running service stays). */
+  start: string;
+  /** Exits 0 while the service is healthy: the node announces its prefixes only then. */
+  check: string;
+  /** Where the node keeps its pid files and sockets. */
+  runDir: string;
+  /** Files of the domain's render output the service reads: artifact name -> path on the node. */
+  files: Record<string, string>;
+}
+
+export interface ServiceNodeLeg {
+  /** The leaf port, and the node's interface on it (eth1, eth2... in leg order). */
+  port: string;
+  iface: string;
+  mac: string;
+  vrf: string;
+  tenant: string;
+  network: string;
+  vlan: number;
+  /** Addresses with the network's prefix length. */
+  ipv4?: string;
+  ipv6?: string;
+  /** The network's anycast gateways: the leaf end of the node's BGP sessions. */
+  gateway4?: string;
+  gateway6?: string;
+  /** Subnets of the VRF the node reaches through this leg (static routes on the node). */
+  routes4: string[];
+  routes6: string[];
+  source: SourceLocation;
+}
+
+export interface ServiceNode {
+  name: string;
+  domain: string;
+  role: string;
+  leaf: string;
+  asn: number;
+  legs: ServiceNodeLeg[];
+  advertise: { vrf: string; prefix: string; source: SourceLocation }[];
+  run: ServiceRun;
+  source: SourceLocation;
+}
+
+/** A leaf's BGP peering with a service node in one VRF and address family. */
+export interface ServicePeering {
+  node: string;
+  vrf: string;
+  afi: 'ipv4' | 'ipv6';
+  /** The node's address (neighbor of the leaf) and the leaf's (the gateway). */
+  nodeAddress: string;
+  leafAddress: string;
+  nodeAsn: number;
+  /** Prefixes the leaf accepts from the node. */
+  prefixes: string[];
+}
+
+interface Ctx {
+  error(path: Path, message: string, key?: boolean): void;
+  at(path: Path, key?: boolean): SourceLocation;
+}
+
+const host = (cidr?: string): string | undefined => cidr?.split('/')[0];
+
+/** Attaches a domain's service nodes; errors go to ctx (the caller stops on them). */
+export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string, requests: ServiceNodeRequest[], platforms: Map<string, PlatformDef>): void {
+  const list = (model.serviceNodes ??= []);
+  const deviceAsns = new Set(model.devices.map((d) => d.asn));
+  for (const r of requests) {
+    const fail = (path: Path, m: string, key = false) => ctx.error(path, `${r.role} node '${r.name}': ${m}`, key);
+    if (list.some((n) => n.name === r.name)) {
+      fail(r.path, `another service node is named '${r.name}'`);
+      continue;
+    }
+    if (deviceAsns.has(r.asn)) {
+      fail(r.asnPath, `ASN ${r.asn} is a fabric device's ASN; service nodes need an ASN of their own (eBGP to their leaf)`);
+      continue;
+    }
+    const leaf = model.devices.find((d) => d.name === r.leaf);
+    if (!leaf || !isLeafRole(leaf.role)) {
+      fail(r.path, leaf ? `'${r.leaf}' is a ${leaf.role}, not a leaf` : `unknown leaf '${r.leaf}'`);
+      continue;
+    }
+    const def = platforms.get(leaf.platform)!;
+    const legs: ServiceNodeLeg[] = [];
+    let ok = true;
+    for (const l of r.legs) {
+      const n = def.portNumber(l.port);
+      if (n === undefined || n < def.interfaces.first_port || n > def.interfaces.max_ports) {
+        fail(l.portPath, `${r.leaf}: '${l.port}' is not a port of platform ${leaf.platform} (ports are ${def.portName(def.interfaces.first_port)} to ${def.portName(def.interfaces.max_ports)})`);
+        ok = false;
+        continue;
+      }
+      const used = leaf.interfaces.find((i) => i.name === l.port);
+      if (used || legs.some((x) => x.port === l.port)) {
+        fail(l.portPath, `${r.leaf}:${l.port} is already used (${used ? used.description : `by VRF ${legs.find((x) => x.port === l.port)!.vrf}; each VRF needs a port of its own`})`);
+        ok = false;
+        continue;
+      }
+      const net = model.networks.find((x) => x.name === l.network && x.vrf === l.vrf);
+      const vlan = net && leaf.vlans.find((v) => v.vlan === net.vlan);
+      if (!net || !vlan) {
+        fail(l.path, net ? `leaf ${r.leaf} does not carry network '${l.network}' (it is on ${net.leaves.join(', ') || 'no leaves'}; list ${r.leaf} in the network's leaves)` : `no network '${l.network}' in VRF ${l.vrf}`, true);
+        ok = false;
+        continue;
+      }
+      if ((l.ipv4 && !vlan.gateway4) || (l.ipv6 && !vlan.gateway6)) {
+        fail(l.path, `network '${net.name}' has no IPv${l.ipv4 && !vlan.gateway4 ? 4 : 6} gateway on ${r.leaf} to peer with`, true);
+        ok = false;
+        continue;
+      }
+      const subnets = model.networks.filter((x) => x.vrf === l.vrf);
+      legs.push({
+        port: l.port, iface: '', mac: endpointMac(`${r.name}/${l.vrf}`), vrf: l.vrf, tenant: net.tenant, network: net.name, vlan: net.vlan,
+        ...(l.ipv4 ? { ipv4: l.ipv4 } : {}), ...(l.ipv6 ? { ipv6: l.ipv6 } : {}),
+        ...(l.ipv4 ? { gateway4: host(vlan.gateway4) } : {}),
+        ...(l.ipv6 ? { gateway6: host(vlan.gateway6) } : {}),
+        routes4: l.ipv4 ? subnets.filter((x) => x !== net && x.subnet).map((x) => x.subnet!).sort() : [],
+        routes6: l.ipv6 ? subnets.filter((x) => x !== net && x.subnet6).map((x) => x.subnet6!).sort() : [],
+        source: ctx.at(l.path, true),
+      });
+    }
+    // A Linux service node has one routing table: the subnets of the VRFs it serves must not overlap.
+    for (const [i, a] of legs.entries()) {
+      for (const b of legs.slice(i + 1)) {
+        const clash = [...a.routes4, a.ipv4 && netOf(a.ipv4)].find((p) => p && [...b.routes4, b.ipv4 && netOf(b.ipv4)].includes(p));
+        if (clash) {
+          fail(r.path, `VRFs ${a.vrf} and ${b.vrf} both hold ${clash}; a service node has one routing table`);
+          ok = false;
+        }
+      }
+    }
+    for (const a of r.advertise) {
+      if (!legs.some((l) => l.vrf === a.vrf && (a.prefix.includes(':') ? l.ipv6 : l.ipv4))) {
+        fail(a.path, `announces ${a.prefix} into VRF ${a.vrf}, where it has no IPv${a.prefix.includes(':') ? 6 : 4} address`);
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    const source = ctx.at(r.path);
+    legs.sort((a, b) => (def.portNumber(a.port) ?? 0) - (def.portNumber(b.port) ?? 0));
+    legs.forEach((l, i) => (l.iface = `eth${i + 1}`));
+    for (const l of legs) {
+      const net = model.networks.find((x) => x.name === l.network)!;
+      leaf.interfaces.push({ name: l.port, kind: 'access', description: `${r.role} ${r.name} (VRF ${l.vrf})`, mtu: net.mtu, accessVlan: l.vlan, endpoints: [r.name], source: l.source });
+      const vlan = leaf.vlans.find((v) => v.vlan === l.vlan)!;
+      vlan.ports.push(l.port);
+      vlan.ports.sort((a, b) => (def.portNumber(a) ?? 0) - (def.portNumber(b) ?? 0));
+      vlan.hosts.push({ endpoint: r.name, ...(l.ipv4 ? { ipv4: host(l.ipv4) } : {}), ...(l.ipv6 ? { ipv6: host(l.ipv6) } : {}) });
+    }
+    leaf.interfaces.sort((a, b) => (def.portNumber(a.name) ?? -1) - (def.portNumber(b.name) ?? -1) || a.name.localeCompare(b.name));
+    list.push({
+      name: r.name, domain, role: r.role, leaf: r.leaf, asn: r.asn,
+      legs,
+      advertise: r.advertise.map((a) => ({ vrf: a.vrf, prefix: a.prefix, source: ctx.at(a.path) })).sort((a, b) => a.prefix.localeCompare(b.prefix)),
+      run: r.run,
+      source,
+    });
+  }
+  list.sort((a, b) => a.name.localeCompare(b.name));
+  if (!list.length) delete model.serviceNodes;
+}
+
+function netOf(cidr: string): string | undefined {
+  if (cidr.includes(':')) return undefined;
+  const [a, len] = cidr.split('/');
+  const n = a.split('.').reduce((x, p) => x * 256 + Number(p), 0);
+  const bits = Number(len);
+  const base = bits === 0 ? 0 : (n >>> (32 - bits)) << (32 - bits) >>> 0;
+  return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join('.')}/${bits}`;
+}
+
+/** The BGP peerings of a leaf with its service nodes, per VRF. */
+export function servicePeerings(model: FabricModel, leaf: string): ServicePeering[] {
+  const out: ServicePeering[] = [];
+  for (const n of model.serviceNodes ?? []) {
+    if (n.leaf !== leaf) continue;
+    for (const l of n.legs) {
+      const prefixes = (afi: 'ipv4' | 'ipv6') => n.advertise.filter((a) => a.vrf === l.vrf && a.prefix.includes(':') === (afi === 'ipv6')).map((a) => a.prefix);
+      if (l.ipv4 && l.gateway4) out.push({ node: n.name, vrf: l.vrf, afi: 'ipv4', nodeAddress: host(l.ipv4)!, leafAddress: l.gateway4, nodeAsn: n.asn, prefixes: prefixes('ipv4') });
+      if (l.ipv6 && l.gateway6) out.push({ node: n.name, vrf: l.vrf, afi: 'ipv6', nodeAddress: host(l.ipv6)!, leafAddress: l.gateway6, nodeAsn: n.asn, prefixes: prefixes('ipv6') });
+    }
+  }
+  return out;
+}
