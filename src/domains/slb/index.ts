@@ -12,6 +12,7 @@ import { resolveSlb, slbServiceNodes, slbSummary } from './resolve.ts';
 import { slbArtifacts } from './render.ts';
 import { slbStaticChecks } from './checks.ts';
 import { slbLabProvision } from './lab.ts';
+import { collectSlb, compareSlb, LIVE_SLB_CHECKS, type SlbObserved } from './live.ts';
 
 export const slb: DomainModule<SlbModel> = {
   id: 'slb',
@@ -29,7 +30,14 @@ export const slb: DomainModule<SlbModel> = {
     templates: () => [],
     nodeArtifacts: (model) => slbArtifacts(model),
   },
-  verify: { static: slbStaticChecks },
+  verify: {
+    static: slbStaticChecks,
+    live: {
+      checks: LIVE_SLB_CHECKS,
+      collect: (target, model, opts) => collectSlb(target, model, opts),
+      compare: (model, observed) => compareSlb(model, observed as SlbObserved),
+    },
+  },
   lab: {
     expected: () => [],
     provision: (model) => slbLabProvision(model),

@@ -14,7 +14,14 @@ import type { LabProvision } from '../types.ts';
 import type { SlbModel } from './model.ts';
 
 const MEMBER_SERVER = fileURLToPath(new URL('../../../lab/member-server.py', import.meta.url));
+export const SLB_CLIENT = fileURLToPath(new URL('../../../lab/slb-client.py', import.meta.url));
 const TLS_DIR = 'slb-tls';
+/** The lab's test certificates as a CA bundle, relative to the lab directory. */
+export const SLB_CA_BUNDLE = `${TLS_DIR}/ca.pem`;
+/** The test certificate's names: the rule hosts of the services using it. */
+export function certificateHosts(m: SlbModel, cert: string): string[] {
+  return [...new Set(m.services.filter((s) => s.listeners.some((l) => l.certificates.includes(cert))).flatMap((s) => s.rules.flatMap((r) => (r.host && !r.host.startsWith('*.') ? [r.host] : []))))].sort();
+}
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -37,7 +44,7 @@ export function slbLabProvision(model: FabricModel): LabProvision {
     for (const c of m.certificates) {
       const services = m.services.filter((s) => s.nodes.includes(node.name) && s.listeners.some((l) => l.certificates.includes(c.name)));
       if (!services.length) continue;
-      const hosts = [...new Set(services.flatMap((s) => s.rules.flatMap((r) => (r.host ? [r.host] : []))))].sort();
+      const hosts = certificateHosts(m, c.name);
       const file = `${TLS_DIR}/${node.name}/${c.name}.pem`;
       const binds = (out.binds[node.name] ??= []);
       binds.push(`${file}:${c.cert}`);
@@ -46,17 +53,21 @@ export function slbLabProvision(model: FabricModel): LabProvision {
     }
   }
   out.prepare = (labDir: string) => {
+    const bundle: string[] = [];
     for (const c of certs) {
       const cert = path.join(labDir, c.file);
       mkdirSync(path.dirname(cert), { recursive: true });
       const key = path.join(labDir, c.keyFile ?? `${c.file}.key`);
       const san = [`DNS:${c.name}`, ...c.hosts.map((h) => `DNS:${h}`)].join(',');
       execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '7', '-subj', `/CN=${c.hosts[0] ?? c.name}`, '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      bundle.push(readFileSync(cert, 'utf8'));
       // HAProxy reads the key from the certificate file unless a separate key file is named.
       if (!c.keyFile) {
         writeFileSync(cert, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
       }
     }
+    // What clients trust: every test certificate, no key (live checks verify TLS against it).
+    if (bundle.length) writeFileSync(path.join(labDir, SLB_CA_BUNDLE), bundle.join(''));
   };
   return out;
 }

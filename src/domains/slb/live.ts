@@ -1,0 +1,188 @@
+/**
+ * The slb domain's live check (`verify --live` against a running lab), live-slb-answers: real
+ * requests from an endpoint of each virtual service's VRF to every VIP and listener, one case
+ * per route (each rule, then the default pool), each on a new connection; https verified
+ * against the lab's test certificates for the Host name. The members that answer must be the
+ * ones the model predicts (answers.ts): none missing, none unexpected (a backup answering
+ * while a primary is up), no failed request. Only a lab has endpoints to send from; other
+ * targets get "not applicable".
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Endpoint, FabricModel } from '../../model/types.ts';
+import { labExec } from '../../lab/node-ops.ts';
+import { runDir } from '../../lab/state.ts';
+import type { CheckInfo, CheckResult, Finding } from '../../verify/findings.ts';
+import type { LiveTarget } from '../../verify/live/run.ts';
+import { poolOf, requestCases, servingMembers, type SlbRequest } from './answers.ts';
+import { certificateHosts, SLB_CA_BUNDLE, SLB_CLIENT } from './lab.ts';
+import type { SlbListener, SlbModel, SlbService } from './model.ts';
+import { serverStats, type ServerStat } from './haproxy-runtime.ts';
+import { SERVICE_RUN_DIR } from '../../lab/topology-from-model.ts';
+
+export const LIVE_SLB_CHECKS: CheckInfo[] = [
+  { id: 'live-slb-answers', title: 'Virtual services answer from the members the model predicts', kind: 'live', layer: 'endpoint', severity: 'error', description: "for every VIP, listener and route (each rule, the default pool) of services served by attached load-balancer nodes: real requests from an endpoint of the service's VRF, each on a new connection (https verified against the test certificates for the Host name); the members answering are the pool's predicted ones (primaries not drained, else backups), none missing, none unexpected, no request failed" },
+];
+
+export interface SlbAnswer {
+  ok: boolean;
+  member?: string | null;
+  status?: number;
+  error?: string;
+  ms: number;
+}
+
+export interface SlbCase {
+  service: string;
+  vip: string;
+  listener: { port: number; protocol: SlbListener['protocol'] };
+  client: string;
+  request?: SlbRequest;
+  pool: string;
+  why: string;
+  verified: boolean;
+  answers: SlbAnswer[];
+}
+
+export interface SlbObserved {
+  notApplicable?: string;
+  probesOff?: boolean;
+  /** Each attached node's view of its members (HAProxy runtime API), after settling. */
+  health?: { node: string; error?: string; servers: ServerStat[] }[];
+  /** How long the check waited for the nodes' health checks to settle. */
+  settledMs?: number;
+  cases: SlbCase[];
+}
+
+/**
+ * Waits until every attached node marks every member that is not drained UP, at most the
+ * slowest pool's (rise + fall) x interval + timeout (what a member needs to go down and come
+ * back), so a check right after `lab up` or a push samples settled load balancers; then
+ * returns what the nodes say.
+ */
+async function settledHealth(m: SlbModel, nodes: string[], socketOf: (node: string) => string): Promise<{ health: NonNullable<SlbObserved['health']>; ms: number }> {
+  const bound = Math.min(60_000, Math.max(2000, ...m.pools.map((p) => (p.health ? (p.health.rise + p.health.fall) * p.health.intervalMs + p.health.timeoutMs : 0))));
+  const t0 = Date.now();
+  for (;;) {
+    const health = await Promise.all(nodes.map(async (node) => {
+      try {
+        return { node, servers: await serverStats(socketOf(node)) };
+      } catch (e) {
+        return { node, error: (e as Error).message, servers: [] };
+      }
+    }));
+    if (!unsettled(m, health).length || Date.now() - t0 >= bound) return { health, ms: Date.now() - t0 };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Members a node should have in service (not drained) that it does not mark UP. */
+function unsettled(m: SlbModel, health: NonNullable<SlbObserved['health']>): { node: string; pool: string; member: string; status: string; check: string }[] {
+  const out: { node: string; pool: string; member: string; status: string; check: string }[] = [];
+  for (const h of health) {
+    if (h.error) continue;
+    for (const st of h.servers) {
+      const pool = m.pools.find((p) => p.name === st.backend);
+      const mb = pool?.members.find((x) => x.name === st.server);
+      if (!pool || !mb || mb.drain) continue;
+      if (st.status !== 'UP' && st.status !== 'no check') out.push({ node: h.node, pool: pool.name, member: mb.name, status: st.status, check: st.checkStatus });
+    }
+  }
+  return out;
+}
+
+const slbOf = (model: FabricModel): SlbModel | undefined => model.domains.slb as SlbModel | undefined;
+
+/** An endpoint of the VRF with an address of the VIP's family: off the nodes' leaves and outside the pool first. */
+function clientFor(model: FabricModel, s: SlbService, vip: string, pool: string): Endpoint | undefined {
+  const v6 = vip.includes(':');
+  const m = slbOf(model)!;
+  const nodeLeaves = new Set((model.serviceNodes ?? []).filter((n) => s.nodes.includes(n.name)).map((n) => n.leaf));
+  const members = new Set(poolOf(m, pool).members.map((x) => x.endpoint));
+  const c = model.endpoints.filter((e) => e.vrf === s.vrf && (v6 ? e.ipv6 : e.ipv4));
+  const score = (e: Endpoint) => (nodeLeaves.has(e.leaf) ? 2 : 0) + (members.has(e.name) ? 1 : 0);
+  return [...c].sort((a, b) => score(a) - score(b) || a.name.localeCompare(b.name))[0];
+}
+
+export async function collectSlb(target: LiveTarget, model: FabricModel, opts: { probes?: boolean }): Promise<SlbObserved> {
+  const m = slbOf(model);
+  if (!m) return { notApplicable: 'no slb section', cases: [] };
+  if (!target.lab) return { notApplicable: `${target.describe} has no endpoints to send requests from`, cases: [] };
+  if (opts.probes === false) return { probesOff: true, cases: [] };
+  const attached = new Set((model.serviceNodes ?? []).filter((n) => n.domain === 'slb').map((n) => n.name));
+  const services = m.services.filter((s) => s.nodes.some((n) => attached.has(n)));
+  if (!services.length) return { notApplicable: 'no virtual service is served by a load-balancer node attached to the fabric', cases: [] };
+  const lab = target.lab;
+  const bundle = path.join(runDir(lab.name), SLB_CA_BUNDLE);
+  const nodes = [...attached].filter((n) => m.nodes.some((x) => x.name === n && x.targets.includes('haproxy'))).sort();
+  const { health, ms: settledMs } = await settledHealth(m, nodes, (n) => path.join(runDir(lab.name), SERVICE_RUN_DIR, n, 'haproxy.sock'));
+  const cases: SlbCase[] = [];
+  for (const s of services) {
+    const hosts = [...new Set(s.listeners.flatMap((l) => l.certificates.flatMap((c) => certificateHosts(m, c))))];
+    for (const l of s.listeners) {
+      const routes = l.protocol === 'tcp' ? [{ request: undefined, pool: s.defaultPool, why: 'default pool' }] : requestCases(s, hosts);
+      for (const vip of s.vips) {
+        for (const r of routes) {
+          const client = clientFor(model, s, vip, r.pool);
+          if (!client) continue;
+          const expected = servingMembers(poolOf(m, r.pool)).members;
+          const count = Math.max(12, 4 * expected.length);
+          const verified = l.protocol === 'https' && !!r.request && hosts.includes(r.request.host) && existsSync(bundle);
+          const argv = ['python3', SLB_CLIENT, l.protocol, vip, String(l.port), String(count), r.request?.host ?? '', r.request?.path ?? '', verified ? bundle : '', r.request?.header ? `${r.request.header.name}:${r.request.header.value}` : ''];
+          const res = await labExec(lab, client.name, argv, { timeoutMs: count * 3000 + 5000 });
+          const answers: SlbAnswer[] = res.stdout.split('\n').filter((x) => x.startsWith('{')).map((x) => JSON.parse(x) as SlbAnswer);
+          if (res.code !== 0 && !answers.length) answers.push({ ok: false, error: (res.stderr || `exit ${res.code}`).trim().split('\n').pop(), ms: 0 });
+          cases.push({ service: s.name, vip, listener: { port: l.port, protocol: l.protocol }, client: client.name, ...(r.request ? { request: r.request } : {}), pool: r.pool, why: r.why, verified, answers });
+        }
+      }
+    }
+  }
+  return { health, settledMs, cases };
+}
+
+const hostPort = (vip: string, port: number) => (vip.includes(':') ? `[${vip}]:${port}` : `${vip}:${port}`);
+
+export function caseLabel(c: SlbCase): string {
+  const req = c.request ? ` Host ${c.request.host} ${c.request.path}${c.request.header ? ` ${c.request.header.name}: ${c.request.header.value}` : ''}` : '';
+  return `${c.service} ${hostPort(c.vip, c.listener.port)}/${c.listener.protocol}${req} from ${c.client}`;
+}
+
+export function compareSlb(model: FabricModel, observed: SlbObserved): CheckResult[] {
+  const info = LIVE_SLB_CHECKS[0];
+  if (observed.notApplicable || observed.probesOff) {
+    return [{ check: info, passed: true, findings: [], examined: observed.notApplicable ?? 'probes off', ms: 0 }];
+  }
+  const m = slbOf(model)!;
+  const findings: Finding[] = [];
+  const details: string[] = [];
+  let requests = 0;
+  for (const h of observed.health ?? []) {
+    const node = m.nodes.find((x) => x.name === h.node)!;
+    if (h.error) findings.push({ check: info.id, severity: 'error', message: `${h.node}: HAProxy's runtime API does not answer (${h.error})`, evidence: { node: h.node }, location: node.source });
+  }
+  for (const u of unsettled(m, observed.health ?? [])) {
+    const pool = m.pools.find((p) => p.name === u.pool)!;
+    const mb = pool.members.find((x) => x.name === u.member)!;
+    findings.push({ check: info.id, severity: 'error', message: `${u.node} marks member ${u.member} of pool ${u.pool} ${u.status}${u.check ? ` (${u.check})` : ''}; the model has it in service`, evidence: { node: u.node, pool: u.pool, member: u.member, status: u.status, check: u.check, waitedMs: observed.settledMs }, location: mb.source, ...(mb.endpoint ? { elements: { endpoints: [mb.endpoint] } } : {}) });
+  }
+  for (const c of observed.cases) {
+    const s = m.services.find((x) => x.name === c.service)!;
+    const pool = poolOf(m, c.pool);
+    const expected = servingMembers(pool);
+    const counts = new Map<string, number>();
+    const failed = c.answers.filter((a) => !a.ok);
+    for (const a of c.answers) if (a.ok && a.member) counts.set(a.member, (counts.get(a.member) ?? 0) + 1);
+    requests += c.answers.length;
+    const label = caseLabel(c);
+    details.push(`${label} -> ${c.pool} (${c.why}): ${[...counts].sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'no answer'}${failed.length ? `, ${failed.length} failed` : ''}`);
+    const add = (message: string, evidence: Record<string, unknown>, loc = pool.source) =>
+      findings.push({ check: info.id, severity: 'error', message: `${label}: ${message}`, evidence: { service: c.service, vip: c.vip, port: c.listener.port, pool: c.pool, predicted: expected.members, observed: Object.fromEntries(counts), ...evidence }, location: loc, elements: { endpoints: [c.client] } });
+    if (failed.length) add(`${failed.length} of ${c.answers.length} requests failed (${failed[0].error ?? `status ${failed[0].status}`})`, { failed: failed.length }, s.source);
+    const unexpected = [...counts.keys()].filter((x) => !expected.members.includes(x));
+    if (unexpected.length) add(`answered by ${unexpected.join(', ')}, not predicted (pool ${c.pool} serves ${expected.members.join(', ') || 'nobody'}${expected.backup ? ', its backups' : ''})`, { unexpected });
+    const okCount = c.answers.length - failed.length;
+    const missing = expected.members.filter((x) => !counts.has(x));
+    if (missing.length && okCount >= 2 * expected.members.length) add(`${missing.join(', ')} never answered in ${okCount} requests (predicted: ${expected.members.join(', ')})`, { missing });
+  }
+  return [{ check: info, passed: !findings.some((f) => f.severity === 'error'), findings, examined: `${requests} requests, ${observed.cases.length} routes`, details, ms: 0 }];
+}
