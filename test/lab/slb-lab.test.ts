@@ -1,0 +1,169 @@
+/**
+ * Load balancers running for real (intents/slb1 under its own name and management subnet,
+ * shop-web without slow start so its split is exact): HAProxy and FRR on lb1 (leaf1, VRFs
+ * BLUE and RED) and lb2 (leaf2, BLUE), member servers on the endpoints.
+ *  - every VIP is routed as the model predicts (ECMP over both nodes for the shop), and every
+ *    listener and route answers from the predicted members (live-slb-answers);
+ *  - roundrobin 3:1 splits 40 requests 30:10 (one client: one node by the ECMP hash);
+ *  - a dead HAProxy withdraws its node's VIPs: the shop moves to lb2 and keeps answering,
+ *    orders (lb1 only) disappears from every leaf, the live check names it; back after restart;
+ *  - a member killed leaves rotation within inter x fall + timeout and returns after rise;
+ *    a backup serves only when every primary is down.
+ * Times are measured and printed.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getLabState, labDown, labExec, labUp, vtysh, waitConverged } from '../../src/lab/index.ts';
+import { SERVICE_RUN_DIR, topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { runDir } from '../../src/lab/state.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import { serverStats } from '../../src/domains/slb/haproxy-runtime.ts';
+import { verifyLive } from '../../src/verify/live/run.ts';
+import { inCI } from '../support/ci.ts';
+import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+
+const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : undefined;
+if (missing && !inCI) console.log(`slb-lab: skipped, needs ${missing}`);
+
+const LAB = 'slblab';
+const CLIENT = path.join(repoRoot, 'lab/slb-client.py');
+const MEMBER = path.join(repoRoot, 'lab/member-server.py');
+
+interface Answer { ok: boolean; member?: string; error?: string }
+
+async function requests(from: string, mode: string, vip: string, port: number, n: number, host = '', p = ''): Promise<Answer[]> {
+  const r = await labExec(LAB, from, ['python3', CLIENT, mode, vip, String(port), String(n), host, p], { timeoutMs: n * 3000 + 5000 });
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Answer);
+}
+
+const tally = (a: Answer[]) => {
+  const m: Record<string, number> = {};
+  for (const x of a) m[x.ok ? x.member ?? '?' : 'failed'] = (m[x.ok ? x.member ?? '?' : 'failed'] ?? 0) + 1;
+  return m;
+};
+
+async function vipVteps(leaf: string, vrf: string, prefix: string): Promise<string[]> {
+  const j = JSON.parse(await vtysh(LAB, leaf, `show ip route vrf ${vrf} ${prefix} json`)) as Record<string, { selected?: boolean; nexthops: { ip?: string; active?: boolean }[] }[]>;
+  return (j[prefix] ?? []).filter((r) => r.selected).flatMap((r) => r.nexthops.filter((h) => h.active && h.ip).map((h) => h.ip!)).sort();
+}
+
+async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const sock = (node: string) => path.join(runDir(LAB), SERVICE_RUN_DIR, node, 'haproxy.sock');
+const status = async (node: string, backend: string, server: string) => (await serverStats(sock(node))).find((s) => s.backend === backend && s.server === server)?.status;
+
+/** The member server of an endpoint on a port: its pid in the endpoint's namespace. */
+async function memberPid(endpoint: string, port: number): Promise<number | undefined> {
+  const pids = (await labExec(LAB, endpoint, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.endsWith('member-server.py')) && argv.includes(String(port))) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+const startMember = (endpoint: string, mode: string, port: number) => labExec(LAB, endpoint, ['sh', '-c', `setsid -f python3 ${MEMBER} ${endpoint} ${mode} ${port} </dev/null >/dev/null 2>&1`]);
+
+describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, failover (intents/slb1)', () => {
+  const copy = intentCopy('intents/slb1', 72, '172.31');
+  const slbFile = path.join(copy.dir, 'slb.yaml');
+  writeFileSync(slbFile, readFileSync(slbFile, 'utf8').replace(/^\s+slow_start: 30s\n/m, ''));
+
+  beforeAll(async () => {
+    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
+    await labUp(topology as never, { name: LAB, baseDir });
+    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
+  }, 150_000);
+
+  afterAll(async () => {
+    await labDown(LAB).catch(() => false);
+    copy.cleanup();
+  }, 60_000);
+
+  it('every VIP is routed as predicted and every listener and route answers from the predicted members', async () => {
+    const { results } = await verifyLive(loadModelSync(copy.dir), `lab:${LAB}`);
+    const failed = results.filter((r) => !r.passed);
+    expect(failed.map((r) => `${r.check.id}: ${r.findings.map((f) => f.message).join('; ')}`)).toEqual([]);
+    const slb = results.find((r) => r.check.id === 'live-slb-answers')!;
+    expect(slb.examined).toMatch(/^\d+ requests, 8 routes$/);
+    expect(slb.details).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^shop 10\.10\.99\.10:443\/https Host api\.shop\.example\.com \/ from h\d -> shop-api \(rule 'api'\): h3 \d+$/),
+      expect.stringMatching(/^orders-db 10\.20\.30\.101:5432\/tcp from h\d -> orders-db \(default pool\): h4 \d+$/),
+    ]));
+    // The shop's VIP over both nodes from a leaf without one; orders' over lb1's leaf only.
+    expect(await vipVteps('leaf3', 'BLUE', '10.10.99.10/32')).toEqual(['10.0.1.1', '10.0.1.2']);
+    expect(await vipVteps('leaf4', 'RED', '10.20.30.100/32')).toEqual(['10.0.1.1']);
+  }, 120_000);
+
+  it('roundrobin 3:1 splits 40 requests 30:10', async () => {
+    const t = tally(await requests('h3', 'https', '10.10.99.10', 443, 40, 'shop.example.com', '/'));
+    console.log(`slb-lab: shop-web split over 40 requests: ${JSON.stringify(t)}`);
+    expect(t).toEqual({ h1: 30, h2: 10 });
+  }, 60_000);
+
+  it('a dead HAProxy withdraws its VIPs within a second or two; the shop keeps answering from lb2; back after restart', async () => {
+    const pid = Number(readFileSync(path.join(runDir(LAB), SERVICE_RUN_DIR, 'lb1', 'haproxy.pid'), 'utf8').trim());
+    process.kill(pid, 'SIGTERM');
+    const t0 = Date.now();
+    const withdrawn = await until('shop VIP withdrawn from leaf1 on leaf3', () => vipVteps('leaf3', 'BLUE', '10.10.99.10/32'), (v) => v.join() === '10.0.1.2', 15_000);
+    await until('orders VIP gone from leaf4', () => vipVteps('leaf4', 'RED', '10.20.30.100/32'), (v) => v.length === 0, 15_000);
+    console.log(`slb-lab: lb1's HAProxy stopped -> its VIPs withdrawn from leaf3 in ${withdrawn} ms (announce period 0.5 s + BGP/EVPN), orders gone after ${Date.now() - t0} ms`);
+    expect(withdrawn).toBeLessThan(5000);
+    const t = tally(await requests('h3', 'https', '10.10.99.10', 443, 12, 'shop.example.com', '/'));
+    expect(t.failed ?? 0).toBe(0);
+    // The live check now sees what the model does not: the orders VIP missing, its requests failing.
+    const { results } = await verifyLive(loadModelSync(copy.dir), `lab:${LAB}`);
+    const routes = results.find((r) => r.check.id === 'live-vrf-routes')!;
+    expect(routes.passed).toBe(false);
+    expect(routes.findings.map((f) => f.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^leaf4: VRF RED lacks 10\.20\.30\.100\/32 \(predicted bgp via 10\.0\.1\.1 from leaf1\)$/)]));
+    const slb = results.find((r) => r.check.id === 'live-slb-answers')!;
+    expect(slb.findings.map((f) => f.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^lb1: HAProxy's runtime API does not answer/), expect.stringMatching(/^orders 10\.20\.30\.100:80\/http .*: 12 of 12 requests failed/)]));
+    // Restarted, lb1 announces again.
+    const r = await labExec(LAB, 'lb1', ['sh', '/etc/netloom/node.sh']);
+    expect(r.code, r.stderr).toBe(0);
+    const back = await until('shop VIP back over both leaves', () => vipVteps('leaf3', 'BLUE', '10.10.99.10/32'), (v) => v.length === 2, 15_000);
+    console.log(`slb-lab: lb1's HAProxy restarted -> VIPs announced again on leaf3 in ${back} ms`);
+    await until('orders answers again', async () => tally(await requests('h5', 'http', '10.20.30.100', 80, 1)), (t) => !t.failed, 20_000);
+  }, 120_000);
+
+  it('a killed member leaves rotation within inter x fall + timeout and returns after rise; a backup serves only when every primary is down', async () => {
+    // shop-web: inter 2 s, fall 3, rise 2, timeout 1 s.
+    const pid = await memberPid('h2', 8080);
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGKILL');
+    const down = await until('lb1 marks h2 DOWN in shop-web', () => status('lb1', 'shop-web', 'h2'), (s) => s === 'DOWN', 15_000);
+    console.log(`slb-lab: member h2 killed -> out of rotation on lb1 after ${down} ms (inter 2000 x fall 3 + timeout 1000 = 7000 ms bound)`);
+    expect(down).toBeLessThanOrEqual(7000 + 500);
+    const t = tally(await requests('h3', 'https', '10.10.99.10', 443, 12, 'shop.example.com', '/'));
+    expect(t).toEqual({ h1: 12 });
+    await startMember('h2', 'http', 8080);
+    const up = await until('lb1 marks h2 UP again', () => status('lb1', 'shop-web', 'h2'), (s) => s === 'UP', 15_000);
+    console.log(`slb-lab: member h2 restarted -> back in rotation after ${up} ms (rise 2 x inter 2000)`);
+    expect(up).toBeLessThanOrEqual(2 * 2000 + 1500);
+
+    // shop-api: h3 primary, h2:8081 backup. The backup never answers while h3 is up.
+    const before = tally(await requests('h1', 'https', '10.10.99.10', 443, 8, 'api.shop.example.com', '/'));
+    expect(before).toEqual({ h3: 8 });
+    const p3 = await memberPid('h3', 8080);
+    process.kill(p3!, 'SIGKILL');
+    await until('lb1 and lb2 mark h3 DOWN', async () => [await status('lb1', 'shop-api', 'h3'), await status('lb2', 'shop-api', 'h3')], (s) => s.every((x) => x === 'DOWN'), 15_000);
+    const during = tally(await requests('h1', 'https', '10.10.99.10', 443, 8, 'api.shop.example.com', '/'));
+    expect(during).toEqual({ h2: 8 });
+    await startMember('h3', 'http', 8080);
+    await until('h3 back', async () => [await status('lb1', 'shop-api', 'h3'), await status('lb2', 'shop-api', 'h3')], (s) => s.every((x) => x === 'UP'), 15_000);
+    expect(tally(await requests('h1', 'https', '10.10.99.10', 443, 8, 'api.shop.example.com', '/'))).toEqual({ h3: 8 });
+  }, 120_000);
+});
