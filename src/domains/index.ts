@@ -3,7 +3,6 @@
  * it. Resolve order follows `requires`, rollout order `pushAfter`; both are sorted once here,
  * and a cycle or an unknown domain is an error at first use.
  */
-import { serviceNodeArtifacts } from '../render/service-node.ts';
 import type { FabricModel } from '../model/types.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
@@ -111,7 +110,7 @@ export function pushPostChecks(model: FabricModel, opts: { live?: boolean } = {}
 
 /** Files of every domain's own nodes (load balancers...), and what their targets cannot express. */
 export function domainNodeArtifacts(model: FabricModel): { artifacts: NodeArtifact[]; diagnostics: NodeDiagnostic[] } {
-  const out = { artifacts: serviceNodeArtifacts(model), diagnostics: [] as NodeDiagnostic[] };
+  const out = { artifacts: [] as NodeArtifact[], diagnostics: [] as NodeDiagnostic[] };
   for (const d of domains()) {
     const r = d.render.nodeArtifacts?.(model);
     if (!r) continue;

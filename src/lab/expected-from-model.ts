@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FabricModel } from '../model/types.ts';
 import type { ExpectedSession } from './status.ts';
+import { servicePeerings } from '../model/service-nodes.ts';
 import { runDir } from './state.ts';
 
 export function expectedSessions(model: FabricModel): ExpectedSession[] {
@@ -17,6 +18,13 @@ export function expectedSessions(model: FabricModel): ExpectedSession[] {
       [s.b, s.a],
     ] as const) {
       out.push({ node: me.device, protocol: 'bgp', peer: me.interface ?? peer.address ?? peer.routerId });
+    }
+  }
+  // Service nodes: eBGP between each node and its leaf's VRF, one session per address family.
+  for (const n of model.serviceNodes ?? []) {
+    for (const p of servicePeerings(model, n.leaf).filter((x) => x.node === n.name)) {
+      out.push({ node: n.leaf, protocol: 'bgp', peer: p.nodeAddress, vrf: p.vrf });
+      out.push({ node: n.name, protocol: 'bgp', peer: p.leafAddress });
     }
   }
   for (const o of model.ospfAdjacencies) {

@@ -17,6 +17,9 @@ import type { ClabNodeConfig, ClabTopology } from './clab-types.ts';
 import { runDir } from './state.ts';
 import { saveLabModel } from './expected-from-model.ts';
 import { domains } from '../domains/index.ts';
+import { SERVICE_RUN_DIR } from './service-run.ts';
+
+export { SERVICE_RUN_DIR };
 
 const clabData = z.object({
   platforms: z.record(
@@ -63,9 +66,6 @@ function hostExec(e: Endpoint, mtu: number): string[] {
   if (e.ipv6 && e.gateway6) lines.push(`ip -6 route add default via ${e.gateway6} dev ${dev}`);
   return lines;
 }
-
-/** Lab-directory folder of each service node's private run directory (bound over its runDir). */
-export const SERVICE_RUN_DIR = 'service-run';
 
 export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTopology {
   const data = loadContainerlabData();

@@ -51,6 +51,7 @@ import type { FabricModel } from '../model/types.ts';
 import { buildDeviceView, indexModel, type DeviceView, type ModelIndex } from './view.ts';
 import { platformLimits, unsupportedFeatures } from './features.ts';
 import { domainNodeArtifacts, domains } from '../domains/index.ts';
+import { serviceNodeArtifacts } from './service-node.ts';
 import type { NodeArtifact } from '../domains/types.ts';
 import { compiledArtifacts, loadArtifactSets, type ArtifactSet, type CompiledArtifact } from './templates.ts';
 
@@ -228,6 +229,8 @@ export function renderModel(model: FabricModel, opts: RenderOptions = {}): Rende
   const deviceNames = new Set(model.devices.map((d) => d.name));
   // Domain nodes only when asked for: a push or a live collection names devices only.
   const nodes = !wanted || wanted.some((w) => !deviceNames.has(w)) ? domainNodeArtifacts(model) : { artifacts: [], diagnostics: [] };
+  // Service nodes' own files (FRR, node.sh, announce.sh) beside their domain's.
+  if (!wanted || wanted.some((w) => !deviceNames.has(w))) nodes.artifacts.unshift(...serviceNodeArtifacts(model));
   const nodeNames = new Set(nodes.artifacts.map((a) => a.node));
   const devicesWanted = wanted?.filter((w) => !nodeNames.has(w));
   const names = wanted && !devicesWanted!.length ? [] : selectDevices(model, devicesWanted);

@@ -23,9 +23,10 @@ export const labWaitCommand: Command = {
     const timeoutMs = numberOpt(ctx, 'timeout') * 1000;
     if (model) {
       // ... and every leaf forwarding as the model says (repaired where FRR 8.4 lost router MACs).
-      const s = await settleLab(state, model, { timeoutMs, expected: labExpected(model), log: ctx.out });
+      const expected = labExpected(model);
+      const s = await settleLab(state, model, { timeoutMs, expected, log: ctx.out });
       if (!s.settled) throw new CheckFailed(`not converged after ${(s.elapsedMs / 1000).toFixed(1)} s:\n  ${s.pending.join('\n  ')}`);
-      ctx.out(`lab ${state.name} converged in ${(s.elapsedMs / 1000).toFixed(1)} s (${model.bgpSessions.length} BGP sessions, ${model.ospfAdjacencies.length} OSPF adjacencies expected by the model; every leaf's forwarding state as the model says)`);
+      ctx.out(`lab ${state.name} converged in ${(s.elapsedMs / 1000).toFixed(1)} s (${expected.filter((e) => e.protocol === 'bgp').length / 2} BGP sessions, ${model.ospfAdjacencies.length} OSPF adjacencies expected by the model; every leaf's forwarding state as the model says)`);
       return 0;
     }
     const r = await waitConverged(state, { timeoutMs });

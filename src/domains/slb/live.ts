@@ -18,7 +18,7 @@ import { poolOf, requestCases, servingMembers, type SlbRequest } from './answers
 import { certificateHosts, SLB_CA_BUNDLE, SLB_CLIENT } from './lab.ts';
 import type { SlbListener, SlbModel, SlbService } from './model.ts';
 import { serverStats, type ServerStat } from './haproxy-runtime.ts';
-import { SERVICE_RUN_DIR } from '../../lab/topology-from-model.ts';
+import { SERVICE_RUN_DIR } from '../../lab/service-run.ts';
 
 export const LIVE_SLB_CHECKS: CheckInfo[] = [
   { id: 'live-slb-answers', title: 'Virtual services answer from the members the model predicts', kind: 'live', layer: 'endpoint', severity: 'error', description: "for every VIP, listener and route (each rule, the default pool) of services served by attached load-balancer nodes: real requests from an endpoint of the service's VRF, each on a new connection (https verified against the test certificates for the Host name); the members answering are the pool's predicted ones (primaries not drained, else backups), none missing, none unexpected, no request failed" },
