@@ -134,3 +134,8 @@ export function pushWaveChecks(model: FabricModel, target: { lab?: LabState }): 
 export function domainSectionKeys(): string[] {
   return [...domains().filter((d) => d.intent).map((d) => d.id as string), ...RESERVED_DOMAINS];
 }
+
+/** Lines every domain adds to `trace SRC VIP` about what is behind a service node's prefix. */
+export function domainTraceLines(model: FabricModel, vip: string, node: string): string[] {
+  return domains().flatMap((d) => d.verify.traceService?.(model, vip, node) ?? []);
+}

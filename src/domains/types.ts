@@ -100,6 +100,8 @@ export interface DomainModule<M = unknown> {
   verify: {
     /** Independent graph questions; ids prefixed '<id>-' (see LEGACY_CHECK_IDS). */
     static: StaticCheck[];
+    /** `trace SRC VIP`: what is behind one of the domain's service nodes for that prefix (pools, members). */
+    traceService?(model: FabricModel, vip: string, node: string): string[];
     live?: {
       checks: CheckInfo[];
       /** Collects this domain's observed state from the target. */

@@ -166,7 +166,8 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
         }
       }
     }
-    for (const a of r.advertise) {
+    // A leg already in error explains its VRF's prefixes: no second error for them.
+    for (const a of ok ? r.advertise : []) {
       if (!legs.some((l) => l.vrf === a.vrf && (a.prefix.includes(':') ? l.ipv6 : l.ipv4))) {
         fail(a.path, `announces ${a.prefix} into VRF ${a.vrf}, where it has no IPv${a.prefix.includes(':') ? 6 : 4} address`);
         ok = false;

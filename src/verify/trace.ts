@@ -4,7 +4,9 @@
  * ECMP width, egress leaf, host. Endpoints are names or IPv4 addresses.
  */
 import { UsageError } from '../util/errors.ts';
-import type { Endpoint } from '../model/types.ts';
+import type { Endpoint, FabricModel } from '../model/types.ts';
+import type { ServiceNode, ServiceNodeLeg } from '../model/service-nodes.ts';
+import { canon6, type RibRoute } from './sim/control-plane.ts';
 import type { CheckContext } from './checks/types.ts';
 import { countPaths } from './graph.ts';
 import { ReachabilityModel, type PairResult } from './reachability.ts';
@@ -31,9 +33,64 @@ function findEndpoint(ctx: CheckContext, key: string): Endpoint {
 }
 
 export function traceEndpoints(ctx: CheckContext, srcKey: string, dstKey: string): TraceResult {
-  const { fg } = ctx;
+  return traceBetween(ctx, findEndpoint(ctx, srcKey), findEndpoint(ctx, dstKey));
+}
+
+/** A service node's leg as an endpoint of its leaf: what the fabric's pair questions take. */
+export function serviceLegEndpoint(model: FabricModel, n: ServiceNode, leg: ServiceNodeLeg): Endpoint {
+  const net = model.networks.find((x) => x.name === leg.network)!;
+  return { name: n.name, leaf: n.leaf, port: leg.port, vlan: leg.vlan, tagged: false, network: leg.network, vrf: leg.vrf, tenant: leg.tenant, l2vni: net.l2vni, ipv4: leg.ipv4, ipv6: leg.ipv6, mac: leg.mac, gateway4: leg.gateway4, gateway6: leg.gateway6, source: leg.source };
+}
+
+export interface VipTrace {
+  src: string;
+  srcVrf: string;
+  vip: string;
+  vrf: string;
+  /** Every service node announcing the prefix, and whether the client's leaf uses it. */
+  nodes: { node: string; domain: string; leaf: string; used: boolean }[];
+  /** The client leaf's route to the VIP (simulated RIB), absent when it has none. */
+  route?: RibRoute;
+  /** The path to each node the client's leaf uses. */
+  legs: TraceResult[];
+}
+
+/** Whether the VIP trace is what the intent wants: reached in its own VRF (over paths that forward), isolated from others. */
+export function vipTraceAsIntended(t: VipTrace): boolean {
+  if (!t.route) return t.srcVrf !== t.vrf;
+  return t.legs.every((l) => l.result.actual === 'routed' || l.result.actual === 'bridged');
+}
+
+/** `trace SRC VIP`: the client leaf's route to a service prefix and the path to each node announcing it. */
+export function traceVip(ctx: CheckContext, srcKey: string, vip: string): VipTrace | undefined {
+  const model = ctx.fg.model;
+  const v6 = vip.includes(':');
+  const prefix = v6 ? `${canon6(vip)}/128` : `${vip}/32`;
+  const announcing = (model.serviceNodes ?? []).filter((n) => n.advertise.some((a) => (v6 ? `${canon6(a.prefix.split('/')[0])}/128` : a.prefix) === prefix));
+  if (!announcing.length) return undefined;
   const a = findEndpoint(ctx, srcKey);
-  const b = findEndpoint(ctx, dstKey);
+  const vrf = announcing[0].advertise.find((x) => x.prefix.split('/')[0] === vip || (v6 && canon6(x.prefix.split('/')[0]) === canon6(vip)))!.vrf;
+  const rm = new ReachabilityModel(ctx);
+  // The client's own VRF: a VIP of another VRF is reached only if that VRF's routes are imported.
+  const route = rm.cp.rib(a.leaf, a.vrf).find((r) => r.prefix === prefix);
+  const via = new Set((route?.nextHops ?? []).map((h) => h.device));
+  const nodes = announcing.map((n) => ({ node: n.name, domain: n.domain, leaf: n.leaf, used: !!route && (via.has(n.name) || via.has(n.leaf)) }));
+  const legs = announcing
+    .filter((n) => nodes.find((x) => x.node === n.name)!.used)
+    .map((n) => traceBetween(ctx, a, serviceLegEndpoint(model, n, n.legs.find((l) => l.vrf === vrf && (v6 ? l.ipv6 : l.ipv4))!)));
+  return { src: a.name, srcVrf: a.vrf, vip, vrf, nodes, ...(route ? { route } : {}), legs };
+}
+
+export function formatVipTrace(t: VipTrace): string[] {
+  const used = t.nodes.filter((n) => n.used);
+  const head = `${t.src} -> ${t.vip} (VRF ${t.vrf}, announced by ${t.nodes.map((n) => `${n.node} on ${n.leaf}`).join(', ')}): ${t.route ? `${used.length} node${used.length === 1 ? '' : 's'} reached, route ${t.route.prefix} ${t.route.protocol} via ${t.route.nextHops.map((h) => `${h.address ?? h.interface}${h.device ? ` (${h.device})` : ''}`).join(', ')}` : `not reached: ${t.src}'s leaf has no route to ${t.vip} in VRF ${t.srcVrf}; ${t.srcVrf === t.vrf ? 'INTENT VIOLATED (expected reachable in its own VRF)' : 'as intended (VRFs isolated)'}`}`;
+  const out = [head];
+  for (const l of t.legs) out.push('', ...formatTrace(l));
+  return out;
+}
+
+function traceBetween(ctx: CheckContext, a: Endpoint, b: Endpoint): TraceResult {
+  const { fg } = ctx;
   const rm = new ReachabilityModel(ctx);
   const result = rm.pairResult(a, b);
   const hops: TraceHop[] = [];

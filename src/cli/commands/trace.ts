@@ -4,7 +4,8 @@ import { UsageError } from '../../util/errors.ts';
 import { loadModelSync } from '../../model/index.ts';
 import { buildFabricGraph } from '../../verify/graph.ts';
 import { makeContext } from '../../verify/checks/index.ts';
-import { formatTrace, traceEndpoints, type TraceResult } from '../../verify/trace.ts';
+import { formatTrace, formatVipTrace, traceEndpoints, traceVip, vipTraceAsIntended, type TraceResult } from '../../verify/trace.ts';
+import { domainTraceLines } from '../../domains/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { analysisCache } from '../../domains/firewall/analysis.ts';
 import { firewallPolicies } from '../../domains/firewall/checks.ts';
@@ -14,7 +15,7 @@ import { intentDirArg } from '../intent-dir.ts';
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'print the path between two endpoints (VLAN, VNI and VTEPs, spines with ECMP) from the model',
-  usage: 'netloom trace SRC DST [DIR] [--service S] [--json]   (SRC/DST: endpoint names or addresses)',
+  usage: 'netloom trace SRC DST [DIR] [--service S] [--json]   (SRC/DST: endpoint names or addresses; DST may be a VIP)',
   options: {
     json: { type: 'boolean', help: 'the trace as JSON' },
     service: { type: 'string', arg: 'S', help: '(without it: one line with the services the policies on the path allow) also the firewall verdict of each policy on the path for this service (tcp/5432, udp/53, icmp/8, a service name, any)' },
@@ -23,7 +24,16 @@ export const traceCommand: Command = {
     const [src, dst, dir] = ctx.positionals;
     if (!src || !dst || ctx.positionals.length > 3) throw new UsageError(`expected SRC DST [DIR]\nusage: ${this.usage}`);
     const model = loadModelSync(intentDirArg(dir, 'trace'));
-    const t = traceEndpoints(makeContext(buildFabricGraph(model)), src, dst);
+    const cctx = makeContext(buildFabricGraph(model));
+    // A service prefix (a VIP): the route to it, the path to each node announcing it, what is behind.
+    const vt = traceVip(cctx, src, dst);
+    if (vt) {
+      const behind = vt.nodes.filter((n) => n.used).flatMap((n) => domainTraceLines(model, dst, n.node));
+      if (ctx.values.json) ctx.out(JSON.stringify({ ...vt, behind }, null, 2));
+      else for (const l of [...formatVipTrace(vt), ...(behind.length ? ['', ...behind] : [])]) ctx.out(l);
+      return vipTraceAsIntended(vt) ? 0 : 1;
+    }
+    const t = traceEndpoints(cctx, src, dst);
     const service = stringOpt(ctx, 'service');
     const fw = service === undefined ? undefined : traceFirewallLines(model, src, dst, service, t.result.actual);
     // Without --service: the services the policies on the path allow, when one is.

@@ -12,6 +12,7 @@ import { resolveSlb, slbServiceNodes, slbSummary } from './resolve.ts';
 import { slbArtifacts } from './render.ts';
 import { slbStaticChecks } from './checks.ts';
 import { slbLabProvision } from './lab.ts';
+import { slbTraceLines } from './trace.ts';
 import { collectSlb, compareSlb, LIVE_SLB_CHECKS, type SlbObserved } from './live.ts';
 
 export const slb: DomainModule<SlbModel> = {
@@ -32,6 +33,7 @@ export const slb: DomainModule<SlbModel> = {
   },
   verify: {
     static: slbStaticChecks,
+    traceService: (model, vip, node) => slbTraceLines(model, vip, node),
     live: {
       checks: LIVE_SLB_CHECKS,
       collect: (target, model, opts) => collectSlb(target, model, opts),
