@@ -105,11 +105,11 @@ describe('service nodes in the model', () => {
     expect(e2.map((e) => e.replace(/^.*slb\.yaml:\d+:\d+: /, ''))).toEqual(["load-balancer node 'lb1': ASN 65101 is a fabric device's ASN; service nodes need an ASN of their own (eBGP to their leaf)", "load-balancer node 'lb2': ASN 65101 is a fabric device's ASN; service nodes need an ASN of their own (eBGP to their leaf)"]);
     const e3 = errors(slb1Copy((slb) => {
       slb.nodes.lb1.vrfs.BLUE.port = 'eth10';
-      slb.nodes.lb1.vrfs.RED.port = 'eth99';
+      slb.nodes.lb1.vrfs.RED.port = 'ge-0/0/1';
     }));
     expect(e3.map((e) => e.replace(/^.*slb\.yaml:\d+:\d+: /, ''))).toEqual([
       "load-balancer node 'lb1': leaf1:eth10 is already used (endpoint h1)",
-      "load-balancer node 'lb1': leaf1: 'eth99' is not a port of platform frr (ports are eth1 to eth64)",
+      "load-balancer node 'lb1': leaf1: 'ge-0/0/1' is not a port of platform frr (ports are eth1 to eth4096)",
     ]);
     expect(errors(slb1Copy((slb) => {
       delete slb.nodes.lb1.vrfs.RED.port;
