@@ -136,7 +136,7 @@ const service = z.strictObject({
 
 const nodeLeg = z.strictObject({
   network: name.describe('The tenant network (of this VRF) the node has its address in'),
-  port: name.optional().describe("The leaf port this VRF's leg is cabled to (an access port in the network's VLAN). With ports on every leg the node is attached to the fabric: eBGP with its leaf in each VRF, VIPs announced while HAProxy runs, run in the lab. Without: an external node (files rendered, VIPs not routed)"),
+  port: z.string().regex(/^[A-Za-z][A-Za-z0-9/._:-]{0,62}$/, 'must be an interface name of the leaf (eth20, Ethernet1/20, ge-0/0/20)').optional().describe("The leaf port this VRF's leg is cabled to (an access port in the network's VLAN). With ports on every leg the node is attached to the fabric: eBGP with its leaf in each VRF, VIPs announced while HAProxy runs, run in the lab. Without: an external node (files rendered, VIPs not routed)"),
   ipv4: hostAddress.optional(),
   ipv6: hostAddress.optional(),
 });
