@@ -165,15 +165,17 @@ class SlbResolver {
     }
     if (!ok) return null;
     const cabled = Object.values(node.vrfs).filter((l) => l.port !== undefined).length;
+    // Errors here leave the node in the model (unattached): its services resolve without follow-on errors.
+    let attached = cabled > 0;
     if (cabled && cabled < Object.keys(node.vrfs).length) {
       this.ctx.error([...base, 'vrfs'], `load-balancer node '${n}': some VRF legs have a port and some not; an attached node has a leaf port per VRF`, true);
-      return null;
+      attached = false;
     }
     if (cabled && node.attach.length !== 1) {
       this.ctx.error([...base, 'attach'], `load-balancer node '${n}': a node cabled to leaf ports attaches to one leaf (${node.attach.length} listed); several nodes on different leaves give redundancy`);
-      return null;
+      attached = false;
     }
-    return { name: n, attach: [...node.attach], attached: cabled > 0, targets, legs: legs.sort((a, b) => (a.vrf < b.vrf ? -1 : 1)), runDir: `${SLB_RUN_ROOT}/${n}`, source: this.ctx.at(base, true) };
+    return { name: n, attach: [...node.attach], attached, targets, legs: legs.sort((a, b) => (a.vrf < b.vrf ? -1 : 1)), runDir: `${SLB_RUN_ROOT}/${n}`, source: this.ctx.at(base, true) };
   }
 
   /** The node's address with the network's prefix length, or null (error reported). */
