@@ -151,7 +151,9 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const canary = Math.max(1, opts.canary ?? 1);
   const waveSize = Math.max(1, opts.waveSize ?? 5);
   const byName = new Map(model.devices.map((d) => [d.name, d]));
-  const unknown = inventory.devices.filter((d) => !byName.has(d.name));
+  // Service nodes (load balancers...) are configured by `lab up` and their own domain's push, not by this device rollout.
+  const serviceNodes = new Set((model.serviceNodes ?? []).map((n) => n.name));
+  const unknown = inventory.devices.filter((d) => !byName.has(d.name) && !serviceNodes.has(d.name));
   if (unknown.length) {
     throw new UsageError(`inventory ${inventory.origin} names devices the model (fabric ${model.name}) does not have: ${unknown.map((d) => d.name).join(', ')}`);
   }

@@ -20,6 +20,9 @@ import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { serverStats } from '../../src/domains/slb/haproxy-runtime.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
+import { inventoryFromLab } from '../../src/push/inventory.ts';
+import { runRollout } from '../../src/push/rollout.ts';
+import { pushPostChecks } from '../../src/domains/index.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
@@ -106,6 +109,16 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
     // The shop's VIP over both nodes from a leaf without one; orders' over lb1's leaf only.
     expect(await vipVteps('leaf3', 'BLUE', '10.10.99.10/32')).toEqual(['10.0.1.1', '10.0.1.2']);
     expect(await vipVteps('leaf4', 'RED', '10.20.30.100/32')).toEqual(['10.0.1.1']);
+  }, 120_000);
+
+  it("apply pushes the fabric's devices over a lab whose inventory also lists the load-balancer nodes, and leaves the nodes alone", async () => {
+    const model = loadModelSync(copy.dir);
+    const inv = inventoryFromLab(getLabState(LAB));
+    expect(inv.devices.map((d) => d.name)).toEqual(expect.arrayContaining(['lb1', 'lb2']));
+    const r = await runRollout({ model, inventory: inv, canary: 1, waveSize: 5, confirmTimeoutS: 60, postChecks: pushPostChecks(model) });
+    expect(r.ok, JSON.stringify(r.results)).toBe(true);
+    expect(r.results.map((x) => x.device).sort()).toEqual(model.devices.map((d) => d.name).sort());
+    expect(await vipVteps('leaf3', 'BLUE', '10.10.99.10/32')).toEqual(['10.0.1.1', '10.0.1.2']);
   }, 120_000);
 
   it('roundrobin 3:1 splits 40 requests 30:10', async () => {
