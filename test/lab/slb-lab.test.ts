@@ -20,6 +20,8 @@ import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { serverStats } from '../../src/domains/slb/haproxy-runtime.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
+import { planHaproxy, pushHaproxy, rollbackHaproxy, runtimeApi, snapshotHaproxy, type HaproxyTarget } from '../../src/push/haproxy-step.ts';
+import { renderModel } from '../../src/render/index.ts';
 import { inventoryFromLab } from '../../src/push/inventory.ts';
 import { runRollout } from '../../src/push/rollout.ts';
 import { pushPostChecks } from '../../src/domains/index.ts';
@@ -150,6 +152,70 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
     const back = await until('shop VIP back over both leaves', () => vipVteps('leaf3', 'BLUE', '10.10.99.10/32'), (v) => v.length === 2, 15_000);
     console.log(`slb-lab: lb1's HAProxy restarted -> VIPs announced again on leaf3 in ${back} ms`);
     await until('orders answers again', async () => tally(await requests('h5', 'http', '10.20.30.100', 80, 1)), (t) => !t.failed, 20_000);
+  }, 120_000);
+
+  it('a weight change goes through the runtime API (no reload); other changes are checked by haproxy -c and reloaded hitlessly under load; a refused candidate changes nothing; rollback restores', async () => {
+    const target: HaproxyTarget = {
+      node: 'lb1',
+      host: { exec: (cmd, o) => labExec(LAB, 'lb1', ['sh', '-c', cmd], { input: o?.stdin, timeoutMs: o?.timeoutMs }) },
+      config: '/etc/netloom/haproxy.cfg',
+      pidFile: '/run/netloom/slb/lb1/haproxy.pid',
+      socket: '/run/netloom/slb/lb1/haproxy.sock',
+    };
+    const worker = async () => Number(/^Pid: (\d+)$/m.exec(await runtimeApi(target, ['show info']))![1]);
+    const original = await snapshotHaproxy(target);
+    // The intent changes h1's weight in shop-web from 3 to 1: rendered, planned, applied live.
+    const edited = intentCopy('intents/slb1', 72, '172.31');
+    try {
+      const f = path.join(edited.dir, 'slb.yaml');
+      writeFileSync(f, readFileSync(f, 'utf8').replace(/^\s+slow_start: 30s\n/m, '').replace('{ endpoint: h1, port: 8080, weight: 3 }', '{ endpoint: h1, port: 8080, weight: 1 }'));
+      const desired = renderModel(loadModelSync(edited.dir), { artifactSets: [] }).artifacts.find((a) => a.path === 'lb1/haproxy.cfg')!.content;
+      const plan = planHaproxy(target, original, desired);
+      expect(plan.runtime).toEqual([{ backend: 'shop-web', server: 'h1', weight: 1 }]);
+      const w0 = await worker();
+      expect(await pushHaproxy(target, plan, desired)).toBe('runtime');
+      expect(await worker()).toBe(w0);
+      expect((await serverStats(sock('lb1'))).find((x) => x.backend === 'shop-web' && x.server === 'h1')!.weight).toBe(1);
+      expect((await snapshotHaproxy(target)).config).toBe(desired);
+    } finally {
+      edited.cleanup();
+    }
+
+    // A change of anything else: three reloads while h5 sends 400 requests to orders (lb1 only).
+    const base = (await snapshotHaproxy(target)).config!;
+    const variants = [base.replace('timeout client 30000ms', 'timeout client 45000ms'), base];
+    const load = requests('h5', 'http', '10.20.30.100', 80, 400);
+    const reloads: number[] = [];
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 3; i++) {
+      const cur = await snapshotHaproxy(target);
+      const next = variants[i % 2];
+      const p = planHaproxy(target, cur, next);
+      expect(p.runtime).toBeUndefined();
+      const w = await worker();
+      const t0 = Date.now();
+      expect(await pushHaproxy(target, p, next)).toBe('reload');
+      reloads.push(Date.now() - t0);
+      expect(await worker()).not.toBe(w);
+    }
+    const answers = await load;
+    const t = tally(answers);
+    console.log(`slb-lab: 3 hitless reloads (${reloads.join(', ')} ms from USR2 to a new worker answering) during ${answers.length} requests: ${JSON.stringify(t)}`);
+    expect(answers.length).toBe(400);
+    expect(t.failed ?? 0).toBe(0);
+
+    // haproxy -c refuses a candidate naming a certificate that is not there: nothing changes.
+    const before = await snapshotHaproxy(target);
+    const bad = before.config!.replace('/etc/netloom/tls/shop.example.com.pem', '/etc/netloom/tls/missing.pem');
+    const w1 = await worker();
+    await expect(pushHaproxy(target, planHaproxy(target, before, bad), bad)).rejects.toThrow(/^lb1: haproxy -c failed \(exit \d+\): .*missing\.pem/s);
+    expect((await snapshotHaproxy(target)).config).toBe(before.config);
+    expect(await worker()).toBe(w1);
+
+    // Rollback to the snapshot taken before the weight change: weights back through the runtime API.
+    await rollbackHaproxy(target, original);
+    expect((await snapshotHaproxy(target)).config).toBe(original.config);
+    expect((await serverStats(sock('lb1'))).find((x) => x.backend === 'shop-web' && x.server === 'h1')!.weight).toBe(3);
   }, 120_000);
 
   it('a killed member leaves rotation within inter x fall + timeout and returns after rise; a backup serves only when every primary is down', async () => {
