@@ -3,11 +3,12 @@
 # FRR (zebra/bgpd/ospfd, vtysh, frr-reload.py), yuma123 netconfd, OpenSSH, tcpdump, tshark,
 # iproute2, ping, yanglint and Python's ncclient (an independent NETCONF client for checks),
 # nftables and iptables (device faults in rollout tests, firewall rulesets and their oracles),
-# haproxy, nginx with its stream module and openssl (load-balancer configs, their oracles, test certificates), and what the tests run besides:
+# haproxy, nginx with its stream module and openssl (load-balancer configs, their oracles, test certificates),
+# PowerDNS authoritative with its bind backend and dig (GSLB zones, their oracle, real DNS queries), and what the tests run besides:
 # patch(1), python3, mount/umount, unshare/nsenter, git (netloom plan reads revisions with it).
 # Idempotent: skips apt entirely when everything is present.
 set -euo pipefail
-pkgs=(git frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3 python3-ncclient procps psmisc patch mount util-linux nftables iptables haproxy nginx libnginx-mod-stream openssl)
+pkgs=(git frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3 python3-ncclient procps psmisc patch mount util-linux nftables iptables haproxy nginx libnginx-mod-stream openssl pdns-server pdns-backend-bind dnsutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -26,5 +27,5 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged services are not used: netloom starts its own daemons per lab node and test.
-for s in frr ssh netconfd haproxy nginx; do systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+for s in frr ssh netconfd haproxy nginx pdns; do systemctl disable --now "$s" >/dev/null 2>&1 || true; done
 echo "installed: ${missing[*]}"

@@ -1,5 +1,5 @@
 /**
- * What an intent domain (the fabric today; firewall, slb, gslb next) contributes to every
+ * What an intent domain (the fabric, firewall, slb, gslb) contributes to every
  * stage, through one registration in src/domains/index.ts. Stages iterate the registry and
  * never name a domain; a domain reads other domains only through their resolved models.
  *
@@ -27,13 +27,13 @@ import type { FabricGraph } from '../verify/graph.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 
 /** Registered domains. A new domain adds its id here and one line in DOMAINS. */
-export type DomainId = 'fabric' | 'firewall' | 'slb';
+export type DomainId = 'fabric' | 'firewall' | 'slb' | 'gslb';
 
 /**
  * Intent sections of domains that have not landed: accepted (any content), kept verbatim in
  * model.domains[id], ignored by every stage. A domain's id leaves this list when it registers.
  */
-export const RESERVED_DOMAINS = ['gslb'] as const;
+export const RESERVED_DOMAINS = [] as const;
 export type ReservedDomainId = (typeof RESERVED_DOMAINS)[number];
 
 /** What a domain's resolver may use: errors at intent paths, like the fabric's own resolver. */

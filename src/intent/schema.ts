@@ -161,9 +161,7 @@ const endpoint = z.strictObject({
 
 /** Sections of domains that have not landed (RESERVED_DOMAINS): accepted, kept, ignored. */
 const reserved = z.record(z.string(), z.unknown());
-const reservedTitles: Record<ReservedDomainId, string> = {
-  gslb: 'Reserved: global DNS load balancing (later)',
-};
+const reservedTitles: Record<ReservedDomainId, string> = {};
 
 export const intentSchema = z
   .strictObject({

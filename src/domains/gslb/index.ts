@@ -1,0 +1,31 @@
+/**
+ * The gslb domain: `gslb:` intent (intent.ts) resolved into model.domains.gslb (model.ts,
+ * resolve.ts), reading SLB VIPs from model.domains.slb; rendered for each DNS server into
+ * PowerDNS LUA zones, an F5 AS3 GSLB declaration and k8gb Gslb resources (render*.ts). The
+ * answer a name gives for a client and member health is predicted by predict.ts. Static
+ * checks in checks.ts. Not yet: lab nodes, live checks.
+ */
+import type { DomainModule } from '../types.ts';
+import { gslbIntent } from './intent.ts';
+import type { GslbModel } from './model.ts';
+import { gslbStaticChecks } from './checks.ts';
+import { gslbArtifacts } from './render.ts';
+import { gslbSummary, resolveGslb } from './resolve.ts';
+
+export const gslb: DomainModule<GslbModel> = {
+  id: 'gslb',
+  title: 'Global server load balancing by DNS: sites, pools of VIPs or endpoints, names with failover, weighted, topology or all-healthy answers (PowerDNS LUA, F5 AS3, k8gb)',
+  requires: ['fabric', 'slb'],
+  pushAfter: ['slb'],
+  intent: gslbIntent,
+  resolve: (ctx, intent, model) => resolveGslb(ctx, intent as never, model),
+  summary: (model) => gslbSummary(model.domains.gslb as GslbModel | undefined),
+  // No fabric device renders anything of this domain: DNS servers have targets of their own.
+  capabilities: {},
+  render: {
+    features: () => [],
+    templates: () => [],
+    nodeArtifacts: (model) => gslbArtifacts(model),
+  },
+  verify: { static: gslbStaticChecks },
+};
