@@ -19,8 +19,9 @@ import { Gaps, serverLabel } from './render-common.ts';
 export const GSLB_CONF_ROOT = '/etc/netloom/gslb';
 export const GSLB_RUN_ROOT = '/run/netloom/gslb';
 
-const q = (s: string) => `'${s}'`;
-const list = (xs: string[]) => `{${xs.map(q).join(',')}}`;
+/** A Lua string literal (intent strings hold no quote or backslash), in pieces short enough for one zone-file string. */
+const q = (s: string) => (s.match(/.{1,200}/g) ?? ['']).map((p) => `'${p}'`).join(' .. ');
+const list = (xs: string[]) => `{${xs.map(q).join(', ')}}`;
 const hostOf = (c: string) => c.split('/')[0];
 
 /** The Lua body of one LUA record (without the leading ';'), or undefined when the type has no address. */
@@ -53,8 +54,22 @@ export function luaFor(m: GslbModel, n: GslbName, type: RecordType, hc: GslbHeal
   }
 }
 
-/** Zone-file character strings of at most 255 bytes; the record's content is their concatenation. */
-const chunks = (s: string): string => (s.match(/.{1,240}/g) ?? ['']).map((c) => `"${c}"`).join(' ');
+/**
+ * Zone-file character strings of at most 255 bytes. PowerDNS joins a LUA record's strings
+ * with one space, so the code is cut only at spaces, each cut space dropped.
+ */
+export function chunks(s: string): string {
+  const out: string[] = [];
+  let rest = s;
+  while (rest.length > 250) {
+    const cut = rest.lastIndexOf(' ', 250);
+    if (cut <= 0) throw new Error(`LUA record code without a space in 250 characters: ${rest.slice(0, 60)}...`);
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut + 1);
+  }
+  out.push(rest);
+  return out.map((c) => `"${c}"`).join(' ');
+}
 
 export function zoneFile(m: GslbModel, zone: string, servers: GslbDnsServer[]): string {
   const lines = [`$ORIGIN ${zone}.`, `@ 3600 IN SOA ${serverLabel(servers[0].name)}.${zone}. hostmaster.${zone}. 1 3600 600 86400 ${m.ttl}`];
