@@ -42,7 +42,7 @@ export function as3Declaration(m: GslbModel, server: GslbDnsServer, fabricName: 
       const pools = poolAddresses(m, n, type).filter((p) => p.addresses.length);
       if (!pools.length) continue;
       const poolRefs = pools.map((p, i) => {
-        const pname = as3Name(`pool_${p.pool.name}_${type}_${port(n)}${hc ? `_${hc.name}` : ''}`);
+        const pname = as3Name(`pool_${p.pool.name}_${type}_${n.policy}_${port(n)}${hc ? `_${hc.name}` : ''}`);
         if (!poolsDone.has(pname)) {
           poolsDone.add(pname);
           const vs = vservers.get(p.pool.site) ?? new Map();
