@@ -13,6 +13,7 @@ import type { GslbModel, RecordType } from '../../../src/domains/gslb/model.ts';
 import { predictAnswer, type PredictedAnswer } from '../../../src/domains/gslb/predict.ts';
 import { gslbArtifacts } from '../../../src/domains/gslb/render.ts';
 import { detectionMs } from '../../../src/domains/gslb/checks.ts';
+import { queryGslb } from '../../../src/domains/gslb/query.ts';
 import { inCI } from '../../support/ci.ts';
 import { repoRoot } from '../../support/intent-copy.ts';
 import { DnsLab } from './dns-harness.ts';
@@ -141,8 +142,11 @@ describe.runIf(runnable)('GSLB answers from a real PowerDNS (intents/gslb1)', ()
     expect(expected('shop.gslb.example.com', 'A')).toEqual({ kind: 'all', addresses: ['198.51.100.10'] });
     expect(expected('near.gslb.example.com', 'A', '10.1.7.0/24')).toEqual({ kind: 'all', addresses: ['198.51.100.10'] });
     const gone = await settle(watched, bound + 5_000);
-    console.log(`shop VIP stopped: out of the answers after ${gone} ms (health check '${web.name}': interval ${web.intervalMs} ms + timeout ${web.timeoutMs} ms = ${bound} ms; PowerDNS default 5 s + 0.5 s)`);
+    console.log(`shop VIP stopped: out of the answers after ${gone} ms (health check '${web.name}': interval ${web.intervalMs} ms + timeout ${web.timeoutMs} ms = ${bound} ms; PowerDNS defaults: 5 s interval + 2 s timeout)`);
     expect(gone).toBeLessThanOrEqual(bound + 1_000);
+    // `netloom gslb query near... --from 10.1.7.0/24 --down shop-dc1` predicts what PowerDNS answers now.
+    const predicted = queryGslb(g, { name: 'near.gslb.example.com', type: 'A', from: '10.1.7.0/24', down: ['shop-dc1'] });
+    expect('answer' in predicted && predicted.answer).toEqual({ kind: 'all', addresses: lab.dig([q('near.gslb.example.com', 'A', '10.1.7.0/24')])[0] });
 
     const t0 = Date.now();
     for (const a of [vip.ipv4!, vip.ipv6!]) {
