@@ -14,6 +14,7 @@ import { predictAnswer, type PredictedAnswer } from '../../../src/domains/gslb/p
 import { gslbArtifacts } from '../../../src/domains/gslb/render.ts';
 import { detectionMs } from '../../../src/domains/gslb/checks.ts';
 import { queryGslb } from '../../../src/domains/gslb/query.ts';
+import { warmupPlan } from '../../../src/domains/gslb/warmup.ts';
 import { inCI } from '../../support/ci.ts';
 import { repoRoot } from '../../support/intent-copy.ts';
 import { DnsLab } from './dns-harness.ts';
@@ -61,20 +62,26 @@ const everyName: [string, RecordType, string?][] = g.names.flatMap((n) => n.type
 const web = g.healthChecks.find((h) => h.name === 'web')!;
 const tcp = g.healthChecks.find((h) => h.name === 'tcp')!;
 
+/** pdns_server up (its SOA answers), then the warm-up plan: every record queried once, one check round waited. */
+async function startServer(): Promise<void> {
+  lab.startServer();
+  const t0 = Date.now();
+  while (Date.now() - t0 < 10_000 && lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '+short', '+tries=1', '+time=1', `@${host(server.ipv4!)}`, 'gslb.example.com', 'SOA']).stdout.trim() === '') await sleep(100);
+}
+async function startWarm(): Promise<void> {
+  await startServer();
+  const plan = warmupPlan(g);
+  lab.dig(plan.queries.map((x) => q(x.name, x.type)));
+  await sleep(plan.waitMs);
+}
+
 describe.runIf(runnable)('GSLB answers from a real PowerDNS (intents/gslb1)', () => {
   beforeAll(async () => {
     lab.up([host(server.ipv4!), host(server.ipv6!), ...members]);
     lab.writeFiles(files);
     for (const a of members) lab.startMember(a, PORT);
     await lab.waitListening(members, PORT);
-    lab.startServer();
-    // Up when the SOA answers; then the first query of each record registers its health
-    // checks (PowerDNS 4.7 answers that first query without results, issue #12557).
-    const t0 = Date.now();
-    while (Date.now() - t0 < 10_000 && lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '+short', '+tries=1', '+time=1', `@${host(server.ipv4!)}`, 'gslb.example.com', 'SOA']).stdout.trim() === '') await sleep(100);
-    lab.dig(everyName.map(([n, t]) => q(n, t)));
-    // A weighted answer is one address: it cannot show a member still unchecked, so wait out one check round.
-    await sleep(Math.max(...g.healthChecks.map(detectionMs)));
+    await startWarm();
   }, 30_000);
   afterAll(() => lab.cleanup());
 
@@ -178,5 +185,33 @@ describe.runIf(runnable)('GSLB answers from a real PowerDNS (intents/gslb1)', ()
     }
     await lab.waitListening([h1, h3], PORT);
     await settle(everyName, detectionMs(tcp) + 5_000);
+  }, 40_000);
+
+  it('a restarted server answers its first client query health-correctly after the warm-up plan (PowerDNS issue 12557)', async () => {
+    const vip = g.pools.find((p) => p.name === 'shop-dc1')!.members[0];
+    for (const a of [vip.ipv4!, vip.ipv6!]) {
+      lab.stopMember(a);
+      down.add(a);
+    }
+    const expect1 = expected('shop.gslb.example.com', 'A');
+    expect(expect1).toEqual({ kind: 'all', addresses: ['198.51.100.10'] });
+    // Without the warm-up: what a fresh server answers first (printed; 4.7 answers before any check ran).
+    lab.stopServer();
+    await startServer();
+    const cold = lab.dig([q('shop.gslb.example.com', 'A')])[0];
+    console.log(`fresh server, first query without warm-up: ${cold.join(',')} (model: ${expect1.kind === 'all' ? expect1.addresses.join(',') : ''})`);
+    // With it: the first client query after the plan is right, for every name.
+    lab.stopServer();
+    const t0 = Date.now();
+    await startWarm();
+    console.log(`warm-up plan took ${Date.now() - t0} ms (${warmupPlan(g).queries.length} queries, ${warmupPlan(g).waitMs} ms wait)`);
+    const first = lab.dig(everyName.map(([n, t]) => q(n, t)));
+    first.forEach((a, i) => expect(matches(a, expected(...everyName[i])), `${q(...everyName[i])} -> ${a.join(',')}`).toBe(true));
+    for (const a of [vip.ipv4!, vip.ipv6!]) {
+      lab.startMember(a, PORT);
+      down.delete(a);
+    }
+    await lab.waitListening([vip.ipv4!, vip.ipv6!], PORT);
+    await settle(everyName, detectionMs(web) + 5_000);
   }, 40_000);
 });

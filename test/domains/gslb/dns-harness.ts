@@ -68,6 +68,11 @@ export class DnsLab {
     this.server.stderr!.on('data', (d) => writeFileSync(log, d, { flag: 'a' }));
   }
 
+  stopServer(): void {
+    this.server?.kill('SIGKILL');
+    this.server = undefined;
+  }
+
   serverLog(): string {
     try {
       return readFileSync(path.join(this.dir, 'pdns.log'), 'utf8');
