@@ -52,12 +52,14 @@ export function poolFindings(m: GslbModel): Finding[] {
 export function overlapFindings(m: GslbModel): Finding[] {
   const out: Finding[] = [];
   const nsNames = new Set(m.zones.flatMap((z) => m.servers.map((s) => `${serverLabel(s.name)}.${z}`)));
+  const names = new Set(m.names.map((n) => n.name));
   for (const n of m.names) {
     if (nsNames.has(n.name)) out.push({ check: 'gslb-name-overlap', severity: 'error', message: `GSLB name '${n.name}' is the name server host of a DNS server in zone ${n.zone}`, evidence: { name: n.name }, location: n.source });
     const outer = m.zones.filter((z) => z !== n.zone && zoneOf(n.name, [z]));
     if (outer.length) out.push({ check: 'gslb-name-overlap', severity: 'warning', message: `GSLB name '${n.name}' lies in zone ${n.zone} and also in ${outer.join(', ')}: resolvers following the parent's delegation see only ${n.zone}'s answer`, evidence: { name: n.name, zones: [n.zone, ...outer] }, location: n.source });
-    const parent = m.names.find((x) => x !== n && n.name.endsWith(`.${x.name}`));
-    if (parent) out.push({ check: 'gslb-name-overlap', severity: 'warning', message: `GSLB name '${n.name}' lies below GSLB name '${parent.name}'`, evidence: { name: n.name, parent: parent.name }, location: n.source });
+    const labels = n.name.split('.');
+    const parent = labels.slice(1).map((_, i) => labels.slice(i + 1).join('.')).find((x) => names.has(x));
+    if (parent) out.push({ check: 'gslb-name-overlap', severity: 'warning', message: `GSLB name '${n.name}' lies below GSLB name '${parent}'`, evidence: { name: n.name, parent }, location: n.source });
   }
   return out;
 }

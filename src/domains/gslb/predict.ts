@@ -24,17 +24,23 @@ export interface PredictInput {
 const family = (a: string) => (a.includes(':') ? 6 : 4);
 
 /** The name's pools in order, each with its member addresses of one record type. */
-export function poolAddresses(m: GslbModel, n: GslbName, type: RecordType): { pool: GslbPool; addresses: { address: string; weight: number }[] }[] {
+export function poolAddresses(m: GslbModel, n: GslbName, type: RecordType): PoolAddresses[] {
+  // Names share pools: each pool's addresses per type are worked out once per model.
+  let byPool = addressCache.get(m);
+  if (!byPool) addressCache.set(m, (byPool = new Map()));
   return n.pools.flatMap((pn) => {
-    const pool = m.pools.find((p) => p.name === pn);
-    if (!pool) return [];
-    const addresses = pool.members.flatMap((x) => {
-      const a = type === 'A' ? x.ipv4 : x.ipv6;
-      return a ? [{ address: a, weight: x.weight }] : [];
-    });
-    return [{ pool, addresses }];
+    const key = `${type} ${pn}`;
+    let r = byPool.get(key);
+    if (r === undefined) {
+      const pool = m.pools.find((p) => p.name === pn);
+      r = pool ? { pool, addresses: pool.members.flatMap((x) => ((type === 'A' ? x.ipv4 : x.ipv6) ? [{ address: (type === 'A' ? x.ipv4 : x.ipv6)!, weight: x.weight }] : [])) } : null;
+      byPool.set(key, r);
+    }
+    return r ? [r] : [];
   });
 }
+type PoolAddresses = { pool: GslbPool; addresses: { address: string; weight: number }[] };
+const addressCache = new WeakMap<GslbModel, Map<string, PoolAddresses | null>>();
 
 /** Site order for a topology name and client: the first rule whose subnets hold it, else the fallback. */
 export function siteOrder(m: GslbModel, n: GslbName, client: string | undefined): string[] {

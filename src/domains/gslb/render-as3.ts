@@ -10,7 +10,7 @@ import { defaultOrder, poolAddresses } from './predict.ts';
 import type { Gaps } from './render-common.ts';
 
 /** AS3 object names: letters, digits, "_" (and not starting with a digit). */
-export const as3Name = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+export const as3Name = (s: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? s : s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_'));
 const vsName = (addr: string, port: number) => as3Name(`vs_${addr}_${port}`);
 const SHARED = '/Common/Shared';
 

@@ -20,7 +20,7 @@ export const GSLB_CONF_ROOT = '/etc/netloom/gslb';
 export const GSLB_RUN_ROOT = '/run/netloom/gslb';
 
 /** A Lua string literal (intent strings hold no quote or backslash), in pieces short enough for one zone-file string. */
-const q = (s: string) => (s.match(/.{1,200}/g) ?? ['']).map((p) => `'${p}'`).join(' .. ');
+const q = (s: string) => (s.length <= 200 ? `'${s}'` : (s.match(/.{1,200}/g) ?? ['']).map((p) => `'${p}'`).join(' .. '));
 const list = (xs: string[]) => `{${xs.map(q).join(', ')}}`;
 const hostOf = (c: string) => c.split('/')[0];
 
