@@ -10,6 +10,7 @@ import { RESERVED_DOMAINS } from '../domains/types.ts';
 import { createHash } from 'node:crypto';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
 import type { SlbCertificate, SlbModel } from '../domains/slb/model.ts';
+import type { GslbModel } from '../domains/gslb/model.ts';
 
 export interface FieldChange {
   /** Dotted path inside the object; list items by key: `interfaces[eth1].ipv4`. */
@@ -94,7 +95,12 @@ export const COLLECTIONS: Collection[] = [
         source: o.source,
       })),
   })),
-  // Sections of domains that have not landed yet (gslb): compared as they were written.
+  ...([['servers', 'dns-server'], ['healthChecks', 'health-check'], ['pools', 'pool'], ['names', 'name']] as const).map(([part, kind]) => ({
+    domain: 'gslb',
+    kind,
+    list: (m: FabricModel) => ((m.domains.gslb as GslbModel | undefined)?.[part] ?? []).map((o: { name: string; source: SourceLocation }) => ({ key: o.name, value: o, source: o.source })),
+  })),
+  // Sections of domains that have not landed yet: compared as they were written.
   ...RESERVED_DOMAINS.map((id) => ({
     domain: id,
     kind: 'section',

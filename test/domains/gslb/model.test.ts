@@ -8,6 +8,7 @@ import { loadModelSync } from '../../../src/model/index.ts';
 import type { GslbModel } from '../../../src/domains/gslb/model.ts';
 import { predictAnswer } from '../../../src/domains/gslb/predict.ts';
 import { verifyStatic } from '../../../src/verify/static.ts';
+import { semanticDiff } from '../../../src/plan/semantic-diff.ts';
 import { cleanupCopies, gslb1, gslb1Copy, loadErrors } from './fixtures.ts';
 
 afterAll(cleanupCopies);
@@ -130,5 +131,20 @@ describe('verify --static: gslb-* checks', () => {
     ]);
     expect(lines('gslb-topology-fallback')).toEqual(["warning gslb.yaml:true: GSLB name 'near.gslb.example.com': topology without a fallback: clients no rule matches get its pools' sites in listed order"]);
     expect(lines('gslb-ttl-health')).toEqual(["warning gslb.yaml:true: GSLB name 'shop.gslb.example.com': TTL 60s exceeds health detection (1 x 2s + 1s timeout = 3s): resolvers keep a failed member up to 63s"]);
+  });
+});
+
+describe('netloom plan: gslb objects in the semantic diff', () => {
+  it('a changed name and an added pool are named, with the changed field', () => {
+    const base = loadModelSync(gslb1);
+    const head = loadModelSync(gslb1Copy((g) => {
+      g.names.find((n: any) => n.name === 'shop.gslb.example.com').ttl = 10;
+      g.pools.extra = { site: 'dc2', members: [{ address: '198.51.100.30' }] };
+    }));
+    const changes = semanticDiff(base, head).filter((c) => c.domain === 'gslb');
+    expect(changes.map((c) => `${c.change} ${c.kind} ${c.key} ${c.fields.map((f) => `${f.field}:${String(f.before)}->${String(f.after)}`).join(',')}`)).toEqual([
+      'added pool extra ',
+      'changed name shop.gslb.example.com ttl:3->10',
+    ]);
   });
 });
