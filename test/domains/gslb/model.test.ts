@@ -9,7 +9,9 @@ import type { GslbModel } from '../../../src/domains/gslb/model.ts';
 import { predictAnswer } from '../../../src/domains/gslb/predict.ts';
 import { verifyStatic } from '../../../src/verify/static.ts';
 import { semanticDiff } from '../../../src/plan/semantic-diff.ts';
-import { cleanupCopies, gslb1, gslb1Copy, loadErrors } from './fixtures.ts';
+import { domains, RESERVED_DOMAINS } from '../../../src/domains/index.ts';
+import path from 'node:path';
+import { cleanupCopies, gslb1, gslb1Copy, loadErrors, repoRoot } from './fixtures.ts';
 
 afterAll(cleanupCopies);
 const gslbOf = (dir: string) => loadModelSync(dir).domains.gslb as GslbModel;
@@ -146,5 +148,13 @@ describe('netloom plan: gslb objects in the semantic diff', () => {
       'added pool extra ',
       'changed name shop.gslb.example.com ttl:3->10',
     ]);
+  });
+});
+
+describe('the gslb domain is registered', () => {
+  it('no longer reserved; absent from models without a gslb section', () => {
+    expect(RESERVED_DOMAINS as readonly string[]).not.toContain('gslb');
+    expect(domains().map((d) => d.id)).toContain('gslb');
+    expect(loadModelSync(path.join(repoRoot, 'intents/slb1')).domains.gslb).toBeUndefined();
   });
 });
