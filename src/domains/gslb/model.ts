@@ -5,6 +5,7 @@
  * Renderers, checks and the answer prediction (predict.ts) read only this.
  */
 import type { SourceLocation } from '../../util/errors.ts';
+import type { SlbNodeLeg } from '../slb/model.ts';
 import type { GslbPolicy, GslbTarget } from './intent.ts';
 
 export type { GslbPolicy, GslbTarget };
@@ -61,18 +62,12 @@ export interface GslbName {
   source: SourceLocation;
 }
 
-export interface GslbDnsServer {
+/** A DNS server is a service node with one leg (VRF, network, addresses), like a load balancer's. */
+export interface GslbDnsServer extends SlbNodeLeg {
   name: string;
   site: string;
   attach: string[];
   targets: GslbTarget[];
-  vrf: string;
-  tenant: string;
-  network: string;
-  /** Addresses with the network's prefix length. */
-  ipv4?: string;
-  ipv6?: string;
-  source: SourceLocation;
 }
 
 export interface GslbModel {
