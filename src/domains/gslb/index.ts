@@ -3,7 +3,7 @@
  * resolve.ts), reading SLB VIPs from model.domains.slb; rendered for each DNS server into
  * PowerDNS LUA zones, an F5 AS3 GSLB declaration and k8gb Gslb resources (render*.ts). The
  * answer a name gives for a client and member health is predicted by predict.ts. Static
- * checks in checks.ts. Not yet: lab nodes, live checks.
+ * checks in checks.ts; live answers against probed health in live.ts. Not yet: lab nodes.
  */
 import type { DomainModule } from '../types.ts';
 import { gslbIntent } from './intent.ts';
@@ -11,6 +11,7 @@ import type { GslbModel } from './model.ts';
 import { gslbStaticChecks } from './checks.ts';
 import { gslbArtifacts } from './render.ts';
 import { gslbSummary, resolveGslb } from './resolve.ts';
+import { collectGslb, compareGslb, LIVE_GSLB_ANSWERS, type GslbServerObservation } from './live.ts';
 
 export const gslb: DomainModule<GslbModel> = {
   id: 'gslb',
@@ -27,5 +28,12 @@ export const gslb: DomainModule<GslbModel> = {
     templates: () => [],
     nodeArtifacts: (model) => gslbArtifacts(model),
   },
-  verify: { static: gslbStaticChecks },
+  verify: {
+    static: gslbStaticChecks,
+    live: {
+      checks: [LIVE_GSLB_ANSWERS],
+      collect: (target, model) => collectGslb(target, model),
+      compare: (model, observed) => compareGslb(model, observed as GslbServerObservation[]),
+    },
+  },
 };

@@ -15,6 +15,7 @@ import { gslbArtifacts } from '../../../src/domains/gslb/render.ts';
 import { detectionMs } from '../../../src/domains/gslb/checks.ts';
 import { queryGslb } from '../../../src/domains/gslb/query.ts';
 import { warmupPlan } from '../../../src/domains/gslb/warmup.ts';
+import { compareGslb, gslbMetrics, observeServer, type Exec } from '../../../src/domains/gslb/live.ts';
 import { inCI } from '../../support/ci.ts';
 import { repoRoot } from '../../support/intent-copy.ts';
 import { DnsLab } from './dns-harness.ts';
@@ -103,6 +104,33 @@ describe.runIf(runnable)('GSLB answers from a real PowerDNS (intents/gslb1)', ()
     console.log(`all members up: answers match the model after ${ms} ms`);
     expect(lab.dig([q('shop.gslb.example.com', 'A'), q('shop.gslb.example.com', 'AAAA')])).toEqual([['10.10.99.10'], ['fd00:10:99::10']]);
   }, 20_000);
+
+  it('the live check (verify --live) agrees with the server, reports health as metrics, and catches a zone that disagrees with the model', async () => {
+    const exec: Exec = async (argv) => {
+      const r = lab.sh(['ip', 'netns', 'exec', lab.ns, ...argv]);
+      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    };
+    const o = await observeServer(g, server, exec);
+    expect(o.error).toBeUndefined();
+    expect(o.answers.map((a) => `${a.name} ${a.type}${a.subnet ? ` ${a.subnet}` : ''}`)).toContain('near.gslb.example.com A 10.2.0.0/16');
+    const [ok] = compareGslb(model, [o]);
+    expect(ok.findings).toEqual([]);
+    expect(ok.passed).toBe(true);
+    expect(ok.examined).toBe(`${o.answers.length} answers from 1 DNS server(s)`);
+    expect(gslbMetrics([o])).toContain('netloom_gslb_member_up{server="ns1",check="web",address="10.10.99.10",port="8080"} 1');
+    // A zone whose failover order is the reverse of the model's: the check names the name and both answers.
+    const zone = files.find((f) => f.name.endsWith('.zone'))!;
+    const swapped = zone.content.replace("{{'10.10.99.10'},{'198.51.100.10'}}) do", "{{'198.51.100.10'},{'10.10.99.10'}}) do");
+    expect(swapped).not.toBe(zone.content);
+    lab.writeFiles([{ ...zone, content: swapped }]);
+    expect(lab.sh(['pdns_control', `--config-dir=${lab.dir}`, 'bind-reload-now', 'gslb.example.com']).status).toBe(0);
+    const [bad] = compareGslb(model, [await observeServer(g, server, exec)]);
+    lab.writeFiles([zone]);
+    expect(lab.sh(['pdns_control', `--config-dir=${lab.dir}`, 'bind-reload-now', 'gslb.example.com']).status).toBe(0);
+    expect(bad.passed).toBe(false);
+    expect(bad.findings.map((f) => f.message)).toEqual(['DNS server ns1: shop.gslb.example.com A answered 198.51.100.10; the model predicts 10.10.99.10']);
+    await settle(everyName, 5_000);
+  }, 30_000);
 
   it('weighted: answers follow the member weights (3:1:2), 600 queries', () => {
     const p = expected('www.gslb.example.com', 'A');
