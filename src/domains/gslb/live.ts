@@ -7,7 +7,7 @@
  * issue 15998): gslbMetrics renders them in Prometheus text format.
  */
 import type { FabricModel } from '../../model/types.ts';
-import { labExec } from '../../lab/node-ops.ts';
+import { labExec } from '../../lab/index.ts';
 import type { LiveTarget } from '../../verify/live/run.ts';
 import type { CheckInfo, CheckResult, Finding } from '../../verify/findings.ts';
 import type { GslbDnsServer, GslbHealthCheck, GslbModel, RecordType } from './model.ts';
