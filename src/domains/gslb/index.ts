@@ -10,7 +10,7 @@ import { gslbIntent } from './intent.ts';
 import type { GslbModel } from './model.ts';
 import { gslbStaticChecks } from './checks.ts';
 import { gslbArtifacts } from './render.ts';
-import { gslbSummary, resolveGslb } from './resolve.ts';
+import { gslbServiceNodes, gslbSummary, resolveGslb } from './resolve.ts';
 import { collectGslb, compareGslb, LIVE_GSLB_ANSWERS, type GslbServerObservation } from './live.ts';
 
 export const gslb: DomainModule<GslbModel> = {
@@ -21,6 +21,7 @@ export const gslb: DomainModule<GslbModel> = {
   intent: gslbIntent,
   resolve: (ctx, intent, model) => resolveGslb(ctx, intent as never, model),
   summary: (model) => gslbSummary(model.domains.gslb as GslbModel | undefined),
+  serviceNodes: (model) => gslbServiceNodes(model.domains.gslb as GslbModel | undefined),
   // No fabric device renders anything of this domain: DNS servers have targets of their own.
   capabilities: {},
   render: {

@@ -79,6 +79,7 @@ const gslbName = z.strictObject({
 
 const nodeLeg = z.strictObject({
   network: name.describe('The tenant network (of this VRF) the server has its address in'),
+  port: z.string().regex(/^[A-Za-z][A-Za-z0-9/._:-]{0,62}$/, 'must be an interface name of the leaf (eth20, Ethernet1/20, ge-0/0/20)').optional().describe("The leaf port the server is cabled to (an access port in the network's VLAN): with it the server is a service node of the fabric, run in the lab. Without: an external server (files rendered only)"),
   ipv4: hostAddress.optional(),
   ipv6: hostAddress.optional(),
 });
@@ -95,6 +96,7 @@ const dnsServer = z.strictObject({
 export const gslbIntent = z
   .strictObject({
     sites: z.array(name).min(1).describe('Site names pools and DNS servers refer to (until the multi-site intent lands)'),
+    asn: z.number().int().min(1).max(4294967295).default(65353).describe('ASN of the DNS servers attached to the fabric (eBGP with their leaf); distinct from every fabric ASN'),
     zones: z.array(fqdn).min(1).describe('Zones the DNS servers are authoritative for; every name lies in one'),
     ttl: z.number().int().min(0).max(86400).default(30).describe('Default answer TTL in seconds'),
     dns_servers: z.record(name, dnsServer),

@@ -68,10 +68,14 @@ export interface GslbDnsServer extends SlbNodeLeg {
   site: string;
   attach: string[];
   targets: GslbTarget[];
+  /** The leaf port it is cabled to: then a service node of the fabric (model.serviceNodes), run in the lab. */
+  port?: string;
 }
 
 export interface GslbModel {
   sites: string[];
+  /** ASN of the attached DNS servers (eBGP with their leaf). */
+  asn: number;
   zones: string[];
   ttl: number;
   servers: GslbDnsServer[];

@@ -11,7 +11,9 @@
  * takes no ordered sets and its selectors have no weights, which is why the policies are
  * built on top of U rather than on the selectors.
  */
+import type { ServiceRun } from '../../model/service-nodes.ts';
 import type { GslbDnsServer, GslbHealthCheck, GslbModel, GslbName, RecordType } from './model.ts';
+import { warmupPlan } from './warmup.ts';
 import { defaultOrder, poolAddresses } from './predict.ts';
 import { Gaps, serverLabel } from './render-common.ts';
 
@@ -104,7 +106,7 @@ function healthGaps(m: GslbModel, gaps: Gaps): number {
   return first ? Math.max(1, Math.round(first.intervalMs / 1000)) : 5;
 }
 
-export function powerdnsFiles(m: GslbModel, server: GslbDnsServer, gaps: Gaps): { name: string; content: string; comment: string }[] {
+export function powerdnsFiles(m: GslbModel, server: GslbDnsServer, gaps: Gaps): { name: string; content: string; comment: string | null }[] {
   const interval = healthGaps(m, gaps);
   const dir = `${GSLB_CONF_ROOT}/${server.name}`;
   const addrs = [server.ipv4, server.ipv6].filter((a): a is string => !!a).map(hostOf);
@@ -129,5 +131,32 @@ export function powerdnsFiles(m: GslbModel, server: GslbDnsServer, gaps: Gaps): 
     { name: 'pdns.conf', content: `${conf.join('\n')}\n`, comment: '#' },
     { name: 'named.conf', content: `${named.join('\n')}\n`, comment: '//' },
     ...m.zones.map((z) => ({ name: `${z}.zone`, content: zoneFile(m, z, m.servers), comment: ';' })),
+    // dig -f reads every line as a query: no header comment.
+    { name: 'warmup.queries', content: `${warmupQueries(m, server).join('\n')}\n`, comment: null },
   ];
+}
+
+/** dig -f lines of the warm-up plan: each name and type once, at the server's own address. */
+function warmupQueries(m: GslbModel, server: GslbDnsServer): string[] {
+  const at = hostOf(server.ipv4 ?? server.ipv6!);
+  return warmupPlan(m).queries.map((q) => `@${at} ${q.name} ${q.type} +tries=1 +time=1`);
+}
+
+/**
+ * pdns_server as a service node runs it: daemonized on the rendered pdns.conf, then the warm-up
+ * plan (PowerDNS issue 12557) before `start` returns, so the first client query is health-correct.
+ * The commands hold only constants and the model's numbers; names travel in the rendered files.
+ */
+export function powerdnsRun(m: GslbModel, server: GslbDnsServer): ServiceRun {
+  const dir = `${GSLB_CONF_ROOT}/${server.name}`;
+  const run = `${GSLB_RUN_ROOT}/${server.name}`;
+  // pdns_control asks the running server over its control socket (4.7 calls it rping).
+  const ping = `pdns_control --config-dir=${dir} --socket-dir=${run} rping >/dev/null 2>&1`;
+  const wait = Math.ceil(warmupPlan(m).waitMs / 1000);
+  return {
+    start: `mkdir -p ${run}; if ! ${ping}; then pdns_server --config-dir=${dir} --daemon=yes --guardian=no; for i in $(seq 50); do ${ping} && break; sleep 0.2; done; dig -f ${dir}/warmup.queries >/dev/null 2>&1 || true; sleep ${wait}; fi`,
+    check: ping,
+    runDir: run,
+    files: Object.fromEntries(['pdns.conf', 'named.conf', 'warmup.queries', ...m.zones.map((z) => `${z}.zone`)].map((f) => [f, `${dir}/${f}`])),
+  };
 }

@@ -9,6 +9,8 @@ import type { FabricModel } from '../../model/types.ts';
 import { isLeafRole } from '../fabric/roles.ts';
 import type { SlbModel } from '../slb/model.ts';
 import type { DomainResolveContext } from '../types.ts';
+import type { ServiceNodeRequest } from '../../model/service-nodes.ts';
+import { powerdnsRun } from './render-powerdns.ts';
 import { durationMs } from '../slb/intent.ts';
 import type { GslbIntent } from './intent.ts';
 import type { GslbDnsServer, GslbHealthCheck, GslbMember, GslbModel, GslbName, GslbPool, RecordType } from './model.ts';
@@ -131,12 +133,29 @@ export function resolveGslb(ctx: DomainResolveContext, g: GslbIntent, model: Fab
     if (r) servers.push(r);
   }
 
-  return {
-    sites: [...sites], zones, ttl: g.ttl,
+  const model_: GslbModel = {
+    sites: [...sites], asn: g.asn, zones, ttl: g.ttl,
     servers: servers.sort(byName), healthChecks: healthChecks.sort(byName), pools: pools.sort(byName), names: names.sort(byName),
     source: ctx.at([ROOT]),
   };
+  serviceRequests.set(model_, model_.servers.filter((x) => x.port).map((x) => serverRequest(model_, x)));
+  return model_;
 }
+
+/** An attached DNS server as a service node: one leg on its first leaf, nothing announced. */
+function serverRequest(m: GslbModel, s: GslbDnsServer): ServiceNodeRequest {
+  const base: Path = [ROOT, 'dns_servers', s.name];
+  return {
+    name: s.name, role: 'dns', leaf: s.attach[0], path: base, asn: m.asn, asnPath: [ROOT, 'asn'],
+    legs: [{ vrf: s.vrf, network: s.network, port: s.port!, portPath: [...base, 'leg', 'port'], ipv4: s.ipv4, ipv6: s.ipv6, path: [...base, 'leg'] }],
+    advertise: [],
+    run: powerdnsRun(m, s),
+  };
+}
+
+/** Service-node requests of each resolved gslb model (paths for errors stay out of the model). */
+const serviceRequests = new WeakMap<GslbModel, ServiceNodeRequest[]>();
+export const gslbServiceNodes = (m: GslbModel | undefined): ServiceNodeRequest[] => (m && serviceRequests.get(m)) ?? [];
 
 /** A DNS server as a service node: leaves it attaches to, its VRF and its address there. */
 function server(ctx: DomainResolveContext, model: FabricModel, n: string, s: GslbIntent['dns_servers'][string], others: GslbDnsServer[]): GslbDnsServer | null {
@@ -177,7 +196,7 @@ function server(ctx: DomainResolveContext, model: FabricModel, n: string, s: Gsl
   const ipv6 = s.leg.ipv6 ? addr(s.leg.ipv6, 6) : undefined;
   if (ipv4 === null || ipv6 === null) return null;
   return {
-    name: n, site: s.site, attach: [...new Set(s.attach)], targets: [...new Set(s.targets)], vrf: s.vrf, tenant: vrf.tenant, network: net.name,
+    name: n, site: s.site, attach: [...new Set(s.attach)], targets: [...new Set(s.targets)], ...(s.leg.port ? { port: s.leg.port } : {}), vrf: s.vrf, tenant: vrf.tenant, network: net.name,
     ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}), source: ctx.at(base, true),
   };
 }

@@ -67,13 +67,15 @@ const tcp = g.healthChecks.find((h) => h.name === 'tcp')!;
 async function startServer(): Promise<void> {
   lab.startServer();
   const t0 = Date.now();
-  while (Date.now() - t0 < 10_000 && lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '+short', '+tries=1', '+time=1', `@${host(server.ipv4!)}`, 'gslb.example.com', 'SOA']).stdout.trim() === '') await sleep(100);
+  // dig prints a refused connection on stdout too: up is an SOA answer.
+  while (Date.now() - t0 < 10_000 && !/hostmaster\.gslb\.example\.com\./.test(lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '+short', '+tries=1', '+time=1', `@${host(server.ipv4!)}`, 'gslb.example.com', 'SOA']).stdout)) await sleep(100);
 }
 async function startWarm(): Promise<void> {
   await startServer();
-  const plan = warmupPlan(g);
-  lab.dig(plan.queries.map((x) => q(x.name, x.type)));
-  await sleep(plan.waitMs);
+  // The rendered warmup.queries, as the server's lab node runs it (dig -f), then the plan's wait.
+  const r = lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '-f', path.join(lab.dir, 'warmup.queries')]);
+  expect(r.stdout.match(/->>HEADER<<-/g)?.length).toBe(warmupPlan(g).queries.length);
+  await sleep(warmupPlan(g).waitMs);
 }
 
 describe.runIf(runnable)('GSLB answers from a real PowerDNS (intents/gslb1)', () => {

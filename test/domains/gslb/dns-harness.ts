@@ -65,7 +65,12 @@ export class DnsLab {
   startServer(): void {
     const log = path.join(this.dir, 'pdns.log');
     this.server = spawn('ip', ['netns', 'exec', this.ns, 'pdns_server', `--config-dir=${this.dir}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.server.stderr!.on('data', (d) => writeFileSync(log, d, { flag: 'a' }));
+    this.server.stderr!.on('data', (d) => {
+      // The scratch directory may be gone already (cleanup after a test ends).
+      try {
+        writeFileSync(log, d, { flag: 'a' });
+      } catch {}
+    });
   }
 
   stopServer(): void {

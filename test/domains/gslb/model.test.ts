@@ -158,3 +158,27 @@ describe('the gslb domain is registered', () => {
     expect(loadModelSync(path.join(repoRoot, 'intents/slb1')).domains.gslb).toBeUndefined();
   });
 });
+
+describe('DNS servers as service nodes', () => {
+  it('an attached server is a service node of the fabric: dns role, its leaf port, pdns_server started with the warm-up plan', () => {
+    const model = loadModelSync(gslb1);
+    const sn = model.serviceNodes!.find((n) => n.name === 'ns1')!;
+    expect(sn).toMatchObject({ domain: 'gslb', role: 'dns', leaf: 'leaf1', asn: 65353, advertise: [] });
+    expect(sn.legs.map((l) => `${l.port} ${l.iface} ${l.vrf}/${l.network} ${l.ipv4} ${l.ipv6}`)).toEqual(['eth22 eth1 BLUE/web 10.10.10.53/24 fd00:10:10::53/64']);
+    expect(sn.run.start).toMatch(/pdns_server --config-dir=\/etc\/netloom\/gslb\/ns1 --daemon=yes --guardian=no; .*dig -f \/etc\/netloom\/gslb\/ns1\/warmup\.queries .*sleep 3; fi$/);
+    expect(sn.run.check).toBe('pdns_control --config-dir=/etc/netloom/gslb/ns1 --socket-dir=/run/netloom/gslb/ns1 rping >/dev/null 2>&1');
+    expect(Object.keys(sn.run.files).sort()).toEqual(['gslb.example.com.zone', 'named.conf', 'pdns.conf', 'warmup.queries']);
+    expect(model.devices.find((d) => d.name === 'leaf1')!.interfaces.find((i) => i.name === 'eth22')).toMatchObject({ kind: 'access', accessVlan: 10, description: 'dns ns1 (VRF BLUE)' });
+  });
+
+  it('a server port the leaf lacks or already uses is an error at its line; without a port the server is external', () => {
+    const bad = gslb1Copy((g) => {
+      g.dns_servers.ns1.leg.port = 'eth20';
+    });
+    expect(loadErrors(bad)).toEqual([expect.stringMatching(/^gslb\.yaml:\d+:\d+: dns node 'ns1': leaf1:eth20 is already used \(load-balancer lb1/)]);
+    const external = gslb1Copy((g) => {
+      delete g.dns_servers.ns1.leg.port;
+    });
+    expect(loadModelSync(external).serviceNodes!.map((n) => n.name)).toEqual(['lb1', 'lb2']);
+  });
+});

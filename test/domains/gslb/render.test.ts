@@ -16,7 +16,9 @@ import { cleanupCopies, gslb1, gslb1Copy, loadErrors, repoRoot } from './fixture
 import { k8gbGslbSchema } from './k8gb-schema.ts';
 
 afterAll(cleanupCopies);
-const nodeFiles = (dir: string, devices?: string[]): RenderedArtifact[] => renderModel(loadModelSync(dir), { artifactSets: [], devices }).artifacts.filter((a) => a.device.startsWith('ns'));
+/** The gslb targets' files (an attached DNS server also gets the service-node files of the core). */
+const GSLB_TARGETS = new Set(['powerdns', 'f5-as3', 'k8gb']);
+const nodeFiles = (dir: string, devices?: string[]): RenderedArtifact[] => renderModel(loadModelSync(dir), { artifactSets: [], devices }).artifacts.filter((a) => a.device.startsWith('ns') && GSLB_TARGETS.has(a.platform));
 const renderErrors = (dir: string): string[] => {
   try {
     renderModel(loadModelSync(dir), { artifactSets: [] });
@@ -55,7 +57,7 @@ describe('which files a DNS server gets', () => {
   it('per server, one file set per target; no section or a device alone: none', () => {
     const files = nodeFiles(gslb1);
     expect(files.map((a) => `${a.path} ${a.platform}`).sort()).toEqual([
-      'ns1/as3-gslb.json f5-as3', 'ns1/gslb.example.com.zone powerdns', 'ns1/named.conf powerdns', 'ns1/pdns.conf powerdns',
+      'ns1/as3-gslb.json f5-as3', 'ns1/gslb.example.com.zone powerdns', 'ns1/named.conf powerdns', 'ns1/pdns.conf powerdns', 'ns1/warmup.queries powerdns',
     ]);
     expect(nodeFiles(path.join(repoRoot, 'intents/slb1'))).toEqual([]);
     expect(nodeFiles(gslb1, ['leaf1'])).toEqual([]);
