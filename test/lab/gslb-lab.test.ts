@@ -1,0 +1,97 @@
+/**
+ * GSLB in the lab (intents/gslb1 under its own name and management subnet): ns1 runs Debian's
+ * pdns_server as a service node on leaf1 (started with the warm-up plan), the slb lab's member
+ * servers run on the endpoints.
+ *  - live-gslb-answers is green: every answer ns1 gives equals predictAnswer for the member
+ *    health probed from ns1, and the whole live verification passes;
+ *  - clients in other subnets (h3, routed through the fabric) get the same answers;
+ *  - a member server killed leaves all.gslb.example.com within the tcp check's interval +
+ *    timeout (measured, printed), and returns when restarted.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import type { GslbModel } from '../../src/domains/gslb/model.ts';
+import { detectionMs } from '../../src/domains/gslb/checks.ts';
+import { verifyLive } from '../../src/verify/live/run.ts';
+import { inCI } from '../support/ci.ts';
+import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+
+const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
+if (missing && !inCI) console.log(`gslb-lab: skipped, needs ${missing}`);
+
+const LAB = 'hgsgslb';
+const MEMBER = path.join(repoRoot, 'lab/member-server.py');
+
+async function dig(from: string, ...query: string[]): Promise<string[]> {
+  const r = await labExec(LAB, from, ['dig', '+short', '+tries=1', '+time=2', '@10.10.10.53', ...query], { timeoutMs: 10_000 });
+  return r.stdout.split('\n').filter((l) => /^[0-9a-f.:]+$/.test(l)).sort();
+}
+
+/** The member server of an endpoint on a port: its pid in the endpoint's namespace. */
+async function memberPid(endpoint: string, port: number): Promise<number | undefined> {
+  const pids = (await labExec(LAB, endpoint, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.endsWith('member-server.py')) && argv.includes(String(port))) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+async function until(what: string, probe: () => Promise<string[]>, want: string[], timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v.join() === want.join()) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${v.join(',')}, want ${want.join(',')})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node (intents/gslb1)', () => {
+  const copy = intentCopy('intents/gslb1', 141, '172.27');
+  const model = loadModelSync(copy.dir);
+  const tcp = (model.domains.gslb as GslbModel).healthChecks.find((h) => h.name === 'tcp')!;
+
+  beforeAll(async () => {
+    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
+    await labUp(topology as never, { name: LAB, baseDir });
+    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await labDown(LAB).catch(() => false);
+    copy.cleanup();
+  }, 60_000);
+
+  it('ns1 answers as the model predicts for the health it probes (live-gslb-answers), and the whole live verification passes', async () => {
+    const { results } = await verifyLive(model, `lab:${LAB}`);
+    expect(results.filter((r) => !r.passed).map((r) => `${r.check.id}: ${r.findings.map((f) => f.message).join('; ')}`)).toEqual([]);
+    const g = results.find((r) => r.check.id === 'live-gslb-answers')!;
+    expect(g.examined).toBe('7 answers from 1 DNS server(s)');
+    expect(g.details).toEqual(expect.arrayContaining(['ns1: 10.10.10.11:8080 (tcp) up', 'ns1: 10.10.20.13:8080 (tcp) up']));
+  }, 120_000);
+
+  it('a client in another subnet gets the same answers; a killed member leaves all.gslb within interval + timeout and comes back', async () => {
+    expect(await dig('h3', 'all.gslb.example.com', 'A')).toEqual(['10.10.10.11', '10.10.20.13']);
+    expect(await dig('h1', 'all.gslb.example.com', 'A')).toEqual(['10.10.10.11', '10.10.20.13']);
+    const pid = await memberPid('h3', 8080);
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGTERM');
+    const gone = await until('h3 out of all.gslb', () => dig('h1', 'all.gslb.example.com', 'A'), ['10.10.10.11'], detectionMs(tcp) + 5_000);
+    console.log(`gslb-lab: h3's member killed -> out of all.gslb.example.com after ${gone} ms (tcp check: interval ${tcp.intervalMs} ms + timeout ${tcp.timeoutMs} ms)`);
+    expect(gone).toBeLessThanOrEqual(detectionMs(tcp) + 1_000);
+    await labExec(LAB, 'h3', ['sh', '-c', `setsid -f python3 ${MEMBER} h3 http 8080 </dev/null >/dev/null 2>&1`]);
+    const back = await until('h3 back in all.gslb', () => dig('h1', 'all.gslb.example.com', 'A'), ['10.10.10.11', '10.10.20.13'], detectionMs(tcp) + 5_000);
+    console.log(`gslb-lab: member restarted -> back after ${back} ms`);
+    const { results } = await verifyLive(model, `lab:${LAB}`, { probes: false });
+    expect(results.find((r) => r.check.id === 'live-gslb-answers')!.passed).toBe(true);
+  }, 60_000);
+});
