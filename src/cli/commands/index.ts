@@ -20,6 +20,7 @@ import { traceCommand } from './trace.ts';
 import { fidelityCommand } from './fidelity.ts';
 import { fwDiffCommand, fwQueryCommand, fwSearchCommand } from './fw.ts';
 import { planCommand } from './plan.ts';
+import { serveCommand } from './serve.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
@@ -47,4 +48,5 @@ export const commands: Command[] = [
   fwSearchCommand,
   fwDiffCommand,
   planCommand,
+  serveCommand,
 ];
