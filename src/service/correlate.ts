@@ -3,8 +3,10 @@
  * Each finding names the elements whose failure would produce it: a BGP session its link and
  * its two devices; a missing or reduced underlay route every link and device on the
  * predicted shortest paths between its two ends; anything else the devices and endpoints it
- * names. The explanation is a set cover, chosen greedily (the classic ln n approximation of
- * the smallest one): the element explaining most unexplained findings first; among equals
+ * names (with the devices whose loopback or VTEP address it names), and for traffic between
+ * two endpoints the paths between their leaves. The
+ * explanation is a set cover, chosen greedily (the classic ln n approximation of the
+ * smallest one): the element explaining most unexplained findings first; among equals
  * the one with the smallest blast radius (a link before a device, a device with fewer
  * underlay adjacencies before one with more), so one spine link down is one link incident,
  * not its leaf or its spine.
@@ -23,8 +25,11 @@ export class Correlator {
   private readonly fg: FabricGraph;
   private readonly dist: { a: Int32Array; b: Int32Array; sa: Float64Array; sb: Float64Array; q: Int32Array };
   private readonly pathCache = new Map<string, string[]>();
+  /** Loopback and VTEP addresses -> device. */
+  private readonly byAddress = new Map<string, string>();
   constructor(fg: FabricGraph) {
     this.fg = fg;
+    for (const d of fg.devices) for (const a of [d.loopback, d.vtep]) if (a) this.byAddress.set(a.split('/')[0], d.name);
     const n = fg.underlay.n;
     this.dist = { a: new Int32Array(n), b: new Int32Array(n), sa: new Float64Array(n), sb: new Float64Array(n), q: new Int32Array(n) };
   }
@@ -70,6 +75,16 @@ export class Correlator {
     // Underlay reachability between two devices: anything on the paths the model predicts.
     const peer = f.check === 'live-underlay-ecmp' ? ev.peer : f.check === 'live-fabric-rib' ? (ev.predicted as { origin?: string } | null)?.origin : undefined;
     if (device && typeof peer === 'string' && peer !== device) for (const x of this.pathElements(peer, device)) set.add(x);
+    // A device whose loopback or VTEP the finding names (a missing next hop, a missing remote VTEP).
+    for (const a of `${f.message} ${JSON.stringify(ev)}`.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? []) {
+      const d = this.byAddress.get(a);
+      if (d) set.add(`device:${d}`);
+    }
+    // Traffic between endpoints (a probe), or a device's view of a remote endpoint (its MAC),
+    // crosses the underlay between their leaves.
+    const leaves = [...new Set([...(device ? [device] : []), ...(f.elements?.endpoints ?? []).map((e) => this.fg.endpoints.get(e)?.leaf)].filter((l): l is string => !!l))];
+    for (const l of leaves) set.add(`device:${l}`);
+    for (let i = 0; i < leaves.length; i++) for (let j = i + 1; j < leaves.length; j++) for (const x of this.pathElements(leaves[i], leaves[j])) set.add(x);
     return [...set];
   }
 
