@@ -62,6 +62,11 @@ export class FlapDamper {
     return s.penalty * Math.pow(2, -(now - s.at) / this.rule.halfLifeMs);
   }
 
+  /** A key announced present before a restart: tracked as present, without penalty. */
+  seed(key: string, now: number): void {
+    this.keys.set(key, { announced: true, actual: true, penalty: 0, at: now, suppressed: false });
+  }
+
   /** One poll's reading of one finding key (call it for every tracked key on every poll). */
   observe(key: string, present: boolean, now: number): DampingOutcome[] {
     const s = this.keys.get(key) ?? { announced: false, actual: false, penalty: 0, at: now, suppressed: false };

@@ -18,4 +18,9 @@ export const MIGRATIONS: readonly string[] = [
      severity TEXT NOT NULL, opened TEXT NOT NULL, resolved TEXT, findings TEXT NOT NULL,
      devices TEXT NOT NULL, acknowledged TEXT);
    CREATE INDEX incidents_status ON incidents(status);`,
+  // The finding behind a finding event and whether it is announced present after it, so a
+  // restarted service knows what it had announced (no repeated raise, incidents rebuilt).
+  `ALTER TABLE events ADD COLUMN finding TEXT;
+   ALTER TABLE events ADD COLUMN present INTEGER;
+   CREATE INDEX events_subject ON events(subject);`,
 ];

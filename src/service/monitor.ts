@@ -81,7 +81,12 @@ export class Monitor {
     this.damper = new FlapDamper(this.config.damping ?? DEFAULT_DAMPING);
     this.baselines = new Baselines(this.config.baseline ?? DEFAULT_BASELINE);
     this.correlator = new Correlator(fg);
-    // Incidents still open in the store (a restart) continue: same id, same opening time.
+    // After a restart: what was announced stays announced (no second raise), and incidents
+    // still open continue with the same id and opening time.
+    for (const [key, f] of store.announcedFindings()) {
+      this.announced.set(key, f);
+      this.damper.seed(key, Date.now());
+    }
     for (const i of store.incidents({ status: 'open' })) this.open.set(i.element, i);
   }
 
@@ -184,7 +189,7 @@ export class Monitor {
   }
 
   private findingEvent(kind: string, f: Finding, key: string, time: string, extra: Partial<NewEvent> = {}): void {
-    this.emit({ time, kind, severity: f.severity, device: findingDevice(f), check: f.check, subject: key, message: f.message, evidence: f.evidence, location: findingLocation(f), ...extra });
+    this.emit({ time, kind, severity: f.severity, device: findingDevice(f), check: f.check, subject: key, message: f.message, evidence: f.evidence, location: findingLocation(f), finding: { value: f, present: this.announced.has(key) }, ...extra });
     this.changedSinceSnapshot = true;
   }
 

@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { EnvironmentError } from '../util/errors.ts';
 import { MIGRATIONS } from './migrations.ts';
+import type { Finding } from '../verify/findings.ts';
 import type { AuditEntry, EventQuery, Incident, NewEvent, ServiceEvent, ServiceStore, VerificationRecord } from './store.ts';
 
 type Row = Record<string, unknown>;
@@ -61,7 +62,7 @@ export class SqliteStore implements ServiceStore {
   private readonly upsertIncident: Database.Statement;
   constructor(db: Database.Database) {
     this.db = db;
-    this.insertEvent = db.prepare('INSERT INTO events (time, kind, severity, device, check_id, subject, message, evidence, location, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insertEvent = db.prepare('INSERT INTO events (time, kind, severity, device, check_id, subject, message, evidence, location, incident, finding, present) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.upsertIncident = db.prepare(`INSERT INTO incidents (id, status, element, summary, severity, opened, resolved, findings, devices, acknowledged) VALUES (@id, @status, @element, @summary, @severity, @opened, @resolved, @findings, @devices, @acknowledged)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, summary = excluded.summary, severity = excluded.severity, resolved = excluded.resolved, findings = excluded.findings, devices = excluded.devices, acknowledged = excluded.acknowledged`);
   }
@@ -71,8 +72,14 @@ export class SqliteStore implements ServiceStore {
   }
 
   addEvent(e: NewEvent): ServiceEvent {
-    const r = this.insertEvent.run(e.time, e.kind, e.severity, e.device ?? null, e.check ?? null, e.subject, e.message, JSON.stringify(e.evidence), e.location ?? null, e.incident ?? null);
-    return { id: Number(r.lastInsertRowid), ...e };
+    const { finding, ...event } = e;
+    const r = this.insertEvent.run(e.time, e.kind, e.severity, e.device ?? null, e.check ?? null, e.subject, e.message, JSON.stringify(e.evidence), e.location ?? null, e.incident ?? null, finding ? JSON.stringify(finding.value) : null, finding ? (finding.present ? 1 : 0) : null);
+    return { id: Number(r.lastInsertRowid), ...event };
+  }
+
+  announcedFindings(): Map<string, Finding> {
+    const rows = this.db.prepare('SELECT e.subject, e.finding FROM events e JOIN (SELECT subject, MAX(id) AS id FROM events WHERE finding IS NOT NULL GROUP BY subject) last ON e.id = last.id WHERE e.present = 1').all() as Row[];
+    return new Map(rows.map((r) => [r.subject as string, JSON.parse(r.finding as string) as Finding]));
   }
 
   events(q: EventQuery = {}): ServiceEvent[] {

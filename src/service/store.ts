@@ -3,7 +3,7 @@
  * audit log. One interface, so a server database can replace the embedded SQLite store
  * (src/service/sqlite-store.ts) without touching the poller or the API.
  */
-import type { Severity } from '../verify/findings.ts';
+import type { Finding, Severity } from '../verify/findings.ts';
 
 export interface ServiceEvent {
   id: number;
@@ -23,7 +23,10 @@ export interface ServiceEvent {
   incident?: string;
 }
 
-export type NewEvent = Omit<ServiceEvent, 'id'>;
+/** An event as the poller stores it: with a finding event, the finding and its announced state after it. */
+export interface NewEvent extends Omit<ServiceEvent, 'id'> {
+  finding?: { value: Finding; present: boolean };
+}
 
 export interface EventQuery {
   /** Events with id > after (SSE resume, paging). */
@@ -68,6 +71,8 @@ export interface AuditEntry {
 
 export interface ServiceStore {
   addEvent(e: NewEvent): ServiceEvent;
+  /** Findings announced present by the last finding event of each subject (restart). */
+  announcedFindings(): Map<string, Finding>;
   events(q?: EventQuery): ServiceEvent[];
   putIncident(i: Incident): void;
   incidents(q?: { status?: Incident['status']; device?: string }): Incident[];

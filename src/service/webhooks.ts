@@ -56,9 +56,17 @@ export function attachWebhooks(bus: EventBus, hooks: Webhook[], fabric: string, 
 }
 
 async function post(url: string, body: unknown): Promise<void> {
+  // fetch refuses URLs with credentials: they travel as basic authentication instead.
+  const u = new URL(url);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (u.username || u.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+  }
   for (let attempt = 0; ; attempt++) {
     try {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      const r = await fetch(u, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
       if (r.ok) return;
       throw new Error(`HTTP ${r.status}`);
     } catch (e) {

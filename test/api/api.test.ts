@@ -165,3 +165,39 @@ describe('API routes', () => {
     expect(r.body).toMatch(/^netloom_poll_duration_seconds_count 2$/m);
   });
 });
+
+describe('event stream and restarts', () => {
+  it('SSE: a client resuming with Last-Event-ID gets what it missed from the store, then live events', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    const stored = monitor.store.events({ limit: 10_000 });
+    expect(stored.length).toBeGreaterThan(2);
+    const lastSeen = stored[1].id;
+    const abort = new AbortController();
+    const r = await fetch(`http://127.0.0.1:${port}/events/stream`, { headers: { ...auth(READ), 'last-event-id': String(lastSeen) }, signal: abort.signal });
+    expect(r.status).toBe(200);
+    const live = monitor.store.addEvent({ time: new Date().toISOString(), kind: 'probe-loss', severity: 'error', subject: 'live-one', message: 'published after connecting', evidence: {} });
+    monitor.bus.publish(live);
+    const reader = r.body!.getReader();
+    let text = '';
+    while (!text.includes(`id: ${live.id}\n`)) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    // Everything after lastSeen, once each, in order, the live one last.
+    expect(ids).toEqual([...stored.filter((e) => e.id > lastSeen).map((e) => e.id).sort((a, b) => a - b), live.id]);
+    expect(text).toMatch(/^event: probe-loss\ndata: \{"id":\d+,.*"message":"published after connecting"/m);
+  });
+
+  it('a restarted monitor continues the open incidents with their ids and raises nothing it had announced', async () => {
+    const open = monitor.openIncidents().map((i) => i.id).sort();
+    expect(open.length).toBeGreaterThan(0);
+    const lastId = monitor.store.events({ limit: 1 })[0].id;
+    const again = new Monitor(monitor.model, monitor.fg, { collector: refusing, describe: 'refusing target' }, monitor.store, { probes: false });
+    expect(again.openIncidents().map((i) => i.id).sort()).toEqual(open);
+    const r = await again.pollOnce();
+    expect(r.findings.size).toBe(monitor.latest!.findings.size);
+    expect(again.openIncidents().map((i) => i.id).sort()).toEqual(open);
+    expect(monitor.store.events({ after: lastId })).toEqual([]);
+    await again.stop();
+  });
+});

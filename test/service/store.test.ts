@@ -45,7 +45,7 @@ describe('sqlite store', () => {
     const db = new Database(file);
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    expect(() => openSqliteStore(file)).toThrow(/schema version 3 is newer than this netloom knows \(2\)/);
+    expect(() => openSqliteStore(file)).toThrow(`schema version ${MIGRATIONS.length + 1} is newer than this netloom knows (${MIGRATIONS.length})`);
   });
 
   it('stores events with their evidence and filters them', () => {
@@ -60,6 +60,20 @@ describe('sqlite store', () => {
     expect(s.events({ kind: 'bgp-session-down' })[0]).toEqual({ ...event(), id: a.id });
     expect(s.events({ since: '2026-01-01T00:01:30.000Z' }).map((e) => e.kind)).toEqual(['probe-loss']);
     expect(s.events({ limit: 1 })).toHaveLength(1);
+    s.close();
+  });
+
+  it('remembers which findings the last event of each subject left announced', () => {
+    const s = openSqliteStore(fresh());
+    const f = (message: string) => ({ check: 'live-bgp-sessions', severity: 'error' as const, message, evidence: { session: 's' }, elements: { links: ['a:e1--b:e1'] } });
+    s.addEvent(event({ subject: 'a', finding: { value: f('a down'), present: true } }));
+    s.addEvent(event({ subject: 'b', finding: { value: f('b down'), present: true } }));
+    s.addEvent(event({ subject: 'a', kind: 'bgp-session-up', finding: { value: f('a down'), present: false } }));
+    s.addEvent(event({ subject: 'b', kind: 'finding-changed', finding: { value: f('b down harder'), present: true } }));
+    s.addEvent(event({ subject: 'inc-1', kind: 'incident-opened' }));
+    expect([...s.announcedFindings()]).toEqual([['b', f('b down harder')]]);
+    // The finding is the store's business: events read back do not carry it.
+    expect(s.events().every((e) => !('finding' in e))).toBe(true);
     s.close();
   });
 
