@@ -20,6 +20,7 @@ import { DEFAULT_DAMPING, FlapDamper, type DampingRule } from './damping.ts';
 import { eventKind, findingDevice, findingKey, findingLocation } from './finding-key.ts';
 import { LimitedCollector } from './limited-collector.ts';
 import { ServiceMetrics } from './metrics.ts';
+import { Recovery, type RecoveryPolicy } from './recovery.ts';
 import type { Incident, NewEvent, ServiceEvent, ServiceStore } from './store.ts';
 
 export interface MonitorConfig {
@@ -30,6 +31,7 @@ export interface MonitorConfig {
   probes: boolean;
   damping?: DampingRule;
   baseline?: BaselineRule;
+  recovery?: RecoveryPolicy;
 }
 
 export const DEFAULT_MONITOR: MonitorConfig = { periodMs: 10_000, concurrency: 4, probes: true };
@@ -60,6 +62,7 @@ export class Monitor {
   private readonly damper: FlapDamper;
   private readonly baselines: Baselines;
   private readonly correlator: Correlator;
+  private readonly recovery?: Recovery;
   /** Findings as announced, by key. */
   private readonly announced = new Map<string, Finding>();
   /** Open incidents by explaining element. */
@@ -81,6 +84,7 @@ export class Monitor {
     this.damper = new FlapDamper(this.config.damping ?? DEFAULT_DAMPING);
     this.baselines = new Baselines(this.config.baseline ?? DEFAULT_BASELINE);
     this.correlator = new Correlator(fg);
+    if (this.config.recovery && this.config.recovery.drift !== 'off') this.recovery = new Recovery(model, target, this.config.recovery, (e) => this.emit(e), (e) => store.audit(e));
     // After a restart: what was announced stays announced (no second raise), and incidents
     // still open continue with the same id and opening time.
     for (const [key, f] of store.announcedFindings()) {
@@ -126,6 +130,7 @@ export class Monitor {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+    await this.recovery?.idle();
     await this.target.collector.close();
   }
 
@@ -248,6 +253,7 @@ export class Monitor {
       this.emit({ time, kind: 'incident-resolved', severity: 'info', device: i.devices[0], subject: i.id, message: `resolved: ${i.summary}`, evidence: { element, findings: i.findings }, incident: i.id });
     }
     this.metrics.openIncidents.set(this.open.size);
+    this.recovery?.consider([...this.open.values()]);
   }
 
   private incidentOf(x: Explanation, prev: Incident | undefined, time: string): Incident {

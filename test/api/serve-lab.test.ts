@@ -2,8 +2,9 @@
  * `netloom serve` against a real dc1 lab (network namespaces + FRR), as a separate process:
  * a clean poll first; a spine link taken down in the lab becomes one incident naming that
  * link, over the API and over SSE (detection time printed); the link back up resolves it.
- * Mutating routes refuse a request without a token. Runs in CI always; elsewhere it needs
- * root and FRR.
+ * With `--drift reapply`, a BGP neighbour shut down by hand on a leaf is re-applied through
+ * the rollout engine, audited, and the incident resolves. Mutating routes refuse a request
+ * without a token. Runs in CI always; elsewhere it needs root and FRR.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -82,9 +83,12 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     const { topology, baseDir } = await topologyFromModel(copy.dir, { name: lab });
     await labUp(topology as never, { name: lab, baseDir });
     expect((await waitConverged(lab, { timeoutMs: 120_000 })).pending).toEqual([]);
+    // A first `netloom apply` gives every device the baseline that drift is measured against.
+    const apply = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'apply', copy.dir, '--target', `lab:${lab}`, '--yes'], { encoding: 'utf8', timeout: 120_000 });
+    expect(apply.stdout.trim().split('\n').pop(), apply.stdout + apply.stderr).toBe('6 device(s) applied');
     stateDir = mkdtempSync(path.join(tmpdir(), 'netloom-serve-'));
     // Probes are left out: this test is about the underlay; the ping matrix is verify --live's.
-    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${lab}`, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--period', String(PERIOD_S), '--no-probes'], {
+    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${lab}`, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--period', String(PERIOD_S), '--no-probes', '--drift', 'reapply'], {
       env: { ...process.env, NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -159,5 +163,29 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     const metrics = await (await fetch(`${base}/metrics`, { headers })).text();
     expect(metrics).toMatch(/^netloom_events_total\{kind="incident-opened"\} [1-9]/m);
     expect(metrics).toMatch(/^netloom_bgp_peers\{device="leaf1",vrf="default",afi="ipv4Unicast",state="Established"\} 2$/m);
+    // A link down is no drift: nothing was re-applied.
+    expect(streamed.filter((x) => x.e.kind.startsWith('recovery-') || x.e.kind === 'config-drift')).toEqual([]);
+  }, 180_000);
+
+  it('drift: reapply restores a neighbour shut down by hand, through the rollout engine, audited', async () => {
+    await until('no open incident', async () => ((await get<Incident[]>('/incidents?status=open')).length === 0 ? true : undefined), 60_000);
+    // Another leaf and link than the link test's: those findings are still damped from its flap.
+    const asn = /^router bgp (\d+)/m.exec((await labExec(lab, 'leaf2', ['vtysh', '-c', 'show running-config'])).stdout)![1];
+    await labExec(lab, 'leaf2', ['vtysh', '-c', 'conf t', '-c', `router bgp ${asn}`, '-c', 'neighbor eth2 shutdown']);
+    const done = await until('the recovery', async () => streamed.find((x) => x.e.kind === 'recovery-succeeded' || x.e.kind === 'recovery-failed'), 90_000);
+    expect(done.e.kind, done.e.message).toBe('recovery-succeeded');
+    expect(done.e.evidence.devices).toEqual(['leaf2']);
+    const drift = streamed.find((x) => x.e.kind === 'config-drift')!;
+    expect(drift.e).toMatchObject({ device: 'leaf2', message: 'leaf2: running config drifted' });
+    expect(String(drift.e.evidence.diff)).toMatch(/neighbor eth2 shutdown/);
+    const incident = await until('the drift incident resolved', async () => {
+      const i = await get<Incident>(`/incidents/${done.e.incident}`);
+      return i.status === 'resolved' ? i : undefined;
+    }, 60_000);
+    expect(incident.element).toBe('link:leaf2:eth2--spine2:eth2');
+    const running = await labExec(lab, 'leaf2', ['vtysh', '-c', 'show running-config']);
+    expect(running.stdout).not.toMatch(/neighbor eth2 shutdown/);
+    const audit = await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json() as { actor: string; action: string; target: string; outcome: string }[];
+    expect(audit.find((a) => a.action === 'reapply')).toMatchObject({ actor: 'policy drift: reapply', target: 'leaf2', outcome: expect.stringMatching(/^ok: leaf2 applied/) });
   }, 180_000);
 });

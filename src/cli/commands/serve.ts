@@ -9,7 +9,7 @@ import { hookName, type Webhook } from '../../service/webhooks.ts';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'verify continuously: poll the target, raise events and incidents, serve the API, metrics and OpenAPI docs',
-  usage: 'netloom serve [DIR] --target lab[:NAME]|INVENTORY.yaml [--listen 127.0.0.1:8080] [--state-dir D] [--period S] [--webhook URL] [--alertmanager URL]',
+  usage: 'netloom serve [DIR] --target lab[:NAME]|INVENTORY.yaml [--listen 127.0.0.1:8080] [--state-dir D] [--period S] [--drift off|reapply] [--webhook URL] [--alertmanager URL]',
   options: {
     target: { type: 'string', arg: 'lab[:NAME]|INVENTORY.yaml', default: 'lab', help: 'what to poll: a running lab or the inventory netloom apply reads' },
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:8080', help: 'where the API listens' },
@@ -19,6 +19,8 @@ export const serveCommand: Command = {
     'no-probes': { type: 'boolean', help: 'skip the endpoint ping matrix on each poll' },
     ssh: { type: 'boolean', help: 'on a lab: collect over SSH, as for real devices' },
     webhook: { type: 'string', arg: 'URL', multiple: true, help: 'POST every event as JSON here (repeatable)' },
+    drift: { type: 'string', arg: 'off|reapply', choices: ['off', 'reapply'], default: 'off', help: 'recovery policy: reapply re-applies the intended config of a device whose running config drifted, through the rollout engine (audited)' },
+    'recovery-interval': { type: 'number', arg: 'SECONDS', default: 600, min: 10, help: 'with --drift reapply: least time between two re-applies of one device' },
     alertmanager: { type: 'string', arg: 'URL', multiple: true, help: 'POST incidents, flapping and anomalies as Alertmanager v2 alerts here, e.g. http://am:9093/api/v2/alerts (repeatable)' },
   },
   notes: [
@@ -45,11 +47,16 @@ export const serveCommand: Command = {
       host,
       port,
       stateDir: path.resolve(stringOpt(ctx, 'state-dir')!),
-      monitor: { periodMs, concurrency: numberOpt(ctx, 'concurrency'), probes: !boolOpt(ctx, 'no-probes') },
+      monitor: {
+        periodMs,
+        concurrency: numberOpt(ctx, 'concurrency'),
+        probes: !boolOpt(ctx, 'no-probes'),
+        recovery: { drift: stringOpt(ctx, 'drift') as 'off' | 'reapply', minIntervalMs: numberOpt(ctx, 'recovery-interval') * 1000 },
+      },
       webhooks,
       report: ctx.err,
     });
-    ctx.out(`netloom serve: fabric ${model.name} (${model.revision}), ${svc.monitor.targetDescription}, polling every ${periodMs / 1000} s`);
+    ctx.out(`netloom serve: fabric ${model.name} (${model.revision}), ${svc.monitor.targetDescription}, polling every ${periodMs / 1000} s, drift: ${stringOpt(ctx, 'drift')}`);
     ctx.out(`API on ${svc.url} (OpenAPI ${svc.url}/openapi.json, docs ${svc.url}/docs); tokens from ${svc.tokenSource}`);
     if (!isLoopback(host)) ctx.err(`warning: listening on ${host}, beyond loopback, without TLS: tokens cross the network in clear`);
     await new Promise<void>((resolve) => {
