@@ -3,7 +3,8 @@
  * a clean poll first; a spine link taken down in the lab becomes one incident naming that
  * link, over the API and over SSE (detection time printed); the link back up resolves it.
  * With `--drift reapply`, a BGP neighbour shut down by hand on a leaf is re-applied through
- * the rollout engine, audited, and the incident resolves. Mutating routes refuse a request
+ * the rollout engine, audited, and the incident resolves. A link going down, up and down
+ * again within a minute is damped: one `flapping` event, no third raise. Mutating routes refuse a request
  * without a token. Runs in CI always; elsewhere it needs root and FRR.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -187,5 +188,26 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     expect(running.stdout).not.toMatch(/neighbor eth2 shutdown/);
     const audit = await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json() as { actor: string; action: string; target: string; outcome: string }[];
     expect(audit.find((a) => a.action === 'reapply')).toMatchObject({ actor: 'policy drift: reapply', target: 'leaf2', outcome: expect.stringMatching(/^ok: leaf2 applied/) });
+  }, 180_000);
+  it('a flapping link is damped: down, up, down again within a minute is one flapping event', async () => {
+    const session = (e: Ev) => String(e.evidence.session ?? '').startsWith('leaf3:eth1--');
+    const of = (kind: string) => streamed.filter((x) => x.e.kind === kind && session(x.e));
+    const set = (state: 'up' | 'down') => labExec(lab, 'leaf3', ['ip', 'link', 'set', 'eth1', state]);
+    try {
+      await set('down');
+      await until('session down', async () => (of('bgp-session-down').length === 1 ? true : undefined), 30_000);
+      await set('up');
+      await until('session up', async () => (of('bgp-session-up').length === 1 ? true : undefined), 60_000);
+      await set('down');
+      const flap = await until('flapping', async () => of('flapping')[0], 30_000);
+      expect(flap.e.message).toMatch(/^flapping, events suppressed until it settles: session leaf3:eth1--spine1:eth3 not established/);
+      expect(Number(flap.e.evidence.penalty)).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await set('up');
+    }
+    // Suppressed: no further raise or clear for the session while it flaps.
+    const polls = (await get<{ lastPoll: { seq: number } }>('/status')).lastPoll.seq;
+    await until('two more polls', async () => ((await get<{ lastPoll: { seq: number } }>('/status')).lastPoll.seq >= polls + 2 ? true : undefined), 30_000);
+    expect([of('bgp-session-down').length, of('bgp-session-up').length]).toEqual([1, 1]);
   }, 180_000);
 });
