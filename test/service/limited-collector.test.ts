@@ -27,9 +27,10 @@ describe('limited collector', () => {
   });
 
   it('frees the slot of a command that failed', async () => {
-    const inner: Collector = { name: 'x', run: async (d) => (d === 'bad' ? Promise.reject(new Error('boom')) : { ok: true, stdout: d }), close: async () => {} };
+    const [broken, fine] = ['leaf1', 'leaf2'];
+    const inner: Collector = { name: 'x', run: async (d) => (d === broken ? Promise.reject(new Error('boom')) : { ok: true, stdout: d }), close: async () => {} };
     const c = new LimitedCollector(inner, 1);
-    await expect(c.run('bad', 'show')).rejects.toThrow('boom');
-    expect((await c.run('good', 'show')).stdout).toBe('good');
+    await expect(c.run(broken, 'show')).rejects.toThrow('boom');
+    expect((await c.run(fine, 'show')).stdout).toBe(fine);
   });
 });
