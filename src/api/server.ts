@@ -1,8 +1,8 @@
 /**
  * The HTTP API of `netloom serve`: Fastify with one plugin per area, JSON Schema (from zod)
  * on every request and reply, the OpenAPI 3.1 document at /openapi.json and its docs page at
- * /docs. Everything but /health, /openapi.json and /docs needs a bearer token: `read` for
- * GET, `write` for every other method (and the audit log).
+ * /docs, the web view at /ui/. Everything but /health, /openapi.json, /docs and the web view's
+ * files needs a bearer token: `read` for GET, `write` for every other method (and the audit log).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -17,6 +17,8 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { pathRoutes } from './routes/paths.ts';
 import { statusRoutes } from './routes/status.ts';
 import { streamRoutes } from './routes/stream.ts';
+import { topologyRoutes } from './routes/topology.ts';
+import { webRoutes } from './routes/web.ts';
 
 export async function buildServer(ctx: ApiContext, tokens: TokenCheck): Promise<FastifyInstance> {
   // No request logging: a logged header or URL must never carry a token.
@@ -43,6 +45,8 @@ export async function buildServer(ctx: ApiContext, tokens: TokenCheck): Promise<
   app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } satisfies RouteConfig }, async () => app.swagger());
   app.get('/health', { schema: { tags: ['status'], summary: 'liveness (no token)', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } } }, config: { role: 'public' } satisfies RouteConfig }, async () => ({ ok: true }));
 
+  await app.register(webRoutes);
+
   // Every API route lives in this child context, so the token check applies to all of them
   // and to nothing else (docs, the OpenAPI document).
   await app.register(async (api) => {
@@ -56,7 +60,7 @@ export async function buildServer(ctx: ApiContext, tokens: TokenCheck): Promise<
       if (need === 'write' && role !== 'write') return reply.code(403).send({ error: 'forbidden', message: 'this route needs the write token' });
       req.role = role;
     });
-    for (const plugin of [statusRoutes, deviceRoutes, pathRoutes, findingRoutes, streamRoutes, metricsRoutes, controlRoutes]) await api.register(plugin, ctx);
+    for (const plugin of [statusRoutes, deviceRoutes, topologyRoutes, pathRoutes, findingRoutes, streamRoutes, metricsRoutes, controlRoutes]) await api.register(plugin, ctx);
   });
   return app;
 }

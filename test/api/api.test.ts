@@ -95,7 +95,7 @@ describe('API routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
       '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge',
-      '/metrics', '/paths', '/poll', '/status',
+      '/metrics', '/paths', '/poll', '/status', '/topology',
     ]);
     expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
     expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');

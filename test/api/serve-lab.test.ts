@@ -4,13 +4,16 @@
  * link, over the API and over SSE (detection time printed); the link back up resolves it.
  * With `--drift reapply`, a BGP neighbour shut down by hand on a leaf is re-applied through
  * the rollout engine, audited, and the incident resolves. A link going down, up and down
- * again within a minute is damped: one `flapping` event, no third raise. Mutating routes refuse a request
+ * again within a minute is damped: one `flapping` event, no third raise. The web view in
+ * headless Chromium (Debian's, driven by playwright-core) draws the fabric, shows a device's
+ * expected vs observed BGP on a click, and turns a link red when it goes down. Mutating routes refuse a request
  * without a token. Runs in CI always; elsewhere it needs root and FRR.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
@@ -19,7 +22,8 @@ import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const isRoot = process.getuid?.() === 0;
 const hasFrr = existsSync('/usr/lib/frr/bgpd') && spawnSync('which', ['vtysh']).status === 0;
-const missing = [!isRoot && 'root', !hasFrr && 'FRR (/usr/lib/frr/bgpd, vtysh)'].filter(Boolean);
+const CHROMIUM = '/usr/bin/chromium';
+const missing = [!isRoot && 'root', !hasFrr && 'FRR (/usr/lib/frr/bgpd, vtysh)', !existsSync(CHROMIUM) && `Chromium (${CHROMIUM})`].filter(Boolean);
 if (missing.length && !inCI) process.stdout.write(`serve-lab: skipped, missing ${missing.join(', ')}\n`);
 
 const lab = `hsv${process.pid % 10000}`;
@@ -189,6 +193,47 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     const audit = await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json() as { actor: string; action: string; target: string; outcome: string }[];
     expect(audit.find((a) => a.action === 'reapply')).toMatchObject({ actor: 'policy drift: reapply', target: 'leaf2', outcome: expect.stringMatching(/^ok: leaf2 applied/) });
   }, 180_000);
+
+  it('web view: the fabric drawn, a device\'s expected vs observed on click, a link turning red when it goes down', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const link = 'leaf4:eth2--spine2:eth4';
+    const [GREY, RED] = ['rgb(156,163,175)', 'rgb(220,38,38)'];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${base}/ui/`);
+      await page.fill('#token', READ);
+      await page.click('#go');
+      // Browser-side expressions as text: the test's TypeScript has no DOM types.
+      const colourIs = (c: string) => `netloomCy.getElementById(${JSON.stringify(link)}).style('line-color') === ${JSON.stringify(c)}`;
+      await page.waitForFunction('window.netloomCy && netloomCy.nodes().length === 6', null, { timeout: 15_000 });
+      const shot = path.join(stateDir!, 'web.png');
+      await page.screenshot({ path: shot });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
+      expect(await page.evaluate(colourIs(GREY))).toBe(true);
+      // A click on leaf4 where cytoscape drew it.
+      const at = (await page.evaluate(`(() => { const n = netloomCy.getElementById('leaf4').renderedPosition(); const c = document.getElementById('graph').getBoundingClientRect(); return { x: n.x + c.left, y: n.y + c.top }; })()`)) as { x: number; y: number };
+      await page.mouse.click(at.x, at.y);
+      await page.waitForSelector('#bgp');
+      expect(await page.textContent('#device-name')).toBe('leaf4');
+      const rows = (await page.evaluate(`[...document.querySelectorAll('#bgp tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))`)) as string[][];
+      expect(rows.map((r) => r[0])).toEqual(['spine1', 'spine2']);
+      for (const r of rows) expect(r[3]).toMatch(/ipv4Unicast Established/);
+      await labExec(lab, 'leaf4', ['ip', 'link', 'set', 'eth2', 'down']);
+      try {
+        await page.waitForFunction(colourIs(RED), null, { timeout: 30_000 });
+        await page.screenshot({ path: path.join(stateDir!, 'web-link-down.png') });
+      } finally {
+        await labExec(lab, 'leaf4', ['ip', 'link', 'set', 'eth2', 'up']);
+      }
+      await page.waitForFunction(colourIs(GREY), null, { timeout: 60_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+
   it('a flapping link is damped: down, up, down again within a minute is one flapping event', async () => {
     const session = (e: Ev) => String(e.evidence.session ?? '').startsWith('leaf3:eth1--');
     const of = (kind: string) => streamed.filter((x) => x.e.kind === kind && session(x.e));
