@@ -199,7 +199,8 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     const link = 'leaf4:eth2--spine2:eth4';
     const [GREY, RED] = ['rgb(156,163,175)', 'rgb(220,38,38)'];
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      // The page's CSP forbids eval; Playwright evaluates the string expressions below with it.
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, bypassCSP: true });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${base}/ui/`);
