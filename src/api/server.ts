@@ -22,7 +22,8 @@ import { webRoutes } from './routes/web.ts';
 
 export async function buildServer(ctx: ApiContext, tokens: TokenCheck): Promise<FastifyInstance> {
   // No request logging: a logged header or URL must never carry a token.
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false } } });
+  // forceCloseConnections: open event streams must not keep a stopping service alive.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true, ajv: { customOptions: { removeAdditional: false } } });
   app.decorateRequest('role', undefined);
 
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {

@@ -71,9 +71,9 @@ export class Monitor {
   private running?: Promise<PollResult>;
   private stopped = false;
   private seq = 0;
+  /** A finding event since the last stored snapshot. */
+  private changedSinceSnapshot = false;
   latest?: PollResult;
-  /** Resolves with the poll in progress or the next one (API `POST /poll`). */
-  private waiters: ((r: PollResult) => void)[] = [];
 
   constructor(model: FabricModel, fg: FabricGraph, target: LiveTarget, store: ServiceStore, config: Partial<MonitorConfig> = {}) {
     this.model = model;
@@ -143,17 +143,10 @@ export class Monitor {
     return this.running;
   }
 
-  /** Resolves after the next poll that starts from now has completed. */
-  nextPoll(): Promise<PollResult> {
-    return new Promise((r) => this.waiters.push(r));
-  }
-
   private async poll(): Promise<PollResult> {
     const t0 = performance.now();
     const results: CheckResult[] = [];
     const observed: Partial<Record<DomainId, unknown>> = {};
-    const waiters = this.waiters;
-    this.waiters = [];
     let failed = false;
     for (const d of domains()) {
       if (!d.verify.live) continue;
@@ -174,17 +167,14 @@ export class Monitor {
     const failing = results.flatMap((r) => r.findings.filter((f) => f.severity === 'error'));
     const checks = Object.fromEntries(results.map((r) => [r.check.id, r.findings.filter((f) => f.severity === 'error').length]));
     this.store.addVerification({ time, ms, failing: failing.length, checks });
-    const fabric = Object.values(observed).find(isObservedState);
-    if (fabric && (this.seq === 0 || this.changedSinceSnapshot)) this.store.addSnapshot(time, observed);
+    // The observed state is kept when it explains something new: first poll, or findings changed.
+    if (this.seq === 0 || this.changedSinceSnapshot) this.store.addSnapshot(time, observed);
     this.changedSinceSnapshot = false;
     this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
     const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced) };
     this.latest = r;
-    for (const w of waiters) w(r);
     return r;
   }
-
-  private changedSinceSnapshot = false;
 
   private emit(e: NewEvent): ServiceEvent {
     const stored = this.store.addEvent(e);
