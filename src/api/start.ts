@@ -39,10 +39,11 @@ export interface RunningService {
 }
 
 export async function startService(o: ServeOptions): Promise<RunningService> {
-  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
-  const tokens = loadTokens(o.stateDir);
+  // The target first: a wrong one leaves nothing behind (no state directory, no tokens).
   const target = resolveTarget(o.target, { transport: o.transport });
   if (target.lab && target.lab.status !== 'running') throw new EnvironmentError(`lab ${target.lab.name} is ${target.lab.status}`);
+  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+  const tokens = loadTokens(o.stateDir);
   const store = openSqliteStore(path.join(o.stateDir, 'netloom.db'));
   const fg = buildFabricGraph(o.model);
   const monitor = new Monitor(o.model, fg, target, store, o.monitor);
