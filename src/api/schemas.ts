@@ -145,3 +145,19 @@ export const HistoryQuery = z.object({ limit: z.number().int().min(1).max(10000)
 export const HistoryRow = z.object({ time: z.string(), ms: z.number(), failing: z.number().int(), checks: z.record(z.string(), z.number()) });
 export const AuditRow = z.object({ time: z.string(), actor: z.string(), action: z.string(), target: z.string(), outcome: z.string() });
 export const PollReply = z.object({ seq: z.number().int(), time: z.string(), ms: z.number(), failing: z.number().int(), openIncidents: z.number().int() });
+
+export const WhyReply = z.object({
+  src: z.string(),
+  dst: z.string(),
+  /** What the model predicts for the pair, and whether the intent asks for it. */
+  predicted: z.string(),
+  asIntended: z.boolean(),
+  /** One line: the answer. */
+  answer: z.string(),
+  /** The first device on the predicted path (source side) with findings now. */
+  firstDivergence: z.string().nullable(),
+  findings: z.array(Finding),
+  incidents: z.array(z.string()),
+  /** The last poll's pings between the two endpoints. */
+  probes: z.array(z.object({ family: z.number().int(), address: z.string(), answered: z.boolean(), detail: z.string().nullable() })),
+});

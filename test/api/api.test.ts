@@ -95,7 +95,7 @@ describe('API routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
       '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge',
-      '/metrics', '/paths', '/poll', '/status', '/topology',
+      '/metrics', '/paths', '/poll', '/status', '/topology', '/why',
     ]);
     expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
     expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');
@@ -139,6 +139,15 @@ describe('API routes', () => {
     expect(bad.json().message).toMatch(/^no endpoint 'nowhere'/);
     expect((await app.inject({ method: 'GET', url: '/paths?src=h1&dst=h3&port=70000', headers: auth(READ) })).statusCode).toBe(400);
     expect((await app.inject({ method: 'GET', url: '/paths?src=h1', headers: auth(READ) })).statusCode).toBe(400);
+  });
+
+  it('why: the first device on the predicted path whose live state diverges', async () => {
+    const w = (await app.inject({ method: 'GET', url: '/why?src=h1&dst=h3', headers: auth(READ) })).json();
+    expect(w).toMatchObject({ src: 'h1', dst: 'h3', predicted: 'routed', asIntended: true, firstDivergence: 'leaf1', probes: [] });
+    expect(w.answer).toMatch(/^predicted routed; live state first diverges at leaf1 \(\d+ findings?\)$/);
+    expect(w.findings.map((f: { check: string }) => f.check)).toContain('live-collection');
+    expect(w.incidents.length).toBeGreaterThan(0);
+    expect((await app.inject({ method: 'GET', url: '/why?src=h1', headers: auth(READ) })).statusCode).toBe(400);
   });
 
   it('findings, events and incidents of the polls', async () => {

@@ -153,6 +153,10 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
       expect(open.map((i) => i.element)).toEqual([LINK]);
       const detail = await get<Incident & { explains: { check: string; location: string | null }[] }>(`/incidents/${incident.id}`);
       expect(detail.explains.find((f) => f.check === 'live-bgp-sessions')!.location).toMatch(/fabric\.yaml:\d+:\d+$|nodes\.yaml:\d+:\d+$/);
+      // Why h1 (leaf1) cannot reach h3 as predicted: leaf1 is where live state first diverges.
+      const why = await get<{ firstDivergence: string | null; incidents: string[] }>('/why?src=h1&dst=h3');
+      expect(why.firstDivergence).toBe('leaf1');
+      expect(why.incidents).toEqual([incident.id]);
       // Each finding was an event too, with its intent line.
       const down = await get<Ev[]>('/events?kind=bgp-session-down');
       expect(down.map((e) => e.evidence.session)).toContain('leaf1:eth1--spine1:eth1');

@@ -4,7 +4,7 @@
  * protocol the firewall's verdict for that flow where the intent has policies.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { analysisCache } from '../../domains/firewall/analysis.ts';
 import { firewallPolicies } from '../../domains/firewall/checks.ts';
 import { hostPrefix, queryFlow, type Place } from '../../domains/firewall/flow-query.ts';
@@ -14,7 +14,9 @@ import { findingDevice } from '../../service/finding-key.ts';
 import { makeContext } from '../../verify/checks/types.ts';
 import { traceEndpoints } from '../../verify/trace.ts';
 import { BEARER, type ApiContext } from '../context.ts';
-import { ErrorReply, js, PathsQuery, PathsReply } from '../schemas.ts';
+import { ErrorReply, js, PathsQuery, PathsReply, WhyReply } from '../schemas.ts';
+import { findingJson } from '../../service/views.ts';
+import { isObservedState } from '../../service/monitor.ts';
 
 const place = (e: Endpoint): Place => ({ arg: e.name, kind: 'endpoint', prefixes: [e.ipv4, e.ipv6].filter((a): a is string => !!a).map(hostPrefix), leaves: [e.leaf] });
 
@@ -55,6 +57,37 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
       hops: t.hops,
       liveProblems,
       firewall: proto ? firewallVerdict(model, t.src, t.dst, proto, port) : null,
+    };
+  });
+
+  const WhyQuery = z.object({ src: z.string().min(1).max(128), dst: z.string().min(1).max(128) });
+  app.get<{ Querystring: z.infer<typeof WhyQuery> }>('/why', { schema: { tags: ['troubleshooting'], summary: 'why src cannot reach dst: the prediction, the first device on the path where live state diverges, its findings and incidents, the pings', security: BEARER, querystring: js(WhyQuery), response: { 200: js(WhyReply), 400: js(ErrorReply) } } }, async (req) => {
+    const t = traceEndpoints(ctx, req.query.src, req.query.dst);
+    // Devices in path order, source side first.
+    const onPath = [...new Set(t.hops.flatMap((h) => h.devices))];
+    const current = [...(monitor.latest?.findings ?? new Map())];
+    const about = (device: string) => current.filter(([, f]) => findingDevice(f) === device || (f.elements?.devices ?? []).includes(device));
+    const first = onPath.find((d) => about(d).length > 0);
+    const pair = new Set([t.src, t.dst]);
+    const probes = Object.values(monitor.latest?.observed ?? {}).filter(isObservedState).flatMap((o) => o.probes).filter((p) => pair.has(p.src) && pair.has(p.dst) && p.src === t.src);
+    const forwards = t.result.actual === 'bridged' || t.result.actual === 'routed';
+    const answer = !forwards
+      ? `the model does not forward ${t.src} -> ${t.dst} (${t.result.actual}${t.result.reason ? `: ${t.result.reason}` : ''})${t.result.actual === t.result.expected ? ', as the intent asks' : ''}`
+      : first
+        ? `predicted ${t.result.actual}; live state first diverges at ${first} (${about(first).length} finding${about(first).length === 1 ? '' : 's'})`
+        : probes.some((p) => !p.answered)
+          ? `predicted ${t.result.actual}; no device on the path has findings, but the pings go unanswered`
+          : `predicted ${t.result.actual}; no divergence observed on the path`;
+    return {
+      src: t.src,
+      dst: t.dst,
+      predicted: t.result.actual,
+      asIntended: t.result.actual === t.result.expected,
+      answer,
+      firstDivergence: first ?? null,
+      findings: first ? about(first).map(([k, f]) => findingJson(k, f)) : [],
+      incidents: first ? monitor.openIncidents().filter((i) => i.devices.includes(first)).map((i) => i.id) : [],
+      probes: probes.map((p) => ({ family: p.family, address: p.address, answered: p.answered, detail: p.detail ?? null })),
     };
   });
 };
