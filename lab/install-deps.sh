@@ -5,10 +5,11 @@
 # nftables and iptables (device faults in rollout tests, firewall rulesets and their oracles),
 # haproxy, nginx with its stream module and openssl (load-balancer configs, their oracles, test certificates),
 # PowerDNS authoritative with its bind backend and dig (GSLB zones, their oracle, real DNS queries), and what the tests run besides:
-# patch(1), python3, mount/umount, unshare/nsenter, git (netloom plan reads revisions with it).
+# patch(1), python3, mount/umount, unshare/nsenter, git (netloom plan reads revisions with it),
+# chromium (the browser test of netloom serve's web view).
 # Idempotent: skips apt entirely when everything is present.
 set -euo pipefail
-pkgs=(git frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3 python3-ncclient procps psmisc patch mount util-linux nftables iptables haproxy nginx libnginx-mod-stream openssl pdns-server pdns-backend-bind dnsutils)
+pkgs=(git frr frr-pythontools netconfd openssh-server openssh-client tcpdump tshark iproute2 iputils-ping libyang2-tools python3 python3-ncclient procps psmisc patch mount util-linux nftables iptables haproxy nginx libnginx-mod-stream openssl pdns-server pdns-backend-bind dnsutils chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -21,6 +21,7 @@ import { fidelityCommand } from './fidelity.ts';
 import { fwDiffCommand, fwQueryCommand, fwSearchCommand } from './fw.ts';
 import { planCommand } from './plan.ts';
 import { gslbQueryCommand } from './gslb.ts';
+import { serveCommand } from './serve.ts';
 
 /** Every CLI command; each stage adds its own module here (one line per command). */
 export const commands: Command[] = [
@@ -49,4 +50,5 @@ export const commands: Command[] = [
   fwDiffCommand,
   planCommand,
   gslbQueryCommand,
+  serveCommand,
 ];

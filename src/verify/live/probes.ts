@@ -30,6 +30,8 @@ export interface ProbeResult extends Probe {
   answered: boolean;
   /** Last line of ping's output, as evidence. */
   detail?: string;
+  /** Average round-trip time when anything answered. */
+  rttMs?: number;
 }
 
 export interface ProbePrediction {
@@ -127,7 +129,10 @@ export async function measureProbes(lab: LabState, probes: readonly (Probe & { d
       // ping's deadline is whole seconds: a shorter one is cut by timeout(1) (exit 124: no answer).
       const cut = p.deadlineS !== undefined && !Number.isInteger(p.deadlineS) ? ['timeout', String(p.deadlineS)] : [];
       const r = await labExec(lab, p.src, [...cut, 'ping', `-${p.family}`, ...count, '-i', '0.2', '-q', p.address], { timeoutMs: 10_000 });
-      return { src: p.src, dst: p.dst, family: p.family, address: p.address, answered: r.code === 0, detail: r.stdout.trim().split('\n').filter(Boolean).slice(-2)[0] };
+      const lines = r.stdout.trim().split('\n').filter(Boolean);
+      // ping -q ends with "rtt min/avg/max/mdev = a/b/c/d ms" when anything answered.
+      const rtt = /= [\d.]+\/([\d.]+)\//.exec(lines[lines.length - 1] ?? '');
+      return { src: p.src, dst: p.dst, family: p.family, address: p.address, answered: r.code === 0, detail: lines.slice(-2)[0], ...(rtt ? { rttMs: Number(rtt[1]) } : {}) };
     }),
   );
 }

@@ -1,0 +1,163 @@
+/**
+ * Every request and reply of the API as zod schemas, turned into JSON Schema (z.toJSONSchema)
+ * for Fastify's validation and serialisation and for the OpenAPI document.
+ */
+import { z } from 'zod';
+
+/** JSON Schema of a zod schema, without the $schema header Fastify and OpenAPI do not want. */
+export function js(s: z.ZodType): Record<string, unknown> {
+  const j = z.toJSONSchema(s, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete j.$schema;
+  return j;
+}
+
+const severity = z.enum(['error', 'warning', 'info']);
+const anyObject = z.record(z.string(), z.unknown());
+
+export const ErrorReply = z.object({ error: z.string(), message: z.string() });
+
+export const DeviceName = z.object({ name: z.string().min(1).max(128) });
+
+export const Finding = z.object({
+  key: z.string(),
+  check: z.string(),
+  severity,
+  message: z.string(),
+  evidence: anyObject,
+  location: z.string().nullable(),
+  devices: z.array(z.string()),
+  links: z.array(z.string()),
+});
+
+export const Event = z.object({
+  id: z.number().int(),
+  time: z.string(),
+  kind: z.string(),
+  severity,
+  device: z.string().optional(),
+  check: z.string().optional(),
+  subject: z.string(),
+  message: z.string(),
+  evidence: anyObject,
+  location: z.string().optional(),
+  incident: z.string().optional(),
+});
+
+export const Incident = z.object({
+  id: z.string(),
+  status: z.enum(['open', 'resolved']),
+  element: z.string(),
+  summary: z.string(),
+  severity,
+  opened: z.string(),
+  resolved: z.string().optional(),
+  findings: z.array(z.string()),
+  devices: z.array(z.string()),
+  acknowledged: z.string().optional(),
+});
+
+export const IncidentDetail = Incident.extend({ explains: z.array(Finding) });
+
+export const Status = z.object({
+  fabric: z.string(),
+  revision: z.string(),
+  target: z.string(),
+  periodMs: z.number(),
+  lastPoll: z.object({ seq: z.number().int(), time: z.string(), ms: z.number(), failing: z.number().int() }).nullable(),
+  openIncidents: z.number().int(),
+});
+
+export const CheckRow = z.object({ id: z.string(), title: z.string(), layer: z.string(), passed: z.boolean(), errors: z.number().int(), warnings: z.number().int(), examined: z.string() });
+
+export const DeviceRow = z.object({ name: z.string(), role: z.string(), platform: z.string(), findings: z.number().int(), openIncidents: z.array(z.string()) });
+
+export const DeviceDetail = DeviceRow.extend({ loopback: z.string().nullable(), vtep: z.string().nullable(), asn: z.number().nullable(), location: z.string(), findingList: z.array(Finding), collectionErrors: z.record(z.string(), z.string()) });
+
+export const BgpView = z.object({
+  device: z.string(),
+  observedAt: z.string().nullable(),
+  expected: z.array(z.object({
+    session: z.string(), peer: z.string(), neighbor: z.string(), afiSafis: z.array(z.string()), location: z.string(),
+    observed: z.array(z.object({ afi: z.string(), state: z.string(), prefixesReceived: z.number().nullable() })),
+  })),
+  unexpected: z.array(z.object({ peer: z.string(), vrf: z.string(), afi: z.string(), state: z.string() })),
+});
+
+const where = z.object({ type: z.string(), where: z.string() });
+export const EvpnView = z.object({
+  device: z.string(),
+  observedAt: z.string().nullable(),
+  vnis: z.array(z.object({
+    vni: z.number().int(),
+    expected: z.object({ type: z.string(), remoteVteps: z.array(z.string()) }),
+    observed: z.object({ type: z.string(), state: z.string().nullable(), remoteVteps: z.array(z.string()) }).nullable(),
+    agrees: z.boolean(),
+    location: z.string(),
+  })),
+  macs: z.array(z.object({ vni: z.number().int(), mac: z.string(), endpoint: z.string(), expected: where, observed: where.nullable(), agrees: z.boolean() })),
+});
+
+export const RoutesQuery = z.object({ vrf: z.string().max(64).optional() });
+export const RoutesView = z.object({
+  device: z.string(),
+  observedAt: z.string().nullable(),
+  routes: z.array(z.object({
+    vrf: z.string(),
+    prefix: z.string(),
+    expected: z.object({ protocol: z.string(), nextHops: z.array(z.unknown()), origin: z.string() }).nullable(),
+    observed: z.object({ protocol: z.string(), nextHops: z.number().int() }).nullable(),
+    agrees: z.boolean(),
+  })),
+});
+
+export const PathsQuery = z.object({
+  src: z.string().min(1).max(128),
+  dst: z.string().min(1).max(128),
+  proto: z.enum(['tcp', 'udp', 'icmp', 'icmpv6']).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+});
+export const PathsReply = z.object({
+  src: z.string(),
+  dst: z.string(),
+  forwarding: z.string(),
+  expected: z.string(),
+  asIntended: z.boolean(),
+  reason: z.string().nullable(),
+  vni: z.number().nullable(),
+  ecmp: z.number().int(),
+  hops: z.array(z.object({ kind: z.string(), text: z.string(), devices: z.array(z.string()) })),
+  /** Devices on the path with open incidents or findings now (live state over the prediction). */
+  liveProblems: z.array(z.object({ device: z.string(), findings: z.number().int(), incidents: z.array(z.string()) })),
+  firewall: z.object({ service: z.string(), verdict: z.string(), policies: z.array(anyObject) }).nullable(),
+});
+
+export const FindingsQuery = z.object({ device: z.string().max(128).optional(), check: z.string().max(128).optional() });
+export const EventsQuery = z.object({
+  after: z.number().int().min(0).optional(),
+  since: z.string().max(40).optional(),
+  kind: z.string().max(64).optional(),
+  device: z.string().max(128).optional(),
+  limit: z.number().int().min(1).max(10000).optional(),
+});
+export const IncidentsQuery = z.object({ status: z.enum(['open', 'resolved']).optional(), device: z.string().max(128).optional() });
+export const IncidentId = z.object({ id: z.string().min(1).max(64) });
+export const HistoryQuery = z.object({ limit: z.number().int().min(1).max(10000).optional() });
+export const HistoryRow = z.object({ time: z.string(), ms: z.number(), failing: z.number().int(), checks: z.record(z.string(), z.number()) });
+export const AuditRow = z.object({ time: z.string(), actor: z.string(), action: z.string(), target: z.string(), outcome: z.string() });
+export const PollReply = z.object({ seq: z.number().int(), time: z.string(), ms: z.number(), failing: z.number().int(), openIncidents: z.number().int() });
+
+export const WhyReply = z.object({
+  src: z.string(),
+  dst: z.string(),
+  /** What the model predicts for the pair, and whether the intent asks for it. */
+  predicted: z.string(),
+  asIntended: z.boolean(),
+  /** One line: the answer. */
+  answer: z.string(),
+  /** The first device on the predicted path (source side) with findings now. */
+  firstDivergence: z.string().nullable(),
+  findings: z.array(Finding),
+  incidents: z.array(z.string()),
+  /** The last poll's pings between the two endpoints. */
+  probes: z.array(z.object({ family: z.number().int(), address: z.string(), answered: z.boolean(), detail: z.string().nullable() })),
+});

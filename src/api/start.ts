@@ -1,0 +1,78 @@
+/**
+ * Assembles `netloom serve`: the model loaded once, the target resolved once, the store and
+ * tokens under the state directory, the monitor polling, webhooks attached, the API listening.
+ */
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { FabricModel } from '../model/types.ts';
+import { buildFabricGraph } from '../verify/graph.ts';
+import { resolveTarget } from '../verify/live/run.ts';
+import { EnvironmentError } from '../util/errors.ts';
+import { Monitor, type MonitorConfig } from '../service/monitor.ts';
+import { openSqliteStore } from '../service/sqlite-store.ts';
+import type { ServiceStore } from '../service/store.ts';
+import { DeviceViews } from '../service/views.ts';
+import { attachWebhooks, type Webhook } from '../service/webhooks.ts';
+import { buildServer } from './server.ts';
+import { loadTokens } from './tokens.ts';
+import path from 'node:path';
+
+export interface ServeOptions {
+  model: FabricModel;
+  target: string;
+  transport?: 'exec' | 'ssh';
+  host: string;
+  port: number;
+  stateDir: string;
+  monitor: Partial<MonitorConfig>;
+  webhooks: Webhook[];
+  report: (line: string) => void;
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  monitor: Monitor;
+  store: ServiceStore;
+  url: string;
+  tokenSource: string;
+  close(): Promise<void>;
+}
+
+export async function startService(o: ServeOptions): Promise<RunningService> {
+  // The target first: a wrong one leaves nothing behind (no state directory, no tokens).
+  const target = resolveTarget(o.target, { transport: o.transport });
+  if (target.lab && target.lab.status !== 'running') throw new EnvironmentError(`lab ${target.lab.name} is ${target.lab.status}`);
+  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+  const tokens = loadTokens(o.stateDir);
+  const store = openSqliteStore(path.join(o.stateDir, 'netloom.db'));
+  const fg = buildFabricGraph(o.model);
+  const monitor = new Monitor(o.model, fg, target, store, o.monitor);
+  const detach = attachWebhooks(monitor.bus, o.webhooks, o.model.name, o.report);
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({ monitor, store, views: new DeviceViews(o.model, fg) }, tokens);
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    detach();
+    store.close();
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new EnvironmentError(`cannot listen on ${o.host}:${o.port}: ${(e as Error).message}`);
+    throw e;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  monitor.start();
+  return {
+    app,
+    monitor,
+    store,
+    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
+    tokenSource: tokens.source,
+    async close() {
+      await app.close();
+      await monitor.stop();
+      detach();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Findings -> the smallest set of failed elements that explains them, on the model's graph.
+ * Each finding names the elements whose failure would produce it: a BGP session its link and
+ * its two devices; a missing or reduced underlay route every link and device on the
+ * predicted shortest paths between its two ends; anything else the devices and endpoints it
+ * names (with the devices whose loopback or VTEP address it names), and for traffic between
+ * two endpoints the paths between their leaves. The
+ * explanation is a set cover, chosen greedily (the classic ln n approximation of the
+ * smallest one): the element explaining most unexplained findings first; among equals
+ * the one with the smallest blast radius (a link before a device, a device with fewer
+ * underlay adjacencies before one with more), so one spine link down is one link incident,
+ * not its leaf or its spine.
+ */
+import { countPaths, type FabricGraph } from '../verify/graph.ts';
+import type { Finding } from '../verify/findings.ts';
+
+export interface Explanation {
+  /** "link:<a:if--b:if>", "device:<name>" or "endpoint:<name>". */
+  element: string;
+  /** Keys of the findings it explains. */
+  findings: string[];
+}
+
+export class Correlator {
+  private readonly fg: FabricGraph;
+  private readonly dist: { a: Int32Array; b: Int32Array; sa: Float64Array; sb: Float64Array; q: Int32Array };
+  private readonly pathCache = new Map<string, string[]>();
+  /** Loopback and VTEP addresses -> device. */
+  private readonly byAddress = new Map<string, string>();
+  constructor(fg: FabricGraph) {
+    this.fg = fg;
+    for (const d of fg.devices) for (const a of [d.loopback, d.vtep]) if (a) this.byAddress.set(a.split('/')[0], d.name);
+    const n = fg.underlay.n;
+    this.dist = { a: new Int32Array(n), b: new Int32Array(n), sa: new Float64Array(n), sb: new Float64Array(n), q: new Int32Array(n) };
+  }
+
+  /** Links and devices on the shortest underlay paths between two devices (ends included). */
+  pathElements(from: string, to: string): string[] {
+    const key = `${from}>${to}`;
+    const hit = this.pathCache.get(key);
+    if (hit) return hit;
+    const { fg } = this;
+    const ia = fg.deviceIndex.get(from);
+    const ib = fg.deviceIndex.get(to);
+    const out: string[] = [];
+    if (ia !== undefined && ib !== undefined) {
+      const { a, b, sa, sb, q } = this.dist;
+      countPaths(fg.underlay, ia, a, sa, q);
+      countPaths(fg.underlay, ib, b, sb, q);
+      const total = a[ib];
+      if (total > 0) {
+        const { offsets, targets, link } = fg.underlay;
+        for (let u = 0; u < fg.underlay.n; u++) {
+          if (a[u] < 0 || b[u] < 0 || a[u] + b[u] !== total) continue;
+          out.push(`device:${fg.devices[u].name}`);
+          for (let k = offsets[u]; k < offsets[u + 1]; k++) {
+            const v = targets[k];
+            if (a[u] + 1 + b[v] === total) out.push(`link:${fg.linkName(fg.model.links[link[k]])}`);
+          }
+        }
+      }
+    }
+    this.pathCache.set(key, out);
+    return out;
+  }
+
+  /** The elements whose failure would produce this finding. */
+  candidates(f: Finding): string[] {
+    const set = new Set<string>();
+    for (const l of f.elements?.links ?? []) set.add(`link:${l}`);
+    for (const d of f.elements?.devices ?? []) set.add(`device:${d}`);
+    for (const e of f.elements?.endpoints ?? []) set.add(`endpoint:${e}`);
+    const ev = f.evidence;
+    const device = typeof ev.device === 'string' ? ev.device : undefined;
+    // Underlay reachability between two devices: anything on the paths the model predicts.
+    const peer = f.check === 'live-underlay-ecmp' ? ev.peer : f.check === 'live-fabric-rib' ? (ev.predicted as { origin?: string } | null)?.origin : undefined;
+    if (device && typeof peer === 'string' && peer !== device) for (const x of this.pathElements(peer, device)) set.add(x);
+    // A device whose loopback or VTEP the finding names (a missing next hop, a missing remote VTEP).
+    for (const a of `${f.message} ${JSON.stringify(ev)}`.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? []) {
+      const d = this.byAddress.get(a);
+      if (d) set.add(`device:${d}`);
+    }
+    // Traffic between endpoints (a probe), or a device's view of a remote endpoint (its MAC),
+    // crosses the underlay between their leaves.
+    const leaves = [...new Set([...(device ? [device] : []), ...(f.elements?.endpoints ?? []).map((e) => this.fg.endpoints.get(e)?.leaf)].filter((l): l is string => !!l))];
+    for (const l of leaves) set.add(`device:${l}`);
+    for (let i = 0; i < leaves.length; i++) for (let j = i + 1; j < leaves.length; j++) for (const x of this.pathElements(leaves[i], leaves[j])) set.add(x);
+    return [...set];
+  }
+
+  /** Blast radius of an element: how many underlay adjacencies its failure takes down. */
+  private radius(element: string): number {
+    if (element.startsWith('link:')) return 1;
+    if (element.startsWith('device:')) {
+      const i = this.fg.deviceIndex.get(element.slice(7));
+      return i === undefined ? 1 : 1 + this.fg.underlay.offsets[i + 1] - this.fg.underlay.offsets[i];
+    }
+    return 0.5;
+  }
+
+  explain(findings: Map<string, Finding>): Explanation[] {
+    const byElement = new Map<string, Set<string>>();
+    for (const [key, f] of findings) {
+      for (const c of this.candidates(f)) {
+        let s = byElement.get(c);
+        if (!s) byElement.set(c, (s = new Set()));
+        s.add(key);
+      }
+    }
+    const unexplained = new Set(findings.keys());
+    const out: Explanation[] = [];
+    // Findings that name no element at all are explained by themselves.
+    for (const [key, f] of findings) {
+      if (this.candidates(f).length === 0) {
+        out.push({ element: `finding:${key}`, findings: [key] });
+        unexplained.delete(key);
+      }
+    }
+    while (unexplained.size) {
+      let best: { element: string; n: number; r: number } | undefined;
+      for (const [element, keys] of byElement) {
+        let n = 0;
+        for (const k of keys) if (unexplained.has(k)) n++;
+        if (!n) continue;
+        const r = this.radius(element);
+        if (!best || n > best.n || (n === best.n && (r < best.r || (r === best.r && element < best.element)))) best = { element, n, r };
+      }
+      if (!best) break;
+      const keys = [...byElement.get(best.element)!].filter((k) => unexplained.has(k)).sort();
+      for (const k of keys) unexplained.delete(k);
+      out.push({ element: best.element, findings: keys });
+    }
+    return out.sort((a, b) => a.element.localeCompare(b.element));
+  }
+}

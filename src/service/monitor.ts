@@ -1,0 +1,303 @@
+/**
+ * Continuous verification: every period, each registered domain collects what `verify --live`
+ * collects (through one collector that bounds how many device commands run at once) and
+ * compares it with the model loaded once at start. Each change of a finding passes the flap
+ * damper and becomes an event; the announced findings are correlated into incidents on the
+ * model's graph; the observation feeds the metrics and their baselines. Events are stored
+ * first, then published (SSE, webhooks), so a subscriber never sees an event the store lost.
+ */
+import { createHash } from 'node:crypto';
+import { domains, type DomainId } from '../domains/index.ts';
+import type { FabricModel } from '../model/types.ts';
+import type { CheckResult, Finding } from '../verify/findings.ts';
+import type { FabricGraph } from '../verify/graph.ts';
+import type { ObservedState } from '../verify/live/compare.ts';
+import type { LiveTarget } from '../verify/live/run.ts';
+import { Baselines, DEFAULT_BASELINE, type BaselineRule } from './baseline.ts';
+import { EventBus } from './bus.ts';
+import { Correlator, type Explanation } from './correlate.ts';
+import { DEFAULT_DAMPING, FlapDamper, type DampingRule } from './damping.ts';
+import { eventKind, findingDevice, findingKey, findingLocation } from './finding-key.ts';
+import { LimitedCollector } from './limited-collector.ts';
+import { ServiceMetrics } from './metrics.ts';
+import { Recovery, type RecoveryPolicy } from './recovery.ts';
+import type { Incident, NewEvent, ServiceEvent, ServiceStore } from './store.ts';
+
+export interface MonitorConfig {
+  periodMs: number;
+  /** Device commands running at once. */
+  concurrency: number;
+  /** Endpoint ping matrix on each poll (lab targets). */
+  probes: boolean;
+  damping?: DampingRule;
+  baseline?: BaselineRule;
+  recovery?: RecoveryPolicy;
+}
+
+export const DEFAULT_MONITOR: MonitorConfig = { periodMs: 10_000, concurrency: 4, probes: true };
+
+export interface PollResult {
+  seq: number;
+  time: string;
+  ms: number;
+  results: CheckResult[];
+  observed: Partial<Record<DomainId, unknown>>;
+  /** Findings as announced (after damping), by key. */
+  findings: Map<string, Finding>;
+}
+
+/** True for the fabric's observation shape (devices and probes), whichever domain returns it. */
+export function isObservedState(x: unknown): x is ObservedState {
+  return !!x && typeof x === 'object' && Array.isArray((x as ObservedState).devices) && Array.isArray((x as ObservedState).probes);
+}
+
+export class Monitor {
+  readonly model: FabricModel;
+  readonly fg: FabricGraph;
+  readonly store: ServiceStore;
+  readonly bus = new EventBus();
+  readonly metrics = new ServiceMetrics();
+  readonly config: MonitorConfig;
+  private readonly target: LiveTarget;
+  private readonly damper: FlapDamper;
+  private readonly baselines: Baselines;
+  private readonly correlator: Correlator;
+  private readonly recovery?: Recovery;
+  /** Findings as announced, by key. */
+  private readonly announced = new Map<string, Finding>();
+  /** Open incidents by explaining element. */
+  private readonly open = new Map<string, Incident>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<PollResult>;
+  private stopped = false;
+  private seq = 0;
+  /** A finding event since the last stored snapshot. */
+  private changedSinceSnapshot = false;
+  latest?: PollResult;
+
+  constructor(model: FabricModel, fg: FabricGraph, target: LiveTarget, store: ServiceStore, config: Partial<MonitorConfig> = {}) {
+    this.model = model;
+    this.fg = fg;
+    this.config = { ...DEFAULT_MONITOR, ...config };
+    this.target = { ...target, collector: new LimitedCollector(target.collector, this.config.concurrency) };
+    this.store = store;
+    this.damper = new FlapDamper(this.config.damping ?? DEFAULT_DAMPING);
+    this.baselines = new Baselines(this.config.baseline ?? DEFAULT_BASELINE);
+    this.correlator = new Correlator(fg);
+    if (this.config.recovery && this.config.recovery.drift !== 'off') this.recovery = new Recovery(model, target, this.config.recovery, (e) => this.emit(e), (e) => store.audit(e));
+    // After a restart: what was announced stays announced (no second raise), and incidents
+    // still open continue with the same id and opening time.
+    for (const [key, f] of store.announcedFindings()) {
+      this.announced.set(key, f);
+      this.damper.seed(key, Date.now());
+    }
+    for (const i of store.incidents({ status: 'open' })) this.open.set(i.element, i);
+  }
+
+  get targetDescription(): string {
+    return this.target.describe;
+  }
+
+  openIncidents(): Incident[] {
+    return [...this.open.values()];
+  }
+
+  /** Marks an incident as seen; the updated incident, or undefined when there is none with this id. */
+  acknowledge(id: string, time: string): Incident | undefined {
+    const i = this.store.incident(id);
+    if (!i) return undefined;
+    const acked: Incident = { ...i, acknowledged: time };
+    this.store.putIncident(acked);
+    if (this.open.get(i.element)?.id === id) this.open.set(i.element, acked);
+    return acked;
+  }
+
+  /** Starts polling: one poll now, then one per period (a slow poll delays the next, counted overdue). */
+  start(): void {
+    const loop = async (): Promise<void> => {
+      if (this.stopped) return;
+      const started = Date.now();
+      await this.pollOnce().catch(() => undefined);
+      if (this.stopped) return;
+      const late = Date.now() - started - this.config.periodMs;
+      if (late > 0) this.metrics.overdue.inc();
+      this.timer = setTimeout(() => void loop(), Math.max(0, -late));
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.recovery?.idle();
+    await this.target.collector.close();
+  }
+
+  /** The poll in progress, or a new one. */
+  pollOnce(): Promise<PollResult> {
+    if (this.running) return this.running;
+    this.running = this.poll().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async poll(): Promise<PollResult> {
+    const t0 = performance.now();
+    const results: CheckResult[] = [];
+    const observed: Partial<Record<DomainId, unknown>> = {};
+    let failed = false;
+    for (const d of domains()) {
+      if (!d.verify.live) continue;
+      try {
+        observed[d.id] = await d.verify.live.collect(this.target, this.model, { probes: this.config.probes });
+        results.push(...d.verify.live.compare(this.model, observed[d.id], this.fg));
+      } catch (e) {
+        failed = true;
+        results.push(pollFailure(d.id, e));
+      }
+    }
+    const ms = performance.now() - t0;
+    const now = Date.now();
+    const time = new Date(now).toISOString();
+    this.judge(results, now, time);
+    this.correlate(time);
+    this.measure(results, observed, ms, time);
+    const failing = results.flatMap((r) => r.findings.filter((f) => f.severity === 'error'));
+    const checks = Object.fromEntries(results.map((r) => [r.check.id, r.findings.filter((f) => f.severity === 'error').length]));
+    this.store.addVerification({ time, ms, failing: failing.length, checks });
+    // The observed state is kept when it explains something new: first poll, or findings changed.
+    if (this.seq === 0 || this.changedSinceSnapshot) this.store.addSnapshot(time, observed);
+    this.changedSinceSnapshot = false;
+    this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
+    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced) };
+    this.latest = r;
+    return r;
+  }
+
+  private emit(e: NewEvent): ServiceEvent {
+    const stored = this.store.addEvent(e);
+    this.metrics.events.inc({ kind: e.kind });
+    this.bus.publish(stored);
+    return stored;
+  }
+
+  private findingEvent(kind: string, f: Finding, key: string, time: string, extra: Partial<NewEvent> = {}): void {
+    this.emit({ time, kind, severity: f.severity, device: findingDevice(f), check: f.check, subject: key, message: f.message, evidence: f.evidence, location: findingLocation(f), finding: { value: f, present: this.announced.has(key) }, ...extra });
+    this.changedSinceSnapshot = true;
+  }
+
+  /** Findings of this poll -> damped raise/clear/change events. */
+  private judge(results: CheckResult[], now: number, time: string): void {
+    const actual = new Map<string, Finding>();
+    for (const r of results) for (const f of r.findings) if (f.severity !== 'info') actual.set(findingKey(f), f);
+    const keys = new Set([...actual.keys(), ...this.damper.tracked()]);
+    for (const key of [...keys].sort()) {
+      const f = actual.get(key);
+      const last = this.announced.get(key);
+      const outcomes = this.damper.observe(key, !!f, now);
+      for (const o of outcomes) {
+        if (o.kind === 'raise') {
+          this.announced.set(key, f!);
+          this.findingEvent(eventKind(f!.check, true), f!, key, time);
+        } else if (o.kind === 'clear' && last) {
+          this.announced.delete(key);
+          this.findingEvent(eventKind(last.check, false), last, key, time, { severity: 'info', message: `cleared: ${last.message}` });
+        } else if (o.kind === 'flapping') {
+          const g = f ?? last!;
+          this.findingEvent('flapping', g, key, time, { severity: 'warning', message: `flapping, events suppressed until it settles: ${g.message}`, evidence: { ...g.evidence, penalty: o.penalty } });
+        } else if (o.kind === 'settled') {
+          const g = f ?? last;
+          if (!g) continue;
+          if (o.present) this.announced.set(key, g);
+          else this.announced.delete(key);
+          this.findingEvent('flap-settled', g, key, time, { severity: 'info', message: `settled ${o.present ? 'present' : 'cleared'}: ${g.message}` });
+        }
+      }
+      // Same finding, new facts (e.g. 1 next hop -> 0): one change event, no damping penalty.
+      if (!outcomes.length && f && last && !this.damper.suppressed(key) && f.message !== last.message) {
+        this.announced.set(key, f);
+        this.findingEvent('finding-changed', f, key, time);
+      }
+    }
+  }
+
+  /** Announced findings -> incidents: open new ones, update, resolve the explained-away. */
+  private correlate(time: string): void {
+    const explanations = this.correlator.explain(this.announced);
+    const seen = new Set<string>();
+    for (const x of explanations) {
+      seen.add(x.element);
+      const prev = this.open.get(x.element);
+      const incident = this.incidentOf(x, prev, time);
+      this.open.set(x.element, incident);
+      this.store.putIncident(incident);
+      if (!prev) this.emit({ time, kind: 'incident-opened', severity: incident.severity, device: incident.devices[0], subject: incident.id, message: incident.summary, evidence: this.incidentEvidence(x), incident: incident.id });
+    }
+    for (const [element, i] of this.open) {
+      if (seen.has(element)) continue;
+      this.open.delete(element);
+      const resolved: Incident = { ...i, status: 'resolved', resolved: time };
+      this.store.putIncident(resolved);
+      this.emit({ time, kind: 'incident-resolved', severity: 'info', device: i.devices[0], subject: i.id, message: `resolved: ${i.summary}`, evidence: { element, findings: i.findings }, incident: i.id });
+    }
+    this.metrics.openIncidents.set(this.open.size);
+    this.recovery?.consider([...this.open.values()]);
+  }
+
+  private incidentOf(x: Explanation, prev: Incident | undefined, time: string): Incident {
+    const fs = x.findings.map((k) => this.announced.get(k)!);
+    const [type, name] = splitElement(x.element);
+    const kinds = new Map<string, number>();
+    for (const f of fs) kinds.set(eventKind(f.check, true), (kinds.get(eventKind(f.check, true)) ?? 0) + 1);
+    const what = type === 'link' ? `link ${name} down or not forwarding` : type === 'device' ? `device ${name} failed or misbehaving` : type === 'endpoint' ? `endpoint ${name} unreachable` : fs[0].message;
+    const summary = `${what}: explains ${fs.length} finding${fs.length === 1 ? '' : 's'} (${[...kinds].map(([k, n]) => `${k} x${n}`).join(', ')})`;
+    const devices = [...new Set(fs.flatMap((f) => f.elements?.devices ?? (findingDevice(f) ? [findingDevice(f)!] : [])))].sort();
+    const severity = fs.some((f) => f.severity === 'error') ? 'error' : 'warning';
+    const opened = prev?.opened ?? time;
+    const id = prev?.id ?? `inc-${createHash('sha256').update(`${x.element}@${opened}`).digest('hex').slice(0, 12)}`;
+    return { id, status: 'open', element: x.element, summary, severity, opened, findings: x.findings, devices, ...(prev?.acknowledged ? { acknowledged: prev.acknowledged } : {}) };
+  }
+
+  private incidentEvidence(x: Explanation): Record<string, unknown> {
+    const fs = x.findings.map((k) => this.announced.get(k)!);
+    // The first divergence between predicted and observed RIB, where a route finding names one.
+    const divergence = fs.map((f) => f.evidence.firstDivergence).find((d) => typeof d === 'string');
+    return { element: x.element, findings: fs.map((f) => ({ check: f.check, message: f.message, location: findingLocation(f) ?? null })), ...(divergence ? { firstDivergence: divergence } : {}) };
+  }
+
+  private measure(results: CheckResult[], observed: Partial<Record<DomainId, unknown>>, ms: number, time: string): void {
+    this.metrics.pollDuration.observe(ms / 1000);
+    this.metrics.lastPoll.set(Date.now() / 1000);
+    this.metrics.checks(results);
+    const fabric = Object.values(observed).filter(isObservedState);
+    const samples = this.metrics.observe(fabric.flatMap((o) => o.devices), fabric.flatMap((o) => o.probes));
+    for (const s of samples) {
+      const edge = this.baselines.observe(s.series, s.value);
+      if (!edge) continue;
+      const r = edge.reading;
+      this.emit({
+        time,
+        kind: edge.kind,
+        severity: edge.kind === 'anomaly' ? 'warning' : 'info',
+        device: s.labels.device ?? s.labels.src,
+        subject: s.series,
+        message: `${s.series}: ${r.value} ${edge.kind === 'anomaly' ? 'outside' : 'back within'} its baseline (mean ${r.mean.toFixed(2)}, sd ${r.sd.toFixed(2)}, ${r.z.toFixed(1)} sigma over ${r.n} samples)`,
+        evidence: { ...s.labels, value: r.value, mean: r.mean, sd: r.sd, z: r.z, samples: r.n },
+      });
+    }
+  }
+}
+
+function splitElement(e: string): [string, string] {
+  const i = e.indexOf(':');
+  return [e.slice(0, i), e.slice(i + 1)];
+}
+
+const POLL_CHECK = { id: 'service-poll', title: 'The target answered the poll', kind: 'live', layer: 'physical', severity: 'error', description: 'collection and comparison of a domain completed' } as const;
+
+function pollFailure(domain: string, e: unknown): CheckResult {
+  const message = `domain ${domain}: poll failed: ${e instanceof Error ? e.message : String(e)}`;
+  return { check: { ...POLL_CHECK }, passed: false, findings: [{ check: POLL_CHECK.id, severity: 'error', message, evidence: { domain } }], examined: `domain ${domain}`, ms: 0 };
+}

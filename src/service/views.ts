@@ -1,0 +1,98 @@
+/**
+ * Expected vs observed, side by side, per device: what the troubleshooting API answers. The
+ * expectations come from the live comparison's simulated control plane (built once from the
+ * model); the observations from the last poll.
+ */
+import type { FabricModel } from '../model/types.ts';
+import { LiveComparison } from '../verify/live/compare.ts';
+import type { FabricGraph } from '../verify/graph.ts';
+import type { DeviceObservation, ObservedRoute } from '../verify/live/observed.ts';
+import type { Finding } from '../verify/findings.ts';
+import { formatLocation } from '../util/errors.ts';
+
+export interface BgpRow {
+  session: string;
+  peer: string;
+  /** Interface (unnumbered) or the peer's address, as FRR names the neighbour. */
+  neighbor: string;
+  afiSafis: string[];
+  location: string;
+  observed: { afi: string; state: string; prefixesReceived: number | null }[];
+}
+
+export interface RouteRow {
+  vrf: string;
+  prefix: string;
+  expected: { protocol: string; nextHops: unknown[]; origin: string } | null;
+  observed: { protocol: string; nextHops: number } | null;
+  agrees: boolean;
+}
+
+export class DeviceViews {
+  private readonly cmp: LiveComparison;
+  private readonly model: FabricModel;
+  constructor(model: FabricModel, fg: FabricGraph) {
+    this.model = model;
+    this.cmp = new LiveComparison(model, fg);
+  }
+
+  bgp(device: string, obs: DeviceObservation | undefined): { expected: BgpRow[]; unexpected: { peer: string; vrf: string; afi: string; state: string }[] } {
+    const rows: BgpRow[] = [];
+    const matched = new Set<string>();
+    for (const s of this.model.bgpSessions) {
+      const me = s.a.device === device ? s.a : s.b.device === device ? s.b : undefined;
+      if (!me) continue;
+      const other = me === s.a ? s.b : s.a;
+      const neighbor = me.interface ?? other.address ?? other.device;
+      const peers = (obs?.bgp ?? []).filter((p) => p.vrf === 'default' && (p.peer === neighbor || p.hostname === other.device && !me.interface && p.peer === other.address));
+      for (const p of peers) matched.add(`${p.peer}/${p.afi}`);
+      rows.push({ session: s.id, peer: other.device, neighbor, afiSafis: s.afiSafis, location: formatLocation(s.source), observed: peers.map((p) => ({ afi: p.afi ?? 'unknown', state: p.state, prefixesReceived: p.pfxRcd ?? null })) });
+    }
+    const unexpected = (obs?.bgp ?? []).filter((p) => p.vrf === 'default' && !matched.has(`${p.peer}/${p.afi}`)).map((p) => ({ peer: p.peer, vrf: p.vrf, afi: p.afi ?? 'unknown', state: p.state }));
+    return { expected: rows, unexpected };
+  }
+
+  evpn(device: string, obs: DeviceObservation | undefined) {
+    const ex = this.cmp.expectation(device);
+    const byVni = new Map((obs?.vnis ?? []).map((v) => [v.vni, v]));
+    const vnis = (ex?.vnis ?? []).map((e) => {
+      const o = byVni.get(e.vni);
+      const agrees = !!o && o.type === e.type && (e.type === 'L3' || JSON.stringify([...e.remote].sort()) === JSON.stringify(o.remoteVteps));
+      return { vni: e.vni, expected: { type: e.type, remoteVteps: e.remote }, observed: o ? { type: o.type, state: o.state ?? null, remoteVteps: o.remoteVteps } : null, agrees, location: formatLocation(e.source) };
+    });
+    const macsSeen = new Map((obs?.macs ?? []).map((m) => [`${m.vni}/${m.mac}`, m]));
+    const macs = (ex?.macs ?? []).map((e) => {
+      const o = macsSeen.get(`${e.vni}/${e.mac}`);
+      const expected = e.local ? { type: 'local', where: e.local } : { type: 'remote', where: e.remoteVtep ?? '' };
+      const observed = o ? { type: o.type, where: (o.type === 'local' ? o.intf : o.remoteVtep) ?? '' } : null;
+      return { vni: e.vni, mac: e.mac, endpoint: e.endpoint, expected, observed, agrees: !!observed && observed.type === expected.type && observed.where === expected.where };
+    });
+    return { vnis, macs };
+  }
+
+  routes(device: string, obs: DeviceObservation | undefined, vrf?: string): RouteRow[] {
+    const ex = this.cmp.expectation(device);
+    if (!ex) return [];
+    const tables: { vrf: string; predicted: typeof ex.defaults; include: (p: string) => boolean }[] = [
+      { vrf: 'default', predicted: ex.defaults, include: (p) => this.cmp.isFabricHost(p) },
+      ...ex.vrfs.map((v) => ({ vrf: v.vrf, predicted: v.predicted, include: () => true })),
+    ];
+    const rows: RouteRow[] = [];
+    for (const t of tables) {
+      if (vrf && t.vrf !== vrf) continue;
+      const seen = new Map<string, ObservedRoute>((obs?.routes?.[t.vrf] ?? []).filter((r) => t.include(r.prefix)).map((r) => [r.prefix, r]));
+      for (const p of t.predicted) {
+        const o = seen.get(p.prefix);
+        seen.delete(p.prefix);
+        rows.push({ vrf: t.vrf, prefix: p.prefix, expected: { protocol: p.protocol, nextHops: p.nextHops, origin: p.origin }, observed: o ? { protocol: o.protocol, nextHops: o.nexthops } : null, agrees: !!o && o.nexthops >= Math.min(1, p.nextHops.length) });
+      }
+      for (const o of seen.values()) rows.push({ vrf: t.vrf, prefix: o.prefix, expected: null, observed: { protocol: o.protocol, nextHops: o.nexthops }, agrees: false });
+    }
+    return rows;
+  }
+}
+
+/** A finding as the API returns it. */
+export function findingJson(key: string, f: Finding) {
+  return { key, check: f.check, severity: f.severity, message: f.message, evidence: f.evidence, location: f.location ? formatLocation(f.location) : null, devices: f.elements?.devices ?? [], links: f.elements?.links ?? [] };
+}

@@ -1,0 +1,212 @@
+/**
+ * The API over a monitor whose target answers nothing (every device command fails), through
+ * Fastify's injection: tokens and roles, the OpenAPI document, validation, the
+ * troubleshooting routes, the audit log. The lab-backed proof is test/api/serve-lab.test.ts.
+ */
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/api/server.ts';
+import { loadTokens, tokenCheck } from '../../src/api/tokens.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import { Monitor } from '../../src/service/monitor.ts';
+import { openSqliteStore } from '../../src/service/sqlite-store.ts';
+import { DeviceViews } from '../../src/service/views.ts';
+import { buildFabricGraph } from '../../src/verify/graph.ts';
+import type { Collector } from '../../src/verify/live/collector.ts';
+
+const READ = 'read-token-for-tests-0123456789';
+const WRITE = 'write-token-for-tests-0123456789';
+const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+
+/** A target where every device refuses: the poll yields collection failures for every device. */
+const refusing: Collector = { name: 'refusing', run: async () => ({ ok: false, stdout: '', error: 'connection refused' }), close: async () => {} };
+
+let dir: string;
+let app: FastifyInstance;
+let monitor: Monitor;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'netloom-api-'));
+  const model = loadModelSync('intents/dc1');
+  const fg = buildFabricGraph(model);
+  const store = openSqliteStore(path.join(dir, 'netloom.db'));
+  monitor = new Monitor(model, fg, { collector: refusing, describe: 'refusing target' }, store, { probes: false });
+  await monitor.pollOnce();
+  app = await buildServer({ monitor, store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ, write: WRITE }, 'test'));
+});
+afterAll(async () => {
+  await app?.close();
+  await monitor?.stop();
+  monitor?.store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('API authentication', () => {
+  it('401 without a token or with an unknown one, on read and mutating routes', async () => {
+    for (const [method, url] of [['GET', '/status'], ['POST', '/poll'], ['GET', '/events/stream'], ['GET', '/metrics']] as const) {
+      const r = await app.inject({ method, url });
+      expect(r.statusCode, `${method} ${url}`).toBe(401);
+      expect(r.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+    expect((await app.inject({ method: 'GET', url: '/status', headers: auth('nope-nope-nope-nope') })).statusCode).toBe(401);
+  });
+
+  it('a read token reads but cannot mutate (403), a write token does both, and mutations are audited', async () => {
+    expect((await app.inject({ method: 'GET', url: '/status', headers: auth(READ) })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/status', headers: auth(WRITE) })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/poll', headers: auth(READ) })).statusCode).toBe(403);
+    const r = await app.inject({ method: 'POST', url: '/poll', headers: auth(WRITE) });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ seq: 2, openIncidents: expect.any(Number) });
+    expect((await app.inject({ method: 'GET', url: '/audit', headers: auth(READ) })).statusCode).toBe(403);
+    const audit = (await app.inject({ method: 'GET', url: '/audit', headers: auth(WRITE) })).json();
+    expect(audit[0]).toMatchObject({ action: 'poll', target: 'refusing target', outcome: expect.stringMatching(/^poll 2: \d+ failing$/) });
+    expect(JSON.stringify(audit)).not.toContain(WRITE);
+  });
+
+  it('the token file is created with mode 0600 on first start and read back after', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'netloom-tokens-'));
+    try {
+      const a = loadTokens(d, {});
+      expect(statSync(path.join(d, 'tokens.json')).mode & 0o777).toBe(0o600);
+      const b = loadTokens(d, {});
+      const { read, write } = JSON.parse(readFileSync(path.join(d, 'tokens.json'), 'utf8'));
+      expect([a.roleOf(read), b.roleOf(read), a.roleOf(write), b.roleOf('x'.repeat(40))]).toEqual(['read', 'read', 'write', undefined]);
+      writeFileSync(path.join(d, 'tokens.json'), JSON.stringify({ read, write }), { mode: 0o644 });
+      chmodSync(path.join(d, 'tokens.json'), 0o644);
+      expect(() => loadTokens(d, {})).toThrow(/readable by others \(mode 644\)/);
+      expect(() => loadTokens(d, { NETLOOM_READ_TOKEN: 'only-one' })).toThrow(/set both/);
+      expect(loadTokens(d, { NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE }).roleOf(WRITE)).toBe('write');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('API routes', () => {
+  it('the OpenAPI document lists every route with its schemas, open without a token', async () => {
+    const r = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(r.statusCode).toBe(200);
+    const doc = r.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
+      '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge',
+      '/metrics', '/paths', '/poll', '/status', '/topology', '/why',
+    ]);
+    expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
+    expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');
+    expect(doc.paths['/poll'].post.security).toEqual([{ bearer: [] }]);
+    expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);
+  });
+
+  it('devices with expected vs observed: nothing observed from a refusing target', async () => {
+    const devices = (await app.inject({ method: 'GET', url: '/devices', headers: auth(READ) })).json();
+    expect(devices.map((d: { name: string }) => d.name).sort()).toEqual(['leaf1', 'leaf2', 'leaf3', 'leaf4', 'spine1', 'spine2']);
+    expect(devices.every((d: { findings: number }) => d.findings > 0)).toBe(true);
+    const bgp = (await app.inject({ method: 'GET', url: '/devices/leaf1/bgp', headers: auth(READ) })).json();
+    expect(bgp.expected.map((s: { peer: string; neighbor: string }) => `${s.peer}/${s.neighbor}`)).toEqual(['spine1/eth1', 'spine2/eth2']);
+    expect(bgp.expected.every((s: { observed: unknown[] }) => s.observed.length === 0)).toBe(true);
+    const detail = (await app.inject({ method: 'GET', url: '/devices/leaf1', headers: auth(READ) })).json();
+    expect(detail.collectionErrors['show bgp vrf all summary json']).toBe('connection refused');
+    expect(detail.location).toMatch(/^intents\/dc1\/nodes\.yaml:\d+:\d+$/);
+    const evpn = (await app.inject({ method: 'GET', url: '/devices/leaf1/evpn', headers: auth(READ) })).json();
+    expect(evpn.vnis.length).toBeGreaterThan(0);
+    expect(evpn.vnis.every((v: { observed: unknown; agrees: boolean }) => v.observed === null && !v.agrees)).toBe(true);
+    const routes = (await app.inject({ method: 'GET', url: '/devices/leaf1/routes?vrf=default', headers: auth(READ) })).json();
+    expect(routes.routes.length).toBeGreaterThan(0);
+    expect(routes.routes.every((r: { vrf: string; observed: unknown }) => r.vrf === 'default' && r.observed === null)).toBe(true);
+    const missing = await app.inject({ method: 'GET', url: '/devices/leaf9/bgp', headers: auth(READ) });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toBe("no device 'leaf9' in fabric dc1");
+  });
+
+  it('paths: the predicted path with ECMP, validation of the query', async () => {
+    const r = await app.inject({ method: 'GET', url: '/paths?src=h1&dst=h3', headers: auth(READ) });
+    expect(r.statusCode).toBe(200);
+    const p = r.json();
+    expect(p).toMatchObject({ src: 'h1', dst: 'h3', forwarding: 'routed', asIntended: true, ecmp: 2, firewall: null });
+    expect(p.hops.find((h: { kind: string }) => h.kind === 'transit').devices.sort()).toEqual(['spine1', 'spine2']);
+    // Every device is failing collection: the path's devices show up as live problems.
+    expect(p.liveProblems.map((x: { device: string }) => x.device)).toContain('leaf1');
+    const fw = (await app.inject({ method: 'GET', url: '/paths?src=h1&dst=h3&proto=tcp&port=443', headers: auth(READ) })).json();
+    expect(fw.firewall).toEqual({ service: 'tcp/443', verdict: 'no policy', policies: [] });
+    const bad = await app.inject({ method: 'GET', url: '/paths?src=h1&dst=nowhere', headers: auth(READ) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/^no endpoint 'nowhere'/);
+    expect((await app.inject({ method: 'GET', url: '/paths?src=h1&dst=h3&port=70000', headers: auth(READ) })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: '/paths?src=h1', headers: auth(READ) })).statusCode).toBe(400);
+  });
+
+  it('why: the first device on the predicted path whose live state diverges', async () => {
+    const w = (await app.inject({ method: 'GET', url: '/why?src=h1&dst=h3', headers: auth(READ) })).json();
+    expect(w).toMatchObject({ src: 'h1', dst: 'h3', predicted: 'routed', asIntended: true, firstDivergence: 'leaf1', probes: [] });
+    expect(w.answer).toMatch(/^predicted routed; live state first diverges at leaf1 \(\d+ findings?\)$/);
+    expect(w.findings.map((f: { check: string }) => f.check)).toContain('live-collection');
+    expect(w.incidents.length).toBeGreaterThan(0);
+    expect((await app.inject({ method: 'GET', url: '/why?src=h1', headers: auth(READ) })).statusCode).toBe(400);
+  });
+
+  it('findings, events and incidents of the polls', async () => {
+    const findings = (await app.inject({ method: 'GET', url: '/findings?check=live-collection', headers: auth(READ) })).json();
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings[0]).toMatchObject({ check: 'live-collection', severity: 'error', location: expect.stringMatching(/nodes\.yaml:\d+:\d+$/) });
+    const events = (await app.inject({ method: 'GET', url: '/events?kind=collection-failed&limit=500', headers: auth(READ) })).json();
+    expect(events.length).toBe(findings.length);
+    const incidents = (await app.inject({ method: 'GET', url: '/incidents?status=open', headers: auth(READ) })).json();
+    expect(incidents.length).toBeGreaterThan(0);
+    const one = (await app.inject({ method: 'GET', url: `/incidents/${incidents[0].id}`, headers: auth(READ) })).json();
+    expect(one.explains.length).toBe(incidents[0].findings.length);
+    const ack = await app.inject({ method: 'POST', url: `/incidents/${incidents[0].id}/acknowledge`, headers: auth(WRITE) });
+    expect(ack.json().acknowledged).toMatch(/^\d{4}-/);
+    expect((await app.inject({ method: 'POST', url: '/incidents/inc-none/acknowledge', headers: auth(WRITE) })).statusCode).toBe(404);
+  });
+
+  it('metrics in Prometheus text format', async () => {
+    const r = await app.inject({ method: 'GET', url: '/metrics', headers: auth(READ) });
+    expect(r.headers['content-type']).toMatch(/^text\/plain/);
+    expect(r.body).toMatch(/^netloom_polls_total\{outcome="ok"\} 2$/m);
+    expect(r.body).toMatch(/^netloom_check_passed\{check="live-collection"\} 0$/m);
+    expect(r.body).toMatch(/^netloom_events_total\{kind="collection-failed"\} \d+$/m);
+    expect(r.body).toMatch(/^netloom_poll_duration_seconds_count 2$/m);
+  });
+});
+
+describe('event stream and restarts', () => {
+  it('SSE: a client resuming with Last-Event-ID gets what it missed from the store, then live events', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    const stored = monitor.store.events({ limit: 10_000 });
+    expect(stored.length).toBeGreaterThan(2);
+    const lastSeen = stored[1].id;
+    const abort = new AbortController();
+    const r = await fetch(`http://127.0.0.1:${port}/events/stream`, { headers: { ...auth(READ), 'last-event-id': String(lastSeen) }, signal: abort.signal });
+    expect(r.status).toBe(200);
+    const live = monitor.store.addEvent({ time: new Date().toISOString(), kind: 'probe-loss', severity: 'error', subject: 'live-one', message: 'published after connecting', evidence: {} });
+    monitor.bus.publish(live);
+    const reader = r.body!.getReader();
+    let text = '';
+    while (!text.includes(`id: ${live.id}\n`)) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    // Everything after lastSeen, once each, in order, the live one last.
+    expect(ids).toEqual([...stored.filter((e) => e.id > lastSeen).map((e) => e.id).sort((a, b) => a - b), live.id]);
+    expect(text).toMatch(/^event: probe-loss\ndata: \{"id":\d+,.*"message":"published after connecting"/m);
+  });
+
+  it('a restarted monitor continues the open incidents with their ids and raises nothing it had announced', async () => {
+    const open = monitor.openIncidents().map((i) => i.id).sort();
+    expect(open.length).toBeGreaterThan(0);
+    const lastId = monitor.store.events({ limit: 1 })[0].id;
+    const again = new Monitor(monitor.model, monitor.fg, { collector: refusing, describe: 'refusing target' }, monitor.store, { probes: false });
+    expect(again.openIncidents().map((i) => i.id).sort()).toEqual(open);
+    const r = await again.pollOnce();
+    expect(r.findings.size).toBe(monitor.latest!.findings.size);
+    expect(again.openIncidents().map((i) => i.id).sort()).toEqual(open);
+    expect(monitor.store.events({ after: lastId })).toEqual([]);
+    await again.stop();
+  });
+});
