@@ -102,6 +102,8 @@ const host = (cidr?: string): string | undefined => cidr?.split('/')[0];
 export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string, requests: ServiceNodeRequest[], platforms: Map<string, PlatformDef>): void {
   const list = (model.serviceNodes ??= []);
   const deviceAsns = new Set(model.devices.map((d) => d.asn));
+  const announced = (vrf: string, v6: boolean, own: ServiceNodeRequest): string[] =>
+    [...new Set(list.flatMap((n) => n.advertise.filter((a) => a.vrf === vrf && a.prefix.includes(':') === v6).map((a) => a.prefix)))].filter((p) => !own.advertise.some((a) => a.prefix === p));
   for (const r of requests) {
     const fail = (path: Path, m: string, key = false) => ctx.error(path, `${r.role} node '${r.name}': ${m}`, key);
     if (list.some((n) => n.name === r.name)) {
@@ -151,8 +153,10 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
         ...(l.ipv4 ? { ipv4: l.ipv4 } : {}), ...(l.ipv6 ? { ipv6: l.ipv6 } : {}),
         ...(l.ipv4 ? { gateway4: host(vlan.gateway4) } : {}),
         ...(l.ipv6 ? { gateway6: host(vlan.gateway6) } : {}),
-        routes4: l.ipv4 ? subnets.filter((x) => x !== net && x.subnet).map((x) => x.subnet!).sort() : [],
-        routes6: l.ipv6 ? subnets.filter((x) => x !== net && x.subnet6).map((x) => x.subnet6!).sort() : [],
+        // The VRF's other subnets, and what service nodes attached before announce in it (a DNS
+        // server's health checks reach the load balancers' VIPs).
+        routes4: l.ipv4 ? [...subnets.filter((x) => x !== net && x.subnet).map((x) => x.subnet!), ...announced(l.vrf, false, r)].sort() : [],
+        routes6: l.ipv6 ? [...subnets.filter((x) => x !== net && x.subnet6).map((x) => x.subnet6!), ...announced(l.vrf, true, r)].sort() : [],
         source: ctx.at(l.path, true),
       });
     }
