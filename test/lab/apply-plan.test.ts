@@ -2,12 +2,14 @@
  * `apply --plan` against a real FRR lab (a trimmed dc1: spine1, leaf1, leaf2; h1 and h2 bridged
  * in VLAN 10), the intent in a real git repository:
  *  - a plan saved with the lab as target applies (every device, the lab being fresh);
- *  - after the intent changed (h3 added on leaf2, VLAN 20), the old plan is refused naming
- *    leaf2 and its files, and leaf2's running config is untouched;
+ *  - after the intent changed (a network "ops", VLAN 40 of VRF BLUE, laid on leaf2 with no
+ *    endpoint yet: a change the running lab carries, every endpoint flow still answering), the
+ *    old plan is refused naming leaf2 and its files, and leaf2's running config is untouched;
  *  - a plan of the new intent, then a hand change on leaf1: refused by the drift check naming
  *    leaf1, nothing pushed;
  *  - a second apply while one runs (held between commit and confirm) is refused naming the
- *    first one's pid and command; the first applies.
+ *    first one's pid, host, user, command and since when; the first applies (VLAN 40's bridge
+ *    then on leaf2).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +43,13 @@ const ENDPOINTS = `endpoints:
   - { name: h1, leaf: leaf1, port: eth10, vlan: 10, ipv4: 10.10.10.11/24 }
   - { name: h2, leaf: leaf2, port: eth10, vlan: 10, ipv4: 10.10.10.12/24 }
 `;
-const H3 = '  - { name: h3, leaf: leaf2, port: eth11, vlan: 20, ipv4: 10.10.20.13/24 }\n';
+/** Appended to VRF BLUE's networks (the last list of dc1's tenants.yaml is RED's: inserted after app). */
+const OPS = '          - { name: ops, vlan: 40, subnet: 10.10.40.0/24, gateway: 10.10.40.1, leaves: [leaf2] }\n';
+const withOps = (tenants: string) => {
+  const anchor = '            gateway: 10.10.20.1\n';
+  if (!tenants.includes(anchor)) throw new Error('dc1 tenants.yaml: the app network moved; update the test');
+  return tenants.replace(anchor, anchor + OPS);
+};
 
 describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --plan) to an FRR lab', () => {
   const copy = intentCopy('intents/dc1', 110, '172.27');
@@ -105,7 +113,8 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
   }, 120_000);
 
   it('after the intent changed, the old plan is refused naming the device and files, nothing pushed', async () => {
-    writeFileSync(path.join(copy.dir, 'endpoints.yaml'), ENDPOINTS + H3);
+    const tenants = path.join(copy.dir, 'tenants.yaml');
+    writeFileSync(tenants, withOps(readFileSync(tenants, 'utf8')));
     const before = await running('leaf2');
     const r = await run('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
     expect(r.code).toBe(1);
@@ -115,7 +124,7 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
       new RegExp(
         `^netloom apply: refusing to apply p1\\.json: it no longer describes this change \\(nothing pushed\\):\\n` +
           `  - the intent changed since the plan: revision [0-9a-f]{16}, planned ${p1.intent.revision}\\n` +
-          `  - rendered output differs from the plan: leaf2: frr\\.conf, netconf-ietf\\.xml, network\\.sh\\n`,
+          `  - rendered output differs from the plan: leaf2: frr\\.conf, network\\.sh\\n`,
       ),
     );
     expect(await running('leaf2')).toBe(before);
@@ -145,18 +154,26 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
   it('a second apply while one runs is refused, naming who holds the lock; the first applies', async () => {
     expect((await run('plan', '.', '--base', 'HEAD', '--save', 'p3.json', '--target', TARGET, '--fail-on', 'never')).code).toBe(0);
     // Held between commit and confirm, so the lock is held for certain while the second runs.
+    const startedAt = Date.now();
     const first = netloom(['apply', '.', '--plan', 'p3.json', '--target', TARGET, '--yes'], { env: { NETLOOM_TEST_HOLD_BEFORE_CONFIRM_MS: '4000' }, until: /^wave 1/m });
     await Promise.race([first.started, first.done]);
     const second = await run('apply', '.', '--plan', 'p3.json', '--target', TARGET, '--yes');
     expect(second.code).toBe(1);
-    expect(second.err).toMatch(
-      new RegExp(`^netloom apply: another apply is running: the lock ${state}/apply\\.lock is held by pid ${first.pid} on ${hostname()}, user root, since \\S+: netloom apply \\. --plan p3\\.json --target ${TARGET} --yes\\n$`),
-    );
+    const held = new RegExp(
+      `^netloom apply: another apply is running: the lock ${state}/apply\\.lock is held by pid ${first.pid} on ${hostname()}, user root, since (\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z): netloom apply \\. --plan p3\\.json --target ${TARGET} --yes\\n$`,
+    ).exec(second.err);
+    expect(held, second.err).not.toBeNull();
+    // Since when: the moment the first apply took the lock, after it was started and before the second asked.
+    const since = Date.parse(held![1]);
+    expect(since).toBeGreaterThanOrEqual(Math.floor(startedAt / 1000) * 1000);
+    expect(since).toBeLessThanOrEqual(Date.now());
     const r = await first.done;
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^leaf2 +ssh +applied /m);
     expect(r.code).toBe(0);
     expect(existsSync(path.join(state, 'apply.lock'))).toBe(false);
-    expect(readFileSync(path.join(copy.dir, 'endpoints.yaml'), 'utf8')).toContain('h3');
+    // The reviewed change is live: VLAN 40's VXLAN device on its bridge, its VNI in FRR's EVPN.
+    expect(execFileSync('ip', ['-n', `nl-${LAB}-leaf2`, '-o', 'link', 'show', 'dev', 'vx10040'], { encoding: 'utf8' })).toMatch(/ master br40 /);
+    expect(await running('leaf2')).toMatch(/^ {2}vni 10040\n {3}rd 10\.0\.0\.2:40$/m);
   }, 90_000);
 });
