@@ -9,7 +9,10 @@
  *    leaf1, nothing pushed;
  *  - a second apply while one runs (held between commit and confirm) is refused naming the
  *    first one's pid, host, user, command and since when; the first applies (VLAN 40's bridge
- *    then on leaf2).
+ *    then on leaf2);
+ *  - the apply jobs of the pipeline examples (examples/ci), as written, on merges: GitHub's
+ *    removes the network again, GitLab's puts it back, each planning against the lab and
+ *    applying that plan.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { stripBanner } from '../../src/push/frr-driver.ts';
 import { readApplyPlan } from '../../src/plan/apply-plan.ts';
 import { inCI } from '../support/ci.ts';
+import { netloomShim, runGithubJob, runGitlabJob } from '../plan/ci-runner.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing =
@@ -45,7 +49,7 @@ const ENDPOINTS = `endpoints:
 `;
 /** Appended to VRF BLUE's networks (the last list of dc1's tenants.yaml is RED's: inserted after app). */
 const OPS = '          - { name: ops, vlan: 40, subnet: 10.10.40.0/24, gateway: 10.10.40.1, leaves: [leaf2] }\n';
-const withOps = (tenants: string) => {
+const withOpsNetwork = (tenants: string) => {
   const anchor = '            gateway: 10.10.20.1\n';
   if (!tenants.includes(anchor)) throw new Error('dc1 tenants.yaml: the app network moved; update the test');
   return tenants.replace(anchor, anchor + OPS);
@@ -114,7 +118,7 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
 
   it('after the intent changed, the old plan is refused naming the device and files, nothing pushed', async () => {
     const tenants = path.join(copy.dir, 'tenants.yaml');
-    writeFileSync(tenants, withOps(readFileSync(tenants, 'utf8')));
+    writeFileSync(tenants, withOpsNetwork(readFileSync(tenants, 'utf8')));
     const before = await running('leaf2');
     const r = await run('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
     expect(r.code).toBe(1);
@@ -176,4 +180,35 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
     expect(execFileSync('ip', ['-n', `nl-${LAB}-leaf2`, '-o', 'link', 'show', 'dev', 'vx10040'], { encoding: 'utf8' })).toMatch(/ master br40 /);
     expect(await running('leaf2')).toMatch(/^ {2}vni 10040\n {3}rd 10\.0\.0\.2:40$/m);
   }, 90_000);
+
+  it('the examples\' apply jobs (examples/ci) plan each merge against the lab and apply that plan', async () => {
+    const shim = netloomShim();
+    const commit = (msg: string) => {
+      git('add', '-A');
+      git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', msg);
+      return git('rev-parse', 'HEAD').trim();
+    };
+    try {
+      const withOps = commit('ops network on leaf2');
+      const tenants = path.join(copy.dir, 'tenants.yaml');
+      writeFileSync(tenants, readFileSync(tenants, 'utf8').replace(OPS, ''));
+      const without = commit('no ops network');
+      const gh = runGithubJob('apply', { cwd: copy.dir, shim, context: { 'github.event.before': withOps, 'github.sha': without }, env: { INTENT: '.', TARGET } });
+      expect(gh.map((s) => `${s.name}: ${s.code}`)).toEqual(['plan against the running network: 0', 'apply the plan: 0']);
+      expect(gh[0].out.split('\n')[0]).toBe(`plan for . (fabric dc1): ${withOps} (${withOps.slice(0, 12)}) -> ${without} (${without.slice(0, 12)})`);
+      expect(gh[1].out).toMatch(/^plan plan\.json: intent revision [0-9a-f]{16} \(commit [0-9a-f]{12}\), 3 device\(s\) rendered as reviewed; drift check of the running state follows$/m);
+      expect(gh[1].out).toMatch(/^leaf2 +ssh +applied /m);
+      expect(await running('leaf2')).not.toMatch(/vni 10040/);
+
+      writeFileSync(tenants, withOpsNetwork(readFileSync(tenants, 'utf8')));
+      const back = commit('ops network again');
+      const gl = runGitlabJob('apply', { cwd: copy.dir, shim, variables: { CI_COMMIT_BEFORE_SHA: without, CI_COMMIT_SHA: back, INTENT: '.', TARGET } });
+      expect(gl.err).toBe(`saved plan: plan.json (apply it with netloom apply . --plan plan.json --target ${TARGET})\n`);
+      expect(gl.out).toMatch(/^leaf2 +ssh +applied /m);
+      expect(gl.code).toBe(0);
+      expect(await running('leaf2')).toMatch(/^ {2}vni 10040\n {3}rd 10\.0\.0\.2:40$/m);
+    } finally {
+      rmSync(shim, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
