@@ -33,7 +33,7 @@ function gate(id: string, title: string, severity: Severity, description: string
       const model = fg(ctx);
       const c = complianceOf(model);
       const set = c?.severity[id];
-      if (set === 'off') return { findings: [], examined: `off (compliance.severity at ${formatLocation(c!.source)})` };
+      if (set === 'off') return { findings: [], examined: `off (compliance.severity at ${formatLocation(c!.severitySource)})` };
       return body(model, ctx, set ?? severity);
     },
   };

@@ -16,6 +16,7 @@ export interface ComplianceRule {
 export interface ComplianceModel {
   profile: { bgpAuthentication: 'required' | 'optional'; managementNetwork?: string; tlsMinVersion: '1.2' | '1.3'; source: SourceLocation };
   severity: Partial<Record<string, Severity | 'off'>>;
+  severitySource: SourceLocation;
   rules: ComplianceRule[];
   source: SourceLocation;
 }

@@ -27,6 +27,7 @@ export function resolveCompliance(ctx: DomainResolveContext, intent: ComplianceI
   return {
     profile: { bgpAuthentication: p.bgp_authentication, ...(p.management_network ? { managementNetwork: p.management_network } : {}), tlsMinVersion: p.tls_min_version, source: ctx.at([ROOT, 'profile']) },
     severity: intent.severity,
+    severitySource: ctx.at([ROOT, 'severity']),
     rules: intent.rules.map((r, i) => ({ id: r.id, ...(r.description ? { description: r.description } : {}), severity: r.severity, over: r.over, ...(r.when ? { when: r.when } : {}), assert: r.assert, source: ctx.at([ROOT, 'rules', i]) })),
     source: ctx.at([ROOT]),
   };
