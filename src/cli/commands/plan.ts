@@ -11,6 +11,7 @@ import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
+import { cachedModel } from '../../plan/model-cache.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
 import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import type { Severity } from '../../verify/findings.ts';
@@ -39,25 +40,41 @@ function atRevision(e: unknown, sides: LoadedSide[]): unknown {
   );
 }
 
-function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[]): LoadedSide {
-  let dir: string | undefined;
-  let root = repo.root;
-  if (commit) {
-    const ex = exportIntent(repo, commit);
-    exports.push(ex);
-    dir = ex.dir;
-    root = ex.root;
-  } else {
-    dir = path.join(repo.root, repo.dir);
+function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[]): LoadedSide {
+  if (!commit) {
+    const dir = path.join(repo.root, repo.dir);
+    const side: LoadedSide = { rev, commit, root: repo.root, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
+    try {
+      return { ...side, model: existsDir(dir) ? loadModelSync(dir) : undefined };
+    } catch (e) {
+      throw atRevision(e, [side]);
+    }
   }
-  const side: LoadedSide = { rev, commit, root, repoPath: (f) => path.relative(root, path.resolve(f)).split(path.sep).join('/') };
-  let model: FabricModel | undefined;
+  // A committed revision's model comes from the cache by its tree when it was planned before.
+  let root = '';
+  const side = (r: string): LoadedSide => ({ rev, commit, root: r, repoPath: (f) => path.relative(r, path.resolve(f)).split(path.sep).join('/') });
   try {
-    if (dir && (commit || existsDir(dir))) model = loadModelSync(dir);
+    const c = cachedModel(
+      repo,
+      commit,
+      (dir) => {
+        root = dir.slice(0, dir.length - repo.dir.length).replace(/\/$/, '') || dir;
+        return loadModelSync(dir);
+      },
+      () => {
+        const ex = exportIntent(repo, commit);
+        root = ex.root;
+        return ex;
+      },
+    );
+    exports.push(c);
+    saves.push(c.save);
+    root = c.root;
+    if (c.model || !c.dir) return { ...side(c.root), model: c.model };
+    return { ...side(c.root), model: loadModelSync(c.dir) };
   } catch (e) {
-    throw atRevision(e, [side]);
+    throw atRevision(e, [side(root)]);
   }
-  return { ...side, model };
 }
 
 const existsDir = (dir: string): boolean => existsSync(dir) && statSync(dir).isDirectory();
@@ -118,9 +135,10 @@ export const planCommand: Command = {
     const baseCommit = resolveRevision(repo, baseRev, '--base');
     const headCommit = headRev === undefined ? undefined : resolveRevision(repo, headRev, '--head');
     const exports: ExportedIntent[] = [];
+    const saves: (() => void)[] = [];
     try {
-      const base = loadSide(repo, baseRev, baseCommit, exports);
-      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports);
+      const base = loadSide(repo, baseRev, baseCommit, exports, saves);
+      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves);
       if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
       let plan;
       try {
@@ -156,6 +174,8 @@ export const planCommand: Command = {
         writeFileSync(out, text);
         for (const l of formatPlanText(plan, failing).split('\n').slice(0, 8)) ctx.out(l);
       } else ctx.out(text.replace(/\n$/, ''));
+      // After the report: the next plan of these revisions reads their models from the cache.
+      for (const save of saves) save();
       return failing.length ? 1 : 0;
     } finally {
       for (const e of exports) e.cleanup();
