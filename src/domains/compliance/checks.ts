@@ -6,6 +6,7 @@
  * organisation's own CEL rules. Without a `compliance:` section the built-in rules hold the
  * fabric to the default profile (BGP authentication optional, TLS >= 1.2).
  */
+import path from 'node:path';
 import type { FabricModel } from '../../model/types.ts';
 import { contains4, overlaps4, parseIpv4, parsePrefix4, type Prefix4 } from '../../model/ip.ts';
 import { formatLocation, type SourceLocation } from '../../util/errors.ts';
@@ -33,7 +34,7 @@ function gate(id: string, title: string, severity: Severity, description: string
       const model = fg(ctx);
       const c = complianceOf(model);
       const set = c?.severity[id];
-      if (set === 'off') return { findings: [], examined: `off (compliance.severity at ${formatLocation(c!.severitySource)})` };
+      if (set === 'off') return { findings: [], examined: `off (compliance.severity.${id} at ${path.basename(c!.severitySource.file)}:${c!.severitySource.line})` };
       return body(model, ctx, set ?? severity);
     },
   };
@@ -44,8 +45,8 @@ const finding = (check: string, severity: Severity, message: string, location: S
 const bgpAuth = gate('compliance-bgp-auth', 'BGP sessions authenticated where the profile demands', 'error', 'with compliance.profile.bgp_authentication: required, every BGP session must be authenticated (TCP-MD5 or TCP-AO); netloom renders no session authentication, so each session is named', (model, _ctx, sev) => {
   const c = complianceOf(model);
   if (c?.profile.bgpAuthentication !== 'required') return { findings: [], examined: `${plural(model.bgpSessions.length, 'session')}; the profile does not require authentication` };
-  const at = formatLocation(c.profile.source);
-  const findings = model.bgpSessions.map((s) => finding('compliance-bgp-auth', sev, `BGP session ${s.id} is not authenticated; the profile at ${at} requires it (netloom renders no TCP-MD5/TCP-AO)`, s.source, { session: s.id }));
+  // Messages name no file: plan tells findings of two revisions apart by message.
+  const findings = model.bgpSessions.map((s) => finding('compliance-bgp-auth', sev, `BGP session ${s.id} is not authenticated; compliance.profile.bgp_authentication requires it (netloom renders no TCP-MD5/TCP-AO)`, s.source, { session: s.id, profile: formatLocation(c.profile.source) }));
   return { findings, examined: plural(model.bgpSessions.length, 'session') };
 });
 
@@ -168,7 +169,7 @@ const userRules = gate('compliance-rules', 'the organisation\'s own rules (CEL)'
         checked++;
         verdict = assert(vars);
       } catch (e) {
-        findings.push(finding('compliance-rules', r.severity, `${what} cannot be evaluated on ${o.key}: ${celMessage(e)} (rule at ${formatLocation(r.source)})`, o.source, { rule: r.id }));
+        findings.push(finding('compliance-rules', r.severity, `${what} cannot be evaluated on ${o.key}: ${celMessage(e)}`, o.source, { rule: r.id, ruleAt: formatLocation(r.source) }));
         continue;
       }
       if (verdict !== true) findings.push(finding('compliance-rules', r.severity, `${o.key} violates ${what}${verdict === false ? '' : ` (the assertion gave ${JSON.stringify(verdict)}, not a boolean)`}`, o.source, { rule: r.id, assert: r.assert, ruleAt: formatLocation(r.source) }));
