@@ -18,9 +18,14 @@ import { parseCommandArgs } from '../../src/cli/command.ts';
 import { pinnedTlsMin } from '../../src/domains/compliance/checks.ts';
 import { scanText } from '../../src/domains/compliance/secrets.ts';
 import { repoRoot } from '../support/intent-copy.ts';
+import { privateModelCache } from '../plan/ci-runner.ts';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const restoreCache = privateModelCache();
+afterAll(() => {
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  restoreCache();
+});
 
 /** A copy of an example intent, with extra files. */
 function copy(example: string, files: Record<string, string> = {}): string {

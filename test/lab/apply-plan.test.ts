@@ -24,7 +24,7 @@ import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { stripBanner } from '../../src/push/frr-driver.ts';
 import { readApplyPlan } from '../../src/plan/apply-plan.ts';
 import { inCI } from '../support/ci.ts';
-import { netloomShim, runGithubJob, runGitlabJob } from '../plan/ci-runner.ts';
+import { netloomShim, privateModelCache, runGithubJob, runGitlabJob } from '../plan/ci-runner.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing =
@@ -80,7 +80,9 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
   const run = (...args: string[]) => netloom(args).done;
   const running = async (node: string) => stripBanner(await vtysh(LAB, node, 'show running-config'));
 
+  let restoreCache: () => void = () => undefined;
   beforeAll(async () => {
+    restoreCache = privateModelCache();
     // The lab's state, the journals and the apply lock all live in the test's own state directory.
     process.env.NETLOOM_STATE_DIR = state;
     writeFileSync(path.join(copy.dir, 'nodes.yaml'), NODES);
@@ -100,6 +102,7 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
     else process.env.NETLOOM_STATE_DIR = prevState;
     copy.cleanup();
     rmSync(state, { recursive: true, force: true });
+    restoreCache();
   }, 120_000);
 
   it('a plan saved with the lab as target records every device\'s running state, and applies', async () => {

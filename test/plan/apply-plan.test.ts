@@ -6,13 +6,18 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
+import { privateModelCache } from './ci-runner.ts';
 import { APPLY_PLAN_SCHEMA, artifactChanges, driftReason, readApplyPlan, snapshotDigest, staleReasons, targetId, type ApplyPlan } from '../../src/plan/apply-plan.ts';
 import { acquireApplyLock, applyLockFile } from '../../src/push/apply-lock.ts';
 import { IntentError, CheckFailed } from '../../src/util/errors.ts';
 
 const bin = path.join(repoRoot, 'src/cli/bin.mjs');
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-apply-plan-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const restoreCache = privateModelCache();
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  restoreCache();
+});
 
 const D = (c: string) => c.repeat(64);
 const plan = (over: Partial<ApplyPlan> = {}): ApplyPlan => ({

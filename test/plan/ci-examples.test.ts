@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/intent-copy.ts';
-import { netloomShim, runGithubJob, runGitlabJob, type StepResult } from './ci-runner.ts';
+import { netloomShim, privateModelCache, runGithubJob, runGitlabJob, type StepResult } from './ci-runner.ts';
 
 let root: string;
 let work: string;
@@ -34,7 +34,9 @@ function pullRequest(branch: string, change: () => void) {
   git(work, 'push', '-q', 'origin', branch);
 }
 
+let restoreCache: () => void;
 beforeAll(() => {
+  restoreCache = privateModelCache();
   root = mkdtempSync(path.join(tmpdir(), 'netloom-ci-'));
   shim = netloomShim();
   const origin = path.join(root, 'origin.git');
@@ -59,6 +61,7 @@ beforeAll(() => {
   git(work, 'checkout', '-q', 'main');
 }, 60_000);
 afterAll(() => {
+  restoreCache();
   rmSync(root, { recursive: true, force: true });
   rmSync(shim, { recursive: true, force: true });
 });

@@ -7,7 +7,7 @@
  * work tree's CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -29,12 +29,33 @@ export function netloomShim(): string {
   return dir;
 }
 
+/**
+ * The plan's model cache (src/plan/model-cache.ts) in a directory of the test's own, so tests
+ * leave nothing in the home directory; returns the restore.
+ */
+export function privateModelCache(): () => void {
+  const prev = process.env.NETLOOM_CACHE_DIR;
+  const dir = mkdtempSync(path.join(tmpdir(), 'netloom-test-cache-'));
+  process.env.NETLOOM_CACHE_DIR = dir;
+  return () => {
+    if (prev === undefined) delete process.env.NETLOOM_CACHE_DIR;
+    else process.env.NETLOOM_CACHE_DIR = prev;
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
 const example = (name: string) => parse(readFileSync(path.join(repoRoot, 'examples/ci', name), 'utf8')) as Record<string, unknown>;
 
 function bash(script: string, flags: string[], cwd: string, env: Record<string, string>, shim: string): { code: number; out: string; err: string } {
   const r = spawnSync('bash', ['--noprofile', '--norc', ...flags, '-c', script], {
     cwd,
-    env: { PATH: `${shim}:${process.env.PATH}`, HOME: process.env.HOME ?? '/root', NETLOOM_STATE_DIR: process.env.NETLOOM_STATE_DIR ?? '', ...env },
+    env: {
+      PATH: `${shim}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? '/root',
+      NETLOOM_STATE_DIR: process.env.NETLOOM_STATE_DIR ?? '',
+      ...(process.env.NETLOOM_CACHE_DIR ? { NETLOOM_CACHE_DIR: process.env.NETLOOM_CACHE_DIR } : {}),
+      ...env,
+    },
     encoding: 'utf8',
   });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
