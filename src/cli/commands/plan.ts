@@ -119,6 +119,7 @@ export const planCommand: Command = {
   notes: [
     'DIR must be inside a git work tree; revisions are read with git archive into temporary directories, the work tree is left alone.',
     'A DIR that did not exist at --base plans everything as added.',
+    'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
     'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
   ],
