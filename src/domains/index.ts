@@ -15,13 +15,14 @@ import { fabric } from './fabric/index.ts';
 import { firewall } from './firewall/index.ts';
 import { slb } from './slb/index.ts';
 import { gslb } from './gslb/index.ts';
+import { compliance } from './compliance/index.ts';
 import { RESERVED_DOMAINS, type DomainId, type DomainModule, type NodeArtifact, type NodeDiagnostic } from './types.ts';
 
 export type { DomainId, DomainModule } from './types.ts';
 export { RESERVED_DOMAINS } from './types.ts';
 
 /** Every registered domain: adding one is one line here (and its id in DomainId). */
-export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall, slb, gslb };
+export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall, slb, gslb, compliance };
 
 /**
  * The fabric's check ids from before the registry: kept so reports, `verify --only` and CI

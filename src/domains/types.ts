@@ -27,7 +27,7 @@ import type { FabricGraph } from '../verify/graph.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 
 /** Registered domains. A new domain adds its id here and one line in DOMAINS. */
-export type DomainId = 'fabric' | 'firewall' | 'slb' | 'gslb';
+export type DomainId = 'fabric' | 'firewall' | 'slb' | 'gslb' | 'compliance';
 
 /**
  * Intent sections of domains that have not landed: accepted (any content), kept verbatim in

@@ -3,7 +3,7 @@
  * directory (`git archive`), so the user's work tree, index and HEAD are never touched.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../util/errors.ts';
@@ -72,13 +72,23 @@ export interface ExportedIntent {
 /** The intent directory at a commit, written under a new temporary directory at its repository path. */
 export function exportIntent(repo: IntentRepo, commit: string): ExportedIntent {
   const root = mkdtempSync(path.join(tmpdir(), 'netloom-plan-'));
+  try {
+    return exportIntentInto(repo, commit, root);
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The intent directory at a commit, written under `root` (created) at its repository path; cleanup removes `root`. */
+export function exportIntentInto(repo: IntentRepo, commit: string, root: string): ExportedIntent {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
   const cleanup = () => rmSync(root, { recursive: true, force: true });
   if (!existsAt(repo, commit)) return { root, cleanup };
   try {
     const tar = git(repo.root, ['archive', '--format=tar', commit, '--', repo.dir || '.']);
     execFileSync('tar', ['-x', '-f', '-', '-C', root], { input: tar, stdio: ['pipe', 'ignore', 'pipe'] });
   } catch (e) {
-    cleanup();
     throw new EnvironmentError(`reading ${repo.dir || '.'} at ${commit.slice(0, 12)} from git: ${gitError(e)}`);
   }
   return { root, dir: path.join(root, repo.dir), cleanup };

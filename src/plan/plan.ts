@@ -17,7 +17,8 @@ import type { Disturbance } from '../push/driver.ts';
 import { planWaves } from '../push/rollout.ts';
 import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
 import { verifyStatic } from '../verify/static.ts';
-import { buildFabricGraph, type FabricGraph } from '../verify/graph.ts';
+import { buildFabricGraph } from '../verify/graph.ts';
+import { makeContext, type CheckContext } from '../verify/checks/index.ts';
 import type { Severity } from '../verify/findings.ts';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
 import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
@@ -181,9 +182,10 @@ function sessionOf(model: FabricModel, device: string, neighbor: string): string
   return undefined;
 }
 
+/** One graph and one analysis context per revision, shared by the flows and the static checks (the control plane is simulated once). */
 interface Graphs {
-  base?: FabricGraph;
-  head?: FabricGraph;
+  base?: CheckContext;
+  head?: CheckContext;
 }
 
 /** Findings are the same across revisions when check and message match, line numbers aside. */
@@ -218,11 +220,15 @@ function verification(base: PlanSide, head: PlanSide, graphs: Graphs): PlanCheck
   if (!head.model) return [];
   const headFiles = intentFiles(head.model, []);
   const baseFiles = intentFiles(base.model, []);
+  const results = verifyStatic(head.model, { graph: graphs.head?.fg, ctx: graphs.head }).results;
+  // The base's findings only tell the head's apart as new or not: a check without findings at
+  // the head is not run at the base (most of a small change's checks).
+  const ask = results.filter((r) => r.findings.length).map((r) => r.check.id);
   const seen = new Set<string>();
-  if (base.model) {
-    for (const r of verifyStatic(base.model, { graph: graphs.base }).results) for (const f of r.findings) seen.add(findingKey(r.check.id, relocateText(base, f.message, baseFiles)));
+  if (base.model && ask.length) {
+    for (const r of verifyStatic(base.model, { graph: graphs.base?.fg, ctx: graphs.base, only: ask }).results) for (const f of r.findings) seen.add(findingKey(r.check.id, relocateText(base, f.message, baseFiles)));
   }
-  return verifyStatic(head.model, { graph: graphs.head }).results.map((r) => ({
+  return results.map((r) => ({
     id: r.check.id,
     title: r.check.title,
     passed: r.passed,
@@ -386,9 +392,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   lap('file stats and disturbance');
   const scope = flowScope(base.model, head.model, raw, new Set(devices.map((d) => d.device)));
   // One graph per revision, for the flows and the static checks alike.
-  const graphs: Graphs = { base: base.model && buildFabricGraph(base.model), head: head.model && buildFabricGraph(head.model) };
-  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints, graphs.base) : [];
-  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints, graphs.head) : [];
+  const graphs: Graphs = { base: base.model && makeContext(buildFabricGraph(base.model)), head: head.model && makeContext(buildFabricGraph(head.model)) };
+  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints, graphs.base?.fg, graphs.base) : [];
+  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints, graphs.head?.fg, graphs.head) : [];
   const baseKeys = new Set(baseFlows.map((f) => `${f.src}>${f.dst}`));
   const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : [])
     .filter((p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0)
@@ -398,7 +404,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     });
   lap('behaviour');
   const checks = verification(base, head, graphs);
-  lap('static verification (both)');
+  lap('static verification (head; base where the head has findings)');
   const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
   const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });
   return {

@@ -226,10 +226,11 @@ export interface RenumberAlarm {
 export function renumbering(changes: ObjectChange[], touched: (c: ObjectChange) => boolean): RenumberAlarm[] {
   const out: RenumberAlarm[] = [];
   for (const c of changes) {
-    if (c.change !== 'changed' || !WATCHED.has(c.kind) || touched(c)) continue;
+    if (c.change !== 'changed' || !WATCHED.has(c.kind)) continue;
     // A device's VLANs and VRFs are its networks' and VRFs', reported under those.
     const fields = c.fields.filter((f) => f.change === 'changed' && NUMBERING.test(f.field) && !/^(vlans|vrfs)\[/.test(f.field));
-    if (fields.length) out.push({ kind: c.kind, key: c.key, fields, location: c.location });
+    // Asked last: it reads (and parses) the object's intent file at both revisions.
+    if (fields.length && !touched(c)) out.push({ kind: c.kind, key: c.key, fields, location: c.location });
   }
   return out;
 }

@@ -9,8 +9,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EnvironmentError } from '../util/errors.ts';
 
+/** netloom's state on this host: rollout journals, the apply lock. */
+export function stateDir(): string {
+  return process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom';
+}
+
 export function rolloutsRoot(): string {
-  return path.join(process.env.NETLOOM_STATE_DIR ?? '/var/lib/netloom', 'rollouts');
+  return path.join(stateDir(), 'rollouts');
 }
 
 export type JournalEntry =

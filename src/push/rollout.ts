@@ -54,6 +54,11 @@ export interface RolloutOptions {
   /** Parallel connections while preparing (default 16). */
   concurrency?: number;
   reporter?: Reporter;
+  /**
+   * Checked on every device's snapshot before anything is pushed (apply --plan: the running
+   * state the plan saw); a reason refuses the whole rollout, nothing pushed.
+   */
+  driftCheck?: (device: string, snapshot: Snapshot) => string | undefined;
   /** Called once the journal exists (tests and the CLI print where it is). */
   onJournal?: (dir: string) => void;
 }
@@ -64,6 +69,8 @@ export interface RolloutResult {
   results: DeviceResult[];
   /** No device failed or was rolled back. */
   ok: boolean;
+  /** Why the rollout was refused before any push (the drift check's reasons). */
+  refused?: string[];
   changed: number;
 }
 
@@ -91,7 +98,32 @@ export function makeDriver(dev: DriverDevice, opts: DriverOptions = {}): DeviceD
   return make({ ...common, credentials }, dev, opts);
 }
 
-async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
+/**
+ * The inventory's devices in model order (so waves are deterministic), each with the push
+ * driver and artifacts its platform declares; a device the model lacks is a usage error.
+ */
+export function driverDevices(model: FabricModel, inventory: Inventory): { invs: DriverDevice[]; artifacts: Map<string, string[]>; missing: string[] } {
+  const names = new Set(model.devices.map((d) => d.name));
+  // Service nodes (load balancers...) are configured by `lab up` and their own domain's push, not by this device rollout.
+  const serviceNodes = new Set((model.serviceNodes ?? []).map((n) => n.name));
+  const unknown = inventory.devices.filter((d) => !names.has(d.name) && !serviceNodes.has(d.name));
+  if (unknown.length) {
+    throw new UsageError(`inventory ${inventory.origin} names devices the model (fabric ${model.name}) does not have: ${unknown.map((d) => d.name).join(', ')}`);
+  }
+  const missing = model.devices.filter((d) => !inventory.devices.some((i) => i.name === d.name)).map((d) => d.name);
+  const platforms = loadPlatforms();
+  const artifacts = new Map<string, string[]>();
+  const invs: DriverDevice[] = model.devices.flatMap((d) => {
+    const inv = inventory.devices.find((i) => i.name === d.name);
+    if (!inv) return [];
+    const spec = pushSpec(platforms.get(d.platform)!, inv.transport, d.name);
+    artifacts.set(d.name, spec.artifacts);
+    return [{ ...inv, driver: spec.driver }];
+  });
+  return { invs, artifacts, missing };
+}
+
+export async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
     while (i < items.length) await f(items[i++]);
@@ -99,7 +131,7 @@ async function limited<T>(items: T[], n: number, f: (x: T) => Promise<void>): Pr
 }
 
 /** Each device's rendered artifacts; the ones its push driver needs (platform data) must be there. */
-function desiredFor(model: FabricModel, devices: DriverDevice[], artifacts: Map<string, string[]>): Map<string, DesiredConfig> {
+export function desiredFor(model: FabricModel, devices: DriverDevice[], artifacts: Map<string, string[]>): Map<string, DesiredConfig> {
   const r = renderModel(model, { devices: devices.map((d) => d.name) });
   const out = new Map<string, DesiredConfig>();
   for (const a of r.artifacts) {
@@ -151,24 +183,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const canary = Math.max(1, opts.canary ?? 1);
   const waveSize = Math.max(1, opts.waveSize ?? 5);
   const byName = new Map(model.devices.map((d) => [d.name, d]));
-  // Service nodes (load balancers...) are configured by `lab up` and their own domain's push, not by this device rollout.
-  const serviceNodes = new Set((model.serviceNodes ?? []).map((n) => n.name));
-  const unknown = inventory.devices.filter((d) => !byName.has(d.name) && !serviceNodes.has(d.name));
-  if (unknown.length) {
-    throw new UsageError(`inventory ${inventory.origin} names devices the model (fabric ${model.name}) does not have: ${unknown.map((d) => d.name).join(', ')}`);
-  }
-  const missing = model.devices.filter((d) => !inventory.devices.some((i) => i.name === d.name)).map((d) => d.name);
+  const { invs, artifacts, missing } = driverDevices(model, inventory);
   if (missing.length) rep.log(`note: not in the inventory, left alone: ${missing.join(', ')}`);
-  // Model order, so waves are deterministic.
-  const platforms = loadPlatforms();
-  const artifacts = new Map<string, string[]>();
-  const invs: DriverDevice[] = model.devices.flatMap((d) => {
-    const inv = inventory.devices.find((i) => i.name === d.name);
-    if (!inv) return [];
-    const spec = pushSpec(platforms.get(d.platform)!, inv.transport, d.name);
-    artifacts.set(d.name, spec.artifacts);
-    return [{ ...inv, driver: spec.driver }];
-  });
   const desired = desiredFor(model, invs, artifacts);
   const slots: Slot[] = invs.map((inv) => ({
     inv,
@@ -260,6 +276,22 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
     await beforeDone;
     for (const s of slots) if (s.result.action !== 'failed' && s.result.action !== 'unchanged') s.result = { ...s.result, action: 'not applied', reason: 'rollout aborted before any change (another device failed)', diff: undefined };
     return finish('failed');
+  }
+  if (opts.driftCheck) {
+    const drift = slots.flatMap((s) => {
+      const why = s.snapshot && opts.driftCheck!(s.inv.name, s.snapshot);
+      return why ? [{ s, why }] : [];
+    });
+    if (drift.length) {
+      await beforeDone;
+      const drifted = new Set(drift.map((d) => d.s));
+      for (const { s, why } of drift) {
+        jr({ t: 'device-failed', device: s.inv.name, kind: 'drift', error: why });
+        s.result = { ...s.result, action: 'failed', reason: `drift: ${why.replace(`${s.inv.name}: `, '')}`, diff: undefined };
+      }
+      for (const s of slots) if (!drifted.has(s) && s.result.action !== 'unchanged') s.result = { ...s.result, action: 'not applied', reason: 'refused: another device drifted since the plan', diff: undefined };
+      return { ...(await finish('failed')), refused: drift.map((d) => d.why) };
+    }
   }
   const changed = slots.filter((s) => s.result.action === 'not applied' || s.result.action === 'would change');
   if (opts.dryRun || changed.length === 0) return finish(changed.length === 0 ? 'nothing-to-do' : 'ok');

@@ -7,7 +7,7 @@
  */
 import type { Endpoint, FabricModel } from '../model/types.ts';
 import type { Disturbance } from '../push/driver.ts';
-import { makeContext } from './checks/index.ts';
+import { makeContext, type CheckContext } from './checks/index.ts';
 import { buildFabricGraph, type FabricGraph } from './graph.ts';
 import { ReachabilityModel, type Forwarding } from './reachability.ts';
 import { ProbePredictor } from './live/probes.ts';
@@ -44,11 +44,12 @@ export function flowName(f: Flow): string {
 }
 
 /** Every flow between the endpoints `only` lists (default: all with an IPv4 address). */
-export function endpointFlows(model: FabricModel, only?: ReadonlySet<string>, graph?: FabricGraph): Flow[] {
+export function endpointFlows(model: FabricModel, only?: ReadonlySet<string>, graph?: FabricGraph, context?: CheckContext): Flow[] {
   const eps = model.endpoints.filter((e) => e.ipv4 && (!only || only.has(e.name)));
   if (eps.length < 2) return [];
   const fg = graph ?? buildFabricGraph(model);
-  const ctx = makeContext(fg);
+  // A context shared with the static checks of the same model computes the control plane once.
+  const ctx = context ?? makeContext(fg);
   // Whether a ping answers is the live probes' own prediction: with overlapping tenant subnets
   // another endpoint owning the address may answer an isolated pair, or none a routed one.
   const probes = new ProbePredictor(model, fg, new ReachabilityModel(ctx));

@@ -1,13 +1,15 @@
 // `netloom plan` between two git revisions of the 5,000-device AVD shape that differ by one
 // tenant (a VRF and a network on two leaves): both models, the semantic diff, the render of the
-// affected devices, the behavioural diff and the static verification of both revisions.
+// affected devices, the behavioural diff and the static verification; then again with the
+// base's model from the cache (by its git tree), as a pull request's next push finds it.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { AVD_BENCHMARK_SHAPE, generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { exportIntent, intentRepo, resolveRevision } from '../../src/plan/git-revision.ts';
+import { cachedModel, modelCacheDir } from '../../src/plan/model-cache.ts';
 import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
 import { peakRssMiB, report, timed } from './harness.ts';
 
@@ -24,34 +26,43 @@ try {
   );
   git('commit', '-qam', 'one tenant');
   const ir = intentRepo(path.join(repo, 'fab'));
-  const phases: Record<string, number> = {};
-  const cleanups: (() => void)[] = [];
-  const { ms, value: plan } = await timed(() => {
-    const side = (rev: string): PlanSide => {
-      const t0 = performance.now();
-      const commit = resolveRevision(ir, rev, '--base');
-      const ex = exportIntent(ir, commit);
-      cleanups.push(ex.cleanup);
-      const t1 = performance.now();
-      const model = loadModelSync(ex.dir!);
-      phases[`${rev}: git archive`] = t1 - t0;
-      phases[`${rev}: model`] = performance.now() - t1;
-      return { rev, commit, model, repoPath: (f) => path.relative(ex.root, path.resolve(f)) };
-    };
-    const base = side('HEAD~1');
-    const head = side('HEAD');
-    return buildPlan(ir.dir, base, head, { canary: 1, waveSize: 5, timings: phases });
-  });
-  for (const c of cleanups) c();
-  const m = plan.blastRadius.devices;
-  process.stdout.write(`  plan: ${plan.changes.length} objects changed, ${m.length} devices' configs change (${m.map((d) => d.device).join(', ')}), ${plan.behaviour.reachabilityScope}\n`);
-  report({
-    name: 'plan, two revisions of the 5,000-device shape differing by one tenant (cold, one run)',
-    value: ms / 1000,
-    unit: 's',
-    target: '<= 2 s',
-    note: `${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}; load average ${loadavg()[0].toFixed(1)}`,
-  });
+  // The model cache of this run only: cold first, then with the base's entry (a new head commit).
+  process.env.NETLOOM_CACHE_DIR = path.join(repo, '.cache');
+  const run = async (label: string) => {
+    const phases: Record<string, number> = {};
+    const cleanups: (() => void)[] = [];
+    const saves: (() => void)[] = [];
+    const { ms, value: plan } = await timed(() => {
+      const side = (rev: string): PlanSide => {
+        const t0 = performance.now();
+        const commit = resolveRevision(ir, rev, '--base');
+        const c = cachedModel(ir, commit, (dir) => loadModelSync(dir), () => exportIntent(ir, commit));
+        cleanups.push(c.cleanup);
+        saves.push(c.save);
+        phases[`${rev}: ${c.cached ? 'model from the cache' : 'git archive and model'}`] = performance.now() - t0;
+        return { rev, commit, model: c.model, repoPath: (f) => path.relative(c.root, path.resolve(f)) };
+      };
+      const base = side('HEAD~1');
+      const head = side('HEAD');
+      return buildPlan(ir.dir, base, head, { canary: 1, waveSize: 5, timings: phases });
+    });
+    // As the CLI does, once the report is out (not part of the figure, said in the note).
+    const t0 = performance.now();
+    for (const save of saves) save();
+    if (saves.length) phases['(after the report) cache entries written'] = performance.now() - t0;
+    for (const c of cleanups) c();
+    const m = plan.blastRadius.devices;
+    if (label === 'cold') process.stdout.write(`  plan: ${plan.changes.length} objects changed, ${m.length} devices' configs change (${m.map((d) => d.device).join(', ')}), ${plan.behaviour.reachabilityScope}\n`);
+    return { ms, phases };
+  };
+  const note = (phases: Record<string, number>) => `${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}; load average ${loadavg()[0].toFixed(1)}`;
+  const cold = await run('cold');
+  report({ name: 'plan, two revisions of the 5,000-device shape differing by one tenant (cold, one run)', value: cold.ms / 1000, unit: 's', target: '<= 2 s', note: note(cold.phases) });
+  // The head's entry goes: a pull request's next push is a new head, its base planned before.
+  const headTree = execFileSync('git', ['rev-parse', 'HEAD:fab'], { cwd: repo }).toString().trim();
+  for (const e of readdirSync(modelCacheDir())) if (e.startsWith(headTree)) rmSync(path.join(modelCacheDir(), e), { recursive: true, force: true });
+  const warm = await run('warm');
+  report({ name: 'plan, the same, base model cached by its git tree', value: warm.ms / 1000, unit: 's', target: '<= 0.5 s', note: note(warm.phases) });
   report({ name: 'peak memory (RSS)', value: Math.round(peakRssMiB()), unit: 'MiB', target: '<= 2048 MiB' });
 } finally {
   rmSync(repo, { recursive: true, force: true });

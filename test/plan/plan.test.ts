@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import AjvModule from 'ajv';
 import { repoRoot } from '../support/intent-copy.ts';
+import { privateModelCache } from './ci-runner.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { UsageError } from '../../src/util/errors.ts';
@@ -47,7 +48,9 @@ const section = (text: string, title: string) => {
 };
 const summary = (text: string) => text.split('\n').slice(0, 8);
 
+let restoreCache: () => void;
 beforeAll(() => {
+  restoreCache = privateModelCache();
   repo = mkdtempSync(path.join(tmpdir(), 'netloom-plan-repo-'));
   for (const ex of ['dc1', 'fw2', 'slb1']) cpSync(path.join(repoRoot, 'intents', ex), path.join(repo, 'intents', ex), { recursive: true });
   git('init', '-q');
@@ -73,7 +76,10 @@ beforeAll(() => {
   edit('intents/slb1/slb.yaml', '{ endpoint: h1, port: 8080, weight: 3 }', '{ endpoint: h1, port: 8080, weight: 5 }');
   commit('slb');
 });
-afterAll(() => rmSync(repo, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(repo, { recursive: true, force: true });
+  restoreCache();
+});
 
 const dc1 = () => path.join(repo, 'intents/dc1');
 

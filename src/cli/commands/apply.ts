@@ -5,21 +5,15 @@ import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { loadModelSync, type FabricModel } from '../../model/index.ts';
 import { describeDisturbance } from '../../push/frr-disturbance.ts';
 import { disturbedFlows, endpointFlows, flowName } from '../../verify/flows.ts';
-import { getLabState, type LabState } from '../../lab/index.ts';
-import { inventoryFromLab, loadInventory, type Inventory } from '../../push/inventory.ts';
+import { renderModel } from '../../render/index.ts';
+import { acquireApplyLock } from '../../push/apply-lock.ts';
+import { artifactDigests, driftReason, readApplyPlan, staleReasons, targetId } from '../../plan/apply-plan.ts';
+import { targetOf } from '../push-target.ts';
 import { pushPostChecks, pushWaveChecks } from '../../domains/index.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
 import { recoverRollouts } from '../../push/recover.ts';
 import { defaultReporter } from '../../push/progress.ts';
 import { intentDirArg } from '../intent-dir.ts';
-
-function targetOf(target: string, fabric: string): { inventory: Inventory; lab?: LabState } {
-  if (target === 'lab' || target.startsWith('lab:')) {
-    const lab = getLabState(target.slice(4) || fabric);
-    return { inventory: inventoryFromLab(lab), lab };
-  }
-  return { inventory: loadInventory(target) };
-}
 
 /** Flows past this many endpoints are not listed (the pairs grow with the square). */
 const MAX_FLOW_ENDPOINTS = 200;
@@ -43,7 +37,7 @@ export const applyCommand: Command = {
   name: 'apply',
   summary: 'push rendered configs to devices in waves with confirmed commits, post-checks and rollback',
   usage:
-    'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--rpc-timeout S] [--yes]\n' +
+    'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--plan PLAN.json] [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--rpc-timeout S] [--yes]\n' +
     '       netloom apply --recover',
   options: {
     target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'where to push: a lab built by netloom, or an inventory file' },
@@ -53,15 +47,23 @@ export const applyCommand: Command = {
     'confirm-timeout': { type: 'number', arg: 'SECONDS', min: 5, default: 120, help: 'a device rolls back unless confirmed within this time' },
     'rpc-timeout': { type: 'number', arg: 'SECONDS', min: 1, default: 60, help: 'a step whose session does not answer within this time is retried on a fresh session' },
     yes: { type: 'boolean', short: 'y', help: 'do not ask before applying' },
+    plan: { type: 'string', arg: 'PLAN.json', help: 'apply only what this saved plan (netloom plan --save) reviewed; refuse when the intent, the rendered files, the target or a device changed since' },
     recover: { type: 'boolean', help: 'restore devices of a rollout interrupted by a crash' },
   },
+  notes: [
+    'One apply at a time: a lock in $NETLOOM_STATE_DIR (default /var/lib/netloom) names its holder; --dry-run takes none.',
+    'exit 0: applied (or nothing to change); 1: a device failed, the rollout was rolled back, the plan was refused, or another apply holds the lock; 2: usage error',
+  ],
   async run(ctx) {
     const reporter = defaultReporter(ctx.out);
     const print = (results: DeviceResult[]) => {
       ctx.out('');
       for (const l of summaryTable(results)) ctx.out(l);
     };
+    const command = ['netloom', ...process.argv.slice(2)].join(' ');
+    const lock = () => acquireApplyLock(command, ctx.err);
     if (boolOpt(ctx, 'recover')) {
+      lock();
       const rs = await recoverRollouts(reporter);
       if (rs.length === 0) {
         ctx.out('no interrupted rollout to recover');
@@ -87,9 +89,19 @@ export const applyCommand: Command = {
     const waveSize = numberOpt(ctx, 'wave-size');
     const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout');
     const rpcTimeoutS = numberOpt(ctx, 'rpc-timeout');
+    const planFile = stringOpt(ctx, 'plan');
+    // Read first: a foreign or malformed file is refused whatever else is wrong or running.
+    const plan = planFile === undefined ? undefined : readApplyPlan(planFile);
     const model = loadModelSync(intentDirArg(ctx.positionals[0], 'apply'));
     const { inventory, lab } = targetOf(target, model.name);
     const dryRun = boolOpt(ctx, 'dry-run');
+    if (!dryRun) lock();
+    if (plan) {
+      const artifacts = artifactDigests(renderModel(model, { devices: model.devices.map((d) => d.name) }).artifacts);
+      const stale = staleReasons(plan, { fabric: model.name, revision: model.revision, artifacts, target: targetId(target, model.name) });
+      if (stale.length) throw new CheckFailed(`refusing to apply ${planFile}: it no longer describes this change (nothing pushed):\n${stale.map((r) => `  - ${r}`).join('\n')}\nplan again (netloom plan --save) and review the new plan`);
+      ctx.out(`plan ${planFile}: intent revision ${plan.intent.revision}${plan.intent.commit ? ` (commit ${plan.intent.commit.slice(0, 12)})` : ''}, ${Object.keys(plan.artifacts).length} device(s) rendered as reviewed${plan.running ? '; drift check of the running state follows' : '; made without --target: no drift check'}`);
+    }
 
     if (!dryRun && !boolOpt(ctx, 'yes') && process.stdin.isTTY && process.stdout.isTTY) {
       const plan = await runRollout({ model, inventory, dryRun: true, reporter });
@@ -125,12 +137,16 @@ export const applyCommand: Command = {
       // In a lab, every endpoint flow through a wave's devices must answer as it did before.
       waveChecks: pushWaveChecks(model, { lab }),
       onJournal: (dir) => ctx.out(`journal: ${dir}/journal.jsonl`),
+      ...(plan?.running ? { driftCheck: (device: string, snapshot: unknown) => driftReason(plan, device, snapshot) } : {}),
     });
     if (dryRun) {
       for (const r of res.results) if (r.diff) ctx.out(r.diff.trimEnd());
       for (const l of disturbanceLines(model, res.results)) ctx.out(l);
     }
     print(res.results);
+    if (res.refused) {
+      throw new CheckFailed(`refusing to apply ${planFile}: the running state changed since the plan (drift check; nothing pushed):\n${res.refused.map((r) => `  - ${r}`).join('\n')}\nplan again (netloom plan --save --target ...) and review the new plan`);
+    }
     if (!res.ok) {
       const rolled = res.results.filter((r) => r.action === 'rolled back').length;
       throw new CheckFailed(rolled ? `rollout failed and was rolled back on ${rolled} device(s)` : 'rollout failed (see the table)');

@@ -3,7 +3,7 @@
  * the network, for a pull request (src/plan). Both revisions are read from git into temporary
  * directories; the working tree is the default head and is only read.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
@@ -11,10 +11,15 @@ import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
+import { cachedModel } from '../../plan/model-cache.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
 import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { intentDirArg } from '../intent-dir.ts';
+import { renderModel } from '../../render/index.ts';
+import { APPLY_PLAN_SCHEMA, artifactDigests, snapshotDigest, targetId, type ApplyPlan } from '../../plan/apply-plan.ts';
+import { readSnapshots } from '../../push/running-state.ts';
+import { targetOf } from '../push-target.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -35,45 +40,86 @@ function atRevision(e: unknown, sides: LoadedSide[]): unknown {
   );
 }
 
-function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[]): LoadedSide {
-  let dir: string | undefined;
-  let root = repo.root;
-  if (commit) {
-    const ex = exportIntent(repo, commit);
-    exports.push(ex);
-    dir = ex.dir;
-    root = ex.root;
-  } else {
-    dir = path.join(repo.root, repo.dir);
+function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[]): LoadedSide {
+  if (!commit) {
+    const dir = path.join(repo.root, repo.dir);
+    const side: LoadedSide = { rev, commit, root: repo.root, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
+    try {
+      return { ...side, model: existsDir(dir) ? loadModelSync(dir) : undefined };
+    } catch (e) {
+      throw atRevision(e, [side]);
+    }
   }
-  const side: LoadedSide = { rev, commit, root, repoPath: (f) => path.relative(root, path.resolve(f)).split(path.sep).join('/') };
-  let model: FabricModel | undefined;
+  // A committed revision's model comes from the cache by its tree when it was planned before.
+  let root = '';
+  const side = (r: string): LoadedSide => ({ rev, commit, root: r, repoPath: (f) => path.relative(r, path.resolve(f)).split(path.sep).join('/') });
   try {
-    if (dir && (commit || existsDir(dir))) model = loadModelSync(dir);
+    const c = cachedModel(
+      repo,
+      commit,
+      (dir) => {
+        root = dir.slice(0, dir.length - repo.dir.length).replace(/\/$/, '') || dir;
+        return loadModelSync(dir);
+      },
+      () => {
+        const ex = exportIntent(repo, commit);
+        root = ex.root;
+        return ex;
+      },
+    );
+    exports.push(c);
+    saves.push(c.save);
+    root = c.root;
+    if (c.model || !c.dir) return { ...side(c.root), model: c.model };
+    return { ...side(c.root), model: loadModelSync(c.dir) };
   } catch (e) {
-    throw atRevision(e, [side]);
+    throw atRevision(e, [side(root)]);
   }
-  return { ...side, model };
 }
 
 const existsDir = (dir: string): boolean => existsSync(dir) && statSync(dir).isDirectory();
 
+/** What `apply --plan` checks (src/plan/apply-plan.ts), written atomically enough for one reader: whole or absent. */
+async function savePlan(file: string, head: LoadedSide, intentDir: string, target: string | undefined): Promise<void> {
+  const model = head.model!;
+  const record: ApplyPlan = {
+    schema: APPLY_PLAN_SCHEMA,
+    createdAt: new Date().toISOString(),
+    netloom: VERSION,
+    fabric: model.name,
+    intentDir,
+    intent: { rev: head.rev, ...(head.commit ? { commit: head.commit } : {}), revision: model.revision },
+    artifacts: artifactDigests(renderModel(model, { devices: model.devices.map((d) => d.name) }).artifacts),
+  };
+  if (target !== undefined) {
+    record.target = targetId(target, model.name);
+    const snaps = await readSnapshots(model, targetOf(target, model.name).inventory);
+    record.running = Object.fromEntries([...snaps].sort(([a], [b]) => a.localeCompare(b)).map(([d, s]) => [d, snapshotDigest(s)]));
+  }
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
 export const planCommand: Command = {
   name: 'plan',
   summary: 'what merging a change of the intent does: changes, blast radius, behaviour, new findings, rollout waves',
-  usage: 'netloom plan [DIR] --base REV [--head REV] [--format text|markdown|json|junit|sarif] [--out FILE] [--fail-on error|warning|never]',
+  usage: 'netloom plan [DIR] --base REV [--head REV] [--format text|markdown|json|junit|sarif] [--out FILE] [--fail-on error|warning|never] [--save PLAN.json [--target lab[:NAME]|INVENTORY.yaml]]',
   options: {
     base: { type: 'string', arg: 'REV', help: 'the revision the change is compared with (a branch, tag or commit)' },
     head: { type: 'string', arg: 'REV', help: 'the changed revision (default: the working tree)' },
     format: { type: 'string', short: 'f', arg: 'FORMAT', choices: PLAN_FORMATS, default: 'text', help: 'report format' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'write the report here (the summary on stdout)' },
     'fail-on': { type: 'string', choices: ['error', 'warning', 'never'], default: 'error', help: 'exit 1 when the head has findings at or above this severity' },
+    save: { type: 'string', arg: 'PLAN.json', help: 'record what apply --plan must check: the head\'s intent revision, a digest of every rendered file, the target and its devices\' running state' },
+    target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'with --save: the target the plan is for; each device\'s running state is read (nothing is changed)' },
     canary: { type: 'number', integer: true, min: 1, default: 1, help: 'devices in the first wave (as apply)' },
     'wave-size': { type: 'number', integer: true, min: 1, default: 5, help: 'devices per following wave (as apply)' },
   },
   notes: [
     'DIR must be inside a git work tree; revisions are read with git archive into temporary directories, the work tree is left alone.',
     'A DIR that did not exist at --base plans everything as added.',
+    'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
     'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
   ],
@@ -81,21 +127,30 @@ export const planCommand: Command = {
     if (ctx.positionals.length > 1) throw new UsageError(`unexpected argument '${ctx.positionals[1]}'\nusage: ${this.usage}`);
     const baseRev = stringOpt(ctx, 'base');
     if (!baseRev) throw new UsageError(`--base REV is required (the revision to compare with, e.g. --base main)\nusage: ${this.usage}`);
+    const save = stringOpt(ctx, 'save');
+    const target = stringOpt(ctx, 'target');
+    if (target !== undefined && save === undefined) throw new UsageError(`--target needs --save PLAN.json (the target is recorded in the saved plan)\nusage: ${this.usage}`);
     const dirArg = intentDirArg(ctx.positionals[0], 'plan');
     const repo = intentRepo(dirArg);
     const headRev = stringOpt(ctx, 'head');
     const baseCommit = resolveRevision(repo, baseRev, '--base');
     const headCommit = headRev === undefined ? undefined : resolveRevision(repo, headRev, '--head');
     const exports: ExportedIntent[] = [];
+    const saves: (() => void)[] = [];
     try {
-      const base = loadSide(repo, baseRev, baseCommit, exports);
-      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports);
+      const base = loadSide(repo, baseRev, baseCommit, exports, saves);
+      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves);
       if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
       let plan;
       try {
         plan = buildPlan(repo.dir, base, head, { canary: numberOpt(ctx, 'canary'), waveSize: numberOpt(ctx, 'wave-size') });
       } catch (e) {
         throw atRevision(e, [base, head]);
+      }
+      if (save !== undefined) {
+        if (!head.model) throw new UsageError(`--save: ${repo.dir || '.'} does not exist at ${head.rev}: there is nothing to apply`);
+        await savePlan(save, head, plan.intentDir, target);
+        ctx.err(`saved plan: ${save} (apply it with netloom apply ${repo.dir || '.'} --plan ${save}${target ? ` --target ${target}` : ' --target ...'})`);
       }
       const failOn = stringOpt(ctx, 'fail-on') as Severity | 'never';
       const failing = failingFindings(plan, failOn);
@@ -120,6 +175,8 @@ export const planCommand: Command = {
         writeFileSync(out, text);
         for (const l of formatPlanText(plan, failing).split('\n').slice(0, 8)) ctx.out(l);
       } else ctx.out(text.replace(/\n$/, ''));
+      // After the report: the next plan of these revisions reads their models from the cache.
+      for (const save of saves) save();
       return failing.length ? 1 : 0;
     } finally {
       for (const e of exports) e.cleanup();

@@ -1,0 +1,70 @@
+/**
+ * A secret scanner over the intent's files (the YAML the model was built from): private keys,
+ * cloud and forge tokens by their documented prefixes, and keys named like credentials that
+ * carry a literal value. A secret belongs in the inventory's credential store, never in a
+ * repository every reviewer and pipeline reads. Findings name the kind and where, never the
+ * value (four characters at most, to tell two apart).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { SourceLocation } from '../../util/errors.ts';
+import { LIMITS, readTextBounded } from '../../util/safe-path.ts';
+
+export interface SecretHit {
+  kind: string;
+  location: SourceLocation;
+  /** What may be shown of the value. */
+  hint: string;
+}
+
+const TOKENS: [RegExp, string][] = [
+  [/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/g, 'a PEM private key'],
+  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, 'an AWS access key id'],
+  [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/g, 'a GitHub token'],
+  [/\bgithub_pat_[A-Za-z0-9_]{40,}\b/g, 'a GitHub fine-grained token'],
+  [/\bglpat-[A-Za-z0-9_-]{20,}\b/g, 'a GitLab token'],
+  [/\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, 'a Slack token'],
+  [/\bsk_live_[A-Za-z0-9]{20,}\b/g, 'a Stripe secret key'],
+];
+
+/** `password: value`, `snmp_community: "x"`, `api-key: x` with a literal value (a path, a variable reference or an empty value is none). */
+const CREDENTIAL_KEY = /^(\s*-?\s*)([A-Za-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|community|psk|pre[_-]?shared[_-]?key)[A-Za-z0-9_-]*)\s*:\s*(.+?)\s*$/i;
+const NOT_A_VALUE = /^(?:["']?\$\{[^}]+\}["']?|["']?\/[^\s"']*["']?|["']{2}|~|null|\||>|&\S+|\*\S+|#.*)$/;
+
+/** The intent's YAML files as the loader reads them (a directory's *.yaml / *.yml, or the one file), paths as the model names them. */
+export function intentFiles(intentDir: string): string[] {
+  let list: string[];
+  try {
+    list = statSync(intentDir).isFile() ? [intentDir] : readdirSync(intentDir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(intentDir, f));
+  } catch {
+    return [];
+  }
+  return list.map((f) => {
+    const rel = path.relative(process.cwd(), f);
+    return rel.startsWith('..') ? f : rel;
+  });
+}
+
+const hint = (v: string) => `${v.slice(0, 4)}…, ${v.length} characters`;
+
+export function scanText(file: string, text: string): SecretHit[] {
+  const hits: SecretHit[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    for (const [re, kind] of TOKENS) {
+      for (const m of line.matchAll(re)) hits.push({ kind, location: { file, line: i + 1, col: (m.index ?? 0) + 1 }, hint: kind === 'a PEM private key' ? 'key block' : hint(m[0]) });
+    }
+    const m = CREDENTIAL_KEY.exec(line.replace(/\s+#.*$/, ''));
+    if (m && !NOT_A_VALUE.test(m[3]) && !hits.some((h) => h.location.line === i + 1)) {
+      const value = m[3].replace(/^["']|["']$/g, '');
+      // `{` or `[` opens a structure (a `secrets:` section of references), not a value.
+      if (value && !/^[{[]/.test(value)) hits.push({ kind: `a literal value for '${m[2]}'`, location: { file, line: i + 1, col: line.indexOf(m[3], m[1].length + m[2].length) + 1 }, hint: hint(value) });
+    }
+  });
+  return hits;
+}
+
+export function scanIntent(intentDir: string): { files: number; hits: SecretHit[] } {
+  const files = intentFiles(intentDir);
+  return { files: files.length, hits: files.flatMap((f) => scanText(f, readTextBounded(f, LIMITS.intentFile, 'an intent file'))) };
+}

@@ -1,0 +1,145 @@
+/**
+ * Models of committed revisions, cached by the git tree of the intent directory: a pull
+ * request's base is planned again on every push, and resolving the 5,000-device shape costs
+ * seconds. An entry holds the exported intent (the model's source locations point into it,
+ * so reports and the renumbering alarm read the same files) and the model in V8's
+ * serialization (faster to read back than JSON). The key also covers the code that builds
+ * models (src/intent, src/model, src/domains, models/): another netloom never reads an old
+ * entry. Entries live in $NETLOOM_CACHE_DIR (default $XDG_CACHE_HOME/netloom, else
+ * ~/.cache/netloom) under plan-models/, private to the user; the newest few are kept.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import type { FabricModel } from '../model/types.ts';
+import { exportIntentInto, type ExportedIntent, type IntentRepo } from './git-revision.ts';
+
+/** Entries kept (the newest by use). */
+export const CACHE_ENTRIES = 8;
+/** An entry without its model after this long was left by a process that died: removed. */
+const ABANDONED_MS = 10 * 60_000;
+
+export function modelCacheDir(): string {
+  const base = process.env.NETLOOM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'netloom');
+  return path.join(base, 'plan-models');
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let fingerprint: string | undefined;
+
+/** A digest of the code and data that build a model: any change there is another cache. */
+export function codeFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) h.update(`${path.relative(root, p)}\0`).update(readFileSync(p)).update('\0');
+    }
+  };
+  for (const d of ['src/intent', 'src/model', 'src/domains', 'models']) if (existsSync(path.join(root, d))) walk(path.join(root, d));
+  h.update(process.version);
+  return (fingerprint = h.digest('hex').slice(0, 16));
+}
+
+/** The tree id of the intent directory at a commit, or undefined when it did not exist there. */
+function treeOf(repo: IntentRepo, commit: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${commit}:${repo.dir}`], { cwd: repo.root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CachedSide extends ExportedIntent {
+  model?: FabricModel;
+  /** Read from the cache (not resolved again). */
+  cached: boolean;
+  /**
+   * Stores a newly resolved model in its entry (a no-op otherwise). Called once the plan is
+   * out, so writing the entry never delays the report; an entry not saved is removed by cleanup.
+   */
+  save(): void;
+}
+
+function prune(dir: string, keep: string): void {
+  const entries = readdirSync(dir)
+    .map((name) => ({ name, t: statSync(path.join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const e of entries.slice(CACHE_ENTRIES)) if (e.name !== keep) rmSync(path.join(dir, e.name), { recursive: true, force: true });
+}
+
+/**
+ * The intent at `commit` with its model: from the cache when an entry exists, else exported
+ * into a new entry, resolved with `load`, and stored. Anything the cache cannot do (another
+ * process filling the same entry, a full disk) falls back to `fallback` (a temporary export);
+ * errors of `load` are the caller's, and leave no entry.
+ */
+export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string) => FabricModel, fallback: () => ExportedIntent): CachedSide {
+  const uncached = (): CachedSide => ({ ...fallback(), cached: false, save: () => undefined });
+  const tree = treeOf(repo, commit);
+  if (!tree) return uncached();
+  const dir = modelCacheDir();
+  const key = `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
+  const entry = path.join(dir, key);
+  const modelFile = path.join(entry, 'model.v8');
+  const exportRoot = path.join(entry, 'export');
+  const keep = () => undefined; // a stored entry outlives the plan
+  if (existsSync(modelFile)) {
+    try {
+      const model = v8.deserialize(readFileSync(modelFile)) as FabricModel;
+      const now = new Date();
+      utimesSync(entry, now, now); // the newest entries are kept
+      return { root: exportRoot, dir: path.join(exportRoot, repo.dir), model, cached: true, cleanup: keep, save: () => undefined };
+    } catch {
+      rmSync(entry, { recursive: true, force: true });
+    }
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (existsSync(entry)) {
+      // Being filled by another plan right now, or left by one that died.
+      if (Date.now() - statSync(entry).mtimeMs < ABANDONED_MS) return uncached();
+      rmSync(entry, { recursive: true, force: true });
+    }
+    mkdirSync(entry, { mode: 0o700 });
+  } catch {
+    return uncached();
+  }
+  const drop = () => rmSync(entry, { recursive: true, force: true });
+  let model: FabricModel;
+  let ex: ExportedIntent;
+  try {
+    ex = exportIntentInto(repo, commit, exportRoot);
+    model = load(ex.dir!);
+  } catch (e) {
+    drop();
+    throw e;
+  }
+  let saved = false;
+  return {
+    ...ex,
+    model,
+    cached: false,
+    cleanup: () => {
+      if (!saved) drop();
+    },
+    save: () => {
+      if (saved) return;
+      try {
+        const tmp = `${modelFile}.tmp-${process.pid}`;
+        writeFileSync(tmp, v8.serialize(model), { mode: 0o600 });
+        renameSync(tmp, modelFile);
+        saved = true;
+        prune(dir, key);
+      } catch {
+        // a full disk or a cache directory gone: the next plan resolves the model again
+      }
+    },
+  };
+}

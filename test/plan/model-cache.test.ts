@@ -1,0 +1,103 @@
+// The model cache of `netloom plan` on a real git repository: an entry per intent tree, read
+// back equal to the resolved model with its source files in place; saved only once asked;
+// removed when not saved or when resolving fails; the newest CACHE_ENTRIES kept; the plan's
+// report the same with and without the cache.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelSync } from '../../src/model/index.ts';
+import { exportIntent, intentRepo, resolveRevision, type IntentRepo } from '../../src/plan/git-revision.ts';
+import { CACHE_ENTRIES, cachedModel, modelCacheDir } from '../../src/plan/model-cache.ts';
+import { planCommand } from '../../src/cli/commands/plan.ts';
+import { parseCommandArgs } from '../../src/cli/command.ts';
+import { IntentError } from '../../src/util/errors.ts';
+import { repoRoot } from '../support/intent-copy.ts';
+
+let repo: string;
+let ir: IntentRepo;
+const prevCache = process.env.NETLOOM_CACHE_DIR;
+const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=c@t', '-c', 'user.name=c', ...a], { cwd: repo, encoding: 'utf8' }).trim();
+const nodesFile = () => path.join(repo, 'intents/dc1/nodes.yaml');
+/** A commit whose intent differs from every other (a comment line). */
+function commitVariant(n: number): string {
+  writeFileSync(nodesFile(), readFileSync(nodesFile(), 'utf8').replace(/(# variant \d+\n)?$/, `# variant ${n}\n`));
+  git('commit', '-qam', `variant ${n}`);
+  return git('rev-parse', 'HEAD');
+}
+const entries = () => (existsSync(modelCacheDir()) ? readdirSync(modelCacheDir()).sort() : []);
+const load = (commit: string) => cachedModel(ir, commit, (d) => loadModelSync(d), () => exportIntent(ir, commit));
+
+beforeAll(() => {
+  repo = mkdtempSync(path.join(tmpdir(), 'netloom-model-cache-'));
+  process.env.NETLOOM_CACHE_DIR = path.join(repo, '.cache');
+  cpSync(path.join(repoRoot, 'intents/dc1'), path.join(repo, 'intents/dc1'), { recursive: true });
+  writeFileSync(path.join(repo, '.gitignore'), '.cache/\n');
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'base');
+  ir = intentRepo(path.join(repo, 'intents/dc1'));
+});
+afterAll(() => {
+  if (prevCache === undefined) delete process.env.NETLOOM_CACHE_DIR;
+  else process.env.NETLOOM_CACHE_DIR = prevCache;
+  rmSync(repo, { recursive: true, force: true });
+});
+
+describe('the plan\'s model cache', () => {
+  it('stores a resolved model only when saved, and reads it back equal, its intent files in place', () => {
+    const commit = resolveRevision(ir, 'HEAD', '--base');
+    const tree = git('rev-parse', 'HEAD:intents/dc1');
+    const first = load(commit);
+    expect(first.cached).toBe(false);
+    expect(entries()).toEqual([expect.stringMatching(new RegExp(`^${tree}-[0-9a-f]{8}-[0-9a-f]{16}$`))]);
+    first.save();
+    first.cleanup();
+    const second = load(commit);
+    expect(second.cached).toBe(true);
+    expect(second.model).toEqual(first.model);
+    expect(second.root).toBe(path.join(modelCacheDir(), entries()[0], 'export'));
+    expect(readFileSync(second.model!.fabric.source.file, 'utf8')).toContain('fabric:');
+    second.cleanup();
+    expect(entries()).toHaveLength(1);
+  });
+
+  it('an entry not saved is removed by cleanup; an intent that does not resolve leaves none', () => {
+    const before = entries();
+    const c = load(commitVariant(1));
+    expect(entries()).toHaveLength(before.length + 1);
+    c.cleanup();
+    expect(entries()).toEqual(before);
+    writeFileSync(nodesFile(), readFileSync(nodesFile(), 'utf8') + 'nodes: {}\n');
+    git('commit', '-qam', 'broken');
+    expect(() => load(git('rev-parse', 'HEAD'))).toThrow(IntentError);
+    expect(entries()).toEqual(before);
+    git('reset', '-q', '--hard', 'HEAD~2');
+  });
+
+  it(`keeps the newest ${CACHE_ENTRIES} entries`, () => {
+    for (let i = 0; i < CACHE_ENTRIES + 2; i++) {
+      const c = load(commitVariant(10 + i));
+      c.save();
+      c.cleanup();
+    }
+    expect(entries()).toHaveLength(CACHE_ENTRIES);
+    expect(entries()).toContain(`${git('rev-parse', 'HEAD:intents/dc1')}-${entries()[0].split('-')[1]}-${entries()[0].split('-')[2]}`);
+  });
+
+  it('netloom plan reports the same from the cache as resolved', async () => {
+    const planJson = async () => {
+      const out: string[] = [];
+      const parsed = parseCommandArgs(planCommand, [path.join(repo, 'intents/dc1'), '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'json']);
+      expect(await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined })).toBe(0);
+      return out.join('\n');
+    };
+    rmSync(modelCacheDir(), { recursive: true, force: true });
+    const resolved = await planJson();
+    expect(entries()).toHaveLength(2);
+    const cached = await planJson();
+    expect(cached).toBe(resolved);
+    expect(JSON.parse(cached).changes).toEqual([]);
+  });
+});
