@@ -77,7 +77,7 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
     const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('close', (code) => resolve({ code, out, err })));
     return { pid: child.pid!, started, done };
   }
-  const run = (...args: string[]) => netloom(args).done;
+  const cli = (...args: string[]) => netloom(args).done;
   const running = async (node: string) => stripBanner(await vtysh(LAB, node, 'show running-config'));
 
   let restoreCache: () => void = () => undefined;
@@ -106,13 +106,13 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
   }, 120_000);
 
   it('a plan saved with the lab as target records every device\'s running state, and applies', async () => {
-    const saved = await run('plan', '.', '--base', 'HEAD', '--save', 'p1.json', '--target', TARGET, '--fail-on', 'never');
+    const saved = await cli('plan', '.', '--base', 'HEAD', '--save', 'p1.json', '--target', TARGET, '--fail-on', 'never');
     expect(saved.err).toBe(`saved plan: p1.json (apply it with netloom apply . --plan p1.json --target ${TARGET})\n`);
     expect(saved.code).toBe(0);
     const p1 = readApplyPlan(path.join(copy.dir, 'p1.json'));
     expect(p1.target).toBe(TARGET);
     expect(Object.keys(p1.running ?? {})).toEqual(['leaf1', 'leaf2', 'spine1']);
-    const r = await run('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
+    const r = await cli('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^plan p1\.json: intent revision [0-9a-f]{16}, 3 device\(s\) rendered as reviewed; drift check of the running state follows$/m);
     expect(r.out).toMatch(/3 device\(s\) applied\n$/);
@@ -123,7 +123,7 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
     const tenants = path.join(copy.dir, 'tenants.yaml');
     writeFileSync(tenants, withOpsNetwork(readFileSync(tenants, 'utf8')));
     const before = await running('leaf2');
-    const r = await run('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
+    const r = await cli('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     const p1 = readApplyPlan(path.join(copy.dir, 'p1.json'));
@@ -138,12 +138,12 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
   }, 60_000);
 
   it('a hand change on a device after planning is refused by the drift check, naming the device', async () => {
-    expect((await run('plan', '.', '--base', 'HEAD', '--save', 'p2.json', '--target', TARGET, '--fail-on', 'never')).code).toBe(0);
+    expect((await cli('plan', '.', '--base', 'HEAD', '--save', 'p2.json', '--target', TARGET, '--fail-on', 'never')).code).toBe(0);
     await vtysh(LAB, 'leaf1', "configure terminal\nip prefix-list HAPPLY seq 5 permit 10.99.0.0/16");
     try {
       expect(await running('leaf1')).toMatch(/ip prefix-list HAPPLY seq 5 permit 10\.99\.0\.0\/16/);
       const before = await running('leaf2');
-      const r = await run('apply', '.', '--plan', 'p2.json', '--target', TARGET, '--yes');
+      const r = await cli('apply', '.', '--plan', 'p2.json', '--target', TARGET, '--yes');
       expect(r.code).toBe(1);
       expect(r.err).toBe(
         'netloom apply: refusing to apply p2.json: the running state changed since the plan (drift check; nothing pushed):\n' +
@@ -159,12 +159,12 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
   }, 60_000);
 
   it('a second apply while one runs is refused, naming who holds the lock; the first applies', async () => {
-    expect((await run('plan', '.', '--base', 'HEAD', '--save', 'p3.json', '--target', TARGET, '--fail-on', 'never')).code).toBe(0);
+    expect((await cli('plan', '.', '--base', 'HEAD', '--save', 'p3.json', '--target', TARGET, '--fail-on', 'never')).code).toBe(0);
     // Held between commit and confirm, so the lock is held for certain while the second runs.
     const startedAt = Date.now();
     const first = netloom(['apply', '.', '--plan', 'p3.json', '--target', TARGET, '--yes'], { env: { NETLOOM_TEST_HOLD_BEFORE_CONFIRM_MS: '4000' }, until: /^wave 1/m });
     await Promise.race([first.started, first.done]);
-    const second = await run('apply', '.', '--plan', 'p3.json', '--target', TARGET, '--yes');
+    const second = await cli('apply', '.', '--plan', 'p3.json', '--target', TARGET, '--yes');
     expect(second.code).toBe(1);
     const held = new RegExp(
       `^netloom apply: another apply is running: the lock ${state}/apply\\.lock is held by pid ${first.pid} on ${hostname()}, user root, since (\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z): netloom apply \\. --plan p3\\.json --target ${TARGET} --yes\\n$`,

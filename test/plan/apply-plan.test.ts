@@ -188,8 +188,8 @@ describe('netloom plan --save, then apply --plan after the intent changed', () =
     git('add', '-A');
     git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'dc1');
     const env = { ...process.env, NETLOOM_STATE_DIR: path.join(tmp, 'state2'), NETLOOM_DEBUG: '' };
-    const run = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8', env, cwd: repo });
-    const saved = run('plan', 'dc1', '--base', 'HEAD', '--save', 'p.json');
+    const cli = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8', env, cwd: repo });
+    const saved = cli('plan', 'dc1', '--base', 'HEAD', '--save', 'p.json');
     expect(saved.stderr).toBe('saved plan: p.json (apply it with netloom apply dc1 --plan p.json --target ...)\n');
     expect(saved.status).toBe(0);
     const p = readApplyPlan(path.join(repo, 'p.json'));
@@ -199,7 +199,7 @@ describe('netloom plan --save, then apply --plan after the intent changed', () =
 
     const t = path.join(repo, 'dc1/tenants.yaml');
     writeFileSync(t, readFileSync(t, 'utf8').replace('            gateway: 10.20.30.1\n', '            gateway: 10.20.30.1\n          - { name: backup, vlan: 31, subnet: 10.20.31.0/24, gateway: 10.20.31.1, leaves: [leaf4] }\n'));
-    const r = run('apply', 'dc1', '--plan', 'p.json', '--target', inventory, '--yes');
+    const r = cli('apply', 'dc1', '--plan', 'p.json', '--target', inventory, '--yes');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
