@@ -10,6 +10,7 @@
 import type { Path } from '../intent/validate.ts';
 import type { PlatformDef } from './platforms.ts';
 import { endpointMac } from './resolve-tenants.ts';
+import { formatPrefix4, overlaps4, parsePrefix4 } from './ip.ts';
 import type { FabricModel, SourceLocation } from './types.ts';
 import { isLeafRole } from '../domains/fabric/roles.ts';
 
@@ -163,7 +164,8 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
     // A Linux service node has one routing table: the subnets of the VRFs it serves must not overlap.
     for (const [i, a] of legs.entries()) {
       for (const b of legs.slice(i + 1)) {
-        const clash = [...a.routes4, a.ipv4 && netOf(a.ipv4)].find((p) => p && [...b.routes4, b.ipv4 && netOf(b.ipv4)].includes(p));
+        const held = (l: ServiceNodeLeg) => [...l.routes4, ...(l.ipv4 ? [formatPrefix4(parsePrefix4(l.ipv4))] : [])];
+        const clash = held(a).find((p) => held(b).some((q) => overlaps4(parsePrefix4(p), parsePrefix4(q))));
         if (clash) {
           fail(r.path, `VRFs ${a.vrf} and ${b.vrf} both hold ${clash}; a service node has one routing table`);
           ok = false;
@@ -200,15 +202,6 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
   }
   list.sort((a, b) => a.name.localeCompare(b.name));
   if (!list.length) delete model.serviceNodes;
-}
-
-function netOf(cidr: string): string | undefined {
-  if (cidr.includes(':')) return undefined;
-  const [a, len] = cidr.split('/');
-  const n = a.split('.').reduce((x, p) => x * 256 + Number(p), 0);
-  const bits = Number(len);
-  const base = bits === 0 ? 0 : (n >>> (32 - bits)) << (32 - bits) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join('.')}/${bits}`;
 }
 
 /** The BGP peerings of a leaf with its service nodes, per VRF. */

@@ -19,6 +19,7 @@ import { SERVICE_RUN_DIR, topologyFromModel } from '../../src/lab/topology-from-
 import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { serverStats } from '../../src/domains/slb/haproxy-runtime.ts';
+import { labHaproxySocket } from '../../src/domains/slb/live.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { planHaproxy, pushHaproxy, rollbackHaproxy, runtimeApi, snapshotHaproxy, type HaproxyTarget } from '../../src/push/haproxy-step.ts';
 import { renderModel } from '../../src/render/index.ts';
@@ -63,7 +64,7 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
   }
 }
 
-const sock = (node: string) => path.join(runDir(LAB), SERVICE_RUN_DIR, node, 'haproxy.sock');
+const sock = (node: string) => labHaproxySocket(LAB, node);
 const status = async (node: string, backend: string, server: string) => (await serverStats(sock(node))).find((s) => s.backend === backend && s.server === server)?.status;
 
 /** The member server of an endpoint on a port: its pid in the endpoint's namespace. */

@@ -91,6 +91,11 @@ function unsettled(m: SlbModel, health: NonNullable<SlbObserved['health']>): { n
   return out;
 }
 
+/** A lab node's HAProxy runtime socket, seen from the host (its private run directory). */
+export function labHaproxySocket(lab: string, node: string): string {
+  return path.join(runDir(lab), SERVICE_RUN_DIR, node, 'haproxy.sock');
+}
+
 const slbOf = (model: FabricModel): SlbModel | undefined => model.domains.slb as SlbModel | undefined;
 
 /** An endpoint of the VRF with an address of the VIP's family: off the nodes' leaves and outside the pool first. */
@@ -115,7 +120,7 @@ export async function collectSlb(target: LiveTarget, model: FabricModel, opts: {
   const lab = target.lab;
   const bundle = path.join(runDir(lab.name), SLB_CA_BUNDLE);
   const nodes = [...attached].filter((n) => m.nodes.some((x) => x.name === n && x.targets.includes('haproxy'))).sort();
-  const { health, ms: settledMs } = await settledHealth(m, nodes, (n) => path.join(runDir(lab.name), SERVICE_RUN_DIR, n, 'haproxy.sock'));
+  const { health, ms: settledMs } = await settledHealth(m, nodes, (n) => labHaproxySocket(lab.name, n));
   const cases: SlbCase[] = [];
   for (const s of services) {
     const hosts = [...new Set(s.listeners.flatMap((l) => l.certificates.flatMap((c) => certificateHosts(m, c))))];
