@@ -8,6 +8,7 @@ import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
 import type { LabState } from '../lab/state.ts';
 import { netconfRunningCheck } from '../push/postcheck.ts';
+import { serviceNodeBgpCheck, type ServiceNodeCheck } from '../push/service-node-checks.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { StaticCheck } from '../verify/checks/types.ts';
 import type { CheckInfo } from '../verify/findings.ts';
@@ -104,10 +105,15 @@ export function labExpected(model: FabricModel): ExpectedSession[] {
 export function pushPostChecks(model: FabricModel, opts: { live?: boolean } = {}): PostCheck[] {
   const list = pushOrder(domains());
   return [
-    ...list.flatMap((d) => d.push?.postChecks(model) ?? []),
+    ...list.flatMap((d) => d.push?.postChecks?.(model) ?? []),
     netconfRunningCheck,
     ...(opts.live ? list.flatMap((d) => (d.verify.live?.postCheck ? [d.verify.live.postCheck(model)] : [])) : []),
   ];
+}
+
+/** Post-checks of a pushed service node: the core's (BGP to its leaf, its prefixes advertised) and every domain's. */
+export function pushServiceNodeChecks(model: FabricModel): ServiceNodeCheck[] {
+  return [serviceNodeBgpCheck, ...pushOrder(domains()).flatMap((d) => d.push?.serviceNodeChecks?.(model) ?? [])];
 }
 
 /** Files of every domain's own nodes (load balancers...), and what their targets cannot express. */

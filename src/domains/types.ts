@@ -17,6 +17,7 @@ import type { ServiceNodeRequest } from '../model/service-nodes.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { Device, FabricModel } from '../model/types.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
+import type { ServiceNodeCheck } from '../push/service-node-checks.ts';
 import type { LabState } from '../lab/state.ts';
 import type { RequiredFeature } from '../render/features.ts';
 import type { DeviceView } from '../render/view.ts';
@@ -133,7 +134,9 @@ export interface DomainModule<M = unknown> {
 
   push?: {
     /** Post-checks of a pushed device, run before its push is confirmed. */
-    postChecks(model: FabricModel): PostCheck[];
+    postChecks?(model: FabricModel): PostCheck[];
+    /** Post-checks of a pushed service node of this domain (beside the core's BGP check). */
+    serviceNodeChecks?(model: FabricModel): ServiceNodeCheck[];
     /** Checks of each wave as a whole; `lab` when the target is a running lab (endpoint probes). */
     waveChecks?(model: FabricModel, target: { lab?: LabState }): WaveCheck[];
   };

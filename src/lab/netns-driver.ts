@@ -552,6 +552,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     hostInterfaces: [],
     frrDirs: [],
     createdPaths: [],
+    mountPoints: [],
     viewRoot,
   };
   mkdirSync(path.dirname(stateDir), { recursive: true, mode: 0o755 });
@@ -655,7 +656,13 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
         }
         chmodSync(runDir, 0o755);
       }
-      for (const b of node.binds) if (!isFrrBind(node, b.target)) ensureMountPoint(b.target, b.isDir, state.createdPaths);
+      for (const b of node.binds) {
+        if (isFrrBind(node, b.target)) continue;
+        ensureMountPoint(b.target, b.isDir, state.createdPaths);
+        // Its parents too: removing a created directory above a bind detaches it as well.
+        const used = (state.mountPoints ??= []);
+        for (let p = b.target; p !== path.dirname(p); p = path.dirname(p)) if (!used.includes(p)) used.push(p);
+      }
     });
     const vrfNodes = routers.filter((n) => confHasVrfs(readIfExists(`${n.frrConfDir}/frr.conf`) ?? ''));
     for (const n of vrfNodes) n.vrfBackend = backend;
@@ -786,9 +793,19 @@ export async function labDownNetns(state: LabState): Promise<void> {
   if (batch.length) await run('ip', ['-force', '-batch', '-'], { input: batch.join('\n') + '\n', allowFail: true });
   for (const d of state.frrDirs) rmSync(d, { recursive: true, force: true });
   // Mount points this lab created, unless another lab that is up still binds onto them.
-  const othersUse = new Set(listLabs().filter((l) => l !== state.name).flatMap((l) => readLabState(l)?.createdPaths ?? []));
+  const others = listLabs().filter((l) => l !== state.name).flatMap((l) => readLabState(l) ?? []);
+  const othersUse = new Set(others.flatMap((o) => [...o.createdPaths, ...(o.mountPoints ?? [])]));
   for (const p of [...state.createdPaths].reverse()) {
-    if (othersUse.has(p)) continue;
+    if (othersUse.has(p)) {
+      // Left for a lab that binds onto it, which removes it when it goes down in turn.
+      const heir = others.find((o) => o.mountPoints?.includes(p) && !o.createdPaths.includes(p));
+      if (heir) {
+        // Before what lies below it: paths are removed in reverse order.
+        heir.createdPaths = [...heir.createdPaths.filter((x) => !x.startsWith(`${p}/`)), p, ...heir.createdPaths.filter((x) => x.startsWith(`${p}/`))];
+        writeLabState(heir);
+      }
+      continue;
+    }
     try {
       if (statSync(p).isDirectory()) rmSync(p, { recursive: true, force: true });
       else unlinkSync(p);

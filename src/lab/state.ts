@@ -69,6 +69,11 @@ export interface LabState {
   frrDirs: string[];
   /** Bind mount points this lab had to create on the host file system. */
   createdPaths: string[];
+  /**
+   * Every host path this lab's nodes bind onto, created by it or not: another lab's `down` must
+   * not remove one (unlinking a mount point detaches the binds on it in every namespace).
+   */
+  mountPoints?: string[];
   /** Private tmpfs holding the nodes' namespace files and private /run/netns directories. */
   viewRoot?: string;
 }

@@ -18,6 +18,7 @@ import { runDir } from './state.ts';
 import { saveLabModel } from './expected-from-model.ts';
 import { domains } from '../domains/index.ts';
 import { SERVICE_RUN_DIR } from './service-run.ts';
+import { SERVICE_NODE_PATHS } from '../model/service-nodes.ts';
 
 export { SERVICE_RUN_DIR };
 
@@ -128,15 +129,15 @@ export function buildTopology(model: FabricModel, opts: TopologyOptions): ClabTo
       kind: frrSpec.kind,
       image: frrSpec.image,
       binds: [
-        `${dir}/frr.conf:/etc/frr/frr.conf`,
-        `${dir}/daemons:/etc/frr/daemons`,
-        `${dir}/node.sh:/etc/netloom/node.sh`,
-        `${dir}/announce.sh:/etc/netloom/announce.sh`,
+        `${dir}/frr.conf:${SERVICE_NODE_PATHS.frrConf}`,
+        `${dir}/daemons:${SERVICE_NODE_PATHS.daemons}`,
+        `${dir}/node.sh:${SERVICE_NODE_PATHS.nodeScript}`,
+        `${dir}/announce.sh:${SERVICE_NODE_PATHS.announceScript}`,
         ...Object.entries(n.run.files).map(([artifact, target]) => `${dir}/${artifact}:${target}`),
         // Pid files and sockets stay the node's own, whatever else runs on the host.
         `${SERVICE_RUN_DIR}/${n.name}:${n.run.runDir}`,
       ],
-      exec: ['sh /etc/netloom/node.sh'],
+      exec: [`sh ${SERVICE_NODE_PATHS.nodeScript}`],
       env: { NETLOOM_ANNOUNCE_LOG: `${n.run.runDir}/announce.log` },
       labels: { 'netloom.role': n.role, 'netloom.domain': n.domain, 'netloom.leaf': n.leaf },
     };

@@ -44,7 +44,28 @@ export interface ServiceRun {
   runDir: string;
   /** Files of the domain's render output the service reads: artifact name -> path on the node. */
   files: Record<string, string>;
+  /**
+   * How a push takes a changed file into use without stopping the service (artifact name ->
+   * way); a file without one is only written, and read at the service's next start.
+   */
+  reload?: Record<string, ServiceReload>;
 }
+
+/**
+ * haproxy: through HAProxy's runtime API where it can (weights, servers added and removed),
+ * else `haproxy -c` and a hitless master-worker reload (src/push/haproxy-step.ts).
+ * command: `check` (optional) runs with the candidate file as $CANDIDATE and must exit 0; the
+ * file is then installed and `apply` run. Both are the domain's own constants.
+ */
+export type ServiceReload = { kind: 'haproxy'; pidFile: string; socket: string } | { kind: 'command'; check?: string; apply: string };
+
+/** Where a service node keeps the files every node has (the lab binds them there too). */
+export const SERVICE_NODE_PATHS = {
+  frrConf: '/etc/frr/frr.conf',
+  daemons: '/etc/frr/daemons',
+  nodeScript: '/etc/netloom/node.sh',
+  announceScript: '/etc/netloom/announce.sh',
+} as const;
 
 export interface ServiceNodeLeg {
   /** The leaf port, and the node's interface on it (eth1, eth2... in leg order). */

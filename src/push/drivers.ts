@@ -9,6 +9,7 @@ import type { DeviceDriver, Transport } from './driver.ts';
 import { FrrDriver } from './frr-driver.ts';
 import type { InventoryDevice } from './inventory.ts';
 import { NetconfDriver } from './netconf-driver.ts';
+import { SERVICE_NODE_DRIVER, ServiceNodeDriver, type ServiceNodePushSpec } from './service-node-driver.ts';
 import type { CredentialsInit } from './netconf/index.ts';
 
 type Common = { device: string; host: string; port: number; hostKey: InventoryDevice['hostKey']; credentials: CredentialsInit };
@@ -23,6 +24,12 @@ export const PUSH_DRIVERS: Record<string, (common: Common, dev: InventoryDevice,
   'frr-ssh': (common, dev) => new FrrDriver(common, dev.paths),
   /** Any NETCONF server: the rendered IETF payload as a confirmed commit. */
   netconf: (common, _dev, opts) => new NetconfDriver({ ...common, rpcTimeoutMs: opts.rpcTimeoutMs }),
+  /** A service node (load balancer, DNS server...): its FRR, announcements and service files. */
+  [SERVICE_NODE_DRIVER]: (common, dev) => {
+    const spec = (dev as InventoryDevice & { service?: ServiceNodePushSpec }).service;
+    if (!spec) throw new Error(`${dev.name}: a service node's driver needs its push spec`);
+    return new ServiceNodeDriver(common, spec);
+  },
 };
 
 export interface PushSpec {

@@ -12,11 +12,11 @@
  * (journalled by the engine); rollback reloads that running config and re-runs the previous
  * network.sh, then checks that the running config is back to the snapshot.
  */
-import { hostname } from 'node:os';
 import { unifiedDiff } from '../render/diff.ts';
 import type { DesiredConfig, DeviceDriver, DevicePlan, Disturbance, PushOptions, Snapshot } from './driver.ts';
 import { frrDisturbance } from './frr-disturbance.ts';
 import { DeviceError } from './errors.ts';
+import { releaseDeviceLock, takeDeviceLock } from './device-lock.ts';
 import { RetryingSsh, shq, type SshTarget } from './ssh-exec.ts';
 import type { RetryListener } from './retry.ts';
 import { evpnResyncShell } from '../domains/fabric/evpn-resync.ts';
@@ -101,20 +101,11 @@ export class FrrDriver implements DeviceDriver {
   }
 
   async lock(rolloutId: string): Promise<void> {
-    const dir = this.p('lock');
-    const owner = `${rolloutId} ${hostname()} ${process.pid}`;
-    const r = await this.s.exec(`mkdir -p ${shq(this.paths.stateDir)} && if mkdir ${shq(dir)} 2>/dev/null; then printf '%s\\n' ${shq(owner)} > ${shq(dir)}/owner; else cat ${shq(dir)}/owner 2>/dev/null; exit 4; fi`);
-    if (r.code === 4) {
-      const holder = r.stdout.trim().split(' ')[0] ?? '';
-      if (holder === rolloutId) return;
-      throw new DeviceError(this.device, 'locked', `${this.device}: configuration lock held by another rollout (${r.stdout.trim() || 'unknown owner'}; ${dir} on the device)`);
-    }
-    if (r.code !== 0) throw new DeviceError(this.device, 'command', `${this.device}: taking the lock failed: ${r.stderr.trim()}`);
+    await takeDeviceLock(this.s, this.device, this.paths.stateDir, rolloutId);
   }
 
   async unlock(rolloutId: string): Promise<void> {
-    const dir = this.p('lock');
-    await this.s.exec(`[ "$(cut -d' ' -f1 ${shq(dir)}/owner 2>/dev/null)" = ${shq(rolloutId)} ] && rm -rf ${shq(dir)}; true`);
+    await releaseDeviceLock(this.s, this.paths.stateDir, rolloutId);
   }
 
   /** `show running-config` without vtysh's "Building configuration..." banner (frr-reload.py rejects it). */

@@ -18,8 +18,11 @@ import { FrrDriver } from './frr-driver.ts';
 import { credentialsFor, type Inventory, type InventoryDevice } from './inventory.ts';
 import { atomicWrite, Journal } from './journal.ts';
 import { loadPlatforms } from '../model/platforms.ts';
-import { pushPostChecks } from '../domains/index.ts';
+import { pushPostChecks, pushServiceNodeChecks } from '../domains/index.ts';
+import { serviceNodeProblems, type ServiceNodeCheck } from './service-node-checks.ts';
+import type { ServiceNode } from '../model/service-nodes.ts';
 import { PUSH_DRIVERS, pushSpec, type DriverOptions } from './drivers.ts';
+import { SERVICE_NODE_DRIVER, serviceNodePushSpec, ServiceNodeDriver, type ServiceNodePushSpec, type ServiceNodeSnapshot } from './service-node-driver.ts';
 import { lineReporter, type Reporter } from './progress.ts';
 import path from 'node:path';
 
@@ -47,6 +50,8 @@ export interface RolloutOptions {
   confirmTimeoutS?: number;
   /** Default: every domain's push post-checks (pushPostChecks(model)). */
   postChecks?: PostCheck[];
+  /** Post-checks of pushed service nodes; default: the core's and every domain's (pushServiceNodeChecks(model)). */
+  serviceNodeChecks?: ServiceNodeCheck[];
   /** Checks of each wave as a whole (endpoint flow probes in a lab): a failure rolls the wave back. */
   waveChecks?: WaveCheck[];
   /** Seconds a NETCONF RPC may go unanswered before its session is abandoned and the step retried (default 60). */
@@ -74,8 +79,11 @@ export interface RolloutResult {
   changed: number;
 }
 
-/** An inventory device with the push driver its platform declares for its transport. */
-export type DriverDevice = InventoryDevice & { driver: string };
+/**
+ * An inventory device with the push driver its platform declares for its transport; a service
+ * node's carries its push spec (journalled with the inventory, so recovery needs no model).
+ */
+export type DriverDevice = InventoryDevice & { driver: string; service?: ServiceNodePushSpec };
 
 export function makeDriver(dev: DriverDevice, opts: DriverOptions = {}): DeviceDriver {
   const make = PUSH_DRIVERS[dev.driver];
@@ -104,8 +112,7 @@ export function makeDriver(dev: DriverDevice, opts: DriverOptions = {}): DeviceD
  */
 export function driverDevices(model: FabricModel, inventory: Inventory): { invs: DriverDevice[]; artifacts: Map<string, string[]>; missing: string[] } {
   const names = new Set(model.devices.map((d) => d.name));
-  // Service nodes (load balancers...) are configured by `lab up` and their own domain's push, not by this device rollout.
-  const serviceNodes = new Set((model.serviceNodes ?? []).map((n) => n.name));
+  const serviceNodes = new Map((model.serviceNodes ?? []).map((n) => [n.name, n]));
   const unknown = inventory.devices.filter((d) => !names.has(d.name) && !serviceNodes.has(d.name));
   if (unknown.length) {
     throw new UsageError(`inventory ${inventory.origin} names devices the model (fabric ${model.name}) does not have: ${unknown.map((d) => d.name).join(', ')}`);
@@ -120,6 +127,15 @@ export function driverDevices(model: FabricModel, inventory: Inventory): { invs:
     artifacts.set(d.name, spec.artifacts);
     return [{ ...inv, driver: spec.driver }];
   });
+  // Service nodes after the devices: their leaves accept their prefixes before they announce them.
+  for (const n of serviceNodes.values()) {
+    const inv = inventory.devices.find((i) => i.name === n.name);
+    if (!inv) continue;
+    if (inv.transport !== 'ssh') throw new UsageError(`${n.name}: a service node (${n.role}) is pushed over ssh, not ${inv.transport}${inv.source ? ` (${inv.source.file}:${inv.source.line}:${inv.source.col})` : ''}`);
+    const spec = serviceNodePushSpec(n);
+    artifacts.set(n.name, spec.files.map((f) => f.artifact));
+    invs.push({ ...inv, driver: SERVICE_NODE_DRIVER, service: spec });
+  }
   return { invs, artifacts, missing };
 }
 
@@ -144,8 +160,8 @@ export function desiredFor(model: FabricModel, devices: DriverDevice[], artifact
     const need = artifacts.get(d.name)!;
     const missing = need.filter((n) => m[n] === undefined);
     if (missing.length) {
-      const dev = model.devices.find((x) => x.name === d.name)!;
-      throw new UsageError(`${d.name}: transport ${d.transport} needs ${missing.join(', ')}, which platform '${dev.platform}' does not render`);
+      const dev = model.devices.find((x) => x.name === d.name);
+      throw new UsageError(`${d.name}: transport ${d.transport} needs ${missing.join(', ')}, which ${dev ? `platform '${dev.platform}'` : 'its service node'} does not render`);
     }
   }
   return out;
@@ -158,7 +174,9 @@ function errText(e: unknown): { kind: string; message: string } {
 
 interface Slot {
   inv: InventoryDevice;
-  device: Device;
+  /** A fabric device, or else a service node. */
+  device?: Device;
+  node?: ServiceNode;
   driver: DeviceDriver;
   desired: DesiredConfig;
   snapshot?: Snapshot;
@@ -183,12 +201,14 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   const canary = Math.max(1, opts.canary ?? 1);
   const waveSize = Math.max(1, opts.waveSize ?? 5);
   const byName = new Map(model.devices.map((d) => [d.name, d]));
+  const nodeByName = new Map((model.serviceNodes ?? []).map((n) => [n.name, n]));
   const { invs, artifacts, missing } = driverDevices(model, inventory);
   if (missing.length) rep.log(`note: not in the inventory, left alone: ${missing.join(', ')}`);
   const desired = desiredFor(model, invs, artifacts);
   const slots: Slot[] = invs.map((inv) => ({
     inv,
-    device: byName.get(inv.name)!,
+    device: byName.get(inv.name),
+    node: nodeByName.get(inv.name),
     driver: makeDriver(inv, { rpcTimeoutMs: opts.rpcTimeoutS === undefined ? undefined : opts.rpcTimeoutS * 1000 }),
     desired: desired.get(inv.name)!,
     result: { device: inv.name, transport: inv.transport, action: 'not applied', reason: '' },
@@ -299,7 +319,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   if (beforeError) throw beforeError;
 
   // 2. Waves.
-  const waves = planWaves(changed, canary, waveSize);
+  // Service nodes one per wave, after the devices: two nodes serving one VIP never change at once.
+  const waves = [...planWaves(changed.filter((s) => !s.node), canary, waveSize), ...changed.filter((s) => s.node).map((s) => [s])];
   const done: Slot[] = [];
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];
@@ -319,11 +340,16 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
           jr({ t: 'committed', device: s.inv.name, wave: w });
           rep.step(s.inv.name, 'post-checks');
           // Checks run side by side, each polling on its own.
-          const exec = s.driver instanceof FrrDriver ? (cmd: string) => (s.driver as FrrDriver).exec(cmd) : undefined;
-          const checks = (opts.postChecks ?? pushPostChecks(model)).filter((c) => c.appliesTo(s.device, s.inv.transport));
-          const problems = (
-            await Promise.all(checks.map(async (c) => (await c.run({ device: s.device, driver: s.driver, desired: s.desired, deadline, exec, pending })).map((p) => `${c.name}: ${p}`)))
-          ).flat();
+          const exec = s.driver instanceof FrrDriver || s.driver instanceof ServiceNodeDriver ? (cmd: string) => (s.driver as FrrDriver | ServiceNodeDriver).exec(cmd) : undefined;
+          const problems = s.node
+            ? await serviceNodeProblems(opts.serviceNodeChecks ?? pushServiceNodeChecks(model), { node: s.node, exec: exec!, host: (s.driver as ServiceNodeDriver).host, desired: s.desired, before: s.snapshot as ServiceNodeSnapshot, deadline })
+            : (
+                await Promise.all(
+                  (opts.postChecks ?? pushPostChecks(model))
+                    .filter((c) => c.appliesTo(s.device!, s.inv.transport))
+                    .map(async (c) => (await c.run({ device: s.device!, driver: s.driver, desired: s.desired, deadline, exec, pending })).map((p) => `${c.name}: ${p}`)),
+                )
+              ).flat();
           jr({ t: 'postcheck', device: s.inv.name, ok: problems.length === 0, problems });
           if (problems.length) throw new DeviceError(s.inv.name, 'postcheck', `${s.inv.name}: post-checks failed: ${problems.join('; ')}`);
           rep.deviceDone(s.inv.name, true);

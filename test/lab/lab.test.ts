@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,6 +217,31 @@ describe.skipIf(!!skip)('lab driver: BGP unnumbered, two labs side by side, reje
     expect(still.converged).toBe(true);
     expect(await labDown(B)).toBe(true);
     assertGone(b);
+  }, 120_000);
+
+  it("one lab's down leaves the binds of another intact, on mount points the first created", async () => {
+    // Unlinking a mount point detaches the binds on it in every namespace: the first lab up
+    // creates /opt/nl-bind-*/probe.txt, the second binds onto it too, the first goes down.
+    const dir = mkdtempSync(path.join(tmpdir(), 'nl-binds-'));
+    const target = `/opt/nl-bind-${suffix}/probe.txt`;
+    try {
+      cpSync(path.join(examples, 'bgp-unnumbered'), path.join(dir, 'bgp-unnumbered'), { recursive: true });
+      writeFileSync(path.join(dir, 'probe.txt'), 'bound\n');
+      const topo = readFileSync(path.join(examples, 'bgp-unnumbered.clab.yml'), 'utf8').replace('        - bgp-unnumbered/r1/frr.conf:/etc/frr/frr.conf\n', `        - bgp-unnumbered/r1/frr.conf:/etc/frr/frr.conf\n        - probe.txt:${target}\n`);
+      writeFileSync(path.join(dir, 'binds.clab.yml'), topo);
+      const C = `bnc${suffix}`;
+      const D = `bnd${suffix}`;
+      await labUp(path.join(dir, 'binds.clab.yml'), { name: C, runtime: 'netns' });
+      await labUp(path.join(dir, 'binds.clab.yml'), { name: D, runtime: 'netns' });
+      expect((await labExec(D, 'r1', ['cat', target])).stdout).toBe('bound\n');
+      expect(await labDown(C)).toBe(true);
+      expect(existsSync(target)).toBe(true);
+      expect((await labExec(D, 'r1', ['cat', target])).stdout).toBe('bound\n');
+      expect(await labDown(D)).toBe(true);
+      expect(existsSync(path.dirname(target))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('a node kind it cannot run is rejected before anything is created', async () => {

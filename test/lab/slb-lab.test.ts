@@ -28,6 +28,7 @@ import { runRollout } from '../../src/push/rollout.ts';
 import { pushPostChecks } from '../../src/domains/index.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+import { until, vipVteps as labVipVteps } from '../support/slb-lab.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : undefined;
 if (missing && !inCI) console.log(`slb-lab: skipped, needs ${missing}`);
@@ -49,20 +50,7 @@ const tally = (a: Answer[]) => {
   return m;
 };
 
-async function vipVteps(leaf: string, vrf: string, prefix: string): Promise<string[]> {
-  const j = JSON.parse(await vtysh(LAB, leaf, `show ip route vrf ${vrf} ${prefix} json`)) as Record<string, { selected?: boolean; nexthops: { ip?: string; active?: boolean }[] }[]>;
-  return (j[prefix] ?? []).filter((r) => r.selected).flatMap((r) => r.nexthops.filter((h) => h.active && h.ip).map((h) => h.ip!)).sort();
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const vipVteps = (leaf: string, vrf: string, prefix: string) => labVipVteps(LAB, leaf, vrf, prefix);
 
 const sock = (node: string) => labHaproxySocket(LAB, node);
 const status = async (node: string, backend: string, server: string) => (await serverStats(sock(node))).find((s) => s.backend === backend && s.server === server)?.status;
@@ -172,7 +160,7 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
       writeFileSync(f, readFileSync(f, 'utf8').replace(/^\s+slow_start: 30s\n/m, '').replace('{ endpoint: h1, port: 8080, weight: 3 }', '{ endpoint: h1, port: 8080, weight: 1 }'));
       const desired = renderModel(loadModelSync(edited.dir), { artifactSets: [] }).artifacts.find((a) => a.path === 'lb1/haproxy.cfg')!.content;
       const plan = planHaproxy(target, original, desired);
-      expect(plan.runtime).toEqual([{ backend: 'shop-web', server: 'h1', weight: 1 }]);
+      expect(plan.runtime).toEqual([{ op: 'weight', backend: 'shop-web', server: 'h1', weight: 1 }]);
       const w0 = await worker();
       expect(await pushHaproxy(target, plan, desired)).toBe('runtime');
       expect(await worker()).toBe(w0);

@@ -3,7 +3,8 @@
  * resolve.ts) and rendered for each load-balancer node into haproxy.cfg, nginx.conf and F5 AS3
  * declarations (render*.ts, templates/slb/<target>/). Load-balancer nodes are not fabric
  * devices: their files come through render.nodeArtifacts. Static checks in checks.ts.
- * Not yet: VIP advertisement into the fabric, lab nodes, push, live checks.
+ * Its nodes are attached to the fabric as service nodes (src/model/service-nodes.ts): VIPs
+ * announced into their VRFs, run in the lab, pushed by `apply` (push.ts checks HAProxy after).
  */
 import type { DomainModule } from '../types.ts';
 import { slbIntent } from './intent.ts';
@@ -13,6 +14,7 @@ import { slbArtifacts } from './render.ts';
 import { slbStaticChecks } from './checks.ts';
 import { slbLabProvision } from './lab.ts';
 import { slbTraceLines } from './trace.ts';
+import { slbServiceNodeChecks } from './push.ts';
 import { collectSlb, compareSlb, LIVE_SLB_CHECKS, type SlbObserved } from './live.ts';
 
 export const slb: DomainModule<SlbModel> = {
@@ -39,6 +41,9 @@ export const slb: DomainModule<SlbModel> = {
       collect: (target, model, opts) => collectSlb(target, model, opts),
       compare: (model, observed) => compareSlb(model, observed as SlbObserved),
     },
+  },
+  push: {
+    serviceNodeChecks: (model) => slbServiceNodeChecks(model),
   },
   lab: {
     expected: () => [],

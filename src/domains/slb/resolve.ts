@@ -379,6 +379,7 @@ function haproxyRun(n: SlbNode): ServiceRun {
     check: `kill -0 "$(cat ${pid})"`,
     runDir: n.runDir,
     files: { 'haproxy.cfg': cfg },
+    reload: { 'haproxy.cfg': { kind: 'haproxy', pidFile: pid, socket: `${n.runDir}/haproxy.sock` } },
   };
 }
 

@@ -1,0 +1,79 @@
+/**
+ * The slb domain in a rollout: after a load-balancer node's push, HAProxy's runtime state must
+ * be what the pushed haproxy.cfg says (every server of every backend there, none more, each with
+ * its weight and in service), every server that was up before the push up again, and every new
+ * one up within the deadline (its health checks passed `rise` times). A runtime API change the
+ * worker did not take, or a reload that lost a server, fails here and is rolled back.
+ */
+import type { FabricModel } from '../../model/types.ts';
+import { haproxyServers, runtimeApi } from '../../push/haproxy-step.ts';
+import { pollProblems, type ServiceNodeCheck } from '../../push/service-node-checks.ts';
+import { serviceNodePushSpec } from '../../push/service-node-driver.ts';
+
+export interface ServerState {
+  /** 0 stopped, 1 starting, 2 running, 3 stopping (HAProxy's srv_op_state). */
+  op: number;
+  /** Bits: 0x01 forced maintenance, 0x08 forced drain... (srv_admin_state); 0 = in service. */
+  admin: number;
+  weight: number;
+}
+
+/** `show servers state` -> "backend/server" -> state. */
+export function parseServersState(text: string): Map<string, ServerState> {
+  const out = new Map<string, ServerState>();
+  const lines = text.split('\n');
+  const head = lines.find((l) => l.startsWith('# '));
+  if (!head) return out;
+  const cols = head.slice(2).trim().split(/\s+/);
+  const at = (c: string) => cols.indexOf(c);
+  for (const l of lines) {
+    if (!l.trim() || l.startsWith('#') || /^\d+$/.test(l.trim())) continue;
+    const f = l.trim().split(/\s+/);
+    if (f.length < cols.length - 2) continue;
+    out.set(`${f[at('be_name')]}/${f[at('srv_name')]}`, { op: Number(f[at('srv_op_state')]), admin: Number(f[at('srv_admin_state')]), weight: Number(f[at('srv_uweight')]) });
+  }
+  return out;
+}
+
+/** What differs between HAProxy's runtime state and the file it should be running, given what was up before. */
+export function runtimeProblems(cfg: string, now: Map<string, ServerState>, before: Map<string, ServerState> | undefined): string[] {
+  const want = new Map([...haproxyServers(cfg).servers].map(([id, l]) => [id, l.weight]));
+  const problems: string[] = [];
+  for (const [id, weight] of want) {
+    const s = now.get(id);
+    if (!s) {
+      problems.push(`${id}: not in HAProxy's running configuration`);
+      continue;
+    }
+    if (s.weight !== weight) problems.push(`${id}: weight ${s.weight}, the configuration says ${weight}`);
+    if (s.admin !== 0) problems.push(`${id}: not in service (admin state ${s.admin})`);
+    const was = before?.get(id);
+    const mustBeUp = !was || was.op === 2;
+    if (mustBeUp && s.op !== 2) problems.push(`${id}: ${was ? 'was up before the push, ' : 'new, '}now ${['stopped', 'starting', 'running', 'stopping'][s.op] ?? `state ${s.op}`}`);
+  }
+  for (const id of now.keys()) if (!want.has(id)) problems.push(`${id}: running but not in the configuration`);
+  return problems;
+}
+
+export function slbServiceNodeChecks(model: FabricModel): ServiceNodeCheck[] {
+  const lbs = new Set((model.serviceNodes ?? []).filter((n) => n.domain === 'slb').map((n) => n.name));
+  return [
+    {
+      name: 'slb-runtime',
+      appliesTo: (n) => lbs.has(n.name),
+      run: (ctx) => {
+        const files = serviceNodePushSpec(ctx.node).files.filter((f) => f.reload?.kind === 'haproxy');
+        return pollProblems(ctx.deadline, async () => {
+          const problems: string[] = [];
+          for (const f of files) {
+            const r = f.reload as { pidFile: string; socket: string };
+            const now = parseServersState(await runtimeApi({ node: ctx.node.name, host: ctx.host, config: f.path, pidFile: r.pidFile, socket: r.socket }, ['show servers state']));
+            const before = ctx.before.serversState?.[f.artifact];
+            problems.push(...runtimeProblems(ctx.desired[f.artifact] ?? '', now, before === undefined ? undefined : parseServersState(before)));
+          }
+          return problems;
+        });
+      },
+    },
+  ];
+}
