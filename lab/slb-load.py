@@ -62,6 +62,10 @@ def worker():
         except Exception as e:  # a failed request is a sample, not a crash
             ok, what = False, type(e).__name__ + ": " + str(e)[:80]
         mine.append([int(t0 * 1000), round((time.time() - t0) * 1000, 2), 1 if ok else 0, what])
+        if not ok:
+            # A refused connection fails in microseconds: paced like a client retrying, so the
+            # failures counted are the requests a real client would have lost, not a busy loop.
+            time.sleep(0.02)
     with lock:
         samples.extend(mine)
 

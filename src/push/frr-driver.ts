@@ -152,7 +152,7 @@ export class FrrDriver implements DeviceDriver {
     const baseline = cur.baseline === undefined ? undefined : stripBanner(cur.baseline);
     if (baseline === undefined) {
       what.push('running config (never applied by netloom)');
-    } else if (baseline !== stripBanner(cur.running)) {
+    } else if (!sameRunningConfig(baseline, stripBanner(cur.running))) {
       parts.push(unifiedDiff(baseline, stripBanner(cur.running), `${this.device}/running-config (last applied)`, `${this.device}/running-config (now: drift)`));
       what.push('running config drifted');
     }
@@ -186,7 +186,7 @@ export class FrrDriver implements DeviceDriver {
     // is decided here: an unchanged frr.conf on a device whose running config is the one netloom
     // last applied sends FRR no command at all (hitless by construction).
     const frrChanged = !snap || snap.frrConf !== desired[FRR_CONF];
-    const drifted = !snap || snap.baseline === undefined || stripBanner(snap.baseline) !== running;
+    const drifted = !snap || snap.baseline === undefined || !sameRunningConfig(stripBanner(snap.baseline), running);
     const reloaded = frrChanged || drifted;
     if (reloaded) {
       opts.log?.(`${this.device}: frr-reload.py --reload (${[frrChanged ? 'frr.conf changed' : '', drifted ? 'running config differs from the last applied' : ''].filter(Boolean).join(', ')})`);
@@ -286,7 +286,7 @@ export class FrrDriver implements DeviceDriver {
     for (let attempt = 0; attempt < 2; attempt++) {
       await this.reload(snap.running, await this.runningConfig());
       const now = await this.runningConfig();
-      if (now === snap.running) {
+      if (sameRunningConfig(now, snap.running)) {
         left = '';
         break;
       }
@@ -305,6 +305,33 @@ export class FrrDriver implements DeviceDriver {
   async close(): Promise<void> {
     this.ssh.close();
   }
+}
+
+/**
+ * Two running configs that configure the same: bgpd prints prefix-lists in the order they were
+ * created, so a list deleted and re-created (a rollback) moves to the end of its run of lines.
+ */
+export function sameRunningConfig(a: string, b: string): boolean {
+  return a === b || canonicalRunning(a) === canonicalRunning(b);
+}
+
+function canonicalRunning(text: string): string {
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    // Stable by list name: entries of one list keep their order.
+    out.push(...run.map((l, i) => ({ l, i, k: l.split(' ').slice(0, 3).join(' ') })).sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : x.i - y.i)).map((x) => x.l));
+    run = [];
+  };
+  for (const line of stripBanner(text).split('\n')) {
+    if (/^(ip|ipv6) prefix-list /.test(line)) run.push(line);
+    else {
+      flush();
+      out.push(line);
+    }
+  }
+  flush();
+  return out.join('\n');
 }
 
 export function stripBanner(running: string): string {

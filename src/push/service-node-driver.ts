@@ -18,7 +18,7 @@ import { planHaproxy, pushHaproxy, rollbackHaproxy, runtimeApi, snapshotHaproxy,
 import type { CommandHost } from './nft-ruleset.ts';
 import type { RetryListener } from './retry.ts';
 import { RetryingSsh, shq, type SshTarget } from './ssh-exec.ts';
-import { stripBanner } from './frr-driver.ts';
+import { sameRunningConfig, stripBanner } from './frr-driver.ts';
 
 /** One file the push installs: where it lives on the node and how a change is taken into use. */
 export interface ServiceFileSpec {
@@ -167,7 +167,7 @@ export class ServiceNodeDriver implements DeviceDriver {
     }
     const baseline = cur.baseline === undefined ? undefined : stripBanner(cur.baseline);
     if (baseline === undefined) what.push('running config (never applied by netloom)');
-    else if (baseline !== stripBanner(cur.running)) {
+    else if (!sameRunningConfig(baseline, stripBanner(cur.running))) {
       parts.push(unifiedDiff(baseline, stripBanner(cur.running), `${this.device}/running-config (last applied)`, `${this.device}/running-config (now: drift)`));
       what.push('running config drifted');
     }
@@ -212,7 +212,7 @@ export class ServiceNodeDriver implements DeviceDriver {
   /** frr.conf: checked, then frr-reload.py when it changed or the running config drifted; the result recorded. */
   private async applyFrr(want: string, have: string | null, snap: ServiceNodeSnapshot, opts: PushOptions): Promise<void> {
     const running = stripBanner(snap.running);
-    const drifted = snap.baseline === undefined || stripBanner(snap.baseline) !== running;
+    const drifted = snap.baseline === undefined || !sameRunningConfig(stripBanner(snap.baseline), running);
     if (want === have && !drifted) return;
     const file = `${this.spec.stateDir}/frr.conf.reload`;
     await this.ssh.writeFileThen(file, want, 'vtysh -C -f (candidate check)', `vtysh -C -f ${shq(file)}`, { kind: 'rejected' });
@@ -252,7 +252,7 @@ export class ServiceNodeDriver implements DeviceDriver {
       try {
         if (f.role === 'frr') {
           const now = await this.runningConfig();
-          if (now !== stripBanner(snap.running)) {
+          if (!sameRunningConfig(now, stripBanner(snap.running))) {
             const file = `${snap.spec.stateDir}/frr.conf.reload`;
             await this.ssh.writeFile(file, stripBanner(snap.running));
             await this.ssh.run('frr-reload.py --reload (rollback)', `${shq(snap.spec.frrReload)} --reload ${shq(file)}`, { timeoutMs: 120_000 });

@@ -1,6 +1,6 @@
 // The FRR driver's preparation of a reload: what frr-reload.py alone gets wrong on FRR 8.4.
 import { describe, expect, it } from 'vitest';
-import { instanceRemovalPreamble, withRuntimeVrfNetns } from '../../src/push/frr-driver.ts';
+import { instanceRemovalPreamble, sameRunningConfig, withRuntimeVrfNetns } from '../../src/push/frr-driver.ts';
 
 const running = `frr version 8.4
 vrf BLUE
@@ -68,5 +68,17 @@ describe('FRR reload preparation', () => {
     const withoutRed = rendered.replace(/^router bgp 65102 vrf RED\n(?:[ !].*\n)*?exit\n/m, '').replace(/^vrf RED\n(?:[ !].*\n)*?exit-vrf\n/m, '');
     expect(withoutRed).not.toContain('RED');
     expect(instanceRemovalPreamble(withoutRed, running)).toEqual(['configure terminal', 'vrf RED', 'no vni 50002', 'exit-vrf', 'no router bgp 65102 vrf RED']);
+  });
+});
+
+describe('running configs that configure the same', () => {
+  const base = 'router bgp 65101\n!\nip prefix-list A seq 5 permit 10.0.0.0/8\nip prefix-list B seq 5 deny any\nip prefix-list B seq 10 permit 10.1.0.0/16\n!\nline vty\n';
+  it('prefix-lists re-created by a rollback print after the others: the same configuration', () => {
+    const moved = 'router bgp 65101\n!\nip prefix-list B seq 5 deny any\nip prefix-list B seq 10 permit 10.1.0.0/16\nip prefix-list A seq 5 permit 10.0.0.0/8\n!\nline vty\n';
+    expect(sameRunningConfig(base, moved)).toBe(true);
+  });
+  it('an entry changed, or two entries of one list swapped, is a different configuration', () => {
+    expect(sameRunningConfig(base, base.replace('10.1.0.0/16', '10.2.0.0/16'))).toBe(false);
+    expect(sameRunningConfig(base, base.replace('ip prefix-list B seq 5 deny any\nip prefix-list B seq 10 permit 10.1.0.0/16', 'ip prefix-list B seq 10 permit 10.1.0.0/16\nip prefix-list B seq 5 deny any'))).toBe(false);
   });
 });

@@ -16,6 +16,8 @@ export interface ServerState {
   /** Bits: 0x01 forced maintenance, 0x08 forced drain... (srv_admin_state); 0 = in service. */
   admin: number;
   weight: number;
+  /** The last health check: 0 none yet, 1 neutral, 2 failed, 3 passed, 4 passed conditionally (srv_check_result). */
+  checkResult: number;
 }
 
 /** `show servers state` -> "backend/server" -> state. */
@@ -30,14 +32,15 @@ export function parseServersState(text: string): Map<string, ServerState> {
     if (!l.trim() || l.startsWith('#') || /^\d+$/.test(l.trim())) continue;
     const f = l.trim().split(/\s+/);
     if (f.length < cols.length - 2) continue;
-    out.set(`${f[at('be_name')]}/${f[at('srv_name')]}`, { op: Number(f[at('srv_op_state')]), admin: Number(f[at('srv_admin_state')]), weight: Number(f[at('srv_uweight')]) });
+    out.set(`${f[at('be_name')]}/${f[at('srv_name')]}`, { op: Number(f[at('srv_op_state')]), admin: Number(f[at('srv_admin_state')]), weight: Number(f[at('srv_uweight')]), checkResult: Number(f[at('srv_check_result')]) });
   }
   return out;
 }
 
 /** What differs between HAProxy's runtime state and the file it should be running, given what was up before. */
 export function runtimeProblems(cfg: string, now: Map<string, ServerState>, before: Map<string, ServerState> | undefined): string[] {
-  const want = new Map([...haproxyServers(cfg).servers].map(([id, l]) => [id, l.weight]));
+  const lines = haproxyServers(cfg).servers;
+  const want = new Map([...lines].map(([id, l]) => [id, l.weight]));
   const problems: string[] = [];
   for (const [id, weight] of want) {
     const s = now.get(id);
@@ -50,6 +53,8 @@ export function runtimeProblems(cfg: string, now: Map<string, ServerState>, befo
     const was = before?.get(id);
     const mustBeUp = !was || was.op === 2;
     if (mustBeUp && s.op !== 2) problems.push(`${id}: ${was ? 'was up before the push, ' : 'new, '}now ${['stopped', 'starting', 'running', 'stopping'][s.op] ?? `state ${s.op}`}`);
+    // HAProxy starts a new checked server as running before its first check: up means checked.
+    else if (!was && / check(\s|$)/.test(` ${lines.get(id)!.spec}`) && s.checkResult !== 3 && s.checkResult !== 4) problems.push(`${id}: new, ${s.checkResult === 2 ? 'its health check fails' : 'not checked yet'}`);
   }
   for (const id of now.keys()) if (!want.has(id)) problems.push(`${id}: running but not in the configuration`);
   return problems;

@@ -255,7 +255,10 @@ export class LiveComparison {
     const ribFinding = (check: string, x: RibDiff, source: FabricModel['devices'][0]['source']) => {
       const origin = x.predicted?.origin;
       const diverges = x.kind === 'missing' && origin && origin !== name ? this.firstDivergence(origin, name, x.vrf === 'default' ? x.prefix : `${addr(this.fg.device(origin)?.loopback)}/32`) : undefined;
-      const devices = [name, ...(origin && origin !== name ? [origin] : []), ...(diverges && diverges !== name ? [diverges] : [])];
+      // A service node's prefix (a VIP) depends on that node too: a rollout changing the node
+      // in a later wave does not judge it at the leaf yet.
+      const announcers = (this.model.serviceNodes ?? []).filter((n) => n.advertise.some((a) => a.vrf === x.vrf && a.prefix === x.prefix)).map((n) => n.name);
+      const devices = [name, ...(origin && origin !== name ? [origin] : []), ...(diverges && diverges !== name ? [diverges] : []), ...announcers];
       return f(check, `${describeDiff(name, x)}${diverges ? `; first divergence on the path at ${diverges}` : ''}`, {
         vrf: x.vrf, prefix: x.prefix, kind: x.kind,
         predicted: x.predicted ? { protocol: x.predicted.protocol, nextHops: x.predicted.nextHops, origin: x.predicted.origin, asPath: x.predicted.asPath ?? null } : null,

@@ -47,7 +47,9 @@ describe('service nodes in the model', () => {
     const leaf = file('leaf1/frr.conf');
     expect(leaf).toContain('router bgp 65101 vrf BLUE\n bgp router-id 10.0.0.1\n neighbor 10.10.10.51 remote-as 65300\n neighbor 10.10.10.51 description lb1\n');
     expect(leaf).toContain(' neighbor 10.10.10.51 disable-connected-check\n');
-    expect(leaf).toContain('  neighbor 10.10.10.51 prefix-list NL-SN-LB1-BLUE-4 in\n  neighbor 10.10.10.51 prefix-list NL-SN-NONE-4 out\n  no neighbor fd00:10:10::51 activate\n');
+    expect(leaf).toContain('  neighbor 10.10.10.51 route-map NL-SN-LB1-BLUE-4 in\n  neighbor 10.10.10.51 prefix-list NL-SN-NONE-4 out\n  no neighbor fd00:10:10::51 activate\n');
+    // Inbound through a route-map: bgpd re-filters what the node sent when the list changes.
+    expect(leaf).toContain('route-map NL-SN-LB1-RED-4 permit 10\n match ip address prefix-list NL-SN-LB1-RED-4\nexit\n');
     expect(leaf).toContain('ip prefix-list NL-SN-LB1-RED-4 seq 5 permit 10.20.30.100/32\nip prefix-list NL-SN-LB1-RED-4 seq 10 permit 10.20.30.101/32\n');
     expect(leaf).toContain('route-map NL-SN-LB1-BLUE-6 permit 10\n match ipv6 address prefix-list NL-SN-LB1-BLUE-6\n set ipv6 next-hop prefer-global\n');
     expect(file('leaf3/frr.conf')).not.toContain('NL-SN');
