@@ -71,9 +71,14 @@ async function run(t: HaproxyTarget, step: string, command: string, stdin?: stri
   return r.stdout;
 }
 
+/** The shell command that sends its stdin to HAProxy's runtime API at `socket` and prints the answer. */
+export function runtimeApiShell(socket: string): string {
+  return `python3 -c ${shq(SOCKET_CLIENT)} ${shq(socket)}`;
+}
+
 /** One runtime API command (or several, one per line, sent in one connection: HAProxy runs them in order). */
 export async function runtimeApi(t: HaproxyTarget, commands: string[]): Promise<string> {
-  return run(t, 'runtime API', `python3 -c ${shq(SOCKET_CLIENT)} ${shq(t.socket)}`, commands.join(';') + '\n');
+  return run(t, 'runtime API', runtimeApiShell(t.socket), commands.join(';') + '\n');
 }
 
 async function workerPid(t: HaproxyTarget): Promise<number | undefined> {

@@ -69,24 +69,36 @@ function sessions(n: ServiceNode): Session[] {
 export const serviceNodeBgpCheck: ServiceNodeCheck = {
   name: 'service-node-bgp',
   appliesTo: () => true,
-  run: (ctx) =>
-    pollProblems(ctx.deadline, async () => {
-      const summary = JSON.parse(await ctx.exec(`vtysh -c 'show bgp summary json'`)) as Record<string, { peers?: Record<string, { state?: string }> }>;
+  run: (ctx) => {
+    const list = sessions(ctx.node);
+    // One round trip per poll: the summary and each session's advertised routes, NUL-separated.
+    const cmds = [`show bgp summary json`, ...list.map((s) => `show bgp ${s.afi} unicast neighbors ${s.peer} advertised-routes json`)];
+    const script = cmds.map((c) => `vtysh -c '${c}'`).join("; printf '\\0'; ");
+    const json = <T>(text: string | undefined): T => {
+      try {
+        return JSON.parse(text ?? '') as T;
+      } catch {
+        return {} as T;
+      }
+    };
+    return pollProblems(ctx.deadline, async () => {
+      const out = (await ctx.exec(script)).split('\0');
+      const summary = json<Record<string, { peers?: Record<string, { state?: string }> }>>(out[0]);
       const problems: string[] = [];
-      for (const s of sessions(ctx.node)) {
+      list.forEach((s, i) => {
         const state = summary[`${s.afi}Unicast`]?.peers?.[s.peer]?.state ?? 'absent';
         if (state !== 'Established') {
           problems.push(`session to ${ctx.node.leaf} ${s.peer} (VRF ${s.vrf}) is ${state}`);
-          continue;
+          return;
         }
-        const adv = JSON.parse(await ctx.exec(`vtysh -c 'show bgp ${s.afi} unicast neighbors ${s.peer} advertised-routes json'`)) as { advertisedRoutes?: Record<string, unknown> };
-        const have = Object.keys(adv.advertisedRoutes ?? {}).sort();
+        const have = Object.keys(json<{ advertisedRoutes?: Record<string, unknown> }>(out[1 + i]).advertisedRoutes ?? {}).sort();
         const want = [...s.prefixes].sort();
         const missing = want.filter((p) => !have.includes(p));
         const extra = have.filter((p) => !want.includes(p));
         if (missing.length) problems.push(`not advertised to ${ctx.node.leaf} (VRF ${s.vrf}): ${missing.join(', ')}`);
         if (extra.length) problems.push(`advertised to ${ctx.node.leaf} (VRF ${s.vrf}) but not in the model: ${extra.join(', ')}`);
-      }
+      });
       return problems;
-    }),
+    });
+  },
 };

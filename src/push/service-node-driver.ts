@@ -14,7 +14,7 @@ import { SERVICE_NODE_PATHS, type ServiceNode, type ServiceReload } from '../mod
 import type { DesiredConfig, DeviceDriver, DevicePlan, PushOptions, Snapshot } from './driver.ts';
 import { DeviceError } from './errors.ts';
 import { releaseDeviceLock, takeDeviceLock } from './device-lock.ts';
-import { planHaproxy, pushHaproxy, rollbackHaproxy, runtimeApi, snapshotHaproxy, type HaproxyTarget } from './haproxy-step.ts';
+import { planHaproxy, pushHaproxy, rollbackHaproxy, runtimeApiShell, type HaproxyTarget } from './haproxy-step.ts';
 import type { CommandHost } from './nft-ruleset.ts';
 import type { RetryListener } from './retry.ts';
 import { RetryingSsh, shq, type SshTarget } from './ssh-exec.ts';
@@ -125,18 +125,30 @@ export class ServiceNodeDriver implements DeviceDriver {
     return stripBanner(await this.ssh.run('show running-config', `vtysh -c 'show running-config'`, { timeoutMs: 30_000 }));
   }
 
+  /**
+   * Everything in one round trip (a drain's end-to-end time is mostly round trips): FRR's
+   * running config, the last applied one, each file, HAProxy's server states; parts separated
+   * by NUL, each 'F' + content, or 'N' when absent.
+   */
   async snapshot(): Promise<ServiceNodeSnapshot> {
-    const [running, baseline, ...contents] = await Promise.all([
-      this.runningConfig(),
-      this.ssh.readFile(`${this.spec.stateDir}/applied-running.conf`),
-      ...this.spec.files.map((f) => this.ssh.readFile(f.path)),
-    ]);
-    const files = Object.fromEntries(this.spec.files.map((f, i) => [f.artifact, contents[i] ?? null]));
+    const file = (p: string) => `if [ -f ${shq(p)} ]; then printf F; cat ${shq(p)}; else printf N; fi`;
+    const haproxy = this.spec.files.filter((x) => x.reload?.kind === 'haproxy');
+    const parts = [
+      `printf F; vtysh -c 'show running-config'`,
+      file(`${this.spec.stateDir}/applied-running.conf`),
+      ...this.spec.files.map((f) => file(f.path)),
+      ...haproxy.map((f) => `if out=$(printf 'show servers state\n' | ${runtimeApiShell((f.reload as { socket: string }).socket)} 2>/dev/null); then printf 'F%s\n' "$out"; else printf N; fi`),
+    ];
+    const out = await this.ssh.run('snapshot', parts.join("; printf '\\0'; "), { timeoutMs: 30_000 });
+    const got = out.split('\0').map((x) => (x.startsWith('F') ? x.slice(1) : undefined));
+    if (got.length !== parts.length || got[0] === undefined) throw new DeviceError(this.device, 'command', `${this.device}: snapshot: ${parts.length} parts expected, got ${got.length}`);
+    const [running, baseline] = [stripBanner(got[0]), got[1]];
+    const files = Object.fromEntries(this.spec.files.map((f, i) => [f.artifact, got[2 + i] ?? null]));
     const serversState: Record<string, string> = {};
-    for (const f of this.spec.files.filter((x) => x.reload?.kind === 'haproxy')) {
-      const state = await runtimeApi(this.haproxyTarget(f), ['show servers state']).catch(() => undefined);
+    haproxy.forEach((f, i) => {
+      const state = got[2 + this.spec.files.length + i];
       if (state !== undefined) serversState[f.artifact] = state;
-    }
+    });
     const snap: ServiceNodeSnapshot = { transport: 'ssh', running, files, spec: this.spec, ...(baseline !== undefined ? { baseline } : {}), ...(Object.keys(serversState).length ? { serversState } : {}) };
     this.snap = snap;
     return snap;
@@ -195,7 +207,7 @@ export class ServiceNodeDriver implements DeviceDriver {
       opts.log?.(`${this.device}: announcement loop replaced (${announcedPrefixes(want).length} prefixes)`);
     } else if (f.reload?.kind === 'haproxy') {
       const t = this.haproxyTarget(f);
-      const how = await pushHaproxy(t, planHaproxy(t, await snapshotHaproxy(t), want), want).catch((e: Error) => {
+      const how = await pushHaproxy(t, planHaproxy(t, { config: have }, want), want).catch((e: Error) => {
         throw new DeviceError(this.device, 'rejected', e.message);
       });
       opts.log?.(`${this.device}: ${f.artifact}: ${how === 'runtime' ? 'runtime API, no reload' : 'checked, hitless reload'}`);
