@@ -51,6 +51,8 @@ export interface SlbObserved {
   health?: { node: string; error?: string; servers: ServerStat[] }[];
   /** How long the check waited for the nodes' health checks to settle. */
   settledMs?: number;
+  /** The same view read again once every request was answered (a member that flapped meanwhile restarted its slow start). */
+  healthAfter?: { node: string; error?: string; servers: ServerStat[] }[];
   cases: SlbCase[];
 }
 
@@ -145,7 +147,14 @@ export async function collectSlb(target: LiveTarget, model: FabricModel, opts: {
       }
     }
   }
-  return { health, settledMs, cases };
+  const healthAfter = await Promise.all(nodes.map(async (node) => {
+    try {
+      return { node, servers: await serverStats(labHaproxySocket(lab.name, node)) };
+    } catch (e) {
+      return { node, error: (e as Error).message, servers: [] };
+    }
+  }));
+  return { health, settledMs, healthAfter, cases };
 }
 
 const hostPort = (vip: string, port: number) => (vip.includes(':') ? `[${vip}]:${port}` : `${vip}:${port}`);
@@ -191,9 +200,10 @@ export function compareSlb(model: FabricModel, observed: SlbObserved): CheckResu
     const okCount = c.answers.length - failed.length;
     // A member is required to answer only where its share of the pool's current weights (the
     // nodes' runtime view: slow start ramps a weight up after a member comes up) makes at least
-    // 3 of these requests likely; the lightest share over the service's nodes counts.
+    // 3 of these requests likely; the lightest share over the service's nodes, before and after
+    // the requests (a member whose health check flapped meanwhile starts its slow start again), counts.
     const share = (member: string): number => {
-      const shares = (observed.health ?? []).filter((h) => s.nodes.includes(h.node) && !h.error).map((h) => {
+      const shares = [...(observed.health ?? []), ...(observed.healthAfter ?? [])].filter((h) => s.nodes.includes(h.node) && !h.error).map((h) => {
         const inPool = h.servers.filter((x) => x.backend === c.pool && x.status === 'UP');
         const total = inPool.reduce((a, x) => a + x.weight, 0);
         const mine = inPool.find((x) => pool.members.find((mb) => mb.name === x.server)?.endpoint === member || x.server === member);
