@@ -102,13 +102,13 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
     expect(await vipVteps('leaf4', 'RED', '10.20.30.100/32')).toEqual(['10.0.1.1']);
   }, 120_000);
 
-  it("apply pushes the fabric's devices over a lab whose inventory also lists the load-balancer nodes, and leaves the nodes alone", async () => {
+  it("apply over the lab's inventory pushes the fabric's devices, then the load-balancer nodes one per wave; VIPs routed as before", async () => {
     const model = loadModelSync(copy.dir);
     const inv = inventoryFromLab(getLabState(LAB));
     expect(inv.devices.map((d) => d.name)).toEqual(expect.arrayContaining(['lb1', 'lb2']));
     const r = await runRollout({ model, inventory: inv, canary: 1, waveSize: 5, confirmTimeoutS: 60, postChecks: pushPostChecks(model) });
     expect(r.ok, JSON.stringify(r.results)).toBe(true);
-    expect(r.results.map((x) => x.device).sort()).toEqual(model.devices.map((d) => d.name).sort());
+    expect(r.results.map((x) => x.device)).toEqual([...model.devices.map((d) => d.name), 'lb1', 'lb2']);
     expect(await vipVteps('leaf3', 'BLUE', '10.10.99.10/32')).toEqual(['10.0.1.1', '10.0.1.2']);
   }, 120_000);
 
