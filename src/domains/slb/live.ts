@@ -17,10 +17,12 @@ import type { LiveTarget } from '../../verify/live/run.ts';
 import { poolOf, requestCases, servingMembers, type SlbRequest } from './answers.ts';
 import { certificateHosts, SLB_CA_BUNDLE, SLB_CLIENT } from './lab.ts';
 import type { SlbListener, SlbModel, SlbService } from './model.ts';
-import { serverStats, type ServerStat } from './haproxy-runtime.ts';
+import { runtimeCommand, serverStats, type ServerStat } from './haproxy-runtime.ts';
+import { parseServersState, serverStateProblems, type WantedServers } from './push.ts';
 import { SERVICE_RUN_DIR } from '../../lab/service-run.ts';
 
 export const LIVE_SLB_CHECKS: CheckInfo[] = [
+  { id: 'live-slb-runtime', title: "Load balancers run the members, weights and admin state the model says", kind: 'live', layer: 'endpoint', severity: 'error', description: "each attached HAProxy node's runtime API (`show servers state`) against the model: for every pool its services use, every member a server of that backend and no other server, with the model's weight (0 when drained) and in service (not in maintenance or forced drain); drift (a runtime change nobody put in the intent, a reload that lost a server) is named with the member's intent line" },
   { id: 'live-slb-answers', title: 'Virtual services answer from the members the model predicts', kind: 'live', layer: 'endpoint', severity: 'error', description: "for every VIP, listener and route (each rule, the default pool) of services served by attached load-balancer nodes: real requests from an endpoint of the service's VRF, each on a new connection (https verified against the test certificates for the Host name); the members answering are the pool's predicted ones (primaries not drained, else backups), none missing, none unexpected, no request failed" },
 ];
 
@@ -51,6 +53,8 @@ export interface SlbObserved {
   health?: { node: string; error?: string; servers: ServerStat[] }[];
   /** How long the check waited for the nodes' health checks to settle. */
   settledMs?: number;
+  /** Each node's `show servers state`, as read after settling. */
+  serversState?: { node: string; error?: string; text: string }[];
   /** The same view read again once every request was answered (a member that flapped meanwhile restarted its slow start). */
   healthAfter?: { node: string; error?: string; servers: ServerStat[] }[];
   cases: SlbCase[];
@@ -123,6 +127,13 @@ export async function collectSlb(target: LiveTarget, model: FabricModel, opts: {
   const bundle = path.join(runDir(lab.name), SLB_CA_BUNDLE);
   const nodes = [...attached].filter((n) => m.nodes.some((x) => x.name === n && x.targets.includes('haproxy'))).sort();
   const { health, ms: settledMs } = await settledHealth(m, nodes, (n) => labHaproxySocket(lab.name, n));
+  const serversState = await Promise.all(nodes.map(async (node) => {
+    try {
+      return { node, text: await runtimeCommand(labHaproxySocket(lab.name, node), 'show servers state') };
+    } catch (e) {
+      return { node, error: (e as Error).message, text: '' };
+    }
+  }));
   const cases: SlbCase[] = [];
   for (const s of services) {
     const hosts = [...new Set(s.listeners.flatMap((l) => l.certificates.flatMap((c) => certificateHosts(m, c))))];
@@ -154,7 +165,7 @@ export async function collectSlb(target: LiveTarget, model: FabricModel, opts: {
       return { node, error: (e as Error).message, servers: [] };
     }
   }));
-  return { health, settledMs, healthAfter, cases };
+  return { health, settledMs, serversState, healthAfter, cases };
 }
 
 const hostPort = (vip: string, port: number) => (vip.includes(':') ? `[${vip}]:${port}` : `${vip}:${port}`);
@@ -165,9 +176,9 @@ export function caseLabel(c: SlbCase): string {
 }
 
 export function compareSlb(model: FabricModel, observed: SlbObserved): CheckResult[] {
-  const info = LIVE_SLB_CHECKS[0];
+  const info = LIVE_SLB_CHECKS[1];
   if (observed.notApplicable || observed.probesOff) {
-    return [{ check: info, passed: true, findings: [], examined: observed.notApplicable ?? 'probes off', ms: 0 }];
+    return LIVE_SLB_CHECKS.map((check) => ({ check, passed: true, findings: [], examined: observed.notApplicable ?? 'probes off', ms: 0 }));
   }
   const m = slbOf(model)!;
   const findings: Finding[] = [];
@@ -214,5 +225,43 @@ export function compareSlb(model: FabricModel, observed: SlbObserved): CheckResu
     const missing = expected.members.filter((x) => !counts.has(x) && okCount * share(x) >= 3);
     if (missing.length) add(`${missing.join(', ')} never answered in ${okCount} requests (predicted: ${expected.members.join(', ')})`, { missing });
   }
-  return [{ check: info, passed: !findings.some((f) => f.severity === 'error'), findings, examined: `${requests} requests, ${observed.cases.length} routes`, details, ms: 0 }];
+  return [compareRuntime(m, observed), { check: info, passed: !findings.some((f) => f.severity === 'error'), findings, examined: `${requests} requests, ${observed.cases.length} routes`, details, ms: 0 }];
+}
+
+/** What a node's HAProxy should run, from the model: each pool its services use, each member with its weight (0 drained). */
+export function wantedServers(m: SlbModel, node: string): { want: WantedServers; members: Map<string, SlbModel['pools'][0]['members'][0]> } {
+  const want: WantedServers = new Map();
+  const members = new Map<string, SlbModel['pools'][0]['members'][0]>();
+  const pools = new Set(m.services.filter((s) => s.nodes.includes(node)).flatMap((s) => [s.defaultPool, ...s.rules.map((r) => r.pool)]));
+  for (const p of m.pools.filter((x) => pools.has(x.name))) {
+    for (const mb of p.members) {
+      want.set(`${p.name}/${mb.name}`, { weight: mb.drain ? 0 : mb.weight, checked: !!p.health });
+      members.set(`${p.name}/${mb.name}`, mb);
+    }
+  }
+  return { want, members };
+}
+
+function compareRuntime(m: SlbModel, observed: SlbObserved): CheckResult {
+  const info = LIVE_SLB_CHECKS[0];
+  const findings: Finding[] = [];
+  let servers = 0;
+  for (const st of observed.serversState ?? []) {
+    const node = m.nodes.find((x) => x.name === st.node)!;
+    if (st.error) {
+      findings.push({ check: info.id, severity: 'error', message: `${st.node}: HAProxy's runtime API does not answer (${st.error})`, evidence: { node: st.node }, location: node.source });
+      continue;
+    }
+    const now = parseServersState(st.text);
+    const { want, members } = wantedServers(m, st.node);
+    servers += want.size;
+    // Health is live-slb-answers' business (it waits for checks to settle): drift only here.
+    for (const problem of serverStateProblems(want, now, now)) {
+      const id = problem.split(':')[0];
+      const mb = members.get(id);
+      findings.push({ check: info.id, severity: 'error', message: `${st.node}: ${problem}`, evidence: { node: st.node, server: id, observed: now.get(id) ?? null, predicted: want.get(id) ?? null }, location: mb?.source ?? node.source, ...(mb?.endpoint ? { elements: { endpoints: [mb.endpoint] } } : {}) });
+    }
+  }
+  const n = observed.serversState?.length ?? 0;
+  return { check: info, passed: findings.length === 0, findings, examined: `${servers} servers on ${n} node(s)`, ms: 0 };
 }

@@ -37,27 +37,41 @@ export function parseServersState(text: string): Map<string, ServerState> {
   return out;
 }
 
-/** What differs between HAProxy's runtime state and the file it should be running, given what was up before. */
-export function runtimeProblems(cfg: string, now: Map<string, ServerState>, before: Map<string, ServerState> | undefined): string[] {
-  const lines = haproxyServers(cfg).servers;
-  const want = new Map([...lines].map(([id, l]) => [id, l.weight]));
+/** What a node's HAProxy should run: "backend/server" -> weight, and whether it is health-checked. */
+export type WantedServers = Map<string, { weight: number; checked: boolean }>;
+
+/** A haproxy.cfg's servers as WantedServers. */
+export function wantedFromConfig(cfg: string): WantedServers {
+  return new Map([...haproxyServers(cfg).servers].map(([id, l]) => [id, { weight: l.weight, checked: / check(\s|$)/.test(` ${l.spec}`) }]));
+}
+
+/**
+ * What differs between HAProxy's runtime state and what it should run, given what was up
+ * before (a server not up before may stay down: its member's problem, not the change's).
+ */
+export function serverStateProblems(want: WantedServers, now: Map<string, ServerState>, before: Map<string, ServerState> | undefined): string[] {
   const problems: string[] = [];
-  for (const [id, weight] of want) {
+  for (const [id, w] of want) {
     const s = now.get(id);
     if (!s) {
       problems.push(`${id}: not in HAProxy's running configuration`);
       continue;
     }
-    if (s.weight !== weight) problems.push(`${id}: weight ${s.weight}, the configuration says ${weight}`);
+    if (s.weight !== w.weight) problems.push(`${id}: weight ${s.weight}, the configuration says ${w.weight}`);
     if (s.admin !== 0) problems.push(`${id}: not in service (admin state ${s.admin})`);
     const was = before?.get(id);
     const mustBeUp = !was || was.op === 2;
     if (mustBeUp && s.op !== 2) problems.push(`${id}: ${was ? 'was up before the push, ' : 'new, '}now ${['stopped', 'starting', 'running', 'stopping'][s.op] ?? `state ${s.op}`}`);
     // HAProxy starts a new checked server as running before its first check: up means checked.
-    else if (!was && / check(\s|$)/.test(` ${lines.get(id)!.spec}`) && s.checkResult !== 3 && s.checkResult !== 4) problems.push(`${id}: new, ${s.checkResult === 2 ? 'its health check fails' : 'not checked yet'}`);
+    else if (!was && w.checked && s.checkResult !== 3 && s.checkResult !== 4) problems.push(`${id}: new, ${s.checkResult === 2 ? 'its health check fails' : 'not checked yet'}`);
   }
   for (const id of now.keys()) if (!want.has(id)) problems.push(`${id}: running but not in the configuration`);
   return problems;
+}
+
+/** HAProxy's runtime state against the file it should be running. */
+export function runtimeProblems(cfg: string, now: Map<string, ServerState>, before: Map<string, ServerState> | undefined): string[] {
+  return serverStateProblems(wantedFromConfig(cfg), now, before);
 }
 
 export function slbServiceNodeChecks(model: FabricModel): ServiceNodeCheck[] {
