@@ -9,6 +9,8 @@ import { buildFabricGraph } from '../verify/graph.ts';
 import { resolveTarget } from '../verify/live/run.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import { Monitor, type MonitorConfig } from '../service/monitor.ts';
+import type { CaptureRule } from '../service/incident-capture.ts';
+import { DEFAULT_POLLING, DEFAULT_RECOVERY, describePolling, describeRecovery } from '../service/policy.ts';
 import { openSqliteStore } from '../service/sqlite-store.ts';
 import type { ServiceStore } from '../service/store.ts';
 import { DeviceViews } from '../service/views.ts';
@@ -24,7 +26,7 @@ export interface ServeOptions {
   host: string;
   port: number;
   stateDir: string;
-  monitor: Partial<MonitorConfig>;
+  monitor: Partial<Omit<MonitorConfig, 'capture'>> & { capture?: Partial<CaptureRule> | false };
   webhooks: Webhook[];
   report: (line: string) => void;
 }
@@ -46,7 +48,9 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const tokens = loadTokens(o.stateDir);
   const store = openSqliteStore(path.join(o.stateDir, 'netloom.db'));
   const fg = buildFabricGraph(o.model);
-  const monitor = new Monitor(o.model, fg, target, store, o.monitor);
+  const monitor = new Monitor(o.model, fg, target, store, { ...o.monitor, capture: o.monitor.capture === false ? false : { ...o.monitor.capture, stateDir: o.stateDir } });
+  // The policy the service runs with, and where each part came from, opens its audit trail.
+  store.audit({ time: new Date().toISOString(), actor: 'service', action: 'start', target: `${o.model.name} (${o.model.revision}), ${target.describe}`, outcome: `${describeRecovery(monitor.config.recovery ?? DEFAULT_RECOVERY)}; ${describePolling(monitor.config.polling ?? { ...DEFAULT_POLLING, defaultMs: monitor.config.periodMs })}` });
   const detach = attachWebhooks(monitor.bus, o.webhooks, o.model.name, o.report);
   let app: FastifyInstance;
   try {
