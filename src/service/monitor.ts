@@ -93,7 +93,11 @@ export class Monitor {
     const limited = new LimitedCollector(target.collector, this.config.concurrency);
     const roles = new Map(model.devices.map((d) => [d.name, d.role]));
     // A device whose role polls slower than the tick answers from its last collection until due.
-    const collector = polling && Object.keys(polling.roles).length ? new PeriodCollector(limited, (d) => (roles.has(d) ? periodOf(polling, roles.get(d)!) : this.config.periodMs), this.config.periodMs / 2) : limited;
+    const collector = polling
+      ? new PeriodCollector(limited, (d) => (roles.has(d) ? periodOf(polling, roles.get(d)!) : this.config.periodMs), this.config.periodMs / 2, {
+          counted: (d, cached) => this.metrics.commands.inc({ role: roles.get(d) ?? 'other', source: cached ? 'cached' : 'device' }),
+        })
+      : limited;
     this.target = { ...target, collector };
     this.store = store;
     this.damper = new FlapDamper(this.config.damping ?? DEFAULT_DAMPING);

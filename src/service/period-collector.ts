@@ -19,11 +19,14 @@ export class PeriodCollector implements Collector {
   hits = 0;
   misses = 0;
 
-  constructor(inner: Collector, periodOf: (device: string) => number, slackMs: number, now: () => number = Date.now) {
+  private readonly counted?: (device: string, cached: boolean) => void;
+
+  constructor(inner: Collector, periodOf: (device: string) => number, slackMs: number, opts: { now?: () => number; counted?: (device: string, cached: boolean) => void } = {}) {
     this.inner = inner;
+    this.counted = opts.counted;
     this.periodOf = periodOf;
     this.slackMs = slackMs;
-    this.now = now;
+    this.now = opts.now ?? Date.now;
     this.name = inner.name;
   }
 
@@ -33,9 +36,11 @@ export class PeriodCollector implements Collector {
     const t = this.now();
     if (hit && t - hit.at < this.periodOf(device) - this.slackMs) {
       this.hits++;
+      this.counted?.(device, true);
       return hit.result;
     }
     this.misses++;
+    this.counted?.(device, false);
     const result = await this.inner.run(device, command);
     if (result.ok) this.cache.set(key, { at: t, result });
     else this.cache.delete(key);

@@ -1,10 +1,18 @@
 /**
- * `netloom serve` against a real dc1 lab: packet captures attached to incidents. A spine link
+ * `netloom serve` against a real dc1 lab, run by the policy of the intent's `operations:`
+ * section (drift: reapply at most once an hour; leaves polled every 3 s, spines every 6 s).
+ *
+ * Packet captures attached to incidents: a spine link
  * taken down is one incident whose captures (tcpdump in the lab's namespaces, read by the
  * `pcap analyze` code) say what the wire shows: the leaf's end cannot be captured (down), the
  * spine's end carries no BGP although the model runs a session over it. The same capture
  * on a healthy link sees BGP both ways and no such finding, so the finding is the fault's.
  * The pcap file is served to a read token, by incident id and number only.
+ *
+ * Recovery by the intent's policy: a neighbour shut down by hand on leaf2 is re-applied
+ * (audited as the intent's policy); the same drift on leaf3 within the hour is held back by
+ * max_per_hour (a recovery-skipped event and an audit entry) and left as it is. Spines answer
+ * every other tick from their last collection, leaves never.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +27,18 @@ import type { IncidentCapture } from '../../src/service/store.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+import { writeFileSync } from 'node:fs';
+
+const OPERATIONS = `operations:
+  recovery:
+    drift: reapply
+    max_per_hour: 1
+    min_interval: 10s
+  polling:
+    default: 3s
+    roles:
+      spine: 6s
+`;
 
 const isRoot = process.getuid?.() === 0;
 const hasFrr = existsSync('/usr/lib/frr/bgpd') && spawnSync('which', ['vtysh']).status === 0 && spawnSync('which', ['tcpdump']).status === 0;
@@ -28,7 +48,6 @@ if (missing.length && !inCI) process.stdout.write(`serve-capture-lab: skipped, m
 const lab = `h20s${process.pid % 1000}`;
 const LINK = 'link:leaf1:eth1--spine1:eth1';
 const HEALTHY = 'link:leaf2:eth1--spine1:eth2';
-const PERIOD_S = 3;
 const READ = 'serve-capture-read-token-0123456789';
 const WRITE = 'serve-capture-write-token-0123456789';
 const headers = { authorization: `Bearer ${READ}` };
@@ -61,11 +80,15 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 describe.skipIf(missing.length > 0 && !inCI)('netloom serve: captures attached to incidents (dc1 lab)', () => {
   beforeAll(async () => {
     copy = intentCopy('intents/dc1', 20, '172.26');
+    writeFileSync(path.join(copy.dir, 'operations.yaml'), OPERATIONS);
     const { topology, baseDir } = await topologyFromModel(copy.dir, { name: lab });
     await labUp(topology as never, { name: lab, baseDir });
     expect((await waitConverged(lab, { timeoutMs: 120_000 })).pending).toEqual([]);
+    // A first `netloom apply` gives every device the baseline that drift is measured against.
+    const apply = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'apply', copy.dir, '--target', `lab:${lab}`, '--yes'], { encoding: 'utf8', timeout: 120_000 });
+    expect(apply.stdout.trim().split('\n').pop(), apply.stdout + apply.stderr).toBe('6 device(s) applied');
     stateDir = mkdtempSync(path.join(tmpdir(), 'netloom-serve-capture-'));
-    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${lab}`, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--period', String(PERIOD_S), '--no-probes', '--capture-seconds', '4'], {
+    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${lab}`, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--no-probes', '--capture-seconds', '4'], {
       env: { ...process.env, NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -144,5 +167,59 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve: captures attached t
       await labExec(lab, 'leaf1', ['ip', 'link', 'set', 'eth1', 'up']);
     }
     await until('the incident resolved', async () => ((await get<Incident[]>('/incidents?status=open')).some((x) => x.element === LINK) ? undefined : true), 90_000);
+  }, 240_000);
+
+  it('runs with the intent\'s policy, says where it came from, and audits it at start', async () => {
+    const st = await get<{ periodMs: number; polling: { defaultMs: number; roles: Record<string, number>; source: string }; recovery: { drift: string; maxPerHour: number; source: Record<string, string> } }>('/status');
+    expect(st.periodMs).toBe(3000);
+    expect(st.polling).toMatchObject({ defaultMs: 3000, roles: { spine: 6000 } });
+    expect(st.polling.source).toMatch(/^intent .*operations\.yaml:7:\d+$/);
+    expect(st.recovery).toMatchObject({ drift: 'reapply', maxPerHour: 1 });
+    expect(st.recovery.source.drift).toMatch(/^intent .*operations\.yaml:3:\d+$/);
+    expect(output).toMatch(/polling every 3 s \(spine 6 s\) \(intent .*\), drift: reapply \(intent .*\), at most 1 re-applies an hour/);
+    const audit = (await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json()) as { actor: string; action: string; outcome: string }[];
+    expect(audit.find((a) => a.action === 'start')?.outcome).toMatch(/^drift: reapply \(intent .*operations\.yaml:3:\d+\), at most 1 re-applies an hour/);
+  });
+
+  it('spines answer every other tick from their last collection, leaves every tick from the device', async () => {
+    const text = await (await fetch(`${base}/metrics`, { headers })).text();
+    const count = (role: string, source: string) => Number(new RegExp(`^netloom_device_commands_total\\{role="${role}",source="${source}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const spine = { device: count('spine', 'device'), cached: count('spine', 'cached') };
+    process.stdout.write(`serve-capture-lab: spine commands sent ${spine.device}, answered from the last collection ${spine.cached}; leaf commands sent ${count('leaf', 'device')}, cached ${count('leaf', 'cached')}\n`);
+    expect(spine.cached).toBeGreaterThan(0);
+    // Half the ticks each (a poll slower than 3 s shifts the odd one).
+    expect(Math.abs(spine.device - spine.cached)).toBeLessThanOrEqual(spine.device / 2 + 4);
+    expect(count('leaf', 'device')).toBeGreaterThan(0);
+    expect(count('leaf', 'cached')).toBe(0);
+  });
+
+  it('drift: reapply by the intent restores a neighbour shut down by hand; the next drift within the hour is held back, audited', async () => {
+    await until('no open incident', async () => ((await get<Incident[]>('/incidents?status=open')).length === 0 ? true : undefined), 90_000);
+    const shut = async (leaf: string, on: boolean) => {
+      const asn = /^router bgp (\d+)/m.exec((await labExec(lab, leaf, ['vtysh', '-c', 'show running-config'])).stdout)![1];
+      await labExec(lab, leaf, ['vtysh', '-c', 'conf t', '-c', `router bgp ${asn}`, '-c', `${on ? '' : 'no '}neighbor eth2 shutdown`]);
+    };
+    const after = (await get<Ev[]>('/events?limit=1'))[0]?.id ?? 0;
+    const recovery = async () => (await get<Ev[]>(`/events?after=${after}&limit=1000`)).filter((e) => /^recovery-|^config-drift$/.test(e.kind));
+    await shut('leaf2', true);
+    const done = await until('the recovery of leaf2', async () => (await recovery()).find((e) => e.kind === 'recovery-succeeded' || e.kind === 'recovery-failed'), 90_000);
+    expect(done.kind, done.message).toBe('recovery-succeeded');
+    expect(done.evidence.devices).toEqual(['leaf2']);
+    expect((await labExec(lab, 'leaf2', ['vtysh', '-c', 'show running-config'])).stdout).not.toMatch(/neighbor eth2 shutdown/);
+
+    await shut('leaf3', true);
+    try {
+      const skipped = await until('leaf3 held back', async () => (await recovery()).find((e) => e.kind === 'recovery-skipped'), 90_000);
+      expect(skipped.message).toMatch(/^drift: reapply on leaf3 held back: 1 re-applies in the last hour, the most allowed \(intent .*operations\.yaml:3:\d+\); next possible in \d+ s$/);
+      const kinds = (await recovery()).map((e) => `${e.kind}${e.kind === 'config-drift' || e.kind === 'recovery-skipped' ? ` ${(e.evidence.devices as string[] | undefined)?.join(',') ?? e.message.split(':')[0]}` : ''}`);
+      expect(kinds).toEqual(['config-drift leaf2', 'recovery-started', 'recovery-succeeded', 'config-drift leaf3', 'recovery-skipped leaf3']);
+      expect((await labExec(lab, 'leaf3', ['vtysh', '-c', 'show running-config'])).stdout).toMatch(/neighbor eth2 shutdown/);
+      const audit = (await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json()) as { actor: string; action: string; target: string; outcome: string }[];
+      const reapplies = audit.filter((a) => a.action === 'reapply');
+      expect(reapplies.map((a) => `${a.target} ${a.outcome.split(':')[0]}`)).toEqual(['leaf3 skipped', 'leaf2 ok']);
+      expect(reapplies[1].actor).toMatch(/^policy drift: reapply \(intent .*operations\.yaml:3:\d+\)$/);
+    } finally {
+      await shut('leaf3', false);
+    }
   }, 240_000);
 });

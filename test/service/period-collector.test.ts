@@ -19,7 +19,7 @@ describe('PeriodCollector', () => {
     const inner = new Recording();
     let now = 0;
     const periods: Record<string, number> = { spine1: 30_000, leaf1: 10_000 };
-    const c = new PeriodCollector(inner, (d) => periods[d], 5_000, () => now);
+    const c = new PeriodCollector(inner, (d) => periods[d], 5_000, { now: () => now });
     const seen: string[] = [];
     for (let tick = 0; tick < 7; tick++) {
       now = tick * 10_000 + (tick % 2) * 40; // a little timer jitter
@@ -34,7 +34,7 @@ describe('PeriodCollector', () => {
   it('does not cache a failed command: the next tick asks again', async () => {
     const inner = new Recording();
     let now = 0;
-    const c = new PeriodCollector(inner, () => 60_000, 5_000, () => now);
+    const c = new PeriodCollector(inner, () => 60_000, 5_000, { now: () => now });
     inner.fail.add('spine2');
     expect((await c.run('spine2', 'x')).ok).toBe(false);
     now = 10_000;
