@@ -43,10 +43,13 @@ export const serveCommand: Command = {
     'recovery-interval': { type: 'number', arg: 'SECONDS', min: 10, help: 'least time between two re-applies of one device (over operations.recovery.min_interval; default 600)' },
     'max-recoveries-per-hour': { type: 'number', arg: 'N', integer: true, min: 1, max: 60, help: 're-applies in any hour, across the fabric (over operations.recovery.max_per_hour; default 6)' },
     'capture-seconds': { type: 'number', arg: 'SECONDS', default: 4, min: 0, max: 60, help: 'on a lab: capture this long on the interfaces of each new incident\'s element and attach the pcap analyze findings (0: no captures)' },
+    'tls-cert': { type: 'string', arg: 'FILE', help: 'PEM certificate (chain) for HTTPS; with --tls-key' },
+    'tls-key': { type: 'string', arg: 'FILE', help: 'PEM private key for HTTPS (mode 0600); with --tls-cert' },
+    'rate-limit': { type: 'number', arg: 'N', integer: true, min: 0, max: 10_000_000, default: 6000, help: 'requests a minute per client address (a tenth on mutating routes); 0: no limit' },
     alertmanager: { type: 'string', arg: 'URL', multiple: true, help: 'POST incidents, flapping and anomalies as Alertmanager v2 alerts here, e.g. http://am:9093/api/v2/alerts (repeatable)' },
   },
   notes: [
-    'tokens: NETLOOM_READ_TOKEN and NETLOOM_WRITE_TOKEN, else STATE_DIR/tokens.json (generated on first start); GET routes need read or write, every other method write',
+    'tokens: NETLOOM_READ_TOKEN, NETLOOM_OPERATE_TOKEN, NETLOOM_ADMIN_TOKEN, else STATE_DIR/tokens.json (generated on first start); GET routes need read, every other method operate, the audit log and token routes admin',
     'routes: GET /openapi.json lists them; the docs page is /docs',
     'runs until SIGINT or SIGTERM',
   ],
@@ -58,6 +61,9 @@ export const serveCommand: Command = {
       ...stringListOpt(ctx, 'alertmanager').map((url) => ({ url, format: 'alertmanager' as const })),
     ];
     for (const h of webhooks) if (!/^https?:\/\/./.test(h.url)) throw new UsageError(`--${h.format === 'json' ? 'webhook' : 'alertmanager'} expects an http(s) URL, got '${hookName(h.url)}'`);
+    const certFile = stringOpt(ctx, 'tls-cert');
+    const keyFile = stringOpt(ctx, 'tls-key');
+    if (!certFile !== !keyFile) throw new UsageError('--tls-cert and --tls-key go together');
     const model = loadModelSync(intentDirArg(ctx.positionals[0], 'serve'));
     const given = (name: string) => (ctx.values[name] === undefined ? undefined : numberOpt(ctx, name));
     const policy = servicePolicy(model, {
@@ -85,10 +91,12 @@ export const serveCommand: Command = {
       },
       webhooks,
       report: ctx.err,
+      tls: certFile && keyFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } : undefined,
+      ratePerMinute: numberOpt(ctx, 'rate-limit'),
     });
     ctx.out(`netloom serve: fabric ${model.name} (${model.revision}), ${svc.monitor.targetDescription}, ${describePolling(policy.polling)}, ${describeRecovery(policy.recovery)}`);
     ctx.out(`API on ${svc.url} (OpenAPI ${svc.url}/openapi.json, docs ${svc.url}/docs); tokens from ${svc.tokenSource}`);
-    if (!isLoopback(host)) ctx.err(`warning: listening on ${host}, beyond loopback, without TLS: tokens cross the network in clear`);
+    if (!isLoopback(host) && !certFile) ctx.err(`warning: listening on ${host}, beyond loopback, without TLS: tokens cross the network in clear (--tls-cert, --tls-key)`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
