@@ -52,6 +52,8 @@ export interface PollResult {
   observed: Partial<Record<DomainId, unknown>>;
   /** Findings as announced (after damping), by key. */
   findings: Map<string, Finding>;
+  /** Error findings of the poll (before damping). */
+  failing: number;
 }
 
 /** True for the fabric's observation shape (devices and probes), whichever domain returns it. */
@@ -113,6 +115,23 @@ export class Monitor {
       this.damper.seed(key, Date.now());
     }
     for (const i of store.incidents({ status: 'open' })) this.open.set(i.element, i);
+  }
+
+  private byDevice?: { seq: number; counts: Map<string, number> };
+
+  /** Announced findings of the last poll whose device is `device` (indexed once per poll: API routes ask per request). */
+  findingCount(device: string): number {
+    const l = this.latest;
+    if (!l) return 0;
+    if (this.byDevice?.seq !== l.seq) {
+      const counts = new Map<string, number>();
+      for (const f of l.findings.values()) {
+        const d = findingDevice(f);
+        if (d) counts.set(d, (counts.get(d) ?? 0) + 1);
+      }
+      this.byDevice = { seq: l.seq, counts };
+    }
+    return this.byDevice.counts.get(device) ?? 0;
   }
 
   get targetDescription(): string {
@@ -193,7 +212,7 @@ export class Monitor {
     if (this.seq === 0 || this.changedSinceSnapshot) this.store.addSnapshot(time, observed);
     this.changedSinceSnapshot = false;
     this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
-    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced) };
+    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length };
     this.latest = r;
     return r;
   }

@@ -40,10 +40,9 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
     const { src, dst, proto, port } = req.query;
     const t = traceEndpoints(ctx, src, dst);
     const onPath = [...new Set(t.hops.flatMap((h) => h.devices))];
-    const findings = [...(monitor.latest?.findings.values() ?? [])];
     const incidents = monitor.openIncidents();
     const liveProblems = onPath
-      .map((device) => ({ device, findings: findings.filter((f) => findingDevice(f) === device).length, incidents: incidents.filter((i) => i.devices.includes(device)).map((i) => i.id) }))
+      .map((device) => ({ device, findings: monitor.findingCount(device), incidents: incidents.filter((i) => i.devices.includes(device)).map((i) => i.id) }))
       .filter((x) => x.findings || x.incidents.length);
     return {
       src: t.src,
