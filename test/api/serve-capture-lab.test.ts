@@ -222,4 +222,41 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve: captures attached t
       await shut('leaf3', false);
     }
   }, 240_000);
+
+  it('--drift alert over the intent\'s reapply: drift is reported with its diff and left alone', async () => {
+    // The first service stops; a second one runs the same intent with the command line over it.
+    serve!.kill('SIGTERM');
+    await new Promise((r) => serve!.once('exit', r));
+    const state2 = mkdtempSync(path.join(tmpdir(), 'netloom-serve-alert-'));
+    output = '';
+    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy!.dir, '--target', `lab:${lab}`, '--listen', '127.0.0.1:0', '--state-dir', state2, '--no-probes', '--capture-seconds', '0', '--drift', 'alert'], {
+      env: { ...process.env, NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    serve.stdout!.on('data', (d) => (output += String(d)));
+    serve.stderr!.on('data', (d) => (output += String(d)));
+    const asn = async () => /^router bgp (\d+)/m.exec((await labExec(lab, 'leaf4', ['vtysh', '-c', 'show running-config'])).stdout)![1];
+    try {
+      base = await until('the second API address', async () => /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 30_000);
+      const st = await get<{ recovery: { drift: string; source: Record<string, string> } }>('/status');
+      expect(st.recovery.drift).toBe('alert');
+      expect(st.recovery.source.drift).toBe('--drift');
+      await until('a clean poll', async () => {
+        const s = await get<{ lastPoll: { failing: number } | null }>('/status');
+        return s.lastPoll && s.lastPoll.failing === 0 ? s : undefined;
+      }, 60_000);
+      await labExec(lab, 'leaf4', ['vtysh', '-c', 'conf t', '-c', `router bgp ${await asn()}`, '-c', 'neighbor eth2 shutdown']);
+      const drift = await until('the drift alert', async () => (await get<Ev[]>('/events?kind=config-drift')).find((e) => e.message.startsWith('leaf4:')), 60_000);
+      expect(drift.message).toBe('leaf4: running config drifted (policy drift: alert, not re-applied)');
+      expect(String(drift.evidence.diff)).toMatch(/neighbor eth2 shutdown/);
+      // Two more polls: nothing re-applied, the drift stays.
+      const seq = (await get<{ lastPoll: { seq: number } }>('/status')).lastPoll.seq;
+      await until('two more polls', async () => ((await get<{ lastPoll: { seq: number } }>('/status')).lastPoll.seq >= seq + 2 ? true : undefined), 30_000);
+      expect((await get<Ev[]>('/events?limit=1000')).filter((e) => e.kind.startsWith('recovery-'))).toEqual([]);
+      expect((await labExec(lab, 'leaf4', ['vtysh', '-c', 'show running-config'])).stdout).toMatch(/neighbor eth2 shutdown/);
+    } finally {
+      await labExec(lab, 'leaf4', ['vtysh', '-c', 'conf t', '-c', `router bgp ${await asn()}`, '-c', 'no neighbor eth2 shutdown']);
+      rmSync(state2, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
