@@ -180,6 +180,8 @@ export const WhyReply = z.object({
   firstDivergence: z.string().nullable(),
   findings: z.array(Finding),
   incidents: z.array(z.string()),
+  /** What the packet captures of those incidents showed, finding by finding. */
+  captureEvidence: z.array(z.object({ incident: z.string(), device: z.string(), interface: z.string(), severity, message: z.string() })),
   /** The last poll's pings between the two endpoints. */
   probes: z.array(z.object({ family: z.number().int(), address: z.string(), answered: z.boolean(), detail: z.string().nullable() })),
 });

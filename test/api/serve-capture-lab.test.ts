@@ -154,6 +154,11 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve: captures attached t
       const ev = (await get<Ev[]>('/events?kind=capture-attached')).find((e) => e.incident === incident.id);
       expect(ev?.message).toMatch(/^capture on leaf1:eth1 \(not captured\), spine1:eth1 \(\d+ packets\): 2 findings/);
 
+      // why: the capture's findings are evidence at the first device that diverges.
+      const why = await get<{ firstDivergence: string; captureEvidence: { incident: string; device: string; interface: string; message: string }[] }>('/why?src=h1&dst=h2');
+      expect(why.firstDivergence).toBe('leaf1');
+      expect(why.captureEvidence.map((e) => `${e.incident} ${e.device}:${e.interface}`)).toEqual([`${incident.id} leaf1:eth1`, `${incident.id} spine1:eth1`]);
+
       const pcap = await fetch(`${base}/incidents/${incident.id}/captures/2`, { headers });
       expect(pcap.status).toBe(200);
       expect(pcap.headers.get('content-type')).toBe('application/vnd.tcpdump.pcap');
