@@ -65,7 +65,7 @@ export async function buildServer(ctx: ApiContext, tokens: TokenCheck, o: Server
     openapi: {
       openapi: '3.1.0',
       info: { title: 'netloom serve', version: '1', description: `Continuous verification of fabric ${ctx.monitor.model.name} against its intent: findings, events, incidents, metrics, expected vs observed state.` },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'one token per role, each including the ones before: read (every GET), operate (every other method), admin (the audit log and the token routes)' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
