@@ -54,6 +54,25 @@ export const Incident = z.object({
   findings: z.array(z.string()),
   devices: z.array(z.string()),
   acknowledged: z.string().optional(),
+  captures: z
+    .array(
+      z.object({
+        n: z.number().int(),
+        device: z.string(),
+        interface: z.string(),
+        seconds: z.number(),
+        file: z.string().optional(),
+        packets: z.number().int(),
+        bytes: z.number().int(),
+        protocols: z.record(z.string(), z.number()).optional(),
+        bgpMessages: z.number().int(),
+        ospfPackets: z.number().int(),
+        error: z.string().optional(),
+        findings: z.array(z.object({ severity, category: z.string(), message: z.string(), packets: z.array(z.number().int()).optional() })),
+      }),
+    )
+    .optional()
+    .describe('packet captures on the failed element taken when the incident opened, with their pcap analyze findings'),
 });
 
 export const IncidentDetail = Incident.extend({ explains: z.array(Finding) });
@@ -62,7 +81,9 @@ export const Status = z.object({
   fabric: z.string(),
   revision: z.string(),
   target: z.string(),
-  periodMs: z.number(),
+  periodMs: z.number().describe('the poller\'s tick: the shortest period of any device'),
+  polling: z.object({ defaultMs: z.number(), roles: z.record(z.string(), z.number()), source: z.string() }).describe('poll period per device role and where it came from (intent, command line, default)'),
+  recovery: z.object({ drift: z.enum(['off', 'alert', 'reapply']), minIntervalMs: z.number(), maxPerHour: z.number().int(), source: z.record(z.string(), z.string()) }).describe('the recovery policy in force and where each key came from'),
   lastPoll: z.object({ seq: z.number().int(), time: z.string(), ms: z.number(), failing: z.number().int() }).nullable(),
   openIncidents: z.number().int(),
 });
@@ -141,6 +162,7 @@ export const EventsQuery = z.object({
 });
 export const IncidentsQuery = z.object({ status: z.enum(['open', 'resolved']).optional(), device: z.string().max(128).optional() });
 export const IncidentId = z.object({ id: z.string().min(1).max(64) });
+export const CaptureRef = IncidentId.extend({ n: z.number().int().min(1).max(64) });
 export const HistoryQuery = z.object({ limit: z.number().int().min(1).max(10000).optional() });
 export const HistoryRow = z.object({ time: z.string(), ms: z.number(), failing: z.number().int(), checks: z.record(z.string(), z.number()) });
 export const AuditRow = z.object({ time: z.string(), actor: z.string(), action: z.string(), target: z.string(), outcome: z.string() });
@@ -158,6 +180,8 @@ export const WhyReply = z.object({
   firstDivergence: z.string().nullable(),
   findings: z.array(Finding),
   incidents: z.array(z.string()),
+  /** What the packet captures of those incidents showed, finding by finding. */
+  captureEvidence: z.array(z.object({ incident: z.string(), device: z.string(), interface: z.string(), severity, message: z.string() })),
   /** The last poll's pings between the two endpoints. */
   probes: z.array(z.object({ family: z.number().int(), address: z.string(), answered: z.boolean(), detail: z.string().nullable() })),
 });

@@ -1,60 +1,94 @@
 /**
- * Bearer tokens of the service: `read` (every GET) and `write` (every mutating route). From
- * NETLOOM_READ_TOKEN / NETLOOM_WRITE_TOKEN, else from STATE_DIR/tokens.json, which the first
- * start creates with mode 0600. Tokens are never printed or logged; only their SHA-256 stays
- * in memory, compared in constant time.
+ * Bearer tokens of the service, one per role: `read` (every GET), `operate` (poll now,
+ * acknowledge an incident) and `admin` (the audit log, the token set). Each role includes the
+ * ones before it. From NETLOOM_READ_TOKEN / NETLOOM_OPERATE_TOKEN / NETLOOM_ADMIN_TOKEN, else
+ * from STATE_DIR/tokens.json, which the first start creates with mode 0600 (a file of the
+ * first version, {read, write}, still loads: its write token is the admin token). Tokens are
+ * never printed or logged; only their SHA-256 stays in memory, compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../util/errors.ts';
 
-export type Role = 'read' | 'write';
+export const ROLES = ['read', 'operate', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** True when `have` may do what `need` allows (admin > operate > read). */
+export const roleCovers = (have: Role, need: Role): boolean => ROLES.indexOf(have) >= ROLES.indexOf(need);
 
 export interface TokenCheck {
   /** The role a presented token grants, if any. */
   roleOf(token: string): Role | undefined;
   /** Where the tokens come from (never the tokens). */
   source: string;
+  /** Each configured role with a short fingerprint of its token's hash (never the token). */
+  fingerprints(): { role: Role; fingerprint: string }[];
+  /** Reads the token file again (rotation without restart); environment tokens do not change. */
+  reload(): void;
 }
 
 const digest = (t: string) => createHash('sha256').update(t).digest();
 
-export function tokenCheck(tokens: Record<Role, string>, source: string): TokenCheck {
-  const hashes = { read: digest(tokens.read), write: digest(tokens.write) };
+type TokenSet = Partial<Record<Role, string>>;
+
+function checks(tokens: TokenSet): { role: Role; hash: Buffer }[] {
+  // Highest role first: the first match is the most a token grants.
+  return [...ROLES].reverse().flatMap((role) => (tokens[role] ? [{ role, hash: digest(tokens[role]!) }] : []));
+}
+
+export function tokenCheck(tokens: TokenSet, source: string, reread?: () => TokenSet): TokenCheck {
+  let hashes = checks(tokens);
   return {
     source,
     roleOf(token) {
       const h = digest(token);
-      if (timingSafeEqual(h, hashes.write)) return 'write';
-      if (timingSafeEqual(h, hashes.read)) return 'read';
-      return undefined;
+      // Every hash is compared, so the time taken does not tell which role matched.
+      let found: Role | undefined;
+      for (const x of hashes) if (timingSafeEqual(h, x.hash) && !found) found = x.role;
+      return found;
+    },
+    fingerprints: () => hashes.map((x) => ({ role: x.role, fingerprint: createHash('sha256').update(x.hash).digest('hex').slice(0, 12) })).reverse(),
+    reload() {
+      if (reread) hashes = checks(reread());
     },
   };
 }
 
 export const TOKEN_FILE = 'tokens.json';
+const MIN_LENGTH = 16;
+
+function validated(set: TokenSet, where: string): TokenSet {
+  if (!set.read || !set.admin) throw new EnvironmentError(`${where}: needs a read and an admin token (operate is optional)`);
+  const given = ROLES.filter((r) => set[r] !== undefined);
+  for (const r of given) if (set[r]!.length < MIN_LENGTH) throw new EnvironmentError(`${where}: the ${r} token is shorter than ${MIN_LENGTH} characters`);
+  if (new Set(given.map((r) => set[r])).size !== given.length) throw new EnvironmentError(`${where}: every role needs a token of its own`);
+  return set;
+}
 
 export function loadTokens(stateDir: string, env: NodeJS.ProcessEnv = process.env): TokenCheck {
-  if (env.NETLOOM_READ_TOKEN || env.NETLOOM_WRITE_TOKEN) {
-    if (!env.NETLOOM_READ_TOKEN || !env.NETLOOM_WRITE_TOKEN) throw new EnvironmentError('set both NETLOOM_READ_TOKEN and NETLOOM_WRITE_TOKEN, or neither (then the state directory\'s tokens.json is used)');
-    if (env.NETLOOM_READ_TOKEN === env.NETLOOM_WRITE_TOKEN) throw new EnvironmentError('NETLOOM_READ_TOKEN and NETLOOM_WRITE_TOKEN must differ');
-    return tokenCheck({ read: env.NETLOOM_READ_TOKEN, write: env.NETLOOM_WRITE_TOKEN }, 'environment (NETLOOM_READ_TOKEN, NETLOOM_WRITE_TOKEN)');
+  const fromEnv = { read: env.NETLOOM_READ_TOKEN, operate: env.NETLOOM_OPERATE_TOKEN, admin: env.NETLOOM_ADMIN_TOKEN ?? env.NETLOOM_WRITE_TOKEN };
+  if (Object.values(fromEnv).some((v) => v)) {
+    const names = 'NETLOOM_READ_TOKEN, NETLOOM_OPERATE_TOKEN, NETLOOM_ADMIN_TOKEN';
+    return tokenCheck(validated(Object.fromEntries(Object.entries(fromEnv).filter(([, v]) => v)), `environment (${names})`), `environment (${names})`);
   }
   const file = path.join(stateDir, TOKEN_FILE);
   if (!existsSync(file)) {
-    const fresh = { read: randomBytes(32).toString('base64url'), write: randomBytes(32).toString('base64url') };
+    const fresh = Object.fromEntries(ROLES.map((r) => [r, randomBytes(32).toString('base64url')]));
     writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }
-  if ((statSync(file).mode & 0o077) !== 0) throw new EnvironmentError(`${file}: readable by others (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new EnvironmentError(`${file}: not JSON; delete it to generate new tokens`);
-  }
-  const t = parsed as Partial<Record<Role, unknown>>;
-  if (typeof t.read !== 'string' || typeof t.write !== 'string' || t.read.length < 16 || t.write.length < 16 || t.read === t.write) throw new EnvironmentError(`${file}: needs two different "read" and "write" tokens of at least 16 characters`);
-  return tokenCheck({ read: t.read, write: t.write }, file);
+  const read = (): TokenSet => {
+    if ((statSync(file).mode & 0o077) !== 0) throw new EnvironmentError(`${file}: readable by others (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new EnvironmentError(`${file}: not JSON; delete it to generate new tokens`);
+    }
+    const t = (parsed ?? {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return validated({ read: str(t.read), operate: str(t.operate), admin: str(t.admin) ?? str(t.write) }, file);
+  };
+  return tokenCheck(read(), file, read);
 }

@@ -17,13 +17,14 @@ import { firewall } from './firewall/index.ts';
 import { slb } from './slb/index.ts';
 import { gslb } from './gslb/index.ts';
 import { compliance } from './compliance/index.ts';
+import { operations } from './operations/index.ts';
 import { RESERVED_DOMAINS, type DomainId, type DomainModule, type NodeArtifact, type NodeDiagnostic } from './types.ts';
 
 export type { DomainId, DomainModule } from './types.ts';
 export { RESERVED_DOMAINS } from './types.ts';
 
 /** Every registered domain: adding one is one line here (and its id in DomainId). */
-export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall, slb, gslb, compliance };
+export const DOMAINS: { [K in DomainId]: DomainModule } = { fabric, firewall, slb, gslb, compliance, operations };
 
 /**
  * The fabric's check ids from before the registry: kept so reports, `verify --only` and CI

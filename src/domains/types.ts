@@ -28,7 +28,7 @@ import type { FabricGraph } from '../verify/graph.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 
 /** Registered domains. A new domain adds its id here and one line in DOMAINS. */
-export type DomainId = 'fabric' | 'firewall' | 'slb' | 'gslb' | 'compliance';
+export type DomainId = 'fabric' | 'firewall' | 'slb' | 'gslb' | 'compliance' | 'operations';
 
 /**
  * Intent sections of domains that have not landed: accepted (any content), kept verbatim in

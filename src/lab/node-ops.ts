@@ -51,6 +51,10 @@ export interface CaptureOptions {
   out: string;
   /** tcpdump filter expression, e.g. 'ospf'. */
   filter?: string;
+  /** Stop after this many packets (tcpdump -c): with `snaplen`, a bound on the file's size. */
+  maxPackets?: number;
+  /** Bytes kept of each packet (tcpdump -s). */
+  snaplen?: number;
 }
 
 /**
@@ -66,6 +70,8 @@ export async function labCapture(lab: string | LabState | undefined, target: str
   }
   const file = path.resolve(opts.out);
   const args = ['netns', 'exec', node.netns, 'tcpdump', '-i', m[2], '-U', '-n', '-Z', 'root', '-w', file];
+  if (opts.maxPackets) args.push('-c', String(Math.floor(opts.maxPackets)));
+  if (opts.snaplen) args.push('-s', String(Math.floor(opts.snaplen)));
   if (opts.filter) args.push(...opts.filter.split(/\s+/));
   return new Promise((res, rej) => {
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -32,6 +32,7 @@ export class ServiceMetrics {
   readonly pollDuration = new Histogram({ name: 'netloom_poll_duration_seconds', help: 'time to collect and compare the whole target', buckets: [0.25, 0.5, 1, 2, 4, 8, 16, 32], registers: [this.registry] });
   readonly polls = new Counter({ name: 'netloom_polls_total', help: 'polls by outcome', labelNames: ['outcome'], registers: [this.registry] });
   readonly overdue = new Counter({ name: 'netloom_polls_overdue_total', help: 'polls that started later than their period because the previous one was still running', registers: [this.registry] });
+  readonly commands = new Counter({ name: 'netloom_device_commands_total', help: 'show commands by device role, sent to the device or answered from the last collection (a role polled slower than the tick)', labelNames: ['role', 'source'], registers: [this.registry] });
   readonly events = new Counter({ name: 'netloom_events_total', help: 'events by kind', labelNames: ['kind'], registers: [this.registry] });
 
   /** Sets the gauges from one poll's fabric observation; returns the samples that have baselines. */

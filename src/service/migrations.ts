@@ -23,4 +23,6 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE events ADD COLUMN finding TEXT;
    ALTER TABLE events ADD COLUMN present INTEGER;
    CREATE INDEX events_subject ON events(subject);`,
+  // Packet captures attached to an incident (JSON), written when the capture is analysed.
+  `ALTER TABLE incidents ADD COLUMN captures TEXT;`,
 ];

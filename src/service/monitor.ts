@@ -20,11 +20,17 @@ import { DEFAULT_DAMPING, FlapDamper, type DampingRule } from './damping.ts';
 import { eventKind, findingDevice, findingKey, findingLocation } from './finding-key.ts';
 import { LimitedCollector } from './limited-collector.ts';
 import { ServiceMetrics } from './metrics.ts';
-import { Recovery, type RecoveryPolicy } from './recovery.ts';
-import type { Incident, NewEvent, ServiceEvent, ServiceStore } from './store.ts';
+import { IncidentCaptures, type CaptureRule } from './incident-capture.ts';
+import { Recovery } from './recovery.ts';
+import { periodOf, tickMs, type PollingPolicy, type RecoveryPolicy } from './policy.ts';
+import { PeriodCollector } from './period-collector.ts';
+import type { Incident, IncidentCapture, NewEvent, ServiceEvent, ServiceStore } from './store.ts';
 
 export interface MonitorConfig {
+  /** The poller's tick; with `polling`, the shortest period of any device (set from it). */
   periodMs: number;
+  /** Poll periods per device role (the intent's operations.polling, --poll). */
+  polling?: PollingPolicy;
   /** Device commands running at once. */
   concurrency: number;
   /** Endpoint ping matrix on each poll (lab targets). */
@@ -32,6 +38,8 @@ export interface MonitorConfig {
   damping?: DampingRule;
   baseline?: BaselineRule;
   recovery?: RecoveryPolicy;
+  /** Packet captures on a new incident's element (lab targets): where, and within what bounds; false for none. */
+  capture?: (Partial<CaptureRule> & { stateDir: string }) | false;
 }
 
 export const DEFAULT_MONITOR: MonitorConfig = { periodMs: 10_000, concurrency: 4, probes: true };
@@ -44,6 +52,8 @@ export interface PollResult {
   observed: Partial<Record<DomainId, unknown>>;
   /** Findings as announced (after damping), by key. */
   findings: Map<string, Finding>;
+  /** Error findings of the poll (before damping). */
+  failing: number;
 }
 
 /** True for the fabric's observation shape (devices and probes), whichever domain returns it. */
@@ -63,6 +73,7 @@ export class Monitor {
   private readonly baselines: Baselines;
   private readonly correlator: Correlator;
   private readonly recovery?: Recovery;
+  readonly captures?: IncidentCaptures;
   /** Findings as announced, by key. */
   private readonly announced = new Map<string, Finding>();
   /** Open incidents by explaining element. */
@@ -79,12 +90,24 @@ export class Monitor {
     this.model = model;
     this.fg = fg;
     this.config = { ...DEFAULT_MONITOR, ...config };
-    this.target = { ...target, collector: new LimitedCollector(target.collector, this.config.concurrency) };
+    const polling = this.config.polling;
+    if (polling) this.config.periodMs = tickMs(polling, model);
+    const limited = new LimitedCollector(target.collector, this.config.concurrency);
+    const roles = new Map(model.devices.map((d) => [d.name, d.role]));
+    // A device whose role polls slower than the tick answers from its last collection until due.
+    const collector = polling
+      ? new PeriodCollector(limited, (d) => (roles.has(d) ? periodOf(polling, roles.get(d)!) : this.config.periodMs), this.config.periodMs / 2, {
+          counted: (d, cached) => this.metrics.commands.inc({ role: roles.get(d) ?? 'other', source: cached ? 'cached' : 'device' }),
+        })
+      : limited;
+    this.target = { ...target, collector };
     this.store = store;
     this.damper = new FlapDamper(this.config.damping ?? DEFAULT_DAMPING);
     this.baselines = new Baselines(this.config.baseline ?? DEFAULT_BASELINE);
     this.correlator = new Correlator(fg);
     if (this.config.recovery && this.config.recovery.drift !== 'off') this.recovery = new Recovery(model, target, this.config.recovery, (e) => this.emit(e), (e) => store.audit(e));
+    const cap = this.config.capture;
+    if (cap && target.lab) this.captures = new IncidentCaptures(model, fg, target.lab, cap.stateDir, (i, c) => this.attachCaptures(i, c), cap);
     // After a restart: what was announced stays announced (no second raise), and incidents
     // still open continue with the same id and opening time.
     for (const [key, f] of store.announcedFindings()) {
@@ -92,6 +115,23 @@ export class Monitor {
       this.damper.seed(key, Date.now());
     }
     for (const i of store.incidents({ status: 'open' })) this.open.set(i.element, i);
+  }
+
+  private byDevice?: { seq: number; counts: Map<string, number> };
+
+  /** Announced findings of the last poll whose device is `device` (indexed once per poll: API routes ask per request). */
+  findingCount(device: string): number {
+    const l = this.latest;
+    if (!l) return 0;
+    if (this.byDevice?.seq !== l.seq) {
+      const counts = new Map<string, number>();
+      for (const f of l.findings.values()) {
+        const d = findingDevice(f);
+        if (d) counts.set(d, (counts.get(d) ?? 0) + 1);
+      }
+      this.byDevice = { seq: l.seq, counts };
+    }
+    return this.byDevice.counts.get(device) ?? 0;
   }
 
   get targetDescription(): string {
@@ -131,6 +171,7 @@ export class Monitor {
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
     await this.recovery?.idle();
+    await this.captures?.idle();
     await this.target.collector.close();
   }
 
@@ -171,7 +212,7 @@ export class Monitor {
     if (this.seq === 0 || this.changedSinceSnapshot) this.store.addSnapshot(time, observed);
     this.changedSinceSnapshot = false;
     this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
-    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced) };
+    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length };
     this.latest = r;
     return r;
   }
@@ -233,7 +274,9 @@ export class Monitor {
       const incident = this.incidentOf(x, prev, time);
       this.open.set(x.element, incident);
       this.store.putIncident(incident);
-      if (!prev) this.emit({ time, kind: 'incident-opened', severity: incident.severity, device: incident.devices[0], subject: incident.id, message: incident.summary, evidence: this.incidentEvidence(x), incident: incident.id });
+      if (prev) continue;
+      this.emit({ time, kind: 'incident-opened', severity: incident.severity, device: incident.devices[0], subject: incident.id, message: incident.summary, evidence: this.incidentEvidence(x), incident: incident.id });
+      this.captures?.start(incident);
     }
     for (const [element, i] of this.open) {
       if (seen.has(element)) continue;
@@ -257,7 +300,29 @@ export class Monitor {
     const severity = fs.some((f) => f.severity === 'error') ? 'error' : 'warning';
     const opened = prev?.opened ?? time;
     const id = prev?.id ?? `inc-${createHash('sha256').update(`${x.element}@${opened}`).digest('hex').slice(0, 12)}`;
-    return { id, status: 'open', element: x.element, summary, severity, opened, findings: x.findings, devices, ...(prev?.acknowledged ? { acknowledged: prev.acknowledged } : {}) };
+    return { id, status: 'open', element: x.element, summary, severity, opened, findings: x.findings, devices, ...(prev?.acknowledged ? { acknowledged: prev.acknowledged } : {}), ...(prev?.captures ? { captures: prev.captures } : {}) };
+  }
+
+  /** A finished capture joins its incident (open or resolved by now) and is announced. */
+  private attachCaptures(i: Incident, captures: IncidentCapture[]): void {
+    const open = this.open.get(i.element);
+    const current = open?.id === i.id ? open : this.store.incident(i.id);
+    if (!current) return;
+    const updated: Incident = { ...current, captures };
+    this.store.putIncident(updated);
+    if (open?.id === i.id) this.open.set(i.element, updated);
+    const findings = captures.flatMap((c) => c.findings);
+    const where = captures.map((c) => `${c.device}:${c.interface} (${c.error ? 'not captured' : `${c.packets} packets`})`).join(', ');
+    this.emit({
+      time: new Date().toISOString(),
+      kind: 'capture-attached',
+      severity: findings.some((f) => f.severity === 'error') ? 'error' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'info',
+      device: i.devices[0],
+      subject: i.id,
+      incident: i.id,
+      message: `capture on ${where}: ${findings.length} finding${findings.length === 1 ? '' : 's'}${findings.length ? `; first: ${findings[0].message}` : ''}`,
+      evidence: { element: i.element, captures },
+    });
   }
 
   private incidentEvidence(x: Explanation): Record<string, unknown> {

@@ -1,12 +1,14 @@
 /**
- * Recovery by policy (`--drift reapply`, off by default). For each open incident, the
- * devices it names are planned with the rollout engine (a dry run): a device whose running
- * configuration drifted from what netloom last applied, or whose rendered configuration
- * changed since, is re-applied through the same engine as `netloom apply` (confirmed commit,
- * post-checks with live verification, rollback). A device netloom never applied to is left
- * alone: nothing says what ran there was not meant. One recovery at a time; a device at most
- * once per interval (default 10 min); each incident is considered once. Every step is an
- * event and every re-apply an audit entry.
+ * Recovery by policy (the intent's `operations.recovery`, or `--drift`; off by default). For
+ * each open incident, the devices it names are planned with the rollout engine (a dry run): a
+ * device whose running configuration drifted from what netloom last applied, or whose rendered
+ * configuration changed since, is a `config-drift` event with the diff. With `drift: alert`
+ * that is all; with `drift: reapply` it is re-applied through the same engine as `netloom
+ * apply` (confirmed commit, post-checks with live verification, rollback). A device netloom
+ * never applied to is left alone: nothing says what ran there was not meant. One recovery at a
+ * time; each incident considered once; a device at most once per `minIntervalMs`; at most
+ * `maxPerHour` re-applies in any hour. A re-apply the limits hold back is a `recovery-skipped`
+ * event and an audit entry; every re-apply an audit entry and its outcome an event.
  */
 import { pushPostChecks, pushWaveChecks } from '../domains/index.ts';
 import type { LabState } from '../lab/state.ts';
@@ -14,15 +16,10 @@ import type { FabricModel } from '../model/types.ts';
 import { inventoryFromLab, type Inventory } from '../push/inventory.ts';
 import { runRollout, type DeviceResult } from '../push/rollout.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
+import { describeRecovery, type RecoveryPolicy } from './policy.ts';
 import type { AuditEntry, Incident, NewEvent } from './store.ts';
 
-export interface RecoveryPolicy {
-  drift: 'off' | 'reapply';
-  /** Least time between two re-applies of one device. */
-  minIntervalMs: number;
-}
-
-export const DEFAULT_RECOVERY: RecoveryPolicy = { drift: 'off', minIntervalMs: 10 * 60_000 };
+const HOUR_MS = 3_600_000;
 
 /** What the FRR driver says of a device netloom never applied to (src/push/frr-driver.ts). */
 const NEVER_APPLIED = 'never applied by netloom';
@@ -36,9 +33,13 @@ export class Recovery {
   private readonly audit: (e: AuditEntry) => void;
   private readonly considered = new Set<string>();
   private readonly lastApplied = new Map<string, number>();
+  /** Start times of the re-applies of the last hour (the hourly budget). */
+  private readonly recent: number[] = [];
   private running?: Promise<void>;
+  private readonly now: () => number;
 
-  constructor(model: FabricModel, target: LiveTarget, policy: RecoveryPolicy, emit: (e: NewEvent) => void, audit: (e: AuditEntry) => void) {
+  constructor(model: FabricModel, target: LiveTarget, policy: RecoveryPolicy, emit: (e: NewEvent) => void, audit: (e: AuditEntry) => void, now: () => number = Date.now) {
+    this.now = now;
     this.model = model;
     this.lab = target.lab;
     this.inventory = target.inventory ?? inventoryFromLab(target.lab!);
@@ -70,16 +71,24 @@ export class Recovery {
   }
 
   private async recover(i: Incident): Promise<void> {
-    const now = Date.now();
-    const devices = i.devices.filter((d) => this.inventory.devices.some((x) => x.name === d) && now - (this.lastApplied.get(d) ?? -Infinity) >= this.policy.minIntervalMs);
+    const devices = i.devices.filter((d) => this.inventory.devices.some((x) => x.name === d));
     if (!devices.length) return;
     const plan = await runRollout({ model: this.model, inventory: this.only(devices), dryRun: true });
     const drifted = plan.results.filter((r) => r.action === 'would change' && !r.reason.includes(NEVER_APPLIED));
     if (!drifted.length) return;
-    for (const r of drifted) this.event('config-drift', 'warning', i, `${r.device}: ${r.reason}`, { reason: r.reason, diff: (r.diff ?? '').slice(0, 8000) }, r.device);
-    const names = drifted.map((r) => r.device);
+    const policy = `drift: ${this.policy.drift} (${this.policy.source.drift})`;
+    for (const r of drifted) this.event('config-drift', 'warning', i, `${r.device}: ${r.reason}${this.policy.drift === 'alert' ? ' (policy drift: alert, not re-applied)' : ''}`, { reason: r.reason, diff: (r.diff ?? '').slice(0, 8000), policy }, r.device);
+    if (this.policy.drift !== 'reapply') return;
+    const now = this.now();
+    const held = drifted.filter((r) => now - (this.lastApplied.get(r.device) ?? -Infinity) < this.policy.minIntervalMs).map((r) => r.device);
+    if (held.length) this.skip(i, held, `re-applied less than ${this.policy.minIntervalMs / 1000} s ago (${this.policy.source.minIntervalMs})`);
+    const names = drifted.map((r) => r.device).filter((d) => !held.includes(d));
+    if (!names.length) return;
+    while (this.recent.length && now - this.recent[0] >= HOUR_MS) this.recent.shift();
+    if (this.recent.length >= this.policy.maxPerHour) return this.skip(i, names, `${this.recent.length} re-applies in the last hour, the most allowed (${this.policy.source.maxPerHour}); next possible in ${Math.ceil((this.recent[0] + HOUR_MS - now) / 1000)} s`);
+    this.recent.push(now);
     for (const d of names) this.lastApplied.set(d, now);
-    this.event('recovery-started', 'info', i, `drift: reapply on ${names.join(', ')} for incident ${i.id}`, { devices: names });
+    this.event('recovery-started', 'info', i, `drift: reapply on ${names.join(', ')} for incident ${i.id}`, { devices: names, policy });
     const res = await runRollout({
       model: this.model,
       inventory: this.only(names),
@@ -87,8 +96,19 @@ export class Recovery {
       waveChecks: pushWaveChecks(this.model, { lab: this.lab }),
     });
     const outcome = res.results.map((r: DeviceResult) => `${r.device} ${r.action}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`).join('; ');
-    this.audit({ time: new Date().toISOString(), actor: 'policy drift: reapply', action: 'reapply', target: names.join(', '), outcome: `${res.ok ? 'ok' : 'failed'}: ${outcome}` });
+    this.audit({ time: new Date().toISOString(), actor: `policy ${policy}`, action: 'reapply', target: names.join(', '), outcome: `${res.ok ? 'ok' : 'failed'}: ${outcome}` });
     this.event(res.ok ? 'recovery-succeeded' : 'recovery-failed', res.ok ? 'info' : 'error', i, `drift: reapply on ${names.join(', ')} ${res.ok ? 'applied' : 'failed'}: ${outcome}`, { devices: names, rollout: res.id ?? null, journal: res.journalDir ?? null, results: res.results.map((r) => ({ device: r.device, action: r.action, reason: r.reason })) });
+  }
+
+  /** A re-apply the policy's limits hold back: an event and an audit entry, nothing applied. */
+  private skip(i: Incident, devices: string[], why: string): void {
+    this.audit({ time: new Date().toISOString(), actor: `policy drift: reapply (${this.policy.source.drift})`, action: 'reapply', target: devices.join(', '), outcome: `skipped: ${why}` });
+    this.event('recovery-skipped', 'warning', i, `drift: reapply on ${devices.join(', ')} held back: ${why}`, { devices, reason: why });
+  }
+
+  /** The policy in force, for the audit log at start. */
+  describe(): string {
+    return describeRecovery(this.policy);
   }
 
   private only(names: string[]): Inventory {

@@ -54,6 +54,7 @@ const toIncident = (r: Row): Incident => ({
   findings: JSON.parse(r.findings as string) as string[],
   devices: JSON.parse(r.devices as string) as string[],
   ...(r.acknowledged ? { acknowledged: r.acknowledged as string } : {}),
+  ...(r.captures ? { captures: JSON.parse(r.captures as string) as Incident['captures'] } : {}),
 });
 
 export class SqliteStore implements ServiceStore {
@@ -63,8 +64,8 @@ export class SqliteStore implements ServiceStore {
   constructor(db: Database.Database) {
     this.db = db;
     this.insertEvent = db.prepare('INSERT INTO events (time, kind, severity, device, check_id, subject, message, evidence, location, incident, finding, present) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.upsertIncident = db.prepare(`INSERT INTO incidents (id, status, element, summary, severity, opened, resolved, findings, devices, acknowledged) VALUES (@id, @status, @element, @summary, @severity, @opened, @resolved, @findings, @devices, @acknowledged)
-      ON CONFLICT(id) DO UPDATE SET status = excluded.status, summary = excluded.summary, severity = excluded.severity, resolved = excluded.resolved, findings = excluded.findings, devices = excluded.devices, acknowledged = excluded.acknowledged`);
+    this.upsertIncident = db.prepare(`INSERT INTO incidents (id, status, element, summary, severity, opened, resolved, findings, devices, acknowledged, captures) VALUES (@id, @status, @element, @summary, @severity, @opened, @resolved, @findings, @devices, @acknowledged, @captures)
+      ON CONFLICT(id) DO UPDATE SET status = excluded.status, summary = excluded.summary, severity = excluded.severity, resolved = excluded.resolved, findings = excluded.findings, devices = excluded.devices, acknowledged = excluded.acknowledged, captures = excluded.captures`);
   }
 
   get version(): number {
@@ -96,7 +97,7 @@ export class SqliteStore implements ServiceStore {
   }
 
   putIncident(i: Incident): void {
-    this.upsertIncident.run({ ...i, resolved: i.resolved ?? null, acknowledged: i.acknowledged ?? null, findings: JSON.stringify(i.findings), devices: JSON.stringify(i.devices) });
+    this.upsertIncident.run({ ...i, resolved: i.resolved ?? null, acknowledged: i.acknowledged ?? null, findings: JSON.stringify(i.findings), devices: JSON.stringify(i.devices), captures: i.captures ? JSON.stringify(i.captures) : null });
   }
 
   incidents(q: { status?: Incident['status']; device?: string } = {}): Incident[] {

@@ -50,6 +50,29 @@ export interface Incident {
   findings: string[];
   devices: string[];
   acknowledged?: string;
+  /** Packet captures taken on the failed element when the incident opened, with their findings. */
+  captures?: IncidentCapture[];
+}
+
+/** One capture on one interface of an incident's element (src/service/incident-capture.ts). */
+export interface IncidentCapture {
+  /** 1-based; GET /incidents/{id}/captures/{n} serves the file. */
+  n: number;
+  device: string;
+  interface: string;
+  seconds: number;
+  /** Relative to the state directory; absent when the interface could not be captured. */
+  file?: string;
+  packets: number;
+  bytes: number;
+  protocols?: Record<string, number>;
+  /** BGP messages decoded (keepalives included) and OSPF packets: the control plane the link carried. */
+  bgpMessages: number;
+  ospfPackets: number;
+  /** Why there is no capture (tcpdump's words). */
+  error?: string;
+  /** `pcap analyze` findings, and the service's own (no control-plane packet where the model runs a session). */
+  findings: { severity: Severity; category: string; message: string; packets?: number[] }[];
 }
 
 export interface VerificationRecord {

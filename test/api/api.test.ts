@@ -18,7 +18,8 @@ import { buildFabricGraph } from '../../src/verify/graph.ts';
 import type { Collector } from '../../src/verify/live/collector.ts';
 
 const READ = 'read-token-for-tests-0123456789';
-const WRITE = 'write-token-for-tests-0123456789';
+const OPERATE = 'operate-token-for-tests-0123456789';
+const WRITE = 'admin-token-for-tests-0123456789';
 const auth = (t: string) => ({ authorization: `Bearer ${t}` });
 
 /** A target where every device refuses: the poll yields collection failures for every device. */
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const store = openSqliteStore(path.join(dir, 'netloom.db'));
   monitor = new Monitor(model, fg, { collector: refusing, describe: 'refusing target' }, store, { probes: false });
   await monitor.pollOnce();
-  app = await buildServer({ monitor, store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ, write: WRITE }, 'test'));
+  app = await buildServer({ monitor, store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ, operate: OPERATE, admin: WRITE }, 'test'), { ratePerMinute: 0 });
 });
 afterAll(async () => {
   await app?.close();
@@ -54,34 +55,78 @@ describe('API authentication', () => {
     expect((await app.inject({ method: 'GET', url: '/status', headers: auth('nope-nope-nope-nope') })).statusCode).toBe(401);
   });
 
-  it('a read token reads but cannot mutate (403), a write token does both, and mutations are audited', async () => {
+  it('read reads, operate also mutates, admin also reads the audit log; each refused above its role (403), mutations audited', async () => {
     expect((await app.inject({ method: 'GET', url: '/status', headers: auth(READ) })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/status', headers: auth(WRITE) })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/poll', headers: auth(READ) })).statusCode).toBe(403);
-    const r = await app.inject({ method: 'POST', url: '/poll', headers: auth(WRITE) });
+    const refused = await app.inject({ method: 'POST', url: '/poll', headers: auth(READ) });
+    expect([refused.statusCode, refused.json().message]).toEqual([403, 'this route needs the operate role (the token given is read)']);
+    const r = await app.inject({ method: 'POST', url: '/poll', headers: auth(OPERATE) });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ seq: 2, openIncidents: expect.any(Number) });
     expect((await app.inject({ method: 'GET', url: '/audit', headers: auth(READ) })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/audit', headers: auth(OPERATE) })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/tokens', headers: auth(OPERATE) })).statusCode).toBe(403);
     const audit = (await app.inject({ method: 'GET', url: '/audit', headers: auth(WRITE) })).json();
-    expect(audit[0]).toMatchObject({ action: 'poll', target: 'refusing target', outcome: expect.stringMatching(/^poll 2: \d+ failing$/) });
-    expect(JSON.stringify(audit)).not.toContain(WRITE);
+    expect(audit[0]).toMatchObject({ action: 'poll', actor: expect.stringMatching(/^operate token from /), target: 'refusing target', outcome: expect.stringMatching(/^poll 2: \d+ failing$/) });
+    expect(JSON.stringify(audit)).not.toContain(OPERATE);
   });
 
-  it('the token file is created with mode 0600 on first start and read back after', () => {
+  it('GET /tokens (admin) lists roles by fingerprint, never a token', async () => {
+    const r = await app.inject({ method: 'GET', url: '/tokens', headers: auth(WRITE) });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().tokens.map((t: { role: string }) => t.role)).toEqual(['read', 'operate', 'admin']);
+    for (const t of [READ, OPERATE, WRITE]) expect(r.body).not.toContain(t);
+  });
+
+  it('the token file is created with mode 0600 on first start, read back after, rotated by reload; a first-version file still loads', () => {
     const d = mkdtempSync(path.join(tmpdir(), 'netloom-tokens-'));
+    const file = path.join(d, 'tokens.json');
     try {
       const a = loadTokens(d, {});
-      expect(statSync(path.join(d, 'tokens.json')).mode & 0o777).toBe(0o600);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
       const b = loadTokens(d, {});
-      const { read, write } = JSON.parse(readFileSync(path.join(d, 'tokens.json'), 'utf8'));
-      expect([a.roleOf(read), b.roleOf(read), a.roleOf(write), b.roleOf('x'.repeat(40))]).toEqual(['read', 'read', 'write', undefined]);
-      writeFileSync(path.join(d, 'tokens.json'), JSON.stringify({ read, write }), { mode: 0o644 });
-      chmodSync(path.join(d, 'tokens.json'), 0o644);
+      const { read, operate, admin } = JSON.parse(readFileSync(file, 'utf8'));
+      expect([a.roleOf(read), b.roleOf(read), a.roleOf(operate), a.roleOf(admin), b.roleOf('x'.repeat(40))]).toEqual(['read', 'read', 'operate', 'admin', undefined]);
+      // Rotation: a new operate token in the file, then reload: the old one is refused.
+      writeFileSync(file, JSON.stringify({ read, operate: 'rotated-operate-token-0123456789', admin }), { mode: 0o600 });
+      expect(a.roleOf(operate)).toBe('operate');
+      a.reload();
+      expect([a.roleOf(operate), a.roleOf('rotated-operate-token-0123456789')]).toEqual([undefined, 'operate']);
+      // The first version's file: {read, write}; write is the admin token.
+      writeFileSync(file, JSON.stringify({ read, write: admin }), { mode: 0o600 });
+      expect(loadTokens(d, {}).roleOf(admin)).toBe('admin');
+      writeFileSync(file, JSON.stringify({ read, admin: read }), { mode: 0o600 });
+      expect(() => loadTokens(d, {})).toThrow(/every role needs a token of its own/);
+      writeFileSync(file, JSON.stringify({ read, write: admin }), { mode: 0o644 });
+      chmodSync(file, 0o644);
       expect(() => loadTokens(d, {})).toThrow(/readable by others \(mode 644\)/);
-      expect(() => loadTokens(d, { NETLOOM_READ_TOKEN: 'only-one' })).toThrow(/set both/);
-      expect(loadTokens(d, { NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE }).roleOf(WRITE)).toBe('write');
+      expect(() => loadTokens(d, { NETLOOM_READ_TOKEN: READ })).toThrow(/needs a read and an admin token/);
+      expect(loadTokens(d, { NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE }).roleOf(WRITE)).toBe('admin');
+      const env = loadTokens(d, { NETLOOM_READ_TOKEN: READ, NETLOOM_OPERATE_TOKEN: OPERATE, NETLOOM_ADMIN_TOKEN: WRITE });
+      expect([env.roleOf(READ), env.roleOf(OPERATE), env.roleOf(WRITE)]).toEqual(['read', 'operate', 'admin']);
     } finally {
       rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('rate limits: a client past its budget gets 429 with Retry-After; mutating routes have a tenth of it', async () => {
+    const model = loadModelSync('intents/dc1');
+    const limited = await buildServer({ monitor, store: monitor.store, views: new DeviceViews(model, buildFabricGraph(model)) }, tokenCheck({ read: READ, admin: WRITE }, 'test'), { ratePerMinute: 20 });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 21; i++) codes.push((await limited.inject({ method: 'GET', url: '/status', headers: auth(READ) })).statusCode);
+      expect(codes.slice(0, 20).every((c) => c === 200)).toBe(true);
+      const over = await limited.inject({ method: 'GET', url: '/status', headers: auth(READ) });
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toMatchObject({ error: 'too-many-requests', message: expect.stringMatching(/^rate limit: 20 requests a minute from this address; retry in /) });
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // Token guessing spends the budget too: the limit comes before the token check.
+      expect((await limited.inject({ method: 'GET', url: '/status', headers: auth('guess-guess-guess-guess') })).statusCode).toBe(429);
+      const posts: number[] = [];
+      for (let i = 0; i < 3; i++) posts.push((await limited.inject({ method: 'POST', url: '/incidents/inc-none/acknowledge', headers: auth(WRITE) })).statusCode);
+      expect(posts).toEqual([404, 404, 429]);
+    } finally {
+      await limited.close();
     }
   });
 });
@@ -94,8 +139,8 @@ describe('API routes', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
-      '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge',
-      '/metrics', '/paths', '/poll', '/status', '/topology', '/why',
+      '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge', '/incidents/{id}/captures/{n}',
+      '/metrics', '/paths', '/poll', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
     ]);
     expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
     expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');

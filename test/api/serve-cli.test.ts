@@ -17,7 +17,9 @@ describe('netloom serve arguments', () => {
     [['--listen', 'nonsense'], "netloom serve: --listen expects HOST:PORT (127.0.0.1:8080, [::1]:8080), got 'nonsense'"],
     [['--listen', '127.0.0.1:99999'], "netloom serve: --listen expects HOST:PORT (127.0.0.1:8080, [::1]:8080), got '127.0.0.1:99999'"],
     [['--webhook', 'ftp://user:pw@example.org/x'], "netloom serve: --webhook expects an http(s) URL, got 'ftp://example.org/x'"],
-    [['--drift', 'maybe'], "netloom serve: --drift must be one of off, reapply, got 'maybe'"],
+    [['--drift', 'maybe'], "netloom serve: --drift must be one of off, alert, reapply, got 'maybe'"],
+    [['--poll', 'spines=30'], "netloom serve: --poll expects ROLE=SECONDS with ROLE one of super-spine, spine, leaf, border-leaf, got 'spines=30'"],
+    [['--poll', 'leaf=0.5'], 'netloom serve: --poll leaf=0.5: a poll period is between 1 and 3600 seconds'],
     [['--period', '0'], 'netloom serve: --period must be at least 1, got 0'],
     [['--target', 'lab:hsv-no-such-lab'], /^netloom serve: no lab named 'hsv-no-such-lab' is up/],
   ])('%j: exit 2, one line, nothing created', (args, message) => {

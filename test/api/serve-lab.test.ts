@@ -195,7 +195,7 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     const running = await labExec(lab, 'leaf2', ['vtysh', '-c', 'show running-config']);
     expect(running.stdout).not.toMatch(/neighbor eth2 shutdown/);
     const audit = await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json() as { actor: string; action: string; target: string; outcome: string }[];
-    expect(audit.find((a) => a.action === 'reapply')).toMatchObject({ actor: 'policy drift: reapply', target: 'leaf2', outcome: expect.stringMatching(/^ok: leaf2 applied/) });
+    expect(audit.find((a) => a.action === 'reapply')).toMatchObject({ actor: 'policy drift: reapply (--drift)', target: 'leaf2', outcome: expect.stringMatching(/^ok: leaf2 applied/) });
   }, 180_000);
 
   it('web view: the fabric drawn, a device\'s expected vs observed on click, a link turning red when it goes down', async () => {

@@ -1,4 +1,4 @@
-/** Mutating routes (write token, audited): poll now, acknowledge an incident; and the audit log. */
+/** Mutating routes (operate role, audited): poll now, acknowledge an incident; and the audit log (admin). */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BEARER, type ApiContext } from '../context.ts';
@@ -21,5 +21,5 @@ export const controlRoutes: FastifyPluginAsync<ApiContext> = async (app, { monit
     return ok;
   });
 
-  app.get<{ Querystring: { limit?: number } }>('/audit', { schema: { tags: ['control'], summary: 'the audit log of mutating requests, newest first (write token)', security: BEARER, querystring: js(z.object({ limit: z.number().int().min(1).max(10000).optional() })), response: { 200: js(z.array(AuditRow)) } }, config: { role: 'write' } }, async (req) => store.auditLog(req.query.limit ?? 100));
+  app.get<{ Querystring: { limit?: number } }>('/audit', { schema: { tags: ['control'], summary: 'the audit log of mutating requests and policy actions, newest first (admin)', security: BEARER, querystring: js(z.object({ limit: z.number().int().min(1).max(10000).optional() })), response: { 200: js(z.array(AuditRow)) } }, config: { role: 'admin' } }, async (req) => store.auditLog(req.query.limit ?? 100));
 };

@@ -40,10 +40,9 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
     const { src, dst, proto, port } = req.query;
     const t = traceEndpoints(ctx, src, dst);
     const onPath = [...new Set(t.hops.flatMap((h) => h.devices))];
-    const findings = [...(monitor.latest?.findings.values() ?? [])];
     const incidents = monitor.openIncidents();
     const liveProblems = onPath
-      .map((device) => ({ device, findings: findings.filter((f) => findingDevice(f) === device).length, incidents: incidents.filter((i) => i.devices.includes(device)).map((i) => i.id) }))
+      .map((device) => ({ device, findings: monitor.findingCount(device), incidents: incidents.filter((i) => i.devices.includes(device)).map((i) => i.id) }))
       .filter((x) => x.findings || x.incidents.length);
     return {
       src: t.src,
@@ -61,7 +60,7 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
   });
 
   const WhyQuery = z.object({ src: z.string().min(1).max(128), dst: z.string().min(1).max(128) });
-  app.get<{ Querystring: z.infer<typeof WhyQuery> }>('/why', { schema: { tags: ['troubleshooting'], summary: 'why src cannot reach dst: the prediction, the first device on the path where live state diverges, its findings and incidents, the pings', security: BEARER, querystring: js(WhyQuery), response: { 200: js(WhyReply), 400: js(ErrorReply) } } }, async (req) => {
+  app.get<{ Querystring: z.infer<typeof WhyQuery> }>('/why', { schema: { tags: ['troubleshooting'], summary: 'why src cannot reach dst: the prediction, the first device on the path where live state diverges, its findings and incidents, what their packet captures showed, the pings', security: BEARER, querystring: js(WhyQuery), response: { 200: js(WhyReply), 400: js(ErrorReply) } } }, async (req) => {
     const t = traceEndpoints(ctx, req.query.src, req.query.dst);
     // Devices in path order, source side first.
     const onPath = [...new Set(t.hops.flatMap((h) => h.devices))];
@@ -78,6 +77,7 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
         : probes.some((p) => !p.answered)
           ? `predicted ${t.result.actual}; no device on the path has findings, but the pings go unanswered`
           : `predicted ${t.result.actual}; no divergence observed on the path`;
+    const incidentsAt = first ? monitor.openIncidents().filter((i) => i.devices.includes(first)) : [];
     return {
       src: t.src,
       dst: t.dst,
@@ -86,7 +86,8 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
       answer,
       firstDivergence: first ?? null,
       findings: first ? about(first).map(([k, f]) => findingJson(k, f)) : [],
-      incidents: first ? monitor.openIncidents().filter((i) => i.devices.includes(first)).map((i) => i.id) : [],
+      incidents: incidentsAt.map((i) => i.id),
+      captureEvidence: incidentsAt.flatMap((i) => (i.captures ?? []).flatMap((c) => c.findings.map((f) => ({ incident: i.id, device: c.device, interface: c.interface, severity: f.severity, message: f.message })))),
       probes: probes.map((p) => ({ family: p.family, address: p.address, answered: p.answered, detail: p.detail ?? null })),
     };
   });

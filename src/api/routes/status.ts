@@ -1,6 +1,7 @@
 /** Service status, the last poll's check results and the verification history. */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { DEFAULT_POLLING, DEFAULT_RECOVERY } from '../../service/policy.ts';
 import { BEARER, type ApiContext } from '../context.ts';
 import { CheckRow, HistoryQuery, HistoryRow, js, Status } from '../schemas.ts';
 
@@ -12,7 +13,9 @@ export const statusRoutes: FastifyPluginAsync<ApiContext> = async (app, { monito
       revision: monitor.model.revision,
       target: monitor.targetDescription,
       periodMs: monitor.config.periodMs,
-      lastPoll: l ? { seq: l.seq, time: l.time, ms: l.ms, failing: l.results.reduce((n, r) => n + r.findings.filter((f) => f.severity === 'error').length, 0) } : null,
+      polling: monitor.config.polling ?? { ...DEFAULT_POLLING, defaultMs: monitor.config.periodMs },
+      recovery: monitor.config.recovery ?? DEFAULT_RECOVERY,
+      lastPoll: l ? { seq: l.seq, time: l.time, ms: l.ms, failing: l.failing } : null,
       openIncidents: monitor.openIncidents().length,
     };
   });
