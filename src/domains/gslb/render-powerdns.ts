@@ -153,10 +153,21 @@ export function powerdnsRun(m: GslbModel, server: GslbDnsServer): ServiceRun {
   // pdns_control asks the running server over its control socket (4.7 calls it rping).
   const ping = `pdns_control --config-dir=${dir} --socket-dir=${run} rping >/dev/null 2>&1`;
   const wait = Math.ceil(warmupPlan(m).waitMs / 1000);
+  const control = `pdns_control --config-dir=${dir} --socket-dir=${run}`;
+  const start = `mkdir -p ${run}; if ! ${ping}; then pdns_server --config-dir=${dir} --daemon=yes --guardian=no; for i in $(seq 50); do ${ping} && break; sleep 0.2; done; dig -f ${dir}/warmup.queries >/dev/null 2>&1 || true; sleep ${wait}; fi`;
+  // Zone names are DNS names (letters, digits, '-', '.'): quoted all the same.
+  const q = (z: string) => `'${z.replace(/'/g, `'\\''`)}'`;
   return {
-    start: `mkdir -p ${run}; if ! ${ping}; then pdns_server --config-dir=${dir} --daemon=yes --guardian=no; for i in $(seq 50); do ${ping} && break; sleep 0.2; done; dig -f ${dir}/warmup.queries >/dev/null 2>&1 || true; sleep ${wait}; fi`,
+    start,
     check: ping,
     runDir: run,
     files: Object.fromEntries(['pdns.conf', 'named.conf', 'warmup.queries', ...m.zones.map((z) => `${z}.zone`)].map((f) => [f, `${dir}/${f}`])),
+    // A zone is re-read in place (answers and LUA health state stay); a new zone list is
+    // rediscovered; only pdns.conf needs the server restarted (warmed up again before it answers).
+    reload: {
+      ...Object.fromEntries(m.zones.map((z) => [`${z}.zone`, { kind: 'command' as const, apply: `${control} bind-reload-now ${q(z)} | grep -q 'parsed into memory'` }])),
+      'named.conf': { kind: 'command', apply: `${control} rediscover >/dev/null` },
+      'pdns.conf': { kind: 'command', apply: `${control} quit >/dev/null 2>&1; for i in $(seq 50); do ${ping} || break; sleep 0.1; done; ${start}` },
+    },
   };
 }
