@@ -70,7 +70,7 @@ function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exp
     exports.push(c);
     saves.push(c.save);
     root = c.root;
-    if (c.model || !c.dir) return { ...side(c.root), model: c.model };
+    if (c.model || !c.dir) return { ...side(c.root), model: c.model, ...(c.memo ? { memo: c.memo } : {}) };
     return { ...side(c.root), model: loadModelSync(c.dir) };
   } catch (e) {
     throw atRevision(e, [side(root)]);
