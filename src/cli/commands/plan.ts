@@ -13,6 +13,7 @@ import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
 import { cachedModel } from '../../plan/model-cache.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
+import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
 import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { intentDirArg } from '../intent-dir.ts';
@@ -121,6 +122,7 @@ export const planCommand: Command = {
     'A DIR that did not exist at --base plans everything as added.',
     'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
+    'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
     'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
   ],
   async run(ctx) {
@@ -159,7 +161,11 @@ export const planCommand: Command = {
       let text: string;
       if (format === 'markdown') {
         const fullName = out ? `${out.replace(/\.md$/, '')}.full.md` : 'plan.full.md';
-        const md = formatPlanMarkdown(plan, failing, path.basename(fullName));
+        // The picture: mermaid inline, and with --out an SVG file beside the report.
+        const svgName = out ? `${out.replace(/\.md$/, '')}.svg` : undefined;
+        if (svgName) writeFileSync(svgName, svgPicture(fabricPicture(plan, base.model, head.model, SVG_DEVICES), `netloom plan ${plan.fabric}: ${plan.base.rev} -> ${plan.head.rev}`));
+        const mermaid = mermaidPicture(fabricPicture(plan, base.model, head.model, MERMAID_DEVICES));
+        const md = formatPlanMarkdown(plan, failing, path.basename(fullName), undefined, { mermaid, ...(svgName ? { svgName: path.basename(svgName) } : {}) });
         text = md.text;
         if (md.cut) {
           writeFileSync(fullName, md.full);
