@@ -12,6 +12,7 @@ import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
 import { cachedModel } from '../../plan/model-cache.ts';
+import { inventorySecrets } from '../../plan/inventory-secrets.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
 import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
 import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
@@ -122,6 +123,7 @@ export const planCommand: Command = {
     'A DIR that did not exist at --base plans everything as added.',
     'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
+    'Inventory files the change adds or modifies (YAML with a devices: mapping, or named *inventor*) and the --target inventory are scanned for secrets (check compliance-inventory-secrets; file:line:col, never the value).',
     'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
     'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
   ],
@@ -149,6 +151,10 @@ export const planCommand: Command = {
       } catch (e) {
         throw atRevision(e, [base, head]);
       }
+      // Inventories the change touches (and the --target one) are scanned for secrets; the check
+      // is reported when there is one to scan.
+      const inventories = inventorySecrets(repo, baseCommit, headCommit, head.model, target);
+      if (inventories) plan.verification.checks.push(inventories);
       if (save !== undefined) {
         if (!head.model) throw new UsageError(`--save: ${repo.dir || '.'} does not exist at ${head.rev}: there is nothing to apply`);
         await savePlan(save, head, plan.intentDir, target);
