@@ -24,7 +24,7 @@ import { allStaticChecks } from '../domains/index.ts';
 import { createHash } from 'node:crypto';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
 import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
-import { renumbering, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
+import { renumbering, same, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
 import { IntentText } from './intent-text.ts';
 
 /** One side of the plan: the intent at a revision. */
@@ -179,14 +179,56 @@ function deviceHashes(s: PlanSide, tools: SideTools): Map<string, string> {
 }
 
 /**
+ * The devices whose render inputs (the incremental renderer's key: the device, its sessions
+ * with the peers' loopbacks, its OSPF adjacencies, and the fabric-wide part: fabric settings,
+ * name, site, every domain's section) differ, read off the semantic diff, which compares every
+ * one of those objects field by field: a changed, added or removed device; both ends of a
+ * changed session or adjacency; the session peers of a device whose loopback moved; a device
+ * whose session list is ordered differently (the diff leaves it out). Undefined when the
+ * fabric-wide part differs (every device's key does) or a side is absent: then every device's
+ * inputs are hashed.
+ */
+export function staleFromDiff(base: PlanSide, head: PlanSide, changes: ObjectChange[]): string[] | undefined {
+  const b = base.model;
+  const h = head.model;
+  if (!b || !h) return undefined;
+  const global = (m: FabricModel) => ({ fabric: m.fabric, name: m.name, site: m.site, domains: m.domains });
+  if (!same(global(b), global(h))) return undefined;
+  const stale = new Set<string>();
+  const sessionEnds = (m: FabricModel, kind: string) => new Map((kind === 'bgp-session' ? m.bgpSessions : m.ospfAdjacencies).map((x) => [x.id, [x.a.device, x.b.device]]));
+  const ends = { 'bgp-session': [sessionEnds(b, 'bgp-session'), sessionEnds(h, 'bgp-session')], 'ospf-adjacency': [sessionEnds(b, 'ospf-adjacency'), sessionEnds(h, 'ospf-adjacency')] } as const;
+  const moved = new Set<string>();
+  for (const c of changes) {
+    if (c.kind === 'device') {
+      stale.add(c.key);
+      if (c.fields.some((f) => f.field === 'loopback')) moved.add(c.key);
+    }
+    if (c.kind === 'bgp-session' || c.kind === 'ospf-adjacency') for (const m of ends[c.kind]) for (const d of m.get(c.key) ?? []) stale.add(d);
+  }
+  for (const m of [b, h]) {
+    for (const s of m.bgpSessions) {
+      if (moved.has(s.a.device)) stale.add(s.b.device);
+      if (moved.has(s.b.device)) stale.add(s.a.device);
+    }
+  }
+  const before = new Map(b.devices.map((d) => [d.name, d.bgpSessionIds.join('\n')]));
+  for (const d of h.devices) if (before.has(d.name) && before.get(d.name) !== d.bgpSessionIds.join('\n')) stale.add(d.name);
+  return [...stale];
+}
+
+/**
  * The files of the devices whose render inputs differ between the two models (the incremental
  * renderer's key): a device with equal inputs renders equal files, so it is never rendered.
  */
-function renderChanged(base: PlanSide, head: PlanSide, tools: SideTools): { baseArts: Map<string, Map<string, string>>; headArts: Map<string, Map<string, string>> } {
-  const hb = deviceHashes(base, tools);
-  const hh = deviceHashes(head, tools);
-  const stale = [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n));
-  const render = (s: PlanSide, has: Map<string, string>) => {
+function renderChanged(base: PlanSide, head: PlanSide, changes: ObjectChange[], tools: SideTools): { baseArts: Map<string, Map<string, string>>; headArts: Map<string, Map<string, string>> } {
+  let stale = staleFromDiff(base, head, changes);
+  if (!stale) {
+    const hb = deviceHashes(base, tools);
+    const hh = deviceHashes(head, tools);
+    stale = [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n));
+  }
+  const render = (s: PlanSide) => {
+    const has = new Set(s.model?.devices.map((d) => d.name));
     const names = stale.filter((n) => has.has(n));
     if (!s.model || !names.length) return new Map<string, Map<string, string>>();
     const r = tools.renderer(s);
@@ -195,7 +237,7 @@ function renderChanged(base: PlanSide, head: PlanSide, tools: SideTools): { base
     if (diags.length) throw new IntentError(diags);
     return byDevice(views.flatMap((v) => r.renderView(v)));
   };
-  return { baseArts: render(base, hb), headArts: render(head, hh) };
+  return { baseArts: render(base), headArts: render(head) };
 }
 
 const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
@@ -428,7 +470,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
 
   lap('semantic diff');
   const tools = new SideTools();
-  const { baseArts, headArts } = renderChanged(base, head, tools);
+  const { baseArts, headArts } = renderChanged(base, head, raw, tools);
   lap('render changed devices');
   const devices: DeviceImpact[] = [];
   const disturbances = new Map<string, Disturbance>();
