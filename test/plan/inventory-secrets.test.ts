@@ -3,27 +3,19 @@
 // working tree; each finding at its file:line:col, new only when the base lacked it, the gate
 // failing, and the value in no report format.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
 import { privateModelCache } from './ci-runner.ts';
+import { scenarioRepo, type ScenarioRepo } from './scenario-repo.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { looksLikeInventory } from '../../src/plan/inventory-secrets.ts';
 
 let repo: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-const write = (file: string, text: string) => {
-  mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
-  writeFileSync(path.join(repo, file), text);
-};
-const commit = (tag: string) => {
-  git('add', '-A');
-  git('-c', 'user.email=inv@test', '-c', 'user.name=inv', 'commit', '-qm', tag);
-  git('tag', tag);
-};
+let r: ScenarioRepo;
+const git = (...args: string[]) => r.git(...args);
+const write = (file: string, text: string) => r.write(file, text);
 const PASSWORD = 'Tr0ub4dor-and-3';
 const TOKEN = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
 const INVENTORY = [
@@ -49,11 +41,12 @@ const inventoryCheck = (json: string) => (JSON.parse(json).verification.checks a
 let restoreCache: () => void;
 beforeAll(() => {
   restoreCache = privateModelCache();
-  repo = mkdtempSync(path.join(tmpdir(), 'netloom-plan-inventory-'));
+  r = scenarioRepo('netloom-plan-inventory-');
+  repo = r.root;
+  const { commit } = r;
   cpSync(path.join(repoRoot, 'intents/dc1'), path.join(repo, 'intents/dc1'), { recursive: true });
   write('inventories/prod.yaml', INVENTORY);
   write('docs/notes.yaml', 'password: not-an-inventory-value\n');
-  git('init', '-q');
   commit('base');
   // leaf2's password written in, not referenced; a notes file that is no inventory changes too.
   write('inventories/prod.yaml', INVENTORY.replace('credentials: { password_env: LEAF2_PW }', `credentials: { password: "${PASSWORD}" }`));

@@ -2,30 +2,18 @@
 // SVG file beside it, with the elements a real change touches marked (a leaf added, an uplink
 // removed and the session over it broken), and a big fabric drawn in part within one comment.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
 import { privateModelCache } from './ci-runner.ts';
+import { scenarioRepo, type ScenarioRepo } from './scenario-repo.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { COMMENT_LIMIT } from '../../src/plan/format.ts';
 import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 
 let repo: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-const edit = (file: string, from: string, to: string) => {
-  const f = path.join(repo, file);
-  const text = readFileSync(f, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file} has no '${from}'`);
-  writeFileSync(f, text.replace(from, to));
-};
-const commit = (tag: string) => {
-  git('add', '-A');
-  git('-c', 'user.email=pic@test', '-c', 'user.name=pic', 'commit', '-qm', tag);
-  git('tag', tag);
-};
+let r: ScenarioRepo;
 
 /** The Markdown comment, the mermaid block in it, and the SVG beside it. */
 async function picture(dir: string, base: string, head: string): Promise<{ md: string; mermaid: string[]; svg: string }> {
@@ -57,10 +45,11 @@ const svgLinks = (svg: string) => new Map([...svg.matchAll(/<line(?: class="([a-
 let restoreCache: () => void;
 beforeAll(() => {
   restoreCache = privateModelCache();
-  repo = mkdtempSync(path.join(tmpdir(), 'netloom-plan-picture-'));
+  r = scenarioRepo('netloom-plan-picture-');
+  repo = r.root;
+  const { edit, commit } = r;
   cpSync(path.join(repoRoot, 'intents/dc1'), path.join(repo, 'intents/dc1'), { recursive: true });
   writeGeneratedIntent(path.join(repo, 'big'), generateFabricIntent({ name: 'big', superSpines: 2, pods: 2, spinesPerPod: 4, leavesPerPod: 60, tenants: 2, networksPerVrf: 2, endpointsPerLeaf: 1 }));
-  git('init', '-q');
   commit('base');
   edit('intents/dc1/nodes.yaml', '  leaf4: { group: leaves, id: 4 }', '  leaf4: { group: leaves, id: 4 }\n  leaf5: { group: leaves, id: 5 }');
   commit('leaf');
