@@ -140,18 +140,16 @@ export function svgPicture(p: FabricPicture, title: string): string {
   const H = 110;
   const PER_ROW = 40;
   const pos = new Map<string, { x: number; y: number }>();
-  let row = 0;
-  let widest = 1;
   const roles = [...new Set(p.devices.map((d) => d.role))];
+  const rows: PictureDevice[][] = [];
   for (const r of roles) {
     const ds = p.devices.filter((d) => d.role === r);
-    for (let i = 0; i < ds.length; i += PER_ROW) {
-      const part = ds.slice(i, i + PER_ROW);
-      widest = Math.max(widest, part.length);
-      part.forEach((d, j) => pos.set(d.name, { x: 20 + j * W + W / 2, y: 70 + row * H }));
-      row++;
-    }
+    for (let i = 0; i < ds.length; i += PER_ROW) rows.push(ds.slice(i, i + PER_ROW));
   }
+  const widest = Math.max(1, ...rows.map((r) => r.length));
+  // Each row centred under the widest, so a tier's links fan out evenly.
+  rows.forEach((part, row) => part.forEach((d, j) => pos.set(d.name, { x: 20 + ((widest - part.length) * W) / 2 + j * W + W / 2, y: 70 + row * H })));
+  const row = rows.length;
   const width = 40 + widest * W;
   const height = 40 + row * H;
   const out = [
