@@ -139,7 +139,7 @@ function fenced(lines: string[]): string {
  * One comment: summary, failures and new findings, then each section folded. When it would
  * pass `limit`, sections are left out from the last and the comment says where the full report is.
  */
-export function formatPlanMarkdown(p: Plan, failing: PlanFinding[], fullReportName: string, limit = COMMENT_LIMIT): { text: string; cut: boolean; full: string } {
+export function formatPlanMarkdown(p: Plan, failing: PlanFinding[], fullReportName: string, limit = COMMENT_LIMIT, picture?: { mermaid: string; svgName?: string }): { text: string; cut: boolean; full: string } {
   const head = [`## netloom plan: ${failing.length ? `:x: ${s(failing.length, 'finding')} at or above the fail level` : ':white_check_mark: ok'}`, '', ...summaryLines(p, failing).map((l) => `- ${mdEscape(l)}`), ''];
   const important = p.verification.checks.flatMap((c) => c.findings).filter((f) => failing.includes(f) || f.new);
   if (important.length) {
@@ -151,6 +151,8 @@ export function formatPlanMarkdown(p: Plan, failing: PlanFinding[], fullReportNa
     head.push('### :warning: Renumbering', '', ...p.blastRadius.renumbering.map((a) => `- ${a.kind} \`${a.key}\`: ${a.fields.map((f) => mdEscape(fieldLine(f))).join('; ')}`), '');
   }
   const details = SECTIONS.map(([title, f]) => ['<details><summary>' + title + '</summary>', '', fenced(f(p)), '', '</details>', ''].join('\n'));
+  // The picture comes first among the folded sections (open): a cut leaves it out last.
+  if (picture) details.unshift(['<details open><summary>Fabric picture (changed and failing elements marked)</summary>', '', picture.mermaid, '', ...(picture.svgName ? [`The whole picture as SVG: \`${picture.svgName}\`.`, ''] : []), '</details>', ''].join('\n'));
   const full = [...head, ...details].join('\n');
   if (full.length <= limit) return { text: full, cut: false, full };
   const note = (n: number) => `_This comment was cut to fit: ${s(n, 'section')} left out; the full report is in \`${fullReportName}\`._\n`;

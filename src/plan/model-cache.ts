@@ -2,10 +2,12 @@
  * Models of committed revisions, cached by the git tree of the intent directory: a pull
  * request's base is planned again on every push, and resolving the 5,000-device shape costs
  * seconds. An entry holds the exported intent (the model's source locations point into it,
- * so reports and the renumbering alarm read the same files) and the model in V8's
- * serialization (faster to read back than JSON). The key also covers the code that builds
- * models (src/intent, src/model, src/domains, models/): another netloom never reads an old
- * entry. Entries live in $NETLOOM_CACHE_DIR (default $XDG_CACHE_HOME/netloom, else
+ * so reports and the renumbering alarm read the same files), the model as JSON (JSON.parse
+ * reads the 5,000-device model back in half the time of V8's deserializer), and the memo of
+ * what plans computed from it (render-input hashes, static check results, endpoint flows by
+ * their scope), so the next plan against the same base computes none of it again. The key
+ * also covers the code (src/, templates/, models/, the Node version): another netloom never
+ * reads an old entry. Entries live in $NETLOOM_CACHE_DIR (default $XDG_CACHE_HOME/netloom, else
  * ~/.cache/netloom) under plan-models/, private to the user; the newest few are kept.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,8 +16,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
 import type { FabricModel } from '../model/types.ts';
+import type { SideMemo } from './plan.ts';
 import { exportIntentInto, type ExportedIntent, type IntentRepo } from './git-revision.ts';
 
 /** Entries kept (the newest by use). */
@@ -31,7 +33,10 @@ export function modelCacheDir(): string {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let fingerprint: string | undefined;
 
-/** A digest of the code and data that build a model: any change there is another cache. */
+/** Flow sets (one per endpoint scope) kept in an entry's memo, the newest. */
+export const MEMO_FLOW_SCOPES = 8;
+
+/** A digest of the code and data that build a model and what plans derive from it: any change there is another cache. */
 export function codeFingerprint(): string {
   if (fingerprint) return fingerprint;
   const h = createHash('sha256');
@@ -42,7 +47,7 @@ export function codeFingerprint(): string {
       else if (e.isFile()) h.update(`${path.relative(root, p)}\0`).update(readFileSync(p)).update('\0');
     }
   };
-  for (const d of ['src/intent', 'src/model', 'src/domains', 'models']) if (existsSync(path.join(root, d))) walk(path.join(root, d));
+  for (const d of ['src', 'templates', 'models']) if (existsSync(path.join(root, d))) walk(path.join(root, d));
   h.update(process.version);
   return (fingerprint = h.digest('hex').slice(0, 16));
 }
@@ -60,11 +65,45 @@ export interface CachedSide extends ExportedIntent {
   model?: FabricModel;
   /** Read from the cache (not resolved again). */
   cached: boolean;
+  /** What plans derived from the model, kept with it (absent when uncached). */
+  memo?: SideMemo;
   /**
-   * Stores a newly resolved model in its entry (a no-op otherwise). Called once the plan is
-   * out, so writing the entry never delays the report; an entry not saved is removed by cleanup.
+   * Stores a newly resolved model in its entry, and the memo when the plan added to it (a
+   * no-op otherwise). Called once the plan is out, so writing the entry never delays the
+   * report; an entry not saved is removed by cleanup.
    */
   save(): void;
+}
+
+/** An entry's memo: read when the entry is, written on save when something was added. */
+class EntryMemo implements SideMemo {
+  private data: Record<string, unknown> = {};
+  dirty = false;
+  constructor(private readonly file: string) {
+    try {
+      if (existsSync(file)) this.data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      this.data = {}; // a torn or foreign memo is recomputed
+    }
+  }
+  get<T>(key: string): T | undefined {
+    return this.data[key] as T | undefined;
+  }
+  set(key: string, value: unknown): void {
+    if (key.startsWith('flows:')) {
+      const scopes = Object.keys(this.data).filter((k) => k.startsWith('flows:'));
+      for (const k of scopes.slice(0, Math.max(0, scopes.length - MEMO_FLOW_SCOPES + 1))) delete this.data[k];
+    }
+    this.data[key] = value;
+    this.dirty = true;
+  }
+  write(): void {
+    if (!this.dirty) return;
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
+    renameSync(tmp, this.file);
+    this.dirty = false;
+  }
 }
 
 function prune(dir: string, keep: string): void {
@@ -87,15 +126,24 @@ export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string
   const dir = modelCacheDir();
   const key = `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
   const entry = path.join(dir, key);
-  const modelFile = path.join(entry, 'model.v8');
+  const modelFile = path.join(entry, 'model.json');
+  const memoFile = path.join(entry, 'memo.json');
   const exportRoot = path.join(entry, 'export');
   const keep = () => undefined; // a stored entry outlives the plan
   if (existsSync(modelFile)) {
     try {
-      const model = v8.deserialize(readFileSync(modelFile)) as FabricModel;
+      const model = JSON.parse(readFileSync(modelFile, 'utf8')) as FabricModel;
       const now = new Date();
       utimesSync(entry, now, now); // the newest entries are kept
-      return { root: exportRoot, dir: path.join(exportRoot, repo.dir), model, cached: true, cleanup: keep, save: () => undefined };
+      const memo = new EntryMemo(memoFile);
+      const save = () => {
+        try {
+          memo.write();
+        } catch {
+          // a full disk: the next plan computes it again
+        }
+      };
+      return { root: exportRoot, dir: path.join(exportRoot, repo.dir), model, cached: true, memo, cleanup: keep, save };
     } catch {
       rmSync(entry, { recursive: true, force: true });
     }
@@ -122,10 +170,12 @@ export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string
     throw e;
   }
   let saved = false;
+  const memo = new EntryMemo(memoFile);
   return {
     ...ex,
     model,
     cached: false,
+    memo,
     cleanup: () => {
       if (!saved) drop();
     },
@@ -133,7 +183,9 @@ export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string
       if (saved) return;
       try {
         const tmp = `${modelFile}.tmp-${process.pid}`;
-        writeFileSync(tmp, v8.serialize(model), { mode: 0o600 });
+        writeFileSync(tmp, JSON.stringify(model), { mode: 0o600 });
+        // The memo first: an entry with a model is complete.
+        memo.write();
         renameSync(tmp, modelFile);
         saved = true;
         prune(dir, key);

@@ -19,10 +19,12 @@ import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
 import { verifyStatic } from '../verify/static.ts';
 import { buildFabricGraph } from '../verify/graph.ts';
 import { makeContext, type CheckContext } from '../verify/checks/index.ts';
-import type { Severity } from '../verify/findings.ts';
+import type { CheckResult, FindingElements, Severity } from '../verify/findings.ts';
+import { allStaticChecks } from '../domains/index.ts';
+import { createHash } from 'node:crypto';
 import { firewallPolicies } from '../domains/firewall/checks.ts';
 import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
-import { renumbering, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
+import { renumbering, same, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
 import { IntentText } from './intent-text.ts';
 
 /** One side of the plan: the intent at a revision. */
@@ -35,6 +37,26 @@ export interface PlanSide {
   model?: FabricModel;
   /** Intent file path as the model records it -> path relative to the repository root. */
   repoPath(file: string): string;
+  /**
+   * What was computed from this revision's model before (the model cache's entry): its
+   * render-input hashes, static check results and endpoint flows. Read where present, filled
+   * where computed; absent for the working tree.
+   */
+  memo?: SideMemo;
+}
+
+/** A revision's derived results, stored with its cached model (src/plan/model-cache.ts). */
+export interface SideMemo {
+  get<T>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+}
+
+/** A static check's result as the plan reports it (paths repository-relative), without `new`. */
+interface MemoCheck {
+  title: string;
+  passed: boolean;
+  examined: string;
+  findings: Omit<PlanFinding, 'new'>[];
 }
 
 export interface FileStat {
@@ -73,6 +95,8 @@ export interface PlanFinding {
   severity: Severity;
   message: string;
   location?: SourceLocation;
+  /** The devices, links and endpoints at fault (the fabric picture marks them). */
+  elements?: FindingElements;
   /** Not among the base's findings. */
   new: boolean;
 }
@@ -125,30 +149,95 @@ const byDevice = (arts: RenderedArtifact[]) => {
   return m;
 };
 
+/** Each side's renderer, and its analysis context (one graph; the control plane simulated once), built on first use. */
+class SideTools {
+  private renderers = new Map<PlanSide, Renderer>();
+  private contexts = new Map<PlanSide, CheckContext>();
+  renderer(s: PlanSide): Renderer {
+    let r = this.renderers.get(s);
+    if (!r) this.renderers.set(s, (r = new Renderer(s.model!)));
+    return r;
+  }
+  context(s: PlanSide): CheckContext {
+    let c = this.contexts.get(s);
+    if (!c) this.contexts.set(s, (c = makeContext(buildFabricGraph(s.model!))));
+    return c;
+  }
+}
+
+/** Each device's render-input hash (the incremental renderer's key), from the side's memo when it has them. */
+function deviceHashes(s: PlanSide, tools: SideTools): Map<string, string> {
+  if (!s.model) return new Map();
+  const memo = s.memo?.get<[string, string][]>('input-hashes');
+  if (memo) return new Map(memo);
+  const r = tools.renderer(s);
+  const names = selectDevices(r.model);
+  const h = inputHashes(r, names);
+  const out = names.map((n, i): [string, string] => [n, h[i]]);
+  s.memo?.set('input-hashes', out);
+  return new Map(out);
+}
+
+/**
+ * The devices whose render inputs (the incremental renderer's key: the device, its sessions
+ * with the peers' loopbacks, its OSPF adjacencies, and the fabric-wide part: fabric settings,
+ * name, site, every domain's section) differ, read off the semantic diff, which compares every
+ * one of those objects field by field: a changed, added or removed device; both ends of a
+ * changed session or adjacency; the session peers of a device whose loopback moved; a device
+ * whose session list is ordered differently (the diff leaves it out). Undefined when the
+ * fabric-wide part differs (every device's key does) or a side is absent: then every device's
+ * inputs are hashed.
+ */
+export function staleFromDiff(base: PlanSide, head: PlanSide, changes: ObjectChange[]): string[] | undefined {
+  const b = base.model;
+  const h = head.model;
+  if (!b || !h) return undefined;
+  const global = (m: FabricModel) => ({ fabric: m.fabric, name: m.name, site: m.site, domains: m.domains });
+  if (!same(global(b), global(h))) return undefined;
+  const stale = new Set<string>();
+  const sessionEnds = (m: FabricModel, kind: string) => new Map((kind === 'bgp-session' ? m.bgpSessions : m.ospfAdjacencies).map((x) => [x.id, [x.a.device, x.b.device]]));
+  const ends = { 'bgp-session': [sessionEnds(b, 'bgp-session'), sessionEnds(h, 'bgp-session')], 'ospf-adjacency': [sessionEnds(b, 'ospf-adjacency'), sessionEnds(h, 'ospf-adjacency')] } as const;
+  const moved = new Set<string>();
+  for (const c of changes) {
+    if (c.kind === 'device') {
+      stale.add(c.key);
+      if (c.fields.some((f) => f.field === 'loopback')) moved.add(c.key);
+    }
+    if (c.kind === 'bgp-session' || c.kind === 'ospf-adjacency') for (const m of ends[c.kind]) for (const d of m.get(c.key) ?? []) stale.add(d);
+  }
+  for (const m of [b, h]) {
+    for (const s of m.bgpSessions) {
+      if (moved.has(s.a.device)) stale.add(s.b.device);
+      if (moved.has(s.b.device)) stale.add(s.a.device);
+    }
+  }
+  const before = new Map(b.devices.map((d) => [d.name, d.bgpSessionIds.join('\n')]));
+  for (const d of h.devices) if (before.has(d.name) && before.get(d.name) !== d.bgpSessionIds.join('\n')) stale.add(d.name);
+  return [...stale];
+}
+
 /**
  * The files of the devices whose render inputs differ between the two models (the incremental
  * renderer's key): a device with equal inputs renders equal files, so it is never rendered.
  */
-function renderChanged(base: FabricModel | undefined, head: FabricModel | undefined): { baseArts: Map<string, Map<string, string>>; headArts: Map<string, Map<string, string>> } {
-  const rb = base && new Renderer(base);
-  const rh = head && new Renderer(head);
-  const hashes = (r: Renderer | undefined) => {
-    if (!r) return new Map<string, string>();
-    const names = selectDevices(r.model);
-    const h = inputHashes(r, names);
-    return new Map(names.map((n, i) => [n, h[i]]));
-  };
-  const hb = hashes(rb);
-  const hh = hashes(rh);
-  const stale = [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n));
-  const render = (r: Renderer | undefined, has: Map<string, string>) => {
-    if (!r) return new Map<string, Map<string, string>>();
-    const views = stale.filter((n) => has.has(n)).map((n) => r.view(n));
+function renderChanged(base: PlanSide, head: PlanSide, changes: ObjectChange[], tools: SideTools): { baseArts: Map<string, Map<string, string>>; headArts: Map<string, Map<string, string>> } {
+  let stale = staleFromDiff(base, head, changes);
+  if (!stale) {
+    const hb = deviceHashes(base, tools);
+    const hh = deviceHashes(head, tools);
+    stale = [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n));
+  }
+  const render = (s: PlanSide) => {
+    const has = new Set(s.model?.devices.map((d) => d.name));
+    const names = stale.filter((n) => has.has(n));
+    if (!s.model || !names.length) return new Map<string, Map<string, string>>();
+    const r = tools.renderer(s);
+    const views = names.map((n) => r.view(n));
     const diags = views.flatMap((v) => r.check(v));
     if (diags.length) throw new IntentError(diags);
     return byDevice(views.flatMap((v) => r.renderView(v)));
   };
-  return { baseArts: render(rb, hb), headArts: render(rh, hh) };
+  return { baseArts: render(base), headArts: render(head) };
 }
 
 const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
@@ -182,12 +271,6 @@ function sessionOf(model: FabricModel, device: string, neighbor: string): string
   return undefined;
 }
 
-/** One graph and one analysis context per revision, shared by the flows and the static checks (the control plane is simulated once). */
-interface Graphs {
-  base?: CheckContext;
-  head?: CheckContext;
-}
-
 /** Findings are the same across revisions when check and message match, line numbers aside. */
 const findingKey = (check: string, message: string) => `${check}\t${message.replace(/:\d+:\d+\b/g, ':L')}`;
 
@@ -216,28 +299,69 @@ function intentFiles(model: FabricModel | undefined, changes: { location?: Sourc
   return [...files].sort((a, b) => b.length - a.length);
 }
 
-function verification(base: PlanSide, head: PlanSide, graphs: Graphs): PlanCheck[] {
+/**
+ * A side's static check results, `ids` only (default every check): from its memo where
+ * present, the others run on the side's shared context and stored.
+ */
+function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCheck & { id: string })[] {
+  const want = ids ?? allStaticChecks().map((c) => c.id);
+  const got = new Map<string, MemoCheck>();
+  for (const id of want) {
+    const m = side.memo?.get<MemoCheck>(`check:${id}`);
+    if (m) got.set(id, m);
+  }
+  const missing = want.filter((id) => !got.has(id));
+  if (missing.length) {
+    const files = intentFiles(side.model, []);
+    const ctx = tools.context(side);
+    const results: CheckResult[] = verifyStatic(side.model!, { graph: ctx.fg, ctx, only: missing }).results;
+    for (const r of results) {
+      const m: MemoCheck = {
+        title: r.check.title,
+        passed: r.passed,
+        examined: r.examined,
+        findings: r.findings.map((f) => ({
+          check: r.check.id,
+          severity: f.severity,
+          message: relocateText(side, f.message, files),
+          ...(f.location ? { location: relocate(side, f.location) } : {}),
+          ...(f.elements ? { elements: f.elements } : {}),
+        })),
+      };
+      side.memo?.set(`check:${r.check.id}`, m);
+      got.set(r.check.id, m);
+    }
+  }
+  return want.map((id) => ({ id, ...got.get(id)! }));
+}
+
+function verification(base: PlanSide, head: PlanSide, tools: SideTools): PlanCheck[] {
   if (!head.model) return [];
-  const headFiles = intentFiles(head.model, []);
-  const baseFiles = intentFiles(base.model, []);
-  const results = verifyStatic(head.model, { graph: graphs.head?.fg, ctx: graphs.head }).results;
+  const results = checkResults(head, tools);
   // The base's findings only tell the head's apart as new or not: a check without findings at
   // the head is not run at the base (most of a small change's checks).
-  const ask = results.filter((r) => r.findings.length).map((r) => r.check.id);
+  const ask = results.filter((r) => r.findings.length).map((r) => r.id);
   const seen = new Set<string>();
-  if (base.model && ask.length) {
-    for (const r of verifyStatic(base.model, { graph: graphs.base?.fg, ctx: graphs.base, only: ask }).results) for (const f of r.findings) seen.add(findingKey(r.check.id, relocateText(base, f.message, baseFiles)));
-  }
+  if (base.model && ask.length) for (const r of checkResults(base, tools, ask)) for (const f of r.findings) seen.add(findingKey(f.check, f.message));
   return results.map((r) => ({
-    id: r.check.id,
-    title: r.check.title,
+    id: r.id,
+    title: r.title,
     passed: r.passed,
     examined: r.examined,
-    findings: r.findings.map((f) => {
-      const message = relocateText(head, f.message, headFiles);
-      return { check: r.check.id, severity: f.severity, message, ...(f.location ? { location: relocate(head, f.location) } : {}), new: !seen.has(findingKey(r.check.id, message)) };
-    }),
+    findings: r.findings.map((f) => ({ ...f, new: !seen.has(findingKey(f.check, f.message)) })),
   }));
+}
+
+/** A side's flows among `endpoints`, from its memo when this scope was compared before. */
+function sideFlows(s: PlanSide, endpoints: Set<string>, tools: SideTools): Flow[] {
+  if (!s.model || s.model.endpoints.filter((e) => e.ipv4 && endpoints.has(e.name)).length < 2) return [];
+  const key = `flows:${createHash('sha256').update([...endpoints].sort().join('\n')).digest('hex').slice(0, 16)}`;
+  const memo = s.memo?.get<Flow[]>(key);
+  if (memo) return memo;
+  const ctx = tools.context(s);
+  const flows = endpointFlows(s.model, endpoints, ctx.fg, ctx);
+  s.memo?.set(key, flows);
+  return flows;
 }
 
 function reachability(baseFlows: Flow[], headFlows: Flow[]): PairChange[] {
@@ -345,7 +469,8 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   });
 
   lap('semantic diff');
-  const { baseArts, headArts } = renderChanged(base.model, head.model);
+  const tools = new SideTools();
+  const { baseArts, headArts } = renderChanged(base, head, raw, tools);
   lap('render changed devices');
   const devices: DeviceImpact[] = [];
   const disturbances = new Map<string, Disturbance>();
@@ -391,10 +516,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
 
   lap('file stats and disturbance');
   const scope = flowScope(base.model, head.model, raw, new Set(devices.map((d) => d.device)));
-  // One graph per revision, for the flows and the static checks alike.
-  const graphs: Graphs = { base: base.model && makeContext(buildFabricGraph(base.model)), head: head.model && makeContext(buildFabricGraph(head.model)) };
-  const baseFlows = base.model && scope.endpoints ? endpointFlows(base.model, scope.endpoints, graphs.base?.fg, graphs.base) : [];
-  const headFlows = head.model && scope.endpoints ? endpointFlows(head.model, scope.endpoints, graphs.head?.fg, graphs.head) : [];
+  // One graph per revision, for the flows and the static checks alike (SideTools).
+  const baseFlows = scope.endpoints ? sideFlows(base, scope.endpoints, tools) : [];
+  const headFlows = scope.endpoints ? sideFlows(head, scope.endpoints, tools) : [];
   const baseKeys = new Set(baseFlows.map((f) => `${f.src}>${f.dst}`));
   const fw = policyChanges(base.model ? firewallPolicies(base.model) : [], head.model ? firewallPolicies(head.model) : [])
     .filter((p) => p.change !== 'changed' || p.newlyAccepted.length + p.newlyDenied.length + p.denialChanged.length > 0)
@@ -403,7 +527,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
       return { ...p, newlyAccepted: sides(p.newlyAccepted), newlyDenied: sides(p.newlyDenied), denialChanged: sides(p.denialChanged) };
     });
   lap('behaviour');
-  const checks = verification(base, head, graphs);
+  const checks = verification(base, head, tools);
   lap('static verification (head; base where the head has findings)');
   const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
   const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });

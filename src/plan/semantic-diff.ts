@@ -136,7 +136,7 @@ function keyedItems(list: unknown[]): Map<string, unknown> | undefined {
  * Deep equality with source positions left out (the two revisions' files live in different
  * directories); an undefined field equals a missing one, as in JSON.
  */
-function same(a: unknown, b: unknown): boolean {
+export function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

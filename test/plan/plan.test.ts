@@ -12,7 +12,13 @@ import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { UsageError } from '../../src/util/errors.ts';
 import { formatPlanMarkdown } from '../../src/plan/format.ts';
-import type { Plan } from '../../src/plan/plan.ts';
+import { staleFromDiff, type Plan } from '../../src/plan/plan.ts';
+import { semanticDiff } from '../../src/plan/semantic-diff.ts';
+import { exportIntent, intentRepo, resolveRevision } from '../../src/plan/git-revision.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import type { FabricModel } from '../../src/model/types.ts';
+import { Renderer, selectDevices } from '../../src/render/index.ts';
+import { inputHashes } from '../../src/render/incremental.ts';
 import { allStaticChecks } from '../../src/domains/index.ts';
 
 /** Static checks every plan verifies: every registered domain's, so a new domain's checks count. */
@@ -317,5 +323,49 @@ describe('netloom plan report formats', () => {
     expect(cut.text).toContain('### Failures and new findings');
     expect(cut.text.trimEnd().split('\n').at(-1)).toMatch(/^_This comment was cut to fit: \d sections? left out; the full report is in `plan\.full\.md`\._$/);
     expect(cut.full.length).toBeGreaterThan(3000);
+  });
+});
+
+describe('the devices plan renders, read off the semantic diff', () => {
+  // The plan renders the devices whose render inputs differ; it reads them off the semantic
+  // diff (every input compared field by field) instead of hashing every device's inputs. Both
+  // must name the same devices wherever the diff is used (else it falls back to the hashes).
+  const sideAt = (tag: string, dir: string) => {
+    const ir = intentRepo(path.join(repo, dir));
+    const ex = exportIntent(ir, resolveRevision(ir, tag, '--base'));
+    return { side: { rev: tag, model: loadModelSync(ex.dir!), repoPath: (f: string) => f }, cleanup: ex.cleanup };
+  };
+  const byHash = (b: FabricModel, h: FabricModel) => {
+    const hashes = (m: FabricModel) => {
+      const r = new Renderer(m);
+      const names = selectDevices(m);
+      const x = inputHashes(r, names);
+      return new Map(names.map((n, i) => [n, x[i]]));
+    };
+    const hb = hashes(b);
+    const hh = hashes(h);
+    return [...new Set([...hb.keys(), ...hh.keys()])].filter((n) => hb.get(n) !== hh.get(n)).sort();
+  };
+  it.each([
+    ['base', 'vlan', 'intents/dc1', ['leaf2']],
+    ['vlan', 'leaf', 'intents/dc1', ['leaf5', 'spine1', 'spine2']],
+    ['leaf', 'renumber', 'intents/dc1', undefined],
+    ['renumber', 'uplink', 'intents/dc1', ['leaf4', 'spine2']],
+    ['uplink', 'fw', 'intents/fw2', undefined],
+    ['fw', 'slb', 'intents/slb1', undefined],
+    ['base', 'uplink', 'intents/dc1', undefined],
+  ])('%s -> %s (%s)', (from, to, dir, expected) => {
+    const a = sideAt(from, dir);
+    const b = sideAt(to, dir);
+    try {
+      const stale = staleFromDiff(a.side, b.side, semanticDiff(a.side.model, b.side.model));
+      const hashed = byHash(a.side.model, b.side.model);
+      // Undefined: the fabric-wide part (pools, a domain's section) differs, every device is hashed.
+      expect(stale && [...stale].sort()).toEqual(expected);
+      if (stale) expect([...stale].sort()).toEqual(hashed);
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
   });
 });

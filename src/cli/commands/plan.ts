@@ -12,7 +12,9 @@ import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
 import { cachedModel } from '../../plan/model-cache.ts';
+import { inventorySecrets } from '../../plan/inventory-secrets.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
+import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
 import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { intentDirArg } from '../intent-dir.ts';
@@ -70,7 +72,7 @@ function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exp
     exports.push(c);
     saves.push(c.save);
     root = c.root;
-    if (c.model || !c.dir) return { ...side(c.root), model: c.model };
+    if (c.model || !c.dir) return { ...side(c.root), model: c.model, ...(c.memo ? { memo: c.memo } : {}) };
     return { ...side(c.root), model: loadModelSync(c.dir) };
   } catch (e) {
     throw atRevision(e, [side(root)]);
@@ -121,6 +123,8 @@ export const planCommand: Command = {
     'A DIR that did not exist at --base plans everything as added.',
     'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
+    'Inventory files the change adds or modifies (YAML with a devices: mapping, or named *inventor*) and the --target inventory are scanned for secrets (check compliance-inventory-secrets; file:line:col, never the value).',
+    'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
     'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
   ],
   async run(ctx) {
@@ -147,6 +151,10 @@ export const planCommand: Command = {
       } catch (e) {
         throw atRevision(e, [base, head]);
       }
+      // Inventories the change touches (and the --target one) are scanned for secrets; the check
+      // is reported when there is one to scan.
+      const inventories = inventorySecrets(repo, baseCommit, headCommit, head.model, target);
+      if (inventories) plan.verification.checks.push(inventories);
       if (save !== undefined) {
         if (!head.model) throw new UsageError(`--save: ${repo.dir || '.'} does not exist at ${head.rev}: there is nothing to apply`);
         await savePlan(save, head, plan.intentDir, target);
@@ -159,7 +167,11 @@ export const planCommand: Command = {
       let text: string;
       if (format === 'markdown') {
         const fullName = out ? `${out.replace(/\.md$/, '')}.full.md` : 'plan.full.md';
-        const md = formatPlanMarkdown(plan, failing, path.basename(fullName));
+        // The picture: mermaid inline, and with --out an SVG file beside the report.
+        const svgName = out ? `${out.replace(/\.md$/, '')}.svg` : undefined;
+        if (svgName) writeFileSync(svgName, svgPicture(fabricPicture(plan, base.model, head.model, SVG_DEVICES), `netloom plan ${plan.fabric}: ${plan.base.rev} -> ${plan.head.rev}`));
+        const mermaid = mermaidPicture(fabricPicture(plan, base.model, head.model, MERMAID_DEVICES));
+        const md = formatPlanMarkdown(plan, failing, path.basename(fullName), undefined, { mermaid, ...(svgName ? { svgName: path.basename(svgName) } : {}) });
         text = md.text;
         if (md.cut) {
           writeFileSync(fullName, md.full);

@@ -20,7 +20,7 @@ import type { RuleCollection } from './intent.ts';
 import type { ComplianceModel } from './model.ts';
 import { scanIntent } from './secrets.ts';
 
-const complianceOf = (m: FabricModel) => m.domains.compliance as ComplianceModel | undefined;
+export const complianceOf = (m: FabricModel) => m.domains.compliance as ComplianceModel | undefined;
 const fg = (ctx: CheckContext) => ctx.fg.model;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

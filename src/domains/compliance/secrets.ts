@@ -9,6 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceLocation } from '../../util/errors.ts';
 import { LIMITS, readTextBounded } from '../../util/safe-path.ts';
+import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 
 export interface SecretHit {
   kind: string;
@@ -46,22 +47,55 @@ export function intentFiles(intentDir: string): string[] {
 }
 
 const hint = (v: string) => `${v.slice(0, 4)}…, ${v.length} characters`;
+/** Inventories hold device passwords: not one character of a value is shown. */
+export const lengthOnly = (v: string) => `${v.length} characters`;
 
-export function scanText(file: string, text: string): SecretHit[] {
+export function scanText(file: string, text: string, show: (value: string) => string = hint): SecretHit[] {
   const hits: SecretHit[] = [];
   const lines = text.split('\n');
   lines.forEach((line, i) => {
     for (const [re, kind] of TOKENS) {
-      for (const m of line.matchAll(re)) hits.push({ kind, location: { file, line: i + 1, col: (m.index ?? 0) + 1 }, hint: kind === 'a PEM private key' ? 'key block' : hint(m[0]) });
+      for (const m of line.matchAll(re)) hits.push({ kind, location: { file, line: i + 1, col: (m.index ?? 0) + 1 }, hint: kind === 'a PEM private key' ? 'key block' : show(m[0]) });
     }
     const m = CREDENTIAL_KEY.exec(line.replace(/\s+#.*$/, ''));
     if (m && !NOT_A_VALUE.test(m[3]) && !hits.some((h) => h.location.line === i + 1)) {
       const value = m[3].replace(/^["']|["']$/g, '');
       // `{` or `[` opens a structure (a `secrets:` section of references), not a value.
-      if (value && !/^[{[]/.test(value)) hits.push({ kind: `a literal value for '${m[2]}'`, location: { file, line: i + 1, col: line.indexOf(m[3], m[1].length + m[2].length) + 1 }, hint: hint(value) });
+      if (value && !/^[{[]/.test(value)) hits.push({ kind: `a literal value for '${m[2]}'`, location: { file, line: i + 1, col: line.indexOf(m[3], m[1].length + m[2].length) + 1 }, hint: show(value) });
     }
   });
   return hits;
+}
+
+/** A key that names a credential, not a reference to one (`password_env`, `key_file` name where it is). */
+const CREDENTIAL_NAME = /(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|community|psk|pre[_-]?shared[_-]?key)/i;
+const REFERENCE_NAME = /[_-](?:env|file|path)$/i;
+
+/**
+ * The YAML-aware scan (inventories write credentials in flow mappings, `{ password: x }`, which
+ * a line scan does not see): tokens anywhere in the text, and every credential-named key with a
+ * literal scalar value, at the value's line and column. Text that does not parse is scanned
+ * line by line.
+ */
+export function scanYaml(file: string, text: string, show: (value: string) => string = hint): SecretHit[] {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
+  if (doc.errors.length) return scanText(file, text, show);
+  const hits = scanText(file, text, show).filter((h) => TOKENS.some(([, kind]) => kind === h.kind));
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isScalar(pair.key) || !isScalar(pair.value) || !pair.value.range) return;
+      const key = String(pair.key.value);
+      const raw = pair.value.source ?? String(pair.value.value ?? '');
+      if (!CREDENTIAL_NAME.test(key) || REFERENCE_NAME.test(key) || pair.value.value === null || typeof pair.value.value === 'boolean') return;
+      const value = String(pair.value.value);
+      if (!value || NOT_A_VALUE.test(raw) || /^\$\{[^}]+\}$/.test(value)) return;
+      const { line, col } = lc.linePos(pair.value.range[0]);
+      if (hits.some((h) => h.location.line === line)) return;
+      hits.push({ kind: `a literal value for '${key}'`, location: { file, line, col }, hint: show(value) });
+    },
+  });
+  return hits.sort((a, b) => a.location.line - b.location.line || a.location.col - b.location.col);
 }
 
 export function scanIntent(intentDir: string): { files: number; hits: SecretHit[] } {

@@ -3,7 +3,7 @@
  * other end peers with, list the session, and own the interface or address it is sourced
  * from; the session type must match the ASNs and the address families must cover its layer.
  */
-import type { BgpEnd, BgpSession } from '../../model/types.ts';
+import type { BgpEnd, BgpSession, Device } from '../../model/types.ts';
 import type { Finding } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
 import type { StaticCheck } from './types.ts';
@@ -14,6 +14,15 @@ function ownsAddress(fg: FabricGraph, device: string, address: string): string |
     if (i.ipv4?.split('/')[0] === address || i.ipv4Secondary?.some((s) => s.split('/')[0] === address)) return i.name;
   }
   return undefined;
+}
+
+/** Each device's session ids as a set: a spine lists hundreds, and every session asks both ends. */
+const sessionSets = new WeakMap<string[], Set<string>>();
+function configures(d: Device, id: string): boolean {
+  // Keyed by the list itself and checked by size: a model edited between runs is read afresh.
+  let set = sessionSets.get(d.bgpSessionIds);
+  if (!set || set.size !== d.bgpSessionIds.length) sessionSets.set(d.bgpSessionIds, (set = new Set(d.bgpSessionIds)));
+  return set.has(id);
 }
 
 export function checkSession(fg: FabricGraph, s: BgpSession): Finding[] {
@@ -27,7 +36,7 @@ export function checkSession(fg: FabricGraph, s: BgpSession): Finding[] {
       f(`session ${s.id}: device ${me.device} does not exist`, { device: me.device });
       continue;
     }
-    if (!d.bgpSessionIds.includes(s.id)) f(`session ${s.id}: ${me.device} does not configure it (one-sided session)`, { device: me.device, configured: d.bgpSessionIds });
+    if (!configures(d, s.id)) f(`session ${s.id}: ${me.device} does not configure it (one-sided session)`, { device: me.device, configured: d.bgpSessionIds });
     if (d.asn !== me.asn) {
       f(`session ${s.id}: ${peer.device} peers with ${me.device} as remote-as ${me.asn}, but ${me.device} runs AS ${d.asn}`, {
         [`${peer.device}.remoteAs`]: me.asn,
