@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { RenderedArtifact } from '../render/index.ts';
+import { renderModel, type RenderedArtifact } from '../render/index.ts';
+import type { FabricModel } from '../model/types.ts';
 import { IntentError } from '../util/errors.ts';
 import { readTextBounded } from '../util/safe-path.ts';
 
@@ -64,8 +65,16 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** The running-state fingerprint of a device: its push driver's snapshot, digested. */
-export const snapshotDigest = (snapshot: unknown): string => sha256(canonical(snapshot));
+/** The running-state fingerprint of a device: its push driver's snapshot (without what is only observed), digested. */
+export const snapshotDigest = (snapshot: unknown): string => {
+  const { transient: _observed, ...config } = (snapshot ?? {}) as Record<string, unknown>;
+  return sha256(canonical(config));
+};
+
+/** What `apply` pushes, rendered: every device's artifacts and every service node's files. */
+export function pushedArtifacts(model: FabricModel): RenderedArtifact[] {
+  return renderModel(model, { devices: [...model.devices.map((d) => d.name), ...(model.serviceNodes ?? []).map((n) => n.name)] }).artifacts;
+}
 
 /** A target as the plan records it: `lab:NAME` (the fabric's name when none is given) or the inventory's absolute path. */
 export function targetId(target: string, fabric: string): string {

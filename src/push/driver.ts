@@ -11,7 +11,11 @@ export type Transport = 'ssh' | 'netconf';
 /** The rendered artifacts a driver pushes (artifact name -> content). */
 export type DesiredConfig = Record<string, string>;
 
-export type Snapshot = Record<string, unknown> & { transport: Transport };
+export type Snapshot = Record<string, unknown> & {
+  transport: Transport;
+  /** Observed state post-checks compare against (a service's health), not configuration: no drift when it changes. */
+  transient?: Record<string, unknown>;
+};
 
 export interface DevicePlan {
   changed: boolean;

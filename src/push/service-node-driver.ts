@@ -48,7 +48,7 @@ export interface ServiceNodeSnapshot extends Snapshot {
   /** Each spec file's content on the node (null: absent). */
   files: Record<string, string | null>;
   /** HAProxy files: `show servers state` as found (what was up before the push). */
-  serversState?: Record<string, string>;
+  transient?: { serversState?: Record<string, string> };
   spec: ServiceNodePushSpec;
 }
 
@@ -149,7 +149,7 @@ export class ServiceNodeDriver implements DeviceDriver {
       const state = got[2 + this.spec.files.length + i];
       if (state !== undefined) serversState[f.artifact] = state;
     });
-    const snap: ServiceNodeSnapshot = { transport: 'ssh', running, files, spec: this.spec, ...(baseline !== undefined ? { baseline } : {}), ...(Object.keys(serversState).length ? { serversState } : {}) };
+    const snap: ServiceNodeSnapshot = { transport: 'ssh', running, files, spec: this.spec, ...(baseline !== undefined ? { baseline } : {}), ...(Object.keys(serversState).length ? { transient: { serversState } } : {}) };
     this.snap = snap;
     return snap;
   }

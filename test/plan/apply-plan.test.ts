@@ -7,7 +7,8 @@ import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/intent-copy.ts';
 import { privateModelCache } from './ci-runner.ts';
-import { APPLY_PLAN_SCHEMA, artifactChanges, driftReason, readApplyPlan, snapshotDigest, staleReasons, targetId, type ApplyPlan } from '../../src/plan/apply-plan.ts';
+import { APPLY_PLAN_SCHEMA, artifactChanges, artifactDigests, driftReason, pushedArtifacts, readApplyPlan, snapshotDigest, staleReasons, targetId, type ApplyPlan } from '../../src/plan/apply-plan.ts';
+import { loadModelSync } from '../../src/model/index.ts';
 import { acquireApplyLock, applyLockFile } from '../../src/push/apply-lock.ts';
 import { IntentError, CheckFailed } from '../../src/util/errors.ts';
 
@@ -208,5 +209,20 @@ describe('netloom plan --save, then apply --plan after the intent changed', () =
       ),
     );
     expect(existsSync(path.join(env.NETLOOM_STATE_DIR, 'rollouts'))).toBe(false);
+  });
+});
+
+describe('what a plan pins: service nodes too, configuration not observations', () => {
+  it("a plan's artifacts include the load-balancer nodes' files, which apply pushes", () => {
+    const model = loadModelSync(path.join(repoRoot, 'intents/slb1'));
+    const digests = artifactDigests(pushedArtifacts(model));
+    expect(Object.keys(digests.lb1 ?? {}).sort()).toEqual(expect.arrayContaining(['announce.sh', 'frr.conf', 'haproxy.cfg', 'node.sh']));
+    expect(Object.keys(digests)).toEqual(expect.arrayContaining(['leaf1', 'lb2']));
+  });
+
+  it('a snapshot digest ignores what is only observed (a service health read for post-checks)', () => {
+    const a = { transport: 'ssh', files: { 'haproxy.cfg': 'x' }, transient: { serversState: { 'haproxy.cfg': 'up 3 s' } } };
+    expect(snapshotDigest(a)).toBe(snapshotDigest({ ...a, transient: { serversState: { 'haproxy.cfg': 'up 4 s' } } }));
+    expect(snapshotDigest(a)).not.toBe(snapshotDigest({ ...a, files: { 'haproxy.cfg': 'y' } }));
   });
 });

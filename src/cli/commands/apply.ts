@@ -5,9 +5,8 @@ import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { loadModelSync, type FabricModel } from '../../model/index.ts';
 import { describeDisturbance } from '../../push/frr-disturbance.ts';
 import { disturbedFlows, endpointFlows, flowName } from '../../verify/flows.ts';
-import { renderModel } from '../../render/index.ts';
 import { acquireApplyLock } from '../../push/apply-lock.ts';
-import { artifactDigests, driftReason, readApplyPlan, staleReasons, targetId } from '../../plan/apply-plan.ts';
+import { artifactDigests, pushedArtifacts, driftReason, readApplyPlan, staleReasons, targetId } from '../../plan/apply-plan.ts';
 import { targetOf } from '../push-target.ts';
 import { pushPostChecks, pushWaveChecks } from '../../domains/index.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
@@ -97,7 +96,7 @@ export const applyCommand: Command = {
     const dryRun = boolOpt(ctx, 'dry-run');
     if (!dryRun) lock();
     if (plan) {
-      const artifacts = artifactDigests(renderModel(model, { devices: model.devices.map((d) => d.name) }).artifacts);
+      const artifacts = artifactDigests(pushedArtifacts(model));
       const stale = staleReasons(plan, { fabric: model.name, revision: model.revision, artifacts, target: targetId(target, model.name) });
       if (stale.length) throw new CheckFailed(`refusing to apply ${planFile}: it no longer describes this change (nothing pushed):\n${stale.map((r) => `  - ${r}`).join('\n')}\nplan again (netloom plan --save) and review the new plan`);
       ctx.out(`plan ${planFile}: intent revision ${plan.intent.revision}${plan.intent.commit ? ` (commit ${plan.intent.commit.slice(0, 12)})` : ''}, ${Object.keys(plan.artifacts).length} device(s) rendered as reviewed${plan.running ? '; drift check of the running state follows' : '; made without --target: no drift check'}`);

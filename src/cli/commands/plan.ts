@@ -18,8 +18,7 @@ import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture
 import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { intentDirArg } from '../intent-dir.ts';
-import { renderModel } from '../../render/index.ts';
-import { APPLY_PLAN_SCHEMA, artifactDigests, snapshotDigest, targetId, type ApplyPlan } from '../../plan/apply-plan.ts';
+import { APPLY_PLAN_SCHEMA, artifactDigests, pushedArtifacts, snapshotDigest, targetId, type ApplyPlan } from '../../plan/apply-plan.ts';
 import { readSnapshots } from '../../push/running-state.ts';
 import { targetOf } from '../push-target.ts';
 
@@ -91,7 +90,7 @@ async function savePlan(file: string, head: LoadedSide, intentDir: string, targe
     fabric: model.name,
     intentDir,
     intent: { rev: head.rev, ...(head.commit ? { commit: head.commit } : {}), revision: model.revision },
-    artifacts: artifactDigests(renderModel(model, { devices: model.devices.map((d) => d.name) }).artifacts),
+    artifacts: artifactDigests(pushedArtifacts(model)),
   };
   if (target !== undefined) {
     record.target = targetId(target, model.name);

@@ -87,7 +87,7 @@ export function slbServiceNodeChecks(model: FabricModel): ServiceNodeCheck[] {
           for (const f of files) {
             const r = f.reload as { pidFile: string; socket: string };
             const now = parseServersState(await runtimeApi({ node: ctx.node.name, host: ctx.host, config: f.path, pidFile: r.pidFile, socket: r.socket }, ['show servers state']));
-            const before = ctx.before.serversState?.[f.artifact];
+            const before = ctx.before.transient?.serversState?.[f.artifact];
             problems.push(...runtimeProblems(ctx.desired[f.artifact] ?? '', now, before === undefined ? undefined : parseServersState(before)));
           }
           return problems;
