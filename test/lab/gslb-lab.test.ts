@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
 import { inventoryFromLab } from '../../src/push/inventory.ts';
 import { runRollout } from '../../src/push/rollout.ts';
-import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { SERVICE_RUN_DIR, topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import type { GslbModel } from '../../src/domains/gslb/model.ts';
 import { detectionMs } from '../../src/domains/gslb/checks.ts';
@@ -98,7 +99,8 @@ describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node
   }, 60_000);
 
   it('apply pushes a zone change to ns1: re-read in place (same pdns_server), the new name answers; nothing else reloads', async () => {
-    const pdnsPid = async () => (await labExec(LAB, 'ns1', ['sh', '-c', 'cat /proc/[0-9]*/comm 2>/dev/null | head -0; pgrep -n -f "pdns_server --config-dir=/etc/netloom/gslb/ns1" || true'])).stdout.trim();
+    // PowerDNS writes its pid beside its control socket, in the node's private run directory.
+    const pdnsPid = async () => readFileSync(path.join(runDir(LAB), SERVICE_RUN_DIR, 'ns1', 'pdns.pid'), 'utf8').trim();
     const first = await runRollout({ model: loadModelSync(copy.dir), inventory: inventoryFromLab(getLabState(LAB)), confirmTimeoutS: 60 });
     expect(first.ok, JSON.stringify(first.results.filter((x) => x.action !== 'unchanged'))).toBe(true);
     const before = await pdnsPid();
@@ -108,7 +110,7 @@ describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node
     writeFileSync(file, readFileSync(file, 'utf8') + '    - { name: new.gslb.example.com, policy: all-healthy, pools: [web-dc1], health_check: tcp }\n');
     const r = await runRollout({ model: loadModelSync(copy.dir), inventory: inventoryFromLab(getLabState(LAB)), confirmTimeoutS: 60 });
     expect(r.ok, JSON.stringify(r.results.filter((x) => x.action !== 'unchanged'))).toBe(true);
-    expect(r.results.filter((x) => x.action === 'applied').map((x) => [x.device, x.reason])).toEqual([['ns1', 'warmup.queries, gslb.example.com.zone']]);
+    expect(r.results.filter((x) => x.action === 'applied').map((x) => [x.device, x.reason])).toEqual([['ns1', 'warmup.queries (read at the next service start), gslb.example.com.zone']]);
     const ms = await until('new.gslb.example.com answers', () => dig('h1', 'new.gslb.example.com', 'A'), ['10.10.10.11', '10.10.20.13'], 15_000);
     console.log(`gslb-lab: a new name pushed by apply answers ${ms} ms after the apply (zone re-read in place)`);
     expect(await pdnsPid()).toBe(before);
