@@ -104,3 +104,25 @@ export function acquireApplyLock(command: string, note: (line: string) => void):
   process.on('exit', release);
   return release;
 }
+
+/**
+ * Runs `fn` holding the apply lock (the service's re-applies and the CLI's applies serialized
+ * by the same file); when another apply holds it, `held` gets the reason and `fn` does not run.
+ */
+export async function withApplyLock<T>(command: string, fn: () => Promise<T>, held: (why: string) => void, note: (line: string) => void = () => undefined): Promise<T | undefined> {
+  let release: () => void;
+  try {
+    release = acquireApplyLock(command, note);
+  } catch (e) {
+    if (e instanceof CheckFailed) {
+      held(e.message);
+      return undefined;
+    }
+    throw e;
+  }
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}

@@ -15,6 +15,7 @@ import type { LabState } from '../lab/state.ts';
 import type { FabricModel } from '../model/types.ts';
 import { inventoryFromLab, type Inventory } from '../push/inventory.ts';
 import { runRollout, type DeviceResult } from '../push/rollout.ts';
+import { withApplyLock } from '../push/apply-lock.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 import { describeRecovery, type RecoveryPolicy } from './policy.ts';
 import type { AuditEntry, Incident, NewEvent } from './store.ts';
@@ -86,15 +87,23 @@ export class Recovery {
     if (!names.length) return;
     while (this.recent.length && now - this.recent[0] >= HOUR_MS) this.recent.shift();
     if (this.recent.length >= this.policy.maxPerHour) return this.skip(i, names, `${this.recent.length} re-applies in the last hour, the most allowed (${this.policy.source.maxPerHour}); next possible in ${Math.ceil((this.recent[0] + HOUR_MS - now) / 1000)} s`);
-    this.recent.push(now);
-    for (const d of names) this.lastApplied.set(d, now);
-    this.event('recovery-started', 'info', i, `drift: reapply on ${names.join(', ')} for incident ${i.id}`, { devices: names, policy });
-    const res = await runRollout({
-      model: this.model,
-      inventory: this.only(names),
-      postChecks: pushPostChecks(this.model, { live: true }),
-      waveChecks: pushWaveChecks(this.model, { lab: this.lab }),
-    });
+    // The same apply lock as `netloom apply`: a re-apply never runs beside an operator's rollout.
+    const res = await withApplyLock(
+      `netloom serve: drift reapply on ${names.join(', ')} (incident ${i.id})`,
+      async () => {
+        this.recent.push(now);
+        for (const d of names) this.lastApplied.set(d, now);
+        this.event('recovery-started', 'info', i, `drift: reapply on ${names.join(', ')} for incident ${i.id}`, { devices: names, policy });
+        return runRollout({
+          model: this.model,
+          inventory: this.only(names),
+          postChecks: pushPostChecks(this.model, { live: true }),
+          waveChecks: pushWaveChecks(this.model, { lab: this.lab }),
+        });
+      },
+      (why) => this.skip(i, names, why),
+    );
+    if (!res) return;
     const outcome = res.results.map((r: DeviceResult) => `${r.device} ${r.action}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`).join('; ');
     this.audit({ time: new Date().toISOString(), actor: `policy ${policy}`, action: 'reapply', target: names.join(', '), outcome: `${res.ok ? 'ok' : 'failed'}: ${outcome}` });
     this.event(res.ok ? 'recovery-succeeded' : 'recovery-failed', res.ok ? 'info' : 'error', i, `drift: reapply on ${names.join(', ')} ${res.ok ? 'applied' : 'failed'}: ${outcome}`, { devices: names, rollout: res.id ?? null, journal: res.journalDir ?? null, results: res.results.map((r) => ({ device: r.device, action: r.action, reason: r.reason })) });

@@ -9,7 +9,7 @@ import { repoRoot } from '../support/intent-copy.ts';
 import { privateModelCache } from './ci-runner.ts';
 import { APPLY_PLAN_SCHEMA, artifactChanges, artifactDigests, driftReason, pushedArtifacts, readApplyPlan, snapshotDigest, staleReasons, targetId, type ApplyPlan } from '../../src/plan/apply-plan.ts';
 import { loadModelSync } from '../../src/model/index.ts';
-import { acquireApplyLock, applyLockFile } from '../../src/push/apply-lock.ts';
+import { acquireApplyLock, applyLockFile, withApplyLock } from '../../src/push/apply-lock.ts';
 import { IntentError, CheckFailed } from '../../src/util/errors.ts';
 
 const bin = path.join(repoRoot, 'src/cli/bin.mjs');
@@ -157,6 +157,28 @@ describe('the apply lock', () => {
       release();
     }
     expect(existsSync(withState(applyLockFile))).toBe(false);
+  });
+
+  it("the service's re-apply takes the same lock: held by an operator's apply, it does not run and says why; free, it runs and releases", async () => {
+    const prev = process.env.NETLOOM_STATE_DIR;
+    process.env.NETLOOM_STATE_DIR = env.NETLOOM_STATE_DIR;
+    try {
+      const release = acquireApplyLock('netloom apply intents/dc1 --target lab', () => undefined);
+      const why: string[] = [];
+      let ran = false;
+      expect(await withApplyLock('netloom serve: drift reapply on leaf2 (incident i1)', async () => (ran = true), (w) => why.push(w))).toBeUndefined();
+      expect(ran).toBe(false);
+      expect(why).toEqual([expect.stringMatching(/^another apply is running: the lock .*apply\.lock is held by pid \d+ on .*: netloom apply intents\/dc1 --target lab$/)]);
+      release();
+      expect(await withApplyLock('netloom serve: drift reapply on leaf2 (incident i1)', async () => {
+        expect(JSON.parse(readFileSync(applyLockFile(), 'utf8')).command).toBe('netloom serve: drift reapply on leaf2 (incident i1)');
+        return 'applied';
+      }, (w) => why.push(w))).toBe('applied');
+      expect(existsSync(applyLockFile())).toBe(false);
+    } finally {
+      if (prev === undefined) delete process.env.NETLOOM_STATE_DIR;
+      else process.env.NETLOOM_STATE_DIR = prev;
+    }
   });
 
   it('a lock whose holder died on this host is taken over with a note; one of another host is not', () => {
