@@ -150,7 +150,9 @@ try {
   const lat = (xs: typeof samples) => xs.filter((s) => s[2]).map((s) => s[1]);
   process.stdout.write(`  ${frontends} frontends, ${N} backends x 2 members (HTTP checks every 10 s); haproxy started in ${startMs.toFixed(0)} ms; ${RELOADS} reloads (SIGUSR2 to a new worker answering): ${reloadMs.map((x) => x.toFixed(0)).join(', ')} ms\n`);
   process.stdout.write(`  ${samples.length} requests at ${RATE}/s, each a new connection: ${failed} failed; at rest ${rest.length} (p50 ${pct(lat(rest), 50).toFixed(2)} ms), during reloads ${during.length} (p50 ${pct(lat(during), 50).toFixed(2)} ms)\n`);
-  report({ name: `p99 latency during hitless reloads of a ${frontends}-frontend haproxy.cfg`, value: pct(lat(during), 99), unit: 'ms', target: 'no visible rise over rest', reference: { name: 'p99 at rest, same run', value: pct(lat(rest), 99) }, note: `${failed} failed requests` });
+  const p99 = { rest: pct(lat(rest), 99), during: pct(lat(during), 99) };
+  // The reference is the same haproxy at rest: "faster/slower" reads as the rise during reloads.
+  report({ name: `p99 latency during hitless reloads of a ${frontends}-frontend haproxy.cfg`, value: p99.during, unit: 'ms', target: 'no visible rise over rest', reference: { name: 'p99 at rest, same run', value: p99.rest }, note: `p99 ${(p99.during / p99.rest).toFixed(1)}x the rest figure; ${failed} failed requests; 2 CPUs shared with the client and members` });
 } finally {
   if (master) {
     try {
