@@ -25,7 +25,7 @@ import { SLB_CA_BUNDLE } from '../../src/domains/slb/lab.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
-import { memberPid, requests, startMember, tally, until, vipVteps } from './slb-helpers.ts';
+import { memberPid, requests, startMember, tally, until, vipVteps } from '../support/slb-lab.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : !existsSync('/usr/sbin/nginx') ? 'nginx' : undefined;
 if (missing && !inCI) console.log(`slb-nginx-lab: skipped, needs ${missing}`);

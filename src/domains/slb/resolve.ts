@@ -396,7 +396,6 @@ function haproxyRun(n: SlbNode): ServiceRun {
 /**
  * nginx as a service node runs it: the node's run directory is its prefix (pid file, temp
  * dirs, the error log before the configuration is read), so two nodes never share a file.
- * -s reload is nginx's own hitless reload (new workers, old ones finish their requests).
  */
 export const NGINX_CONFIG = '/etc/netloom/nginx.conf';
 function nginxRun(n: SlbNode): ServiceRun {
@@ -406,6 +405,8 @@ function nginxRun(n: SlbNode): ServiceRun {
     check: `kill -0 "$(cat ${pid})"`,
     runDir: n.runDir,
     files: { 'nginx.conf': NGINX_CONFIG },
+    // A push checks the candidate (nginx -t) and reloads (SIGHUP: new workers, the old ones finish).
+    reload: { 'nginx.conf': { kind: 'command', check: `nginx -t -q -p ${n.runDir} -e ${n.runDir}/error.log -c "$CANDIDATE"`, apply: `nginx -p ${n.runDir} -e ${n.runDir}/error.log -c ${NGINX_CONFIG} -s reload` } },
   };
 }
 

@@ -134,6 +134,7 @@ describe('service nodes in the model', () => {
       check: 'kill -0 "$(cat /run/netloom/slb/lb1/nginx.pid)"',
       runDir: '/run/netloom/slb/lb1',
       files: { 'nginx.conf': '/etc/netloom/nginx.conf' },
+      reload: { 'nginx.conf': { kind: 'command', check: 'nginx -t -q -p /run/netloom/slb/lb1 -e /run/netloom/slb/lb1/error.log -c "$CANDIDATE"', apply: 'nginx -p /run/netloom/slb/lb1 -e /run/netloom/slb/lb1/error.log -c /etc/netloom/nginx.conf -s reload' } },
     });
     const out = renderModel(m, { artifactSets: [] }).artifacts;
     expect(out.find((a) => a.path === 'lb1/announce.sh')!.content).toContain('healthy() { kill -0 "$(cat /run/netloom/slb/lb1/nginx.pid)"; }');
