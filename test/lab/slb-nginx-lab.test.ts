@@ -9,6 +9,8 @@
  *    routes by host and path, terminates TLS with the lab's test certificate, TCP via stream
  *    with its backup idle;
  *  - passive health only: a killed member is skipped after one failed attempt, no request fails;
+ *  - apply pushes the nginx node: a weight change checked by nginx -t and reloaded (same master,
+ *    new workers) under steady load, 0 failed requests, the new split served;
  *  - a dead nginx withdraws lb1's VIPs from the fabric, the live check names it; back after
  *    node.sh restarts it.
  * Times are measured and printed.
@@ -16,7 +18,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { inventoryFromLab } from '../../src/push/inventory.ts';
+import { runRollout } from '../../src/push/rollout.ts';
+import { pushPostChecks } from '../../src/domains/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
@@ -25,7 +30,7 @@ import { SLB_CA_BUNDLE } from '../../src/domains/slb/lab.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
-import { memberPid, requests, startMember, tally, until, vipVteps } from '../support/slb-lab.ts';
+import { formatWindow, loadWindow, memberPid, requests, startMember, steadyLoad, tally, until, vipVteps } from '../support/slb-lab.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : !existsSync('/usr/sbin/nginx') ? 'nginx' : undefined;
 if (missing && !inCI) console.log(`slb-nginx-lab: skipped, needs ${missing}`);
@@ -87,8 +92,13 @@ const SLB = `slb:
 
 describe.skipIf(!!missing && !inCI)('nginx as a load-balancer node, and persistence, in the lab', () => {
   const copy = intentCopy('intents/slb1', 40, '172.26');
-  writeFileSync(path.join(copy.dir, 'slb.yaml'), SLB);
+  const slbFile = path.join(copy.dir, 'slb.yaml');
+  writeFileSync(slbFile, SLB);
   const model = loadModelSync(copy.dir);
+  const apply = () => {
+    const m = loadModelSync(copy.dir);
+    return runRollout({ model: m, inventory: inventoryFromLab(getLabState(LAB)), canary: 1, waveSize: 5, confirmTimeoutS: 60, postChecks: pushPostChecks(m, { live: true }) });
+  };
   const bundle = () => path.join(runDir(LAB), SLB_CA_BUNDLE);
 
   beforeAll(async () => {
@@ -170,6 +180,33 @@ describe.skipIf(!!missing && !inCI)('nginx as a load-balancer node, and persiste
     const back = await until('nginx sends to h2 again', async () => tally(await requests(LAB, 'h3', 'https', '10.10.99.10', 443, 4, { host: 'shop.example.com', cafile: bundle() })), (t) => (t.h2 ?? 0) > 0 && !t.failed, 20_000);
     console.log(`slb-nginx-lab: member h2 killed -> 12 of 12 requests answered by h1 (nginx retried the next member); h2 restarted -> back after ${back} ms (fail_timeout 10 s)`);
   }, 60_000);
+
+  it('apply pushes the nginx node: a weight change checked by nginx -t and reloaded (same master, new workers) under steady load with 0 failed requests', async () => {
+    const first = await apply();
+    expect(first.ok, JSON.stringify(first.results.filter((x) => x.action !== 'unchanged'), null, 1)).toBe(true);
+    const master = Number(readFileSync(labNginxPid(LAB, 'lb1'), 'utf8').trim());
+    const workers = () => readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).sort().join(' ');
+    const before = workers();
+    const load = steadyLoad(LAB, 'h3', { mode: 'https', vip: '10.10.99.10', port: 443, seconds: 14, concurrency: 3, host: 'shop.example.com', cafile: bundle() });
+    await new Promise((r) => setTimeout(r, 4000));
+    writeFileSync(slbFile, SLB.replace('{ endpoint: h1, port: 8080, weight: 3 }', '{ endpoint: h1, port: 8080, weight: 1 }'));
+    const from = Date.now();
+    const r = await apply();
+    const to = Date.now();
+    expect(r.ok, JSON.stringify(r.results.filter((x) => x.action !== 'unchanged'), null, 1)).toBe(true);
+    expect(r.results.filter((x) => x.action !== 'unchanged').map((x) => x.device)).toEqual(['lb1']);
+    const samples = await load;
+    const windows = [loadWindow(samples, from - 4000, from), loadWindow(samples, from, to), loadWindow(samples, to, to + 4000)];
+    console.log(`slb-nginx-lab: apply of a weight change to the nginx node (nginx -t, nginx -s reload) in ${to - from} ms under load: before ${formatWindow(windows[0])}; during ${formatWindow(windows[1])}; after ${formatWindow(windows[2])}`);
+    expect(samples.filter((x) => !x[2]).map((x) => x[3])).toEqual([]);
+    expect(Number(readFileSync(labNginxPid(LAB, 'lb1'), 'utf8').trim())).toBe(master);
+    await until('the old workers gone', async () => workers(), (w) => w !== before && w.split(' ').every((p) => !before.split(' ').includes(p)), 10_000);
+    expect(tally(await requests(LAB, 'h3', 'https', '10.10.99.10', 443, 8, { host: 'shop.example.com', cafile: bundle() }))).toEqual({ h1: 4, h2: 4 });
+    // Back to the intent of this lab (3:1), the way it came.
+    writeFileSync(slbFile, SLB);
+    expect((await apply()).ok).toBe(true);
+    expect(tally(await requests(LAB, 'h3', 'https', '10.10.99.10', 443, 8, { host: 'shop.example.com', cafile: bundle() }))).toEqual({ h1: 6, h2: 2 });
+  }, 300_000);
 
   it('a dead nginx withdraws its VIPs within a few seconds; the live check names it; back after node.sh restarts it', async () => {
     expect(await vipVteps(LAB, 'leaf3', 'BLUE', '10.10.99.10/32')).toEqual(['10.0.1.1']);
