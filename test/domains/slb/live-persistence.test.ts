@@ -13,6 +13,7 @@ import { cleanupCopies, nginxCapable, slb1Copy } from './fixtures.ts';
 afterAll(cleanupCopies);
 
 const answers = (...members: string[]): SlbAnswer[] => members.map((member) => ({ ok: true, member, ms: 1 }));
+const answersCheck = (results: ReturnType<typeof compareSlb>) => results.find((x) => x.check.id === 'live-slb-answers')!;
 const base = { vip: '10.20.30.100', listener: { port: 80, protocol: 'http' as const }, client: 'h5', request: { host: '10.20.30.100', path: '/' }, why: 'default pool', verified: false };
 
 describe('live-slb-answers judges persistence and nginx nodes', () => {
@@ -20,7 +21,7 @@ describe('live-slb-answers judges persistence and nginx nodes', () => {
     slb.pools['orders-web'].persistence = { type: 'cookie', cookie: 'ORD' };
   }));
   const check = (cases: Partial<SlbCase>[], extra: Partial<SlbObserved> = {}) => {
-    const [r] = compareSlb(model, { cases: cases.map((c) => ({ ...base, service: 'orders', pool: 'orders-web', answers: [], ...c })) as SlbCase[], ...extra });
+    const r = answersCheck(compareSlb(model, { cases: cases.map((c) => ({ ...base, service: 'orders', pool: 'orders-web', answers: [], ...c })) as SlbCase[], ...extra }));
     return { passed: r.passed, examined: r.examined, findings: r.findings.map((f) => `${f.severity} ${f.message}`) };
   };
 
@@ -58,7 +59,7 @@ describe('live-slb-answers judges persistence and nginx nodes', () => {
       slb.nodes.lb1.targets = ['nginx'];
       for (const m of slb.pools['orders-db'].members) m.backup = false;
     }));
-    const [r] = compareSlb(ngx, { nginx: [{ node: 'lb1', alive: false }], cases: [{ ...base, service: 'orders', pool: 'orders-web', answers: answers('h4', 'h5', 'h4', 'h5', 'h4', 'h5', 'h4', 'h5') }] });
+    const r = answersCheck(compareSlb(ngx, { nginx: [{ node: 'lb1', alive: false }], cases: [{ ...base, service: 'orders', pool: 'orders-web', answers: answers('h4', 'h5', 'h4', 'h5', 'h4', 'h5', 'h4', 'h5') }] }));
     expect(r.passed).toBe(false);
     expect(r.findings.map((f) => `${f.severity} ${f.message}`)).toEqual([
       'error lb1: nginx is not running (no live master process behind its pid file)',
