@@ -27,49 +27,21 @@ import { inventoryFromLab } from '../../src/push/inventory.ts';
 import { runRollout } from '../../src/push/rollout.ts';
 import { pushPostChecks } from '../../src/domains/index.ts';
 import { inCI } from '../support/ci.ts';
-import { intentCopy, repoRoot } from '../support/intent-copy.ts';
-import { until, vipVteps as labVipVteps } from '../support/slb-lab.ts';
+import { intentCopy } from '../support/intent-copy.ts';
+import { memberPid as endpointMemberPid, requests as labRequests, startMember as startMemberIn, tally, until, vipVteps as labVipVteps } from '../support/slb-lab.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : undefined;
 if (missing && !inCI) console.log(`slb-lab: skipped, needs ${missing}`);
 
 const LAB = 'slblab';
-const CLIENT = path.join(repoRoot, 'lab/slb-client.py');
-const MEMBER = path.join(repoRoot, 'lab/member-server.py');
-
-interface Answer { ok: boolean; member?: string; error?: string }
-
-async function requests(from: string, mode: string, vip: string, port: number, n: number, host = '', p = ''): Promise<Answer[]> {
-  const r = await labExec(LAB, from, ['python3', CLIENT, mode, vip, String(port), String(n), host, p], { timeoutMs: n * 3000 + 5000 });
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Answer);
-}
-
-const tally = (a: Answer[]) => {
-  const m: Record<string, number> = {};
-  for (const x of a) m[x.ok ? x.member ?? '?' : 'failed'] = (m[x.ok ? x.member ?? '?' : 'failed'] ?? 0) + 1;
-  return m;
-};
-
+const requests = (from: string, mode: string, vip: string, port: number, n: number, host = '', p = '') => labRequests(LAB, from, mode, vip, port, n, { host, path: p });
 const vipVteps = (leaf: string, vrf: string, prefix: string) => labVipVteps(LAB, leaf, vrf, prefix);
 
 const sock = (node: string) => labHaproxySocket(LAB, node);
 const status = async (node: string, backend: string, server: string) => (await serverStats(sock(node))).find((s) => s.backend === backend && s.server === server)?.status;
 
-/** The member server of an endpoint on a port: its pid in the endpoint's namespace. */
-async function memberPid(endpoint: string, port: number): Promise<number | undefined> {
-  const pids = (await labExec(LAB, endpoint, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
-  for (const pid of pids) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('member-server.py')) && argv.includes(String(port))) return pid;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-const startMember = (endpoint: string, mode: string, port: number) => labExec(LAB, endpoint, ['sh', '-c', `setsid -f python3 ${MEMBER} ${endpoint} ${mode} ${port} </dev/null >/dev/null 2>&1`]);
+const memberPid = (endpoint: string, port: number) => endpointMemberPid(LAB, endpoint, port);
+const startMember = (endpoint: string, mode: string, port: number) => startMemberIn(LAB, endpoint, mode, port);
 
 describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, failover (intents/slb1)', () => {
   const copy = intentCopy('intents/slb1', 72, '172.31');
@@ -92,7 +64,7 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
     const failed = results.filter((r) => !r.passed);
     expect(failed.map((r) => `${r.check.id}: ${r.findings.map((f) => f.message).join('; ')}`)).toEqual([]);
     const slb = results.find((r) => r.check.id === 'live-slb-answers')!;
-    expect(slb.examined).toMatch(/^\d+ requests, 8 routes$/);
+    expect(slb.examined).toMatch(/^\d+ requests, 8 routes, \d+ persistence cases$/);
     expect(slb.details).toEqual(expect.arrayContaining([
       expect.stringMatching(/^shop 10\.10\.99\.10:443\/https Host api\.shop\.example\.com \/ from h\d -> shop-api \(rule 'api'\): h3 \d+$/),
       expect.stringMatching(/^orders-db 10\.20\.30\.101:5432\/tcp from h\d -> orders-db \(default pool\): h4 \d+$/),

@@ -1,4 +1,5 @@
-/** Helpers of the load-balancer lab tests: FRR's VIP routes, polling, and the load client's windows. */
+/** Helpers of the load-balancer lab tests: FRR's VIP routes, polling, the request client (lab/slb-client.py) and its tally, member servers killed and restarted, and the load client's windows. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { labExec, vtysh } from '../../src/lab/index.ts';
 import { repoRoot } from './intent-copy.ts';
@@ -57,3 +58,38 @@ export function loadWindow(samples: LoadSample[], from: number, to: number): Loa
 }
 
 export const formatWindow = (w: LoadWindow): string => `${w.requests} requests (${w.rate}/s), ${w.failed} failed, p50 ${w.p50} ms, p99 ${w.p99} ms`;
+
+const CLIENT = path.join(repoRoot, 'lab/slb-client.py');
+const MEMBER = path.join(repoRoot, 'lab/member-server.py');
+
+export interface Answer { ok: boolean; member?: string; error?: string; alpn?: string; cookie?: string; set_cookie?: string }
+
+/** N requests from an endpoint, each on a new connection (see lab/slb-client.py for the arguments). */
+export async function requests(lab: string, from: string, mode: string, vip: string, port: number, n: number, o: { host?: string; path?: string; cafile?: string; header?: string; cookie?: string } = {}): Promise<Answer[]> {
+  const r = await labExec(lab, from, ['python3', CLIENT, mode, vip, String(port), String(n), o.host ?? '', o.path ?? '', o.cafile ?? '', o.header ?? '', o.cookie ?? ''], { timeoutMs: n * 3000 + 5000 });
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Answer);
+}
+
+/** Answers by member; failures as "failed". */
+export function tally(a: Answer[]): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const x of a) m[x.ok ? x.member ?? '?' : 'failed'] = (m[x.ok ? x.member ?? '?' : 'failed'] ?? 0) + 1;
+  return m;
+}
+
+/** The member server of an endpoint on a port: its pid in the endpoint's namespace. */
+export async function memberPid(lab: string, endpoint: string, port: number): Promise<number | undefined> {
+  const pids = (await labExec(lab, endpoint, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.endsWith('member-server.py')) && argv.includes(String(port))) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+export const startMember = (lab: string, endpoint: string, mode: string, port: number) =>
+  labExec(lab, endpoint, ['sh', '-c', `setsid -f python3 ${MEMBER} ${endpoint} ${mode} ${port} </dev/null >/dev/null 2>&1`]);

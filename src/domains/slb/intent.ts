@@ -13,6 +13,9 @@ import { cidrProblem, freeText, name } from '../../intent/primitives.ts';
 
 export const SLB_TARGETS = ['haproxy', 'nginx', 'f5-as3'] as const;
 export type SlbTarget = (typeof SLB_TARGETS)[number];
+/** Targets a node can run itself (F5 is a device of its own). */
+export const SLB_RUNNABLE = ['haproxy', 'nginx'] as const;
+export type SlbRunnable = (typeof SLB_RUNNABLE)[number];
 export const SLB_ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'random'] as const;
 export type SlbAlgorithm = (typeof SLB_ALGORITHMS)[number];
 
@@ -144,6 +147,7 @@ const nodeLeg = z.strictObject({
 const lbNode = z.strictObject({
   attach: z.array(name).min(1).describe('The leaves the node is attached to'),
   targets: z.array(z.enum(SLB_TARGETS)).min(1).default(['haproxy']).describe('What to render for the node: haproxy.cfg, nginx.conf, F5 AS3 declarations'),
+  runs: z.enum(SLB_RUNNABLE).optional().describe('What an attached node runs (lab, push): one of its targets; default haproxy when listed, else nginx'),
   vrfs: z.record(name, nodeLeg).describe('Tenant VRFs the node serves, each with its address'),
   description: freeText.optional(),
 });

@@ -5,9 +5,9 @@
  * name so the JSON form is byte-stable. Renderers (render-*.ts) and checks read only this.
  */
 import type { SourceLocation } from '../../util/errors.ts';
-import type { SlbAlgorithm, SlbTarget } from './intent.ts';
+import type { SlbAlgorithm, SlbRunnable, SlbTarget } from './intent.ts';
 
-export type { SlbAlgorithm, SlbTarget };
+export type { SlbAlgorithm, SlbRunnable, SlbTarget };
 
 /** A node's address in one tenant VRF. */
 export interface SlbNodeLeg {
@@ -29,8 +29,10 @@ export interface SlbNode {
   /** Cabled to leaf ports (each leg has one): attached to the fabric, in model.serviceNodes. */
   attached: boolean;
   targets: SlbTarget[];
+  /** What the node runs when attached (lab, push); absent when no target of it can run. */
+  runs?: SlbRunnable;
   legs: SlbNodeLeg[];
-  /** Where the node's runtime files live (pid files, HAProxy's runtime API socket). */
+  /** Where the node's runtime files live (pid files, HAProxy's runtime API socket, nginx's prefix). */
   runDir: string;
   source: SourceLocation;
 }

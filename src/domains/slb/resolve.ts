@@ -9,7 +9,7 @@ import type { FabricModel, Network } from '../../model/types.ts';
 import { isLeafRole } from '../fabric/roles.ts';
 import type { DomainResolveContext } from '../types.ts';
 import type { ServiceNodeRequest, ServiceRun } from '../../model/service-nodes.ts';
-import { durationMs, type SlbIntent, type SlbIntentPool, type SlbIntentService } from './intent.ts';
+import { durationMs, SLB_RUNNABLE, type SlbRunnable, type SlbIntent, type SlbIntentPool, type SlbIntentService } from './intent.ts';
 import type { SlbCertificate, SlbListener, SlbMember, SlbModel, SlbNode, SlbNodeLeg, SlbPool, SlbRule, SlbService } from './model.ts';
 
 const ROOT = 'slb';
@@ -96,7 +96,7 @@ class SlbResolver {
         if (!svc || !svc.nodes.includes(n.name)) return [];
         return svc.vips.map((v) => ({ vrf: svc.vrf, prefix: v.includes(':') ? `${v}/128` : `${v}/32`, path: [ROOT, 'services', i, 'vip'] as Path }));
       }),
-      run: haproxyRun(n),
+      run: n.runs === 'nginx' ? nginxRun(n) : haproxyRun(n),
     }));
   }
 
@@ -175,7 +175,17 @@ class SlbResolver {
       this.ctx.error([...base, 'attach'], `load-balancer node '${n}': a node cabled to leaf ports attaches to one leaf (${node.attach.length} listed); several nodes on different leaves give redundancy`);
       attached = false;
     }
-    return { name: n, attach: [...node.attach], attached, targets, legs: legs.sort((a, b) => (a.vrf < b.vrf ? -1 : 1)), runDir: `${SLB_RUN_ROOT}/${n}`, source: this.ctx.at(base, true) };
+    const runnable = targets.filter((t): t is SlbRunnable => (SLB_RUNNABLE as readonly string[]).includes(t));
+    let runs: SlbRunnable | undefined = node.runs ?? runnable[0];
+    if (node.runs && !targets.includes(node.runs)) {
+      this.ctx.error([...base, 'runs'], `load-balancer node '${n}' runs ${node.runs}, which is not one of its targets (${targets.join(', ')}); add it to targets`);
+      runs = undefined;
+      attached = false;
+    } else if (attached && !runs) {
+      this.ctx.error([...base, 'targets'], `load-balancer node '${n}' is attached to the fabric but none of its targets (${targets.join(', ')}) runs on the node; add haproxy or nginx`);
+      attached = false;
+    }
+    return { name: n, attach: [...node.attach], attached, targets, ...(runs ? { runs } : {}), legs: legs.sort((a, b) => (a.vrf < b.vrf ? -1 : 1)), runDir: `${SLB_RUN_ROOT}/${n}`, source: this.ctx.at(base, true) };
   }
 
   /** The node's address with the network's prefix length, or null (error reported). */
@@ -380,6 +390,23 @@ function haproxyRun(n: SlbNode): ServiceRun {
     runDir: n.runDir,
     files: { 'haproxy.cfg': cfg },
     reload: { 'haproxy.cfg': { kind: 'haproxy', pidFile: pid, socket: `${n.runDir}/haproxy.sock` } },
+  };
+}
+
+/**
+ * nginx as a service node runs it: the node's run directory is its prefix (pid file, temp
+ * dirs, the error log before the configuration is read), so two nodes never share a file.
+ */
+export const NGINX_CONFIG = '/etc/netloom/nginx.conf';
+function nginxRun(n: SlbNode): ServiceRun {
+  const pid = `${n.runDir}/nginx.pid`;
+  return {
+    start: `mkdir -p ${n.runDir}; if ! { [ -f ${pid} ] && kill -0 "$(cat ${pid})" 2>/dev/null; }; then nginx -p ${n.runDir} -e ${n.runDir}/error.log -c ${NGINX_CONFIG}; fi`,
+    check: `kill -0 "$(cat ${pid})"`,
+    runDir: n.runDir,
+    files: { 'nginx.conf': NGINX_CONFIG },
+    // A push checks the candidate (nginx -t) and reloads (SIGHUP: new workers, the old ones finish).
+    reload: { 'nginx.conf': { kind: 'command', check: `nginx -t -q -p ${n.runDir} -e ${n.runDir}/error.log -c "$CANDIDATE"`, apply: `nginx -p ${n.runDir} -e ${n.runDir}/error.log -c ${NGINX_CONFIG} -s reload` } },
   };
 }
 

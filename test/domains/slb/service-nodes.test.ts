@@ -14,7 +14,8 @@ import { buildFabricGraph } from '../../../src/verify/graph.ts';
 import { makeContext } from '../../../src/verify/checks/index.ts';
 import { formatVipTrace, traceVip, vipTraceAsIntended } from '../../../src/verify/trace.ts';
 import { IntentError, formatDiagnostic } from '../../../src/util/errors.ts';
-import { cleanupCopies, repoRoot, slb1Copy } from './fixtures.ts';
+import { cleanupCopies, nginxCapable, repoRoot, slb1Copy } from './fixtures.ts';
+import type { SlbModel } from '../../../src/domains/slb/model.ts';
 
 afterAll(cleanupCopies);
 const dir = path.join(repoRoot, 'intents/slb1');
@@ -116,5 +117,37 @@ describe('service nodes in the model', () => {
     expect(errors(slb1Copy((slb) => {
       delete slb.nodes.lb1.vrfs.RED.port;
     })).map((e) => e.replace(/^.*slb\.yaml:\d+:\d+: /, ''))).toEqual(["load-balancer node 'lb1': some VRF legs have a port and some not; an attached node has a leaf port per VRF"]);
+  });
+
+  it('an attached node runs one of its targets: nginx from its prefix in the run directory; what it cannot run is an error at its line', () => {
+    const d = slb1Copy((slb) => {
+      nginxCapable(slb);
+      slb.nodes.lb1.targets = ['haproxy', 'nginx'];
+      slb.nodes.lb1.runs = 'nginx';
+      for (const m of slb.pools['orders-db'].members) m.backup = false;
+    });
+    const m = loadModelSync(d);
+    expect((m.domains.slb as SlbModel).nodes.map((n) => `${n.name} ${n.runs}`)).toEqual(['lb1 nginx', 'lb2 haproxy']);
+    const sn = m.serviceNodes!.find((n) => n.name === 'lb1')!;
+    expect(sn.run).toEqual({
+      start: 'mkdir -p /run/netloom/slb/lb1; if ! { [ -f /run/netloom/slb/lb1/nginx.pid ] && kill -0 "$(cat /run/netloom/slb/lb1/nginx.pid)" 2>/dev/null; }; then nginx -p /run/netloom/slb/lb1 -e /run/netloom/slb/lb1/error.log -c /etc/netloom/nginx.conf; fi',
+      check: 'kill -0 "$(cat /run/netloom/slb/lb1/nginx.pid)"',
+      runDir: '/run/netloom/slb/lb1',
+      files: { 'nginx.conf': '/etc/netloom/nginx.conf' },
+      reload: { 'nginx.conf': { kind: 'command', check: 'nginx -t -q -p /run/netloom/slb/lb1 -e /run/netloom/slb/lb1/error.log -c "$CANDIDATE"', apply: 'nginx -p /run/netloom/slb/lb1 -e /run/netloom/slb/lb1/error.log -c /etc/netloom/nginx.conf -s reload' } },
+    });
+    const out = renderModel(m, { artifactSets: [] }).artifacts;
+    expect(out.find((a) => a.path === 'lb1/announce.sh')!.content).toContain('healthy() { kill -0 "$(cat /run/netloom/slb/lb1/nginx.pid)"; }');
+    const ngx = out.find((a) => a.path === 'lb1/nginx.conf')!.content;
+    expect(ngx).toContain('pid nginx.pid;\nerror_log error.log notice;');
+    expect(ngx).toContain('    upstream shop-web {\n        zone shop-web 64k;\n');
+    const wrong = errors(slb1Copy((slb) => {
+      slb.nodes.lb1.runs = 'nginx';
+      slb.nodes.lb2.targets = ['f5-as3'];
+    }));
+    expect(wrong).toEqual([
+      expect.stringMatching(/slb\.yaml:29:13: load-balancer node 'lb1' runs nginx, which is not one of its targets \(haproxy, f5-as3\); add it to targets$/),
+      expect.stringMatching(/slb\.yaml:34:9: load-balancer node 'lb2' is attached to the fabric but none of its targets \(f5-as3\) runs on the node; add haproxy or nginx$/),
+    ]);
   });
 });
