@@ -245,7 +245,7 @@ export class ControlPlane {
         const v6 = a.prefix.includes(':');
         const leg = n.legs.find((l) => l.vrf === vrf && (v6 ? l.ipv6 : l.ipv4));
         if (!leg) continue;
-        const prefix = v6 ? `${canon6(a.prefix.split('/')[0])}/128` : a.prefix;
+        const prefix = v6 ? `${canon6(a.prefix.split('/')[0])}/${a.prefix.split('/')[1] ?? 128}` : a.prefix;
         const hop = { address: v6 ? canon6(addr(leg.ipv6)) : addr(leg.ipv4), device: n.name };
         const prev = byPrefix.get(prefix);
         if (prev) prev.via!.push(hop);
