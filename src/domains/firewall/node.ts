@@ -90,6 +90,12 @@ export function nodeEnforcement(ctx: DomainResolveContext, model: FabricModel, p
       fail([...lp, 'network'], net ? `${who} '${node}': network '${l.network}' is in VRF ${net.vrf}, not ${vrf}` : `${who} '${node}': unknown network '${l.network}'${suggest(l.network, model.networks.filter((x) => x.vrf === vrf).map((x) => x.name))}`);
       continue;
     }
+    const hosts = model.endpoints.filter((x) => x.network === net.name).map((x) => x.name);
+    if (hosts.length) {
+      // The leg's own subnet is connected on the node: announced even while the filter is down.
+      fail([...lp, 'network'], `${who} '${node}': network '${net.name}' has endpoints (${hosts.slice(0, 4).join(', ')}${hosts.length > 4 ? ', ...' : ''}); the node announces other VRFs' subnets, never its legs' own: put the leg in a transit network of its own`);
+      continue;
+    }
     const leg: FwNodeLeg = { vrf, network: net.name, port: l.port };
     if (!net.subnet) fail([...lp, 'network'], `${who} '${node}': network '${net.name}' has no IPv4 subnet; the node routes IPv4 between its legs`);
     else if (l.ipv4) {
