@@ -91,15 +91,18 @@ export class ProbePredictor {
     return r;
   }
 
-  /** Whether the service node routing a -> x lets an echo request through (its domain's verdict; replies are stateful). */
+  /** Whether the service node routing a -> x lets an echo request through, and its reply back (its domain's verdicts). */
   private echoPasses(node: string, a: Endpoint, x: Endpoint, family: Family): boolean {
     const src = addressOf(a, family);
     const dst = addressOf(x, family);
     const n = (this.model.serviceNodes ?? []).find((s) => s.name === node);
     if (!src || !dst || !n) return false;
     const d = domains().find((m) => m.id === n.domain);
-    const v = d?.verify.transitVerdict?.(this.model, node, { family, src, dst, protocol: family === 4 ? 1 : 58, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' });
-    return !v || v.action === 'accept';
+    const protocol = family === 4 ? 1 : 58;
+    // The request, and its reply (accepted as established by a stateful policy, by a rule otherwise).
+    const request = d?.verify.transitVerdict?.(this.model, node, { family, src, dst, protocol, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' });
+    const reply = d?.verify.transitVerdict?.(this.model, node, { family, src: dst, dst: src, protocol, icmpType: family === 4 ? 0 : 129, icmpCode: 0, state: 'established' });
+    return (!request || request.action === 'accept') && (!reply || reply.action === 'accept');
   }
 
   /** Undefined when the probe names an endpoint the model does not have. */
