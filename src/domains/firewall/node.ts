@@ -129,6 +129,8 @@ export function firewallRun(node: string): ServiceRun {
     check: `nft list table inet netloom >/dev/null && [ "$(sysctl -n net.ipv4.ip_forward)" = 1 ]`,
     runDir: `${FW_RUN_ROOT}/${node}`,
     files: { 'nftables.conf': FW_NODE_RULESET },
+    // apply: the candidate checked by `nft -c`, then loaded in one transaction.
+    reload: { 'nftables.conf': { kind: 'command', check: 'nft -c -f "$CANDIDATE"', apply: `nft -f ${FW_NODE_RULESET}` } },
   };
 }
 
