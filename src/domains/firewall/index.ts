@@ -10,7 +10,7 @@ import { firewallIntent } from './intent.ts';
 import type { FirewallModel } from './model.ts';
 import { firewallSummary, resolveFirewall } from './resolve.ts';
 import { firewallWaveCheck } from './wave-check.ts';
-import { firewallServiceNodes, nodeVerdict } from './node.ts';
+import { firewallServiceNodes, nodeTraceLines, nodeVerdict } from './node.ts';
 import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
 import { FIREWALL_CAPABILITIES, firewallFeatures, firewallNodeArtifacts, firewallView } from './render.ts';
 import { firewallStaticChecks } from './checks.ts';
@@ -48,6 +48,7 @@ export const firewall: DomainModule<FirewallModel> = {
   verify: {
     static: [...firewallStaticChecks, endpointServices],
     transitVerdict: (model, node, packet) => nodeVerdict(model, node, packet),
+    traceService: (model, vip, node) => nodeTraceLines(model, vip, node),
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
     live: {
       checks: LIVE_FIREWALL_CHECKS,

@@ -214,3 +214,14 @@ export function nodeVerdict(model: FabricModel, node: string, packet: Packet): {
   const what = v.rule === DEFAULT ? 'the default action' : v.rule === ESTABLISHED ? 'the established/related acceptance' : `rule ${v.rule}`;
   return { ...v, policy: pol.name, text: `${v.action} by ${what} (${srcText(v.source)}) of policy ${pol.name} on ${node}` };
 }
+
+/** `trace SRC VIP` for a port-forward address a firewall node owns: the NAT rules behind it. */
+export function nodeTraceLines(model: FabricModel, vip: string, node: string): string[] {
+  const fw = model.domains.firewall as FirewallModel | undefined;
+  const pol = fw?.policies.find((p) => p.enforcement.kind === 'node' && p.enforcement.node === node);
+  const host = `${vip}/${vip.includes(':') ? 128 : 32}`;
+  return (pol?.nat ?? []).filter((n) => n.kind === 'dnat' && !n.dst.negate && n.dst.include.includes(host)).map((n) => {
+    const svc = n.services.map((x) => `${x.protocol}${x.dstPorts.length ? `/${x.dstPorts.map((r) => (r.from === r.to ? r.from : `${r.from}-${r.to}`)).join(',')}` : ''}`).join(', ') || 'any';
+    return `${node}: dnat ${n.name} (${srcText(n.source)}) of policy ${pol!.name}: ${vip} ${svc} -> ${n.to?.address ?? vip}${n.to?.port ? `:${n.to.port}` : ''}, then the policy's rules`;
+  });
+}
