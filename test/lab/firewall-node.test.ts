@@ -11,11 +11,16 @@
  *    was rendered and its counters move;
  *  - with its ruleset gone fw1 stops forwarding and withdraws every announcement (the leaves
  *    lose the routes between VRFs), and announces again once the ruleset is back;
- *  - an accept rule deleted by hand on fw1 fails both checks, naming the rule and its line.
+ *  - an accept rule deleted by hand on fw1 fails both checks, naming the rule and its line;
+ *  - `apply` pushes a changed policy to fw1 (after the devices): the database port now dropped
+ *    times out, and the hand edit is gone (the table re-created in one transaction).
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FirewallObserved } from '../../src/domains/firewall/live.ts';
+import type { FirewallModel } from '../../src/domains/firewall/model.ts';
 import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { loadModelSync } from '../../src/model/index.ts';
@@ -25,7 +30,7 @@ import { ReachabilityModel } from '../../src/verify/reachability.ts';
 import { traceEndpoints } from '../../src/verify/trace.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
-import { intentCopy } from '../support/intent-copy.ts';
+import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/nft') ? 'nftables' : undefined;
 if (missing && !inCI) console.log(`firewall-node: skipped, needs ${missing}`);
@@ -154,4 +159,21 @@ describe.skipIf(!!missing && !inCI)('inter-VRF forwarding through a firewall nod
     expect(ruleset.findings.map((f) => [f.evidence.rule, f.location?.line])).toEqual([['app-to-db', 43]]);
     expect(Object.values(by).filter((x) => !x.passed).map((x) => x.check.id).sort()).toEqual(['live-firewall-probes', 'live-firewall-ruleset']);
   }, 60_000);
+
+  it('apply pushes a changed policy to fw1 (nft -c, then one nft -f): db-deny dropping now times out, the hand edit is gone', async () => {
+    const f = path.join(copy.dir, 'firewall.yaml');
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/(name: db-deny\n(?:.*\n)*?\s+action: )reject/, '$1drop'));
+    const changed = loadModelSync(copy.dir);
+    expect((changed.domains.firewall as FirewallModel).policies[0].rules.find((r) => r.name === 'db-deny')?.action).toBe('drop');
+    const apply = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'apply', copy.dir, '--target', `lab:${LAB}`], { encoding: 'utf8', timeout: 150_000 });
+    expect(apply.stdout + apply.stderr).toMatch(/fw1 +ssh +applied/);
+    expect(apply.status).toBe(0);
+    const r = await verifyLive(changed, `lab:${LAB}`);
+    const by = Object.fromEntries(r.results.map((x) => [x.check.id, x]));
+    expect(Object.values(by).filter((x) => !x.passed).map((x) => `${x.check.id}: ${x.findings.map((y) => y.message).join('; ')}`)).toEqual([]);
+    const fw = r.observed.firewall as FirewallObserved;
+    const p = fw.probes.find((x) => x.probe.src === 'h4' && x.probe.dst === 'h3' && x.probe.service === 'tcp/5432')!;
+    expect([p.probe.action, p.probe.verdicts[0]?.rule, p.result.outcome]).toEqual(['drop', 'db-deny', 'timeout']);
+    expect(by['live-firewall-probes'].examined).toBe('38 probes (12 connected, 26 timeout)');
+  }, 180_000);
 });
