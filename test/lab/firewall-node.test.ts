@@ -98,6 +98,9 @@ describe.skipIf(!!missing && !inCI)('inter-VRF forwarding through a firewall nod
     // Reality: leaf1 learns the other VRFs' subnets from leaf3 (EVPN), originated by fw1 (AS 65400).
     const web = await vrfRoutes('WEB');
     expect([web['10.30.20.0/24'], web['10.30.30.0/24'], web['10.30.99.80/32']]).toEqual(['65100 65103 65400', '65100 65103 65400', '65100 65103 65400']);
+    // The simulation predicts the same paths.
+    const sim = rm.cp.rib('leaf1', 'WEB');
+    expect(['10.30.20.0/24', '10.30.30.0/24', '10.30.99.80/32'].map((p) => sim.find((r) => r.prefix === p)?.asPath?.join(' '))).toEqual([web['10.30.20.0/24'], web['10.30.30.0/24'], web['10.30.99.80/32']]);
     const db = await vrfRoutes('DB');
     expect([db['10.30.10.0/24'], db['10.30.20.0/24'], db['10.30.99.80/32']]).toEqual(['65100 65103 65400', '65100 65103 65400', undefined]);
   }, 60_000);
