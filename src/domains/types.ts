@@ -14,6 +14,7 @@ import type { ClabLink, ClabNodeConfig } from '../lab/clab-types.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { PlatformDef } from '../model/platforms.ts';
 import type { ServiceNodeRequest } from '../model/service-nodes.ts';
+import type { Packet } from '../verify/packet-set/packet-set.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { Device, FabricModel } from '../model/types.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
@@ -101,6 +102,12 @@ export interface DomainModule<M = unknown> {
   verify: {
     /** Independent graph questions; ids prefixed '<id>-' (see LEGACY_CHECK_IDS). */
     static: StaticCheck[];
+    /**
+     * What one of the domain's service nodes does to a packet it routes between its legs (a
+     * firewall's verdict); absent or undefined: it forwards everything. The ping predictions
+     * and `trace` ask it for paths through the node.
+     */
+    transitVerdict?(model: FabricModel, node: string, packet: Packet): { action: 'accept' | 'drop' | 'reject'; text: string } | undefined;
     /** `trace SRC VIP`: what is behind one of the domain's service nodes for that prefix (pools, members). */
     traceService?(model: FabricModel, vip: string, node: string): string[];
     live?: {

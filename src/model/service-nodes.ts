@@ -10,7 +10,7 @@
 import type { Path } from '../intent/validate.ts';
 import type { PlatformDef } from './platforms.ts';
 import { endpointMac } from './resolve-tenants.ts';
-import { formatPrefix4, overlaps4, parsePrefix4 } from './ip.ts';
+import { contains4, formatPrefix4, overlaps4, parseIpv4, parsePrefix4 } from './ip.ts';
 import type { FabricModel, SourceLocation } from './types.ts';
 import { isLeafRole } from '../domains/fabric/roles.ts';
 
@@ -26,8 +26,12 @@ export interface ServiceNodeRequest {
   asnPath: Path;
   /** One leg per VRF, each on a leaf port of its own (an access port in the network's VLAN). */
   legs: { vrf: string; network: string; port: string; portPath: Path; ipv4?: string; ipv6?: string; path: Path }[];
-  /** Host prefixes (/32, /128) the node announces into a VRF while its service is healthy. */
-  advertise: { vrf: string; prefix: string; path: Path }[];
+  /**
+   * Prefixes the node announces into a VRF while its service is healthy: host prefixes (/32,
+   * /128) it owns (VIPs, on lo), or, with `via`, prefixes it routes out of its leg in VRF `via`
+   * (a firewall announcing into one VRF the subnets of another it forwards to).
+   */
+  advertise: { vrf: string; prefix: string; path: Path; via?: string }[];
   run: ServiceRun;
 }
 
@@ -95,7 +99,8 @@ export interface ServiceNode {
   leaf: string;
   asn: number;
   legs: ServiceNodeLeg[];
-  advertise: { vrf: string; prefix: string; source: SourceLocation }[];
+  /** `via`: the VRF whose leg the node routes the prefix out of (a transit prefix, not its own). */
+  advertise: { vrf: string; prefix: string; via?: string; source: SourceLocation }[];
   run: ServiceRun;
   source: SourceLocation;
 }
@@ -185,8 +190,7 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
     // A Linux service node has one routing table: the subnets of the VRFs it serves must not overlap.
     for (const [i, a] of legs.entries()) {
       for (const b of legs.slice(i + 1)) {
-        const held = (l: ServiceNodeLeg) => [...l.routes4, ...(l.ipv4 ? [formatPrefix4(parsePrefix4(l.ipv4))] : [])];
-        const clash = held(a).find((p) => held(b).some((q) => overlaps4(parsePrefix4(p), parsePrefix4(q))));
+        const clash = held4(a).find((p) => held4(b).some((q) => overlaps4(parsePrefix4(p), parsePrefix4(q))));
         if (clash) {
           fail(r.path, `VRFs ${a.vrf} and ${b.vrf} both hold ${clash}; a service node has one routing table`);
           ok = false;
@@ -198,6 +202,12 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
       if (!legs.some((l) => l.vrf === a.vrf && (a.prefix.includes(':') ? l.ipv6 : l.ipv4))) {
         fail(a.path, `announces ${a.prefix} into VRF ${a.vrf}, where it has no IPv${a.prefix.includes(':') ? 6 : 4} address`);
         ok = false;
+      } else if (a.via !== undefined) {
+        const problem = transitProblem(a as Required<typeof a>, legs);
+        if (problem) {
+          fail(a.path, problem);
+          ok = false;
+        }
       }
     }
     if (!ok) continue;
@@ -216,13 +226,36 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
     list.push({
       name: r.name, domain, role: r.role, leaf: r.leaf, asn: r.asn,
       legs,
-      advertise: r.advertise.map((a) => ({ vrf: a.vrf, prefix: a.prefix, source: ctx.at(a.path) })).sort((a, b) => a.prefix.localeCompare(b.prefix)),
+      advertise: r.advertise.map((a) => ({ vrf: a.vrf, prefix: a.prefix, ...(a.via !== undefined ? { via: a.via } : {}), source: ctx.at(a.path) })).sort((a, b) => a.prefix.localeCompare(b.prefix) || a.vrf.localeCompare(b.vrf)),
       run: r.run,
       source,
     });
   }
   list.sort((a, b) => a.name.localeCompare(b.name));
   if (!list.length) delete model.serviceNodes;
+}
+
+const held4 = (l: ServiceNodeLeg): string[] => [...l.routes4, ...(l.ipv4 ? [formatPrefix4(parsePrefix4(l.ipv4))] : [])];
+
+/**
+ * Why a transit prefix (announced into one VRF, routed out of the leg in VRF `via`) cannot be
+ * forwarded as announced: the node must route it out of that leg (a prefix inside the subnets it
+ * reaches there, not the leg's own network, which is connected and so announced whether the
+ * service is healthy or not), and it must not overlap what the announcing VRF holds.
+ */
+function transitProblem(a: { vrf: string; prefix: string; via: string }, legs: ServiceNodeLeg[]): string | undefined {
+  const out = legs.find((l) => l.vrf === a.via);
+  if (a.via === a.vrf) return `routes ${a.prefix} back into VRF ${a.vrf}, the VRF it announces it in`;
+  if (!out) return `routes ${a.prefix} out of VRF ${a.via}, where it has no leg`;
+  if (a.prefix.includes(':')) {
+    return out.routes6.includes(a.prefix) ? undefined : `routes ${a.prefix} out of VRF ${a.via}, which has no such subnet (it reaches ${out.routes6.join(', ') || 'nothing beyond its leg'} there)`;
+  }
+  const p = parsePrefix4(a.prefix);
+  if (out.ipv4 && overlaps4(p, parsePrefix4(out.ipv4))) return `routes ${a.prefix} out of VRF ${a.via}, where it overlaps the node's own leg network ${formatPrefix4(parsePrefix4(out.ipv4))} (always announced as connected): put the leg in a transit network of its own`;
+  if (!out.routes4.some((q) => { const x = parsePrefix4(q); return overlaps4(x, p) && x.len <= p.len; })) return `routes ${a.prefix} out of VRF ${a.via}, which has no subnet covering it (it reaches ${out.routes4.join(', ') || 'nothing beyond its leg'} there)`;
+  const home = legs.find((l) => l.vrf === a.vrf);
+  const clash = home && held4(home).find((q) => overlaps4(parsePrefix4(q), p));
+  return clash ? `announces ${a.prefix} into VRF ${a.vrf}, which holds ${clash} itself` : undefined;
 }
 
 /** The BGP peerings of a leaf with its service nodes, per VRF. */
@@ -237,4 +270,33 @@ export function servicePeerings(model: FabricModel, leaf: string): ServicePeerin
     }
   }
   return out;
+}
+
+/** A transit prefix of a node, announced into VRF `vrf` and routed out of its leg in `via`. */
+export interface TransitRoute {
+  node: string;
+  vrf: string;
+  via: string;
+  prefix: string;
+}
+
+/**
+ * The node the intent routes `a` -> `b` through (different VRFs): one announcing, into a's VRF,
+ * a prefix covering b's IPv4 address routed out of its leg in b's VRF, and the reverse for a's
+ * address (replies come back through it). Undefined when no node joins the two.
+ */
+export function transitBetween(model: FabricModel, a: { vrf: string; ipv4?: string }, b: { vrf: string; ipv4?: string }): { there: TransitRoute; back: TransitRoute } | undefined {
+  if (a.vrf === b.vrf || !a.ipv4 || !b.ipv4) return undefined;
+  const covering = (n: ServiceNode, vrf: string, via: string, address: string) => {
+    const x = parseIpv4(address.split('/')[0]);
+    const hits = n.advertise.filter((r) => r.vrf === vrf && r.via === via && !r.prefix.includes(':') && contains4(parsePrefix4(r.prefix), x));
+    // The longest match is the route the leaf uses.
+    return hits.sort((p, q) => parsePrefix4(q.prefix).len - parsePrefix4(p.prefix).len)[0];
+  };
+  for (const n of model.serviceNodes ?? []) {
+    const there = covering(n, a.vrf, b.vrf, b.ipv4);
+    const back = there && covering(n, b.vrf, a.vrf, a.ipv4);
+    if (there && back) return { there: { node: n.name, vrf: there.vrf, via: b.vrf, prefix: there.prefix }, back: { node: n.name, vrf: back.vrf, via: a.vrf, prefix: back.prefix } };
+  }
+  return undefined;
 }

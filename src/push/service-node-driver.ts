@@ -76,6 +76,11 @@ export function announcedPrefixes(script: string | null | undefined): string[] {
   return [...(script ?? '').matchAll(/addr replace (\S+) dev lo/g)].map((m) => m[1]);
 }
 
+/** The transit routes an announce.sh installs (its `route replace P via GW dev IF` lines), as `ip route` arguments. */
+export function announcedRoutes(script: string | null | undefined): string[] {
+  return [...(script ?? '').matchAll(/route replace (\S+ via \S+ dev \S+);/g)].map((m) => m[1]);
+}
+
 export class ServiceNodeDriver implements DeviceDriver {
   readonly transport = 'ssh' as const;
   private readonly ssh: RetryingSsh;
@@ -243,7 +248,12 @@ export class ServiceNodeDriver implements DeviceDriver {
     const gone = announcedPrefixes(have).filter((p) => !keep.has(p));
     const pid = `${this.spec.runDir}/announce.pid`;
     const log = `${this.spec.runDir}/announce.log`;
-    const withdraw = gone.map((p) => `ip ${p.includes(':') ? '-6 ' : ''}addr del ${shq(p)} dev lo 2>/dev/null;`).join(' ');
+    const keepRoutes = new Set(announcedRoutes(want));
+    const goneRoutes = announcedRoutes(have).filter((r) => !keepRoutes.has(r));
+    const withdraw = [
+      ...gone.map((p) => `ip ${p.includes(':') ? '-6 ' : ''}addr del ${shq(p)} dev lo 2>/dev/null;`),
+      ...goneRoutes.map((r) => `ip ${r.includes(':') ? '-6 ' : ''}route del ${r.split(' ').map(shq).join(' ')} 2>/dev/null;`),
+    ].join(' ');
     await this.ssh.writeFileThen(
       path,
       want,

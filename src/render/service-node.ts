@@ -60,13 +60,29 @@ export function serviceNodeView(model: FabricModel, n: ServiceNode): object {
     .map((afi) => ({ afi, family: afi === 'ipv4' ? 4 : 6, peers: peers.filter((p) => p.afi === afi) }))
     .filter((a) => a.peers.length);
   const platform = loadPlatforms().get('frr');
+  // Transit prefixes (announced into one VRF, routed out of the leg of another) are routes the
+  // announcement loop installs while the service is healthy: node.sh leaves them out, and bgpd
+  // redistributes kernel routes beside the connected VIPs.
+  const transit = new Map<string, { prefix: string; v6: boolean; iface: string; gateway: string }>();
+  for (const a of n.advertise) {
+    const out = a.via === undefined ? undefined : n.legs.find((l) => l.vrf === a.via);
+    const v6 = a.prefix.includes(':');
+    const gateway = v6 ? out?.gateway6 : out?.gateway4;
+    if (out && gateway) transit.set(a.prefix, { prefix: a.prefix, v6, iface: out.iface, gateway });
+  }
+  const hosts = [...new Set(n.advertise.filter((a) => a.via === undefined).map((a) => a.prefix))];
   return {
     name: n.name, role: n.role, leaf: n.leaf, asn: n.asn, routerId: routerId(n),
     fabricVars: platform?.render?.vars ?? { frr_version: '8.4' },
-    legs: n.legs.map((l) => ({ ...l, mtu: model.networks.find((x) => x.name === l.network)?.mtu ?? model.fabric.hostMtu })),
-    peers, afis,
+    legs: n.legs.map((l) => ({
+      ...l, mtu: model.networks.find((x) => x.name === l.network)?.mtu ?? model.fabric.hostMtu,
+      routes4: l.routes4.filter((p) => !transit.has(p)), routes6: l.routes6.filter((p) => !transit.has(p)),
+    })),
+    peers, afis: afis.map((a) => ({ ...a, kernel: [...transit.values()].some((t) => t.v6 === (a.afi === 'ipv6')) })),
+    forward: transit.size > 0,
     start: n.run.start, check: n.run.check, runDir: n.run.runDir, periodS: ANNOUNCE_PERIOD_S,
-    prefixes: n.advertise.map((a) => ({ prefix: a.prefix, v6: a.prefix.includes(':') })),
+    prefixes: hosts.map((prefix) => ({ prefix, v6: prefix.includes(':') })),
+    routes: [...transit.values()],
   };
 }
 

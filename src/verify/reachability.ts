@@ -13,6 +13,7 @@ import type { FabricGraph } from './graph.ts';
 import { analyzeRouteTargets, type RtAnalysis } from './checks/route-targets.ts';
 import { analyzeCuts } from './underlay.ts';
 import { ControlPlane } from './sim/control-plane.ts';
+import { transitBetween, type TransitRoute } from '../model/service-nodes.ts';
 
 export type Forwarding = 'bridged' | 'routed' | 'isolated';
 
@@ -29,6 +30,8 @@ export interface PairResult {
   reason?: string;
   /** The model object at fault. */
   at?: { source: Device['source']; device: string };
+  /** Routed between VRFs through this service node (a firewall routing between its legs). */
+  via?: string;
 }
 
 export function expectedForwarding(a: Endpoint, b: Endpoint): Forwarding {
@@ -77,7 +80,9 @@ export class ReachabilityModel {
 
   pairResult(a: Endpoint, b: Endpoint): PairResult {
     const fg = this.fg;
-    const expected = expectedForwarding(a, b);
+    // Different VRFs joined by a service node announcing each side's subnet into the other.
+    const transit = transitBetween(fg.model, a, b);
+    const expected = transit ? 'routed' : expectedForwarding(a, b);
     const base = { a: a.name, b: b.name, expected };
     const la = fg.device(a.leaf);
     const lb = fg.device(b.leaf);
@@ -93,6 +98,14 @@ export class ReachabilityModel {
     if (bridged.ok) return { ...base, actual: 'bridged', vni: va.l2vni, vrf: va.vrf, ...(expected !== 'bridged' ? { reason: `VLAN ${a.vlan} and ${b.vlan} share L2 VNI ${va.l2vni}` } : {}) };
     const fa = la.vrfs.find((v) => v.name === va.vrf);
     const fb = lb.vrfs.find((v) => v.name === vb.vrf);
+    if (transit && va.vrf === a.vrf && vb.vrf === b.vrf) {
+      // Each leaf must hold the node's route to the other side (EVPN type-5 from the node's leaf).
+      const sides: [Device, string, TransitRoute][] = [[la, a.vrf, transit.there], [lb, b.vrf, transit.back]];
+      const missing = sides.find(([d, vrf, t]) => !this.cp.rib(d.name, vrf).some((r) => r.prefix === t.prefix));
+      if (!missing) return { ...base, actual: 'routed', vni: fa?.l3vni, vrf: fa?.name, via: transit.there.node };
+      const [d, vrf, t] = missing;
+      return { ...base, actual: 'broken', vrf, via: t.node, reason: `${d.name} VRF ${vrf} has no route to ${t.prefix}, which service node ${t.node} announces there`, at: { source: d.source, device: d.name } };
+    }
     const routed = this.routing(la, va, fa, lb, vb, fb, transport);
     if (expected === 'bridged') return { ...base, actual: 'broken', vni: va.l2vni, reason: bridged.why, at: bridged.at };
     if (routed.ok) return { ...base, actual: 'routed', vni: fa!.l3vni, vrf: fa!.name, ...(expected !== 'routed' ? { reason: routed.why } : {}), ...(routed.at ? { at: routed.at } : {}) };

@@ -13,7 +13,8 @@ import { ReachabilityModel, type PairResult } from './reachability.ts';
 import { analyzeEcmp, ecmpCount } from './underlay.ts';
 
 export interface TraceHop {
-  kind: 'host' | 'leaf' | 'encap' | 'transit' | 'decap';
+  /** service-node: a node routing between VRFs (a firewall) on the path. */
+  kind: 'host' | 'leaf' | 'encap' | 'transit' | 'decap' | 'service-node';
   text: string;
   devices: string[];
 }
@@ -93,6 +94,16 @@ function traceBetween(ctx: CheckContext, a: Endpoint, b: Endpoint): TraceResult 
   const { fg } = ctx;
   const rm = new ReachabilityModel(ctx);
   const result = rm.pairResult(a, b);
+  const node = result.actual === 'routed' && result.via ? fg.model.serviceNodes?.find((n) => n.name === result.via) : undefined;
+  const legA = node?.legs.find((l) => l.vrf === a.vrf);
+  const legB = node?.legs.find((l) => l.vrf === b.vrf);
+  if (node && legA && legB) {
+    // Between VRFs through a service node: to its leg in a's VRF, across it, from its leg in b's.
+    const there = traceBetween(ctx, a, serviceLegEndpoint(fg.model, node, legA));
+    const back = traceBetween(ctx, serviceLegEndpoint(fg.model, node, legB), b);
+    const hop: TraceHop = { kind: 'service-node', text: `${node.name} (${node.role}): in ${legA.iface} VRF ${legA.vrf}, routed out ${legB.iface} VRF ${legB.vrf} (${node.leaf}:${legA.port} -> ${node.leaf}:${legB.port})`, devices: [node.name] };
+    return { src: a.name, dst: b.name, result, hops: [...there.hops.slice(0, -1), hop, ...back.hops.slice(1)], ecmp: Math.max(there.ecmp, back.ecmp) };
+  }
   const hops: TraceHop[] = [];
   const la = fg.device(a.leaf)!;
   const lb = fg.device(b.leaf)!;

@@ -39,7 +39,7 @@ export function rule(name: string, index: number, action: FwAction, fields: Part
 export function policy(rules: FwRule[], defaultAction: FwAction = 'drop', stateful = false): FwPolicy {
   return {
     name: 'p', rules: rules.map((r, i) => ({ ...r, index: i })), defaultAction, stateful, nat: [],
-    enforcement: { kind: 'node', node: 'fw1', attachedTo: [], devices: ['fw1'] }, source: { file: 'policy.yaml', line: 2, col: 3 },
+    enforcement: { kind: 'node', node: 'fw1', attachedTo: [], devices: ['fw1'], vrfs: [], asn: 65400, legs: [] }, source: { file: 'policy.yaml', line: 2, col: 3 },
   };
 }
 

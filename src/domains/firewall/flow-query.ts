@@ -30,7 +30,7 @@ const sideSet = (which: 'src' | 'dst', prefixes: string[]) => prefixes.reduce((s
 /** The packets a policy filters at all: between two of its VRFs (inter-vrf), to or from its networks. */
 export function scopeSet(p: FwPolicy, model: FabricModel): PacketSet {
   const members = policyScope(p, model).map((m) => [...m.v4, ...m.v6]);
-  if (p.enforcement.kind === 'inter-vrf') {
+  if (p.enforcement.kind === 'inter-vrf' || p.enforcement.kind === 'node') {
     let s = EMPTY;
     members.forEach((a, i) => members.forEach((b, j) => {
       if (i !== j) s = union(s, intersect(sideSet('src', a), sideSet('dst', b)));
@@ -67,7 +67,7 @@ export interface PolicyOnPath {
   policy: string;
   enforcement: string;
   /** Enforcing devices on the flow's path, with the side they are on. */
-  devices: { device: string; side: 'source leaf' | 'destination leaf' | 'source and destination leaf' }[];
+  devices: { device: string; side: 'source leaf' | 'destination leaf' | 'source and destination leaf' | 'firewall node' }[];
   nat: NatStep[];
   /** False when the flow (after NAT) is outside the policy's scope (e.g. both ends in one VRF). */
   filters: boolean;
@@ -133,7 +133,10 @@ export function queryFlow(
   const out: PolicyOnPath[] = [];
   for (const p of policies) {
     if (only !== undefined && p.name !== only) continue;
-    const devices = p.enforcement.devices.flatMap((d) => {
+    const e = p.enforcement;
+    // A firewall node is on the path of what crosses between its VRFs, and of its port forwards.
+    const viaNode = e.kind === 'node' && (!isEmpty(intersect(set, scopeSet(p, model))) || p.nat.some((n) => n.kind === 'dnat' && !isEmpty(intersect(set, intersect(addressMatchSet('src', n.src), addressMatchSet('dst', n.dst))))));
+    const devices: PolicyOnPath['devices'] = e.kind === 'node' ? (viaNode ? e.devices.map((d) => ({ device: d, side: 'firewall node' as const })) : []) : e.devices.flatMap((d) => {
       const s = src.leaves.includes(d);
       const t = dst.leaves.includes(d);
       return s || t ? [{ device: d, side: s && t ? ('source and destination leaf' as const) : s ? ('source leaf' as const) : ('destination leaf' as const) }] : [];

@@ -10,8 +10,9 @@ import { firewallIntent } from './intent.ts';
 import type { FirewallModel } from './model.ts';
 import { firewallSummary, resolveFirewall } from './resolve.ts';
 import { firewallWaveCheck } from './wave-check.ts';
+import { firewallServiceNodes, nodeTraceLines, nodeVerdict } from './node.ts';
 import { collectFirewall, compareFirewall, LIVE_FIREWALL_CHECKS, type FirewallObserved } from './live.ts';
-import { FIREWALL_CAPABILITIES, firewallFeatures, firewallView } from './render.ts';
+import { FIREWALL_CAPABILITIES, firewallFeatures, firewallNodeArtifacts, firewallView } from './render.ts';
 import { firewallStaticChecks } from './checks.ts';
 import { endpointServices } from './endpoint-services.ts';
 import { firewallCaptureFindings } from './capture.ts';
@@ -24,6 +25,8 @@ export const firewall: DomainModule<FirewallModel> = {
   intent: firewallIntent,
   resolve: (ctx, intent, model) => resolveFirewall(ctx, intent, model),
   summary: (model) => firewallSummary(model.domains.firewall as FirewallModel | undefined),
+  // Policies enforced on a firewall node: the node, cabled to its border leaf (node.ts).
+  serviceNodes: (model) => firewallServiceNodes(model.domains.firewall as FirewallModel | undefined),
   capabilities: FIREWALL_CAPABILITIES,
   render: {
     features: (view, model) => firewallFeatures(view, model),
@@ -34,6 +37,7 @@ export const firewall: DomainModule<FirewallModel> = {
       const files = (platform.render?.artifacts ?? []).filter((a) => a.domain === 'firewall').map((a) => a.template);
       return files.length ? files : ['partials/firewall/main.hbs'];
     },
+    nodeArtifacts: (model) => ({ artifacts: firewallNodeArtifacts(model), diagnostics: [] }),
   },
   pcap: { findings: firewallCaptureFindings },
   // In a lab, each wave's devices must give every probe through them the new policy's verdict.
@@ -43,6 +47,8 @@ export const firewall: DomainModule<FirewallModel> = {
   },
   verify: {
     static: [...firewallStaticChecks, endpointServices],
+    transitVerdict: (model, node, packet) => nodeVerdict(model, node, packet),
+    traceService: (model, vip, node) => nodeTraceLines(model, vip, node),
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
     live: {
       checks: LIVE_FIREWALL_CHECKS,

@@ -118,13 +118,29 @@ const natRule = z.strictObject({
   comment: freeText.optional(),
 });
 
+const hostAddress = z.string().superRefine((s, ctx) => {
+  const p = s.includes('/') ? `'${s}' is an address without prefix length, like 10.10.99.2 (the network gives the length)` : cidrProblem(s);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+});
+
+const nodeLeg = z
+  .strictObject({
+    network: name.describe("A network of this VRF carried by the leaf: the node's leg sits in it (a transit network of its own: the node announces the other VRFs' subnets, never its legs')"),
+    port: z.string().regex(/^[A-Za-z][A-Za-z0-9/._:-]{0,62}$/, 'must be an interface name of the leaf (eth20, Ethernet1/20, ge-0/0/20)').describe("The leaf port the leg is cabled to (an access port in the network's VLAN)"),
+    ipv4: hostAddress.optional().describe("The node's IPv4 address in the network (default: the network's last usable address)"),
+    ipv6: hostAddress.optional().describe("The node's IPv6 address in the network (default: none; IPv4 only)"),
+  })
+  .describe("The node's leg in one VRF");
+
 const enforcement = z
   .strictObject({
     kind: z.enum(['inter-vrf', 'networks', 'node']).describe('inter-vrf: between VRFs on the leaves carrying them; networks: at tenant networks (distributed); node: a dedicated firewall node'),
     vrfs: z.array(name).min(2).optional().describe('inter-vrf: the VRFs traffic between which the policy filters'),
     networks: z.array(name).min(1).optional().describe('networks: the tenant networks traffic to and from which the policy filters'),
-    node: name.optional().describe('node: the firewall node'),
-    attach: z.array(name).min(1).optional().describe('node: the border leaves it attaches to'),
+    node: name.optional().describe('node: the firewall node (a Linux host with nftables, routing between its legs)'),
+    attach: z.array(name).min(1).max(1, 'a firewall node attaches to one border leaf').optional().describe('node: the border leaf it is cabled to'),
+    legs: z.record(name, nodeLeg).optional().describe('node: one leg per VRF it routes between (at least two): VRF -> network, leaf port, address'),
+    asn: z.number().int().min(1).max(4294967295).optional().describe('node: its ASN (eBGP with the leaf in each VRF; default 65400), distinct from every fabric ASN'),
   })
   .describe('Where the policy is enforced');
 

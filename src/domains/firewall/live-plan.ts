@@ -62,14 +62,16 @@ export function addressIn(m: FwAddressMatch, address: string): boolean {
  * routed traffic meets inter-VRF policies between the two VRFs and network policies at either
  * network (the forward hook of the leaves' VRF namespaces); bridged traffic only stateless
  * network policies (the bridge table; a stateful one has no bridge table, see render-nft.ts).
- * A dedicated firewall node is not on any path the lab builds from the fabric.
+ * A dedicated firewall node is on the routed paths between the VRFs of its legs (it is the
+ * only way the fabric routes between them, see node.ts).
  */
 export function policiesOnPath(policies: readonly FwPolicy[], a: Endpoint, b: Endpoint, forwarding: 'bridged' | 'routed'): FwPolicy[] {
   return policies.filter((p) => {
     const e = p.enforcement;
     if (e.kind === 'network') return (forwarding === 'routed' || !p.stateful) && (e.networks.includes(a.network) || e.networks.includes(b.network));
     if (e.kind === 'inter-vrf') return forwarding === 'routed' && a.vrf !== b.vrf && e.vrfs.includes(a.vrf) && e.vrfs.includes(b.vrf);
-    return false;
+    // A node filters what it routes between its legs' VRFs: the fabric routes between VRFs only through it.
+    return forwarding === 'routed' && a.vrf !== b.vrf && e.vrfs.includes(a.vrf) && e.vrfs.includes(b.vrf);
   });
 }
 
@@ -109,8 +111,9 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
     const decisive = verdicts.find((v) => v.action !== 'accept');
     // The bridge table cannot reject on every kernel: the renderer drops there instead.
     const action: FwAction = decisive ? (forwarding === 'bridged' && decisive.action === 'reject' ? 'drop' : decisive.action) : 'accept';
-    // The devices whose rulesets the packet meets: the enforcing leaves at either end.
-    const via = [...new Set([a.leaf, b.leaf])].filter((d) => onPath.some((p) => p.enforcement.devices.includes(d))).sort();
+    // The devices whose rulesets the packet meets: the enforcing leaves at either end, the node between.
+    const nodes = onPath.flatMap((p) => (p.enforcement.kind === 'node' ? p.enforcement.devices : []));
+    const via = [...new Set([...[a.leaf, b.leaf].filter((d) => onPath.some((p) => p.enforcement.devices.includes(d))), ...nodes])].sort();
     return { verdicts, action, decisive, via };
   };
   const listen = (dst: string, proto: ServiceProto, port: number) => {
@@ -174,8 +177,8 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
           const packet: Packet = { family, src: from, dst: n.to.address, protocol: PROTO_NUMBER[svc.protocol], srcPort: SOURCE_PORT, dstPort: translated, state: 'new' };
           const judged = judge(a, b, 'routed', packet);
           const { verdicts, action, decisive } = judged;
-          // The translating leaf is the source's, whatever the filters are.
-          const via = [...new Set([...judged.via, a.leaf])].sort();
+          // The translating device: the policy's node, else the source's leaf, whatever the filters are.
+          const via = [...new Set([...judged.via, ...(pol.enforcement.kind === 'node' ? pol.enforcement.devices : [a.leaf])])].sort();
           const expect = expectedOutcome(action, svc.protocol);
           listen(b.name, svc.protocol, translated);
           const reply: Partial<ListenerReply> | undefined = action === 'accept' ? { endpoint: b.name, port: translated, dst: n.to.address } : undefined;

@@ -28,6 +28,7 @@ import { firewallProbePlan, type FirewallProbe } from './live-plan.ts';
 import type { FirewallModel } from './model.ts';
 import type { FwPolicy, FwRule } from './model.ts';
 import { ident, policiesOn, ruleText, srcText } from './render-common.ts';
+import { firewallNodeArtifacts } from './render.ts';
 
 /**
  * The policy rule a ruleset difference is about: the renderer comments each nft rule with the
@@ -89,13 +90,31 @@ async function deviceRuleset(lab: LabState, model: FabricModel, d: Device): Prom
   return out;
 }
 
+/** A firewall node's ruleset: its own namespace against its rendered nftables.conf (render.ts). */
+async function nodeRuleset(lab: LabState, model: FabricModel, node: string): Promise<FirewallObserved['rulesets']> {
+  const file = firewallNodeArtifacts(model).find((a) => a.node === node);
+  if (!file) return [];
+  try {
+    const want = await expectedFromText(file.content);
+    const have = await readDeployedNft(labHost(lab, node));
+    const counters = ruleCounters(have).flatMap((c) => (c.policy && c.rule ? [{ device: node, policy: c.policy, rule: c.rule, packets: c.packets }] : []));
+    return [{ device: node, differences: compareNft(want, have), counters }];
+  } catch (e) {
+    return [{ device: node, differences: [], error: (e as Error).message }];
+  }
+}
+
 export async function collectFirewall(target: LiveTarget, model: FabricModel, opts: { probes?: boolean; graph?: FabricGraph } = {}): Promise<FirewallObserved> {
   const fw = model.domains?.firewall as FirewallModel | undefined;
   if (!fw?.policies.length) return { probes: [], rulesets: [] };
   if (!target.lab) return { notApplicable: `${target.describe}: firewall probes and ruleset reads run only against a lab`, probes: [], rulesets: [] };
   const lab = target.lab;
   const hosts = new Set(lab.nodes.map((n) => n.name));
-  const rulesets = (await Promise.all(model.devices.filter((d) => hosts.has(d.name) && policiesOn(d.name, fw).length).map((d) => deviceRuleset(lab, model, d)))).flat();
+  const nodes = fw.policies.flatMap((p) => (p.enforcement.kind === 'node' && hosts.has(p.enforcement.node) ? [p.enforcement.node] : []));
+  const rulesets = (await Promise.all([
+    ...model.devices.filter((d) => hosts.has(d.name) && policiesOn(d.name, fw).length).map((d) => deviceRuleset(lab, model, d)),
+    ...nodes.map((n) => nodeRuleset(lab, model, n)),
+  ])).flat();
   const readings = rulesets.flatMap((r) => r.counters ?? []);
   const now = new Date();
   const history = recordHits(path.join(labDir(lab.name), 'firewall-hits.json'), readings, now);
@@ -134,7 +153,7 @@ export function compareFirewall(model: FabricModel, observed: FirewallObserved):
   const fw = model.domains?.firewall as FirewallModel | undefined;
   const rulesetFindings: Finding[] = observed.rulesets.flatMap((s) => {
     const where = `${s.device}${s.netns ? ` (${s.netns})` : ''}`;
-    const device = model.devices.find((d) => d.name === s.device);
+    const device = model.devices.find((d) => d.name === s.device) ?? model.serviceNodes?.find((n) => n.name === s.device);
     const lines = s.error ? [`tables not read: ${s.error}`] : s.differences;
     return lines.map((l) => {
       const rule = ruleOfDifference(policiesOn(s.device, fw), l);

@@ -84,7 +84,17 @@ export interface FwNatRule {
 export type FwEnforcement =
   | { kind: 'inter-vrf'; vrfs: string[]; devices: string[] }
   | { kind: 'network'; networks: string[]; devices: string[] }
-  | { kind: 'node'; node: string; attachedTo: string[]; devices: string[] };
+  | { kind: 'node'; node: string; attachedTo: string[]; devices: string[]; vrfs: string[]; asn: number; legs: FwNodeLeg[] };
+
+/** A firewall node's leg: its address in a network of the VRF, on a port of its leaf. */
+export interface FwNodeLeg {
+  vrf: string;
+  network: string;
+  port: string;
+  /** Addresses with the network's prefix length. */
+  ipv4?: string;
+  ipv6?: string;
+}
 
 export interface FwPolicy {
   name: string;

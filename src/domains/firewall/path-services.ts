@@ -35,7 +35,7 @@ export interface RuleServices {
 
 export interface PolicyServices {
   policy: string;
-  /** The enforcing leaves of the two endpoints. */
+  /** The enforcing leaves of the two endpoints, or the firewall node between them. */
   devices: string[];
   /** Rules accepting, with the part of the end-to-end allowed services they accept. */
   accepts: RuleServices[];
@@ -166,7 +166,7 @@ export function pathServices(
   });
   const out: PolicyServices[] = decided.map(({ p, parts }) => ({
     policy: p.name,
-    devices: p.enforcement.devices.filter((d) => d === a.leaf || d === b.leaf),
+    devices: p.enforcement.kind === 'node' ? p.enforcement.devices : p.enforcement.devices.filter((d) => d === a.leaf || d === b.leaf),
     accepts: parts.filter((x) => x.decider.action === 'accept').map((x) => ({ ...x, set: intersect(x.set, passing) })).filter((x) => !isEmpty(x.set)).map((x) => ({ ...entry(x.decider, x.set), services: describeServices(x.set, flow) })),
     denies: parts.filter((x) => x.decider.action !== 'accept').map((x) => entry(x.decider, x.set)),
   }));

@@ -77,7 +77,8 @@ export function policyScope(p: FwPolicy, model: FabricModel): ScopeMember[] {
     const list = model.networks.filter(filter);
     return { v4: list.flatMap((n) => (n.subnet ? [n.subnet] : [])), v6: list.flatMap((n) => (n.subnet6 ? [n.subnet6] : [])) };
   };
-  if (p.enforcement.kind === 'inter-vrf') return p.enforcement.vrfs.map((v) => ({ name: v, ...nets((n) => n.vrf === v) }));
+  // A node filters what it forwards between the VRFs of its legs, as inter-vrf does on leaves.
+  if (p.enforcement.kind === 'inter-vrf' || p.enforcement.kind === 'node') return p.enforcement.vrfs.map((v) => ({ name: v, ...nets((n) => n.vrf === v) }));
   if (p.enforcement.kind === 'network') return p.enforcement.networks.map((v) => ({ name: v, ...nets((n) => n.name === v) }));
   return [];
 }

@@ -150,7 +150,7 @@ function scopeJumps(sets: SetRegistry, pol: FwPolicy, model: FabricModel): strin
   for (const f of FAMILIES) {
     const key = f === 4 ? 'v4' : 'v6';
     const ref = (m: (typeof scope)[number]) => (m[key].length === 1 ? m[key][0] : sets.ref(m[key], f, `${pol.name}_${m.name}`));
-    if (pol.enforcement.kind === 'inter-vrf') {
+    if (pol.enforcement.kind === 'inter-vrf' || pol.enforcement.kind === 'node') {
       for (const a of scope) for (const b of scope) if (a !== b && a[key].length && b[key].length) out.push(`${addrKw(f)} saddr ${ref(a)} ${addrKw(f)} daddr ${ref(b)} jump ${chain}`);
     } else {
       const all = scope.flatMap((m) => m[key]);

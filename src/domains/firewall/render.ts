@@ -4,7 +4,11 @@
  * naming rule, platform and intent line), and the template view at view.firewall, built for
  * the targets the platform claims (`capabilities.firewall.targets`).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { loadPlatforms } from '../../model/platforms.ts';
+import { environment, templatesDir } from '../../render/templates.ts';
+import type { NodeArtifact } from '../types.ts';
 import type { FabricModel } from '../../model/types.ts';
 import type { RequiredFeature } from '../../render/features.ts';
 import type { DeviceView } from '../../render/view.ts';
@@ -76,5 +80,20 @@ export function firewallView(view: DeviceView, model: FabricModel): FirewallView
   }
   for (const t of ['eos', 'nxos', 'srlinux'] as const) if (targets.includes(`${t}-acl`)) out.acl = aclView(t, policies, view, model);
   if (targets.includes('srx-policy')) out.srx = srxView(policies, view, model);
+  return out;
+}
+
+/**
+ * A firewall node's ruleset (OUT/<node>/nftables.conf): the same nftables file a Linux leaf
+ * gets, from the same template, for the policy the node enforces.
+ */
+export function firewallNodeArtifacts(model: FabricModel): NodeArtifact[] {
+  const fw = model.domains.firewall as FirewallModel | undefined;
+  const out: NodeArtifact[] = [];
+  for (const p of fw?.policies ?? []) {
+    if (p.enforcement.kind !== 'node') continue;
+    const fn = environment('frr').compile(readFileSync(path.join(templatesDir, 'frr', 'nftables.conf.hbs'), 'utf8'), { noEscape: true });
+    out.push({ node: p.enforcement.node, target: 'nftables', name: 'nftables.conf', content: fn({ firewall: { nft: nftView([p], model) } }), comment: '#' });
+  }
   return out;
 }

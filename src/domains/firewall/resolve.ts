@@ -6,9 +6,11 @@
  */
 import { excludeCidr, mergeCidr, normalizeCidr } from 'cidr-tools';
 import type { Path } from '../../intent/validate.ts';
+import type { ServiceNodeRequest } from '../../model/service-nodes.ts';
 import type { FabricModel } from '../../model/types.ts';
 import type { DomainResolveContext } from '../types.ts';
 import { cidrProblem, serviceProtocols, type FirewallIntent, type FwIntentAddressMatch, type FwIntentPolicy, type FwIntentService } from './intent.ts';
+import { nodeEnforcement, nodeRequest, setFirewallServiceNodes } from './node.ts';
 import type { FirewallModel, FwAddressMatch, FwEnforcement, FwNatRule, FwPolicy, FwPortRange, FwRule, FwService } from './model.ts';
 
 const ROOT = 'firewall';
@@ -59,6 +61,8 @@ class FirewallResolver {
   private readonly svcCache = new Map<string, FwService[] | null>();
   private readonly addrKind = new Map<string, 'addresses' | 'address_groups' | 'zones'>();
   private readonly svcKind = new Map<string, 'services' | 'service_groups'>();
+  /** Firewall nodes -> the policy each enforces. */
+  readonly nodes = new Map<string, string>();
 
   constructor(
     private readonly ctx: DomainResolveContext,
@@ -74,14 +78,18 @@ class FirewallResolver {
     for (const n of this.svcKind.keys()) this.serviceNamed(n);
     const seen = new Map<string, number>();
     const policies: FwPolicy[] = [];
+    const requests: ServiceNodeRequest[] = [];
     this.fw.policies.forEach((p, i) => {
       const prev = seen.get(p.name);
       if (prev !== undefined) this.ctx.error([ROOT, 'policies', i, 'name'], `firewall policy '${p.name}' is defined twice (first at ${this.where([ROOT, 'policies', prev, 'name'])})`);
       else seen.set(p.name, i);
       const pol = this.policy(p, [ROOT, 'policies', i]);
       if (pol) policies.push(pol);
+      if (pol?.enforcement.kind === 'node') requests.push(nodeRequest(this.model, pol, [ROOT, 'policies', i, 'enforcement']));
     });
-    return { policies };
+    const out = { policies };
+    setFirewallServiceNodes(out, requests);
+    return out;
   }
 
   private where(path: Path, key = false): string {
@@ -370,7 +378,7 @@ class FirewallResolver {
   private enforcement(p: FwIntentPolicy, path: Path): FwEnforcement | null {
     const e = p.enforcement;
     const ep: Path = [...path, 'enforcement'];
-    const extra = (keys: ('vrfs' | 'networks' | 'node' | 'attach')[]) => {
+    const extra = (keys: ('vrfs' | 'networks' | 'node' | 'attach' | 'legs' | 'asn')[]) => {
       let ok = true;
       for (const k of keys) {
         if (e[k] !== undefined) {
@@ -382,14 +390,11 @@ class FirewallResolver {
     };
     const order = new Map(this.model.devices.map((d, i) => [d.name, i]));
     const sortDevices = (s: Set<string>) => [...s].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-    if (e.kind === 'node') {
-      this.ctx.error([...ep, 'kind'], `policy '${p.name}': enforcement 'node' (a dedicated firewall node) is not supported yet; use 'inter-vrf' or 'networks'`);
-      return null;
-    }
+    if (e.kind === 'node') return nodeEnforcement(this.ctx, this.model, p, ep, this.nodes);
     const isVrfs = e.kind === 'inter-vrf';
     const key = isVrfs ? 'vrfs' : 'networks';
     const what = isVrfs ? 'VRF' : 'network';
-    let ok = extra(isVrfs ? ['networks', 'node', 'attach'] : ['vrfs', 'node', 'attach']);
+    let ok = extra(isVrfs ? ['networks', 'node', 'attach', 'legs', 'asn'] : ['vrfs', 'node', 'attach', 'legs', 'asn']);
     const list = e[key];
     if (!list) {
       const why = isVrfs ? 'the VRFs between which the policy filters' : 'the tenant networks the policy filters at';

@@ -15,7 +15,7 @@ export const endpointReachability: StaticCheck = {
   kind: 'static',
   layer: 'endpoint',
   severity: 'error',
-  description: 'same network -> bridged over the L2 VNI, same VRF -> routed over the L3 VNI, different VRFs -> isolated',
+  description: 'same network -> bridged over the L2 VNI, same VRF -> routed over the L3 VNI, different VRFs -> isolated (or routed through the service node announcing each side into the other, a firewall)',
   run(ctx) {
     const { fg } = ctx;
     const rm = new ReachabilityModel(ctx);
@@ -59,6 +59,10 @@ export const endpointReachability: StaticCheck = {
       const [p, q] = key.split('|');
       leakVrf.add(`${vrfIdx.get(p)}|${vrfIdx.get(q)}`);
       leakVrf.add(`${vrfIdx.get(q)}|${vrfIdx.get(p)}`);
+    }
+    // VRF pairs a service node routes between (a firewall): decided pair by pair.
+    for (const n of fg.model.serviceNodes ?? []) {
+      for (const r of n.advertise) if (r.via) leakVrf.add(`${vrfIdx.get(r.vrf)}|${vrfIdx.get(r.via)}`).add(`${vrfIdx.get(r.via)}|${vrfIdx.get(r.vrf)}`);
     }
     const counts = { bridged: 0, routed: 0, isolated: 0, failed: 0 };
     const groups = new Map<string, { r: PairResult; total: number; examples: string[] }>();

@@ -15,6 +15,7 @@ import { labExec, type LabState } from '../../lab/index.ts';
 import { makeContext } from '../checks/types.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import { ReachabilityModel, type PairResult } from '../reachability.ts';
+import { domains } from '../../domains/index.ts';
 
 export type Family = 4 | 6;
 
@@ -70,7 +71,7 @@ export class ProbePredictor {
   private readonly owners = new Map<string, Endpoint[]>();
   private readonly pairs = new Map<string, PairResult>();
 
-  constructor(model: FabricModel, fg: FabricGraph = buildFabricGraph(model), reach?: ReachabilityModel) {
+  constructor(private readonly model: FabricModel, fg: FabricGraph = buildFabricGraph(model), reach?: ReachabilityModel) {
     this.reach = reach ?? new ReachabilityModel(makeContext(fg));
     this.eps = new Map(model.endpoints.map((e) => [e.name, e]));
     for (const e of model.endpoints) {
@@ -90,6 +91,20 @@ export class ProbePredictor {
     return r;
   }
 
+  /** Whether the service node routing a -> x lets an echo request through, and its reply back (its domain's verdicts). */
+  private echoPasses(node: string, a: Endpoint, x: Endpoint, family: Family): boolean {
+    const src = addressOf(a, family);
+    const dst = addressOf(x, family);
+    const n = (this.model.serviceNodes ?? []).find((s) => s.name === node);
+    if (!src || !dst || !n) return false;
+    const d = domains().find((m) => m.id === n.domain);
+    const protocol = family === 4 ? 1 : 58;
+    // The request, and its reply (accepted as established by a stateful policy, by a rule otherwise).
+    const request = d?.verify.transitVerdict?.(this.model, node, { family, src, dst, protocol, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' });
+    const reply = d?.verify.transitVerdict?.(this.model, node, { family, src: dst, dst: src, protocol, icmpType: family === 4 ? 0 : 129, icmpCode: 0, state: 'established' });
+    return (!request || request.action === 'accept') && (!reply || reply.action === 'accept');
+  }
+
   /** Undefined when the probe names an endpoint the model does not have. */
   predict(p: Probe): ProbePrediction | undefined {
     const a = this.eps.get(p.src);
@@ -99,9 +114,11 @@ export class ProbePredictor {
     // Routed IPv6 needs an IPv6 gateway at both ends (and IPv4 an IPv4 one); bridged needs none.
     const works = (x: Endpoint) => {
       if (x === a) return true;
-      const f = this.pair(a, x).actual;
+      const r = this.pair(a, x);
+      const f = r.actual;
       if (f === 'bridged') return true;
       if (f !== 'routed') return false;
+      if (r.via && !this.echoPasses(r.via, a, x, p.family)) return false;
       return p.family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6);
     };
     const by = (this.owners.get(`${p.family}/${p.address}`) ?? []).find(works);

@@ -245,7 +245,7 @@ export class ControlPlane {
         const v6 = a.prefix.includes(':');
         const leg = n.legs.find((l) => l.vrf === vrf && (v6 ? l.ipv6 : l.ipv4));
         if (!leg) continue;
-        const prefix = v6 ? `${canon6(a.prefix.split('/')[0])}/128` : a.prefix;
+        const prefix = v6 ? `${canon6(a.prefix.split('/')[0])}/${a.prefix.split('/')[1] ?? 128}` : a.prefix;
         const hop = { address: v6 ? canon6(addr(leg.ipv6)) : addr(leg.ipv4), device: n.name };
         const prev = byPrefix.get(prefix);
         if (prev) prev.via!.push(hop);
@@ -271,7 +271,7 @@ export class ControlPlane {
       const nextHops = p.via ? [...p.via].sort((a, b) => a.address.localeCompare(b.address)) : [{ interface: `VLAN ${p.vlan}` }];
       by.set(p.prefix, { vrf, prefix: p.prefix, protocol: p.protocol, nextHops, origin: d.name, ...(p.via ? { asPath: [this.model.serviceNodes!.find((n) => n.name === p.via![0].device)!.asn] } : {}) });
     }
-    const remote = new Map<string, { r: RouteState; o: number; host: boolean }[]>();
+    const remote = new Map<string, { r: RouteState; o: number; host: boolean; origin: number[] }[]>();
     for (const o of this.evpnOrigins()) {
       if (o === v) continue;
       const od = this.model.devices[o];
@@ -283,7 +283,8 @@ export class ControlPlane {
         for (const p of this.localVrfPrefixes(o, g.name)) {
           const l = remote.get(p.prefix) ?? [];
           remote.set(p.prefix, l);
-          l.push({ r, o, host: p.host });
+          // A service node's prefix carries the node's ASN behind the originating leaf's.
+          l.push({ r, o, host: p.host, origin: p.via ? [this.model.serviceNodes!.find((n) => n.name === p.via![0].device)!.asn] : [] });
         }
       }
     }
@@ -295,7 +296,7 @@ export class ControlPlane {
       const multi = cands.filter((c) => c.r.len === best.r.len && c.r.ebgp === best.r.ebgp && iBgpMetric(c) === iBgpMetric(best));
       const hops = new Map<string, RibNextHop>();
       for (const c of multi) hops.set(this.vtepOf[c.r.nextHop], { address: this.vtepOf[c.r.nextHop], device: this.model.devices[c.r.nextHop].name });
-      by.set(prefix, { vrf, prefix, protocol: 'bgp', nextHops: [...hops.values()].sort((a, b) => a.address!.localeCompare(b.address!)), asPath: best.r.asPath, origin: this.model.devices[best.o].name, evpnType: best.host && this.options.vrfBackend === 'kernel' ? 2 : 5 });
+      by.set(prefix, { vrf, prefix, protocol: 'bgp', nextHops: [...hops.values()].sort((a, b) => a.address!.localeCompare(b.address!)), asPath: [...best.r.asPath, ...best.origin], origin: this.model.devices[best.o].name, evpnType: best.host && this.options.vrfBackend === 'kernel' ? 2 : 5 });
     }
     return [...by.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
   }
