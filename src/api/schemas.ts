@@ -152,6 +152,38 @@ export const PathsReply = z.object({
   firewall: z.object({ service: z.string(), verdict: z.string(), policies: z.array(anyObject) }).nullable(),
 });
 
+export const ReachabilityQuery = z.object({
+  src: z.string().min(1).max(128).optional(),
+  dst: z.string().min(1).max(128).optional(),
+  /** Only pairs where prediction and observation disagree, or the prediction is not what the intent asks. */
+  problems: z.boolean().optional(),
+  limit: z.number().int().min(1).max(100000).optional(),
+});
+export const ReachabilityReply = z.object({
+  /** The last poll the observed column comes from (null before the first). */
+  poll: z.object({ seq: z.number().int(), time: z.string() }).nullable(),
+  pairs: z.number().int(),
+  disagreeing: z.number().int(),
+  notAsIntended: z.number().int(),
+  rows: z.array(z.object({
+    src: z.string(),
+    dst: z.string(),
+    address: z.string(),
+    /** What the intent asks, and what the configuration gives (the reachability prediction). */
+    expected: z.string(),
+    predicted: z.string(),
+    asIntended: z.boolean(),
+    /** Whether a ping is predicted to answer (the live probes' own prediction). */
+    answers: z.boolean(),
+    /** The last poll's ping of the pair: answered, unanswered, or not probed. */
+    observed: z.enum(['answered', 'unanswered', 'not probed']),
+    /** Prediction and observation agree (null when not probed). */
+    agrees: z.boolean().nullable(),
+    devices: z.array(z.string()),
+  })),
+  truncated: z.boolean(),
+});
+
 export const FindingsQuery = z.object({ device: z.string().max(128).optional(), check: z.string().max(128).optional() });
 export const EventsQuery = z.object({
   after: z.number().int().min(0).optional(),

@@ -140,7 +140,7 @@ describe('API routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
       '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge', '/incidents/{id}/captures/{n}',
-      '/metrics', '/paths', '/poll', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
+      '/metrics', '/paths', '/poll', '/reachability', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
     ]);
     expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
     expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');
@@ -184,6 +184,20 @@ describe('API routes', () => {
     expect(bad.json().message).toMatch(/^no endpoint 'nowhere'/);
     expect((await app.inject({ method: 'GET', url: '/paths?src=h1&dst=h3&port=70000', headers: auth(READ) })).statusCode).toBe(400);
     expect((await app.inject({ method: 'GET', url: '/paths?src=h1', headers: auth(READ) })).statusCode).toBe(400);
+  });
+
+  it('reachability: every endpoint pair with what the intent asks, the prediction, and the last poll (nothing probed from a refusing target)', async () => {
+    const r = (await app.inject({ method: 'GET', url: '/reachability', headers: auth(READ) })).json();
+    expect(r).toMatchObject({ pairs: 20, disagreeing: 0, notAsIntended: 0, truncated: false });
+    expect(r.rows).toHaveLength(20);
+    expect(r.rows.find((x: { src: string; dst: string }) => x.src === 'h1' && x.dst === 'h2')).toMatchObject({ expected: 'bridged', predicted: 'bridged', asIntended: true, answers: true, observed: 'not probed', agrees: null });
+    expect(r.rows.find((x: { src: string; dst: string }) => x.src === 'h1' && x.dst === 'h4')).toMatchObject({ expected: 'isolated', predicted: 'isolated', answers: false });
+    const one = (await app.inject({ method: 'GET', url: '/reachability?src=h1&dst=h3', headers: auth(READ) })).json();
+    expect(one.rows.map((x: { src: string; dst: string; predicted: string }) => `${x.src}>${x.dst} ${x.predicted}`)).toEqual(['h1>h3 routed']);
+    expect((await app.inject({ method: 'GET', url: '/reachability?problems=true', headers: auth(READ) })).json().rows).toEqual([]);
+    const bad = await app.inject({ method: 'GET', url: '/reachability?src=nowhere', headers: auth(READ) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toBe("no endpoint named 'nowhere' in fabric dc1");
   });
 
   it('why: the first device on the predicted path whose live state diverges', async () => {

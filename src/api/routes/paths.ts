@@ -14,7 +14,9 @@ import { findingDevice } from '../../service/finding-key.ts';
 import { makeContext } from '../../verify/checks/types.ts';
 import { traceEndpoints } from '../../verify/trace.ts';
 import { BEARER, type ApiContext } from '../context.ts';
-import { ErrorReply, js, PathsQuery, PathsReply, WhyReply } from '../schemas.ts';
+import { ErrorReply, js, PathsQuery, PathsReply, ReachabilityQuery, ReachabilityReply, WhyReply } from '../schemas.ts';
+import { endpointFlows, type Flow } from '../../verify/flows.ts';
+import { UsageError } from '../../util/errors.ts';
 import { findingJson } from '../../service/views.ts';
 import { isObservedState } from '../../service/monitor.ts';
 
@@ -56,6 +58,36 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
       hops: t.hops,
       liveProblems,
       firewall: proto ? firewallVerdict(model, t.src, t.dst, proto, port) : null,
+    };
+  });
+
+  // The matrix is the model's: computed once, on first use.
+  let flows: Flow[] | undefined;
+  app.get<{ Querystring: z.infer<typeof ReachabilityQuery> }>('/reachability', { schema: { tags: ['troubleshooting'], summary: 'the endpoint reachability matrix: what the intent asks, what the configuration gives, whether a ping answers, and what the last poll observed for each pair', security: BEARER, querystring: js(ReachabilityQuery), response: { 200: js(ReachabilityReply), 400: js(ErrorReply) } } }, async (req) => {
+    const { src, dst, problems, limit = 1000 } = req.query;
+    for (const name of [src, dst]) if (name && !model.endpoints.some((e) => e.name === name)) throw new UsageError(`no endpoint named '${name}' in fabric ${model.name}`);
+    flows ??= endpointFlows(model, undefined, monitor.fg, ctx);
+    const latest = monitor.latest;
+    const observed = new Map<string, boolean>();
+    for (const o of Object.values(latest?.observed ?? {}).filter(isObservedState)) for (const p of o.probes) if (p.family === 4) observed.set(`${p.src}>${p.dst}`, p.answered);
+    const all = flows.filter((f) => (!src || f.src === src) && (!dst || f.dst === dst)).map((f) => {
+      const seen = observed.get(`${f.src}>${f.dst}`);
+      return {
+        src: f.src, dst: f.dst, address: f.address, expected: f.expected, predicted: f.predicted,
+        asIntended: f.expected === f.predicted, answers: f.answers,
+        observed: seen === undefined ? ('not probed' as const) : seen ? ('answered' as const) : ('unanswered' as const),
+        agrees: seen === undefined ? null : seen === f.answers,
+        devices: f.devices,
+      };
+    });
+    const rows = all.filter((r) => !problems || r.agrees === false || !r.asIntended);
+    return {
+      poll: latest ? { seq: latest.seq, time: latest.time } : null,
+      pairs: all.length,
+      disagreeing: all.filter((r) => r.agrees === false).length,
+      notAsIntended: all.filter((r) => !r.asIntended).length,
+      rows: rows.slice(0, limit),
+      truncated: rows.length > limit,
     };
   });
 
