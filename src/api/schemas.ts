@@ -216,4 +216,6 @@ export const WhyReply = z.object({
   captureEvidence: z.array(z.object({ incident: z.string(), device: z.string(), interface: z.string(), severity, message: z.string() })),
   /** The last poll's pings between the two endpoints. */
   probes: z.array(z.object({ family: z.number().int(), address: z.string(), answered: z.boolean(), detail: z.string().nullable() })),
+  /** Where the intent has firewall policies: their verdict for the pings (ICMP echo), with the deciding rules. */
+  firewall: z.object({ service: z.string(), verdict: z.string(), policies: z.array(anyObject) }).nullable(),
 });

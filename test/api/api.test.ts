@@ -3,7 +3,7 @@
  * Fastify's injection: tokens and roles, the OpenAPI document, validation, the
  * troubleshooting routes, the audit log. The lab-backed proof is test/api/serve-lab.test.ts.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -202,7 +202,7 @@ describe('API routes', () => {
 
   it('why: the first device on the predicted path whose live state diverges', async () => {
     const w = (await app.inject({ method: 'GET', url: '/why?src=h1&dst=h3', headers: auth(READ) })).json();
-    expect(w).toMatchObject({ src: 'h1', dst: 'h3', predicted: 'routed', asIntended: true, firstDivergence: 'leaf1', probes: [] });
+    expect(w).toMatchObject({ src: 'h1', dst: 'h3', predicted: 'routed', asIntended: true, firstDivergence: 'leaf1', probes: [], firewall: null });
     expect(w.answer).toMatch(/^predicted routed; live state first diverges at leaf1 \(\d+ findings?\)$/);
     expect(w.findings.map((f: { check: string }) => f.check)).toContain('live-collection');
     expect(w.incidents.length).toBeGreaterThan(0);
@@ -267,5 +267,53 @@ describe('event stream and restarts', () => {
     expect(again.openIncidents().map((i) => i.id).sort()).toEqual(open);
     expect(monitor.store.events({ after: lastId })).toEqual([]);
     await again.stop();
+  });
+});
+
+describe('why, where the intent has firewall policies: their verdict for the pings', () => {
+  const fwDir = mkdtempSync(path.join(tmpdir(), 'netloom-api-fw-'));
+  let fwApp: FastifyInstance;
+  let fwMonitor: Monitor;
+  const start = async (src: string) => {
+    const model = loadModelSync(src);
+    const fg = buildFabricGraph(model);
+    fwMonitor = new Monitor(model, fg, { collector: refusing, describe: 'refusing target' }, openSqliteStore(path.join(fwDir, `${path.basename(src)}.db`)), { probes: false });
+    fwApp = await buildServer({ monitor: fwMonitor, store: fwMonitor.store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ, operate: OPERATE, admin: WRITE }, 'test'), { ratePerMinute: 0 });
+  };
+  const stop = async () => {
+    await fwApp.close();
+    await fwMonitor.stop();
+    fwMonitor.store.close();
+  };
+  afterAll(() => rmSync(fwDir, { recursive: true, force: true }));
+
+  it('fw2 accepts echo (rule echo): the verdict and its rule are in the reply', async () => {
+    await start('intents/fw2');
+    try {
+      const w = (await fwApp.inject({ method: 'GET', url: '/why?src=web1&dst=db1', headers: auth(READ) })).json();
+      expect(w.firewall).toMatchObject({ service: 'icmp/8', verdict: 'accepted' });
+      expect(w.firewall.policies[0].decisions.map((d: { action: string; rule: string; location: string }) => `${d.action} ${d.rule} ${d.location}`)).toEqual(['accept echo intents/fw2/firewall.yaml:54:11']);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('without the echo rule the default drops the pings, and the answer says so', async () => {
+    const copy = path.join(fwDir, 'fw2');
+    cpSync('intents/fw2', copy, { recursive: true });
+    const f = path.join(copy, 'firewall.yaml');
+    const text = readFileSync(f, 'utf8');
+    const edited = text.replace('        - name: echo\n          services: [echo]\n          action: accept\n', '');
+    expect(edited).not.toBe(text);
+    writeFileSync(f, edited);
+    await start(copy);
+    try {
+      // Every device fails collection here, so the answer speaks of the firewall only on a path without findings: ask the model alone.
+      const w = (await fwApp.inject({ method: 'GET', url: '/why?src=web1&dst=db1', headers: auth(READ) })).json();
+      expect(w.firewall.verdict).toBe('denied');
+      expect(w.firewall.policies[0].decisions.map((d: { action: string; rule: string }) => `${d.action} ${d.rule}`)).toEqual(['drop (default)']);
+    } finally {
+      await stop();
+    }
   });
 });

@@ -102,8 +102,14 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
     const pair = new Set([t.src, t.dst]);
     const probes = Object.values(monitor.latest?.observed ?? {}).filter(isObservedState).flatMap((o) => o.probes).filter((p) => pair.has(p.src) && pair.has(p.dst) && p.src === t.src);
     const forwards = t.result.actual === 'bridged' || t.result.actual === 'routed';
+    // The pings are ICMP echo: a policy on the path may be why they go unanswered.
+    const fw = firewallPolicies(model).length ? firewallVerdict(model, t.src, t.dst, 'icmp', 8) : null;
+    const fwDenies = fw && fw.verdict !== 'accepted';
+    const denyingRule = fw?.policies.flatMap((p) => p.decisions.filter((d) => d.action !== 'accept').map((d) => `${d.action} by ${d.rule} of policy ${p.policy} (${d.location})`))[0];
     const answer = !forwards
       ? `the model does not forward ${t.src} -> ${t.dst} (${t.result.actual}${t.result.reason ? `: ${t.result.reason}` : ''})${t.result.actual === t.result.expected ? ', as the intent asks' : ''}`
+      : fwDenies && !first
+        ? `predicted ${t.result.actual}; the firewall's verdict for icmp echo is ${fw!.verdict}${denyingRule ? `: ${denyingRule}` : ''}`
       : first
         ? `predicted ${t.result.actual}; live state first diverges at ${first} (${about(first).length} finding${about(first).length === 1 ? '' : 's'})`
         : probes.some((p) => !p.answered)
@@ -121,6 +127,7 @@ export const pathRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
       incidents: incidentsAt.map((i) => i.id),
       captureEvidence: incidentsAt.flatMap((i) => (i.captures ?? []).flatMap((c) => c.findings.map((f) => ({ incident: i.id, device: c.device, interface: c.interface, severity: f.severity, message: f.message })))),
       probes: probes.map((p) => ({ family: p.family, address: p.address, answered: p.answered, detail: p.detail ?? null })),
+      firewall: fw,
     };
   });
 };
