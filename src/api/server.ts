@@ -15,6 +15,7 @@ import type { ApiContext, RouteConfig } from './context.ts';
 import { roleCovers, type TokenCheck } from './tokens.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { controlRoutes } from './routes/control.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { findingRoutes } from './routes/findings.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -90,7 +91,7 @@ export async function buildServer(ctx: ApiContext, tokens: TokenCheck, o: Server
       req.role = role;
       return payload;
     });
-    for (const plugin of [statusRoutes, deviceRoutes, topologyRoutes, pathRoutes, findingRoutes, streamRoutes, metricsRoutes, controlRoutes]) await api.register(plugin, ctx);
+    for (const plugin of [statusRoutes, deviceRoutes, topologyRoutes, pathRoutes, findingRoutes, streamRoutes, metricsRoutes, controlRoutes, rolloutRoutes]) await api.register(plugin, ctx);
     await api.register(tokenRoutes, { ...ctx, tokens });
   });
   return app;

@@ -6,6 +6,8 @@
  * model's graph; the observation feeds the metrics and their baselines. Events are stored
  * first, then published (SSE, webhooks), so a subscriber never sees an event the store lost.
  */
+import type { Inventory } from '../push/inventory.ts';
+import type { LabState } from '../lab/state.ts';
 import { createHash } from 'node:crypto';
 import { domains, type DomainId } from '../domains/index.ts';
 import type { FabricModel } from '../model/types.ts';
@@ -132,6 +134,11 @@ export class Monitor {
       this.byDevice = { seq: l.seq, counts };
     }
     return this.byDevice.counts.get(device) ?? 0;
+  }
+
+  /** Where a rollout of the service pushes: the target's inventory, or its lab's. */
+  get pushTarget(): { inventory?: Inventory; lab?: LabState } {
+    return { ...(this.target.inventory ? { inventory: this.target.inventory } : {}), ...(this.target.lab ? { lab: this.target.lab } : {}) };
   }
 
   get targetDescription(): string {

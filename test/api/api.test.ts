@@ -3,7 +3,7 @@
  * Fastify's injection: tokens and roles, the OpenAPI document, validation, the
  * troubleshooting routes, the audit log. The lab-backed proof is test/api/serve-lab.test.ts.
  */
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -140,7 +140,7 @@ describe('API routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
       '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge', '/incidents/{id}/captures/{n}',
-      '/metrics', '/paths', '/poll', '/reachability', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
+      '/metrics', '/paths', '/poll', '/reachability', '/rollouts', '/rollouts/{id}', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
     ]);
     expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
     expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');
@@ -198,6 +198,41 @@ describe('API routes', () => {
     const bad = await app.inject({ method: 'GET', url: '/reachability?src=nowhere', headers: auth(READ) });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toBe("no endpoint named 'nowhere' in fabric dc1");
+  });
+
+  it('rollouts: the journal listed and read (snapshots left out); a push needs operate and a target with an inventory', async () => {
+    const prev = process.env.NETLOOM_STATE_DIR;
+    process.env.NETLOOM_STATE_DIR = path.join(dir, 'state');
+    try {
+      const id = '20261203T230000Z-abcd';
+      mkdirSync(path.join(dir, 'state', 'rollouts', id), { recursive: true });
+      const at = '2026-12-03T23:00:00.000Z';
+      const entries = [
+        { t: 'start', id, fabric: 'dc1', intentDir: 'intents/dc1', target: 'lab:dc1', devices: ['leaf1', 'leaf2'], confirmTimeoutS: 120, pid: 1 },
+        { t: 'snapshot', device: 'leaf1', transport: 'ssh', snapshot: { running: 'router bgp 65101 ... secret config' } },
+        { t: 'wave', wave: 0, devices: ['leaf1'] },
+        { t: 'commit-start', device: 'leaf1', wave: 0 },
+        { t: 'committed', device: 'leaf1', wave: 0 },
+        { t: 'confirmed', device: 'leaf1' },
+        { t: 'end', status: 'ok' },
+      ];
+      writeFileSync(path.join(dir, 'state', 'rollouts', id, 'journal.jsonl'), entries.map((e) => JSON.stringify({ ...e, at })).join('\n') + '\n');
+      const list = (await app.inject({ method: 'GET', url: '/rollouts', headers: auth(READ) })).json();
+      expect(list).toEqual([{ id, started: at, fabric: 'dc1', target: 'lab:dc1', devices: ['leaf1', 'leaf2'], status: 'ok', applied: ['leaf1'], rolledBack: [] }]);
+      const one = await app.inject({ method: 'GET', url: `/rollouts/${id}`, headers: auth(READ) });
+      expect(one.statusCode).toBe(200);
+      expect(one.json().steps).toHaveLength(7);
+      expect(one.body).not.toContain('secret config');
+      expect((await app.inject({ method: 'GET', url: '/rollouts/nope', headers: auth(READ) })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'GET', url: '/rollouts/..%2F..%2Fetc', headers: auth(READ) })).statusCode).toBe(400);
+      expect((await app.inject({ method: 'POST', url: '/rollouts', headers: auth(READ), payload: { dryRun: true } })).statusCode).toBe(403);
+      const push = await app.inject({ method: 'POST', url: '/rollouts', headers: auth(OPERATE), payload: { dryRun: true } });
+      expect(push.statusCode).toBe(400);
+      expect(push.json().message).toBe("the service's target has no inventory to push to");
+    } finally {
+      if (prev === undefined) delete process.env.NETLOOM_STATE_DIR;
+      else process.env.NETLOOM_STATE_DIR = prev;
+    }
   });
 
   it('why: the first device on the predicted path whose live state diverges', async () => {

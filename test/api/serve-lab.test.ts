@@ -123,12 +123,6 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     const bgp = await get<{ expected: { peer: string; observed: { afi: string; state: string }[] }[] }>('/devices/leaf1/bgp');
     expect(bgp.expected.map((s) => s.peer)).toEqual(['spine1', 'spine2']);
     for (const s of bgp.expected) expect(s.observed.filter((o) => o.state === 'Established').length).toBeGreaterThan(0);
-    // The reachability matrix: every pair's ping observed as the model predicts it.
-    const reach = await get<{ pairs: number; disagreeing: number; rows: { src: string; dst: string; predicted: string; observed: string; agrees: boolean | null }[] }>('/reachability');
-    expect(reach.pairs).toBe(20);
-    expect(reach.disagreeing).toBe(0);
-    expect(reach.rows.find((r) => r.src === 'h1' && r.dst === 'h3')).toMatchObject({ predicted: 'routed', observed: 'answered', agrees: true });
-    expect(reach.rows.find((r) => r.src === 'h1' && r.dst === 'h4')).toMatchObject({ predicted: 'isolated', observed: 'unanswered', agrees: true });
   }, 120_000);
 
   it('refuses a mutating request without a token, and a read token on it', async () => {
