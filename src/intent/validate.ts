@@ -106,13 +106,19 @@ export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
 }
 
 export function validateSchema(loaded: LoadedIntent): { intent: Intent; locator: Locator } {
+  const { value, locator } = validateWith(intentSchema, loaded);
+  return { intent: value, locator };
+}
+
+/** Any loaded YAML against a zod schema, with the same file:line:col diagnostics. */
+export function validateWith<S extends z.ZodType>(schema: S, loaded: LoadedIntent): { value: z.infer<S>; locator: Locator } {
   const locator = makeLocator(loaded);
-  const res = intentSchema.safeParse(loaded.raw);
+  const res = schema.safeParse(loaded.raw);
   if (!res.success) {
     const diags = res.error.issues.flatMap((i) => issueToDiagnostics(i, loaded.raw, locator));
     throw new IntentError(sortDiagnostics(dedupe(diags)));
   }
-  return { intent: res.data, locator };
+  return { value: res.data, locator };
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

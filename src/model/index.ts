@@ -3,6 +3,7 @@ import { loadIntentDir } from '../intent/load.ts';
 import { validateSchema } from '../intent/validate.ts';
 import { resolveModel } from './resolve.ts';
 import type { FabricModel } from './types.ts';
+import { isSitesDir, resolveSites } from './sites.ts';
 
 export * from './types.ts';
 export { loadPlatforms, type PlatformDef } from './platforms.ts';
@@ -11,6 +12,12 @@ export const DEFAULT_INTENT_DIR = 'intents/dc1';
 
 /** Throws IntentError (every diagnostic, file:line:col) or EnvironmentError. */
 export function loadModelSync(dir: string = DEFAULT_INTENT_DIR): FabricModel {
+  if (isSitesDir(dir)) return resolveSites(dir, loadFabricSync);
+  return loadFabricSync(dir);
+}
+
+/** One fabric intent directory (a site of a multi-site intent, or a fabric alone). */
+function loadFabricSync(dir: string): FabricModel {
   const loaded = loadIntentDir(dir);
   const { intent, locator } = validateSchema(loaded);
   return resolveModel({ intent, locator, revision: loaded.revision, intentDir: loaded.dir });

@@ -6,8 +6,9 @@
 import type { SourceLocation } from '../util/errors.ts';
 import type { PlatformName, Role } from '../intent/schema.ts';
 import type { ServiceNode } from './service-nodes.ts';
+import type { DciInfo, SiteInfo } from './sites.ts';
 
-export type { PlatformName, Role, SourceLocation, ServiceNode };
+export type { PlatformName, Role, SourceLocation, ServiceNode, DciInfo, SiteInfo };
 
 export type Underlay = 'ebgp-unnumbered' | 'ebgp' | 'ospf';
 export type AfiSafi = 'ipv4-unicast' | 'ipv6-unicast' | 'l2vpn-evpn';
@@ -30,6 +31,10 @@ export interface FabricModel {
   endpoints: Endpoint[];
   /** Domains' service nodes (load balancers, DNS servers) attached to leaves; absent when none. */
   serviceNodes?: ServiceNode[];
+  /** Multi-site models (sites.yaml): the sites, in site-id order; devices name theirs. */
+  sites?: SiteInfo[];
+  /** Multi-site models: the WAN, the DCI links and what crosses them. */
+  dci?: DciInfo;
   /**
    * Each domain's part of the model, by domain id (src/domains); the fabric's is the top
    * level. Sections of reserved domains (gslb until it lands) are kept verbatim.
@@ -113,6 +118,8 @@ export interface Device {
   id: number;
   role: Role;
   platform: PlatformName;
+  /** Multi-site models: the device's site ('wan' for WAN routers). */
+  site?: string;
   pod: number;
   asn: number;
   routerId: string;

@@ -3,6 +3,7 @@
  * of the model (neighbours seen from this device, per-VRF network lists, split addresses,
  * the system MAC...) is computed here, once, in typed code; templates only print.
  */
+import { keepsEvpnNextHop } from '../model/evpn-relay.ts';
 import { Address6 } from 'ip-address';
 import { servicePeerings } from '../model/service-nodes.ts';
 import type {
@@ -360,8 +361,7 @@ function neighborView(ix: ModelIndex, d: Device, s: BgpSession, loopbackName: st
     ipv4Unicast: s.afiSafis.includes('ipv4-unicast'),
     evpn,
     routeReflectorClient: other.routeReflectorClient === true,
-    // A spine in an eBGP overlay has no VNIs: EVPN routes must keep the leaf's VTEP as next hop.
-    evpnNextHopUnchanged: evpn && s.type === 'ebgp' && d.vlans.length === 0 && d.vrfs.length === 0,
+    evpnNextHopUnchanged: evpn && s.type === 'ebgp' && keepsEvpnNextHop(d),
     allowAsIn: me.allowAsIn ?? 0,
   }, s.source);
 }

@@ -74,17 +74,22 @@ export function ecmpDistance(e: EcmpAnalysis, a: number, b: number): number {
   return e.dist[c][b === r ? a : b];
 }
 
-/** What the Clos design promises: pod spines in common, or spines x super-spines x spines across pods. */
+/**
+ * What the Clos design promises: pod spines in common, or spines x super-spines x spines across
+ * pods. Pods are per site; between two sites (a DCI) the promise is redundancy: two paths.
+ */
 export function designPromise(fg: FabricGraph): (a: number, b: number) => number {
-  const spines = new Map<number, number>();
+  const spines = new Map<string, number>();
   let superSpines = 0;
-  for (const d of fg.devices) {
+  const pod = fg.devices.map((d) => `${d.site ?? ''}/${d.pod}`);
+  fg.devices.forEach((d, i) => {
     const tier = roleTier(d.role);
-    if (tier === 'spine') spines.set(d.pod, (spines.get(d.pod) ?? 0) + 1);
-    else if (tier === 'super-spine') superSpines++;
-  }
-  const pod = fg.devices.map((d) => d.pod);
+    if (tier === 'spine') spines.set(pod[i], (spines.get(pod[i]) ?? 0) + 1);
+    else if (tier === 'super-spine' && d.role !== 'wan') superSpines++;
+  });
+  const site = fg.devices.map((d) => d.site ?? '');
   return (a, b) => {
+    if (site[a] !== site[b]) return 2;
     const pa = pod[a];
     const pb = pod[b];
     if (pa === pb) return spines.get(pa) ?? 0;

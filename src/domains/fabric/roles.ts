@@ -12,13 +12,19 @@ export const ROLE_DEFS = [
   { name: 'leaf', tier: 'leaf', leaf: true, allVrfs: false, rank: 3 },
   /** A leaf that instantiates every VRF (external connectivity), with or without endpoints. */
   { name: 'border-leaf', tier: 'leaf', leaf: true, allVrfs: true, rank: 2 },
+  /**
+   * A WAN/DCI router of a multi-site intent (sites.yaml): the tier above every site, relaying
+   * underlay and EVPN routes between the sites' border leaves. Not a role of a fabric's nodes.
+   */
+  { name: 'wan', tier: 'super-spine', leaf: false, allVrfs: false, rank: 0 },
 ] as const;
 
 export type RoleDef = (typeof ROLE_DEFS)[number];
 export type Role = RoleDef['name'];
 export type Tier = RoleDef['tier'];
 
-export const roleNames = ROLE_DEFS.map((r) => r.name) as unknown as readonly [Role, ...Role[]];
+/** Roles a fabric intent's nodes may take (WAN routers come from sites.yaml only). */
+export const roleNames = ROLE_DEFS.filter((r) => r.name !== 'wan').map((r) => r.name) as unknown as readonly [Role, ...Role[]];
 
 const byName = new Map<string, RoleDef>(ROLE_DEFS.map((r) => [r.name, r]));
 

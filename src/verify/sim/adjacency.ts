@@ -5,6 +5,7 @@
  * over 60,000 sessions touches only numbers.
  */
 import type { AfiSafi, BgpSession, FabricModel } from '../../model/types.ts';
+import { keepsEvpnNextHop } from '../../model/evpn-relay.ts';
 
 export type Protocol = 'bgp' | 'ospf';
 
@@ -64,8 +65,7 @@ export function bgpAdjacency(model: FabricModel, table: AfiSafi, deviceIndex: Ma
       adj.session[k] = x.s;
       adj.ebgp[k] = s.type === 'ebgp' ? 1 : 0;
       adj.client[k] = other.routeReflectorClient ? 1 : 0;
-      // A spine carrying no VNI keeps the VTEP next hop of EVPN routes (attribute-unchanged).
-      const keeps = table === 'l2vpn-evpn' && peer.vlans.length === 0 && peer.vrfs.length === 0;
+      const keeps = table === 'l2vpn-evpn' && keepsEvpnNextHop(peer);
       adj.nhSelf[k] = s.type === 'ebgp' && !keeps ? 1 : 0;
       adj.allowAs[k] = me.allowAsIn ?? 0;
       adj.via[k] = me.interface ?? other.address ?? peer.name;
