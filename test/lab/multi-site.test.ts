@@ -1,0 +1,153 @@
+/**
+ * intents/mdc for real: two sites (2 spines, 2 leaves, a border leaf pair each) and two WAN
+ * routers in one lab. Every live check passes across the sites (sessions over the DCI, the
+ * other site's routes with its VTEPs as next hops, real pings between the sites). Then the DCI
+ * loses a WAN router (blackholed: it drops everything, BFD must notice) and a DCI link (carrier
+ * down): continuous pings across the DCI measure how long traffic takes to move to the
+ * remaining path, and the live report names the failed element.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { loadModelSync } from '../../src/model/index.ts';
+import { endpointFlows, type Flow } from '../../src/verify/flows.ts';
+import { verifyLive } from '../../src/verify/live/run.ts';
+import { inCI } from '../support/ci.ts';
+import { sitesCopy } from '../support/intent-copy.ts';
+import { FlowTraffic } from '../support/traffic.ts';
+
+const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : undefined;
+if (missing && !inCI) console.log(`multi-site: skipped, needs ${missing}`);
+
+const LAB = 'mdcsites';
+/** ping -i 0.01: one packet each 10 ms. */
+const PACKET_MS = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intents/mdc) in the lab', () => {
+  const copy = sitesCopy('intents/mdc', 96);
+  const model = loadModelSync(copy.dir);
+  let traffic: FlowTraffic;
+  let flows: Flow[];
+
+  beforeAll(async () => {
+    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
+    await labUp(topology as never, { name: LAB, baseDir });
+    expect((await waitConverged(LAB, { timeoutMs: 90_000 })).pending).toEqual([]);
+    const lab = getLabState(LAB);
+    // Across the DCI: routed in BLUE (h11 in dc1 -> h21 in dc2) and bridged in RED (the stretched db network).
+    flows = endpointFlows(model, new Set(lab.nodes.map((n) => n.name))).filter((f) => (f.src === 'h11' && f.dst === 'h21') || (f.src === 'h13' && f.dst === 'h22'));
+    expect(flows.map((f) => `${f.src}>${f.dst} ${f.predicted}`).sort()).toEqual(['h11>h21 routed', 'h13>h22 bridged']);
+    traffic = new FlowTraffic(lab, flows);
+    await traffic.started();
+  }, 240_000);
+
+  afterAll(async () => {
+    traffic?.stop();
+    await labDown(LAB).catch(() => false);
+    copy.cleanup();
+  }, 120_000);
+
+  it('passes every live check across the sites: DCI sessions, remote VTEPs, real pings', async () => {
+    const { results } = await verifyLive(model, `lab:${LAB}`);
+    const failed = results.filter((r) => !r.passed);
+    expect(failed.map((r) => `${r.check.id}: ${r.findings.map((f) => f.message).join('; ')}`)).toEqual([]);
+    const by = new Map(results.map((r) => [r.check.id, r]));
+    expect(by.get('live-bgp-sessions')?.examined).toMatch(/^24 sessions/);
+    expect(by.get('live-probes')?.examined).toMatch(/^\d+ probes/);
+  }, 120_000);
+
+  /** Drops for `ms` of traffic per flow, measured between two marks around a change. */
+  async function outage(change: () => Promise<void>, settleMs: number): Promise<{ flow: string; lostMs: number }[]> {
+    const before = traffic.mark();
+    await change();
+    await sleep(settleMs);
+    const after = traffic.mark();
+    await sleep(300);
+    return traffic.window(before, after).map((w) => ({ flow: `${w.flow.src}>${w.flow.dst}`, lostMs: w.lost * PACKET_MS }));
+  }
+
+  /** Packets each DCI interface of the WAN routers received over one second of the pings. */
+  async function wanLoad(): Promise<Map<string, number>> {
+    const read = async () => {
+      const m = new Map<string, number>();
+      for (const w of ['wan1', 'wan2']) {
+        const dev = (await labExec(LAB, w, ['cat', '/proc/net/dev'])).stdout;
+        for (const line of dev.split('\n')) {
+          const x = /^\s*(eth\d+):\s*\d+\s+(\d+)/.exec(line);
+          if (x && x[1] !== 'eth0') m.set(`${w}:${x[1]}`, Number(x[2]));
+        }
+      }
+      return m;
+    };
+    const a = await read();
+    await sleep(1_000);
+    const b = await read();
+    return new Map([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)]));
+  }
+
+  /** The WAN router and DCI interface carrying most of the cross-site pings now. */
+  async function busiest(): Promise<{ router: string; iface: string; pps: number }> {
+    const [k, pps] = [...(await wanLoad())].sort((x, y) => y[1] - x[1])[0];
+    const [router, iface] = k.split(':');
+    return { router, iface, pps };
+  }
+
+  it('the WAN router carrying the pings blackholed: BFD takes its sessions down, traffic moves to the other, the report names the failed router', async () => {
+    const drop = ['nft', '-f', '-'];
+    const ruleset = ['table inet blackhole {', ...['input', 'forward', 'output'].map((h) => `  chain ${h}-drop { type filter hook ${h} priority -300; policy drop; }`), '}', ''].join('\n');
+    // The router the pings cross now: blackholing the other one would prove nothing.
+    const hot = await busiest();
+    expect(hot.pps, 'pings cross a WAN router').toBeGreaterThan(50);
+    const failed = hot.router;
+    const spare = failed === 'wan1' ? 'wan2' : 'wan1';
+    const lost = await outage(async () => {
+      const r = await labExec(LAB, failed, drop, { input: ruleset });
+      expect(r.code, r.stderr).toBe(0);
+    }, 4_000);
+    console.log(`multi-site: ${failed} blackholed: ${lost.map((l) => `${l.flow} ${l.lostMs} ms lost`).join(', ')} (BFD 3 x 300 ms)`);
+    // Traffic moved: the outage is BFD's detection, not the BGP hold time (9 s in FRR's datacenter defaults).
+    expect(Math.max(...lost.map((l) => l.lostMs)), 'a flow crossed the blackholed router').toBeGreaterThan(0);
+    for (const l of lost) expect(l.lostMs, l.flow).toBeLessThan(3_000);
+    expect((await busiest()).router).toBe(spare);
+    const { results } = await verifyLive(model, `lab:${LAB}`, { probes: true });
+    const sessions = results.find((r) => r.check.id === 'live-bgp-sessions')!;
+    expect(sessions.passed).toBe(false);
+    const named = sessions.findings.map((f) => f.message).join('\n');
+    for (const b of ['border11', 'border12', 'border21', 'border22']) expect(named).toMatch(new RegExp(`${b}:eth\\d+--${failed}:`));
+    expect(named).not.toMatch(new RegExp(spare));
+    // The cross-site pings still pass: the remaining WAN router carries them.
+    const probes = results.find((r) => r.check.id === 'live-probes')!;
+    expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
+
+    const back = await outage(async () => {
+      const r = await labExec(LAB, failed, ['nft', 'delete', 'table', 'inet', 'blackhole']);
+      expect(r.code, r.stderr).toBe(0);
+    }, 1_000);
+    expect((await waitConverged(LAB, { timeoutMs: 90_000 })).pending).toEqual([]);
+    console.log(`multi-site: ${failed} back: ${back.map((l) => `${l.flow} ${l.lostMs} ms lost`).join(', ')}`);
+    const again = await verifyLive(model, `lab:${LAB}`);
+    expect(again.results.filter((r) => !r.passed).map((r) => r.check.id)).toEqual([]);
+  }, 240_000);
+
+  it('a DCI link down (carrier lost): traffic moves at once, the report names the link', async () => {
+    // The DCI link the pings cross now, taken down at its WAN end.
+    const hot = await busiest();
+    const link = model.links.find((l) => (l.a.device === hot.router && l.a.interface === hot.iface) || (l.b.device === hot.router && l.b.interface === hot.iface))!;
+    const id = `${link.a.device}:${link.a.interface}--${link.b.device}:${link.b.interface}`;
+    const lost = await outage(async () => {
+      const r = await labExec(LAB, hot.router, ['ip', 'link', 'set', hot.iface, 'down']);
+      expect(r.code, r.stderr).toBe(0);
+    }, 2_000);
+    console.log(`multi-site: DCI link ${id} down: ${lost.map((l) => `${l.flow} ${l.lostMs} ms lost`).join(', ')}`);
+    for (const l of lost) expect(l.lostMs, l.flow).toBeLessThan(2_000);
+    const { results } = await verifyLive(model, `lab:${LAB}`);
+    const sessions = results.find((r) => r.check.id === 'live-bgp-sessions')!;
+    expect(sessions.findings.map((f) => f.message).join('\n')).toContain(id);
+    const probes = results.find((r) => r.check.id === 'live-probes')!;
+    expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
+    await labExec(LAB, hot.router, ['ip', 'link', 'set', hot.iface, 'up']);
+    expect((await waitConverged(LAB, { timeoutMs: 90_000 })).pending).toEqual([]);
+  }, 240_000);
+});
