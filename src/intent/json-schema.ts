@@ -5,10 +5,18 @@
  */
 import { z } from 'zod';
 import { intentSchema } from './schema.ts';
+import { sitesSchema } from './sites-schema.ts';
 
 export function intentFileJsonSchema(): object {
   const perFile = intentSchema.partial();
   const s = z.toJSONSchema(perFile, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
   const { $schema, ...rest } = s;
   return { $schema, $id: 'https://netloom.dev/schemas/intent.schema.json', title: 'netloom intent file', ...rest, patternProperties: { '^x-': {} } };
+}
+
+/** The JSON Schema of a multi-site intent's sites.yaml. */
+export function sitesJsonSchema(): object {
+  const s = z.toJSONSchema(sitesSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema, ...rest } = s;
+  return { $schema, $id: 'https://netloom.dev/schemas/sites.schema.json', title: 'netloom multi-site intent (sites.yaml)', ...rest };
 }

@@ -2,15 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { boolOpt } from '../command.ts';
-import { intentFileJsonSchema } from '../../intent/json-schema.ts';
+import { intentFileJsonSchema, sitesJsonSchema } from '../../intent/json-schema.ts';
 import { modelsDir } from '../../model/platforms.ts';
 import { CheckFailed } from '../../util/errors.ts';
 
 export const SCHEMA_FILE = path.join(modelsDir, 'intent.schema.json');
+export const SITES_SCHEMA_FILE = path.join(modelsDir, 'sites.schema.json');
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'print the intent JSON Schema (--write updates models/intent.schema.json, --check fails when stale)',
+  summary: 'print the intent JSON Schema (--write updates models/intent.schema.json and models/sites.schema.json, --check fails when stale)',
   usage: 'netloom schema [--write | --check]',
   options: {
     write: { type: 'boolean', help: 'update models/intent.schema.json' },
@@ -18,13 +19,23 @@ export const schemaCommand: Command = {
   },
   async run(ctx) {
     const text = JSON.stringify(intentFileJsonSchema(), null, 2) + '\n';
+    const files: [string, string][] = [[SCHEMA_FILE, text], [SITES_SCHEMA_FILE, JSON.stringify(sitesJsonSchema(), null, 2) + '\n']];
     if (boolOpt(ctx, 'write')) {
-      writeFileSync(SCHEMA_FILE, text);
-      ctx.out(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}`);
+      for (const [f, t] of files) {
+        writeFileSync(f, t);
+        ctx.out(`wrote ${path.relative(process.cwd(), f)}`);
+      }
     } else if (boolOpt(ctx, 'check')) {
-      const current = readFileSync(SCHEMA_FILE, 'utf8');
-      if (current !== text) throw new CheckFailed(`${SCHEMA_FILE} is stale: run 'netloom schema --write'`);
-      ctx.out('intent schema is up to date');
+      for (const [f, t] of files) {
+        let current = '';
+        try {
+          current = readFileSync(f, 'utf8');
+        } catch {
+          // missing counts as stale
+        }
+        if (current !== t) throw new CheckFailed(`${f} is stale: run 'netloom schema --write'`);
+      }
+      ctx.out('intent schemas are up to date');
     } else ctx.out(text.trimEnd());
     return 0;
   },
