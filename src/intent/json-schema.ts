@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { intentSchema } from './schema.ts';
-import { sitesSchema } from './sites-schema.ts';
+import { multiSiteSchema } from './sites-schema.ts';
 
 export function intentFileJsonSchema(): object {
   const perFile = intentSchema.partial();
@@ -14,9 +14,9 @@ export function intentFileJsonSchema(): object {
   return { $schema, $id: 'https://netloom.dev/schemas/intent.schema.json', title: 'netloom intent file', ...rest, patternProperties: { '^x-': {} } };
 }
 
-/** The JSON Schema of a multi-site intent's sites.yaml. */
+/** The JSON Schema of a multi-site directory's own files (sites.yaml, spanning domain sections). */
 export function sitesJsonSchema(): object {
-  const s = z.toJSONSchema(sitesSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const s = z.toJSONSchema(multiSiteSchema.partial(), { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
   const { $schema, ...rest } = s;
   return { $schema, $id: 'https://netloom.dev/schemas/sites.schema.json', title: 'netloom multi-site intent (sites.yaml)', ...rest };
 }

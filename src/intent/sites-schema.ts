@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { freeText, name } from './primitives.ts';
+import { domains } from '../domains/index.ts';
 
 const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(ipv4Re, 'must be an IPv4 address like 10.0.0.1');
@@ -61,5 +62,13 @@ export const sitesSchema = z.strictObject({
     })
     .describe('How the sites are joined'),
 });
+
+/**
+ * The multi-site directory's own files: sites.yaml, and beside it any domain section that
+ * spans the sites (gslb names answered from several sites, for one).
+ */
+export const multiSiteSchema = sitesSchema
+  .extend(Object.fromEntries(domains().flatMap((d) => (d.intent ? [[d.id, d.intent.optional().describe(d.title)]] : []))))
+  .describe('netloom multi-site intent: sites.yaml and domain sections spanning the sites');
 
 export type SitesIntent = z.infer<typeof sitesSchema>;

@@ -1,7 +1,8 @@
 /** Resolution: validated intent -> the typed, deterministic source-of-truth model. */
-import { IntentError } from '../util/errors.ts';
+import { IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
+import type { PlatformDef } from './platforms.ts';
 import type { Intent } from '../intent/schema.ts';
-import { sortDiagnostics, type Locator } from '../intent/validate.ts';
+import { sortDiagnostics, type Locator, type Path } from '../intent/validate.ts';
 import { ResolveContext } from './context.ts';
 import { loadPlatforms } from './platforms.ts';
 import { resolveNodes, resolvePools } from './resolve-nodes.ts';
@@ -20,9 +21,11 @@ export interface ResolveInput {
   intentDir: string;
 }
 
-/** Every registered domain's part of the model, in `requires` order; reserved sections verbatim. */
-function withDomains(model: FabricModel, intent: Intent, ctx: ResolveContext): FabricModel {
-  const sections = intent as unknown as Record<string, unknown>;
+/**
+ * Every registered domain's part of the model, in `requires` order; reserved sections verbatim.
+ * A fabric's intent and a multi-site directory (domain sections spanning the sites) both come here.
+ */
+export function withDomains(model: FabricModel, sections: Record<string, unknown>, ctx: DomainCtx): FabricModel {
   for (const d of domains()) {
     if (!d.resolve || sections[d.id] === undefined) continue;
     model.domains[d.id] = d.resolve(ctx, sections[d.id], model);
@@ -31,6 +34,13 @@ function withDomains(model: FabricModel, intent: Intent, ctx: ResolveContext): F
   if (ctx.diags.length) throw new IntentError(sortDiagnostics(ctx.diags));
   for (const id of RESERVED_DOMAINS) if (sections[id] !== undefined) model.domains[id] = sections[id];
   return model;
+}
+
+interface DomainCtx {
+  readonly diags: Diagnostic[];
+  readonly platforms: Map<string, PlatformDef>;
+  error(path: Path, message: string, key?: boolean): void;
+  at(path: Path, key?: boolean): SourceLocation;
 }
 
 export function resolveModel({ intent, locator, revision, intentDir }: ResolveInput): FabricModel {
@@ -98,5 +108,5 @@ export function resolveModel({ intent, locator, revision, intentDir }: ResolveIn
     ...tenants,
     domains: {},
   };
-  return withDomains(model, intent, ctx);
+  return withDomains(model, intent as unknown as Record<string, unknown>, ctx);
 }

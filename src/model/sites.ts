@@ -13,7 +13,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadIntentDir } from '../intent/load.ts';
 import { sortDiagnostics, validateWith, type Locator, type Path } from '../intent/validate.ts';
-import { sitesSchema, type SitesIntent } from '../intent/sites-schema.ts';
+import { multiSiteSchema, type SitesIntent } from '../intent/sites-schema.ts';
+import { withDomains } from './resolve.ts';
 import { IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
 import { contains4, formatIpv4, nth4, overlaps4, overlaps6, parsePrefix4, type Prefix4 } from './ip.ts';
 import { loadPlatforms } from './platforms.ts';
@@ -63,6 +64,11 @@ class Diags {
   at(p: Path, message: string, key = false): void {
     this.list.push({ loc: this.loc.at(p, key), message });
   }
+  /** As a domain's resolve context: the same diagnostics, under the names domains use. */
+  domainContext() {
+    const platforms = loadPlatforms();
+    return { diags: this.list, platforms, error: (p: Path, m: string, key = false) => this.at(p, m, key), at: (p: Path, key = false) => this.loc.at(p, key) };
+  }
   on(loc: SourceLocation, message: string): void {
     this.list.push({ loc, message });
   }
@@ -74,8 +80,11 @@ class Diags {
 const fmt = (l: SourceLocation) => `${l.file}:${l.line}`;
 
 export function resolveSites(dir: string, loadSite: (siteDir: string) => FabricModel): FabricModel {
-  const loaded = loadIntentDir(path.join(dir, SITES_FILE));
-  const { value: intent, locator } = validateWith(sitesSchema, loaded);
+  // sites.yaml and the domain sections beside it that span the sites, as one document.
+  const loaded = loadIntentDir(dir);
+  const { value: top, locator } = validateWith(multiSiteSchema, loaded);
+  const intent = top as SitesIntent;
+  if (!(top as Record<string, unknown>).sites) throw new IntentError([{ loc: { file: path.join(dir, SITES_FILE), line: 1, col: 1 }, message: `${SITES_FILE}: no sites section` }]);
   const d = new Diags(locator);
   const root = realpathSync(dir);
 
@@ -111,6 +120,7 @@ export function resolveSites(dir: string, loadSite: (siteDir: string) => FabricM
 
   const model = mergeSites(intent, models, d, dir);
   if (d.list.length) throw new IntentError(sortDiagnostics(d.list));
+  withDomains(model, top as Record<string, unknown>, d.domainContext());
   const rev = createHash('sha256').update(loaded.revision);
   for (const m of models.values()) rev.update('\0').update(m.revision);
   model.revision = rev.digest('hex').slice(0, 16);
@@ -156,7 +166,7 @@ function checkSitesCompatible(intent: SitesIntent, models: Map<string, FabricMod
       if (deviceSite.has(k.name)) d.on(k.source, `service node '${k.name}' has the name of a device of site '${deviceSite.get(k.name)}'`);
       deviceSite.set(k.name, s);
     }
-    for (const dom of Object.keys(m.domains)) d.on(at, `site '${s}': its '${dom}' section is not supported in a multi-site intent yet (firewall, slb and gslb resolve per single fabric)`);
+    for (const dom of Object.keys(m.domains)) d.on(at, `site '${s}': its '${dom}' section belongs beside ${SITES_FILE} in a multi-site intent (domain sections span the sites)`);
   }
   if (intent.wan) {
     pools.push({ what: `WAN loopback pool ${intent.wan.pools.loopback}`, p: parsePrefix4(intent.wan.pools.loopback), loc: d.where(['wan', 'pools', 'loopback']) });

@@ -6,7 +6,8 @@
  * down): continuous pings across the DCI measure how long traffic takes to move to the
  * remaining path, and the live report names the failed element.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
@@ -14,10 +15,18 @@ import { loadModelSync } from '../../src/model/index.ts';
 import { endpointFlows, type Flow } from '../../src/verify/flows.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
-import { sitesCopy } from '../support/intent-copy.ts';
+import { repoRoot, sitesCopy } from '../support/intent-copy.ts';
+import type { GslbModel } from '../../src/domains/gslb/model.ts';
+import { detectionMs } from '../../src/domains/gslb/checks.ts';
+import { predictAnswer } from '../../src/domains/gslb/predict.ts';
 import { FlowTraffic } from '../support/traffic.ts';
 
-const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : undefined;
+const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
+const MEMBER = path.join(repoRoot, 'lab/member-server.py');
+/** The app's members: dc1's endpoints and dc2's. */
+const DC1 = ['h11', 'h12'];
+const DC2 = ['h21', 'h23'];
+const NS = { ns1: '10.11.10.53', ns2: '10.12.10.53' } as const;
 if (missing && !inCI) console.log(`multi-site: skipped, needs ${missing}`);
 
 const LAB = 'mdcsites';
@@ -57,6 +66,78 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     expect(by.get('live-bgp-sessions')?.examined).toMatch(/^24 sessions/);
     expect(by.get('live-probes')?.examined).toMatch(/^\d+ probes/);
   }, 120_000);
+
+  const gslb = model.domains.gslb as GslbModel;
+  const web = gslb.healthChecks.find((h) => h.name === 'web')!;
+  const addrOf = (h: string) => model.endpoints.find((e) => e.name === h)!.ipv4!.split('/')[0];
+
+  async function dig(from: string, server: keyof typeof NS, name: string): Promise<string[]> {
+    const r = await labExec(LAB, from, ['dig', '+short', '+tries=1', '+time=2', `@${NS[server]}`, name, 'A'], { timeoutMs: 10_000 });
+    return r.stdout.split('\n').filter((l) => /^[0-9.]+$/.test(l)).sort();
+  }
+  /** What the model predicts for a client with some members down. */
+  const predicted = (name: string, client: string, down: string[]) => {
+    const a = predictAnswer(gslb, { name, type: 'A', client, down: new Set(down.map(addrOf)) });
+    return a.kind === 'all' ? [...a.addresses].sort() : [];
+  };
+  async function until(what: string, probe: () => Promise<string[]>, want: string[], timeoutMs: number): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await probe();
+      if (v.join() === want.join()) return Date.now() - t0;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${v.join(',')}, want ${want.join(',')})`);
+      await sleep(100);
+    }
+  }
+  const startMember = (h: string) => labExec(LAB, h, ['sh', '-c', `setsid -f python3 ${MEMBER} ${h} http 8080 </dev/null >/dev/null 2>&1`]);
+  async function stopMember(h: string): Promise<void> {
+    const pids = (await labExec(LAB, h, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('member-server.py'))) process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  it('GSLB across the sites: each site\'s DNS server answers as predicted, near follows the client\'s site, dc1 down fails over to dc2 within interval + timeout', async () => {
+    for (const h of [...DC1, ...DC2]) await startMember(h);
+    const all = [...DC1, ...DC2].map(addrOf);
+    // Both servers see every member healthy once a check round passed.
+    await until('ns1 sees dc1 healthy', () => dig('h11', 'ns1', 'app.gslb.example.com'), predicted('app.gslb.example.com', addrOf('h11'), []), 15_000);
+    for (const [client, server] of [['h11', 'ns1'], ['h21', 'ns2'], ['h21', 'ns1'], ['h12', 'ns2']] as const) {
+      for (const name of ['app.gslb.example.com', 'near.gslb.example.com']) {
+        const want = predicted(name, addrOf(client), []);
+        await until(`${name} from ${client} via ${server}`, () => dig(client, server, name), want, detectionMs(web) + 5_000);
+      }
+    }
+    // The nearest site: dc1's clients get dc1's members, dc2's clients dc2's, whichever server they ask.
+    expect(await dig('h21', 'ns1', 'near.gslb.example.com')).toEqual(DC2.map(addrOf).sort());
+    expect(await dig('h11', 'ns2', 'near.gslb.example.com')).toEqual(DC1.map(addrOf).sort());
+    const ok = await verifyLive(model, `lab:${LAB}`, { probes: false });
+    const g = ok.results.find((r) => r.check.id === 'live-gslb-answers')!;
+    expect(g.passed, g.findings.map((f) => f.message).join('\n')).toBe(true);
+    expect(g.details).toEqual(expect.arrayContaining(all.map((a) => `ns2: ${a}:8080 (web) up`)));
+
+    // dc1's app stops: both servers answer dc2 for app, and dc1's clients get dc2 for near.
+    const t0 = Date.now();
+    for (const h of DC1) await stopMember(h);
+    const failover = await until('app fails over to dc2 (via ns2)', () => dig('h21', 'ns2', 'app.gslb.example.com'), predicted('app.gslb.example.com', addrOf('h21'), DC1), detectionMs(web) + 5_000);
+    const near = await until('near from dc1 moves to dc2 (via ns1)', () => dig('h11', 'ns1', 'near.gslb.example.com'), predicted('near.gslb.example.com', addrOf('h11'), DC1), detectionMs(web) + 5_000);
+    console.log(`multi-site: dc1's members stopped -> app answered from dc2 after ${failover} ms, near for dc1's clients after ${Date.now() - t0} ms (check: interval ${web.intervalMs} ms + timeout ${web.timeoutMs} ms; PowerDNS default 5 s + 2 s; k8gb 30 s reconcile + TTL)`);
+    expect(predicted('near.gslb.example.com', addrOf('h11'), DC1)).toEqual(DC2.map(addrOf).sort());
+    expect(failover).toBeLessThanOrEqual(detectionMs(web) + 1_500);
+    expect(near).toBeLessThanOrEqual(detectionMs(web) + 1_500);
+    const down = await verifyLive(model, `lab:${LAB}`, { probes: false });
+    const gd = down.results.find((r) => r.check.id === 'live-gslb-answers')!;
+    expect(gd.passed, gd.findings.map((f) => f.message).join('\n')).toBe(true);
+    expect(gd.details).toEqual(expect.arrayContaining(DC1.map((h) => expect.stringMatching(new RegExp(`^ns1: ${addrOf(h).replaceAll('.', '\\.')}:8080 \\(web\\) down`)))));
+
+    for (const h of DC1) await startMember(h);
+    const back = await until('app back to dc1', () => dig('h21', 'ns2', 'app.gslb.example.com'), predicted('app.gslb.example.com', addrOf('h21'), []), detectionMs(web) + 5_000);
+    console.log(`multi-site: dc1's members restarted -> app back to dc1 after ${back} ms`);
+  }, 180_000);
 
   /** Drops for `ms` of traffic per flow, measured between two marks around a change. */
   async function outage(change: () => Promise<void>, settleMs: number): Promise<{ flow: string; lostMs: number }[]> {

@@ -95,7 +95,7 @@ const dnsServer = z.strictObject({
 
 export const gslbIntent = z
   .strictObject({
-    sites: z.array(name).min(1).describe('Site names pools and DNS servers refer to (until the multi-site intent lands)'),
+    sites: z.array(name).default([]).describe("Site names pools and DNS servers refer to: a multi-site intent's sites come from sites.yaml, these add sites outside it (members by address only)"),
     asn: z.number().int().min(1).max(4294967295).default(65353).describe('ASN of the DNS servers attached to the fabric (eBGP with their leaf); distinct from every fabric ASN'),
     zones: z.array(fqdn).min(1).describe('Zones the DNS servers are authoritative for; every name lies in one'),
     ttl: z.number().int().min(0).max(86400).default(30).describe('Default answer TTL in seconds'),

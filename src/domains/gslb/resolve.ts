@@ -27,11 +27,13 @@ export function zoneOf(fqdn: string, zones: readonly string[]): string | undefin
 }
 
 export function resolveGslb(ctx: DomainResolveContext, g: GslbIntent, model: FabricModel): GslbModel {
-  const sites = new Set<string>();
+  // A multi-site model's sites, then the ones the section adds (outside the intent: addresses only).
+  const sites = new Set<string>((model.sites ?? []).map((s) => s.name));
   g.sites.forEach((s, i) => {
-    if (sites.has(s)) ctx.error([ROOT, 'sites', i], `site '${s}' is listed twice`);
+    if (sites.has(s)) ctx.error([ROOT, 'sites', i], model.sites?.some((x) => x.name === s) ? `site '${s}' is a site of sites.yaml already` : `site '${s}' is listed twice`);
     sites.add(s);
   });
+  if (!sites.size) ctx.error([ROOT], 'gslb: no sites (list them in gslb.sites, or make this a multi-site intent with sites.yaml)', true);
   const site = (s: string, path: Path, what: string): boolean => {
     if (sites.has(s)) return true;
     ctx.error(path, `${what}: unknown site '${s}'${known([...sites])}`);
@@ -71,6 +73,8 @@ export function resolveGslb(ctx: DomainResolveContext, g: GslbIntent, model: Fab
       } else if (m.endpoint !== undefined) {
         const ep = model.endpoints.find((e) => e.name === m.endpoint);
         if (!ep) return ctx.error([...mp, 'endpoint'], `pool '${pn}': unknown endpoint '${m.endpoint}'${known(model.endpoints.map((e) => e.name))}`);
+        const epSite = model.devices.find((d) => d.name === ep.leaf)?.site;
+        if (model.sites && epSite !== p.site) return ctx.error([...mp, 'endpoint'], `pool '${pn}' serves from site '${p.site}', but endpoint '${m.endpoint}' is in site '${epSite}'`);
         ipv4 = ep.ipv4 && hostOf(ep.ipv4);
         ipv6 = ep.ipv6 && canon(hostOf(ep.ipv6));
         ref = `endpoint:${m.endpoint}`;
@@ -169,6 +173,7 @@ function server(ctx: DomainResolveContext, model: FabricModel, n: string, s: Gsl
     const d = model.devices.find((x) => x.name === l);
     if (!d) return fail([...base, 'attach', i], `unknown leaf '${l}'${known(model.devices.filter((x) => isLeafRole(x.role)).map((x) => x.name))}`);
     if (!isLeafRole(d.role)) return fail([...base, 'attach', i], `'${l}' is a ${d.role}, not a leaf`);
+    if (model.sites && d.site !== s.site) return fail([...base, 'attach', i], `leaf '${l}' is in site '${d.site}', not in the server's site '${s.site}'`);
   }
   const vrf = model.vrfs.find((v) => v.name === s.vrf);
   if (!vrf) return fail([...base, 'vrf'], `unknown VRF '${s.vrf}'${known(model.vrfs.map((v) => v.name))}`);
