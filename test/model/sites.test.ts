@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
 import { IntentError } from '../../src/util/errors.ts';
+import { verifyStatic } from '../../src/verify/static.ts';
 import { repoRoot } from '../support/intent-copy.ts';
 
 const dirs: string[] = [];
@@ -134,5 +135,18 @@ describe('multi-site model (intents/mdc)', () => {
     edit(path.join(ospf, 'dc2', 'fabric.yaml'), /  asn:\n    spine: 65200\n    leaf: 65201-65249\n    leaf_scheme: per-leaf/, '  asn:\n    fabric: 65200');
     edit(path.join(ospf, 'dc2', 'fabric.yaml'), 'pools:', 'pools:\n  p2p: 10.2.128.0/20');
     expect(errorsOf(ospf)).toEqual([expect.stringMatching(/^dc2\/fabric\.yaml:3:1: site 'dc2': a DCI needs each site's underlay and EVPN overlay in eBGP \(this fabric runs ospf with ibgp EVPN/)]);
+  });
+
+  it('verifies across the sites: cross-site pairs in the matrix, a lone WAN router named as the single point of failure', () => {
+    const ok = verifyStatic(model);
+    expect(ok.results.filter((r) => !r.passed).map((r) => r.check.id)).toEqual([]);
+    expect(ok.results.find((r) => r.check.id === 'endpoint-reachability')?.examined).toBe('15 endpoint pairs: 2 bridged, 5 routed, 8 isolated, 0 wrong');
+    const dir = copy();
+    const f = path.join(dir, 'sites.yaml');
+    writeFileSync(f, readFileSync(f, 'utf8').split('\n').filter((l) => !l.includes('wan2')).join('\n'));
+    const one = verifyStatic(loadModelSync(dir));
+    const spof = one.results.find((r) => r.check.id === 'single-points-of-failure')!;
+    expect(spof.findings.map((x) => `${x.location?.file.endsWith('sites.yaml') ? 'sites.yaml' : x.location?.file}:${x.location?.line}: ${x.message}`)).toEqual(['sites.yaml:17: wan1 is an articulation point: losing it cuts 4 VTEPs off the rest of the underlay']);
+    expect(one.results.find((r) => r.check.id === 'underlay-ecmp')!.findings[0].message).toBe('border11, border12 <-> border21, border22: 1 equal-cost underlay path, the design promises 2 (4 VTEP pairs)');
   });
 });
