@@ -29,6 +29,11 @@ export function requiredFeatures(v: DeviceView, model: FabricModel): RequiredFea
   }
   if (v.bgp?.evpn) add('overlay', `evpn-${model.fabric.overlay.transport}`, model.fabric.source);
   if (v.bgp?.routeReflector) add('overlay', 'route-reflector', v.source);
+  // A DCI end (border leaf or WAN router) relays the other sites' EVPN routes end to end.
+  if (model.dci) {
+    const link = model.links.find((l) => model.dci!.links.includes(l.id) && (l.a.device === v.hostname || l.b.device === v.hostname));
+    if (link) add('overlay', 'evpn-dci', link.source);
+  }
   for (const vl of v.vlans) {
     add('features', 'l2vni', vl.source);
     if (vl.gateway4 || vl.gateway6) add('features', 'anycast-gateway', vl.source);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
 import { IntentError } from '../../src/util/errors.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
+import { renderModel } from '../../src/render/index.ts';
 import { repoRoot } from '../support/intent-copy.ts';
 
 const dirs: string[] = [];
@@ -148,5 +149,27 @@ describe('multi-site model (intents/mdc)', () => {
     const spof = one.results.find((r) => r.check.id === 'single-points-of-failure')!;
     expect(spof.findings.map((x) => `${x.location?.file.endsWith('sites.yaml') ? 'sites.yaml' : x.location?.file}:${x.location?.line}: ${x.message}`)).toEqual(['sites.yaml:17: wan1 is an articulation point: losing it cuts 4 VTEPs off the rest of the underlay']);
     expect(one.results.find((r) => r.check.id === 'underlay-ecmp')!.findings[0].message).toBe('border11, border12 <-> border21, border22: 1 equal-cost underlay path, the design promises 2 (4 VTEP pairs)');
+  });
+
+  it('renders the DCI for FRR; a border leaf on a platform without the end-to-end relay is an error at its DCI link', () => {
+    const r = renderModel(model);
+    const wan1 = r.artifacts.find((a) => a.device === 'wan1' && a.path.endsWith('frr.conf'))!.content;
+    expect(wan1).toContain('router bgp 65500');
+    expect(wan1).toMatch(/neighbor eth3 interface remote-as external\n neighbor eth3 description border21/);
+    expect(wan1).toContain('  neighbor eth3 attribute-unchanged next-hop');
+    const border = r.artifacts.find((a) => a.device === 'border21' && a.path.endsWith('frr.conf'))!.content;
+    expect(border).toContain(' neighbor eth20 description wan1');
+    expect(border).toContain('  neighbor eth20 attribute-unchanged next-hop');
+    expect(border).toMatch(/route-target import 65010:50001/);
+    const dir = copy();
+    edit(path.join(dir, 'dc2', 'nodes.yaml'), 'borders: { role: border-leaf, platform: frr }', 'borders: { role: border-leaf, platform: eos }');
+    edit(path.join(dir, 'sites.yaml'), /border2(\d):eth2(\d)/g, 'border2$1:Ethernet2$2');
+    let err = '';
+    try {
+      renderModel(loadModelSync(dir));
+    } catch (e) {
+      err = e instanceof IntentError ? e.diagnostics.map((d) => `${path.basename(d.loc.file)}:${d.loc.line}: ${d.message}`).join('\n') : String(e);
+    }
+    expect(err).toBe("sites.yaml:25: device border21: platform eos does not support overlay 'evpn-dci'\nsites.yaml:27: device border22: platform eos does not support overlay 'evpn-dci'");
   });
 });

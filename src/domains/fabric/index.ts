@@ -25,7 +25,7 @@ export const fabric: DomainModule<FabricModel> = {
   requires: [],
   capabilities: {
     underlay: ['ebgp-unnumbered', 'ebgp', 'ospf'],
-    overlay: ['evpn-ebgp', 'evpn-ibgp', 'route-reflector'],
+    overlay: ['evpn-ebgp', 'evpn-ibgp', 'route-reflector', 'evpn-dci'],
     features: ['l2vni', 'l3vni', 'anycast-gateway', 'ipv6-gateway', 'dhcp-relay', 'mtu', 'tagged-ports', 'service-peering'],
   },
   render: {
