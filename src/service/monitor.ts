@@ -224,6 +224,11 @@ export class Monitor {
     return r;
   }
 
+  /** Stores and publishes an event raised outside the poll (recovery of interrupted rollouts at start). */
+  announce(e: NewEvent): ServiceEvent {
+    return this.emit(e);
+  }
+
   private emit(e: NewEvent): ServiceEvent {
     const stored = this.store.addEvent(e);
     this.metrics.events.inc({ kind: e.kind });
@@ -345,8 +350,10 @@ export class Monitor {
     this.metrics.checks(results);
     const fabric = Object.values(observed).filter(isObservedState);
     const samples = this.metrics.observe(fabric.flatMap((o) => o.devices), fabric.flatMap((o) => o.probes));
+    const warmup = (this.config.baseline ?? DEFAULT_BASELINE).warmup;
     for (const s of samples) {
       const edge = this.baselines.observe(s.series, s.value);
+      if (this.baselines.get(s.series)!.n > warmup) this.metrics.baselineJudged.inc();
       if (!edge) continue;
       const r = edge.reading;
       this.emit({
@@ -359,6 +366,7 @@ export class Monitor {
         evidence: { ...s.labels, value: r.value, mean: r.mean, sd: r.sd, z: r.z, samples: r.n },
       });
     }
+    this.metrics.baselineSeries.set(this.baselines.size);
   }
 }
 
