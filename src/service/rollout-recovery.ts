@@ -60,10 +60,11 @@ export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks): Promi
 function record(h: RolloutRecoveryHooks, r: RecoverResult): void {
   const time = new Date().toISOString();
   const results = r.results.map((x) => ({ device: x.device, action: x.action, reason: x.reason }));
-  const outcome = r.skipped ? `skipped: ${r.skipped}` : r.results.map((x) => `${x.device} ${x.action}`).join(', ') || 'no device touched';
+  const outcome = r.skipped ?? (r.results.map((x) => `${x.device} ${x.action}`).join(', ') || 'no device touched');
   const failed = r.results.filter((x) => x.action === 'failed');
-  h.audit({ time, actor: BY, action: 'recover rollout', target: r.id, outcome: `${failed.length ? 'failed' : r.skipped ? 'skipped' : 'recovered'}: ${outcome}` });
-  h.report(`rollout ${r.id}: ${failed.length ? 'recovery FAILED' : r.skipped ? 'skipped' : 'recovered'}: ${outcome}`);
+  const status = failed.length ? 'failed' : r.skipped ? 'skipped' : 'recovered';
+  h.audit({ time, actor: BY, action: 'recover rollout', target: r.id, outcome: `${status}: ${outcome}` });
+  h.report(`rollout ${r.id}: ${status === 'failed' ? 'recovery FAILED' : status}: ${outcome}`);
   const devices = r.results.filter((x) => x.action === 'rolled back').map((x) => x.device);
   if (r.skipped) h.emit({ time, kind: 'rollout-recovery-skipped', severity: 'warning', subject: r.id, message: `rollout ${r.id} not recovered: ${r.skipped}`, evidence: { rollout: r.id, reason: r.skipped } });
   else if (failed.length) h.emit({ time, kind: 'rollout-recovery-failed', severity: 'error', subject: r.id, device: failed[0].device, message: `rollout ${r.id}: recovery failed on ${failed.map((x) => x.device).join(', ')}; netloom apply --recover retries it`, evidence: { rollout: r.id, results } });
