@@ -10,7 +10,10 @@
  *    committed, the next not yet) leaves a half-applied fabric; the next start finishes the
  *    rollout from its journal before its first poll: every device's running config is the one
  *    before the rollout again (read from FRR), GET /rollouts shows it recovered by the
- *    service, with events and an audit entry, and no device lock is left behind.
+ *    service, with events and an audit entry, and no device lock is left behind; the same
+ *    in the middle of a drift re-apply by policy: the next start rolls the device back to
+ *    the (drifted) config the re-apply found, then the policy re-applies it to the end, and
+ *    the events stored before the kill are still there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,10 +53,10 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
   let output = '';
   let base = '';
 
-  const start = async (): Promise<void> => {
+  const start = async (...extra: string[]): Promise<void> => {
     output = '';
     base = '';
-    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${LAB}`, '--listen', '127.0.0.1:0', '--state-dir', serveDir, '--period', '1', '--capture-seconds', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${LAB}`, '--listen', '127.0.0.1:0', '--state-dir', serveDir, '--period', '1', '--capture-seconds', '0', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     serve.stdout!.on('data', (d) => (output += String(d)));
     serve.stderr!.on('data', (d) => (output += String(d)));
     for (let i = 0; i < 480 && !base; i++) {
@@ -195,5 +198,54 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
     expect(plan.results.map((r) => r.action)).toEqual(['would change', 'would change']);
     // The fabric the service now polls is the one before the rollout, sessions up.
     expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
+  }, 600_000);
+
+  it('recovery: kill -9 in the middle of a drift re-apply; the next start rolls it back to where it found the device, then re-applies by policy to the intended config', async () => {
+    // Everything applied once (the baseline drift is measured against), VLAN 40 included.
+    const all = await fetch(`${base}/rollouts`, { method: 'POST', headers: { authorization: `Bearer ${OPERATE}`, 'content-type': 'application/json' }, body: JSON.stringify({}) });
+    const applied = (await all.json()) as { ok: boolean; results: unknown[] };
+    expect(applied.ok, JSON.stringify(applied)).toBe(true);
+    const intended = await running();
+    await stop('SIGTERM');
+    await start('--drift', 'reapply');
+    const root = path.join(process.env.NETLOOM_STATE_DIR!, 'rollouts');
+    const known = new Set(readdirSync(root));
+    // Drift by hand: leaf2 shuts its session to spine2.
+    await labExec(LAB, 'leaf2', ['vtysh', '-c', 'conf t', '-c', 'router bgp 65102', '-c', 'neighbor eth2 shutdown']);
+    const drifted = (await running()).leaf2;
+    expect(drifted).toMatch(/neighbor eth2 shutdown/);
+    let journal = '';
+    for (let i = 0; i < 1200 && !journal; i++) {
+      await sleep(50);
+      const fresh = readdirSync(root).filter((id) => !known.has(id)).sort();
+      const f = fresh.length ? path.join(root, fresh.at(-1)!, 'journal.jsonl') : '';
+      if (f && existsSync(f) && readJournal(f).some((e) => e.t === 'committed' && e.device === 'leaf2')) journal = f;
+    }
+    expect(journal, output).not.toBe('');
+    await stop('SIGKILL');
+    const id = path.basename(path.dirname(journal));
+    expect(readJournal(journal).some((e) => e.t === 'end')).toBe(false);
+    expect((await running()).leaf2).not.toMatch(/neighbor eth2 shutdown/);
+
+    await start('--drift', 'reapply');
+    // Rolled back to what the re-apply found (the drifted config), before the first poll.
+    expect(output).toMatch(new RegExp(`rollout ${id}: recovered: leaf2 rolled back`));
+    const rows = await get<{ id: string; status: string; rolledBack: string[] }[]>('/rollouts');
+    expect(rows.find((r) => r.id === id)).toMatchObject({ status: 'recovered', rolledBack: ['leaf2'] });
+    // Then the policy re-applies it, this time to the end.
+    let ok: Ev | undefined;
+    for (let i = 0; i < 240 && !ok; i++) {
+      await sleep(500);
+      ok = (await events('recovery-succeeded')).find((e) => (e.evidence.devices as string[]).includes('leaf2'));
+      expect((await events('recovery-failed')).map((e) => e.message)).toEqual([]);
+    }
+    expect(ok, output).toBeDefined();
+    expect(await running()).toEqual(intended);
+    // The events stored before the kill are still there: the drift and the re-apply it started.
+    const drift = await events('config-drift');
+    expect(drift.filter((e) => e.device === 'leaf2').length).toBeGreaterThanOrEqual(2);
+    expect((await events('recovery-started')).length).toBeGreaterThanOrEqual(2);
+    const later = (await get<{ id: string; status: string }[]>('/rollouts')).filter((r) => r.id > id);
+    expect(later.map((r) => r.status)).toContain('ok');
   }, 600_000);
 });
