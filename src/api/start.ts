@@ -12,6 +12,7 @@ import { EnvironmentError } from '../util/errors.ts';
 import { Monitor, type MonitorConfig } from '../service/monitor.ts';
 import type { CaptureRule } from '../service/incident-capture.ts';
 import { DEFAULT_POLLING, DEFAULT_RECOVERY, describePolling, describeRecovery } from '../service/policy.ts';
+import { recoverInterruptedRollouts } from '../service/rollout-recovery.ts';
 import { openSqliteStore } from '../service/sqlite-store.ts';
 import type { ServiceStore } from '../service/store.ts';
 import { DeviceViews } from '../service/views.ts';
@@ -71,6 +72,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  // A rollout a killed process left half-applied is finished before anything judges the fabric.
+  await recoverInterruptedRollouts({ emit: (e) => monitor.announce(e), audit: (e) => store.audit(e), report: o.report }).catch((e: Error) => o.report(`recovery of interrupted rollouts failed: ${e.message}`));
   monitor.start();
   return {
     app,

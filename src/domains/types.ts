@@ -118,6 +118,8 @@ export interface DomainModule<M = unknown> {
       compare(model: FabricModel, observed: unknown, fg?: FabricGraph): CheckResult[];
       /** The live comparison as a push post-check (after a device's push, before confirm). */
       postCheck?(model: FabricModel): PostCheck;
+      /** What `collect` observed, as Prometheus text: `netloom serve` appends it to /metrics after each poll. */
+      metrics?(observed: unknown): string;
     };
   };
 

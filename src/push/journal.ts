@@ -34,6 +34,8 @@ export type JournalEntry =
   | { t: 'device-failed'; device: string; kind: string; error: string }
   /** A step abandoned on a session that stopped answering, retried on a fresh one after delayMs. */
   | { t: 'retry'; device: string; step: string; attempt: number; tries: number; error: string; delayMs: number }
+  /** Recovery of a rollout whose process died (`apply --recover`, `netloom serve` at start): who took it over. */
+  | { t: 'recover-start'; by: string; pid: number }
   | { t: 'end'; status: 'ok' | 'rolled-back' | 'failed' | 'nothing-to-do' | 'recovered' };
 
 export type Stamped = JournalEntry & { at: string };

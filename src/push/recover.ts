@@ -6,7 +6,7 @@
  * at the confirm timeout anyway) and, if already confirmed, their previous subtrees. Locks the
  * rollout left on FRR nodes are released.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Snapshot } from './driver.ts';
 import type { Inventory } from './inventory.ts';
@@ -30,7 +30,8 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function recoverRollout(id: string, rep: Reporter): Promise<RecoverResult> {
+/** `by` names who recovers (journalled): the CLI's `apply --recover`, or the service at start. */
+export async function recoverRollout(id: string, rep: Reporter, by = 'netloom apply --recover'): Promise<RecoverResult> {
   const journal = Journal.open(id);
   const entries = readJournal(journal.file);
   const start = entries.find((e) => e.t === 'start');
@@ -38,7 +39,15 @@ export async function recoverRollout(id: string, rep: Reporter): Promise<Recover
     journal.close();
     return { id, results: [], skipped: `its apply process (pid ${start.pid}) is still running` };
   }
-  const inventory = JSON.parse(readFileSync(path.join(journal.dir, 'inventory.json'), 'utf8')) as Inventory;
+  const inventoryFile = path.join(journal.dir, 'inventory.json');
+  journal.append({ t: 'recover-start', by, pid: process.pid });
+  // Killed before its start entry: the rollout had not touched a device yet.
+  if (!start || !existsSync(inventoryFile)) {
+    journal.append({ t: 'end', status: 'recovered' });
+    journal.close();
+    return { id, results: [] };
+  }
+  const inventory = JSON.parse(readFileSync(inventoryFile, 'utf8')) as Inventory;
   const snapshots = new Map<string, Snapshot>();
   const state = new Map<string, string>();
   const locked = new Set<string>();
@@ -82,8 +91,8 @@ export async function recoverRollout(id: string, rep: Reporter): Promise<Recover
   return { id, results };
 }
 
-export async function recoverRollouts(rep: Reporter): Promise<RecoverResult[]> {
+export async function recoverRollouts(rep: Reporter, by?: string): Promise<RecoverResult[]> {
   const out: RecoverResult[] = [];
-  for (const id of unfinishedRollouts()) out.push(await recoverRollout(id, rep));
+  for (const id of unfinishedRollouts()) out.push(await recoverRollout(id, rep, by));
   return out;
 }

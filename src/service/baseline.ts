@@ -75,6 +75,11 @@ export class Baselines {
     return { kind: reading.anomalous ? 'anomaly' : 'anomaly-cleared', series: name, reading };
   }
 
+  /** Series with a baseline. */
+  get size(): number {
+    return this.series.size;
+  }
+
   get(name: string): Ewma | undefined {
     return this.series.get(name);
   }

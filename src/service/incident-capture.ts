@@ -1,7 +1,7 @@
 /**
  * Packet capture attached to a new incident: a short tcpdump on the interfaces of the failed
- * element (both ends of a link; a device's fabric interfaces), inside the lab's namespaces,
- * read by the same analyzer as `pcap analyze --intent` (the model's VTEPs, BGP and OSPF
+ * element (both ends of a link; a device's fabric interfaces), inside the lab's namespaces or,
+ * on an inventory target, on the device over SSH (src/push/ssh-capture.ts), read by the same analyzer as `pcap analyze --intent` (the model's VTEPs, BGP and OSPF
  * expectations, and every domain's capture questions). The service adds what only it knows:
  * which of the model's BGP sessions and OSPF adjacencies run over each interface, so a
  * capture that shows none of their packets (FRR's datacenter defaults send a keepalive every
@@ -17,6 +17,8 @@ import path from 'node:path';
 import { domainCaptureFindings } from '../domains/index.ts';
 import { labCapture } from '../lab/node-ops.ts';
 import type { LabState } from '../lab/state.ts';
+import type { Inventory } from '../push/inventory.ts';
+import { sshCapture } from '../push/ssh-capture.ts';
 import type { FabricModel } from '../model/types.ts';
 import { analyzeFile, type Finding as CaptureFinding } from '../pcap/analyze.ts';
 import { expectationsFromModel, type FabricExpectations } from '../pcap/expectations.ts';
@@ -47,10 +49,34 @@ interface CapturePoint {
 
 export type CaptureDone = (incident: Incident, captures: IncidentCapture[]) => void;
 
+/** Where captures are taken: which devices can be captured, and how one interface is. */
+export interface CaptureSource {
+  has(device: string): boolean;
+  /** Writes the pcap to `out`; throws `capture on DEV:IF failed: <tcpdump's words>`. */
+  capture(device: string, iface: string, o: { seconds: number; maxPackets: number; snaplen: number; out: string }): Promise<void>;
+}
+
+/** A lab's nodes: tcpdump in the node's namespace on this host. */
+export function labCaptureSource(lab: LabState): CaptureSource {
+  return {
+    has: (d) => lab.nodes.some((n) => n.name === d),
+    capture: async (d, i, o) => void (await labCapture(lab, `${d}:${i}`, o)),
+  };
+}
+
+/** An inventory's SSH devices: tcpdump on the device, the file fetched back. */
+export function sshCaptureSource(inventory: Inventory): CaptureSource {
+  const ssh = (d: string) => inventory.devices.find((x) => x.name === d && x.transport === 'ssh');
+  return {
+    has: (d) => !!ssh(d),
+    capture: async (d, i, o) => void (await sshCapture(ssh(d)!, i, o)),
+  };
+}
+
 export class IncidentCaptures {
   private readonly model: FabricModel;
   private readonly fg: FabricGraph;
-  private readonly lab: LabState;
+  private readonly source: CaptureSource;
   private readonly dir: string;
   private readonly rule: CaptureRule;
   private readonly done: CaptureDone;
@@ -58,10 +84,10 @@ export class IncidentCaptures {
   private readonly queue: Incident[] = [];
   private running?: Promise<void>;
 
-  constructor(model: FabricModel, fg: FabricGraph, lab: LabState, stateDir: string, done: CaptureDone, rule: Partial<CaptureRule> = {}) {
+  constructor(model: FabricModel, fg: FabricGraph, source: CaptureSource, stateDir: string, done: CaptureDone, rule: Partial<CaptureRule> = {}) {
     this.model = model;
     this.fg = fg;
-    this.lab = lab;
+    this.source = source;
     this.dir = path.join(stateDir, 'captures');
     this.rule = { ...DEFAULT_CAPTURE, ...rule };
     this.done = done;
@@ -110,7 +136,7 @@ export class IncidentCaptures {
       else if (type === 'device' && l.kind === 'fabric') for (const e of [l.a, l.b]) if (e.device === name) ends.push(e);
     }
     return ends
-      .filter((e) => IFACE.test(e.interface) && this.lab.nodes.some((n) => n.name === e.device))
+      .filter((e) => IFACE.test(e.interface) && this.source.has(e.device))
       .slice(0, this.rule.maxInterfaces)
       .map((e) => ({ ...e, expects: this.expectedOn(e.device, e.interface) }));
   }
@@ -133,9 +159,8 @@ export class IncidentCaptures {
   private async one(p: CapturePoint, file: string, n: number): Promise<IncidentCapture> {
     const base = { n, device: p.device, interface: p.interface, seconds: this.rule.seconds };
     const at = `${p.device}:${p.interface}`;
-    let packets: number;
     try {
-      packets = (await labCapture(this.lab, at, { seconds: this.rule.seconds, out: file, maxPackets: this.rule.maxPackets, snaplen: this.rule.snaplen })).packets;
+      await this.source.capture(p.device, p.interface, { seconds: this.rule.seconds, out: file, maxPackets: this.rule.maxPackets, snaplen: this.rule.snaplen });
     } catch (e) {
       // tcpdump refuses an interface that is administratively down: that is evidence too.
       const why = (e as Error).message.replace(/^capture on \S+ failed: /, '');

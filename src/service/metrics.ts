@@ -33,6 +33,8 @@ export class ServiceMetrics {
   readonly polls = new Counter({ name: 'netloom_polls_total', help: 'polls by outcome', labelNames: ['outcome'], registers: [this.registry] });
   readonly overdue = new Counter({ name: 'netloom_polls_overdue_total', help: 'polls that started later than their period because the previous one was still running', registers: [this.registry] });
   readonly commands = new Counter({ name: 'netloom_device_commands_total', help: 'show commands by device role, sent to the device or answered from the last collection (a role polled slower than the tick)', labelNames: ['role', 'source'], registers: [this.registry] });
+  readonly baselineSeries = this.g('netloom_baseline_series', 'metric series with an anomaly baseline');
+  readonly baselineJudged = new Counter({ name: 'netloom_baseline_samples_judged_total', help: 'samples compared with an established baseline (past the warm-up): what an anomaly could have been raised on', registers: [this.registry] });
   readonly events = new Counter({ name: 'netloom_events_total', help: 'events by kind', labelNames: ['kind'], registers: [this.registry] });
 
   /** Sets the gauges from one poll's fabric observation; returns the samples that have baselines. */

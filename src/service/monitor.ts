@@ -22,7 +22,7 @@ import { DEFAULT_DAMPING, FlapDamper, type DampingRule } from './damping.ts';
 import { eventKind, findingDevice, findingKey, findingLocation } from './finding-key.ts';
 import { LimitedCollector } from './limited-collector.ts';
 import { ServiceMetrics } from './metrics.ts';
-import { IncidentCaptures, type CaptureRule } from './incident-capture.ts';
+import { IncidentCaptures, labCaptureSource, sshCaptureSource, type CaptureRule } from './incident-capture.ts';
 import { Recovery } from './recovery.ts';
 import { periodOf, tickMs, type PollingPolicy, type RecoveryPolicy } from './policy.ts';
 import { PeriodCollector } from './period-collector.ts';
@@ -109,7 +109,8 @@ export class Monitor {
     this.correlator = new Correlator(fg);
     if (this.config.recovery && this.config.recovery.drift !== 'off') this.recovery = new Recovery(model, target, this.config.recovery, (e) => this.emit(e), (e) => store.audit(e));
     const cap = this.config.capture;
-    if (cap && target.lab) this.captures = new IncidentCaptures(model, fg, target.lab, cap.stateDir, (i, c) => this.attachCaptures(i, c), cap);
+    const source = target.lab ? labCaptureSource(target.lab) : target.inventory ? sshCaptureSource(target.inventory) : undefined;
+    if (cap && source) this.captures = new IncidentCaptures(model, fg, source, cap.stateDir, (i, c) => this.attachCaptures(i, c), cap);
     // After a restart: what was announced stays announced (no second raise), and incidents
     // still open continue with the same id and opening time.
     for (const [key, f] of store.announcedFindings()) {
@@ -222,6 +223,11 @@ export class Monitor {
     const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length };
     this.latest = r;
     return r;
+  }
+
+  /** Stores and publishes an event raised outside the poll (recovery of interrupted rollouts at start). */
+  announce(e: NewEvent): ServiceEvent {
+    return this.emit(e);
   }
 
   private emit(e: NewEvent): ServiceEvent {
@@ -345,8 +351,10 @@ export class Monitor {
     this.metrics.checks(results);
     const fabric = Object.values(observed).filter(isObservedState);
     const samples = this.metrics.observe(fabric.flatMap((o) => o.devices), fabric.flatMap((o) => o.probes));
+    const warmup = (this.config.baseline ?? DEFAULT_BASELINE).warmup;
     for (const s of samples) {
       const edge = this.baselines.observe(s.series, s.value);
+      if (this.baselines.get(s.series)!.n > warmup) this.metrics.baselineJudged.inc();
       if (!edge) continue;
       const r = edge.reading;
       this.emit({
@@ -359,6 +367,7 @@ export class Monitor {
         evidence: { ...s.labels, value: r.value, mean: r.mean, sd: r.sd, z: r.z, samples: r.n },
       });
     }
+    this.metrics.baselineSeries.set(this.baselines.size);
   }
 }
 

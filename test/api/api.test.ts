@@ -218,7 +218,7 @@ describe('API routes', () => {
       ];
       writeFileSync(path.join(dir, 'state', 'rollouts', id, 'journal.jsonl'), entries.map((e) => JSON.stringify({ ...e, at })).join('\n') + '\n');
       const list = (await app.inject({ method: 'GET', url: '/rollouts', headers: auth(READ) })).json();
-      expect(list).toEqual([{ id, started: at, fabric: 'dc1', target: 'lab:dc1', devices: ['leaf1', 'leaf2'], status: 'ok', applied: ['leaf1'], rolledBack: [] }]);
+      expect(list).toEqual([{ id, started: at, fabric: 'dc1', target: 'lab:dc1', devices: ['leaf1', 'leaf2'], status: 'ok', applied: ['leaf1'], rolledBack: [], recoveredBy: null }]);
       const one = await app.inject({ method: 'GET', url: `/rollouts/${id}`, headers: auth(READ) });
       expect(one.statusCode).toBe(200);
       expect(one.json().steps).toHaveLength(7);

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { loadModelSync } from '../../src/model/index.ts';
-import { IncidentCaptures } from '../../src/service/incident-capture.ts';
+import { IncidentCaptures, labCaptureSource } from '../../src/service/incident-capture.ts';
 import type { IncidentCapture } from '../../src/service/store.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { inCI } from '../support/ci.ts';
@@ -112,7 +112,7 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve: captures attached t
     const dir = mkdtempSync(path.join(tmpdir(), 'netloom-capture-'));
     try {
       let got: IncidentCapture[] | undefined;
-      const caps = new IncidentCaptures(model, buildFabricGraph(model), getLabState(lab), dir, (_i, c) => (got = c), { seconds: 4 });
+      const caps = new IncidentCaptures(model, buildFabricGraph(model), labCaptureSource(getLabState(lab)), dir, (_i, c) => (got = c), { seconds: 4 });
       caps.start({ id: 'inc-000000000001', status: 'open', element: HEALTHY, summary: '', severity: 'error', opened: new Date().toISOString(), findings: [], devices: ['leaf2', 'spine1'] });
       await caps.idle();
       expect(got!.map((c) => `${c.device}:${c.interface}`)).toEqual(['leaf2:eth1', 'spine1:eth2']);

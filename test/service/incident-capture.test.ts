@@ -10,14 +10,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabState } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
-import { IncidentCaptures } from '../../src/service/incident-capture.ts';
+import { IncidentCaptures, labCaptureSource } from '../../src/service/incident-capture.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 
 const model = loadModelSync('intents/dc1');
 const lab = { name: 'none', nodes: model.devices.map((d) => ({ name: d.name })) } as unknown as LabState;
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-capture-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const caps = new IncidentCaptures(model, buildFabricGraph(model), lab, dir, () => undefined, { maxInterfaces: 3 });
+const caps = new IncidentCaptures(model, buildFabricGraph(model), labCaptureSource(lab), dir, () => undefined, { maxInterfaces: 3 });
 
 describe('incident captures: where', () => {
   it('a link: both ends, each with the BGP session the model runs over it', () => {

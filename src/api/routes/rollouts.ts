@@ -17,7 +17,7 @@ import { UsageError } from '../../util/errors.ts';
 import { BEARER, type ApiContext } from '../context.ts';
 import { ErrorReply, js } from '../schemas.ts';
 
-const RolloutRow = z.object({ id: z.string(), started: z.string(), fabric: z.string(), target: z.string(), devices: z.array(z.string()), status: z.string(), applied: z.array(z.string()), rolledBack: z.array(z.string()) });
+const RolloutRow = z.object({ id: z.string(), started: z.string(), fabric: z.string(), target: z.string(), devices: z.array(z.string()), status: z.string(), applied: z.array(z.string()), rolledBack: z.array(z.string()), recoveredBy: z.string().nullable() });
 const RolloutRequest = z.object({ dryRun: z.boolean().optional(), devices: z.array(z.string().min(1).max(128)).max(10000).optional(), canary: z.number().int().min(1).max(1000).optional(), waveSize: z.number().int().min(1).max(1000).optional() });
 const RolloutReply = z.object({
   id: z.string().nullable(),
@@ -29,9 +29,10 @@ const RolloutId = z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/) });
 
 function summary(id: string, entries: Stamped[]): z.infer<typeof RolloutRow> {
   const start = entries.find((e) => e.t === 'start') as Extract<Stamped, { t: 'start' }> | undefined;
-  const end = entries.find((e) => e.t === 'end') as Extract<Stamped, { t: 'end' }> | undefined;
+  const end = entries.findLast((e) => e.t === 'end') as Extract<Stamped, { t: 'end' }> | undefined;
+  const recover = entries.findLast((e) => e.t === 'recover-start') as Extract<Stamped, { t: 'recover-start' }> | undefined;
   const of = (t: string) => [...new Set(entries.filter((e) => e.t === t).map((e) => (e as { device: string }).device))];
-  return { id, started: entries[0]?.at ?? '', fabric: start?.fabric ?? '', target: start?.target ?? '', devices: start?.devices ?? [], status: end?.status ?? 'unfinished', applied: of('confirmed'), rolledBack: of('rolled-back') };
+  return { id, started: entries[0]?.at ?? '', fabric: start?.fabric ?? '', target: start?.target ?? '', devices: start?.devices ?? [], status: end?.status ?? 'unfinished', applied: of('confirmed'), rolledBack: of('rolled-back'), recoveredBy: recover?.by ?? null };
 }
 
 export const rolloutRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor, store }) => {

@@ -11,7 +11,7 @@ import type { GslbModel } from './model.ts';
 import { gslbStaticChecks } from './checks.ts';
 import { gslbArtifacts } from './render.ts';
 import { gslbServiceNodes, gslbSummary, resolveGslb } from './resolve.ts';
-import { collectGslb, compareGslb, LIVE_GSLB_ANSWERS, type GslbServerObservation } from './live.ts';
+import { collectGslb, compareGslb, gslbMetrics, LIVE_GSLB_ANSWERS, type GslbServerObservation } from './live.ts';
 
 export const gslb: DomainModule<GslbModel> = {
   id: 'gslb',
@@ -35,6 +35,8 @@ export const gslb: DomainModule<GslbModel> = {
       checks: [LIVE_GSLB_ANSWERS],
       collect: (target, model) => collectGslb(target, model),
       compare: (model, observed) => compareGslb(model, observed as GslbServerObservation[]),
+      // Member health as probed from each DNS server: what PowerDNS does not export.
+      metrics: (observed) => gslbMetrics(observed as GslbServerObservation[]),
     },
   },
 };
