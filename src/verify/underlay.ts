@@ -76,7 +76,8 @@ export function ecmpDistance(e: EcmpAnalysis, a: number, b: number): number {
 
 /**
  * What the Clos design promises: pod spines in common, or spines x super-spines x spines across
- * pods. Pods are per site; between two sites (a DCI) the promise is redundancy: two paths.
+ * pods. Pods are per site; between two sites (a DCI) the promise is redundancy, two paths,
+ * except from a DCI end itself, whose own DCI links are what the intent gives it.
  */
 export function designPromise(fg: FabricGraph): (a: number, b: number) => number {
   const spines = new Map<string, number>();
@@ -88,8 +89,10 @@ export function designPromise(fg: FabricGraph): (a: number, b: number) => number
     else if (tier === 'super-spine' && d.role !== 'wan') superSpines++;
   });
   const site = fg.devices.map((d) => d.site ?? '');
+  const dciEnd = new Set(fg.model.dci ? fg.model.links.filter((l) => fg.model.dci!.links.includes(l.id)).flatMap((l) => [l.a.device, l.b.device]) : []);
+  const end = fg.devices.map((d) => dciEnd.has(d.name));
   return (a, b) => {
-    if (site[a] !== site[b]) return 2;
+    if (site[a] !== site[b]) return end[a] || end[b] ? 1 : 2;
     const pa = pod[a];
     const pb = pod[b];
     if (pa === pb) return spines.get(pa) ?? 0;

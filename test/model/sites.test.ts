@@ -148,7 +148,21 @@ describe('multi-site model (intents/mdc)', () => {
     const one = verifyStatic(loadModelSync(dir));
     const spof = one.results.find((r) => r.check.id === 'single-points-of-failure')!;
     expect(spof.findings.map((x) => `${x.location?.file.endsWith('sites.yaml') ? 'sites.yaml' : x.location?.file}:${x.location?.line}: ${x.message}`)).toEqual(['sites.yaml:17: wan1 is an articulation point: losing it cuts 4 VTEPs off the rest of the underlay']);
-    expect(one.results.find((r) => r.check.id === 'underlay-ecmp')!.findings[0].message).toBe('border11, border12 <-> border21, border22: 1 equal-cost underlay path, the design promises 2 (4 VTEP pairs)');
+    expect(one.results.filter((r) => !r.passed).map((r) => r.check.id)).toEqual(['single-points-of-failure']);
+  });
+
+  it('joins border leaves directly, without WAN routers', () => {
+    const dir = copy();
+    const f = path.join(dir, 'sites.yaml');
+    const text = readFileSync(f, 'utf8');
+    const dci = text.slice(text.indexOf('dci:'));
+    writeFileSync(f, text.slice(0, text.indexOf('wan:')) + dci.replace(/  links:\n(    - .*\n)+/, '  links:\n    - { a: border11:eth20, b: border21:eth20 }\n    - { a: border12:eth20, b: border22:eth20 }\n'));
+    const direct = loadModelSync(dir);
+    expect(direct.dci?.wan).toBeUndefined();
+    expect(direct.bgpSessions.filter((x) => x.id.includes('--border2')).map((x) => `${x.id} ${x.a.asn}-${x.b.asn}`)).toEqual(['border11:eth20--border21:eth20 65115-65225', 'border12:eth20--border22:eth20 65116-65226']);
+    const r = verifyStatic(direct);
+    expect(r.results.filter((x) => !x.passed).map((x) => x.check.id)).toEqual([]);
+    expect(r.results.find((x) => x.check.id === 'endpoint-reachability')?.examined).toBe('15 endpoint pairs: 2 bridged, 5 routed, 8 isolated, 0 wrong');
   });
 
   it('renders the DCI for FRR; a border leaf on a platform without the end-to-end relay is an error at its DCI link', () => {

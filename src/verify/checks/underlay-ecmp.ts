@@ -23,7 +23,7 @@ function missingUplinks(fg: FabricGraph, v: number): string[] {
   const have = new Set<string>();
   const u = fg.underlay;
   for (let k = u.offsets[v]; k < u.offsets[v + 1]; k++) have.add(fg.devices[u.targets[k]].name);
-  return fg.devices.filter((x) => roleTier(x.role) === parentTier(d.role) && x.pod === d.pod && !have.has(x.name)).map((x) => x.name);
+  return fg.devices.filter((x) => roleTier(x.role) === parentTier(d.role) && x.pod === d.pod && x.site === d.site && !have.has(x.name)).map((x) => x.name);
 }
 
 function names(fg: FabricGraph, list: number[], max = 6): string {
