@@ -73,6 +73,10 @@ export const COLLECTIONS: Collection[] = [
   },
   { domain: 'fabric', kind: 'network', list: (m) => m.networks.map((n) => ({ key: n.name, value: n, source: n.source })) },
   { domain: 'fabric', kind: 'endpoint', list: (m) => m.endpoints.map((e) => ({ key: e.name, value: e, source: e.source })) },
+  // A multi-site model: its sites and what crosses the DCI (WAN routers and DCI links are devices and links above).
+  { domain: 'sites', kind: 'site', list: (m) => (m.sites ?? []).map((x) => ({ key: x.name, value: { ...x, revision: undefined }, source: x.source })) },
+  { domain: 'sites', kind: 'dci-vrf', list: (m) => (m.dci?.vrfs ?? []).map((v) => ({ key: v.name, value: v, source: v.source })) },
+  { domain: 'sites', kind: 'dci-stretch', list: (m) => (m.dci?.stretch ?? []).map((v) => ({ key: v.name, value: v, source: v.source })) },
   {
     domain: 'firewall',
     kind: 'policy',

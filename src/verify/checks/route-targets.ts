@@ -1,6 +1,7 @@
 /**
  * Route targets per VNI: every instance of a VNI imports a route target that every other
- * instance exports (else MACs/routes of that leaf are never installed), and no instance
+ * instance exports (in a multi-site model: every other instance of its site, and of every site
+ * when the DCI joins the VNI) (else MACs/routes of that leaf are never installed), and no instance
  * imports a route target exported by another VRF's VNIs (a leak breaks tenant isolation).
  */
 import type { Finding } from '../findings.ts';
@@ -28,6 +29,13 @@ export function analyzeRouteTargets(fg: FabricGraph): RtAnalysis {
       }
     }
   }
+  // Across sites only VNIs the DCI joins are expected to import each other (per-site route targets).
+  const m = fg.model;
+  const joined = new Set<number>([
+    ...m.vrfs.filter((v) => m.dci?.vrfs.some((d) => d.name === v.name)).map((v) => v.l3vni),
+    ...m.networks.filter((n) => m.dci?.stretch.some((d) => d.name === n.name)).map((n) => n.l2vni),
+  ]);
+  const siteOf = (d: string) => fg.device(d)?.site;
   for (const [vni, members] of fg.vnis) {
     // Group exporters by their export set so the pairwise test is members x distinct sets.
     const bySig = new Map<string, VniMember[]>();
@@ -42,7 +50,7 @@ export function analyzeRouteTargets(fg: FabricGraph): RtAnalysis {
       for (const [sig, exporters] of bySig) {
         const exps = sig ? sig.split(',') : [];
         if (exps.some((rt) => imp.has(rt))) continue;
-        const others = exporters.filter((e) => e.device !== x.device);
+        const others = exporters.filter((e) => e.device !== x.device && (joined.has(vni) || siteOf(e.device) === siteOf(x.device)));
         if (!others.length) continue;
         const byDev = missingImport.get(vni) ?? new Map();
         missingImport.set(vni, byDev);
