@@ -73,7 +73,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   // A rollout a killed process left half-applied is finished before anything judges the fabric.
-  await recoverInterruptedRollouts({ emit: (e) => monitor.announce(e), audit: (e) => store.audit(e), report: o.report }).catch((e: Error) => o.report(`recovery of interrupted rollouts failed: ${e.message}`));
+  const origin = target.lab ? `lab:${target.lab.name}` : target.inventory?.origin ?? path.resolve(o.target);
+  await recoverInterruptedRollouts({ emit: (e) => monitor.announce(e), audit: (e) => store.audit(e), report: o.report }, origin).catch((e: Error) => o.report(`recovery of interrupted rollouts failed: ${e.message}`));
   monitor.start();
   return {
     app,

@@ -10,7 +10,8 @@
  * left alone and said so.
  */
 import { withApplyLock } from '../push/apply-lock.ts';
-import { unfinishedRollouts } from '../push/journal.ts';
+import { readJournal, rolloutsRoot, unfinishedRollouts } from '../push/journal.ts';
+import path from 'node:path';
 import { lineReporter } from '../push/progress.ts';
 import { recoverRollout, type RecoverResult } from '../push/recover.ts';
 import type { AuditEntry, NewEvent } from './store.ts';
@@ -24,9 +25,17 @@ export interface RolloutRecoveryHooks {
 
 const BY = `netloom serve at start (pid ${process.pid})`;
 
-/** Recovers every unfinished rollout of the state directory; what was done, per rollout. */
-export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks): Promise<RecoverResult[]> {
-  const ids = unfinishedRollouts();
+/**
+ * Recovers every unfinished rollout of the state directory on the service's own target (a
+ * journal's `origin`: `lab:NAME` or the inventory file's path); rollouts on other labs or
+ * inventories are theirs to recover. What was done, per rollout.
+ */
+export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks, origin: string): Promise<RecoverResult[]> {
+  // A journal without a start entry touched no device: closing it is safe whatever its target.
+  const ids = unfinishedRollouts().filter((id) => {
+    const o = rolloutOrigin(id);
+    return o === undefined || o === origin;
+  });
   if (!ids.length) return [];
   const now = () => new Date().toISOString();
   const out: RecoverResult[] = [];
@@ -69,4 +78,10 @@ function record(h: RolloutRecoveryHooks, r: RecoverResult): void {
   if (r.skipped) h.emit({ time, kind: 'rollout-recovery-skipped', severity: 'warning', subject: r.id, message: `rollout ${r.id} not recovered: ${r.skipped}`, evidence: { rollout: r.id, reason: r.skipped } });
   else if (failed.length) h.emit({ time, kind: 'rollout-recovery-failed', severity: 'error', subject: r.id, device: failed[0].device, message: `rollout ${r.id}: recovery failed on ${failed.map((x) => x.device).join(', ')}; netloom apply --recover retries it`, evidence: { rollout: r.id, results } });
   else h.emit({ time, kind: 'rollout-recovered', severity: 'warning', subject: r.id, ...(devices[0] ? { device: devices[0] } : {}), message: `rollout ${r.id} recovered: ${devices.length ? `${devices.join(', ')} rolled back to the configuration before it` : 'it had not changed a device'}`, evidence: { rollout: r.id, rolledBack: devices, results } });
+}
+
+/** The target a rollout's journal says it ran on. */
+function rolloutOrigin(id: string): string | undefined {
+  const start = readJournal(path.join(rolloutsRoot(), id, 'journal.jsonl')).find((e) => e.t === 'start');
+  return start && start.t === 'start' ? start.target : undefined;
 }

@@ -14,6 +14,10 @@ import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { endpointFlows, type Flow } from '../../src/verify/flows.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
+import { buildFabricGraph } from '../../src/verify/graph.ts';
+import type { CheckResult } from '../../src/verify/findings.ts';
+import { Correlator } from '../../src/service/correlate.ts';
+import { findingKey } from '../../src/service/finding-key.ts';
 import { inCI } from '../support/ci.ts';
 import { repoRoot, sitesCopy } from '../support/intent-copy.ts';
 import type { GslbModel } from '../../src/domains/gslb/model.ts';
@@ -139,6 +143,12 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     console.log(`multi-site: dc1's members restarted -> app back to dc1 after ${back} ms`);
   }, 180_000);
 
+  /** The service's explanation of a live report: the smallest set of failed elements. */
+  const explain = (results: CheckResult[]) => {
+    const findings = new Map(results.flatMap((r) => r.findings.filter((f) => f.severity === 'error').map((f) => [findingKey(f), f] as const)));
+    return new Correlator(buildFabricGraph(model)).explain(findings).map((x) => x.element);
+  };
+
   /** Drops for `ms` of traffic per flow, measured between two marks around a change. */
   async function outage(change: () => Promise<void>, settleMs: number): Promise<{ flow: string; lostMs: number }[]> {
     const before = traffic.mark();
@@ -198,6 +208,8 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const named = sessions.findings.map((f) => f.message).join('\n');
     for (const b of ['border11', 'border12', 'border21', 'border22']) expect(named).toMatch(new RegExp(`${b}:eth\\d+--${failed}:`));
     expect(named).not.toMatch(new RegExp(spare));
+    // One incident, the router itself (as `netloom serve` opens it), not its four sessions.
+    expect(explain(results)).toEqual([`device:${failed}`]);
     // The cross-site pings still pass: the remaining WAN router carries them.
     const probes = results.find((r) => r.check.id === 'live-probes')!;
     expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
@@ -226,6 +238,7 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const { results } = await verifyLive(model, `lab:${LAB}`);
     const sessions = results.find((r) => r.check.id === 'live-bgp-sessions')!;
     expect(sessions.findings.map((f) => f.message).join('\n')).toContain(id);
+    expect(explain(results)).toEqual([`link:${id}`]);
     const probes = results.find((r) => r.check.id === 'live-probes')!;
     expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
     await labExec(LAB, hot.router, ['ip', 'link', 'set', hot.iface, 'up']);

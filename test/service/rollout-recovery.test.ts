@@ -48,14 +48,14 @@ describe('recovery of interrupted rollouts at start', () => {
   it('nothing unfinished: nothing done, no event', async () => {
     journal([{ t: 'start', id: 'x', fabric: 'dc1', intentDir: '.', target: 'lab:x', devices: [], confirmTimeoutS: 60, pid: 1 }, { t: 'end', status: 'ok' }]);
     const k = hooks();
-    expect(await recoverInterruptedRollouts(k.h)).toEqual([]);
+    expect(await recoverInterruptedRollouts(k.h, 'lab:x')).toEqual([]);
     expect(k.events).toEqual([]);
   });
 
   it('killed before its start entry: closed as recovered, no device touched, evented and audited', async () => {
     const { id, file } = journal([]);
     const k = hooks();
-    const r = await recoverInterruptedRollouts(k.h);
+    const r = await recoverInterruptedRollouts(k.h, 'lab:x');
     expect(r).toEqual([{ id, results: [] }]);
     expect(readJournal(file).map((e) => e.t)).toEqual(['recover-start', 'end']);
     expect(readJournal(file)[0]).toMatchObject({ by: `netloom serve at start (pid ${process.pid})`, pid: process.pid });
@@ -65,12 +65,21 @@ describe('recovery of interrupted rollouts at start', () => {
     expect(k.audit).toEqual([expect.objectContaining({ action: 'recover rollout', target: id, outcome: 'recovered: no device touched' })]);
   });
 
+  it('a rollout on another target (another lab, an inventory) is not the service\'s to recover', async () => {
+    const { id, file } = journal([{ t: 'start', id: 'x', fabric: 'dc1', intentDir: '.', target: 'lab:other', devices: ['leaf1'], confirmTimeoutS: 60, pid: 999_999_999 }]);
+    const k = hooks();
+    expect(await recoverInterruptedRollouts(k.h, 'lab:x')).toEqual([]);
+    expect(k.events).toEqual([]);
+    expect(readJournal(file).map((e) => e.t)).toEqual(['start']);
+    expect(unfinishedRollouts()).toEqual([id]);
+  });
+
   it('its apply process still runs: left alone, said so', async () => {
     const child = spawn('sleep', ['30']);
     try {
       const { id, file } = journal([{ t: 'start', id: 'x', fabric: 'dc1', intentDir: '.', target: 'lab:x', devices: ['leaf1'], confirmTimeoutS: 60, pid: child.pid }]);
       const k = hooks();
-      const [r] = await recoverInterruptedRollouts(k.h);
+      const [r] = await recoverInterruptedRollouts(k.h, 'lab:x');
       expect(r.skipped).toBe(`its apply process (pid ${child.pid}) is still running`);
       expect(readJournal(file).map((e) => e.t)).toEqual(['start']);
       expect(k.events.map((e) => e.kind)).toEqual(['rollout-recovery-started', 'rollout-recovery-skipped']);
@@ -87,7 +96,7 @@ describe('recovery of interrupted rollouts at start', () => {
     try {
       // The lock's holder is this very process: alive, so never taken over.
       const k = hooks();
-      expect(await recoverInterruptedRollouts(k.h)).toEqual([]);
+      expect(await recoverInterruptedRollouts(k.h, 'lab:x')).toEqual([]);
       expect(k.events.map((e) => [e.kind, e.subject])).toEqual([['rollout-recovery-skipped', id]]);
       expect(k.events[0].message).toMatch(/another apply is running: .*netloom apply \(held by the test\); netloom apply --recover finishes it$/);
       expect(k.audit[0].outcome).toMatch(/^skipped: another apply is running/);
