@@ -18,6 +18,7 @@ import { withDomains } from './resolve.ts';
 import { IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
 import { contains4, formatIpv4, nth4, overlaps4, overlaps6, parsePrefix4, type Prefix4 } from './ip.ts';
 import { loadPlatforms } from './platforms.ts';
+import { endsDci, isWanRole, WAN_ROLE } from '../domains/fabric/roles.ts';
 import type { BgpSession, Device, FabricModel, Interface, Link, Network, Tenant, Vrf } from './types.ts';
 
 export const SITES_FILE = 'sites.yaml';
@@ -245,7 +246,7 @@ function mergeSites(intent: SitesIntent, models: Map<string, FabricModel>, d: Di
       const dev: Device = {
         name: r,
         id: def.id,
-        role: 'wan',
+        role: WAN_ROLE,
         platform: 'frr',
         pod: 0,
         site: 'wan',
@@ -281,7 +282,7 @@ function mergeSites(intent: SitesIntent, models: Map<string, FabricModel>, d: Di
         d.at([...p, key], `DCI link: no device '${dev}' in any site or the WAN`);
         return undefined;
       }
-      if (x.role !== 'border-leaf' && x.role !== 'wan') {
+      if (!endsDci(x.role)) {
         d.at([...p, key], `DCI link: '${dev}' is a ${x.role}; DCI links attach border leaves and WAN routers`);
         return undefined;
       }
@@ -335,7 +336,7 @@ function mergeSites(intent: SitesIntent, models: Map<string, FabricModel>, d: Di
     if (a.x.asn === b.x.asn) d.at(p, `DCI link: ${a.x.name} and ${b.x.name} share ASN ${a.x.asn}; the DCI is eBGP`);
     dciLinks.push(id);
   });
-  for (const x of devices) if (x.role === 'wan') x.bgpSessionIds.sort();
+  for (const x of devices) if (isWanRole(x.role)) x.bgpSessionIds.sort();
   for (const x of devices) {
     const pdef = platforms.get(x.platform);
     const num = (n: string) => (pdef?.portNumber(n) ?? -1);

@@ -12,7 +12,7 @@
  * when they sit in different 2-edge-connected components of one connected component.
  */
 import { countPaths, type Csr, type FabricGraph } from './graph.ts';
-import { roleTier } from '../domains/fabric/roles.ts';
+import { roleTier, isWanRole } from '../domains/fabric/roles.ts';
 
 export interface EcmpAnalysis {
   /** Device index -> signature class (-1 for devices that are not VTEPs). */
@@ -86,7 +86,7 @@ export function designPromise(fg: FabricGraph): (a: number, b: number) => number
   fg.devices.forEach((d, i) => {
     const tier = roleTier(d.role);
     if (tier === 'spine') spines.set(pod[i], (spines.get(pod[i]) ?? 0) + 1);
-    else if (tier === 'super-spine' && d.role !== 'wan') superSpines++;
+    else if (tier === 'super-spine' && !isWanRole(d.role)) superSpines++;
   });
   const site = fg.devices.map((d) => d.site ?? '');
   const dciEnd = new Set(fg.model.dci ? fg.model.links.filter((l) => fg.model.dci!.links.includes(l.id)).flatMap((l) => [l.a.device, l.b.device]) : []);

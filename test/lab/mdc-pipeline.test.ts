@@ -22,11 +22,12 @@ describe.skipIf(!!missing && !inCI)('netloom pipeline on intents/mdc: two sites 
     const { status, text } = pipeline.run();
     const out = pipeline.out;
     expect(status, text.slice(-4000)).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['border11', 'border12', 'border21', 'border22', 'leaf11', 'leaf12', 'leaf21', 'leaf22', 'manifest.json', 'ns1', 'ns2', 'spine11', 'spine12', 'spine21', 'spine22', 'wan1', 'wan2']);
+    expect(readdirSync(out).sort()).toEqual(['border11', 'border12', 'border21', 'border22', 'lb1', 'lb2', 'leaf11', 'leaf12', 'leaf21', 'leaf22', 'manifest.json', 'ns1', 'ns2', 'spine11', 'spine12', 'spine21', 'spine22', 'wan1', 'wan2']);
     for (const ns of ['ns1', 'ns2']) expect(readdirSync(path.join(out, ns))).toEqual(expect.arrayContaining(['pdns.conf', 'gslb.example.com.zone', 'as3-gslb.json']));
     expect(text).toMatch(/PASS\s+endpoint-reachability\s+15 endpoint pairs: 2 bridged, 5 routed, 8 isolated, 0 wrong/);
     expect(text).toMatch(/PASS\s+live-bgp-sessions\s+24 sessions/);
     expect(text).toMatch(/PASS\s+live-probes\s+\d+ probes/);
+    expect(text).toMatch(/PASS\s+live-slb-runtime\s+\d+ servers on 2 node\(s\)/);
     expect(text).toMatch(/PASS\s+live-gslb-answers\s+\d+ answers from 2 DNS server\(s\)/);
     expect(text).toMatch(/pipeline mdc: ok/);
   }, 620_000);

@@ -79,9 +79,11 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const r = await labExec(LAB, from, ['dig', '+short', '+tries=1', '+time=2', `@${NS[server]}`, name, 'A'], { timeoutMs: 10_000 });
     return r.stdout.split('\n').filter((l) => /^[0-9.]+$/.test(l)).sort();
   }
-  /** What the model predicts for a client with some members down. */
+  /** dc1's load balancer VIP: down for its health check when dc1's app servers are. */
+  const VIP1 = '10.11.99.10';
+  /** What the model predicts for a client with some endpoints (and the VIPs in front of them) down. */
   const predicted = (name: string, client: string, down: string[]) => {
-    const a = predictAnswer(gslb, { name, type: 'A', client, down: new Set(down.map(addrOf)) });
+    const a = predictAnswer(gslb, { name, type: 'A', client, down: new Set([...down.map(addrOf), ...(down.length ? [VIP1] : [])]) });
     return a.kind === 'all' ? [...a.addresses].sort() : [];
   };
   async function until(what: string, probe: () => Promise<string[]>, want: string[], timeoutMs: number): Promise<number> {
@@ -105,7 +107,7 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     }
   }
 
-  it('GSLB across the sites: each site\'s DNS server answers as predicted, near follows the client\'s site, dc1 down fails over to dc2 within interval + timeout', async () => {
+  it('GSLB across the sites: each site\'s DNS server answers as predicted, near follows the client\'s site, dc1 down fails over to dc2\'s VIP and servers within interval + timeout', async () => {
     for (const h of [...DC1, ...DC2]) await startMember(h);
     const all = [...DC1, ...DC2].map(addrOf);
     // Both servers see every member healthy once a check round passed.
@@ -122,14 +124,17 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const ok = await verifyLive(model, `lab:${LAB}`, { probes: false });
     const g = ok.results.find((r) => r.check.id === 'live-gslb-answers')!;
     expect(g.passed, g.findings.map((f) => f.message).join('\n')).toBe(true);
-    expect(g.details).toEqual(expect.arrayContaining(all.map((a) => `ns2: ${a}:8080 (web) up`)));
+    expect(g.details).toEqual(expect.arrayContaining([...all, VIP1, '10.12.99.10'].map((a) => `ns2: ${a}:8080 (web) up`)));
+    // app: dc1's VIP first, across the DCI for dc2's clients too.
+    expect(await dig('h21', 'ns2', 'app.gslb.example.com')).toEqual([VIP1]);
 
     // dc1's app stops: both servers answer dc2 for app, and dc1's clients get dc2 for near.
     const t0 = Date.now();
     for (const h of DC1) await stopMember(h);
     const failover = await until('app fails over to dc2 (via ns2)', () => dig('h21', 'ns2', 'app.gslb.example.com'), predicted('app.gslb.example.com', addrOf('h21'), DC1), detectionMs(web) + 5_000);
     const near = await until('near from dc1 moves to dc2 (via ns1)', () => dig('h11', 'ns1', 'near.gslb.example.com'), predicted('near.gslb.example.com', addrOf('h11'), DC1), detectionMs(web) + 5_000);
-    console.log(`multi-site: dc1's members stopped -> app answered from dc2 after ${failover} ms, near for dc1's clients after ${Date.now() - t0} ms (check: interval ${web.intervalMs} ms + timeout ${web.timeoutMs} ms; PowerDNS default 5 s + 2 s; k8gb 30 s reconcile + TTL)`);
+    expect(predicted('app.gslb.example.com', addrOf('h21'), DC1)).toEqual(['10.12.99.10']);
+    console.log(`multi-site: dc1's app servers stopped -> app answered dc2's VIP after ${failover} ms, near for dc1's clients after ${Date.now() - t0} ms (check: interval ${web.intervalMs} ms + timeout ${web.timeoutMs} ms; PowerDNS default 5 s + 2 s; k8gb 30 s reconcile + TTL)`);
     expect(predicted('near.gslb.example.com', addrOf('h11'), DC1)).toEqual(DC2.map(addrOf).sort());
     expect(failover).toBeLessThanOrEqual(detectionMs(web) + 1_500);
     expect(near).toBeLessThanOrEqual(detectionMs(web) + 1_500);
@@ -238,7 +243,10 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const { results } = await verifyLive(model, `lab:${LAB}`);
     const sessions = results.find((r) => r.check.id === 'live-bgp-sessions')!;
     expect(sessions.findings.map((f) => f.message).join('\n')).toContain(id);
-    expect(explain(results)).toEqual([`link:${id}`]);
+    // The link explains the sessions and routes; nothing blames a router or a border leaf.
+    const elements = explain(results);
+    expect(elements[0]).toBe(`link:${id}`);
+    expect(elements.filter((e) => e.startsWith('device:'))).toEqual([]);
     const probes = results.find((r) => r.check.id === 'live-probes')!;
     expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
     await labExec(LAB, hot.router, ['ip', 'link', 'set', hot.iface, 'up']);

@@ -82,7 +82,7 @@ describe('multi-site model (intents/mdc)', () => {
     mkdirSync(path.join(dir, 'dc3'));
     writeFileSync(
       path.join(dir, 'dc3', 'fabric.yaml'),
-      'fabric: { name: mdc-dc3, underlay: ebgp-unnumbered, overlay: { transport: ebgp, route_target_asn: 65030 }, asn: { spine: 65300, leaf: 65301-65349 }, mtu: 9216, host_mtu: 1500 }\npools: { loopback: 10.3.0.0/24, vtep: 10.3.1.0/24, mgmt: 172.20.42.0/24 }\n',
+      'fabric: { name: mdc-dc3, underlay: ebgp-unnumbered, overlay: { transport: ebgp, route_target_asn: 65030 }, asn: { spine: 65700, leaf: 65701-65749 }, mtu: 9216, host_mtu: 1500 }\npools: { loopback: 10.3.0.0/24, vtep: 10.3.1.0/24, mgmt: 172.20.42.0/24 }\n',
     );
     writeFileSync(path.join(dir, 'dc3', 'nodes.yaml'), 'nodes:\n  spine31: { role: spine, platform: frr, id: 131 }\n  leaf31: { role: leaf, platform: frr, id: 31 }\n  border31: { role: border-leaf, platform: frr, id: 35 }\n');
     writeFileSync(

@@ -5,26 +5,29 @@
  */
 export const ROLE_DEFS = [
   /** Third tier: spines of every pod uplink to it; one ASN for the layer. */
-  { name: 'super-spine', tier: 'super-spine', leaf: false, allVrfs: false, rank: 0 },
+  { name: 'super-spine', tier: 'super-spine', leaf: false, allVrfs: false, rank: 0, dci: false },
   /** Second tier: the leaves of its pod uplink to it; default iBGP route reflector. */
-  { name: 'spine', tier: 'spine', leaf: false, allVrfs: false, rank: 1 },
+  { name: 'spine', tier: 'spine', leaf: false, allVrfs: false, rank: 1, dci: false },
   /** First tier: VTEP, access ports and endpoints. */
-  { name: 'leaf', tier: 'leaf', leaf: true, allVrfs: false, rank: 3 },
+  { name: 'leaf', tier: 'leaf', leaf: true, allVrfs: false, rank: 3, dci: false },
   /** A leaf that instantiates every VRF (external connectivity), with or without endpoints. */
-  { name: 'border-leaf', tier: 'leaf', leaf: true, allVrfs: true, rank: 2 },
+  { name: 'border-leaf', tier: 'leaf', leaf: true, allVrfs: true, rank: 2, dci: true },
   /**
    * A WAN/DCI router of a multi-site intent (sites.yaml): the tier above every site, relaying
    * underlay and EVPN routes between the sites' border leaves. Not a role of a fabric's nodes.
    */
-  { name: 'wan', tier: 'super-spine', leaf: false, allVrfs: false, rank: 0 },
+  { name: 'wan', tier: 'super-spine', leaf: false, allVrfs: false, rank: 0, dci: true },
 ] as const;
 
 export type RoleDef = (typeof ROLE_DEFS)[number];
 export type Role = RoleDef['name'];
 export type Tier = RoleDef['tier'];
 
+/** The role of a multi-site intent's WAN routers. */
+export const WAN_ROLE = 'wan' as const satisfies Role;
+
 /** Roles a fabric intent's nodes may take (WAN routers come from sites.yaml only). */
-export const roleNames = ROLE_DEFS.filter((r) => r.name !== 'wan').map((r) => r.name) as unknown as readonly [Role, ...Role[]];
+export const roleNames = ROLE_DEFS.filter((r) => r.name !== WAN_ROLE).map((r) => r.name) as unknown as readonly [Role, ...Role[]];
 
 const byName = new Map<string, RoleDef>(ROLE_DEFS.map((r) => [r.name, r]));
 
@@ -46,6 +49,10 @@ export const rolesEdgeFirst = (): Role[] => [...ROLE_DEFS].sort((a, b) => b.rank
 export const roleTier = (r: string): Tier => def(r).tier;
 /** Leaves carry a VTEP, access ports, endpoints and tenant VRFs. */
 export const isLeafRole = (r: string): boolean => def(r).leaf;
+/** Roles that may end a DCI link of a multi-site intent (border leaves, WAN routers). */
+export const endsDci = (r: string): boolean => def(r).dci;
+/** A WAN router of a multi-site intent. */
+export const isWanRole = (r: string): boolean => r === WAN_ROLE;
 /** Roles that instantiate every VRF of the fabric. */
 export const hasAllVrfs = (r: string): boolean => def(r).allVrfs;
 /** The tier a role uplinks to by default, if any. */
