@@ -13,7 +13,7 @@ import {
 import { ruleMatches, smallUniverse } from '../../support/firewall-brute.ts';
 import { Rand, addr, generatePolicy, svc } from '../../support/firewall-policy-gen.ts';
 
-function randomSpec(r: Rand): AddressSpec {
+function randomSpec(r: Rand): { include: string[]; exclude: string[]; negate: boolean } {
   const cidr = () => {
     if (r.chance(0.4)) return `2001:db8:${r.int(0, 3)}:${r.int(0, 3)}::${r.int(0, 7)}/${r.one([0, 16, 32, 48, 62, 64, 126, 127, 128])}`;
     return `10.${r.int(0, 3)}.${r.int(0, 3)}.${r.int(0, 7)}/${r.one([0, 8, 16, 23, 24, 30, 31, 32])}`;
