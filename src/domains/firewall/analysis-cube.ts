@@ -138,14 +138,20 @@ export function cubesMeet(a: Cube, b: Cube): boolean {
   return false;
 }
 
-/** Whether the match shares a packet with `states`, a set over the state field only. */
-export function cubeMeetsStates(c: Cube, states: PacketSet): boolean {
-  return ([0, 1] as const).some((f) => addressed(c, f) && overlaps(c.svc[f], states));
+/** Whether the match shares a packet with `s`, a set testing no address. */
+export function cubeMeets(c: Cube, s: PacketSet): boolean {
+  return ([0, 1] as const).some((f) => addressed(c, f) && overlaps(c.svc[f], s));
 }
 
-/** Whether the match has a packet outside `states`, a set over the state field only. */
-export function cubeBeyondStates(c: Cube, states: PacketSet): boolean {
-  return ([0, 1] as const).some((f) => addressed(c, f) && difference(c.svc[f], states) !== EMPTY);
+/** Whether the match has a packet outside `s`, a set testing no address. */
+export function cubeBeyond(c: Cube, s: PacketSet): boolean {
+  return ([0, 1] as const).some((f) => addressed(c, f) && difference(c.svc[f], s) !== EMPTY);
+}
+
+/** Whether the match covers every address of both families on both sides. */
+export function cubeAnyAddress(c: Cube): boolean {
+  const full = (x: Intervals) => x.every((r, f) => r.length === 2 && r[0] === 0n && r[1] === MAX[f]);
+  return full(c.src) && full(c.dst);
 }
 
 /** Whether the packet is in the match (`bits`: its header bits; `src`, `dst`: its addresses). */

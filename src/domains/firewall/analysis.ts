@@ -11,9 +11,9 @@
 import type { SourceLocation } from '../../util/errors.ts';
 import {
   ALL, EMPTY, addressMatchSet, contains, dstAndSrc, packetBits, parseCidr, difference, engineNodes, example, intersect, isEmpty, overlaps,
-  samples, servicesSet, statesSet, union, type Packet, type PacketSet,
+  samples, servicesSet, statesSet, testsAddresses, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
-import { cubeBeyondStates, cubeHolds, cubeMeetsStates, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
+import { cubeAnyAddress, cubeBeyond, cubeHolds, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
 import type { FwAction, FwPolicy, FwRule } from './model.ts';
 
@@ -89,9 +89,11 @@ function ruleMatch(r: FwRule): PacketSet {
 }
 
 /**
- * A rule as a decider. Its match and decided sets are built on first use: a rule no other rule
- * overlaps (found on the cube) is analysed on its cube alone, and its decided set is its match
- * minus the stateful acceptance until something else is set.
+ * A rule as a decider. Its match and decided sets are built on first use. When everything the
+ * packets before it take from its match tests no address (the stateful acceptance, rules
+ * matching any address such as global service rules at the top, or nothing), its decided set
+ * is its match minus that address-free set (`freeBefore`): a cube with fewer services, so a rule
+ * with no later rule overlapping it is analysed on its cube alone.
  */
 class RuleDecider implements Decider {
   name: string;
@@ -103,10 +105,12 @@ class RuleDecider implements Decider {
   pos: number;
   lazy?: boolean;
   mark?: number;
+  /** What the packets before it take from its match, when that tests no address. */
+  freeBefore?: PacketSet;
   private built?: PacketSet;
   private kept?: PacketSet;
 
-  constructor(r: FwRule, pos: number, private readonly before: PacketSet) {
+  constructor(r: FwRule, pos: number, private before: PacketSet) {
     this.name = r.name;
     this.action = r.action;
     this.source = r.source;
@@ -126,11 +130,14 @@ class RuleDecider implements Decider {
 
   set decides(s: PacketSet) {
     this.kept = s;
+    this.freeBefore = undefined;
   }
 
-  /** No rule before it overlaps it: it decides its match minus the stateful acceptance. */
-  decidesAllBut(): void {
+  /** It decides its match minus `before`, a set testing no address (built when asked for). */
+  decidesAllBut(before: PacketSet): void {
     this.kept = undefined;
+    this.before = before;
+    this.freeBefore = before;
     this.lazy = false;
   }
 }
@@ -198,7 +205,20 @@ export class PolicyAnalysis {
   }
 
   private setDecided(d: Decider, cands: Decider[]): void {
-    if (d instanceof RuleDecider && cands[0] === d) return d.decidesAllBut();
+    if (d instanceof RuleDecider) {
+      // Only the stateful acceptance and earlier rules taking no address-specific part: no set ops on addresses.
+      let before = this.established?.match ?? EMPTY;
+      let free = true;
+      for (const c of cands) {
+        if (c.pos >= d.pos) break;
+        if (c.lazy || !c.cube || !cubeAnyAddress(c.cube) || testsAddresses(c.decides)) {
+          free = false;
+          break;
+        }
+        before = union(before, c.decides);
+      }
+      if (free) return d.decidesAllBut(before);
+    }
     const s = this.uncovered(d, cands, this.budget);
     d.lazy = s === undefined;
     d.decides = s ?? EMPTY;
@@ -429,14 +449,16 @@ export class PolicyAnalysis {
     const base = { policy: this.policy.name, rule: d.name, source: d.source };
     const empty = this.emptyPart.get(d);
     if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
-    // A rule overlapping no other (its list holds only itself) is decided on its cube alone.
-    const alone = cands.length === 1 && d.cube !== undefined;
-    const earlier = alone ? [] : cands.filter((c) => c.pos < d.pos && (c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
+    // Decided on its cube alone: no later rule overlaps it, and what the earlier ones take from
+    // it tests no address (their decided sets are address-free).
+    const free = d instanceof RuleDecider ? d.freeBefore : undefined;
+    const alone = free !== undefined && cands[cands.length - 1] === d;
+    const earlier = cands.filter((c) => c.pos < d.pos && (alone ? cubeMeets(d.cube!, c.decides) : c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
     // The stateful acceptance takes every rule's established/related packets by design: it is
     // named only when it is all that stands in front of the rule.
     const est = this.established;
-    if (est && earlier.length === 0 && (alone ? cubeMeetsStates(d.cube!, est.match) : overlaps(est.decides, d.match))) earlier.push(est);
-    if (!(alone ? !est || cubeBeyondStates(d.cube!, est.match) : this.reachable(d, cands))) {
+    if (est && earlier.length === 0 && (alone ? cubeMeets(d.cube!, est.match) : overlaps(est.decides, d.match))) earlier.push(est);
+    if (!(alone ? cubeBeyond(d.cube!, free) : this.reachable(d, cands))) {
       return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
     }
     const out: FwFinding[] = [];

@@ -46,6 +46,9 @@ export const unionAll = (sets: Iterable<PacketSet>): PacketSet => {
   for (const s of sets) r = bdd.or(r, s);
   return r;
 };
+/** Whether the set tests an address bit (otherwise it is a set of services, states and families only). */
+const addressTests = new Map<PacketSet, boolean>();
+export const testsAddresses = (a: PacketSet): boolean => memo(addressTests, a, () => bdd.testsFrom(a, DST.offset));
 /** Nodes allocated so far (all sets share them). */
 export const engineNodes = (): number => bdd.nodeCount;
 
