@@ -2,6 +2,7 @@
 // unions, differences and complements of single prefixes; the rules' cubes against their match
 // sets; and a whole generated policy's findings against a naive analysis over plain sets (no
 // index, no cubes, every rule against every earlier and later rule).
+import { Address6 } from 'ip-address';
 import { describe, expect, it } from 'vitest';
 import { PolicyAnalysis, ESTABLISHED, DEFAULT, type FwFinding } from '../../../src/domains/firewall/analysis.ts';
 import { cubeHolds, cubesMeet, ruleCube } from '../../../src/domains/firewall/analysis-cube.ts';
@@ -34,6 +35,31 @@ const plainMatch = (r: FwRule): PacketSet =>
   [addressMatchSet('src', r.src), addressMatchSet('dst', r.dst), servicesSet(r.services), statesSet(r.state)].reduce(intersect);
 
 describe('firewall analysis fast paths', () => {
+  it('parses IPv6 prefixes in one pass as the general parser does, and refuses what it refuses', () => {
+    const r = new Rand(20);
+    const general = (c: string) => {
+      const [a, l] = c.split('/');
+      if (!Address6.isValid(a!) || (l !== undefined && !(/^\d+$/.test(l) && Number(l) <= 128))) return 'error';
+      const len = l === undefined ? 128 : Number(l);
+      return `${(new Address6(a!).bigInt() >> BigInt(128 - len)) << BigInt(128 - len)}/${len}`;
+    };
+    const ours = (c: string) => {
+      try {
+        const p = parseCidr(c);
+        return p.family === 6 ? `${p.value}/${p.len}` : 'error';
+      } catch {
+        return 'error';
+      }
+    };
+    const cases = ['::', '::1', '::/0', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '2001:DB8:a::ffff/64', '::ffff:10.0.0.1',
+      '1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', ':1::', '1:', '1::2:', '1::2:/64', '2001:db8::/129', 'g::', '1:2:3:4:5:6:7::8', '2001:db8::/'];
+    for (let i = 0; i < 300; i++) {
+      const groups = Array.from({ length: 8 }, () => (r.chance(0.4) ? 0 : r.int(0, 0xffff)).toString(16));
+      cases.push(`${Address6.fromBigInt(BigInt(`0x${groups.map((g) => g.padStart(4, '0')).join('')}`)).correctForm()}/${r.int(0, 128)}`, groups.join(':'));
+    }
+    for (const c of cases) expect(ours(c), c).toBe(general(c));
+  });
+
   it('builds an address side in one walk exactly as unions, differences and complements of its prefixes', () => {
     const r = new Rand(21);
     for (let i = 0; i < 400; i++) {
