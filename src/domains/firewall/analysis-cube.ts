@@ -132,8 +132,7 @@ function addressed(c: Cube, f: 0 | 1): boolean {
 /** Whether the two matches share a packet (exact). */
 export function cubesMeet(a: Cube, b: Cube): boolean {
   for (const f of [0, 1] as const) {
-    if (!overlaps(a.svc[f], b.svc[f])) continue;
-    if (intervalsMeet(a.src[f], b.src[f]) && intervalsMeet(a.dst[f], b.dst[f])) return true;
+    if (intervalsMeet(a.src[f], b.src[f]) && intervalsMeet(a.dst[f], b.dst[f]) && overlaps(a.svc[f], b.svc[f])) return true;
   }
   return false;
 }

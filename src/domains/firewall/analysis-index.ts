@@ -85,10 +85,6 @@ interface TrieNode<T> {
   children: Map<number, TrieNode<T>>;
   /** The children again, for iteration without iterators. */
   kids: TrieNode<T>[];
-  /** Every item of the subtree (its own and its descendants'), flat: built by the first query
-   * reaching the node, then kept up to date by add/remove, so queries scan an array instead of
-   * walking the subtree again. */
-  sub?: T[];
 }
 
 const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [] });
@@ -167,13 +163,9 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
   }
 
   private all(n: TrieNode<T>, box: Box, stamp: number, out: T[]): void {
-    const items = (n.sub ??= subtree(n));
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i]!;
-      if (it.mark === stamp) continue;
-      it.mark = stamp;
-      if (boxesMeet(it.box, box)) out.push(it);
-    }
+    this.take(n, box, stamp, out);
+    const kids = n.kids;
+    for (let i = 0; i < kids.length; i++) this.all(kids[i]!, box, stamp, out);
   }
 
   private place(item: T, add: boolean): void {
@@ -181,33 +173,25 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     // A node once per item, even when several of its ranges end there (no scan of the
     // node's items, which is long at the roots where broad rules hang).
     const seen = new Set<TrieNode<T>>();
-    const inSub = new Set<TrieNode<T>>();
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (src[fam].length === 0 || dst[fam].length === 0) continue;
       for (let dim = 0; dim <= 1; dim++) {
         for (const h of (dim === 0 ? dst : src)[fam]) {
-          const path = this.pathTo(this.roots[dim]![fam]!, h, add);
-          const n = path?.[path.length - 1];
+          const n = this.nodeAt(this.roots[dim]![fam]!, h, add);
           if (!n || seen.has(n)) continue;
           seen.add(n);
           if (add) n.items.push(item);
-          else drop(n.items, item);
-          // The flat subtree lists on its path hold each item once, however many of its ranges lie below.
-          for (const a of path!) {
-            if (!a.sub || inSub.has(a)) continue;
-            inSub.add(a);
-            if (add) a.sub.push(item);
-            else drop(a.sub, item);
+          else {
+            const i = n.items.indexOf(item);
+            if (i >= 0) n.items.splice(i, 1);
           }
         }
       }
     }
   }
 
-  /** The nodes from the root down to the range's node, or undefined when absent and not created. */
-  private pathTo(root: TrieNode<T>, h: Range, create: boolean): TrieNode<T>[] | undefined {
+  private nodeAt(root: TrieNode<T>, h: Range, create: boolean): TrieNode<T> | undefined {
     let n = root;
-    const path = [root];
     const depth = depthOf(h[0], h[1]);
     for (let level = 1; level <= depth; level++) {
       const s = stepAt(h[0], level);
@@ -219,19 +203,7 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
         n.kids.push(c);
       }
       n = c;
-      path.push(n);
     }
-    return path;
+    return n;
   }
-}
-
-function subtree<T>(n: TrieNode<T>): T[] {
-  const out = new Set(n.items);
-  for (const k of n.kids) for (const x of (k.sub ??= subtree(k))) out.add(x);
-  return [...out];
-}
-
-function drop<T>(xs: T[], x: T): void {
-  const i = xs.indexOf(x);
-  if (i >= 0) xs.splice(i, 1);
 }
