@@ -10,7 +10,7 @@
 import type { Path } from '../intent/validate.ts';
 import type { PlatformDef } from './platforms.ts';
 import { endpointMac } from './resolve-tenants.ts';
-import { contains4, formatPrefix4, overlaps4, parseIpv4, parsePrefix4 } from './ip.ts';
+import { contains4, contains6, formatPrefix4, overlaps4, parseIpv4, parsePrefix4 } from './ip.ts';
 import type { FabricModel, SourceLocation } from './types.ts';
 import { isLeafRole } from '../domains/fabric/roles.ts';
 
@@ -282,20 +282,22 @@ export interface TransitRoute {
 
 /**
  * The node the intent routes `a` -> `b` through (different VRFs): one announcing, into a's VRF,
- * a prefix covering b's IPv4 address routed out of its leg in b's VRF, and the reverse for a's
+ * a prefix covering b's address of the family routed out of its leg in b's VRF, and the reverse for a's
  * address (replies come back through it). Undefined when no node joins the two.
  */
-export function transitBetween(model: FabricModel, a: { vrf: string; ipv4?: string }, b: { vrf: string; ipv4?: string }): { there: TransitRoute; back: TransitRoute } | undefined {
-  if (a.vrf === b.vrf || !a.ipv4 || !b.ipv4) return undefined;
+export function transitBetween(model: FabricModel, a: { vrf: string; ipv4?: string; ipv6?: string }, b: { vrf: string; ipv4?: string; ipv6?: string }, family: 4 | 6 = 4): { there: TransitRoute; back: TransitRoute } | undefined {
+  const addr = (x: typeof a) => (family === 4 ? x.ipv4 : x.ipv6)?.split('/')[0];
+  const [ax, bx] = [addr(a), addr(b)];
+  if (a.vrf === b.vrf || !ax || !bx) return undefined;
+  const inside = (prefix: string, x: string) => (family === 4 ? contains4(parsePrefix4(prefix), parseIpv4(x)) : contains6(prefix, x));
   const covering = (n: ServiceNode, vrf: string, via: string, address: string) => {
-    const x = parseIpv4(address.split('/')[0]);
-    const hits = n.advertise.filter((r) => r.vrf === vrf && r.via === via && !r.prefix.includes(':') && contains4(parsePrefix4(r.prefix), x));
+    const hits = n.advertise.filter((r) => r.vrf === vrf && r.via === via && r.prefix.includes(':') === (family === 6) && inside(r.prefix, address));
     // The longest match is the route the leaf uses.
-    return hits.sort((p, q) => parsePrefix4(q.prefix).len - parsePrefix4(p.prefix).len)[0];
+    return hits.sort((p, q) => Number(q.prefix.split('/')[1]) - Number(p.prefix.split('/')[1]))[0];
   };
   for (const n of model.serviceNodes ?? []) {
-    const there = covering(n, a.vrf, b.vrf, b.ipv4);
-    const back = there && covering(n, b.vrf, a.vrf, a.ipv4);
+    const there = covering(n, a.vrf, b.vrf, bx);
+    const back = there && covering(n, b.vrf, a.vrf, ax);
     if (there && back) return { there: { node: n.name, vrf: there.vrf, via: b.vrf, prefix: there.prefix }, back: { node: n.name, vrf: back.vrf, via: a.vrf, prefix: back.prefix } };
   }
   return undefined;

@@ -8,7 +8,7 @@
  * doubles. Rules hang in a per-family trie of 8-bit strides over the destination hull, at the
  * deepest node whose range holds the hull.
  */
-import { parseCidr } from '../../verify/packet-set/index.ts';
+import { memo, parseCidr } from '../../verify/packet-set/index.ts';
 import { protocolNumber } from '../../verify/packet-set/index.ts';
 import type { FwAddressMatch, FwService } from './model.ts';
 
@@ -46,6 +46,13 @@ export function addressHull(m: FwAddressMatch | string[]): Hull {
   const include = Array.isArray(m) ? m : m.include;
   if (!Array.isArray(m) && (m.negate || include.length === 0)) return FULL_HULL;
   if (include.length === 0) return FULL_HULL;
+  // Rules name the same groups again and again (the hull does not depend on the excludes).
+  return memo(hulls, include.join(), () => hullOf(include));
+}
+
+const hulls = new Map<string, Hull>();
+
+function hullOf(include: string[]): Hull {
   const h: Hull = [[], []];
   for (const s of include) {
     const c = parseCidr(s);

@@ -10,9 +10,10 @@
  */
 import type { SourceLocation } from '../../util/errors.ts';
 import {
-  ALL, EMPTY, addressMatchSet, contains, dstPrefixAndSrc, packetBits, difference, engineNodes, example, intersect, isEmpty, overlaps,
-  samples, servicesSet, statesSet, union, type Packet, type PacketSet,
+  ALL, EMPTY, addressMatchSet, contains, dstAndSrc, packetBits, parseCidr, difference, engineNodes, example, intersect, isEmpty, overlaps,
+  samples, servicesSet, statesSet, testsAddresses, union, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
+import { cubeAnyAddress, cubeBeyond, cubeHolds, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
 import type { FwAction, FwPolicy, FwRule } from './model.ts';
 
@@ -36,6 +37,8 @@ export interface Decider {
    */
   lazy?: boolean;
   box: Box;
+  /** A rule's match in product form (rules only). */
+  cube?: Cube;
   /** Position: -1 for the stateful acceptance, rules 0.., the default last. */
   pos: number;
   /** Scratch for the index's de-duplication. */
@@ -77,21 +80,66 @@ const names = (ds: Decider[]) => {
   return ds.length > 5 ? `${shown} and ${ds.length - 5} more` : shown;
 };
 
-function ruleMatch(r: FwRule): { match: PacketSet; empty?: string } {
-  // A destination of one prefix is never empty and is built as a chain straight above the
-  // source part: its set on its own (a chain of up to 128 nodes) is never needed.
-  const simpleDst = r.dst.include.length === 1 && r.dst.exclude.length === 0 && !r.dst.negate;
-  const parts: [string, PacketSet][] = [
-    ['source', addressMatchSet('src', r.src)],
-    ['destination', simpleDst ? ALL : addressMatchSet('dst', r.dst)],
-    ['services', servicesSet(r.services)],
-    ['state', statesSet(r.state)],
-  ];
-  const empty = parts.find(([, s]) => isEmpty(s))?.[0];
-  // Service and state first (small, at the top of the order), then the address part below them.
-  const [src, dst, services, state] = parts.map(([, s]) => s) as [PacketSet, PacketSet, PacketSet, PacketSet];
-  const match = intersect(intersect(services, state), simpleDst ? dstPrefixAndSrc(r.dst.include[0]!, src) : intersect(dst, src));
-  return { match, empty: empty ?? (isEmpty(match) ? 'combination of fields' : undefined) };
+/** A rule's match as one set: service and state on top (small), the address part below them. */
+function ruleMatch(r: FwRule): PacketSet {
+  // The destination is built straight above the source part (its bits lie above the source's),
+  // never on its own and intersected.
+  const addresses = dstAndSrc(specKey(r.dst), r.dst, addressMatchSet('src', r.src));
+  return intersect(intersect(servicesSet(r.services), statesSet(r.state)), addresses);
+}
+
+/**
+ * A rule as a decider. Its match and decided sets are built on first use. When everything the
+ * packets before it take from its match tests no address (the stateful acceptance, rules
+ * matching any address such as global service rules at the top, or nothing), its decided set
+ * is its match minus that address-free set (`freeBefore`): a cube with fewer services, so a rule
+ * with no later rule overlapping it is analysed on its cube alone.
+ */
+class RuleDecider implements Decider {
+  name: string;
+  action: FwAction;
+  source: SourceLocation;
+  rule: FwRule;
+  cube: Cube;
+  box: Box;
+  pos: number;
+  lazy?: boolean;
+  mark?: number;
+  /** What the packets before it take from its match, when that tests no address. */
+  freeBefore?: PacketSet;
+  private built?: PacketSet;
+  private kept?: PacketSet;
+
+  constructor(r: FwRule, pos: number, private before: PacketSet) {
+    this.name = r.name;
+    this.action = r.action;
+    this.source = r.source;
+    this.rule = r;
+    this.cube = ruleCube(r);
+    this.box = ruleBox(r);
+    this.pos = pos;
+  }
+
+  get match(): PacketSet {
+    return (this.built ??= ruleMatch(this.rule));
+  }
+
+  get decides(): PacketSet {
+    return (this.kept ??= difference(this.match, this.before));
+  }
+
+  set decides(s: PacketSet) {
+    this.kept = s;
+    this.freeBefore = undefined;
+  }
+
+  /** It decides its match minus `before`, a set testing no address (built when asked for). */
+  decidesAllBut(before: PacketSet): void {
+    this.kept = undefined;
+    this.before = before;
+    this.freeBefore = before;
+    this.lazy = false;
+  }
 }
 
 function ruleBox(r: FwRule): Box {
@@ -132,7 +180,7 @@ export class PolicyAnalysis {
     this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
     // In order: a rule's findings read the decided sets of the rules before it.
     for (const d of this.ordered) {
-      const cands = this.index.query(d.box).sort(byPos);
+      const cands = this.overlapping(d);
       this.near.set(d, cands);
       this.setDecided(d, cands);
       this.found.set(d, this.ruleFindings(d, cands));
@@ -157,6 +205,20 @@ export class PolicyAnalysis {
   }
 
   private setDecided(d: Decider, cands: Decider[]): void {
+    if (d instanceof RuleDecider) {
+      // Only the stateful acceptance and earlier rules taking no address-specific part: no set ops on addresses.
+      let before = this.established?.match ?? EMPTY;
+      let free = true;
+      for (const c of cands) {
+        if (c.pos >= d.pos) break;
+        if (c.lazy || !c.cube || !cubeAnyAddress(c.cube) || testsAddresses(c.decides)) {
+          free = false;
+          break;
+        }
+        before = union(before, c.decides);
+      }
+      if (free) return d.decidesAllBut(before);
+    }
     const s = this.uncovered(d, cands, this.budget);
     d.lazy = s === undefined;
     d.decides = s ?? EMPTY;
@@ -239,7 +301,9 @@ export class PolicyAnalysis {
     if (this.established && contains(this.established.match, bits)) return verdict(this.established);
     const box: Box = { src: addressHull([p.src]), dst: addressHull([p.dst]), protos: protoBit(p.protocol) };
     let first: Decider = this.fallback;
-    for (const d of this.index.query(box)) if (d.pos < first.pos && contains(d.match, bits)) first = d;
+    const src = parseCidr(p.src).value;
+    const dst = parseCidr(p.dst).value;
+    for (const d of this.index.query(box)) if (d.pos < first.pos && cubeHolds(d.cube!, p.family, src, dst, bits)) first = d;
     return verdict(first);
   }
 
@@ -290,18 +354,18 @@ export class PolicyAnalysis {
   /** Inserts a rule at `pos`; the decided sets and findings are updated incrementally. */
   insertRule(pos: number, rule: FwRule): void {
     const d = this.place(pos, rule);
-    this.refresh([d.match], d.box, d);
+    this.refresh([d], d.box, d);
   }
 
   removeRule(pos: number): void {
     const d = this.unplace(pos);
-    this.refresh([d.match], d.box);
+    this.refresh([d], d.box);
   }
 
   replaceRule(pos: number, rule: FwRule): void {
     const old = this.unplace(pos);
     const d = this.place(pos, rule);
-    this.refresh([old.match, d.match], mergeBoxes(old.box, d.box), d);
+    this.refresh([old, d], mergeBoxes(old.box, d.box), d);
   }
 
   // ---- internals ----
@@ -312,7 +376,7 @@ export class PolicyAnalysis {
     this.ordered.splice(pos, 0, d);
     this.renumber(pos);
     this.index.add(d);
-    const cands = this.index.query(d.box).sort(byPos);
+    const cands = this.overlapping(d);
     this.near.set(d, cands);
     for (const c of cands) if (c !== d) insertByPos(this.near.get(c)!, d);
     this.setDecided(d, cands);
@@ -359,10 +423,14 @@ export class PolicyAnalysis {
   }
 
   private decider(r: FwRule, pos: number): Decider {
-    const { match, empty } = ruleMatch(r);
-    const d: Decider = { name: r.name, action: r.action, source: r.source, rule: r, match, decides: EMPTY, box: ruleBox(r), pos };
-    if (empty) this.emptyPart.set(d, empty);
+    const d = new RuleDecider(r, pos, this.established?.match ?? EMPTY);
+    if (d.cube.empty) this.emptyPart.set(d, d.cube.empty);
     return d;
+  }
+
+  /** The rules whose match meets `d`'s (itself included), in order: the index's candidates checked on their cubes. */
+  private overlapping(d: Decider): Decider[] {
+    return this.index.query(d.box).filter((c) => c === d || cubesMeet(c.cube!, d.cube!)).sort(byPos);
   }
 
   private renumber(from: number): void {
@@ -370,10 +438,9 @@ export class PolicyAnalysis {
     this.fallback.pos = this.ordered.length;
   }
 
-  /** Recomputes the findings of the rules whose match meets one of `sets`. */
-  private refresh(sets: PacketSet[], box: Box, added?: Decider): void {
-    const changed = sets.reduce(union, EMPTY);
-    for (const c of this.index.query(box)) if (c !== added && overlaps(c.match, changed)) this.found.set(c, this.ruleFindings(c, this.near.get(c)!));
+  /** Recomputes the findings of the rules whose match meets one of the `changed` rules'. */
+  private refresh(changed: Decider[], box: Box, added?: Decider): void {
+    for (const c of this.index.query(box)) if (c !== added && changed.some((x) => cubesMeet(c.cube!, x.cube!))) this.found.set(c, this.ruleFindings(c, this.near.get(c)!));
     if (added) this.found.set(added, this.ruleFindings(added, this.near.get(added)!));
   }
 
@@ -382,11 +449,16 @@ export class PolicyAnalysis {
     const base = { policy: this.policy.name, rule: d.name, source: d.source };
     const empty = this.emptyPart.get(d);
     if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
-    const earlier = cands.filter((c) => c.pos < d.pos && (c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
+    // Decided on its cube alone: no later rule overlaps it, and what the earlier ones take from
+    // it tests no address (their decided sets are address-free).
+    const free = d instanceof RuleDecider ? d.freeBefore : undefined;
+    const alone = free !== undefined && cands[cands.length - 1] === d;
+    const earlier = cands.filter((c) => c.pos < d.pos && (alone ? cubeMeets(d.cube!, c.decides) : c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
     // The stateful acceptance takes every rule's established/related packets by design: it is
     // named only when it is all that stands in front of the rule.
-    if (this.established && earlier.length === 0 && overlaps(this.established.decides, d.match)) earlier.push(this.established);
-    if (!this.reachable(d, cands)) {
+    const est = this.established;
+    if (est && earlier.length === 0 && (alone ? cubeMeets(d.cube!, est.match) : overlaps(est.decides, d.match))) earlier.push(est);
+    if (!(alone ? cubeBeyond(d.cube!, free) : this.reachable(d, cands))) {
       return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
     }
     const out: FwFinding[] = [];
@@ -401,8 +473,14 @@ export class PolicyAnalysis {
     // Redundant when every packet it decides would, without it, get the same action. A lazy
     // rule no later rule overlaps needs no set: its packets all go to the default.
     const same: Decider[] = [];
-    const alone = d.lazy && !cands.some((c) => c.pos > d.pos && overlaps(c.match, d.match));
-    let rest = alone ? d.match : this.decided(d);
+    // Reached and overlapping no later rule: every packet it decides would go to the default.
+    if (alone) {
+      if (this.fallback.action !== d.action) return out;
+      same.push(this.fallback);
+      return [...out, redundant(base, d, same)];
+    }
+    const unfollowed = d.lazy && !cands.some((c) => c.pos > d.pos && overlaps(c.match, d.match));
+    let rest = unfollowed ? d.match : this.decided(d);
     for (const c of cands) {
       if (c.pos <= d.pos) continue;
       const left = difference(rest, c.match);
@@ -416,12 +494,16 @@ export class PolicyAnalysis {
       if (this.fallback.action !== d.action) return out;
       same.push(this.fallback);
     }
-    out.push({
-      ...base, kind: 'redundant', related: same.map(related),
-      message: `rule '${d.name}' is redundant: without it ${names(same)} ${same.length > 1 ? 'decide' : 'decides'} its packets the same way (${d.action})`,
-    });
+    out.push(redundant(base, d, same));
     return out;
   }
+}
+
+function redundant(base: Pick<FwFinding, 'policy' | 'rule' | 'source'>, d: Decider, same: Decider[]): FwFinding {
+  return {
+    ...base, kind: 'redundant', related: same.map(related),
+    message: `rule '${d.name}' is redundant: without it ${names(same)} ${same.length > 1 ? 'decide' : 'decides'} its packets the same way (${d.action})`,
+  };
 }
 
 function insertByPos(list: Decider[], d: Decider): void {

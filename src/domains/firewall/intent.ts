@@ -128,7 +128,7 @@ const nodeLeg = z
     network: name.describe("A network of this VRF carried by the leaf: the node's leg sits in it (a transit network of its own: the node announces the other VRFs' subnets, never its legs')"),
     port: z.string().regex(/^[A-Za-z][A-Za-z0-9/._:-]{0,62}$/, 'must be an interface name of the leaf (eth20, Ethernet1/20, ge-0/0/20)').describe("The leaf port the leg is cabled to (an access port in the network's VLAN)"),
     ipv4: hostAddress.optional().describe("The node's IPv4 address in the network (default: the network's last usable address)"),
-    ipv6: hostAddress.optional().describe("The node's IPv6 address in the network (default: none; IPv4 only)"),
+    ipv6: hostAddress.optional().describe("The node's IPv6 address in the network (default: the subnet's last address but one not taken, when the network has an IPv6 subnet)"),
   })
   .describe("The node's leg in one VRF");
 

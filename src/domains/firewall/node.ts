@@ -9,7 +9,8 @@
  * isolated by routing, as without the node.
  */
 import type { Path } from '../../intent/validate.ts';
-import { formatIpv4, parseIpv4, parsePrefix4, contains4 } from '../../model/ip.ts';
+import { Address6 } from 'ip-address';
+import { formatIpv4, parseIpv4, parsePrefix4, contains4, contains6 } from '../../model/ip.ts';
 import type { ServiceNodeRequest, ServiceRun } from '../../model/service-nodes.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { isLeafRole } from '../fabric/roles.ts';
@@ -42,6 +43,25 @@ function allocate4(model: FabricModel, net: FabricModel['networks'][number]): st
   const p = parsePrefix4(net.subnet!);
   const taken = new Set([net.gateway, ...model.endpoints.filter((e) => e.network === net.name).map((e) => e.ipv4)].filter((x): x is string => !!x).map((x) => x.split('/')[0]));
   for (let a = p.base + p.size - 2; a > p.base; a--) if (!taken.has(formatIpv4(a))) return `${formatIpv4(a)}/${p.len}`;
+  return undefined;
+}
+
+/**
+ * The node's IPv6 address when the intent gives none: the subnet's last address but one (the
+ * last is left alone, as an IPv4 broadcast would be) and downwards, skipping the gateway and
+ * the endpoints.
+ */
+function allocate6(model: FabricModel, net: FabricModel['networks'][number]): string | undefined {
+  const [base, lenText] = net.subnet6!.split('/');
+  const len = Number(lenText);
+  const first = new Address6(`${base}/${len}`).bigInt();
+  const last = first | ((1n << BigInt(128 - len)) - 1n);
+  const canon = (a: string) => new Address6(a.split('/')[0]!).canonicalForm();
+  const taken = new Set([net.gateway6, ...model.endpoints.filter((e) => e.network === net.name).map((e) => e.ipv6)].filter((x): x is string => !!x).map(canon));
+  for (let a = last - 1n; a > first && a > last - 1024n; a--) {
+    const text = Address6.fromBigInt(a).correctForm();
+    if (!taken.has(canon(text))) return `${text}/${len}`;
+  }
   return undefined;
 }
 
@@ -111,9 +131,17 @@ export function nodeEnforcement(ctx: DomainResolveContext, model: FabricModel, p
       if (a) leg.ipv4 = a;
       else fail([...lp, 'network'], `${who} '${node}': network '${net.name}' has no free address left; give ipv4`);
     }
+    // IPv6 between the VRFs wherever the leg's network has an IPv6 subnet.
     if (l.ipv6) {
+      const owner = net.subnet6 && model.endpoints.find((x) => x.network === net.name && x.ipv6 && new Address6(x.ipv6.split('/')[0]!).canonicalForm() === new Address6(l.ipv6!).canonicalForm());
       if (!net.subnet6) fail([...lp, 'ipv6'], `${who} '${node}': network '${net.name}' has no IPv6 subnet`);
+      else if (!l.ipv6.includes(':') || !contains6(net.subnet6, l.ipv6)) fail([...lp, 'ipv6'], `${who} '${node}': ${l.ipv6} is not in network '${net.name}' (${net.subnet6})`);
+      else if (owner || (net.gateway6 && new Address6(net.gateway6).canonicalForm() === new Address6(l.ipv6).canonicalForm())) fail([...lp, 'ipv6'], `${who} '${node}': ${l.ipv6} is ${owner ? `endpoint ${owner.name}'s address` : `the gateway of network '${net.name}'`}`);
       else leg.ipv6 = `${l.ipv6}/${net.subnet6.split('/')[1]}`;
+    } else if (net.subnet6) {
+      const a = allocate6(model, net);
+      if (a) leg.ipv6 = a;
+      else fail([...lp, 'network'], `${who} '${node}': network '${net.name}' has no free IPv6 address left; give ipv6`);
     }
     legs.push(leg);
   }

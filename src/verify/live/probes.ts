@@ -16,6 +16,7 @@ import { makeContext } from '../checks/types.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import { ReachabilityModel, type PairResult } from '../reachability.ts';
 import { domains } from '../../domains/index.ts';
+import { transitBetween } from '../../model/service-nodes.ts';
 
 export type Family = 4 | 6;
 
@@ -118,7 +119,8 @@ export class ProbePredictor {
       const f = r.actual;
       if (f === 'bridged') return true;
       if (f !== 'routed') return false;
-      if (r.via && !this.echoPasses(r.via, a, x, p.family)) return false;
+      // Through a service node: only when it routes this family between the two VRFs too.
+      if (r.via && (!transitBetween(this.model, a, x, p.family) || !this.echoPasses(r.via, a, x, p.family))) return false;
       return p.family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6);
     };
     const by = (this.owners.get(`${p.family}/${p.address}`) ?? []).find(works);

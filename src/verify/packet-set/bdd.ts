@@ -176,6 +176,21 @@ export class Bdd {
     return r;
   }
 
+  /** Whether any node of `a` tests variable `v` or a later one (depth first, stops at the first). */
+  testsFrom(a: Node, v: number): boolean {
+    const nd = this.nd;
+    const seen = new Set<Node>();
+    const stack = [a];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n <= 1 || seen.has(n)) continue;
+      if (nd[n * 3]! >= v) return true;
+      seen.add(n);
+      stack.push(nd[n * 3 + 1]!, nd[n * 3 + 2]!);
+    }
+    return false;
+  }
+
   not(a: Node): Node {
     return this.diff(TRUE, a);
   }

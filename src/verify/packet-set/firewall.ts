@@ -2,7 +2,7 @@
 import type { FwAddressMatch, FwConnState, FwService } from '../../domains/firewall/model.ts';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, hasIcmp, hasPorts } from './layout.ts';
 import {
-  ALL, EMPTY, complement, difference, familySet, memo, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
+  ALL, EMPTY, addressSetOver, familySet, memo, icmpTypeSet, intersect, prefixSet, protocolSet, stateSet, tcpUdpPorts, union,
   type PacketSet,
 } from './packet-set.ts';
 
@@ -17,14 +17,7 @@ const matchSets = new Map<string, PacketSet>();
 
 export function addressMatchSet(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
   // Rules name the same groups again and again.
-  return memo(matchSets, `${which}${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`, () => buildAddressMatch(which, m));
-}
-
-function buildAddressMatch(which: 'src' | 'dst', m: FwAddressMatch): PacketSet {
-  let s = m.include.length === 0 ? ALL : EMPTY;
-  for (const c of m.include) s = union(s, prefixSet(which, c));
-  for (const c of m.exclude) s = difference(s, prefixSet(which, c));
-  return m.negate ? complement(s) : s;
+  return memo(matchSets, `${which}${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`, () => addressSetOver(which, m));
 }
 
 /**
@@ -48,6 +41,16 @@ export function serviceSet(svc: FwService): PacketSet {
 /** Any of the services; an empty list is any protocol. */
 const serviceSets = new Map<string, PacketSet>();
 
+const oneService = new Map<string, PacketSet>();
+const serviceKeys = new WeakMap<FwService, string>();
+
+/** A service's fields as text; service objects are shared by the rules naming them, so kept per object. */
+function serviceKey(s: FwService): string {
+  let k = serviceKeys.get(s);
+  if (k === undefined) serviceKeys.set(s, (k = JSON.stringify([s.protocol, s.dstPorts, s.srcPorts, s.icmp])));
+  return k;
+}
+
 const serviceListSets = new WeakMap<FwService[], PacketSet>();
 
 export function servicesSet(services: FwService[]): PacketSet {
@@ -55,10 +58,12 @@ export function servicesSet(services: FwService[]): PacketSet {
   // The same list object again (a rule re-analysed) needs no key.
   const known = serviceListSets.get(services);
   if (known !== undefined) return known;
-  const key = JSON.stringify(services.map((s) => [s.protocol, s.dstPorts, s.srcPorts, s.icmp]));
+  // Order and repetition do not change a union: lists naming the same services share one set.
+  const keys = services.map(serviceKey);
+  const key = [...new Set(keys)].sort().join();
   let set = serviceSets.get(key);
   if (set === undefined) {
-    set = unionOf(services.map(serviceSet));
+    set = unionOf(services.map((s, i) => memo(oneService, keys[i]!, () => serviceSet(s))));
     if (serviceSets.size > 100_000) serviceSets.clear();
     serviceSets.set(key, set);
   }

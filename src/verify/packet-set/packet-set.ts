@@ -46,21 +46,19 @@ export const unionAll = (sets: Iterable<PacketSet>): PacketSet => {
   for (const s of sets) r = bdd.or(r, s);
   return r;
 };
+/** Whether the set tests an address bit (otherwise it is a set of services, states and families only). */
+const addressTests = new Map<PacketSet, boolean>();
+export const testsAddresses = (a: PacketSet): boolean => memo(addressTests, a, () => bdd.testsFrom(a, DST.offset));
 /** Nodes allocated so far (all sets share them). */
 export const engineNodes = (): number => bdd.nodeCount;
 
 // ---- field constraints ----
 
-/** Values of `f` whose first `len` bits equal those of `value` (a `width`-bit number). */
-function prefixCube(f: Field, value: bigint, width: number, len: number, leaf: Node = TRUE): Node {
-  // 32-bit words, most significant first: no per-bit bigint or string work.
-  const pad = (32 - (width % 32)) % 32;
-  const aligned = value << BigInt(pad);
-  const words: number[] = [];
-  for (let w = width + pad - 32; w >= 0; w -= 32) words.push(Number((aligned >> BigInt(w)) & 0xffffffffn));
-  let n: Node = leaf;
+/** Values of `f` whose first `len` bits equal those of `value` (a `width`-bit number, at most 32 bits). */
+function prefixCube(f: Field, value: number, width: number, len: number): Node {
+  let n: Node = TRUE;
   for (let i = len - 1; i >= 0; i--) {
-    const bit = (words[i >>> 5]! >>> (31 - (i & 31))) & 1;
+    const bit = (value >>> (width - 1 - i)) & 1;
     n = bit ? bdd.mk(f.offset + i, FALSE, n) : bdd.mk(f.offset + i, n, FALSE);
   }
   return n;
@@ -76,7 +74,7 @@ export function fieldRange(f: Field, from: number, to: number): PacketSet {
     let size = 1;
     while (lo % (size * 2) === 0 && lo + size * 2 - 1 <= to) size *= 2;
     const len = f.width - Math.log2(size);
-    r = bdd.or(r, prefixCube(f, BigInt(lo), f.width, len));
+    r = bdd.or(r, prefixCube(f, lo, f.width, len));
     lo += size;
   }
   return r;
@@ -104,26 +102,45 @@ export function memo<K, V>(map: Map<K, V>, key: K, build: () => V, cap = 100_000
   return v;
 }
 
-const parsed = new Map<string, Cidr>();
+/** A prefix as 32-bit words, most significant first (IPv4: one word), host bits zero. */
+interface Bits {
+  family: 4 | 6;
+  words: number[];
+  len: number;
+}
 
-export function parseCidr(s: string): Cidr {
-  return memo(parsed, s, () => parseCidrUncached(s));
+const parsedBits = new Map<string, Bits>();
+
+/** The prefix as words, parsed without bigint work (the set builders read bits, not numbers). */
+function parseBits(s: string): Bits {
+  return memo(parsedBits, s, () => parseBitsUncached(s));
+}
+
+const parsed = new Map<string, Readonly<Cidr>>();
+
+export function parseCidr(s: string): Readonly<Cidr> {
+  return memo(parsed, s, () => {
+    const b = parseBits(s);
+    let value = 0n;
+    for (const w of b.words) value = (value << 32n) | BigInt(w);
+    return { family: b.family, value, len: b.len };
+  });
 }
 
 const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
-function parseCidrUncached(s: string): Cidr {
+function parseBitsUncached(s: string): Bits {
+  // The common forms first, without the general parser's cost; anything else (and every error)
+  // goes through the general parser.
   const m = DOTTED.exec(s);
   if (m) {
-    // The common case, without the general parser's cost.
     const octets = m.slice(1, 5).map(Number);
     const len = m[5] === undefined ? 32 : Number(m[5]);
-    if (octets.every((o) => o <= 255) && len <= 32) {
-      const v = octets.reduce((a, o) => a * 256 + o, 0);
-      const host = 2 ** (32 - len);
-      return { family: 4, value: BigInt(Math.floor(v / host) * host), len };
-    }
+    if (octets.every((o) => o <= 255) && len <= 32) return masked(4, [octets.reduce((a, o) => a * 256 + o, 0)], len);
   }
+  const fast = parseIpv6(s);
+  if (fast) return fast;
   const [addr, lenText] = s.split('/');
   const v4 = !addr?.includes(':') && Address4.isValid(addr ?? '');
   if (!v4 && !Address6.isValid(addr ?? '')) throw new NetloomError(`invalid address '${s}'`);
@@ -131,8 +148,65 @@ function parseCidrUncached(s: string): Cidr {
   const len = lenText === undefined ? width : Number(lenText);
   if (!Number.isInteger(len) || len < 0 || len > width || (lenText !== undefined && !/^\d+$/.test(lenText))) throw new NetloomError(`invalid prefix length in '${s}'`);
   const value = v4 ? new Address4(addr!).bigInt() : new Address6(addr!).bigInt();
-  const host = width - len;
-  return { family: v4 ? 4 : 6, value: (value >> BigInt(host)) << BigInt(host), len };
+  const words: number[] = [];
+  for (let i = width / 32 - 1; i >= 0; i--) words.push(Number((value >> BigInt(i * 32)) & 0xffffffffn));
+  return masked(v4 ? 4 : 6, words, len);
+}
+
+/**
+ * Plain IPv6 (hex groups, at most one `::`, optional /len), or undefined for any other form
+ * (which the general parser then takes). One pass over the characters: no regex, split or
+ * bigint, as a large policy parses tens of thousands of prefixes.
+ */
+function parseIpv6(s: string): Bits | undefined {
+  const h: number[] = [];
+  let gap = -1;
+  let i = 0;
+  const n = s.length;
+  if (s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58) {
+    gap = 0;
+    i = 2;
+  }
+  while (i < n && s.charCodeAt(i) !== 47) {
+    let v = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) break;
+      v = v * 16 + d;
+      digits++;
+    }
+    if (digits === 0 || digits > 4 || h.length === 8) return undefined;
+    h.push(v);
+    if (i === n || s.charCodeAt(i) === 47) break;
+    if (s.charCodeAt(i) !== 58) return undefined;
+    i++;
+    if (s.charCodeAt(i) === 58) {
+      if (gap >= 0) return undefined;
+      gap = h.length;
+      i++;
+    } else if (i === n || s.charCodeAt(i) === 47) return undefined;
+  }
+  let len = 128;
+  if (i < n) {
+    const t = s.slice(i + 1);
+    if (!/^\d{1,3}$/.test(t)) return undefined;
+    len = Number(t);
+    if (len > 128) return undefined;
+  }
+  if (gap < 0 ? h.length !== 8 : h.length > 7) return undefined;
+  const all = gap < 0 ? h : [...h.slice(0, gap), ...Array<number>(8 - h.length).fill(0), ...h.slice(gap)];
+  const words = [0, 1, 2, 3].map((k) => (all[2 * k]! * 65536 + all[2 * k + 1]!) >>> 0);
+  return masked(6, words, len);
+}
+
+function masked(family: 4 | 6, words: number[], len: number): Bits {
+  const out = words.map((w, i) => {
+    const keep = Math.min(32, Math.max(0, len - i * 32));
+    return keep === 0 ? 0 : keep === 32 ? w >>> 0 : (w & ~(0xffffffff >>> keep)) >>> 0;
+  });
+  return { family, words: out, len };
 }
 
 export function formatCidr(c: Cidr): string {
@@ -145,41 +219,126 @@ export function formatAddress(family: 4 | 6, value: bigint): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
+/** Prefixes to include and to exclude, possibly negated: the address side of a rule. */
+export interface AddressSpec {
+  include: readonly string[];
+  exclude: readonly string[];
+  negate: boolean;
+}
+
+interface Entry extends Bits {
+  inc: boolean;
+}
+
+/**
+ * The packets whose source (or destination) address is in the spec (no include: any address of
+ * both families), intersected with `below`, a set testing only the family and variables after
+ * the field's: built in one walk down the prefixes' bits, each node made once with `mk`, rather
+ * than as a chain per prefix combined by unions, differences, a complement and an intersection
+ * (which made and discarded most of the nodes). The result is the same canonical set.
+ */
+export function addressSetOver(which: 'src' | 'dst', spec: AddressSpec, below: PacketSet = TRUE): PacketSet {
+  const f = which === 'src' ? SRC : DST;
+  const split = below > TRUE && bdd.level(below) === FAMILY.offset;
+  const under = [split ? bdd.low(below) : below, split ? bdd.high(below) : below];
+  for (const u of under) if (u > TRUE && bdd.level(u) < f.offset + f.width) throw new NetloomError(`addressSetOver: ${which === 'dst' ? 'the set below tests more than source addresses and the family' : 'a set below source addresses tests a field'}`);
+  const entries: Entry[][] = [[], []];
+  for (const c of spec.include) entries[parseBits(c).family === 4 ? 0 : 1]!.push({ ...parseBits(c), inc: true });
+  for (const c of spec.exclude) entries[parseBits(c).family === 4 ? 0 : 1]!.push({ ...parseBits(c), inc: false });
+  const anyAddress = spec.include.length === 0;
+  const [t4, t6] = [0, 1].map((fam) => {
+    const inside = spec.negate ? FALSE : under[fam]!;
+    const outside = spec.negate ? under[fam]! : FALSE;
+    return inside === outside ? inside : addressTree(f.offset, entries[fam]!, anyAddress, inside, outside);
+  });
+  return bdd.mk(FAMILY.offset, t4!, t6!);
+}
+
+/**
+ * The BDD over an address field (first variable `offset`) of "covered by an include (or none
+ * given) and by no exclude": `inside` for those addresses, `outside` for the rest. Module-level
+ * state and functions, not closures: this runs once per node of every rule's address part.
+ */
+let treeOffset = 0;
+let treeAny = false;
+let treeIn: Node = TRUE;
+let treeOut: Node = FALSE;
+
+function addressTree(offset: number, entries: Entry[], anyAddress: boolean, inside: Node, outside: Node): Node {
+  treeOffset = offset;
+  treeAny = anyAddress;
+  treeIn = inside;
+  treeOut = outside;
+  return treeNode(0, entries, false, false);
+}
+
+/** The node at depth `d` for the entries on this path (`inc`/`exc`: an include/exclude ends above). */
+function treeNode(d: number, es: Entry[], inc: boolean, exc: boolean): Node {
+  if (es.length === 1 && !exc && es[0]!.len > d) return treeChain(d, es[0]!, inc || treeAny);
+  let deeperInc = false;
+  let deeperExc = false;
+  let lo: Entry[] | undefined;
+  let hi: Entry[] | undefined;
+  let loInc = inc;
+  let hiInc = inc;
+  let loExc = exc;
+  let hiExc = exc;
+  for (let i = 0; i < es.length; i++) {
+    const e = es[i]!;
+    if (e.len === d) {
+      // Ends here: covers both halves below.
+      if (e.inc) loInc = hiInc = inc = true;
+      else loExc = hiExc = exc = true;
+      continue;
+    }
+    if (e.inc) deeperInc = true;
+    else deeperExc = true;
+    if ((e.words[d >>> 5]! >>> (31 - (d & 31))) & 1) (hi ??= []).push(e);
+    else (lo ??= []).push(e);
+  }
+  if (exc) return treeOut;
+  const included = inc || treeAny;
+  if (included && !deeperExc) return treeIn;
+  if (!included && !deeperInc) return treeOut;
+  const l = lo ? treeNode(d + 1, lo, loInc, loExc) : loInc || treeAny ? treeIn : treeOut;
+  const h = hi ? treeNode(d + 1, hi, hiInc, hiExc) : hiInc || treeAny ? treeIn : treeOut;
+  return bdd.mk(treeOffset + d, l, h);
+}
+
+/** One entry left below depth `d` (the common case: a single prefix): a chain of its bits, no arrays. */
+function treeChain(d: number, e: Entry, included: boolean): Node {
+  // Included with an exclude below: out on its path, in beside it; the reverse for an include.
+  const onPath = e.inc ? treeIn : treeOut;
+  const beside = included ? treeIn : treeOut;
+  if (onPath === beside) return onPath;
+  let n = onPath;
+  for (let i = e.len - 1; i >= d; i--) {
+    n = (e.words[i >>> 5]! >>> (31 - (i & 31))) & 1 ? bdd.mk(treeOffset + i, beside, n) : bdd.mk(treeOffset + i, n, beside);
+  }
+  return n;
+}
+
 /** Packets whose source (or destination) address lies in the prefix; host bits are ignored. */
 const prefixSets = new Map<string, PacketSet>();
 
 export function prefixSet(which: 'src' | 'dst', cidr: string | Cidr): PacketSet {
-  const k = typeof cidr === 'string' ? which + cidr : `${which}${formatCidr(cidr)}`;
-  let s = prefixSets.get(k);
-  if (s === undefined) {
-    const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
-    const f = which === 'src' ? SRC : DST;
-    const cube = prefixCube(f, c.value, c.family === 4 ? 32 : 128, c.len);
-    s = c.family === 4 ? bdd.mk(FAMILY.offset, cube, FALSE) : bdd.mk(FAMILY.offset, FALSE, cube);
-    prefixSets.set(k, s);
-  }
-  return s;
+  const text = typeof cidr === 'string' ? cidr : formatCidr(cidr);
+  return memo(prefixSets, which + text, () => addressSetOver(which, { include: [text], exclude: [], negate: false }));
 }
 
 /**
- * prefixSet('dst', cidr) AND `srcSet` for a set over source addresses (and family) only,
- * built as the destination chain ending in the source part (destination bits lie above the
- * source bits) instead of by a general intersection: a rule's match is mostly this.
+ * The destination side AND `srcSet` (a set over the family and source addresses only), built as
+ * the destination part ending in the source part (destination bits lie above the source bits)
+ * instead of by a general intersection: a rule's match is mostly this. `key` names the spec.
  */
 const dstOverSrc = new Map<string, PacketSet>();
 
-export function dstPrefixAndSrc(cidr: string, srcSet: PacketSet): PacketSet {
-  return memo(dstOverSrc, `${cidr} ${srcSet}`, () => buildDstOverSrc(cidr, srcSet), 200_000);
+export function dstAndSrc(key: string, dst: AddressSpec, srcSet: PacketSet): PacketSet {
+  return memo(dstOverSrc, `${key} ${srcSet}`, () => addressSetOver('dst', dst, srcSet), 200_000);
 }
 
-function buildDstOverSrc(cidr: string, srcSet: PacketSet): PacketSet {
-  const c = parseCidr(cidr);
-  const top = bdd.level(srcSet) === FAMILY.offset;
-  const below = top ? (c.family === 4 ? bdd.low(srcSet) : bdd.high(srcSet)) : srcSet;
-  if (below === FALSE) return FALSE;
-  if (below !== TRUE && bdd.level(below) < SRC.offset) throw new NetloomError('dstPrefixAndSrc: the second set tests more than source addresses');
-  const chain = prefixCube(DST, c.value, c.family === 4 ? 32 : 128, c.len, below);
-  return c.family === 4 ? bdd.mk(FAMILY.offset, chain, FALSE) : bdd.mk(FAMILY.offset, FALSE, chain);
+export function dstPrefixAndSrc(cidr: string, srcSet: PacketSet): PacketSet {
+  return dstAndSrc(cidr, { include: [cidr], exclude: [], negate: false }, srcSet);
 }
 
 // ---- services ----
