@@ -13,7 +13,10 @@
  *    service, with events and an audit entry, and no device lock is left behind; the same
  *    in the middle of a drift re-apply by policy: the next start rolls the device back to
  *    the (drifted) config the re-apply found, then the policy re-applies it to the end, and
- *    the events stored before the kill are still there.
+ *    the events stored before the kill are still there;
+ *  - no event lost: killed with `kill -9` at random moments (mostly mid-poll) four times while a
+ *    link is down, then once after it is back: every finding of the fault is raised, each
+ *    raised and cleared exactly once, in order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 import { addApiNetwork } from '../push/fixtures/rollout/intent.ts';
+import { eventKind, findingKey } from '../../src/service/finding-key.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/lib/frr/frr-reload.py') ? 'frr-pythontools' : undefined;
 if (missing && !inCI) console.log(`serve-quiet-recover-lab: skipped, needs ${missing}`);
@@ -77,7 +81,7 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
     return (url === '/metrics' ? await r.text() : await r.json()) as T;
   };
   const metric = (text: string, name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  type Ev = { id: number; kind: string; device?: string; subject: string; message: string; evidence: Record<string, unknown> };
+  type Ev = { id: number; kind: string; device?: string; check?: string; subject: string; message: string; evidence: Record<string, unknown> };
   const events = (kind: string) => get<Ev[]>(`/events?kind=${kind}&limit=1000`);
   const running = async (): Promise<Record<string, string>> => {
     const st = getLabState(LAB);
@@ -145,6 +149,54 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
     await labExec(LAB, 'leaf1', ['sh', '-c', 'for i in $(seq 1 20); do ip -n RED route del blackhole 192.0.2.$i/32; done']);
     await stop('SIGTERM');
   }, 900_000);
+
+  it('kill -9 mid-poll, again and again during a fault: no event lost, none doubled; the fault\'s findings raised once and cleared once', async () => {
+    const model = loadModelSync(copy.dir);
+    await start();
+    const since = (await get<Ev[]>('/events?limit=1'))[0]?.id ?? 0;
+    // The fault: leaf1's link to spine1 down. What the live checks find is what must be raised.
+    await labExec(LAB, 'leaf1', ['ip', 'link', 'set', 'eth1', 'down']);
+    await sleep(3_000);
+    const expected = new Set((await verifyLive(model, `lab:${LAB}`, { probes: true })).results.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').map((f) => findingKey(f))));
+    expect(expected.size).toBeGreaterThan(0);
+    // Killed at random moments: a poll takes about 2.6 s at --period 1, so most land mid-poll.
+    const offsets: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const at = 300 + Math.floor(Math.random() * 2500);
+      offsets.push(at);
+      await sleep(at);
+      await stop('SIGKILL');
+      await start();
+    }
+    const settle = async () => {
+      const polls = metric(await get<string>('/metrics'), 'netloom_polls_total');
+      for (;;) {
+        if (metric(await get<string>('/metrics'), 'netloom_polls_total') >= polls + 3) return;
+        await sleep(500);
+      }
+    };
+    await settle();
+    await labExec(LAB, 'leaf1', ['ip', 'link', 'set', 'eth1', 'up']);
+    expect((await waitConverged(LAB, { timeoutMs: 90_000 })).pending).toEqual([]);
+    await sleep(3_000);
+    await settle();
+    await stop('SIGKILL');
+    await start();
+    await settle();
+    const evs = await get<Ev[]>(`/events?after=${since}&limit=10000`);
+    // Per finding: raise, clear, raise, clear... never two raises or two clears in a row.
+    const bySubject = new Map<string, string[]>();
+    for (const e of evs) {
+      const what = !e.check ? undefined : e.kind === eventKind(e.check, true) ? 'raise' : e.kind === eventKind(e.check, false) ? 'clear' : undefined;
+      if (what) bySubject.set(e.subject, [...(bySubject.get(e.subject) ?? []), what]);
+    }
+    const broken = [...bySubject].filter(([, seq]) => seq.some((x, i) => (i === 0 ? x !== 'raise' : x === seq[i - 1])) || seq[seq.length - 1] !== 'clear');
+    console.log(`serve-kill: killed at ${offsets.join(', ')} ms into polls; ${bySubject.size} findings, ${evs.length} events; sequences: ${[...new Set([...bySubject.values()].map((x) => x.join('>')))].join(' | ')}`);
+    expect(broken.map(([k, seq]) => `${k}: ${seq.join(' ')}`)).toEqual([]);
+    const missing = [...expected].filter((k) => !bySubject.has(k));
+    expect(missing).toEqual([]);
+    await stop('SIGTERM');
+  }, 600_000);
 
   it('recovery: kill -9 of the service between two devices of a POST /rollouts; the next start rolls the committed one back, reports and audits it', async () => {
     const before = await running();
