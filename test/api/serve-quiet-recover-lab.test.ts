@@ -22,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { getLabState, labDown, labExec, labUp, vtysh, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { loadModelSync } from '../../src/model/index.ts';
@@ -153,9 +153,15 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
   it('kill -9 mid-poll, again and again during a fault: no event lost, none doubled; the fault\'s findings raised once and cleared once', async () => {
     const model = loadModelSync(copy.dir);
     await start();
+    onTestFinished(() => stop('SIGKILL'));
     const since = (await get<Ev[]>('/events?limit=1'))[0]?.id ?? 0;
     // The fault: leaf1's link to spine1 down. What the live checks find is what must be raised.
     await labExec(LAB, 'leaf1', ['ip', 'link', 'set', 'eth1', 'down']);
+    // Whatever happens, the next tests get the link back and a converged lab.
+    onTestFinished(async () => {
+      await labExec(LAB, 'leaf1', ['ip', 'link', 'set', 'eth1', 'up']);
+      await waitConverged(LAB, { timeoutMs: 90_000 });
+    });
     await sleep(3_000);
     const expected = new Set((await verifyLive(model, `lab:${LAB}`, { probes: true })).results.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').map((f) => findingKey(f))));
     expect(expected.size).toBeGreaterThan(0);
@@ -168,10 +174,13 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
       await stop('SIGKILL');
       await start();
     }
+    // Three more polls of the running service (its counter appears with its first poll).
+    const polls = async () => metric(await get<string>('/metrics'), 'netloom_polls_total') || 0;
     const settle = async () => {
-      const polls = metric(await get<string>('/metrics'), 'netloom_polls_total');
-      for (;;) {
-        if (metric(await get<string>('/metrics'), 'netloom_polls_total') >= polls + 3) return;
+      const from = await polls();
+      const t0 = Date.now();
+      while ((await polls()) < from + 3) {
+        expect(Date.now() - t0, `three polls after ${from}`).toBeLessThan(60_000);
         await sleep(500);
       }
     };
