@@ -61,6 +61,18 @@ function treeOf(repo: IntentRepo, commit: string): string | undefined {
   }
 }
 
+/** The cache entry's name for the intent at `commit` (its tree, the directory, the code); undefined when it did not exist there. */
+function entryKey(repo: IntentRepo, commit: string): string | undefined {
+  const tree = treeOf(repo, commit);
+  return tree && `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
+}
+
+/** True when the model of the intent at `commit` is in the cache (a plan would read it back). */
+export function isCached(repo: IntentRepo, commit: string): boolean {
+  const key = entryKey(repo, commit);
+  return !!key && existsSync(path.join(modelCacheDir(), key, 'model.json'));
+}
+
 export interface CachedSide extends ExportedIntent {
   model?: FabricModel;
   /** Read from the cache (not resolved again). */
@@ -121,10 +133,9 @@ function prune(dir: string, keep: string): void {
  */
 export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string) => FabricModel, fallback: () => ExportedIntent): CachedSide {
   const uncached = (): CachedSide => ({ ...fallback(), cached: false, save: () => undefined });
-  const tree = treeOf(repo, commit);
-  if (!tree) return uncached();
+  const key = entryKey(repo, commit);
+  if (!key) return uncached();
   const dir = modelCacheDir();
-  const key = `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
   const entry = path.join(dir, key);
   const modelFile = path.join(entry, 'model.json');
   const memoFile = path.join(entry, 'memo.json');

@@ -11,7 +11,8 @@ import { loadModelSync } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
-import { cachedModel } from '../../plan/model-cache.ts';
+import { cachedModel, isCached } from '../../plan/model-cache.ts';
+import { startSideAnalysis } from '../../plan/side-analysis.ts';
 import { inventorySecrets } from '../../plan/inventory-secrets.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
 import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
@@ -140,15 +141,20 @@ export const planCommand: Command = {
     const headCommit = headRev === undefined ? undefined : resolveRevision(repo, headRev, '--head');
     const exports: ExportedIntent[] = [];
     const saves: (() => void)[] = [];
+    // The head's static checks and flows start on the second core before anything is loaded
+    // here (a big intent only; a cached head has them in its memo).
+    const headAnalysis = headCommit && isCached(repo, headCommit) ? undefined : startSideAnalysis(repo, headCommit);
     try {
       const base = loadSide(repo, baseRev, baseCommit, exports, saves);
-      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves);
+      const head: LoadedSide = { ...loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves), ...(headAnalysis ? { analysis: headAnalysis } : {}) };
       if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
       let plan;
       try {
         plan = buildPlan(repo.dir, base, head, { canary: numberOpt(ctx, 'canary'), waveSize: numberOpt(ctx, 'wave-size') });
       } catch (e) {
         throw atRevision(e, [base, head]);
+      } finally {
+        headAnalysis?.close();
       }
       // Inventories the change touches (and the --target one) are scanned for secrets; the check
       // is reported when there is one to scan.
@@ -190,6 +196,7 @@ export const planCommand: Command = {
       for (const save of saves) save();
       return failing.length ? 1 : 0;
     } finally {
+      headAnalysis?.close();
       for (const e of exports) e.cleanup();
     }
   },
