@@ -5,14 +5,15 @@
  * main thread's model over would cost a structured clone of it (what resolving it costs);
  * loading it twice in parallel costs CPU, not time, and only the small results cross back. The
  * plan stays synchronous: the main thread blocks on a shared counter the worker bumps with
- * every reply. Worth it for big intents only (a thread and a second model's memory): started
- * from WORKER_MIN_BYTES of intent files on a machine with two CPUs or more;
- * NETLOOM_PLAN_WORKER=always|never overrides (the tests compare both paths).
+ * every reply. Worth it for big intents only (a thread and a second model's memory) and a core
+ * to spare: started from WORKER_MIN_BYTES of intent files on a machine with two CPUs or more
+ * whose load average leaves one idle; NETLOOM_PLAN_WORKER=always|never overrides (the tests
+ * compare both paths, the bench measures both).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -69,7 +70,9 @@ function wanted(repo: IntentRepo, commit: string | undefined): boolean {
   const setting = process.env.NETLOOM_PLAN_WORKER;
   if (setting === 'always') return true;
   if (setting === 'never') return false;
-  return availableParallelism() >= 2 && intentBytes(repo, commit) >= WORKER_MIN_BYTES;
+  // A second core busy with other work makes the worker's second model load pure cost.
+  const cores = availableParallelism();
+  return cores >= 2 && loadavg()[0] <= cores - 1 && intentBytes(repo, commit) >= WORKER_MIN_BYTES;
 }
 
 /** tsx's ESM register API (its `import` export: the CommonJS one cannot register ESM hooks in a worker). */
