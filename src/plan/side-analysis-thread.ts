@@ -15,6 +15,7 @@ import { makeContext } from '../verify/checks/index.ts';
 import { endpointFlows } from '../verify/flows.ts';
 import { allStaticChecks } from '../domains/index.ts';
 import { exportIntent, type ExportedIntent } from './git-revision.ts';
+import { IntentFileCache } from './model-cache.ts';
 import { runChecks, type MemoCheck, type PlanSide } from './plan.ts';
 import type { SideJob, SideReply } from './side-analysis.ts';
 
@@ -39,7 +40,8 @@ try {
     dir = exported.dir ?? '';
   }
   if (!dir || !existsSync(dir)) throw new Error('the intent directory does not exist at this revision');
-  const model = loadModelSync(dir);
+  // Files the main thread's plans parsed before are read back (this thread writes none).
+  const model = loadModelSync(dir, { parseCache: new IntentFileCache() });
   const side: PlanSide = { rev: '', model, repoPath: (f) => path.relative(root, path.resolve(f)).split(path.sep).join('/') };
   const ctx = makeContext(buildFabricGraph(model));
   const serve = (msg: { endpoints: string[] }) => {

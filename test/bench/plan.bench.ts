@@ -2,19 +2,21 @@
 // tenant (a VRF and a network on two leaves): both models, the semantic diff, the render of the
 // affected devices, the behavioural diff and the static verification; then again with the
 // base's model and what the first plan derived from it (render-input hashes, check results,
-// flows: the memo) from the cache by its git tree, as a pull request's next push finds it.
+// flows: the memo) from the cache by its git tree, as a pull request's next push finds it, with
+// the intent files parsed before (all but the head's changed one).
 // Each is measured with the head's static checks and flows on a worker thread (as the CLI does
 // for a big intent) and, as its reference in the same run, on one thread; the cold plan is also
 // the cached one's. All four reports must be identical. CPU seconds (of both threads) are
 // printed beside wall seconds: the machine is shared.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { AVD_BENCHMARK_SHAPE, generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { exportIntent, intentRepo, resolveRevision } from '../../src/plan/git-revision.ts';
-import { cachedModel, isCached, modelCacheDir } from '../../src/plan/model-cache.ts';
+import { cachedModel, IntentFileCache, isCached, modelCacheDir } from '../../src/plan/model-cache.ts';
 import { startSideAnalysis, type SideAnalysisWorker } from '../../src/plan/side-analysis.ts';
 import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
 import { formatPlanJson } from '../../src/plan/format.ts';
@@ -46,10 +48,12 @@ try {
       // As the CLI: the head's analysis starts on the second core before anything is loaded.
       const headCommit = resolveRevision(ir, 'HEAD', '--head');
       worker = isCached(ir, headCommit) ? undefined : startSideAnalysis(ir, headCommit);
+      const files = new IntentFileCache();
+      saves.push(() => files.save());
       const side = (rev: string): PlanSide => {
         const t0 = performance.now();
         const commit = resolveRevision(ir, rev, '--base');
-        const c = cachedModel(ir, commit, (dir) => loadModelSync(dir), () => exportIntent(ir, commit));
+        const c = cachedModel(ir, commit, (dir) => loadModelSync(dir, { parseCache: files }), () => exportIntent(ir, commit));
         cleanups.push(c.cleanup);
         saves.push(c.save);
         phases[`${rev}: ${c.cached ? 'model from the cache' : 'git archive and model'}`] = performance.now() - t0;
@@ -73,13 +77,17 @@ try {
   const note = (r: { cpuS: number; phases: Record<string, number> }) => `CPU ${r.cpuS.toFixed(1)} s; ${Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}; load average ${loadavg()[0].toFixed(1)}`;
   // The head's entry goes: a pull request's next push is a new head, its base planned before.
   const headTree = execFileSync('git', ['rev-parse', 'HEAD:fab'], { cwd: repo }).toString().trim();
+  // Its changed file (tenants.yaml) was never parsed before either.
+  const headOnly = createHash('sha256').update(execFileSync('git', ['show', 'HEAD:fab/tenants.yaml'], { cwd: repo })).digest('hex');
+  const parsed = path.join(path.dirname(modelCacheDir()), 'plan-files');
   const forgetHead = () => {
     for (const e of readdirSync(modelCacheDir())) if (e.startsWith(headTree)) rmSync(path.join(modelCacheDir(), e), { recursive: true, force: true });
+    for (const e of readdirSync(parsed)) if (e.endsWith(`-${headOnly}.json`)) rmSync(path.join(parsed, e));
   };
   // Each way twice, one thread (the reference) then with the head's analysis on a worker
   // thread; the machine's two CPUs are shared, so the pairs run back to back.
   const cold1 = await run('cold', 'one thread');
-  rmSync(modelCacheDir(), { recursive: true, force: true });
+  rmSync(path.dirname(modelCacheDir()), { recursive: true, force: true });
   const cold = await run('cold', 'worker');
   forgetHead();
   const warm1 = await run('warm', 'one thread');

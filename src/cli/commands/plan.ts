@@ -7,11 +7,11 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
-import { loadModelSync } from '../../model/index.ts';
+import { loadModelSync as loadModel } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
-import { cachedModel, isCached } from '../../plan/model-cache.ts';
+import { cachedModel, IntentFileCache, isCached } from '../../plan/model-cache.ts';
 import { startSideAnalysis } from '../../plan/side-analysis.ts';
 import { inventorySecrets } from '../../plan/inventory-secrets.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
@@ -42,7 +42,8 @@ function atRevision(e: unknown, sides: LoadedSide[]): unknown {
   );
 }
 
-function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[]): LoadedSide {
+function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[], files: IntentFileCache): LoadedSide {
+  const loadModelSync = (dir: string) => loadModel(dir, { parseCache: files });
   if (!commit) {
     const dir = path.join(repo.root, repo.dir);
     const side: LoadedSide = { rev, commit, root: repo.root, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
@@ -145,8 +146,11 @@ export const planCommand: Command = {
     // here (a big intent only; a cached head has them in its memo).
     const headAnalysis = headCommit && isCached(repo, headCommit) ? undefined : startSideAnalysis(repo, headCommit);
     try {
-      const base = loadSide(repo, baseRev, baseCommit, exports, saves);
-      const head: LoadedSide = { ...loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves), ...(headAnalysis ? { analysis: headAnalysis } : {}) };
+      // Both sides' unchanged files are parsed once (and kept for the next plan).
+      const files = new IntentFileCache();
+      saves.push(() => files.save());
+      const base = loadSide(repo, baseRev, baseCommit, exports, saves, files);
+      const head: LoadedSide = { ...loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves, files), ...(headAnalysis ? { analysis: headAnalysis } : {}) };
       if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
       let plan;
       try {
