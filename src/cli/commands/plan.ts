@@ -122,7 +122,8 @@ export const planCommand: Command = {
   notes: [
     'DIR must be inside a git work tree; revisions are read with git archive into temporary directories, the work tree is left alone.',
     'A DIR that did not exist at --base plans everything as added.',
-    'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
+    'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/, parsed intent files by content under plan-files/.',
+    'A big intent\'s head is analysed on a worker thread when a core is idle (NETLOOM_PLAN_WORKER=always|never overrides); the report is the same.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
     'Inventory files the change adds or modifies (YAML with a devices: mapping, or named *inventor*) and the --target inventory are scanned for secrets (check compliance-inventory-secrets; file:line:col, never the value).',
     'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
