@@ -123,7 +123,7 @@ export const planCommand: Command = {
     'DIR must be inside a git work tree; revisions are read with git archive into temporary directories, the work tree is left alone.',
     'A DIR that did not exist at --base plans everything as added.',
     'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/, parsed intent files by content under plan-files/.',
-    'A big intent\'s head is analysed on a worker thread when a core is idle (NETLOOM_PLAN_WORKER=always|never overrides); the report is the same.',
+    'NETLOOM_PLAN_WORKER=always (or auto: a big intent, a core idle) analyses the head on a worker thread; the report is the same.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
     'Inventory files the change adds or modifies (YAML with a devices: mapping, or named *inventor*) and the --target inventory are scanned for secrets (check compliance-inventory-secrets; file:line:col, never the value).',
     'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
@@ -143,8 +143,8 @@ export const planCommand: Command = {
     const headCommit = headRev === undefined ? undefined : resolveRevision(repo, headRev, '--head');
     const exports: ExportedIntent[] = [];
     const saves: (() => void)[] = [];
-    // The head's static checks and flows start on the second core before anything is loaded
-    // here (a big intent only; a cached head has them in its memo).
+    // The head's static checks and flows start on a worker thread before anything is loaded
+    // here, when NETLOOM_PLAN_WORKER asks for it (a cached head has them in its memo).
     const headAnalysis = headCommit && isCached(repo, headCommit) ? undefined : startSideAnalysis(repo, headCommit);
     try {
       // Both sides' unchanged files are parsed once (and kept for the next plan).
