@@ -121,10 +121,12 @@ try {
   const warm1 = run('warm', 'one thread');
   forgetHead();
   const warm = run('warm', 'worker');
-  report({ name: 'plan, two revisions of the 5,000-device shape differing by one tenant (cold, one run)', value: cold.ms / 1000, unit: 's', target: '<= 2 s', reference: { name: 'the same on one thread', value: cold1.ms / 1000 }, note: note(cold) });
+  // One thread is what the CLI does by default (README: the worker was only measured slower here).
+  report({ name: 'plan, two revisions of the 5,000-device shape differing by one tenant (cold, one thread)', value: cold1.ms / 1000, unit: 's', target: '<= 2 s', note: note(cold1) });
+  report({ name: 'the same with the head on a worker thread', value: cold.ms / 1000, unit: 's', reference: { name: 'on one thread', value: cold1.ms / 1000 }, note: note(cold) });
   report({ name: 'the cold plan in CPU time (both threads)', value: cold.cpuS, unit: 's', reference: { name: 'on one thread', value: cold1.cpuS } });
-  report({ name: 'plan, the same, base model and its memo cached by its git tree', value: warm.ms / 1000, unit: 's', target: '<= 0.5 s', reference: { name: 'the same on one thread', value: warm1.ms / 1000 }, note: note(warm) });
-  report({ name: 'the cached plan against the cold one', value: warm.ms / 1000, unit: 's', reference: { name: 'the cold plan of this run', value: cold.ms / 1000 } });
+  report({ name: 'plan, the same, base model and its memo cached by its git tree (one thread)', value: warm1.ms / 1000, unit: 's', target: '<= 0.5 s', reference: { name: 'the cold plan of this run', value: cold1.ms / 1000 }, note: note(warm1) });
+  report({ name: 'the same with the head on a worker thread', value: warm.ms / 1000, unit: 's', reference: { name: 'on one thread', value: warm1.ms / 1000 }, note: note(warm) });
   report({ name: 'the cached plan in CPU time (both threads)', value: warm.cpuS, unit: 's', reference: { name: 'on one thread', value: warm1.cpuS } });
   const same = [cold1, warm1, warm].every((r) => r.json === cold.json);
   process.stdout.write(`  cold, cached, one-thread and worker plans identical: ${same ? 'yes' : 'NO'}\n`);
