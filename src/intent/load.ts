@@ -9,6 +9,7 @@ import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { EnvironmentError, IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
 import { LIMITS, readTextBounded } from '../util/safe-path.ts';
+import { packFile, unpackFile, type ParseCache } from './parse-cache.ts';
 
 /** Where a key's key and value, or an item, sit in its file. */
 interface Place {
@@ -227,7 +228,11 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function loadIntentDir(dir: string): LoadedIntent {
+/**
+ * `cache`: files already parsed, by the digest of their text (src/intent/parse-cache.ts); a
+ * file parsed without errors into a mapping is added.
+ */
+export function loadIntentDir(dir: string, cache?: ParseCache): LoadedIntent {
   const files = listYamlFiles(dir);
   const origins = new Origins();
   const raw: Record<string, unknown> = {};
@@ -244,25 +249,48 @@ export function loadIntentDir(dir: string): LoadedIntent {
       continue;
     }
     hash.update(path.basename(abs)).update('\0').update(text).update('\0');
-    const lc = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });
-    // Later syntax errors in a file are nearly always consequences of the first.
-    for (const e of doc.errors.slice(0, 1)) {
-      const p = lc.linePos(e.pos[0]);
-      errors.push({ loc: { file, line: p.line, col: p.col }, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
-    }
-    if (doc.errors.length) continue;
-    const conv = new FileConverter(file, doc, lc, origins);
-    const value = conv.toValue(doc.contents as YamlNode | null, errors);
-    if (value === null || value === undefined) continue; // empty file
-    if (!isPlainObject(value)) {
-      errors.push({ loc: conv.loc(doc.contents as YamlNode), message: 'an intent file must be a mapping of top-level sections (fabric, pools, nodes, ...)' });
-      continue;
-    }
+    const key = cache ? createHash('sha256').update(text).digest('hex') : '';
+    const value = unpacked(cache?.get(key), origins, file) ?? parseFile(file, text, origins, errors, cache, key);
+    if (value === undefined) continue;
     // Top-level `x-...` keys are extensions (the usual home of anchors, as in Compose files).
     for (const k of Object.keys(value)) if (k.startsWith('x-')) delete value[k];
     mergeInto(raw, value, origins, errors);
   }
   if (errors.length) throw new IntentError(errors);
   return { dir, files: files.map(displayPath), raw, origins, revision: hash.digest('hex').slice(0, 16) };
+}
+
+/** A packed file's value, or undefined when there is none or it does not unpack (parsed instead). */
+function unpacked(packed: string | undefined, origins: Origins, file: string): Record<string, unknown> | undefined {
+  if (packed === undefined) return undefined;
+  try {
+    return unpackFile(packed, origins, file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One file's mapping with its places, or undefined (empty, or not a mapping: said in `errors`). */
+function parseFile(file: string, text: string, origins: Origins, errors: Diagnostic[], cache: ParseCache | undefined, key: string): Record<string, unknown> | undefined {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });
+  // Later syntax errors in a file are nearly always consequences of the first.
+  for (const e of doc.errors.slice(0, 1)) {
+    const p = lc.linePos(e.pos[0]);
+    errors.push({ loc: { file, line: p.line, col: p.col }, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
+  }
+  if (doc.errors.length) return undefined;
+  const before = errors.length;
+  const conv = new FileConverter(file, doc, lc, origins);
+  const value = conv.toValue(doc.contents as YamlNode | null, errors);
+  if (value === null || value === undefined) return undefined; // empty file
+  if (!isPlainObject(value)) {
+    errors.push({ loc: conv.loc(doc.contents as YamlNode), message: 'an intent file must be a mapping of top-level sections (fabric, pools, nodes, ...)' });
+    return undefined;
+  }
+  if (cache && errors.length === before) {
+    const packed = packFile(value, origins, file);
+    if (packed !== undefined) cache.set(key, packed);
+  }
+  return value;
 }

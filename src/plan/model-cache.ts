@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FabricModel } from '../model/types.ts';
 import type { SideMemo } from './plan.ts';
+import type { ParseCache } from '../intent/parse-cache.ts';
 import { exportIntentInto, type ExportedIntent, type IntentRepo } from './git-revision.ts';
 
 /** Entries kept (the newest by use). */
@@ -59,6 +60,18 @@ function treeOf(repo: IntentRepo, commit: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The cache entry's name for the intent at `commit` (its tree, the directory, the code); undefined when it did not exist there. */
+function entryKey(repo: IntentRepo, commit: string): string | undefined {
+  const tree = treeOf(repo, commit);
+  return tree && `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
+}
+
+/** True when the model of the intent at `commit` is in the cache (a plan would read it back). */
+export function isCached(repo: IntentRepo, commit: string): boolean {
+  const key = entryKey(repo, commit);
+  return !!key && existsSync(path.join(modelCacheDir(), key, 'model.json'));
 }
 
 export interface CachedSide extends ExportedIntent {
@@ -121,10 +134,9 @@ function prune(dir: string, keep: string): void {
  */
 export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string) => FabricModel, fallback: () => ExportedIntent): CachedSide {
   const uncached = (): CachedSide => ({ ...fallback(), cached: false, save: () => undefined });
-  const tree = treeOf(repo, commit);
-  if (!tree) return uncached();
+  const key = entryKey(repo, commit);
+  if (!key) return uncached();
   const dir = modelCacheDir();
-  const key = `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
   const entry = path.join(dir, key);
   const modelFile = path.join(entry, 'model.json');
   const memoFile = path.join(entry, 'memo.json');
@@ -194,4 +206,55 @@ export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string
       }
     },
   };
+}
+
+/** Parsed intent files kept (the newest by write): the files of a few revisions of a big intent. */
+export const PARSED_FILES_KEPT = 64;
+
+/**
+ * Intent files parsed before, by the digest of their text (src/intent/parse-cache.ts): both
+ * revisions of a plan share their unchanged files in memory, and the next plan reads them from
+ * plan-files/ beside the models (written by `save`, after the report).
+ */
+export class IntentFileCache implements ParseCache {
+  private readonly mem = new Map<string, string>();
+  private readonly fresh = new Map<string, string>();
+  private readonly dir = path.join(path.dirname(modelCacheDir()), 'plan-files');
+  private file(key: string): string {
+    return path.join(this.dir, `${codeFingerprint()}-${key}.json`);
+  }
+  get(key: string): string | undefined {
+    let packed = this.mem.get(key);
+    if (packed === undefined) {
+      try {
+        packed = readFileSync(this.file(key), 'utf8');
+        this.mem.set(key, packed);
+      } catch {
+        return undefined; // not parsed before
+      }
+    }
+    return packed;
+  }
+  set(key: string, packed: string): void {
+    this.mem.set(key, packed);
+    this.fresh.set(key, packed);
+  }
+  save(): void {
+    if (!this.fresh.size) return;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      for (const [key, packed] of this.fresh) {
+        const tmp = `${this.file(key)}.tmp-${process.pid}`;
+        writeFileSync(tmp, packed, { mode: 0o600 });
+        renameSync(tmp, this.file(key));
+      }
+      this.fresh.clear();
+      const files = readdirSync(this.dir)
+        .map((name) => ({ name, t: statSync(path.join(this.dir, name)).mtimeMs }))
+        .sort((a, b) => b.t - a.t);
+      for (const f of files.slice(PARSED_FILES_KEPT)) rmSync(path.join(this.dir, f.name), { force: true });
+    } catch {
+      // a full disk: the next plan parses them again
+    }
+  }
 }

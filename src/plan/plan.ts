@@ -16,7 +16,7 @@ import { describeDisturbance, frrDisturbance } from '../push/frr-disturbance.ts'
 import type { Disturbance } from '../push/driver.ts';
 import { planWaves } from '../push/rollout.ts';
 import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
-import { verifyStatic } from '../verify/static.ts';
+import { runCheck } from '../verify/static.ts';
 import { buildFabricGraph } from '../verify/graph.ts';
 import { makeContext, type CheckContext } from '../verify/checks/index.ts';
 import type { CheckResult, FindingElements, Severity } from '../verify/findings.ts';
@@ -43,6 +43,18 @@ export interface PlanSide {
    * where computed; absent for the working tree.
    */
   memo?: SideMemo;
+  /**
+   * The side's static check results and flows computed elsewhere (a worker thread that loaded
+   * the same revision itself, src/plan/side-analysis.ts), asked where the memo has nothing;
+   * undefined from it means computed here.
+   */
+  analysis?: SideAnalysis;
+}
+
+/** A side's analysis done elsewhere, with the results as this module would compute them. */
+export interface SideAnalysis {
+  checks(ids: string[]): Map<string, MemoCheck> | undefined;
+  flows(endpoints: Set<string>): Flow[] | undefined;
 }
 
 /** A revision's derived results, stored with its cached model (src/plan/model-cache.ts). */
@@ -52,7 +64,7 @@ export interface SideMemo {
 }
 
 /** A static check's result as the plan reports it (paths repository-relative), without `new`. */
-interface MemoCheck {
+export interface MemoCheck {
   title: string;
   passed: boolean;
   examined: string;
@@ -299,9 +311,34 @@ function intentFiles(model: FabricModel | undefined, changes: { location?: Sourc
   return [...files].sort((a, b) => b.length - a.length);
 }
 
+/** A check's result as the plan reports it: messages and locations repository-relative. */
+export function memoCheck(side: PlanSide, r: CheckResult, files: string[]): MemoCheck {
+  return {
+    title: r.check.title,
+    passed: r.passed,
+    examined: r.examined,
+    findings: r.findings.map((f) => ({
+      check: r.check.id,
+      severity: f.severity,
+      message: relocateText(side, f.message, files),
+      ...(f.location ? { location: relocate(side, f.location) } : {}),
+      ...(f.elements ? { elements: f.elements } : {}),
+    })),
+  };
+}
+
+/** Results of the static checks `ids` (in registry order) on a side's shared context. */
+export function runChecks(side: PlanSide, ctx: CheckContext, ids: string[]): (MemoCheck & { id: string })[] {
+  const files = intentFiles(side.model, []);
+  return allStaticChecks()
+    .filter((c) => ids.includes(c.id))
+    .map((c) => ({ id: c.id, ...memoCheck(side, runCheck(c, ctx), files) }));
+}
+
 /**
  * A side's static check results, `ids` only (default every check): from its memo where
- * present, the others run on the side's shared context and stored.
+ * present, then from its analysis elsewhere, the others run on the side's shared context; all
+ * stored in the memo.
  */
 function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCheck & { id: string })[] {
   const want = ids ?? allStaticChecks().map((c) => c.id);
@@ -310,26 +347,21 @@ function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCh
     const m = side.memo?.get<MemoCheck>(`check:${id}`);
     if (m) got.set(id, m);
   }
-  const missing = want.filter((id) => !got.has(id));
+  let missing = want.filter((id) => !got.has(id));
+  const elsewhere = missing.length ? side.analysis?.checks(missing) : undefined;
+  if (elsewhere) {
+    for (const id of missing) {
+      const m = elsewhere.get(id);
+      if (!m) continue;
+      side.memo?.set(`check:${id}`, m);
+      got.set(id, m);
+    }
+    missing = missing.filter((id) => !got.has(id));
+  }
   if (missing.length) {
-    const files = intentFiles(side.model, []);
-    const ctx = tools.context(side);
-    const results: CheckResult[] = verifyStatic(side.model!, { graph: ctx.fg, ctx, only: missing }).results;
-    for (const r of results) {
-      const m: MemoCheck = {
-        title: r.check.title,
-        passed: r.passed,
-        examined: r.examined,
-        findings: r.findings.map((f) => ({
-          check: r.check.id,
-          severity: f.severity,
-          message: relocateText(side, f.message, files),
-          ...(f.location ? { location: relocate(side, f.location) } : {}),
-          ...(f.elements ? { elements: f.elements } : {}),
-        })),
-      };
-      side.memo?.set(`check:${r.check.id}`, m);
-      got.set(r.check.id, m);
+    for (const { id, ...m } of runChecks(side, tools.context(side), missing)) {
+      side.memo?.set(`check:${id}`, m);
+      got.set(id, m);
     }
   }
   return want.map((id) => ({ id, ...got.get(id)! }));
@@ -358,8 +390,11 @@ function sideFlows(s: PlanSide, endpoints: Set<string>, tools: SideTools): Flow[
   const key = `flows:${createHash('sha256').update([...endpoints].sort().join('\n')).digest('hex').slice(0, 16)}`;
   const memo = s.memo?.get<Flow[]>(key);
   if (memo) return memo;
-  const ctx = tools.context(s);
-  const flows = endpointFlows(s.model, endpoints, ctx.fg, ctx);
+  let flows = s.analysis?.flows(endpoints);
+  if (!flows) {
+    const ctx = tools.context(s);
+    flows = endpointFlows(s.model, endpoints, ctx.fg, ctx);
+  }
   s.memo?.set(key, flows);
   return flows;
 }

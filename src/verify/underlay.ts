@@ -91,12 +91,12 @@ export function designPromise(fg: FabricGraph): (a: number, b: number) => number
   const site = fg.devices.map((d) => d.site ?? '');
   const dciEnd = new Set(fg.model.dci ? fg.model.links.filter((l) => fg.model.dci!.links.includes(l.id)).flatMap((l) => [l.a.device, l.b.device]) : []);
   const end = fg.devices.map((d) => dciEnd.has(d.name));
+  // Each device's pod's spine count, looked up once: every VTEP pair asks.
+  const podSpines = Float64Array.from(pod, (p) => spines.get(p) ?? 0);
   return (a, b) => {
     if (site[a] !== site[b]) return end[a] || end[b] ? 1 : 2;
-    const pa = pod[a];
-    const pb = pod[b];
-    if (pa === pb) return spines.get(pa) ?? 0;
-    return (spines.get(pa) ?? 0) * superSpines * (spines.get(pb) ?? 0);
+    if (pod[a] === pod[b]) return podSpines[a];
+    return podSpines[a] * superSpines * podSpines[b];
   };
 }
 

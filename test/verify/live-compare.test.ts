@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compareLive, LiveComparison } from '../../src/verify/live/compare.ts';
+import { compareLive, LiveBasis, LiveComparison } from '../../src/verify/live/compare.ts';
+import { buildFabricGraph } from '../../src/verify/graph.ts';
+import { DOMAINS } from '../../src/domains/index.ts';
+import { basisOf } from '../../src/domains/fabric/index.ts';
 import { model, recordedObservations, regressionModel } from './helpers.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import type { DeviceObservation } from '../../src/verify/live/observed.ts';
@@ -62,6 +65,27 @@ describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => 
     obs.find((o) => o.device === 'leaf1')!.routes!.default.find((r) => r.prefix === '10.0.1.2/32')!.nexthops = 1;
     const f = failing(compareLive(model('dc1'), { devices: obs, probes: [] }), 'live-underlay-ecmp');
     expect(f.map((x) => x.message)).toEqual(["leaf1: reduced ECMP to leaf2's VTEP 10.0.1.2/32: 1 next hop, expected 2"]);
+  });
+  it('polls sharing one basis (the service\'s rounds) judge exactly as fresh comparisons do, and the fabric domain keeps its basis per graph', () => {
+    const m = model('dc1');
+    const fg = buildFabricGraph(m);
+    const basis = new LiveBasis(m, fg);
+    const healthy = recordedObservations();
+    const down = recordedObservations();
+    for (const p of down.find((o) => o.device === 'spine2')!.bgp!) if (p.peer === 'eth1') p.state = 'Active';
+    const probes = [{ src: 'h1', dst: 'h4', family: 4 as const, address: '10.20.30.14', answered: true }];
+    const strip = (r: ReturnType<typeof compareLive>) => r.map((x) => ({ ...x, ms: 0 }));
+    for (const obs of [healthy, down, healthy]) {
+      const shared = compareLive(m, { devices: obs, probes }, fg, basis);
+      expect(strip(shared)).toEqual(strip(compareLive(m, { devices: obs, probes }, fg)));
+    }
+    expect(failing(compareLive(m, { devices: down, probes: [] }, fg, basis), 'live-bgp-sessions').map((f) => f.message)).toEqual([expect.stringMatching(/^session leaf1:eth2--spine2:eth1 not established: spine2: ipv4-unicast is Active/)]);
+    // Another model's basis is not used: the comparison derives its own.
+    expect(new LiveComparison(model('dc1'), undefined, basis).basis).not.toBe(basis);
+    const live = DOMAINS.fabric.verify.live!;
+    expect(strip(live.compare(m, { devices: down, probes }, fg))).toEqual(strip(compareLive(m, { devices: down, probes }, fg)));
+    expect(basisOf(m, fg)).toBe(basisOf(m, fg));
+    expect(basisOf(model('dc1'), fg)).not.toBe(basisOf(m, fg));
   });
   it('probes follow the reachability matrix', () => {
     const r = compareLive(model('dc1'), {

@@ -7,11 +7,12 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
-import { loadModelSync } from '../../model/index.ts';
+import { loadModelSync as loadModel } from '../../model/index.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
-import { cachedModel } from '../../plan/model-cache.ts';
+import { cachedModel, IntentFileCache, isCached } from '../../plan/model-cache.ts';
+import { startSideAnalysis } from '../../plan/side-analysis.ts';
 import { inventorySecrets } from '../../plan/inventory-secrets.ts';
 import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
 import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
@@ -41,7 +42,8 @@ function atRevision(e: unknown, sides: LoadedSide[]): unknown {
   );
 }
 
-function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[]): LoadedSide {
+function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[], files: IntentFileCache): LoadedSide {
+  const loadModelSync = (dir: string) => loadModel(dir, { parseCache: files });
   if (!commit) {
     const dir = path.join(repo.root, repo.dir);
     const side: LoadedSide = { rev, commit, root: repo.root, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
@@ -120,7 +122,8 @@ export const planCommand: Command = {
   notes: [
     'DIR must be inside a git work tree; revisions are read with git archive into temporary directories, the work tree is left alone.',
     'A DIR that did not exist at --base plans everything as added.',
-    'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/.',
+    'Models of committed revisions are cached by the git tree of DIR in $NETLOOM_CACHE_DIR (default ~/.cache/netloom) under plan-models/, parsed intent files by content under plan-files/.',
+    'NETLOOM_PLAN_WORKER=always (or auto: a big intent, a core idle) analyses the head on a worker thread; the report is the same.',
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
     'Inventory files the change adds or modifies (YAML with a devices: mapping, or named *inventor*) and the --target inventory are scanned for secrets (check compliance-inventory-secrets; file:line:col, never the value).',
     'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
@@ -140,15 +143,23 @@ export const planCommand: Command = {
     const headCommit = headRev === undefined ? undefined : resolveRevision(repo, headRev, '--head');
     const exports: ExportedIntent[] = [];
     const saves: (() => void)[] = [];
+    // The head's static checks and flows start on a worker thread before anything is loaded
+    // here, when NETLOOM_PLAN_WORKER asks for it (a cached head has them in its memo).
+    const headAnalysis = headCommit && isCached(repo, headCommit) ? undefined : startSideAnalysis(repo, headCommit);
     try {
-      const base = loadSide(repo, baseRev, baseCommit, exports, saves);
-      const head = loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves);
+      // Both sides' unchanged files are parsed once (and kept for the next plan).
+      const files = new IntentFileCache();
+      saves.push(() => files.save());
+      const base = loadSide(repo, baseRev, baseCommit, exports, saves, files);
+      const head: LoadedSide = { ...loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves, files), ...(headAnalysis ? { analysis: headAnalysis } : {}) };
       if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
       let plan;
       try {
         plan = buildPlan(repo.dir, base, head, { canary: numberOpt(ctx, 'canary'), waveSize: numberOpt(ctx, 'wave-size') });
       } catch (e) {
         throw atRevision(e, [base, head]);
+      } finally {
+        headAnalysis?.close();
       }
       // Inventories the change touches (and the --target one) are scanned for secrets; the check
       // is reported when there is one to scan.
@@ -190,6 +201,7 @@ export const planCommand: Command = {
       for (const save of saves) save();
       return failing.length ? 1 : 0;
     } finally {
+      headAnalysis?.close();
       for (const e of exports) e.cleanup();
     }
   },

@@ -8,12 +8,13 @@
  * stage entry points import the registry, and the registry must load from any of them.
  */
 import type { FabricModel } from '../../model/types.ts';
+import type { FabricGraph } from '../../verify/graph.ts';
 import { expectedSessions } from '../../lab/expected-from-model.ts';
 import { bgpSessionsCheck, ospfNeighborsCheck } from '../../push/postcheck.ts';
 import { forwardingStateCheck } from '../../push/forwarding-check.ts';
 import { requiredFeatures } from '../../render/features.ts';
 import { staticChecks } from '../../verify/checks/index.ts';
-import { compareLive, LIVE_CHECKS, type ObservedState } from '../../verify/live/compare.ts';
+import { compareLive, LiveBasis, LIVE_CHECKS, type ObservedState } from '../../verify/live/compare.ts';
 import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { collectObserved } from '../../verify/live/run.ts';
 import { flowProbeWaveCheck } from '../../verify/live/flow-check.ts';
@@ -42,7 +43,7 @@ export const fabric: DomainModule<FabricModel> = {
         return LIVE_CHECKS;
       },
       collect: (target, model, opts) => collectObserved(target, model, opts),
-      compare: (model, observed, fg) => compareLive(model, observed as ObservedState, fg),
+      compare: (model, observed, fg) => compareLive(model, observed as ObservedState, fg, fg && basisOf(model, fg)),
       postCheck: (model) => liveVerificationPostCheck(model),
     },
   },
@@ -55,3 +56,14 @@ export const fabric: DomainModule<FabricModel> = {
     waveChecks: (model, target) => (target.lab ? [flowProbeWaveCheck(model, target.lab)] : []),
   },
 };
+
+/**
+ * Expectations per graph: the service compares every poll against the model it loaded once, so
+ * the simulation behind them runs once, not per poll (seconds on a few hundred devices).
+ */
+const bases = new WeakMap<FabricGraph, LiveBasis>();
+export function basisOf(model: FabricModel, fg: FabricGraph): LiveBasis {
+  let b = bases.get(fg);
+  if (!b || b.model !== model) bases.set(fg, (b = new LiveBasis(model, fg)));
+  return b;
+}

@@ -54,16 +54,32 @@ export const endpointReachability: StaticCheck = {
       if (r === undefined) transportMemo.set(key, (r = reach(x, y)));
       return r;
     };
-    const leakVrf = new Set<string>();
+    // VRF pairs that leak into each other, a matrix over VRF numbers (an endpoint's unknown VRF
+    // is the last row, which leaks nowhere): 11 million endpoint pairs ask it, and a string key
+    // per pair cost most of the check.
+    const nv = fg.model.vrfs.length + 1;
+    const vrfNo = (name: string) => vrfIdx.get(name) ?? -1;
+    const leakVrf = new Uint8Array(nv * nv);
+    const leak = (p: number, q: number) => {
+      if (p < 0 || q < 0) return;
+      leakVrf[p * nv + q] = 1;
+      leakVrf[q * nv + p] = 1;
+    };
     for (const key of rm.rt.leaks.keys()) {
       const [p, q] = key.split('|');
-      leakVrf.add(`${vrfIdx.get(p)}|${vrfIdx.get(q)}`);
-      leakVrf.add(`${vrfIdx.get(q)}|${vrfIdx.get(p)}`);
+      leak(vrfNo(p), vrfNo(q));
     }
     // VRF pairs a service node routes between (a firewall): decided pair by pair.
     for (const n of fg.model.serviceNodes ?? []) {
-      for (const r of n.advertise) if (r.via) leakVrf.add(`${vrfIdx.get(r.vrf)}|${vrfIdx.get(r.via)}`).add(`${vrfIdx.get(r.via)}|${vrfIdx.get(r.vrf)}`);
+      for (const r of n.advertise) if (r.via) leak(vrfNo(r.vrf), vrfNo(r.via));
     }
+    const vrfRow = new Int32Array(n);
+    // An endpoint whose VLAN on its leaf belongs to no other VRF (isolation holds at the leaf).
+    const ownVlan = new Uint8Array(n);
+    eps.forEach((e, i) => {
+      vrfRow[i] = (vrfOf[i] < 0 ? nv - 1 : vrfOf[i]) * nv;
+      if (leafOf[i] >= 0) ownVlan[i] = fg.devices[leafOf[i]].vlans.every((v) => v.vrf === e.vrf || v.vlan !== e.vlan) ? 1 : 0;
+    });
     const counts = { bridged: 0, routed: 0, isolated: 0, failed: 0 };
     const groups = new Map<string, { r: PairResult; total: number; examples: string[] }>();
     for (let i = 0; i < n; i++) {
@@ -76,7 +92,7 @@ export const endpointReachability: StaticCheck = {
           fast = l3ok[i] === 1 && l3ok[j] === 1 && reachable(leafOf[i], leafOf[j]);
           if (fast) counts.routed++;
         } else {
-          fast = !leakVrf.has(`${vrfOf[i]}|${vrfOf[j]}`) && l2ok[i] === 1 && l2ok[j] === 1 && fg.devices[leafOf[i]].vlans.every((v) => v.vrf === eps[i].vrf || v.vlan !== eps[i].vlan);
+          fast = leakVrf[vrfRow[i] + (vrfOf[j] < 0 ? nv - 1 : vrfOf[j])] === 0 && l2ok[i] === 1 && l2ok[j] === 1 && ownVlan[i] === 1;
           if (fast) counts.isolated++;
         }
         if (fast) continue;

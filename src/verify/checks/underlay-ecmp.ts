@@ -46,6 +46,13 @@ export const underlayEcmp: StaticCheck = {
     const groups = new Map<string, { a: number; b: number; count: number; promised: number; pairs: [number, number][]; total: number }>();
     const histogram = new Map<number, number>();
     let pairs = 0;
+    // Consecutive pairs mostly share a count: tallied in a run, the histogram (in the order
+    // counts first appear) is updated once per run, not once for each of 11 million pairs.
+    let runCount = NaN;
+    let runPairs = 0;
+    const flush = () => {
+      if (runPairs) histogram.set(runCount, (histogram.get(runCount) ?? 0) + runPairs);
+    };
     for (let i = 0; i < vt.length; i++) {
       const a = vt[i];
       const ca = e.classOf[a];
@@ -54,7 +61,12 @@ export const underlayEcmp: StaticCheck = {
         const count = ecmpCount(e, a, b);
         const promised = promise(a, b);
         pairs++;
-        histogram.set(count, (histogram.get(count) ?? 0) + 1);
+        if (count === runCount) runPairs++;
+        else {
+          flush();
+          runCount = count;
+          runPairs = 1;
+        }
         if (count >= promised && count > 0) continue;
         const cb = e.classOf[b];
         const key = `${Math.min(ca, cb)}|${Math.max(ca, cb)}|${count}|${promised}`;
@@ -64,6 +76,7 @@ export const underlayEcmp: StaticCheck = {
         if (grp.pairs.length < EXAMPLES) grp.pairs.push([a, b]);
       }
     }
+    flush();
     ctx.memo('ecmp-summary', (): EcmpSummary => ({ pairs, histogram }));
     const findings: Finding[] = [];
     for (const grp of groups.values()) {

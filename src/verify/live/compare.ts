@@ -67,21 +67,23 @@ function vrfOwners(model: FabricModel): (prefix: string) => string[] {
   };
 }
 
-export class LiveComparison {
+/**
+ * What a comparison derives from the model alone (the simulated control plane and every
+ * device's expectations): built once per model and graph, shared by the comparisons of every
+ * poll, so a round costs the comparison of what was observed, not a re-simulation.
+ */
+export class LiveBasis {
   readonly model: FabricModel;
   readonly fg: FabricGraph;
   readonly cp: ControlPlane;
-  private readonly owners: (prefix: string) => string[];
-  private readonly fabricHosts: Set<string>;
-  private readonly expect = new Map<string, DeviceExpect>();
-  private readonly sessionsOf = new Map<string, BgpSession[]>();
-  private readonly sessionIndex = new Map<string, number>();
-  private readonly obs = new Map<string, DeviceObservation>();
-  /** Finding key -> findings ("bgp:<session>", "dev:<device>:<check>", "probe:<a>><b>/<family>"). */
-  private readonly findings = new Map<string, Finding[]>();
-  private readonly probeExpect = new Map<string, ProbePrediction | undefined>();
-  private probePredictor?: ProbePredictor;
-  recomputed = 0;
+  readonly owners: (prefix: string) => string[];
+  readonly fabricHosts: Set<string>;
+  readonly expect = new Map<string, DeviceExpect>();
+  readonly sessionsOf = new Map<string, BgpSession[]>();
+  readonly sessionIndex = new Map<string, number>();
+  /** Probe predictions by source, destination, family and address (filled as probes are seen). */
+  readonly probeExpect = new Map<string, ProbePrediction | undefined>();
+  probePredictor?: ProbePredictor;
 
   constructor(model: FabricModel, fg?: FabricGraph) {
     this.model = model;
@@ -136,6 +138,38 @@ export class LiveComparison {
       }
     }
     return { vnis, macs, vrfs, defaults, underlay };
+  }
+}
+
+export class LiveComparison {
+  readonly model: FabricModel;
+  readonly fg: FabricGraph;
+  readonly cp: ControlPlane;
+  readonly basis: LiveBasis;
+  private readonly owners: (prefix: string) => string[];
+  private readonly fabricHosts: Set<string>;
+  private readonly expect: Map<string, DeviceExpect>;
+  private readonly sessionsOf: Map<string, BgpSession[]>;
+  private readonly sessionIndex: Map<string, number>;
+  private readonly obs = new Map<string, DeviceObservation>();
+  /** Finding key -> findings ("bgp:<session>", "dev:<device>:<check>", "probe:<a>><b>/<family>"). */
+  private readonly findings = new Map<string, Finding[]>();
+  private readonly probeExpect: Map<string, ProbePrediction | undefined>;
+  recomputed = 0;
+
+  /** A comparison with nothing observed yet; `basis` (of this model) saves re-deriving the expectations. */
+  constructor(model: FabricModel, fg?: FabricGraph, basis?: LiveBasis) {
+    const b = basis && basis.model === model && (!fg || basis.fg === fg) ? basis : new LiveBasis(model, fg);
+    this.basis = b;
+    this.model = model;
+    this.fg = b.fg;
+    this.cp = b.cp;
+    this.owners = b.owners;
+    this.fabricHosts = b.fabricHosts;
+    this.expect = b.expect;
+    this.sessionsOf = b.sessionsOf;
+    this.sessionIndex = b.sessionIndex;
+    this.probeExpect = b.probeExpect;
   }
 
   /**
@@ -359,13 +393,14 @@ export class LiveComparison {
   probePrediction(p: ProbeResult): ProbePrediction | undefined {
     const key = `${p.src}>${p.dst}/${p.family}/${p.address}`;
     if (!this.probeExpect.has(key)) {
-      if (!this.probePredictor) {
+      const b = this.basis;
+      if (!b.probePredictor) {
         // The reachability matrix over this comparison's own simulated control plane.
         const ctx = makeContext(this.fg);
         ctx.memo('sim', () => this.cp);
-        this.probePredictor = new ProbePredictor(this.model, this.fg, new ReachabilityModel(ctx));
+        b.probePredictor = new ProbePredictor(this.model, this.fg, new ReachabilityModel(ctx));
       }
-      this.probeExpect.set(key, this.probePredictor.predict(p));
+      this.probeExpect.set(key, b.probePredictor.predict(p));
     }
     return this.probeExpect.get(key);
   }
@@ -416,9 +451,9 @@ export class LiveComparison {
 }
 
 /** The pure comparison: observed state + model -> one result per live check. */
-export function compareLive(model: FabricModel, observed: ObservedState, fg?: FabricGraph): CheckResult[] {
+export function compareLive(model: FabricModel, observed: ObservedState, fg?: FabricGraph, basis?: LiveBasis): CheckResult[] {
   const t0 = performance.now();
-  const c = new LiveComparison(model, fg);
+  const c = new LiveComparison(model, fg, basis);
   for (const o of observed.devices) c.update(o);
   for (const p of observed.probes) c.updateProbe(p);
   return c.results(performance.now() - t0);
