@@ -150,7 +150,7 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
     await stop('SIGTERM');
   }, 900_000);
 
-  it('kill -9 mid-poll, again and again during a fault: no event lost, none doubled; the fault\'s findings raised once and cleared once', async () => {
+  it('kill -9 mid-poll, again and again during a fault: no event lost, none doubled; each finding raised once, cleared once when it is gone', async () => {
     const model = loadModelSync(copy.dir);
     await start();
     onTestFinished(() => stop('SIGKILL'));
@@ -193,14 +193,24 @@ describe.skipIf(!!missing && !inCI)('netloom serve: quiet fabric, no anomaly; a 
     await start();
     await settle();
     const evs = await get<Ev[]>(`/events?after=${since}&limit=10000`);
+    // What is still wrong now (the lab may keep a fault after the flap): its last event must be a raise.
+    const still = new Set((await verifyLive(model, `lab:${LAB}`, { probes: true })).results.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').map((f) => findingKey(f))));
     // Per finding: raise, clear, raise, clear... never two raises or two clears in a row.
     const bySubject = new Map<string, string[]>();
     for (const e of evs) {
-      const what = !e.check ? undefined : e.kind === eventKind(e.check, true) ? 'raise' : e.kind === eventKind(e.check, false) ? 'clear' : undefined;
+      const what = !e.check ? undefined : e.kind === eventKind(e.check, true) ? 'raise' : e.kind === eventKind(e.check, false) ? 'clear' : e.kind === 'flapping' ? 'flapping' : e.kind === 'flap-settled' ? 'settled' : undefined;
       if (what) bySubject.set(e.subject, [...(bySubject.get(e.subject) ?? []), what]);
     }
-    const broken = [...bySubject].filter(([, seq]) => seq.some((x, i) => (i === 0 ? x !== 'raise' : x === seq[i - 1])) || seq[seq.length - 1] !== 'clear');
-    console.log(`serve-kill: killed at ${offsets.join(', ')} ms into polls; ${bySubject.size} findings, ${evs.length} events; sequences: ${[...new Set([...bySubject.values()].map((x) => x.join('>')))].join(' | ')}`);
+    // A finding that flaps is damped (stated rule: penalty 1,000 per change, suppressed at 2,000,
+    // half-life 60 s): while suppressed its changes are not events, so it may end suppressed.
+    const broken = [...bySubject].filter(([k, all]) => {
+      const seq = all.filter((x) => x === 'raise' || x === 'clear');
+      const doubled = seq.some((x, i) => (i === 0 ? x !== 'raise' : x === seq[i - 1] && !all.includes('flapping')));
+      const last = seq[seq.length - 1];
+      const wrongEnd = all[all.length - 1] !== 'flapping' && all[all.length - 1] !== 'settled' && last !== (still.has(k) ? 'raise' : 'clear');
+      return doubled || wrongEnd;
+    });
+    console.log(`serve-kill: killed at ${offsets.join(', ')} ms into polls; ${bySubject.size} findings, ${evs.length} events; still failing after the link came back: ${[...still].join(', ') || 'none'}; sequences: ${[...new Set([...bySubject.values()].map((x) => x.join('>')))].join(' | ')}`);
     expect(broken.map(([k, seq]) => `${k}: ${seq.join(' ')}`)).toEqual([]);
     const missing = [...expected].filter((k) => !bySubject.has(k));
     expect(missing).toEqual([]);
