@@ -43,3 +43,14 @@ export function cidrProblem(s: string): string | undefined {
   if (start !== host) return `'${s}' has host bits set (the prefix is ${normalizeCidr(s)})`;
   return undefined;
 }
+
+const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** A dotted-quad IPv4 address. */
+export const ipv4 = z.string().regex(ipv4Re, 'must be an IPv4 address like 10.0.0.1');
+/** An IPv4 prefix, address/length. */
+export const ipv4Prefix = z
+  .string()
+  .regex(/^[\d.]+\/\d{1,2}$/, 'must be an IPv4 prefix like 10.0.0.0/24')
+  .refine((s) => ipv4Re.test(s.split('/')[0]) && Number(s.split('/')[1]) <= 32, 'must be an IPv4 prefix like 10.0.0.0/24');
+/** A 4-byte AS number. */
+export const asn = z.number().int().min(1, 'ASN must be between 1 and 4294967295').max(4294967295, 'ASN must be between 1 and 4294967295');

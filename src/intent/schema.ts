@@ -6,18 +6,12 @@
 import { z } from 'zod';
 import { roleNames, type Role } from '../domains/fabric/roles.ts';
 import { platformNames } from './platform-names.ts';
-import { freeText, name } from './primitives.ts';
+import { asn, freeText, ipv4, ipv4Prefix, name } from './primitives.ts';
 import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
 import type { ReservedDomainId } from '../domains/types.ts';
 
 export { freeText };
 
-const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const ipv4 = z.string().regex(ipv4Re, 'must be an IPv4 address like 10.0.0.1');
-const ipv4Prefix = z
-  .string()
-  .regex(/^[\d.]+\/\d{1,2}$/, 'must be an IPv4 prefix like 10.0.0.0/24')
-  .refine((s) => ipv4Re.test(s.split('/')[0]) && Number(s.split('/')[1]) <= 32, 'must be an IPv4 prefix like 10.0.0.0/24');
 const ipv4Interface = ipv4Prefix.describe('IPv4 address with prefix length, e.g. 10.10.10.11/24');
 const ipv6Prefix = z
   .string()
@@ -27,7 +21,6 @@ const ipv6 = z.string().regex(/^[0-9A-Fa-f:]+$/, 'must be an IPv6 address like f
 const mac = z
   .string()
   .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'must be a MAC address like 00:1c:73:00:00:01');
-const asn = z.number().int().min(1, 'ASN must be between 1 and 4294967295').max(4294967295, 'ASN must be between 1 and 4294967295');
 /** A single ASN or an inclusive range "65101-65199". */
 const asnOrRange = z.union([asn, z.string().regex(/^\d+-\d+$/, 'must be an ASN or a range like 65101-65199')]);
 const vlanId = z.number().int().min(1, 'VLAN id must be between 1 and 4094').max(4094, 'VLAN id must be between 1 and 4094');

@@ -6,16 +6,9 @@
  * type-5) and networks (L2 stretch) cross the DCI.
  */
 import { z } from 'zod';
-import { freeText, name } from './primitives.ts';
+import { asn, freeText, ipv4, ipv4Prefix, name } from './primitives.ts';
 import { domains } from '../domains/index.ts';
 
-const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const ipv4 = z.string().regex(ipv4Re, 'must be an IPv4 address like 10.0.0.1');
-const ipv4Prefix = z
-  .string()
-  .regex(/^[\d.]+\/\d{1,2}$/, 'must be an IPv4 prefix like 10.0.0.0/24')
-  .refine((s) => ipv4Re.test(s.split('/')[0]) && Number(s.split('/')[1]) <= 32, 'must be an IPv4 prefix like 10.0.0.0/24');
-const asn = z.number().int().min(1, 'ASN must be between 1 and 4294967295').max(4294967295, 'ASN must be between 1 and 4294967295');
 /** "device:port", device names being unique across the sites and the WAN. */
 const linkEnd = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,62}:[A-Za-z0-9_./-]{1,40}$/, 'must be DEVICE:PORT, e.g. border1:eth20');
 

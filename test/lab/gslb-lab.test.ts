@@ -21,6 +21,7 @@ import type { GslbModel } from '../../src/domains/gslb/model.ts';
 import { detectionMs } from '../../src/domains/gslb/checks.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
+import { until } from '../support/until.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
@@ -48,15 +49,6 @@ async function memberPid(endpoint: string, port: number): Promise<number | undef
   return undefined;
 }
 
-async function until(what: string, probe: () => Promise<string[]>, want: string[], timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v.join() === want.join()) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${v.join(',')}, want ${want.join(',')})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node (intents/gslb1)', () => {
   const copy = intentCopy('intents/gslb1', 141, '172.27');

@@ -19,6 +19,7 @@ import type { CheckResult } from '../../src/verify/findings.ts';
 import { Correlator } from '../../src/service/correlate.ts';
 import { findingKey } from '../../src/service/finding-key.ts';
 import { inCI } from '../support/ci.ts';
+import { until } from '../support/until.ts';
 import { repoRoot, sitesCopy } from '../support/intent-copy.ts';
 import type { GslbModel } from '../../src/domains/gslb/model.ts';
 import { detectionMs } from '../../src/domains/gslb/checks.ts';
@@ -86,15 +87,6 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const a = predictAnswer(gslb, { name, type: 'A', client, down: new Set([...down.map(addrOf), ...(down.length ? [VIP1] : [])]) });
     return a.kind === 'all' ? [...a.addresses].sort() : [];
   };
-  async function until(what: string, probe: () => Promise<string[]>, want: string[], timeoutMs: number): Promise<number> {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await probe();
-      if (v.join() === want.join()) return Date.now() - t0;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${v.join(',')}, want ${want.join(',')})`);
-      await sleep(100);
-    }
-  }
   const startMember = (h: string) => labExec(LAB, h, ['sh', '-c', `setsid -f python3 ${MEMBER} ${h} http 8080 </dev/null >/dev/null 2>&1`]);
   async function stopMember(h: string): Promise<void> {
     const pids = (await labExec(LAB, h, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
