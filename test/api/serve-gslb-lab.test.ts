@@ -7,13 +7,14 @@
  * serves again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { labDown, labUp, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { inCI } from '../support/ci.ts';
+import { memberPid, startMember } from '../support/slb-lab.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
@@ -21,26 +22,12 @@ if (missing && !inCI) console.log(`serve-gslb-lab: skipped, needs ${missing}`);
 
 const LAB = 'h21sgs';
 const READ = 'h21s-gslb-read-token-0123456789a';
-const MEMBER = path.join(repoRoot, 'lab/member-server.py');
 const PERIOD_S = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const stateDir = mkdtempSync(path.join(tmpdir(), 'netloom-serve-gslb-'));
 process.env.NETLOOM_STATE_DIR = path.join(stateDir, 'state');
 
-/** The member server of an endpoint on a port: its pid in the endpoint's namespace. */
-async function memberPid(endpoint: string, port: number): Promise<number | undefined> {
-  const pids = (await labExec(LAB, endpoint, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
-  for (const pid of pids) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('member-server.py')) && argv.includes(String(port))) return pid;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
 
 describe.skipIf(!!missing && !inCI)('netloom serve: GSLB member health in /metrics (gslb1 lab)', () => {
   const copy = intentCopy('intents/gslb1', 3, '172.27');
@@ -109,14 +96,14 @@ describe.skipIf(!!missing && !inCI)('netloom serve: GSLB member health in /metri
     // Every line is a sample of a declared family, or a comment.
     for (const l of text.split('\n').filter(Boolean)) expect(l).toMatch(/^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{[^}]*\})? [-+0-9.eE]+|[a-z_]+(\{[^}]*\})? (NaN|[+-]Inf))$/);
 
-    const pid = await memberPid('h3', 8080);
+    const pid = await memberPid(LAB, 'h3', 8080);
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGTERM');
     // tcp check: interval 2 s + timeout 1 s, as PowerDNS sees it; the service sees it at its next poll.
     const down = await until(0, 3_000 + 2 * PERIOD_S * 1000 + 5_000);
     console.log(`serve-gslb: h3's member killed -> netloom_gslb_member_up 0 after ${down} ms (poll every ${PERIOD_S} s)`);
     expect(up(await metrics(), 'tcp', '10.10.10.11')).toBe(1);
-    await labExec(LAB, 'h3', ['sh', '-c', `setsid -f python3 ${MEMBER} h3 http 8080 </dev/null >/dev/null 2>&1`]);
+    await startMember(LAB, 'h3', 'http', 8080);
     const back = await until(1, 2 * PERIOD_S * 1000 + 10_000);
     console.log(`serve-gslb: member restarted -> 1 after ${back} ms`);
   }, 120_000);

@@ -21,6 +21,7 @@ import type { GslbModel } from '../../src/domains/gslb/model.ts';
 import { detectionMs } from '../../src/domains/gslb/checks.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
+import { memberPid, startMember } from '../support/slb-lab.ts';
 import { until } from '../support/until.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
@@ -28,26 +29,12 @@ const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bg
 if (missing && !inCI) console.log(`gslb-lab: skipped, needs ${missing}`);
 
 const LAB = 'hgsgslb';
-const MEMBER = path.join(repoRoot, 'lab/member-server.py');
 
 async function dig(from: string, ...query: string[]): Promise<string[]> {
   const r = await labExec(LAB, from, ['dig', '+short', '+tries=1', '+time=2', '@10.10.10.53', ...query], { timeoutMs: 10_000 });
   return r.stdout.split('\n').filter((l) => /^[0-9a-f.:]+$/.test(l)).sort();
 }
 
-/** The member server of an endpoint on a port: its pid in the endpoint's namespace. */
-async function memberPid(endpoint: string, port: number): Promise<number | undefined> {
-  const pids = (await labExec(LAB, endpoint, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
-  for (const pid of pids) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('member-server.py')) && argv.includes(String(port))) return pid;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
 
 
 describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node (intents/gslb1)', () => {
@@ -77,13 +64,13 @@ describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node
   it('a client in another subnet gets the same answers; a killed member leaves all.gslb within interval + timeout and comes back', async () => {
     expect(await dig('h3', 'all.gslb.example.com', 'A')).toEqual(['10.10.10.11', '10.10.20.13']);
     expect(await dig('h1', 'all.gslb.example.com', 'A')).toEqual(['10.10.10.11', '10.10.20.13']);
-    const pid = await memberPid('h3', 8080);
+    const pid = await memberPid(LAB, 'h3', 8080);
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGTERM');
     const gone = await until('h3 out of all.gslb', () => dig('h1', 'all.gslb.example.com', 'A'), ['10.10.10.11'], detectionMs(tcp) + 5_000);
     console.log(`gslb-lab: h3's member killed -> out of all.gslb.example.com after ${gone} ms (tcp check: interval ${tcp.intervalMs} ms + timeout ${tcp.timeoutMs} ms)`);
     expect(gone).toBeLessThanOrEqual(detectionMs(tcp) + 1_000);
-    await labExec(LAB, 'h3', ['sh', '-c', `setsid -f python3 ${MEMBER} h3 http 8080 </dev/null >/dev/null 2>&1`]);
+    await startMember(LAB, 'h3', 'http', 8080);
     const back = await until('h3 back in all.gslb', () => dig('h1', 'all.gslb.example.com', 'A'), ['10.10.10.11', '10.10.20.13'], detectionMs(tcp) + 5_000);
     console.log(`gslb-lab: member restarted -> back after ${back} ms`);
     const { results } = await verifyLive(model, `lab:${LAB}`, { probes: false });

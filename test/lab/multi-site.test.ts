@@ -6,8 +6,7 @@
  * down): continuous pings across the DCI measure how long traffic takes to move to the
  * remaining path, and the live report names the failed element.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
@@ -19,15 +18,15 @@ import type { CheckResult } from '../../src/verify/findings.ts';
 import { Correlator } from '../../src/service/correlate.ts';
 import { findingKey } from '../../src/service/finding-key.ts';
 import { inCI } from '../support/ci.ts';
+import { memberPid, startMember as startMemberServer } from '../support/slb-lab.ts';
 import { until } from '../support/until.ts';
-import { repoRoot, sitesCopy } from '../support/intent-copy.ts';
+import { sitesCopy } from '../support/intent-copy.ts';
 import type { GslbModel } from '../../src/domains/gslb/model.ts';
 import { detectionMs } from '../../src/domains/gslb/checks.ts';
 import { predictAnswer } from '../../src/domains/gslb/predict.ts';
 import { FlowTraffic } from '../support/traffic.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
-const MEMBER = path.join(repoRoot, 'lab/member-server.py');
 /** The app's members: dc1's endpoints and dc2's. */
 const DC1 = ['h11', 'h12'];
 const DC2 = ['h21', 'h23'];
@@ -87,16 +86,10 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const a = predictAnswer(gslb, { name, type: 'A', client, down: new Set([...down.map(addrOf), ...(down.length ? [VIP1] : [])]) });
     return a.kind === 'all' ? [...a.addresses].sort() : [];
   };
-  const startMember = (h: string) => labExec(LAB, h, ['sh', '-c', `setsid -f python3 ${MEMBER} ${h} http 8080 </dev/null >/dev/null 2>&1`]);
+  const startMember = (h: string) => startMemberServer(LAB, h, 'http', 8080);
   async function stopMember(h: string): Promise<void> {
-    const pids = (await labExec(LAB, h, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo ${p#/proc/}; done'])).stdout.split('\n').filter(Boolean).map(Number);
-    for (const pid of pids) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('member-server.py'))) process.kill(pid, 'SIGTERM');
-      } catch {
-        // gone meanwhile
-      }
-    }
+    const pid = await memberPid(LAB, h, 8080);
+    if (pid) process.kill(pid, 'SIGTERM');
   }
 
   it('GSLB across the sites: each site\'s DNS server answers as predicted, near follows the client\'s site, dc1 down fails over to dc2\'s VIP and servers within interval + timeout', async () => {
