@@ -23,7 +23,7 @@ import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { memberPid, startMember } from '../support/slb-lab.ts';
 import { until } from '../support/until.ts';
-import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+import { intentCopy } from '../support/intent-copy.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
 if (missing && !inCI) console.log(`gslb-lab: skipped, needs ${missing}`);
