@@ -24,7 +24,7 @@ import { LimitedCollector } from './limited-collector.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { IncidentCaptures, labCaptureSource, sshCaptureSource, type CaptureRule } from './incident-capture.ts';
 import { Recovery } from './recovery.ts';
-import { periodOf, tickMs, type PollingPolicy, type RecoveryPolicy } from './policy.ts';
+import { periodOf, recoveryActive, tickMs, type PollingPolicy, type RecoveryPolicy } from './policy.ts';
 import { PeriodCollector } from './period-collector.ts';
 import type { Incident, IncidentCapture, NewEvent, ServiceEvent, ServiceStore } from './store.ts';
 
@@ -107,7 +107,7 @@ export class Monitor {
     this.damper = new FlapDamper(this.config.damping ?? DEFAULT_DAMPING);
     this.baselines = new Baselines(this.config.baseline ?? DEFAULT_BASELINE);
     this.correlator = new Correlator(fg);
-    if (this.config.recovery && this.config.recovery.drift !== 'off') this.recovery = new Recovery(model, target, this.config.recovery, (e) => this.emit(e), (e) => store.audit(e));
+    if (this.config.recovery && recoveryActive(this.config.recovery)) this.recovery = new Recovery(model, target, this.config.recovery, (e) => this.emit(e), (e) => store.audit(e));
     const cap = this.config.capture;
     const source = target.lab ? labCaptureSource(target.lab) : target.inventory ? sshCaptureSource(target.inventory) : undefined;
     if (cap && source) this.captures = new IncidentCaptures(model, fg, source, cap.stateDir, (i, c) => this.attachCaptures(i, c), cap);

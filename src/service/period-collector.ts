@@ -6,10 +6,11 @@
  * asked again on the next tick (a fault must not hide behind a cache). `slackMs` (half a
  * tick) absorbs timer jitter: a device due within it counts as due.
  */
-import type { Collector, CommandResult } from '../verify/live/collector.ts';
+import type { Collector, CommandResult, RunOptions } from '../verify/live/collector.ts';
 
 export class PeriodCollector implements Collector {
   readonly name: string;
+  readonly shell?: boolean;
   private readonly inner: Collector;
   private readonly periodOf: (device: string) => number;
   private readonly slackMs: number;
@@ -28,10 +29,11 @@ export class PeriodCollector implements Collector {
     this.slackMs = slackMs;
     this.now = opts.now ?? Date.now;
     this.name = inner.name;
+    this.shell = inner.shell;
   }
 
-  async run(device: string, command: string): Promise<CommandResult> {
-    const key = `${device}\u0000${command}`;
+  async run(device: string, command: string, opts?: RunOptions): Promise<CommandResult> {
+    const key = `${device}\u0000${opts?.shell ? 'sh' : 'vtysh'}\u0000${command}`;
     const hit = this.cache.get(key);
     const t = this.now();
     if (hit && t - hit.at < this.periodOf(device) - this.slackMs) {
@@ -41,7 +43,7 @@ export class PeriodCollector implements Collector {
     }
     this.misses++;
     this.counted?.(device, false);
-    const result = await this.inner.run(device, command);
+    const result = await this.inner.run(device, command, opts);
     if (result.ok) this.cache.set(key, { at: t, result });
     else this.cache.delete(key);
     return result;

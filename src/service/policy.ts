@@ -6,18 +6,20 @@
  * (drift off). Every value says where it came from, for the audit log and GET /status.
  */
 import type { OperationsModel } from '../domains/operations/model.ts';
-import type { DriftAction } from '../domains/operations/intent.ts';
+import type { DriftAction, ForwardingAction } from '../domains/operations/intent.ts';
 import type { FabricModel, Role } from '../model/types.ts';
 import { formatLocation } from '../util/errors.ts';
 
 export interface RecoveryPolicy {
   drift: DriftAction;
+  /** What to do about a leaf whose kernel forwarding state diverges from the model. */
+  forwarding: ForwardingAction;
   /** Least time between two re-applies of one device. */
   minIntervalMs: number;
   /** Re-applies in any rolling hour, across the fabric. */
   maxPerHour: number;
   /** Where each key came from: "intent fabric.yaml:40:5", "--drift", "default". */
-  source: Record<'drift' | 'minIntervalMs' | 'maxPerHour', string>;
+  source: Record<'drift' | 'forwarding' | 'minIntervalMs' | 'maxPerHour', string>;
 }
 
 export interface PollingPolicy {
@@ -32,12 +34,13 @@ export interface ServicePolicy {
   polling: PollingPolicy;
 }
 
-export const DEFAULT_RECOVERY: RecoveryPolicy = { drift: 'off', minIntervalMs: 10 * 60_000, maxPerHour: 6, source: { drift: 'default', minIntervalMs: 'default', maxPerHour: 'default' } };
+export const DEFAULT_RECOVERY: RecoveryPolicy = { drift: 'off', forwarding: 'off', minIntervalMs: 10 * 60_000, maxPerHour: 6, source: { drift: 'default', forwarding: 'default', minIntervalMs: 'default', maxPerHour: 'default' } };
 export const DEFAULT_POLLING: PollingPolicy = { defaultMs: 10_000, roles: {}, source: 'default' };
 
 /** What the command line gave (undefined: not given). */
 export interface PolicyOverrides {
   drift?: DriftAction;
+  forwarding?: ForwardingAction;
   minIntervalMs?: number;
   maxPerHour?: number;
   periodMs?: number;
@@ -51,6 +54,7 @@ export function servicePolicy(model: FabricModel, cli: PolicyOverrides = {}): Se
     given !== undefined ? [given, flag] : intent !== undefined ? [intent, where!] : [dflt, 'default'];
   const rWhere = ops ? fromIntent(ops.recovery.source) : undefined;
   const [drift, sDrift] = pick('--drift', cli.drift, ops?.recovery.drift, DEFAULT_RECOVERY.drift, rWhere);
+  const [forwarding, sForwarding] = pick('--forwarding', cli.forwarding, ops?.recovery.forwarding, DEFAULT_RECOVERY.forwarding, rWhere);
   const [minIntervalMs, sInterval] = pick('--recovery-interval', cli.minIntervalMs, ops?.recovery.minIntervalMs, DEFAULT_RECOVERY.minIntervalMs, rWhere);
   const [maxPerHour, sMax] = pick('--max-recoveries-per-hour', cli.maxPerHour, ops?.recovery.maxPerHour, DEFAULT_RECOVERY.maxPerHour, rWhere);
   const [defaultMs] = pick('--period', cli.periodMs, ops?.polling.defaultMs, DEFAULT_POLLING.defaultMs);
@@ -58,7 +62,7 @@ export function servicePolicy(model: FabricModel, cli: PolicyOverrides = {}): Se
   const given = [cli.periodMs !== undefined && '--period', cli.roles && Object.keys(cli.roles).length && '--poll'].filter(Boolean);
   const pSource = [ops ? fromIntent(ops.polling.source) : '', given.length ? `overridden by ${given.join(', ')}` : ''].filter(Boolean).join(', ') || 'default';
   return {
-    recovery: { drift, minIntervalMs, maxPerHour, source: { drift: sDrift, minIntervalMs: sInterval, maxPerHour: sMax } },
+    recovery: { drift, forwarding, minIntervalMs, maxPerHour, source: { drift: sDrift, forwarding: sForwarding, minIntervalMs: sInterval, maxPerHour: sMax } },
     polling: { defaultMs, roles, source: pSource },
   };
 }
@@ -71,9 +75,13 @@ export function tickMs(p: PollingPolicy, model: FabricModel): number {
 export const periodOf = (p: PollingPolicy, role: Role): number => p.roles[role] ?? p.defaultMs;
 
 export function describeRecovery(r: RecoveryPolicy): string {
-  if (r.drift === 'off') return `drift: off (${r.source.drift})`;
-  return `drift: ${r.drift} (${r.source.drift}), at most ${r.maxPerHour} re-applies an hour (${r.source.maxPerHour}), a device at most every ${r.minIntervalMs / 1000} s (${r.source.minIntervalMs})`;
+  const forwarding = `forwarding: ${r.forwarding} (${r.source.forwarding})`;
+  if (r.drift === 'off' && r.forwarding === 'off') return `drift: off (${r.source.drift}), ${forwarding}`;
+  return `drift: ${r.drift} (${r.source.drift}), ${forwarding}, at most ${r.maxPerHour} re-applies and ${r.maxPerHour} resyncs an hour (${r.source.maxPerHour}), a device at most every ${r.minIntervalMs / 1000} s (${r.source.minIntervalMs})`;
 }
+
+/** Whether the policy acts on anything (a Recovery runs). */
+export const recoveryActive = (r: RecoveryPolicy): boolean => r.drift !== 'off' || r.forwarding !== 'off';
 
 export function describePolling(p: PollingPolicy): string {
   const roles = Object.entries(p.roles).map(([r, ms]) => `${r} ${ms / 1000} s`);

@@ -9,6 +9,11 @@
  * time; each incident considered once; a device at most once per `minIntervalMs`; at most
  * `maxPerHour` re-applies in any hour. A re-apply the limits hold back is a `recovery-skipped`
  * event and an audit entry; every re-apply an audit entry and its outcome an event.
+ * `forwarding: resync` (off by default) repairs a leaf whose kernel forwarding state an open
+ * incident names (live-forwarding-state findings): its EVPN VRF routes re-announced, the state
+ * read again (forwarding-resync.ts). It is tried once per incident and leaf, within the same
+ * limits counted apart from re-applies (a resync changes no configuration), and comes before drift: a leaf whose config drifted
+ * is re-applied anyway, and a re-apply re-announces as its last step.
  */
 import { pushPostChecks, pushWaveChecks } from '../domains/index.ts';
 import type { LabState } from '../lab/state.ts';
@@ -17,6 +22,9 @@ import { inventoryFromLab, type Inventory } from '../push/inventory.ts';
 import { runRollout, type DeviceResult } from '../push/rollout.ts';
 import { withApplyLock } from '../push/apply-lock.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
+import type { Collector } from '../verify/live/collector.ts';
+import { FORWARDING_CHECK } from '../domains/fabric/forwarding-live.ts';
+import { resyncForwarding } from './forwarding-resync.ts';
 import { describeRecovery, type RecoveryPolicy } from './policy.ts';
 import type { AuditEntry, Incident, NewEvent } from './store.ts';
 
@@ -33,9 +41,11 @@ export class Recovery {
   private readonly emit: (e: NewEvent) => void;
   private readonly audit: (e: AuditEntry) => void;
   private readonly considered = new Set<string>();
-  private readonly lastApplied = new Map<string, number>();
-  /** Start times of the re-applies of the last hour (the hourly budget). */
-  private readonly recent: number[] = [];
+  /** "incident|leaf" pairs whose forwarding state was resynced (or held back). */
+  private readonly resynced = new Set<string>();
+  private readonly collector: Collector;
+  private readonly reapplies: RecoveryBudget;
+  private readonly resyncs: RecoveryBudget;
   private running?: Promise<void>;
   private readonly now: () => number;
 
@@ -43,23 +53,66 @@ export class Recovery {
     this.now = now;
     this.model = model;
     this.lab = target.lab;
+    this.collector = target.collector;
     this.inventory = target.inventory ?? inventoryFromLab(target.lab!);
     this.policy = policy;
+    this.reapplies = new RecoveryBudget(policy, now);
+    this.resyncs = new RecoveryBudget(policy, now);
     this.emit = emit;
     this.audit = audit;
   }
 
-  /** Starts on the first open incident not considered yet, unless a recovery is running. */
+  /**
+   * Starts on the first open incident naming a leaf's forwarding state not resynced yet, else
+   * the first not considered for drift, unless a recovery is running. Forwarding findings can
+   * join an incident after it opened (a link back up, its sessions cleared), so they are looked
+   * for on every call.
+   */
   consider(open: Incident[]): void {
-    if (this.policy.drift === 'off' || this.running) return;
+    if (this.running) return;
+    const work = this.forwardingWork(open);
+    if (work) return this.start(work.incident, () => this.resync(work.incident, work.devices));
+    if (this.policy.drift === 'off') return;
     const next = open.find((i) => !this.considered.has(i.id));
     if (!next) return;
     this.considered.add(next.id);
-    this.running = this.recover(next)
-      .catch((e: Error) => this.event('recovery-failed', 'error', next, `recovery for ${next.id} failed: ${e.message}`, {}))
+    this.start(next, () => this.recover(next));
+  }
+
+  private start(i: Incident, job: () => Promise<void>): void {
+    this.running = job()
+      .catch((e: Error) => this.event('recovery-failed', 'error', i, `recovery for ${i.id} failed: ${e.message}`, {}))
       .finally(() => {
         this.running = undefined;
       });
+  }
+
+  /** Leaves of an open incident with live-forwarding-state findings not resynced for it yet. */
+  private forwardingWork(open: Incident[]): { incident: Incident; devices: string[] } | undefined {
+    if (this.policy.forwarding !== 'resync') return undefined;
+    for (const i of open) {
+      const devices = [...new Set(i.findings.filter((k) => k.startsWith(`${FORWARDING_CHECK.id}|`)).map((k) => k.split('|')[1]))]
+        .filter((d) => d && !this.resynced.has(`${i.id}|${d}`) && this.inventory.devices.some((x) => x.name === d))
+        .sort();
+      if (devices.length) return { incident: i, devices };
+    }
+    return undefined;
+  }
+
+  private async resync(i: Incident, devices: string[]): Promise<void> {
+    for (const d of devices) this.resynced.add(`${i.id}|${d}`);
+    const policy = `forwarding: resync (${this.policy.source.forwarding})`;
+    const { names, held } = this.resyncs.admit(devices, 'resynced', 'resyncs');
+    for (const h of held) this.skip(i, h.devices, h.why, 'forwarding: resync', this.policy.source.forwarding, 'resync');
+    if (!names.length) return;
+    this.resyncs.record(names);
+    this.event('recovery-started', 'info', i, `forwarding: resync on ${names.join(', ')} for incident ${i.id}: EVPN VRF routes re-announced`, { devices: names, policy });
+    const outcomes = [];
+    for (const d of names) outcomes.push(await resyncForwarding(this.collector, this.model, d));
+    const ok = outcomes.every((o) => !o.skipped && !o.remaining.length);
+    const text = outcomes.map((o) => `${o.device} ${o.skipped ? `not resynced (${o.skipped})` : o.remaining.length ? `still ${o.remaining.length} difference(s): ${o.remaining[0]}` : 'forwarding as modelled'}`).join('; ');
+    this.audit({ time: new Date().toISOString(), actor: `policy ${policy}`, action: 'resync', target: names.join(', '), outcome: `${ok ? 'ok' : 'failed'}: ${text}` });
+    this.event(ok ? 'recovery-succeeded' : 'recovery-failed', ok ? 'info' : 'error', i, `forwarding: resync on ${names.join(', ')} ${ok ? 'repaired' : 'did not repair'}: ${text}`, { devices: names, results: outcomes });
   }
 
   /** Waits for the recovery in progress (shutdown, tests). */
@@ -80,19 +133,14 @@ export class Recovery {
     const policy = `drift: ${this.policy.drift} (${this.policy.source.drift})`;
     for (const r of drifted) this.event('config-drift', 'warning', i, `${r.device}: ${r.reason}${this.policy.drift === 'alert' ? ' (policy drift: alert, not re-applied)' : ''}`, { reason: r.reason, diff: (r.diff ?? '').slice(0, 8000), policy }, r.device);
     if (this.policy.drift !== 'reapply') return;
-    const now = this.now();
-    const held = drifted.filter((r) => now - (this.lastApplied.get(r.device) ?? -Infinity) < this.policy.minIntervalMs).map((r) => r.device);
-    if (held.length) this.skip(i, held, `re-applied less than ${this.policy.minIntervalMs / 1000} s ago (${this.policy.source.minIntervalMs})`);
-    const names = drifted.map((r) => r.device).filter((d) => !held.includes(d));
+    const { names, held } = this.reapplies.admit(drifted.map((r) => r.device), 're-applied', 're-applies');
+    for (const h of held) this.skip(i, h.devices, h.why);
     if (!names.length) return;
-    while (this.recent.length && now - this.recent[0] >= HOUR_MS) this.recent.shift();
-    if (this.recent.length >= this.policy.maxPerHour) return this.skip(i, names, `${this.recent.length} re-applies in the last hour, the most allowed (${this.policy.source.maxPerHour}); next possible in ${Math.ceil((this.recent[0] + HOUR_MS - now) / 1000)} s`);
     // The same apply lock as `netloom apply`: a re-apply never runs beside an operator's rollout.
     const res = await withApplyLock(
       `netloom serve: drift reapply on ${names.join(', ')} (incident ${i.id})`,
       async () => {
-        this.recent.push(now);
-        for (const d of names) this.lastApplied.set(d, now);
+        this.reapplies.record(names);
         this.event('recovery-started', 'info', i, `drift: reapply on ${names.join(', ')} for incident ${i.id}`, { devices: names, policy });
         return runRollout({
           model: this.model,
@@ -109,10 +157,10 @@ export class Recovery {
     this.event(res.ok ? 'recovery-succeeded' : 'recovery-failed', res.ok ? 'info' : 'error', i, `drift: reapply on ${names.join(', ')} ${res.ok ? 'applied' : 'failed'}: ${outcome}`, { devices: names, rollout: res.id ?? null, journal: res.journalDir ?? null, results: res.results.map((r) => ({ device: r.device, action: r.action, reason: r.reason })) });
   }
 
-  /** A re-apply the policy's limits hold back: an event and an audit entry, nothing applied. */
-  private skip(i: Incident, devices: string[], why: string): void {
-    this.audit({ time: new Date().toISOString(), actor: `policy drift: reapply (${this.policy.source.drift})`, action: 'reapply', target: devices.join(', '), outcome: `skipped: ${why}` });
-    this.event('recovery-skipped', 'warning', i, `drift: reapply on ${devices.join(', ')} held back: ${why}`, { devices, reason: why });
+  /** A recovery the policy's limits hold back: an event and an audit entry, nothing done. */
+  private skip(i: Incident, devices: string[], why: string, label = 'drift: reapply', source = this.policy.source.drift, action = 'reapply'): void {
+    this.audit({ time: new Date().toISOString(), actor: `policy ${label} (${source})`, action, target: devices.join(', '), outcome: `skipped: ${why}` });
+    this.event('recovery-skipped', 'warning', i, `${label} on ${devices.join(', ')} held back: ${why}`, { devices, reason: why });
   }
 
   /** The policy in force, for the audit log at start. */
@@ -122,5 +170,36 @@ export class Recovery {
 
   private only(names: string[]): Inventory {
     return { ...this.inventory, devices: this.inventory.devices.filter((d) => names.includes(d.name)) };
+  }
+}
+
+/** One kind of recovery's limits: a device at most every minIntervalMs, at most maxPerHour in any hour. */
+class RecoveryBudget {
+  private readonly last = new Map<string, number>();
+  /** Start times of the recoveries of the last hour. */
+  private readonly recent: number[] = [];
+  constructor(
+    private readonly policy: RecoveryPolicy,
+    private readonly now: () => number,
+  ) {}
+
+  /** The devices the limits let through now, and why the others are held back; nothing recorded. */
+  admit(devices: string[], done: string, plural: string): { names: string[]; held: { devices: string[]; why: string }[] } {
+    const now = this.now();
+    const out: { names: string[]; held: { devices: string[]; why: string }[] } = { names: [], held: [] };
+    const recently = devices.filter((d) => now - (this.last.get(d) ?? -Infinity) < this.policy.minIntervalMs);
+    if (recently.length) out.held.push({ devices: recently, why: `${done} less than ${this.policy.minIntervalMs / 1000} s ago (${this.policy.source.minIntervalMs})` });
+    const names = devices.filter((d) => !recently.includes(d));
+    while (this.recent.length && now - this.recent[0] >= HOUR_MS) this.recent.shift();
+    if (names.length && this.recent.length >= this.policy.maxPerHour) {
+      out.held.push({ devices: names, why: `${this.recent.length} ${plural} in the last hour, the most allowed (${this.policy.source.maxPerHour}); next possible in ${Math.ceil((this.recent[0] + HOUR_MS - now) / 1000)} s` });
+    } else out.names = names;
+    return out;
+  }
+
+  record(devices: string[]): void {
+    const now = this.now();
+    this.recent.push(now);
+    for (const d of devices) this.last.set(d, now);
   }
 }

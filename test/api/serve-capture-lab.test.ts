@@ -181,9 +181,9 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve: captures attached t
     expect(st.polling.source).toMatch(/^intent .*operations\.yaml:7:\d+$/);
     expect(st.recovery).toMatchObject({ drift: 'reapply', maxPerHour: 1 });
     expect(st.recovery.source.drift).toMatch(/^intent .*operations\.yaml:3:\d+$/);
-    expect(output).toMatch(/polling every 3 s \(spine 6 s\) \(intent .*\), drift: reapply \(intent .*\), at most 1 re-applies an hour/);
+    expect(output).toMatch(/polling every 3 s \(spine 6 s\) \(intent .*\), drift: reapply \(intent .*\), forwarding: off \(intent .*\), at most 1 re-applies and 1 resyncs an hour/);
     const audit = (await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${WRITE}` } })).json()) as { actor: string; action: string; outcome: string }[];
-    expect(audit.find((a) => a.action === 'start')?.outcome).toMatch(/^drift: reapply \(intent .*operations\.yaml:3:\d+\), at most 1 re-applies an hour/);
+    expect(audit.find((a) => a.action === 'start')?.outcome).toMatch(/^drift: reapply \(intent .*operations\.yaml:3:\d+\), forwarding: off \(intent .*operations\.yaml:3:\d+\), at most 1 re-applies and 1 resyncs an hour/);
   });
 
   it('spines answer every other tick from their last collection, leaves every tick from the device', async () => {

@@ -6,7 +6,7 @@ import { intentDirArg } from '../intent-dir.ts';
 import { isLoopback, parseListen } from '../../api/listen.ts';
 import { hookName, type Webhook } from '../../service/webhooks.ts';
 import { describePolling, describeRecovery, servicePolicy } from '../../service/policy.ts';
-import type { DriftAction } from '../../domains/operations/intent.ts';
+import type { DriftAction, ForwardingAction } from '../../domains/operations/intent.ts';
 import { roleNames } from '../../domains/fabric/roles.ts';
 import type { Role } from '../../model/types.ts';
 
@@ -28,7 +28,7 @@ function rolePeriods(list: string[]): Partial<Record<Role, number>> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'verify continuously: poll the target, raise events and incidents, serve the API, metrics and OpenAPI docs',
-  usage: 'netloom serve [DIR] --target lab[:NAME]|INVENTORY.yaml [--listen 127.0.0.1:8080] [--state-dir D] [--period S] [--poll ROLE=S]... [--drift off|alert|reapply] [--webhook URL] [--alertmanager URL]',
+  usage: 'netloom serve [DIR] --target lab[:NAME]|INVENTORY.yaml [--listen 127.0.0.1:8080] [--state-dir D] [--period S] [--poll ROLE=S]... [--drift off|alert|reapply] [--forwarding off|resync] [--webhook URL] [--alertmanager URL]',
   options: {
     target: { type: 'string', arg: 'lab[:NAME]|INVENTORY.yaml', default: 'lab', help: 'what to poll: a running lab or the inventory netloom apply reads' },
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:8080', help: 'where the API listens' },
@@ -40,6 +40,7 @@ export const serveCommand: Command = {
     ssh: { type: 'boolean', help: 'on a lab: collect over SSH, as for real devices' },
     webhook: { type: 'string', arg: 'URL', multiple: true, help: 'POST every event as JSON here (repeatable)' },
     drift: { type: 'string', arg: 'off|alert|reapply', choices: ['off', 'alert', 'reapply'], help: 'recovery policy over the intent\'s operations.recovery.drift (default off): alert reports drift with its diff, reapply re-applies the intended config through the rollout engine (audited)' },
+    forwarding: { type: 'string', arg: 'off|resync', choices: ['off', 'resync'], help: "recovery policy over the intent's operations.recovery.forwarding (default off): resync re-announces the EVPN VRF routes of a leaf whose kernel forwarding state diverges from the model (live-forwarding-state), then reads it again (audited)" },
     'recovery-interval': { type: 'number', arg: 'SECONDS', min: 10, help: 'least time between two re-applies of one device (over operations.recovery.min_interval; default 600)' },
     'max-recoveries-per-hour': { type: 'number', arg: 'N', integer: true, min: 1, max: 60, help: 're-applies in any hour, across the fabric (over operations.recovery.max_per_hour; default 6)' },
     'capture-seconds': { type: 'number', arg: 'SECONDS', default: 4, min: 0, max: 60, help: 'on a lab: capture this long on the interfaces of each new incident\'s element and attach the pcap analyze findings (0: no captures)' },
@@ -68,6 +69,7 @@ export const serveCommand: Command = {
     const given = (name: string) => (ctx.values[name] === undefined ? undefined : numberOpt(ctx, name));
     const policy = servicePolicy(model, {
       drift: stringOpt(ctx, 'drift') as DriftAction | undefined,
+      forwarding: stringOpt(ctx, 'forwarding') as ForwardingAction | undefined,
       minIntervalMs: mul(given('recovery-interval'), 1000),
       maxPerHour: given('max-recoveries-per-hour'),
       periodMs: mul(given('period'), 1000),

@@ -144,42 +144,62 @@ export function parseForwarding(out: string): ObservedForwarding {
 
 const canonPrefix = (p: string) => (p.includes('/') ? p : `${p}/32`);
 
+/**
+ * One difference between the kernel and the model, with the object it is about (the live
+ * check's finding identity: a VRF's prefix, a VTEP's neighbour or FDB entry, a flood entry).
+ */
+export interface ForwardingDiff {
+  vrf?: string;
+  vni?: number;
+  prefix?: string;
+  /** The remote VTEP the entry is for. */
+  address?: string;
+  /** The router MAC an FDB entry must carry. */
+  mac?: string;
+  message: string;
+}
+
 /** Differences between the kernel's forwarding state and the model, one line each. */
 export function forwardingProblems(exp: ExpectedForwarding, obs: ObservedForwarding): string[] {
-  const problems: string[] = [];
+  return forwardingDiffs(exp, obs).map((d) => d.message);
+}
+
+export function forwardingDiffs(exp: ExpectedForwarding, obs: ObservedForwarding): ForwardingDiff[] {
+  const problems: ForwardingDiff[] = [];
   for (const v of exp.vrfs) {
-    const r = obs.routes.get(v.vrf);
+    const vrf = v.vrf;
+    const r = obs.routes.get(vrf);
     if (!r) {
-      problems.push(`VRF ${v.vrf}: no kernel routing table`);
+      problems.push({ vrf, message: `VRF ${vrf}: no kernel routing table` });
       continue;
     }
     const byDst = new Map(r.list.filter((x) => x.dst).map((x) => [canonPrefix(x.dst!), x]));
-    for (const c of v.connected) if (!byDst.has(c)) problems.push(`VRF ${v.vrf}: connected subnet ${c} missing from the kernel FIB`);
+    for (const c of v.connected) if (!byDst.has(c)) problems.push({ vrf, prefix: c, message: `VRF ${vrf}: connected subnet ${c} missing from the kernel FIB` });
     const used = new Set<string>();
     for (const [prefix, vteps] of v.remote) {
       if (v.hostRoutes.has(prefix) && r.mode !== 'netns') continue;
       const route = byDst.get(prefix);
       const have = route ? [...new Set([route.gateway, ...(route.nexthops ?? []).map((n) => n.gateway)].filter((g): g is string => !!g))].sort() : [];
-      if (!route) problems.push(`VRF ${v.vrf}: ${prefix} missing from the kernel FIB (expected via ${vteps.join(', ')})`);
-      else if (have.join() !== vteps.join()) problems.push(`VRF ${v.vrf}: ${prefix} via ${have.join(', ') || route.dev} in the kernel FIB, expected via ${vteps.join(', ')}`);
+      if (!route) problems.push({ vrf, prefix, message: `VRF ${vrf}: ${prefix} missing from the kernel FIB (expected via ${vteps.join(', ')})` });
+      else if (have.join() !== vteps.join()) problems.push({ vrf, prefix, message: `VRF ${vrf}: ${prefix} via ${have.join(', ') || route.dev} in the kernel FIB, expected via ${vteps.join(', ')}` });
       for (const vt of vteps) used.add(vt);
     }
-    const neigh = new Map((obs.neigh.get(v.vrf) ?? []).filter((n) => n.dst).map((n) => [n.dst!, n]));
-    const fdb = obs.fdb.get(v.vrf) ?? [];
+    const neigh = new Map((obs.neigh.get(vrf) ?? []).filter((n) => n.dst).map((n) => [n.dst!, n]));
+    const fdb = obs.fdb.get(vrf) ?? [];
     for (const vt of [...used].sort()) {
       const rmac = v.rmacs.get(vt);
       if (!rmac) continue;
       const n = neigh.get(vt);
       const bad = !n?.lladdr || (n.state ?? []).some((s) => s === 'FAILED' || s === 'INCOMPLETE');
-      if (bad) problems.push(`VRF ${v.vrf}: no router-MAC neighbour entry for VTEP ${vt} (${n ? (n.state ?? []).join(',') || 'no lladdr' : 'absent'}; expected ${rmac})`);
-      else if (n!.lladdr!.toLowerCase() !== rmac) problems.push(`VRF ${v.vrf}: neighbour entry for VTEP ${vt} has MAC ${n!.lladdr}, expected router MAC ${rmac}`);
-      if (!fdb.some((f) => f.mac?.toLowerCase() === rmac && f.ifname === `vx${v.l3vni}` && f.dst === vt)) problems.push(`VRF ${v.vrf}: no VXLAN FDB entry ${rmac} -> ${vt} on vx${v.l3vni}`);
+      if (bad) problems.push({ vrf, address: vt, message: `VRF ${vrf}: no router-MAC neighbour entry for VTEP ${vt} (${n ? (n.state ?? []).join(',') || 'no lladdr' : 'absent'}; expected ${rmac})` });
+      else if (n!.lladdr!.toLowerCase() !== rmac) problems.push({ vrf, address: vt, message: `VRF ${vrf}: neighbour entry for VTEP ${vt} has MAC ${n!.lladdr}, expected router MAC ${rmac}` });
+      if (!fdb.some((f) => f.mac?.toLowerCase() === rmac && f.ifname === `vx${v.l3vni}` && f.dst === vt)) problems.push({ vrf, address: vt, mac: rmac, message: `VRF ${vrf}: no VXLAN FDB entry ${rmac} -> ${vt} on vx${v.l3vni}` });
     }
   }
   const fdb = obs.fdb.get('-') ?? [];
   for (const [vni, vteps] of exp.flood) {
     for (const vt of vteps) {
-      if (!fdb.some((f) => f.mac === '00:00:00:00:00:00' && f.ifname === `vx${vni}` && f.dst === vt)) problems.push(`L2 VNI ${vni}: VTEP ${vt} missing from the flood list of vx${vni}`);
+      if (!fdb.some((f) => f.mac === '00:00:00:00:00:00' && f.ifname === `vx${vni}` && f.dst === vt)) problems.push({ vni, address: vt, message: `L2 VNI ${vni}: VTEP ${vt} missing from the flood list of vx${vni}` });
     }
   }
   return problems;

@@ -18,6 +18,7 @@ import { compareLive, LiveBasis, LIVE_CHECKS, type ObservedState } from '../../v
 import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { collectObserved } from '../../verify/live/run.ts';
 import { flowProbeWaveCheck } from '../../verify/live/flow-check.ts';
+import { collectForwarding, compareForwarding, FORWARDING_CHECK, type ForwardingObserved } from './forwarding-live.ts';
 import type { DomainModule } from '../types.ts';
 
 export const fabric: DomainModule<FabricModel> = {
@@ -40,10 +41,21 @@ export const fabric: DomainModule<FabricModel> = {
     },
     live: {
       get checks() {
-        return LIVE_CHECKS;
+        return [...LIVE_CHECKS, FORWARDING_CHECK];
       },
-      collect: (target, model, opts) => collectObserved(target, model, opts),
-      compare: (model, observed, fg) => compareLive(model, observed as ObservedState, fg, fg && basisOf(model, fg)),
+      // The kernel's forwarding state is read after the FRR tables (and the probes, which make
+      // hosts speak), as one more part of the fabric's observation.
+      collect: async (target, model, opts): Promise<FabricObserved> => {
+        const observed: FabricObserved = await collectObserved(target, model, opts);
+        const t0 = performance.now();
+        observed.forwarding = await collectForwarding(target, model);
+        observed.forwardingMs = performance.now() - t0;
+        return observed;
+      },
+      compare: (model, observed, fg) => {
+        const o = observed as FabricObserved;
+        return [...compareLive(model, o, fg, fg && basisOf(model, fg)), compareForwarding(model, o.forwarding, o.forwardingMs)];
+      },
       postCheck: (model) => liveVerificationPostCheck(model),
     },
   },
@@ -56,6 +68,9 @@ export const fabric: DomainModule<FabricModel> = {
     waveChecks: (model, target) => (target.lab ? [flowProbeWaveCheck(model, target.lab)] : []),
   },
 };
+
+/** What the fabric observes: FRR's tables and probes, and each leaf's kernel forwarding state. */
+type FabricObserved = ObservedState & { forwarding?: ForwardingObserved; forwardingMs?: number };
 
 /**
  * Expectations per graph: the service compares every poll against the model it loaded once, so

@@ -19,9 +19,19 @@ export interface CommandResult {
   error?: string;
 }
 
+export interface RunOptions {
+  /** A shell command line rather than a vtysh command. */
+  shell?: boolean;
+}
+
 export interface Collector {
   readonly name: string;
-  run(device: string, command: string): Promise<CommandResult>;
+  /**
+   * Whether `run` takes `{ shell: true }`: a command line for the device's shell instead of
+   * vtysh (kernel state: iproute2). Absent: vtysh only.
+   */
+  readonly shell?: boolean;
+  run(device: string, command: string, opts?: RunOptions): Promise<CommandResult>;
   close(): Promise<void>;
 }
 

@@ -10,11 +10,12 @@ import type { Inventory } from '../../push/inventory.ts';
 import { FrrDriver } from '../../push/frr-driver.ts';
 import { NetconfDriver } from '../../push/netconf-driver.ts';
 import { renderModel } from '../../render/index.ts';
-import type { Collector, CommandResult } from './collector.ts';
+import type { Collector, CommandResult, RunOptions } from './collector.ts';
 
 /** vtysh over each FRR device's own SSH session, opened on first use. */
 export class InventorySshCollector implements Collector {
   readonly name: string;
+  readonly shell = true;
   private readonly drivers = new Map<string, Promise<FrrDriver>>();
   constructor(private readonly inventory: Inventory) {
     this.name = `inventory ${inventory.origin}`;
@@ -32,10 +33,10 @@ export class InventorySshCollector implements Collector {
     }
     return d;
   }
-  async run(device: string, command: string): Promise<CommandResult> {
+  async run(device: string, command: string, opts: RunOptions = {}): Promise<CommandResult> {
     try {
       const d = await this.driver(device);
-      return { ok: true, stdout: await d.exec(`vtysh -c '${command}'`) };
+      return { ok: true, stdout: await d.exec(opts.shell ? command : `vtysh -c '${command}'`) };
     } catch (e) {
       return { ok: false, stdout: '', error: (e as Error).message.split('\n')[0] };
     }

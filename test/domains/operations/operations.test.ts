@@ -60,7 +60,7 @@ describe('operations: intent section', () => {
     const p = servicePolicy(model);
     expect(p.recovery).toMatchObject({ drift: 'off', maxPerHour: 6, minIntervalMs: 600_000, source: { drift: 'default' } });
     expect(p.polling).toMatchObject({ defaultMs: 10_000, roles: {}, source: 'default' });
-    expect(describeRecovery(p.recovery)).toBe('drift: off (default)');
+    expect(describeRecovery(p.recovery)).toBe('drift: off (default), forwarding: off (default)');
   });
 
   it('reports bad values at their line and column', () => {
