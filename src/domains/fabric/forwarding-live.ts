@@ -64,6 +64,6 @@ export function compareForwarding(model: FabricModel, obs: ForwardingObserved | 
       findings.push({ check: FORWARDING_CHECK.id, severity: 'error', message: `${d.device}: ${message}`, evidence: { device: d.device, ...ids }, ...(source ? { location: source } : {}), elements: { devices: [d.device] } });
     }
   }
-  const examined = obs?.notApplicable ? `not read: ${obs.notApplicable}` : `${obs?.devices.length ?? 0} leaves`;
+  const examined = !obs ? 'not collected' : obs.notApplicable ? `not read: ${obs.notApplicable}` : `${obs.devices.length} leaves`;
   return { check: FORWARDING_CHECK, passed: !findings.length, findings, examined, ms };
 }
