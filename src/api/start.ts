@@ -12,7 +12,8 @@ import { EnvironmentError } from '../util/errors.ts';
 import { Monitor, type MonitorConfig } from '../service/monitor.ts';
 import type { CaptureRule } from '../service/incident-capture.ts';
 import { DEFAULT_POLLING, DEFAULT_RECOVERY, describePolling, describeRecovery } from '../service/policy.ts';
-import { recoverInterruptedRollouts } from '../service/rollout-recovery.ts';
+import { recoverInterruptedRollouts, recoverOrphansBeforePoll } from '../service/rollout-recovery.ts';
+import type { AuditEntry, NewEvent } from '../service/store.ts';
 import { openSqliteStore } from '../service/sqlite-store.ts';
 import type { ServiceStore } from '../service/store.ts';
 import { DeviceViews } from '../service/views.ts';
@@ -74,7 +75,10 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   // A rollout a killed process left half-applied is finished before anything judges the fabric.
   const origin = target.lab ? `lab:${target.lab.name}` : target.inventory?.origin ?? path.resolve(o.target);
-  await recoverInterruptedRollouts({ emit: (e) => monitor.announce(e), audit: (e) => store.audit(e), report: o.report }, origin).catch((e: Error) => o.report(`recovery of interrupted rollouts failed: ${e.message}`));
+  const hooks = { emit: (e: NewEvent) => monitor.announce(e), audit: (e: AuditEntry) => store.audit(e), report: o.report };
+  await recoverInterruptedRollouts(hooks, origin).catch((e: Error) => o.report(`recovery of interrupted rollouts failed: ${e.message}`));
+  // And one an apply killed beside the running service leaves, before the poll that would judge it.
+  monitor.config.beforePoll = recoverOrphansBeforePoll(hooks, origin);
   monitor.start();
   return {
     app,

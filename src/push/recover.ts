@@ -20,7 +20,8 @@ export interface RecoverResult {
   skipped?: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a rollout's apply process still runs (this process's own pid counts as gone: a previous life's). */
+export function alive(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);

@@ -42,6 +42,11 @@ export interface MonitorConfig {
   recovery?: RecoveryPolicy;
   /** Packet captures on a new incident's element (lab targets): where, and within what bounds; false for none. */
   capture?: (Partial<CaptureRule> & { stateDir: string }) | false;
+  /**
+   * Runs before each poll collects (the service: a rollout a killed `netloom apply` left
+   * half-applied is finished first, so no poll judges the half it is in); its errors are reported.
+   */
+  beforePoll?: () => Promise<void>;
 }
 
 export const DEFAULT_MONITOR: MonitorConfig = { periodMs: 10_000, concurrency: 4, probes: true };
@@ -193,6 +198,7 @@ export class Monitor {
   }
 
   private async poll(): Promise<PollResult> {
+    await this.config.beforePoll?.().catch((e: Error) => this.announce({ time: new Date().toISOString(), kind: 'rollout-recovery-failed', severity: 'error', subject: 'before-poll', message: `before the poll: ${e.message}`, evidence: {} }));
     const t0 = performance.now();
     const results: CheckResult[] = [];
     const observed: Partial<Record<DomainId, unknown>> = {};

@@ -8,12 +8,16 @@
  * reapply`, re-applied to the half it happened to be in. Each recovery is an event and an
  * audit entry; a rollout whose apply process still runs, or a lock held by a live apply, is
  * left alone and said so.
+ * While the service runs, the same happens before each poll to a rollout of its target whose
+ * apply process has died since (`orphanedRollouts`): a `netloom apply` killed beside a running
+ * service is finished within one period, not at the service's next start.
  */
+import { statSync } from 'node:fs';
 import { withApplyLock } from '../push/apply-lock.ts';
 import { readJournal, rolloutsRoot, unfinishedRollouts } from '../push/journal.ts';
 import path from 'node:path';
 import { lineReporter } from '../push/progress.ts';
-import { recoverRollout, type RecoverResult } from '../push/recover.ts';
+import { alive, recoverRollout, type RecoverResult } from '../push/recover.ts';
 import type { AuditEntry, NewEvent } from './store.ts';
 
 export interface RolloutRecoveryHooks {
@@ -23,16 +27,20 @@ export interface RolloutRecoveryHooks {
   report(line: string): void;
 }
 
-const BY = `netloom serve at start (pid ${process.pid})`;
+const AT_START = `netloom serve at start (pid ${process.pid})`;
+const RUNNING = `netloom serve, running (pid ${process.pid})`;
+/** A journal without its start entry this long after it was created was left by a dead process. */
+const STARTLESS_MS = 60_000;
 
 /**
  * Recovers every unfinished rollout of the state directory on the service's own target (a
  * journal's `origin`: `lab:NAME` or the inventory file's path); rollouts on other labs or
  * inventories are theirs to recover. What was done, per rollout.
  */
-export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks, origin: string): Promise<RecoverResult[]> {
+export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks, origin: string, only?: string[]): Promise<RecoverResult[]> {
+  const BY = only ? RUNNING : AT_START;
   // A journal without a start entry touched no device: closing it is safe whatever its target.
-  const ids = unfinishedRollouts().filter((id) => {
+  const ids = only ?? unfinishedRollouts().filter((id) => {
     const o = rolloutOrigin(id);
     return o === undefined || o === origin;
   });
@@ -51,7 +59,7 @@ export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks, origin
           r = { id, results: [{ device: '-', transport: '-', action: 'failed', reason: `recovery failed: ${(e as Error).message}` }] };
         }
         out.push(r);
-        record(h, r);
+        record(h, r, BY);
       }
       return true;
     },
@@ -66,7 +74,34 @@ export async function recoverInterruptedRollouts(h: RolloutRecoveryHooks, origin
   return done ? out : [];
 }
 
-function record(h: RolloutRecoveryHooks, r: RecoverResult): void {
+/**
+ * Unfinished rollouts of `origin` whose apply process is gone, while this service runs: never
+ * its own (a POST /rollouts or a re-apply in progress has this pid), never one whose process
+ * lives, and one without a start entry only once it is older than a starting apply could be.
+ */
+export function orphanedRollouts(origin: string, now = Date.now()): string[] {
+  return unfinishedRollouts().filter((id) => {
+    const file = path.join(rolloutsRoot(), id, 'journal.jsonl');
+    const entries = readJournal(file);
+    const start = entries.find((e) => e.t === 'start');
+    if (!start || start.t !== 'start') return now - statSync(file).mtimeMs > STARTLESS_MS;
+    if (start.target !== origin || start.pid === process.pid) return false;
+    // A recovery that was itself killed is orphaned too; one still running is not.
+    const rec = entries.filter((e) => e.t === 'recover-start').at(-1);
+    if (rec && rec.t === 'recover-start' && rec.pid !== process.pid && alive(rec.pid)) return false;
+    return !alive(start.pid);
+  });
+}
+
+/** The hook the monitor runs before each poll: finishes orphaned rollouts of the target. */
+export function recoverOrphansBeforePoll(h: RolloutRecoveryHooks, origin: string): () => Promise<void> {
+  return async () => {
+    const ids = orphanedRollouts(origin);
+    if (ids.length) await recoverInterruptedRollouts(h, origin, ids);
+  };
+}
+
+function record(h: RolloutRecoveryHooks, r: RecoverResult, BY: string): void {
   const time = new Date().toISOString();
   const results = r.results.map((x) => ({ device: x.device, action: x.action, reason: x.reason }));
   const outcome = r.skipped ?? (r.results.map((x) => `${x.device} ${x.action}`).join(', ') || 'no device touched');

@@ -1,6 +1,7 @@
 /**
- * The kernel's forwarding state as a live check, and its repair by policy (dc1 lab, its own
- * name and management subnet):
+ * Recovery while `netloom serve` runs (dc1 lab, its own name and management subnet): the
+ * kernel's forwarding state as a live check and its repair by policy, and a `netloom apply`
+ * killed beside the running service finished by it.
  *  - healthy: `live-forwarding-state` passes on every leaf, beside every other live check;
  *  - a fault no FRR table shows: an FDB entry of leaf3's router MAC deleted from leaf1's L3 VNI.
  *    zebra still believes it installed, so the BGP, EVPN and VRF route checks pass; h1 <-> h3
@@ -10,14 +11,21 @@
  *    probe that fails is explained by a finding of the check on the source's or the
  *    destination's leaf, and when the check passes every probe answers;
  *  - `netloom serve --forwarding resync` raises the findings, opens one incident, re-announces
- *    the EVPN VRF routes of the leaves it names, and the findings and probe losses clear.
+ *    the EVPN VRF routes of the leaves it names, and the findings and probe losses clear;
+ *  - a `netloom apply` killed with `kill -9` between a device's commit and its confirm, beside
+ *    the running service: before its next poll the service rolls the committed device back
+ *    from the journal (the apply process is gone, the rollout is on its target), with events
+ *    and an audit entry, and the fabric verifies green.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { getLabState, labDown, labExec, labUp, vtysh, waitConverged } from '../../src/lab/index.ts';
+import { stripBanner } from '../../src/push/frr-driver.ts';
+import { readJournal } from '../../src/push/journal.ts';
+import { addApiNetwork } from '../push/fixtures/rollout/intent.ts';
 import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
@@ -35,11 +43,40 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stateDir = mkdtempSync(path.join(tmpdir(), 'netloom-serve-fwd-'));
 process.env.NETLOOM_STATE_DIR = path.join(stateDir, 'state');
 
-describe.skipIf(!!missing && !inCI)("live-forwarding-state: the leaves' kernel against the model, repaired by policy (dc1 lab)", () => {
+describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kernel forwarding state, an apply killed beside it (dc1 lab)', () => {
   const copy = intentCopy('intents/dc1', 160, '172.27');
   let model: FabricModel;
   let serve: ChildProcess | undefined;
 
+  const env = { ...process.env, NETLOOM_READ_TOKEN: READ, NETLOOM_OPERATE_TOKEN: `${READ}-op`, NETLOOM_ADMIN_TOKEN: `${READ}-admin`, CI: 'true' };
+  type Ev = { kind: string; message: string; subject: string; device?: string; incident?: string };
+  /** The service on the lab, polling every 2 s; its API base and everything it printed. */
+  const startServe = async (...extra: string[]): Promise<{ base: string; output: () => string }> => {
+    let out = '';
+    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${LAB}`, '--listen', '127.0.0.1:0', '--state-dir', path.join(stateDir, 'serve'), '--period', '2', '--capture-seconds', '0', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    serve.stdout!.on('data', (d) => (out += String(d)));
+    serve.stderr!.on('data', (d) => (out += String(d)));
+    let base = '';
+    for (let i = 0; i < 240 && !base; i++) {
+      base = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? '';
+      if (!base) await sleep(250);
+    }
+    expect(base, out).not.toBe('');
+    return { base, output: () => out };
+  };
+  const stopServe = async (): Promise<void> => {
+    if (!serve || serve.exitCode !== null || serve.signalCode !== null) return;
+    const exited = new Promise((r) => serve!.once('exit', r));
+    serve.kill('SIGTERM');
+    await exited;
+  };
+  const eventsOf = async (base: string): Promise<Ev[]> => (await (await fetch(`${base}/events?limit=1000`, { headers: { authorization: `Bearer ${READ}` } })).json()) as Ev[];
+  const running = async (): Promise<Record<string, string>> => {
+    const st = getLabState(LAB);
+    const out: Record<string, string> = {};
+    for (const n of st.nodes.filter((x) => x.role === 'router')) out[n.name] = stripBanner(await vtysh(st, n.name, 'show running-config'));
+    return out;
+  };
   const live = async () => (await verifyLive(model, `lab:${LAB}`, { probes: true })).results;
   const result = (rs: CheckResult[], id: string) => rs.find((r) => r.check.id === id)!;
   const failing = (rs: CheckResult[]) => rs.filter((r) => !r.passed).map((r) => r.check.id);
@@ -63,7 +100,7 @@ describe.skipIf(!!missing && !inCI)("live-forwarding-state: the leaves' kernel a
   }, 300_000);
 
   afterAll(async () => {
-    if (serve && serve.exitCode === null) serve.kill('SIGTERM');
+    await stopServe();
     await labDown(LAB).catch(() => false);
     copy.cleanup();
     rmSync(stateDir, { recursive: true, force: true });
@@ -122,20 +159,9 @@ describe.skipIf(!!missing && !inCI)("live-forwarding-state: the leaves' kernel a
     expect(before.passed, 'FRR kept every entry through 3 flaps: the repair is untested').toBe(false);
     for (const id of ['live-bgp-sessions', 'live-evpn-vnis', 'live-vrf-routes']) expect(result(rs, id).passed, id).toBe(true);
 
-    const env = { ...process.env, NETLOOM_READ_TOKEN: READ, NETLOOM_OPERATE_TOKEN: `${READ}-op`, NETLOOM_ADMIN_TOKEN: `${READ}-admin`, CI: 'true' };
-    let output = '';
-    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${LAB}`, '--listen', '127.0.0.1:0', '--state-dir', path.join(stateDir, 'serve'), '--period', '2', '--forwarding', 'resync', '--capture-seconds', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    serve.stdout!.on('data', (d) => (output += String(d)));
-    serve.stderr!.on('data', (d) => (output += String(d)));
-    let base = '';
-    for (let i = 0; i < 240 && !base; i++) {
-      base = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
-      if (!base) await sleep(250);
-    }
-    expect(base, output).not.toBe('');
-    expect(output).toMatch(/forwarding: resync \(--forwarding\)/);
-    type Ev = { kind: string; message: string; device?: string; incident?: string };
-    const events = async (): Promise<Ev[]> => (await (await fetch(`${base}/events?limit=1000`, { headers: { authorization: `Bearer ${READ}` } })).json()) as Ev[];
+    const { base, output } = await startServe('--forwarding', 'resync');
+    expect(output()).toMatch(/forwarding: resync \(--forwarding\)/);
+    const events = () => eventsOf(base);
     let evs: Ev[] = [];
     for (let i = 0; i < 120 && !evs.some((e) => e.kind === 'forwarding-entry-restored') ; i++) {
       await sleep(500);
@@ -153,7 +179,54 @@ describe.skipIf(!!missing && !inCI)("live-forwarding-state: the leaves' kernel a
     const audit = (await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${READ}-admin` } })).json()) as { action: string; actor: string; outcome: string }[];
     expect(audit.find((a) => a.action === 'resync')).toMatchObject({ actor: 'policy forwarding: resync (--forwarding)' });
     expect(audit.find((a) => a.action === 'resync')?.outcome).toMatch(/^ok: /);
-    serve.kill('SIGTERM');
+    await stopServe();
     await green('after the resync', 30_000);
   }, 420_000);
+
+  it('a netloom apply killed between commit and confirm beside the running service is rolled back by it before its next poll', async () => {
+    const { base, output } = await startServe();
+    const before = await running();
+    const tenants = path.join(copy.dir, 'tenants.yaml');
+    const text = readFileSync(tenants, 'utf8');
+    writeFileSync(tenants, addApiNetwork(text));
+    try {
+      const apply = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'apply', copy.dir, '--target', `lab:${LAB}`, '--yes', '--confirm-timeout', '120', '--wave-size', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let applyOut = '';
+      apply.stdout.on('data', (d: Buffer) => (applyOut += d.toString()));
+      apply.stderr.on('data', (d: Buffer) => (applyOut += d.toString()));
+      const root = path.join(process.env.NETLOOM_STATE_DIR!, 'rollouts');
+      let journal = '';
+      let committed = '';
+      for (let i = 0; i < 1200 && !committed && apply.exitCode === null; i++) {
+        await sleep(50);
+        const ids = existsSync(root) ? readdirSync(root).sort() : [];
+        journal = ids.length ? path.join(root, ids.at(-1)!, 'journal.jsonl') : '';
+        const c = journal && existsSync(journal) ? readJournal(journal).find((e) => e.t === 'committed') : undefined;
+        if (c && c.t === 'committed') committed = c.device;
+      }
+      expect(committed, applyOut).not.toBe('');
+      const killed = Date.now();
+      apply.kill('SIGKILL');
+      await new Promise((r) => apply.once('exit', r));
+      const id = path.basename(path.dirname(journal));
+      // The service finishes it: the committed device back to its config before the apply.
+      let evs: Ev[] = [];
+      for (let i = 0; i < 120 && !evs.some((e) => e.subject === id && e.kind === 'rollout-recovered'); i++) {
+        await sleep(250);
+        evs = await eventsOf(base);
+      }
+      const recovered = evs.find((e) => e.subject === id && e.kind === 'rollout-recovered');
+      console.log(`serve-running-recovery: apply killed after ${committed} committed; ${recovered ? `recovered by the running service ${((Date.now() - killed) / 1000).toFixed(1)} s later` : 'not recovered'}: ${recovered?.message}`);
+      expect(recovered?.message, output()).toBe(`rollout ${id} recovered: ${committed} rolled back to the configuration before it`);
+      expect(evs.find((e) => e.subject === id && e.kind === 'rollout-recovery-started')?.message).toBe(`rollout ${id} was interrupted (no end in its journal): recovering it from the journal`);
+      expect(readJournal(journal).at(-1)).toMatchObject({ t: 'end', status: 'recovered' });
+      expect(await running()).toEqual(before);
+      const audit = (await (await fetch(`${base}/audit`, { headers: { authorization: `Bearer ${READ}-admin` } })).json()) as { action: string; actor: string; target: string; outcome: string }[];
+      expect(audit.find((a) => a.action === 'recover rollout' && a.target === id)).toMatchObject({ actor: expect.stringMatching(/^netloom serve, running \(pid \d+\)$/), outcome: expect.stringMatching(new RegExp(`^recovered: .*${committed} rolled back`)) });
+    } finally {
+      writeFileSync(tenants, text);
+      await stopServe();
+    }
+    await green('after the recovery', 60_000);
+  }, 300_000);
 });
