@@ -10,6 +10,11 @@
  * the one with the smallest blast radius (a link before a device, a device with fewer
  * underlay adjacencies before one with more), so one spine link down is one link incident,
  * not its leaf or its spine.
+ * A leaf's kernel entry for a remote VTEP (live-forwarding-state) depends on the underlay
+ * between the two, so a link on the paths between them explains it. A link whose modelled
+ * underlay session or adjacency has no finding is up: it is never inferred from a path, so
+ * entries FRR 8.4 keeps dropped after the link is back (and the probes they break) name the
+ * leaves, not the link.
  */
 import { countPaths, type FabricGraph } from '../verify/graph.ts';
 import type { Finding } from '../verify/findings.ts';
@@ -27,9 +32,16 @@ export class Correlator {
   private readonly pathCache = new Map<string, string[]>();
   /** Loopback and VTEP addresses -> device. */
   private readonly byAddress = new Map<string, string>();
+  /** Links carrying a modelled underlay BGP session or OSPF adjacency ("link:<name>"). */
+  private readonly monitored = new Set<string>();
   constructor(fg: FabricGraph) {
     this.fg = fg;
     for (const d of fg.devices) for (const a of [d.loopback, d.vtep]) if (a) this.byAddress.set(a.split('/')[0], d.name);
+    const ends = new Set<string>();
+    for (const s of fg.model.bgpSessions) if (s.layer !== 'overlay') for (const e of [s.a, s.b]) ends.add(`${e.device}|${e.interface ?? e.address?.split('/')[0] ?? ''}`);
+    for (const a of fg.model.ospfAdjacencies) for (const e of [a.a, a.b]) ends.add(`${e.device}|${e.interface}`);
+    const watched = (e: { device: string; interface: string; ipv4?: string }) => ends.has(`${e.device}|${e.interface}`) || (!!e.ipv4 && ends.has(`${e.device}|${e.ipv4.split('/')[0]}`));
+    for (const l of fg.model.links) if (watched(l.a) && watched(l.b)) this.monitored.add(`link:${fg.linkName(l)}`);
     const n = fg.underlay.n;
     this.dist = { a: new Int32Array(n), b: new Int32Array(n), sa: new Float64Array(n), sb: new Float64Array(n), q: new Int32Array(n) };
   }
@@ -66,7 +78,13 @@ export class Correlator {
 
   /** The elements whose failure would produce this finding. */
   candidates(f: Finding): string[] {
+    return [...this.candidateSets(f).all];
+  }
+
+  /** All candidates, and those the finding names itself (not inferred from a path). */
+  private candidateSets(f: Finding): { all: Set<string>; direct: Set<string> } {
     const set = new Set<string>();
+    const inferred = new Set<string>();
     for (const l of f.elements?.links ?? []) set.add(`link:${l}`);
     for (const d of f.elements?.devices ?? []) set.add(`device:${d}`);
     for (const e of f.elements?.endpoints ?? []) set.add(`endpoint:${e}`);
@@ -74,7 +92,9 @@ export class Correlator {
     const device = typeof ev.device === 'string' ? ev.device : undefined;
     // Underlay reachability between two devices: anything on the paths the model predicts.
     const peer = f.check === 'live-underlay-ecmp' ? ev.peer : f.check === 'live-fabric-rib' ? (ev.predicted as { origin?: string } | null)?.origin : undefined;
-    if (device && typeof peer === 'string' && peer !== device) for (const x of this.pathElements(peer, device)) set.add(x);
+    if (device && typeof peer === 'string' && peer !== device) for (const x of this.pathElements(peer, device)) inferred.add(x);
+    const vtepOwner = f.check === 'live-forwarding-state' && typeof ev.address === 'string' ? this.byAddress.get(ev.address) : undefined;
+    if (device && vtepOwner && vtepOwner !== device) for (const x of this.pathElements(vtepOwner, device)) inferred.add(x);
     // A device whose loopback or VTEP the finding names (a missing next hop, a missing remote VTEP).
     for (const a of `${f.message} ${JSON.stringify(ev)}`.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? []) {
       const d = this.byAddress.get(a);
@@ -84,8 +104,9 @@ export class Correlator {
     // crosses the underlay between their leaves.
     const leaves = [...new Set([...(device ? [device] : []), ...(f.elements?.endpoints ?? []).map((e) => this.fg.endpoints.get(e)?.leaf)].filter((l): l is string => !!l))];
     for (const l of leaves) set.add(`device:${l}`);
-    for (let i = 0; i < leaves.length; i++) for (let j = i + 1; j < leaves.length; j++) for (const x of this.pathElements(leaves[i], leaves[j])) set.add(x);
-    return [...set];
+    for (let i = 0; i < leaves.length; i++) for (let j = i + 1; j < leaves.length; j++) for (const x of this.pathElements(leaves[i], leaves[j])) inferred.add(x);
+    const all = new Set([...set, ...inferred]);
+    return { all, direct: set };
   }
 
   /** Blast radius of an element: how many underlay adjacencies its failure takes down. */
@@ -100,18 +121,27 @@ export class Correlator {
 
   explain(findings: Map<string, Finding>): Explanation[] {
     const byElement = new Map<string, Set<string>>();
+    const sets = new Map<string, Set<string>>();
+    // Links whose session or adjacency is reported down (or not up) may have failed; the other
+    // monitored links are up.
+    const reported = new Set<string>();
+    for (const f of findings.values()) if (f.check === 'live-bgp-sessions' || f.check === 'live-ospf') for (const l of f.elements?.links ?? []) reported.add(`link:${l}`);
+    const up = (e: string) => this.monitored.has(e) && !reported.has(e);
     for (const [key, f] of findings) {
-      for (const c of this.candidates(f)) {
-        let s = byElement.get(c);
-        if (!s) byElement.set(c, (s = new Set()));
+      const c = this.candidateSets(f);
+      const all = new Set([...c.all].filter((e) => c.direct.has(e) || !up(e)));
+      sets.set(key, all);
+      for (const e of all) {
+        let s = byElement.get(e);
+        if (!s) byElement.set(e, (s = new Set()));
         s.add(key);
       }
     }
     const unexplained = new Set(findings.keys());
     const out: Explanation[] = [];
     // Findings that name no element at all are explained by themselves.
-    for (const [key, f] of findings) {
-      if (this.candidates(f).length === 0) {
+    for (const [key] of findings) {
+      if (sets.get(key)!.size === 0) {
         out.push({ element: `finding:${key}`, findings: [key] });
         unexplained.delete(key);
       }
