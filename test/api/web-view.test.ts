@@ -13,20 +13,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/api/server.ts';
-import { tokenCheck } from '../../src/api/tokens.ts';
-import { loadModelSync } from '../../src/model/index.ts';
-import { Monitor } from '../../src/service/monitor.ts';
-import { openSqliteStore } from '../../src/service/sqlite-store.ts';
-import { DeviceViews } from '../../src/service/views.ts';
-import { buildFabricGraph } from '../../src/verify/graph.ts';
-import type { Collector } from '../../src/verify/live/collector.ts';
+import type { Monitor } from '../../src/service/monitor.ts';
 import { inCI } from '../support/ci.ts';
+import { refusingService } from '../support/refusing-service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM) && !inCI) process.stdout.write(`web-view: skipped, no Chromium at ${CHROMIUM}\n`);
 const READ = 'web-view-read-token-0123456789ab';
-const refusing: Collector = { name: 'refusing', run: async () => ({ ok: false, stdout: '', error: 'connection refused' }), close: async () => {} };
 const HOSTILE = '<img src=x onerror="window.pwned=1">';
 
 interface Box { id: string; parent: string | null; x1: number; x2: number; y1: number; y2: number }
@@ -43,13 +36,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !inCI)('web view on a multi-site model 
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'netloom-web-'));
-    const model = loadModelSync('intents/mdc');
-    const fg = buildFabricGraph(model);
-    const store = openSqliteStore(path.join(dir, 'netloom.db'));
-    monitor = new Monitor(model, fg, { collector: refusing, describe: 'refusing target' }, store, { probes: false });
-    await monitor.pollOnce();
-    store.addEvent({ time: new Date().toISOString(), kind: 'test-note', severity: 'warning', subject: 'x', message: HOSTILE, evidence: {} });
-    app = await buildServer({ monitor, store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ }, 'test'), { ratePerMinute: 0 });
+    ({ app, monitor } = await refusingService('intents/mdc', path.join(dir, 'netloom.db'), { read: READ }, { poll: true }));
+    monitor.store.addEvent({ time: new Date().toISOString(), kind: 'test-note', severity: 'warning', subject: 'x', message: HOSTILE, evidence: {} });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     // The page's CSP forbids eval; Playwright evaluates the string expressions below with it.

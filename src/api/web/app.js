@@ -27,12 +27,14 @@ function tap(node) {
   if (kind === 'device' || kind === 'service') void showDevice(node.id(), kind);
 }
 
-/** An incident's root-cause element and the devices its findings name, on the graph and in the panel. */
+/** An incident's elements as the picture names them: its root cause and the devices of its findings. */
+const incidentIds = (i) => [i.element.replace(/^endpoint:/, 'ep:').replace(/^(link|device):/, ''), ...i.devices];
+
+/** An incident on the graph and in the panel. */
 async function selectIncident(i) {
   selected = i.id;
   leaveDevice();
-  const element = i.element.replace(/^endpoint:/, 'ep:').replace(/^(link|device):/, '');
-  mark('incident', [element, ...i.devices]);
+  mark('incident', incidentIds(i));
   renderTimeline(incidents, events, selected, selectIncident);
   const d = await api(`/incidents/${encodeURIComponent(i.id)}`);
   fill(document.getElementById('detail'),
@@ -53,6 +55,9 @@ async function refresh() {
     drawn = true;
   } else update(t);
   [incidents, events] = await Promise.all([api('/incidents'), api('/events?limit=200')]);
+  // A selected incident still growing (more findings, more devices) keeps its highlight whole.
+  const sel = incidents.find((i) => i.id === selected);
+  if (sel) mark('incident', incidentIds(sel));
   renderTimeline(incidents, events, selected, selectIncident);
   await refreshDevice();
 }

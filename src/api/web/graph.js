@@ -41,6 +41,11 @@ export function draw(t, onTap) {
       { selector: 'node.diverge', style: { 'border-width': 5, 'border-color': COLOURS.incident, 'border-style': 'double' } },
     ],
   });
+  // A small fabric fitted to the canvas would be drawn huge: no more than 1.2x.
+  if (cy.zoom() > 1.2) {
+    cy.zoom(1.2);
+    cy.center();
+  }
   window.netloomCy = cy;
   cy.on('tap', 'node', (ev) => onTap(ev.target));
 }

@@ -23,7 +23,9 @@ function firewall(fw) {
 export async function showPath() {
   const p = await api(`/paths?${query()}`);
   const layers = p.hops.map((x) => x.devices).filter((d) => d.length).filter((d, i, all) => i === 0 || d.join() !== all[i - 1].join());
-  const ends = [[`ep:${p.src}`], ...layers, [`ep:${p.dst}`]];
+  // A dropped flow stops where it is dropped: the destination is not on it.
+  const delivered = p.forwarding === 'bridged' || p.forwarding === 'routed';
+  const ends = [[`ep:${p.src}`], ...layers, ...(delivered ? [[`ep:${p.dst}`]] : [])];
   const edges = ends.slice(1).flatMap((l, i) => edgesBetween(ends[i], l));
   mark('onpath', [...ends.flat(), ...edges]);
   clear('diverge');

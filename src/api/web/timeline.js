@@ -11,8 +11,17 @@ function eventLine(e) {
   return h('div', { class: `event ${e.severity === 'error' ? 'bad' : e.severity === 'warning' ? 'warn' : ''}` }, `${hms(e.time)} ${e.kind} ${e.message}`);
 }
 
-function incident(i, events, selected, onSelect) {
-  const mine = events.filter((e) => e.incident === i.id);
+/**
+ * An incident's events: those that name it, and the changes of the findings it explains while
+ * it was open (from a minute before it opened: the poll that raised the findings opened it).
+ */
+function eventsOf(i, events) {
+  const from = new Date(Date.parse(i.opened) - 60_000).toISOString();
+  const keys = new Set(i.findings);
+  return events.filter((e) => e.incident === i.id || (keys.has(e.subject) && e.time >= from && (!i.resolved || e.time <= i.resolved)));
+}
+
+function incident(i, mine, selected, onSelect) {
   const captures = (i.captures ?? []).map((c) => h('div', { class: 'capture' },
     c.file ? h('button', { class: 'pcap', onclick: () => download(`/incidents/${encodeURIComponent(i.id)}/captures/${c.n}`, `${i.id}-${c.n}.pcap`).catch(() => undefined) }, `pcap ${c.n}`) : null,
     ` ${c.device} ${c.interface}: ${c.packets} packets in ${c.seconds} s${c.error ? ` (${c.error})` : ''}`,
@@ -37,10 +46,12 @@ export function renderTimeline(incidents, events, selected, onSelect) {
   last = sig;
   const open = incidents.filter((i) => i.status === 'open');
   const recent = incidents.filter((i) => i.status !== 'open').sort((a, b) => (b.resolved ?? b.opened).localeCompare(a.resolved ?? a.opened)).slice(0, 20);
-  const others = events.filter((e) => !e.incident).slice(0, 40);
+  const shown = [...open, ...recent].map((i) => [i, eventsOf(i, events)]);
+  const grouped = new Set(shown.flatMap(([, mine]) => mine.map((e) => e.id)));
+  const others = events.filter((e) => !grouped.has(e.id)).slice(0, 40);
   fill(document.getElementById('timeline'),
     h('h4', {}, `incidents: ${open.length} open, ${recent.length} recent`),
-    h('div', { id: 'incidents' }, [...open, ...recent].map((i) => incident(i, events, selected, onSelect))),
+    h('div', { id: 'incidents' }, shown.map(([i, mine]) => incident(i, mine, selected, onSelect))),
     h('h4', {}, 'other events'),
     h('div', { id: 'events' }, others.map(eventLine)));
 }
