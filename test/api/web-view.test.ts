@@ -117,6 +117,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !inCI)('web view on a multi-site model 
     const eth1 = ifs.find((r) => r.cells[0] === 'eth1 (fabric)')!;
     expect(eth1.cells[1]).toMatch(/to spine11:eth\d+; 1 BGP session/);
     expect(eth1.mismatch).toBe(true);
+    await page.screenshot({ path: path.join(process.env.NETLOOM_TEST_ARTIFACTS ?? dir, 'web-mdc-interfaces.png') });
     await page.click('.tabs button[data-tab="bgp"]');
     await page.waitForSelector('#bgp');
   });

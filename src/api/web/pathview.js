@@ -32,7 +32,7 @@ export async function showPath() {
   fill(document.getElementById('detail'),
     h('h3', { id: 'path-title' }, `${p.src} → ${p.dst}: ${p.forwarding}`),
     h('p', { class: p.asIntended ? 'ok' : 'bad' }, p.asIntended ? 'as the intent asks' : `the intent asks ${p.expected}${p.reason ? ` (${p.reason})` : ''}`),
-    h('p', {}, `${p.vni !== null ? `VNI ${p.vni}, ` : ''}${p.ecmp} equal-cost underlay path(s)`),
+    delivered ? h('p', {}, `${p.vni !== null ? `VNI ${p.vni}, ` : ''}${p.ecmp} equal-cost underlay path(s)`) : null,
     h('ol', { id: 'hops' }, p.hops.map((x) => h('li', {}, x.text))),
     p.liveProblems.length ? h('div', { class: 'bad' }, 'live problems on the path: ', p.liveProblems.map((x) => `${x.device} (${x.findings} finding(s)${x.incidents.length ? `, incidents ${x.incidents.join(', ')}` : ''}) `)) : h('p', { class: 'ok' }, 'no live problems on the path'),
     firewall(p.firewall));
