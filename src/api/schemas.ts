@@ -144,7 +144,7 @@ export const InterfacesView = z.object({
       ospf: z.string().nullable(),
       routesVia: z.number().int().describe('observed routes with a next hop out of the interface'),
       macs: z.number().int().describe('EVPN MACs learned locally on the interface'),
-    }).nullable().describe('control-plane evidence of the last poll (null before one)'),
+    }).nullable().describe('control-plane evidence of the last poll (null before one, or when the device answered nothing)'),
     agrees: z.boolean().nullable().describe('null: nothing to observe for this kind (loopback, management, unused port)'),
   })),
 });

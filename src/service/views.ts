@@ -96,7 +96,8 @@ export class DeviceViews {
       const sessions = bgp.filter((r) => r.neighbor === i.name || (!!peerAddr && r.neighbor === peerAddr));
       const endpoints = i.endpoints ?? [];
       const expected = { ipv4: i.ipv4 ?? null, ipv6: i.ipv6 ?? null, mtu: i.mtu, peer: i.peer ? `${i.peer.device}:${i.peer.interface}` : null, vlans: [...(i.accessVlan !== undefined ? [i.accessVlan] : []), ...(i.taggedVlans ?? [])], endpoints, sessions: sessions.length };
-      if (!obs) return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: null, agrees: i.kind === 'fabric' || endpoints.length ? false : null };
+      // Nothing collected (no poll yet, or every command failed): nothing to show but the miss.
+      if (!obs || (!obs.bgp && !obs.routes && !obs.macs && !obs.ospf)) return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: null, agrees: i.kind === 'fabric' || endpoints.length ? false : null };
       const seen = sessions.flatMap((r) => r.observed.map((o) => ({ peer: r.peer, afi: o.afi, state: o.state })));
       const ospf = (obs.ospf ?? []).find((n) => n.iface === i.name || n.iface.startsWith(`${i.name}:`))?.state ?? null;
       const routesVia = routes.filter((r) => (r.hops ?? []).some((h) => h.iface === i.name)).length;

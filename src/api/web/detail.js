@@ -46,7 +46,7 @@ async function interfacesTab(name) {
     const x = i.expected;
     const expected = [x.ipv4, x.ipv6, x.peer && `to ${x.peer}`, x.vlans.length && `VLAN ${x.vlans.join(',')}`, x.endpoints.length && `hosts ${x.endpoints.join(', ')}`, x.sessions && `${x.sessions} BGP session(s)`].filter(Boolean).join('; ') || '-';
     const o = i.observed;
-    const observed = !o ? h('span', { class: 'bad' }, 'no poll yet') : [o.sessions.map((s, k) => [k ? ', ' : '', `${s.afi} `, est(s.state)]), o.ospf ? ` OSPF ${o.ospf}` : '', ` routes via ${o.routesVia}`, o.macs ? `, ${o.macs} MAC(s)` : ''];
+    const observed = !o ? h('span', { class: 'bad' }, 'nothing collected') : [o.sessions.map((s, k) => [k ? ', ' : '', `${s.afi} `, est(s.state)]), o.ospf ? ` OSPF ${o.ospf}` : '', ` routes via ${o.routesVia}`, o.macs ? `, ${o.macs} MAC(s)` : ''];
     return { agrees: i.agrees, cells: [`${i.name} (${i.kind})`, expected, observed] };
   });
   return [compareTable('interfaces', ['interface', 'expected', 'observed'], rows)];
