@@ -5,7 +5,8 @@
  * above them, no two nodes overlapping, stable positions; a device's tabs with every expected
  * row marked as a mismatch (nothing observed); a path query highlighting its ECMP layers;
  * stored text shown as text, never as markup; the token in sessionStorage only; no request
- * leaves the service. The lab-backed browser test is in test/api/serve-lab.test.ts.
+ * leaves the service; on fw2, a path query with a port shows the firewall's verdict and rule.
+ * The lab-backed browser test is in test/api/serve-lab.test.ts.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,15 +41,21 @@ describe.skipIf(!existsSync(CHROMIUM) && !inCI)('web view on a multi-site model 
     monitor.store.addEvent({ time: new Date().toISOString(), kind: 'test-note', severity: 'warning', subject: 'x', message: HOSTILE, evidence: {} });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    // The page's CSP forbids eval; Playwright evaluates the string expressions below with it.
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => void (new URL(r.url()).origin !== base && !r.url().startsWith('blob:') && foreign.push(r.url())));
-    await page.goto(`${base}/ui/`);
-    await page.fill('#token', READ);
-    await page.click('#go');
-    await page.waitForFunction('window.netloomCy && netloomCy.nodes(".device").length === 14', null, { timeout: 15_000 });
+    page = await open(base, 14);
   }, 60_000);
+
+  /** The view of the service at `at`, logged in, once its graph holds `devices` devices. */
+  async function open(at: string, devices: number): Promise<Page> {
+    // The page's CSP forbids eval; Playwright evaluates the string expressions below with it.
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
+    p.on('pageerror', (e) => errors.push(e.message));
+    p.on('request', (r) => void (new URL(r.url()).origin !== at && !r.url().startsWith('blob:') && foreign.push(r.url())));
+    await p.goto(`${at}/ui/`);
+    await p.fill('#token', READ);
+    await p.click('#go');
+    await p.waitForFunction(`window.netloomCy && netloomCy.nodes(".device").length === ${devices}`, null, { timeout: 15_000 });
+    return p;
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -135,6 +142,28 @@ describe.skipIf(!existsSync(CHROMIUM) && !inCI)('web view on a multi-site model 
     await page.click('#why');
     await page.waitForSelector('#why-answer');
     expect(await page.textContent('#why-answer')).toMatch(/^predicted (bridged|routed)/);
+  });
+
+  it('fw2: a path query with protocol and port shows the firewall verdict and the deciding rule with its line', async () => {
+    const fw = await refusingService('intents/fw2', path.join(dir, 'fw2.db'), { read: READ });
+    try {
+      const p = await open(await fw.app.listen({ host: '127.0.0.1', port: 0 }), 5);
+      await p.fill('#src', 'web1');
+      await p.fill('#dst', 'db1');
+      await p.selectOption('#proto', 'tcp');
+      await p.fill('#port', '22');
+      await p.click('#path');
+      await p.waitForSelector('#fw-verdict');
+      const verdict = (await p.textContent('#fw-verdict'))!;
+      expect(verdict).toMatch(/^firewall, tcp\/22: denied/);
+      expect(verdict).toMatch(/tiers \(enforced networks on leaf1, source leaf; leaf3, destination leaf\)drop by ssh-drop \(intents\/fw2\/firewall\.yaml:\d+:\d+\)/);
+      expect(await p.evaluate(`document.getElementById('fw-verdict').className`)).toBe('bad');
+      await p.close();
+    } finally {
+      await fw.app.close();
+      await fw.monitor.stop();
+      fw.monitor.store.close();
+    }
   });
 
   it('stored text stays text; the token in sessionStorage only; no request leaves the service; no page error', async () => {

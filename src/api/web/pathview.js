@@ -17,7 +17,7 @@ function query() {
 function firewall(fw) {
   if (!fw) return null;
   return h('div', { id: 'fw-verdict', class: fw.verdict === 'accepted' || fw.verdict === 'no policy' ? 'ok' : 'bad' }, `firewall, ${fw.service}: ${fw.verdict}`,
-    h('ul', {}, fw.policies.map((p) => h('li', {}, `${p.policy} (${p.enforcement ?? ''} on ${(p.devices ?? []).join(', ')})`, h('ul', {}, (p.decisions ?? []).map((d) => h('li', { class: d.action === 'accept' ? 'ok' : 'bad' }, `${d.action} by ${d.rule ?? d.kind} (${d.location ?? ''})`)))))));
+    h('ul', {}, fw.policies.map((p) => h('li', {}, `${p.policy} (enforced ${p.enforcement ?? ''} on ${(p.devices ?? []).map((d) => (typeof d === 'string' ? d : `${d.device}, ${d.side}`)).join('; ')})`, h('ul', {}, (p.decisions ?? []).map((d) => h('li', { class: d.action === 'accept' ? 'ok' : 'bad' }, `${d.action} by ${d.rule ?? d.kind} (${d.location ?? ''})`)))))));
 }
 
 export async function showPath() {
