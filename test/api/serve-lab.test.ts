@@ -11,7 +11,7 @@
  * query. Mutating routes refuse a request without a token. Runs in CI always; elsewhere it needs root and FRR.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -253,6 +253,18 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
         await page.waitForSelector('#incident-title');
         // The session that went down is one of the incident's events, grouped under it.
         await page.waitForFunction(`[...document.querySelectorAll('#incidents .incident[data-id="${incident.id}"] .event')].some((e) => e.textContent.includes('bgp-session-down'))`, null, { timeout: 15_000 });
+        // Its packet captures (4 s on each end of the link, taken when it opened): a pcap behind the token, downloaded.
+        const captured = await until('the captures', async () => {
+          const i = await get<Incident & { captures?: { n: number; file?: string }[] }>(`/incidents/${incident.id}`);
+          return i.captures?.some((c) => c.file) ? i : undefined;
+        }, 30_000);
+        const n = captured.captures!.find((c) => c.file)!.n;
+        await page.click(`#incidents .incident[data-id="${incident.id}"] summary`);
+        const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(`#incidents .incident[data-id="${incident.id}"] button.pcap[data-n="${n}"]`)]);
+        expect(download.suggestedFilename()).toBe(`${incident.id}-${n}.pcap`);
+        const pcap = readFileSync((await download.path())!);
+        // pcap magic (either byte order, micro- or nanosecond timestamps).
+        expect(['a1b2c3d4', 'd4c3b2a1', 'a1b23c4d', '4d3cb2a1']).toContain(pcap.subarray(0, 4).toString('hex'));
         // The root-cause link and the devices of its findings (as the incident names them now).
         const marked = `netloomCy.elements('.incident').map((e) => e.id()).sort().join()`;
         const want = async () => [...new Set([link, ...(await get<Incident & { devices: string[] }>(`/incidents/${incident.id}`)).devices])].sort().join();

@@ -23,7 +23,7 @@ function eventsOf(i, events) {
 
 function incident(i, mine, selected, onSelect) {
   const captures = (i.captures ?? []).map((c) => h('div', { class: 'capture' },
-    c.file ? h('button', { class: 'pcap', onclick: () => download(`/incidents/${encodeURIComponent(i.id)}/captures/${c.n}`, `${i.id}-${c.n}.pcap`).catch(() => undefined) }, `pcap ${c.n}`) : null,
+    c.file ? h('button', { class: 'pcap', 'data-n': c.n, onclick: () => download(`/incidents/${encodeURIComponent(i.id)}/captures/${c.n}`, `${i.id}-${c.n}.pcap`).catch(() => undefined) }, `pcap ${c.n}`) : null,
     ` ${c.device} ${c.interface}: ${c.packets} packets in ${c.seconds} s${c.error ? ` (${c.error})` : ''}`,
     c.findings.map((f) => h('div', { class: f.severity === 'error' ? 'bad' : '' }, `${f.category}: ${f.message}`))));
   const details = h('details', { 'data-id': i.id, open: expanded.has(i.id) || undefined, ontoggle: (ev) => (ev.target.open ? expanded.add(i.id) : expanded.delete(i.id)) },
