@@ -2,9 +2,12 @@
 // highlights (an incident's elements, a path, the first divergence) are classes on elements.
 import { layout } from './layout.js';
 
-export const COLOURS = { ok: '#16a34a', warning: '#f59e0b', failed: '#dc2626', path: '#2563eb', incident: '#7c3aed', endpoint: '#64748b', link: '#9ca3af' };
+export const COLOURS = { unknown: '#cbd5e1', ok: '#16a34a', warning: '#f59e0b', failed: '#dc2626', path: '#2563eb', incident: '#7c3aed', endpoint: '#64748b', link: '#9ca3af' };
 const SHAPES = { 'load-balancer': 'diamond', dns: 'hexagon', firewall: 'octagon' };
 let cy;
+
+/** Before the first poll nothing is known: no colour may claim otherwise. */
+const live = (t, state) => (t.lastPoll ? state : 'unknown');
 
 function elements(t) {
   const pos = layout(t);
@@ -12,10 +15,10 @@ function elements(t) {
   const node = (id, data, cls) => ({ group: 'nodes', data: { id, parent: parent(id), ...data }, position: { x: pos.get(id)?.x ?? 0, y: pos.get(id)?.y ?? 0 }, classes: cls });
   return [
     ...t.sites.map((s) => ({ group: 'nodes', data: { id: `site:${s.name}`, label: `site ${s.name} (${s.fabric})` }, classes: 'site' })),
-    ...t.devices.map((d) => node(d.name, { label: d.name, state: d.state, role: d.role, kind: 'device' }, `device role-${d.role}`)),
-    ...t.serviceNodes.map((s) => node(s.name, { label: `${s.name} (${s.role})`, state: s.state, role: s.role, kind: 'service' }, 'service')),
+    ...t.devices.map((d) => node(d.name, { label: d.name, state: live(t, d.state), role: d.role, kind: 'device' }, `device role-${d.role}`)),
+    ...t.serviceNodes.map((s) => node(s.name, { label: `${s.name} (${s.role})`, state: live(t, s.state), role: s.role, kind: 'service' }, 'service')),
     ...t.endpoints.map((e) => node(`ep:${e.name}`, { label: e.name, kind: 'endpoint', endpoint: e.name }, 'endpoint')),
-    ...t.links.map((l) => ({ group: 'edges', data: { id: l.id, source: l.a, target: l.b, state: l.state }, classes: 'link' })),
+    ...t.links.map((l) => ({ group: 'edges', data: { id: l.id, source: l.a, target: l.b, state: live(t, l.state) }, classes: 'link' })),
     ...t.endpoints.map((e) => ({ group: 'edges', data: { id: `ep:${e.name}--${e.leaf}`, source: `ep:${e.name}`, target: e.leaf, state: 'ok' }, classes: 'access' })),
     ...t.serviceNodes.map((s) => ({ group: 'edges', data: { id: `${s.name}--${s.leaf}`, source: s.name, target: s.leaf, state: 'ok' }, classes: 'access' })),
   ];
@@ -33,7 +36,7 @@ export function draw(t, onTap) {
       { selector: 'node.service', style: { shape: (n) => SHAPES[n.data('role')] ?? 'round-rectangle', width: 26, height: 26 } },
       { selector: 'node.endpoint', style: { shape: 'round-rectangle', width: 20, height: 14, 'font-size': 10 } },
       { selector: 'node.site', style: { 'background-color': '#f1f5f9', 'background-opacity': 0.6, 'border-width': 1, 'border-color': '#94a3b8', shape: 'round-rectangle', 'text-valign': 'top', 'text-halign': 'center', 'font-size': 13, 'font-weight': 'bold', padding: 18 } },
-      { selector: 'edge', style: { width: 3, 'curve-style': 'straight', 'line-color': (e) => (e.data('state') === 'ok' ? COLOURS.link : COLOURS[e.data('state')]) } },
+      { selector: 'edge', style: { width: 3, 'curve-style': 'straight', 'line-color': (e) => (e.data('state') === 'ok' || e.data('state') === 'unknown' ? COLOURS.link : COLOURS[e.data('state')]) } },
       { selector: 'edge.access', style: { width: 1.5, 'line-style': 'dashed' } },
       { selector: '.incident', style: { 'overlay-color': COLOURS.incident, 'overlay-opacity': 0.35, 'overlay-padding': 7 } },
       { selector: 'node.onpath', style: { 'border-width': 4, 'border-color': COLOURS.path } },
@@ -51,8 +54,8 @@ export function draw(t, onTap) {
 }
 
 export function update(t) {
-  for (const d of [...t.devices, ...t.serviceNodes]) cy.getElementById(d.name).data('state', d.state);
-  for (const l of t.links) cy.getElementById(l.id).data('state', l.state);
+  for (const d of [...t.devices, ...t.serviceNodes]) cy.getElementById(d.name).data('state', live(t, d.state));
+  for (const l of t.links) cy.getElementById(l.id).data('state', live(t, l.state));
 }
 
 export function clear(cls) {
