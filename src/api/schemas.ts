@@ -131,6 +131,24 @@ export const RoutesView = z.object({
   })),
 });
 
+export const InterfacesView = z.object({
+  device: z.string(),
+  observedAt: z.string().nullable(),
+  interfaces: z.array(z.object({
+    name: z.string(),
+    kind: z.string(),
+    location: z.string(),
+    expected: z.object({ ipv4: z.string().nullable(), ipv6: z.string().nullable(), mtu: z.number(), peer: z.string().nullable().describe('device:interface at the other end of a fabric link'), vlans: z.array(z.number().int()), endpoints: z.array(z.string()), sessions: z.number().int().describe('BGP sessions the model runs over the interface') }),
+    observed: z.object({
+      sessions: z.array(z.object({ peer: z.string(), afi: z.string(), state: z.string() })),
+      ospf: z.string().nullable(),
+      routesVia: z.number().int().describe('observed routes with a next hop out of the interface'),
+      macs: z.number().int().describe('EVPN MACs learned locally on the interface'),
+    }).nullable().describe('control-plane evidence of the last poll (null before one, or when the device answered nothing)'),
+    agrees: z.boolean().nullable().describe('null: nothing to observe for this kind (loopback, management, unused port)'),
+  })),
+});
+
 export const PathsQuery = z.object({
   src: z.string().min(1).max(128),
   dst: z.string().min(1).max(128),

@@ -28,6 +28,17 @@ export interface RouteRow {
   agrees: boolean;
 }
 
+export interface InterfaceRow {
+  name: string;
+  kind: string;
+  location: string;
+  expected: { ipv4: string | null; ipv6: string | null; mtu: number; peer: string | null; vlans: number[]; endpoints: string[]; sessions: number };
+  /** What the last poll shows about the interface: the sessions over it, OSPF, the routes and MACs using it. */
+  observed: { sessions: { peer: string; afi: string; state: string }[]; ospf: string | null; routesVia: number; macs: number } | null;
+  /** null: the interface's kind leaves nothing to observe (loopback, management). */
+  agrees: boolean | null;
+}
+
 export class DeviceViews {
   private readonly cmp: LiveComparison;
   private readonly model: FabricModel;
@@ -68,6 +79,34 @@ export class DeviceViews {
       return { vni: e.vni, mac: e.mac, endpoint: e.endpoint, expected, observed, agrees: !!observed && observed.type === expected.type && observed.where === expected.where };
     });
     return { vnis, macs };
+  }
+
+  /**
+   * The model's interfaces beside the control-plane evidence of the last poll: a fabric port
+   * agrees when every session the model runs over it is Established (or its OSPF neighbour is
+   * Full, or routes use it), an access port with endpoints when their MACs are learned on it.
+   */
+  interfaces(device: string, obs: DeviceObservation | undefined): InterfaceRow[] {
+    const d = this.model.devices.find((x) => x.name === device);
+    if (!d) return [];
+    const bgp = this.bgp(device, obs).expected;
+    const routes = Object.values(obs?.routes ?? {}).flat();
+    return d.interfaces.map((i) => {
+      const peerAddr = i.peer?.ipv4?.split('/')[0];
+      const sessions = bgp.filter((r) => r.neighbor === i.name || (!!peerAddr && r.neighbor === peerAddr));
+      const endpoints = i.endpoints ?? [];
+      const expected = { ipv4: i.ipv4 ?? null, ipv6: i.ipv6 ?? null, mtu: i.mtu, peer: i.peer ? `${i.peer.device}:${i.peer.interface}` : null, vlans: [...(i.accessVlan !== undefined ? [i.accessVlan] : []), ...(i.taggedVlans ?? [])], endpoints, sessions: sessions.length };
+      // Nothing collected (no poll yet, or every command failed): nothing to show but the miss.
+      if (!obs || (!obs.bgp && !obs.routes && !obs.macs && !obs.ospf)) return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: null, agrees: i.kind === 'fabric' || endpoints.length ? false : null };
+      const seen = sessions.flatMap((r) => r.observed.map((o) => ({ peer: r.peer, afi: o.afi, state: o.state })));
+      const ospf = (obs.ospf ?? []).find((n) => n.iface === i.name || n.iface.startsWith(`${i.name}:`))?.state ?? null;
+      const routesVia = routes.filter((r) => (r.hops ?? []).some((h) => h.iface === i.name)).length;
+      const macs = (obs.macs ?? []).filter((m) => m.type === 'local' && m.intf === i.name).length;
+      const agrees = i.kind === 'fabric'
+        ? sessions.length ? seen.length > 0 && seen.every((x) => x.state === 'Established') && sessions.every((r) => r.observed.length > 0) : ospf ? ospf.startsWith('Full') : routesVia > 0
+        : endpoints.length ? macs > 0 : null;
+      return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: { sessions: seen, ospf, routesVia, macs }, agrees };
+    });
   }
 
   routes(device: string, obs: DeviceObservation | undefined, vrf?: string): RouteRow[] {

@@ -12,18 +12,15 @@ import { buildServer } from '../../src/api/server.ts';
 import { loadTokens, tokenCheck } from '../../src/api/tokens.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { Monitor } from '../../src/service/monitor.ts';
-import { openSqliteStore } from '../../src/service/sqlite-store.ts';
 import { DeviceViews } from '../../src/service/views.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
-import type { Collector } from '../../src/verify/live/collector.ts';
+import { refusing, refusingService } from '../support/refusing-service.ts';
 
 const READ = 'read-token-for-tests-0123456789';
 const OPERATE = 'operate-token-for-tests-0123456789';
 const WRITE = 'admin-token-for-tests-0123456789';
 const auth = (t: string) => ({ authorization: `Bearer ${t}` });
 
-/** A target where every device refuses: the poll yields collection failures for every device. */
-const refusing: Collector = { name: 'refusing', run: async () => ({ ok: false, stdout: '', error: 'connection refused' }), close: async () => {} };
 
 let dir: string;
 let app: FastifyInstance;
@@ -31,12 +28,7 @@ let monitor: Monitor;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'netloom-api-'));
-  const model = loadModelSync('intents/dc1');
-  const fg = buildFabricGraph(model);
-  const store = openSqliteStore(path.join(dir, 'netloom.db'));
-  monitor = new Monitor(model, fg, { collector: refusing, describe: 'refusing target' }, store, { probes: false });
-  await monitor.pollOnce();
-  app = await buildServer({ monitor, store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ, operate: OPERATE, admin: WRITE }, 'test'), { ratePerMinute: 0 });
+  ({ app, monitor } = await refusingService('intents/dc1', path.join(dir, 'netloom.db'), { read: READ, operate: OPERATE, admin: WRITE }, { poll: true }));
 });
 afterAll(async () => {
   await app?.close();
@@ -138,7 +130,7 @@ describe('API routes', () => {
     const doc = r.json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/routes',
+      '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/interfaces', '/devices/{name}/routes',
       '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge', '/incidents/{id}/captures/{n}',
       '/metrics', '/paths', '/poll', '/reachability', '/rollouts', '/rollouts/{id}', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
     ]);
@@ -164,6 +156,17 @@ describe('API routes', () => {
     const routes = (await app.inject({ method: 'GET', url: '/devices/leaf1/routes?vrf=default', headers: auth(READ) })).json();
     expect(routes.routes.length).toBeGreaterThan(0);
     expect(routes.routes.every((r: { vrf: string; observed: unknown }) => r.vrf === 'default' && r.observed === null)).toBe(true);
+    const ifs = (await app.inject({ method: 'GET', url: '/devices/leaf1/interfaces', headers: auth(READ) })).json();
+    const eth1 = ifs.interfaces.find((i: { name: string }) => i.name === 'eth1');
+    expect(eth1).toMatchObject({ kind: 'fabric', expected: { peer: 'spine1:eth1', sessions: 1 }, observed: null, agrees: false });
+    expect(ifs.interfaces.find((i: { kind: string }) => i.kind === 'loopback')).toMatchObject({ agrees: null });
+    const access = ifs.interfaces.find((i: { expected: { endpoints: string[] } }) => i.expected.endpoints.includes('h1'));
+    expect(access).toMatchObject({ kind: 'access', agrees: false });
+    const topo = (await app.inject({ method: 'GET', url: '/topology', headers: auth(READ) })).json();
+    expect(topo.sites).toEqual([]);
+    expect(topo.devices.map((d: { name: string; tier: number; site: null }) => `${d.name}:${d.tier}:${d.site}`).sort()).toEqual(['leaf1:2:null', 'leaf2:2:null', 'leaf3:2:null', 'leaf4:2:null', 'spine1:1:null', 'spine2:1:null']);
+    expect(topo.endpoints.map((e: { name: string; leaf: string }) => `${e.name}@${e.leaf}`)).toEqual(['h1@leaf1', 'h2@leaf2', 'h3@leaf3', 'h4@leaf4', 'h5@leaf1']);
+    expect(topo.serviceNodes).toEqual([]);
     const missing = await app.inject({ method: 'GET', url: '/devices/leaf9/bgp', headers: auth(READ) });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().message).toBe("no device 'leaf9' in fabric dc1");
@@ -310,10 +313,7 @@ describe('why, where the intent has firewall policies: their verdict for the pin
   let fwApp: FastifyInstance;
   let fwMonitor: Monitor;
   const start = async (src: string) => {
-    const model = loadModelSync(src);
-    const fg = buildFabricGraph(model);
-    fwMonitor = new Monitor(model, fg, { collector: refusing, describe: 'refusing target' }, openSqliteStore(path.join(fwDir, `${path.basename(src)}.db`)), { probes: false });
-    fwApp = await buildServer({ monitor: fwMonitor, store: fwMonitor.store, views: new DeviceViews(model, fg) }, tokenCheck({ read: READ, operate: OPERATE, admin: WRITE }, 'test'), { ratePerMinute: 0 });
+    ({ app: fwApp, monitor: fwMonitor } = await refusingService(src, path.join(fwDir, `${path.basename(src)}.db`), { read: READ, operate: OPERATE, admin: WRITE }));
   };
   const stop = async () => {
     await fwApp.close();

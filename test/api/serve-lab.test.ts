@@ -6,11 +6,12 @@
  * the rollout engine, audited, and the incident resolves. A link going down, up and down
  * again within a minute is damped: one `flapping` event, no third raise. The web view in
  * headless Chromium (Debian's, driven by playwright-core) draws the fabric, shows a device's
- * expected vs observed BGP on a click, and turns a link red when it goes down. Mutating routes refuse a request
- * without a token. Runs in CI always; elsewhere it needs root and FRR.
+ * expected vs observed (BGP, EVPN, interfaces) on a click, turns a link red when it goes down
+ * and lists the incident, highlights the incident's elements on a click, and draws a path
+ * query. Mutating routes refuse a request without a token. Runs in CI always; elsewhere it needs root and FRR.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -26,7 +27,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const missing = [!isRoot && 'root', !hasFrr && 'FRR (/usr/lib/frr/bgpd, vtysh)', !existsSync(CHROMIUM) && `Chromium (${CHROMIUM})`].filter(Boolean);
 if (missing.length && !inCI) process.stdout.write(`serve-lab: skipped, missing ${missing.join(', ')}\n`);
 
-const lab = `hsv${process.pid % 10000}`;
+const lab = `hwb${process.pid % 10000}`;
 const LINK = 'link:leaf1:eth1--spine1:eth1';
 const PERIOD_S = 3;
 const READ = 'serve-lab-read-token-0123456789';
@@ -84,7 +85,7 @@ async function readStream(): Promise<void> {
 
 describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () => {
   beforeAll(async () => {
-    copy = intentCopy('intents/dc1', 131, '172.27');
+    copy = intentCopy('intents/dc1', 200, '172.27');
     const { topology, baseDir } = await topologyFromModel(copy.dir, { name: lab });
     await labUp(topology as never, { name: lab, baseDir });
     expect((await waitConverged(lab, { timeoutMs: 120_000 })).pending).toEqual([]);
@@ -198,13 +199,15 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
     expect(audit.find((a) => a.action === 'reapply')).toMatchObject({ actor: 'policy drift: reapply (--drift)', target: 'leaf2', outcome: expect.stringMatching(/^ok: leaf2 applied/) });
   }, 180_000);
 
-  it('web view: the fabric drawn, a device\'s expected vs observed on click, a link turning red when it goes down', async () => {
+  it('web view: the fabric drawn, a device\'s expected vs observed on click, a link down turning red and listed as an incident whose click highlights it, a path drawn', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const link = 'leaf4:eth2--spine2:eth4';
     const [GREY, RED] = ['rgb(156,163,175)', 'rgb(220,38,38)'];
+    // NETLOOM_TEST_ARTIFACTS keeps the screenshots for a person to look at.
+    const shots = process.env.NETLOOM_TEST_ARTIFACTS ?? stateDir!;
     try {
       // The page's CSP forbids eval; Playwright evaluates the string expressions below with it.
-      const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, bypassCSP: true });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${base}/ui/`);
@@ -212,8 +215,9 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
       await page.click('#go');
       // Browser-side expressions as text: the test's TypeScript has no DOM types.
       const colourIs = (c: string) => `netloomCy.getElementById(${JSON.stringify(link)}).style('line-color') === ${JSON.stringify(c)}`;
-      await page.waitForFunction('window.netloomCy && netloomCy.nodes().length === 6', null, { timeout: 15_000 });
-      const shot = path.join(stateDir!, 'web.png');
+      const rows = (sel: string) => page.evaluate(`[...document.querySelectorAll('${sel} tr')].slice(1).map((tr) => ({ cells: [...tr.querySelectorAll('td')].map((td) => td.textContent), mismatch: tr.classList.contains('mismatch') }))`) as Promise<{ cells: string[]; mismatch: boolean }[]>;
+      await page.waitForFunction('window.netloomCy && netloomCy.nodes(".device").length === 6 && netloomCy.nodes(".endpoint").length === 5', null, { timeout: 15_000 });
+      const shot = path.join(shots, 'web.png');
       await page.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(10_000);
       expect(await page.evaluate(colourIs(GREY))).toBe(true);
@@ -222,22 +226,82 @@ describe.skipIf(missing.length > 0 && !inCI)('netloom serve on a dc1 lab', () =>
       await page.mouse.click(at.x, at.y);
       await page.waitForSelector('#bgp');
       expect(await page.textContent('#device-name')).toBe('leaf4');
-      const rows = (await page.evaluate(`[...document.querySelectorAll('#bgp tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))`)) as string[][];
-      expect(rows.map((r) => r[0])).toEqual(['spine1', 'spine2']);
-      for (const r of rows) expect(r[3]).toMatch(/ipv4Unicast Established/);
+      const bgp = await rows('#bgp');
+      expect(bgp.map((r) => r.cells[0])).toEqual(['spine1', 'spine2']);
+      for (const r of bgp) expect(r).toMatchObject({ mismatch: false, cells: [expect.any(String), expect.any(String), expect.any(String), expect.stringMatching(/ipv4Unicast Established/), '✓'] });
+      // EVPN: every VNI with the remote VTEPs the model predicts, seen as predicted.
+      await page.click('.tabs button[data-tab="evpn"]');
+      await page.waitForSelector('#evpn-vnis');
+      const vnis = await rows('#evpn-vnis');
+      expect(vnis.length).toBeGreaterThan(0);
+      for (const r of vnis) expect(r.mismatch, r.cells.join(' | ')).toBe(false);
+      // Interfaces: both uplinks carry their sessions.
+      await page.click('.tabs button[data-tab="interfaces"]');
+      await page.waitForSelector('#interfaces');
+      const uplinks = (await rows('#interfaces')).filter((r) => / \(fabric\)$/.test(r.cells[0]));
+      expect(uplinks.map((r) => [r.cells[0], r.mismatch])).toEqual([['eth1 (fabric)', false], ['eth2 (fabric)', false]]);
+      expect(uplinks[1].cells[2]).toMatch(/Established/);
       await labExec(lab, 'leaf4', ['ip', 'link', 'set', 'eth2', 'down']);
       try {
         await page.waitForFunction(colourIs(RED), null, { timeout: 30_000 });
-        await page.screenshot({ path: path.join(stateDir!, 'web-link-down.png') });
+        // The interface tab follows the poll: eth2's session is down now.
+        await page.waitForFunction(`[...document.querySelectorAll('#interfaces tr.mismatch td:first-child')].some((td) => td.textContent === 'eth2 (fabric)')`, null, { timeout: 30_000 });
+        const head = `#incidents .incident.open .head`;
+        await page.waitForFunction(`[...document.querySelectorAll(${JSON.stringify(head)})].some((h) => h.querySelector('.element').textContent === ${JSON.stringify(`link:${link}`)})`, null, { timeout: 60_000 });
+        const incident = (await get<Incident[]>('/incidents?status=open')).find((i) => i.element === `link:${link}`)!;
+        await page.click(`#incidents .incident[data-id="${incident.id}"] .head`);
+        await page.waitForSelector('#incident-title');
+        // The session that went down is one of the incident's events, grouped under it.
+        await page.waitForFunction(`[...document.querySelectorAll('#incidents .incident[data-id="${incident.id}"] .event')].some((e) => e.textContent.includes('bgp-session-down'))`, null, { timeout: 15_000 });
+        // Its packet captures (4 s on each end of the link, taken when it opened): a pcap behind the token, downloaded.
+        const captured = await until('the captures', async () => {
+          const i = await get<Incident & { captures?: { n: number; file?: string }[] }>(`/incidents/${incident.id}`);
+          return i.captures?.some((c) => c.file) ? i : undefined;
+        }, 30_000);
+        const n = captured.captures!.find((c) => c.file)!.n;
+        await page.click(`#incidents .incident[data-id="${incident.id}"] summary`);
+        const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(`#incidents .incident[data-id="${incident.id}"] button.pcap[data-n="${n}"]`)]);
+        expect(download.suggestedFilename()).toBe(`${incident.id}-${n}.pcap`);
+        const pcap = readFileSync((await download.path())!);
+        // pcap magic (either byte order, micro- or nanosecond timestamps).
+        expect(['a1b2c3d4', 'd4c3b2a1', 'a1b23c4d', '4d3cb2a1']).toContain(pcap.subarray(0, 4).toString('hex'));
+        // The root-cause link and the devices of its findings (as the incident names them now).
+        const marked = `netloomCy.elements('.incident').map((e) => e.id()).sort().join()`;
+        const want = async () => [...new Set([link, ...(await get<Incident & { devices: string[] }>(`/incidents/${incident.id}`)).devices])].sort().join();
+        await until('the incident highlighted', async () => ((await page.evaluate(marked)) === (await want()) ? true : undefined), 10_000);
+        expect(String(await page.evaluate(marked)).split(',')).toContain('leaf4');
+        // A path across the failed link's leaf: the prediction drawn, the live problem named.
+        const onPath = async (src: string, dst: string) => {
+          await page.fill('#src', src);
+          await page.fill('#dst', dst);
+          await page.click('#path');
+          await page.waitForFunction(`document.getElementById('path-title')?.textContent.startsWith(${JSON.stringify(`${src} → ${dst}`)})`, null, { timeout: 10_000 });
+          return (await page.evaluate(`netloomCy.elements('.onpath').map((e) => e.id()).sort()`)) as string[];
+        };
+        // h5 and h4 share VLAN 30 (bridged over VNI 10030): both uplinks of each leaf, both spines.
+        expect(await onPath('h5', 'h4')).toEqual(['ep:h5', 'ep:h5--leaf1', 'ep:h4', 'ep:h4--leaf4', 'leaf1', 'leaf1:eth1--spine1:eth1', 'leaf1:eth2--spine2:eth1', 'leaf4', link, 'leaf4:eth1--spine1:eth4', 'spine1', 'spine2'].sort());
+        expect(await page.textContent('#detail')).toMatch(/live problems on the path: .*leaf4/);
+        await page.screenshot({ path: path.join(shots, 'web-path.png') });
+        // Why: the first device on the path where live state diverges, marked on the graph.
+        await page.click('#why');
+        await page.waitForSelector('#why-answer');
+        const first = /live state first diverges at (\S+) /.exec((await page.textContent('#why-answer'))!)?.[1];
+        expect(first).toBeDefined();
+        expect(await page.evaluate(`netloomCy.elements('.diverge').map((e) => e.id())`)).toEqual([first]);
+        // h1 (BLUE) and h4 (RED) are isolated as intended: the path ends at h1's leaf.
+        expect(await onPath('h1', 'h4')).toEqual(['ep:h1', 'ep:h1--leaf1', 'leaf1']);
+        expect(await page.textContent('#path-title')).toBe('h1 → h4: isolated');
+        await page.screenshot({ path: path.join(shots, 'web-link-down.png') });
       } finally {
         await labExec(lab, 'leaf4', ['ip', 'link', 'set', 'eth2', 'up']);
       }
       await page.waitForFunction(colourIs(GREY), null, { timeout: 60_000 });
+      await page.waitForFunction(`[...document.querySelectorAll('#incidents .incident.resolved .element')].some((e) => e.textContent === ${JSON.stringify(`link:${link}`)})`, null, { timeout: 60_000 });
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }
-  }, 180_000);
+  }, 240_000);
 
   it('a flapping link is damped: down, up, down again within a minute is one flapping event', async () => {
     const session = (e: Ev) => String(e.evidence.session ?? '').startsWith('leaf3:eth1--');

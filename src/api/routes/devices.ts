@@ -7,7 +7,7 @@ import { findingDevice } from '../../service/finding-key.ts';
 import { formatLocation } from '../../util/errors.ts';
 import type { DeviceObservation } from '../../verify/live/observed.ts';
 import { BEARER, type ApiContext } from '../context.ts';
-import { BgpView, DeviceDetail, DeviceName, DeviceRow, ErrorReply, EvpnView, js, RoutesQuery, RoutesView } from '../schemas.ts';
+import { BgpView, DeviceDetail, DeviceName, DeviceRow, ErrorReply, EvpnView, InterfacesView, js, RoutesQuery, RoutesView } from '../schemas.ts';
 
 type Params = { Params: z.infer<typeof DeviceName> };
 
@@ -52,5 +52,10 @@ export const deviceRoutes: FastifyPluginAsync<ApiContext> = async (app, { monito
   app.get<Params & { Querystring: z.infer<typeof RoutesQuery> }>('/devices/:name/routes', { schema: { tags: ['devices'], summary: 'routes per VRF: the simulated RIB beside the observed one (underlay loopbacks/VTEPs in the default table)', security: BEARER, params, querystring: js(RoutesQuery), response: { 200: js(RoutesView), ...errors } } }, async (req, reply) => {
     if (!model.devices.some((x) => x.name === req.params.name)) return notFound(reply, req.params.name);
     return { device: req.params.name, observedAt: monitor.latest?.time ?? null, routes: views.routes(req.params.name, observation(monitor, req.params.name), req.query.vrf) };
+  });
+
+  app.get<Params>('/devices/:name/interfaces', { schema: { tags: ['devices'], summary: 'interfaces as the model has them beside the last poll\'s evidence on each (sessions, OSPF, routes, MACs)', security: BEARER, params, response: { 200: js(InterfacesView), ...errors } } }, async (req, reply) => {
+    if (!model.devices.some((x) => x.name === req.params.name)) return notFound(reply, req.params.name);
+    return { device: req.params.name, observedAt: monitor.latest?.time ?? null, interfaces: views.interfaces(req.params.name, observation(monitor, req.params.name)) };
   });
 };

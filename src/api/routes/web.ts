@@ -11,10 +11,13 @@ import type {} from 'cytoscape';
 const asset = (name: string) => readFileSync(new URL(`../web/${name}`, import.meta.url), 'utf8');
 const cytoscapeFile = () => readFileSync(createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.min.js'), 'utf8');
 
+/** The page's ES modules (a fixed list: a request never names a file on disk). */
+const MODULES = ['app.js', 'api.js', 'dom.js', 'layout.js', 'graph.js', 'detail.js', 'timeline.js', 'pathview.js'];
+
 export const webRoutes: FastifyPluginAsync = async (app) => {
   const files: Record<string, { type: string; body: () => string }> = {
     '': { type: 'text/html; charset=utf-8', body: () => asset('index.html') },
-    'app.js': { type: 'text/javascript; charset=utf-8', body: () => asset('app.js') },
+    ...Object.fromEntries(MODULES.map((m) => [m, { type: 'text/javascript; charset=utf-8', body: () => asset(m) }])),
     'cytoscape.min.js': { type: 'text/javascript; charset=utf-8', body: cytoscapeFile },
   };
   const cache = new Map<string, string>();
