@@ -88,4 +88,20 @@ describe('firewall node, IPv6 between VRFs (fw3 dual-stack), statically', () => 
     expect(r.stderr).toContain("firewall.yaml:81:15: NAT rule 'app-forward6' of policy 'tenants': '10.30.20.12' is IPv4 but the destination holds IPv6 addresses only; NAT translates within one family (no NAT64)");
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('the reachability matrix with ports gives each port forward, either family, its translated verdict with the rule and line', () => {
+    const dir = v6({ 'firewall.yaml': (t) => t.replace("to: '[fd00:30:20::12]:8080'", "to: '[fd00:30:20::12]:22'") });
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'verify', '--static', dir, '--format', 'json', '--check', 'firewall-endpoint-services'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout).results[0] as { examined: string; details: string[] };
+    expect(res.examined).toContain('; 4 port-forwarded flows (3 accepted)');
+    const at = (line: number) => `${dir}/firewall.yaml:${line}:11`;
+    expect(res.details.filter((l) => l.includes('port forward'))).toEqual([
+      `h1 -> 10.30.99.80:80 (port forward app-forward at ${at(70)}, to 10.30.20.12:8080 on h2): accepted: accept by rule web-to-app (${at(38)}) of policy tenants`,
+      `h4 -> 10.30.99.80:80 (port forward app-forward at ${at(70)}, to 10.30.20.12:8080 on h2): accepted: accept by rule web-to-app (${at(38)}) of policy tenants`,
+      // Forwarded to ssh: only the admin host h1 may log in.
+      `h1 -> [fd00:30:99::80]:80 (port forward app-forward6 at ${at(76)}, to [fd00:30:20::12]:22 on h2): accepted: accept by rule admin-ssh (${at(59)}) of policy tenants`,
+      `h4 -> [fd00:30:99::80]:80 (port forward app-forward6 at ${at(76)}, to [fd00:30:20::12]:22 on h2): denied: drop by the default (${dir}/firewall.yaml:25:7) of policy tenants`,
+    ]);
+  });
 });
