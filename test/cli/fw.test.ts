@@ -83,8 +83,8 @@ describe('netloom fw query', () => {
       ['web-local', 'networks', true, [], [`reject no-telnet ${FEAT}:75:11`]],
     ]]);
     expect(q('--from', 'h1', '--to', 'fd00:10:20::100', '--service', 'tcp/80')).toEqual(['denied', [
-      ['tenants', 'inter-vrf', true, ['vip6-forward fd00:10:20::13 port 8080'], [`drop last-resort ${FEAT}:64:11`]],
-      ['web-local', 'networks', true, ['vip6-forward fd00:10:20::13 port 8080'], [`drop (default) ${FEAT}:70:7`]],
+      ['tenants', 'inter-vrf', true, ['vip6-forward [fd00:10:20::13]:8080'], [`drop last-resort ${FEAT}:64:11`]],
+      ['web-local', 'networks', true, ['vip6-forward [fd00:10:20::13]:8080'], [`drop (default) ${FEAT}:70:7`]],
     ]]);
     expect(q('--from', 'h1', '--to', 'h2', '--service', 'tcp/23', '--policy', 'web-local')[1]).toHaveLength(1);
   });

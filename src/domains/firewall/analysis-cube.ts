@@ -108,20 +108,22 @@ function intervalsHold(a: bigint[], v: bigint): boolean {
 const perFamily = new Map<PacketSet, [PacketSet, PacketSet]>();
 
 export function ruleCube(r: FwRule): Cube {
-  const src = specIntervals(r.src);
-  const dst = specIntervals(r.dst);
   const services = servicesSet(r.services);
   const state = statesSet(r.state);
-  const both = intersect(services, state);
-  const svc = memo(perFamily, both, () => [intersect(both, familySet(4)), intersect(both, familySet(6))] as [PacketSet, PacketSet]);
-  const cube: Cube = { src, dst, svc };
+  const cube = productCube(r.src, r.dst, intersect(services, state));
   const noAddress = (x: Intervals) => x[0].length === 0 && x[1].length === 0;
-  if (noAddress(src)) cube.empty = 'source';
-  else if (noAddress(dst)) cube.empty = 'destination';
+  if (noAddress(cube.src)) cube.empty = 'source';
+  else if (noAddress(cube.dst)) cube.empty = 'destination';
   else if (isEmpty(services)) cube.empty = 'services';
   else if (isEmpty(state)) cube.empty = 'state';
   else if (!addressed(cube, 0) && !addressed(cube, 1)) cube.empty = 'combination of fields';
   return cube;
+}
+
+/** The packets with a source in `src`, a destination in `dst` and header fields in `rest` (a set testing no address). */
+export function productCube(src: AddressSpec, dst: AddressSpec, rest: PacketSet): Cube {
+  const svc = memo(perFamily, rest, () => [intersect(rest, familySet(4)), intersect(rest, familySet(6))] as [PacketSet, PacketSet]);
+  return { src: specIntervals(src), dst: specIntervals(dst), svc };
 }
 
 /** Whether the family has packets in the cube. */

@@ -6,8 +6,9 @@ import {
   ALL, EMPTY, addressMatchSet, difference, example, intersect, servicesSet, size, statesSet, union,
   type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
+import { productCube, type Cube } from './analysis-cube.ts';
 import { FULL_BOX, addressHull, protocolsOf, type Box } from './analysis-index.ts';
-import { PolicyAnalysis, type RelatedRule } from './analysis.ts';
+import { PolicyAnalysis, type Factored, type RelatedRule } from './analysis.ts';
 import type { FwAction, FwConnState, FwPolicy, FwRule, FwService } from './model.ts';
 
 export interface SearchQuery {
@@ -36,28 +37,31 @@ export interface SearchHit {
 const asAnalysis = (p: FwPolicy | PolicyAnalysis) => (p instanceof PolicyAnalysis ? p : new PolicyAnalysis(p));
 const related = (d: { name: string; action: FwAction; source: RelatedRule["source"] }): RelatedRule => ({ name: d.name, action: d.action, source: d.source });
 
-export function querySet(q: SearchQuery): { set: PacketSet; box: Box } {
-  const addr = (which: 'src' | 'dst', cidrs?: string[]) =>
-    cidrs?.length ? addressMatchSet(which, { include: cidrs, exclude: [], negate: false, refs: [] }) : ALL;
-  let set = intersect(addr('src', q.src), addr('dst', q.dst));
-  if (q.services?.length) set = intersect(set, servicesSet(q.services));
-  if (q.notServices?.length) set = difference(set, servicesSet(q.notServices));
-  if (q.states?.length) set = intersect(set, statesSet(q.states));
-  if (q.set !== undefined) set = intersect(set, q.set);
+export function querySet(q: SearchQuery): { set: PacketSet; box: Box; cube: Cube; factors?: Factored } {
+  const side = (cidrs?: string[]) => ({ include: cidrs ?? [], exclude: [], negate: false, refs: [] });
+  // Everything but the addresses: the query is a product of its sides and this (before `set`).
+  let rest = q.services?.length ? servicesSet(q.services) : ALL;
+  if (q.notServices?.length) rest = difference(rest, servicesSet(q.notServices));
+  if (q.states?.length) rest = intersect(rest, statesSet(q.states));
+  const cube = productCube(side(q.src), side(q.dst), rest);
   const box: Box = {
     src: q.src?.length ? addressHull(q.src) : FULL_BOX.src,
     dst: q.dst?.length ? addressHull(q.dst) : FULL_BOX.dst,
     protos: q.services?.length ? protocolsOf(q.services) : FULL_BOX.protos,
   };
-  return { set, box };
+  const addr = (which: 'src' | 'dst', cidrs?: string[]) => (cidrs?.length ? addressMatchSet(which, side(cidrs)) : ALL);
+  const addresses = intersect(addr('src', q.src), addr('dst', q.dst));
+  const set = intersect(rest, addresses);
+  if (q.set !== undefined) return { set: intersect(set, q.set), box, cube };
+  return { set, box, cube, factors: { rest, addresses } };
 }
 
 /** One example packet per deciding rule, in rule order, for the packets of the query. */
 export function search(policy: FwPolicy | PolicyAnalysis, q: SearchQuery, limit = Infinity): SearchHit[] {
   const a = asAnalysis(policy);
-  const { set, box } = querySet(q);
+  const { set, box, cube, factors } = querySet(q);
   const hits: SearchHit[] = [];
-  for (const { decider: d, set: s } of a.decisions(set, box, (d) => !q.action || d.action === q.action)) {
+  for (const { decider: d, set: s } of a.decisions(set, box, (d) => !q.action || d.action === q.action, cube, factors)) {
     if (hits.length >= limit) break;
     hits.push({ packet: example(s)!, action: d.action, rule: related(d), set: s });
   }

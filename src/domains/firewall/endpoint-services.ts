@@ -13,6 +13,7 @@ import type { StaticCheck } from '../../verify/checks/types.ts';
 import { isEmpty } from '../../verify/packet-set/index.ts';
 import { firewallPolicies, policyAnalysis } from './checks.ts';
 import { policiesOnPath } from './live-plan.ts';
+import { portForwardLines } from './forward-services.ts';
 import { pathServices, servicesText, type PathServices } from './path-services.ts';
 import type { FwPolicy } from './model.ts';
 
@@ -131,6 +132,9 @@ export function endpointServicesCheck(pairLimit = PAIR_LIMIT, linesShown = LINES
         });
       }
       const details: string[] = [];
+      // Port forwards: the pre-NAT address from each source the rule takes, translated first.
+      const byName = new Map(eps.map((e) => [e.name, e]));
+      const forwards = portForwardLines(ctx.fg.model, policies, analysisOf, (a, b) => rm.pairResult(byName.get(a)!, byName.get(b)!).actual === 'routed');
       const sorted = [...groups.values()];
       for (const g of sorted.slice(0, linesShown)) {
         const more = g.pairs.length > 1 ? ` [and ${g.pairs.length - 1} more pair${g.pairs.length === 2 ? '' : 's'} alike: ${g.pairs.slice(1, 1 + EXAMPLES).join(', ')}${g.pairs.length - 1 > EXAMPLES ? ', ...' : ''}]` : '';
@@ -142,7 +146,9 @@ export function endpointServicesCheck(pairLimit = PAIR_LIMIT, linesShown = LINES
         details.push(`... ${rest.length} more distinct line${rest.length === 1 ? '' : 's'} (${pairs} pair${pairs === 1 ? '' : 's'}) past the first ${linesShown}`);
       }
       if (skipped) details.push(`... ${skipped} more pairs with a policy not analysed (bound: ${pairLimit} ordered pairs)`);
-      const examined = `${analysed} ordered endpoint pairs with a policy on the path: ${forwarded} forwarded and filtered (${denied.length} denied entirely), ${unfiltered} forwarded past no policy (bridged), ${unforwarded} not forwarded${skipped ? `, ${skipped} past the bound of ${pairLimit}` : ''}`;
+      details.push(...forwards.slice(0, linesShown).map((f) => f.text));
+      if (forwards.length > linesShown) details.push(`... ${forwards.length - linesShown} more port-forward line${forwards.length - linesShown === 1 ? '' : 's'}`);
+      const examined = `${analysed} ordered endpoint pairs with a policy on the path: ${forwarded} forwarded and filtered (${denied.length} denied entirely), ${unfiltered} forwarded past no policy (bridged), ${unforwarded} not forwarded${skipped ? `, ${skipped} past the bound of ${pairLimit}` : ''}${forwards.length ? `; ${forwards.length} port-forwarded flow${forwards.length === 1 ? '' : 's'} (${forwards.filter((f) => f.verdict === 'accepted').length} accepted)` : ''}`;
       return { findings, examined, details };
     },
   };

@@ -15,6 +15,7 @@ import type { PolicyAnalysis } from './analysis.ts';
 import { FULL_BOX, addressHull, type Box } from './analysis-index.ts';
 import type { FwAction, FwConnState, FwNatRule, FwPolicy, FwService } from './model.ts';
 import { enforcementWord, policyScope } from './render-common.ts';
+import { hostPort } from './packet-text.ts';
 
 export interface Place {
   /** What the user typed. */
@@ -112,7 +113,7 @@ function translated(n: FwNatRule, src: Place, dst: Place, services: FwService[],
   }
   const dstPrefixes = n.to?.address ? [hostPrefix(n.to.address)] : dst.prefixes;
   const set = [sideSet('src', src.prefixes), addressMatchSet('src', n.src), sideSet('dst', dstPrefixes), svc, statesSet(states)].reduce(intersect);
-  const to = `${n.to?.address ?? '(same address)'}${n.to?.port !== undefined ? `${n.to.address?.includes(':') ? ` port ${n.to.port}` : `:${n.to.port}`}` : ''}`;
+  const to = n.to?.address ? hostPort(n.to.address, n.to.port) : `(same address)${n.to?.port !== undefined ? ` port ${n.to.port}` : ''}`;
   return { set, to };
 }
 

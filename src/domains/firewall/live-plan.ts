@@ -17,6 +17,7 @@ import { expectedOutcome, type ExpectedServiceProbe, type ServiceProto } from '.
 import { DEFAULT, ESTABLISHED, PolicyAnalysis, type Verdict } from './analysis.ts';
 import type { FirewallModel, FwAction, FwAddressMatch, FwPolicy } from './model.ts';
 import { srcText } from './render-common.ts';
+import { hostPort } from './packet-text.ts';
 
 /** A policy's verdict on the probe's packet, where it is enforced. */
 export interface ProbeVerdict extends Verdict {
@@ -186,7 +187,7 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
             src: a.name, dst: b.name, family, address, proto: svc.protocol, port, service: `${svc.protocol}/${port} -> ${svc.protocol}/${translated}`,
             forwarding: 'routed', verdicts, action, expect, via, ...(reply ? { reply } : {}),
             nat: { policy: pol.name, rule: n.name, source: n.source },
-            why: `dnat ${n.name} (${srcText(n.source)}) to ${n.to.address}:${translated}, then ${why(verdicts, decisive)}`,
+            why: `dnat ${n.name} (${srcText(n.source)}) to ${hostPort(n.to.address, translated)}, then ${why(verdicts, decisive)}`,
             ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
           });
         }

@@ -18,6 +18,7 @@ import type { DomainResolveContext } from '../types.ts';
 import { addressMatchSet, intersect, isEmpty, prefixSet, stateSet, union, EMPTY } from '../../verify/packet-set/index.ts';
 import { DEFAULT, ESTABLISHED, PolicyAnalysis } from './analysis.ts';
 import { srcText } from './render-common.ts';
+import { hostPort } from './packet-text.ts';
 import type { SourceLocation } from '../../util/errors.ts';
 import type { Packet } from '../../verify/packet-set/index.ts';
 import type { FwIntentPolicy } from './intent.ts';
@@ -191,18 +192,20 @@ export function nodeAdvertise(model: FabricModel, pol: FwPolicy, analysis: Polic
       }
     }
   }
-  // Port-forwarded addresses outside every subnet: the node owns them (on lo) in each VRF whose
-  // sources the NAT rule takes.
+  // Port-forwarded addresses outside every subnet (either family): the node owns them (on lo)
+  // in each VRF whose subnets of that family the NAT rule takes as sources.
   const inSubnet = (host: string) => model.networks.some((n) => {
-    const s = host.includes(':') ? n.subnet6 : n.subnet;
-    return !!s && !host.includes(':') && contains4(parsePrefix4(s), parseIpv4(host.split('/')[0]));
+    const a = host.split('/')[0]!;
+    if (a.includes(':')) return !!n.subnet6 && contains6(n.subnet6, a);
+    return !!n.subnet && contains4(parsePrefix4(n.subnet), parseIpv4(a));
   });
   for (const r of pol.nat) {
     if (r.kind !== 'dnat' || r.dst.negate) continue;
-    for (const host of r.dst.include.filter((c) => c.endsWith('/32') && !inSubnet(c))) {
+    for (const host of r.dst.include.filter((c) => (c.includes(':') ? c.endsWith('/128') : c.endsWith('/32')) && !inSubnet(c))) {
+      const v6 = host.includes(':');
       for (const l of e.legs) {
-        if (!l.ipv4) continue;
-        const srcs = subnetsOf(model, l.vrf, false).filter((m) => m.net.name !== l.network).map((m) => m.prefix);
+        if (!(v6 ? l.ipv6 : l.ipv4)) continue;
+        const srcs = subnetsOf(model, l.vrf, v6).filter((m) => m.net.name !== l.network).map((m) => m.prefix);
         const from = srcs.reduce((s, c) => union(s, prefixSet('src', c)), EMPTY);
         if (!isEmpty(intersect(from, addressMatchSet('src', r.src)))) out.set(`${l.vrf} ${host}`, { vrf: l.vrf, prefix: host });
       }
@@ -250,6 +253,6 @@ export function nodeTraceLines(model: FabricModel, vip: string, node: string): s
   const host = `${vip}/${vip.includes(':') ? 128 : 32}`;
   return (pol?.nat ?? []).filter((n) => n.kind === 'dnat' && !n.dst.negate && n.dst.include.includes(host)).map((n) => {
     const svc = n.services.map((x) => `${x.protocol}${x.dstPorts.length ? `/${x.dstPorts.map((r) => (r.from === r.to ? r.from : `${r.from}-${r.to}`)).join(',')}` : ''}`).join(', ') || 'any';
-    return `${node}: dnat ${n.name} (${srcText(n.source)}) of policy ${pol!.name}: ${vip} ${svc} -> ${n.to?.address ?? vip}${n.to?.port ? `:${n.to.port}` : ''}, then the policy's rules`;
+    return `${node}: dnat ${n.name} (${srcText(n.source)}) of policy ${pol!.name}: ${vip} ${svc} -> ${hostPort(n.to?.address ?? vip, n.to?.port)}, then the policy's rules`;
   });
 }

@@ -5,8 +5,11 @@ const NAMES: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icm
 
 export const protocolName = (n: number): string => NAMES[n] ?? `proto ${n}`;
 
+/** An address with a port as written for its family: `10.0.0.1:80`, `[fd00::1]:80`. */
+export const hostPort = (a: string, port?: number): string => (port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
+
 export function formatPacket(p: Packet): string {
-  const host = (a: string, port?: number) => (port === undefined ? a : p.family === 6 ? `[${a}]:${port}` : `${a}:${port}`);
+  const host = hostPort;
   const icmp = p.icmpType === undefined ? '' : ` type ${p.icmpType}${p.icmpCode === undefined ? '' : ` code ${p.icmpCode}`}`;
   return `${protocolName(p.protocol)} ${host(p.src, p.srcPort)} -> ${host(p.dst, p.dstPort)}${icmp} (${p.state})`;
 }

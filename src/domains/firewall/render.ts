@@ -22,7 +22,7 @@ export const FIREWALL_CAPABILITIES = {
   /** The artifacts a platform renders policies into. */
   targets: ['nftables', 'iptables', 'eos-acl', 'nxos-acl', 'srlinux-acl', 'srx-policy'],
   enforcement: ['inter-vrf', 'networks'],
-  features: ['stateful', 'stateless', 'reject', 'log', 'counter', 'conn-state', 'icmp-types', 'protocol-number', 'source-ports', 'nat-snat', 'nat-masquerade', 'nat-dnat', 'nat-icmp-types', 'nat-source-ports'],
+  features: ['stateful', 'stateless', 'reject', 'log', 'counter', 'conn-state', 'icmp-types', 'protocol-number', 'source-ports', 'nat-snat', 'nat-masquerade', 'nat-dnat', 'nat-ipv6', 'nat-icmp-types', 'nat-source-ports'],
 } as const;
 
 export interface FirewallView {
@@ -59,6 +59,7 @@ export function firewallFeatures(view: DeviceView, model: FabricModel): Required
     for (const n of p.nat) {
       const ctx = `NAT rule '${n.name}' of ${pctx}`;
       add('features', `nat-${n.kind}`, n.source, ctx);
+      if (n.to?.address?.includes(':')) add('features', 'nat-ipv6', n.source, ctx);
       if (n.services.some((s) => s.icmp.length)) add('features', 'nat-icmp-types', n.source, ctx);
       if (n.services.some((s) => s.srcPorts.length)) add('features', 'nat-source-ports', n.source, ctx);
     }

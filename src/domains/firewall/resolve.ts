@@ -461,10 +461,26 @@ class FirewallResolver {
       const services = this.services(r.services, [...rp, 'services'], who);
       const to = this.natTarget(r.kind, r.to, services, rp, who);
       if (!src || !dst || !services || to === null) return;
+      if (to?.address && !this.natFamilyFits(to.address, { source: src, destination: dst }, rp, who)) return;
       nat.push({ name: r.name, kind: r.kind, src, dst, services, ...(to ? { to } : {}), source: this.ctx.at(rp) });
     });
     if (!enforcement) return null;
     return { name: p.name, rules, defaultAction: p.default, stateful: p.stateful, nat, enforcement, source: this.ctx.at(path) };
+  }
+
+  /**
+   * A NAT rule rewrites within one family (nftables `dnat ip6 to`, ip6tables, SRX pools): a side
+   * naming addresses of the other family only would leave the rule matching nothing, rendered
+   * as nothing. An error at `to`, naming the side.
+   */
+  private natFamilyFits(address: string, sides: Record<'source' | 'destination', FwAddressMatch>, rp: Path, who: string): boolean {
+    const v6 = address.includes(':');
+    for (const [name, m] of Object.entries(sides)) {
+      if (m.negate || !m.include.length || m.include.some((c) => c.includes(':') === v6)) continue;
+      this.fail([...rp, 'to'], `${who}: '${address}' is IPv${v6 ? 6 : 4} but the ${name} holds IPv${v6 ? 4 : 6} addresses only; NAT translates within one family (no NAT${v6 ? 46 : 64})`);
+      return false;
+    }
+    return true;
   }
 
   /** `to` of a NAT rule; undefined for masquerade, null on error. */

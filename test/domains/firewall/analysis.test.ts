@@ -317,8 +317,10 @@ describe('firewall analysis against brute force', () => {
     const a = new PolicyAnalysis(p, options);
     const r = new Rand(2);
     let most = 0;
+    let factored = 0;
     for (let i = 0; i < 40; i++) {
-      const q = querySet({ dst: [r.one(p.rules).dst.include[0] ?? '10.1.0.0/16'], notServices: r.chance(0.5) ? [svc('tcp', [[443, 443]])] : undefined });
+      const src = r.chance(0.3) ? r.one(p.rules).src.include[0] : undefined;
+      const q = querySet({ src: src ? [src] : undefined, dst: [r.one(p.rules).dst.include[0] ?? '10.1.0.0/16'], notServices: r.chance(0.5) ? [svc('tcp', [[443, 443]])] : undefined });
       // First match, the reference: a running remainder over every rule in order.
       const want: [string, number][] = [];
       let rest = q.set;
@@ -335,7 +337,12 @@ describe('firewall analysis against brute force', () => {
       expect(a.decisions(q.set, q.box).map((x) => [x.decider.name, x.set])).toEqual(want);
       const accepted = want.filter(([n]) => a.rules().find((d) => d.name === n)?.action === 'accept' || n === '(established/related)');
       expect(a.decisions(q.set, q.box, (d) => d.action === 'accept').map((x) => [x.decider.name, x.set])).toEqual(accepted);
+      // The same from the query's cube and factors (search's path: rules passed over on cubes, parts built as products).
+      expect(a.decisions(q.set, q.box, undefined, q.cube, q.factors).map((x) => [x.decider.name, x.set])).toEqual(want);
+      expect(a.decisions(q.set, q.box, (d) => d.action === 'accept', q.cube, q.factors).map((x) => [x.decider.name, x.set])).toEqual(accepted);
+      factored += a.rules().filter((d) => (d as { freeBefore?: number }).freeBefore !== undefined && want.some(([n]) => n === d.name)).length;
     }
+    expect(factored).toBeGreaterThan(10);
     expect(most).toBeGreaterThan(3);
   });
 

@@ -95,7 +95,7 @@ describe('verify --static: firewall-endpoint-services', () => {
     expect(code).toBe(0);
     expect(result.passed).toBe(true);
     expect(result.findings).toEqual([]);
-    expect(result.examined).toBe('20 ordered endpoint pairs with a policy on the path: 16 forwarded and filtered (0 denied entirely), 4 forwarded past no policy (bridged), 0 not forwarded');
+    expect(result.examined).toBe('20 ordered endpoint pairs with a policy on the path: 16 forwarded and filtered (0 denied entirely), 4 forwarded past no policy (bridged), 0 not forwarded; 2 port-forwarded flows (2 accepted)');
     const f = (l: string) => fw('intents/fw2', l);
     const echo = `icmp/8, icmpv6/128 (rule echo, ${f('54:11')})`;
     const rest = `drops tcp/22 (rule ssh-drop, ${f('50:11')}); drops the rest (default drop, ${f('22:7')})`;
@@ -104,6 +104,8 @@ describe('verify --static: firewall-endpoint-services', () => {
       `web1 -> db1 (routed): firewall allows ${echo}; rejects tcp/5432 (rule db-deny, ${f('43:11')}); ${rest} [and 1 more pair alike: web2 -> db1]`,
       `app1 -> web1 (routed): firewall allows ${echo}; ${rest} [and 7 more pairs alike: app1 -> web2, app2 -> web1, app2 -> web2, db1 -> web1, db1 -> web2, ...]`,
       `app1 -> db1 (routed): firewall allows tcp/5432 (rule app-to-db, ${f('36:11')}), ${echo}; ${rest} [and 1 more pair alike: app2 -> db1]`,
+      // The port forward, translated first (the reachability matrix's NAT'ed service).
+      ...['web1', 'web2'].map((w) => `${w} -> 10.10.99.80:80 (port forward app-forward at ${f('58:11')}, to 10.10.20.21:8080 on app1): accepted: accept by rule web-to-app (${f('28:11')}) of policy tiers`),
     ]);
   });
 
@@ -141,10 +143,12 @@ describe('firewall-endpoint-services bounds', () => {
   it('past the pair bound the rest is counted, not analysed, and no rule is called unexercised; past the line bound a summary', () => {
     const fg = buildFabricGraph(loadModelSync(path.join(repoRoot, seeded)));
     const r = endpointServicesCheck(6, 1).run(makeContext(fg));
-    expect(r.examined).toBe('6 ordered endpoint pairs with a policy on the path: 3 forwarded and filtered (0 denied entirely), 2 forwarded past no policy (bridged), 1 not forwarded, 24 past the bound of 6');
-    expect(r.details!.slice(1)).toEqual([
+    expect(r.examined).toBe('6 ordered endpoint pairs with a policy on the path: 3 forwarded and filtered (0 denied entirely), 2 forwarded past no policy (bridged), 1 not forwarded, 24 past the bound of 6; 2 port-forwarded flows (2 accepted)');
+    expect(r.details!.slice(1).map((l) => l.replace(/ \(port forward .*/, ' ...'))).toEqual([
       '... 1 more distinct line (1 pair) past the first 1',
       '... 24 more pairs with a policy not analysed (bound: 6 ordered pairs)',
+      'web1 -> 10.10.99.80:80 ...',
+      '... 1 more port-forward line',
     ]);
     expect(r.findings).toEqual([]);
   });

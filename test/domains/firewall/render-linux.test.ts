@@ -117,6 +117,14 @@ describe.skipIf((!isRoot || tools.length > 0) && !inCI)(`the real tools accept e
     });
   }
 
+  it('the firewall node\'s ruleset with an IPv6 port forward (fixtures/node-v6): nft -c passes', () => {
+    const node = render(path.join(repoRoot, 'test/domains/firewall/fixtures/node-v6')).filter((a) => a.path.startsWith('fw1/') && a.artifact === 'nftables.conf');
+    expect(node.length).toBe(1);
+    expect(node[0]!.content).toContain('ip6 saddr fd00:30:10::/64 ip6 daddr fd00:30:99::80/128 tcp dport 80 dnat ip6 to [fd00:30:20::12]:8080 comment "tenants/app-forward6"');
+    const r = inNs(scratch(), ['nft', '-c', '-f', fileOf(node[0]!)]);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('the oracles bite: a broken file is refused with its line', () => {
     const ns = scratch();
     const a = allFeatures.find((x) => x.path === 'leaf1/nftables.conf')!;
