@@ -18,6 +18,7 @@ import { compareLive, LiveBasis, LIVE_CHECKS, type ObservedState } from '../../v
 import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { collectObserved } from '../../verify/live/run.ts';
 import { flowProbeWaveCheck } from '../../verify/live/flow-check.ts';
+import { IncrementalLive } from '../../verify/live/incremental.ts';
 import type { DomainModule } from '../types.ts';
 
 export const fabric: DomainModule<FabricModel> = {
@@ -44,6 +45,11 @@ export const fabric: DomainModule<FabricModel> = {
       },
       collect: (target, model, opts) => collectObserved(target, model, opts),
       compare: (model, observed, fg) => compareLive(model, observed as ObservedState, fg, fg && basisOf(model, fg)),
+      incremental: (model, fg, hooks) => {
+        const live = new IncrementalLive(model, fg, basisOf(model, fg));
+        if (hooks?.recheck) live.comparison.onRecheck = hooks.recheck;
+        return live;
+      },
       postCheck: (model) => liveVerificationPostCheck(model),
     },
   },
