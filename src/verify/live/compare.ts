@@ -13,7 +13,7 @@ import type { BgpSession, Device, FabricModel } from '../../model/types.ts';
 import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import type { DeviceObservation, ObservedRoute } from './observed.ts';
-import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpSessionState } from '../../domains/fabric/session-state.ts';
+import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpPeerState, type BgpSessionState } from '../../domains/fabric/session-state.ts';
 import { ControlPlane, type RibRoute } from '../sim/control-plane.ts';
 import { contains6, overlaps4, parsePrefix4 } from '../../model/ip.ts';
 import { compareTable, describeDiff, type RibDiff } from './rib-compare.ts';
@@ -90,6 +90,21 @@ function prefixIndex(table: ObservedRoute[]): Map<string, ObservedRoute> {
     prefixIndexes.set(table, m);
   }
   return m;
+}
+
+const peerIndexes = new WeakMap<BgpPeerState[], Map<string, number[]>>();
+/** The entries of a BGP summary that name any of `names` as neighbour, address or hostname, in their order. */
+function peerCandidates(peers: BgpPeerState[], names: string[]): BgpPeerState[] {
+  let m = peerIndexes.get(peers);
+  if (!m) {
+    m = new Map();
+    peers.forEach((p, i) => {
+      for (const n of new Set([p.peer, p.address, p.hostname])) if (n !== undefined) (m!.get(n) ?? m!.set(n, []).get(n)!).push(i);
+    });
+    peerIndexes.set(peers, m);
+  }
+  const at = [...new Set(names.flatMap((n) => m!.get(n) ?? []))].sort((a, b) => a - b);
+  return at.map((i) => peers[i]);
 }
 
 const setIndexes = new WeakMap<string[], Set<string>>();
@@ -494,7 +509,9 @@ export class LiveComparison {
     const err = Object.entries(o.errors).find(([c]) => c.startsWith('show bgp'))?.[1];
     if (err) return { reason: err, observed: true };
     const key = end.interface ?? other.address ?? '';
-    return { state: bgpSessionState(o.bgp ?? [], { key, aliases: end.interface ? [] : [other.device], vrf: 'default' }, s.afiSafis), observed: true };
+    const aliases = end.interface ? [] : [other.device];
+    // Only the entries that can match (by neighbour, address or hostname): a spine has hundreds.
+    return { state: bgpSessionState(peerCandidates(o.bgp ?? [], [key, ...aliases]), { key, aliases, vrf: 'default' }, s.afiSafis), observed: true };
   }
 
   private compareSession(s: BgpSession): Finding[] {
