@@ -119,9 +119,9 @@ export interface DomainModule<M = unknown> {
       /**
        * A poller keeping its comparison across polls (the service): each poll collects, and
        * re-parses and re-checks only what changed since the last one; the same results as
-       * `collect` then `compare`. `recheck` hears each re-checked device's duration.
+       * `collect` then `compare`. `recheck` hears each re-checked device's duration (wall, CPU).
        */
-      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number): void }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> };
+      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number, cpuMs: number): void }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> };
       /** The live comparison as a push post-check (after a device's push, before confirm). */
       postCheck?(model: FabricModel): PostCheck;
       /** What `collect` observed, as Prometheus text: `netloom serve` appends it to /metrics after each poll. */

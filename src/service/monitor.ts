@@ -127,11 +127,11 @@ export class Monitor {
   /** Domains' pollers that keep their comparison across polls. */
   private readonly pollers = new Map<DomainId, { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> }>();
   /** Hears each device re-check of an incremental poll with its duration (the bench's per-update figure). */
-  onRecheck?: (device: string, ms: number) => void;
+  onRecheck?: (device: string, ms: number, cpuMs: number) => void;
 
-  private recheck(device: string, ms: number): void {
+  private recheck(device: string, ms: number, cpuMs: number): void {
     this.metrics.recheckDuration.observe(ms / 1000);
-    this.onRecheck?.(device, ms);
+    this.onRecheck?.(device, ms, cpuMs);
   }
 
   /** Announced findings of the last poll whose device is `device` (indexed once per poll: API routes ask per request). */
@@ -216,7 +216,7 @@ export class Monitor {
         const live = d.verify.live;
         if (live.incremental) {
           let p = this.pollers.get(d.id);
-          if (!p) this.pollers.set(d.id, (p = live.incremental(this.model, this.fg, { recheck: (device, ms) => this.recheck(device, ms) })));
+          if (!p) this.pollers.set(d.id, (p = live.incremental(this.model, this.fg, { recheck: (device, ms, cpuMs) => this.recheck(device, ms, cpuMs) })));
           const r = await p.poll(this.target, { probes: this.config.probes });
           observed[d.id] = r.observed;
           results.push(...r.results);

@@ -38,6 +38,8 @@ interface Scale {
   cpuMs: number;
   updates: number;
   recheck: number[];
+  recheckCpu: number[];
+  failCpuMs: number;
   slowest: string;
   fullMs: number;
   failMs: number;
@@ -92,6 +94,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   const store = openSqliteStore(path.join(dir, 'netloom.db'));
   const monitor = new Monitor(model, fg, { collector, describe: 'replayed FRR JSON' }, store, { probes: false, capture: false });
   const recheck: number[] = [];
+  const recheckCpu: number[] = [];
   try {
     const first = await monitor.pollOnce();
     if (first.failing) throw new Error(`${label}: a healthy synthesized round has ${first.failing} failing findings, e.g. ${first.results.flatMap((r) => r.findings)[0]?.message}`);
@@ -101,8 +104,9 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     const fullMs = performance.now() - tf;
     if (full.some((r) => !r.passed)) throw new Error(`${label}: the full comparison of healthy answers fails`);
     const worst: [string, number][] = [];
-    monitor.onRecheck = (device, ms) => {
+    monitor.onRecheck = (device, ms, cpuMs) => {
       recheck.push(ms);
+      recheckCpu.push(cpuMs);
       worst.push([device, ms]);
     };
     const roundMs: number[] = [];
@@ -121,15 +125,17 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     monitor.onRecheck = undefined;
     collector.table = failed;
     let t = performance.now();
+    const fc = process.cpuUsage();
     const r = await monitor.pollOnce();
     const failMs = performance.now() - t;
+    const fcpu = process.cpuUsage(fc);
     const incidents = monitor.openIncidents().map((i) => i.summary);
     collector.table = healthy;
     t = performance.now();
     await monitor.pollOnce();
     const recoverMs = performance.now() - t;
     if (monitor.openIncidents().length) throw new Error(`${label}: incidents still open after recovery`);
-    return { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000, updates, recheck, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, failMs, recoverMs, commands, incidents, findings: r.findings.size, rss: peakRssMiB() };
+    return { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000, updates, recheck, recheckCpu, failCpuMs: (fcpu.user + fcpu.system) / 1000, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, failMs, recoverMs, commands, incidents, findings: r.findings.size, rss: peakRssMiB() };
   } finally {
     await monitor.stop();
     store.close();
@@ -153,9 +159,9 @@ function print(s: Scale, what: string): void {
   process.stdout.write(`  ${what}: ${s.devices} devices, ${s.commands} show commands per round, ${s.rounds} rounds with changes (set up in ${(s.load / 1000).toFixed(1)} s); one spine link down -> ${s.findings} findings, ${s.incidents.length} incident${s.incidents.length === 1 ? '' : 's'}: ${s.incidents.join(' | ')}\n`);
   report({ name: `poll round with changes, ${s.devices} devices`, value: mean / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, reference: { name: 'full re-parse and re-compare (the path before), same answers', value: s.fullMs / 1000 }, note: `rounds ${s.roundMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; ${((mean / PERIOD_MS) * 100).toFixed(0)}% of the period` });
   report({ name: `updates processed, ${s.devices} devices`, value: Math.round(s.updates / (s.roundMs.reduce((a, b) => a + b, 0) / 1000)), unit: 'updates/s', note: `${s.updates / s.rounds} device updates per round (every BGP summary ticks; 1% of leaves change a VRF table)` });
-  report({ name: `incremental re-check per update, ${s.devices} devices, median`, value: pct(s.recheck, 0.5), unit: 'ms', target: '<= 1 ms', note: `p99 ${pct(s.recheck, 0.99).toFixed(3)} ms, max ${Math.max(...s.recheck).toFixed(3)} ms over ${s.recheck.length} updates; slowest: ${s.slowest}` });
+  report({ name: `incremental re-check per update, ${s.devices} devices, median CPU`, value: pct(s.recheckCpu, 0.5), unit: 'ms', target: '<= 1 ms', note: `CPU p99 ${pct(s.recheckCpu, 0.99).toFixed(3)} ms; wall median ${pct(s.recheck, 0.5).toFixed(3)} ms, p99 ${pct(s.recheck, 0.99).toFixed(3)} ms (wall includes other processes' time slices and GC) over ${s.recheck.length} updates; slowest wall: ${s.slowest}` });
   report({ name: `service CPU share at a ${PERIOD_MS / 1000} s period, ${s.devices} devices`, value: Math.round(share * 1000) / 10, unit: '% of one core', note: `${(s.cpuMs / s.rounds).toFixed(0)} ms CPU per round (2 cores here)` });
-  report({ name: `poll round, ${s.devices} devices, one spine link down (raise + correlate)`, value: s.failMs / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, note: `recovery round ${(s.recoverMs / 1000).toFixed(2)} s` });
+  report({ name: `poll round, ${s.devices} devices, one spine link down (raise + correlate)`, value: s.failMs / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, note: `${(s.failCpuMs / 1000).toFixed(2)} s CPU; recovery round ${(s.recoverMs / 1000).toFixed(2)} s` });
   report({ name: `peak memory (RSS) after ${s.devices} devices`, value: Math.round(s.rss), unit: 'MiB' });
 }
 

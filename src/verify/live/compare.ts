@@ -239,8 +239,8 @@ export class LiveComparison {
   private readonly watchers = new Map<string, Set<string>>();
   private readonly watching = new Map<string, string[]>();
   recomputed = 0;
-  /** Called after each device's re-check with its duration (the service's per-update figure). */
-  onRecheck?: (device: string, ms: number) => void;
+  /** Called after each device's re-check with its duration, wall and CPU (the service's per-update figure). */
+  onRecheck?: (device: string, ms: number, cpuMs: number) => void;
 
   /** A comparison with nothing observed yet; `basis` (of this model) saves re-deriving the expectations. */
   constructor(model: FabricModel, fg?: FabricGraph, basis?: LiveBasis) {
@@ -331,9 +331,13 @@ export class LiveComparison {
     }
     for (const [device, parts] of dirty) {
       const t0 = this.onRecheck ? performance.now() : 0;
+      const c0 = this.onRecheck ? process.cpuUsage() : undefined;
       this.recomputeDevice(device, parts);
       if (parts === 'all' || parts.has('bgp')) for (const s of this.sessionsOf.get(device) ?? []) this.set(`bgp:${s.id}`, this.compareSession(s));
-      this.onRecheck?.(device, performance.now() - t0);
+      if (c0) {
+        const c = process.cpuUsage(c0);
+        this.onRecheck!(device, performance.now() - t0, (c.user + c.system) / 1000);
+      }
     }
   }
 
