@@ -24,7 +24,7 @@ import { collectObserved } from '../../src/verify/live/run.ts';
 import { basisOf } from '../../src/domains/fabric/index.ts';
 import { Monitor } from '../../src/service/monitor.ts';
 import { openSqliteStore } from '../../src/service/sqlite-store.ts';
-import { answerKey, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
+import { answerKey, linkDownAnswers, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
 import { peakRssMiB, report } from './harness.ts';
 
 const PERIOD_MS = 10_000;
@@ -76,16 +76,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   const basis = basisOf(model, fg);
   const healthy = synthesize(model, new LiveComparison(model, fg, basis));
   const variants = [ticked(model, healthy, 1), ticked(model, healthy, 2)];
-  // One spine-leaf (or spine-super-spine) link fails: the fabric without it, simulated.
-  const ends = (l: FabricModel['links'][0]) => [`${l.a.device}:${l.a.interface}`, `${l.b.device}:${l.b.interface}`];
-  const link = model.links.find((l) => /spine/.test(l.a.device) || /spine/.test(l.b.device))!;
-  const onLink = (s: FabricModel['bgpSessions'][0]) =>
-    s.layer !== 'overlay' && [s.a.device, s.b.device].sort().join() === [link.a.device, link.b.device].sort().join() && (!s.a.interface || ends(link).includes(`${s.a.device}:${s.a.interface}`));
-  const sessions = model.bgpSessions.filter(onLink);
-  const less = structuredClone(model);
-  less.links = less.links.filter((l) => l.id !== link.id);
-  less.bgpSessions = less.bgpSessions.filter((s) => !sessions.some((x) => x.id === s.id));
-  const failed = synthesize(model, new LiveComparison(less, buildFabricGraph(less)), new Set(sessions.map((s) => s.id)));
+  const failed = linkDownAnswers(model);
   const load = performance.now() - t0;
 
   const dir = mkdtempSync(path.join(tmpdir(), `netloom-bench-serve-${label}-`));

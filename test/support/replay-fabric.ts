@@ -6,7 +6,8 @@
  */
 import type { FabricModel } from '../../src/model/types.ts';
 import { frrCommands, type Collector } from '../../src/verify/live/collector.ts';
-import type { LiveComparison } from '../../src/verify/live/compare.ts';
+import { LiveComparison } from '../../src/verify/live/compare.ts';
+import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { AFI_KEYS } from '../../src/verify/live/observed.ts';
 import type { RibRoute } from '../../src/verify/sim/control-plane.ts';
 
@@ -59,6 +60,22 @@ export function synthesize(model: FabricModel, live: LiveComparison, down = new 
     }
   }
   return out;
+}
+
+/**
+ * The answers when the first link touching a spine fails: the fabric re-simulated without the
+ * link (routes, flood lists), its underlay sessions Active at both ends.
+ */
+export function linkDownAnswers(model: FabricModel): Map<string, string> {
+  const ends = (l: FabricModel['links'][0]) => [`${l.a.device}:${l.a.interface}`, `${l.b.device}:${l.b.interface}`];
+  const link = model.links.find((l) => /spine/.test(l.a.device) || /spine/.test(l.b.device))!;
+  const onLink = (s: FabricModel['bgpSessions'][0]) =>
+    s.layer !== 'overlay' && [s.a.device, s.b.device].sort().join() === [link.a.device, link.b.device].sort().join() && (!s.a.interface || ends(link).includes(`${s.a.device}:${s.a.interface}`));
+  const sessions = model.bgpSessions.filter(onLink);
+  const less = structuredClone(model);
+  less.links = less.links.filter((l) => l.id !== link.id);
+  less.bgpSessions = less.bgpSessions.filter((s) => !sessions.some((x) => x.id === s.id));
+  return synthesize(model, new LiveComparison(less, buildFabricGraph(less)), new Set(sessions.map((s) => s.id)));
 }
 
 /** A collector answering from a table the caller swaps or edits between polls. */
