@@ -333,7 +333,9 @@ export class LiveComparison {
       const t0 = this.onRecheck ? performance.now() : 0;
       const c0 = this.onRecheck ? process.cpuUsage() : undefined;
       this.recomputeDevice(device, parts);
-      if (parts === 'all' || parts.has('bgp')) for (const s of this.sessionsOf.get(device) ?? []) this.set(`bgp:${s.id}`, this.compareSession(s));
+      if (parts === 'all' || parts.has('bgp')) {
+        for (const s of this.sessionsOf.get(device) ?? []) if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+      }
       if (c0) {
         const c = process.cpuUsage(c0);
         this.onRecheck!(device, performance.now() - t0, (c.user + c.system) / 1000);
@@ -503,6 +505,18 @@ export class LiveComparison {
       }
     }
     return mf;
+  }
+
+  /** What `device`'s summary says of its end of the session, as last compared: a spine re-checks only the sessions whose entries changed. */
+  private readonly endSeen = new Map<string, string>();
+  private endChanged(s: BgpSession, device: string): boolean {
+    const me = s.a.device === device ? s.a : s.b;
+    const other = me === s.a ? s.b : s.a;
+    const sig = JSON.stringify(peerCandidates(this.obs.get(device)?.bgp ?? [], [me.interface ?? other.address ?? '', ...(me.interface ? [] : [other.device])]));
+    const key = `${s.id}\n${device}`;
+    if (this.endSeen.get(key) === sig) return false;
+    this.endSeen.set(key, sig);
+    return true;
   }
 
   private peerView(s: BgpSession, me: 'a' | 'b'): { state?: BgpSessionState; reason?: string; observed: boolean } {

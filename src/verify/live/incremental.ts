@@ -3,7 +3,9 @@
  * polls; each command's answer is hashed, an unchanged answer keeps its parsed part (no JSON
  * parse, no re-check), and a device whose answers all match its last poll is not re-checked at
  * all. A changed answer re-parses that command only and re-checks only the parts it feeds
- * (LiveComparison.updateMany compares parts by reference). The findings equal a full
+ * (LiveComparison.updateMany compares parts by reference); an answer that changed only in what
+ * is not read (FRR's peer uptimes tick every poll) parses to the same part and keeps the old one.
+ * The findings equal a full
  * comparison of the same observations (test/verify/live-incremental.test.ts).
  */
 import { hash } from 'node:crypto';
@@ -17,7 +19,10 @@ import { runProbes } from './probes.ts';
 import { collectionOf, type LiveTarget } from './run.ts';
 
 interface Answer {
+  /** Of the raw answer. */
   digest: string;
+  /** Of what was read from it. */
+  sig: string;
   out: { part: unknown } | { error: string };
 }
 
@@ -71,10 +76,16 @@ export class IncrementalLive {
           const digest = digestOf(r);
           let a = this.answers.get(key);
           if (a?.digest !== digest) {
-            a = { digest, out: readFrrOutput(x, r) };
-            this.answers.set(key, a);
-            fresh.add(x.key === 'routes' ? `routes:${x.vrf}` : x.key);
+            const out = readFrrOutput(x, r);
             parsed++;
+            // An answer that differs only in what is not read (uptimes, timers) parses to the same part: kept.
+            const sig = hash('sha1', JSON.stringify(out), 'base64');
+            if (a?.sig === sig) a.digest = digest;
+            else {
+              a = { digest, sig, out };
+              this.answers.set(key, a);
+              fresh.add(x.key === 'routes' ? `routes:${x.vrf}` : x.key);
+            }
           }
           read.push({ x, out: a.out });
         }
