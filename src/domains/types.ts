@@ -116,6 +116,12 @@ export interface DomainModule<M = unknown> {
       collect(target: LiveTarget, model: FabricModel, opts: { probes?: boolean }): Promise<unknown>;
       /** Observed state + model -> one result per live check: pure. */
       compare(model: FabricModel, observed: unknown, fg?: FabricGraph): CheckResult[];
+      /**
+       * A poller keeping its comparison across polls (the service): each poll collects, and
+       * re-parses and re-checks only what changed since the last one; the same results as
+       * `collect` then `compare`. `recheck` hears each re-checked device's duration (wall, CPU).
+       */
+      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number, cpuMs: number): void }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> };
       /** The live comparison as a push post-check (after a device's push, before confirm). */
       postCheck?(model: FabricModel): PostCheck;
       /** What `collect` observed, as Prometheus text: `netloom serve` appends it to /metrics after each poll. */

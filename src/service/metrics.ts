@@ -15,6 +15,39 @@ export interface Sample {
   labels: Record<string, string>;
 }
 
+/** One device's gauge values and baseline samples, read from its observation. */
+function deviceFigures(o: DeviceObservation, m: ServiceMetrics): { obs: DeviceObservation; set: [Gauge, Record<string, string>][]; values: [Gauge, Record<string, string>, number][]; samples: Sample[] } {
+  const values: [Gauge, Record<string, string>, number][] = [];
+  const samples: Sample[] = [];
+  const sample = (series: string, value: number, labels: Record<string, string>) => samples.push({ series: `${series}${JSON.stringify(labels)}`, value, labels });
+  const peerStates = new Map<string, number>();
+  for (const p of o.bgp ?? []) {
+    const afi = p.afi ?? 'unknown';
+    const k = JSON.stringify([p.vrf, afi, p.state]);
+    peerStates.set(k, (peerStates.get(k) ?? 0) + 1);
+    if (p.pfxRcd !== undefined) {
+      values.push([m.prefixes, { device: o.device, peer: p.peer, afi }, p.pfxRcd]);
+      sample('netloom_bgp_prefixes_received', p.pfxRcd, { device: o.device, peer: p.peer, afi });
+    }
+  }
+  for (const [k, n] of peerStates) {
+    const [vrf, afi, state] = JSON.parse(k) as string[];
+    values.push([m.peers, { device: o.device, vrf, afi, state }, n]);
+  }
+  for (const v of o.vnis ?? []) if (v.type === 'L2') values.push([m.vteps, { device: o.device, vni: String(v.vni) }, v.remoteVteps.length]);
+  if (o.vnis) sample('netloom_evpn_remote_vteps', o.vnis.reduce((n, v) => n + v.remoteVteps.length, 0), { device: o.device });
+  if (o.macs) {
+    const local = o.macs.filter((x) => x.type === 'local').length;
+    values.push([m.macs, { device: o.device, type: 'local' }, local], [m.macs, { device: o.device, type: 'remote' }, o.macs.length - local]);
+    sample('netloom_evpn_macs', o.macs.length, { device: o.device });
+  }
+  for (const [vrf, list] of Object.entries(o.routes ?? {})) {
+    values.push([m.routes, { device: o.device, vrf }, list.length]);
+    sample('netloom_routes', list.length, { device: o.device, vrf });
+  }
+  return { obs: o, set: values.map(([g, l]) => [g, l]), values, samples };
+}
+
 export class ServiceMetrics {
   readonly registry = new Registry();
   private readonly g = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [this.registry] });
@@ -30,6 +63,7 @@ export class ServiceMetrics {
   readonly openIncidents = this.g('netloom_incidents_open', 'open incidents');
   readonly lastPoll = this.g('netloom_last_poll_timestamp_seconds', 'end of the last completed poll');
   readonly pollDuration = new Histogram({ name: 'netloom_poll_duration_seconds', help: 'time to collect and compare the whole target', buckets: [0.25, 0.5, 1, 2, 4, 8, 16, 32], registers: [this.registry] });
+  readonly recheckDuration = new Histogram({ name: 'netloom_recheck_duration_seconds', help: 'time to re-check one device whose observation changed (incremental comparison)', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers: [this.registry] });
   readonly polls = new Counter({ name: 'netloom_polls_total', help: 'polls by outcome', labelNames: ['outcome'], registers: [this.registry] });
   readonly overdue = new Counter({ name: 'netloom_polls_overdue_total', help: 'polls that started later than their period because the previous one was still running', registers: [this.registry] });
   readonly commands = new Counter({ name: 'netloom_device_commands_total', help: 'show commands by device role, sent to the device or answered from the last collection (a role polled slower than the tick)', labelNames: ['role', 'source'], registers: [this.registry] });
@@ -37,38 +71,34 @@ export class ServiceMetrics {
   readonly baselineJudged = new Counter({ name: 'netloom_baseline_samples_judged_total', help: 'samples compared with an established baseline (past the warm-up): what an anomaly could have been raised on', registers: [this.registry] });
   readonly events = new Counter({ name: 'netloom_events_total', help: 'events by kind', labelNames: ['kind'], registers: [this.registry] });
 
-  /** Sets the gauges from one poll's fabric observation; returns the samples that have baselines. */
+  /** Per device: the observation its gauges were last set from, those gauge label sets, and its samples. */
+  private readonly perDevice = new Map<string, { obs: DeviceObservation; set: [Gauge, Record<string, string>][]; samples: Sample[] }>();
+
+  /**
+   * Sets the gauges from one poll's fabric observation; returns the samples that have baselines.
+   * A device whose observation is the same object as at the last poll keeps its gauges and
+   * samples (the incremental poller keeps an unchanged device's observation).
+   */
   observe(devices: DeviceObservation[], probes: ProbeResult[]): Sample[] {
-    for (const g of [this.peers, this.prefixes, this.vteps, this.macs, this.routes, this.probeRtt, this.probeLoss]) g.reset();
+    for (const g of [this.probeRtt, this.probeLoss]) g.reset();
     const samples: Sample[] = [];
-    const sample = (series: string, value: number, labels: Record<string, string>) => samples.push({ series: `${series}${JSON.stringify(labels)}`, value, labels });
+    const seen = new Set<string>();
     for (const o of devices) {
-      const peerStates = new Map<string, number>();
-      for (const p of o.bgp ?? []) {
-        const afi = p.afi ?? 'unknown';
-        const k = JSON.stringify([p.vrf, afi, p.state]);
-        peerStates.set(k, (peerStates.get(k) ?? 0) + 1);
-        if (p.pfxRcd !== undefined) {
-          this.prefixes.set({ device: o.device, peer: p.peer, afi }, p.pfxRcd);
-          sample('netloom_bgp_prefixes_received', p.pfxRcd, { device: o.device, peer: p.peer, afi });
-        }
+      seen.add(o.device);
+      let c = this.perDevice.get(o.device);
+      if (c?.obs !== o) {
+        if (c) for (const [g, labels] of c.set) g.remove(labels);
+        const x = deviceFigures(o, this);
+        for (const [g, labels, v] of x.values) g.set(labels, v);
+        c = { obs: o, set: x.set, samples: x.samples };
+        this.perDevice.set(o.device, c);
       }
-      for (const [k, n] of peerStates) {
-        const [vrf, afi, state] = JSON.parse(k) as string[];
-        this.peers.set({ device: o.device, vrf, afi, state }, n);
-      }
-      for (const v of o.vnis ?? []) if (v.type === 'L2') this.vteps.set({ device: o.device, vni: String(v.vni) }, v.remoteVteps.length);
-      if (o.vnis) sample('netloom_evpn_remote_vteps', o.vnis.reduce((n, v) => n + v.remoteVteps.length, 0), { device: o.device });
-      if (o.macs) {
-        const local = o.macs.filter((m) => m.type === 'local').length;
-        this.macs.set({ device: o.device, type: 'local' }, local);
-        this.macs.set({ device: o.device, type: 'remote' }, o.macs.length - local);
-        sample('netloom_evpn_macs', o.macs.length, { device: o.device });
-      }
-      for (const [vrf, list] of Object.entries(o.routes ?? {})) {
-        this.routes.set({ device: o.device, vrf }, list.length);
-        sample('netloom_routes', list.length, { device: o.device, vrf });
-      }
+      for (const x of c.samples) samples.push(x);
+    }
+    for (const [device, c] of this.perDevice) {
+      if (seen.has(device)) continue;
+      for (const [g, labels] of c.set) g.remove(labels);
+      this.perDevice.delete(device);
     }
     for (const p of probes) {
       const labels = { src: p.src, dst: p.dst, family: String(p.family) };
@@ -76,7 +106,7 @@ export class ServiceMetrics {
       this.probeLoss.set(labels, loss ? Number(loss[1]) / 100 : p.answered ? 0 : 1);
       if (p.rttMs !== undefined) {
         this.probeRtt.set(labels, p.rttMs);
-        sample('netloom_probe_rtt_ms', p.rttMs, labels);
+        samples.push({ series: `netloom_probe_rtt_ms${JSON.stringify(labels)}`, value: p.rttMs, labels });
       }
     }
     return samples;

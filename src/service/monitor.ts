@@ -91,6 +91,9 @@ export class Monitor {
   private seq = 0;
   /** A finding event since the last stored snapshot. */
   private changedSinceSnapshot = false;
+  /** Devices whose observation changed since the last snapshot, and that snapshot's id. */
+  private readonly unsaved = new Set<string>();
+  private lastSnapshot?: number;
   latest?: PollResult;
 
   constructor(model: FabricModel, fg: FabricGraph, target: LiveTarget, store: ServiceStore, config: Partial<MonitorConfig> = {}) {
@@ -126,6 +129,15 @@ export class Monitor {
   }
 
   private byDevice?: { seq: number; counts: Map<string, number> };
+  /** Domains' pollers that keep their comparison across polls. */
+  private readonly pollers = new Map<DomainId, { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> }>();
+  /** Hears each device re-check of an incremental poll with its duration (the bench's per-update figure). */
+  onRecheck?: (device: string, ms: number, cpuMs: number) => void;
+
+  private recheck(device: string, ms: number, cpuMs: number): void {
+    this.metrics.recheckDuration.observe(ms / 1000);
+    this.onRecheck?.(device, ms, cpuMs);
+  }
 
   /** Announced findings of the last poll whose device is `device` (indexed once per poll: API routes ask per request). */
   findingCount(device: string): number {
@@ -202,12 +214,23 @@ export class Monitor {
     const t0 = performance.now();
     const results: CheckResult[] = [];
     const observed: Partial<Record<DomainId, unknown>> = {};
+    const changed = new Set<string>();
     let failed = false;
     for (const d of domains()) {
       if (!d.verify.live) continue;
       try {
-        observed[d.id] = await d.verify.live.collect(this.target, this.model, { probes: this.config.probes });
-        results.push(...d.verify.live.compare(this.model, observed[d.id], this.fg));
+        const live = d.verify.live;
+        if (live.incremental) {
+          let p = this.pollers.get(d.id);
+          if (!p) this.pollers.set(d.id, (p = live.incremental(this.model, this.fg, { recheck: (device, ms, cpuMs) => this.recheck(device, ms, cpuMs) })));
+          const r = await p.poll(this.target, { probes: this.config.probes });
+          observed[d.id] = r.observed;
+          results.push(...r.results);
+          for (const x of r.changed ?? []) changed.add(x);
+        } else {
+          observed[d.id] = await live.collect(this.target, this.model, { probes: this.config.probes });
+          results.push(...live.compare(this.model, observed[d.id], this.fg));
+        }
       } catch (e) {
         failed = true;
         results.push(pollFailure(d.id, e));
@@ -223,12 +246,25 @@ export class Monitor {
     const checks = Object.fromEntries(results.map((r) => [r.check.id, r.findings.filter((f) => f.severity === 'error').length]));
     this.store.addVerification({ time, ms, failing: failing.length, checks });
     // The observed state is kept when it explains something new: first poll, or findings changed.
-    if (this.seq === 0 || this.changedSinceSnapshot) this.store.addSnapshot(time, observed);
+    for (const x of changed) this.unsaved.add(x);
+    if (this.seq === 0 || this.changedSinceSnapshot) this.snapshot(time, observed);
     this.changedSinceSnapshot = false;
     this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
     const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length };
     this.latest = r;
     return r;
+  }
+
+  /**
+   * The first snapshot holds every observation; each later one the fabric observations of the
+   * devices that changed since the previous snapshot (`since`: its id) with the probes, so a
+   * fault on a large fabric stores what changed, not the whole fabric again.
+   */
+  private snapshot(time: string, observed: Partial<Record<DomainId, unknown>>): void {
+    const base = this.lastSnapshot;
+    const state = base === undefined ? observed : Object.fromEntries(Object.entries(observed).map(([k, v]) => [k, isObservedState(v) ? { since: base, devices: v.devices.filter((o) => this.unsaved.has(o.device)), probes: v.probes } : v]));
+    this.lastSnapshot = this.store.addSnapshot(time, state);
+    this.unsaved.clear();
   }
 
   /** Stores and publishes an event raised outside the poll (recovery of interrupted rollouts at start). */

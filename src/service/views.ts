@@ -5,6 +5,7 @@
  */
 import type { FabricModel } from '../model/types.ts';
 import { LiveComparison } from '../verify/live/compare.ts';
+import { basisOf } from '../domains/fabric/index.ts';
 import type { FabricGraph } from '../verify/graph.ts';
 import type { DeviceObservation, ObservedRoute } from '../verify/live/observed.ts';
 import type { Finding } from '../verify/findings.ts';
@@ -44,7 +45,8 @@ export class DeviceViews {
   private readonly model: FabricModel;
   constructor(model: FabricModel, fg: FabricGraph) {
     this.model = model;
-    this.cmp = new LiveComparison(model, fg);
+    // The expectations the service's polls compare against (one simulation per model and graph).
+    this.cmp = new LiveComparison(model, fg, basisOf(model, fg));
   }
 
   bgp(device: string, obs: DeviceObservation | undefined): { expected: BgpRow[]; unexpected: { peer: string; vrf: string; afi: string; state: string }[] } {

@@ -18,6 +18,7 @@ import { compareLive, LiveBasis, LIVE_CHECKS, type ObservedState } from '../../v
 import { liveVerificationPostCheck } from '../../verify/live/push-postcheck.ts';
 import { collectObserved } from '../../verify/live/run.ts';
 import { flowProbeWaveCheck } from '../../verify/live/flow-check.ts';
+import { IncrementalLive } from '../../verify/live/incremental.ts';
 import { collectForwarding, compareForwarding, FORWARDING_CHECK, type ForwardingObserved } from './forwarding-live.ts';
 import type { DomainModule } from '../types.ts';
 
@@ -55,6 +56,21 @@ export const fabric: DomainModule<FabricModel> = {
       compare: (model, observed, fg) => {
         const o = observed as FabricObserved;
         return [...compareLive(model, o, fg, fg && basisOf(model, fg)), compareForwarding(model, o.forwarding, o.forwardingMs)];
+      },
+      // The service's poller: FRR's tables re-checked where they changed, the kernel state read
+      // and compared whole on every poll (one command per leaf).
+      incremental: (model, fg, hooks) => {
+        const live = new IncrementalLive(model, fg, basisOf(model, fg));
+        if (hooks?.recheck) live.comparison.onRecheck = hooks.recheck;
+        return {
+          async poll(target, opts) {
+            const r = await live.poll(target, opts);
+            const t0 = performance.now();
+            const forwarding = await collectForwarding(target, model);
+            const observed: FabricObserved = { ...(r.observed as ObservedState), forwarding };
+            return { ...r, observed, results: [...r.results, compareForwarding(model, forwarding, performance.now() - t0)] };
+          },
+        };
       },
       postCheck: (model) => liveVerificationPostCheck(model),
     },

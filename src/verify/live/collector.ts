@@ -48,38 +48,71 @@ export function frrCommands(d: Device, model: FabricModel): { key: string; comma
   return r;
 }
 
-export async function collectFrrDevice(c: Collector, d: Device, model: FabricModel): Promise<DeviceObservation> {
-  const obs: DeviceObservation = { device: d.name, errors: {} };
-  const results = await Promise.all(frrCommands(d, model).map(async (x) => ({ x, r: await c.run(d.name, x.command).catch((e: Error) => ({ ok: false, stdout: '', error: e.message })) })));
-  for (const { x, r } of results) {
-    if (!r.ok) {
-      obs.errors[x.command] = (r.error ?? 'failed').trim();
-      continue;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(r.stdout.trim() || '{}');
-    } catch {
-      obs.errors[x.command] = `not JSON: ${r.stdout.trim().slice(0, 120)}`;
+export type FrrCommand = ReturnType<typeof frrCommands>[number];
+
+/** One command's answer read into its part of the observation (parsed JSON), or why it failed. */
+export function readFrrOutput(x: FrrCommand, r: CommandResult): { part: unknown } | { error: string } {
+  if (!r.ok) return { error: (r.error ?? 'failed').trim() };
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout.trim() || '{}');
+  } catch {
+    return { error: `not JSON: ${r.stdout.trim().slice(0, 120)}` };
+  }
+  switch (x.key) {
+    case 'bgp':
+      return { part: parseBgpSummary(json) };
+    case 'vnis':
+      return { part: parseEvpnVniDetail(json) };
+    case 'macs':
+      return { part: parseEvpnMacs(json) };
+    case 'routes':
+      return { part: parseRoutes(x.vrf!, json) };
+    case 'ospf':
+      return { part: parseOspfNeighbors(json) };
+  }
+  return { part: json };
+}
+
+/** A device's observation from its commands' parts, in command order (a VRF's IPv4 then IPv6 routes). */
+export function assembleFrrObservation(device: string, read: { x: FrrCommand; out: { part: unknown } | { error: string } }[]): DeviceObservation {
+  const obs: DeviceObservation = { device, errors: {} };
+  for (const { x, out } of read) {
+    if ('error' in out) {
+      obs.errors[x.command] = out.error;
       continue;
     }
     switch (x.key) {
       case 'bgp':
-        obs.bgp = parseBgpSummary(json);
+        obs.bgp = out.part as DeviceObservation['bgp'];
         break;
       case 'vnis':
-        obs.vnis = parseEvpnVniDetail(json);
+        obs.vnis = out.part as DeviceObservation['vnis'];
         break;
       case 'macs':
-        obs.macs = parseEvpnMacs(json);
+        obs.macs = out.part as DeviceObservation['macs'];
         break;
-      case 'routes':
-        ((obs.routes ??= {})[x.vrf!] ??= []).push(...parseRoutes(x.vrf!, json));
+      case 'routes': {
+        const routes = (obs.routes ??= {});
+        const part = out.part as NonNullable<DeviceObservation['routes']>[string];
+        // One command's table is kept as parsed (the same object while its output is unchanged).
+        routes[x.vrf!] = routes[x.vrf!] ? [...routes[x.vrf!], ...part] : part;
         break;
+      }
       case 'ospf':
-        obs.ospf = parseOspfNeighbors(json);
+        obs.ospf = out.part as DeviceObservation['ospf'];
         break;
     }
   }
   return obs;
+}
+
+/** Runs each of the device's commands (concurrently) and returns what each answered, in command order. */
+export async function runFrrCommands(c: Collector, d: Device, model: FabricModel): Promise<{ x: FrrCommand; r: CommandResult }[]> {
+  return Promise.all(frrCommands(d, model).map(async (x) => ({ x, r: await c.run(d.name, x.command).catch((e: Error): CommandResult => ({ ok: false, stdout: '', error: e.message })) })));
+}
+
+export async function collectFrrDevice(c: Collector, d: Device, model: FabricModel): Promise<DeviceObservation> {
+  const results = await runFrrCommands(c, d, model);
+  return assembleFrrObservation(d.name, results.map(({ x, r }) => ({ x, out: readFrrOutput(x, r) })));
 }

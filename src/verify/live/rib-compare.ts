@@ -20,7 +20,8 @@ export interface RibDiff {
   belongsTo?: string;
 }
 
-const ignored = (prefix: string) => /^(fe80:|ff[0-9a-f]{2}:)/i.test(prefix);
+// Link-local and multicast: only prefixes starting with 'f' need the pattern.
+const ignored = (prefix: string) => (prefix.charCodeAt(0) | 32) === 102 && /^(fe80:|ff[0-9a-f]{2}:)/i.test(prefix);
 
 /** Same selected protocol family: FRR shows locally redistributed host routes as kernel. */
 function sameProtocol(p: RibRoute['protocol'], o: string): boolean {
@@ -36,6 +37,14 @@ export function observedHops(r: ObservedRoute, like: RibRoute): string[] {
   // Unnumbered next hops are IPv6 link-locals: compare their interfaces.
   const byIf = like.nextHops.some((h) => !h.address);
   return (r.hops ?? []).map((h) => (byIf || !h.ip ? `if:${h.iface}` : h.ip)).sort();
+}
+
+/** predictedHops, once per predicted route (the expectations live as long as the model). */
+const predictedMemo = new WeakMap<RibRoute, string[]>();
+function predictedOnce(r: RibRoute): string[] {
+  let h = predictedMemo.get(r);
+  if (!h) predictedMemo.set(r, (h = predictedHops(r)));
+  return h;
 }
 
 export interface TableScope {
@@ -58,7 +67,7 @@ export function compareTable(vrf: string, predicted: RibRoute[], observed: Obser
     if (!o) out.push({ kind: 'missing', vrf, prefix, predicted: p });
     else if (!sameProtocol(p.protocol, o.protocol)) out.push({ kind: 'protocol', vrf, prefix, predicted: p, observed: o });
     else if (p.protocol === 'bgp' || p.protocol === 'ospf') {
-      const a = predictedHops(p);
+      const a = predictedOnce(p);
       const b = observedHops(o, p);
       if (a.length !== b.length || a.some((x, i) => x !== b[i])) out.push({ kind: 'next-hops', vrf, prefix, predicted: p, observed: o });
     }

@@ -38,6 +38,16 @@ export function resolveTarget(spec: string, opts: { transport?: 'exec' | 'ssh' }
   return { collector: new InventorySshCollector(inventory), inventory, describe: `inventory ${spec}` };
 }
 
+/**
+ * How a device's state is collected: FRR's show commands; nothing here for a NETCONF device
+ * of an inventory (compared through the push driver); otherwise the observation saying why not.
+ */
+export function collectionOf(target: LiveTarget, d: FabricModel['devices'][0]): 'frr' | 'skip' | DeviceObservation {
+  if (d.platform === 'frr') return 'frr';
+  if (target.inventory?.devices.some((x) => x.name === d.name && x.transport === 'netconf')) return 'skip';
+  return { device: d.name, errors: { collect: `platform ${d.platform}: live collection is implemented for FRR (vtysh); NETCONF <get> is not wired yet` } };
+}
+
 /** The fabric's observation: probes, then every device's FRR state (the caller closes the collector). */
 export async function collectObserved(target: LiveTarget, model: FabricModel, opts: { probes?: boolean } = {}): Promise<ObservedState> {
   // Probes first: they make hosts speak, so MACs are learned by the time state is read.
@@ -45,12 +55,9 @@ export async function collectObserved(target: LiveTarget, model: FabricModel, op
   const devices: DeviceObservation[] = [];
   await Promise.all(
     model.devices.map(async (d) => {
-      if (d.platform !== 'frr' && target.inventory?.devices.some((x) => x.name === d.name && x.transport === 'netconf')) return;
-      if (d.platform !== 'frr') {
-        devices.push({ device: d.name, errors: { collect: `platform ${d.platform}: live collection is implemented for FRR (vtysh); NETCONF <get> is not wired yet` } });
-        return;
-      }
-      devices.push(await collectFrrDevice(target.collector, d, model));
+      const how = collectionOf(target, d);
+      if (how === 'frr') devices.push(await collectFrrDevice(target.collector, d, model));
+      else if (how !== 'skip') devices.push(how);
     }),
   );
   devices.sort((a, b) => a.device.localeCompare(b.device));

@@ -41,6 +41,8 @@ export interface RibRoute {
 }
 
 const addr = (c?: string) => c?.split('/')[0] ?? '';
+/** localeCompare(b, undefined, { numeric: true }) without building a collator per comparison. */
+const numericOrder = new Intl.Collator(undefined, { numeric: true });
 
 /** A prefix a leaf's VRF originates: its networks and hosts, and its service nodes' VIPs (bgp, via the nodes). */
 export interface LocalPrefix {
@@ -321,7 +323,7 @@ export class ControlPlane {
       const prefixes = new Set([`${addr(devs[o].loopback)}/32`, ...(devs[o].vtep ? [`${addr(devs[o].vtep)}/32`] : [])]);
       for (const p of prefixes) if (!own.has(p)) out.push({ vrf: 'default', prefix: p, protocol: proto, nextHops: hops, ...(proto === 'bgp' ? { asPath: r.asPath } : {}), origin: devs[o].name });
     }
-    return out.sort((a, b) => a.prefix.localeCompare(b.prefix, undefined, { numeric: true }));
+    return out.sort((a, b) => numericOrder.compare(a.prefix, b.prefix));
   }
 
   rib(device: string, vrf?: string): RibRoute[] {

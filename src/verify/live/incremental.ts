@@ -1,0 +1,109 @@
+/**
+ * The fabric's live state polled incrementally (`netloom serve`): one comparison lives across
+ * polls; each command's answer is hashed, an unchanged answer keeps its parsed part (no JSON
+ * parse, no re-check), and a device whose answers all match its last poll is not re-checked at
+ * all. A changed answer re-parses that command only and re-checks only the parts it feeds
+ * (LiveComparison.updateMany compares parts by reference); an answer that changed only in what
+ * is not read (FRR's peer uptimes tick every poll) parses to the same part and keeps the old one.
+ * The findings equal a full
+ * comparison of the same observations (test/verify/live-incremental.test.ts).
+ */
+import { hash } from 'node:crypto';
+import type { FabricModel } from '../../model/types.ts';
+import type { CheckResult } from '../findings.ts';
+import type { FabricGraph } from '../graph.ts';
+import { assembleFrrObservation, readFrrOutput, runFrrCommands, type CommandResult, type FrrCommand } from './collector.ts';
+import { LiveComparison, type LiveBasis, type ObservedState } from './compare.ts';
+import type { DeviceObservation } from './observed.ts';
+import { runProbes } from './probes.ts';
+import { collectionOf, type LiveTarget } from './run.ts';
+
+interface Answer {
+  /** Of the raw answer. */
+  digest: string;
+  /** Of what was read from it. */
+  sig: string;
+  out: { part: unknown } | { error: string };
+}
+
+export interface IncrementalPoll {
+  observed: ObservedState;
+  results: CheckResult[];
+  /** Devices whose observation changed (and were re-checked). */
+  changed: string[];
+  /** Commands whose answer changed (and were parsed). */
+  parsed: number;
+}
+
+const digestOf = (r: CommandResult) => (r.ok ? `+${hash('sha1', r.stdout, 'base64')}` : `-${r.error ?? ''}`);
+
+export class IncrementalLive {
+  readonly comparison: LiveComparison;
+  private readonly model: FabricModel;
+  /** "<device>\n<command>" -> the last answer, hashed, with its parsed part. */
+  private readonly answers = new Map<string, Answer>();
+  private readonly devices = new Map<string, DeviceObservation>();
+  private state: ObservedState = { devices: [], probes: [] };
+  /** Device names in the order `verify --live` lists observations. */
+  private readonly order: string[];
+
+  constructor(model: FabricModel, fg?: FabricGraph, basis?: LiveBasis) {
+    this.model = model;
+    this.comparison = new LiveComparison(model, fg, basis);
+    this.order = model.devices.map((d) => d.name).sort((a, b) => a.localeCompare(b));
+  }
+
+  async poll(target: LiveTarget, opts: { probes?: boolean } = {}): Promise<IncrementalPoll> {
+    const t0 = performance.now();
+    // Probes first: they make hosts speak, so MACs are learned by the time state is read.
+    const probes = opts.probes !== false && target.lab ? await runProbes(target.lab, this.model) : [];
+    const changed: DeviceObservation[] = [];
+    let parsed = 0;
+    await Promise.all(
+      this.model.devices.map(async (d) => {
+        const how = collectionOf(target, d);
+        if (how === 'skip') return;
+        if (how !== 'frr') {
+          const prev = this.devices.get(d.name);
+          if (!prev || JSON.stringify(prev.errors) !== JSON.stringify(how.errors)) changed.push(how);
+          return;
+        }
+        const results = await runFrrCommands(target.collector, d, this.model);
+        const read: { x: FrrCommand; out: Answer['out'] }[] = [];
+        const fresh = new Set<string>();
+        for (const { x, r } of results) {
+          const key = `${d.name}\n${x.command}`;
+          const digest = digestOf(r);
+          let a = this.answers.get(key);
+          if (a?.digest !== digest) {
+            const out = readFrrOutput(x, r);
+            parsed++;
+            // An answer that differs only in what is not read (uptimes, timers) parses to the same part: kept.
+            const sig = hash('sha1', JSON.stringify(out), 'base64');
+            if (a?.sig === sig) a.digest = digest;
+            else {
+              a = { digest, sig, out };
+              this.answers.set(key, a);
+              fresh.add(x.key === 'routes' ? `routes:${x.vrf}` : x.key);
+            }
+          }
+          read.push({ x, out: a.out });
+        }
+        const prev = this.devices.get(d.name);
+        if (prev && !fresh.size) return;
+        const o = assembleFrrObservation(d.name, read);
+        // A VRF's table assembled from two commands (IPv4, IPv6) is the previous object while neither changed.
+        for (const vrf of Object.keys(o.routes ?? {})) if (!fresh.has(`routes:${vrf}`) && prev?.routes?.[vrf]) o.routes![vrf] = prev.routes[vrf];
+        changed.push(o);
+      }),
+    );
+    changed.sort((a, b) => a.device.localeCompare(b.device));
+    for (const o of changed) this.devices.set(o.device, o);
+    this.comparison.updateMany(changed);
+    for (const p of probes) this.comparison.updateProbe(p);
+    if (changed.length || probes.length || !this.state.devices.length) {
+      this.state = { devices: this.order.flatMap((n) => this.devices.get(n) ?? []), probes };
+    }
+    return { observed: this.state, results: this.comparison.results(performance.now() - t0), changed: changed.map((o) => o.device), parsed };
+  }
+}

@@ -1,0 +1,57 @@
+// The service's poll over replayed FRR answers (synthesized from dc1's simulation): steady polls
+// re-check no device, one spine link down becomes exactly one incident explaining every finding,
+// and the recovery resolves it; snapshots after the first hold only the devices that changed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Monitor } from '../../src/service/monitor.ts';
+import { openSqliteStore } from '../../src/service/sqlite-store.ts';
+import { buildFabricGraph } from '../../src/verify/graph.ts';
+import { LiveComparison } from '../../src/verify/live/compare.ts';
+import { linkDownAnswers, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
+import { model } from '../verify/helpers.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'netloom-monitor-incr-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('monitor with the incremental poll', () => {
+  it('steady polls re-check nothing; a spine link down is one incident, resolved on recovery', async () => {
+    const m = model('dc1');
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg));
+    const collector = new ReplayCollector();
+    collector.table = healthy;
+    const store = openSqliteStore(path.join(dir, 'netloom.db'));
+    const monitor = new Monitor(m, fg, { collector, describe: 'replay' }, store, { probes: false, capture: false });
+    const rechecked: string[] = [];
+    monitor.onRecheck = (device) => rechecked.push(device);
+    try {
+      expect((await monitor.pollOnce()).failing).toBe(0);
+      expect(rechecked.sort()).toEqual(m.devices.map((d) => d.name).sort());
+      rechecked.length = 0;
+      await monitor.pollOnce();
+      expect(rechecked).toEqual([]);
+
+      collector.table = linkDownAnswers(m);
+      const down = await monitor.pollOnce();
+      expect(down.failing).toBeGreaterThan(5);
+      const open = monitor.openIncidents();
+      expect(open.map((i) => i.element)).toEqual(['link:leaf1:eth1--spine1:eth1']);
+      expect(open[0].findings.sort()).toEqual([...down.findings.keys()].sort());
+      // The snapshot of the fault holds the devices whose answers changed, not the whole fabric again.
+      const snap = store.latestSnapshot()!.state as { fabric: { since: number; devices: { device: string }[] } };
+      expect(snap.fabric.since).toBeGreaterThan(0);
+      expect(snap.fabric.devices.map((d) => d.device).sort()).toEqual([...new Set(rechecked)].sort());
+
+      collector.table = healthy;
+      const up = await monitor.pollOnce();
+      expect(up.failing).toBe(0);
+      expect(monitor.openIncidents()).toEqual([]);
+      expect(store.incidents({ status: 'resolved' })).toHaveLength(1);
+    } finally {
+      await monitor.stop();
+      store.close();
+    }
+  });
+});
