@@ -96,7 +96,9 @@ try {
   process.env.NETLOOM_CACHE_DIR = path.join(repo, '.cache');
   let rss = 0;
   const run = (label: string, threads: 'one thread' | 'worker'): RunResult => {
-    const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--run', label, threads, repo], { maxBuffer: 1 << 24 }).toString();
+    // NETLOOM_BENCH_CPU_PROF=DIR: each plan process writes V8 CPU profiles there, one per thread (where the seconds go).
+    const prof = process.env.NETLOOM_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NETLOOM_BENCH_CPU_PROF}`] : [];
+    const out = execFileSync(process.execPath, [...prof, ...process.execArgv, fileURLToPath(import.meta.url), '--run', label, threads, repo], { maxBuffer: 1 << 24 }).toString();
     const r = JSON.parse(out.trim().split('\n').pop()!) as RunResult;
     rss = Math.max(rss, r.rssMiB);
     return r;
