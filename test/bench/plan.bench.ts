@@ -15,7 +15,8 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AVD_BENCHMARK_SHAPE, generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
-import { loadModelSync } from '../../src/model/index.ts';
+import type { FabricModel } from '../../src/model/index.ts';
+import { loadHeadModel } from '../../src/plan/incremental-head.ts';
 import { exportIntent, intentRepo, resolveRevision } from '../../src/plan/git-revision.ts';
 import { cachedModel, IntentFileCache, isCached, modelCacheDir } from '../../src/plan/model-cache.ts';
 import { startSideAnalysis, type SideAnalysisWorker } from '../../src/plan/side-analysis.ts';
@@ -57,17 +58,18 @@ async function runPlan(ir: ReturnType<typeof intentRepo>, threads: 'one thread' 
     worker = isCached(ir, headCommit) ? undefined : startSideAnalysis(ir, headCommit);
     const files = new IntentFileCache();
     saves.push(() => files.save());
-    const side = (rev: string): PlanSide => {
+    const side = (rev: string, base?: { model?: FabricModel; dir?: string }): PlanSide & { dir?: string } => {
       const t0 = performance.now();
       const commit = resolveRevision(ir, rev, '--base');
-      const c = cachedModel(ir, commit, (dir) => loadModelSync(dir, { parseCache: files }), () => exportIntent(ir, commit));
+      // The head from the base's model where only tenants changed (as the CLI does).
+      const c = cachedModel(ir, commit, (dir) => loadHeadModel(dir, files, base), () => exportIntent(ir, commit));
       cleanups.push(c.cleanup);
       saves.push(c.save);
       phases[`${rev}: ${c.cached ? 'model from the cache' : 'git archive and model'}`] = performance.now() - t0;
-      return { rev, commit, model: c.model, memo: c.memo, repoPath: (f) => path.relative(c.root, path.resolve(f)) };
+      return { rev, commit, model: c.model, memo: c.memo, dir: c.dir, repoPath: (f) => path.relative(c.root, path.resolve(f)) };
     };
     const base = side('HEAD~1');
-    const head = { ...side('HEAD'), ...(worker ? { analysis: worker } : {}) };
+    const head = { ...side('HEAD', base), ...(worker ? { analysis: worker } : {}) };
     return buildPlan(ir.dir, base, head, { canary: 1, waveSize: 5, timings: phases });
   });
   worker?.close();
