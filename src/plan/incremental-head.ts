@@ -22,7 +22,6 @@ import { resolveFromFabric } from '../model/resolve.ts';
 import { isSitesDir } from '../model/sites.ts';
 import type { Device, FabricModel, SourceLocation } from '../model/types.ts';
 import { IntentError } from '../util/errors.ts';
-import { sameAs } from './semantic-diff.ts';
 
 /** Top-level sections a change may touch and still be built from the base (`x-...` extensions aside). */
 const TENANT_SECTIONS = new Set(['tenants', 'endpoints']);
@@ -54,31 +53,18 @@ function tenantsOnly(file: string, parseCache?: ParseCache): boolean {
   return Object.keys(raw).every((k) => TENANT_SECTIONS.has(k) || k.startsWith('x-'));
 }
 
-/** A deep copy with every source place's file moved by `move`. */
-function copyMoved<T>(v: T, move: (file: string) => string): T {
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' && x !== null ? copyMoved(x, move) : x)) as T;
-  const out: Record<string, unknown> = {};
-  for (const k in v as Record<string, unknown>) {
-    const x = (v as Record<string, unknown>)[k];
-    if (typeof x !== 'object' || x === null) out[k] = x;
-    else if (k === 'source' || k === 'via') out[k] = movedPlace(x as SourceLocation, move);
-    else out[k] = copyMoved(x, move);
-  }
-  return out as T;
-}
-
 function movedPlace(p: SourceLocation, move: (file: string) => string): SourceLocation {
   const via = (p as SourceLocation & { via?: SourceLocation }).via;
   return { ...p, file: move(p.file), ...(via ? { via: movedPlace(via, move) } : {}) } as SourceLocation;
 }
 
-/** Copies of `list`'s items, each recorded as equal to its original (sources aside) for the semantic diff. */
-function copies<T extends object>(list: T[], move: (file: string) => string): T[] {
-  return list.map((o) => {
-    const c = copyMoved(o, move);
-    sameAs.set(c, o);
-    return c;
-  });
+/**
+ * Copies of `list`'s items with their source places moved. Shallow: the fabric's objects hold
+ * their source place at the top (src/model/types.ts), and what they hold besides is shared,
+ * read-only, with the base (the semantic diff finds it equal without a walk).
+ */
+function copies<T extends { source: SourceLocation }>(list: T[], move: (file: string) => string): T[] {
+  return list.map((o) => ({ ...o, source: movedPlace(o.source, move) }));
 }
 
 /**
@@ -117,18 +103,15 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
       const d = byName.get(name);
       const def = d && ctx.platforms.get(d.platform);
       if (!d || !def) return undefined;
-      const device = {} as Record<string, unknown>;
-      for (const k in d) {
-        const x = (d as unknown as Record<string, unknown>)[k];
-        device[k] = k === 'interfaces' || k === 'vrfs' || k === 'vlans' ? [] : typeof x === 'object' && x !== null ? (k === 'source' ? movedPlace(x as SourceLocation, move) : copyMoved(x, move)) : x;
-      }
+      // Its own lists are the resolution's to fill (or sort); the rest is shared with the base.
+      const device: Device = { ...d, interfaces: [], vrfs: [], vlans: [], bgpSessionIds: [...d.bgpSessionIds], source: movedPlace(d.source, move) };
       const fabricPorts = copies(
         d.interfaces.filter((i) => i.kind === 'fabric'),
         move,
       );
       ctx.nodes.set(name, {
         name,
-        device: device as unknown as Device,
+        device,
         def,
         usedPorts: new Map(fabricPorts.map((i) => [i.name, `link ${i.description}`])),
         ifaces: new Map(fabricPorts.map((i) => [i.name, i])),

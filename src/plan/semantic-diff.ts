@@ -137,19 +137,12 @@ function keyedItems(list: unknown[]): Map<string, unknown> | undefined {
 }
 
 /**
- * Copies known equal to their originals but for their source places (src/plan/incremental-head.ts:
- * the head's fabric objects copied from the base's): copy -> original, compared without a walk.
- */
-export const sameAs = new WeakMap<object, object>();
-
-/**
  * Deep equality with source positions left out (the two revisions' files live in different
  * directories); an undefined field equals a missing one, as in JSON.
  */
 export function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (sameAs.get(b) === a || sameAs.get(a) === b) return true;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const y = b as unknown[];
