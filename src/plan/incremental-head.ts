@@ -22,6 +22,7 @@ import { resolveFromFabric } from '../model/resolve.ts';
 import { isSitesDir } from '../model/sites.ts';
 import type { Device, FabricModel, SourceLocation } from '../model/types.ts';
 import { IntentError } from '../util/errors.ts';
+import { copiedFrom } from './semantic-diff.ts';
 
 /** Top-level sections a change may touch and still be built from the base (`x-...` extensions aside). */
 const TENANT_SECTIONS = new Set(['tenants', 'endpoints']);
@@ -121,6 +122,8 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
       });
     }
     const routing = { links: copies(b.links, move), bgp: copies(b.bgpSessions, move), ospf: copies(b.ospfAdjacencies, move), routeReflectors: [...b.fabric.overlay.routeReflectors] };
+    // Already in the model's order (the resolution sorts them in place): the semantic diff skips them.
+    copiedFrom.set(routing.links, b.links).set(routing.bgp, b.bgpSessions).set(routing.ospf, b.ospfAdjacencies);
     return resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
   } catch (e) {
     // The full resolution says what is wrong, in its own words.
