@@ -21,7 +21,6 @@ import { resolvePools } from '../model/resolve-nodes.ts';
 import { resolveFromFabric } from '../model/resolve.ts';
 import { isSitesDir } from '../model/sites.ts';
 import type { Device, FabricModel, SourceLocation } from '../model/types.ts';
-import { IntentError } from '../util/errors.ts';
 import { copiedFrom } from './semantic-diff.ts';
 
 /** Top-level sections a change may touch and still be built from the base (`x-...` extensions aside). */
@@ -125,10 +124,10 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
     // Already in the model's order (the resolution sorts them in place): the semantic diff skips them.
     copiedFrom.set(routing.links, b.links).set(routing.bgp, b.bgpSessions).set(routing.ospf, b.ospfAdjacencies);
     return resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
-  } catch (e) {
-    // The full resolution says what is wrong, in its own words.
-    if (e instanceof NotIncremental || e instanceof IntentError) return undefined;
-    throw e;
+  } catch {
+    // A place it cannot move, an intent error, a file it cannot read: the full resolution
+    // gives the model or says what is wrong, in its own words.
+    return undefined;
   }
 }
 

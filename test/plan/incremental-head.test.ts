@@ -151,9 +151,10 @@ describe('the head model built from the base equals the full resolution', () => 
     expect(() => loadHeadModel(headDir, undefined, { model: base, dir: baseDir })).toThrow(/collides with/);
   });
 
-  it('an unchanged intent gives the same model', () => {
+  it('an unchanged intent gives the same model; an intent that is one file is resolved in full', () => {
     const { baseDir, headDir } = pair({ files: small }, () => undefined);
     const base = loadModelSync(baseDir);
     expect(JSON.stringify(incrementalHead({ model: base, dir: baseDir }, headDir))).toBe(JSON.stringify(loadModelSync(headDir)));
+    expect(incrementalHead({ model: base, dir: baseDir }, path.join(headDir, 'tenants.yaml'))).toBeUndefined();
   });
 });
