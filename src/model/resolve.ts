@@ -5,11 +5,11 @@ import type { Intent } from '../intent/schema.ts';
 import { sortDiagnostics, type Locator, type Path } from '../intent/validate.ts';
 import { ResolveContext } from './context.ts';
 import { loadPlatforms } from './platforms.ts';
-import { resolveNodes, resolvePools } from './resolve-nodes.ts';
+import { resolveNodes, resolvePools, type Pools } from './resolve-nodes.ts';
 import { resolveLinks } from './resolve-links.ts';
 import { resolveRouting } from './resolve-routing.ts';
 import { resolveTenants } from './resolve-tenants.ts';
-import type { FabricModel, Interface } from './types.ts';
+import type { BgpSession, FabricModel, Interface, Link, OspfAdjacency } from './types.ts';
 import type { Prefix4 } from './ip.ts';
 import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
 import { attachServiceNodes } from './service-nodes.ts';
@@ -48,7 +48,24 @@ export function resolveModel({ intent, locator, revision, intentDir }: ResolveIn
   const pools = resolvePools(ctx);
   resolveNodes(ctx, pools);
   const links = resolveLinks(ctx, pools);
-  const routing = resolveRouting(ctx, links);
+  return resolveFromFabric(ctx, pools, { links, ...resolveRouting(ctx, links) }, revision, intentDir);
+}
+
+/** The fabric's part of a resolution: its nodes (in the context), links and sessions. */
+export interface FabricParts {
+  links: Link[];
+  bgp: BgpSession[];
+  ospf: OspfAdjacency[];
+  routeReflectors: string[];
+}
+
+/**
+ * The resolution from the tenants on, given the fabric's part: also how `netloom plan` builds
+ * a revision that changes only tenants from its base's fabric (src/plan/incremental-head.ts).
+ */
+export function resolveFromFabric(ctx: ResolveContext, pools: Pools, routing: FabricParts, revision: string, intentDir: string): FabricModel {
+  const { intent, loc: locator } = ctx;
+  const links = routing.links;
   const fabricPools: [string, Prefix4][] = [['loopback', pools.loopback], ['mgmt', pools.mgmt]];
   if (pools.vtepSeparate) fabricPools.push(['vtep', pools.vtep]);
   if (pools.p2p) fabricPools.push(['p2p', pools.p2p]);

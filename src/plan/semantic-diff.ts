@@ -39,7 +39,16 @@ interface Collection {
   domain: string;
   kind: string;
   list(m: FabricModel): { key: string; value: object; source?: SourceLocation }[];
+  /** The model's list the objects come from, when it is one (see `copiedFrom`). */
+  items?(m: FabricModel): object;
 }
+
+/**
+ * A model's lists copied from another model's, equal to them but for their source places
+ * (src/plan/incremental-head.ts copies the base's links and sessions): copy -> original. Their
+ * collections have no changes, so they are not compared.
+ */
+export const copiedFrom = new WeakMap<object, object>();
 
 type Obj = Record<string, unknown>;
 const withSource = (o: { source?: SourceLocation }) => o.source;
@@ -58,9 +67,9 @@ function strip(kind: string, o: object): Obj {
 export const COLLECTIONS: Collection[] = [
   { domain: 'fabric', kind: 'fabric', list: (m) => [{ key: m.name, value: { name: m.name, site: m.site, ...m.fabric }, source: m.fabric.source }] },
   { domain: 'fabric', kind: 'device', list: (m) => m.devices.map((d) => ({ key: d.name, value: strip('device', d), source: d.source })) },
-  { domain: 'fabric', kind: 'link', list: (m) => m.links.map((l) => ({ key: `${l.a.device}:${l.a.interface}--${l.b.device}:${l.b.interface}`, value: l, source: l.source })) },
-  { domain: 'fabric', kind: 'bgp-session', list: (m) => m.bgpSessions.map((s) => ({ key: s.id, value: s, source: s.source })) },
-  { domain: 'fabric', kind: 'ospf-adjacency', list: (m) => m.ospfAdjacencies.map((s) => ({ key: s.id, value: s, source: s.source })) },
+  { domain: 'fabric', kind: 'link', list: (m) => m.links.map((l) => ({ key: `${l.a.device}:${l.a.interface}--${l.b.device}:${l.b.interface}`, value: l, source: l.source })), items: (m) => m.links },
+  { domain: 'fabric', kind: 'bgp-session', list: (m) => m.bgpSessions.map((s) => ({ key: s.id, value: s, source: s.source })), items: (m) => m.bgpSessions },
+  { domain: 'fabric', kind: 'ospf-adjacency', list: (m) => m.ospfAdjacencies.map((s) => ({ key: s.id, value: s, source: s.source })), items: (m) => m.ospfAdjacencies },
   { domain: 'fabric', kind: 'tenant', list: (m) => m.tenants.map((t) => ({ key: t.name, value: t, source: t.source })) },
   { domain: 'fabric', kind: 'vrf', list: (m) => m.vrfs.map((v) => ({ key: v.name, value: v, source: v.source })) },
   {
@@ -191,6 +200,7 @@ export function diffFields(a: unknown, b: unknown, at = '', out: FieldChange[] =
 export function semanticDiff(base: FabricModel | undefined, head: FabricModel | undefined): ObjectChange[] {
   const out: ObjectChange[] = [];
   for (const c of COLLECTIONS) {
+    if (base && head && c.items && copiedFrom.get(c.items(head)) === c.items(base)) continue;
     const before = new Map((base ? c.list(base) : []).map((o) => [o.key, o]));
     const after = new Map((head ? c.list(head) : []).map((o) => [o.key, o]));
     for (const [k, o] of before) {

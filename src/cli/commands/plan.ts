@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
-import { loadModelSync as loadModel } from '../../model/index.ts';
+import { loadHeadModel } from '../../plan/incremental-head.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
@@ -28,6 +28,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import
 interface LoadedSide extends PlanSide {
   /** Where the side's files are: the export's root, or the repository for the working tree. */
   root: string;
+  /** The intent directory its model was loaded from. */
+  dir?: string;
 }
 
 /** An intent error at a revision names its files as `REV:path`, never the temporary copy. */
@@ -42,11 +44,12 @@ function atRevision(e: unknown, sides: LoadedSide[]): unknown {
   );
 }
 
-function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[], files: IntentFileCache): LoadedSide {
-  const loadModelSync = (dir: string) => loadModel(dir, { parseCache: files });
+/** `base`: the side loaded before, whose model this one is built from when only tenants changed (src/plan/incremental-head.ts). */
+function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[], files: IntentFileCache, base?: LoadedSide): LoadedSide {
+  const loadModelSync = (dir: string) => loadHeadModel(dir, files, base);
   if (!commit) {
     const dir = path.join(repo.root, repo.dir);
-    const side: LoadedSide = { rev, commit, root: repo.root, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
+    const side: LoadedSide = { rev, commit, root: repo.root, dir, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
     try {
       return { ...side, model: existsDir(dir) ? loadModelSync(dir) : undefined };
     } catch (e) {
@@ -73,8 +76,8 @@ function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exp
     exports.push(c);
     saves.push(c.save);
     root = c.root;
-    if (c.model || !c.dir) return { ...side(c.root), model: c.model, ...(c.memo ? { memo: c.memo } : {}) };
-    return { ...side(c.root), model: loadModelSync(c.dir) };
+    if (c.model || !c.dir) return { ...side(c.root), model: c.model, ...(c.dir ? { dir: c.dir } : {}), ...(c.memo ? { memo: c.memo } : {}) };
+    return { ...side(c.root), dir: c.dir, model: loadModelSync(c.dir) };
   } catch (e) {
     throw atRevision(e, [side(root)]);
   }
@@ -151,7 +154,7 @@ export const planCommand: Command = {
       const files = new IntentFileCache();
       saves.push(() => files.save());
       const base = loadSide(repo, baseRev, baseCommit, exports, saves, files);
-      const head: LoadedSide = { ...loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves, files), ...(headAnalysis ? { analysis: headAnalysis } : {}) };
+      const head: LoadedSide = { ...loadSide(repo, headRev ?? 'working tree', headCommit, exports, saves, files, base), ...(headAnalysis ? { analysis: headAnalysis } : {}) };
       if (!base.model && !head.model) throw new UsageError(`${repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev ?? 'the working tree'}`);
       let plan;
       try {

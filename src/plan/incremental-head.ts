@@ -1,0 +1,138 @@
+/**
+ * The head revision's model built from its base's when the change touches only tenants and
+ * endpoints (the usual pull request: a VRF, a network, a host): the fabric's part (devices with
+ * their numbering, links, sessions) is the base's, its source places moved to the head's files,
+ * and only the tenants and what derives from them are resolved again. Resolution allocates
+ * stably (every address, ASN and VNI derives from ids and pools, never from what else exists),
+ * so this is the model a full resolution gives, byte for byte (test/plan/incremental-head.test.ts
+ * compares them); anything it cannot vouch for falls back to the full resolution: a changed file
+ * with any other section, files added or removed, domain sections, service nodes, sites, and any
+ * error (the full resolution reports it with the same words).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadIntentDir } from '../intent/load.ts';
+import type { ParseCache } from '../intent/parse-cache.ts';
+import { validateSchema } from '../intent/validate.ts';
+import { ResolveContext } from '../model/context.ts';
+import { loadModelSync } from '../model/index.ts';
+import { loadPlatforms } from '../model/platforms.ts';
+import { resolvePools } from '../model/resolve-nodes.ts';
+import { resolveFromFabric } from '../model/resolve.ts';
+import { isSitesDir } from '../model/sites.ts';
+import type { Device, FabricModel, SourceLocation } from '../model/types.ts';
+import { copiedFrom } from './semantic-diff.ts';
+
+/** Top-level sections a change may touch and still be built from the base (`x-...` extensions aside). */
+const TENANT_SECTIONS = new Set(['tenants', 'endpoints']);
+
+class NotIncremental extends Error {}
+
+const yamlFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+
+/** A file name as the loader records it in source places (relative to the working directory when inside it). */
+function recorded(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+/** The intent files whose text differs, when the two directories hold the same files; undefined otherwise. */
+function changedFiles(baseDir: string, headDir: string): string[] | undefined {
+  const names = yamlFiles(headDir);
+  const before = yamlFiles(baseDir);
+  if (names.length !== before.length || names.some((n, i) => n !== before[i])) return undefined;
+  return names.filter((n) => !readFileSync(path.join(baseDir, n)).equals(readFileSync(path.join(headDir, n))));
+}
+
+/** Only tenant sections in the file (parsed through the cache: the head's load reads it anyway). */
+function tenantsOnly(file: string, parseCache?: ParseCache): boolean {
+  const raw = loadIntentDir(file, parseCache).raw;
+  return Object.keys(raw).every((k) => TENANT_SECTIONS.has(k) || k.startsWith('x-'));
+}
+
+function movedPlace(p: SourceLocation, move: (file: string) => string): SourceLocation {
+  const via = (p as SourceLocation & { via?: SourceLocation }).via;
+  return { ...p, file: move(p.file), ...(via ? { via: movedPlace(via, move) } : {}) } as SourceLocation;
+}
+
+/**
+ * Copies of `list`'s items with their source places moved. Shallow: the fabric's objects hold
+ * their source place at the top (src/model/types.ts), and what they hold besides is shared,
+ * read-only, with the base (the semantic diff finds it equal without a walk).
+ */
+function copies<T extends { source: SourceLocation }>(list: T[], move: (file: string) => string): T[] {
+  return list.map((o) => ({ ...o, source: movedPlace(o.source, move) }));
+}
+
+/**
+ * The model of the intent in `headDir`, built from `base` (the model of the intent in
+ * `base.dir`) when only tenants and endpoints changed; undefined when it cannot be (the caller
+ * resolves in full).
+ */
+export function incrementalHead(base: { model: FabricModel; dir: string }, headDir: string, parseCache?: ParseCache): FabricModel | undefined {
+  const b = base.model;
+  if (b.sites || b.dci || b.serviceNodes || Object.keys(b.domains).length) return undefined;
+  try {
+    if (isSitesDir(headDir) || isSitesDir(base.dir)) return undefined;
+    const changed = changedFiles(base.dir, headDir);
+    if (!changed) return undefined;
+    for (const n of changed) if (!tenantsOnly(path.join(base.dir, n), parseCache) || !tenantsOnly(path.join(headDir, n), parseCache)) return undefined;
+    const loaded = loadIntentDir(headDir, parseCache);
+    const { intent, locator } = validateSchema(loaded);
+    // Base file (as its model records it, either form) -> the head's.
+    const files = new Map<string, string>();
+    for (const n of yamlFiles(headDir)) {
+      const to = recorded(path.join(headDir, n));
+      files.set(path.join(base.dir, n), to).set(recorded(path.join(base.dir, n)), to);
+    }
+    const move = (f: string) => {
+      const to = files.get(f);
+      if (to === undefined) throw new NotIncremental(f);
+      return to;
+    };
+    const ctx = new ResolveContext(intent, locator, loadPlatforms());
+    const pools = resolvePools(ctx);
+    const byName = new Map(b.devices.map((d) => [d.name, d]));
+    const names = Object.keys(intent.nodes);
+    if (names.length !== byName.size) return undefined;
+    // The nodes as the fabric's resolution leaves them: no tenant VLANs, VRFs or access ports yet.
+    for (const name of names) {
+      const d = byName.get(name);
+      const def = d && ctx.platforms.get(d.platform);
+      if (!d || !def) return undefined;
+      // Its own lists are the resolution's to fill (or sort); the rest is shared with the base.
+      const device: Device = { ...d, interfaces: [], vrfs: [], vlans: [], bgpSessionIds: [...d.bgpSessionIds], source: movedPlace(d.source, move) };
+      const fabricPorts = copies(
+        d.interfaces.filter((i) => i.kind === 'fabric'),
+        move,
+      );
+      ctx.nodes.set(name, {
+        name,
+        device,
+        def,
+        usedPorts: new Map(fabricPorts.map((i) => [i.name, `link ${i.description}`])),
+        ifaces: new Map(fabricPorts.map((i) => [i.name, i])),
+        // Read while resolving links only.
+        uplinkPortStart: 0,
+        downlinkPortBase: 0,
+      });
+    }
+    const routing = { links: copies(b.links, move), bgp: copies(b.bgpSessions, move), ospf: copies(b.ospfAdjacencies, move), routeReflectors: [...b.fabric.overlay.routeReflectors] };
+    // Already in the model's order (the resolution sorts them in place): the semantic diff skips them.
+    copiedFrom.set(routing.links, b.links).set(routing.bgp, b.bgpSessions).set(routing.ospf, b.ospfAdjacencies);
+    return resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
+  } catch {
+    // A place it cannot move, an intent error, a file it cannot read: the full resolution
+    // gives the model or says what is wrong, in its own words.
+    return undefined;
+  }
+}
+
+/** A revision's model: built from its base's where `incrementalHead` can, else resolved in full. */
+export function loadHeadModel(dir: string, parseCache: ParseCache | undefined, base: { model?: FabricModel; dir?: string } | undefined): FabricModel {
+  const fromBase = base?.model && base.dir ? incrementalHead({ model: base.model, dir: base.dir }, dir, parseCache) : undefined;
+  return fromBase ?? loadModelSync(dir, { parseCache });
+}

@@ -1,0 +1,160 @@
+// The head's model built from its base's (src/plan/incremental-head.ts) is the model a full
+// resolution gives, byte for byte, and so is the plan built on it; changes beyond the tenants
+// are resolved in full. Revision pairs on generated fabrics (two directories, as two exported
+// revisions are): a VLAN added, a tenant added, a tenant removed, an endpoint added, a
+// network's gateway changed, a leaf added, an ASN changed, a firewall change, a broken tenant;
+// the base read back from JSON as the model cache gives it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
+import { loadModelSync, type FabricModel } from '../../src/model/index.ts';
+import { incrementalHead, loadHeadModel } from '../../src/plan/incremental-head.ts';
+import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
+import { formatPlanJson } from '../../src/plan/format.ts';
+import { IntentFileCache } from '../../src/plan/model-cache.ts';
+import { repoRoot } from '../support/intent-copy.ts';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'netloom-incremental-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Tenants {
+  tenants: { name: string; vrfs: { name: string; id: number; networks: { name: string; vlan: number; subnet: string; gateway: string; leaves?: string[] }[] }[] }[];
+}
+interface Endpoints {
+  endpoints: Record<string, unknown>[];
+}
+
+let n = 0;
+/** The intent `src` (generated files or an example directory) as a base and an edited head, in directories of their own. */
+function pair(src: { files: ReturnType<typeof generateFabricIntent> } | { example: string }, edit: (dir: string) => void): { baseDir: string; headDir: string } {
+  const at = path.join(tmp, String(n++));
+  const baseDir = path.join(at, 'base', 'fab');
+  const headDir = path.join(at, 'head', 'fab');
+  for (const d of [baseDir, headDir]) {
+    if ('files' in src) writeGeneratedIntent(d, src.files);
+    else cpSync(path.join(repoRoot, src.example), d, { recursive: true });
+  }
+  edit(headDir);
+  return { baseDir, headDir };
+}
+
+const editYaml = <T>(dir: string, file: string, fn: (v: T) => void, header = '') => {
+  const f = path.join(dir, file);
+  const v = parse(readFileSync(f, 'utf8')) as T;
+  fn(v);
+  writeFileSync(f, header + stringify(v, { lineWidth: 0 }));
+};
+const editText = (dir: string, file: string, fn: (t: string) => string) => writeFileSync(path.join(dir, file), fn(readFileSync(path.join(dir, file), 'utf8')));
+
+const small = generateFabricIntent({ name: 'inc', superSpines: 2, pods: 2, spinesPerPod: 2, leavesPerPod: 4, tenants: 3, vrfsPerTenant: 2, networksPerVrf: 2, endpointsPerLeaf: 2 });
+const ospf = generateFabricIntent({ name: 'inc-ospf', pods: 1, spinesPerPod: 2, leavesPerPod: 4, tenants: 2, vrfsPerTenant: 1, networksPerVrf: 3, endpointsPerLeaf: 1, underlay: 'ospf', leafPlatform: 'eos' });
+
+const scenarios: { name: string; src: Parameters<typeof pair>[0]; edit: (dir: string) => void; incremental: boolean }[] = [
+  {
+    name: 'a VLAN added to a VRF',
+    src: { files: small },
+    incremental: true,
+    edit: (d) => editYaml<Tenants>(d, 'tenants.yaml', (v) => v.tenants[1].vrfs[0].networks.push({ name: 'added', vlan: 350, subnet: '172.31.0.0/24', gateway: '172.31.0.1', leaves: ['p1-leaf2', 'p2-leaf3'] })),
+  },
+  {
+    name: 'a tenant added (the bench: its files appended to)',
+    src: { files: small },
+    incremental: true,
+    edit: (d) =>
+      editText(d, 'tenants.yaml', (t) => t + ['  - name: tenant-new', '    vrfs:', '      - name: TNEW', '        id: 99', '        networks:', '          - name: new-n1', '            vlan: 300', '            subnet: 172.30.0.0/20', '            gateway: 172.30.0.1', '            leaves: [p1-leaf1, p1-leaf2]', ''].join('\n')),
+  },
+  {
+    name: 'a tenant removed, with its endpoints',
+    src: { files: small },
+    incremental: true,
+    edit: (d) => {
+      let vlans = new Set<number>();
+      editYaml<Tenants>(d, 'tenants.yaml', (v) => {
+        const gone = v.tenants.pop()!;
+        vlans = new Set(gone.vrfs.flatMap((x) => x.networks.map((nw) => nw.vlan)));
+      });
+      editYaml<Endpoints>(d, 'endpoints.yaml', (v) => {
+        v.endpoints = v.endpoints.filter((e) => !vlans.has(e.vlan as number));
+      });
+    },
+  },
+  {
+    name: 'an endpoint added',
+    src: { files: ospf },
+    incremental: true,
+    edit: (d) => editText(d, 'endpoints.yaml', (t) => t.replace(/\n$/, '\n  - { name: added-host, leaf: p1-leaf3, port: Ethernet45, vlan: 101, ipv4: 172.16.16.200/20 }\n')),
+  },
+  {
+    name: "a network's gateway moved",
+    src: { files: ospf },
+    incremental: true,
+    edit: (d) => editText(d, 'tenants.yaml', (t) => t.replace('gateway: 172.16.16.1', 'gateway: 172.16.16.254')),
+  },
+  {
+    name: 'a leaf added (nodes: resolved in full)',
+    src: { example: 'intents/dc1' },
+    incremental: false,
+    edit: (d) => editText(d, 'nodes.yaml', (t) => t.replace('  leaf4: { group: leaves, id: 4 }\n', '  leaf4: { group: leaves, id: 4 }\n  leaf5: { group: leaves, id: 5 }\n')),
+  },
+  {
+    name: 'an ASN changed (fabric: resolved in full)',
+    src: { example: 'intents/dc1' },
+    incremental: false,
+    edit: (d) => editText(d, 'fabric.yaml', (t) => t.replace('spine: 65100', 'spine: 65000')),
+  },
+  {
+    name: 'a firewall change (a domain section: resolved in full)',
+    src: { example: 'intents/fw1' },
+    incremental: false,
+    edit: (d) => editText(d, 'firewall.yaml', (t) => t.replace('ports: [8080]', 'ports: [8081]')),
+  },
+  {
+    name: 'a tenant change where a domain exists (resolved in full)',
+    src: { example: 'intents/fw1' },
+    incremental: false,
+    edit: (d) => editText(d, 'endpoints.yaml', (t) => t.replace('ipv4: 10.10.10.12/24', 'ipv4: 10.10.10.22/24')),
+  },
+];
+
+const side = (rev: string, dir: string, model: FabricModel): PlanSide => ({ rev, model, repoPath: (f) => path.relative(path.dirname(dir), path.resolve(f)) });
+const plan = (baseDir: string, base: FabricModel, headDir: string, head: FabricModel) => formatPlanJson(buildPlan('fab', side('base', baseDir, base), side('head', headDir, head), { canary: 1, waveSize: 5 }), []);
+
+describe('the head model built from the base equals the full resolution', () => {
+  for (const s of scenarios) {
+    it(s.name, () => {
+      const { baseDir, headDir } = pair(s.src, s.edit);
+      const base = loadModelSync(baseDir);
+      const full = loadModelSync(headDir);
+      // As resolved in this process, and as the model cache reads it back.
+      for (const b of [base, JSON.parse(JSON.stringify(base)) as FabricModel]) {
+        const inc = incrementalHead({ model: b, dir: baseDir }, headDir);
+        expect(inc !== undefined).toBe(s.incremental);
+        if (!inc) continue;
+        expect(JSON.stringify(inc)).toBe(JSON.stringify(full));
+        expect(plan(baseDir, b, headDir, inc)).toBe(plan(baseDir, base, headDir, full));
+      }
+      // Through the parse cache, as the plan loads it.
+      expect(JSON.stringify(loadHeadModel(headDir, new IntentFileCache(), { model: base, dir: baseDir }))).toBe(JSON.stringify(full));
+    });
+  }
+
+  it('a broken tenant change is left to the full resolution, which reports it', () => {
+    const { baseDir, headDir } = pair({ files: small }, (d) => editYaml<Tenants>(d, 'tenants.yaml', (v) => v.tenants[0].vrfs[0].networks.push({ name: 'dup', vlan: v.tenants[1].vrfs[0].networks[0].vlan, subnet: '172.31.0.0/24', gateway: '172.31.0.1' })));
+    const base = loadModelSync(baseDir);
+    expect(incrementalHead({ model: base, dir: baseDir }, headDir)).toBeUndefined();
+    expect(() => loadHeadModel(headDir, undefined, { model: base, dir: baseDir })).toThrow(/collides with/);
+  });
+
+  it('an unchanged intent gives the same model; an intent that is one file is resolved in full', () => {
+    const { baseDir, headDir } = pair({ files: small }, () => undefined);
+    const base = loadModelSync(baseDir);
+    expect(JSON.stringify(incrementalHead({ model: base, dir: baseDir }, headDir))).toBe(JSON.stringify(loadModelSync(headDir)));
+    expect(incrementalHead({ model: base, dir: baseDir }, path.join(headDir, 'tenants.yaml'))).toBeUndefined();
+  });
+});
