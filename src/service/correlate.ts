@@ -10,7 +10,7 @@
  * the one with the smallest blast radius (a link before a device, a device with fewer
  * underlay adjacencies before one with more), so one spine link down is one link incident,
  * not its leaf or its spine.
- * A leaf's kernel entry for a remote VTEP (live-forwarding-state) depends on the underlay
+ * A leaf's kernel entry for a remote VTEP (live-fabric-forwarding) depends on the underlay
  * between the two, so a link on the paths between them explains it. A link whose modelled
  * underlay session or adjacency has no finding is up: it is never inferred from a path, so
  * entries FRR 8.4 keeps dropped after the link is back (and the probes they break) name the
@@ -93,7 +93,7 @@ export class Correlator {
     // Underlay reachability between two devices: anything on the paths the model predicts.
     const peer = f.check === 'live-underlay-ecmp' ? ev.peer : f.check === 'live-fabric-rib' ? (ev.predicted as { origin?: string } | null)?.origin : undefined;
     if (device && typeof peer === 'string' && peer !== device) for (const x of this.pathElements(peer, device)) inferred.add(x);
-    const vtepOwner = f.check === 'live-forwarding-state' && typeof ev.address === 'string' ? this.byAddress.get(ev.address) : undefined;
+    const vtepOwner = f.check === 'live-fabric-forwarding' && typeof ev.address === 'string' ? this.byAddress.get(ev.address) : undefined;
     if (device && vtepOwner && vtepOwner !== device) for (const x of this.pathElements(vtepOwner, device)) inferred.add(x);
     // A device whose loopback or VTEP the finding names (a missing next hop, a missing remote VTEP).
     for (const a of `${f.message} ${JSON.stringify(ev)}`.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? []) {

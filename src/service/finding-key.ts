@@ -33,7 +33,7 @@ const KINDS: Record<string, [string, string]> = {
   'live-evpn-macs': ['mac-misplaced', 'mac-restored'],
   'live-probes': ['probe-loss', 'probe-restored'],
   'live-collection': ['collection-failed', 'collection-restored'],
-  'live-forwarding-state': ['forwarding-entry-missing', 'forwarding-entry-restored'],
+  'live-fabric-forwarding': ['forwarding-entry-missing', 'forwarding-entry-restored'],
 };
 
 export function eventKind(check: string, raised: boolean): string {

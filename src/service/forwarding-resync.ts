@@ -1,6 +1,6 @@
 /**
  * The service's repair of a leaf whose kernel forwarding state diverges from the model
- * (`live-forwarding-state`): the same re-announce of its EVPN VRF routes as `lab wait
+ * (`live-fabric-forwarding`): the same re-announce of its EVPN VRF routes as `lab wait
  * --converged` and the push driver (src/domains/fabric/evpn-resync.ts), run through the
  * target's collector (lab exec or the device's SSH session), then the state read again until
  * it matches or `settleMs` passes. No configuration changes: the commands toggle a best-path

@@ -10,7 +10,7 @@
  * `maxPerHour` re-applies in any hour. A re-apply the limits hold back is a `recovery-skipped`
  * event and an audit entry; every re-apply an audit entry and its outcome an event.
  * `forwarding: resync` (off by default) repairs a leaf whose kernel forwarding state an open
- * incident names (live-forwarding-state findings): its EVPN VRF routes re-announced, the state
+ * incident names (live-fabric-forwarding findings): its EVPN VRF routes re-announced, the state
  * read again (forwarding-resync.ts). It is tried once per incident and leaf, within the same
  * limits counted apart from re-applies (a resync changes no configuration), and comes before drift: a leaf whose config drifted
  * is re-applied anyway, and a re-apply re-announces as its last step.
@@ -87,7 +87,7 @@ export class Recovery {
       });
   }
 
-  /** Leaves of an open incident with live-forwarding-state findings not resynced for it yet. */
+  /** Leaves of an open incident with live-fabric-forwarding findings not resynced for it yet. */
   private forwardingWork(open: Incident[]): { incident: Incident; devices: string[] } | undefined {
     if (this.policy.forwarding !== 'resync') return undefined;
     for (const i of open) {

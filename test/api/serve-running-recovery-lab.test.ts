@@ -2,7 +2,7 @@
  * Recovery while `netloom serve` runs (dc1 lab, its own name and management subnet): the
  * kernel's forwarding state as a live check and its repair by policy, and a `netloom apply`
  * killed beside the running service finished by it.
- *  - healthy: `live-forwarding-state` passes on every leaf, beside every other live check;
+ *  - healthy: `live-fabric-forwarding` passes on every leaf, beside every other live check;
  *  - a fault no FRR table shows: an FDB entry of leaf3's router MAC deleted from leaf1's L3 VNI.
  *    zebra still believes it installed, so the BGP, EVPN and VRF route checks pass; h1 <-> h3
  *    (routed in BLUE) is blackholed and the check names the entry;
@@ -107,14 +107,14 @@ describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kerne
   }, 120_000);
 
   it('passes on a healthy fabric and names an FDB entry missing from the kernel that every FRR table still shows', async () => {
-    const healthy = result(await live(), 'live-forwarding-state');
+    const healthy = result(await live(), 'live-fabric-forwarding');
     expect(healthy.passed).toBe(true);
     expect(healthy.examined).toBe('4 leaves');
 
     await labExec(LAB, 'leaf1', ['ip', 'netns', 'exec', 'BLUE', 'bridge', 'fdb', 'del', '02:4e:00:03:00:01', 'dev', 'vx50001', 'dst', '10.0.1.3']);
     try {
       const rs = await live();
-      const fwd = result(rs, 'live-forwarding-state');
+      const fwd = result(rs, 'live-fabric-forwarding');
       expect(fwd.findings.map((f) => f.message)).toEqual(['leaf1: VRF BLUE: no VXLAN FDB entry 02:4e:00:03:00:01 -> 10.0.1.3 on vx50001']);
       expect(fwd.findings[0].evidence).toMatchObject({ device: 'leaf1', vrf: 'BLUE', address: '10.0.1.3', mac: '02:4e:00:03:00:01' });
       expect(fwd.findings[0].location?.file).toMatch(/nodes\.yaml$/);
@@ -144,7 +144,7 @@ describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kerne
       rs = await live();
       // Prediction = reality, both ways: a failing routed probe has a forwarding finding on
       // the leaf of its source or destination; a passing check means every probe answers.
-      const fwd = result(rs, 'live-forwarding-state');
+      const fwd = result(rs, 'live-fabric-forwarding');
       const leafOf = new Map(model.endpoints.map((e) => [e.name, e.leaf]));
       const broken = new Set(fwd.findings.map((f) => String(f.evidence.device)));
       for (const p of result(rs, 'live-probes').findings) {
@@ -155,7 +155,7 @@ describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kerne
       console.log(`serve-forwarding: flap ${flap}: ${fwd.findings.length} forwarding findings on ${[...broken].join(', ') || 'no leaf'}, ${result(rs, 'live-probes').findings.length} failing probes`);
       if (!fwd.passed) break;
     }
-    const before = result(rs, 'live-forwarding-state');
+    const before = result(rs, 'live-fabric-forwarding');
     expect(before.passed, 'FRR kept every entry through 3 flaps: the repair is untested').toBe(false);
     for (const id of ['live-bgp-sessions', 'live-evpn-vnis', 'live-vrf-routes']) expect(result(rs, id).passed, id).toBe(true);
 

@@ -16,7 +16,7 @@ import type { CheckInfo, CheckResult, Finding } from '../../verify/findings.ts';
 import { expectedForwarding, forwardingCommand, forwardingDiffs, parseForwarding, type ForwardingDiff } from './forwarding-state.ts';
 
 export const FORWARDING_CHECK: CheckInfo = {
-  id: 'live-forwarding-state',
+  id: 'live-fabric-forwarding',
   title: "Leaves' kernel forwarding state as modelled",
   kind: 'live',
   layer: 'overlay',
