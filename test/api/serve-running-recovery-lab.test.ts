@@ -35,7 +35,7 @@ import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : undefined;
-if (missing && !inCI) console.log(`serve-forwarding-lab: skipped, needs ${missing}`);
+if (missing && !inCI) console.log(`serve-running-recovery-lab: skipped, needs ${missing}`);
 
 const LAB = 'fwdstate';
 const READ = 'fwdstate-read-token-0123456789ab';
