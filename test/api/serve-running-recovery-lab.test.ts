@@ -17,7 +17,7 @@
  *    from the journal (the apply process is gone, the rollout is on its target), with events
  *    and an audit entry, and the fabric verifies green.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,7 @@ import type { CheckResult } from '../../src/verify/findings.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : undefined;
 if (missing && !inCI) console.log(`serve-running-recovery-lab: skipped, needs ${missing}`);
@@ -46,29 +47,17 @@ process.env.NETLOOM_STATE_DIR = path.join(stateDir, 'state');
 describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kernel forwarding state, an apply killed beside it (dc1 lab)', () => {
   const copy = intentCopy('intents/dc1', 160, '172.27');
   let model: FabricModel;
-  let serve: ChildProcess | undefined;
+  let serve: ServeProcess | undefined;
 
-  const env = { ...process.env, NETLOOM_READ_TOKEN: READ, NETLOOM_OPERATE_TOKEN: `${READ}-op`, NETLOOM_ADMIN_TOKEN: `${READ}-admin`, CI: 'true' };
+  const env = { NETLOOM_READ_TOKEN: READ, NETLOOM_OPERATE_TOKEN: `${READ}-op`, NETLOOM_ADMIN_TOKEN: `${READ}-admin`, CI: 'true' };
   type Ev = { kind: string; message: string; subject: string; device?: string; incident?: string };
-  /** The service on the lab, polling every 2 s; its API base and everything it printed. */
-  const startServe = async (...extra: string[]): Promise<{ base: string; output: () => string }> => {
-    let out = '';
-    serve = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', copy.dir, '--target', `lab:${LAB}`, '--listen', '127.0.0.1:0', '--state-dir', path.join(stateDir, 'serve'), '--period', '2', '--capture-seconds', '0', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    serve.stdout!.on('data', (d) => (out += String(d)));
-    serve.stderr!.on('data', (d) => (out += String(d)));
-    let base = '';
-    for (let i = 0; i < 240 && !base; i++) {
-      base = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? '';
-      if (!base) await sleep(250);
-    }
-    expect(base, out).not.toBe('');
-    return { base, output: () => out };
+  /** The service on the lab, polling every 2 s. */
+  const serveLab = async (...extra: string[]): Promise<ServeProcess> => {
+    serve = await startServe([copy.dir, '--target', `lab:${LAB}`, '--state-dir', path.join(stateDir, 'serve'), '--period', '2', '--capture-seconds', '0', ...extra], env);
+    return serve;
   };
   const stopServe = async (): Promise<void> => {
-    if (!serve || serve.exitCode !== null || serve.signalCode !== null) return;
-    const exited = new Promise((r) => serve!.once('exit', r));
-    serve.kill('SIGTERM');
-    await exited;
+    await serve?.stop();
   };
   const eventsOf = async (base: string): Promise<Ev[]> => (await (await fetch(`${base}/events?limit=1000`, { headers: { authorization: `Bearer ${READ}` } })).json()) as Ev[];
   const running = async (): Promise<Record<string, string>> => {
@@ -159,7 +148,7 @@ describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kerne
     expect(before.passed, 'FRR kept every entry through 3 flaps: the repair is untested').toBe(false);
     for (const id of ['live-bgp-sessions', 'live-evpn-vnis', 'live-vrf-routes']) expect(result(rs, id).passed, id).toBe(true);
 
-    const { base, output } = await startServe('--forwarding', 'resync');
+    const { base, output } = await serveLab('--forwarding', 'resync');
     expect(output()).toMatch(/forwarding: resync \(--forwarding\)/);
     const events = () => eventsOf(base);
     let evs: Ev[] = [];
@@ -184,13 +173,13 @@ describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kerne
   }, 420_000);
 
   it('a netloom apply killed between commit and confirm beside the running service is rolled back by it before its next poll', async () => {
-    const { base, output } = await startServe();
+    const { base, output } = await serveLab();
     const before = await running();
     const tenants = path.join(copy.dir, 'tenants.yaml');
     const text = readFileSync(tenants, 'utf8');
     writeFileSync(tenants, addApiNetwork(text));
     try {
-      const apply = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'apply', copy.dir, '--target', `lab:${LAB}`, '--yes', '--confirm-timeout', '120', '--wave-size', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const apply = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'apply', copy.dir, '--target', `lab:${LAB}`, '--yes', '--confirm-timeout', '120', '--wave-size', '1'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let applyOut = '';
       apply.stdout.on('data', (d: Buffer) => (applyOut += d.toString()));
       apply.stderr.on('data', (d: Buffer) => (applyOut += d.toString()));
