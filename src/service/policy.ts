@@ -18,8 +18,10 @@ export interface RecoveryPolicy {
   minIntervalMs: number;
   /** Re-applies in any rolling hour, across the fabric. */
   maxPerHour: number;
+  /** Forwarding resyncs in any rolling hour, across the fabric (intent only). */
+  maxResyncsPerHour: number;
   /** Where each key came from: "intent fabric.yaml:40:5", "--drift", "default". */
-  source: Record<'drift' | 'forwarding' | 'minIntervalMs' | 'maxPerHour', string>;
+  source: Record<'drift' | 'forwarding' | 'minIntervalMs' | 'maxPerHour' | 'maxResyncsPerHour', string>;
 }
 
 export interface PollingPolicy {
@@ -34,7 +36,7 @@ export interface ServicePolicy {
   polling: PollingPolicy;
 }
 
-export const DEFAULT_RECOVERY: RecoveryPolicy = { drift: 'off', forwarding: 'off', minIntervalMs: 10 * 60_000, maxPerHour: 6, source: { drift: 'default', forwarding: 'default', minIntervalMs: 'default', maxPerHour: 'default' } };
+export const DEFAULT_RECOVERY: RecoveryPolicy = { drift: 'off', forwarding: 'off', minIntervalMs: 10 * 60_000, maxPerHour: 6, maxResyncsPerHour: 30, source: { drift: 'default', forwarding: 'default', minIntervalMs: 'default', maxPerHour: 'default', maxResyncsPerHour: 'default' } };
 export const DEFAULT_POLLING: PollingPolicy = { defaultMs: 10_000, roles: {}, source: 'default' };
 
 /** What the command line gave (undefined: not given). */
@@ -57,12 +59,13 @@ export function servicePolicy(model: FabricModel, cli: PolicyOverrides = {}): Se
   const [forwarding, sForwarding] = pick('--forwarding', cli.forwarding, ops?.recovery.forwarding, DEFAULT_RECOVERY.forwarding, rWhere);
   const [minIntervalMs, sInterval] = pick('--recovery-interval', cli.minIntervalMs, ops?.recovery.minIntervalMs, DEFAULT_RECOVERY.minIntervalMs, rWhere);
   const [maxPerHour, sMax] = pick('--max-recoveries-per-hour', cli.maxPerHour, ops?.recovery.maxPerHour, DEFAULT_RECOVERY.maxPerHour, rWhere);
+  const [maxResyncsPerHour, sResyncs] = pick('-', undefined, ops?.recovery.maxResyncsPerHour, DEFAULT_RECOVERY.maxResyncsPerHour, rWhere);
   const [defaultMs] = pick('--period', cli.periodMs, ops?.polling.defaultMs, DEFAULT_POLLING.defaultMs);
   const roles = { ...(ops?.polling.roles ?? {}), ...(cli.roles ?? {}) };
   const given = [cli.periodMs !== undefined && '--period', cli.roles && Object.keys(cli.roles).length && '--poll'].filter(Boolean);
   const pSource = [ops ? fromIntent(ops.polling.source) : '', given.length ? `overridden by ${given.join(', ')}` : ''].filter(Boolean).join(', ') || 'default';
   return {
-    recovery: { drift, forwarding, minIntervalMs, maxPerHour, source: { drift: sDrift, forwarding: sForwarding, minIntervalMs: sInterval, maxPerHour: sMax } },
+    recovery: { drift, forwarding, minIntervalMs, maxPerHour, maxResyncsPerHour, source: { drift: sDrift, forwarding: sForwarding, minIntervalMs: sInterval, maxPerHour: sMax, maxResyncsPerHour: sResyncs } },
     polling: { defaultMs, roles, source: pSource },
   };
 }
@@ -77,7 +80,7 @@ export const periodOf = (p: PollingPolicy, role: Role): number => p.roles[role] 
 export function describeRecovery(r: RecoveryPolicy): string {
   const forwarding = `forwarding: ${r.forwarding} (${r.source.forwarding})`;
   if (r.drift === 'off' && r.forwarding === 'off') return `drift: off (${r.source.drift}), ${forwarding}`;
-  return `drift: ${r.drift} (${r.source.drift}), ${forwarding}, at most ${r.maxPerHour} re-applies and ${r.maxPerHour} resyncs an hour (${r.source.maxPerHour}), a device at most every ${r.minIntervalMs / 1000} s (${r.source.minIntervalMs})`;
+  return `drift: ${r.drift} (${r.source.drift}), ${forwarding}, at most ${r.maxPerHour} re-applies an hour (${r.source.maxPerHour}) and ${r.maxResyncsPerHour} resyncs an hour (${r.source.maxResyncsPerHour}), a device at most every ${r.minIntervalMs / 1000} s (${r.source.minIntervalMs})`;
 }
 
 /** Whether the policy acts on anything (a Recovery runs). */

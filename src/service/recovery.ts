@@ -56,8 +56,8 @@ export class Recovery {
     this.collector = target.collector;
     this.inventory = target.inventory ?? inventoryFromLab(target.lab!);
     this.policy = policy;
-    this.reapplies = new RecoveryBudget(policy, now);
-    this.resyncs = new RecoveryBudget(policy, now);
+    this.reapplies = new RecoveryBudget(policy, policy.maxPerHour, policy.source.maxPerHour, now);
+    this.resyncs = new RecoveryBudget(policy, policy.maxResyncsPerHour, policy.source.maxResyncsPerHour, now);
     this.emit = emit;
     this.audit = audit;
   }
@@ -173,13 +173,15 @@ export class Recovery {
   }
 }
 
-/** One kind of recovery's limits: a device at most every minIntervalMs, at most maxPerHour in any hour. */
+/** One kind of recovery's limits: a device at most every minIntervalMs, at most `perHour` in any hour. */
 class RecoveryBudget {
   private readonly last = new Map<string, number>();
   /** Start times of the recoveries of the last hour. */
   private readonly recent: number[] = [];
   constructor(
     private readonly policy: RecoveryPolicy,
+    private readonly perHour: number,
+    private readonly perHourSource: string,
     private readonly now: () => number,
   ) {}
 
@@ -191,8 +193,8 @@ class RecoveryBudget {
     if (recently.length) out.held.push({ devices: recently, why: `${done} less than ${this.policy.minIntervalMs / 1000} s ago (${this.policy.source.minIntervalMs})` });
     const names = devices.filter((d) => !recently.includes(d));
     while (this.recent.length && now - this.recent[0] >= HOUR_MS) this.recent.shift();
-    if (names.length && this.recent.length >= this.policy.maxPerHour) {
-      out.held.push({ devices: names, why: `${this.recent.length} ${plural} in the last hour, the most allowed (${this.policy.source.maxPerHour}); next possible in ${Math.ceil((this.recent[0] + HOUR_MS - now) / 1000)} s` });
+    if (names.length && this.recent.length >= this.perHour) {
+      out.held.push({ devices: names, why: `${this.recent.length} ${plural} in the last hour, the most allowed (${this.perHourSource}); next possible in ${Math.ceil((this.recent[0] + HOUR_MS - now) / 1000)} s` });
     } else out.names = names;
     return out;
   }

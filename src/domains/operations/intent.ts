@@ -22,9 +22,10 @@ export const operationsIntent = z.strictObject({
         .default('off')
         .describe("off: a leaf's kernel forwarding state diverging from the model is reported only; resync: the leaf's EVPN VRF routes are re-announced to zebra (no configuration change), and the state read again"),
       max_per_hour: z.number().int('a whole number').min(1, 'at least 1').max(60, 'at most 60').default(6).describe('re-applies in any hour, across the fabric; past it a recovery-skipped event'),
+      max_resyncs_per_hour: z.number().int('a whole number').min(1, 'at least 1').max(600, 'at most 600').default(30).describe('forwarding resyncs in any hour, across the fabric (they change no configuration); past it a recovery-skipped event'),
       min_interval: duration.default('10m').describe('least time between two re-applies of one device'),
     })
-    .default({ drift: 'off', forwarding: 'off', max_per_hour: 6, min_interval: '10m' }),
+    .default({ drift: 'off', forwarding: 'off', max_per_hour: 6, max_resyncs_per_hour: 30, min_interval: '10m' }),
   polling: z
     .strictObject({
       default: duration.default('10s').describe('poll period of a device whose role has none below'),

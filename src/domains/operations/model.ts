@@ -4,6 +4,6 @@ import type { SourceLocation } from '../../util/errors.ts';
 import type { DriftAction, ForwardingAction } from './intent.ts';
 
 export interface OperationsModel {
-  recovery: { drift: DriftAction; forwarding: ForwardingAction; maxPerHour: number; minIntervalMs: number; source: SourceLocation };
+  recovery: { drift: DriftAction; forwarding: ForwardingAction; maxPerHour: number; maxResyncsPerHour: number; minIntervalMs: number; source: SourceLocation };
   polling: { defaultMs: number; roles: Partial<Record<Role, number>>; source: SourceLocation };
 }

@@ -20,7 +20,7 @@ export function resolveOperations(ctx: DomainResolveContext, i: OperationsIntent
   const minInterval = durationMs(i.recovery.min_interval);
   if (minInterval < 10_000) ctx.error([ROOT, 'recovery', 'min_interval'], `min_interval is at least 10s (a device re-applied in a loop is worse than drift), got ${i.recovery.min_interval}`);
   return {
-    recovery: { drift: i.recovery.drift, forwarding: i.recovery.forwarding, maxPerHour: i.recovery.max_per_hour, minIntervalMs: minInterval, source: ctx.at([ROOT, 'recovery']) },
+    recovery: { drift: i.recovery.drift, forwarding: i.recovery.forwarding, maxPerHour: i.recovery.max_per_hour, maxResyncsPerHour: i.recovery.max_resyncs_per_hour, minIntervalMs: minInterval, source: ctx.at([ROOT, 'recovery']) },
     polling: { defaultMs: period(['polling', 'default'], i.polling.default), roles, source: ctx.at([ROOT, 'polling']) },
   };
 }
