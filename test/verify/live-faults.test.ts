@@ -102,8 +102,10 @@ describe.skipIf(missing.length > 0 && !inCI)('live verification with injected fa
       const f = failing(rs, 'live-bgp-sessions');
       expect(f.map((x) => x.evidence.session)).toEqual(['leaf2:eth1--spine1:eth2', 'leaf2:eth2--spine2:eth2']);
       for (const x of f) expect(x.message).toMatch(/leaf2: bgpd is not running/);
-      // Everything else that fails is a consequence on leaf2's VTEP, never another session.
-      for (const x of failing(rs).filter((y) => y.check !== 'live-bgp-sessions')) expect(JSON.stringify(x)).toMatch(/leaf2|10\.0\.1\.2/);
+      // Everything else that fails is a consequence on leaf2's VTEP, never another session. The
+      // kernel entries FRR 8.4 drops meanwhile (live-fabric-forwarding) can be any VTEP's: its
+      // bug, not a consequence of the fault, and repaired below.
+      for (const x of failing(rs).filter((y) => y.check !== 'live-bgp-sessions' && y.check !== 'live-fabric-forwarding')) expect(JSON.stringify(x)).toMatch(/leaf2|10\.0\.1\.2/);
     } finally {
       await labExec(lab, 'leaf2', ['sh', '-c', '/usr/lib/frr/bgpd -d -f /dev/null -i /var/run/frr/bgpd.pid -P 0 -F datacenter && sleep 1 && vtysh -b']);
     }
