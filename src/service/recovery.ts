@@ -24,7 +24,7 @@ import { withApplyLock } from '../push/apply-lock.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
 import type { Collector } from '../verify/live/collector.ts';
 import { FORWARDING_CHECK } from '../domains/fabric/forwarding-live.ts';
-import { resyncForwarding } from './forwarding-resync.ts';
+import { resyncForwarding, type ResyncOutcome } from './forwarding-resync.ts';
 import { describeRecovery, type RecoveryPolicy } from './policy.ts';
 import type { AuditEntry, Incident, NewEvent } from './store.ts';
 
@@ -107,10 +107,11 @@ export class Recovery {
     if (!names.length) return;
     this.resyncs.record(names);
     this.event('recovery-started', 'info', i, `forwarding: resync on ${names.join(', ')} for incident ${i.id}: EVPN VRF routes re-announced`, { devices: names, policy });
-    const outcomes = [];
+    const outcomes: ResyncOutcome[] = [];
     for (const d of names) outcomes.push(await resyncForwarding(this.collector, this.model, d));
     const ok = outcomes.every((o) => !o.skipped && !o.remaining.length);
-    const text = outcomes.map((o) => `${o.device} ${o.skipped ? `not resynced (${o.skipped})` : o.remaining.length ? `still ${o.remaining.length} difference(s): ${o.remaining[0]}` : 'forwarding as modelled'}`).join('; ');
+    const wrote = (o: ResyncOutcome) => (o.reinstalled?.length ? ` (${o.reinstalled.length} entr${o.reinstalled.length === 1 ? 'y' : 'ies'} the re-announce left missing written back from zebra's tables: ${o.reinstalled[0]})` : '');
+    const text = outcomes.map((o) => `${o.device} ${o.skipped ? `not resynced (${o.skipped})` : o.remaining.length ? `still ${o.remaining.length} difference(s): ${o.remaining[0]}` : 'forwarding as modelled'}${wrote(o)}`).join('; ');
     this.audit({ time: new Date().toISOString(), actor: `policy ${policy}`, action: 'resync', target: names.join(', '), outcome: `${ok ? 'ok' : 'failed'}: ${text}` });
     this.event(ok ? 'recovery-succeeded' : 'recovery-failed', ok ? 'info' : 'error', i, `forwarding: resync on ${names.join(', ')} ${ok ? 'repaired' : 'did not repair'}: ${text}`, { devices: names, results: outcomes });
   }

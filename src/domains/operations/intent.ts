@@ -20,7 +20,7 @@ export const operationsIntent = z.strictObject({
       forwarding: z
         .enum(FORWARDING_ACTIONS)
         .default('off')
-        .describe("off: a leaf's kernel forwarding state diverging from the model is reported only; resync: the leaf's EVPN VRF routes are re-announced to zebra (no configuration change), and the state read again"),
+        .describe("off: a leaf's kernel forwarding state diverging from the model is reported only; resync: the leaf's EVPN VRF routes are re-announced to zebra (no configuration change), the state read again, and entries still missing that zebra holds as the model does written back as zebra writes them"),
       max_per_hour: z.number().int('a whole number').min(1, 'at least 1').max(60, 'at most 60').default(6).describe('re-applies in any hour, across the fabric; past it a recovery-skipped event'),
       max_resyncs_per_hour: z.number().int('a whole number').min(1, 'at least 1').max(600, 'at most 600').default(30).describe('forwarding resyncs in any hour, across the fabric (they change no configuration); past it a recovery-skipped event'),
       min_interval: duration.default('10m').describe('least time between two re-applies of one device'),
