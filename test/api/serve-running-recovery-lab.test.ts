@@ -54,6 +54,8 @@ describe.skipIf(!!missing && !inCI)('netloom serve recovers while it runs: kerne
   type Ev = { kind: string; message: string; subject: string; device?: string; incident?: string };
   /** The service on the lab, polling every 2 s; its store in `store` (a test's events are its own). */
   const serveLab = async (extra: string[] = [], store = 'serve'): Promise<ServeProcess> => {
+    // A test that failed before its own stop leaves its service running: never two at once.
+    await serve?.stop();
     serve = await startServe([copy.dir, '--target', `lab:${LAB}`, '--state-dir', path.join(stateDir, store), '--period', '2', '--capture-seconds', '0', ...extra], env);
     return serve;
   };

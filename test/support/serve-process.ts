@@ -12,9 +12,17 @@ export interface ServeProcess {
   stop: () => Promise<void>;
 }
 
+/** Services still running when the test process exits (a test failed before stopping its own) are killed with it, not left polling a lab that is gone. */
+const running = new Set<ReturnType<typeof spawn>>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** Starts `netloom serve ARGS --listen 127.0.0.1:0` with `env` added; resolves once it prints its API address (30 s at most). */
 export async function startServe(args: string[], env: Record<string, string>): Promise<ServeProcess> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', ...args, '--listen', '127.0.0.1:0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout.on('data', (d) => (output += String(d)));
   child.stderr.on('data', (d) => (output += String(d)));
