@@ -81,9 +81,9 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   const t0 = performance.now();
   const fg = buildFabricGraph(model);
   const basis = basisOf(model, fg);
-  const healthy = synthesize(model, new LiveComparison(model, fg, basis));
+  const healthy = synthesize(model, new LiveComparison(model, fg, basis), new Set(), { versions: true });
   const variants = [ticked(model, healthy, 1), ticked(model, healthy, 2)];
-  const failed = linkDownAnswers(model);
+  const failed = linkDownAnswers(model, { versions: true });
   const load = performance.now() - t0;
 
   const dir = mkdtempSync(path.join(tmpdir(), `netloom-bench-serve-${label}-`));

@@ -4,6 +4,7 @@
  * tests replay it (with faults edited in) instead of a lab, so the figures and findings are
  * netloom's, not SSH's.
  */
+import { createHash } from 'node:crypto';
 import type { FabricModel } from '../../src/model/types.ts';
 import { frrCommands, type Collector } from '../../src/verify/live/collector.ts';
 import { LiveComparison } from '../../src/verify/live/compare.ts';
@@ -27,7 +28,7 @@ export const answerKey = (device: string, command: string) => `${device}\n${comm
  * What each device of `model` prints for each of its show commands when the fabric is `live`
  * (the model itself, or the model less a failed link), with `down` sessions Active.
  */
-export function synthesize(model: FabricModel, live: LiveComparison, down = new Set<string>()): Map<string, string> {
+export function synthesize(model: FabricModel, live: LiveComparison, down = new Set<string>(), opts: { versions?: boolean } = {}): Map<string, string> {
   const out = new Map<string, string>();
   const bgp = new Map<string, Record<string, Record<string, unknown>>>();
   for (const s of model.bgpSessions) {
@@ -58,6 +59,15 @@ export function synthesize(model: FabricModel, live: LiveComparison, down = new 
       } else if (c.key === 'ospf') json = { neighbors: Object.fromEntries(model.ospfAdjacencies.flatMap((a) => (a.a.device === d.name ? [[a.b.routerId, [{ nbrState: 'Full/-', ifaceName: a.a.interface }]]] : a.b.device === d.name ? [[a.a.routerId, [{ nbrState: 'Full/-', ifaceName: a.b.interface }]]] : []))) };
       out.set(answerKey(d.name, c.command), JSON.stringify(json));
     }
+    if (opts.versions) {
+      // bgpd's IPv4 unicast table version moves whenever the default table does (a number from its digest).
+      const key = answerKey(d.name, 'show bgp vrf all summary json');
+      const j = JSON.parse(out.get(key)!) as { default: Record<string, object> };
+      const table = out.get(answerKey(d.name, 'show ip route json')) ?? '';
+      const { ipv4Unicast, ...rest } = j.default;
+      j.default = { ipv4Unicast: { vrfName: 'default', tableVersion: parseInt(createHash('sha1').update(table).digest('hex').slice(0, 8), 16), ...(ipv4Unicast ?? { peers: {} }) }, ...rest };
+      out.set(key, JSON.stringify(j));
+    }
   }
   return out;
 }
@@ -66,7 +76,7 @@ export function synthesize(model: FabricModel, live: LiveComparison, down = new 
  * The answers when the first link touching a spine fails: the fabric re-simulated without the
  * link (routes, flood lists), its underlay sessions Active at both ends.
  */
-export function linkDownAnswers(model: FabricModel): Map<string, string> {
+export function linkDownAnswers(model: FabricModel, opts: { versions?: boolean } = {}): Map<string, string> {
   const ends = (l: FabricModel['links'][0]) => [`${l.a.device}:${l.a.interface}`, `${l.b.device}:${l.b.interface}`];
   const link = model.links.find((l) => /spine/.test(l.a.device) || /spine/.test(l.b.device))!;
   const onLink = (s: FabricModel['bgpSessions'][0]) =>
@@ -75,7 +85,7 @@ export function linkDownAnswers(model: FabricModel): Map<string, string> {
   const less = structuredClone(model);
   less.links = less.links.filter((l) => l.id !== link.id);
   less.bgpSessions = less.bgpSessions.filter((s) => !sessions.some((x) => x.id === s.id));
-  return synthesize(model, new LiveComparison(less, buildFabricGraph(less)), new Set(sessions.map((s) => s.id)));
+  return synthesize(model, new LiveComparison(less, buildFabricGraph(less)), new Set(sessions.map((s) => s.id)), opts);
 }
 
 /** A collector answering from a table the caller swaps or edits between polls. */

@@ -13,7 +13,7 @@ import type { FabricModel } from '../../src/model/types.ts';
 import type { CheckResult } from '../../src/verify/findings.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { compareLive, LiveComparison } from '../../src/verify/live/compare.ts';
-import { IncrementalLive } from '../../src/verify/live/incremental.ts';
+import { defaultTableVersion, IncrementalLive, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
 import { collectObserved, type LiveTarget } from '../../src/verify/live/run.ts';
 import { editAnswer, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
 import { model as example } from './helpers.ts';
@@ -115,5 +115,63 @@ describe('incremental poll equals a full comparison', () => {
       { name: 'leaf heals', edit: restore(a.name), devices: [a.name], expect: [] },
     ]);
     expect(spine).toBeDefined();
+  });
+
+  it("reads a default table only when bgpd's table version moved, its last answer failed, or its refresh is due", async () => {
+    const m = example('dc1');
+    const fg = buildFabricGraph(m);
+    // FRR's summary as printed: the default VRF's IPv4 unicast instance first, with its table version.
+    const withVersion = (answer: string, version: number) => {
+      const j = JSON.parse(answer) as { default: Record<string, { peers: unknown }> };
+      const { ipv4Unicast, ...rest } = j.default;
+      return JSON.stringify({ default: { ipv4Unicast: { routerId: '10.0.0.1', as: 65101, vrfId: 0, vrfName: 'default', tableVersion: version, ribCount: 19, peers: ipv4Unicast?.peers ?? {} }, ...rest } }, null, 2);
+    };
+    expect(defaultTableVersion(withVersion('{"default":{}}', 20))).toBe('20');
+    expect(defaultTableVersion('{"default":{"ipv6Unicast":{"tableVersion":3}}}')).toBeUndefined();
+    const healthy = synthesize(m, new LiveComparison(m, fg));
+    const versioned = (t: Map<string, string>, v: number) => {
+      const out = new Map(t);
+      for (const d of m.devices) {
+        const k = `${d.name}\nshow bgp vrf all summary json`;
+        out.set(k, withVersion(t.get(k)!, v));
+      }
+      return out;
+    };
+    const collector = new ReplayCollector();
+    const target: LiveTarget = { collector, describe: 'replay' };
+    const asked: string[] = [];
+    const run = collector.run.bind(collector);
+    collector.run = async (device: string, command: string) => {
+      if (command === 'show ip route json') asked.push(device);
+      return run(device, command);
+    };
+    collector.table = versioned(healthy, 1);
+    const live = new IncrementalLive(m, fg);
+    expect((await live.poll(target, { probes: false })).results.flatMap((r) => r.findings)).toEqual([]);
+    const frr = m.devices.filter((d) => d.platform === 'frr').map((d) => d.name).sort();
+    expect(asked.sort()).toEqual(frr);
+    // leaf1 loses a loopback route but the version holds (as it never does on FRR): not asked for,
+    // except by the device whose refresh is due; then the version moves: read, and the finding.
+    const lo = Object.keys(JSON.parse(healthy.get('leaf1\nshow ip route json')!)).find((p) => p.startsWith('10.0.0.') && p !== '10.0.0.1/32')!;
+    const broken = editAnswer(versioned(healthy, 1), 'leaf1', 'show ip route json', (j) => delete j[lo]);
+    const seen: string[][] = [];
+    for (let i = 0; i < TABLE_REFRESH_ROUNDS; i++) {
+      asked.length = 0;
+      collector.table = broken;
+      const r = await live.poll(target, { probes: false });
+      seen.push([...asked]);
+      expect(live.skippedTables).toBe(frr.length - asked.length);
+      const missing = r.results.flatMap((x) => x.findings.map((f) => f.message)).some((msg) => msg.startsWith('leaf1:'));
+      // The finding appears exactly when leaf1's table is read again.
+      expect(missing).toBe(seen.flat().includes('leaf1'));
+    }
+    // Over TABLE_REFRESH_ROUNDS polls every table is refreshed once, spread over the polls.
+    expect(seen.flat().sort()).toEqual(frr);
+    expect(Math.max(...seen.map((x) => x.length))).toBeLessThanOrEqual(Math.ceil(frr.length / TABLE_REFRESH_ROUNDS) + 1);
+    // The version moves on leaf2: its table is read at once.
+    asked.length = 0;
+    collector.table = new Map(broken).set('leaf2\nshow bgp vrf all summary json', withVersion(healthy.get('leaf2\nshow bgp vrf all summary json')!, 2));
+    await live.poll(target, { probes: false });
+    expect(asked).toContain('leaf2');
   });
 });
