@@ -16,6 +16,7 @@ const KEY_BITS = 48;
 const FULL = 2 ** KEY_BITS - 1;
 const STRIDE = 8;
 const LEVELS = KEY_BITS / STRIDE;
+const STEPS = 1 << STRIDE;
 
 /** Key ranges [lo, hi] per family (index 0: IPv4, 1: IPv6); an empty list excludes the family. */
 export type Hull = [Range[], Range[]];
@@ -96,11 +97,14 @@ interface TrieNode<T> {
 
 const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [] });
 
+/** The key's weight at each trie level (a table: `2 **` with a variable exponent is a call). */
+const SHIFT: number[] = Array.from({ length: LEVELS + 1 }, (_, level) => 2 ** (KEY_BITS - level * STRIDE));
+
 /** Number of trie levels whose 8-bit step is the same for lo and hi. */
 function depthOf(lo: number, hi: number): number {
   let level = 0;
   while (level < LEVELS) {
-    const shift = 2 ** (KEY_BITS - (level + 1) * STRIDE);
+    const shift = SHIFT[level + 1]!;
     if (Math.floor(lo / shift) !== Math.floor(hi / shift)) break;
     level++;
   }
@@ -108,17 +112,18 @@ function depthOf(lo: number, hi: number): number {
 }
 
 function stepAt(lo: number, level: number): number {
-  return Math.floor(lo / 2 ** (KEY_BITS - level * STRIDE)) % 2 ** STRIDE;
+  return Math.floor(lo / SHIFT[level]!) % STEPS;
 }
 
 /** 0 when the box's destination side is at least as narrow as its source side, else 1. */
 function narrower(box: Box, fam: 0 | 1): 0 | 1 {
-  const depth = (rs: Range[]) => {
-    let d = LEVELS;
-    for (const h of rs) d = Math.min(d, depthOf(h[0], h[1]));
-    return d;
-  };
-  return depth(box.dst[fam]) >= depth(box.src[fam]) ? 0 : 1;
+  return minDepth(box.dst[fam]) >= minDepth(box.src[fam]) ? 0 : 1;
+}
+
+function minDepth(rs: Range[]): number {
+  let d = LEVELS;
+  for (let i = 0; i < rs.length; i++) d = Math.min(d, depthOf(rs[i]![0], rs[i]![1]));
+  return d;
 }
 
 /**

@@ -29,7 +29,7 @@ export class Bdd {
   /** Entries interleaved (op, a, b, result), for the same reason. */
   private readonly cache: Int32Array;
 
-  constructor(nvars: number, cacheBits = 21) {
+  constructor(nvars: number, cacheBits = 19) {
     this.nvars = nvars;
     // Sized for a 10,000-rule policy without regrowth; untouched pages cost no memory.
     const cap = 1 << 22;
@@ -37,8 +37,10 @@ export class Bdd {
     this.nd[0] = nvars;
     this.nd[3] = nvars;
     // Load factor at most 1/2 (linear probing); doubled when reached, so a rehash never
-    // allocates far more than the nodes need.
-    this.table = new Int32Array(1 << 23);
+    // allocates far more than the nodes need. Started small: the probes of a 10,000-rule
+    // policy's few hundred thousand nodes then stay in the processor's caches (a table and an
+    // operation cache of 32 MiB each cost about a tenth of its analysis in cache misses).
+    this.table = new Int32Array(1 << 20);
     this.tableMask = this.table.length - 1;
     this.tableLimit = this.table.length >> 1;
     this.cacheMask = (1 << cacheBits) - 1;
