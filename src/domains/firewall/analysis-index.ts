@@ -93,9 +93,11 @@ interface TrieNode<T> {
   children: Map<number, TrieNode<T>>;
   /** The children again, for iteration without iterators. */
   kids: TrieNode<T>[];
+  /** Scratch for placing an item once per node. */
+  mark: number;
 }
 
-const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [] });
+const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [], mark: 0 });
 
 /** The key's weight at each trie level (a table: `2 **` with a variable exponent is a call). */
 const SHIFT: number[] = Array.from({ length: LEVELS + 1 }, (_, level) => 2 ** (KEY_BITS - level * STRIDE));
@@ -135,12 +137,16 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
   private stamp = 0;
   /** [dimension: 0 destination, 1 source][family]. */
   private readonly roots: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
+  /** Every item: a query any on both sides (a global rule) scans them instead of every trie node. */
+  private readonly members = new Set<T>();
 
   add(item: T): void {
+    this.members.add(item);
     this.place(item, true);
   }
 
   remove(item: T): void {
+    this.members.delete(item);
     this.place(item, false);
   }
 
@@ -151,6 +157,14 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (box.src[fam].length === 0 || box.dst[fam].length === 0) continue;
       const dim = narrower(box, fam as 0 | 1);
+      if (minDepth((dim === 0 ? box.dst : box.src)[fam]) === 0) {
+        for (const it of this.members) {
+          if (it.mark === stamp) continue;
+          it.mark = stamp;
+          if (boxesMeet(it.box, box)) out.push(it);
+        }
+        break;
+      }
       for (const h of (dim === 0 ? box.dst : box.src)[fam]) {
         let n: TrieNode<T> | undefined = this.roots[dim]![fam]!;
         const depth = depthOf(h[0], h[1]);
@@ -184,14 +198,14 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     const { src, dst } = item.box;
     // A node once per item, even when several of its ranges end there (no scan of the
     // node's items, which is long at the roots where broad rules hang).
-    const seen = new Set<TrieNode<T>>();
+    const stamp = ++this.stamp;
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (src[fam].length === 0 || dst[fam].length === 0) continue;
       for (let dim = 0; dim <= 1; dim++) {
         for (const h of (dim === 0 ? dst : src)[fam]) {
           const n = this.nodeAt(this.roots[dim]![fam]!, h, add);
-          if (!n || seen.has(n)) continue;
-          seen.add(n);
+          if (!n || n.mark === stamp) continue;
+          n.mark = stamp;
           if (add) n.items.push(item);
           else {
             const i = n.items.indexOf(item);
