@@ -137,6 +137,12 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
   private stamp = 0;
   /** [dimension: 0 destination, 1 source][family]. */
   private readonly roots: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
+  /**
+   * The items any on one side (any destination, a negated group) and not on the other, by that
+   * other side: [the dimension they are any on][family]. At the roots they would be visited by
+   * every query walking that side (most of a query's visits).
+   */
+  private readonly broad: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
   /** Every item: a query any on both sides (a global rule) scans them instead of every trie node. */
   private readonly members = new Set<T>();
 
@@ -165,17 +171,22 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
         }
         break;
       }
-      for (const h of (dim === 0 ? box.dst : box.src)[fam]) {
-        let n: TrieNode<T> | undefined = this.roots[dim]![fam]!;
-        const depth = depthOf(h[0], h[1]);
-        for (let level = 1; level <= depth && n; level++) {
-          this.take(n, box, stamp, out);
-          n = n.children.get(stepAt(h[0], level));
-        }
-        if (n) this.all(n, box, stamp, out);
-      }
+      for (const h of (dim === 0 ? box.dst : box.src)[fam]) this.walk(this.roots[dim]![fam]!, h, box, stamp, out);
+      // The items any on this side, by their other side.
+      for (const h of (dim === 0 ? box.src : box.dst)[fam]) this.walk(this.broad[dim]![fam]!, h, box, stamp, out);
     }
     return out;
+  }
+
+  /** The items on the path to `h`'s node and below it. */
+  private walk(root: TrieNode<T>, h: Range, box: Box, stamp: number, out: T[]): void {
+    let n: TrieNode<T> | undefined = root;
+    const depth = depthOf(h[0], h[1]);
+    for (let level = 1; level <= depth && n; level++) {
+      this.take(n, box, stamp, out);
+      n = n.children.get(stepAt(h[0], level));
+    }
+    if (n) this.all(n, box, stamp, out);
   }
 
   private take(n: TrieNode<T>, box: Box, stamp: number, out: T[]): void {
@@ -202,8 +213,11 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (src[fam].length === 0 || dst[fam].length === 0) continue;
       for (let dim = 0; dim <= 1; dim++) {
-        for (const h of (dim === 0 ? dst : src)[fam]) {
-          const n = this.nodeAt(this.roots[dim]![fam]!, h, add);
+        const side = (dim === 0 ? dst : src)[fam];
+        const other = (dim === 0 ? src : dst)[fam];
+        const broad = minDepth(side) === 0 && minDepth(other) > 0;
+        for (const h of broad ? other : side) {
+          const n = this.nodeAt((broad ? this.broad : this.roots)[dim]![fam]!, h, add);
           if (!n || n.mark === stamp) continue;
           n.mark = stamp;
           if (add) n.items.push(item);
