@@ -127,19 +127,12 @@ export function parseCidr(s: string): Readonly<Cidr> {
   });
 }
 
-const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
 function parseBitsUncached(s: string): Bits {
   // The common forms first, without the general parser's cost; anything else (and every error)
   // goes through the general parser.
-  const m = DOTTED.exec(s);
-  if (m) {
-    const octets = m.slice(1, 5).map(Number);
-    const len = m[5] === undefined ? 32 : Number(m[5]);
-    if (octets.every((o) => o <= 255) && len <= 32) return masked(4, [octets.reduce((a, o) => a * 256 + o, 0)], len);
-  }
-  const fast = parseIpv6(s);
+  const fast = parseIpv4(s) ?? parseIpv6(s);
   if (fast) return fast;
   const [addr, lenText] = s.split('/');
   const v4 = !addr?.includes(':') && Address4.isValid(addr ?? '');
@@ -151,6 +144,47 @@ function parseBitsUncached(s: string): Bits {
   const words: number[] = [];
   for (let i = width / 32 - 1; i >= 0; i--) words.push(Number((value >> BigInt(i * 32)) & 0xffffffffn));
   return masked(v4 ? 4 : 6, words, len);
+}
+
+/**
+ * Dotted IPv4 (four groups of 1-3 digits, each <= 255, optional /len of 1-2 digits <= 32), or
+ * undefined for any other form. A loop over the characters, no regex or arrays, as parseIpv6.
+ */
+function parseIpv4(s: string): Bits | undefined {
+  const n = s.length;
+  let v = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      octet = octet * 10 + c - 48;
+      if (++digits > 3) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3 || octet > 255) return undefined;
+      v = v * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c === 47) break;
+    else return undefined;
+  }
+  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
+  v = v * 256 + octet;
+  let len = 32;
+  if (i < n) {
+    if (n - i - 1 < 1 || n - i - 1 > 2) return undefined;
+    len = 0;
+    for (let k = i + 1; k < n; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 48 || c > 57) return undefined;
+      len = len * 10 + c - 48;
+    }
+    if (len > 32) return undefined;
+  }
+  return masked(4, [v], len);
 }
 
 /**
