@@ -111,7 +111,6 @@ export function ruleCube(r: FwRule): Cube {
   const services = servicesSet(r.services);
   const state = statesSet(r.state);
   const cube = productCube(r.src, r.dst, intersect(services, state));
-  const noAddress = (x: Intervals) => x[0].length === 0 && x[1].length === 0;
   if (noAddress(cube.src)) cube.empty = 'source';
   else if (noAddress(cube.dst)) cube.empty = 'destination';
   else if (isEmpty(services)) cube.empty = 'services';
@@ -119,6 +118,8 @@ export function ruleCube(r: FwRule): Cube {
   else if (!addressed(cube, 0) && !addressed(cube, 1)) cube.empty = 'combination of fields';
   return cube;
 }
+
+const noAddress = (x: Intervals) => x[0].length === 0 && x[1].length === 0;
 
 /** The packets with a source in `src`, a destination in `dst` and header fields in `rest` (a set testing no address). */
 export function productCube(src: AddressSpec, dst: AddressSpec, rest: PacketSet): Cube {
@@ -151,8 +152,15 @@ export function cubeBeyond(c: Cube, s: PacketSet): boolean {
 
 /** Whether the match covers every address of both families on both sides. */
 export function cubeAnyAddress(c: Cube): boolean {
-  const full = (x: Intervals) => x.every((r, f) => r.length === 2 && r[0] === 0n && r[1] === MAX[f]);
-  return full(c.src) && full(c.dst);
+  return everyAddress(c.src) && everyAddress(c.dst);
+}
+
+function everyAddress(x: Intervals): boolean {
+  for (let f = 0; f < 2; f++) {
+    const r = x[f]!;
+    if (r.length !== 2 || r[0] !== 0n || r[1] !== MAX[f]) return false;
+  }
+  return true;
 }
 
 /** Whether the packet is in the match (`bits`: its header bits; `src`, `dst`: its addresses). */
