@@ -134,20 +134,25 @@ function addressed(c: Cube, f: 0 | 1): boolean {
 
 /** Whether the two matches share a packet (exact). */
 export function cubesMeet(a: Cube, b: Cube): boolean {
-  for (const f of [0, 1] as const) {
-    if (intervalsMeet(a.src[f], b.src[f]) && intervalsMeet(a.dst[f], b.dst[f]) && overlaps(a.svc[f], b.svc[f])) return true;
+  for (let f: 0 | 1 = 0; f <= 1; f++) {
+    // The family first (no addresses of it: empty intervals), then the services (a cached BDD
+    // test, false for most candidates of the index), then the addresses (bigint comparisons).
+    if (a.src[f].length === 0 || b.src[f].length === 0) continue;
+    if (overlaps(a.svc[f], b.svc[f]) && intervalsMeet(a.src[f], b.src[f]) && intervalsMeet(a.dst[f], b.dst[f])) return true;
   }
   return false;
 }
 
 /** Whether the match shares a packet with `s`, a set testing no address. */
 export function cubeMeets(c: Cube, s: PacketSet): boolean {
-  return ([0, 1] as const).some((f) => addressed(c, f) && overlaps(c.svc[f], s));
+  for (let f: 0 | 1 = 0; f <= 1; f++) if (addressed(c, f as 0 | 1) && overlaps(c.svc[f], s)) return true;
+  return false;
 }
 
 /** Whether the match has a packet outside `s`, a set testing no address. */
 export function cubeBeyond(c: Cube, s: PacketSet): boolean {
-  return ([0, 1] as const).some((f) => addressed(c, f) && difference(c.svc[f], s) !== EMPTY);
+  for (let f: 0 | 1 = 0; f <= 1; f++) if (addressed(c, f as 0 | 1) && difference(c.svc[f], s) !== EMPTY) return true;
+  return false;
 }
 
 /** Whether the match covers every address of both families on both sides. */
