@@ -124,7 +124,9 @@ const noAddress = (x: Intervals) => x[0].length === 0 && x[1].length === 0;
 /** The packets with a source in `src`, a destination in `dst` and header fields in `rest` (a set testing no address). */
 export function productCube(src: AddressSpec, dst: AddressSpec, rest: PacketSet): Cube {
   const svc = memo(perFamily, rest, () => [intersect(rest, familySet(4)), intersect(rest, familySet(6))] as [PacketSet, PacketSet]);
-  return { src: specIntervals(src), dst: specIntervals(dst), svc };
+  // `empty` present from the start: every cube has one shape (a field added later to some made
+  // the cube tests, run on every index candidate, deoptimise and recompile).
+  return { src: specIntervals(src), dst: specIntervals(dst), svc, empty: undefined };
 }
 
 /** Whether the family has packets in the cube. */
