@@ -111,7 +111,6 @@ export function ruleCube(r: FwRule): Cube {
   const services = servicesSet(r.services);
   const state = statesSet(r.state);
   const cube = productCube(r.src, r.dst, intersect(services, state));
-  const noAddress = (x: Intervals) => x[0].length === 0 && x[1].length === 0;
   if (noAddress(cube.src)) cube.empty = 'source';
   else if (noAddress(cube.dst)) cube.empty = 'destination';
   else if (isEmpty(services)) cube.empty = 'services';
@@ -120,10 +119,14 @@ export function ruleCube(r: FwRule): Cube {
   return cube;
 }
 
+const noAddress = (x: Intervals) => x[0].length === 0 && x[1].length === 0;
+
 /** The packets with a source in `src`, a destination in `dst` and header fields in `rest` (a set testing no address). */
 export function productCube(src: AddressSpec, dst: AddressSpec, rest: PacketSet): Cube {
   const svc = memo(perFamily, rest, () => [intersect(rest, familySet(4)), intersect(rest, familySet(6))] as [PacketSet, PacketSet]);
-  return { src: specIntervals(src), dst: specIntervals(dst), svc };
+  // `empty` present from the start: every cube has one shape (a field added later to some made
+  // the cube tests, run on every index candidate, deoptimise and recompile).
+  return { src: specIntervals(src), dst: specIntervals(dst), svc, empty: undefined };
 }
 
 /** Whether the family has packets in the cube. */
@@ -133,26 +136,38 @@ function addressed(c: Cube, f: 0 | 1): boolean {
 
 /** Whether the two matches share a packet (exact). */
 export function cubesMeet(a: Cube, b: Cube): boolean {
-  for (const f of [0, 1] as const) {
-    if (intervalsMeet(a.src[f], b.src[f]) && intervalsMeet(a.dst[f], b.dst[f]) && overlaps(a.svc[f], b.svc[f])) return true;
+  for (let f: 0 | 1 = 0; f <= 1; f++) {
+    // The family first (no addresses of it: empty intervals), then the services (a cached BDD
+    // test, false for most candidates of the index), then the addresses (bigint comparisons).
+    if (a.src[f].length === 0 || b.src[f].length === 0) continue;
+    if (overlaps(a.svc[f], b.svc[f]) && intervalsMeet(a.src[f], b.src[f]) && intervalsMeet(a.dst[f], b.dst[f])) return true;
   }
   return false;
 }
 
 /** Whether the match shares a packet with `s`, a set testing no address. */
 export function cubeMeets(c: Cube, s: PacketSet): boolean {
-  return ([0, 1] as const).some((f) => addressed(c, f) && overlaps(c.svc[f], s));
+  for (let f: 0 | 1 = 0; f <= 1; f++) if (addressed(c, f as 0 | 1) && overlaps(c.svc[f], s)) return true;
+  return false;
 }
 
 /** Whether the match has a packet outside `s`, a set testing no address. */
 export function cubeBeyond(c: Cube, s: PacketSet): boolean {
-  return ([0, 1] as const).some((f) => addressed(c, f) && difference(c.svc[f], s) !== EMPTY);
+  for (let f: 0 | 1 = 0; f <= 1; f++) if (addressed(c, f as 0 | 1) && difference(c.svc[f], s) !== EMPTY) return true;
+  return false;
 }
 
 /** Whether the match covers every address of both families on both sides. */
 export function cubeAnyAddress(c: Cube): boolean {
-  const full = (x: Intervals) => x.every((r, f) => r.length === 2 && r[0] === 0n && r[1] === MAX[f]);
-  return full(c.src) && full(c.dst);
+  return everyAddress(c.src) && everyAddress(c.dst);
+}
+
+function everyAddress(x: Intervals): boolean {
+  for (let f = 0; f < 2; f++) {
+    const r = x[f]!;
+    if (r.length !== 2 || r[0] !== 0n || r[1] !== MAX[f]) return false;
+  }
+  return true;
 }
 
 /** Whether the packet is in the match (`bits`: its header bits; `src`, `dst`: its addresses). */

@@ -16,6 +16,7 @@ const KEY_BITS = 48;
 const FULL = 2 ** KEY_BITS - 1;
 const STRIDE = 8;
 const LEVELS = KEY_BITS / STRIDE;
+const STEPS = 1 << STRIDE;
 
 /** Key ranges [lo, hi] per family (index 0: IPv4, 1: IPv6); an empty list excludes the family. */
 export type Hull = [Range[], Range[]];
@@ -92,15 +93,20 @@ interface TrieNode<T> {
   children: Map<number, TrieNode<T>>;
   /** The children again, for iteration without iterators. */
   kids: TrieNode<T>[];
+  /** Scratch for placing an item once per node. */
+  mark: number;
 }
 
-const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [] });
+const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [], mark: 0 });
+
+/** The key's weight at each trie level (a table: `2 **` with a variable exponent is a call). */
+const SHIFT: number[] = Array.from({ length: LEVELS + 1 }, (_, level) => 2 ** (KEY_BITS - level * STRIDE));
 
 /** Number of trie levels whose 8-bit step is the same for lo and hi. */
 function depthOf(lo: number, hi: number): number {
   let level = 0;
   while (level < LEVELS) {
-    const shift = 2 ** (KEY_BITS - (level + 1) * STRIDE);
+    const shift = SHIFT[level + 1]!;
     if (Math.floor(lo / shift) !== Math.floor(hi / shift)) break;
     level++;
   }
@@ -108,17 +114,18 @@ function depthOf(lo: number, hi: number): number {
 }
 
 function stepAt(lo: number, level: number): number {
-  return Math.floor(lo / 2 ** (KEY_BITS - level * STRIDE)) % 2 ** STRIDE;
+  return Math.floor(lo / SHIFT[level]!) % STEPS;
 }
 
 /** 0 when the box's destination side is at least as narrow as its source side, else 1. */
 function narrower(box: Box, fam: 0 | 1): 0 | 1 {
-  const depth = (rs: Range[]) => {
-    let d = LEVELS;
-    for (const h of rs) d = Math.min(d, depthOf(h[0], h[1]));
-    return d;
-  };
-  return depth(box.dst[fam]) >= depth(box.src[fam]) ? 0 : 1;
+  return minDepth(box.dst[fam]) >= minDepth(box.src[fam]) ? 0 : 1;
+}
+
+function minDepth(rs: Range[]): number {
+  let d = LEVELS;
+  for (let i = 0; i < rs.length; i++) d = Math.min(d, depthOf(rs[i]![0], rs[i]![1]));
+  return d;
 }
 
 /**
@@ -130,12 +137,22 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
   private stamp = 0;
   /** [dimension: 0 destination, 1 source][family]. */
   private readonly roots: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
+  /**
+   * The items any on one side (any destination, a negated group) and not on the other, by that
+   * other side: [the dimension they are any on][family]. At the roots they would be visited by
+   * every query walking that side (most of a query's visits).
+   */
+  private readonly broad: TrieNode<T>[][] = [[newNode(), newNode()], [newNode(), newNode()]];
+  /** Every item: a query any on both sides (a global rule) scans them instead of every trie node. */
+  private readonly members = new Set<T>();
 
   add(item: T): void {
+    this.members.add(item);
     this.place(item, true);
   }
 
   remove(item: T): void {
+    this.members.delete(item);
     this.place(item, false);
   }
 
@@ -146,17 +163,30 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (box.src[fam].length === 0 || box.dst[fam].length === 0) continue;
       const dim = narrower(box, fam as 0 | 1);
-      for (const h of (dim === 0 ? box.dst : box.src)[fam]) {
-        let n: TrieNode<T> | undefined = this.roots[dim]![fam]!;
-        const depth = depthOf(h[0], h[1]);
-        for (let level = 1; level <= depth && n; level++) {
-          this.take(n, box, stamp, out);
-          n = n.children.get(stepAt(h[0], level));
+      if (minDepth((dim === 0 ? box.dst : box.src)[fam]) === 0) {
+        for (const it of this.members) {
+          if (it.mark === stamp) continue;
+          it.mark = stamp;
+          if (boxesMeet(it.box, box)) out.push(it);
         }
-        if (n) this.all(n, box, stamp, out);
+        break;
       }
+      for (const h of (dim === 0 ? box.dst : box.src)[fam]) this.walk(this.roots[dim]![fam]!, h, box, stamp, out);
+      // The items any on this side, by their other side.
+      for (const h of (dim === 0 ? box.src : box.dst)[fam]) this.walk(this.broad[dim]![fam]!, h, box, stamp, out);
     }
     return out;
+  }
+
+  /** The items on the path to `h`'s node and below it. */
+  private walk(root: TrieNode<T>, h: Range, box: Box, stamp: number, out: T[]): void {
+    let n: TrieNode<T> | undefined = root;
+    const depth = depthOf(h[0], h[1]);
+    for (let level = 1; level <= depth && n; level++) {
+      this.take(n, box, stamp, out);
+      n = n.children.get(stepAt(h[0], level));
+    }
+    if (n) this.all(n, box, stamp, out);
   }
 
   private take(n: TrieNode<T>, box: Box, stamp: number, out: T[]): void {
@@ -179,14 +209,17 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     const { src, dst } = item.box;
     // A node once per item, even when several of its ranges end there (no scan of the
     // node's items, which is long at the roots where broad rules hang).
-    const seen = new Set<TrieNode<T>>();
+    const stamp = ++this.stamp;
     for (let fam: 0 | 1 = 0; fam <= 1; fam++) {
       if (src[fam].length === 0 || dst[fam].length === 0) continue;
       for (let dim = 0; dim <= 1; dim++) {
-        for (const h of (dim === 0 ? dst : src)[fam]) {
-          const n = this.nodeAt(this.roots[dim]![fam]!, h, add);
-          if (!n || seen.has(n)) continue;
-          seen.add(n);
+        const side = (dim === 0 ? dst : src)[fam];
+        const other = (dim === 0 ? src : dst)[fam];
+        const broad = minDepth(side) === 0 && minDepth(other) > 0;
+        for (const h of broad ? other : side) {
+          const n = this.nodeAt((broad ? this.broad : this.roots)[dim]![fam]!, h, add);
+          if (!n || n.mark === stamp) continue;
+          n.mark = stamp;
           if (add) n.items.push(item);
           else {
             const i = n.items.indexOf(item);

@@ -25,11 +25,13 @@ export class Bdd {
   private table: Int32Array;
   private tableMask: number;
   private tableLimit: number;
-  private readonly cacheMask: number;
+  private cacheMask: number;
   /** Entries interleaved (op, a, b, result), for the same reason. */
-  private readonly cache: Int32Array;
+  private cache: Int32Array;
+  /** Node count at which the operation cache doubles. */
+  private cacheGrowAt: number;
 
-  constructor(nvars: number, cacheBits = 21) {
+  constructor(nvars: number, cacheBits = 19, private readonly maxCacheBits = 21) {
     this.nvars = nvars;
     // Sized for a 10,000-rule policy without regrowth; untouched pages cost no memory.
     const cap = 1 << 22;
@@ -37,12 +39,17 @@ export class Bdd {
     this.nd[0] = nvars;
     this.nd[3] = nvars;
     // Load factor at most 1/2 (linear probing); doubled when reached, so a rehash never
-    // allocates far more than the nodes need.
-    this.table = new Int32Array(1 << 23);
+    // allocates far more than the nodes need. Started small: the probes of a 10,000-rule
+    // policy's few hundred thousand nodes then stay in the processor's caches.
+    this.table = new Int32Array(1 << 20);
     this.tableMask = this.table.length - 1;
     this.tableLimit = this.table.length >> 1;
+    // The operation cache grows with the nodes (an entry per two nodes, up to 2^maxCacheBits):
+    // a policy's analysis keeps its lookups in the processor's caches, while the large
+    // operations of a diff or a catch-all rule over many nodes still find their results.
     this.cacheMask = (1 << cacheBits) - 1;
     this.cache = new Int32Array(4 << cacheBits);
+    this.cacheGrowAt = cacheBits < maxCacheBits ? 1 << (cacheBits - 1) : Infinity;
   }
 
   get nodeCount(): number {
@@ -86,7 +93,16 @@ export class Bdd {
     this.nd[k + 2] = h;
     if (this.count > this.tableLimit) this.rehash();
     else this.table[i] = n;
+    if (this.count > this.cacheGrowAt) this.growCache();
     return n;
+  }
+
+  /** Doubles the operation cache; its entries are dropped (a lost entry is only recomputed). */
+  private growCache(): void {
+    const bits = Math.log2(this.cacheMask + 1) + 1;
+    this.cacheMask = (1 << bits) - 1;
+    this.cache = new Int32Array(4 << bits);
+    this.cacheGrowAt = bits < this.maxCacheBits ? 1 << (bits - 1) : Infinity;
   }
 
   and(a: Node, b: Node): Node {

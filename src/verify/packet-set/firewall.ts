@@ -60,7 +60,8 @@ export function servicesSet(services: FwService[]): PacketSet {
   if (known !== undefined) return known;
   // Order and repetition do not change a union: lists naming the same services share one set.
   const keys = services.map(serviceKey);
-  const key = [...new Set(keys)].sort().join();
+  // One service (most rules): its key is the list's, with no set, sort or join.
+  const key = keys.length === 1 ? keys[0]! : [...new Set(keys)].sort().join();
   let set = serviceSets.get(key);
   if (set === undefined) {
     set = unionOf(services.map((s, i) => memo(oneService, keys[i]!, () => serviceSet(s))));
