@@ -34,7 +34,7 @@ const KINDS: Record<string, [string, string]> = {
   'live-probes': ['probe-loss', 'probe-restored'],
   'live-collection': ['collection-failed', 'collection-restored'],
   'live-fabric-forwarding': ['forwarding-entry-missing', 'forwarding-entry-restored'],
-  'live-interfaces': ['interface-down', 'interface-up'],
+  'live-fabric-interfaces': ['interface-down', 'interface-up'],
 };
 
 export function eventKind(check: string, raised: boolean): string {

@@ -91,7 +91,7 @@ export class DeviceViews {
    * The model's interfaces beside the control-plane evidence of the last poll: a fabric port
    * agrees when every session the model runs over it is Established (or its OSPF neighbour is
    * Full, or routes use it), an access port with endpoints when their MACs are learned on it.
-   * Beside it the kernel's reading of the interface (live-interfaces): where it was read, an
+   * Beside it the kernel's reading of the interface (live-fabric-interfaces): where it was read, an
    * interface on a link agrees only when it is also up there with the model's MTU.
    */
   interfaces(device: string, obs: DeviceObservation | undefined, kernelSeen?: DeviceInterfaces): InterfaceRow[] {

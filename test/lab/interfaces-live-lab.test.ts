@@ -1,5 +1,5 @@
 /**
- * live-interfaces in a real dc1 lab (network namespaces + FRR): every interface on a link is up
+ * live-fabric-interfaces in a real dc1 lab (network namespaces + FRR): every interface on a link is up
  * with the model's MTU, `verify --live` and the service's poller alike, and a quiet lab's loss
  * counters do not grow between polls; `ip link set eth1 down` on leaf1 -> both ends of that
  * link named (admin down on leaf1, no carrier on spine1), and the service's correlation puts
@@ -42,7 +42,7 @@ let stateDir: string | undefined;
 let monitor: Monitor | undefined;
 let app: FastifyInstance | undefined;
 
-const ifaces = (rs: CheckResult[]) => rs.find((r) => r.check.id === 'live-interfaces')!;
+const ifaces = (rs: CheckResult[]) => rs.find((r) => r.check.id === 'live-fabric-interfaces')!;
 const errors = (r: CheckResult) => r.findings.filter((f: Finding) => f.severity === 'error');
 
 /** Polls the service until `done` holds or the time is up (state takes seconds to settle). */
@@ -61,7 +61,7 @@ async function interfacesView(device: string) {
   return r.json() as { kernelNotRead: string | null; interfaces: { name: string; agrees: boolean | null; expected: { mtu: number }; kernel: Record<string, unknown> | null }[] };
 }
 
-describe.skipIf(missing.length > 0 && !inCI)('live-interfaces in a dc1 lab', () => {
+describe.skipIf(missing.length > 0 && !inCI)('live-fabric-interfaces in a dc1 lab', () => {
   beforeAll(async () => {
     copy = intentCopy('intents/dc1', 212, '172.27');
     model = loadModelSync(copy.dir);
@@ -106,12 +106,12 @@ describe.skipIf(missing.length > 0 && !inCI)('live-interfaces in a dc1 lab', () 
       const t0 = Date.now();
       const p = await pollUntil((x) => errors(ifaces(x.results)).length >= 2 && x.results.some((r) => r.check.id === 'live-bgp-sessions' && errors(r).length > 0), 60_000);
       const down = errors(ifaces(p.results));
-      console.log(`interfaces-live-lab: link down named by live-interfaces in ${Date.now() - t0} ms (polls of ${Math.round(p.ms)} ms)`);
+      console.log(`interfaces-live-lab: link down named by live-fabric-interfaces in ${Date.now() - t0} ms (polls of ${Math.round(p.ms)} ms)`);
       expect(down.map((f) => f.message)).toEqual(['leaf1: eth1 (to spine1:eth1) is down: administratively down', 'spine1: eth1 (to leaf1:eth1) is down: no carrier (oper DOWN)']);
       for (const f of down) expect(f.elements?.links).toEqual([LINK]);
       // Every interface finding (the spine's transmit drops included, when they grow) is under the link's incident.
       const incidents = monitor!.openIncidents();
-      const ifaceKeys = [...p.findings].filter(([, f]) => f.check === 'live-interfaces').map(([k]) => k);
+      const ifaceKeys = [...p.findings].filter(([, f]) => f.check === 'live-fabric-interfaces').map(([k]) => k);
       expect(ifaceKeys.length).toBeGreaterThanOrEqual(2);
       expect(incidents.filter((i) => i.findings.some((k) => ifaceKeys.includes(k))).map((i) => i.element)).toEqual([`link:${LINK}`]);
       const link = incidents.find((i) => i.element === `link:${LINK}`)!;

@@ -19,7 +19,7 @@ function observation(monitor: Monitor, device: string): DeviceObservation | unde
   return undefined;
 }
 
-/** The device's interfaces as its kernel had them at the last poll (live-interfaces), or why they were not read. */
+/** The device's interfaces as its kernel had them at the last poll (live-fabric-interfaces), or why they were not read. */
 function kernelInterfaces(monitor: Monitor, device: string): { seen?: DeviceInterfaces; notRead: string | null } {
   if (!monitor.latest) return { notRead: 'no poll yet' };
   const fabric = Object.values(monitor.latest.observed).find((o): o is FabricObserved => isObservedState(o) && 'interfaces' in o);

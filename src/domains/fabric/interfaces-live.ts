@@ -1,5 +1,5 @@
 /**
- * Interfaces observed directly (`live-interfaces`): every interface the model puts on a link (a
+ * Interfaces observed directly (`live-fabric-interfaces`): every interface the model puts on a link (a
  * fabric link's two ends, a leaf's port to an endpoint) exists in the device's kernel, is admin
  * up with carrier, and has the MTU the model gives it (which the rendered network.sh sets);
  * between two polls of the service, its error and drop counters do not grow (warnings, with
@@ -16,7 +16,7 @@ import type { LiveTarget } from '../../verify/live/run.ts';
 import { counterGrowth, counterLabel, downReason, LINK_COMMAND, linkUp, parseLinks, type CounterName, type LinkCounters, type LinkReading, type LinkState } from './interfaces-state.ts';
 
 export const INTERFACES_CHECK: CheckInfo = {
-  id: 'live-interfaces',
+  id: 'live-fabric-interfaces',
   title: 'Interfaces on links up with the modelled MTU',
   kind: 'live',
   layer: 'physical',

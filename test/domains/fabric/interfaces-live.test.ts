@@ -1,4 +1,4 @@
-// live-interfaces against real kernel readings: the fixtures are `ip -j -s link show` from the
+// live-fabric-interfaces against real kernel readings: the fixtures are `ip -j -s link show` from the
 // devices of a dc1 lab (netns runtime, iproute2 6.1): every device healthy (<device>.json);
 // and, from one run, leaf1 and spine1 healthy (-a), leaf1 5 s later, leaf1 after
 // `ip link set eth1 down` and spine1 then (its end of the link without carrier, its transmit
@@ -87,7 +87,7 @@ describe('ip -j -s link show, parsed', () => {
   });
 });
 
-describe('live-interfaces against the dc1 model', () => {
+describe('live-fabric-interfaces against the dc1 model', () => {
   const m = example('dc1');
   const ports = expectedPorts(m);
 
@@ -110,9 +110,9 @@ describe('live-interfaces against the dc1 model', () => {
       expect(f.elements).toEqual({ links: [LINK], devices: [f.evidence.device] });
       expect(formatLocation(f.location!)).toMatch(/^intents\/dc1\/nodes\.yaml:15:\d+$/);
     }
-    expect(findingKey(leaf[0])).toBe('live-interfaces|leaf1|interface=eth1|property=state');
-    expect(eventKind('live-interfaces', true)).toBe('interface-down');
-    expect(eventKind('live-interfaces', false)).toBe('interface-up');
+    expect(findingKey(leaf[0])).toBe('live-fabric-interfaces|leaf1|interface=eth1|property=state');
+    expect(eventKind('live-fabric-interfaces', true)).toBe('interface-down');
+    expect(eventKind('live-fabric-interfaces', false)).toBe('interface-up');
   });
 
   it('the drops on the spine\'s end: a warning with the growth, naming the link', () => {
@@ -127,7 +127,7 @@ describe('live-interfaces against the dc1 model', () => {
     const fs = stateFindings(ports.get('leaf1')!, 'leaf1', parseLinks(JSON.stringify(list)).links);
     expect(fs.map((f) => f.message)).toEqual(['leaf1: eth2 (to spine2:eth1) has MTU 1500, the model says 9216', 'leaf1: eth10 (to endpoint h1) does not exist in the kernel']);
     expect(fs[1].elements).toEqual({ devices: ['leaf1'], endpoints: ['h1'] });
-    expect(findingKey(fs[0])).toBe('live-interfaces|leaf1|interface=eth2|property=mtu');
+    expect(findingKey(fs[0])).toBe('live-fabric-interfaces|leaf1|interface=eth2|property=mtu');
   });
 
   it('the correlator explains the interfaces and the session of a link down with that one link', () => {
