@@ -169,9 +169,9 @@ function result(model: FabricModel, obs: InterfacesObserved | undefined, finding
   const details = [
     'MTU: the model\'s interface MTU (what the rendered network.sh sets)',
     counters ? 'counters: errors and drops compared with the previous poll' : 'counters: compared between polls only (netloom serve); one reading has no growth',
-    ...(obs && !obs.notApplicable && unread.length ? [`not read (no shell access): ${unread.join(', ')}`] : []),
+    ...(unread.length ? [`not read (no shell access): ${unread.join(', ')}`] : []),
   ];
-  return { check: INTERFACES_CHECK, passed: !findings.some((f) => f.severity === 'error'), findings, examined, details, ms };
+  return { check: INTERFACES_CHECK, passed: !findings.some((f) => f.severity === 'error'), findings, examined, ...(obs && !obs.notApplicable ? { details } : {}), ms };
 }
 
 /** One reading against the model: state findings (and counter warnings where the reading carries growth). */
