@@ -142,6 +142,20 @@ describe('live-fabric-interfaces against the dc1 model', () => {
     const x = new Correlator(fg).explain(new Map(down.map((f) => [findingKey(f), f])));
     expect(x.map((e) => [e.element, e.findings.length])).toEqual([[`link:${LINK}`, 4]]);
   });
+
+  it('before the session is reported down (a hold timer running), the link\'s interfaces alone make the routes on it explainable by it', () => {
+    // Findings recorded from this link down in a dc1 lab (test/service/fixtures), without the session's.
+    const recorded = (JSON.parse(readFileSync(path.join(dir, '..', '..', '..', '..', 'service', 'fixtures', 'dc1-spine-link-down.json'), 'utf8')) as Finding[]).filter((f) => f.check !== 'live-bgp-sessions');
+    expect(recorded.filter((f) => f.check === 'live-underlay-ecmp').length).toBeGreaterThan(0);
+    const interfaces = [
+      ...stateFindings(ports.get('leaf1')!, 'leaf1', parseLinks(fixture('leaf1-a-eth1-down')).links),
+      ...stateFindings(ports.get('spine1')!, 'spine1', parseLinks(fixture('spine1-a-peer-down')).links),
+    ];
+    const all = new Map([...recorded, ...interfaces].map((f) => [findingKey(f), f]));
+    const x = new Correlator(buildFabricGraph(m)).explain(all);
+    expect(x.map((e) => e.element)).toEqual([`link:${LINK}`]);
+    expect(x[0].findings).toHaveLength(all.size);
+  });
 });
 
 describe('the service\'s poller', () => {
