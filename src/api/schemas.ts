@@ -145,8 +145,21 @@ export const InterfacesView = z.object({
       routesVia: z.number().int().describe('observed routes with a next hop out of the interface'),
       macs: z.number().int().describe('EVPN MACs learned locally on the interface'),
     }).nullable().describe('control-plane evidence of the last poll (null before one, or when the device answered nothing)'),
+    kernel: z.object({
+      exists: z.boolean().describe('the kernel has an interface of this name (the fields below are null when not)'),
+      up: z.boolean().describe('admin up, carrier, and no down operational state'),
+      admin: z.enum(['up', 'down']).nullable(),
+      carrier: z.boolean().nullable(),
+      oper: z.string().nullable().describe('operational state (RFC 2863) as the kernel says it: UP, DOWN, UNKNOWN...'),
+      mtu: z.number().int().nullable(),
+      mac: z.string().nullable(),
+      master: z.string().nullable().describe('the bridge the interface is enslaved to'),
+      counters: z.object({ rxPackets: z.number(), rxBytes: z.number(), rxErrors: z.number(), rxDropped: z.number(), txPackets: z.number(), txBytes: z.number(), txErrors: z.number(), txDropped: z.number() }).nullable(),
+      growth: z.record(z.string(), z.number()).nullable().describe('error and drop counters that grew since the poll before, by how much (null: no poll before)'),
+    }).nullable().describe('the interface in the device\'s kernel at the last poll (`ip -j -s link show`; null: not read, e.g. a collector without shell access)'),
     agrees: z.boolean().nullable().describe('null: nothing to observe for this kind (loopback, management, unused port)'),
   })),
+  kernelNotRead: z.string().nullable().describe('why the kernel\'s interfaces were not read at the last poll (null: read)'),
 });
 
 export const PathsQuery = z.object({

@@ -122,10 +122,10 @@ export class Correlator {
   explain(findings: Map<string, Finding>): Explanation[] {
     const byElement = new Map<string, Set<string>>();
     const sets = new Map<string, Set<string>>();
-    // Links whose session or adjacency is reported down (or not up) may have failed; the other
-    // monitored links are up.
+    // Links whose session or adjacency is reported down (or not up), or an interface of which
+    // is down, may have failed; the other monitored links are up.
     const reported = new Set<string>();
-    for (const f of findings.values()) if (f.check === 'live-bgp-sessions' || f.check === 'live-ospf') for (const l of f.elements?.links ?? []) reported.add(`link:${l}`);
+    for (const f of findings.values()) if (f.check === 'live-bgp-sessions' || f.check === 'live-ospf' || (f.check === 'live-fabric-interfaces' && f.severity === 'error')) for (const l of f.elements?.links ?? []) reported.add(`link:${l}`);
     const up = (e: string) => this.monitored.has(e) && !reported.has(e);
     for (const [key, f] of findings) {
       const c = this.candidateSets(f);

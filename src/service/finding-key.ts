@@ -6,7 +6,7 @@
 import type { Finding } from '../verify/findings.ts';
 import { formatLocation } from '../util/errors.ts';
 
-const IDENTITY = ['session', 'adjacency', 'vni', 'mac', 'vrf', 'prefix', 'src', 'dst', 'family', 'address', 'command', 'rule', 'policy', 'member', 'service', 'node'] as const;
+const IDENTITY = ['session', 'adjacency', 'vni', 'mac', 'vrf', 'prefix', 'src', 'dst', 'family', 'address', 'command', 'rule', 'policy', 'member', 'service', 'node', 'interface', 'property'] as const;
 
 export function findingKey(f: Finding): string {
   const ev = f.evidence ?? {};
@@ -34,6 +34,7 @@ const KINDS: Record<string, [string, string]> = {
   'live-probes': ['probe-loss', 'probe-restored'],
   'live-collection': ['collection-failed', 'collection-restored'],
   'live-fabric-forwarding': ['forwarding-entry-missing', 'forwarding-entry-restored'],
+  'live-fabric-interfaces': ['interface-down', 'interface-up'],
 };
 
 export function eventKind(check: string, raised: boolean): string {

@@ -4,6 +4,8 @@
  * model); the observations from the last poll.
  */
 import type { FabricModel } from '../model/types.ts';
+import { expectedPorts, type DeviceInterfaces } from '../domains/fabric/interfaces-live.ts';
+import { linkUp, type CounterName, type LinkCounters } from '../domains/fabric/interfaces-state.ts';
 import { LiveComparison } from '../verify/live/compare.ts';
 import { basisOf } from '../domains/fabric/index.ts';
 import type { FabricGraph } from '../verify/graph.ts';
@@ -36,6 +38,8 @@ export interface InterfaceRow {
   expected: { ipv4: string | null; ipv6: string | null; mtu: number; peer: string | null; vlans: number[]; endpoints: string[]; sessions: number };
   /** What the last poll shows about the interface: the sessions over it, OSPF, the routes and MACs using it. */
   observed: { sessions: { peer: string; afi: string; state: string }[]; ospf: string | null; routesVia: number; macs: number } | null;
+  /** The interface in the device's kernel at the last poll (null: not read). */
+  kernel: KernelInterface | null;
   /** null: the interface's kind leaves nothing to observe (loopback, management). */
   agrees: boolean | null;
 }
@@ -87,10 +91,13 @@ export class DeviceViews {
    * The model's interfaces beside the control-plane evidence of the last poll: a fabric port
    * agrees when every session the model runs over it is Established (or its OSPF neighbour is
    * Full, or routes use it), an access port with endpoints when their MACs are learned on it.
+   * Beside it the kernel's reading of the interface (live-fabric-interfaces): where it was read, an
+   * interface on a link agrees only when it is also up there with the model's MTU.
    */
-  interfaces(device: string, obs: DeviceObservation | undefined): InterfaceRow[] {
+  interfaces(device: string, obs: DeviceObservation | undefined, kernelSeen?: DeviceInterfaces): InterfaceRow[] {
     const d = this.model.devices.find((x) => x.name === device);
     if (!d) return [];
+    const onLink = new Set((expectedPorts(this.model).get(device) ?? []).map((p) => p.interface));
     const bgp = this.bgp(device, obs).expected;
     const routes = Object.values(obs?.routes ?? {}).flat();
     return d.interfaces.map((i) => {
@@ -108,6 +115,11 @@ export class DeviceViews {
         ? sessions.length ? seen.length > 0 && seen.every((x) => x.state === 'Established') && sessions.every((r) => r.observed.length > 0) : ospf ? ospf.startsWith('Full') : routesVia > 0
         : endpoints.length ? macs > 0 : null;
       return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: { sessions: seen, ospf, routesVia, macs }, agrees };
+    }).map((row) => {
+      const kernel = kernelInterface(kernelSeen, row.name);
+      // An interface on a link must also be up in the kernel, with the model's MTU.
+      const agrees = kernel && onLink.has(row.name) ? row.agrees !== false && kernel.up && kernel.mtu === row.expected.mtu : row.agrees;
+      return { ...row, kernel, agrees };
     });
   }
 
@@ -131,6 +143,31 @@ export class DeviceViews {
     }
     return rows;
   }
+}
+
+export interface KernelInterface {
+  /** Whether the kernel has an interface of that name; the rest is null when it has not. */
+  exists: boolean;
+  /** Admin up, carrier and no down operational state. */
+  up: boolean;
+  admin: 'up' | 'down' | null;
+  carrier: boolean | null;
+  oper: string | null;
+  mtu: number | null;
+  mac: string | null;
+  /** The bridge it is enslaved to (access ports). */
+  master: string | null;
+  counters: LinkCounters | null;
+  /** Growth of the error and drop counters since the poll before (null: one reading only). */
+  growth: Partial<Record<CounterName, number>> | null;
+}
+
+/** One interface of a device's kernel reading, as the view shows it; null when the device's interfaces were not read. */
+function kernelInterface(seen: DeviceInterfaces | undefined, name: string): KernelInterface | null {
+  if (!seen?.links) return null;
+  const l = seen.links.find((x) => x.name === name);
+  if (!l) return { exists: false, up: false, admin: null, carrier: null, oper: null, mtu: null, mac: null, master: null, counters: null, growth: null };
+  return { exists: true, up: linkUp(l), admin: l.admin ? 'up' : 'down', carrier: l.carrier, oper: l.oper, mtu: l.mtu, mac: l.mac, master: l.master, counters: seen.counters?.[name] ?? null, growth: seen.growth ? (seen.growth[name] ?? {}) : null };
 }
 
 /** A finding as the API returns it. */

@@ -8,6 +8,7 @@ import type { FabricModel } from '../../src/model/types.ts';
 import type { DeviceObservation } from '../../src/verify/live/observed.ts';
 import { probePlan } from '../../src/verify/live/probes.ts';
 import { FORWARDING_CHECK } from '../../src/domains/fabric/forwarding-live.ts';
+import { INTERFACES_CHECK } from '../../src/domains/fabric/interfaces-live.ts';
 
 
 /** Every session of the model Established at both ends, with pfxRcd per (device, session) from `pfx`. */
@@ -85,8 +86,8 @@ describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => 
     expect(new LiveComparison(model('dc1'), undefined, basis).basis).not.toBe(basis);
     const live = DOMAINS.fabric.verify.live!;
     // The fabric's comparison is FRR's tables' and, after them, the kernel's forwarding state
-    // (not part of these recorded observations).
-    expect(strip(live.compare(m, { devices: down, probes }, fg))).toEqual([...strip(compareLive(m, { devices: down, probes }, fg)), { check: FORWARDING_CHECK, passed: true, findings: [], examined: 'not collected', ms: 0 }]);
+    // and interfaces (not part of these recorded observations).
+    expect(strip(live.compare(m, { devices: down, probes }, fg))).toEqual([...strip(compareLive(m, { devices: down, probes }, fg)), { check: FORWARDING_CHECK, passed: true, findings: [], examined: 'not collected', ms: 0 }, { check: INTERFACES_CHECK, passed: true, findings: [], examined: 'not collected', ms: 0 }]);
     expect(basisOf(m, fg)).toBe(basisOf(m, fg));
     expect(basisOf(model('dc1'), fg)).not.toBe(basisOf(m, fg));
   });

@@ -1,4 +1,4 @@
-/** Devices, and per device BGP, EVPN and routes: expected (the model's simulation) vs observed (last poll). */
+/** Devices, and per device BGP, EVPN, routes and interfaces: expected (the model's simulation) vs observed (last poll). */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { isObservedState, type Monitor } from '../../service/monitor.ts';
@@ -6,6 +6,8 @@ import { findingJson } from '../../service/views.ts';
 import { findingDevice } from '../../service/finding-key.ts';
 import { formatLocation } from '../../util/errors.ts';
 import type { DeviceObservation } from '../../verify/live/observed.ts';
+import type { FabricObserved } from '../../domains/fabric/index.ts';
+import type { DeviceInterfaces } from '../../domains/fabric/interfaces-live.ts';
 import { BEARER, type ApiContext } from '../context.ts';
 import { BgpView, DeviceDetail, DeviceName, DeviceRow, ErrorReply, EvpnView, InterfacesView, js, RoutesQuery, RoutesView } from '../schemas.ts';
 
@@ -15,6 +17,17 @@ function observation(monitor: Monitor, device: string): DeviceObservation | unde
   const observed = monitor.latest?.observed ?? {};
   for (const o of Object.values(observed)) if (isObservedState(o)) return o.devices.find((d) => d.device === device);
   return undefined;
+}
+
+/** The device's interfaces as its kernel had them at the last poll (live-fabric-interfaces), or why they were not read. */
+function kernelInterfaces(monitor: Monitor, device: string): { seen?: DeviceInterfaces; notRead: string | null } {
+  if (!monitor.latest) return { notRead: 'no poll yet' };
+  const fabric = Object.values(monitor.latest.observed).find((o): o is FabricObserved => isObservedState(o) && 'interfaces' in o);
+  const i = fabric?.interfaces;
+  if (!i) return { notRead: 'not collected' };
+  if (i.notApplicable) return { notRead: i.notApplicable };
+  const seen = i.devices.find((d) => d.device === device);
+  return seen?.links ? { seen, notRead: null } : { notRead: seen?.error ?? 'not an FRR device the target reads' };
 }
 
 function deviceFindings(monitor: Monitor, device: string) {
@@ -54,8 +67,9 @@ export const deviceRoutes: FastifyPluginAsync<ApiContext> = async (app, { monito
     return { device: req.params.name, observedAt: monitor.latest?.time ?? null, routes: views.routes(req.params.name, observation(monitor, req.params.name), req.query.vrf) };
   });
 
-  app.get<Params>('/devices/:name/interfaces', { schema: { tags: ['devices'], summary: 'interfaces as the model has them beside the last poll\'s evidence on each (sessions, OSPF, routes, MACs)', security: BEARER, params, response: { 200: js(InterfacesView), ...errors } } }, async (req, reply) => {
+  app.get<Params>('/devices/:name/interfaces', { schema: { tags: ['devices'], summary: 'interfaces as the model has them beside the last poll\'s evidence on each (sessions, OSPF, routes, MACs) and the kernel\'s state (admin, carrier, MTU, MAC, counters)', security: BEARER, params, response: { 200: js(InterfacesView), ...errors } } }, async (req, reply) => {
     if (!model.devices.some((x) => x.name === req.params.name)) return notFound(reply, req.params.name);
-    return { device: req.params.name, observedAt: monitor.latest?.time ?? null, interfaces: views.interfaces(req.params.name, observation(monitor, req.params.name)) };
+    const k = kernelInterfaces(monitor, req.params.name);
+    return { device: req.params.name, observedAt: monitor.latest?.time ?? null, interfaces: views.interfaces(req.params.name, observation(monitor, req.params.name), k.seen), kernelNotRead: k.notRead };
   });
 };

@@ -1,5 +1,5 @@
-// A device's expected vs observed, tab by tab (BGP, EVPN, routes per VRF, interfaces,
-// findings), mismatches marked; the tab shown is re-read at every refresh.
+// A device's expected vs observed, tab by tab (BGP, EVPN, routes per VRF, interfaces with
+// their kernel state, findings), mismatches marked; the tab shown is re-read at every refresh.
 import { api } from './api.js';
 import { compareTable, fill, h } from './dom.js';
 
@@ -47,9 +47,21 @@ async function interfacesTab(name) {
     const expected = [x.ipv4, x.ipv6, x.peer && `to ${x.peer}`, x.vlans.length && `VLAN ${x.vlans.join(',')}`, x.endpoints.length && `hosts ${x.endpoints.join(', ')}`, x.sessions && `${x.sessions} BGP session(s)`].filter(Boolean).join('; ') || '-';
     const o = i.observed;
     const observed = !o ? h('span', { class: 'bad' }, 'nothing collected') : [o.sessions.map((s, k) => [k ? ', ' : '', `${s.afi} `, est(s.state)]), o.ospf ? ` OSPF ${o.ospf}` : '', ` routes via ${o.routesVia}`, o.macs ? `, ${o.macs} MAC(s)` : ''];
-    return { agrees: i.agrees, cells: [`${i.name} (${i.kind})`, expected, observed] };
+    return { agrees: i.agrees, cells: [`${i.name} (${i.kind})`, expected, observed, kernelCell(i, v.kernelNotRead)] };
   });
-  return [compareTable('interfaces', ['interface', 'expected', 'observed'], rows)];
+  return [compareTable('interfaces', ['interface', 'expected', 'observed', 'kernel'], rows)];
+}
+
+/** The kernel's reading of an interface: state, MTU (marked when not the model's), MAC, packets, growing loss counters. */
+function kernelCell(i, notRead) {
+  const k = i.kernel;
+  if (!k) return `not read${notRead ? ` (${notRead})` : ''}`;
+  if (!k.exists) return h('span', { class: 'bad' }, 'absent');
+  const state = k.up ? h('span', { class: 'ok' }, 'up') : h('span', { class: 'bad' }, k.admin === 'down' ? 'admin down' : `down (${k.carrier ? k.oper : 'no carrier'})`);
+  const mtu = k.mtu === i.expected.mtu ? ` MTU ${k.mtu}` : h('span', { class: 'bad' }, ` MTU ${k.mtu}`);
+  const packets = k.counters ? ` rx ${k.counters.rxPackets} tx ${k.counters.txPackets} pkts` : '';
+  const grown = Object.entries(k.growth ?? {});
+  return [state, mtu, k.mac ? ` ${k.mac}` : '', packets, grown.length ? h('span', { class: 'warn' }, ` ${grown.map(([c, n]) => `${c} +${n}`).join(', ')}`) : ''];
 }
 
 async function findingsTab(name) {

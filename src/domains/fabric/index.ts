@@ -20,6 +20,7 @@ import { collectObserved } from '../../verify/live/run.ts';
 import { flowProbeWaveCheck } from '../../verify/live/flow-check.ts';
 import { IncrementalLive } from '../../verify/live/incremental.ts';
 import { collectForwarding, compareForwarding, FORWARDING_CHECK, type ForwardingObserved } from './forwarding-live.ts';
+import { collectInterfaces, compareInterfaces, InterfacesLive, INTERFACES_CHECK, type InterfacesObserved } from './interfaces-live.ts';
 import type { DomainModule } from '../types.ts';
 
 export const fabric: DomainModule<FabricModel> = {
@@ -42,7 +43,7 @@ export const fabric: DomainModule<FabricModel> = {
     },
     live: {
       get checks() {
-        return [...LIVE_CHECKS, FORWARDING_CHECK];
+        return [...LIVE_CHECKS, FORWARDING_CHECK, INTERFACES_CHECK];
       },
       // The kernel's forwarding state is read after the FRR tables (and the probes, which make
       // hosts speak), as one more part of the fabric's observation.
@@ -51,24 +52,33 @@ export const fabric: DomainModule<FabricModel> = {
         const t0 = performance.now();
         observed.forwarding = await collectForwarding(target, model);
         observed.forwardingMs = performance.now() - t0;
+        const t1 = performance.now();
+        observed.interfaces = await collectInterfaces(target, model);
+        observed.interfacesMs = performance.now() - t1;
         return observed;
       },
       compare: (model, observed, fg) => {
         const o = observed as FabricObserved;
-        return [...compareLive(model, o, fg, fg && basisOf(model, fg)), compareForwarding(model, o.forwarding, o.forwardingMs)];
+        return [...compareLive(model, o, fg, fg && basisOf(model, fg)), compareForwarding(model, o.forwarding, o.forwardingMs), compareInterfaces(model, o.interfaces, o.interfacesMs)];
       },
-      // The service's poller: FRR's tables re-checked where they changed, the kernel state read
-      // and compared whole on every poll (one command per leaf).
+      // The service's poller: FRR's tables re-checked where they changed, the kernel forwarding
+      // state read and compared whole on every poll (one command per leaf), the interfaces'
+      // state re-checked where it changed (one command per device).
       incremental: (model, fg, hooks) => {
         const live = new IncrementalLive(model, fg, basisOf(model, fg));
+        const ifaces = new InterfacesLive(model);
         if (hooks?.recheck) live.comparison.onRecheck = hooks.recheck;
         return {
           async poll(target, opts) {
             const r = await live.poll(target, opts);
             const t0 = performance.now();
+            // Beside it, each device's interfaces: state re-checked where it changed, counters against the previous poll.
+            const reading = ifaces.poll(target);
             const forwarding = await collectForwarding(target, model);
-            const observed: FabricObserved = { ...(r.observed as ObservedState), forwarding };
-            return { ...r, observed, results: [...r.results, compareForwarding(model, forwarding, performance.now() - t0)] };
+            const ms = performance.now() - t0;
+            const i = await reading;
+            const observed: FabricObserved = { ...(r.observed as ObservedState), forwarding, interfaces: i.observed };
+            return { ...r, observed, results: [...r.results, compareForwarding(model, forwarding, ms), i.result] };
           },
         };
       },
@@ -85,8 +95,8 @@ export const fabric: DomainModule<FabricModel> = {
   },
 };
 
-/** What the fabric observes: FRR's tables and probes, and each leaf's kernel forwarding state. */
-type FabricObserved = ObservedState & { forwarding?: ForwardingObserved; forwardingMs?: number };
+/** What the fabric observes: FRR's tables and probes, each leaf's kernel forwarding state, each FRR device's interfaces. */
+export type FabricObserved = ObservedState & { forwarding?: ForwardingObserved; forwardingMs?: number; interfaces?: InterfacesObserved; interfacesMs?: number };
 
 /**
  * Expectations per graph: the service compares every poll against the model it loaded once, so
