@@ -192,6 +192,20 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     return after;
   }
 
+  /**
+   * The failed element alone explains the report (endpoints only for what FRR's dropped entries
+   * break: probes, VIPs), and once those are re-announced every cross-site probe answers.
+   */
+  async function explainedThenProbed(results: CheckResult[], failed: string): Promise<void> {
+    const all = results.flatMap((r) => r.findings.map((f) => `${r.check.id}: ${f.message}`)).join('\n');
+    const elements = explain(results);
+    expect(elements.filter((e) => !e.startsWith('endpoint:')), all).toEqual([failed]);
+    if (!dropped(results)) expect(elements, all).toEqual([failed]);
+    const after = await repairedWhileDown(results, elements);
+    const probes = after.find((r) => r.check.id === 'live-probes')!;
+    expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
+  }
+
   /** Packets each DCI interface of the WAN routers received over one second of the pings. */
   async function wanLoad(): Promise<Map<string, number>> {
     const read = async () => {
@@ -242,15 +256,9 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     for (const b of ['border11', 'border12', 'border21', 'border22']) expect(named).toMatch(new RegExp(`${b}:eth\\d+--${failed}:`));
     expect(named).not.toMatch(new RegExp(spare));
     // One incident, the router itself (as `netloom serve` opens it), not its four sessions.
-    const all = results.flatMap((r) => r.findings.map((f) => `${r.check.id}: ${f.message}`)).join('\n');
-    const elements = explain(results);
-    expect(elements.filter((e) => !e.startsWith('endpoint:')), all).toEqual([`device:${failed}`]);
-    if (!dropped(results)) expect(elements, all).toEqual([`device:${failed}`]);
     // The cross-site pings still pass: the remaining WAN router carries them, once FRR 8.4's
     // dropped kernel entries (if the moved best paths made it drop any) are re-announced.
-    const after = await repairedWhileDown(results, elements);
-    const probes = after.find((r) => r.check.id === 'live-probes')!;
-    expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
+    await explainedThenProbed(results, `device:${failed}`);
 
     const back = await outage(async () => {
       const r = await labExec(LAB, failed, ['nft', 'delete', 'table', 'inet', 'blackhole']);
@@ -277,14 +285,7 @@ describe.skipIf(!!missing && !inCI)('two sites joined by two WAN routers (intent
     const sessions = results.find((r) => r.check.id === 'live-bgp-sessions')!;
     expect(sessions.findings.map((f) => f.message).join('\n')).toContain(id);
     // The link explains the sessions and routes; nothing blames a router or a border leaf.
-    const all = results.flatMap((r) => r.findings.map((f) => `${r.check.id}: ${f.message}`)).join('\n');
-    const elements = explain(results);
-    expect(elements.filter((e) => !e.startsWith('endpoint:')), all).toEqual([`link:${id}`]);
-    // Endpoints only for what FRR's dropped entries break (probes, VIPs: repaired below).
-    if (!dropped(results)) expect(elements, all).toEqual([`link:${id}`]);
-    const after = await repairedWhileDown(results, elements);
-    const probes = after.find((r) => r.check.id === 'live-probes')!;
-    expect(probes.passed, probes.findings.map((f) => f.message).join('\n')).toBe(true);
+    await explainedThenProbed(results, `link:${id}`);
     await labExec(LAB, hot.router, ['ip', 'link', 'set', hot.iface, 'up']);
     await repaired();
   }, 240_000);
