@@ -60,6 +60,8 @@ export class IncrementalLive {
   private state: ObservedState = { devices: [], probes: [] };
   /** Device names in the order `verify --live` lists observations. */
   private readonly order: string[];
+  /** Device -> its place in `order`: refreshes are spread by it. */
+  private readonly index: Map<string, number>;
   /** Device -> the BGP table version its default table was read at. */
   private readonly tableVersions = new Map<string, string>();
   /** Whether bgpd's table version tells when the default table changed (a BGP underlay). */
@@ -72,6 +74,7 @@ export class IncrementalLive {
     this.model = model;
     this.comparison = new LiveComparison(model, fg, basis);
     this.order = model.devices.map((d) => d.name).sort((a, b) => a.localeCompare(b));
+    this.index = new Map(this.order.map((n, i) => [n, i]));
     this.versioned = model.fabric.underlay !== 'ospf';
   }
 
@@ -109,7 +112,6 @@ export class IncrementalLive {
     let parsed = 0;
     this.skippedTables = 0;
     this.round++;
-    const index = new Map(this.order.map((n, i) => [n, i]));
     await Promise.all(
       this.model.devices.map(async (d) => {
         const how = collectionOf(target, d);
@@ -119,7 +121,7 @@ export class IncrementalLive {
           if (!prev || JSON.stringify(prev.errors) !== JSON.stringify(how.errors)) changed.push(how);
           return;
         }
-        const results = await this.answersOf(target, d, index.get(d.name)!);
+        const results = await this.answersOf(target, d, this.index.get(d.name)!);
         const read: { x: FrrCommand; out: Answer['out'] }[] = [];
         const fresh = new Set<string>();
         for (const { x, r } of results) {
