@@ -49,12 +49,12 @@ export const fabric: DomainModule<FabricModel> = {
       // hosts speak), as one more part of the fabric's observation.
       collect: async (target, model, opts): Promise<FabricObserved> => {
         const observed: FabricObserved = await collectObserved(target, model, opts);
-        const t0 = performance.now();
-        observed.forwarding = await collectForwarding(target, model);
-        observed.forwardingMs = performance.now() - t0;
-        const t1 = performance.now();
-        observed.interfaces = await collectInterfaces(target, model);
-        observed.interfacesMs = performance.now() - t1;
+        // Two independent kernel readings: side by side.
+        const timed = async <T>(read: Promise<T>): Promise<[T, number]> => {
+          const t0 = performance.now();
+          return [await read, performance.now() - t0];
+        };
+        [[observed.forwarding, observed.forwardingMs], [observed.interfaces, observed.interfacesMs]] = await Promise.all([timed(collectForwarding(target, model)), timed(collectInterfaces(target, model))]);
         return observed;
       },
       compare: (model, observed, fg) => {

@@ -165,7 +165,8 @@ function result(model: FabricModel, obs: InterfacesObserved | undefined, finding
   const read = (obs?.devices ?? []).filter((d) => d.links);
   const ports = read.reduce((n, d) => n + (exp.get(d.device)?.length ?? 0), 0);
   const examined = !obs ? 'not collected' : obs.notApplicable ? `not read: ${obs.notApplicable}` : `${ports} interfaces on ${read.length} devices`;
-  const unread = model.devices.filter((d) => exp.has(d.name) && !obs?.devices.some((x) => x.device === d.name)).map((d) => d.name);
+  const seen = new Set((obs?.devices ?? []).map((x) => x.device));
+  const unread = model.devices.filter((d) => exp.has(d.name) && !seen.has(d.name)).map((d) => d.name);
   const details = [
     'MTU: the model\'s interface MTU (what the rendered network.sh sets)',
     counters ? 'counters: errors and drops compared with the previous poll' : 'counters: compared between polls only (netloom serve); one reading has no growth',
