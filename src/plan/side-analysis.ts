@@ -85,7 +85,8 @@ function tsxEsmApi(): string {
 }
 
 /**
- * The worker runs the TypeScript sources as the CLI does (bin.mjs): through tsx. A worker that
+ * The worker runs the TypeScript sources through tsx (the CLI's start bundle holds only the main
+ * thread's modules). A worker that
  * cannot start says so on the channel, so the main thread never waits for it in vain.
  */
 const boot = () => `const { workerData } = require('node:worker_threads');

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import type { Command } from '../command.ts';
 import { stringOpt } from '../command.ts';
 import { UsageError } from '../../util/errors.ts';
@@ -22,13 +22,9 @@ export const labUpCommand: Command = {
     const keep = ctx.values['keep-unsettled'] === true;
     try {
       if (statSync(target).isDirectory()) {
-        // An intent directory: its topology comes from the model.
-        const modUrl = new URL('../../lab/topology-from-model.ts', import.meta.url);
-        const mod = existsSync(modUrl)
-          ? ((await import(modUrl.href)) as { topologyFromModel?: (dir: string, o: { name?: string }) => Promise<{ topology: unknown; baseDir: string }> })
-          : undefined;
-        if (!mod?.topologyFromModel) throw new UsageError(`${target} is a directory; building a lab from an intent directory is not available yet: pass a .clab.yml file`);
-        const { topology, baseDir } = await mod.topologyFromModel(target, { name: stringOpt(ctx, 'name') });
+        // An intent directory: its topology comes from the model (loaded only for this case).
+        const { topologyFromModel } = await import('../../lab/topology-from-model.ts');
+        const { topology, baseDir } = await topologyFromModel(target, { name: stringOpt(ctx, 'name') });
         let s;
         try {
           s = await labUp(topology as never, { name: stringOpt(ctx, 'name'), baseDir, runtime: stringOpt(ctx, 'runtime') as never, keepUnsettled: keep, log: ctx.values.quiet ? undefined : ctx.out });
