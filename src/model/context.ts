@@ -59,6 +59,14 @@ export class ResolveContext {
   nodesOfTier(tier: Tier): NodeInfo[] {
     return [...this.nodes.values()].filter((n) => roleTier(n.device.role) === tier);
   }
+
+  /** Whether the intent declares a node of this tier, resolved or not (one with an error is not in `nodes`). */
+  declaresTier(tier: Tier): boolean {
+    return Object.values(this.intent.nodes).some((n) => {
+      const role = n.role ?? (n.group ? this.intent.groups[n.group]?.role : undefined);
+      return role !== undefined && roleTier(role as Role) === tier;
+    });
+  }
 }
 
 export { isLeafRole } from '../domains/fabric/roles.ts';

@@ -98,7 +98,7 @@ export function resolveNodes(ctx: ResolveContext, pools: Pools): void {
     } else {
       const m = nth4(pools.mgmt, n.id);
       if (m === undefined || n.id >= pools.mgmt.size - 1) {
-        ctx.error([...path, 'id'], `node '${name}': mgmt pool ${intent.pools.mgmt} exhausted (id ${n.id})`);
+        ctx.error([...path, 'id'], `node '${name}': mgmt pool ${intent.pools.mgmt} exhausted (id ${n.id} needs at least ${n.id + 2} addresses: the id is the host part)`);
         continue;
       }
       mgmt = `${formatIpv4(m)}/${pools.mgmt.len}`;

@@ -133,7 +133,8 @@ export function resolveRouting(ctx: ResolveContext, links: Link[]): { bgp: BgpSe
       routeReflectors = ctx.nodesOfTier('spine').map((n) => n.name);
     }
     routeReflectors.sort((a, b) => dev(a).id - dev(b).id);
-    if (fabric.overlay.transport === 'ibgp' && routeReflectors.length === 0 && ctx.nodes.size > 0) {
+    // Spines that failed to resolve have their own error; "no spines" would mislead.
+    if (fabric.overlay.transport === 'ibgp' && routeReflectors.length === 0 && ctx.nodes.size > 0 && (explicit || !ctx.declaresTier('spine'))) {
       ctx.error(['fabric', 'overlay'], `the iBGP overlay needs at least one route reflector (no spines and no route_reflectors given)`, true);
     }
     const rrSet = new Set(routeReflectors);
