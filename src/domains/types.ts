@@ -16,7 +16,7 @@ import type { PlatformDef } from '../model/platforms.ts';
 import type { ServiceNodeRequest } from '../model/service-nodes.ts';
 import type { Packet } from '../verify/packet-set/packet-set.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
-import type { Device, FabricModel } from '../model/types.ts';
+import type { Device, Endpoint, FabricModel } from '../model/types.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
 import type { ServiceNodeCheck } from '../push/service-node-checks.ts';
 import type { LabState } from '../lab/state.ts';
@@ -108,6 +108,12 @@ export interface DomainModule<M = unknown> {
      * and `trace` ask it for paths through the node.
      */
     transitVerdict?(model: FabricModel, node: string, packet: Packet): { action: 'accept' | 'drop' | 'reject'; text: string } | undefined;
+    /**
+     * What the domain's policies enforced at a pair's own leaves (not on a service node) do to a
+     * packet from `src` to `dst` that the fabric forwards as `forwarding`: the first that does not
+     * accept, or undefined when none applies. The ping predictions ask it for the echo and its reply.
+     */
+    pathVerdict?(model: FabricModel, src: Endpoint, dst: Endpoint, forwarding: 'bridged' | 'routed', packet: Packet): { action: 'accept' | 'drop' | 'reject'; text: string } | undefined;
     /** `trace SRC VIP`: what is behind one of the domain's service nodes for that prefix (pools, members). */
     traceService?(model: FabricModel, vip: string, node: string): string[];
     live?: {

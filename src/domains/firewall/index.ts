@@ -16,6 +16,7 @@ import { FIREWALL_CAPABILITIES, firewallFeatures, firewallNodeArtifacts, firewal
 import { firewallStaticChecks } from './checks.ts';
 import { endpointServices } from './endpoint-services.ts';
 import { firewallCaptureFindings } from './capture.ts';
+import { leafVerdict } from './leaf-verdict.ts';
 
 export const firewall: DomainModule<FirewallModel> = {
   id: 'firewall',
@@ -48,6 +49,7 @@ export const firewall: DomainModule<FirewallModel> = {
   verify: {
     static: [...firewallStaticChecks, endpointServices],
     transitVerdict: (model, node, packet) => nodeVerdict(model, node, packet),
+    pathVerdict: (model, src, dst, forwarding, packet) => leafVerdict(model, src, dst, forwarding, packet),
     traceService: (model, vip, node) => nodeTraceLines(model, vip, node),
     // Probes with listeners in a lab, and the deployed rulesets read back (live.ts).
     live: {

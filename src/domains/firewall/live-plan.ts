@@ -126,10 +126,11 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
   const why = (verdicts: ProbeVerdict[], decisive?: ProbeVerdict) =>
     decisive ? verdictText(decisive) : verdicts.length ? verdicts.map(verdictText).join('; ') : 'no policy on the path';
 
-  // The path as the fabric forwards it: only pairs where the destination itself answers.
+  // The path as the fabric forwards it (whatever the policies do to a ping): only pairs where
+  // the destination itself is reached.
   const forwardingOf = (a: Endpoint, b: Endpoint, family: Family) => {
     const address = addressOf(b, family)!;
-    const pred = predictor.predict({ src: a.name, dst: b.name, family, address });
+    const pred = predictor.predict({ src: a.name, dst: b.name, family, address }, { policies: false });
     if (!pred?.answers || pred.answeredBy !== b.name) return undefined;
     return pred.predicted === 'bridged' || pred.predicted === 'routed' ? pred.predicted : undefined;
   };

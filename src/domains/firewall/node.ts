@@ -234,14 +234,19 @@ export function setFirewallServiceNodes(m: FirewallModel, list: ServiceNodeReque
 
 const analyses = new WeakMap<FwPolicy, PolicyAnalysis>();
 
+/** A policy's analysis, built once per resolved policy (the model's objects are not changed after resolution). */
+export function policyAnalysis(pol: FwPolicy): PolicyAnalysis {
+  let a = analyses.get(pol);
+  if (!a) analyses.set(pol, (a = new PolicyAnalysis(pol)));
+  return a;
+}
+
 /** The verdict of the policy a firewall node enforces on a packet it routes: "reject by rule db-deny (firewall.yaml:42)". */
 export function nodeVerdict(model: FabricModel, node: string, packet: Packet): { action: FwAction; text: string; rule: string; source: SourceLocation; policy: string } | undefined {
   const fw = model.domains.firewall as FirewallModel | undefined;
   const pol = fw?.policies.find((p) => p.enforcement.kind === 'node' && p.enforcement.node === node);
   if (!pol) return undefined;
-  let a = analyses.get(pol);
-  if (!a) analyses.set(pol, (a = new PolicyAnalysis(pol)));
-  const v = a.evaluate(packet);
+  const v = policyAnalysis(pol).evaluate(packet);
   const what = v.rule === DEFAULT ? 'the default action' : v.rule === ESTABLISHED ? 'the established/related acceptance' : `rule ${v.rule}`;
   return { ...v, policy: pol.name, text: `${v.action} by ${what} (${srcText(v.source)}) of policy ${pol.name} on ${node}` };
 }

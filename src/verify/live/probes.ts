@@ -106,26 +106,54 @@ export class ProbePredictor {
     return (!request || request.action === 'accept') && (!reply || reply.action === 'accept');
   }
 
-  /** Undefined when the probe names an endpoint the model does not have. */
-  predict(p: Probe): ProbePrediction | undefined {
+  /**
+   * The first policy enforced at the pair's leaves that stops the echo from `a` to `x` or its
+   * reply (accepted as established by a stateful policy, by a rule otherwise), in words.
+   */
+  private echoDeniedAtLeaves(a: Endpoint, x: Endpoint, forwarding: 'bridged' | 'routed', family: Family): string | undefined {
+    const src = addressOf(a, family);
+    const dst = addressOf(x, family);
+    if (!src || !dst) return undefined;
+    const protocol = family === 4 ? 1 : 58;
+    for (const d of domains()) {
+      if (!d.verify.pathVerdict) continue;
+      const request = d.verify.pathVerdict(this.model, a, x, forwarding, { family, src, dst, protocol, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' });
+      if (request && request.action !== 'accept') return `the echo request is refused: ${request.text}`;
+      const reply = d.verify.pathVerdict(this.model, x, a, forwarding, { family, src: dst, dst: src, protocol, icmpType: family === 4 ? 0 : 129, icmpCode: 0, state: 'established' });
+      if (reply && reply.action !== 'accept') return `the echo reply is refused: ${reply.text}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Undefined when the probe names an endpoint the model does not have. With `policies: false`
+   * the forwarding alone is judged (the firewall's own probes ask which pairs are forwarded).
+   */
+  predict(p: Probe, opts: { policies?: boolean } = {}): ProbePrediction | undefined {
     const a = this.eps.get(p.src);
     const b = this.eps.get(p.dst);
     if (!a || !b) return undefined;
+    const policies = opts.policies !== false;
     const toDst = this.pair(a, b);
+    let denied: string | undefined;
     // Routed IPv6 needs an IPv6 gateway at both ends (and IPv4 an IPv4 one); bridged needs none.
     const works = (x: Endpoint) => {
       if (x === a) return true;
       const r = this.pair(a, x);
       const f = r.actual;
-      if (f === 'bridged') return true;
-      if (f !== 'routed') return false;
-      // Through a service node: only when it routes this family between the two VRFs too.
-      if (r.via && (!transitBetween(this.model, a, x, p.family) || !this.echoPasses(r.via, a, x, p.family))) return false;
-      return p.family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6);
+      if (f !== 'bridged' && f !== 'routed') return false;
+      if (f === 'routed') {
+        // Through a service node: only when it routes this family between the two VRFs too.
+        if (r.via && (!transitBetween(this.model, a, x, p.family) || (policies && !this.echoPasses(r.via, a, x, p.family)))) return false;
+        if (!(p.family === 4 ? !!(a.gateway4 && x.gateway4) : !!(a.gateway6 && x.gateway6))) return false;
+      }
+      const no = policies ? this.echoDeniedAtLeaves(a, x, f, p.family) : undefined;
+      denied ??= no;
+      return !no;
     };
     const by = (this.owners.get(`${p.family}/${p.address}`) ?? []).find(works);
-    // Routed, but not in this family: the forwarding exists and the ping still goes unanswered.
-    const reason = !by && toDst.actual === 'routed' ? `IPv${p.family} is routed only with an IPv${p.family} gateway on both networks` : toDst.reason;
+    // Forwarded, but the ping still goes unanswered: a policy refuses it, or the family is not routed.
+    const reason = by ? toDst.reason : denied ?? (toDst.actual === 'routed' ? `IPv${p.family} is routed only with an IPv${p.family} gateway on both networks` : toDst.reason);
     return { predicted: toDst.actual, ...(reason ? { reason } : {}), answers: !!by, ...(by ? { answeredBy: by.name } : {}) };
   }
 }
