@@ -91,6 +91,7 @@ export interface CachedSide extends ExportedIntent {
 /** An entry's memo: read when the entry is, written on save when something was added. */
 class EntryMemo implements SideMemo {
   private data: Record<string, unknown> = {};
+  private readonly blobs = new Map<string, Buffer>();
   dirty = false;
   constructor(private readonly file: string) {
     try {
@@ -110,8 +111,32 @@ class EntryMemo implements SideMemo {
     this.data[key] = value;
     this.dirty = true;
   }
+  private blobFile(key: string): string {
+    return path.join(path.dirname(this.file), 'blobs', `${key.replace(/[^\w.-]/g, '_')}.bin`);
+  }
+  blob(key: string): Buffer | undefined {
+    try {
+      return this.blobs.get(key) ?? readFileSync(this.blobFile(key));
+    } catch {
+      return undefined; // never written
+    }
+  }
+  hasBlob(key: string): boolean {
+    return this.blobs.has(key) || existsSync(this.blobFile(key));
+  }
+  setBlob(key: string, data: Buffer): void {
+    this.blobs.set(key, data);
+    this.dirty = true;
+  }
   write(): void {
     if (!this.dirty) return;
+    for (const [key, data] of this.blobs) {
+      const file = this.blobFile(key);
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(`${file}.tmp-${process.pid}`, data, { mode: 0o600 });
+      renameSync(`${file}.tmp-${process.pid}`, file);
+    }
+    this.blobs.clear();
     const tmp = `${this.file}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
     renameSync(tmp, this.file);
