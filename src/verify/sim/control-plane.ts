@@ -90,7 +90,7 @@ export class ControlPlane {
       const b = this.index.get(s.b.device);
       if (a === undefined || b === undefined) return;
       // Sessions between loopbacks need each end to reach the other's loopback.
-      this.sessionUp[i] = !this.loopbackSession(s) || (!!this.underlay.route(b, a) && !!this.underlay.route(a, b)) ? 1 : 0;
+      this.sessionUp[i] = !this.loopbackSession(s) || (this.reaches(b, a) && this.reaches(a, b)) ? 1 : 0;
     });
     if (model.bgpSessions.some((s) => s.afiSafis.includes('l2vpn-evpn'))) {
       const eadj = bgpAdjacency(model, 'l2vpn-evpn', this.index, (_, i) => this.sessionUp[i] === 1);
@@ -108,6 +108,11 @@ export class ControlPlane {
     const d = this.model.devices[v];
     if (!d.vtep) return false;
     return d.vlans.length > 0 || d.vrfs.some((f) => this.localVrfPrefixes(v, f.name).length > 0);
+  }
+
+  /** underlay.route(o, v) !== undefined, without building the route (60,000 sessions ask it twice). */
+  private reaches(o: number, v: number): boolean {
+    return o === v ? this.underlay.isOrigin(o) : this.underlay.has(o, v);
   }
 
   private loopbackSession(s: BgpSession): boolean {
