@@ -28,6 +28,13 @@ const TENANT_SECTIONS = new Set(['tenants', 'endpoints']);
 
 class NotIncremental extends Error {}
 
+/**
+ * A head model built here -> the base model it was built from: everything but what tenants
+ * and endpoints resolve is the base's (the same intent text), so what reads only that part
+ * (a check with `reads: 'fabric'`) gives the base's answer at the head.
+ */
+export const fabricFrom = new WeakMap<FabricModel, FabricModel>();
+
 const yamlFiles = (dir: string): string[] =>
   readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -123,7 +130,9 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
     const routing = { links: copies(b.links, move), bgp: copies(b.bgpSessions, move), ospf: copies(b.ospfAdjacencies, move), routeReflectors: [...b.fabric.overlay.routeReflectors] };
     // Already in the model's order (the resolution sorts them in place): the semantic diff skips them.
     copiedFrom.set(routing.links, b.links).set(routing.bgp, b.bgpSessions).set(routing.ospf, b.ospfAdjacencies);
-    return resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
+    const head = resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
+    fabricFrom.set(head, b);
+    return head;
   } catch {
     // A place it cannot move, an intent error, a file it cannot read: the full resolution
     // gives the model or says what is wrong, in its own words.

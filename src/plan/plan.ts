@@ -26,6 +26,8 @@ import { firewallPolicies } from '../domains/firewall/checks.ts';
 import { policyChanges, type DiffEntry, type PolicyChange } from '../domains/firewall/policy-diff.ts';
 import { renumbering, same, semanticDiff, type ObjectChange, type RenumberAlarm } from './semantic-diff.ts';
 import { IntentText } from './intent-text.ts';
+import { PlanTables } from './sim-tables.ts';
+import { fabricFrom } from './incremental-head.ts';
 
 /** One side of the plan: the intent at a revision. */
 export interface PlanSide {
@@ -61,6 +63,10 @@ export interface SideAnalysis {
 export interface SideMemo {
   get<T>(key: string): T | undefined;
   set(key: string, value: unknown): void;
+  /** Bytes kept beside the memo (a simulated routing table's runs: src/plan/sim-tables.ts). */
+  blob?(key: string): Buffer | undefined;
+  hasBlob?(key: string): boolean;
+  setBlob?(key: string, data: Buffer): void;
 }
 
 /** A static check's result as the plan reports it (paths repository-relative), without `new`. */
@@ -148,6 +154,14 @@ export interface Plan {
 export interface PlanOptions {
   canary: number;
   waveSize: number;
+  /**
+   * Take the head's results from the base's where they are proven equal (default, unless
+   * NETLOOM_PLAN_REUSE=off): control-plane tables over equal inputs, and the checks that read
+   * only the fabric's part of a head built from its base. The report is the same bytes.
+   */
+  reuse?: boolean;
+  /** Filled with what was taken from the other revision (the bench and tests print it). */
+  reused?: string[];
   /** Filled with each phase's milliseconds (the bench prints them). */
   timings?: Record<string, number>;
 }
@@ -165,6 +179,14 @@ const byDevice = (arts: RenderedArtifact[]) => {
 class SideTools {
   private renderers = new Map<PlanSide, Renderer>();
   private contexts = new Map<PlanSide, CheckContext>();
+  private readonly tables?: PlanTables;
+  constructor(
+    sides: PlanSide[],
+    readonly reuse: boolean,
+    readonly reused: string[],
+  ) {
+    if (reuse) this.tables = new PlanTables(sides, reused);
+  }
   renderer(s: PlanSide): Renderer {
     let r = this.renderers.get(s);
     if (!r) this.renderers.set(s, (r = new Renderer(s.model!)));
@@ -172,7 +194,7 @@ class SideTools {
   }
   context(s: PlanSide): CheckContext {
     let c = this.contexts.get(s);
-    if (!c) this.contexts.set(s, (c = makeContext(buildFabricGraph(s.model!))));
+    if (!c) this.contexts.set(s, (c = makeContext(buildFabricGraph(s.model!), this.tables?.forSide(s))));
     return c;
   }
 }
@@ -340,7 +362,7 @@ export function runChecks(side: PlanSide, ctx: CheckContext, ids: string[]): (Me
  * present, then from its analysis elsewhere, the others run on the side's shared context; all
  * stored in the memo.
  */
-function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCheck & { id: string })[] {
+function checkResults(side: PlanSide, tools: SideTools, ids?: string[], from?: PlanSide): (MemoCheck & { id: string })[] {
   const want = ids ?? allStaticChecks().map((c) => c.id);
   const got = new Map<string, MemoCheck>();
   for (const id of want) {
@@ -348,6 +370,20 @@ function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCh
     if (m) got.set(id, m);
   }
   let missing = want.filter((id) => !got.has(id));
+  // A head built from the base: a check reading only the fabric's part answers as at the base
+  // (its places are in files the change left as they were, so repository-relative they are the
+  // same). From the base's memo; computed here, it is the base's too.
+  const shared = tools.reuse && from?.model && side.model && fabricFrom.get(side.model) === from.model ? new Set(allStaticChecks().filter((c) => c.reads === 'fabric').map((c) => c.id)) : undefined;
+  if (shared) {
+    for (const id of missing) {
+      const m = shared.has(id) ? from!.memo?.get<MemoCheck>(`check:${id}`) : undefined;
+      if (!m) continue;
+      side.memo?.set(`check:${id}`, m);
+      got.set(id, m);
+      tools.reused.push(`${side.rev}: check ${id} from ${from!.rev}`);
+    }
+    missing = missing.filter((id) => !got.has(id));
+  }
   const elsewhere = missing.length ? side.analysis?.checks(missing) : undefined;
   if (elsewhere) {
     for (const id of missing) {
@@ -361,6 +397,7 @@ function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCh
   if (missing.length) {
     for (const { id, ...m } of runChecks(side, tools.context(side), missing)) {
       side.memo?.set(`check:${id}`, m);
+      if (shared?.has(id)) from!.memo?.set(`check:${id}`, m);
       got.set(id, m);
     }
   }
@@ -369,7 +406,7 @@ function checkResults(side: PlanSide, tools: SideTools, ids?: string[]): (MemoCh
 
 function verification(base: PlanSide, head: PlanSide, tools: SideTools): PlanCheck[] {
   if (!head.model) return [];
-  const results = checkResults(head, tools);
+  const results = checkResults(head, tools, undefined, base);
   // The base's findings only tell the head's apart as new or not: a check without findings at
   // the head is not run at the base (most of a small change's checks).
   const ask = results.filter((r) => r.findings.length).map((r) => r.id);
@@ -504,7 +541,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   });
 
   lap('semantic diff');
-  const tools = new SideTools();
+  const tools = new SideTools([base, head], opts.reuse ?? process.env.NETLOOM_PLAN_REUSE !== 'off', opts.reused ?? []);
   const { baseArts, headArts } = renderChanged(base, head, raw, tools);
   lap('render changed devices');
   const devices: DeviceImpact[] = [];

@@ -123,11 +123,20 @@ function buildMultiGraph(model: FabricModel): MultiGraph {
 export function buildFabricGraph(model: FabricModel): FabricGraph {
   const devices = model.devices;
   const deviceIndex = new Map<string, number>();
-  const ifaces = new Map<string, Interface>();
-  devices.forEach((d, i) => {
-    deviceIndex.set(d.name, i);
-    for (const itf of d.interfaces) ifaces.set(`${d.name}:${itf.name}`, itf);
-  });
+  devices.forEach((d, i) => deviceIndex.set(d.name, i));
+  // A device's interfaces by name, indexed when first asked (a plan's few checks ask few devices).
+  const ifaces: (Map<string, Interface> | undefined)[] = new Array(devices.length);
+  const iface = (device: string, name: string): Interface | undefined => {
+    const i = deviceIndex.get(device);
+    if (i === undefined) return undefined;
+    let m = ifaces[i];
+    if (!m) {
+      m = new Map();
+      for (const itf of devices[i].interfaces) m.set(itf.name, itf);
+      ifaces[i] = m;
+    }
+    return m.get(name);
+  };
 
   const linkByEnd = new Map<string, Link>();
   const linkByAddr = new Map<string, Link>();
@@ -200,7 +209,7 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
       const i = deviceIndex.get(n);
       return i === undefined ? undefined : devices[i];
     },
-    iface: (d, n) => ifaces.get(`${d}:${n}`),
+    iface,
     linkByEnd,
     linkName: (l) => linkKey(l.a, l.b),
     sessionById,

@@ -39,6 +39,8 @@ interface RunResult {
   json: string;
   summary: string;
   rssMiB: number;
+  /** What the head took from the base (PlanOptions.reused). */
+  reused: string[];
 }
 if (child > 0) {
   process.env.NETLOOM_CACHE_DIR = path.join(repo, '.cache');
@@ -54,6 +56,7 @@ async function runPlan(ir: ReturnType<typeof intentRepo>, threads: 'one thread' 
   const phases: Record<string, number> = {};
   const cleanups: (() => void)[] = [];
   const saves: (() => void)[] = [];
+  const reused: string[] = [];
   const cpu0 = process.cpuUsage();
   let worker: SideAnalysisWorker | undefined;
   const { ms, value: plan } = await timed(() => {
@@ -74,7 +77,7 @@ async function runPlan(ir: ReturnType<typeof intentRepo>, threads: 'one thread' 
     };
     const base = side('HEAD~1');
     const head = { ...side('HEAD', base), ...(worker ? { analysis: worker } : {}) };
-    return buildPlan(ir.dir, base, head, { canary: 1, waveSize: 5, timings: phases });
+    return buildPlan(ir.dir, base, head, { canary: 1, waveSize: 5, timings: phases, reused });
   });
   worker?.close();
   const cpu = process.cpuUsage(cpu0);
@@ -85,7 +88,7 @@ async function runPlan(ir: ReturnType<typeof intentRepo>, threads: 'one thread' 
   for (const c of cleanups) c();
   const m = plan.blastRadius.devices;
   const summary = `  plan: ${plan.changes.length} objects changed, ${m.length} devices' configs change (${m.map((d) => d.device).join(', ')}), ${plan.behaviour.reachabilityScope}\n`;
-  return { ms, cpuS: (cpu.user + cpu.system) / 1e6, phases, json: createHash('sha256').update(formatPlanJson(plan, [])).digest('hex'), summary };
+  return { ms, cpuS: (cpu.user + cpu.system) / 1e6, phases, json: createHash('sha256').update(formatPlanJson(plan, [])).digest('hex'), summary, reused };
 }
 
 try {
@@ -101,10 +104,11 @@ try {
   // The model cache of this run only: cold first, then with the base's entry (a new head commit).
   process.env.NETLOOM_CACHE_DIR = path.join(repo, '.cache');
   let rss = 0;
-  const run = (label: string, threads: 'one thread' | 'worker', headFrom: HeadFrom = 'from base'): RunResult => {
+  // reuse false: NETLOOM_PLAN_REUSE=off, nothing taken from the base's results (the reference of the reuse).
+  const run = (label: string, threads: 'one thread' | 'worker', headFrom: HeadFrom = 'from base', reuse = true): RunResult => {
     // NETLOOM_BENCH_CPU_PROF=DIR: each plan process writes V8 CPU profiles there, one per thread (where the seconds go).
     const prof = process.env.NETLOOM_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NETLOOM_BENCH_CPU_PROF}`] : [];
-    const out = execFileSync(process.execPath, [...prof, ...process.execArgv, fileURLToPath(import.meta.url), '--run', label, threads, repo, headFrom], { maxBuffer: 1 << 24 }).toString();
+    const out = execFileSync(process.execPath, [...prof, ...process.execArgv, fileURLToPath(import.meta.url), '--run', label, threads, repo, headFrom], { maxBuffer: 1 << 24, env: { ...process.env, NETLOOM_PLAN_REUSE: reuse ? 'on' : 'off' } }).toString();
     const r = JSON.parse(out.trim().split('\n').pop()!) as RunResult;
     rss = Math.max(rss, r.rssMiB);
     return r;
@@ -131,6 +135,8 @@ try {
   const warm = run('warm', 'worker');
   forgetHead();
   const warmFull = run('warm', 'one thread', 'full');
+  forgetHead();
+  const warmNoReuse = run('warm', 'one thread', 'from base', false);
   // One thread is what the CLI does by default (README: the worker was only measured slower here).
   report({ name: 'plan, two revisions of the 5,000-device shape differing by one tenant (cold, one thread)', value: cold1.ms / 1000, unit: 's', target: '<= 2 s', note: note(cold1) });
   report({ name: 'the same with the head on a worker thread', value: cold.ms / 1000, unit: 's', reference: { name: 'on one thread', value: cold1.ms / 1000 }, note: note(cold) });
@@ -139,7 +145,9 @@ try {
   report({ name: 'the same with the head on a worker thread', value: warm.ms / 1000, unit: 's', reference: { name: 'on one thread', value: warm1.ms / 1000 }, note: note(warm) });
   report({ name: 'the cached plan in CPU time (both threads)', value: warm.cpuS, unit: 's', reference: { name: 'on one thread', value: warm1.cpuS } });
   report({ name: 'the cached plan (one thread) in CPU time, the head built from the base', value: warm1.cpuS, unit: 's', reference: { name: 'the head resolved in full', value: warmFull.cpuS }, note: `the latter: ${note(warmFull)}` });
-  const differ = Object.entries({ 'cold, one thread': cold1, 'cached, one thread': warm1, 'cached, worker': warm, 'cached, head resolved in full': warmFull })
+  report({ name: 'the cached plan (one thread) in CPU time, taking what the base proves unchanged', value: warm1.cpuS, unit: 's', reference: { name: 'NETLOOM_PLAN_REUSE=off', value: warmNoReuse.cpuS }, note: `the latter: ${note(warmNoReuse)}` });
+  process.stdout.write(`  taken from the base, cold: ${cold1.reused.join('; ') || 'nothing'}\n  taken from the base, cached: ${warm1.reused.join('; ') || 'nothing'}\n`);
+  const differ = Object.entries({ 'cold, one thread': cold1, 'cached, one thread': warm1, 'cached, worker': warm, 'cached, head resolved in full': warmFull, 'cached, nothing reused': warmNoReuse })
     .filter(([, r]) => r.json !== cold.json)
     .map(([k]) => k);
   const same = !differ.length;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
 import { exportIntent, intentRepo, resolveRevision, type IntentRepo } from '../../src/plan/git-revision.ts';
-import { CACHE_ENTRIES, cachedModel, modelCacheDir } from '../../src/plan/model-cache.ts';
+import { asciiJson, CACHE_ENTRIES, cachedModel, modelCacheDir } from '../../src/plan/model-cache.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { IntentError } from '../../src/util/errors.ts';
@@ -133,5 +133,14 @@ describe('the plan\'s model cache', () => {
     expect(await planJson()).toBe(cold);
     writeFileSync(path.join(modelCacheDir(), entryOf('HEAD~1'), 'memo.json'), '{"check:underlay-ecmp": {"title"');
     expect(await planJson()).toBe(cold);
+  });
+});
+
+describe('the model file', () => {
+  it('is ASCII, and read as latin1 it is the same value (accents, a dash, an emoji, a line separator)', () => {
+    const value = { name: 'fabrique-é', description: 'leaf – rack 😀 \u2028 end\u007f', 'clé': ['ü', 'plain'] };
+    const text = asciiJson(value);
+    expect(/^[\x20-\x7e]*$/.test(text)).toBe(true);
+    expect(JSON.parse(Buffer.from(text).toString('latin1'))).toEqual(value);
   });
 });

@@ -1,6 +1,8 @@
 // Every faster way `netloom plan` has gives the same bytes as computing everything in one
-// thread from nothing: the head's analysis on a worker thread (src/plan/side-analysis.ts), the
-// base's model and memo read back from the cache, and both sides cached. Revision pairs: a VLAN
+// thread from nothing (NETLOOM_PLAN_REUSE=off): the head taking the base's control-plane
+// tables and fabric checks where they are the same (src/plan/sim-tables.ts, test/plan/plan-reuse.test.ts),
+// the head's analysis on a worker thread (src/plan/side-analysis.ts), the base's model, memo
+// and table bytes read back from the cache, and both sides cached. Revision pairs: a VLAN
 // with an endpoint, a leaf added, the fabric MTU changed (every device's configuration), an
 // uplink removed (findings at the head, so the base's checks are asked too), a firewall rule,
 // and the working tree as the head.
@@ -23,35 +25,43 @@ import { allStaticChecks } from '../../src/domains/index.ts';
 
 let r: ScenarioRepo;
 
-async function planJson(args: string[], worker: 'always' | 'never'): Promise<{ code: number; out: string }> {
-  const prev = process.env.NETLOOM_PLAN_WORKER;
+async function planJson(args: string[], worker: 'always' | 'never', reuse: 'on' | 'off' = 'on'): Promise<{ code: number; out: string }> {
+  const prev = { NETLOOM_PLAN_WORKER: process.env.NETLOOM_PLAN_WORKER, NETLOOM_PLAN_REUSE: process.env.NETLOOM_PLAN_REUSE };
   process.env.NETLOOM_PLAN_WORKER = worker;
+  process.env.NETLOOM_PLAN_REUSE = reuse;
   try {
     const out: string[] = [];
     const parsed = parseCommandArgs(planCommand, [...args, '--format', 'json']);
     const code = await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined });
     return { code, out: out.join('\n') };
   } finally {
-    if (prev === undefined) delete process.env.NETLOOM_PLAN_WORKER;
-    else process.env.NETLOOM_PLAN_WORKER = prev;
+    for (const [k, v] of Object.entries(prev)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
 /**
- * The plan computed four ways: every one must be the first's bytes. One cache directory, emptied
- * between the first two (a removed object's old value carries its source path, which names the
- * cache entry the revision was exported into).
+ * The plan computed five ways: every one must be the first's bytes (everything computed on one
+ * thread, nothing taken from the base: NETLOOM_PLAN_REUSE=off). One cache directory, emptied
+ * between the runs that must start cold (a removed object's old value carries its source path,
+ * which names the cache entry the revision was exported into).
  */
-async function fourWays(args: string[]): Promise<string> {
+async function everyWay(args: string[]): Promise<string> {
   const restore = privateModelCache();
+  const empty = () => rmSync(path.join(process.env.NETLOOM_CACHE_DIR!, 'plan-models'), { recursive: true, force: true });
   try {
-    const full = await planJson(args, 'never');
-    rmSync(path.join(process.env.NETLOOM_CACHE_DIR!, 'plan-models'), { recursive: true, force: true });
+    const full = await planJson(args, 'never', 'off');
+    empty();
+    // Cold, the head taking the base's tables and fabric checks where they are the same.
+    const reused = await planJson(args, 'never');
+    empty();
     const worker = await planJson(args, 'always');
     // The same cache again: the base (and a committed head) read back with their memos.
     const baseCached = await planJson(args, 'always');
     const allCached = await planJson(args, 'never');
-    for (const other of [worker, baseCached, allCached]) {
+    for (const other of [reused, worker, baseCached, allCached]) {
       expect(other.code).toBe(full.code);
       expect(other.out).toBe(full.out);
     }
@@ -84,34 +94,34 @@ afterAll(() => rmSync(r.root, { recursive: true, force: true }));
 
 describe('netloom plan: the worker thread and the cache change no byte of the plan', () => {
   it('a VLAN with an endpoint', async () => {
-    const out = await fourWays([dir(), '--base', 'base', '--head', 'vlan']);
+    const out = await everyWay([dir(), '--base', 'base', '--head', 'vlan']);
     expect(out).toContain('"key": "ops"');
     expect(out).toContain('"src": "h6"');
   }, 120_000);
 
   it('a leaf added', async () => {
-    const out = await fourWays([dir(), '--base', 'vlan', '--head', 'leaf']);
+    const out = await everyWay([dir(), '--base', 'vlan', '--head', 'leaf']);
     expect(out).toContain('"device": "leaf5"');
   }, 120_000);
 
   it('the fabric MTU: every device changes', async () => {
-    const out = await fourWays([dir(), '--base', 'leaf', '--head', 'mtu']);
+    const out = await everyWay([dir(), '--base', 'leaf', '--head', 'mtu']);
     const plan = JSON.parse(out) as { blastRadius: { devices: { device: string }[] } };
     expect(plan.blastRadius.devices.map((d) => d.device).sort()).toEqual(['leaf1', 'leaf2', 'leaf3', 'leaf4', 'leaf5', 'spine1', 'spine2']);
   }, 120_000);
 
   it('an uplink removed: new findings at the head, the base asked for its own', async () => {
-    const out = await fourWays([dir(), '--base', 'mtu', '--head', 'uplink']);
+    const out = await everyWay([dir(), '--base', 'mtu', '--head', 'uplink']);
     const plan = JSON.parse(out) as { verification: { checks: { findings: { new: boolean }[] }[] } };
     expect(plan.verification.checks.flatMap((c) => c.findings).filter((f) => f.new).length).toBeGreaterThan(0);
   }, 120_000);
 
   it('a firewall rule, and the working tree as the head', async () => {
-    const fw = await fourWays([path.join(r.root, 'intents/fw2'), '--base', 'uplink', '--head', 'fw']);
+    const fw = await everyWay([path.join(r.root, 'intents/fw2'), '--base', 'uplink', '--head', 'fw']);
     expect(fw).toContain('"newlyAccepted"');
     r.edit('intents/dc1/fabric.yaml', '  mtu: 9100', '  mtu: 9000');
     try {
-      const wt = await fourWays([dir(), '--base', 'fw']);
+      const wt = await everyWay([dir(), '--base', 'fw']);
       expect(wt).toContain('"after": 9000');
     } finally {
       r.git('checkout', '-q', '--', 'intents/dc1/fabric.yaml');

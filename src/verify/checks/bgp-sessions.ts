@@ -93,6 +93,7 @@ function linksOf(fg: FabricGraph, s: BgpSession): string[] {
 
 export const bgpSessionCompat: StaticCheck = {
   id: 'bgp-session-compat',
+  reads: 'fabric',
   title: 'BGP sessions compatible from both ends',
   kind: 'static',
   layer: 'underlay',

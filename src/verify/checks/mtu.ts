@@ -27,15 +27,16 @@ export const vxlanMtu: StaticCheck = {
     }
     const needed = tenantMtu + VXLAN_OVERHEAD;
     fg.model.links.forEach((l, i) => {
-      const name = fg.linkName(l);
       const ia = fg.iface(l.a.device, l.a.interface);
       const ib = fg.iface(l.b.device, l.b.interface);
       if (ia && ib && (ia.mtu !== ib.mtu || ia.mtu !== l.mtu)) {
+        const name = fg.linkName(l);
         findings.push({ check: 'vxlan-mtu', severity: 'error', message: `link ${name}: MTU mismatch, ${l.a.device}:${l.a.interface} ${ia.mtu} vs ${l.b.device}:${l.b.interface} ${ib.mtu}`, evidence: { link: name, linkMtu: l.mtu, aMtu: ia.mtu, bMtu: ib.mtu }, location: l.source, elements: { links: [name], devices: [l.a.device, l.b.device] } });
       }
       if (!fg.underlayOnLink.has(i) || !tenantMtu) return;
       const eff = Math.min(l.mtu, ia?.mtu ?? l.mtu, ib?.mtu ?? l.mtu);
       if (eff < needed) {
+        const name = fg.linkName(l);
         findings.push({
           check: 'vxlan-mtu',
           severity: 'error',

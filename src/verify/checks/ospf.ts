@@ -48,6 +48,7 @@ export function checkAdjacency(fg: FabricGraph, o: OspfAdjacency): Finding[] {
 
 export const ospfCompat: StaticCheck = {
   id: 'ospf-compat',
+  reads: 'fabric',
   title: 'OSPF adjacencies compatible',
   kind: 'static',
   layer: 'underlay',

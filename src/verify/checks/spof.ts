@@ -8,6 +8,7 @@ import type { StaticCheck } from './types.ts';
 
 export const singlePointsOfFailure: StaticCheck = {
   id: 'single-points-of-failure',
+  reads: 'fabric',
   title: 'No single point of failure in the underlay',
   kind: 'static',
   layer: 'underlay',

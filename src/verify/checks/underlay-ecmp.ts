@@ -33,6 +33,7 @@ function names(fg: FabricGraph, list: number[], max = 6): string {
 
 export const underlayEcmp: StaticCheck = {
   id: 'underlay-ecmp',
+  reads: 'fabric',
   title: 'VTEP pairs reachable with the promised ECMP',
   kind: 'static',
   layer: 'underlay',

@@ -4,6 +4,7 @@ import type { StaticCheck } from './types.ts';
 
 export const uniqueAddresses: StaticCheck = {
   id: 'unique-addresses',
+  reads: 'fabric',
   title: 'Unique router ids, loopbacks and VTEP addresses',
   kind: 'static',
   layer: 'underlay',

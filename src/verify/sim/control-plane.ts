@@ -7,7 +7,8 @@
  */
 import type { BgpSession, Device, FabricModel } from '../../model/types.ts';
 import { bgpAdjacency, ospfAdjacency, type Adjacency } from './adjacency.ts';
-import { TableSim, type RouteState } from './propagate.ts';
+import type { TableSim, RouteState } from './propagate.ts';
+import { simulateTables, type TableCache } from './table-store.ts';
 
 export interface SimOptions {
   /**
@@ -65,7 +66,8 @@ export class ControlPlane {
   readonly options: Required<SimOptions>;
   private readonly vtepOf: string[];
 
-  constructor(model: FabricModel, index?: Map<string, number>, options: SimOptions = {}) {
+  /** `tables`: where the underlay and EVPN tables come from (default: simulated here; table-store.ts). */
+  constructor(model: FabricModel, index?: Map<string, number>, options: SimOptions = {}, tables: TableCache = simulateTables) {
     this.model = model;
     this.options = { vrfBackend: options.vrfBackend ?? 'netns' };
     this.index = index ?? new Map(model.devices.map((d, i) => [d.name, i]));
@@ -81,19 +83,19 @@ export class ControlPlane {
       uorigins = [];
       for (let i = 0; i < devs.length; i++) if (uadj.offsets[i + 1] > uadj.offsets[i]) uorigins.push(i);
     }
-    this.underlay = new TableSim(uadj, uorigins, false);
+    this.underlay = tables.table(uadj, uorigins, false);
     this.sessionUp = new Uint8Array(model.bgpSessions.length);
     model.bgpSessions.forEach((s, i) => {
       const a = this.index.get(s.a.device);
       const b = this.index.get(s.b.device);
       if (a === undefined || b === undefined) return;
       // Sessions between loopbacks need each end to reach the other's loopback.
-      this.sessionUp[i] = !this.loopbackSession(s) || (!!this.underlay.route(b, a) && !!this.underlay.route(a, b)) ? 1 : 0;
+      this.sessionUp[i] = !this.loopbackSession(s) || (this.reaches(b, a) && this.reaches(a, b)) ? 1 : 0;
     });
     if (model.bgpSessions.some((s) => s.afiSafis.includes('l2vpn-evpn'))) {
       const eadj = bgpAdjacency(model, 'l2vpn-evpn', this.index, (_, i) => this.sessionUp[i] === 1);
       const eorigins = devs.map((_, i) => i).filter((i) => this.originatesEvpn(i));
-      this.evpn = new TableSim(eadj, eorigins, true);
+      this.evpn = tables.table(eadj, eorigins, true);
     }
   }
 
@@ -106,6 +108,11 @@ export class ControlPlane {
     const d = this.model.devices[v];
     if (!d.vtep) return false;
     return d.vlans.length > 0 || d.vrfs.some((f) => this.localVrfPrefixes(v, f.name).length > 0);
+  }
+
+  /** underlay.route(o, v) !== undefined, without building the route (60,000 sessions ask it twice). */
+  private reaches(o: number, v: number): boolean {
+    return o === v ? this.underlay.isOrigin(o) : this.underlay.has(o, v);
   }
 
   private loopbackSession(s: BgpSession): boolean {

@@ -46,6 +46,18 @@ export class SeqTrie {
     return id;
   }
 
+  /** A trie holding `head`, `rest` and `length` as another one left them (TableState). */
+  static from(head: ArrayLike<number>, rest: ArrayLike<number>): SeqTrie {
+    const t = new SeqTrie();
+    for (let id = 1; id < head.length; id++) {
+      t.ids.set(rest[id] * 4294967297 + head[id] + 1, id);
+      t.head.push(head[id]);
+      t.rest.push(rest[id]);
+      t.length.push(t.length[rest[id]] + 1);
+    }
+    return t;
+  }
+
   count(id: number, x: number): number {
     let c = 0;
     for (let p = id; p > 0; p = this.rest[p]) if (this.head[p] === x) c++;
@@ -57,6 +69,16 @@ export class SeqTrie {
     for (let p = id; p > 0; p = this.rest[p]) out.push(this.head[p]);
     return out;
   }
+}
+
+/** A TableSim's computed runs (the representatives', and those run on their own) with the sequences they intern. */
+export interface TableState {
+  classOf: Int32Array;
+  reps: number[];
+  repRuns: Run[];
+  own: Run[];
+  paths: SeqTrie;
+  clusters: SeqTrie;
 }
 
 /** The origin's ASN in a representative run: equal to no device's. */
@@ -99,11 +121,14 @@ export interface Cand {
 }
 
 export class Propagator {
-  readonly paths = new SeqTrie();
-  readonly clusters = new SeqTrie();
   /** The candidate `candidate()` computed last. */
   readonly last: Cand = { len: 0, ebgp: 0, path: 0, cluster: 0, clusterLen: 0, head: 0, rest: 0, nh: 0 };
-  constructor(readonly adj: Adjacency, readonly evpn: boolean) {}
+  constructor(
+    readonly adj: Adjacency,
+    readonly evpn: boolean,
+    readonly paths = new SeqTrie(),
+    readonly clusters = new SeqTrie(),
+  ) {}
 
   /** Candidate at v from row entry k, or the reason there is none (into this.c). */
   candidate(run: Run, v: number, k: number): Reject | undefined {
@@ -292,7 +317,17 @@ export class TableSim {
   private readonly own = new Map<number, Run>();
   readonly runs: number;
 
-  constructor(readonly adj: Adjacency, origins: number[], evpn: boolean) {
+  /** `restored`: the state of a TableSim computed before over an equal adjacency and origins (src/verify/sim/table-store.ts). */
+  constructor(readonly adj: Adjacency, origins: number[], evpn: boolean, restored?: TableState) {
+    if (restored) {
+      this.prop = new Propagator(adj, evpn, restored.paths, restored.clusters);
+      this.classOf = restored.classOf;
+      this.reps = restored.reps;
+      this.repRuns = restored.repRuns;
+      for (const r of restored.own) this.own.set(r.origin, r);
+      this.runs = restored.repRuns.length + restored.own.length;
+      return;
+    }
     this.prop = new Propagator(adj, evpn);
     const t = twinClasses(adj, origins);
     this.classOf = t.classOf;
@@ -365,6 +400,11 @@ export class TableSim {
     if (run.originAsn === FRESH_ASN && run.ebgp[at] && a.asn[v] === a.asn[o] && run.allowAs[at] < 1) return -1;
     const nh = run.nh[at];
     return swap < 0 ? nh : nh === rep ? swap : nh === swap ? rep : nh;
+  }
+
+  /** What a TableSim over an equal adjacency and origins restores instead of running. */
+  state(): TableState {
+    return { classOf: this.classOf, reps: this.reps, repRuns: this.repRuns, own: [...this.own.values()], paths: this.prop.paths, clusters: this.prop.clusters };
   }
 
   /** Devices that run on their own (twin shortcut not exact for them). */

@@ -1,0 +1,49 @@
+/**
+ * The control-plane tables of a plan's two revisions, simulated once where they are equal: a
+ * change of tenants leaves the underlay and EVPN adjacencies (and the EVPN origins, unless a
+ * leaf gains or loses its first VNI) as they were, so the head's tables are the base's runs.
+ * Keyed by the digest of what a table is computed from (src/verify/sim/table-store.ts), so a
+ * table is only ever reused for inputs equal to its own; kept in the revisions' cache entries
+ * (memo blobs), so the next plan against the same base, whose flows and checks come from its
+ * memo and never simulate it, gives the head its tables without simulating them either.
+ */
+import { TableSim, type TableState } from '../verify/sim/propagate.ts';
+import { decodeTable, encodeTable, tableDigest, type TableCache } from '../verify/sim/table-store.ts';
+import type { PlanSide } from './plan.ts';
+
+export class PlanTables {
+  private readonly mem = new Map<string, TableState>();
+  constructor(
+    private readonly sides: PlanSide[],
+    private readonly reused: string[],
+  ) {}
+
+  /** The tables of `side`'s control plane: from this plan's memory, a side's entry, or simulated (then kept in the side's entry). */
+  forSide(side: PlanSide): TableCache {
+    return {
+      table: (adj, origins, evpn) => {
+        const key = `table-${tableDigest(adj, origins, evpn)}`;
+        let state = this.mem.get(key);
+        let stored = false;
+        if (!state) {
+          for (const s of this.sides) {
+            const b = s.memo?.blob?.(key);
+            state = b && decodeTable(b, adj.n);
+            if (state) {
+              stored = s === side;
+              break;
+            }
+          }
+        }
+        if (state && !stored) this.reused.push(`${side.rev}: ${evpn ? 'EVPN' : 'underlay'} table simulated for ${this.sides.find((s) => s !== side)?.rev}`);
+        const sim = new TableSim(adj, origins, evpn, state);
+        if (!state) {
+          state = sim.state();
+          this.mem.set(key, state);
+        }
+        if (!stored && side.memo?.setBlob && !side.memo.hasBlob?.(key)) side.memo.setBlob(key, encodeTable(state));
+        return sim;
+      },
+    };
+  }
+}
