@@ -17,6 +17,8 @@ import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
+import { issueToDiagnostics, sortDiagnostics } from '../intent/issue-diagnostics.ts';
+import type { Locator } from '../intent/validate.ts';
 import type { LabState } from '../lab/state.ts';
 import type { CredentialsInit, HostKeyPolicy } from './netconf/index.ts';
 import type { FrrPaths } from './frr-driver.ts';
@@ -131,13 +133,12 @@ export function loadInventory(file: string): Inventory {
       }),
     );
   }
-  const parsed = fileSchema.safeParse(doc.toJS());
+  const raw: unknown = doc.toJS();
+  const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
-    const diags: Diagnostic[] = parsed.error.issues.map((i) => {
-      const keys = i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]] : i.path;
-      return { loc: locate(doc, lc, file, keys, i.code === 'unrecognized_keys'), message: `${i.path.map(String).join('.') || '(top)'}: ${i.message}` };
-    });
-    throw new IntentError(diags);
+    // The intent's wording ("required key 'address' is missing", "unknown key 'host'").
+    const at: Locator = { at: (p, key = false) => locate(doc, lc, file, [...p], key) };
+    throw new IntentError(sortDiagnostics(parsed.error.issues.flatMap((i) => issueToDiagnostics(i, raw, at))));
   }
   const base = path.dirname(path.resolve(file));
   const d = parsed.data.defaults ?? {};

@@ -45,6 +45,12 @@ describe('inventory', () => {
     expect(msgs.find((m) => m.includes('password'))).toMatch(new RegExp(`^${p}:8:30: .*password_env`));
     expect(msgs.find((m) => m.includes('colour'))).toMatch(new RegExp(`^${p}:10:48: `));
     expect(err!.message).not.toContain('hunter2');
+    // The intent's wording, not zod's.
+    expect(msgs).toContain(`${p}:4:16: devices.leaf1.transport: expected one of ssh, netconf, got 'telnet'`);
+    expect(msgs).toContain(`${p}:10:48: devices.leaf3.colour: unknown key 'colour'`);
+    expect(msgs).toContain(`${p}:8:30: devices.leaf2.credentials.password: passwords are not written into inventories: name an environment variable with password_env`);
+    const missing = file('missing.yaml', 'devices:\n  leaf1: { transport: ssh }\n');
+    expect(() => loadInventory(missing)).toThrow(`${missing}:2:3: devices.leaf1: required key 'address' is missing`);
   });
 
   it('needs credentials and a host key pin for every device', () => {
