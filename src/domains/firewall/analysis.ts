@@ -200,16 +200,21 @@ export class PolicyAnalysis {
       const m = statesSet(['established', 'related']);
       this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
     }
+    // Each overlapping pair is found once: a rule queries the index holding the rules before it
+    // and joins their lists (in order, as it comes after every rule already listed there).
     for (const r of policy.rules) {
       const d = this.decider(r, this.ordered.length);
+      const cands = this.index.query(d.box).filter((c) => cubesMeet(c.cube!, d.cube!)).sort(byPos);
+      for (const c of cands) this.near.get(c)!.push(d);
+      cands.push(d);
+      this.near.set(d, cands);
       this.ordered.push(d);
       this.index.add(d);
     }
     this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
     // In order: a rule's findings read the decided sets of the rules before it.
     for (const d of this.ordered) {
-      const cands = this.overlapping(d);
-      this.near.set(d, cands);
+      const cands = this.near.get(d)!;
       this.setDecided(d, cands);
       this.found.set(d, this.ruleFindings(d, cands));
     }
