@@ -32,13 +32,9 @@ const intervalMemo = new Map<string, Intervals>();
 
 /** The addresses of a side: (includes, or every address) minus the excludes, complemented when negated. */
 export function specIntervals(m: AddressSpec): Intervals {
+  // The common side, one prefix: found by its text, with no key built.
+  if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) return memo(prefixMemo, m.include[0]!, () => prefixIntervals(m.include[0]!));
   return memo(intervalMemo, specKey(m), () => {
-    if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) {
-      // The common side: one prefix.
-      const p = parseCidr(m.include[0]!);
-      const range = [p.value, p.value | (MAX[p.family === 4 ? 0 : 1]! >> BigInt(p.len))];
-      return p.family === 4 ? [range, []] : [[], range];
-    }
     const inc: [bigint[], bigint[]] = [[], []];
     const exc: [bigint[], bigint[]] = [[], []];
     const add = (to: [bigint[], bigint[]], c: string) => {
@@ -54,6 +50,14 @@ export function specIntervals(m: AddressSpec): Intervals {
       return m.negate ? subtract([0n, MAX[f]!], s) : s;
     }) as Intervals;
   });
+}
+
+const prefixMemo = new Map<string, Intervals>();
+
+function prefixIntervals(cidr: string): Intervals {
+  const p = parseCidr(cidr);
+  const range = [p.value, p.value | (MAX[p.family === 4 ? 0 : 1]! >> BigInt(p.len))];
+  return p.family === 4 ? [range, []] : [[], range];
 }
 
 function merge(xs: bigint[]): bigint[] {

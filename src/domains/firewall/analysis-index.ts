@@ -47,7 +47,9 @@ export function addressHull(m: FwAddressMatch | string[]): Hull {
   const include = Array.isArray(m) ? m : m.include;
   if (!Array.isArray(m) && (m.negate || include.length === 0)) return FULL_HULL;
   if (include.length === 0) return FULL_HULL;
-  // Rules name the same groups again and again (the hull does not depend on the excludes).
+  // Rules name the same groups again and again (the hull does not depend on the excludes); one
+  // prefix (most sides) is found by its text, with no key built.
+  if (include.length === 1) return memo(hulls, include[0]!, () => hullOf(include));
   return memo(hulls, include.join(), () => hullOf(include));
 }
 

@@ -109,23 +109,28 @@ interface Bits {
   len: number;
 }
 
-const parsedBits = new Map<string, Bits>();
+/** A parsed prefix: its words (the set builders read bits) and its value (intervals read numbers). */
+interface Prefix extends Bits, Cidr {}
 
-/** The prefix as words, parsed without bigint work (the set builders read bits, not numbers). */
-function parseBits(s: string): Bits {
-  return memo(parsedBits, s, () => parseBitsUncached(s));
-}
+const parsed = new Map<string, Prefix>();
 
-const parsed = new Map<string, Readonly<Cidr>>();
-
-export function parseCidr(s: string): Readonly<Cidr> {
-  return memo(parsed, s, () => {
-    const b = parseBits(s);
+/** One parse per prefix text, shared by every reader (words and value in one record, one lookup). */
+function parsePrefix(s: string): Prefix {
+  let p = parsed.get(s);
+  if (p === undefined) {
+    const b = parseBitsUncached(s);
     let value = 0n;
     for (const w of b.words) value = (value << 32n) | BigInt(w);
-    return { family: b.family, value, len: b.len };
-  });
+    p = { family: b.family, words: b.words, len: b.len, value };
+    if (parsed.size > 100_000) parsed.clear();
+    parsed.set(s, p);
+  }
+  return p;
 }
+
+const parseBits: (s: string) => Bits = parsePrefix;
+
+export const parseCidr: (s: string) => Readonly<Cidr> = parsePrefix;
 
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
