@@ -11,7 +11,7 @@
 import type { SourceLocation } from '../../util/errors.ts';
 import {
   ALL, EMPTY, addressMatchSet, contains, dstAndSrc, packetBits, parseCidr, difference, engineNodes, example, intersect, isEmpty, overlaps,
-  samples, servicesSet, statesSet, testsAddresses, union, type Packet, type PacketSet,
+  samples, servicesSet, statesSet, testsAddresses, union, type ExamplePicker, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { cubeAnyAddress, cubeBeyond, cubeHolds, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
@@ -347,10 +347,12 @@ export class PolicyAnalysis {
    * whose part the caller does not need, and the default's part (the costly remainder) is
    * built only when wanted. `cube`, when given, holds `set` (exactly or not): a rule whose cube
    * misses it is passed over without touching its match; `factors`, when given, are `set` as a
-   * product (RuleDecider.factoredPart).
+   * product (RuleDecider.factoredPart). `picker`, when given (for `set`), and the default's part
+   * not wanted: a rule's part is only tested for packets and given an example packet, and built
+   * when its `set` is read (a search lists example packets; most callers never read the sets).
    */
-  decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true, cube?: Cube, factors?: Factored): { decider: Decider; set: PacketSet }[] {
-    const out: { decider: Decider; set: PacketSet }[] = [];
+  decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true, cube?: Cube, factors?: Factored, picker?: ExamplePicker): DecisionPart[] {
+    const out: DecisionPart[] = [];
     if (isEmpty(set)) return out;
     // The default's part is what no other decider takes: `set` minus their parts, so with it
     // wanted every part is worked out (and only the wanted ones listed).
@@ -371,6 +373,11 @@ export class PolicyAnalysis {
       // decided set for overlap first costs as much again when it does overlap.
       if (cube ? !cubesMeet(d.cube!, cube) : !overlaps(d.match, set)) continue;
       const part = d.lazy ? this.within(d, set, cands) : factors && d instanceof RuleDecider ? d.factoredPart(factors) : undefined;
+      if (part === undefined && picker && !withDefault) {
+        const decides = d.decides;
+        if (picker.meets(decides)) out.push(new UnbuiltPart(d, decides, picker));
+        continue;
+      }
       take(d, part ?? intersect(d.decides, set));
     }
     if (withDefault && !isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
@@ -533,6 +540,25 @@ export class PolicyAnalysis {
     }
     out.push(redundant(base, d, same));
     return out;
+  }
+}
+
+/** A decider's part of a set: `set` as one set, `example` a packet of it. */
+export interface DecisionPart {
+  decider: Decider;
+  readonly set: PacketSet;
+  example?: () => Packet | undefined;
+}
+
+/** The part of `picker.within` that `decides` holds, built when read; its example found without it. */
+class UnbuiltPart implements DecisionPart {
+  private built?: PacketSet;
+  constructor(readonly decider: Decider, private readonly decides: PacketSet, private readonly picker: ExamplePicker) {}
+  get set(): PacketSet {
+    return (this.built ??= intersect(this.decides, this.picker.within));
+  }
+  example(): Packet | undefined {
+    return this.picker.example(this.decides);
   }
 }
 
