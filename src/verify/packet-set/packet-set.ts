@@ -111,7 +111,8 @@ interface Bits {
 
 /** A parsed prefix: its words (the set builders read bits) and its value (intervals read numbers). */
 interface Prefix extends Bits {
-  cidr: Readonly<Cidr>;
+  /** Made when first asked for (the analysis of IPv4 rules reads words only). */
+  cidr: Readonly<Cidr> | undefined;
 }
 
 const parsed = new Map<string, Prefix>();
@@ -121,9 +122,7 @@ function parsePrefix(s: string): Prefix {
   let p = parsed.get(s);
   if (p === undefined) {
     const b = parseBitsUncached(s);
-    let value = 0n;
-    for (const w of b.words) value = (value << 32n) | BigInt(w);
-    p = { family: b.family, words: b.words, len: b.len, cidr: { family: b.family, value, len: b.len } };
+    p = { family: b.family, words: b.words, len: b.len, cidr: undefined };
     if (parsed.size > 100_000) parsed.clear();
     parsed.set(s, p);
   }
@@ -132,7 +131,18 @@ function parsePrefix(s: string): Prefix {
 
 const parseBits: (s: string) => Bits = parsePrefix;
 
-export const parseCidr = (s: string): Readonly<Cidr> => parsePrefix(s).cidr;
+/** The prefix as 32-bit words, most significant first (IPv4: one word), host bits zero; no bigint. */
+export const prefixWords: (s: string) => Readonly<Bits> = parsePrefix;
+
+export function parseCidr(s: string): Readonly<Cidr> {
+  const p = parsePrefix(s);
+  if (p.cidr === undefined) {
+    let value = 0n;
+    for (const w of p.words) value = (value << 32n) | BigInt(w);
+    p.cidr = { family: p.family, value, len: p.len };
+  }
+  return p.cidr;
+}
 
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
