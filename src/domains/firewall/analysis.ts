@@ -176,6 +176,18 @@ function ruleBox(r: FwRule): Box {
 
 const byPos = (a: Decider, b: Decider) => a.pos - b.pos;
 
+/** In order of position: short lists (most) sorted in place, as Array#sort allocates a work array per call. */
+function sortByPos(list: Decider[]): Decider[] {
+  if (list.length > 16) return list.sort(byPos);
+  for (let i = 1; i < list.length; i++) {
+    const d = list[i]!;
+    let j = i - 1;
+    for (; j >= 0 && list[j]!.pos > d.pos; j--) list[j + 1] = list[j]!;
+    list[j + 1] = d;
+  }
+  return list;
+}
+
 export class PolicyAnalysis {
   readonly policy: FwPolicy;
   /** Rules in order; the implicit deciders are beside. */
@@ -204,7 +216,7 @@ export class PolicyAnalysis {
     // and joins their lists (in order, as it comes after every rule already listed there).
     for (const r of policy.rules) {
       const d = this.decider(r, this.ordered.length);
-      const cands = this.index.query(d.box).filter((c) => cubesMeet(c.cube!, d.cube!)).sort(byPos);
+      const cands = sortByPos(this.index.query(d.box).filter((c) => cubesMeet(c.cube!, d.cube!)));
       for (const c of cands) this.near.get(c)!.push(d);
       cands.push(d);
       this.near.set(d, cands);
