@@ -7,13 +7,17 @@
  * real policy overlap no other rule; for them no BDD of the whole match is ever built.
  */
 import {
-  EMPTY, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, servicesSet, statesSet,
+  EMPTY, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, servicesSet, statesSet,
   type AddressSpec, type PacketBits, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import type { FwRule } from './model.ts';
 
-/** Sorted disjoint closed intervals, flattened [lo0, hi0, lo1, hi1, ...]; index 0 IPv4, 1 IPv6. */
-type Intervals = [bigint[], bigint[]];
+/**
+ * Sorted disjoint closed intervals, flattened [lo0, hi0, lo1, hi1, ...]; index 0 IPv4 (plain
+ * numbers: no bigint to allocate or compare for most rules), 1 IPv6.
+ */
+type Intervals = [number[], bigint[]];
+type Bound = number | bigint;
 
 export interface Cube {
   src: Intervals;
@@ -25,6 +29,7 @@ export interface Cube {
 }
 
 const MAX = [(1n << 32n) - 1n, (1n << 128n) - 1n];
+const MAX4 = 2 ** 32 - 1;
 
 export const specKey = (m: AddressSpec): string => `${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`;
 
@@ -32,13 +37,9 @@ const intervalMemo = new Map<string, Intervals>();
 
 /** The addresses of a side: (includes, or every address) minus the excludes, complemented when negated. */
 export function specIntervals(m: AddressSpec): Intervals {
+  // The common side, one prefix: found by its text, with no key built.
+  if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) return memo(prefixMemo, m.include[0]!, () => prefixIntervals(m.include[0]!));
   return memo(intervalMemo, specKey(m), () => {
-    if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) {
-      // The common side: one prefix.
-      const p = parseCidr(m.include[0]!);
-      const range = [p.value, p.value | (MAX[p.family === 4 ? 0 : 1]! >> BigInt(p.len))];
-      return p.family === 4 ? [range, []] : [[], range];
-    }
     const inc: [bigint[], bigint[]] = [[], []];
     const exc: [bigint[], bigint[]] = [[], []];
     const add = (to: [bigint[], bigint[]], c: string) => {
@@ -48,13 +49,38 @@ export function specIntervals(m: AddressSpec): Intervals {
     };
     for (const c of m.include) add(inc, c);
     for (const c of m.exclude) add(exc, c);
-    return [0, 1].map((f) => {
+    const [v4, v6] = [0, 1].map((f) => {
       let s = m.include.length === 0 ? [0n, MAX[f]!] : merge(inc[f]!);
       s = subtract(s, merge(exc[f]!));
       return m.negate ? subtract([0n, MAX[f]!], s) : s;
-    }) as Intervals;
+    });
+    return [numbers(v4!.map(Number)), v6!.length ? v6! : NONE];
   });
 }
+
+const prefixMemo = new Map<string, Intervals>();
+
+function prefixIntervals(cidr: string): Intervals {
+  const w = prefixWords(cidr);
+  if (w.family === 4) return [numbers([w.words[0]!, w.words[0]! + 2 ** (32 - w.len) - 1]), NONE];
+  const p = parseCidr(cidr);
+  return [NONE4, [p.value, p.value | (MAX[1]! >> BigInt(p.len))]];
+}
+
+/**
+ * The lists of a family keep one map each (an empty literal, or small integers, would have
+ * another): the cube tests then meet one map per family, not a new one that deoptimises them.
+ * IPv4 lists hold doubles (values up to 2^32 - 1).
+ */
+function numbers(xs: number[]): number[] {
+  const out = [0.5];
+  out.pop();
+  for (const x of xs) out.push(x);
+  return out;
+}
+const NONE4 = numbers([]);
+const NONE: bigint[] = [0n];
+NONE.pop();
 
 function merge(xs: bigint[]): bigint[] {
   const pairs: [bigint, bigint][] = [];
@@ -89,7 +115,7 @@ function subtract(a: bigint[], b: bigint[]): bigint[] {
   return out;
 }
 
-function intervalsMeet(a: bigint[], b: bigint[]): boolean {
+function intervalsMeet(a: readonly Bound[], b: readonly Bound[]): boolean {
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
@@ -100,7 +126,7 @@ function intervalsMeet(a: bigint[], b: bigint[]): boolean {
   return false;
 }
 
-function intervalsHold(a: bigint[], v: bigint): boolean {
+function intervalsHold(a: readonly Bound[], v: Bound): boolean {
   for (let i = 0; i < a.length; i += 2) if (a[i]! <= v && v <= a[i + 1]!) return true;
   return false;
 }
@@ -164,14 +190,14 @@ export function cubeAnyAddress(c: Cube): boolean {
 
 function everyAddress(x: Intervals): boolean {
   for (let f = 0; f < 2; f++) {
-    const r = x[f]!;
-    if (r.length !== 2 || r[0] !== 0n || r[1] !== MAX[f]) return false;
+    const r: readonly Bound[] = x[f]!;
+    if (r.length !== 2 || r[0] !== (f === 0 ? 0 : 0n) || r[1] !== (f === 0 ? MAX4 : MAX[1])) return false;
   }
   return true;
 }
 
 /** Whether the packet is in the match (`bits`: its header bits; `src`, `dst`: its addresses). */
 export function cubeHolds(c: Cube, family: 4 | 6, src: bigint, dst: bigint, bits: PacketBits): boolean {
-  const f = family === 4 ? 0 : 1;
-  return intervalsHold(c.src[f], src) && intervalsHold(c.dst[f], dst) && contains(c.svc[f], bits);
+  if (family === 4) return intervalsHold(c.src[0], Number(src)) && intervalsHold(c.dst[0], Number(dst)) && contains(c.svc[0], bits);
+  return intervalsHold(c.src[1], src) && intervalsHold(c.dst[1], dst) && contains(c.svc[1], bits);
 }

@@ -8,7 +8,7 @@
  * doubles. Rules hang in a per-family trie of 8-bit strides over the destination hull, at the
  * deepest node whose range holds the hull.
  */
-import { memo, parseCidr } from '../../verify/packet-set/index.ts';
+import { memo, prefixWords } from '../../verify/packet-set/index.ts';
 import { protocolNumber } from '../../verify/packet-set/index.ts';
 import type { FwAddressMatch, FwService } from './model.ts';
 
@@ -38,16 +38,14 @@ export function protoBit(p: number): number {
 export const FULL_HULL: Hull = [[[0, FULL]], [[0, FULL]]];
 export const FULL_BOX: Box = { src: FULL_HULL, dst: FULL_HULL, protos: ANY_PROTO };
 
-function key(family: 4 | 6, value: bigint, width: number): number {
-  return family === 4 ? Number(value) * 65536 : Number(value >> BigInt(width - KEY_BITS));
-}
-
 /** Key ranges of CIDR strings (the addresses a match can contain), or of a whole address match. */
 export function addressHull(m: FwAddressMatch | string[]): Hull {
   const include = Array.isArray(m) ? m : m.include;
   if (!Array.isArray(m) && (m.negate || include.length === 0)) return FULL_HULL;
   if (include.length === 0) return FULL_HULL;
-  // Rules name the same groups again and again (the hull does not depend on the excludes).
+  // Rules name the same groups again and again (the hull does not depend on the excludes); one
+  // prefix (most sides) is found by its text, with no key built.
+  if (include.length === 1) return memo(hulls, include[0]!, () => hullOf(include));
   return memo(hulls, include.join(), () => hullOf(include));
 }
 
@@ -55,13 +53,15 @@ const hulls = new Map<string, Hull>();
 
 function hullOf(include: string[]): Hull {
   const h: Hull = [[], []];
+  // Keys from the prefix's words (host bits zero), no bigint: an IPv4 address shifted left 16,
+  // an IPv6 address's top 48 bits.
   for (const s of include) {
-    const c = parseCidr(s);
-    const width = c.family === 4 ? 32 : 128;
-    const last = c.value | ((1n << BigInt(width - c.len)) - 1n);
-    const lo = key(c.family, c.value, width);
-    const hi = c.family === 4 ? key(4, last, 32) + 65535 : key(6, last, 128);
-    h[c.family === 4 ? 0 : 1].push([lo, hi]);
+    const { family, words, len } = prefixWords(s);
+    if (family === 4) h[0].push([words[0]! * 65536, (words[0]! + 2 ** (32 - len) - 1) * 65536 + 65535]);
+    else {
+      const lo = words[0]! * 65536 + (words[1]! >>> 16);
+      h[1].push([lo, len >= KEY_BITS ? lo : lo + 2 ** (KEY_BITS - len) - 1]);
+    }
   }
   return h;
 }
@@ -90,14 +90,15 @@ export function boxesMeet(a: Box, b: Box): boolean {
 
 interface TrieNode<T> {
   items: T[];
-  children: Map<number, TrieNode<T>>;
+  /** Made with the first child (most nodes are leaves). */
+  children: Map<number, TrieNode<T>> | undefined;
   /** The children again, for iteration without iterators. */
   kids: TrieNode<T>[];
   /** Scratch for placing an item once per node. */
   mark: number;
 }
 
-const newNode = <T>(): TrieNode<T> => ({ items: [], children: new Map(), kids: [], mark: 0 });
+const newNode = <T>(): TrieNode<T> => ({ items: [], children: undefined, kids: [], mark: 0 });
 
 /** The key's weight at each trie level (a table: `2 **` with a variable exponent is a call). */
 const SHIFT: number[] = Array.from({ length: LEVELS + 1 }, (_, level) => 2 ** (KEY_BITS - level * STRIDE));
@@ -184,7 +185,7 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     const depth = depthOf(h[0], h[1]);
     for (let level = 1; level <= depth && n; level++) {
       this.take(n, box, stamp, out);
-      n = n.children.get(stepAt(h[0], level));
+      n = n.children?.get(stepAt(h[0], level));
     }
     if (n) this.all(n, box, stamp, out);
   }
@@ -235,11 +236,11 @@ export class BoxIndex<T extends { box: Box; mark?: number }> {
     const depth = depthOf(h[0], h[1]);
     for (let level = 1; level <= depth; level++) {
       const s = stepAt(h[0], level);
-      let c = n.children.get(s);
+      let c = n.children?.get(s);
       if (!c) {
         if (!create) return undefined;
         c = newNode();
-        n.children.set(s, c);
+        (n.children ??= new Map()).set(s, c);
         n.kids.push(c);
       }
       n = c;

@@ -3,7 +3,7 @@
  * searchFilters) and the flows two versions decide differently (Batfish's compareFilters).
  */
 import {
-  ALL, EMPTY, addressMatchSet, difference, example, intersect, servicesSet, size, statesSet, union,
+  ALL, EMPTY, ExamplePicker, addressMatchSet, difference, example, intersect, servicesSet, size, statesSet, union,
   type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { productCube, type Cube } from './analysis-cube.ts';
@@ -61,9 +61,11 @@ export function search(policy: FwPolicy | PolicyAnalysis, q: SearchQuery, limit 
   const a = asAnalysis(policy);
   const { set, box, cube, factors } = querySet(q);
   const hits: SearchHit[] = [];
-  for (const { decider: d, set: s } of a.decisions(set, box, (d) => !q.action || d.action === q.action, cube, factors)) {
+  // Each hit's set is built when read: the search itself lists example packets.
+  for (const part of a.decisions(set, box, (d) => !q.action || d.action === q.action, cube, factors, new ExamplePicker(set))) {
     if (hits.length >= limit) break;
-    hits.push({ packet: example(s)!, action: d.action, rule: related(d), set: s });
+    const d = part.decider;
+    hits.push({ packet: part.example ? part.example()! : example(part.set)!, action: d.action, rule: related(d), get set() { return part.set; } });
   }
   return hits;
 }

@@ -11,7 +11,7 @@
 import type { SourceLocation } from '../../util/errors.ts';
 import {
   ALL, EMPTY, addressMatchSet, contains, dstAndSrc, packetBits, parseCidr, difference, engineNodes, example, intersect, isEmpty, overlaps,
-  samples, servicesSet, statesSet, testsAddresses, union, type Packet, type PacketSet,
+  samples, servicesSet, statesSet, testsAddresses, union, type ExamplePicker, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import { cubeAnyAddress, cubeBeyond, cubeHolds, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
@@ -176,6 +176,18 @@ function ruleBox(r: FwRule): Box {
 
 const byPos = (a: Decider, b: Decider) => a.pos - b.pos;
 
+/** In order of position: short lists (most) sorted in place, as Array#sort allocates a work array per call. */
+function sortByPos(list: Decider[]): Decider[] {
+  if (list.length > 16) return list.sort(byPos);
+  for (let i = 1; i < list.length; i++) {
+    const d = list[i]!;
+    let j = i - 1;
+    for (; j >= 0 && list[j]!.pos > d.pos; j--) list[j + 1] = list[j]!;
+    list[j + 1] = d;
+  }
+  return list;
+}
+
 export class PolicyAnalysis {
   readonly policy: FwPolicy;
   /** Rules in order; the implicit deciders are beside. */
@@ -200,16 +212,21 @@ export class PolicyAnalysis {
       const m = statesSet(['established', 'related']);
       this.established = { name: ESTABLISHED, action: 'accept', source: policy.source, match: m, decides: m, box: FULL_BOX, pos: -1 };
     }
+    // Each overlapping pair is found once: a rule queries the index holding the rules before it
+    // and joins their lists (in order, as it comes after every rule already listed there).
     for (const r of policy.rules) {
       const d = this.decider(r, this.ordered.length);
+      const cands = sortByPos(this.index.query(d.box).filter((c) => cubesMeet(c.cube!, d.cube!)));
+      for (const c of cands) this.near.get(c)!.push(d);
+      cands.push(d);
+      this.near.set(d, cands);
       this.ordered.push(d);
       this.index.add(d);
     }
     this.fallback = { name: DEFAULT, action: policy.defaultAction, source: policy.source, match: ALL, decides: EMPTY, box: FULL_BOX, pos: policy.rules.length };
     // In order: a rule's findings read the decided sets of the rules before it.
     for (const d of this.ordered) {
-      const cands = this.overlapping(d);
-      this.near.set(d, cands);
+      const cands = this.near.get(d)!;
       this.setDecided(d, cands);
       this.found.set(d, this.ruleFindings(d, cands));
     }
@@ -342,10 +359,12 @@ export class PolicyAnalysis {
    * whose part the caller does not need, and the default's part (the costly remainder) is
    * built only when wanted. `cube`, when given, holds `set` (exactly or not): a rule whose cube
    * misses it is passed over without touching its match; `factors`, when given, are `set` as a
-   * product (RuleDecider.factoredPart).
+   * product (RuleDecider.factoredPart). `picker`, when given (for `set`), and the default's part
+   * not wanted: a rule's part is only tested for packets and given an example packet, and built
+   * when its `set` is read (a search lists example packets; most callers never read the sets).
    */
-  decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true, cube?: Cube, factors?: Factored): { decider: Decider; set: PacketSet }[] {
-    const out: { decider: Decider; set: PacketSet }[] = [];
+  decisions(set: PacketSet, box: Box = FULL_BOX, wanted: (d: Decider) => boolean = () => true, cube?: Cube, factors?: Factored, picker?: ExamplePicker): DecisionPart[] {
+    const out: DecisionPart[] = [];
     if (isEmpty(set)) return out;
     // The default's part is what no other decider takes: `set` minus their parts, so with it
     // wanted every part is worked out (and only the wanted ones listed).
@@ -366,6 +385,11 @@ export class PolicyAnalysis {
       // decided set for overlap first costs as much again when it does overlap.
       if (cube ? !cubesMeet(d.cube!, cube) : !overlaps(d.match, set)) continue;
       const part = d.lazy ? this.within(d, set, cands) : factors && d instanceof RuleDecider ? d.factoredPart(factors) : undefined;
+      if (part === undefined && picker && !withDefault) {
+        const decides = d.decides;
+        if (picker.meets(decides)) out.push(new UnbuiltPart(d, decides, picker));
+        continue;
+      }
       take(d, part ?? intersect(d.decides, set));
     }
     if (withDefault && !isEmpty(rest)) out.push({ decider: this.fallback, set: rest });
@@ -528,6 +552,25 @@ export class PolicyAnalysis {
     }
     out.push(redundant(base, d, same));
     return out;
+  }
+}
+
+/** A decider's part of a set: `set` as one set, `example` a packet of it. */
+export interface DecisionPart {
+  decider: Decider;
+  readonly set: PacketSet;
+  example?: () => Packet | undefined;
+}
+
+/** The part of `picker.within` that `decides` holds, built when read; its example found without it. */
+class UnbuiltPart implements DecisionPart {
+  private built?: PacketSet;
+  constructor(readonly decider: Decider, private readonly decides: PacketSet, private readonly picker: ExamplePicker) {}
+  get set(): PacketSet {
+    return (this.built ??= intersect(this.decides, this.picker.within));
+  }
+  example(): Packet | undefined {
+    return this.picker.example(this.decides);
   }
 }
 

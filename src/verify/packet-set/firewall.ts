@@ -61,7 +61,7 @@ export function servicesSet(services: FwService[]): PacketSet {
   // Order and repetition do not change a union: lists naming the same services share one set.
   const keys = services.map(serviceKey);
   // One service (most rules): its key is the list's, with no set, sort or join.
-  const key = keys.length === 1 ? keys[0]! : [...new Set(keys)].sort().join();
+  const key = keys.length === 1 ? keys[0]! : distinctSorted(keys);
   let set = serviceSets.get(key);
   if (set === undefined) {
     set = unionOf(services.map((s, i) => memo(oneService, keys[i]!, () => serviceSet(s))));
@@ -70,6 +70,20 @@ export function servicesSet(services: FwService[]): PacketSet {
   }
   serviceListSets.set(services, set);
   return set;
+}
+
+/** The distinct keys in order, joined by commas (as [...new Set(keys)].sort().join(), without the set and sort's work array: lists are short). */
+function distinctSorted(keys: string[]): string {
+  const k = keys.slice();
+  for (let i = 1; i < k.length; i++) {
+    const x = k[i]!;
+    let j = i - 1;
+    for (; j >= 0 && k[j]! > x; j--) k[j + 1] = k[j]!;
+    k[j + 1] = x;
+  }
+  let out = k[0]!;
+  for (let i = 1; i < k.length; i++) if (k[i] !== k[i - 1]) out += `,${k[i]}`;
+  return out;
 }
 
 /** Any of the states; an empty list is every state. */

@@ -109,22 +109,39 @@ interface Bits {
   len: number;
 }
 
-const parsedBits = new Map<string, Bits>();
-
-/** The prefix as words, parsed without bigint work (the set builders read bits, not numbers). */
-function parseBits(s: string): Bits {
-  return memo(parsedBits, s, () => parseBitsUncached(s));
+/** A parsed prefix: its words (the set builders read bits) and its value (intervals read numbers). */
+interface Prefix extends Bits {
+  /** Made when first asked for (the analysis of IPv4 rules reads words only). */
+  cidr: Readonly<Cidr> | undefined;
 }
 
-const parsed = new Map<string, Readonly<Cidr>>();
+const parsed = new Map<string, Prefix>();
+
+/** One parse per prefix text, shared by every reader (words and value in one record, one lookup). */
+function parsePrefix(s: string): Prefix {
+  let p = parsed.get(s);
+  if (p === undefined) {
+    const b = parseBitsUncached(s);
+    p = { family: b.family, words: b.words, len: b.len, cidr: undefined };
+    if (parsed.size > 100_000) parsed.clear();
+    parsed.set(s, p);
+  }
+  return p;
+}
+
+const parseBits: (s: string) => Bits = parsePrefix;
+
+/** The prefix as 32-bit words, most significant first (IPv4: one word), host bits zero; no bigint. */
+export const prefixWords: (s: string) => Readonly<Bits> = parsePrefix;
 
 export function parseCidr(s: string): Readonly<Cidr> {
-  return memo(parsed, s, () => {
-    const b = parseBits(s);
+  const p = parsePrefix(s);
+  if (p.cidr === undefined) {
     let value = 0n;
-    for (const w of b.words) value = (value << 32n) | BigInt(w);
-    return { family: b.family, value, len: b.len };
-  });
+    for (const w of p.words) value = (value << 32n) | BigInt(w);
+    p.cidr = { family: p.family, value, len: p.len };
+  }
+  return p.cidr;
 }
 
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
@@ -499,6 +516,8 @@ function decode(bits: Uint8Array): Packet {
 }
 
 let preferred: PacketSet[] | undefined;
+const preferredSets = (): PacketSet[] =>
+  (preferred ??= [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6].map((p) => bdd.and(stateSet('new'), protocolSet(p))).concat(stateSet('new')));
 
 /**
  * A packet of the set (undefined when empty). New tcp, then udp, icmp connections are preferred
@@ -506,12 +525,37 @@ let preferred: PacketSet[] | undefined;
  */
 export function example(set: PacketSet): Packet | undefined {
   if (set === FALSE) return undefined;
-  preferred ??= [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMPV6].map((p) => bdd.and(stateSet('new'), protocolSet(p))).concat(stateSet('new'));
-  for (const pref of preferred) {
+  for (const pref of preferredSets()) {
     const bits = bdd.pickBoth(set, pref);
     if (bits) return decode(bits);
   }
   return decode(bdd.pick(set)!);
+}
+
+/**
+ * Example packets of parts of one set, `within`: example(intersect(a, within)) without building
+ * the intersection (new nodes for every part). pickBoth walks `a` beside each preferred part of
+ * `within`, built once for all parts; pick(x AND y AND pref) is the same packet however the
+ * three are grouped.
+ */
+export class ExamplePicker {
+  private readonly prefs: (PacketSet | undefined)[] = [];
+  constructor(readonly within: PacketSet) {}
+
+  /** Whether `a` shares a packet with `within`. */
+  meets(a: PacketSet): boolean {
+    return bdd.meets(a, this.within);
+  }
+
+  example(a: PacketSet): Packet | undefined {
+    if (!bdd.meets(a, this.within)) return undefined;
+    const pref = preferredSets();
+    for (let i = 0; i < pref.length; i++) {
+      const bits = bdd.pickBoth(a, (this.prefs[i] ??= bdd.and(pref[i]!, this.within)));
+      if (bits) return decode(bits);
+    }
+    return decode(bdd.pickBoth(a, this.within)!);
+  }
 }
 
 /**
