@@ -12,7 +12,7 @@ import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import type { CheckResult } from '../../src/verify/findings.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
-import { compareLive, LiveComparison } from '../../src/verify/live/compare.ts';
+import { compareLive, LiveBasis, LiveComparison } from '../../src/verify/live/compare.ts';
 import { defaultTableVersion, IncrementalLive, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
 import { collectObserved, type LiveTarget } from '../../src/verify/live/run.ts';
 import { editAnswer, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
@@ -38,14 +38,25 @@ async function run(m: FabricModel, steps: { name: string; edit: (t: Map<string, 
   collector.table = healthy;
   const target: LiveTarget = { collector, describe: 'replay' };
   const live = new IncrementalLive(m, fg);
+  // The same poll with expectations derived on demand and a cache holding one device's at most:
+  // every re-check derives its device's again, and the findings must not change.
+  const tiny = new LiveBasis(m, fg, { cacheRoutes: 1 });
+  const small = new IncrementalLive(m, fg, tiny);
   const first = await live.poll(target, { probes: false });
   expect(first.changed).toHaveLength(m.devices.length);
   expect(first.results.flatMap((r) => r.findings)).toEqual([]);
+  expect(canon((await small.poll(target, { probes: false })).results)).toEqual(canon(first.results));
   for (const s of steps) {
     collector.table = s.edit(collector.table);
     const inc = await live.poll(target, { probes: false });
+    const derived = tiny.derived;
+    const bounded = await small.poll(target, { probes: false });
     const full = compareLive(m, await collectObserved(target, m, { probes: false }), fg);
     expect(canon(inc.results), s.name).toEqual(canon(full));
+    expect(canon(bounded.results), `${s.name}, bounded cache`).toEqual(canon(full));
+    expect(tiny.cached().devices, s.name).toBeLessThanOrEqual(1);
+    // Each device re-checked derived its expectation again (but the one still held from the poll before).
+    expect(tiny.derived - derived, s.name).toBeGreaterThanOrEqual(bounded.changed.length - 1);
     expect(inc.changed.sort(), s.name).toEqual([...s.devices].sort());
     const messages = inc.results.flatMap((r) => r.findings.map((f) => f.message));
     for (const re of s.expect) expect(messages, s.name).toContainEqual(expect.stringMatching(re));
