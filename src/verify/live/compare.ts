@@ -163,7 +163,8 @@ export class LiveBasis {
   readonly probeExpect = new Map<string, ProbePrediction | undefined>();
   probePredictor?: ProbePredictor;
 
-  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number } = {}) {
+  /** `opts.cp`: a simulation of this model and graph to share (a second basis, e.g. a replay's, costs no re-simulation). */
+  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number; cp?: ControlPlane } = {}) {
     this.model = model;
     this.cacheRoutes = opts.cacheRoutes ?? EXPECT_CACHE_ROUTES;
     this.fg = fg ?? buildFabricGraph(model);
@@ -175,7 +176,7 @@ export class LiveBasis {
         l.push(s);
       }
     }
-    this.cp = new ControlPlane(model, this.fg.deviceIndex);
+    this.cp = opts.cp ?? new ControlPlane(model, this.fg.deviceIndex);
     this.owners = vrfOwners(model);
     this.fabricHosts = new Set(model.devices.flatMap((d) => [`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])]));
   }
