@@ -3,7 +3,7 @@
 // collection and comparison of the same answers, poll after poll, with faults seeded into
 // FRR answers synthesized from the model: a missing route, a session down, a MAC moved, and
 // loopbacks missing along a path (first divergence moves when an upstream device heals).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import type { CheckResult } from '../../src/verify/findings.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
-import { compareLive, LiveComparison } from '../../src/verify/live/compare.ts';
-import { defaultTableVersion, IncrementalLive, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
+import { compareLive, LiveBasis, LiveComparison } from '../../src/verify/live/compare.ts';
+import { defaultTableVersion, IncrementalLive, ROUTE_SUMMARY, routeCounts, SLOW_REFRESH_ROUNDS, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
 import { collectObserved, type LiveTarget } from '../../src/verify/live/run.ts';
 import { editAnswer, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
 import { model as example } from './helpers.ts';
@@ -38,14 +38,25 @@ async function run(m: FabricModel, steps: { name: string; edit: (t: Map<string, 
   collector.table = healthy;
   const target: LiveTarget = { collector, describe: 'replay' };
   const live = new IncrementalLive(m, fg);
+  // The same poll with expectations derived on demand and a cache holding one device's at most:
+  // every re-check derives its device's again, and the findings must not change.
+  const tiny = new LiveBasis(m, fg, { cacheRoutes: 1 });
+  const small = new IncrementalLive(m, fg, tiny);
   const first = await live.poll(target, { probes: false });
   expect(first.changed).toHaveLength(m.devices.length);
   expect(first.results.flatMap((r) => r.findings)).toEqual([]);
+  expect(canon((await small.poll(target, { probes: false })).results)).toEqual(canon(first.results));
   for (const s of steps) {
     collector.table = s.edit(collector.table);
     const inc = await live.poll(target, { probes: false });
+    const derived = tiny.derived;
+    const bounded = await small.poll(target, { probes: false });
     const full = compareLive(m, await collectObserved(target, m, { probes: false }), fg);
     expect(canon(inc.results), s.name).toEqual(canon(full));
+    expect(canon(bounded.results), `${s.name}, bounded cache`).toEqual(canon(full));
+    expect(tiny.cached().devices, s.name).toBeLessThanOrEqual(1);
+    // Each device re-checked derived its expectation again (but the one still held from the poll before).
+    expect(tiny.derived - derived, s.name).toBeGreaterThanOrEqual(bounded.changed.length - 1);
     expect(inc.changed.sort(), s.name).toEqual([...s.devices].sort());
     const messages = inc.results.flatMap((r) => r.findings.map((f) => f.message));
     for (const re of s.expect) expect(messages, s.name).toContainEqual(expect.stringMatching(re));
@@ -173,5 +184,58 @@ describe('incremental poll equals a full comparison', () => {
     collector.table = new Map(broken).set('leaf2\nshow bgp vrf all summary json', withVersion(healthy.get('leaf2\nshow bgp vrf all summary json')!, 2));
     await live.poll(target, { probes: false });
     expect(asked).toContain('leaf2');
+  });
+
+  it("with zebra's route counts: reads a default table when the version or the counts moved, and each one every SLOW_REFRESH_ROUNDS polls", async () => {
+    // As FRR 8.4 printed it in the dc1 lab (leaf1): counts per type, then the totals.
+    const recorded = readFileSync(path.join(import.meta.dirname, 'fixtures/dc1-lab/leaf1.ip-route-summary.json'), 'utf8');
+    expect(routeCounts(recorded)).toBe(JSON.stringify([[['connected', 3, 3], ['ebgp', 8, 8], ['ibgp', 0, 0]], 11, 11]));
+    expect(routeCounts('{"default":{}}')).toBeUndefined();
+    expect(routeCounts('% Unknown command')).toBeUndefined();
+    const m = example('dc1');
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), { versions: true, summaries: true });
+    const collector = new ReplayCollector();
+    const target: LiveTarget = { collector, describe: 'replay' };
+    const asked: string[] = [];
+    const run = collector.run.bind(collector);
+    collector.run = async (device: string, command: string) => {
+      if (command === 'show ip route json') asked.push(device);
+      return run(device, command);
+    };
+    collector.table = healthy;
+    const live = new IncrementalLive(m, fg);
+    expect((await live.poll(target, { probes: false })).results.flatMap((r) => r.findings)).toEqual([]);
+    const frr = m.devices.filter((d) => d.platform === 'frr').map((d) => d.name).sort();
+    expect(asked.sort()).toEqual(frr);
+    // leaf1's table changes under an unmoved version and unmoved counts (as a next hop of a
+    // connected route would): read exactly at its slow refresh, and the finding then.
+    const lo = Object.keys(JSON.parse(healthy.get('leaf1\nshow ip route json')!)).find((p) => p.startsWith('10.0.0.') && p !== '10.0.0.1/32')!;
+    const broken = editAnswer(healthy, 'leaf1', 'show ip route json', (j) => delete j[lo]);
+    const seen: string[][] = [];
+    for (let i = 0; i < SLOW_REFRESH_ROUNDS; i++) {
+      asked.length = 0;
+      collector.table = broken;
+      const r = await live.poll(target, { probes: false });
+      seen.push([...asked]);
+      expect(live.skippedTables).toBe(frr.length - asked.length);
+      const missing = r.results.flatMap((x) => x.findings.map((f) => f.message)).some((msg) => msg.startsWith('leaf1:'));
+      expect(missing).toBe(seen.flat().includes('leaf1'));
+    }
+    expect(seen.flat().sort()).toEqual(frr);
+    expect(Math.max(...seen.map((x) => x.length))).toBeLessThanOrEqual(Math.ceil(frr.length / SLOW_REFRESH_ROUNDS) + 1);
+    // leaf2's counts move (a kernel route more), its version does not: its table is read at once.
+    asked.length = 0;
+    collector.table = editAnswer(broken, 'leaf2', ROUTE_SUMMARY, (j) => {
+      j.routes.push({ fib: 1, rib: 1, fibOffLoaded: 0, fibTrapped: 0, type: 'kernel' });
+      j.routesTotal++;
+      j.routesTotalFib++;
+    });
+    await live.poll(target, { probes: false });
+    expect(asked).toEqual(['leaf2']);
+    // The counts stay moved: not read again.
+    asked.length = 0;
+    await live.poll(target, { probes: false });
+    expect(asked).toEqual([]);
   });
 });

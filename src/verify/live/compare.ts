@@ -1,7 +1,9 @@
 /**
  * Observed state vs the model, as a pure function with incremental re-checking.
  *
- * Expectations are derived once from the simulated control plane (src/verify/sim): which
+ * Expectations are derived from the simulated control plane (src/verify/sim), per device on
+ * demand and kept in a cache bounded in routes (a leaf's default table holds every loopback and
+ * VTEP of the fabric, so all of them at once grow with the square of the fabric): which
  * sessions carry prefixes, VNIs with their flood lists, endpoint MACs behind their VTEPs, each
  * device's routing tables per VRF route by route, underlay next-hop counts per VTEP. Routes and
  * MACs are keyed by (device, VRF or VNI, prefix or MAC), so the same subnet in two VRFs is two
@@ -134,21 +136,37 @@ function vrfOwners(model: FabricModel): (prefix: string) => string[] {
  * device's expectations): built once per model and graph, shared by the comparisons of every
  * poll, so a round costs the comparison of what was observed, not a re-simulation.
  */
+/** Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache. */
+export const EXPECT_CACHE_ROUTES = 2_000_000;
+
+const routesOf = (e: DeviceExpect) => e.defaults.length + e.underlay.length + e.macs.length + e.vrfs.reduce((m, v) => m + v.predicted.length, 0) + 1;
+/** What a device's expectation examines, in the order examined() sums them. */
+const countsOf = (e: DeviceExpect) => [e.underlay.length, e.defaults.length, e.vnis.length, e.macs.length, e.vrfs.length, e.vrfs.reduce((m, v) => m + v.predicted.length, 0)];
+
 export class LiveBasis {
   readonly model: FabricModel;
   readonly fg: FabricGraph;
   readonly cp: ControlPlane;
   readonly owners: (prefix: string) => string[];
   readonly fabricHosts: Set<string>;
-  readonly expect = new Map<string, DeviceExpect>();
+  /** Device -> its expectation, least recently used first; at most `cacheRoutes` routes held. */
+  private readonly expect = new Map<string, DeviceExpect>();
+  private held = 0;
+  readonly cacheRoutes: number;
+  /** Device -> what its expectation examines (counted when first derived; small). */
+  private readonly counts = new Map<string, number[]>();
+  /** Expectations derived (a derivation after an eviction counts again). */
+  derived = 0;
   readonly sessionsOf = new Map<string, BgpSession[]>();
   readonly sessionIndex = new Map<string, number>();
   /** Probe predictions by source, destination, family and address (filled as probes are seen). */
   readonly probeExpect = new Map<string, ProbePrediction | undefined>();
   probePredictor?: ProbePredictor;
 
-  constructor(model: FabricModel, fg?: FabricGraph) {
+  /** `opts.cp`: a simulation of this model and graph to share (a second basis, e.g. a replay's, costs no re-simulation). */
+  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number; cp?: ControlPlane } = {}) {
     this.model = model;
+    this.cacheRoutes = opts.cacheRoutes ?? EXPECT_CACHE_ROUTES;
     this.fg = fg ?? buildFabricGraph(model);
     model.bgpSessions.forEach((s, i) => this.sessionIndex.set(s.id, i));
     for (const s of model.bgpSessions) {
@@ -158,25 +176,56 @@ export class LiveBasis {
         l.push(s);
       }
     }
-    this.cp = new ControlPlane(model, this.fg.deviceIndex);
+    this.cp = opts.cp ?? new ControlPlane(model, this.fg.deviceIndex);
     this.owners = vrfOwners(model);
     this.fabricHosts = new Set(model.devices.flatMap((d) => [`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])]));
-    for (const d of model.devices) this.expect.set(d.name, this.deviceExpect(d.name));
+  }
+
+  /**
+   * What the simulation predicts for one device, derived on first use and cached; a device
+   * evicted from the cache is derived again (the simulation is deterministic: equal content).
+   */
+  expectation(name: string): DeviceExpect | undefined {
+    const hit = this.expect.get(name);
+    if (hit) {
+      // Most recently used last.
+      this.expect.delete(name);
+      this.expect.set(name, hit);
+      return hit;
+    }
+    if (!this.fg.deviceIndex.has(name)) return undefined;
+    const ex = this.deviceExpect(name);
+    this.derived++;
+    if (!this.counts.has(name)) this.counts.set(name, countsOf(ex));
+    this.expect.set(name, ex);
+    this.held += routesOf(ex);
+    for (const [k, v] of this.expect) {
+      if (this.held <= this.cacheRoutes || k === name) break;
+      this.expect.delete(k);
+      this.held -= routesOf(v);
+    }
+    return ex;
+  }
+
+  /** Expectations held in the cache now, and their routes. */
+  cached(): { devices: number; routes: number } {
+    return { devices: this.expect.size, routes: this.held };
   }
 
   private counted?: Record<string, string>;
-  /** What each model-only check examines (fixed per model: counted once). */
+  /** What each model-only check examines (fixed per model: counted once, devices not yet derived streamed through). */
   examined(): Record<string, string> {
-    const ex = [...this.expect.values()];
-    const sum = (n: (e: DeviceExpect) => number) => ex.reduce((t, e) => t + n(e), 0);
-    return (this.counted ??= {
+    if (this.counted) return this.counted;
+    for (const d of this.model.devices) if (!this.counts.has(d.name)) this.counts.set(d.name, countsOf(this.deviceExpect(d.name)));
+    const sum = (i: number) => [...this.counts.values()].reduce((t, c) => t + c[i], 0);
+    return (this.counted = {
       'live-bgp-sessions': `${this.model.bgpSessions.length} sessions`,
       'live-ospf': `${this.model.ospfAdjacencies.length} adjacencies`,
-      'live-underlay-ecmp': `${sum((e) => e.underlay.length)} VTEP routes`,
-      'live-fabric-rib': `${sum((e) => e.defaults.length)} underlay routes`,
-      'live-evpn-vnis': `${sum((e) => e.vnis.length)} VNI instances`,
-      'live-evpn-macs': `${sum((e) => e.macs.length)} MAC entries`,
-      'live-vrf-routes': `${sum((e) => e.vrfs.length)} VRF tables, ${sum((e) => e.vrfs.reduce((m, v) => m + v.predicted.length, 0))} routes`,
+      'live-underlay-ecmp': `${sum(0)} VTEP routes`,
+      'live-fabric-rib': `${sum(1)} underlay routes`,
+      'live-evpn-vnis': `${sum(2)} VNI instances`,
+      'live-evpn-macs': `${sum(3)} MAC entries`,
+      'live-vrf-routes': `${sum(4)} VRF tables, ${sum(5)} routes`,
     });
   }
 
@@ -226,7 +275,6 @@ export class LiveComparison {
   readonly basis: LiveBasis;
   private readonly owners: (prefix: string) => string[];
   private readonly fabricHosts: Set<string>;
-  private readonly expect: Map<string, DeviceExpect>;
   private readonly sessionsOf: Map<string, BgpSession[]>;
   private readonly sessionIndex: Map<string, number>;
   private readonly obs = new Map<string, DeviceObservation>();
@@ -251,7 +299,6 @@ export class LiveComparison {
     this.cp = b.cp;
     this.owners = b.owners;
     this.fabricHosts = b.fabricHosts;
-    this.expect = b.expect;
     this.sessionsOf = b.sessionsOf;
     this.sessionIndex = b.sessionIndex;
     this.probeExpect = b.probeExpect;
@@ -285,7 +332,7 @@ export class LiveComparison {
 
   /** What the simulation predicts for one device. */
   expectation(name: string): DeviceExpect | undefined {
-    return this.expect.get(name);
+    return this.basis.expectation(name);
   }
 
   /** Prefixes the default-table comparison looks at (loopbacks and VTEPs). */
@@ -356,7 +403,7 @@ export class LiveComparison {
   private recomputeDevice(name: string, parts: Parts = 'all'): void {
     const o = this.obs.get(name)!;
     const d = this.fg.device(name);
-    const ex = this.expect.get(name);
+    const ex = d && this.basis.expectation(name);
     if (!d || !ex) {
       this.set(`dev:${name}:collection`, [{ check: 'live-collection', severity: 'warning', message: `observed device ${name} is not in the model`, evidence: { device: name } }]);
       return;

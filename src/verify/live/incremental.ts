@@ -11,8 +11,12 @@
  * of the fabric) is not even asked for while bgpd's IPv4 unicast table version, in the BGP
  * summary read first, has not moved since it was read (FRR bumps it on every best-path and
  * multipath change: an ECMP path lost and back took leaf1 from 16 to 18 to 20 in the lab); with
- * an OSPF underlay it is always read. Every TABLE_REFRESH_ROUNDS-th poll of a device (spread over
- * the devices) reads it regardless, for what bgpd does not see (connected routes, zebra's).
+ * an OSPF underlay it is always read. zebra's route counts per type (`show ip route summary
+ * json`, read with the summary) stand for what bgpd does not see (connected, kernel and static
+ * routes): a table whose version and counts both held is read again only at its slow refresh,
+ * every SLOW_REFRESH_ROUNDS-th poll of the device (spread over the devices), for a change that
+ * moves neither (a connected route's next hop). Where the counts are not answered, every
+ * TABLE_REFRESH_ROUNDS-th poll.
  */
 import { hash } from 'node:crypto';
 import type { FabricModel } from '../../model/types.ts';
@@ -43,8 +47,23 @@ export interface IncrementalPoll {
 
 const digestOf = (r: CommandResult) => (r.ok ? `+${hash('sha1', r.stdout, 'base64')}` : `-${r.error ?? ''}`);
 
-/** Polls of a device between reads of its default table when its BGP table version stays. */
+/** Polls of a device between reads of its default table when its BGP table version stays (no route counts answered). */
 export const TABLE_REFRESH_ROUNDS = 6;
+/** The same when zebra's route counts held too (10 minutes at the default 10 s period). */
+export const SLOW_REFRESH_ROUNDS = 60;
+/** zebra's RIB and FIB route counts per type in the default table (FRR 8.4: `routes`, `routesTotal`, `routesTotalFib`). */
+export const ROUTE_SUMMARY = 'show ip route summary json';
+
+/** The counts of a route summary, whatever the layout of the answer; undefined when it is not one. */
+export function routeCounts(summary: string): string | undefined {
+  try {
+    const j = JSON.parse(summary) as { routes?: { type?: string; rib?: number; fib?: number }[]; routesTotal?: number; routesTotalFib?: number };
+    if (!Array.isArray(j.routes) || typeof j.routesTotal !== 'number') return undefined;
+    return JSON.stringify([j.routes.map((r) => [r.type, r.rib, r.fib]), j.routesTotal, j.routesTotalFib]);
+  } catch {
+    return undefined;
+  }
+}
 
 /** bgpd's IPv4 unicast table version in the default VRF, from `show bgp vrf all summary json`. */
 export function defaultTableVersion(summary: string): string | undefined {
@@ -62,7 +81,7 @@ export class IncrementalLive {
   private readonly order: string[];
   /** Device -> its place in `order`: refreshes are spread by it. */
   private readonly index: Map<string, number>;
-  /** Device -> the BGP table version its default table was read at. */
+  /** Device -> the BGP table version and route counts its default table was read at. */
   private readonly tableVersions = new Map<string, string>();
   /** Whether bgpd's table version tells when the default table changed (a BGP underlay). */
   private readonly versioned: boolean;
@@ -79,21 +98,23 @@ export class IncrementalLive {
   }
 
   /**
-   * The device's answers, in command order. With a BGP underlay the summary is read first (a
-   * table read after it is at least as new as the version it gives), and the default table only
-   * when that version moved, its last answer failed, or its refresh is due; a table not read is
-   * `undefined`.
+   * The device's answers, in command order. With a BGP underlay the summary and the route counts
+   * are read first (a table read after them is at least as new as what they give), and the
+   * default table only when the version or the counts moved, its last answer failed, or its
+   * refresh is due; a table not read is `undefined`.
    */
   private async answersOf(target: LiveTarget, d: FabricModel['devices'][number], index: number): Promise<{ x: FrrCommand; r?: CommandResult }[]> {
     if (!this.versioned) return runFrrCommands(target.collector, d, this.model);
     const plan = frrCommands(d, this.model);
     const run = (x: FrrCommand) => target.collector.run(d.name, x.command).catch((e: Error): CommandResult => ({ ok: false, stdout: '', error: e.message }));
     const bgp = plan.find((x) => x.key === 'bgp')!;
-    const summary = await run(bgp);
-    const version = summary.ok ? defaultTableVersion(summary.stdout) : undefined;
+    const [summary, counted] = await Promise.all([run(bgp), run({ key: 'counts', command: ROUTE_SUMMARY })]);
+    const bgpVersion = summary.ok ? defaultTableVersion(summary.stdout) : undefined;
+    const counts = counted.ok ? routeCounts(counted.stdout) : undefined;
+    const version = bgpVersion === undefined ? undefined : `${bgpVersion}\n${counts ?? ''}`;
     const table = plan.find((x) => x.key === 'routes' && x.vrf === 'default');
     const last = table && this.answers.get(`${d.name}\n${table.command}`);
-    const due = (this.round + index) % TABLE_REFRESH_ROUNDS === 0;
+    const due = (this.round + index) % (counts === undefined ? TABLE_REFRESH_ROUNDS : SLOW_REFRESH_ROUNDS) === 0;
     const skip = !!last && 'part' in last.out && version !== undefined && this.tableVersions.get(d.name) === version && !due;
     if (skip) this.skippedTables++;
     const out = await Promise.all(plan.map(async (x) => ({ x, r: x === bgp ? summary : skip && x === table ? undefined : await run(x) })));
