@@ -5,17 +5,17 @@
 // network's gateway changed, a leaf added, an ASN changed, a firewall change, a broken tenant;
 // the base read back from JSON as the model cache gives it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
+import { generateFabricIntent } from '../../src/intent/generate.ts';
 import { loadModelSync, type FabricModel } from '../../src/model/index.ts';
 import { incrementalHead, loadHeadModel } from '../../src/plan/incremental-head.ts';
 import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
 import { formatPlanJson } from '../../src/plan/format.ts';
 import { IntentFileCache } from '../../src/plan/model-cache.ts';
-import { repoRoot } from '../support/intent-copy.ts';
+import { revisionPairs } from '../support/revision-pair.ts';
 
 let tmp: string;
 beforeAll(() => {
@@ -30,19 +30,7 @@ interface Endpoints {
   endpoints: Record<string, unknown>[];
 }
 
-let n = 0;
-/** The intent `src` (generated files or an example directory) as a base and an edited head, in directories of their own. */
-function pair(src: { files: ReturnType<typeof generateFabricIntent> } | { example: string }, edit: (dir: string) => void): { baseDir: string; headDir: string } {
-  const at = path.join(tmp, String(n++));
-  const baseDir = path.join(at, 'base', 'fab');
-  const headDir = path.join(at, 'head', 'fab');
-  for (const d of [baseDir, headDir]) {
-    if ('files' in src) writeGeneratedIntent(d, src.files);
-    else cpSync(path.join(repoRoot, src.example), d, { recursive: true });
-  }
-  edit(headDir);
-  return { baseDir, headDir };
-}
+const pair = revisionPairs(() => tmp);
 
 const editYaml = <T>(dir: string, file: string, fn: (v: T) => void, header = '') => {
   const f = path.join(dir, file);

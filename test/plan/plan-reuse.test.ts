@@ -8,16 +8,16 @@
 // removed, an ASN changed (the underlay differs), the fabric MTU (not built from the base), a
 // firewall rule (a domain section).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
+import { generateFabricIntent } from '../../src/intent/generate.ts';
 import { loadModelSync, type FabricModel } from '../../src/model/index.ts';
 import { loadHeadModel } from '../../src/plan/incremental-head.ts';
 import { buildPlan, type PlanSide, type SideMemo } from '../../src/plan/plan.ts';
 import { formatPlanJson } from '../../src/plan/format.ts';
 import { allStaticChecks } from '../../src/domains/index.ts';
-import { repoRoot } from '../support/intent-copy.ts';
+import { revisionPairs } from '../support/revision-pair.ts';
 
 let tmp: string;
 beforeAll(() => {
@@ -53,18 +53,7 @@ class StoredMemo implements SideMemo {
   }
 }
 
-let n = 0;
-function pair(src: { files: ReturnType<typeof generateFabricIntent> } | { example: string }, edit: (dir: string) => void): { baseDir: string; headDir: string } {
-  const at = path.join(tmp, String(n++));
-  const baseDir = path.join(at, 'base', 'fab');
-  const headDir = path.join(at, 'head', 'fab');
-  for (const d of [baseDir, headDir]) {
-    if ('files' in src) writeGeneratedIntent(d, src.files);
-    else cpSync(path.join(repoRoot, src.example), d, { recursive: true });
-  }
-  edit(headDir);
-  return { baseDir, headDir };
-}
+const pair = revisionPairs(() => tmp);
 const editText = (dir: string, file: string, from: string, to: string) => {
   const f = path.join(dir, file);
   const text = readFileSync(f, 'utf8');

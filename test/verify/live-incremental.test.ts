@@ -66,6 +66,40 @@ async function run(m: FabricModel, steps: { name: string; edit: (t: Map<string, 
 
 const leafOf = (m: FabricModel, i: number) => m.devices.filter((d) => d.vtep)[i];
 
+/** A replay collector recording which devices were asked for their default table. */
+function tableReadsRecorded() {
+  const collector = new ReplayCollector();
+  const target: LiveTarget = { collector, describe: 'replay' };
+  const asked: string[] = [];
+  const run = collector.run.bind(collector);
+  collector.run = async (device: string, command: string) => {
+    if (command === 'show ip route json') asked.push(device);
+    return run(device, command);
+  };
+  return { collector, target, asked };
+}
+
+/**
+ * leaf1's table is `broken` under unmoved signals for `rounds` polls: the finding appears exactly
+ * when leaf1's table is read again, and every table is read once over the rounds, spread evenly.
+ */
+async function refreshedOncePerRounds(
+  s: ReturnType<typeof tableReadsRecorded> & { live: IncrementalLive }, broken: Map<string, string>, frr: string[], rounds: number,
+): Promise<void> {
+  const seen: string[][] = [];
+  for (let i = 0; i < rounds; i++) {
+    s.asked.length = 0;
+    s.collector.table = broken;
+    const r = await s.live.poll(s.target, { probes: false });
+    seen.push([...s.asked]);
+    expect(s.live.skippedTables).toBe(frr.length - s.asked.length);
+    const missing = r.results.flatMap((x) => x.findings.map((f) => f.message)).some((msg) => msg.startsWith('leaf1:'));
+    expect(missing).toBe(seen.flat().includes('leaf1'));
+  }
+  expect(seen.flat().sort()).toEqual(frr);
+  expect(Math.max(...seen.map((x) => x.length))).toBeLessThanOrEqual(Math.ceil(frr.length / rounds) + 1);
+}
+
 describe('incremental poll equals a full comparison', () => {
   it('dc1: missing route, session down, MAC moved, recovery', async () => {
     const m = example('dc1');
@@ -148,14 +182,7 @@ describe('incremental poll equals a full comparison', () => {
       }
       return out;
     };
-    const collector = new ReplayCollector();
-    const target: LiveTarget = { collector, describe: 'replay' };
-    const asked: string[] = [];
-    const run = collector.run.bind(collector);
-    collector.run = async (device: string, command: string) => {
-      if (command === 'show ip route json') asked.push(device);
-      return run(device, command);
-    };
+    const { collector, target, asked } = tableReadsRecorded();
     collector.table = versioned(healthy, 1);
     const live = new IncrementalLive(m, fg);
     expect((await live.poll(target, { probes: false })).results.flatMap((r) => r.findings)).toEqual([]);
@@ -165,20 +192,8 @@ describe('incremental poll equals a full comparison', () => {
     // except by the device whose refresh is due; then the version moves: read, and the finding.
     const lo = Object.keys(JSON.parse(healthy.get('leaf1\nshow ip route json')!)).find((p) => p.startsWith('10.0.0.') && p !== '10.0.0.1/32')!;
     const broken = editAnswer(versioned(healthy, 1), 'leaf1', 'show ip route json', (j) => delete j[lo]);
-    const seen: string[][] = [];
-    for (let i = 0; i < TABLE_REFRESH_ROUNDS; i++) {
-      asked.length = 0;
-      collector.table = broken;
-      const r = await live.poll(target, { probes: false });
-      seen.push([...asked]);
-      expect(live.skippedTables).toBe(frr.length - asked.length);
-      const missing = r.results.flatMap((x) => x.findings.map((f) => f.message)).some((msg) => msg.startsWith('leaf1:'));
-      // The finding appears exactly when leaf1's table is read again.
-      expect(missing).toBe(seen.flat().includes('leaf1'));
-    }
     // Over TABLE_REFRESH_ROUNDS polls every table is refreshed once, spread over the polls.
-    expect(seen.flat().sort()).toEqual(frr);
-    expect(Math.max(...seen.map((x) => x.length))).toBeLessThanOrEqual(Math.ceil(frr.length / TABLE_REFRESH_ROUNDS) + 1);
+    await refreshedOncePerRounds({ live, collector, target, asked }, broken, frr, TABLE_REFRESH_ROUNDS);
     // The version moves on leaf2: its table is read at once.
     asked.length = 0;
     collector.table = new Map(broken).set('leaf2\nshow bgp vrf all summary json', withVersion(healthy.get('leaf2\nshow bgp vrf all summary json')!, 2));
@@ -195,14 +210,7 @@ describe('incremental poll equals a full comparison', () => {
     const m = example('dc1');
     const fg = buildFabricGraph(m);
     const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), { versions: true, summaries: true });
-    const collector = new ReplayCollector();
-    const target: LiveTarget = { collector, describe: 'replay' };
-    const asked: string[] = [];
-    const run = collector.run.bind(collector);
-    collector.run = async (device: string, command: string) => {
-      if (command === 'show ip route json') asked.push(device);
-      return run(device, command);
-    };
+    const { collector, target, asked } = tableReadsRecorded();
     collector.table = healthy;
     const live = new IncrementalLive(m, fg);
     expect((await live.poll(target, { probes: false })).results.flatMap((r) => r.findings)).toEqual([]);
@@ -212,18 +220,7 @@ describe('incremental poll equals a full comparison', () => {
     // connected route would): read exactly at its slow refresh, and the finding then.
     const lo = Object.keys(JSON.parse(healthy.get('leaf1\nshow ip route json')!)).find((p) => p.startsWith('10.0.0.') && p !== '10.0.0.1/32')!;
     const broken = editAnswer(healthy, 'leaf1', 'show ip route json', (j) => delete j[lo]);
-    const seen: string[][] = [];
-    for (let i = 0; i < SLOW_REFRESH_ROUNDS; i++) {
-      asked.length = 0;
-      collector.table = broken;
-      const r = await live.poll(target, { probes: false });
-      seen.push([...asked]);
-      expect(live.skippedTables).toBe(frr.length - asked.length);
-      const missing = r.results.flatMap((x) => x.findings.map((f) => f.message)).some((msg) => msg.startsWith('leaf1:'));
-      expect(missing).toBe(seen.flat().includes('leaf1'));
-    }
-    expect(seen.flat().sort()).toEqual(frr);
-    expect(Math.max(...seen.map((x) => x.length))).toBeLessThanOrEqual(Math.ceil(frr.length / SLOW_REFRESH_ROUNDS) + 1);
+    await refreshedOncePerRounds({ live, collector, target, asked }, broken, frr, SLOW_REFRESH_ROUNDS);
     // leaf2's counts move (a kernel route more), its version does not: its table is read at once.
     asked.length = 0;
     collector.table = editAnswer(broken, 'leaf2', ROUTE_SUMMARY, (j) => {
