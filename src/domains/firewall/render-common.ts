@@ -20,8 +20,19 @@ const ALL: Record<Family, string> = { 4: '0.0.0.0/0', 6: '::/0' };
  * The addresses of family `f` a match stands for: null = every address of the family,
  * [] = none (the rule does not apply to this family), else canonical prefixes.
  */
+// A match's prefixes less its exceptions, per family: every target (nftables, iptables, the
+// vendors) asks for them, each rule side once per family; the resolved model does not change.
+const effectiveMemo = new WeakMap<FwAddressMatch, { 4?: string[]; 6?: string[] }>();
+
+function effectiveOf(m: FwAddressMatch, f: Family): string[] {
+  let e = effectiveMemo.get(m);
+  if (!e) effectiveMemo.set(m, (e = {}));
+  // Frozen: the same array goes to every caller.
+  return (e[f] ??= Object.freeze(subtract(ofFamily(m.include, f), ofFamily(m.exclude, f))) as string[]);
+}
+
 export function familySet(m: FwAddressMatch, f: Family): string[] | null {
-  const effective = subtract(ofFamily(m.include, f), ofFamily(m.exclude, f));
+  const effective = effectiveOf(m, f);
   if (!m.negate) {
     if (!m.include.length) return null;
     return effective;
@@ -36,7 +47,7 @@ export function familySet(m: FwAddressMatch, f: Family): string[] | null {
  * null = any address, [] = none, else the prefixes and whether the match is their complement.
  */
 export function familySide(m: FwAddressMatch, f: Family): { negate: boolean; prefixes: string[] } | null {
-  const effective = subtract(ofFamily(m.include, f), ofFamily(m.exclude, f));
+  const effective = effectiveOf(m, f);
   if (!m.negate) return m.include.length ? { negate: false, prefixes: effective } : null;
   return effective.length ? { negate: true, prefixes: effective } : null;
 }
