@@ -17,6 +17,7 @@ import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import { ReachabilityModel, type PairResult } from '../reachability.ts';
 import { domains } from '../../domains/index.ts';
 import { transitBetween } from '../../model/service-nodes.ts';
+import type { Packet } from '../packet-set/packet-set.ts';
 
 export type Family = 4 | 6;
 
@@ -65,12 +66,28 @@ export function probePlan(endpoints: Endpoint[]): Probe[] {
   return out;
 }
 
+/**
+ * A ping from `a` to `x` as a policy sees it: the echo request (a new packet) and its reply
+ * (accepted as established by a stateful policy, by a rule otherwise).
+ */
+function echoPackets(a: Endpoint, x: Endpoint, family: Family): { request: Packet; reply: Packet } | undefined {
+  const src = addressOf(a, family);
+  const dst = addressOf(x, family);
+  if (!src || !dst) return undefined;
+  const protocol = family === 4 ? 1 : 58;
+  return {
+    request: { family, src, dst, protocol, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' },
+    reply: { family, src: dst, dst: src, protocol, icmpType: family === 4 ? 0 : 129, icmpCode: 0, state: 'established' },
+  };
+}
+
 /** Predictions of single probes, memoised per endpoint pair (the reachability matrix is exact per pair). */
 export class ProbePredictor {
   readonly reach: ReachabilityModel;
   private readonly eps: Map<string, Endpoint>;
   private readonly owners = new Map<string, Endpoint[]>();
   private readonly pairs = new Map<string, PairResult>();
+  private readonly echoDenials = new Map<string, string | undefined>();
 
   constructor(private readonly model: FabricModel, fg: FabricGraph = buildFabricGraph(model), reach?: ReachabilityModel) {
     this.reach = reach ?? new ReachabilityModel(makeContext(fg));
@@ -94,15 +111,12 @@ export class ProbePredictor {
 
   /** Whether the service node routing a -> x lets an echo request through, and its reply back (its domain's verdicts). */
   private echoPasses(node: string, a: Endpoint, x: Endpoint, family: Family): boolean {
-    const src = addressOf(a, family);
-    const dst = addressOf(x, family);
+    const echo = echoPackets(a, x, family);
     const n = (this.model.serviceNodes ?? []).find((s) => s.name === node);
-    if (!src || !dst || !n) return false;
+    if (!echo || !n) return false;
     const d = domains().find((m) => m.id === n.domain);
-    const protocol = family === 4 ? 1 : 58;
-    // The request, and its reply (accepted as established by a stateful policy, by a rule otherwise).
-    const request = d?.verify.transitVerdict?.(this.model, node, { family, src, dst, protocol, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' });
-    const reply = d?.verify.transitVerdict?.(this.model, node, { family, src: dst, dst: src, protocol, icmpType: family === 4 ? 0 : 129, icmpCode: 0, state: 'established' });
+    const request = d?.verify.transitVerdict?.(this.model, node, echo.request);
+    const reply = d?.verify.transitVerdict?.(this.model, node, echo.reply);
     return (!request || request.action === 'accept') && (!reply || reply.action === 'accept');
   }
 
@@ -111,15 +125,19 @@ export class ProbePredictor {
    * reply (accepted as established by a stateful policy, by a rule otherwise), in words.
    */
   private echoDeniedAtLeaves(a: Endpoint, x: Endpoint, forwarding: 'bridged' | 'routed', family: Family): string | undefined {
-    const src = addressOf(a, family);
-    const dst = addressOf(x, family);
-    if (!src || !dst) return undefined;
-    const protocol = family === 4 ? 1 : 58;
+    const k = `${a.name}>${x.name}/${family}/${forwarding}`;
+    if (!this.echoDenials.has(k)) this.echoDenials.set(k, this.echoDenial(a, x, forwarding, family));
+    return this.echoDenials.get(k);
+  }
+
+  private echoDenial(a: Endpoint, x: Endpoint, forwarding: 'bridged' | 'routed', family: Family): string | undefined {
+    const echo = echoPackets(a, x, family);
+    if (!echo) return undefined;
     for (const d of domains()) {
       if (!d.verify.pathVerdict) continue;
-      const request = d.verify.pathVerdict(this.model, a, x, forwarding, { family, src, dst, protocol, icmpType: family === 4 ? 8 : 128, icmpCode: 0, state: 'new' });
+      const request = d.verify.pathVerdict(this.model, a, x, forwarding, echo.request);
       if (request && request.action !== 'accept') return `the echo request is refused: ${request.text}`;
-      const reply = d.verify.pathVerdict(this.model, x, a, forwarding, { family, src: dst, dst: src, protocol, icmpType: family === 4 ? 0 : 129, icmpCode: 0, state: 'established' });
+      const reply = d.verify.pathVerdict(this.model, x, a, forwarding, echo.reply);
       if (reply && reply.action !== 'accept') return `the echo reply is refused: ${reply.text}`;
     }
     return undefined;
