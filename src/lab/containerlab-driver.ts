@@ -1,3 +1,4 @@
+import { holderFromEnv } from './holder.ts';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -40,6 +41,7 @@ export async function containerlabDeploy(parsed: ParsedClab, plan: LabPlan, log?
     topologyFile: file,
     planHash: '',
     createdAt: new Date().toISOString(),
+    heldBy: holderFromEnv(),
     tag: plan.tag,
     ssh: { privateKey: '', publicKey: '', knownHosts: '', config: '' },
     nodes: plan.nodes.map((n) => {

@@ -3,7 +3,8 @@ import { EnvironmentError } from '../util/errors.ts';
 import type { ClabTopology } from './clab-types.ts';
 import { parseClabFile, validateClab, type ParsedClab } from './clab-parse.ts';
 import { planLab } from './plan.ts';
-import { defaultLabName, readLabState, runDir, type LabState } from './state.ts';
+import { defaultLabName, listLabs, readLabState, runDir, type LabState } from './state.ts';
+import { holderGone } from './holder.ts';
 import { labDownNetns, labUpNetns } from './netns-driver.ts';
 import { readLabModel } from './expected-from-model.ts';
 import { settleLab } from './settle.ts';
@@ -77,4 +78,19 @@ export async function labDown(name?: string): Promise<boolean> {
   if (state.runtime === 'containerlab') await containerlabDestroy(state);
   else await labDownNetns(state);
   return !existsSync(state.stateDir);
+}
+
+/**
+ * Takes down every lab whose holding process is gone (a test run killed before its cleanup).
+ * Returns the names reclaimed; labs without a holder and labs of live holders stay.
+ */
+export async function reclaimOrphanedLabs(): Promise<string[]> {
+  const reclaimed: string[] = [];
+  for (const name of listLabs()) {
+    const held = readLabState(name)?.heldBy;
+    if (!held || !holderGone(held)) continue;
+    await labDown(name);
+    reclaimed.push(name);
+  }
+  return reclaimed;
 }

@@ -1,3 +1,4 @@
+import { holderFromEnv } from './holder.ts';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync,
@@ -520,6 +521,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     topologyFile: plan.file,
     planHash: hash,
     createdAt: new Date().toISOString(),
+    heldBy: holderFromEnv(),
     tag: plan.tag,
     mgmt: mgmt ? { subnet: cidrString(mgmt.subnet), prefixLength: mgmt.subnet.prefix, gateway: intToIp(mgmt.gateway), bridge } : undefined,
     ssh: {

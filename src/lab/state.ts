@@ -1,3 +1,4 @@
+import type { LabHolder } from './holder.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../util/errors.ts';
@@ -58,6 +59,8 @@ export interface LabState {
   /** Hash of the resolved plan: `up` of an identical topology on a running lab is a no-op. */
   planHash: string;
   createdAt: string;
+  /** The process holding this lab for its lifetime, if any: a lab whose holder is gone is an orphan. */
+  heldBy?: LabHolder;
   tag: string;
   mgmt?: { subnet: string; prefixLength: number; gateway: string; bridge: string };
   ssh: { privateKey: string; publicKey: string; knownHosts: string; config: string };
