@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { IntentInput, PlatformName } from './schema.ts';
 import { TIER_ROLE } from '../domains/fabric/roles.ts';
@@ -36,7 +37,8 @@ export const AVD_BENCHMARK_SHAPE: GenerateOptions = { superSpines: 12, pods: 18,
 
 const SPINE_ID_BASE = 50000;
 const SUPER_SPINE_ID_BASE = 60000;
-const HEADER = '# yaml-language-server: $schema=../../models/intent.schema.json\n';
+const HEADER_PREFIX = '# yaml-language-server: $schema=';
+const HEADER = `${HEADER_PREFIX}../../models/intent.schema.json\n`;
 
 export function generateFabricIntent(opts: GenerateOptions = {}): GeneratedFile[] {
   const o = {
@@ -160,7 +162,14 @@ function portName(platform: PlatformName, n: number): string {
   }
 }
 
+const SCHEMA_FILE = fileURLToPath(new URL('../../models/intent.schema.json', import.meta.url));
+
+/** Writes the files, their schema comment pointing at netloom's schema from wherever `dir` is. */
 export function writeGeneratedIntent(dir: string, files: GeneratedFile[]): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of files) writeFileSync(path.join(dir, f.name), f.text);
+  const schemaRef = path.relative(path.resolve(dir), SCHEMA_FILE).split(path.sep).join('/');
+  for (const f of files) {
+    const text = f.text.startsWith(HEADER_PREFIX) ? f.text.replace(/^[^\n]*/, `${HEADER_PREFIX}${schemaRef}`) : f.text;
+    writeFileSync(path.join(dir, f.name), text);
+  }
 }

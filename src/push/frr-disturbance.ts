@@ -101,7 +101,11 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
     // A VLAN's own lines inside a VRF section touch the VLAN, not the VRF's other networks.
     if (vlans.length || vnis.length) continue;
     if (v) add(d.vrfs, v);
-    for (const m of l.matchAll(/\b(?:ensure_vrf_netns|type vrf|set_master \S+) ([A-Za-z][\w-]*)\b/g)) if (!/^(br|l3br|vx)\d+$/.test(m[1])) add(d.vrfs, m[1]);
+    // The VRF a line names: `ensure_link NAME type vrf table N`, `ensure_vrf_netns NAME`, `set_master DEV NAME`.
+    for (const m of l.matchAll(/\b(?:ensure_vrf_netns|set_master \S+) ([A-Za-z][\w-]*)\b|\b([A-Za-z][\w-]*) type vrf\b/g)) {
+      const name = m[1] ?? m[2];
+      if (!/^(br|l3br|vx)\d+$/.test(name)) add(d.vrfs, name);
+    }
   }
   return d;
 }

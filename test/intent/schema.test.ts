@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { intentFileJsonSchema } from '../../src/intent/json-schema.ts';
+import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 
 describe('intent JSON Schema', () => {
   it('models/intent.schema.json is generated from the zod schema (run `netloom schema --write`)', () => {
@@ -13,6 +16,23 @@ describe('intent JSON Schema', () => {
       for (const f of readdirSync(ex).filter((x) => x.endsWith('.yaml'))) {
         expect(readFileSync(`${ex}/${f}`, 'utf8').split('\n')[0], `${ex}/${f}`).toBe('# yaml-language-server: $schema=../../models/intent.schema.json');
       }
+    }
+  });
+
+  it('a generated intent points editors at it from wherever it is written', () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netloom-gen-')), 'deep', 'fabric');
+    try {
+      writeGeneratedIntent(dir, generateFabricIntent({ pods: 1, spines: 2, leaves: 2 }));
+      const files = readdirSync(dir).filter((x) => x.endsWith('.yaml'));
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) {
+        const ref = /^# yaml-language-server: \$schema=(\S+)$/.exec(readFileSync(path.join(dir, f), 'utf8').split('\n')[0])?.[1];
+        expect(ref, f).toBeDefined();
+        expect(path.resolve(dir, ref!)).toBe(path.resolve('models/intent.schema.json'));
+        expect(existsSync(path.resolve(dir, ref!))).toBe(true);
+      }
+    } finally {
+      rmSync(path.dirname(path.dirname(dir)), { recursive: true, force: true });
     }
   });
 

@@ -40,6 +40,12 @@ describe('FRR change disturbance', () => {
     expect(vlan40).toMatchObject({ vnis: [10040], vlans: [40], vrfs: [], sessions: [] });
     const vrf = frrDisturbance(leaf1['frr.conf'], `${leaf1['frr.conf']}router bgp 65300 vrf YELLOW\n bgp router-id 10.3.0.1\nexit\n`);
     expect(vrf.vrfs).toEqual(['YELLOW']);
+    // network.sh creating a VRF names the VRF (not the `table` keyword of `type vrf table N`).
+    const blue = leaf1['network.sh'].split('\n').find((l) => /^\s*ensure_link BLUE type vrf table \d+$/.test(l));
+    expect(blue).toBeDefined();
+    const vrfSh = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], leaf1['network.sh'], leaf1['network.sh'].replace(blue!, `${blue}\n${blue!.replace(/BLUE/, 'GREEN').replace(/table \d+/, 'table 1099')}`));
+    expect(vrfSh.vrfs).toEqual(['GREEN']);
+    expect(describeDisturbance(vrfSh)).toBe('VRFs GREEN');
   });
 
   it('maps a device change to the flows through it: VLAN ends, VRF ends of routed and isolated flows', () => {
