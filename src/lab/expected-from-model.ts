@@ -3,7 +3,7 @@
  * the model, seen from both ends. `lab up DIR` leaves the model in the lab's run directory so
  * `lab wait --converged` and later stages compare against it without the intent.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FabricModel } from '../model/types.ts';
 import type { ExpectedSession } from './status.ts';
@@ -37,6 +37,7 @@ export function expectedSessions(model: FabricModel): ExpectedSession[] {
 const MODEL_FILE = 'model.json';
 
 export function saveLabModel(labName: string, model: FabricModel): void {
+  mkdirSync(runDir(labName), { recursive: true });
   writeFileSync(path.join(runDir(labName), MODEL_FILE), JSON.stringify(model));
 }
 

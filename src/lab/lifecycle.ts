@@ -41,10 +41,16 @@ export async function labUp(topology: ClabTopology | string, opts: LabUpOptions 
   if (opts.baseDir) parsed.baseDir = opts.baseDir;
   const plan = planLab(parsed, { name: opts.name });
   const runtime = opts.runtime ?? (process.env.NETLOOM_LAB_RUNTIME as LabUpOptions['runtime']) ?? 'auto';
-  const state =
+  const { state, outcome } =
     runtime === 'containerlab' || (runtime === 'auto' && (await containerlabAvailable()))
-      ? await containerlabDeploy(parsed, plan, opts.log)
+      ? { state: await containerlabDeploy(parsed, plan, opts.log), outcome: 'created' as const }
       : await labUpNetns(plan, { log: opts.log });
+  // A running lab given new nodes or links (or the same cabling) runs its devices' old
+  // configurations until `apply` pushes the new ones: there is nothing to settle against yet.
+  if (outcome === 'extended' || outcome === 'cabled') {
+    opts.log?.('the running devices keep their configuration: netloom apply pushes the changes (staged, with post-checks)');
+    return state;
+  }
   const model = plan.generated && opts.settle !== false ? readLabModel(state.name) : undefined;
   if (!model) return state;
   // Loaded here, not at the top: the domain registry reaches the lab through the fabric domain.

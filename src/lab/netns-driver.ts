@@ -6,7 +6,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../util/errors.ts';
-import type { LabPlan, PlannedNode } from './plan.ts';
+import type { LabPlan, PlannedLink, PlannedNode } from './plan.ts';
 import { labDir, listLabs, readLabState, writeLabState, type LabNodeState, type LabState } from './state.ts';
 import { parallel, pidAlive, readPidFile, run, sleep, stopPids } from './proc.ts';
 import { confHasVrfs, daemonStartScript, inferDaemons, missingDaemonBinaries, parseDaemonsFile, readIfExists } from './frr.ts';
@@ -56,6 +56,22 @@ export function preflight(plan: LabPlan): void {
 function planHash(plan: LabPlan): string {
   const h = createHash('sha256').update(JSON.stringify(plan));
   for (const n of plan.nodes) for (const b of n.binds) if (!b.isDir) h.update(readFileSync(b.source));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * What a node is built from, its configuration files' contents aside: FRR's, and in a lab built
+ * from an intent every rendered file (`configs/<node>/...`): changing those is `apply`'s job.
+ */
+function nodeShape(plan: LabPlan, node: PlannedNode): string {
+  const rendered = path.join(plan.baseDir, 'configs') + path.sep;
+  const isConfig = (b: PlannedNode['binds'][number]) => isFrrBind(node, b.target) || (plan.generated && b.source.startsWith(rendered));
+  const h = createHash('sha256').update(JSON.stringify({
+    kind: node.kind, image: node.image, role: node.role, hostname: node.hostname, exec: node.exec, env: node.env, sysctls: node.sysctls,
+    main: node.main ?? null, mgmt: node.mgmt, mgmtIpv4: node.mgmtIpv4 ?? null, startupDelayS: node.startupDelayS,
+    binds: node.binds.map((b) => [b.source, b.target, b.isDir]),
+  }));
+  for (const b of node.binds) if (!b.isDir && !isConfig(b)) h.update(readFileSync(b.source));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -162,20 +178,29 @@ async function chooseMgmt(plan: LabPlan, owner: string): Promise<{ subnet: Cidr;
   return { subnet, gateway };
 }
 
-function assignMgmt(plan: LabPlan, subnet: Cidr, gateway: number): Map<string, string> {
-  const used = new Set<number>([gateway]);
+/**
+ * Management addresses for `nodes`: pinned ones as given, the others the free ones in order. In a
+ * lab built from an intent, device ids pin the bottom of the pool (and a fabric grows upward), so
+ * unpinned nodes (hosts, service nodes) are numbered from the top down: a device added later
+ * never finds its address taken. Elsewhere bottom-up, as containerlab assigns.
+ */
+function assignMgmt(plan: LabPlan, nodes: PlannedNode[], subnet: Cidr, gateway: number, taken: Iterable<number> = []): Map<string, string> {
+  const used = new Set<number>([gateway, ...taken]);
   const out = new Map<string, string>();
-  for (const n of plan.nodes) if (n.mgmt && n.mgmtIpv4) {
+  for (const n of nodes) if (n.mgmt && n.mgmtIpv4) {
     if (ipToInt(n.mgmtIpv4) === gateway) throw new EnvironmentError(`node '${n.name}': mgmt-ipv4 ${n.mgmtIpv4} is the management gateway`);
+    if (used.has(ipToInt(n.mgmtIpv4))) throw new EnvironmentError(`node '${n.name}': mgmt-ipv4 ${n.mgmtIpv4} is taken in lab '${plan.name}'`);
     used.add(ipToInt(n.mgmtIpv4));
     out.set(n.name, n.mgmtIpv4);
   }
-  let next = subnet.network + 2;
+  const first = subnet.network + 2;
   const last = subnet.network + cidrSize(subnet) - 2;
-  for (const n of plan.nodes) {
+  const step = plan.generated ? -1 : 1;
+  let next = plan.generated ? last : first;
+  for (const n of nodes) {
     if (!n.mgmt || out.has(n.name)) continue;
-    while (used.has(next)) next++;
-    if (next > last) throw new EnvironmentError(`management subnet ${cidrString(subnet)} has no room for ${plan.nodes.length} nodes`);
+    while (used.has(next) && next >= first && next <= last) next += step;
+    if (next < first || next > last) throw new EnvironmentError(`management subnet ${cidrString(subnet)} has no room for ${nodes.length} nodes`);
     used.add(next);
     out.set(n.name, intToIp(next));
   }
@@ -473,7 +498,13 @@ function healthy(state: LabState): boolean {
   });
 }
 
-export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<LabState> {
+/**
+ * What `up` did: built the lab, found it up as planned, added nodes or links to it, or found its
+ * cabling as planned with configurations that differ (those are pushed by apply, never here).
+ */
+export type UpOutcome = 'created' | 'unchanged' | 'extended' | 'cabled';
+
+export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<{ state: LabState; outcome: UpOutcome }> {
   const log = opts.log ?? (() => {});
   preflight(plan);
   const hash = planHash(plan);
@@ -481,7 +512,12 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
   if (existing) {
     if (existing.status === 'running' && existing.planHash === hash && existsSync('/run/netns') && healthy(existing)) {
       log(`lab ${plan.name} is already up with this topology`);
-      return existing;
+      return { state: existing, outcome: 'unchanged' };
+    }
+    if (existing.status === 'running' && existing.runtime === 'netns' && existsSync('/run/netns') && healthy(existing)) {
+      const ext = extensionOf(existing, plan);
+      if (!('reason' in ext)) return extendNetns(existing, plan, ext, log);
+      throw new EnvironmentError(`lab '${plan.name}' is already up with a different topology (${ext.reason}): run 'netloom lab down --name ${plan.name}' first`);
     }
     throw new EnvironmentError(
       existing.status === 'running' && existing.planHash === hash
@@ -505,7 +541,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
   const mgmt = anyMgmt ? await chooseMgmt(plan, stateDir) : undefined;
   let mgmtIps: Map<string, string>;
   try {
-    mgmtIps = mgmt ? assignMgmt(plan, mgmt.subnet, mgmt.gateway) : new Map<string, string>();
+    mgmtIps = mgmt ? assignMgmt(plan, plan.nodes, mgmt.subnet, mgmt.gateway) : new Map<string, string>();
   } catch (e) {
     if (mgmt) rmSync(claimFile(mgmt.subnet), { force: true });
     throw e;
@@ -546,6 +582,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
       daemons: [],
       interfaces: [...n.interfaces],
       env: Object.keys(n.env).length ? n.env : undefined,
+      shape: nodeShape(plan, n),
       hostVeth: n.mgmt ? mgmtHostVeth(plan.tag, n.index) : undefined,
       view: viewOf(viewRoot, n.name),
       enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${viewOf(viewRoot, n.name).mnt}`, `--uts=${viewOf(viewRoot, n.name).uts}`, '--wd=/', '--'],
@@ -565,155 +602,273 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<L
     throw new EnvironmentError(`lab '${plan.name}' is being created by another process (${stateDir} exists)`);
   }
   writeLabState(state);
-  const byName = new Map(state.nodes.map((n) => [n.name, n]));
   try {
-    // 1. Namespaces.
-    await run('ip', ['-batch', '-'], { input: plan.nodes.map((n) => `netns add ${n.netns}`).join('\n') + '\n' });
-    // 2. Links: veth ends are created directly inside their namespaces, named as the topology says.
-    const create: string[] = [];
-    if (mgmt) {
-      create.push(`link add ${bridge} type bridge`);
-      state.hostInterfaces.push(bridge);
-    }
-    for (const n of state.nodes) if (n.hostVeth) {
-      create.push(`link add ${n.hostVeth} mtu 1500 type veth peer name eth0 netns ${n.netns}`);
-      state.hostInterfaces.push(n.hostVeth);
-    }
-    for (const l of plan.links) {
-      create.push(`link add ${l.a.iface} netns ${byName.get(l.a.node)!.netns} mtu ${l.mtu} type veth peer name ${l.b.iface} netns ${byName.get(l.b.node)!.netns} mtu ${l.mtu}`);
-    }
-    writeLabState(state);
-    if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
-    if (mgmt) {
-      // The host reaches the lab only through this bridge; nothing received on it is forwarded
-      // anywhere (per-interface forwarding off, no IPv6 on it), and there is no NAT.
-      writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0');
-      writeFileSync(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '1');
-      for (const n of state.nodes) if (n.hostVeth) writeFileSync(`/proc/sys/net/ipv6/conf/${n.hostVeth}/disable_ipv6`, '1');
-      const up = [`address add ${intToIp(mgmt.gateway)}/${mgmt.subnet.prefix} dev ${bridge}`, `link set ${bridge} up`];
-      for (const n of state.nodes) if (n.hostVeth) up.push(`link set ${n.hostVeth} master ${bridge} up`);
-      await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
-    }
-    log(`namespaces and links: ${Date.now() - t0} ms`);
-
-    // 3. Files: ssh keys, FRR directories, node views, sshd configs.
-    mkdirSync(sshDir, { recursive: true, mode: 0o700 });
-    const { uid, gid } = plan.nodes.some((n) => n.role === 'router') ? frrUid() : { uid: 0, gid: 0 };
-    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `netloom-lab-${plan.name}`, '-f', state.ssh.privateKey]);
-    // On a kernel without VRF devices, routers with VRFs run netns VRFs (zebra -n); every
-    // router's SSH sessions learn the mode, so network.sh run by push builds the same layout.
-    const routers = state.nodes.filter((n) => n.frrConfDir);
-    const hasVrf = await kernelHasVrf(state.nodes[0].netns);
-    // netloom's own labs run VRFs as namespaces (its network.sh knows how); a lab written by
-    // others keeps kernel VRFs, and where there are none its scripts are told so (ipWrapperScript).
-    const backend = plan.generated && routers.length && !hasVrf ? 'netns' : 'kernel';
-    const ipWrappers = new Map<string, string>();
-    if (!plan.generated && !hasVrf) {
-      const realIp = path.join(stateDir, 'bin', 'ip');
-      mkdirSync(path.dirname(realIp), { recursive: true });
-      copyFileSync(IP_BIN, realIp);
-      chmodSync(realIp, 0o755);
-      for (const n of plan.nodes) {
-        const dir = nodeDir(state, n.name);
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const w = path.join(dir, 'ip');
-        writeFileSync(w, ipWrapperScript(n.name, realIp, path.join(dir, 'vrfs-missing')), { mode: 0o755 });
-        ipWrappers.set(n.name, w);
-      }
-    }
-    await parallel(plan.nodes, CONCURRENCY, async (node) => {
-      const ns = byName.get(node.name)!;
-      const dir = nodeDir(state, node.name);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if (ns.mgmtIpv4) {
-        await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${node.name}@${plan.name}`, '-f', `${dir}/ssh_host_ed25519_key`]);
-        const pub = readFileSync(`${dir}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-        ns.hostKeyPublic = pub;
-        ns.hostKeyFingerprint = fingerprint(pub);
-        writeFileSync(`${dir}/sshd_config`, sshdConfig(dir, ns.mgmtIpv4, state.ssh.publicKey, backend === 'netns' && ns.frrConfDir ? { NETLOOM_VRF_MODE: 'netns' } : {}));
-      }
-      if (node.role === 'router') {
-        const etc = `${FRR_ETC}/${node.netns}`;
-        const runDir = `${FRR_RUN}/${node.netns}`;
-        for (const d of [etc, runDir]) {
-          rmSync(d, { recursive: true, force: true });
-          mkdirSync(d, { recursive: true });
-          state.frrDirs.push(d);
-        }
-        const { fileBinds, dirBinds } = frrFiles(node);
-        for (const src of dirBinds) cpSync(src, etc, { recursive: true });
-        for (const f of fileBinds) {
-          mkdirSync(path.dirname(path.join(etc, f.name)), { recursive: true });
-          copyFileSync(f.source, path.join(etc, f.name));
-        }
-        if (!existsSync(`${etc}/frr.conf`)) writeFileSync(`${etc}/frr.conf`, `hostname ${node.hostname}\n!\n`);
-        if (!existsSync(`${etc}/vtysh.conf`)) writeFileSync(`${etc}/vtysh.conf`, 'service integrated-vtysh-config\n');
-        const daemonsText = readIfExists(`${etc}/daemons`);
-        ns.daemons = daemonsText ? parseDaemonsFile(daemonsText).enabled : inferDaemons(readFileSync(`${etc}/frr.conf`, 'utf8'));
-        const missing = missingDaemonBinaries(ns.daemons);
-        if (missing.length) throw new EnvironmentError(`node '${node.name}': daemons file enables ${missing.join(', ')}, not installed on this host`);
-        for (const d of [etc, runDir]) {
-          chownSync(d, uid, gid);
-          for (const f of readdirSync(d, { recursive: true }) as string[]) chownSync(path.join(d, f), uid, gid);
-        }
-        chmodSync(runDir, 0o755);
-      }
-      for (const b of node.binds) {
-        if (isFrrBind(node, b.target)) continue;
-        ensureMountPoint(b.target, b.isDir, state.createdPaths);
-        // Its parents too: removing a created directory above a bind detaches it as well.
-        const used = (state.mountPoints ??= []);
-        for (let p = b.target; p !== path.dirname(p); p = path.dirname(p)) if (!used.includes(p)) used.push(p);
-      }
-    });
-    const vrfNodes = routers.filter((n) => confHasVrfs(readIfExists(`${n.frrConfDir}/frr.conf`) ?? ''));
-    for (const n of vrfNodes) n.vrfBackend = backend;
-    if (backend === 'netns' && vrfNodes.length) log(`this kernel has no VRF devices: VRFs of ${vrfNodes.map((n) => n.name).join(', ')} run as network namespaces (zebra -n)`);
-    const known = state.nodes.filter((n) => n.mgmtIpv4).map((n) => `${n.mgmtIpv4} ${n.hostKeyPublic}`);
-    writeFileSync(state.ssh.knownHosts, known.join('\n') + '\n');
-    writeFileSync(
-      state.ssh.config,
-      state.nodes
-        .filter((n) => n.mgmtIpv4)
-        .map((n) => [`Host ${n.name}`, `  HostName ${n.mgmtIpv4}`, '  User root', `  IdentityFile ${state.ssh.privateKey}`, `  UserKnownHostsFile ${state.ssh.knownHosts}`, '  StrictHostKeyChecking yes', '  IdentitiesOnly yes', ''].join('\n'))
-        .join('\n'),
-    );
-    writeLabState(state);
-    log(`files and keys: ${Date.now() - t0} ms`);
-
-    // 4. Each node's own view (mount and UTS namespaces), then inside it: sysctls, interfaces up, management address.
-    mkdirSync(viewRoot, { recursive: true, mode: 0o700 });
-    await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,size=4m', `netloom-${plan.name}`, viewRoot]);
-    await run('mount', ['--make-private', viewRoot]);
-    await parallel(plan.nodes, CONCURRENCY, (node) => createView(state, node, byName.get(node.name)!, ipWrappers.get(node.name)));
-    await parallel(plan.nodes, CONCURRENCY, (node) => nodeSetup(state, node, byName.get(node.name)!.mgmtIpv4, mgmt?.subnet.prefix ?? 24));
-    // 5. FRR daemons and sshd.
-    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
-    // startup-delay counts from here; nodes without one go first.
-    const tStart = Date.now();
-    const byDelay = [...plan.nodes].sort((a, b) => a.startupDelayS - b.startupDelayS);
-    await parallel(byDelay, CONCURRENCY, async (node) => {
-      const wait = tStart + node.startupDelayS * 1000 - Date.now();
-      if (wait > 0) {
-        log(`${node.name}: startup-delay ${node.startupDelayS} s`);
-        await sleep(wait);
-      }
-      await startNode(state, node, byName.get(node.name)!);
-      await startMain(state, node, byName.get(node.name)!);
-    });
-    log(`daemons started: ${Date.now() - t0} ms`);
-    // 6. The topology's exec lines, in file order per node, nodes in parallel.
-    await parallel(plan.nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!, log));
-    // Only in netloom's own labs: a foreign lab's L3 VNIs may come from scripts run after deploy.
-    await parallel(plan.generated ? state.nodes.filter((n) => n.vrfBackend === 'netns') : [], CONCURRENCY, (n) => waitL3VnisUp(n));
+    await buildNodes(state, plan, plan.nodes, plan.links, { fresh: true, mgmt, bridge, log, t0 });
     state.status = 'running';
     writeLabState(state);
     log(`lab ${plan.name} up: ${state.nodes.length} nodes, ${plan.links.length} links in ${Date.now() - t0} ms`);
-    return state;
+    return { state, outcome: 'created' };
   } catch (e) {
     await labDownNetns(state).catch(() => {});
     throw e;
   }
+}
+
+interface BuildContext {
+  /** A new lab (bridge, lab key, view root made here) or an extension of a running one. */
+  fresh: boolean;
+  mgmt?: { subnet: Cidr; gateway: number };
+  bridge: string;
+  log: (l: string) => void;
+  t0: number;
+}
+
+/**
+ * Builds `nodes` and `links` of the plan into the lab `state` (whose node list holds them
+ * already): namespaces, veths, files and keys, views, daemons, exec lines. An extension's links
+ * may end in nodes that run already: their new interface is created in their namespace and set up.
+ */
+async function buildNodes(state: LabState, plan: LabPlan, nodes: PlannedNode[], links: PlannedLink[], ctx: BuildContext): Promise<void> {
+  const { fresh, mgmt, bridge, log, t0 } = ctx;
+  const byName = new Map(state.nodes.map((n) => [n.name, n]));
+  const building = new Set(nodes.map((n) => n.name));
+  const built = state.nodes.filter((n) => building.has(n.name));
+  const stateDir = state.stateDir;
+  // 1. Namespaces.
+  if (nodes.length) await run('ip', ['-batch', '-'], { input: nodes.map((n) => `netns add ${n.netns}`).join('\n') + '\n' });
+  // 2. Links: veth ends are created directly inside their namespaces, named as the topology says.
+  const create: string[] = [];
+  if (mgmt && fresh) {
+    create.push(`link add ${bridge} type bridge`);
+    state.hostInterfaces.push(bridge);
+  }
+  for (const n of built) if (n.hostVeth) {
+    create.push(`link add ${n.hostVeth} mtu 1500 type veth peer name eth0 netns ${n.netns}`);
+    state.hostInterfaces.push(n.hostVeth);
+  }
+  for (const l of links) {
+    create.push(`link add ${l.a.iface} netns ${byName.get(l.a.node)!.netns} mtu ${l.mtu} type veth peer name ${l.b.iface} netns ${byName.get(l.b.node)!.netns} mtu ${l.mtu}`);
+  }
+  writeLabState(state);
+  if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
+  if (mgmt) {
+    // The host reaches the lab only through this bridge; nothing received on it is forwarded
+    // anywhere (per-interface forwarding off, no IPv6 on it), and there is no NAT.
+    if (fresh) {
+      writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0');
+      writeFileSync(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '1');
+    }
+    for (const n of built) if (n.hostVeth) writeFileSync(`/proc/sys/net/ipv6/conf/${n.hostVeth}/disable_ipv6`, '1');
+    const up = fresh ? [`address add ${intToIp(mgmt.gateway)}/${mgmt.subnet.prefix} dev ${bridge}`, `link set ${bridge} up`] : [];
+    for (const n of built) if (n.hostVeth) up.push(`link set ${n.hostVeth} master ${bridge} up`);
+    if (up.length) await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
+  }
+  // Running nodes given a new link: their end comes up now (their sysctls' defaults apply to it).
+  const grown = new Map<string, string[]>();
+  for (const l of links) for (const end of [l.a, l.b]) if (!building.has(end.node)) grown.set(end.node, [...(grown.get(end.node) ?? []), end.iface]);
+  for (const [node, ifaces] of grown) {
+    await run('ip', ['-n', byName.get(node)!.netns, '-batch', '-'], { input: ifaces.map((i) => `link set dev ${i} up`).join('\n') + '\n' });
+  }
+  log(`namespaces and links: ${Date.now() - t0} ms`);
+
+  // 3. Files: ssh keys, FRR directories, node views, sshd configs.
+  const sshDir = path.dirname(state.ssh.privateKey);
+  mkdirSync(sshDir, { recursive: true, mode: 0o700 });
+  const { uid, gid } = plan.nodes.some((n) => n.role === 'router') ? frrUid() : { uid: 0, gid: 0 };
+  if (fresh) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `netloom-lab-${plan.name}`, '-f', state.ssh.privateKey]);
+  // On a kernel without VRF devices, routers with VRFs run netns VRFs (zebra -n); every
+  // router's SSH sessions learn the mode, so network.sh run by push builds the same layout.
+  const routers = state.nodes.filter((n) => n.frrConfDir);
+  const hasVrf = await kernelHasVrf(state.nodes[0].netns);
+  // netloom's own labs run VRFs as namespaces (its network.sh knows how); a lab written by
+  // others keeps kernel VRFs, and where there are none its scripts are told so (ipWrapperScript).
+  const backend = plan.generated && routers.length && !hasVrf ? 'netns' : 'kernel';
+  const ipWrappers = new Map<string, string>();
+  if (!plan.generated && !hasVrf) {
+    const realIp = path.join(stateDir, 'bin', 'ip');
+    mkdirSync(path.dirname(realIp), { recursive: true });
+    if (!existsSync(realIp)) {
+      copyFileSync(IP_BIN, realIp);
+      chmodSync(realIp, 0o755);
+    }
+    for (const n of nodes) {
+      const dir = nodeDir(state, n.name);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const w = path.join(dir, 'ip');
+      writeFileSync(w, ipWrapperScript(n.name, realIp, path.join(dir, 'vrfs-missing')), { mode: 0o755 });
+      ipWrappers.set(n.name, w);
+    }
+  }
+  await parallel(nodes, CONCURRENCY, async (node) => {
+    const ns = byName.get(node.name)!;
+    const dir = nodeDir(state, node.name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (ns.mgmtIpv4) {
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${node.name}@${plan.name}`, '-f', `${dir}/ssh_host_ed25519_key`]);
+      const pub = readFileSync(`${dir}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+      ns.hostKeyPublic = pub;
+      ns.hostKeyFingerprint = fingerprint(pub);
+      writeFileSync(`${dir}/sshd_config`, sshdConfig(dir, ns.mgmtIpv4, state.ssh.publicKey, backend === 'netns' && ns.frrConfDir ? { NETLOOM_VRF_MODE: 'netns' } : {}));
+    }
+    if (node.role === 'router') {
+      const etc = `${FRR_ETC}/${node.netns}`;
+      const runDir = `${FRR_RUN}/${node.netns}`;
+      for (const d of [etc, runDir]) {
+        rmSync(d, { recursive: true, force: true });
+        mkdirSync(d, { recursive: true });
+        state.frrDirs.push(d);
+      }
+      const { fileBinds, dirBinds } = frrFiles(node);
+      for (const src of dirBinds) cpSync(src, etc, { recursive: true });
+      for (const f of fileBinds) {
+        mkdirSync(path.dirname(path.join(etc, f.name)), { recursive: true });
+        copyFileSync(f.source, path.join(etc, f.name));
+      }
+      if (!existsSync(`${etc}/frr.conf`)) writeFileSync(`${etc}/frr.conf`, `hostname ${node.hostname}\n!\n`);
+      if (!existsSync(`${etc}/vtysh.conf`)) writeFileSync(`${etc}/vtysh.conf`, 'service integrated-vtysh-config\n');
+      const daemonsText = readIfExists(`${etc}/daemons`);
+      ns.daemons = daemonsText ? parseDaemonsFile(daemonsText).enabled : inferDaemons(readFileSync(`${etc}/frr.conf`, 'utf8'));
+      const missing = missingDaemonBinaries(ns.daemons);
+      if (missing.length) throw new EnvironmentError(`node '${node.name}': daemons file enables ${missing.join(', ')}, not installed on this host`);
+      for (const d of [etc, runDir]) {
+        chownSync(d, uid, gid);
+        for (const f of readdirSync(d, { recursive: true }) as string[]) chownSync(path.join(d, f), uid, gid);
+      }
+      chmodSync(runDir, 0o755);
+    }
+    for (const b of node.binds) {
+      if (isFrrBind(node, b.target)) continue;
+      ensureMountPoint(b.target, b.isDir, state.createdPaths);
+      // Its parents too: removing a created directory above a bind detaches it as well.
+      const used = (state.mountPoints ??= []);
+      for (let p = b.target; p !== path.dirname(p); p = path.dirname(p)) if (!used.includes(p)) used.push(p);
+    }
+  });
+  const vrfNodes = routers.filter((n) => building.has(n.name)).filter((n) => confHasVrfs(readIfExists(`${n.frrConfDir}/frr.conf`) ?? ''));
+  for (const n of vrfNodes) n.vrfBackend = backend;
+  if (backend === 'netns' && vrfNodes.length) log(`this kernel has no VRF devices: VRFs of ${vrfNodes.map((n) => n.name).join(', ')} run as network namespaces (zebra -n)`);
+  const known = state.nodes.filter((n) => n.mgmtIpv4).map((n) => `${n.mgmtIpv4} ${n.hostKeyPublic}`);
+  writeFileSync(state.ssh.knownHosts, known.join('\n') + '\n');
+  writeFileSync(
+    state.ssh.config,
+    state.nodes
+      .filter((n) => n.mgmtIpv4)
+      .map((n) => [`Host ${n.name}`, `  HostName ${n.mgmtIpv4}`, '  User root', `  IdentityFile ${state.ssh.privateKey}`, `  UserKnownHostsFile ${state.ssh.knownHosts}`, '  StrictHostKeyChecking yes', '  IdentitiesOnly yes', ''].join('\n'))
+      .join('\n'),
+  );
+  writeLabState(state);
+  log(`files and keys: ${Date.now() - t0} ms`);
+
+  // 4. Each node's own view (mount and UTS namespaces), then inside it: sysctls, interfaces up, management address.
+  const viewRoot = state.viewRoot!;
+  if (fresh) {
+    mkdirSync(viewRoot, { recursive: true, mode: 0o700 });
+    await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,size=4m', `netloom-${plan.name}`, viewRoot]);
+    await run('mount', ['--make-private', viewRoot]);
+  }
+  await parallel(nodes, CONCURRENCY, (node) => createView(state, node, byName.get(node.name)!, ipWrappers.get(node.name)));
+  await parallel(nodes, CONCURRENCY, (node) => nodeSetup(state, node, byName.get(node.name)!.mgmtIpv4, mgmt?.subnet.prefix ?? 24));
+  // 5. FRR daemons and sshd.
+  if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
+  // startup-delay counts from here; nodes without one go first.
+  const tStart = Date.now();
+  const byDelay = [...nodes].sort((a, b) => a.startupDelayS - b.startupDelayS);
+  await parallel(byDelay, CONCURRENCY, async (node) => {
+    const wait = tStart + node.startupDelayS * 1000 - Date.now();
+    if (wait > 0) {
+      log(`${node.name}: startup-delay ${node.startupDelayS} s`);
+      await sleep(wait);
+    }
+    await startNode(state, node, byName.get(node.name)!);
+    await startMain(state, node, byName.get(node.name)!);
+  });
+  log(`daemons started: ${Date.now() - t0} ms`);
+  // 6. The topology's exec lines, in file order per node, nodes in parallel.
+  await parallel(nodes, CONCURRENCY, (node) => runExec(node, byName.get(node.name)!, log));
+  // Only in netloom's own labs: a foreign lab's L3 VNIs may come from scripts run after deploy.
+  await parallel(plan.generated ? built.filter((n) => n.vrfBackend === 'netns') : [], CONCURRENCY, (n) => waitL3VnisUp(n));
+}
+
+type Extension = { nodes: PlannedNode[]; links: PlannedLink[] } | { reason: string };
+
+const linkKey = (l: PlannedLink) => [`${l.a.node}:${l.a.iface}`, `${l.b.node}:${l.b.iface}`].sort().join(' -- ');
+
+/**
+ * What `plan` adds to the running lab `state`, when it only adds: every node the lab has is in the
+ * plan and built from the same things (its FRR configuration aside: pushing that is `apply`'s
+ * job, staged and checked), every link it has is there with the same MTU. Otherwise the reason.
+ */
+function extensionOf(state: LabState, plan: LabPlan): Extension {
+  const planned = new Map(plan.nodes.map((n) => [n.name, n]));
+  for (const n of state.nodes) {
+    const p = planned.get(n.name);
+    if (!p) return { reason: `node ${n.name} is not in it` };
+    if (!n.shape || n.shape !== nodeShape(plan, p)) return { reason: `node ${n.name} is built differently` };
+  }
+  const plannedLinks = new Map(plan.links.map((l) => [linkKey(l), l]));
+  for (const l of state.links) {
+    const p = plannedLinks.get(linkKey(l));
+    if (!p) return { reason: `link ${linkKey(l)} is not in it` };
+    if (p.mtu !== l.mtu) return { reason: `link ${linkKey(l)} has MTU ${p.mtu}, the lab's ${l.mtu}` };
+  }
+  const have = new Set(state.nodes.map((n) => n.name));
+  const haveLinks = new Set(state.links.map(linkKey));
+  return { nodes: plan.nodes.filter((n) => !have.has(n.name)), links: plan.links.filter((l) => !haveLinks.has(linkKey(l))) };
+}
+
+/**
+ * Adds the plan's new nodes and links to a running lab, the way cabling a new host or device in
+ * does: nothing that runs is restarted or reconfigured. The new nodes start with their rendered
+ * configuration; the running ones' changes are left to `apply`.
+ */
+async function extendNetns(state: LabState, plan: LabPlan, ext: { nodes: PlannedNode[]; links: PlannedLink[] }, log: (l: string) => void): Promise<{ state: LabState; outcome: UpOutcome }> {
+  if (!ext.nodes.length && !ext.links.length) {
+    log(`lab ${plan.name} is already up with this cabling (configurations that differ are pushed by netloom apply)`);
+    return { state, outcome: 'cabled' };
+  }
+  const t0 = Date.now();
+  const mgmt = state.mgmt ? { subnet: parseCidr(state.mgmt.subnet), gateway: ipToInt(state.mgmt.gateway) } : undefined;
+  if (ext.nodes.some((n) => n.mgmt) && !mgmt) throw new EnvironmentError(`lab '${plan.name}' has no management network for the new node(s): run 'netloom lab down --name ${plan.name}' first`);
+  // The new nodes' management addresses and host veths, beside the running nodes' own.
+  const ips = mgmt ? assignMgmt(plan, ext.nodes, mgmt.subnet, mgmt.gateway, state.nodes.filter((n) => n.mgmtIpv4).map((n) => ipToInt(n.mgmtIpv4!))) : new Map<string, string>();
+  const hostVeths = new Set(state.hostInterfaces);
+  let index = 0;
+  const freeVeth = () => {
+    for (;;) {
+      const v = mgmtHostVeth(state.tag, ++index);
+      if (!hostVeths.has(v)) return v;
+    }
+  };
+  const view = (name: string) => viewOf(state.viewRoot!, name);
+  for (const n of ext.nodes) {
+    state.nodes.push({
+      name: n.name, role: n.role, kind: n.kind, image: n.image, netns: n.netns, hostname: n.hostname, mgmtIpv4: ips.get(n.name), sshPort: 22, sshUser: 'root',
+      pathspace: n.role === 'router' ? n.netns : undefined,
+      frrConfDir: n.role === 'router' ? `${FRR_ETC}/${n.netns}` : undefined,
+      frrRunDir: n.role === 'router' ? `${FRR_RUN}/${n.netns}` : undefined,
+      daemons: [], interfaces: [...n.interfaces], env: Object.keys(n.env).length ? n.env : undefined, shape: nodeShape(plan, n),
+      hostVeth: n.mgmt ? freeVeth() : undefined,
+      view: view(n.name),
+      enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${view(n.name).mnt}`, `--uts=${view(n.name).uts}`, '--wd=/', '--'],
+    });
+  }
+  const planned = new Map(plan.nodes.map((n) => [n.name, n]));
+  for (const n of state.nodes) n.interfaces = [...planned.get(n.name)!.interfaces];
+  state.links = [...state.links, ...ext.links];
+  const existingNs = new Set(readdirSync('/run/netns'));
+  const clash = ext.nodes.filter((n) => existingNs.has(n.netns));
+  if (clash.length) throw new EnvironmentError(`network namespace(s) ${clash.map((n) => n.netns).join(', ')} already exist (left over or another lab): remove them first`);
+  try {
+    await buildNodes(state, plan, ext.nodes, ext.links, { fresh: false, mgmt, bridge: state.mgmt?.bridge ?? mgmtBridgeName(state.tag), log, t0 });
+  } catch (e) {
+    writeLabState(state);
+    const why = e instanceof Error ? e.message : String(e);
+    throw new EnvironmentError(`lab '${plan.name}': adding ${[...ext.nodes.map((n) => n.name), ...ext.links.map(linkKey)].join(', ')} failed (${why}); the lab holds what was made: 'netloom lab down --name ${plan.name}' removes it all`);
+  }
+  state.planHash = planHash(plan);
+  writeLabState(state);
+  log(`lab ${plan.name} extended: ${ext.nodes.length} node(s) (${ext.nodes.map((n) => n.name).join(', ') || 'none'}), ${ext.links.length} link(s) in ${Date.now() - t0} ms`);
+  return { state, outcome: 'extended' };
 }
 
 async function netnsPids(ns: string): Promise<number[]> {

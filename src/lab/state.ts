@@ -48,6 +48,11 @@ export interface LabNodeState {
   env?: Record<string, string>;
   /** FRR nodes with VRFs: 'netns' when they are network namespaces (zebra -n, kernel without VRF devices). */
   vrfBackend?: 'kernel' | 'netns';
+  /**
+   * Digest of what the node was built from, its FRR configuration aside (kind, image, exec lines,
+   * env, sysctls, other binds): a later `up` extends the lab only when every node it has is unchanged.
+   */
+  shape?: string;
 }
 
 export interface LabState {

@@ -14,7 +14,7 @@ import { renderModel } from '../render/index.ts';
 import { writeOutput } from '../render/write.ts';
 import { formatIpv4, parsePrefix4 } from '../model/ip.ts';
 import type { ClabNodeConfig, ClabTopology } from './clab-types.ts';
-import { runDir } from './state.ts';
+import { readLabState, runDir } from './state.ts';
 import { saveLabModel } from './expected-from-model.ts';
 import { domains } from '../domains/index.ts';
 import { SERVICE_RUN_DIR } from './service-run.ts';
@@ -176,19 +176,28 @@ export function topologyYaml(t: ClabTopology, model: FabricModel): string {
  * For `netloom lab up DIR`: resolve the model, render every device into the lab's run
  * directory and write the topology beside it.
  */
-export async function topologyFromModel(dir: string, opts: { name?: string } = {}): Promise<{ topology: ClabTopology; baseDir: string; file: string; model: FabricModel }> {
+export async function topologyFromModel(dir: string, opts: { name?: string } = {}): Promise<{ topology: ClabTopology; baseDir: string; file: string; model: FabricModel; running: boolean }> {
   const model = loadModelSync(dir);
   const name = opts.name ?? model.name;
   const base = runDir(name);
-  // writeOutput rewrites changed files in place and removes stale ones: a running lab's bind
-  // mounts keep pointing at the live files.
   mkdirSync(base, { recursive: true });
-  writeOutput(renderModel(model), path.join(base, 'configs'));
+  const running = readLabState(name);
+  const inLab = running?.status === 'running' ? new Set(running.nodes.map((n) => n.name)) : undefined;
+  if (!inLab) {
+    // writeOutput rewrites changed files in place and removes stale ones.
+    writeOutput(renderModel(model), path.join(base, 'configs'));
+  } else {
+    // A running lab's nodes see their rendered files through bind mounts: only nodes it does not
+    // have yet get theirs here (`up` adds them); the running ones' changes are `apply`'s to push,
+    // staged and checked, and the lab's model stays the one it runs until then.
+    const added = renderModel(model).artifacts.filter((a) => !inLab.has(a.device));
+    if (added.length) writeOutput({ revision: model.revision, fabric: model.name, artifacts: added }, path.join(base, 'configs'), { partial: true });
+  }
   const topology = buildTopology(model, { configDir: 'configs', name });
   for (const n of model.serviceNodes ?? []) mkdirSync(path.join(base, SERVICE_RUN_DIR, n.name), { recursive: true });
-  for (const dom of domains()) dom.lab?.provision?.(model).prepare?.(base);
+  if (!inLab) for (const dom of domains()) dom.lab?.provision?.(model).prepare?.(base);
   const file = path.join(base, `${name}.clab.yml`);
   writeFileSync(file, topologyYaml(topology, model));
-  saveLabModel(name, model);
-  return { topology, baseDir: base, file, model };
+  if (!inLab) saveLabModel(name, model);
+  return { topology, baseDir: base, file, model, running: !!inLab };
 }

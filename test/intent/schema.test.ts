@@ -22,7 +22,7 @@ describe('intent JSON Schema', () => {
   it('a generated intent points editors at it from wherever it is written', () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netloom-gen-')), 'deep', 'fabric');
     try {
-      writeGeneratedIntent(dir, generateFabricIntent({ pods: 1, spines: 2, leaves: 2 }));
+      writeGeneratedIntent(dir, generateFabricIntent({ pods: 1, spinesPerPod: 2, leavesPerPod: 2 }));
       const files = readdirSync(dir).filter((x) => x.endsWith('.yaml'));
       expect(files.length).toBeGreaterThan(0);
       for (const f of files) {

@@ -112,8 +112,10 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
     const p1 = readApplyPlan(path.join(copy.dir, 'p1.json'));
     expect(p1.target).toBe(TARGET);
     expect(Object.keys(p1.running ?? {})).toEqual(['leaf1', 'leaf2', 'spine1']);
-    const r = await cli('apply', '.', '--plan', 'p1.json', '--target', TARGET, '--yes');
+    // No --target: the plan's own.
+    const r = await cli('apply', '.', '--plan', 'p1.json', '--yes');
     expect(r.err).toBe('');
+    expect(r.out).toMatch(new RegExp(`^target ${TARGET} \\(from p1\\.json\\)$`, 'm'));
     expect(r.out).toMatch(/^plan p1\.json: intent revision [0-9a-f]{16}, 3 device\(s\) rendered as reviewed; drift check of the running state follows$/m);
     expect(r.out).toMatch(/3 device\(s\) applied\n$/);
     expect(r.code).toBe(0);

@@ -8,6 +8,7 @@ import { disturbedFlows, endpointFlows, flowName } from '../../verify/flows.ts';
 import { acquireApplyLock } from '../../push/apply-lock.ts';
 import { artifactDigests, pushedArtifacts, driftReason, readApplyPlan, staleReasons, targetId } from '../../plan/apply-plan.ts';
 import { targetOf } from '../push-target.ts';
+import { saveLabModel } from '../../lab/expected-from-model.ts';
 import { pushPostChecks, pushWaveChecks } from '../../domains/index.ts';
 import { runRollout, summaryTable, type DeviceResult } from '../../push/rollout.ts';
 import { recoverRollouts } from '../../push/recover.ts';
@@ -39,7 +40,7 @@ export const applyCommand: Command = {
     'netloom apply [DIR] --target lab[:NAME]|INVENTORY.yaml [--plan PLAN.json] [--dry-run] [--canary N] [--wave-size N] [--confirm-timeout S] [--rpc-timeout S] [--yes]\n' +
     '       netloom apply --recover',
   options: {
-    target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'where to push: a lab built by netloom, or an inventory file' },
+    target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'where to push: a lab built by netloom, or an inventory file (with --plan: the plan\'s target by default)' },
     'dry-run': { type: 'boolean', short: 'n', help: 'plan and print diffs; push nothing' },
     canary: { type: 'number', integer: true, min: 1, default: 1, help: 'devices in the first wave' },
     'wave-size': { type: 'number', integer: true, min: 1, default: 5, help: 'devices per following wave' },
@@ -82,15 +83,17 @@ export const applyCommand: Command = {
       return 0;
     }
     if (ctx.positionals.length > 1) throw new UsageError(`expected at most one intent directory, got ${ctx.positionals.length}`);
-    const target = stringOpt(ctx, 'target');
-    if (!target) throw new UsageError('--target lab[:NAME] or --target INVENTORY.yaml is required');
+    const planFile = stringOpt(ctx, 'plan');
+    // Read first: a foreign or malformed file is refused whatever else is wrong or running.
+    const plan = planFile === undefined ? undefined : readApplyPlan(planFile);
+    // A plan saved with --target applies there unless told otherwise (a different --target is refused as stale).
+    const target = stringOpt(ctx, 'target') ?? plan?.target;
+    if (!target) throw new UsageError(plan ? `--target lab[:NAME] or --target INVENTORY.yaml is required (${planFile} was saved without one)` : '--target lab[:NAME] or --target INVENTORY.yaml is required');
+    if (plan?.target && stringOpt(ctx, 'target') === undefined) ctx.out(`target ${target} (from ${planFile})`);
     const canary = numberOpt(ctx, 'canary');
     const waveSize = numberOpt(ctx, 'wave-size');
     const confirmTimeoutS = numberOpt(ctx, 'confirm-timeout');
     const rpcTimeoutS = numberOpt(ctx, 'rpc-timeout');
-    const planFile = stringOpt(ctx, 'plan');
-    // Read first: a foreign or malformed file is refused whatever else is wrong or running.
-    const plan = planFile === undefined ? undefined : readApplyPlan(planFile);
     const model = loadModelSync(intentDirArg(ctx.positionals[0], 'apply'));
     const { inventory, lab } = targetOf(target, model.name);
     const dryRun = boolOpt(ctx, 'dry-run');
@@ -150,6 +153,8 @@ export const applyCommand: Command = {
       const rolled = res.results.filter((r) => r.action === 'rolled back').length;
       throw new CheckFailed(rolled ? `rollout failed and was rolled back on ${rolled} device(s)` : 'rollout failed (see the table)');
     }
+    // The lab now runs this model: `lab wait` and a later `lab up` of it compare against it.
+    if (lab && !dryRun) saveLabModel(lab.name, model);
     ctx.out(res.changed === 0 ? 'nothing to change' : dryRun ? `${res.changed} device(s) would change (dry run: nothing pushed)` : `${res.changed} device(s) applied`);
     return 0;
   },

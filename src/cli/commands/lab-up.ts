@@ -24,13 +24,14 @@ export const labUpCommand: Command = {
       if (statSync(target).isDirectory()) {
         // An intent directory: its topology comes from the model (loaded only for this case).
         const { topologyFromModel } = await import('../../lab/topology-from-model.ts');
-        const { topology, baseDir } = await topologyFromModel(target, { name: stringOpt(ctx, 'name') });
+        const { topology, baseDir, running } = await topologyFromModel(target, { name: stringOpt(ctx, 'name') });
         let s;
         try {
           s = await labUp(topology as never, { name: stringOpt(ctx, 'name'), baseDir, runtime: stringOpt(ctx, 'runtime') as never, keepUnsettled: keep, log: ctx.values.quiet ? undefined : ctx.out });
         } catch (e) {
-          // Nothing half-applied: a lab that failed to come up leaves no rendered run dir.
-          if (!keep) rmSync(baseDir, { recursive: true, force: true });
+          // Nothing half-applied: a lab that failed to come up leaves no rendered run dir; a
+          // running lab (refused, or not extended) keeps its own, which its nodes run from.
+          if (!keep && !running) rmSync(baseDir, { recursive: true, force: true });
           throw e;
         }
         ctx.out(`lab ${s.name}: ${s.nodes.length} nodes up (state in ${s.stateDir})`);

@@ -8,6 +8,7 @@ import { renderModel } from '../../render/index.ts';
 import { writeOutput } from '../../render/write.ts';
 import { labDown, labUp, waitConverged } from '../../lab/index.ts';
 import { topologyFromModel } from '../../lab/topology-from-model.ts';
+import { readLabModel, saveLabModel } from '../../lab/expected-from-model.ts';
 import { CheckFailed, UsageError } from '../../util/errors.ts';
 import { topologyOf, verifyStatic } from '../../verify/static.ts';
 import type { VerifyReport } from '../../verify/findings.ts';
@@ -37,7 +38,9 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
   const t0 = Date.now();
   const state = await labUp(topology, { baseDir, log: (l) => ctx.out(`  ${l}`) });
   const up = Date.now() - t0;
-  const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: labExpected(model) });
+  // A lab that was already running converges to what it runs (its own model) until the apply below.
+  const running = readLabModel(state.name) ?? model;
+  const r = await waitConverged(state, { timeoutMs: timeoutS * 1000, expected: labExpected(running) });
   if (!r.converged) throw new CheckFailed(`lab ${model.name} did not converge in ${timeoutS} s:\n  ${r.pending.join('\n  ')}`);
   ctx.out(`  up in ${(up / 1000).toFixed(1)} s, converged ${(r.elapsedMs / 1000).toFixed(1)} s later: ${model.bgpSessions.length} BGP sessions and ${model.ospfAdjacencies.length} OSPF adjacencies as the model expects`);
   ctx.out(`== apply --target lab:${state.name}`);
@@ -53,6 +56,7 @@ async function labStage(ctx: CommandContext, dir: string, model: FabricModel, ti
   });
   for (const l of summaryTable(rollout.results)) ctx.out(`  ${l}`);
   if (!rollout.ok) throw new CheckFailed(`apply to lab ${state.name} failed (journal ${rollout.journalDir ?? '-'}); 'netloom apply --recover' restores interrupted devices`);
+  saveLabModel(state.name, model);
   const again = await runRollout({ model, inventory: inventoryFromLab(state), dryRun: true, reporter: lineReporter(() => {}) });
   const left = again.results.filter((r) => r.action !== 'unchanged');
   if (left.length) throw new CheckFailed(`a second apply would still change: ${left.map((r) => `${r.device} (${r.reason})`).join(', ')}`);
