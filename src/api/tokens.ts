@@ -3,8 +3,9 @@
  * acknowledge an incident) and `admin` (the audit log, the token set). Each role includes the
  * ones before it. From NETLOOM_READ_TOKEN / NETLOOM_OPERATE_TOKEN / NETLOOM_ADMIN_TOKEN, else
  * from STATE_DIR/tokens.json, which the first start creates with mode 0600 (a file of the
- * first version, {read, write}, still loads: its write token is the admin token). Tokens are
- * never printed or logged; only their SHA-256 stays in memory, compared in constant time.
+ * first version, {read, write}, still loads: its write token is the admin token). A file may
+ * hold a token's SHA-256 (`sha256:<hex>`) in its place, so no token is stored at rest. Tokens
+ * are never printed or logged; only their SHA-256 stays in memory, compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -30,11 +31,22 @@ export interface TokenCheck {
 
 const digest = (t: string) => createHash('sha256').update(t).digest();
 
+/** A token file may hold a token's SHA-256 instead of the token (hashed at rest): `sha256:<64 hex>`. */
+const HASHED = /^sha256:([0-9a-f]{64})$/;
+
+/** What a token file holds for `token`, hashed (`netloom serve --hash-token`). */
+export const hashedToken = (token: string): string => `sha256:${digest(token).toString('hex')}`;
+
 type TokenSet = Partial<Record<Role, string>>;
+
+const hashOf = (value: string): Buffer => {
+  const m = HASHED.exec(value);
+  return m ? Buffer.from(m[1], 'hex') : digest(value);
+};
 
 function checks(tokens: TokenSet): { role: Role; hash: Buffer }[] {
   // Highest role first: the first match is the most a token grants.
-  return [...ROLES].reverse().flatMap((role) => (tokens[role] ? [{ role, hash: digest(tokens[role]!) }] : []));
+  return [...ROLES].reverse().flatMap((role) => (tokens[role] ? [{ role, hash: hashOf(tokens[role]!) }] : []));
 }
 
 export function tokenCheck(tokens: TokenSet, source: string, reread?: () => TokenSet): TokenCheck {
@@ -61,8 +73,13 @@ const MIN_LENGTH = 16;
 function validated(set: TokenSet, where: string): TokenSet {
   if (!set.read || !set.admin) throw new EnvironmentError(`${where}: needs a read and an admin token (operate is optional)`);
   const given = ROLES.filter((r) => set[r] !== undefined);
-  for (const r of given) if (set[r]!.length < MIN_LENGTH) throw new EnvironmentError(`${where}: the ${r} token is shorter than ${MIN_LENGTH} characters`);
-  if (new Set(given.map((r) => set[r])).size !== given.length) throw new EnvironmentError(`${where}: every role needs a token of its own`);
+  for (const r of given) {
+    const v = set[r]!;
+    if (v.startsWith('sha256:') && !HASHED.test(v)) throw new EnvironmentError(`${where}: the ${r} token's hash is not sha256: and 64 lower-case hex digits`);
+    if (!HASHED.test(v) && v.length < MIN_LENGTH) throw new EnvironmentError(`${where}: the ${r} token is shorter than ${MIN_LENGTH} characters`);
+  }
+  // A token and its hash given for two roles are the same token.
+  if (new Set(given.map((r) => hashOf(set[r]!).toString('hex'))).size !== given.length) throw new EnvironmentError(`${where}: every role needs a token of its own`);
   return set;
 }
 

@@ -4,12 +4,14 @@
  * troubleshooting routes, the audit log. The lab-backed proof is test/api/serve-lab.test.ts.
  */
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from '../support/intent-copy.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.ts';
-import { loadTokens, tokenCheck } from '../../src/api/tokens.ts';
+import { hashedToken, loadTokens, tokenCheck } from '../../src/api/tokens.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { Monitor } from '../../src/service/monitor.ts';
 import { DeviceViews } from '../../src/service/views.ts';
@@ -96,6 +98,37 @@ describe('API authentication', () => {
       expect(loadTokens(d, { NETLOOM_READ_TOKEN: READ, NETLOOM_WRITE_TOKEN: WRITE }).roleOf(WRITE)).toBe('admin');
       const env = loadTokens(d, { NETLOOM_READ_TOKEN: READ, NETLOOM_OPERATE_TOKEN: OPERATE, NETLOOM_ADMIN_TOKEN: WRITE });
       expect([env.roleOf(READ), env.roleOf(OPERATE), env.roleOf(WRITE)]).toEqual(['read', 'operate', 'admin']);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a token file may hold hashes (sha256:<hex>, as serve --hash-token prints them) instead of tokens', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'netloom-tokens-'));
+    const file = path.join(d, 'tokens.json');
+    try {
+      const hashed = (t: string) => {
+        const r = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', '--hash-token'], { input: `${t}\n`, encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).not.toContain(t);
+        return r.stdout.trim();
+      };
+      const h = { read: hashed(READ), operate: hashed(OPERATE), admin: hashed(WRITE) };
+      expect(h.read).toBe(hashedToken(READ));
+      expect(h.read).toMatch(/^sha256:[0-9a-f]{64}$/);
+      writeFileSync(file, JSON.stringify(h), { mode: 0o600 });
+      const t = loadTokens(d, {});
+      expect([t.roleOf(READ), t.roleOf(OPERATE), t.roleOf(WRITE), t.roleOf(h.read), t.roleOf(h.admin)]).toEqual(['read', 'operate', 'admin', undefined, undefined]);
+      // A token and a hash mixed; the same token as a hash and as itself is one token.
+      writeFileSync(file, JSON.stringify({ read: READ, admin: h.admin }), { mode: 0o600 });
+      expect(loadTokens(d, {}).roleOf(WRITE)).toBe('admin');
+      writeFileSync(file, JSON.stringify({ read: READ, admin: hashedToken(READ) }), { mode: 0o600 });
+      expect(() => loadTokens(d, {})).toThrow(/every role needs a token of its own/);
+      writeFileSync(file, JSON.stringify({ read: 'sha256:abc', admin: h.admin }), { mode: 0o600 });
+      expect(() => loadTokens(d, {})).toThrow(/the read token's hash is not sha256: and 64 lower-case hex digits/);
+      const short = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/bin.mjs'), 'serve', '--hash-token'], { input: 'short\n', encoding: 'utf8' });
+      expect(short.status).toBe(2);
+      expect(short.stderr).toMatch(/standard input must be one token of 16 characters or more/);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { numberOpt, stringListOpt, stringOpt, boolOpt, type Command } from '../command.ts';
 import { loadModelSync } from '../../model/index.ts';
 import { UsageError } from '../../util/errors.ts';
 import { intentDirArg } from '../intent-dir.ts';
 import { isLoopback, parseListen } from '../../api/listen.ts';
+import { hashedToken } from '../../api/tokens.ts';
 import { hookName, type Webhook } from '../../service/webhooks.ts';
 import { describePolling, describeRecovery, servicePolicy } from '../../service/policy.ts';
 import type { DriftAction, ForwardingAction } from '../../domains/operations/intent.ts';
@@ -47,6 +49,7 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string', arg: 'FILE', help: 'PEM certificate (chain) for HTTPS; with --tls-key' },
     'tls-key': { type: 'string', arg: 'FILE', help: 'PEM private key for HTTPS (mode 0600); with --tls-cert' },
     'rate-limit': { type: 'number', arg: 'N', integer: true, min: 0, max: 10_000_000, default: 6000, help: 'requests a minute per client address (a tenth on mutating routes); 0: no limit' },
+    'hash-token': { type: 'boolean', help: 'read a token on standard input, print what tokens.json may hold in its place (sha256:<hex>: no token at rest), and exit' },
     alertmanager: { type: 'string', arg: 'URL', multiple: true, help: 'POST incidents, flapping and anomalies as Alertmanager v2 alerts here, e.g. http://am:9093/api/v2/alerts (repeatable)' },
   },
   notes: [
@@ -55,6 +58,12 @@ export const serveCommand: Command = {
     'runs until SIGINT or SIGTERM',
   ],
   async run(ctx) {
+    if (ctx.values['hash-token'] === true) {
+      const token = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+      if (token.length < 16 || /\s/.test(token)) throw new UsageError('--hash-token: standard input must be one token of 16 characters or more, without spaces');
+      ctx.out(hashedToken(token));
+      return 0;
+    }
     if (ctx.positionals.length > 1) throw new UsageError('expected at most one intent directory');
     const { host, port } = parseListen(stringOpt(ctx, 'listen')!);
     const webhooks: Webhook[] = [
