@@ -17,6 +17,8 @@ export type PlanFormat = (typeof PLAN_FORMATS)[number];
 export const COMMENT_LIMIT = 65_536;
 
 const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** The verb agreeing with a count: "1 pair gains", "2 pairs gain", "0 lose". */
+const agree = (n: number, verb: string) => (n === 1 ? `${verb}s` : verb);
 const val = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 const at = (l?: SourceLocation) => (l ? ` (${formatLocation(l)})` : '');
 const sign = { added: '+', removed: '-', changed: '~' } as const;
@@ -38,14 +40,15 @@ export function summaryLines(p: Plan, failing: PlanFinding[]): string[] {
   const bySev = (sev: string) => findings.filter((f) => f.severity === sev);
   const newOf = (sev: string) => bySev(sev).filter((f) => f.new).length;
   const reach = p.behaviour.reachability;
+  const [gains, loses, paths] = (['gains', 'loses', 'changes'] as const).map((k) => reach.filter((r) => r.change === k).length);
   const fwParts = p.behaviour.firewall.map((x) => (x.change === 'changed' ? `${x.policy}: ${x.newlyAccepted.length} newly accepted, ${x.newlyDenied.length} newly denied, ${x.denialChanged.length} drop/reject changed` : `${x.policy} ${x.change}`));
   return [
     `plan for ${p.intentDir || '.'} (fabric ${p.fabric}): ${revText(p, p.base)} -> ${revText(p, p.head)}`,
     `changes: ${domains.length ? domains.map((d) => `${d} ${count(d, 'added')} added, ${count(d, 'changed')} changed, ${count(d, 'removed')} removed`).join('; ') : 'none'}`,
-    `configs: ${s(br.devices.length, 'device')} change${br.devices.length ? ` (${br.devices.map((d) => d.device).join(', ')})` : ''}; ${s(br.sessionsReset.length, 'BGP session reset')}${br.unpredicted.length ? ` (not predicted on ${br.unpredicted.join(', ')})` : ''}; tenants touched: ${br.tenants.join(', ') || 'none'}`,
+    `configs: ${s(br.devices.length, 'device')} ${agree(br.devices.length, 'change')}${br.devices.length ? ` (${br.devices.map((d) => d.device).join(', ')})` : ''}; ${s(br.sessionsReset.length, 'BGP session reset')}${br.unpredicted.length ? ` (not predicted on ${br.unpredicted.join(', ')})` : ''}; tenants touched: ${br.tenants.join(', ') || 'none'}`,
     `renumbering: ${br.renumbering.length ? `ALARM, ${s(br.renumbering.length, 'object')} the change did not touch moved (${br.renumbering.map((a) => `${a.kind} ${a.key}`).join(', ')})` : 'none'}`,
-    `reachability: ${reach.filter((r) => r.change === 'gains').length} pairs gain, ${reach.filter((r) => r.change === 'loses').length} lose, ${reach.filter((r) => r.change === 'changes').length} change path; firewall: ${fwParts.join('; ') || 'no flow decided differently'}`,
-    `verification of head: ${p.verification.checks.filter((c) => c.passed).length}/${p.verification.checks.length} checks passed, ${bySev('error').length} errors (${newOf('error')} new), ${bySev('warning').length} warnings (${newOf('warning')} new), ${bySev('info').length} info`,
+    `reachability: ${s(gains, 'pair')} ${agree(gains, 'gain')}, ${loses} ${agree(loses, 'lose')}, ${paths} ${agree(paths, 'change')} path; firewall: ${fwParts.join('; ') || 'no flow decided differently'}`,
+    `verification of head: ${p.verification.checks.filter((c) => c.passed).length}/${p.verification.checks.length} ${p.verification.checks.length === 1 ? 'check' : 'checks'} passed, ${s(bySev('error').length, 'error')} (${newOf('error')} new), ${s(bySev('warning').length, 'warning')} (${newOf('warning')} new), ${bySev('info').length} info`,
     `rollout: ${p.rollout.waves.length ? `${s(p.rollout.waves.length, 'wave')} (canary ${p.rollout.canary}, wave size ${p.rollout.waveSize})` : 'nothing to push'}`,
     `result: ${failing.length ? `FAIL, ${s(failing.length, 'finding')} at or above the --fail-on level` : 'ok'}`,
   ];

@@ -229,24 +229,37 @@ export function staleFromDiff(base: PlanSide, head: PlanSide, changes: ObjectCha
   const global = (m: FabricModel) => ({ fabric: m.fabric, name: m.name, site: m.site, domains: m.domains });
   if (!same(global(b), global(h))) return undefined;
   const stale = new Set<string>();
-  const sessionEnds = (m: FabricModel, kind: string) => new Map((kind === 'bgp-session' ? m.bgpSessions : m.ospfAdjacencies).map((x) => [x.id, [x.a.device, x.b.device]]));
-  const ends = { 'bgp-session': [sessionEnds(b, 'bgp-session'), sessionEnds(h, 'bgp-session')], 'ospf-adjacency': [sessionEnds(b, 'ospf-adjacency'), sessionEnds(h, 'ospf-adjacency')] } as const;
+  // Both ends of the changed sessions and adjacencies, looked up in each model (a tenant's
+  // change has none: 60,000 sessions are not indexed for it).
+  const changedIds = { 'bgp-session': new Set<string>(), 'ospf-adjacency': new Set<string>() };
   const moved = new Set<string>();
   for (const c of changes) {
     if (c.kind === 'device') {
       stale.add(c.key);
       if (c.fields.some((f) => f.field === 'loopback')) moved.add(c.key);
     }
-    if (c.kind === 'bgp-session' || c.kind === 'ospf-adjacency') for (const m of ends[c.kind]) for (const d of m.get(c.key) ?? []) stale.add(d);
+    if (c.kind === 'bgp-session' || c.kind === 'ospf-adjacency') changedIds[c.kind].add(c.key);
   }
   for (const m of [b, h]) {
-    for (const s of m.bgpSessions) {
-      if (moved.has(s.a.device)) stale.add(s.b.device);
-      if (moved.has(s.b.device)) stale.add(s.a.device);
+    for (const [ids, list] of [
+      [changedIds['bgp-session'], m.bgpSessions],
+      [changedIds['ospf-adjacency'], m.ospfAdjacencies],
+    ] as const) {
+      if (ids.size) for (const x of list) if (ids.has(x.id)) stale.add(x.a.device).add(x.b.device);
+    }
+    if (moved.size) {
+      for (const s of m.bgpSessions) {
+        if (moved.has(s.a.device)) stale.add(s.b.device);
+        if (moved.has(s.b.device)) stale.add(s.a.device);
+      }
     }
   }
-  const before = new Map(b.devices.map((d) => [d.name, d.bgpSessionIds.join('\n')]));
-  for (const d of h.devices) if (before.has(d.name) && before.get(d.name) !== d.bgpSessionIds.join('\n')) stale.add(d.name);
+  const before = new Map(b.devices.map((d) => [d.name, d.bgpSessionIds]));
+  const sameIds = (x: string[], y: string[]) => x === y || (x.length === y.length && x.every((id, i) => id === y[i]));
+  for (const d of h.devices) {
+    const ids = before.get(d.name);
+    if (ids && !sameIds(ids, d.bgpSessionIds)) stale.add(d.name);
+  }
   return [...stale];
 }
 

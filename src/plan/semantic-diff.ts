@@ -60,8 +60,12 @@ const OMIT: Record<string, string[]> = {
 };
 
 function strip(kind: string, o: object): Obj {
-  const drop = OMIT[kind] ?? [];
-  return Object.fromEntries(Object.entries(o).filter(([k]) => !drop.includes(k)));
+  const drop = OMIT[kind];
+  if (!drop) return o as Obj;
+  // Ten thousand devices a plan: a loop, not an entries array per device.
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (!drop.includes(k)) out[k] = v;
+  return out;
 }
 
 export const COLLECTIONS: Collection[] = [

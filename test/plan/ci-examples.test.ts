@@ -108,7 +108,7 @@ const SCENARIOS = {
     env: {},
     summary: [
       'changes: fabric 3 added, 2 changed, 0 removed',
-      'configs: 1 device change (leaf2); 0 BGP session resets; tenants touched: blue',
+      'configs: 1 device changes (leaf2); 0 BGP session resets; tenants touched: blue',
       'renumbering: none',
       'reachability: 6 pairs gain, 0 lose, 0 change path; firewall: no flow decided differently',
       `verification of head: ${N}/${N} checks passed, 0 errors (0 new), 0 warnings (0 new), 0 info`,

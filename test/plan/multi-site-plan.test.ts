@@ -39,7 +39,7 @@ describe('plan between revisions of a multi-site intent', () => {
   it('an endpoint on the stretched network in the other site: bridged to both sites\' db hosts', () => {
     const { status, text } = plan('unjoin-red', 'add-h24');
     expect(status, text).toBe(0);
-    expect(text).toContain('configs: 1 device change (leaf21)');
+    expect(text).toContain('configs: 1 device changes (leaf21)');
     for (const pair of ['h13 -> h24', 'h22 -> h24', 'h24 -> h13', 'h24 -> h22']) expect(text).toContain(`${pair}: gains (before: absent; after: bridged, answers)`);
   });
 });

@@ -11,7 +11,8 @@ import { privateModelCache } from './ci-runner.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { UsageError } from '../../src/util/errors.ts';
-import { formatPlanMarkdown } from '../../src/plan/format.ts';
+import { formatPlanMarkdown, formatPlanText } from '../../src/plan/format.ts';
+import { mdEscape } from '../../src/verify/report/format.ts';
 import { staleFromDiff, type Plan } from '../../src/plan/plan.ts';
 import { semanticDiff } from '../../src/plan/semantic-diff.ts';
 import { exportIntent, intentRepo, resolveRevision } from '../../src/plan/git-revision.ts';
@@ -98,7 +99,7 @@ describe('netloom plan, scenario by scenario', () => {
     expect(summary(r.out)).toEqual([
       `plan for intents/dc1 (fabric dc1): base (${c}) -> vlan (${h})`,
       'changes: fabric 3 added, 2 changed, 0 removed',
-      'configs: 1 device change (leaf2); 0 BGP session resets; tenants touched: blue',
+      'configs: 1 device changes (leaf2); 0 BGP session resets; tenants touched: blue',
       'renumbering: none',
       'reachability: 6 pairs gain, 0 lose, 0 change path; firewall: no flow decided differently',
       `verification of head: ${N}/${N} checks passed, 0 errors (0 new), 0 warnings (0 new), 0 info`,
@@ -208,7 +209,7 @@ describe('netloom plan, scenario by scenario', () => {
       'configs: 3 devices change (leaf1, leaf2, leaf3); 0 BGP session resets; tenants touched: shop',
       'renumbering: none',
       'reachability: 0 pairs gain, 0 lose, 0 change path; firewall: tiers: 1 newly accepted, 0 newly denied, 0 drop/reject changed',
-      `verification of head: ${N}/${N} checks passed, 0 errors (0 new), 1 warnings (0 new), 1 info`,
+      `verification of head: ${N}/${N} checks passed, 0 errors (0 new), 1 warning (0 new), 1 info`,
       'rollout: 2 waves (canary 1, wave size 5)',
       'result: ok',
     ]);
@@ -323,6 +324,25 @@ describe('netloom plan report formats', () => {
     expect(cut.text).toContain('### Failures and new findings');
     expect(cut.text.trimEnd().split('\n').at(-1)).toMatch(/^_This comment was cut to fit: \d sections? left out; the full report is in `plan\.full\.md`\._$/);
     expect(cut.full.length).toBeGreaterThan(3000);
+  });
+
+  it('counts of one read in the singular, in the text and the Markdown summaries', async () => {
+    // The VLAN plan (six pairs gain, one device) cut down to one pair of each change and one
+    // failing check with one error and one warning.
+    const p = JSON.parse((await plan([dc1(), '--base', 'base', '--head', 'vlan', '--format', 'json'])).out) as Plan;
+    const [a, b, c] = p.behaviour.reachability;
+    p.behaviour.reachability = [a, { ...b, change: 'loses' }, { ...c, change: 'changes' }];
+    const check = p.verification.checks[0];
+    const at = check.findings[0] ?? { check: check.id, message: 'x', new: true };
+    p.verification.checks = [{ ...check, passed: false, findings: [{ ...at, severity: 'error', new: true }, { ...at, severity: 'warning', new: false }] }];
+    const lines = ['configs: 1 device changes (leaf2); 0 BGP session resets; tenants touched: blue', 'reachability: 1 pair gains, 1 loses, 1 changes path; firewall: no flow decided differently', 'verification of head: 0/1 check passed, 1 error (1 new), 1 warning (0 new), 0 info'];
+    const text = formatPlanText(p, []).split('\n');
+    for (const l of lines) expect(text).toContain(l);
+    const md = formatPlanMarkdown(p, [], 'plan.full.md').text.split('\n');
+    for (const l of lines) expect(md).toContain(`- ${mdEscape(l)}`);
+    // And the plural, where the counts are two or none.
+    p.behaviour.reachability = [a, b, { ...c, change: 'loses' }, { ...a, change: 'loses' }];
+    expect(formatPlanText(p, []).split('\n')).toContain('reachability: 2 pairs gain, 2 lose, 0 change path; firewall: no flow decided differently');
   });
 });
 
