@@ -199,7 +199,8 @@ describe.skipIf(!!missing && !inCI)('apply exactly what was reviewed (apply --pl
       writeFileSync(tenants, readFileSync(tenants, 'utf8').replace(OPS, ''));
       const without = commit('no ops network');
       const gh = runGithubJob('apply', { cwd: copy.dir, shim, context: { 'github.event.before': withOps, 'github.sha': without }, env: { INTENT: '.', TARGET } });
-      expect(gh.map((s) => `${s.name}: ${s.code}`)).toEqual(['plan against the running network: 0', 'apply the plan: 0']);
+      expect(gh.map((s) => `${s.name}: ${s.code}`)).toEqual(['cable in what the change adds (a lab target only): 0', 'plan against the running network: 0', 'apply the plan: 0']);
+      gh.shift();
       expect(gh[0].out.split('\n')[0]).toBe(`plan for . (fabric dc1): ${withOps} (${withOps.slice(0, 12)}) -> ${without} (${without.slice(0, 12)})`);
       expect(gh[1].out).toMatch(/^plan plan\.json: intent revision [0-9a-f]{16} \(commit [0-9a-f]{12}\), 3 device\(s\) rendered as reviewed; drift check of the running state follows$/m);
       expect(gh[1].out).toMatch(/^leaf2 +ssh +applied /m);
