@@ -8,7 +8,7 @@
 import { isLeafRole } from '../domains/fabric/roles.ts';
 import type { FabricModel } from '../model/types.ts';
 import type { SourceLocation } from '../util/errors.ts';
-import { Renderer, selectDevices, type RenderedArtifact } from '../render/index.ts';
+import { Renderer, renderNodes, selectDevices, type RenderedArtifact } from '../render/index.ts';
 import { inputHashes } from '../render/incremental.ts';
 import { IntentError } from '../util/errors.ts';
 import { diffLines } from '../render/diff.ts';
@@ -599,6 +599,19 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     devices.push(impact);
   }
 
+  // Service nodes (load balancers, DNS servers, firewall nodes): their files, pushed after the
+  // devices one node a wave. Few, and rendered from many parts of the model: all are compared.
+  const baseNodes = base.model ? byDevice(renderNodes(base.model)) : new Map<string, Map<string, string>>();
+  const headNodes = head.model ? byDevice(renderNodes(head.model)) : new Map<string, Map<string, string>>();
+  const changedNodes: string[] = [];
+  for (const name of [...headNodes.keys(), ...[...baseNodes.keys()].filter((n) => !headNodes.has(n))]) {
+    const a = baseNodes.get(name);
+    const b = headNodes.get(name);
+    const files = fileStats(a, b);
+    if (!files.length) continue;
+    devices.push({ device: name, change: !a ? 'added' : !b ? 'removed' : 'changed', files });
+    if (b) changedNodes.push(name);
+  }
   lap('file stats and disturbance');
   const scope = flowScope(base.model, head.model, raw, new Set(devices.map((d) => d.device)));
   // One graph per revision, for the flows and the static checks alike (SideTools).
@@ -634,7 +647,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     },
     behaviour: { reachabilityScope: scope.text, reachability: reachability(baseFlows, headFlows), firewall: fw },
     verification: { checks },
-    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: planWaves((head.model?.devices ?? []).map((d) => d.name).filter((n) => changed.has(n)), opts.canary, opts.waveSize) },
+    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: [...planWaves((head.model?.devices ?? []).map((d) => d.name).filter((n) => changed.has(n)), opts.canary, opts.waveSize), ...changedNodes.map((n) => [n])] },
   };
 }
 

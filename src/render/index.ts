@@ -241,6 +241,14 @@ export function renderModel(model: FabricModel, opts: RenderOptions = {}): Rende
   return { revision: model.revision, fabric: model.name, artifacts: [...views.flatMap((v) => r.renderView(v)), ...nodeFiles.map((a) => nodeArtifact(a, model.name))] };
 }
 
+/** Every node's files beside the devices' (service nodes: load balancers, DNS servers, firewalls), checked as renderModel checks them. */
+export function renderNodes(model: FabricModel): RenderedArtifact[] {
+  const nodes = domainNodeArtifacts(model);
+  nodes.artifacts.unshift(...serviceNodeArtifacts(model));
+  if (nodes.diagnostics.length) throw new IntentError(nodes.diagnostics.map(({ loc, message }) => ({ loc, message })));
+  return nodes.artifacts.map((a) => nodeArtifact(a, model.name));
+}
+
 export function selectDevices(model: FabricModel, wanted?: string[]): string[] {
   if (!wanted || wanted.length === 0) return model.devices.map((d) => d.name);
   const unknown = wanted.filter((w) => !model.devices.some((d) => d.name === w));

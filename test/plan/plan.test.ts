@@ -225,6 +225,10 @@ describe('netloom plan, scenario by scenario', () => {
   it('a load-balancer change: the pool member field by field', async () => {
     const r = await plan([path.join(repo, 'intents/slb1'), '--base', 'fw', '--head', 'slb']);
     expect(section(r.out, 'changes')).toEqual(['  slb:', '    ~ pool shop-web (intents/slb1/slb.yaml:28:5)', '        members[h1].weight: 3 -> 5']);
+    // The load balancers' files in the blast radius, pushed after the devices one node a wave.
+    expect(r.out).toContain('configs: 2 devices change (lb1, lb2); 0 BGP session resets; tenants touched: none\n');
+    expect(r.out).toContain('  devices whose configs change:\n    ~ lb1: as3-blue.json +1 -1, haproxy.cfg +1 -1\n    ~ lb2: as3-blue.json +1 -1, haproxy.cfg +1 -1\n');
+    expect(section(r.out, 'rollout')).toEqual(['  wave 1 (canary): lb1', '  wave 2: lb2']);
   });
 
   it('the working tree is the default head, and a directory absent at base is all added', async () => {
