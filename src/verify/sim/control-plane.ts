@@ -310,27 +310,67 @@ export class ControlPlane {
     return [...by.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
   }
 
-  /** v's default table: its own loopback/VTEP, and every underlay origin's loopback and VTEP. */
+  private defaultOrderMemo?: { prefixes: string[][]; rank: number[][] };
+  /**
+   * Each device's loopback and VTEP /32s, and each one's place in a default table's order
+   * (numeric collation; prefixes that collate equal share a place): sorted once for the
+   * fabric, not once per table.
+   */
+  private defaultOrder(): { prefixes: string[][]; rank: number[][] } {
+    if (this.defaultOrderMemo) return this.defaultOrderMemo;
+    const prefixes = this.model.devices.map((d) => [...new Set([`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])])]);
+    const sorted = [...new Set(prefixes.flat())].sort((a, b) => numericOrder.compare(a, b));
+    const place = new Map<string, number>();
+    sorted.forEach((p, i) => place.set(p, i > 0 && numericOrder.compare(sorted[i - 1], p) === 0 ? place.get(sorted[i - 1])! : i));
+    return (this.defaultOrderMemo = { prefixes, rank: prefixes.map((ps) => ps.map((p) => place.get(p)!)) });
+  }
+
+  /**
+   * v's default table: its own loopback/VTEP, and every underlay origin's loopback and VTEP,
+   * in numeric order (routes whose prefixes collate equal in the order they were added).
+   */
   defaultRib(v: number): RibRoute[] {
     const devs = this.model.devices;
     const d = devs[v];
+    const { prefixes, rank } = this.defaultOrder();
+    const own = prefixes[v];
     const out: RibRoute[] = [];
-    const own = new Set([`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])]);
-    for (const p of own) out.push({ vrf: 'default', prefix: p, protocol: 'connected', nextHops: [{ interface: 'lo' }], origin: d.name });
-    const proto = this.underlay.adj.protocol;
-    for (let o = 0; o < devs.length; o++) {
-      if (o === v || !this.underlay.isOrigin(o)) continue;
-      const r = this.underlay.route(o, v);
-      if (!r) continue;
-      const hops = this.underlay.multipathEntries(o, v).map((k): RibNextHop => {
-        const via = this.underlay.adj.via[k];
-        const nb = devs[this.underlay.adj.nbr[k]].name;
-        return via.includes('.') || via.includes(':') ? { address: via, device: nb } : { interface: via, device: nb };
-      });
-      const prefixes = new Set([`${addr(devs[o].loopback)}/32`, ...(devs[o].vtep ? [`${addr(devs[o].vtep)}/32`] : [])]);
-      for (const p of prefixes) if (!own.has(p)) out.push({ vrf: 'default', prefix: p, protocol: proto, nextHops: hops, ...(proto === 'bgp' ? { asPath: r.asPath } : {}), origin: devs[o].name });
-    }
-    return out.sort((a, b) => numericOrder.compare(a.prefix, b.prefix));
+    const place: number[] = [];
+    own.forEach((p, i) => {
+      out.push({ vrf: 'default', prefix: p, protocol: 'connected', nextHops: [{ interface: 'lo' }], origin: d.name });
+      place.push(rank[v][i]);
+    });
+    const t = this.underlay;
+    const proto = t.adj.protocol;
+    const hopOf = new Map<number, RibNextHop>();
+    const hop = (k: number): RibNextHop => {
+      let h = hopOf.get(k);
+      if (!h) {
+        const via = t.adj.via[k];
+        const nb = devs[t.adj.nbr[k]].name;
+        h = via.includes('.') || via.includes(':') ? { address: via, device: nb } : { interface: via, device: nb };
+        hopOf.set(k, h);
+      }
+      return h;
+    };
+    // Twins offering the same entries share one array of next hops.
+    const hopsOf = new Map<number[], RibNextHop[]>();
+    t.routesAt(v, (o, asPath, entries) => {
+      let nextHops = hopsOf.get(entries);
+      if (!nextHops) hopsOf.set(entries, (nextHops = entries.map(hop)));
+      const ps = prefixes[o];
+      const origin = devs[o].name;
+      for (let i = 0; i < ps.length; i++) {
+        const prefix = ps[i];
+        if (prefix === own[0] || prefix === own[1]) continue;
+        out.push(proto === 'bgp' ? { vrf: 'default', prefix, protocol: proto, nextHops, asPath, origin } : { vrf: 'default', prefix, protocol: proto, nextHops, origin });
+        place.push(rank[o][i]);
+      }
+    });
+    // A stable sort by place: place * n + position, sorted as numbers.
+    const n = out.length;
+    const keys = Float64Array.from(place, (x, i) => x * n + i).sort();
+    return Array.from(keys, (x) => out[x % n]);
   }
 
   rib(device: string, vrf?: string): RibRoute[] {
