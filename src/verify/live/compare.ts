@@ -259,9 +259,9 @@ export class LiveBasis {
     if (d.vtep) {
       for (const t of fg.vteps) {
         if (t === me) continue;
-        const r = cp.underlayRoute(t, me);
-        if (!r) continue;
-        underlay.push({ prefix: `${addr(fg.devices[t].vtep)}/32`, device: fg.devices[t].name, nexthops: r.ecmp });
+        const nexthops = cp.underlayEcmp(t, me);
+        if (!nexthops) continue;
+        underlay.push({ prefix: `${addr(fg.devices[t].vtep)}/32`, device: fg.devices[t].name, nexthops });
       }
     }
     return { vnis, macs, vrfs, defaults, underlay };

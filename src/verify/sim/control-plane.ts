@@ -131,6 +131,11 @@ export class ControlPlane {
     return o === v ? undefined : this.underlay.route(o, v);
   }
 
+  /** underlayRoute(o, v)'s ECMP count without building the route; 0 when v has none. */
+  underlayEcmp(o: number, v: number): number {
+    return this.underlay.ecmp(o, v);
+  }
+
   /** o's EVPN routes as v uses them: accepted, and the next hop resolved over the underlay. */
   evpnRoute(o: number, v: number): RouteState | undefined {
     if (!this.evpn || o === v) return undefined;
@@ -213,7 +218,7 @@ export class ControlPlane {
     const mine = d.vlans.find((x) => x.l2vni === l2vni);
     if (!mine || !this.evpn) return [];
     const out = new Set<string>();
-    for (const o of this.evpnOrigins()) {
+    for (const o of this.exporters('vlans', mine.routeTargets.import)) {
       if (o === v) continue;
       const od = this.model.devices[o];
       if (!od.vlans.some((x) => rtMatch(x.routeTargets.export, mine.routeTargets.import))) continue;
@@ -229,6 +234,31 @@ export class ControlPlane {
       if (this.evpn) for (let i = 0; i < this.model.devices.length; i++) if (this.evpn.isOrigin(i)) this.origins.push(i);
     }
     return this.origins;
+  }
+
+  private exportIndex?: Record<'vlans' | 'vrfs', Map<string, number[]>>;
+  /**
+   * EVPN origins, ascending, with an L2 VNI ('vlans') or a VRF ('vrfs') exporting one of the
+   * route targets `imports`: whom a VNI or VRF imports from, found by route target instead of
+   * asking every origin.
+   */
+  protected exporters(kind: 'vlans' | 'vrfs', imports: string[]): number[] {
+    if (!this.exportIndex) {
+      const index = { vlans: new Map<string, number[]>(), vrfs: new Map<string, number[]>() };
+      for (const o of this.evpnOrigins()) {
+        const d = this.model.devices[o];
+        for (const k of ['vlans', 'vrfs'] as const) {
+          for (const rt of new Set(d[k].flatMap((x) => x.routeTargets.export))) {
+            const l = index[k].get(rt);
+            if (l) l.push(o);
+            else index[k].set(rt, [o]);
+          }
+        }
+      }
+      this.exportIndex = index;
+    }
+    const lists = imports.map((rt) => this.exportIndex![kind].get(rt) ?? []);
+    return lists.length === 1 ? lists[0] : [...new Set(lists.flat())].sort((a, b) => a - b);
   }
 
   /** Prefixes v's VRF originates into EVPN (redistribute connected and kernel), with their kind. */
@@ -281,7 +311,7 @@ export class ControlPlane {
       by.set(p.prefix, { vrf, prefix: p.prefix, protocol: p.protocol, nextHops, origin: d.name, ...(p.via ? { asPath: [this.model.serviceNodes!.find((n) => n.name === p.via![0].device)!.asn] } : {}) });
     }
     const remote = new Map<string, { r: RouteState; o: number; host: boolean; origin: number[] }[]>();
-    for (const o of this.evpnOrigins()) {
+    for (const o of this.exporters('vrfs', f.routeTargets.import)) {
       if (o === v) continue;
       const od = this.model.devices[o];
       const imported = od.vrfs.filter((g) => rtMatch(g.routeTargets.export, f.routeTargets.import));

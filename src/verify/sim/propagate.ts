@@ -387,19 +387,38 @@ export class TableSim {
 
   /** Next-hop device of v's route to o, -1 when v has none. */
   nextHop(o: number, v: number): number {
+    const at = this.standIn(o, v);
+    if (at < 0) return -1;
+    const nh = this.standRun.nh[at];
+    const rep = this.standRep;
+    return rep < 0 ? nh : nh === rep ? o : nh === o ? rep : nh;
+  }
+
+  /** route(o, v)'s ECMP count without building the route; 0 when v has none. */
+  ecmp(o: number, v: number): number {
+    const at = this.standIn(o, v);
+    return at < 0 ? 0 : this.standRun.multi[at];
+  }
+
+  /** Set by standIn: o's run, and the representative swapped with o in it (-1: none). */
+  private standRun!: Run;
+  private standRep = -1;
+  /** The device standing for v in o's run, -1 when v has no route to o (what route() drops included). */
+  private standIn(o: number, v: number): number {
     if (o === v) return -1;
     const c = this.classOf[o];
     if (c < 0) return -1;
     const own = this.own.get(o);
     const rep = this.reps[c];
     const run = own ?? this.repRuns[c];
-    const swap = own || o === rep ? -1 : o;
-    const at = swap < 0 ? v : v === rep ? o : v === o ? rep : v;
+    const swap = !own && o !== rep;
+    const at = swap ? (v === rep ? o : v === o ? rep : v) : v;
     if (run.len[at] < 0) return -1;
     const a = this.adj;
     if (run.originAsn === FRESH_ASN && run.ebgp[at] && a.asn[v] === a.asn[o] && run.allowAs[at] < 1) return -1;
-    const nh = run.nh[at];
-    return swap < 0 ? nh : nh === rep ? swap : nh === swap ? rep : nh;
+    this.standRun = run;
+    this.standRep = swap ? rep : -1;
+    return at;
   }
 
   /** What a TableSim over an equal adjacency and origins restores instead of running. */
