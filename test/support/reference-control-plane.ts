@@ -2,10 +2,10 @@
  * The control plane deriving a device's tables the way it did before they were derived for a
  * whole table at once: every origin asked one pair at a time (route, then multipathEntries
  * scanning each neighbour's offer; every EVPN origin asked whether its route targets match;
- * each VTEP's underlay route built for its ECMP count), and the default table sorted by
+ * each VTEP's underlay route built for its ECMP count; each VRF's local prefixes built again whenever read), and the default table sorted by
  * prefix per device. What the fast derivations must equal, byte for byte.
  */
-import { ControlPlane, type RibNextHop, type RibRoute } from '../../src/verify/sim/control-plane.ts';
+import { ControlPlane, type LocalPrefix, type RibNextHop, type RibRoute } from '../../src/verify/sim/control-plane.ts';
 
 const addr = (c?: string) => c?.split('/')[0] ?? '';
 const numericOrder = new Intl.Collator(undefined, { numeric: true });
@@ -15,8 +15,17 @@ export class ReferenceControlPlane extends ControlPlane {
     return this.evpnOrigins();
   }
 
-  override underlayEcmp(o: number, v: number): number {
-    return this.underlayRoute(o, v)?.ecmp ?? 0;
+  override localVrfPrefixes(v: number, vrf: string): LocalPrefix[] {
+    return this.originated(v, vrf);
+  }
+
+  override vtepRoutes(v: number): { prefix: string; device: string; nexthops: number }[] {
+    const out: { prefix: string; device: string; nexthops: number }[] = [];
+    this.model.devices.forEach((d, t) => {
+      const r = d.vtep && t !== v ? this.underlayRoute(t, v) : undefined;
+      if (r) out.push({ prefix: `${addr(d.vtep)}/32`, device: d.name, nexthops: r.ecmp });
+    });
+    return out;
   }
 
   override defaultRib(v: number): RibRoute[] {
@@ -41,4 +50,9 @@ export class ReferenceControlPlane extends ControlPlane {
     }
     return out.sort((a, b) => numericOrder.compare(a.prefix, b.prefix));
   }
+}
+
+/** A reference reading the same simulated tables as `cp` (no second simulation). */
+export function referenceOf(cp: ControlPlane): ReferenceControlPlane {
+  return new ReferenceControlPlane(cp.model, cp.index, cp.options, { table: (_adj, _origins, evpn) => (evpn ? cp.evpn! : cp.underlay) });
 }

@@ -131,9 +131,18 @@ export class ControlPlane {
     return o === v ? undefined : this.underlay.route(o, v);
   }
 
-  /** underlayRoute(o, v)'s ECMP count without building the route; 0 when v has none. */
-  underlayEcmp(o: number, v: number): number {
-    return this.underlay.ecmp(o, v);
+  /** v's underlay routes to every other VTEP it reaches, with their ECMP counts (what `live-underlay-ecmp` expects). */
+  vtepRoutes(v: number): { prefix: string; device: string; nexthops: number }[] {
+    const devs = this.model.devices;
+    // A VTEP's /32 is the last of its device's default-table prefixes (after the loopback's, when they differ).
+    const { prefixes } = this.defaultOrder();
+    const out: { prefix: string; device: string; nexthops: number }[] = [];
+    for (let t = 0; t < devs.length; t++) {
+      if (t === v || !devs[t].vtep) continue;
+      const nexthops = this.underlay.ecmp(t, v);
+      if (nexthops) out.push({ prefix: prefixes[t][prefixes[t].length - 1], device: devs[t].name, nexthops });
+    }
+    return out;
   }
 
   /** o's EVPN routes as v uses them: accepted, and the next hop resolved over the underlay. */
@@ -141,7 +150,7 @@ export class ControlPlane {
     if (!this.evpn || o === v) return undefined;
     const r = this.evpn.route(o, v);
     if (!r) return undefined;
-    if (r.nextHop !== v && !this.underlayRoute(r.nextHop, v)) return undefined;
+    if (r.nextHop !== v && !this.underlay.has(r.nextHop, v)) return undefined;
     return r;
   }
 
@@ -261,8 +270,17 @@ export class ControlPlane {
     return lists.length === 1 ? lists[0] : [...new Set(lists.flat())].sort((a, b) => a - b);
   }
 
+  /** Per device, per VRF: localVrfPrefixes (every VRF table importing it reads it again). */
+  private readonly localMemo: (Map<string, readonly LocalPrefix[]> | undefined)[] = [];
   /** Prefixes v's VRF originates into EVPN (redistribute connected and kernel), with their kind. */
-  localVrfPrefixes(v: number, vrf: string): LocalPrefix[] {
+  localVrfPrefixes(v: number, vrf: string): readonly LocalPrefix[] {
+    const memo = (this.localMemo[v] ??= new Map());
+    let out = memo.get(vrf);
+    if (!out) memo.set(vrf, (out = this.originated(v, vrf)));
+    return out;
+  }
+
+  protected originated(v: number, vrf: string): LocalPrefix[] {
     const d = this.model.devices[v];
     const out: LocalPrefix[] = [];
     for (const x of d.vlans) {

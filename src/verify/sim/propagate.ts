@@ -556,7 +556,9 @@ export class TableSim {
       if (!s) continue;
       // What route() drops: o's ASN is v's own (the run had a fresh one).
       if (run.originAsn === FRESH_ASN && run.ebgp[v] && a.asn[v] === a.asn[o] && run.allowAs[v] < 1) continue;
-      each(o, s.path.map((x) => (x === FRESH_ASN ? a.asn[o] : x)), s.entries);
+      const asPath = s.path.slice();
+      for (let i = 0; i < asPath.length; i++) if (asPath[i] === FRESH_ASN) asPath[i] = a.asn[o];
+      each(o, asPath, s.entries);
     }
   }
 
