@@ -10,36 +10,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
-import { AVD_BENCHMARK_SHAPE, generateFabricIntent, writeGeneratedIntent, type GeneratedFile } from '../../src/intent/generate.ts';
+import { AVD_BENCHMARK_SHAPE, generateFabricIntent } from '../../src/intent/generate.ts';
 import { intentFiles, randomIntent } from '../../src/intent/random.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { ControlPlane, type SimOptions } from '../../src/verify/sim/control-plane.ts';
 import { LiveBasis } from '../../src/verify/live/compare.ts';
 import { ReferenceControlPlane } from '../support/reference-control-plane.ts';
-import { regressionModel, root } from './helpers.ts';
+import { fixture, generatedModel as generated, regressionModel, root, withoutAllowAs } from './helpers.ts';
 
 const example = (name: string) => loadModelSync(path.join(root, 'intents', name));
-const fixture = (name: string) => loadModelSync(path.join(root, 'test/verify/fixtures', name));
-function generated(files: GeneratedFile[]): FabricModel {
-  const dir = mkdtempSync(path.join(tmpdir(), 'nl-device-tables-'));
-  try {
-    writeGeneratedIntent(dir, files);
-    return loadModelSync(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-const withoutAllowAs = (m: FabricModel) => {
-  for (const s of m.bgpSessions) {
-    delete s.a.allowAsIn;
-    delete s.b.allowAsIn;
-  }
-  return m;
-};
 
 /** Every device's tables from both; returns what was compared (so a fabric that compares nothing fails). */
 function same(m: FabricModel, options: SimOptions = {}): { routes: number; multipath: number } {
