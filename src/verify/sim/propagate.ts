@@ -493,7 +493,7 @@ export class TableSim {
     return this.offers(o, v).some((x) => !x.why && ks.includes(x.k) && !(fresh && a.ebgp[x.k] && a.asn[v] === a.asn[o] && a.allowAs[x.k] < 1));
   }
 
-  /** Which row entries of v carry an equally good path from o (the ECMP next hops); one pair's question (multipathOf answers a whole table). */
+  /** Which row entries of v carry an equally good path from o (the ECMP next hops), one pair at a time (routesAt answers a whole table). */
   multipathEntries(o: number, v: number): number[] {
     const best = this.route(o, v);
     if (!best) return [];
