@@ -113,7 +113,11 @@ function derivation(model: FabricModel, fg: FabricGraph, cp: ControlPlane): void
   const fast = new LiveBasis(model, fg, { cp, cacheRoutes: 0 });
   const slow = new LiveBasis(model, fg, { cp: referenceOf(cp), cacheRoutes: 0 });
   const byRole = new Map<string, string[]>();
-  for (const d of model.devices) byRole.set(d.role, [...(byRole.get(d.role) ?? []), d.name]);
+  for (const d of model.devices) {
+    const l = byRole.get(d.role) ?? [];
+    byRole.set(d.role, l);
+    l.push(d.name);
+  }
   let flip = 0;
   for (const [role, names] of byRole) {
     const step = Math.max(1, Math.floor(names.length / DERIVE));
