@@ -26,6 +26,9 @@ import { basisOf } from '../../src/domains/fabric/index.ts';
 import { Monitor } from '../../src/service/monitor.ts';
 import { openSqliteStore } from '../../src/service/sqlite-store.ts';
 import { FabricAnswers, linkDown, ReplayCollector } from '../support/replay-fabric.ts';
+import { referenceOf } from '../support/reference-control-plane.ts';
+import type { ControlPlane } from '../../src/verify/sim/control-plane.ts';
+import type { FabricGraph } from '../../src/verify/graph.ts';
 import { peakRssMiB, report } from './harness.ts';
 
 const PERIOD_MS = 10_000;
@@ -33,6 +36,10 @@ const REFERENCE_MAX = Number(process.env.NETLOOM_BENCH_SERVE_REFERENCE_MAX ?? 10
 /** Above this many devices the link-down and recovery rounds (each re-reads every default table) are not run. */
 const LINK_DOWN_MAX = Number(process.env.NETLOOM_BENCH_SERVE_LINK_DOWN_MAX ?? Infinity);
 const ROUNDS = Number(process.env.NETLOOM_BENCH_SERVE_ROUNDS ?? 10);
+/** Devices per role whose expectation is derived by both ways (derivation()). */
+const DERIVE = Number(process.env.NETLOOM_BENCH_SERVE_DERIVE ?? 12);
+/** Set: only the set-up and the derivation figures (the 18-pod shape's first poll does not fit yet). */
+const SETUP_ONLY = !!process.env.NETLOOM_BENCH_SERVE_SETUP_ONLY;
 
 interface Scale {
   devices: number;
@@ -88,6 +95,51 @@ function ticked(model: FabricModel, healthy: FabricAnswers, tick: number): (devi
   };
 }
 
+const cpuMsOf = (fn: () => void) => {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
+
+/**
+ * One device's expectation derived (what the first poll pays per device, and a re-check whose
+ * device left the cache), CPU per device by role: the service's derivation against the
+ * reference, every origin asked one pair at a time (test/support/reference-control-plane.ts),
+ * on the same simulated tables. Paired: each sampled device derived by both in turn, which one
+ * first alternating; each way's one-time work (prefix order, route-target index) done before.
+ */
+function derivation(model: FabricModel, fg: FabricGraph, cp: ControlPlane): void {
+  const fast = new LiveBasis(model, fg, { cp, cacheRoutes: 0 });
+  const slow = new LiveBasis(model, fg, { cp: referenceOf(cp), cacheRoutes: 0 });
+  const byRole = new Map<string, string[]>();
+  for (const d of model.devices) {
+    const l = byRole.get(d.role) ?? [];
+    byRole.set(d.role, l);
+    l.push(d.name);
+  }
+  let flip = 0;
+  for (const [role, names] of byRole) {
+    const step = Math.max(1, Math.floor(names.length / DERIVE));
+    const sample = names.filter((_, i) => i % step === 0).slice(0, DERIVE);
+    const f: number[] = [];
+    const r: number[] = [];
+    for (const name of sample) {
+      // cacheRoutes 0 keeps only the last device derived: another device is derived before each.
+      const other = model.devices.find((d) => d.name !== name)!.name;
+      const ways: [LiveBasis, number[]][] = flip++ % 2 ? [[slow, r], [fast, f]] : [[fast, f], [slow, r]];
+      for (const [b, out] of ways) {
+        b.expectation(other);
+        out.push(cpuMsOf(() => b.expectation(name)));
+      }
+    }
+    const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} ms`;
+    const ratios = f.map((x, i) => r[i] / x);
+    const plural = role.endsWith('leaf') ? `${role.slice(0, -4)}leaves` : `${role}s`;
+    report({ name: `one ${role}'s expectation derived, ${model.devices.length} devices, median CPU`, value: pct(f, 0.5), unit: 'ms', reference: { name: 'every origin asked per pair (before), same devices', value: pct(r, 0.5) }, note: `${f.length} ${plural}: ${range(f)}, before ${range(r)}; paired ratio ${Math.min(...ratios).toFixed(1)}-${Math.max(...ratios).toFixed(1)}x` });
+  }
+}
+
 async function measure(model: FabricModel, label: string): Promise<Scale> {
   const t0 = performance.now();
   const fg = buildFabricGraph(model);
@@ -97,6 +149,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   const opts = { versions: true, summaries: true };
   const healthy = new FabricAnswers(model, new LiveComparison(model, fg, new LiveBasis(model, fg, { cp: basis.cp })), new Set(), opts);
   const load = performance.now() - t0;
+  derivation(model, fg, basis.cp);
 
   const dir = mkdtempSync(path.join(tmpdir(), `netloom-bench-serve-${label}-`));
   const collector = new ReplayCollector();
@@ -200,7 +253,17 @@ print(await measure(loadModelSync(path.join(import.meta.dirname, '../../intents/
 const pods = (process.env.NETLOOM_BENCH_SERVE_PODS ?? '1,2').split(',').map(Number);
 const figures: Scale[] = [];
 for (const p of pods) {
-  const s = await measure(avd(p), `avd${p}p`);
+  const model = avd(p);
+  if (SETUP_ONLY) {
+    const t0 = performance.now();
+    const fg = buildFabricGraph(model);
+    const basis = basisOf(model, fg);
+    process.stdout.write(`  AVD shape, ${p} of ${full} pods: ${model.devices.length} devices, graph and simulation ${((performance.now() - t0) / 1000).toFixed(1)} s (set-up only)\n`);
+    derivation(model, fg, basis.cp);
+    report({ name: `peak memory (RSS) after ${model.devices.length} devices, set-up only`, value: Math.round(peakRssMiB()), unit: 'MiB' });
+    continue;
+  }
+  const s = await measure(model, `avd${p}p`);
   figures.push(s);
   print(s, `AVD shape, ${p} of ${full} pods`);
 }

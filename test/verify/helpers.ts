@@ -7,11 +7,23 @@ import type { FabricModel } from '../../src/model/types.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
 import type { Finding } from '../../src/verify/findings.ts';
 import { intentFiles, type RandomIntent } from '../../src/intent/random.ts';
-import { writeGeneratedIntent } from '../../src/intent/generate.ts';
+import { writeGeneratedIntent, type GeneratedFile } from '../../src/intent/generate.ts';
 import { parseBgpSummary, parseEvpnMacs, parseEvpnVniDetail, parseRoutes, type DeviceObservation } from '../../src/verify/live/observed.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 const cache = new Map<string, string>();
+
+/** A model of test/verify/fixtures. */
+export const fixture = (name: string) => loadModelSync(path.join(root, 'test/verify/fixtures', name));
+
+/** The model with every session's allowas-in removed (leaves sharing an ASN then drop each other's routes). */
+export function withoutAllowAs(m: FabricModel): FabricModel {
+  for (const s of m.bgpSessions) {
+    delete s.a.allowAsIn;
+    delete s.b.allowAsIn;
+  }
+  return m;
+}
 
 /** A fresh, mutable copy of an example's model (loaded once per file). */
 export function model(dir: 'dc1' | 'dc2'): FabricModel {
@@ -43,9 +55,14 @@ export function brokenIntent(example: 'dc1' | 'dc2', edits: Record<string, (text
 /** The model of a fidelity regression fixture's minimised intent (a fabric the lab once disagreed on). */
 export function regressionModel(seed: number): FabricModel {
   const { intent } = JSON.parse(readFileSync(path.join(root, 'test/fidelity/regressions', `${seed}.json`), 'utf8')) as { intent: RandomIntent };
-  const dir = mkdtempSync(path.join(tmpdir(), 'nl-regression-'));
+  return generatedModel(intentFiles(intent));
+}
+
+/** The model of generated intent files (written to a directory removed after). */
+export function generatedModel(files: GeneratedFile[]): FabricModel {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nl-generated-'));
   try {
-    writeGeneratedIntent(dir, intentFiles(intent));
+    writeGeneratedIntent(dir, files);
     return loadModelSync(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,26 +4,14 @@
 // input of the table (a session gone, an origin more) and with nothing else.
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { generateFabricIntent, type GeneratedFile } from '../../src/intent/generate.ts';
+import { generateFabricIntent } from '../../src/intent/generate.ts';
 import { loadModelSync, type FabricModel } from '../../src/model/index.ts';
 import { ControlPlane } from '../../src/verify/sim/control-plane.ts';
 import { TableSim } from '../../src/verify/sim/propagate.ts';
 import { bgpAdjacency } from '../../src/verify/sim/adjacency.ts';
 import { decodeTable, encodeTable, tableDigest, type TableCache } from '../../src/verify/sim/table-store.ts';
 import { repoRoot } from '../support/intent-copy.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { writeGeneratedIntent } from '../../src/intent/generate.ts';
-
-function generated(files: GeneratedFile[]): FabricModel {
-  const dir = mkdtempSync(path.join(tmpdir(), 'netloom-table-store-'));
-  try {
-    writeGeneratedIntent(dir, files);
-    return loadModelSync(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { generatedModel as generated } from './helpers.ts';
 
 /** Every table simulated, written to bytes and read back: what a plan's next run restores. */
 const roundTrip: TableCache = {

@@ -13,19 +13,11 @@ import { ControlPlane } from '../../src/verify/sim/control-plane.ts';
 import { bgpAdjacency } from '../../src/verify/sim/adjacency.ts';
 import { Propagator, TableSim } from '../../src/verify/sim/propagate.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
-import { model, regressionModel, root } from './helpers.ts';
+import { fixture, model, regressionModel, root, withoutAllowAs } from './helpers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { intentFiles, randomIntent } from '../../src/intent/random.ts';
 
-const fixture = (name: string) => loadModelSync(path.join(root, 'test/verify/fixtures', name));
-const withoutAllowAs = (m: FabricModel) => {
-  for (const s of m.bgpSessions) {
-    delete s.a.allowAsIn;
-    delete s.b.allowAsIn;
-  }
-  return m;
-};
 const prefixes = (cp: ControlPlane, dev: string, vrf?: string) => cp.rib(dev, vrf).map((r) => `${r.prefix} ${r.protocol} ${r.nextHops.map((h) => h.address ?? h.interface).join(',')}`);
 
 describe('eBGP loop prevention', () => {

@@ -255,15 +255,7 @@ export class LiveBasis {
     }
     const vrfs: DeviceExpect['vrfs'] = d.vrfs.map((v) => ({ vrf: v.name, predicted: cp.vrfRib(me, v.name), source: v.source }));
     const defaults = cp.defaultRib(me);
-    const underlay: DeviceExpect['underlay'] = [];
-    if (d.vtep) {
-      for (const t of fg.vteps) {
-        if (t === me) continue;
-        const r = cp.underlayRoute(t, me);
-        if (!r) continue;
-        underlay.push({ prefix: `${addr(fg.devices[t].vtep)}/32`, device: fg.devices[t].name, nexthops: r.ecmp });
-      }
-    }
+    const underlay: DeviceExpect['underlay'] = d.vtep ? cp.vtepRoutes(me) : [];
     return { vnis, macs, vrfs, defaults, underlay };
   }
 }

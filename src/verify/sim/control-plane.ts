@@ -131,12 +131,26 @@ export class ControlPlane {
     return o === v ? undefined : this.underlay.route(o, v);
   }
 
+  /** v's underlay routes to every other VTEP it reaches, with their ECMP counts (what `live-underlay-ecmp` expects). */
+  vtepRoutes(v: number): { prefix: string; device: string; nexthops: number }[] {
+    const devs = this.model.devices;
+    // A VTEP's /32 is the last of its device's default-table prefixes (after the loopback's, when they differ).
+    const { prefixes } = this.defaultOrder();
+    const out: { prefix: string; device: string; nexthops: number }[] = [];
+    for (let t = 0; t < devs.length; t++) {
+      if (t === v || !devs[t].vtep) continue;
+      const nexthops = this.underlay.ecmp(t, v);
+      if (nexthops) out.push({ prefix: prefixes[t][prefixes[t].length - 1], device: devs[t].name, nexthops });
+    }
+    return out;
+  }
+
   /** o's EVPN routes as v uses them: accepted, and the next hop resolved over the underlay. */
   evpnRoute(o: number, v: number): RouteState | undefined {
     if (!this.evpn || o === v) return undefined;
     const r = this.evpn.route(o, v);
     if (!r) return undefined;
-    if (r.nextHop !== v && !this.underlayRoute(r.nextHop, v)) return undefined;
+    if (r.nextHop !== v && !this.underlay.has(r.nextHop, v)) return undefined;
     return r;
   }
 
@@ -213,7 +227,7 @@ export class ControlPlane {
     const mine = d.vlans.find((x) => x.l2vni === l2vni);
     if (!mine || !this.evpn) return [];
     const out = new Set<string>();
-    for (const o of this.evpnOrigins()) {
+    for (const o of this.exporters('vlans', mine.routeTargets.import)) {
       if (o === v) continue;
       const od = this.model.devices[o];
       if (!od.vlans.some((x) => rtMatch(x.routeTargets.export, mine.routeTargets.import))) continue;
@@ -231,8 +245,42 @@ export class ControlPlane {
     return this.origins;
   }
 
+  private exportIndex?: Record<'vlans' | 'vrfs', Map<string, number[]>>;
+  /**
+   * EVPN origins, ascending, with an L2 VNI ('vlans') or a VRF ('vrfs') exporting one of the
+   * route targets `imports`: whom a VNI or VRF imports from, found by route target instead of
+   * asking every origin.
+   */
+  protected exporters(kind: 'vlans' | 'vrfs', imports: string[]): number[] {
+    if (!this.exportIndex) {
+      const index = { vlans: new Map<string, number[]>(), vrfs: new Map<string, number[]>() };
+      for (const o of this.evpnOrigins()) {
+        const d = this.model.devices[o];
+        for (const k of ['vlans', 'vrfs'] as const) {
+          for (const rt of new Set(d[k].flatMap((x) => x.routeTargets.export))) {
+            const l = index[k].get(rt);
+            if (l) l.push(o);
+            else index[k].set(rt, [o]);
+          }
+        }
+      }
+      this.exportIndex = index;
+    }
+    const lists = imports.map((rt) => this.exportIndex![kind].get(rt) ?? []);
+    return lists.length === 1 ? lists[0] : [...new Set(lists.flat())].sort((a, b) => a - b);
+  }
+
+  /** Per device, per VRF: localVrfPrefixes (every VRF table importing it reads it again). */
+  private readonly localMemo: (Map<string, readonly LocalPrefix[]> | undefined)[] = [];
   /** Prefixes v's VRF originates into EVPN (redistribute connected and kernel), with their kind. */
-  localVrfPrefixes(v: number, vrf: string): LocalPrefix[] {
+  localVrfPrefixes(v: number, vrf: string): readonly LocalPrefix[] {
+    const memo = (this.localMemo[v] ??= new Map());
+    let out = memo.get(vrf);
+    if (!out) memo.set(vrf, (out = this.originated(v, vrf)));
+    return out;
+  }
+
+  protected originated(v: number, vrf: string): LocalPrefix[] {
     const d = this.model.devices[v];
     const out: LocalPrefix[] = [];
     for (const x of d.vlans) {
@@ -281,7 +329,7 @@ export class ControlPlane {
       by.set(p.prefix, { vrf, prefix: p.prefix, protocol: p.protocol, nextHops, origin: d.name, ...(p.via ? { asPath: [this.model.serviceNodes!.find((n) => n.name === p.via![0].device)!.asn] } : {}) });
     }
     const remote = new Map<string, { r: RouteState; o: number; host: boolean; origin: number[] }[]>();
-    for (const o of this.evpnOrigins()) {
+    for (const o of this.exporters('vrfs', f.routeTargets.import)) {
       if (o === v) continue;
       const od = this.model.devices[o];
       const imported = od.vrfs.filter((g) => rtMatch(g.routeTargets.export, f.routeTargets.import));
@@ -310,27 +358,67 @@ export class ControlPlane {
     return [...by.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
   }
 
-  /** v's default table: its own loopback/VTEP, and every underlay origin's loopback and VTEP. */
+  private defaultOrderMemo?: { prefixes: string[][]; rank: number[][] };
+  /**
+   * Each device's loopback and VTEP /32s, and each one's place in a default table's order
+   * (numeric collation; prefixes that collate equal share a place): sorted once for the
+   * fabric, not once per table.
+   */
+  private defaultOrder(): { prefixes: string[][]; rank: number[][] } {
+    if (this.defaultOrderMemo) return this.defaultOrderMemo;
+    const prefixes = this.model.devices.map((d) => [...new Set([`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])])]);
+    const sorted = [...new Set(prefixes.flat())].sort((a, b) => numericOrder.compare(a, b));
+    const place = new Map<string, number>();
+    sorted.forEach((p, i) => place.set(p, i > 0 && numericOrder.compare(sorted[i - 1], p) === 0 ? place.get(sorted[i - 1])! : i));
+    return (this.defaultOrderMemo = { prefixes, rank: prefixes.map((ps) => ps.map((p) => place.get(p)!)) });
+  }
+
+  /**
+   * v's default table: its own loopback/VTEP, and every underlay origin's loopback and VTEP,
+   * in numeric order (routes whose prefixes collate equal in the order they were added).
+   */
   defaultRib(v: number): RibRoute[] {
     const devs = this.model.devices;
     const d = devs[v];
+    const { prefixes, rank } = this.defaultOrder();
+    const own = prefixes[v];
     const out: RibRoute[] = [];
-    const own = new Set([`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])]);
-    for (const p of own) out.push({ vrf: 'default', prefix: p, protocol: 'connected', nextHops: [{ interface: 'lo' }], origin: d.name });
-    const proto = this.underlay.adj.protocol;
-    for (let o = 0; o < devs.length; o++) {
-      if (o === v || !this.underlay.isOrigin(o)) continue;
-      const r = this.underlay.route(o, v);
-      if (!r) continue;
-      const hops = this.underlay.multipathEntries(o, v).map((k): RibNextHop => {
-        const via = this.underlay.adj.via[k];
-        const nb = devs[this.underlay.adj.nbr[k]].name;
-        return via.includes('.') || via.includes(':') ? { address: via, device: nb } : { interface: via, device: nb };
-      });
-      const prefixes = new Set([`${addr(devs[o].loopback)}/32`, ...(devs[o].vtep ? [`${addr(devs[o].vtep)}/32`] : [])]);
-      for (const p of prefixes) if (!own.has(p)) out.push({ vrf: 'default', prefix: p, protocol: proto, nextHops: hops, ...(proto === 'bgp' ? { asPath: r.asPath } : {}), origin: devs[o].name });
-    }
-    return out.sort((a, b) => numericOrder.compare(a.prefix, b.prefix));
+    const place: number[] = [];
+    own.forEach((p, i) => {
+      out.push({ vrf: 'default', prefix: p, protocol: 'connected', nextHops: [{ interface: 'lo' }], origin: d.name });
+      place.push(rank[v][i]);
+    });
+    const t = this.underlay;
+    const proto = t.adj.protocol;
+    const hopOf = new Map<number, RibNextHop>();
+    const hop = (k: number): RibNextHop => {
+      let h = hopOf.get(k);
+      if (!h) {
+        const via = t.adj.via[k];
+        const nb = devs[t.adj.nbr[k]].name;
+        h = via.includes('.') || via.includes(':') ? { address: via, device: nb } : { interface: via, device: nb };
+        hopOf.set(k, h);
+      }
+      return h;
+    };
+    // Twins offering the same entries share one array of next hops.
+    const hopsOf = new Map<number[], RibNextHop[]>();
+    t.routesAt(v, (o, asPath, entries) => {
+      let nextHops = hopsOf.get(entries);
+      if (!nextHops) hopsOf.set(entries, (nextHops = entries.map(hop)));
+      const ps = prefixes[o];
+      const origin = devs[o].name;
+      for (let i = 0; i < ps.length; i++) {
+        const prefix = ps[i];
+        if (prefix === own[0] || prefix === own[1]) continue;
+        out.push(proto === 'bgp' ? { vrf: 'default', prefix, protocol: proto, nextHops, asPath, origin } : { vrf: 'default', prefix, protocol: proto, nextHops, origin });
+        place.push(rank[o][i]);
+      }
+    });
+    // A stable sort by place: place * n + position, sorted as numbers.
+    const n = out.length;
+    const keys = Float64Array.from(place, (x, i) => x * n + i).sort();
+    return Array.from(keys, (x) => out[x % n]);
   }
 
   rib(device: string, vrf?: string): RibRoute[] {

@@ -387,19 +387,38 @@ export class TableSim {
 
   /** Next-hop device of v's route to o, -1 when v has none. */
   nextHop(o: number, v: number): number {
+    const at = this.standIn(o, v);
+    if (at < 0) return -1;
+    const nh = this.standRun.nh[at];
+    const rep = this.standRep;
+    return rep < 0 ? nh : nh === rep ? o : nh === o ? rep : nh;
+  }
+
+  /** route(o, v)'s ECMP count without building the route; 0 when v has none. */
+  ecmp(o: number, v: number): number {
+    const at = this.standIn(o, v);
+    return at < 0 ? 0 : this.standRun.multi[at];
+  }
+
+  /** Set by standIn: o's run, and the representative swapped with o in it (-1: none). */
+  private standRun!: Run;
+  private standRep = -1;
+  /** The device standing for v in o's run, -1 when v has no route to o (what route() drops included). */
+  private standIn(o: number, v: number): number {
     if (o === v) return -1;
     const c = this.classOf[o];
     if (c < 0) return -1;
     const own = this.own.get(o);
     const rep = this.reps[c];
     const run = own ?? this.repRuns[c];
-    const swap = own || o === rep ? -1 : o;
-    const at = swap < 0 ? v : v === rep ? o : v === o ? rep : v;
+    const swap = !own && o !== rep;
+    const at = swap ? (v === rep ? o : v === o ? rep : v) : v;
     if (run.len[at] < 0) return -1;
     const a = this.adj;
     if (run.originAsn === FRESH_ASN && run.ebgp[at] && a.asn[v] === a.asn[o] && run.allowAs[at] < 1) return -1;
-    const nh = run.nh[at];
-    return swap < 0 ? nh : nh === rep ? swap : nh === swap ? rep : nh;
+    this.standRun = run;
+    this.standRep = swap ? rep : -1;
+    return at;
   }
 
   /** What a TableSim over an equal adjacency and origins restores instead of running. */
@@ -474,10 +493,96 @@ export class TableSim {
     return this.offers(o, v).some((x) => !x.why && ks.includes(x.k) && !(fresh && a.ebgp[x.k] && a.asn[v] === a.asn[o] && a.allowAs[x.k] < 1));
   }
 
-  /** Which row entries of v carry an equally good path from o (the ECMP next hops). */
+  /** Which row entries of v carry an equally good path from o (the ECMP next hops), one pair at a time (routesAt answers a whole table). */
   multipathEntries(o: number, v: number): number[] {
     const best = this.route(o, v);
     if (!best) return [];
     return this.offers(o, v).filter((x) => !x.why && x.len === best.len && x.ebgp === (best.ebgp ? 1 : 0)).map((x) => x.k);
+  }
+
+  private occurrenceMemo?: Int32Array;
+  /** Per row entry: how many earlier entries of its row have the same neighbour (parallel sessions). */
+  private occurrence(): Int32Array {
+    if (this.occurrenceMemo) return this.occurrenceMemo;
+    const a = this.adj;
+    const occ = new Int32Array(a.nbr.length);
+    const seen = new Int32Array(a.n);
+    for (let v = 0; v < a.n; v++) {
+      for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) occ[k] = seen[a.nbr[k]]++;
+      for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) seen[a.nbr[k]] = 0;
+    }
+    return (this.occurrenceMemo = occ);
+  }
+
+  /** v's row as neighbour -> its entries in row order. */
+  private rowIndex(v: number): Map<number, number[]> {
+    const a = this.adj;
+    const row = new Map<number, number[]>();
+    for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) {
+      const l = row.get(a.nbr[k]);
+      if (l) l.push(k);
+      else row.set(a.nbr[k], [k]);
+    }
+    return row;
+  }
+
+  /**
+   * Every origin's route at v, for a whole table: each origin o that v has a route to, with
+   * route(o, v)'s AS_PATH and multipathEntries(o, v) (same entries, same order). Twins that
+   * share their representative's run and are not v's neighbours offer v the same entries (the
+   * swap of member and representative touches neither v nor its row), so those are read once
+   * per class, and the array is shared by the class's members.
+   */
+  routesAt(v: number, each: (o: number, asPath: number[], entries: number[]) => void): void {
+    const a = this.adj;
+    const row = this.rowIndex(v);
+    // Per class: 0 not read yet, 1 read (shared[c]), 2 its members are read one by one.
+    const state = new Uint8Array(this.reps.length);
+    const shared: ({ entries: number[]; path: number[] } | null)[] = [];
+    for (let o = 0; o < a.n; o++) {
+      const c = this.classOf[o];
+      if (o === v || c < 0) continue;
+      if (state[c] === 0) state[c] = v === this.reps[c] || row.has(this.reps[c]) ? 2 : 1;
+      if (state[c] === 2 || this.own.has(o)) {
+        const r = this.route(o, v);
+        if (!r) continue;
+        const l = this.locate(o, v)!;
+        each(o, r.asPath, this.entriesAt(l.run, l.at, l.swap, r.len, r.ebgp ? 1 : 0, row));
+        continue;
+      }
+      const run = this.repRuns[c];
+      let s = shared[c];
+      if (s === undefined) s = shared[c] = run.len[v] < 0 ? null : { entries: this.entriesAt(run, v, -1, run.len[v], run.ebgp[v], row), path: this.prop.paths.list(run.path[v]) };
+      if (!s) continue;
+      // What route() drops: o's ASN is v's own (the run had a fresh one).
+      if (run.originAsn === FRESH_ASN && run.ebgp[v] && a.asn[v] === a.asn[o] && run.allowAs[v] < 1) continue;
+      const asPath = s.path.slice();
+      for (let i = 0; i < asPath.length; i++) if (asPath[i] === FRESH_ASN) asPath[i] = a.asn[o];
+      each(o, asPath, s.entries);
+    }
+  }
+
+  /**
+   * The row entries of v (standing as `at` in the run) whose offer is as good as the best (len,
+   * ebgp). An offer can be only if the neighbour's own best is one hop (iBGP: no hop) shorter,
+   * which its length says without building the candidate; the i-th session to a neighbour in
+   * at's row is the i-th to the swapped neighbour in v's row (what offers() finds by scanning).
+   */
+  private entriesAt(run: Run, at: number, swap: number, len: number, ebgp: number, row: Map<number, number[]>): number[] {
+    const a = this.adj;
+    const rep = run.origin;
+    const hop = a.protocol === 'ospf' ? 1 : 0;
+    const occ = this.occurrence();
+    const c = this.prop.last;
+    const out: number[] = [];
+    for (let j = a.offsets[at]; j < a.offsets[at + 1]; j++) {
+      const u = a.nbr[j];
+      const lu = run.len[u];
+      if (lu < 0 || a.ebgp[j] !== ebgp || lu + (hop | a.ebgp[j]) !== len) continue;
+      if (this.prop.candidate(run, at, j) !== undefined || c.len !== len || c.ebgp !== ebgp) continue;
+      const k = row.get(swap < 0 ? u : u === rep ? swap : u === swap ? rep : u)?.[occ[j]];
+      if (k !== undefined) out.push(k);
+    }
+    return out;
   }
 }
