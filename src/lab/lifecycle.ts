@@ -45,10 +45,11 @@ export async function labUp(topology: ClabTopology | string, opts: LabUpOptions 
     runtime === 'containerlab' || (runtime === 'auto' && (await containerlabAvailable()))
       ? { state: await containerlabDeploy(parsed, plan, opts.log), outcome: 'created' as const }
       : await labUpNetns(plan, { log: opts.log });
-  // A running lab given new nodes or links (or the same cabling) runs its devices' old
-  // configurations until `apply` pushes the new ones: there is nothing to settle against yet.
-  if (outcome === 'extended' || outcome === 'cabled') {
-    opts.log?.('the running devices keep their configuration: netloom apply pushes the changes (staged, with post-checks)');
+  // A lab that was running already is never settled (nor taken down when it would not settle):
+  // given new nodes or links, or the same cabling, it runs its devices' old configurations until
+  // `apply` pushes the new ones, and `lab wait` waits for what it runs.
+  if (outcome !== 'created') {
+    if (outcome !== 'unchanged') opts.log?.('the running devices keep their configuration: netloom apply pushes the changes (staged, with post-checks)');
     return state;
   }
   const model = plan.generated && opts.settle !== false ? readLabModel(state.name) : undefined;

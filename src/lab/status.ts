@@ -112,6 +112,11 @@ export interface ConvergeOptions {
   pollMs?: number;
   expected?: ExpectedSession[];
   onPoll?: (pending: string[]) => void;
+  /**
+   * Only these nodes (and links between them) must converge: a running lab just given new nodes
+   * runs them with sessions their peers learn only when `apply` pushes the change.
+   */
+  only?: ReadonlySet<string>;
 }
 
 export interface ConvergeResult {
@@ -123,10 +128,12 @@ export interface ConvergeResult {
 }
 
 /** Reasons a status is not converged; empty when it is. */
-export function convergencePending(state: LabState, st: LabStatus, expected: ExpectedSession[] = []): string[] {
+export function convergencePending(state: LabState, st: LabStatus, expected: ExpectedSession[] = [], only?: ReadonlySet<string>): string[] {
   const pending: string[] = [];
   const byName = new Map(st.nodes.map((n) => [n.name, n]));
+  const counted = (node: string) => !only || only.has(node);
   for (const n of st.nodes) {
+    if (!counted(n.name)) continue;
     if (!n.namespace) pending.push(`${n.name}: namespace ${n.netns} is missing`);
     for (const d of n.daemons) if (!d.alive) pending.push(`${n.name}: ${d.name} is not running`);
     for (const e of n.errors) pending.push(`${n.name}: ${e}`);
@@ -135,6 +142,7 @@ export function convergencePending(state: LabState, st: LabStatus, expected: Exp
   }
   // Every lab link with OSPF running (not passive) at both ends must carry an adjacency.
   for (const l of state.links) {
+    if (!counted(l.a.node) || !counted(l.b.node)) continue;
     const a = byName.get(l.a.node)?.ospfInterfaces.find((i) => i.name === l.a.iface);
     const b = byName.get(l.b.node)?.ospfInterfaces.find((i) => i.name === l.b.iface);
     if (!a || !b || a.passive || b.passive) continue;
@@ -174,7 +182,7 @@ export async function waitConverged(lab?: string | LabState, opts: ConvergeOptio
   const t0 = Date.now();
   for (;;) {
     const status = await labStatus(state);
-    const pending = convergencePending(state, status, opts.expected);
+    const pending = convergencePending(state, status, opts.expected, opts.only);
     const elapsedMs = Date.now() - t0;
     if (pending.length === 0) return { converged: true, elapsedMs, pending, status };
     opts.onPoll?.(pending);

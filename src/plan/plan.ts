@@ -9,6 +9,7 @@ import { isLeafRole } from '../domains/fabric/roles.ts';
 import type { FabricModel } from '../model/types.ts';
 import type { SourceLocation } from '../util/errors.ts';
 import { Renderer, renderNodes, selectDevices, type RenderedArtifact } from '../render/index.ts';
+import { sessionOrder } from '../push/session-order.ts';
 import { inputHashes } from '../render/incremental.ts';
 import { IntentError } from '../util/errors.ts';
 import { diffLines } from '../render/diff.ts';
@@ -285,6 +286,16 @@ function renderChanged(base: PlanSide, head: PlanSide, changes: ObjectChange[], 
     return byDevice(views.flatMap((v) => r.renderView(v)));
   };
   return { baseArts: render(base), headArts: render(head) };
+}
+
+/**
+ * The changed devices in the order `apply` pushes them (sessionOrder): a device's running
+ * configuration is its base rendering, none for a device the change adds.
+ */
+function rolloutOrder(model: FabricModel | undefined, baseArts: Map<string, Map<string, string>>, changed: Set<string>): string[] {
+  if (!model) return [];
+  const devices = model.devices.filter((d) => changed.has(d.name));
+  return sessionOrder(devices, model, (d) => d.name, (d) => (d.platform === 'frr' ? baseArts.get(d.name)?.get('frr.conf') ?? '' : undefined)).map((d) => d.name);
 }
 
 const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
@@ -647,7 +658,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     },
     behaviour: { reachabilityScope: scope.text, reachability: reachability(baseFlows, headFlows), firewall: fw },
     verification: { checks },
-    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: [...planWaves((head.model?.devices ?? []).map((d) => d.name).filter((n) => changed.has(n)), opts.canary, opts.waveSize), ...changedNodes.map((n) => [n])] },
+    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: [...planWaves(rolloutOrder(head.model, baseArts, changed), opts.canary, opts.waveSize), ...changedNodes.map((n) => [n])] },
   };
 }
 

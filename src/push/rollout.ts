@@ -9,6 +9,7 @@
  * no such thing, so the engine emulates it: a device whose post-checks have not passed by
  * the confirm deadline is rolled back (and after a crash, `apply --recover` does it).
  */
+import { sessionOrder } from './session-order.ts';
 import type { Device, FabricModel } from '../model/types.ts';
 import { renderModel } from '../render/index.ts';
 import { UsageError } from '../util/errors.ts';
@@ -320,7 +321,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
 
   // 2. Waves.
   // Service nodes one per wave, after the devices: two nodes serving one VIP never change at once.
-  const waves = [...planWaves(changed.filter((s) => !s.node), canary, waveSize), ...changed.filter((s) => s.node).map((s) => [s])];
+  const devicesFirst = sessionOrder(changed.filter((s) => !s.node), model, (s) => s.inv.name, (s) => (s.device?.platform === 'frr' && s.inv.transport === 'ssh' && typeof s.snapshot?.running === 'string' ? s.snapshot.running : undefined));
+  const waves = [...planWaves(devicesFirst, canary, waveSize), ...changed.filter((s) => s.node).map((s) => [s])];
   const done: Slot[] = [];
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];

@@ -212,7 +212,7 @@ describe('examples/ci/github-actions.yml: the pull request job on each change', 
       '  none',
     ]);
     expect(folded(md(), 'Behaviour').slice(1, 5)).toEqual(['h4 -> h7', 'h5 -> h7', 'h7 -> h4', 'h7 -> h5'].map((p) => `  ${p}: gains (before: absent; after: bridged, answers)`));
-    expect(folded(md(), 'Rollout')).toEqual(['wave 1 (canary): leaf5', 'wave 2: spine1, spine2']);
+    expect(folded(md(), 'Rollout')).toEqual(['wave 1 (canary): spine1', 'wave 2: spine2, leaf5']);
   });
 
   it('a broken session (leaf4 loses its uplink to spine2): the comment and SARIF carry the four new errors, the gate fails', () => {
