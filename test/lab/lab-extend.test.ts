@@ -78,3 +78,32 @@ describe.skipIf(!!missing && !inCI)('a running lab extended by a change that add
     expect(readLabModel(LAB)!.endpoints.map((e) => e.name)).toContain('h7');
   }, 600_000);
 });
+
+describe.skipIf(!!missing && !inCI)('netloom pipeline on a running lab (OSPF underlay, iBGP overlay through route-reflector spines) given a leaf', () => {
+  const copy = intentCopy('intents/dc3', 224, '172.27');
+  const fabric = path.join(copy.dir, 'fabric.yaml');
+  writeFileSync(fabric, readFileSync(fabric, 'utf8').replace(/^  name: dc3$/m, '  name: lext3'));
+  const out = path.join(copy.dir, 'out');
+  afterAll(async () => {
+    await labDown('lext3').catch(() => false);
+    copy.cleanup();
+  }, 120_000);
+
+  it('extends the lab, pushes the spines before the new leaf, and verifies green', () => {
+    const first = netloom('pipeline', copy.dir, '--out', out);
+    expect(first.status, first.text.slice(-3000)).toBe(0);
+    const nodes = path.join(copy.dir, 'nodes.yaml');
+    writeFileSync(nodes, readFileSync(nodes, 'utf8').replace('  leaf4: { group: leaves, id: 4 }\n', '  leaf4: { group: leaves, id: 4 }\n  leaf5: { group: leaves, id: 7 }\n'));
+    appendFileSync(path.join(copy.dir, 'endpoints.yaml'), '  - { name: h9, leaf: leaf5, port: eth10, vlan: 30, ipv4: 10.40.30.19/24 }\n');
+    const second = netloom('pipeline', copy.dir, '--out', out);
+    expect(second.status, second.text.slice(-3000)).toBe(0);
+    expect(second.text).toMatch(/lab lext3 extended: 2 node\(s\) \(leaf5, h9\), 3 link\(s\)/);
+    // Before the apply, only what the lab runs is awaited: the new leaf's sessions come with the spines' push.
+    expect(second.text).toMatch(/converged [\d.]+ s later: \d+ BGP sessions and \d+ OSPF adjacencies as the configuration it runs expects/);
+    expect(second.text).toMatch(/^ {2}leaf5 +ssh +applied/m);
+    expect(second.text).toMatch(/^ {2}spine1 +ssh +applied/m);
+    expect(second.text).not.toMatch(/rolled back/);
+    expect(second.text).toMatch(/PASS\s+live-bgp-sessions/);
+    expect(second.text).toMatch(/pipeline lext3: ok/);
+  }, 600_000);
+});
