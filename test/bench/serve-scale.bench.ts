@@ -54,6 +54,16 @@ interface Scale {
   incidents: string[];
   findings: number;
   rss: number;
+  /** Heap and RSS held once the first poll is done (after a full GC when node runs with --expose-gc). */
+  held: { heap: number; rss: number; gc: boolean };
+}
+
+/** What the process holds now: heap in use after a full collection where `global.gc` is exposed, and RSS, in MiB. */
+function heldMiB(): { heap: number; rss: number; gc: boolean } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / 2 ** 20, rss: m.rss / 2 ** 20, gc: !!gc };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -109,6 +119,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     const tf0 = performance.now();
     const first = await monitor.pollOnce();
     const firstMs = performance.now() - tf0 - collector.cpuMs;
+    const held = heldMiB();
     if (first.failing) throw new Error(`${label}: a healthy synthesized round has ${first.failing} failing findings, e.g. ${first.results.flatMap((r) => r.findings)[0]?.message}`);
     // The path before: every answer parsed, the whole fabric compared afresh (same basis; the
     // replay's synthesis time left out). It holds every parsed answer at once: not run above
@@ -145,7 +156,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     const updates = recheck.length;
     const commands = collector.commands / ROUNDS;
     monitor.onRecheck = undefined;
-    const steady = { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000 - synthMs, updates, recheck, recheckCpu, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, firstMs, commands };
+    const steady = { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000 - synthMs, updates, recheck, recheckCpu, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, firstMs, commands, held };
     if (model.devices.length > LINK_DOWN_MAX) return { ...steady, failCpuMs: NaN, failMs: NaN, recoverMs: NaN, incidents: [], findings: 0, rss: peakRssMiB() };
     const failed = linkDown(model, opts);
     collector.answer = (d, c) => failed.answer(d, c);
@@ -193,6 +204,7 @@ function print(s: Scale, what: string): void {
   report({ name: `service CPU share at a ${PERIOD_MS / 1000} s period, ${s.devices} devices`, value: Math.round(share * 1000) / 10, unit: '% of one core', note: `${(s.cpuMs / s.rounds).toFixed(0)} ms CPU per round (2 cores here)` });
   if (!Number.isNaN(s.failMs)) report({ name: `poll round, ${s.devices} devices, one spine link down (raise + correlate)`, value: s.failMs / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, note: `${(s.failCpuMs / 1000).toFixed(2)} s CPU; recovery round ${(s.recoverMs / 1000).toFixed(2)} s` });
   report({ name: `peak memory (RSS) after ${s.devices} devices`, value: Math.round(s.rss), unit: 'MiB' });
+  report({ name: `held after the first poll, ${s.devices} devices`, value: Math.round(s.held.heap), unit: `MiB of heap${s.held.gc ? ' after a full GC' : ' (no --expose-gc: before GC)'}`, note: `RSS then ${Math.round(s.held.rss)} MiB` });
 }
 
 const full = AVD_BENCHMARK_SHAPE.pods!;
