@@ -48,6 +48,8 @@ interface Scale {
   fullMs: number;
   /** The first poll: every answer read, parsed and compared (synthesis left out). */
   firstMs: number;
+  /** Its CPU (the bench process's, synthesis left out). */
+  firstCpuMs: number;
   failMs: number;
   recoverMs: number;
   commands: number;
@@ -117,8 +119,11 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   const recheckCpu: number[] = [];
   try {
     const tf0 = performance.now();
+    const fc0 = process.cpuUsage();
     const first = await monitor.pollOnce();
     const firstMs = performance.now() - tf0 - collector.cpuMs;
+    const fc1 = process.cpuUsage(fc0);
+    const firstCpuMs = (fc1.user + fc1.system) / 1000 - collector.cpuMs;
     const held = heldMiB();
     if (first.failing) throw new Error(`${label}: a healthy synthesized round has ${first.failing} failing findings, e.g. ${first.results.flatMap((r) => r.findings)[0]?.message}`);
     // The path before: every answer parsed, the whole fabric compared afresh (same basis; the
@@ -156,7 +161,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     const updates = recheck.length;
     const commands = collector.commands / ROUNDS;
     monitor.onRecheck = undefined;
-    const steady = { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000 - synthMs, updates, recheck, recheckCpu, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, firstMs, commands, held };
+    const steady = { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000 - synthMs, updates, recheck, recheckCpu, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, firstMs, firstCpuMs, commands, held };
     if (model.devices.length > LINK_DOWN_MAX) return { ...steady, failCpuMs: NaN, failMs: NaN, recoverMs: NaN, incidents: [], findings: 0, rss: peakRssMiB() };
     const failed = linkDown(model, opts);
     collector.answer = (d, c) => failed.answer(d, c);
@@ -195,7 +200,7 @@ function avd(pods: number): FabricModel {
 function print(s: Scale, what: string): void {
   const mean = s.roundMs.reduce((a, b) => a + b, 0) / s.rounds;
   const share = s.cpuMs / s.rounds / PERIOD_MS;
-  process.stdout.write(`  ${what}: ${s.devices} devices, ${s.commands} show commands per round, ${s.rounds} rounds with changes (set up in ${(s.load / 1000).toFixed(1)} s, first poll ${(s.firstMs / 1000).toFixed(1)} s); ${Number.isNaN(s.failMs) ? 'link down not run' : `one spine link down -> ${s.findings} findings, ${s.incidents.length} incident${s.incidents.length === 1 ? '' : 's'}: ${s.incidents.join(' | ')}`}\n`);
+  process.stdout.write(`  ${what}: ${s.devices} devices, ${s.commands} show commands per round, ${s.rounds} rounds with changes (set up in ${(s.load / 1000).toFixed(1)} s, first poll ${(s.firstMs / 1000).toFixed(1)} s, ${(s.firstCpuMs / 1000).toFixed(1)} s CPU); ${Number.isNaN(s.failMs) ? 'link down not run' : `one spine link down -> ${s.findings} findings, ${s.incidents.length} incident${s.incidents.length === 1 ? '' : 's'}: ${s.incidents.join(' | ')}`}\n`);
   report({ name: `poll round with changes, ${s.devices} devices`, value: mean / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, ...(Number.isNaN(s.fullMs) ? {} : { reference: { name: 'full re-parse and re-compare (the path before), same answers', value: s.fullMs / 1000 } }), note: `rounds ${s.roundMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; ${((mean / PERIOD_MS) * 100).toFixed(0)}% of the period` });
   const wall = s.roundMs.reduce((a, b) => a + b, 0) / 1000;
   const recheckCpu = s.recheckCpu.reduce((a, b) => a + b, 0) / 1000;
