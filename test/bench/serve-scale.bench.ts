@@ -57,7 +57,7 @@ interface Scale {
   findings: number;
   rss: number;
   /** Heap and RSS held once the first poll is done (after a full GC when node runs with --expose-gc). */
-  held: { heap: number; rss: number; gc: boolean; expectations: { devices: number; routes: number } };
+  held: { heap: number; rss: number; gc: boolean; expectations: { devices: number; routes: number }; replayed: { devices: number; routes: number } };
 }
 
 /** What the process holds now: heap in use after a full collection where `global.gc` is exposed, and RSS, in MiB. */
@@ -107,7 +107,8 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   // The replayed devices derive their answers from a basis of their own (sharing the simulation),
   // so the service's re-checks find no expectation the replay derived for them.
   const opts = { versions: true, summaries: true };
-  const healthy = new FabricAnswers(model, new LiveComparison(model, fg, new LiveBasis(model, fg, { cp: basis.cp })), new Set(), opts);
+  const replayBasis = new LiveBasis(model, fg, { cp: basis.cp });
+  const healthy = new FabricAnswers(model, new LiveComparison(model, fg, replayBasis), new Set(), opts);
   const load = performance.now() - t0;
 
   const dir = mkdtempSync(path.join(tmpdir(), `netloom-bench-serve-${label}-`));
@@ -124,7 +125,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     const firstMs = performance.now() - tf0 - collector.cpuMs;
     const fc1 = process.cpuUsage(fc0);
     const firstCpuMs = (fc1.user + fc1.system) / 1000 - collector.cpuMs;
-    const held = { ...heldMiB(), expectations: basis.cached() };
+    const held = { ...heldMiB(), expectations: basis.cached(), replayed: replayBasis.cached() };
     if (first.failing) throw new Error(`${label}: a healthy synthesized round has ${first.failing} failing findings, e.g. ${first.results.flatMap((r) => r.findings)[0]?.message}`);
     // The path before: every answer parsed, the whole fabric compared afresh (same basis; the
     // replay's synthesis time left out). It holds every parsed answer at once: not run above
@@ -209,7 +210,7 @@ function print(s: Scale, what: string): void {
   report({ name: `service CPU share at a ${PERIOD_MS / 1000} s period, ${s.devices} devices`, value: Math.round(share * 1000) / 10, unit: '% of one core', note: `${(s.cpuMs / s.rounds).toFixed(0)} ms CPU per round (2 cores here)` });
   if (!Number.isNaN(s.failMs)) report({ name: `poll round, ${s.devices} devices, one spine link down (raise + correlate)`, value: s.failMs / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, note: `${(s.failCpuMs / 1000).toFixed(2)} s CPU; recovery round ${(s.recoverMs / 1000).toFixed(2)} s` });
   report({ name: `peak memory (RSS) after ${s.devices} devices`, value: Math.round(s.rss), unit: 'MiB' });
-  report({ name: `held after the first poll, ${s.devices} devices`, value: Math.round(s.held.heap), unit: `MiB of heap${s.held.gc ? ' after a full GC' : ' (no --expose-gc: before GC)'}`, note: `RSS then ${Math.round(s.held.rss)} MiB; the expectation cache then: ${s.held.expectations.devices} devices, ${s.held.expectations.routes} routes` });
+  report({ name: `held after the first poll, ${s.devices} devices`, value: Math.round(s.held.heap), unit: `MiB of heap${s.held.gc ? ' after a full GC' : ' (no --expose-gc: before GC)'}`, note: `RSS then ${Math.round(s.held.rss)} MiB; the expectation cache then: ${s.held.expectations.devices} devices, ${s.held.expectations.routes} routes (the replay's own: ${s.held.replayed.devices} devices, ${s.held.replayed.routes} routes)` });
 }
 
 const full = AVD_BENCHMARK_SHAPE.pods!;
