@@ -455,12 +455,15 @@ export class LiveComparison {
   private recomputeDevice(name: string, parts: Parts = 'all'): void {
     const o = this.obs.get(name)!;
     const d = this.fg.device(name);
-    const ex = d && this.basis.expectation(name);
-    if (!d || !ex) {
+    if (!d || !this.fg.deviceIndex.has(name)) {
       this.set(`dev:${name}:collection`, [{ check: 'live-collection', severity: 'warning', message: `observed device ${name} is not in the model`, evidence: { device: name } }]);
       return;
     }
     const has = (part: string) => parts === 'all' || parts.has(part);
+    // Derived only for the parts that read it: the default table is kept as its differences, so
+    // re-checking another device's search (settle) derives nothing the cache has let go.
+    let held: DeviceExpect | undefined;
+    const ex = () => (held ??= this.basis.expectation(name)!);
     const f = (check: string, message: string, evidence: Record<string, unknown>, location = d.source, extra: Partial<Finding> = {}): Finding => ({ check, severity: 'error', message, evidence: { device: name, ...evidence }, location, elements: { devices: [name] }, ...extra });
     // Errors of commands whose absence is explained by the BGP findings are not repeated.
     const coll = Object.entries(o.errors)
@@ -468,8 +471,8 @@ export class LiveComparison {
       .map(([cmd, why]) => f('live-collection', `${name}: '${cmd}' failed: ${why}`, { command: cmd, reason: why }));
     this.set(`dev:${name}:collection`, coll);
 
-    if (has('vnis')) this.set(`dev:${name}:vnis`, this.compareVnis(name, d, ex, o, f));
-    if (has('macs')) this.set(`dev:${name}:macs`, this.compareMacs(name, ex, o, f));
+    if (has('vnis')) this.set(`dev:${name}:vnis`, this.compareVnis(name, d, ex(), o, f));
+    if (has('macs')) this.set(`dev:${name}:macs`, this.compareMacs(name, ex(), o, f));
 
     const ribFinding = (check: string, x: RibDiff, source: FabricModel['devices'][0]['source'], watch: Set<string>) => {
       const origin = x.predicted?.origin;
@@ -489,9 +492,11 @@ export class LiveComparison {
     let vrfDone = this.vrfFindings.get(name);
     if (!vrfDone) this.vrfFindings.set(name, (vrfDone = new Map()));
     let routesChanged = false;
-    for (const v of ex.vrfs) {
-      const part = `vrf:${v.vrf}`;
-      if (!has(part) && vrfDone.has(v.vrf)) continue;
+    // The device's VRFs in its expectation's order (deviceExpect maps them in order).
+    for (const [i, { name: vrf }] of d.vrfs.entries()) {
+      const part = `vrf:${vrf}`;
+      if (!has(part) && vrfDone.has(vrf)) continue;
+      const v = ex().vrfs[i];
       routesChanged = true;
       const watch = new Set<string>();
       const rf: Finding[] = [];
@@ -510,7 +515,7 @@ export class LiveComparison {
       vrfDone.set(v.vrf, rf);
       this.watch(name, part, watch);
     }
-    if (routesChanged) this.set(`dev:${name}:routes`, ex.vrfs.flatMap((v) => vrfDone.get(v.vrf) ?? []));
+    if (routesChanged) this.set(`dev:${name}:routes`, d.vrfs.flatMap((v) => vrfDone.get(v.name) ?? []));
 
     if (has('default')) {
       const uf: Finding[] = [];
