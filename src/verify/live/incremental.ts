@@ -7,6 +7,9 @@
  * is not read (FRR's peer uptimes tick every poll) parses to the same part and keeps the old one.
  * The findings equal a full
  * comparison of the same observations (test/verify/live-incremental.test.ts).
+ * Each device is fed to the comparison as soon as its answers are in (LiveComparison.feed, then
+ * settle at the end of the poll), and its default table is kept as compared when read
+ * (ObservedDefaultTable: its differences from the expectation), not as routes.
  * The default table (every loopback and VTEP of the fabric: the answers that grow with the square
  * of the fabric) is not even asked for while bgpd's IPv4 unicast table version, in the BGP
  * summary read first, has not moved since it was read (FRR bumps it on every best-path and
