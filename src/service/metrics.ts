@@ -41,9 +41,11 @@ function deviceFigures(o: DeviceObservation, m: ServiceMetrics): { obs: DeviceOb
     values.push([m.macs, { device: o.device, type: 'local' }, local], [m.macs, { device: o.device, type: 'remote' }, o.macs.length - local]);
     sample('netloom_evpn_macs', o.macs.length, { device: o.device });
   }
-  for (const [vrf, list] of Object.entries(o.routes ?? {})) {
-    values.push([m.routes, { device: o.device, vrf }, list.length]);
-    sample('netloom_routes', list.length, { device: o.device, vrf });
+  // The default table is kept as its size and differences (ObservedDefaultTable), VRF tables as routes.
+  const tables: [string, number][] = [...(o.defaultTable ? [['default', o.defaultTable.size] as [string, number]] : []), ...Object.entries(o.routes ?? {}).map(([vrf, list]): [string, number] => [vrf, list.length])];
+  for (const [vrf, n] of tables) {
+    values.push([m.routes, { device: o.device, vrf }, n]);
+    sample('netloom_routes', n, { device: o.device, vrf });
   }
   return { obs: o, set: values.map(([g, l]) => [g, l]), values, samples };
 }

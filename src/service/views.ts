@@ -106,10 +106,10 @@ export class DeviceViews {
       const endpoints = i.endpoints ?? [];
       const expected = { ipv4: i.ipv4 ?? null, ipv6: i.ipv6 ?? null, mtu: i.mtu, peer: i.peer ? `${i.peer.device}:${i.peer.interface}` : null, vlans: [...(i.accessVlan !== undefined ? [i.accessVlan] : []), ...(i.taggedVlans ?? [])], endpoints, sessions: sessions.length };
       // Nothing collected (no poll yet, or every command failed): nothing to show but the miss.
-      if (!obs || (!obs.bgp && !obs.routes && !obs.macs && !obs.ospf)) return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: null, agrees: i.kind === 'fabric' || endpoints.length ? false : null };
+      if (!obs || (!obs.bgp && !obs.routes && !obs.defaultTable && !obs.macs && !obs.ospf)) return { name: i.name, kind: i.kind, location: formatLocation(i.source), expected, observed: null, agrees: i.kind === 'fabric' || endpoints.length ? false : null };
       const seen = sessions.flatMap((r) => r.observed.map((o) => ({ peer: r.peer, afi: o.afi, state: o.state })));
       const ospf = (obs.ospf ?? []).find((n) => n.iface === i.name || n.iface.startsWith(`${i.name}:`))?.state ?? null;
-      const routesVia = routes.filter((r) => (r.hops ?? []).some((h) => h.iface === i.name)).length;
+      const routesVia = routes.filter((r) => (r.hops ?? []).some((h) => h.iface === i.name)).length + (obs.defaultTable?.routesVia(i.name) ?? 0);
       const macs = (obs.macs ?? []).filter((m) => m.type === 'local' && m.intf === i.name).length;
       const agrees = i.kind === 'fabric'
         ? sessions.length ? seen.length > 0 && seen.every((x) => x.state === 'Established') && sessions.every((r) => r.observed.length > 0) : ospf ? ospf.startsWith('Full') : routesVia > 0
@@ -133,13 +133,16 @@ export class DeviceViews {
     const rows: RouteRow[] = [];
     for (const t of tables) {
       if (vrf && t.vrf !== vrf) continue;
-      const seen = new Map<string, ObservedRoute>((obs?.routes?.[t.vrf] ?? []).filter((r) => t.include(r.prefix)).map((r) => [r.prefix, r]));
+      // A default table kept as compared when read answers from its differences; a table of routes from them.
+      const kept = t.vrf === 'default' ? obs?.defaultTable : undefined;
+      const seen = kept ? undefined : new Map<string, ObservedRoute>((obs?.routes?.[t.vrf] ?? []).filter((r) => t.include(r.prefix)).map((r) => [r.prefix, r]));
       for (const p of t.predicted) {
-        const o = seen.get(p.prefix);
-        seen.delete(p.prefix);
+        const o = kept ? kept.observed(p) : seen!.get(p.prefix);
+        seen?.delete(p.prefix);
         rows.push({ vrf: t.vrf, prefix: p.prefix, expected: { protocol: p.protocol, nextHops: p.nextHops, origin: p.origin }, observed: o ? { protocol: o.protocol, nextHops: o.nexthops } : null, agrees: !!o && o.nexthops >= Math.min(1, p.nextHops.length) });
       }
-      for (const o of seen.values()) rows.push({ vrf: t.vrf, prefix: o.prefix, expected: null, observed: { protocol: o.protocol, nextHops: o.nexthops }, agrees: false });
+      const unexpected = kept ? kept.diffs.flatMap((d) => (!d.predicted && d.observed ? [d.observed] : [])) : seen!.values();
+      for (const o of unexpected) rows.push({ vrf: t.vrf, prefix: o.prefix, expected: null, observed: { protocol: o.protocol, nextHops: o.nexthops }, agrees: false });
     }
     return rows;
   }

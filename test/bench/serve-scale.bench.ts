@@ -55,12 +55,24 @@ interface Scale {
   fullMs: number;
   /** The first poll: every answer read, parsed and compared (synthesis left out). */
   firstMs: number;
+  /** Its CPU (the bench process's, synthesis left out). */
+  firstCpuMs: number;
   failMs: number;
   recoverMs: number;
   commands: number;
   incidents: string[];
   findings: number;
   rss: number;
+  /** Heap and RSS held once the first poll is done (after a full GC when node runs with --expose-gc). */
+  held: { heap: number; rss: number; gc: boolean; expectations: { devices: number; routes: number }; replayed: { devices: number; routes: number } };
+}
+
+/** What the process holds now: heap in use after a full collection where `global.gc` is exposed, and RSS, in MiB. */
+function heldMiB(): { heap: number; rss: number; gc: boolean } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / 2 ** 20, rss: m.rss / 2 ** 20, gc: !!gc };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -147,7 +159,8 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   // The replayed devices derive their answers from a basis of their own (sharing the simulation),
   // so the service's re-checks find no expectation the replay derived for them.
   const opts = { versions: true, summaries: true };
-  const healthy = new FabricAnswers(model, new LiveComparison(model, fg, new LiveBasis(model, fg, { cp: basis.cp })), new Set(), opts);
+  const replayBasis = new LiveBasis(model, fg, { cp: basis.cp });
+  const healthy = new FabricAnswers(model, new LiveComparison(model, fg, replayBasis), new Set(), opts);
   const load = performance.now() - t0;
   derivation(model, fg, basis.cp);
 
@@ -160,8 +173,12 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   const recheckCpu: number[] = [];
   try {
     const tf0 = performance.now();
+    const fc0 = process.cpuUsage();
     const first = await monitor.pollOnce();
     const firstMs = performance.now() - tf0 - collector.cpuMs;
+    const fc1 = process.cpuUsage(fc0);
+    const firstCpuMs = (fc1.user + fc1.system) / 1000 - collector.cpuMs;
+    const held = { ...heldMiB(), expectations: basis.cached(), replayed: replayBasis.cached() };
     if (first.failing) throw new Error(`${label}: a healthy synthesized round has ${first.failing} failing findings, e.g. ${first.results.flatMap((r) => r.findings)[0]?.message}`);
     // The path before: every answer parsed, the whole fabric compared afresh (same basis; the
     // replay's synthesis time left out). It holds every parsed answer at once: not run above
@@ -198,7 +215,7 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
     const updates = recheck.length;
     const commands = collector.commands / ROUNDS;
     monitor.onRecheck = undefined;
-    const steady = { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000 - synthMs, updates, recheck, recheckCpu, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, firstMs, commands };
+    const steady = { devices: model.devices.length, load, rounds: ROUNDS, roundMs, cpuMs: (cpu.user + cpu.system) / 1000 - synthMs, updates, recheck, recheckCpu, slowest: worst.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, ms]) => `${d} ${ms.toFixed(1)} ms`).join(', '), fullMs, firstMs, firstCpuMs, commands, held };
     if (model.devices.length > LINK_DOWN_MAX) return { ...steady, failCpuMs: NaN, failMs: NaN, recoverMs: NaN, incidents: [], findings: 0, rss: peakRssMiB() };
     const failed = linkDown(model, opts);
     collector.answer = (d, c) => failed.answer(d, c);
@@ -237,7 +254,7 @@ function avd(pods: number): FabricModel {
 function print(s: Scale, what: string): void {
   const mean = s.roundMs.reduce((a, b) => a + b, 0) / s.rounds;
   const share = s.cpuMs / s.rounds / PERIOD_MS;
-  process.stdout.write(`  ${what}: ${s.devices} devices, ${s.commands} show commands per round, ${s.rounds} rounds with changes (set up in ${(s.load / 1000).toFixed(1)} s, first poll ${(s.firstMs / 1000).toFixed(1)} s); ${Number.isNaN(s.failMs) ? 'link down not run' : `one spine link down -> ${s.findings} findings, ${s.incidents.length} incident${s.incidents.length === 1 ? '' : 's'}: ${s.incidents.join(' | ')}`}\n`);
+  process.stdout.write(`  ${what}: ${s.devices} devices, ${s.commands} show commands per round, ${s.rounds} rounds with changes (set up in ${(s.load / 1000).toFixed(1)} s, first poll ${(s.firstMs / 1000).toFixed(1)} s, ${(s.firstCpuMs / 1000).toFixed(1)} s CPU); ${Number.isNaN(s.failMs) ? 'link down not run' : `one spine link down -> ${s.findings} findings, ${s.incidents.length} incident${s.incidents.length === 1 ? '' : 's'}: ${s.incidents.join(' | ')}`}\n`);
   report({ name: `poll round with changes, ${s.devices} devices`, value: mean / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, ...(Number.isNaN(s.fullMs) ? {} : { reference: { name: 'full re-parse and re-compare (the path before), same answers', value: s.fullMs / 1000 } }), note: `rounds ${s.roundMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; ${((mean / PERIOD_MS) * 100).toFixed(0)}% of the period` });
   const wall = s.roundMs.reduce((a, b) => a + b, 0) / 1000;
   const recheckCpu = s.recheckCpu.reduce((a, b) => a + b, 0) / 1000;
@@ -246,6 +263,7 @@ function print(s: Scale, what: string): void {
   report({ name: `service CPU share at a ${PERIOD_MS / 1000} s period, ${s.devices} devices`, value: Math.round(share * 1000) / 10, unit: '% of one core', note: `${(s.cpuMs / s.rounds).toFixed(0)} ms CPU per round (2 cores here)` });
   if (!Number.isNaN(s.failMs)) report({ name: `poll round, ${s.devices} devices, one spine link down (raise + correlate)`, value: s.failMs / 1000, unit: 's', target: `<= ${PERIOD_MS / 1000} s period`, note: `${(s.failCpuMs / 1000).toFixed(2)} s CPU; recovery round ${(s.recoverMs / 1000).toFixed(2)} s` });
   report({ name: `peak memory (RSS) after ${s.devices} devices`, value: Math.round(s.rss), unit: 'MiB' });
+  report({ name: `held after the first poll, ${s.devices} devices`, value: Math.round(s.held.heap), unit: `MiB of heap${s.held.gc ? ' after a full GC' : ' (no --expose-gc: before GC)'}`, note: `RSS then ${Math.round(s.held.rss)} MiB; the expectation cache then: ${s.held.expectations.devices} devices, ${s.held.expectations.routes} routes (the replay's own: ${s.held.replayed.devices} devices, ${s.held.replayed.routes} routes)` });
 }
 
 const full = AVD_BENCHMARK_SHAPE.pods!;

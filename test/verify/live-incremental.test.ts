@@ -142,6 +142,90 @@ describe('incremental poll equals a full comparison', () => {
     expect(dropped).not.toBe('');
   });
 
+  it('dc1: the default table kept as its differences: a route missing, a next hop changed, an extra route, first divergence at the spines', async () => {
+    const m = example('dc1');
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg));
+    const lo = (name: string) => `${m.devices.find((d) => d.name === name)!.loopback!.split('/')[0]}/32`;
+    const esc = (x: string) => x.replace(/\./g, '\\.');
+    const spines = m.devices.filter((d) => d.role === 'spine').map((d) => d.name);
+    const table = 'show ip route json';
+    const drop = (device: string, prefix: string) => (t: Map<string, string>) => editAnswer(t, device, table, (j) => delete j[prefix]);
+    const restore = (device: string) => (t: Map<string, string>) => new Map(t).set(`${device}\n${table}`, healthy.get(`${device}\n${table}`)!);
+    // leaf1's route to leaf2's loopback: its first next hop out of another interface.
+    const hopMoved = (t: Map<string, string>) => editAnswer(t, 'leaf1', table, (j) => {
+      j[lo('leaf2')][0].nexthops[0].interfaceName = 'eth9';
+    });
+    await run(m, [
+      { name: 'a route missing', edit: drop('leaf1', lo('leaf3')), devices: ['leaf1'], expect: [new RegExp(`^leaf1: lacks ${esc(lo('leaf3'))} \\(predicted bgp via .* from leaf3\\); first divergence on the path at leaf1$`)] },
+      { name: 'a next hop changed', edit: hopMoved, devices: ['leaf1'], expect: [new RegExp(`^leaf1: lacks ${esc(lo('leaf3'))}`), new RegExp(`^leaf1: ${esc(lo('leaf2'))} via .*eth9.*, predicted via `)] },
+      { name: 'leaf1 restored', edit: restore('leaf1'), devices: ['leaf1'], expect: [] },
+      // spine1 does not learn spine2's loopback (both in the spines' AS): holding it is a finding.
+      {
+        name: 'an extra route',
+        edit: (t) => editAnswer(t, 'spine1', table, (j) => {
+          j[lo('spine2')] = [{ prefix: lo('spine2'), protocol: 'bgp', selected: true, nexthops: [{ interfaceName: 'eth1', active: true, fib: true }] }];
+        }),
+        devices: ['spine1'],
+        expect: [new RegExp(`^spine1: holds unexpected ${esc(lo('spine2'))} \\(bgp via eth1\\)$`)],
+      },
+      // Outside the loopbacks and VTEPs: the table changed, nothing to find (spine1 back as it was).
+      {
+        name: 'an extra route outside the fabric hosts',
+        edit: (t) => editAnswer(restore('spine1')(t), 'leaf2', table, (j) => {
+          j['192.0.2.0/24'] = [{ prefix: '192.0.2.0/24', protocol: 'static', selected: true, nexthops: [{ ip: '10.9.9.9', interfaceName: 'eth1', active: true, fib: true }] }];
+        }),
+        devices: ['leaf2', 'spine1'],
+        expect: [],
+      },
+      // leaf3's loopback gone from every spine and from leaf1: leaf1's search names a spine on its path.
+      { name: 'spines lack it', edit: (t) => [...spines, 'leaf1'].reduce((x, d) => drop(d, lo('leaf3'))(x), t), devices: [...spines, 'leaf1'], expect: [new RegExp(`^leaf1: lacks ${esc(lo('leaf3'))} .*; first divergence on the path at spine\\d$`)] },
+      // The spines heal, leaf1 is not polled anew: re-checked all the same (its search read their tables).
+      { name: 'spines heal', edit: (t) => spines.reduce((x, d) => restore(d)(x), t), devices: spines, expect: [new RegExp(`^leaf1: lacks ${esc(lo('leaf3'))} .*; first divergence on the path at leaf1$`)] },
+      { name: 'healed', edit: () => healthy, devices: ['leaf1', 'leaf2'], expect: [] },
+    ]);
+  });
+
+  it('keeps no default table as routes: what it holds answers as the routes would', async () => {
+    const m = example('dc1');
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg));
+    const leaf1 = m.devices.find((d) => d.name === 'leaf1')!;
+    const loOf = (name: string) => `${m.devices.find((d) => d.name === name)!.loopback!.split('/')[0]}/32`;
+    // leaf1: leaf3's loopback gone, an extra route, one next hop fewer to leaf2.
+    const broken = editAnswer(healthy, 'leaf1', 'show ip route json', (j) => {
+      delete j[loOf('leaf3')];
+      j['192.0.2.0/24'] = [{ prefix: '192.0.2.0/24', protocol: 'static', selected: true, nexthops: [{ ip: '10.9.9.9', interfaceName: 'eth1', active: true, fib: true }] }];
+      j[loOf('leaf2')][0].nexthops.pop();
+    });
+    const collector = new ReplayCollector();
+    collector.table = broken;
+    const target: LiveTarget = { collector, describe: 'replay' };
+    const live = new IncrementalLive(m, fg);
+    const kept = (await live.poll(target, { probes: false })).observed.devices;
+    const read = (await collectObserved(target, m, { probes: false })).devices;
+    for (const o of kept.filter((x) => m.devices.find((d) => d.name === x.device)?.platform === 'frr')) {
+      expect(o.routes?.default, o.device).toBeUndefined();
+      const t = o.defaultTable!;
+      const routes = read.find((x) => x.device === o.device)!.routes!.default;
+      expect(t.size, o.device).toBe(routes.length);
+      const byPrefix = new Map(routes.map((r) => [r.prefix, r]));
+      for (const host of live.comparison.basis.fabricHosts) expect(t.has(host), `${o.device} ${host}`).toBe(byPrefix.has(host));
+      for (const p of live.comparison.expectation(o.device)!.defaults) {
+        const r = byPrefix.get(p.prefix);
+        expect(t.observed(p), `${o.device} ${p.prefix}`).toEqual(r ? { protocol: r.protocol, nexthops: r.nexthops } : undefined);
+      }
+      for (const i of m.devices.find((d) => d.name === o.device)!.interfaces) {
+        expect(t.routesVia(i.name), `${o.device} ${i.name}`).toBe(routes.filter((r) => (r.hops ?? []).some((h) => h.iface === i.name)).length);
+      }
+    }
+    const t = kept.find((o) => o.device === 'leaf1')!.defaultTable!;
+    expect(t.diffs.map((d) => [d.kind, d.prefix])).toEqual([['next-hops', loOf('leaf2')], ['missing', loOf('leaf3')]]);
+    expect(t.has('192.0.2.0/24')).toBe(false);
+    expect(JSON.stringify(t).length).toBeLessThan(2000);
+    expect(leaf1.vtep).toBeDefined();
+  });
+
   it('generated fabric: loopbacks missing along a path, the first divergence follows the upstream device', async () => {
     const m = generated();
     const [a, b] = [leafOf(m, 0), leafOf(m, 3)];

@@ -15,6 +15,7 @@ import type { BgpSession, Device, FabricModel } from '../../model/types.ts';
 import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import type { DeviceObservation, ObservedRoute } from './observed.ts';
+import { ObservedDefaultTable } from './default-table.ts';
 import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpPeerState, type BgpSessionState } from '../../domains/fabric/session-state.ts';
 import { ControlPlane, type RibRoute } from '../sim/control-plane.ts';
 import { contains6, overlaps4, parsePrefix4 } from '../../model/ip.ts';
@@ -71,6 +72,7 @@ function changedParts(prev: DeviceObservation | undefined, o: DeviceObservation)
   if (prev.macs !== o.macs) out.add('macs');
   if (prev.ospf !== o.ospf) out.add('ospf');
   if (prev.bgp !== o.bgp) out.add('bgp');
+  if (prev.defaultTable !== o.defaultTable) out.add('default');
   for (const vrf of new Set([...Object.keys(prev.routes ?? {}), ...Object.keys(o.routes ?? {})])) {
     if (prev.routes![vrf] !== o.routes![vrf]) out.add(vrf === 'default' ? 'default' : `vrf:${vrf}`);
   }
@@ -80,18 +82,6 @@ function changedParts(prev: DeviceObservation | undefined, o: DeviceObservation)
 function sameErrors(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
-const prefixIndexes = new WeakMap<ObservedRoute[], Map<string, ObservedRoute>>();
-/** An observed table by prefix (the last entry of each, as a Map built from it), built once per table. */
-function prefixIndex(table: ObservedRoute[]): Map<string, ObservedRoute> {
-  let m = prefixIndexes.get(table);
-  if (!m) {
-    m = new Map();
-    for (const r of table) m.set(r.prefix, r);
-    prefixIndexes.set(table, m);
-  }
-  return m;
 }
 
 const peerIndexes = new WeakMap<BgpPeerState[], Map<string, number[]>>();
@@ -149,6 +139,8 @@ export class LiveBasis {
   readonly cp: ControlPlane;
   readonly owners: (prefix: string) => string[];
   readonly fabricHosts: Set<string>;
+  /** Each fabric host's number: its bit in a kept default table (ObservedDefaultTable). */
+  readonly hostIndex: Map<string, number>;
   /** Device -> its expectation, least recently used first; at most `cacheRoutes` routes held. */
   private readonly expect = new Map<string, DeviceExpect>();
   private held = 0;
@@ -179,6 +171,7 @@ export class LiveBasis {
     this.cp = opts.cp ?? new ControlPlane(model, this.fg.deviceIndex);
     this.owners = vrfOwners(model);
     this.fabricHosts = new Set(model.devices.flatMap((d) => [`${addr(d.loopback)}/32`, ...(d.vtep ? [`${addr(d.vtep)}/32`] : [])]));
+    this.hostIndex = new Map([...this.fabricHosts].map((p, i) => [p, i]));
   }
 
   /**
@@ -316,8 +309,8 @@ export class LiveComparison {
     for (const x of path.reverse()) {
       const name = this.fg.devices[x].name;
       watch?.add(name);
-      const obs = this.obs.get(name)?.routes?.default;
-      if (obs && !prefixIndex(obs).has(prefix)) return name;
+      const table = this.obs.get(name)?.defaultTable;
+      if (table && !table.has(prefix)) return name;
     }
     return undefined;
   }
@@ -342,6 +335,25 @@ export class LiveComparison {
   }
 
   /**
+   * A device's default table as read, compared with its expectation and kept as that
+   * (ObservedDefaultTable); undefined for a device not in the model.
+   */
+  compactDefault(device: string, routes: ObservedRoute[]): ObservedDefaultTable | undefined {
+    const ex = this.fg.device(device) && this.basis.expectation(device);
+    return ex && new ObservedDefaultTable(routes, ex, this.basis.hostIndex);
+  }
+
+  /** The observation as kept: its default table compared and dropped (a table already kept passes as is). */
+  private kept(o: DeviceObservation): DeviceObservation {
+    const routes = o.routes?.default;
+    if (!routes) return o;
+    const table = this.compactDefault(o.device, routes);
+    if (!table) return o;
+    const { default: _read, ...vrfs } = o.routes!;
+    return { ...o, routes: vrfs, defaultTable: table };
+  }
+
+  /**
    * Feed or replace several observations (one poll's changed devices): all are stored first,
    * then each device re-checks only the parts whose observation changed (a part reused by
    * reference from the previous observation is unchanged), and so do the devices whose
@@ -355,7 +367,8 @@ export class LiveComparison {
       else if (!had) dirty.set(device, new Set(parts));
       else for (const x of parts) had.add(x);
     };
-    for (const o of list) {
+    for (const x of list) {
+      const o = this.kept(x);
       const prev = this.obs.get(o.device);
       this.obs.set(o.device, o);
       const parts = changedParts(prev, o);
@@ -368,17 +381,56 @@ export class LiveComparison {
         if (this.obs.has(dev)) mark(dev, new Set([part]));
       }
     }
-    for (const [device, parts] of dirty) {
-      const t0 = this.onRecheck ? performance.now() : 0;
-      const c0 = this.onRecheck ? process.cpuUsage() : undefined;
-      this.recomputeDevice(device, parts);
-      if (parts === 'all' || parts.has('bgp')) {
-        for (const s of this.sessionsOf.get(device) ?? []) if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+    for (const [device, parts] of dirty) this.recheck(device, parts);
+  }
+
+  /** Observations fed since the last settle() whose default table changed, with when they were fed. */
+  private readonly fedTables = new Map<string, number>();
+  /** "<device>\n<part>" -> when its first-divergence search last read other devices' tables. */
+  private readonly searchedAt = new Map<string, number>();
+  private tick = 0;
+
+  /**
+   * One device's observation as soon as it is read (a poll streams them): stored and its changed
+   * parts re-checked now, so neither its parsed tables nor its expectation wait for the rest of
+   * the poll. The parts of other devices whose first-divergence search read its default table
+   * before it changed are re-checked by settle(), once the poll has fed every device: with
+   * updateMany's findings.
+   */
+  feed(x: DeviceObservation): void {
+    const o = this.kept(x);
+    const prev = this.obs.get(o.device);
+    this.obs.set(o.device, o);
+    const parts = changedParts(prev, o);
+    const t = ++this.tick;
+    if (parts === 'all' || parts.has('default')) this.fedTables.set(o.device, t);
+    if (parts === 'all' || parts.size) this.recheck(o.device, parts);
+  }
+
+  /** After a poll's feed(): re-checks the searches that read a default table before it changed. */
+  settle(): void {
+    const dirty = new Map<string, Set<string>>();
+    for (const [device, t] of this.fedTables) {
+      for (const w of this.watchers.get(device) ?? []) {
+        if ((this.searchedAt.get(w) ?? 0) > t) continue;
+        const [dev, part] = w.split('\n');
+        if (this.obs.has(dev)) (dirty.get(dev) ?? dirty.set(dev, new Set()).get(dev)!).add(part);
       }
-      if (c0) {
-        const c = process.cpuUsage(c0);
-        this.onRecheck!(device, performance.now() - t0, (c.user + c.system) / 1000);
-      }
+    }
+    this.fedTables.clear();
+    for (const [device, parts] of dirty) this.recheck(device, parts);
+  }
+
+  private recheck(device: string, parts: Parts): void {
+    const t0 = this.onRecheck ? performance.now() : 0;
+    const c0 = this.onRecheck ? process.cpuUsage() : undefined;
+    this.recomputeDevice(device, parts);
+    if (parts === 'all' || parts.has('bgp')) {
+      for (const s of this.sessionsOf.get(device) ?? []) if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+    }
+    if (c0) {
+      const c = process.cpuUsage(c0);
+      this.onRecheck!(device, performance.now() - t0, (c.user + c.system) / 1000);
     }
   }
 
@@ -395,12 +447,15 @@ export class LiveComparison {
   private recomputeDevice(name: string, parts: Parts = 'all'): void {
     const o = this.obs.get(name)!;
     const d = this.fg.device(name);
-    const ex = d && this.basis.expectation(name);
-    if (!d || !ex) {
+    if (!d || !this.fg.deviceIndex.has(name)) {
       this.set(`dev:${name}:collection`, [{ check: 'live-collection', severity: 'warning', message: `observed device ${name} is not in the model`, evidence: { device: name } }]);
       return;
     }
     const has = (part: string) => parts === 'all' || parts.has(part);
+    // Derived only for the parts that read it: the default table is kept as its differences, so
+    // re-checking another device's search (settle) derives nothing the cache has let go.
+    let held: DeviceExpect | undefined;
+    const ex = () => (held ??= this.basis.expectation(name)!);
     const f = (check: string, message: string, evidence: Record<string, unknown>, location = d.source, extra: Partial<Finding> = {}): Finding => ({ check, severity: 'error', message, evidence: { device: name, ...evidence }, location, elements: { devices: [name] }, ...extra });
     // Errors of commands whose absence is explained by the BGP findings are not repeated.
     const coll = Object.entries(o.errors)
@@ -408,8 +463,8 @@ export class LiveComparison {
       .map(([cmd, why]) => f('live-collection', `${name}: '${cmd}' failed: ${why}`, { command: cmd, reason: why }));
     this.set(`dev:${name}:collection`, coll);
 
-    if (has('vnis')) this.set(`dev:${name}:vnis`, this.compareVnis(name, d, ex, o, f));
-    if (has('macs')) this.set(`dev:${name}:macs`, this.compareMacs(name, ex, o, f));
+    if (has('vnis')) this.set(`dev:${name}:vnis`, this.compareVnis(name, d, ex(), o, f));
+    if (has('macs')) this.set(`dev:${name}:macs`, this.compareMacs(name, ex(), o, f));
 
     const ribFinding = (check: string, x: RibDiff, source: FabricModel['devices'][0]['source'], watch: Set<string>) => {
       const origin = x.predicted?.origin;
@@ -429,9 +484,11 @@ export class LiveComparison {
     let vrfDone = this.vrfFindings.get(name);
     if (!vrfDone) this.vrfFindings.set(name, (vrfDone = new Map()));
     let routesChanged = false;
-    for (const v of ex.vrfs) {
-      const part = `vrf:${v.vrf}`;
-      if (!has(part) && vrfDone.has(v.vrf)) continue;
+    // The device's VRFs in its expectation's order (deviceExpect maps them in order).
+    for (const [i, { name: vrf }] of d.vrfs.entries()) {
+      const part = `vrf:${vrf}`;
+      if (!has(part) && vrfDone.has(vrf)) continue;
+      const v = ex().vrfs[i];
       routesChanged = true;
       const watch = new Set<string>();
       const rf: Finding[] = [];
@@ -450,20 +507,20 @@ export class LiveComparison {
       vrfDone.set(v.vrf, rf);
       this.watch(name, part, watch);
     }
-    if (routesChanged) this.set(`dev:${name}:routes`, ex.vrfs.flatMap((v) => vrfDone.get(v.vrf) ?? []));
+    if (routesChanged) this.set(`dev:${name}:routes`, d.vrfs.flatMap((v) => vrfDone.get(v.name) ?? []));
 
     if (has('default')) {
       const uf: Finding[] = [];
       const bf: Finding[] = [];
       const watch = new Set<string>();
-      const def = o.routes?.['default'];
+      // Compared with the expectation when it was read: its differences are what is kept.
+      const def = o.defaultTable;
       if (def) {
-        for (const x of compareTable('default', ex.defaults, def, { include: (p) => this.fabricHosts.has(p) })) bf.push(ribFinding('live-fabric-rib', x, d.source, watch));
-        const byPrefix = prefixIndex(def);
-        for (const u of ex.underlay) {
-          const r = byPrefix.get(u.prefix);
-          if (!r) uf.push(f('live-underlay-ecmp', `${name}: no underlay route to ${u.device}'s VTEP ${u.prefix}`, { prefix: u.prefix, peer: u.device, expectedNexthops: u.nexthops, observedNexthops: 0 }, d.source, { elements: { devices: [name, u.device] } }));
-          else if (r.nexthops < u.nexthops) uf.push(f('live-underlay-ecmp', `${name}: reduced ECMP to ${u.device}'s VTEP ${u.prefix}: ${r.nexthops} next hop${r.nexthops === 1 ? '' : 's'}, expected ${u.nexthops}`, { prefix: u.prefix, peer: u.device, expectedNexthops: u.nexthops, observedNexthops: r.nexthops }, d.source, { elements: { devices: [name, u.device] } }));
+        for (const x of def.diffs) bf.push(ribFinding('live-fabric-rib', x, d.source, watch));
+        for (const u of def.underlay) {
+          const n = u.observed;
+          if (n === null) uf.push(f('live-underlay-ecmp', `${name}: no underlay route to ${u.device}'s VTEP ${u.prefix}`, { prefix: u.prefix, peer: u.device, expectedNexthops: u.expected, observedNexthops: 0 }, d.source, { elements: { devices: [name, u.device] } }));
+          else uf.push(f('live-underlay-ecmp', `${name}: reduced ECMP to ${u.device}'s VTEP ${u.prefix}: ${n} next hop${n === 1 ? '' : 's'}, expected ${u.expected}`, { prefix: u.prefix, peer: u.device, expectedNexthops: u.expected, observedNexthops: n }, d.source, { elements: { devices: [name, u.device] } }));
         }
       }
       this.watch(name, 'default', watch);
@@ -489,6 +546,7 @@ export class LiveComparison {
   /** Records which devices' default tables a part of `device` read, so their change re-checks it. */
   private watch(device: string, part: string, devices: Set<string>): void {
     const key = `${device}\n${part}`;
+    this.searchedAt.set(key, this.tick);
     for (const w of this.watching.get(key) ?? []) this.watchers.get(w)?.delete(key);
     if (!devices.size) {
       this.watching.delete(key);

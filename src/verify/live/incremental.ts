@@ -7,6 +7,9 @@
  * is not read (FRR's peer uptimes tick every poll) parses to the same part and keeps the old one.
  * The findings equal a full
  * comparison of the same observations (test/verify/live-incremental.test.ts).
+ * Each device is fed to the comparison as soon as its answers are in (LiveComparison.feed, then
+ * settle at the end of the poll), and its default table is kept as compared when read
+ * (ObservedDefaultTable: its differences from the expectation), not as routes.
  * The default table (every loopback and VTEP of the fabric: the answers that grow with the square
  * of the fabric) is not even asked for while bgpd's IPv4 unicast table version, in the BGP
  * summary read first, has not moved since it was read (FRR bumps it on every best-path and
@@ -24,7 +27,8 @@ import type { CheckResult } from '../findings.ts';
 import type { FabricGraph } from '../graph.ts';
 import { assembleFrrObservation, frrCommands, readFrrOutput, runFrrCommands, type CommandResult, type FrrCommand } from './collector.ts';
 import { LiveComparison, type LiveBasis, type ObservedState } from './compare.ts';
-import type { DeviceObservation } from './observed.ts';
+import { ObservedDefaultTable } from './default-table.ts';
+import type { DeviceObservation, ObservedRoute } from './observed.ts';
 import { runProbes } from './probes.ts';
 import { collectionOf, type LiveTarget } from './run.ts';
 
@@ -44,6 +48,8 @@ export interface IncrementalPoll {
   /** Commands whose answer changed (and were parsed). */
   parsed: number;
 }
+
+const isDefault = (x: FrrCommand) => x.key === 'routes' && x.vrf === 'default';
 
 const digestOf = (r: CommandResult) => (r.ok ? `+${hash('sha1', r.stdout, 'base64')}` : `-${r.error ?? ''}`);
 
@@ -139,7 +145,11 @@ export class IncrementalLive {
         if (how === 'skip') return;
         if (how !== 'frr') {
           const prev = this.devices.get(d.name);
-          if (!prev || JSON.stringify(prev.errors) !== JSON.stringify(how.errors)) changed.push(how);
+          if (!prev || JSON.stringify(prev.errors) !== JSON.stringify(how.errors)) {
+            this.devices.set(how.device, how);
+            this.comparison.feed(how);
+            changed.push(how);
+          }
           return;
         }
         const results = await this.answersOf(target, d, this.index.get(d.name)!);
@@ -155,12 +165,15 @@ export class IncrementalLive {
           }
           const digest = digestOf(r);
           if (a?.digest !== digest) {
-            const out = readFrrOutput(x, r);
+            let out = readFrrOutput(x, r);
             parsed++;
             // An answer that differs only in what is not read (uptimes, timers) parses to the same part: kept.
             const sig = hash('sha1', JSON.stringify(out), 'base64');
             if (a?.sig === sig) a.digest = digest;
             else {
+              // The default table is compared now and kept as that, not as its routes.
+              const table = isDefault(x) && 'part' in out ? this.comparison.compactDefault(d.name, out.part as ObservedRoute[]) : undefined;
+              if (table) out = { part: table };
               a = { digest, sig, out };
               this.answers.set(key, a);
               fresh.add(x.key === 'routes' ? `routes:${x.vrf}` : x.key);
@@ -170,15 +183,22 @@ export class IncrementalLive {
         }
         const prev = this.devices.get(d.name);
         if (prev && !fresh.size) return;
-        const o = assembleFrrObservation(d.name, read);
+        const table = read.find((r) => isDefault(r.x) && 'part' in r.out && r.out.part instanceof ObservedDefaultTable);
+        const o = assembleFrrObservation(d.name, read.filter((r) => r !== table));
+        if (table) {
+          o.defaultTable = (table.out as { part: ObservedDefaultTable }).part;
+          o.routes ??= {};
+        }
         // A VRF's table assembled from two commands (IPv4, IPv6) is the previous object while neither changed.
         for (const vrf of Object.keys(o.routes ?? {})) if (!fresh.has(`routes:${vrf}`) && prev?.routes?.[vrf]) o.routes![vrf] = prev.routes[vrf];
+        // Compared as soon as read: the poll holds one device's parsed answers at a time, not the fabric's.
+        this.devices.set(o.device, o);
+        this.comparison.feed(o);
         changed.push(o);
       }),
     );
     changed.sort((a, b) => a.device.localeCompare(b.device));
-    for (const o of changed) this.devices.set(o.device, o);
-    this.comparison.updateMany(changed);
+    this.comparison.settle();
     for (const p of probes) this.comparison.updateProbe(p);
     if (changed.length || probes.length || !this.state.devices.length) {
       this.state = { devices: this.order.flatMap((n) => this.devices.get(n) ?? []), probes };

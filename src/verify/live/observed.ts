@@ -4,6 +4,7 @@
  * comparisons can say *why* (e.g. "bgpd is not running").
  */
 import type { BgpPeerState, OspfNeighborState } from '../../domains/fabric/session-state.ts';
+import type { ObservedDefaultTable } from './default-table.ts';
 
 /** A BGP neighbour per VRF and address family (the shared session-state reading). */
 export type ObservedBgpPeer = BgpPeerState;
@@ -42,8 +43,13 @@ export interface DeviceObservation {
   bgp?: ObservedBgpPeer[];
   vnis?: ObservedVni[];
   macs?: ObservedMac[];
-  /** VRF -> routes (only VRFs that were asked for). */
+  /**
+   * VRF -> routes (only VRFs that were asked for). A live comparison keeps the default table
+   * as `defaultTable` instead (what it read of it) and drops it from here.
+   */
   routes?: Record<string, ObservedRoute[]>;
+  /** The default table as compared when it was read (LiveComparison.compactDefault). */
+  defaultTable?: ObservedDefaultTable;
   ospf?: OspfNeighborState[];
 }
 
