@@ -207,6 +207,25 @@ function assignMgmt(plan: LabPlan, nodes: PlannedNode[], subnet: Cidr, gateway: 
   return out;
 }
 
+/** A planned node's state in the lab: where it runs, how to enter it, what it was built from. */
+function nodeState(plan: LabPlan, n: PlannedNode, viewRoot: string, mgmtIpv4: string | undefined, hostVeth: string | undefined): LabNodeState {
+  const view = viewOf(viewRoot, n.name);
+  const router = n.role === 'router';
+  return {
+    name: n.name, role: n.role, kind: n.kind, image: n.image, netns: n.netns, hostname: n.hostname, mgmtIpv4, sshPort: 22, sshUser: 'root',
+    pathspace: router ? n.netns : undefined,
+    frrConfDir: router ? `${FRR_ETC}/${n.netns}` : undefined,
+    frrRunDir: router ? `${FRR_RUN}/${n.netns}` : undefined,
+    daemons: [],
+    interfaces: [...n.interfaces],
+    env: Object.keys(n.env).length ? n.env : undefined,
+    shape: nodeShape(plan, n),
+    hostVeth,
+    view,
+    enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${view.mnt}`, `--uts=${view.uts}`, '--wd=/', '--'],
+  };
+}
+
 function fingerprint(pubLine: string): string {
   const blob = Buffer.from(pubLine.split(/\s+/)[1] ?? '', 'base64');
   return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
@@ -566,27 +585,7 @@ export async function labUpNetns(plan: LabPlan, opts: UpOptions = {}): Promise<{
       knownHosts: path.join(sshDir, 'known_hosts'),
       config: path.join(sshDir, 'config'),
     },
-    nodes: plan.nodes.map((n) => ({
-      name: n.name,
-      role: n.role,
-      kind: n.kind,
-      image: n.image,
-      netns: n.netns,
-      hostname: n.hostname,
-      mgmtIpv4: mgmtIps.get(n.name),
-      sshPort: 22,
-      sshUser: 'root',
-      pathspace: n.role === 'router' ? n.netns : undefined,
-      frrConfDir: n.role === 'router' ? `${FRR_ETC}/${n.netns}` : undefined,
-      frrRunDir: n.role === 'router' ? `${FRR_RUN}/${n.netns}` : undefined,
-      daemons: [],
-      interfaces: [...n.interfaces],
-      env: Object.keys(n.env).length ? n.env : undefined,
-      shape: nodeShape(plan, n),
-      hostVeth: n.mgmt ? mgmtHostVeth(plan.tag, n.index) : undefined,
-      view: viewOf(viewRoot, n.name),
-      enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${viewOf(viewRoot, n.name).mnt}`, `--uts=${viewOf(viewRoot, n.name).uts}`, '--wd=/', '--'],
-    })),
+    nodes: plan.nodes.map((n) => nodeState(plan, n, viewRoot, mgmtIps.get(n.name), n.mgmt ? mgmtHostVeth(plan.tag, n.index) : undefined)),
     links: plan.links,
     hostInterfaces: [],
     frrDirs: [],
@@ -839,19 +838,7 @@ async function extendNetns(state: LabState, plan: LabPlan, ext: { nodes: Planned
       if (!hostVeths.has(v)) return v;
     }
   };
-  const view = (name: string) => viewOf(state.viewRoot!, name);
-  for (const n of ext.nodes) {
-    state.nodes.push({
-      name: n.name, role: n.role, kind: n.kind, image: n.image, netns: n.netns, hostname: n.hostname, mgmtIpv4: ips.get(n.name), sshPort: 22, sshUser: 'root',
-      pathspace: n.role === 'router' ? n.netns : undefined,
-      frrConfDir: n.role === 'router' ? `${FRR_ETC}/${n.netns}` : undefined,
-      frrRunDir: n.role === 'router' ? `${FRR_RUN}/${n.netns}` : undefined,
-      daemons: [], interfaces: [...n.interfaces], env: Object.keys(n.env).length ? n.env : undefined, shape: nodeShape(plan, n),
-      hostVeth: n.mgmt ? freeVeth() : undefined,
-      view: view(n.name),
-      enter: ['nsenter', `--net=/run/netns/${n.netns}`, `--mount=${view(n.name).mnt}`, `--uts=${view(n.name).uts}`, '--wd=/', '--'],
-    });
-  }
+  for (const n of ext.nodes) state.nodes.push(nodeState(plan, n, state.viewRoot!, ips.get(n.name), n.mgmt ? freeVeth() : undefined));
   const planned = new Map(plan.nodes.map((n) => [n.name, n]));
   for (const n of state.nodes) n.interfaces = [...planned.get(n.name)!.interfaces];
   state.links = [...state.links, ...ext.links];
