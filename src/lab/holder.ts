@@ -4,7 +4,7 @@
  * are orphans: the next run reclaims them instead of failing on "already up". Labs without a
  * holder (a user's `netloom lab up`) are never touched.
  */
-import { readFileSync } from 'node:fs';
+import { pidAlive, procStat } from './proc.ts';
 
 export interface LabHolder {
   pid: number;
@@ -12,25 +12,15 @@ export interface LabHolder {
   startTicks: string;
 }
 
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after the command start at field 3 (state); starttime is field 22.
-    return fields[22 - 3];
-  } catch {
-    return undefined;
-  }
-}
-
 /** The holder named by the environment, if any and if it is a live process. */
 export function holderFromEnv(env: NodeJS.ProcessEnv = process.env): LabHolder | undefined {
   const pid = Number(env.NETLOOM_LAB_HOLDER_PID);
   if (!Number.isInteger(pid) || pid < 1) return undefined;
-  const ticks = startTicks(pid);
+  const ticks = procStat(pid)?.startTicks;
   return ticks ? { pid, startTicks: ticks } : undefined;
 }
 
+/** Gone: no such process, a zombie, or another process with the pid since. */
 export function holderGone(holder: LabHolder): boolean {
-  return startTicks(holder.pid) !== holder.startTicks;
+  return !pidAlive(holder.pid) || procStat(holder.pid)?.startTicks !== holder.startTicks;
 }

@@ -76,15 +76,22 @@ export async function parallel<T, R>(items: T[], limit: number, fn: (item: T) =>
   return results;
 }
 
-/** Alive means present and not a zombie: PID 1 here reaps orphans only now and then. */
-export function pidAlive(pid: number): boolean {
+/** A process's state letter and start time (clock ticks since boot: with the pid, it names one process). */
+export function procStat(pid: number): { state: string; startTicks: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    // The fields after the command (which may hold spaces) start at field 3, the state; starttime is field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], startTicks: fields[22 - 3] };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Alive means present and not a zombie: PID 1 here reaps orphans only now and then. */
+export function pidAlive(pid: number): boolean {
+  const state = procStat(pid)?.state;
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 export function readPidFile(file: string): number | undefined {

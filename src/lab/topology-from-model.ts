@@ -174,7 +174,8 @@ export function topologyYaml(t: ClabTopology, model: FabricModel): string {
 
 /**
  * For `netloom lab up DIR`: resolve the model, render every device into the lab's run
- * directory and write the topology beside it.
+ * directory and write the topology beside it; for a lab that runs already, only the nodes it
+ * does not have (`running` says which case it was).
  */
 export async function topologyFromModel(dir: string, opts: { name?: string } = {}): Promise<{ topology: ClabTopology; baseDir: string; file: string; model: FabricModel; running: boolean }> {
   const model = loadModelSync(dir);
