@@ -102,7 +102,8 @@ export class ReachabilityModel {
       // Each leaf must hold the node's route to the other side (EVPN type-5 from the node's leaf).
       const sides: [Device, string, TransitRoute][] = [[la, a.vrf, transit.there], [lb, b.vrf, transit.back]];
       const missing = sides.find(([d, vrf, t]) => !this.cp.rib(d.name, vrf).some((r) => r.prefix === t.prefix));
-      if (!missing) return { ...base, actual: 'routed', vni: fa?.l3vni, vrf: fa?.name, via: transit.there.node };
+      // No one VNI: each side's L3 VNI carries it between its leaf and the node's.
+      if (!missing) return { ...base, actual: 'routed', vrf: fa?.name, via: transit.there.node };
       const [d, vrf, t] = missing;
       return { ...base, actual: 'broken', vrf, via: t.node, reason: `${d.name} VRF ${vrf} has no route to ${t.prefix}, which service node ${t.node} announces there`, at: { source: d.source, device: d.name } };
     }

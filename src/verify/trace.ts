@@ -153,6 +153,6 @@ function traceBetween(ctx: CheckContext, a: Endpoint, b: Endpoint): TraceResult 
 export function formatTrace(t: TraceResult): string[] {
   const r = t.result;
   const verdict = r.actual === r.expected ? 'as intended' : `INTENT VIOLATED (expected ${r.expected}): ${r.reason}`;
-  const head = `${t.src} -> ${t.dst}: ${r.actual}${r.vni !== undefined && r.actual !== 'isolated' && r.actual !== 'broken' ? ` over VNI ${r.vni}` : ''}${t.ecmp > 1 ? `, ${t.ecmp} equal-cost underlay paths` : ''}; ${verdict}`;
+  const head = `${t.src} -> ${t.dst}: ${r.actual}${r.via && r.actual === 'routed' ? ` through ${r.via}` : ''}${r.vni !== undefined && r.actual !== 'isolated' && r.actual !== 'broken' ? ` over VNI ${r.vni}` : ''}${t.ecmp > 1 ? `, ${t.ecmp} equal-cost underlay paths` : ''}; ${verdict}`;
   return [head, ...t.hops.map((h, i) => `  ${String(i + 1).padStart(2)}. ${h.text}`)];
 }

@@ -46,4 +46,14 @@ describe('trace --service', () => {
     // Bridged past a stateful policy, an isolated pair and an intent without a policy: no firewall line.
     for (const args of [['web1', 'web2', 'intents/fw2'], ['h1', 'h3', 'intents/fw1'], ['h1', 'h2', 'intents/dc1']]) expect(trace(...args).stdout).not.toContain('firewall');
   });
+
+  it('through a firewall node: the headline names the node, not one VNI (each side has its own); DIR may come first', () => {
+    const r = trace('intents/fw3', 'h1', 'h2');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('h1 -> h2: routed through fw1, 2 equal-cost underlay paths; as intended');
+    expect(lines.filter((l) => /VXLAN encapsulation, L3 VNI/.test(l)).map((l) => /L3 VNI (\d+)/.exec(l)![1])).toEqual(['50001', '50002']);
+    expect(trace('h1', 'h2', 'intents/fw3').stdout).toBe(r.stdout);
+    expect(trace('intents/fw3', 'h1').status).toBe(2);
+  });
 });

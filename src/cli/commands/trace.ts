@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { stringOpt, type Command } from '../command.ts';
 import { traceFirewallLines } from './fw.ts';
 import { UsageError } from '../../util/errors.ts';
@@ -21,8 +22,8 @@ export const traceCommand: Command = {
     service: { type: 'string', arg: 'S', help: '(without it: one line with the services the policies on the path allow) also the firewall verdict of each policy on the path for this service (tcp/5432, udp/53, icmp/8, a service name, any)' },
   },
   async run(ctx) {
-    const [src, dst, dir] = ctx.positionals;
-    if (!src || !dst || ctx.positionals.length > 3) throw new UsageError(`expected SRC DST [DIR]\nusage: ${this.usage}`);
+    if (ctx.positionals.length < 2 || ctx.positionals.length > 3) throw new UsageError(`expected SRC DST [DIR]\nusage: ${this.usage}`);
+    const [src, dst, dir] = traceArgs(ctx.positionals);
     const model = loadModelSync(intentDirArg(dir, 'trace'));
     const cctx = makeContext(buildFabricGraph(model));
     // A service prefix (a VIP): the route to it, the path to each node announcing it, what is behind.
@@ -43,6 +44,23 @@ export const traceCommand: Command = {
     return t.result.actual === t.result.expected ? 0 : 1;
   },
 };
+
+/**
+ * SRC DST [DIR], or DIR SRC DST as `fw query` and the other commands take the directory first:
+ * a first argument that is a directory while the last is not is the intent directory.
+ */
+function traceArgs(p: string[]): [string, string, string | undefined] {
+  if (p.length === 3 && isDir(p[0]!) && !isDir(p[2]!)) return [p[1]!, p[2]!, p[0]];
+  return [p[0]!, p[1]!, p[2]];
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** The firewall's services between the traced endpoints, when the fabric forwards them and a policy is on the path. */
 function traceServices(model: FabricModel, t: TraceResult): PathServices | undefined {

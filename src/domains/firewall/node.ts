@@ -103,7 +103,7 @@ export function nodeEnforcement(ctx: DomainResolveContext, model: FabricModel, p
       continue;
     }
     if (leaf && isLeafRole(leaf.role) && !v.devices.includes(leaf.name)) {
-      fail(lp, `${who} '${node}': VRF ${vrf} is not on leaf ${leaf.name} (it is on ${v.devices.join(', ') || 'no device'}); a leg needs a network of the VRF carried by the leaf`, true);
+      fail(lp, `${who} '${node}': VRF ${vrf} is not on leaf ${leaf.name} (it is on ${v.devices.join(', ') || 'no device'}); a leg needs a network of the VRF carried by the leaf${l.network ? ` (list ${leaf.name} in the leaves of network '${l.network}')` : ''}`, true);
       continue;
     }
     const net = model.networks.find((x) => x.name === l.network);
