@@ -194,12 +194,22 @@ export async function measureProbes(lab: LabState, probes: readonly (Probe & { d
       // ping's deadline is whole seconds: a shorter one is cut by timeout(1) (exit 124: no answer).
       const cut = p.deadlineS !== undefined && !Number.isInteger(p.deadlineS) ? ['timeout', String(p.deadlineS)] : [];
       const r = await labExec(lab, p.src, [...cut, 'ping', `-${p.family}`, ...count, '-i', '0.2', '-q', p.address], { timeoutMs: 10_000 });
-      const lines = r.stdout.trim().split('\n').filter(Boolean);
-      // ping -q ends with "rtt min/avg/max/mdev = a/b/c/d ms" when anything answered.
-      const rtt = /= [\d.]+\/([\d.]+)\//.exec(lines[lines.length - 1] ?? '');
-      return { src: p.src, dst: p.dst, family: p.family, address: p.address, answered: r.code === 0, detail: lines.slice(-2)[0], ...(rtt ? { rttMs: Number(rtt[1]) } : {}) };
+      return { src: p.src, dst: p.dst, family: p.family, address: p.address, ...pingOutcome(`${r.stdout}\n${r.stderr}`, r.code, p.deadlineS) };
     }),
   );
+}
+
+/**
+ * What one `ping -q` run says: answered (exit 0), its mean RTT, and a line for people: the
+ * statistics ("N packets transmitted, M received, L% packet loss": the metrics read the loss
+ * from it), or why there are none (cut by timeout(1) at the deadline, or ping's own error).
+ */
+export function pingOutcome(output: string, code: number, deadlineS?: number): { answered: boolean; detail?: string; rttMs?: number } {
+  const lines = output.trim().split('\n').filter(Boolean);
+  const rtt = lines.map((l) => /^rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//.exec(l)).find(Boolean);
+  const stats = lines.find((l) => /packets transmitted/.test(l));
+  const detail = stats ?? (code === 124 ? `no answer within ${deadlineS ?? '?'} s` : lines.at(-1));
+  return { answered: code === 0, ...(detail ? { detail } : {}), ...(rtt ? { rttMs: Number(rtt[1]) } : {}) };
 }
 
 /** IPv4 endpoint pairs with a per-pair deadline (the push's flow checks). */
