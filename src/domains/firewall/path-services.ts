@@ -39,6 +39,8 @@ export interface PolicyServices {
   devices: string[];
   /** Rules accepting, with the part of the end-to-end allowed services they accept. */
   accepts: RuleServices[];
+  /** It accepts some of the pair's new connections, but only ones another policy on the path denies. */
+  acceptsOnlyDeniedElsewhere?: true;
   denies: RuleServices[];
 }
 
@@ -164,12 +166,17 @@ export function pathServices(
     rule: d.name, kind: kindOf(d), action: d.action, location: formatLocation(d.source),
     services: d.rule ? describeServices(set, flow) : [], packets: size(set).toString(),
   });
-  const out: PolicyServices[] = decided.map(({ p, parts }) => ({
-    policy: p.name,
-    devices: p.enforcement.kind === 'node' ? p.enforcement.devices : p.enforcement.devices.filter((d) => d === a.leaf || d === b.leaf),
-    accepts: parts.filter((x) => x.decider.action === 'accept').map((x) => ({ ...x, set: intersect(x.set, passing) })).filter((x) => !isEmpty(x.set)).map((x) => ({ ...entry(x.decider, x.set), services: describeServices(x.set, flow) })),
-    denies: parts.filter((x) => x.decider.action !== 'accept').map((x) => entry(x.decider, x.set)),
-  }));
+  const out: PolicyServices[] = decided.map(({ p, parts }) => {
+    const own = parts.filter((x) => x.decider.action === 'accept');
+    const accepts = own.map((x) => ({ ...x, set: intersect(x.set, passing) })).filter((x) => !isEmpty(x.set)).map((x) => ({ ...entry(x.decider, x.set), services: describeServices(x.set, flow) }));
+    return {
+      policy: p.name,
+      devices: p.enforcement.kind === 'node' ? p.enforcement.devices : p.enforcement.devices.filter((d) => d === a.leaf || d === b.leaf),
+      accepts,
+      ...(!accepts.length && own.some((x) => !isEmpty(x.set)) ? { acceptsOnlyDeniedElsewhere: true as const } : {}),
+      denies: parts.filter((x) => x.decider.action !== 'accept').map((x) => entry(x.decider, x.set)),
+    };
+  });
   return { src: a.name, dst: b.name, forwarding, allowed: describeServices(passing, flow), passing, flow, policies: out };
 }
 
@@ -179,7 +186,7 @@ const verb: Record<FwAction, string> = { accept: 'allows', drop: 'drops', reject
 /** "allows tcp/5432 (rule app-to-db, firewall.yaml:36), icmp/8 (rule echo, ...); rejects ...; drops the rest (default, firewall.yaml:21)". */
 function policyText(p: PolicyServices): string {
   const acc = p.accepts.map((r) => (r.kind === 'rule' ? `${listed(r.services)} (rule ${r.rule}, ${r.location})` : `the rest (default accept, ${r.location})`));
-  const parts = [acc.length ? `allows ${acc.join(', ')}` : 'allows nothing'];
+  const parts = [acc.length ? `allows ${acc.join(', ')}` : p.acceptsOnlyDeniedElsewhere ? 'allows nothing another policy on the path passes' : 'allows nothing'];
   for (const r of p.denies) {
     parts.push(r.kind === 'default' ? `${verb[r.action]} the rest (default ${r.action}, ${r.location})` : `${verb[r.action]} ${listed(r.services)} (rule ${r.rule}, ${r.location})`);
   }

@@ -4,6 +4,7 @@
 // matrix lines, fw1's inter-VRF rules the fabric never exercises, dc1 without a policy, and a
 // seeded copy of fw2 with a rule accepting towards a VRF the fabric does not route to.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../../src/model/index.ts';
@@ -13,7 +14,7 @@ import { describeServices, pairFlow, pathServices, servicesText } from '../../..
 import { familySet, intersect, prefixSet, protocolSet, tcpUdpPorts, union } from '../../../src/verify/packet-set/index.ts';
 import type { VerifyReport } from '../../../src/verify/findings.ts';
 import type { Packet } from '../../../src/verify/packet-set/index.ts';
-import { repoRoot } from '../../support/intent-copy.ts';
+import { intentCopy, repoRoot } from '../../support/intent-copy.ts';
 import { bruteEvaluate } from '../../support/firewall-brute.ts';
 import { endpointServicesCheck } from '../../../src/domains/firewall/endpoint-services.ts';
 import { buildFabricGraph } from '../../../src/verify/graph.ts';
@@ -43,6 +44,29 @@ describe('services between two endpoints', () => {
       `allows tcp/5432 (rule app-to-db, ${fw('intents/fw2', '36:11')}), icmp/8, icmpv6/128 (rule echo, ${fw('intents/fw2', '54:11')}); ` +
       `drops tcp/22 (rule ssh-drop, ${fw('intents/fw2', '50:11')}); drops the rest (default drop, ${fw('intents/fw2', '22:7')})`,
     );
+  });
+
+  it('two policies on the path, each accepting only what the other denies: neither is said to allow nothing', () => {
+    const copy = intentCopy('intents/fw2', 0);
+    try {
+      const file = path.join(copy.dir, 'firewall.yaml');
+      const extra = '    - name: db-lock\n      enforcement: { kind: networks, networks: [db] }\n      default: drop\n      rules:\n        - { name: ssh-in, source: web-tier, destination: db-tier, services: [ssh], action: accept }\n';
+      writeFileSync(file, readFileSync(file, 'utf8').replace('      nat:\n', '') .replace(/\n        - name: app-forward[\s\S]*$/, '\n') + extra);
+      const m = loadModelSync(copy.dir);
+      const two = firewallPolicies(m);
+      const e = (n: string) => m.endpoints.find((x) => x.name === n)!;
+      const s = pathServices(two, analysisCache(), e('web1'), e('db1'), 'routed');
+      expect(s.allowed).toEqual([]);
+      expect(s.policies.map((p) => [p.policy, p.accepts.length, p.acceptsOnlyDeniedElsewhere])).toEqual([['tiers', 0, true], ['db-lock', 0, true]]);
+      expect(servicesText(s)).toMatch(/^allows nothing end to end; policy tiers allows nothing another policy on the path passes; .*; policy db-lock allows nothing another policy on the path passes; drops the rest/);
+      // A policy accepting nothing of the pair at all still says so plainly.
+      const none = pathServices(two, analysisCache(), e('app1'), e('db1'), 'routed');
+      expect(none.policies.find((p) => p.policy === 'db-lock')).toMatchObject({ accepts: [] });
+      expect(none.policies.find((p) => p.policy === 'db-lock')!.acceptsOnlyDeniedElsewhere).toBeUndefined();
+      expect(servicesText(none)).toContain('policy db-lock allows nothing; drops the rest');
+    } finally {
+      copy.cleanup();
+    }
   });
 
   it('agrees with a brute-force first-match evaluator on every tcp and udp port and ICMP type of every routed pair (both families)', () => {
