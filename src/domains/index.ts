@@ -63,6 +63,12 @@ export function orderBy(domains: readonly DomainModule[], edges: (d: DomainModul
 export const resolveOrder = (domains: readonly DomainModule[]): DomainModule[] => orderBy(domains, (d) => d.requires, 'requires');
 export const pushOrder = (domains: readonly DomainModule[]): DomainModule[] => orderBy(domains, (d) => d.pushAfter ?? [], 'pushAfter');
 
+let nodeOrder: DomainModule[] | undefined;
+/** The order domains ask for their service nodes in: resolve order, each after its `serviceNodesAfter`. */
+export function serviceNodeOrder(): DomainModule[] {
+  return (nodeOrder ??= orderBy(domains(), (d) => d.serviceNodesAfter ?? [], 'serviceNodesAfter'));
+}
+
 let ordered: DomainModule[] | undefined;
 /** The registered domains in resolve order: what every stage iterates. */
 export function domains(): DomainModule[] {

@@ -13,7 +13,7 @@ import type { Path } from '../intent/validate.ts';
 import type { ClabLink, ClabNodeConfig } from '../lab/clab-types.ts';
 import type { ExpectedSession } from '../lab/status.ts';
 import type { PlatformDef } from '../model/platforms.ts';
-import type { ServiceNodeRequest } from '../model/service-nodes.ts';
+import type { AnnouncedPrefix, ServiceNodeRequest } from '../model/service-nodes.ts';
 import type { Packet } from '../verify/packet-set/packet-set.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { Device, Endpoint, FabricModel } from '../model/types.ts';
@@ -69,7 +69,12 @@ export interface DomainModule<M = unknown> {
    * attaches them to their leaves (port, VLANs, eBGP in each VRF) and lists them at
    * model.serviceNodes for render, lab, simulation and live checks.
    */
-  serviceNodes?(model: FabricModel): ServiceNodeRequest[];
+  serviceNodes?(model: FabricModel, announced: readonly AnnouncedPrefix[]): ServiceNodeRequest[];
+  /**
+   * Domains whose service nodes are asked for before this one's, so that `announced` holds
+   * what they announce (a firewall node routes clients of one VRF to another VRF's VIPs).
+   */
+  serviceNodesAfter?: DomainId[];
   /** Lines `netloom validate` prints about the domain's part of the model (absent: none). */
   summary?(model: FabricModel): string[];
 

@@ -11,8 +11,8 @@ import { resolveRouting } from './resolve-routing.ts';
 import { resolveTenants } from './resolve-tenants.ts';
 import type { BgpSession, FabricModel, Interface, Link, OspfAdjacency } from './types.ts';
 import type { Prefix4 } from './ip.ts';
-import { domains, RESERVED_DOMAINS } from '../domains/index.ts';
-import { attachServiceNodes } from './service-nodes.ts';
+import { domains, RESERVED_DOMAINS, serviceNodeOrder } from '../domains/index.ts';
+import { attachServiceNodes, ownAnnouncements, type ServiceNodeRequest } from './service-nodes.ts';
 
 export interface ResolveInput {
   intent: Intent;
@@ -29,7 +29,17 @@ export function withDomains(model: FabricModel, sections: Record<string, unknown
   for (const d of domains()) {
     if (!d.resolve || sections[d.id] === undefined) continue;
     model.domains[d.id] = d.resolve(ctx, sections[d.id], model);
-    if (d.serviceNodes && !ctx.diags.length) attachServiceNodes(ctx, model, d.id, d.serviceNodes(model), ctx.platforms);
+  }
+  if (!ctx.diags.length) {
+    // Each domain asks for its nodes knowing what those asked for before announce; every leg
+    // then routes to what any node announces in its VRF.
+    const asked: { id: string; requests: ServiceNodeRequest[] }[] = [];
+    for (const d of serviceNodeOrder()) {
+      if (!d.serviceNodes || model.domains[d.id] === undefined) continue;
+      asked.push({ id: d.id, requests: d.serviceNodes(model, ownAnnouncements(asked.flatMap((a) => a.requests))) });
+    }
+    const all = asked.flatMap((a) => a.requests);
+    for (const a of asked) attachServiceNodes(ctx, model, a.id, a.requests, ctx.platforms, all);
   }
   if (ctx.diags.length) throw new IntentError(sortDiagnostics(ctx.diags));
   for (const id of RESERVED_DOMAINS) if (sections[id] !== undefined) model.domains[id] = sections[id];

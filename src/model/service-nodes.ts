@@ -31,9 +31,20 @@ export interface ServiceNodeRequest {
    * /128) it owns (VIPs, on lo), or, with `via`, prefixes it routes out of its leg in VRF `via`
    * (a firewall announcing into one VRF the subnets of another it forwards to).
    */
-  advertise: { vrf: string; prefix: string; path: Path; via?: string }[];
+  advertise: { vrf: string; prefix: string; path: Path; via?: string; serves?: string[] }[];
   run: ServiceRun;
 }
+
+/** A prefix a service node owns and announces into a VRF (a VIP): what other domains' nodes may route to. */
+export interface AnnouncedPrefix {
+  node: string;
+  vrf: string;
+  prefix: string;
+}
+
+/** The prefixes `requests` announce as their own (not routed through them). */
+export const ownAnnouncements = (requests: readonly ServiceNodeRequest[]): AnnouncedPrefix[] =>
+  requests.flatMap((r) => r.advertise.filter((a) => a.via === undefined).map((a) => ({ node: r.name, vrf: a.vrf, prefix: a.prefix })));
 
 /**
  * How the node runs its service: shell commands built by the domain from its own constants
@@ -100,7 +111,8 @@ export interface ServiceNode {
   asn: number;
   legs: ServiceNodeLeg[];
   /** `via`: the VRF whose leg the node routes the prefix out of (a transit prefix, not its own). */
-  advertise: { vrf: string; prefix: string; via?: string; source: SourceLocation }[];
+  /** `serves`: what the node answers at a prefix it owns ("tcp/443"): anything else there is refused. */
+  advertise: { vrf: string; prefix: string; via?: string; serves?: string[]; source: SourceLocation }[];
   run: ServiceRun;
   source: SourceLocation;
 }
@@ -125,12 +137,17 @@ interface Ctx {
 
 const host = (cidr?: string): string | undefined => cidr?.split('/')[0];
 
-/** Attaches a domain's service nodes; errors go to ctx (the caller stops on them). */
-export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string, requests: ServiceNodeRequest[], platforms: Map<string, PlatformDef>): void {
+/**
+ * Attaches a domain's service nodes; errors go to ctx (the caller stops on them). `all`: every
+ * domain's requests, whose announcements each leg routes to in its VRF (a DNS server's health
+ * checks reach the load balancers' VIPs; a load balancer answers clients a firewall node routes
+ * to it), whichever domain asked first.
+ */
+export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string, requests: ServiceNodeRequest[], platforms: Map<string, PlatformDef>, all: readonly ServiceNodeRequest[] = requests): void {
   const list = (model.serviceNodes ??= []);
   const deviceAsns = new Set(model.devices.map((d) => d.asn));
   const announced = (vrf: string, v6: boolean, own: ServiceNodeRequest): string[] =>
-    [...new Set(list.flatMap((n) => n.advertise.filter((a) => a.vrf === vrf && a.prefix.includes(':') === v6).map((a) => a.prefix)))].filter((p) => !own.advertise.some((a) => a.prefix === p));
+    [...new Set(all.flatMap((n) => n.advertise.filter((a) => a.vrf === vrf && a.prefix.includes(':') === v6).map((a) => a.prefix)))].filter((p) => !own.advertise.some((a) => a.prefix === p && a.vrf === vrf));
   for (const r of requests) {
     const fail = (path: Path, m: string, key = false) => ctx.error(path, `${r.role} node '${r.name}': ${m}`, key);
     if (list.some((n) => n.name === r.name)) {
@@ -226,7 +243,7 @@ export function attachServiceNodes(ctx: Ctx, model: FabricModel, domain: string,
     list.push({
       name: r.name, domain, role: r.role, leaf: r.leaf, asn: r.asn,
       legs,
-      advertise: r.advertise.map((a) => ({ vrf: a.vrf, prefix: a.prefix, ...(a.via !== undefined ? { via: a.via } : {}), source: ctx.at(a.path) })).sort((a, b) => a.prefix.localeCompare(b.prefix) || a.vrf.localeCompare(b.vrf)),
+      advertise: r.advertise.map((a) => ({ vrf: a.vrf, prefix: a.prefix, ...(a.via !== undefined ? { via: a.via } : {}), ...(a.serves ? { serves: a.serves } : {}), source: ctx.at(a.path) })).sort((a, b) => a.prefix.localeCompare(b.prefix) || a.vrf.localeCompare(b.vrf)),
       run: r.run,
       source,
     });

@@ -52,6 +52,8 @@ export interface VipTrace {
   nodes: { node: string; domain: string; leaf: string; used: boolean }[];
   /** The client leaf's route to the VIP (simulated RIB), absent when it has none. */
   route?: RibRoute;
+  /** The service node routing the client's VRF to the VIP's (a firewall node), when they differ. */
+  through?: string;
   /** The path to each node the client's leaf uses. */
   legs: TraceResult[];
 }
@@ -67,24 +69,38 @@ export function traceVip(ctx: CheckContext, srcKey: string, vip: string): VipTra
   const model = ctx.fg.model;
   const v6 = vip.includes(':');
   const prefix = v6 ? `${canon6(vip)}/128` : `${vip}/32`;
-  const announcing = (model.serviceNodes ?? []).filter((n) => n.advertise.some((a) => (v6 ? `${canon6(a.prefix.split('/')[0])}/128` : a.prefix) === prefix));
-  if (!announcing.length) return undefined;
+  const isVip = (x: { prefix: string }) => (v6 ? `${canon6(x.prefix.split('/')[0])}/128` : x.prefix) === prefix;
+  const announcing = (model.serviceNodes ?? []).filter((n) => n.advertise.some(isVip));
+  // The nodes owning it (a firewall node announcing it into other VRFs routes it, it is not behind it).
+  const owners = announcing.filter((n) => n.advertise.some((x) => isVip(x) && x.via === undefined));
+  if (!owners.length) return undefined;
   const a = findEndpoint(ctx, srcKey);
-  const vrf = announcing[0].advertise.find((x) => x.prefix.split('/')[0] === vip || (v6 && canon6(x.prefix.split('/')[0]) === canon6(vip)))!.vrf;
+  const vrf = owners[0].advertise.find((x) => isVip(x) && x.via === undefined)!.vrf;
   const rm = new ReachabilityModel(ctx);
-  // The client's own VRF: a VIP of another VRF is reached only if that VRF's routes are imported.
+  // The client's own VRF: a VIP of another VRF is reached only through a node routing between them.
   const route = rm.cp.rib(a.leaf, a.vrf).find((r) => r.prefix === prefix);
-  const via = new Set((route?.nextHops ?? []).map((h) => h.device));
-  const nodes = announcing.map((n) => ({ node: n.name, domain: n.domain, leaf: n.leaf, used: !!route && (via.has(n.name) || via.has(n.leaf)) }));
-  const legs = announcing
-    .filter((n) => nodes.find((x) => x.node === n.name)!.used)
-    .map((n) => traceBetween(ctx, a, serviceLegEndpoint(model, n, n.legs.find((l) => l.vrf === vrf && (v6 ? l.ipv6 : l.ipv4))!)));
-  return { src: a.name, srcVrf: a.vrf, vip, vrf, nodes, ...(route ? { route } : {}), legs };
+  const uses = (r: RibRoute | undefined, n: { name: string; leaf: string }) => !!r && r.nextHops.some((h) => h.device === n.name || h.device === n.leaf);
+  const through = a.vrf === vrf ? undefined : announcing.find((n) => n.advertise.some((x) => isVip(x) && x.vrf === a.vrf && x.via === vrf) && uses(route, n));
+  // Through a node: the owners its leaf routes to in the VIP's VRF.
+  const onward = through ? rm.cp.rib(through.leaf, vrf).find((r) => r.prefix === prefix) : route;
+  const nodes = owners.map((n) => ({ node: n.name, domain: n.domain, leaf: n.leaf, used: (!!route && (!!through || a.vrf === vrf)) && uses(onward, n) }));
+  const legOf = (n: ServiceNode) => serviceLegEndpoint(model, n, n.legs.find((l) => l.vrf === vrf && (v6 ? l.ipv6 : l.ipv4))!);
+  const legs = owners.filter((n) => nodes.find((x) => x.node === n.name)!.used).map((n) => {
+    if (!through) return traceBetween(ctx, a, legOf(n));
+    const legA = through.legs.find((l) => l.vrf === a.vrf)!;
+    const legB = through.legs.find((l) => l.vrf === vrf)!;
+    const there = traceBetween(ctx, a, serviceLegEndpoint(model, through, legA));
+    const on = traceBetween(ctx, serviceLegEndpoint(model, through, legB), legOf(n));
+    const hop: TraceHop = { kind: 'service-node', text: `${through.name} (${through.role}): in ${legA.iface} VRF ${legA.vrf}, routed out ${legB.iface} VRF ${legB.vrf} (${through.leaf}:${legA.port} -> ${through.leaf}:${legB.port})`, devices: [through.name] };
+    const ok = there.result.actual !== 'isolated' && there.result.actual !== 'broken' ? on.result : there.result;
+    return { src: a.name, dst: legOf(n).name, result: { ...ok, a: a.name, b: n.name, via: through.name }, hops: [...there.hops.slice(0, -1), hop, ...on.hops.slice(1)], ecmp: Math.max(there.ecmp, on.ecmp) };
+  });
+  return { src: a.name, srcVrf: a.vrf, vip, vrf, nodes, ...(route ? { route } : {}), ...(through ? { through: through.name } : {}), legs };
 }
 
 export function formatVipTrace(t: VipTrace): string[] {
   const used = t.nodes.filter((n) => n.used);
-  const head = `${t.src} -> ${t.vip} (VRF ${t.vrf}, announced by ${t.nodes.map((n) => `${n.node} on ${n.leaf}`).join(', ')}): ${t.route ? `${used.length} node${used.length === 1 ? '' : 's'} reached, route ${t.route.prefix} ${t.route.protocol} via ${t.route.nextHops.map((h) => `${h.address ?? h.interface}${h.device ? ` (${h.device})` : ''}`).join(', ')}` : `not reached: ${t.src}'s leaf has no route to ${t.vip} in VRF ${t.srcVrf}; ${t.srcVrf === t.vrf ? 'INTENT VIOLATED (expected reachable in its own VRF)' : 'as intended (VRFs isolated)'}`}`;
+  const head = `${t.src} -> ${t.vip} (VRF ${t.vrf}, announced by ${t.nodes.map((n) => `${n.node} on ${n.leaf}`).join(', ')}${t.through ? `, routed from VRF ${t.srcVrf} through ${t.through}` : ''}): ${t.route ? `${used.length} node${used.length === 1 ? '' : 's'} reached, route ${t.route.prefix} ${t.route.protocol} via ${t.route.nextHops.map((h) => `${h.address ?? h.interface}${h.device ? ` (${h.device})` : ''}`).join(', ')}` : `not reached: ${t.src}'s leaf has no route to ${t.vip} in VRF ${t.srcVrf}; ${t.srcVrf === t.vrf ? 'INTENT VIOLATED (expected reachable in its own VRF)' : 'as intended (VRFs isolated)'}`}`;
   const out = [head];
   for (const l of t.legs) out.push('', ...formatTrace(l));
   return out;
@@ -153,6 +169,6 @@ function traceBetween(ctx: CheckContext, a: Endpoint, b: Endpoint): TraceResult 
 export function formatTrace(t: TraceResult): string[] {
   const r = t.result;
   const verdict = r.actual === r.expected ? 'as intended' : `INTENT VIOLATED (expected ${r.expected}): ${r.reason}`;
-  const head = `${t.src} -> ${t.dst}: ${r.actual}${r.via && r.actual === 'routed' ? ` through ${r.via}` : ''}${r.vni !== undefined && r.actual !== 'isolated' && r.actual !== 'broken' ? ` over VNI ${r.vni}` : ''}${t.ecmp > 1 ? `, ${t.ecmp} equal-cost underlay paths` : ''}; ${verdict}`;
+  const head = `${t.src} -> ${t.dst}: ${r.actual}${r.via && r.actual === 'routed' ? ` through ${r.via}` : r.vni !== undefined && r.actual !== 'isolated' && r.actual !== 'broken' ? ` over VNI ${r.vni}` : ''}${t.ecmp > 1 ? `, ${t.ecmp} equal-cost underlay paths` : ''}; ${verdict}`;
   return [head, ...t.hops.map((h, i) => `  ${String(i + 1).padStart(2)}. ${h.text}`)];
 }

@@ -56,4 +56,17 @@ describe('trace --service', () => {
     expect(trace('h1', 'h2', 'intents/fw3').stdout).toBe(r.stdout);
     expect(trace('intents/fw3', 'h1').status).toBe(2);
   });
+
+  it("to a load balancer's VIP in another VRF: through the firewall node, with its verdict (static; proven in test/lab/firewall-node-vip.test.ts)", () => {
+    const dir = 'test/domains/firewall/fixtures/node-vip';
+    const denied = trace(dir, 'h1-1', '10.99.2.10', '--service', 'tcp/443');
+    expect(denied.status).toBe(0);
+    const lines = denied.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('h1-1 -> 10.99.2.10 (VRF T2V1, announced by lb1 on p1-leaf2, routed from VRF T1V1 through fw1): 1 node reached, route 10.99.2.10/32 bgp via 10.1.0.3 (p1-leaf3)');
+    expect(lines).toContain('   6. fw1 (firewall): in eth1 VRF T1V1, routed out eth2 VRF T2V1 (p1-leaf3:eth10 -> p1-leaf3:eth11)');
+    expect(lines).toContain(`h1-1 -> 10.99.2.10 tcp/443: denied by the default action (policy at ${dir}/firewall.yaml:18:7) (drop) of policy between on fw1`);
+    expect(trace(dir, 'h1-1', '10.99.2.10', '--service', 'http').stdout).toContain('accept by rule t1-vip at ' + dir + '/firewall.yaml:30:11');
+    // Its own VRF reaches it directly, no node between.
+    expect(trace(dir, 'h2-1', '10.99.2.10').stdout.split('\n')[0]).toBe('h2-1 -> 10.99.2.10 (VRF T2V1, announced by lb1 on p1-leaf2): 1 node reached, route 10.99.2.10/32 bgp via 172.16.32.51 (lb1)');
+  });
 });

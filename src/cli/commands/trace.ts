@@ -30,8 +30,11 @@ export const traceCommand: Command = {
     const vt = traceVip(cctx, src, dst);
     if (vt) {
       const behind = vt.nodes.filter((n) => n.used).flatMap((n) => domainTraceLines(model, dst, n.node));
-      if (ctx.values.json) ctx.out(JSON.stringify({ ...vt, behind }, null, 2));
-      else for (const l of [...formatVipTrace(vt), ...(behind.length ? ['', ...behind] : [])]) ctx.out(l);
+      const service = stringOpt(ctx, 'service');
+      const reached = vt.legs.find((l) => l.result.actual === 'routed' || l.result.actual === 'bridged')?.result.actual ?? 'isolated';
+      const fw = service === undefined ? undefined : traceFirewallLines(model, src, dst, service, reached);
+      if (ctx.values.json) ctx.out(JSON.stringify({ ...vt, behind, ...(fw ? { firewall: { service, summary: fw.lines[0], ...fw.verdict } } : {}) }, null, 2));
+      else for (const l of [...formatVipTrace(vt), ...(behind.length ? ['', ...behind] : []), ...(fw ? ['', ...fw.lines] : [])]) ctx.out(l);
       return vipTraceAsIntended(vt) ? 0 : 1;
     }
     const t = traceEndpoints(cctx, src, dst);

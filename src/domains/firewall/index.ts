@@ -27,7 +27,9 @@ export const firewall: DomainModule<FirewallModel> = {
   resolve: (ctx, intent, model) => resolveFirewall(ctx, intent, model),
   summary: (model) => firewallSummary(model.domains.firewall as FirewallModel | undefined),
   // Policies enforced on a firewall node: the node, cabled to its border leaf (node.ts).
-  serviceNodes: (model) => firewallServiceNodes(model.domains.firewall as FirewallModel | undefined),
+  // After the load balancers': the node routes clients to VIPs of another VRF the policy lets them reach.
+  serviceNodes: (model, announced) => firewallServiceNodes(model, model.domains.firewall as FirewallModel | undefined, announced),
+  serviceNodesAfter: ['slb'],
   capabilities: FIREWALL_CAPABILITIES,
   render: {
     features: (view, model) => firewallFeatures(view, model),

@@ -195,5 +195,35 @@ export function firewallProbePlan(model: FabricModel, fg: FabricGraph = buildFab
       }
     }
   }
+  // Another node's VIPs a firewall node routes clients of another VRF to: from the first client
+  // of each such VRF, every tcp service the policies name. Accepted: connected where the VIP's
+  // owner serves the port, refused where it does not (its address is local there); else as the
+  // node's policy says.
+  for (const pol of policies) {
+    if (pol.enforcement.kind !== 'node') continue;
+    const nodeName = pol.enforcement.node;
+    const node = model.serviceNodes?.find((n) => n.name === nodeName);
+    for (const x of node?.advertise ?? []) {
+      const owners = (model.serviceNodes ?? []).filter((n) => n !== node && n.advertise.some((o) => o.prefix === x.prefix && o.vrf === x.via && o.via === undefined));
+      if (!x.via || !owners.length) continue;
+      const family: Family = x.prefix.includes(':') ? 6 : 4;
+      const address = x.prefix.split('/')[0];
+      const a = endpoints.find((e) => e.vrf === x.vrf && addressOf(e, family));
+      if (!a) continue;
+      const serves = new Set(owners.flatMap((n) => n.advertise.filter((o) => o.prefix === x.prefix && o.via === undefined).flatMap((o) => o.serves ?? [])));
+      for (const s of services.filter((v) => v.proto === 'tcp')) {
+        const packet: Packet = { family, src: addressOf(a, family)!, dst: address, protocol: PROTO_NUMBER.tcp, srcPort: SOURCE_PORT, dstPort: s.port, state: 'new' };
+        const v = { policy: pol.name, ...analyses.get(pol.name)!.evaluate(packet) };
+        const served = serves.has(`tcp/${s.port}`);
+        probes.push({
+          src: a.name, dst: owners.map((n) => n.name).join('|'), family, address, proto: 'tcp', port: s.port, service: `tcp/${s.port}`, forwarding: 'routed',
+          verdicts: [v], action: v.action, via: [nodeName],
+          expect: v.action === 'accept' && !served ? 'refused' : expectedOutcome(v.action, 'tcp'),
+          why: `${verdictText(v)} on ${nodeName}, to ${address}${v.action === 'accept' ? `, which ${owners.map((n) => n.name).join(', ')} ${served ? 'serves' : 'does not serve'} on tcp/${s.port}` : ''}`,
+          ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
+        });
+      }
+    }
+  }
   return { probes, listeners };
 }

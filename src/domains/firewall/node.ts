@@ -11,7 +11,7 @@
 import type { Path } from '../../intent/validate.ts';
 import { Address6 } from 'ip-address';
 import { formatIpv4, parseIpv4, parsePrefix4, contains4, contains6 } from '../../model/ip.ts';
-import type { ServiceNodeRequest, ServiceRun } from '../../model/service-nodes.ts';
+import type { AnnouncedPrefix, ServiceNodeRequest, ServiceRun } from '../../model/service-nodes.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { isLeafRole } from '../fabric/roles.ts';
 import type { DomainResolveContext } from '../types.ts';
@@ -214,22 +214,53 @@ export function nodeAdvertise(model: FabricModel, pol: FwPolicy, analysis: Polic
   return [...out.values()].sort((x, y) => x.vrf.localeCompare(y.vrf) || x.prefix.localeCompare(y.prefix));
 }
 
-/** The service-node request of a policy enforced on a node (paths into its enforcement for errors). */
-export function nodeRequest(model: FabricModel, pol: FwPolicy, ep: Path): ServiceNodeRequest {
+/**
+ * What the node announces to reach prefixes other service nodes own in a VRF it has a leg in
+ * (a load balancer's VIP): into VRF A the prefix P announced in VRF B (routed out of B's leg)
+ * when the policy accepts a new connection from a subnet M of A to P, and M into B for the
+ * replies. A prefix inside one of B's subnets is reached as that subnet is.
+ */
+export function nodeServiceAdvertise(model: FabricModel, pol: FwPolicy, announced: readonly AnnouncedPrefix[], analysis: PolicyAnalysis = policyAnalysis(pol)): { vrf: string; prefix: string; via: string }[] {
   const e = pol.enforcement as NodeEnforcement;
+  const out = new Map<string, { vrf: string; prefix: string; via: string }>();
+  for (const p of announced) {
+    const v6 = p.prefix.includes(':');
+    const b = e.legs.find((l) => l.vrf === p.vrf && (v6 ? l.ipv6 : l.ipv4));
+    if (!b || subnetsOf(model, b.vrf, v6).some((n) => (v6 ? contains6(n.prefix, p.prefix.split('/')[0]!) : contains4(parsePrefix4(n.prefix), parseIpv4(p.prefix.split('/')[0]!))))) continue;
+    for (const a of e.legs) {
+      if (a.vrf === b.vrf || !(v6 ? a.ipv6 : a.ipv4)) continue;
+      for (const m of subnetsOf(model, a.vrf, v6)) {
+        if (m.net.name === a.network) continue;
+        const flow = intersect(intersect(prefixSet('src', m.prefix), prefixSet('dst', p.prefix)), stateSet('new'));
+        if (!analysis.decisions(flow).some((d) => d.decider.action === 'accept')) continue;
+        out.set(`${a.vrf} ${p.prefix}`, { vrf: a.vrf, prefix: p.prefix, via: b.vrf });
+        out.set(`${b.vrf} ${m.prefix}`, { vrf: b.vrf, prefix: m.prefix, via: a.vrf });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** The service-node request of a policy enforced on a node (paths into its enforcement for errors). */
+export function nodeRequest(model: FabricModel, pol: FwPolicy, ep: Path, announced: readonly AnnouncedPrefix[] = []): ServiceNodeRequest {
+  const e = pol.enforcement as NodeEnforcement;
+  const advertise = new Map(nodeAdvertise(model, pol).map((a) => [`${a.vrf} ${a.prefix}`, a]));
+  for (const a of nodeServiceAdvertise(model, pol, announced)) if (!advertise.has(`${a.vrf} ${a.prefix}`)) advertise.set(`${a.vrf} ${a.prefix}`, a);
   return {
     name: e.node, role: 'firewall', leaf: e.attachedTo[0], path: [...ep, 'node'], asn: e.asn, asnPath: [...ep, e.asn === FW_NODE_ASN ? 'node' : 'asn'],
     legs: e.legs.map((l) => ({ vrf: l.vrf, network: l.network, port: l.port, portPath: [...ep, 'legs', l.vrf, 'port'], ipv4: l.ipv4, ipv6: l.ipv6, path: [...ep, 'legs', l.vrf] })),
-    advertise: nodeAdvertise(model, pol).map((a) => ({ ...a, path: a.via ? [...ep, 'legs', a.via] : [...ep, 'node'] })),
+    advertise: [...advertise.values()].map((a) => ({ ...a, path: a.via ? [...ep, 'legs', a.via] : [...ep, 'node'] })),
     run: firewallRun(e.node),
   };
 }
 
-/** Service-node requests of each resolved firewall model. */
-const requests = new WeakMap<FirewallModel, ServiceNodeRequest[]>();
-export const firewallServiceNodes = (m: FirewallModel | undefined): ServiceNodeRequest[] => (m && requests.get(m)) ?? [];
-export function setFirewallServiceNodes(m: FirewallModel, list: ServiceNodeRequest[]): void {
-  requests.set(m, list);
+/** The policies of each resolved firewall model enforced on a node, with their intent paths. */
+const enforcedOnNodes = new WeakMap<FirewallModel, { pol: FwPolicy; path: Path }[]>();
+/** Its service-node requests, given what other domains' nodes announce (asked for after theirs). */
+export const firewallServiceNodes = (model: FabricModel, m: FirewallModel | undefined, announced: readonly AnnouncedPrefix[]): ServiceNodeRequest[] =>
+  ((m && enforcedOnNodes.get(m)) ?? []).map(({ pol, path }) => nodeRequest(model, pol, path, announced));
+export function setFirewallServiceNodes(m: FirewallModel, list: { pol: FwPolicy; path: Path }[]): void {
+  enforcedOnNodes.set(m, list);
 }
 
 const analyses = new WeakMap<FwPolicy, PolicyAnalysis>();

@@ -88,8 +88,19 @@ export function policyScope(p: FwPolicy, model: FabricModel): ScopeMember[] {
     const list = model.networks.filter(filter);
     return { v4: list.flatMap((n) => (n.subnet ? [n.subnet] : [])), v6: list.flatMap((n) => (n.subnet6 ? [n.subnet6] : [])) };
   };
-  // A node filters what it forwards between the VRFs of its legs, as inter-vrf does on leaves.
-  if (p.enforcement.kind === 'inter-vrf' || p.enforcement.kind === 'node') return p.enforcement.vrfs.map((v) => ({ name: v, ...nets((n) => n.vrf === v) }));
+  if (p.enforcement.kind === 'inter-vrf') return p.enforcement.vrfs.map((v) => ({ name: v, ...nets((n) => n.vrf === v) }));
+  if (p.enforcement.kind === 'node') {
+    // A node filters what it forwards between the VRFs of its legs: their subnets, and the
+    // prefixes it routes out of a leg beyond them (another node's VIPs), never let past unfiltered.
+    const e = p.enforcement;
+    const node = model.serviceNodes?.find((n) => n.name === e.node);
+    return e.vrfs.map((v) => {
+      const own = nets((n) => n.vrf === v);
+      const routed = (node?.advertise ?? []).filter((a) => a.via === v).map((a) => a.prefix);
+      const more = (v6: boolean, have: string[]) => [...new Set(routed.filter((x) => x.includes(':') === v6 && !have.includes(x)))].sort();
+      return { name: v, v4: [...own.v4, ...more(false, own.v4)], v6: [...own.v6, ...more(true, own.v6)] };
+    });
+  }
   if (p.enforcement.kind === 'network') return p.enforcement.networks.map((v) => ({ name: v, ...nets((n) => n.name === v) }));
   return [];
 }

@@ -6,11 +6,10 @@
  */
 import { excludeCidr, mergeCidr, normalizeCidr } from 'cidr-tools';
 import type { Path } from '../../intent/validate.ts';
-import type { ServiceNodeRequest } from '../../model/service-nodes.ts';
 import type { FabricModel } from '../../model/types.ts';
 import type { DomainResolveContext } from '../types.ts';
 import { cidrProblem, serviceProtocols, type FirewallIntent, type FwIntentAddressMatch, type FwIntentPolicy, type FwIntentService } from './intent.ts';
-import { nodeEnforcement, nodeRequest, setFirewallServiceNodes } from './node.ts';
+import { nodeEnforcement, setFirewallServiceNodes } from './node.ts';
 import type { FirewallModel, FwAddressMatch, FwEnforcement, FwNatRule, FwPolicy, FwPortRange, FwRule, FwService } from './model.ts';
 
 const ROOT = 'firewall';
@@ -78,17 +77,17 @@ class FirewallResolver {
     for (const n of this.svcKind.keys()) this.serviceNamed(n);
     const seen = new Map<string, number>();
     const policies: FwPolicy[] = [];
-    const requests: ServiceNodeRequest[] = [];
+    const onNodes: { pol: FwPolicy; path: Path }[] = [];
     this.fw.policies.forEach((p, i) => {
       const prev = seen.get(p.name);
       if (prev !== undefined) this.ctx.error([ROOT, 'policies', i, 'name'], `firewall policy '${p.name}' is defined twice (first at ${this.where([ROOT, 'policies', prev, 'name'])})`);
       else seen.set(p.name, i);
       const pol = this.policy(p, [ROOT, 'policies', i]);
       if (pol) policies.push(pol);
-      if (pol?.enforcement.kind === 'node') requests.push(nodeRequest(this.model, pol, [ROOT, 'policies', i, 'enforcement']));
+      if (pol?.enforcement.kind === 'node') onNodes.push({ pol, path: [ROOT, 'policies', i, 'enforcement'] });
     });
     const out = { policies };
-    setFirewallServiceNodes(out, requests);
+    setFirewallServiceNodes(out, onNodes);
     return out;
   }
 

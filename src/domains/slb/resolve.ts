@@ -94,7 +94,8 @@ class SlbResolver {
       advertise: this.slb.services.flatMap((s, i) => {
         const svc = m.services.find((x) => x.name === s.name);
         if (!svc || !svc.nodes.includes(n.name)) return [];
-        return svc.vips.map((v) => ({ vrf: svc.vrf, prefix: v.includes(':') ? `${v}/128` : `${v}/32`, path: [ROOT, 'services', i, 'vip'] as Path }));
+        const serves = [...new Set(svc.listeners.map((l) => `tcp/${l.port}`))];
+        return svc.vips.map((v) => ({ vrf: svc.vrf, prefix: v.includes(':') ? `${v}/128` : `${v}/32`, path: [ROOT, 'services', i, 'vip'] as Path, serves }));
       }),
       run: n.runs === 'nginx' ? nginxRun(n) : haproxyRun(n),
     }));
