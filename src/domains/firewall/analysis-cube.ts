@@ -7,7 +7,7 @@
  * real policy overlap no other rule; for them no BDD of the whole match is ever built.
  */
 import {
-  EMPTY, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, servicesSet, statesSet,
+  EMPTY, bitsAddresses, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, servicesSet, statesSet,
   type AddressSpec, type PacketBits, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import type { FwRule } from './model.ts';
@@ -183,6 +183,25 @@ export function cubeBeyond(c: Cube, s: PacketSet): boolean {
   return false;
 }
 
+/** Whether `outer`'s match holds every packet of `inner`'s (exact). */
+export function cubeCovers(outer: Cube, inner: Cube): boolean {
+  for (let f: 0 | 1 = 0; f <= 1; f++) {
+    if (!addressed(inner, f as 0 | 1)) continue;
+    if (!intervalsCover(outer.src[f], inner.src[f]) || !intervalsCover(outer.dst[f], inner.dst[f]) || difference(inner.svc[f], outer.svc[f]) !== EMPTY) return false;
+  }
+  return true;
+}
+
+/** Whether every interval of `b` lies inside one of `a` (both sorted, disjoint and apart: merged). */
+function intervalsCover(a: readonly Bound[], b: readonly Bound[]): boolean {
+  let i = 0;
+  for (let j = 0; j < b.length; j += 2) {
+    while (i < a.length && a[i + 1]! < b[j]!) i += 2;
+    if (i >= a.length || a[i]! > b[j]! || a[i + 1]! < b[j + 1]!) return false;
+  }
+  return true;
+}
+
 /** Whether the match covers every address of both families on both sides. */
 export function cubeAnyAddress(c: Cube): boolean {
   return everyAddress(c.src) && everyAddress(c.dst);
@@ -194,6 +213,12 @@ function everyAddress(x: Intervals): boolean {
     if (r.length !== 2 || r[0] !== (f === 0 ? 0 : 0n) || r[1] !== (f === 0 ? MAX4 : MAX[1])) return false;
   }
   return true;
+}
+
+/** Whether the packet with header bits `bits` is in the match (as contains on the match's set). */
+export function cubeHoldsBits(c: Cube, bits: PacketBits): boolean {
+  const a = bitsAddresses(bits);
+  return cubeHolds(c, a.family, a.src, a.dst, bits);
 }
 
 /** Whether the packet is in the match (`bits`: its header bits; `src`, `dst`: its addresses). */

@@ -493,14 +493,20 @@ function read(bits: Uint8Array, f: Field, width = f.width): bigint {
   return v;
 }
 
-function decode(bits: Uint8Array): Packet {
+/** The family and addresses of a packet's header bits (an IPv4 address: the field's top 32 bits). */
+export function bitsAddresses(bits: PacketBits): { family: 4 | 6; src: bigint; dst: bigint } {
   const family = bits[FAMILY.offset] ? 6 : 4;
   const aw = family === 4 ? 32 : 128;
+  return { family, src: read(bits, SRC, aw), dst: read(bits, DST, aw) };
+}
+
+function decode(bits: Uint8Array): Packet {
+  const { family, src, dst } = bitsAddresses(bits);
   const protocol = Number(read(bits, PROTO));
   const p: Packet = {
     family,
-    src: formatAddress(family, read(bits, SRC, aw)),
-    dst: formatAddress(family, read(bits, DST, aw)),
+    src: formatAddress(family, src),
+    dst: formatAddress(family, dst),
     protocol,
     state: STATES[Number(read(bits, STATE))]!,
   };
