@@ -7,8 +7,8 @@
  * real policy overlap no other rule; for them no BDD of the whole match is ever built.
  */
 import {
-  EMPTY, bitsAddresses, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, servicesSet, statesSet,
-  type AddressSpec, type PacketBits, type PacketSet,
+  EMPTY, bitsAddresses, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, productExample, servicesSet, statesSet,
+  type AddressSpec, type Packet, type PacketBits, type PacketSet,
 } from '../../verify/packet-set/index.ts';
 import type { FwRule } from './model.ts';
 
@@ -200,6 +200,12 @@ function intervalsCover(a: readonly Bound[], b: readonly Bound[]): boolean {
     if (i >= a.length || a[i]! > b[j]! || a[i + 1]! < b[j + 1]!) return false;
   }
   return true;
+}
+
+/** example(intersect(s, the match)) for `s` testing no address, without building the match. */
+export function cubeExample(c: Cube, s: PacketSet): Packet | undefined {
+  const part = (f: 0 | 1) => (c.src[f].length && c.dst[f].length ? { rest: intersect(c.svc[f], s), src: c.src[f][0]!, dst: c.dst[f][0]! } : undefined);
+  return productExample([part(0), part(1)]);
 }
 
 /** Whether the match covers every address of both families on both sides. */

@@ -13,7 +13,7 @@ import {
   ALL, EMPTY, addressMatchSet, contains, dstAndSrc, packetBits, parseCidr, difference, engineNodes, example, intersect, isEmpty, overlaps,
   samples, servicesSet, statesSet, testsAddresses, union, type ExamplePicker, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
-import { cubeAnyAddress, cubeBeyond, cubeCovers, cubeHolds, cubeHoldsBits, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
+import { cubeAnyAddress, cubeBeyond, cubeCovers, cubeExample, cubeHolds, cubeHoldsBits, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
 import type { FwAction, FwPolicy, FwRule } from './model.ts';
 
@@ -519,7 +519,9 @@ export class PolicyAnalysis {
     const out: FwFinding[] = [];
     const against = earlier.filter((c) => c.action !== d.action && c !== this.established);
     if (against.length) {
-      const ex = example(this.within(against[0]!, d.match, cands));
+      // Decided on its cube: the earlier rule's decided set tests no address, and the example is
+      // read on the cube (its match not built).
+      const ex = free !== undefined ? cubeExample(d.cube!, against[0]!.decides) : example(this.within(against[0]!, d.match, cands));
       out.push({
         ...base, kind: 'conflict', related: against.map(related), example: ex,
         message: `rule '${d.name}' (${d.action}) is partly shadowed by ${names(against)} deciding otherwise`,
