@@ -10,6 +10,7 @@ import {
   EMPTY, bitsAddresses, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, productExample, servicesSet, statesSet,
   type AddressSpec, type Packet, type PacketBits, type PacketSet,
 } from '../../verify/packet-set/index.ts';
+import { sideHull, type Hull } from './analysis-index.ts';
 import type { FwRule } from './model.ts';
 
 /**
@@ -33,32 +34,41 @@ const MAX4 = 2 ** 32 - 1;
 
 export const specKey = (m: AddressSpec): string => `${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`;
 
-const intervalMemo = new Map<string, Intervals>();
-
-/** The addresses of a side: (includes, or every address) minus the excludes, complemented when negated. */
-export function specIntervals(m: AddressSpec): Intervals {
-  // The common side, one prefix: found by its text, with no key built.
-  if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) return memo(prefixMemo, m.include[0]!, () => prefixIntervals(m.include[0]!));
-  return memo(intervalMemo, specKey(m), () => {
-    const inc: [bigint[], bigint[]] = [[], []];
-    const exc: [bigint[], bigint[]] = [[], []];
-    const add = (to: [bigint[], bigint[]], c: string) => {
-      const p = parseCidr(c);
-      const f = p.family === 4 ? 0 : 1;
-      to[f].push(p.value, p.value | (MAX[f]! >> BigInt(p.len)));
-    };
-    for (const c of m.include) add(inc, c);
-    for (const c of m.exclude) add(exc, c);
-    const [v4, v6] = [0, 1].map((f) => {
-      let s = m.include.length === 0 ? [0n, MAX[f]!] : merge(inc[f]!);
-      s = subtract(s, merge(exc[f]!));
-      return m.negate ? subtract([0n, MAX[f]!], s) : s;
-    });
-    return [numbers(v4!.map(Number)), v6!.length ? v6! : NONE];
-  });
+/** A rule side's forms: its exact intervals and its index hull, made together and kept by one key. */
+export interface Side {
+  intervals: Intervals;
+  hull: Hull;
 }
 
-const prefixMemo = new Map<string, Intervals>();
+const sides = new Map<string, Side>();
+
+/** The side's forms. A one-prefix side (most) is found by its text, with no key built. */
+export function sideOf(m: AddressSpec): Side {
+  if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) return memo(sides, m.include[0]!, () => ({ intervals: prefixIntervals(m.include[0]!), hull: sideHull(m) }));
+  // A spec's key always holds a '-', a prefix's text never: the two kinds of key never meet.
+  return memo(sides, specKey(m), () => ({ intervals: spanIntervals(m), hull: sideHull(m) }));
+}
+
+/** The addresses of a side: (includes, or every address) minus the excludes, complemented when negated. */
+export const specIntervals = (m: AddressSpec): Intervals => sideOf(m).intervals;
+
+function spanIntervals(m: AddressSpec): Intervals {
+  const inc: [bigint[], bigint[]] = [[], []];
+  const exc: [bigint[], bigint[]] = [[], []];
+  const add = (to: [bigint[], bigint[]], c: string) => {
+    const p = parseCidr(c);
+    const f = p.family === 4 ? 0 : 1;
+    to[f].push(p.value, p.value | (MAX[f]! >> BigInt(p.len)));
+  };
+  for (const c of m.include) add(inc, c);
+  for (const c of m.exclude) add(exc, c);
+  const [v4, v6] = [0, 1].map((f) => {
+    let s = m.include.length === 0 ? [0n, MAX[f]!] : merge(inc[f]!);
+    s = subtract(s, merge(exc[f]!));
+    return m.negate ? subtract([0n, MAX[f]!], s) : s;
+  });
+  return [numbers(v4!.map(Number)), v6!.length ? v6! : NONE];
+}
 
 function prefixIntervals(cidr: string): Intervals {
   const w = prefixWords(cidr);
