@@ -53,22 +53,33 @@ export function sideOf(m: AddressSpec): Side {
 export const specIntervals = (m: AddressSpec): Intervals => sideOf(m).intervals;
 
 function spanIntervals(m: AddressSpec): Intervals {
-  const inc: [bigint[], bigint[]] = [[], []];
-  const exc: [bigint[], bigint[]] = [[], []];
-  const add = (to: [bigint[], bigint[]], c: string) => {
-    const p = parseCidr(c);
-    const f = p.family === 4 ? 0 : 1;
-    to[f].push(p.value, p.value | (MAX[f]! >> BigInt(p.len)));
+  // IPv4 bounds as numbers (from the prefix's word, no bigint), IPv6 as bigints.
+  const inc: [number[], bigint[]] = [[], []];
+  const exc: [number[], bigint[]] = [[], []];
+  const add = (to: [number[], bigint[]], c: string) => {
+    const w = prefixWords(c);
+    if (w.family === 4) to[0].push(w.words[0]!, w.words[0]! + 2 ** (32 - w.len) - 1);
+    else {
+      const p = parseCidr(c);
+      to[1].push(p.value, p.value | (MAX[1]! >> BigInt(p.len)));
+    }
   };
   for (const c of m.include) add(inc, c);
   for (const c of m.exclude) add(exc, c);
-  const [v4, v6] = [0, 1].map((f) => {
-    let s = m.include.length === 0 ? [0n, MAX[f]!] : merge(inc[f]!);
-    s = subtract(s, merge(exc[f]!));
-    return m.negate ? subtract([0n, MAX[f]!], s) : s;
-  });
-  return [numbers(v4!.map(Number)), v6!.length ? v6! : NONE];
+  const v4 = familySpan(m, inc[0], exc[0], 0, MAX4);
+  const v6 = familySpan(m, inc[1], exc[1], 0n, MAX[1]!);
+  return [numbers(v4), v6.length ? v6 : NONE];
 }
+
+/** One family's intervals of a side from its includes' and excludes' bounds. */
+function familySpan<T extends Bound>(m: AddressSpec, inc: T[], exc: T[], zero: T, max: T): T[] {
+  const s = subtract(m.include.length === 0 ? [zero, max] : merge(inc), merge(exc));
+  return m.negate ? subtract([zero, max], s) : s;
+}
+
+/** x + 1 and x - 1 of either kind of bound. */
+const next = <T extends Bound>(x: T): T => (typeof x === 'bigint' ? x + 1n : (x as number) + 1) as T;
+const prev = <T extends Bound>(x: T): T => (typeof x === 'bigint' ? x - 1n : (x as number) - 1) as T;
 
 function prefixIntervals(cidr: string): Intervals {
   const w = prefixWords(cidr);
@@ -92,14 +103,14 @@ const NONE4 = numbers([]);
 const NONE: bigint[] = [0n];
 NONE.pop();
 
-function merge(xs: bigint[]): bigint[] {
-  const pairs: [bigint, bigint][] = [];
+function merge<T extends Bound>(xs: T[]): T[] {
+  const pairs: [T, T][] = [];
   for (let i = 0; i < xs.length; i += 2) pairs.push([xs[i]!, xs[i + 1]!]);
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: bigint[] = [];
+  const out: T[] = [];
   for (const [lo, hi] of pairs) {
     const n = out.length;
-    if (n && lo <= out[n - 1]! + 1n) {
+    if (n && lo <= next(out[n - 1]!)) {
       if (hi > out[n - 1]!) out[n - 1] = hi;
     } else out.push(lo, hi);
   }
@@ -107,8 +118,8 @@ function merge(xs: bigint[]): bigint[] {
 }
 
 /** a minus b, both sorted and disjoint. */
-function subtract(a: bigint[], b: bigint[]): bigint[] {
-  const out: bigint[] = [];
+function subtract<T extends Bound>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
   let j = 0;
   for (let i = 0; i < a.length; i += 2) {
     let lo = a[i]!;
@@ -116,8 +127,8 @@ function subtract(a: bigint[], b: bigint[]): bigint[] {
     while (j < b.length && b[j + 1]! < lo) j += 2;
     let k = j;
     while (k < b.length && b[k]! <= hi && lo <= hi) {
-      if (b[k]! > lo) out.push(lo, b[k]! - 1n);
-      lo = b[k + 1]! + 1n;
+      if (b[k]! > lo) out.push(lo, prev(b[k]!));
+      lo = next(b[k + 1]!);
       k += 2;
     }
     if (lo <= hi) out.push(lo, hi);
