@@ -549,7 +549,9 @@ export function example(set: PacketSet): Packet | undefined {
  * packets.
  */
 export function productExample(parts: readonly ({ rest: PacketSet; src: bigint | number; dst: bigint | number } | undefined)[]): Packet | undefined {
-  for (const pref of [...preferredSets(), TRUE]) {
+  const prefs = preferredSets();
+  for (let i = 0; i <= prefs.length; i++) {
+    const pref = i < prefs.length ? prefs[i]! : TRUE;
     for (const part of parts) {
       if (part === undefined) continue;
       const bits = pref === TRUE ? bdd.pick(part.rest) : bdd.pickBoth(part.rest, pref);
