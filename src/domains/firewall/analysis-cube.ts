@@ -7,9 +7,10 @@
  * real policy overlap no other rule; for them no BDD of the whole match is ever built.
  */
 import {
-  EMPTY, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, servicesSet, statesSet,
-  type AddressSpec, type PacketBits, type PacketSet,
+  EMPTY, bitsAddresses, contains, difference, familySet, intersect, isEmpty, memo, overlaps, parseCidr, prefixWords, productExample, servicesSet, statesSet,
+  type AddressSpec, type Packet, type PacketBits, type PacketSet,
 } from '../../verify/packet-set/index.ts';
+import { sideHull, type Hull } from './analysis-index.ts';
 import type { FwRule } from './model.ts';
 
 /**
@@ -33,32 +34,52 @@ const MAX4 = 2 ** 32 - 1;
 
 export const specKey = (m: AddressSpec): string => `${m.negate ? '!' : ''}${m.include.join()}-${m.exclude.join()}`;
 
-const intervalMemo = new Map<string, Intervals>();
-
-/** The addresses of a side: (includes, or every address) minus the excludes, complemented when negated. */
-export function specIntervals(m: AddressSpec): Intervals {
-  // The common side, one prefix: found by its text, with no key built.
-  if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) return memo(prefixMemo, m.include[0]!, () => prefixIntervals(m.include[0]!));
-  return memo(intervalMemo, specKey(m), () => {
-    const inc: [bigint[], bigint[]] = [[], []];
-    const exc: [bigint[], bigint[]] = [[], []];
-    const add = (to: [bigint[], bigint[]], c: string) => {
-      const p = parseCidr(c);
-      const f = p.family === 4 ? 0 : 1;
-      to[f].push(p.value, p.value | (MAX[f]! >> BigInt(p.len)));
-    };
-    for (const c of m.include) add(inc, c);
-    for (const c of m.exclude) add(exc, c);
-    const [v4, v6] = [0, 1].map((f) => {
-      let s = m.include.length === 0 ? [0n, MAX[f]!] : merge(inc[f]!);
-      s = subtract(s, merge(exc[f]!));
-      return m.negate ? subtract([0n, MAX[f]!], s) : s;
-    });
-    return [numbers(v4!.map(Number)), v6!.length ? v6! : NONE];
-  });
+/** A rule side's forms: its exact intervals and its index hull, made together and kept by one key. */
+export interface Side {
+  intervals: Intervals;
+  hull: Hull;
 }
 
-const prefixMemo = new Map<string, Intervals>();
+const sides = new Map<string, Side>();
+
+/** The side's forms. A one-prefix side (most) is found by its text, with no key built. */
+export function sideOf(m: AddressSpec): Side {
+  if (m.include.length === 1 && m.exclude.length === 0 && !m.negate) return memo(sides, m.include[0]!, () => ({ intervals: prefixIntervals(m.include[0]!), hull: sideHull(m) }));
+  // A spec's key always holds a '-', a prefix's text never: the two kinds of key never meet.
+  return memo(sides, specKey(m), () => ({ intervals: spanIntervals(m), hull: sideHull(m) }));
+}
+
+/** The addresses of a side: (includes, or every address) minus the excludes, complemented when negated. */
+export const specIntervals = (m: AddressSpec): Intervals => sideOf(m).intervals;
+
+function spanIntervals(m: AddressSpec): Intervals {
+  // IPv4 bounds as numbers (from the prefix's word, no bigint), IPv6 as bigints.
+  const inc: [number[], bigint[]] = [[], []];
+  const exc: [number[], bigint[]] = [[], []];
+  const add = (to: [number[], bigint[]], c: string) => {
+    const w = prefixWords(c);
+    if (w.family === 4) to[0].push(w.words[0]!, w.words[0]! + 2 ** (32 - w.len) - 1);
+    else {
+      const p = parseCidr(c);
+      to[1].push(p.value, p.value | (MAX[1]! >> BigInt(p.len)));
+    }
+  };
+  for (const c of m.include) add(inc, c);
+  for (const c of m.exclude) add(exc, c);
+  const v4 = familySpan(m, inc[0], exc[0], 0, MAX4);
+  const v6 = familySpan(m, inc[1], exc[1], 0n, MAX[1]!);
+  return [numbers(v4), v6.length ? v6 : NONE];
+}
+
+/** One family's intervals of a side from its includes' and excludes' bounds. */
+function familySpan<T extends Bound>(m: AddressSpec, inc: T[], exc: T[], zero: T, max: T): T[] {
+  const s = subtract(m.include.length === 0 ? [zero, max] : merge(inc), merge(exc));
+  return m.negate ? subtract([zero, max], s) : s;
+}
+
+/** x + 1 and x - 1 of either kind of bound. */
+const next = <T extends Bound>(x: T): T => (typeof x === 'bigint' ? x + 1n : (x as number) + 1) as T;
+const prev = <T extends Bound>(x: T): T => (typeof x === 'bigint' ? x - 1n : (x as number) - 1) as T;
 
 function prefixIntervals(cidr: string): Intervals {
   const w = prefixWords(cidr);
@@ -82,14 +103,14 @@ const NONE4 = numbers([]);
 const NONE: bigint[] = [0n];
 NONE.pop();
 
-function merge(xs: bigint[]): bigint[] {
-  const pairs: [bigint, bigint][] = [];
+function merge<T extends Bound>(xs: T[]): T[] {
+  const pairs: [T, T][] = [];
   for (let i = 0; i < xs.length; i += 2) pairs.push([xs[i]!, xs[i + 1]!]);
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: bigint[] = [];
+  const out: T[] = [];
   for (const [lo, hi] of pairs) {
     const n = out.length;
-    if (n && lo <= out[n - 1]! + 1n) {
+    if (n && lo <= next(out[n - 1]!)) {
       if (hi > out[n - 1]!) out[n - 1] = hi;
     } else out.push(lo, hi);
   }
@@ -97,8 +118,8 @@ function merge(xs: bigint[]): bigint[] {
 }
 
 /** a minus b, both sorted and disjoint. */
-function subtract(a: bigint[], b: bigint[]): bigint[] {
-  const out: bigint[] = [];
+function subtract<T extends Bound>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
   let j = 0;
   for (let i = 0; i < a.length; i += 2) {
     let lo = a[i]!;
@@ -106,8 +127,8 @@ function subtract(a: bigint[], b: bigint[]): bigint[] {
     while (j < b.length && b[j + 1]! < lo) j += 2;
     let k = j;
     while (k < b.length && b[k]! <= hi && lo <= hi) {
-      if (b[k]! > lo) out.push(lo, b[k]! - 1n);
-      lo = b[k + 1]! + 1n;
+      if (b[k]! > lo) out.push(lo, prev(b[k]!));
+      lo = next(b[k + 1]!);
       k += 2;
     }
     if (lo <= hi) out.push(lo, hi);
@@ -183,6 +204,31 @@ export function cubeBeyond(c: Cube, s: PacketSet): boolean {
   return false;
 }
 
+/** Whether `outer`'s match holds every packet of `inner`'s (exact). */
+export function cubeCovers(outer: Cube, inner: Cube): boolean {
+  for (let f: 0 | 1 = 0; f <= 1; f++) {
+    if (!addressed(inner, f as 0 | 1)) continue;
+    if (!intervalsCover(outer.src[f], inner.src[f]) || !intervalsCover(outer.dst[f], inner.dst[f]) || difference(inner.svc[f], outer.svc[f]) !== EMPTY) return false;
+  }
+  return true;
+}
+
+/** Whether every interval of `b` lies inside one of `a` (both sorted, disjoint and apart: merged). */
+function intervalsCover(a: readonly Bound[], b: readonly Bound[]): boolean {
+  let i = 0;
+  for (let j = 0; j < b.length; j += 2) {
+    while (i < a.length && a[i + 1]! < b[j]!) i += 2;
+    if (i >= a.length || a[i]! > b[j]! || a[i + 1]! < b[j + 1]!) return false;
+  }
+  return true;
+}
+
+/** example(intersect(s, the match)) for `s` testing no address, without building the match. */
+export function cubeExample(c: Cube, s: PacketSet): Packet | undefined {
+  const part = (f: 0 | 1) => (c.src[f].length && c.dst[f].length ? { rest: intersect(c.svc[f], s), src: c.src[f][0]!, dst: c.dst[f][0]! } : undefined);
+  return productExample([part(0), part(1)]);
+}
+
 /** Whether the match covers every address of both families on both sides. */
 export function cubeAnyAddress(c: Cube): boolean {
   return everyAddress(c.src) && everyAddress(c.dst);
@@ -194,6 +240,12 @@ function everyAddress(x: Intervals): boolean {
     if (r.length !== 2 || r[0] !== (f === 0 ? 0 : 0n) || r[1] !== (f === 0 ? MAX4 : MAX[1])) return false;
   }
   return true;
+}
+
+/** Whether the packet with header bits `bits` is in the match (as contains on the match's set). */
+export function cubeHoldsBits(c: Cube, bits: PacketBits): boolean {
+  const a = bitsAddresses(bits);
+  return cubeHolds(c, a.family, a.src, a.dst, bits);
 }
 
 /** Whether the packet is in the match (`bits`: its header bits; `src`, `dst`: its addresses). */

@@ -51,7 +51,12 @@ export function addressHull(m: FwAddressMatch | string[]): Hull {
 
 const hulls = new Map<string, Hull>();
 
-function hullOf(include: string[]): Hull {
+/** addressHull of a rule's side, not kept (its caller keeps it with the side's other forms). */
+export function sideHull(m: { include: readonly string[]; negate: boolean }): Hull {
+  return m.negate || m.include.length === 0 ? FULL_HULL : hullOf(m.include);
+}
+
+function hullOf(include: readonly string[]): Hull {
   const h: Hull = [[], []];
   // Keys from the prefix's words (host bits zero), no bigint: an IPv4 address shifted left 16,
   // an IPv6 address's top 48 bits.

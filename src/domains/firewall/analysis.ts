@@ -13,7 +13,7 @@ import {
   ALL, EMPTY, addressMatchSet, contains, dstAndSrc, packetBits, parseCidr, difference, engineNodes, example, intersect, isEmpty, overlaps,
   samples, servicesSet, statesSet, testsAddresses, union, type ExamplePicker, type Packet, type PacketSet,
 } from '../../verify/packet-set/index.ts';
-import { cubeAnyAddress, cubeBeyond, cubeHolds, cubeMeets, cubesMeet, ruleCube, specKey, type Cube } from './analysis-cube.ts';
+import { cubeAnyAddress, cubeBeyond, cubeCovers, cubeExample, cubeHolds, cubeHoldsBits, cubeMeets, cubesMeet, ruleCube, sideOf, specKey, type Cube } from './analysis-cube.ts';
 import { BoxIndex, FULL_BOX, addressHull, protoBit, protocolsOf, type Box } from './analysis-index.ts';
 import type { FwAction, FwPolicy, FwRule } from './model.ts';
 
@@ -171,7 +171,7 @@ class RuleDecider implements Decider {
 }
 
 function ruleBox(r: FwRule): Box {
-  return { src: addressHull(r.src), dst: addressHull(r.dst), protos: protocolsOf(r.services) };
+  return { src: sideOf(r.src).hull, dst: sideOf(r.dst).hull, protos: protocolsOf(r.services) };
 }
 
 const byPos = (a: Decider, b: Decider) => a.pos - b.pos;
@@ -299,7 +299,7 @@ export class PolicyAnalysis {
     const earlier = cands.filter((c) => c.pos < d.pos);
     for (const bits of samples(d.match, 32, d.pos + 1)) {
       if (this.established && contains(this.established.match, bits)) continue;
-      if (!earlier.some((c) => contains(c.match, bits))) return true;
+      if (!earlier.some((c) => cubeHoldsBits(c.cube!, bits))) return true;
     }
     return !isEmpty(this.decided(d));
   }
@@ -318,7 +318,14 @@ export class PolicyAnalysis {
 
   /** Findings of every rule, in rule order. */
   findings(): FwFinding[] {
-    return this.ordered.flatMap((d) => this.found.get(d) ?? []);
+    // A loop, not flatMap: most rules have no finding, and flatMap's callbacks and spreading
+    // cost more than the listing on a large policy.
+    const out: FwFinding[] = [];
+    for (const d of this.ordered) {
+      const fs = this.found.get(d);
+      if (fs) for (const f of fs) out.push(f);
+    }
+    return out;
   }
 
   /** The rules' current order (changes with insertRule/removeRule/replaceRule). */
@@ -505,36 +512,40 @@ export class PolicyAnalysis {
     const base = { policy: this.policy.name, rule: d.name, source: d.source };
     const empty = this.emptyPart.get(d);
     if (empty) return [{ ...base, kind: 'unmatchable', related: [], message: `rule '${d.name}' can match no packet (its ${empty} is empty)` }];
-    // Decided on its cube alone: no later rule overlaps it, and what the earlier ones take from
-    // it tests no address (their decided sets are address-free).
+    // What the earlier rules take from it tests no address (their decided sets are
+    // address-free): which of them take packets, and whether any are left, read on its cube.
     const free = d instanceof RuleDecider ? d.freeBefore : undefined;
-    const alone = free !== undefined && cands[cands.length - 1] === d;
-    const earlier = cands.filter((c) => c.pos < d.pos && (alone ? cubeMeets(d.cube!, c.decides) : c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match)));
+    const earlier = cands.filter((c) => c.pos < d.pos && (free !== undefined ? cubeMeets(d.cube!, c.decides) : this.takesFrom(c, d, cands)));
     // The stateful acceptance takes every rule's established/related packets by design: it is
     // named only when it is all that stands in front of the rule.
     const est = this.established;
-    if (est && earlier.length === 0 && (alone ? cubeMeets(d.cube!, est.match) : overlaps(est.decides, d.match))) earlier.push(est);
-    if (!(alone ? cubeBeyond(d.cube!, free) : this.reachable(d, cands))) {
+    if (est && earlier.length === 0 && (free !== undefined ? cubeMeets(d.cube!, est.match) : overlaps(est.decides, d.match))) earlier.push(est);
+    if (!(free !== undefined ? cubeBeyond(d.cube!, free) : this.reachable(d, cands))) {
       return [{ ...base, kind: 'unreachable', related: earlier.map(related), message: `rule '${d.name}' is never reached: shadowed by ${names(earlier)}` }];
     }
     const out: FwFinding[] = [];
     const against = earlier.filter((c) => c.action !== d.action && c !== this.established);
     if (against.length) {
-      const ex = example(this.within(against[0]!, d.match, cands));
+      // Decided on its cube: the earlier rule's decided set tests no address, and the example is
+      // read on the cube (its match not built).
+      const ex = free !== undefined ? cubeExample(d.cube!, against[0]!.decides) : example(this.within(against[0]!, d.match, cands));
       out.push({
         ...base, kind: 'conflict', related: against.map(related), example: ex,
         message: `rule '${d.name}' (${d.action}) is partly shadowed by ${names(against)} deciding otherwise`,
       });
     }
-    // Redundant when every packet it decides would, without it, get the same action. A lazy
-    // rule no later rule overlaps needs no set: its packets all go to the default.
+    // Redundant when every packet it decides would, without it, get the same action.
     const same: Decider[] = [];
-    // Reached and overlapping no later rule: every packet it decides would go to the default.
-    if (alone) {
-      if (this.fallback.action !== d.action) return out;
-      same.push(this.fallback);
+    const next = cands[cands.indexOf(d) + 1];
+    // Decided on its cube and followed by no overlapping rule, or first by one whose match holds
+    // its own (a catch-all): that one (or the default) would decide all its packets.
+    if (free !== undefined && (next === undefined || cubeCovers(next.cube!, d.cube!))) {
+      const heir = next ?? this.fallback;
+      if (heir.action !== d.action) return out;
+      same.push(heir);
       return [...out, redundant(base, d, same)];
     }
+    // A lazy rule no later rule overlaps needs no set: its packets all go to the default.
     const unfollowed = d.lazy && !cands.some((c) => c.pos > d.pos && overlaps(c.match, d.match));
     let rest = unfollowed ? d.match : this.decided(d);
     for (const c of cands) {
@@ -552,6 +563,16 @@ export class PolicyAnalysis {
     }
     out.push(redundant(base, d, same));
     return out;
+  }
+
+  /**
+   * Whether the earlier rule `c` decides packets of `d`'s match. When `d`'s match holds `c`'s (a
+   * catch-all after many rules), that is whether `c` decides any packet, read on `c`'s cube
+   * when it is decided on it: no rule's decided set is built for the catch-all.
+   */
+  private takesFrom(c: Decider, d: Decider, cands: Decider[]): boolean {
+    if (!c.lazy && cubeCovers(d.cube!, c.cube!)) return c instanceof RuleDecider && c.freeBefore !== undefined ? cubeBeyond(c.cube, c.freeBefore) : !isEmpty(c.decides);
+    return c.lazy ? !isEmpty(this.within(c, d.match, cands)) : overlaps(c.decides, d.match);
   }
 }
 

@@ -429,12 +429,15 @@ export const icmpTypeSet = (proto: number, type: number, code?: number): PacketS
 
 // ---- packets ----
 
+/** Writes `value` as the first `width` bits of field `f`. */
+function putField(bits: Uint8Array, f: Field, value: bigint | number, width = f.width): void {
+  const text = value.toString(2).padStart(width, '0');
+  for (let i = 0; i < width; i++) bits[f.offset + i] = text.charCodeAt(i) - 48;
+}
+
 function encode(p: Packet): Uint8Array {
   const bits = new Uint8Array(NVARS);
-  const put = (f: Field, value: bigint | number, width = f.width) => {
-    const text = value.toString(2).padStart(width, '0');
-    for (let i = 0; i < width; i++) bits[f.offset + i] = text.charCodeAt(i) - 48;
-  };
+  const put = (f: Field, value: bigint | number, width = f.width) => putField(bits, f, value, width);
   bits[FAMILY.offset] = p.family === 4 ? 0 : 1;
   put(STATE, STATES.indexOf(p.state));
   const aw = p.family === 4 ? 32 : 128;
@@ -493,14 +496,20 @@ function read(bits: Uint8Array, f: Field, width = f.width): bigint {
   return v;
 }
 
-function decode(bits: Uint8Array): Packet {
+/** The family and addresses of a packet's header bits (an IPv4 address: the field's top 32 bits). */
+export function bitsAddresses(bits: PacketBits): { family: 4 | 6; src: bigint; dst: bigint } {
   const family = bits[FAMILY.offset] ? 6 : 4;
   const aw = family === 4 ? 32 : 128;
+  return { family, src: read(bits, SRC, aw), dst: read(bits, DST, aw) };
+}
+
+function decode(bits: Uint8Array): Packet {
+  const { family, src, dst } = bitsAddresses(bits);
   const protocol = Number(read(bits, PROTO));
   const p: Packet = {
     family,
-    src: formatAddress(family, read(bits, SRC, aw)),
-    dst: formatAddress(family, read(bits, DST, aw)),
+    src: formatAddress(family, src),
+    dst: formatAddress(family, dst),
     protocol,
     state: STATES[Number(read(bits, STATE))]!,
   };
@@ -530,6 +539,30 @@ export function example(set: PacketSet): Packet | undefined {
     if (bits) return decode(bits);
   }
   return decode(bdd.pick(set)!);
+}
+
+/**
+ * example() of a set given per family as header fields (`rest`, testing no address) from every
+ * source to every destination of address lists whose lowest addresses are `src` and `dst`,
+ * without building the set: its lowest packet has the lowest service part and those addresses.
+ * `parts[0]` is IPv4 (addresses as numbers), `parts[1]` IPv6; undefined for a family without
+ * packets.
+ */
+export function productExample(parts: readonly ({ rest: PacketSet; src: bigint | number; dst: bigint | number } | undefined)[]): Packet | undefined {
+  const prefs = preferredSets();
+  for (let i = 0; i <= prefs.length; i++) {
+    const pref = i < prefs.length ? prefs[i]! : TRUE;
+    for (const part of parts) {
+      if (part === undefined) continue;
+      const bits = pref === TRUE ? bdd.pick(part.rest) : bdd.pickBoth(part.rest, pref);
+      if (!bits) continue;
+      const width = bits[FAMILY.offset] ? 128 : 32;
+      putField(bits, DST, part.dst, width);
+      putField(bits, SRC, part.src, width);
+      return decode(bits);
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -5,11 +5,11 @@
 import { Address6 } from 'ip-address';
 import { describe, expect, it } from 'vitest';
 import { PolicyAnalysis, ESTABLISHED, DEFAULT, type FwFinding } from '../../../src/domains/firewall/analysis.ts';
-import { cubeHolds, cubesMeet, ruleCube } from '../../../src/domains/firewall/analysis-cube.ts';
+import { cubeCovers, cubeExample, cubeHolds, cubeHoldsBits, cubesMeet, ruleCube } from '../../../src/domains/firewall/analysis-cube.ts';
 import type { FwPolicy, FwRule } from '../../../src/domains/firewall/model.ts';
 import {
-  ALL, EMPTY, addressMatchSet, addressSetOver, complement, contains, difference, intersect, isEmpty, overlaps, packetBits, parseCidr,
-  prefixSet, servicesSet, statesSet, union, type AddressSpec, type PacketSet,
+  ALL, EMPTY, addressMatchSet, addressSetOver, complement, contains, difference, example, intersect, isEmpty, overlaps, packetBits, parseCidr,
+  prefixSet, samples, servicesSet, statesSet, union, type AddressSpec, type PacketSet,
 } from '../../../src/verify/packet-set/index.ts';
 import { ruleMatches, smallUniverse } from '../../support/firewall-brute.ts';
 import { Rand, addr, generatePolicy, svc } from '../../support/firewall-policy-gen.ts';
@@ -103,6 +103,41 @@ describe('firewall analysis fast paths', () => {
       for (const rule of small) expect(cubeHolds(ruleCube(rule), x.family, parseCidr(x.src).value, parseCidr(x.dst).value, b)).toBe(ruleMatches(rule, x));
     }
     expect(small.some((rule) => universe.some((x) => contains(plainMatch(rule), packetBits(x))))).toBe(true);
+  });
+
+  it('decides containment, example packets and sampled membership on cubes as on the match sets', () => {
+    const r = new Rand(24);
+    const rules = generatePolicy(200, 25, 4).rules;
+    for (let i = 0; i < 100; i++) rules.push({ ...rules[i]!, name: `x${i}`, src: { ...randomSpec(r), refs: [] }, dst: { ...randomSpec(r), refs: [] } });
+    // Catch-alls and rules covering a tenant, so containment holds for some pairs.
+    rules.push({ ...rules[0]!, name: 'any', src: addr([]), dst: addr([]), services: [], state: [] });
+    rules.push({ ...rules[0]!, name: 'tenant', src: addr(['10.0.0.0/8', '2001:db8::/32']), dst: addr([]), services: [svc('tcp')], state: [] });
+    const sets = rules.map(plainMatch);
+    const cubes = rules.map(ruleCube);
+    let covered = 0;
+    for (let i = 0; i < rules.length; i++) {
+      for (let j = 0; j < rules.length; j += 1 + (i % 4)) {
+        const want = isEmpty(difference(sets[j]!, sets[i]!));
+        covered += want && i !== j ? 1 : 0;
+        expect(cubeCovers(cubes[i]!, cubes[j]!), `${rules[i]!.name} holds ${rules[j]!.name}`).toBe(want);
+      }
+    }
+    expect(covered).toBeGreaterThan(rules.length / 4);
+    // Examples beside address-free sets (what a global rule decides), preferred kinds included.
+    const rests = [ALL, servicesSet([svc('udp', [[123, 123]])]), statesSet(['new']), servicesSet([svc('icmp', [], { icmp: [{ type: 8 }] }), svc(47)]), complement(servicesSet([svc('tcp')]))];
+    let examples = 0;
+    rules.forEach((_, i) => {
+      for (const s of rests) {
+        const want = example(intersect(s, sets[i]!));
+        examples += want ? 1 : 0;
+        expect(cubeExample(cubes[i]!, s), rules[i]!.name).toEqual(want);
+      }
+    });
+    expect(examples).toBeGreaterThan(rules.length);
+    // Random packets of one match tested against every cube (fields a packet lacks set at random).
+    for (let i = 0; i < rules.length; i += 7) {
+      for (const b of samples(sets[i]!, 8, i + 1)) for (let j = 0; j < rules.length; j += 3) expect(cubeHoldsBits(cubes[j]!, b)).toBe(contains(sets[j]!, b));
+    }
   });
 
   it('gives a generated policy the findings of a naive analysis over plain sets', () => {
