@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import type Handlebars from 'handlebars';
 
 type Env = typeof Handlebars;
@@ -44,8 +45,10 @@ function precompiled(env: Env, key: string, input: string, options: CompileOptio
   const kept: Kept = { spec: env.precompile(input, opts) as unknown as string, options: opts };
   try {
     mkdirSync(precompiledDir, { recursive: true });
-    writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(kept));
-    renameSync(`${file}.tmp-${process.pid}`, file);
+    // Test workers of one process write the same entries: a temporary file each.
+    const tmp = `${file}.tmp-${process.pid}-${threadId}`;
+    writeFileSync(tmp, JSON.stringify(kept));
+    renameSync(tmp, file);
     const files = readdirSync(precompiledDir);
     if (files.length > PRECOMPILED_KEPT) {
       const byAge = files.map((f) => ({ f, t: statSync(path.join(precompiledDir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
