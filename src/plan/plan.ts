@@ -336,6 +336,15 @@ function relocate(side: PlanSide, loc: SourceLocation | undefined): SourceLocati
   return loc ? { file: side.repoPath(loc.file), line: loc.line, col: loc.col } : undefined;
 }
 
+/** A compared value with every source place in it repository-relative (a copy where one is). */
+function relocateValue(side: PlanSide, v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => relocateValue(side, x));
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.file === 'string' && typeof o.line === 'number' && typeof o.col === 'number') return { ...o, file: side.repoPath(o.file) };
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, relocateValue(side, x)]));
+}
+
 /** A `file:line:col` string, repository-relative. */
 function relocateLoc(side: PlanSide, text: string): string {
   const m = /^(.*):(\d+):(\d+)$/.exec(text);
@@ -561,7 +570,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   const alarms = renumbering(raw, touched).map((a) => ({ ...a, location: relocate(head, a.location) }));
   const changes = raw.map((c) => {
     const { baseLocation: _b, ...rest } = c;
-    return { ...rest, location: relocate(c.change === 'removed' ? base : head, c.location) };
+    // The values compared carry their own places too (an added interface's, a rule's).
+    const fields = c.fields.map((f) => ({ ...f, ...('before' in f ? { before: relocateValue(base, f.before) } : {}), ...('after' in f ? { after: relocateValue(head, f.after) } : {}) }));
+    return { ...rest, fields, location: relocate(c.change === 'removed' ? base : head, c.location) };
   });
 
   lap('semantic diff');
