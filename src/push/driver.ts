@@ -109,4 +109,6 @@ export interface Disturbance {
   vrfs: string[];
   /** Interfaces whose underlay (OSPF, addresses, MTU) changes. */
   interfaces: string[];
+  /** VNIs, VLANs and VRFs the change creates (absent from the running state): nothing of theirs runs yet to disturb. */
+  added?: { vnis: number[]; vlans: number[]; vrfs: string[] };
 }

@@ -107,18 +107,47 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
       if (!/^(br|l3br|vx)\d+$/.test(name)) add(d.vrfs, name);
     }
   }
-  return d;
+  return separateAdded(d, runningConf, runningNet);
 }
 
-/** One line for the plan: "resets BGP 10.3.0.101 (remote-as); VNIs 10040; VLANs 40; VRFs BLUE". */
+/** Moves the VNIs, VLANs and VRFs the running state does not name at all into `added`. */
+function separateAdded(d: Disturbance, runningConf: string, runningNet: string): Disturbance {
+  const runs = (re: RegExp) => re.test(runningConf) || re.test(runningNet);
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const isNew = {
+    vni: (n: number) => !runs(new RegExp(`\\b(vni |vx)${n}\\b`)),
+    vlan: (n: number) => !runs(new RegExp(`\\b(br|gw)${n}\\b|\\bvlan ${n}\\b`)),
+    vrf: (v: string) => !runs(new RegExp(`(^|[\\s=])${esc(v)}($|\\s)`, 'm')),
+  };
+  const added = { vnis: d.vnis.filter(isNew.vni), vlans: d.vlans.filter(isNew.vlan), vrfs: d.vrfs.filter(isNew.vrf) };
+  if (!added.vnis.length && !added.vlans.length && !added.vrfs.length) return d;
+  return {
+    ...d,
+    vnis: d.vnis.filter((x) => !added.vnis.includes(x)), vlans: d.vlans.filter((x) => !added.vlans.includes(x)), vrfs: d.vrfs.filter((x) => !added.vrfs.includes(x)),
+    added,
+  };
+}
+
+/** One line for the plan: "BGP 10.3.0.101 (reset: remote-as); VNIs 10040; VLANs 40; VRFs BLUE (adds VNIs 10050)". */
 export function describeDisturbance(d: Disturbance): string {
   if (d.all) return `everything on the device (${d.all})`;
-  const parts = [
-    d.sessions.length ? `resets BGP ${d.sessions.join(', ')}` : '',
-    d.interfaces.length ? `underlay on ${d.interfaces.join(', ')}` : '',
-    d.vnis.length ? `VNIs ${d.vnis.join(', ')}` : '',
-    d.vlans.length ? `VLANs ${d.vlans.join(', ')}` : '',
-    d.vrfs.length ? `VRFs ${d.vrfs.join(', ')}` : '',
+  // One session per peer, with every attribute that resets it.
+  const peers = new Map<string, string[]>();
+  for (const s of d.sessions) {
+    const m = /^(\S+) \((.*)\)$/.exec(s);
+    const [peer, why] = m ? [m[1], m[2]] : [s, ''];
+    peers.set(peer, [...(peers.get(peer) ?? []), ...(why ? [why] : [])]);
+  }
+  const objects = (x: { vnis: number[]; vlans: number[]; vrfs: string[] }) => [
+    x.vnis.length ? `VNIs ${x.vnis.join(', ')}` : '',
+    x.vlans.length ? `VLANs ${x.vlans.join(', ')}` : '',
+    x.vrfs.length ? `VRFs ${x.vrfs.join(', ')}` : '',
   ].filter(Boolean);
-  return parts.join('; ') || 'nothing that carries traffic';
+  const parts = [
+    peers.size ? `BGP ${[...peers].map(([p, why]) => `${p}${why.length ? ` (reset: ${why.join(', ')})` : ''}`).join(', ')}` : '',
+    d.interfaces.length ? `underlay on ${d.interfaces.join(', ')}` : '',
+    ...objects(d),
+  ].filter(Boolean);
+  const added = d.added ? objects(d.added) : [];
+  return `${parts.join('; ') || 'nothing that carries traffic'}${added.length ? ` (adds ${added.join('; ')})` : ''}`;
 }

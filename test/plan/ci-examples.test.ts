@@ -173,7 +173,7 @@ describe('examples/ci/github-actions.yml: the pull request job on each change', 
     ]);
     expect(folded(md(), 'Blast radius').slice(0, 4)).toEqual([
       'devices whose configs change:',
-      '  ~ leaf2: frr.conf +5 -0, netconf-ietf.xml +6 -0, network.sh +38 -0; disturbs VNIs 10040; VLANs 40',
+      '  ~ leaf2: frr.conf +5 -0, netconf-ietf.xml +6 -0, network.sh +38 -0; disturbs nothing that carries traffic (adds VNIs 10040; VLANs 40)',
       'BGP sessions reset:',
       '  none',
     ]);
@@ -232,8 +232,8 @@ describe('examples/ci/github-actions.yml: the pull request job on each change', 
     ]);
     expect(folded(md(), 'Blast radius').slice(0, 3)).toEqual([
       'devices whose configs change:',
-      '  ~ leaf4: frr.conf +0 -11, netconf-ietf.xml +0 -13, network.sh +0 -4; disturbs resets BGP eth2 (interface), eth2 (activate)',
-      '  ~ spine2: frr.conf +0 -12, netconf-ietf.xml +0 -13, network.sh +0 -4; disturbs resets BGP eth4 (interface), eth4 (activate)',
+      '  ~ leaf4: frr.conf +0 -11, netconf-ietf.xml +0 -13, network.sh +0 -4; disturbs BGP eth2 (reset: interface, activate)',
+      '  ~ spine2: frr.conf +0 -12, netconf-ietf.xml +0 -13, network.sh +0 -4; disturbs BGP eth4 (reset: interface, activate)',
     ]);
     expect(folded(md(), 'Blast radius')).toContain('flows disturbed while the rollout runs: 14');
     expect(newFindings(md())).toEqual([

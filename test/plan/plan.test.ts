@@ -117,7 +117,7 @@ describe('netloom plan, scenario by scenario', () => {
       '    + network ops (intents/dc1/tenants.yaml:21:13)',
       '    + endpoint h6 (intents/dc1/endpoints.yaml:11:5)',
     ]);
-    expect(section(r.out, 'blast radius').slice(0, 2)).toEqual(['  devices whose configs change:', '    ~ leaf2: frr.conf +5 -0, netconf-ietf.xml +6 -0, network.sh +38 -0; disturbs VNIs 10040; VLANs 40']);
+    expect(section(r.out, 'blast radius').slice(0, 2)).toEqual(['  devices whose configs change:', '    ~ leaf2: frr.conf +5 -0, netconf-ietf.xml +6 -0, network.sh +38 -0; disturbs nothing that carries traffic (adds VNIs 10040; VLANs 40)']);
     expect(section(r.out, 'behaviour').slice(0, 3)).toEqual([
       '  endpoint pairs (prediction, and whether a ping answers), every pair of 6 endpoints:',
       '    h1 -> h6: gains (before: absent; after: routed, answers)',

@@ -37,15 +37,22 @@ describe('FRR change disturbance', () => {
 
   it('a new VLAN touches its VLAN and VNI, not the VRF it routes in; a new VRF touches the VRF', () => {
     const vlan40 = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'].replace('  vni 10030\n', '  vni 10040\n   rd 10.3.0.1:40\n  exit-vni\n  vni 10030\n'), leaf1['network.sh'], leaf1['network.sh'].replace('ensure_link br30 type bridge\n', 'ensure_link br40 type bridge\nif [ "$VRF_MODE" = netns ]; then\n  N=BLUE\n  ensure_addrs gw40 10.30.40.1/24\n  N=\nfi\nensure_link br30 type bridge\n'));
-    expect(vlan40).toMatchObject({ vnis: [10040], vlans: [40], vrfs: [], sessions: [] });
+    // Nothing of a new VLAN runs yet: added, not disturbed.
+    expect(vlan40).toMatchObject({ vnis: [], vlans: [], vrfs: [], sessions: [], added: { vnis: [10040], vlans: [40], vrfs: [] } });
+    expect(describeDisturbance(vlan40)).toBe('nothing that carries traffic (adds VNIs 10040; VLANs 40)');
+    // A VNI that runs and changes is disturbed.
+    const rd = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'].replace(/(  vni 10030\n   rd )\S+/, '$110.3.0.1:99'));
+    expect(rd).toMatchObject({ vnis: [10030], vlans: [], vrfs: [] });
+    expect(rd.added).toBeUndefined();
+    expect(describeDisturbance(rd)).toBe('VNIs 10030');
     const vrf = frrDisturbance(leaf1['frr.conf'], `${leaf1['frr.conf']}router bgp 65300 vrf YELLOW\n bgp router-id 10.3.0.1\nexit\n`);
-    expect(vrf.vrfs).toEqual(['YELLOW']);
+    expect([vrf.vrfs, vrf.added?.vrfs]).toEqual([[], ['YELLOW']]);
     // network.sh creating a VRF names the VRF (not the `table` keyword of `type vrf table N`).
     const blue = leaf1['network.sh'].split('\n').find((l) => /^\s*ensure_link BLUE type vrf table \d+$/.test(l));
     expect(blue).toBeDefined();
     const vrfSh = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], leaf1['network.sh'], leaf1['network.sh'].replace(blue!, `${blue}\n${blue!.replace(/BLUE/, 'GREEN').replace(/table \d+/, 'table 1099')}`));
-    expect(vrfSh.vrfs).toEqual(['GREEN']);
-    expect(describeDisturbance(vrfSh)).toBe('VRFs GREEN');
+    expect([vrfSh.vrfs, vrfSh.added?.vrfs]).toEqual([[], ['GREEN']]);
+    expect(describeDisturbance(vrfSh)).toBe('nothing that carries traffic (adds VRFs GREEN)');
   });
 
   it('maps a device change to the flows through it: VLAN ends, VRF ends of routed and isolated flows', () => {
