@@ -57,7 +57,8 @@ export interface IncrementalPoll {
  * 4,998 devices), so neither the first read nor the slow refresh reads them all at once.
  *  - `admit`: devices taken into the comparison per poll, in name order, until every device is:
  *    the first full read is spread over ceil(devices / admit) polls (a device not admitted is
- *    not asked anything, so not observed: no finding judges it, as for a device not collected);
+ *    not asked anything, so not observed: no finding judges it, as for a device not collected;
+ *    0 admits no more);
  *  - `refresh`: tables read for their slow refresh per poll (on average: a fraction reads one
  *    every few polls): the refresh period is
  *    SLOW_REFRESH_ROUNDS polls, or ceil(devices / refresh) on a fabric larger than
@@ -109,7 +110,7 @@ export function refreshRounds(devices: number, reads: TableReads, counted = true
 }
 
 /** Polls the first full read takes (devices admitted `admit` a poll). */
-export const admitPolls = (devices: number, reads: TableReads) => Math.ceil(devices / Math.max(1, reads.admit));
+export const admitPolls = (devices: number, reads: TableReads) => Math.ceil(devices / reads.admit);
 
 export class IncrementalLive {
   readonly comparison: LiveComparison;
@@ -131,7 +132,8 @@ export class IncrementalLive {
   skippedTables = 0;
   /** Default tables read last poll. */
   readTables = 0;
-  readonly reads: TableReads;
+  /** As given (read at each poll: a caller may change them between polls); `reads` with the defaults. */
+  private readonly given: Partial<TableReads>;
   /** Devices taken into the comparison so far: the first `admitted` of `order`. */
   private admitted = 0;
 
@@ -141,7 +143,11 @@ export class IncrementalLive {
     this.order = model.devices.map((d) => d.name).sort((a, b) => a.localeCompare(b));
     this.index = new Map(this.order.map((n, i) => [n, i]));
     this.versioned = model.fabric.underlay !== 'ospf';
-    this.reads = { ...DEFAULT_TABLE_READS, ...reads };
+    this.given = reads;
+  }
+
+  get reads(): TableReads {
+    return { ...DEFAULT_TABLE_READS, ...this.given };
   }
 
   refreshRounds(counted = true): number {
@@ -186,7 +192,7 @@ export class IncrementalLive {
     this.skippedTables = 0;
     this.readTables = 0;
     this.round++;
-    const admitted = new Set(this.order.slice(0, (this.admitted = Math.min(this.order.length, this.admitted + Math.max(1, this.reads.admit)))));
+    const admitted = new Set(this.order.slice(0, (this.admitted = Math.min(this.order.length, this.admitted + Math.max(0, this.reads.admit)))));
     await Promise.all(
       this.model.devices.map(async (d) => {
         if (!admitted.has(d.name)) return;
@@ -216,13 +222,14 @@ export class IncrementalLive {
           if (a?.digest !== digest) {
             let out = readFrrOutput(x, r);
             parsed++;
+            // The default table is compared now and kept as that, not as its routes; its
+            // signature is of what is kept (10,000 routes at 5,000 devices are not written out again).
+            const table = isDefault(x) && 'part' in out ? this.comparison.compactDefault(d.name, out.part as ObservedRoute[]) : undefined;
+            if (table) out = { part: table };
             // An answer that differs only in what is not read (uptimes, timers) parses to the same part: kept.
-            const sig = hash('sha1', JSON.stringify(out), 'base64');
+            const sig = hash('sha1', table ? table.signature() : JSON.stringify(out), 'base64');
             if (a?.sig === sig) a.digest = digest;
             else {
-              // The default table is compared now and kept as that, not as its routes.
-              const table = isDefault(x) && 'part' in out ? this.comparison.compactDefault(d.name, out.part as ObservedRoute[]) : undefined;
-              if (table) out = { part: table };
               a = { digest, sig, out };
               this.answers.set(key, a);
               fresh.add(x.key === 'routes' ? `routes:${x.vrf}` : x.key);
