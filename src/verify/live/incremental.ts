@@ -19,7 +19,9 @@
  * routes): a table whose version and counts both held is read again only at its slow refresh,
  * every SLOW_REFRESH_ROUNDS-th poll of the device (spread over the devices), for a change that
  * moves neither (a connected route's next hop). Where the counts are not answered, every
- * TABLE_REFRESH_ROUNDS-th poll.
+ * TABLE_REFRESH_ROUNDS-th poll. On a large fabric both are longer: a poll refreshes at most
+ * TableReads.refresh tables, and admits TableReads.admit devices until every one is (the first
+ * full read spread over polls).
  */
 import { hash } from 'node:crypto';
 import type { FabricModel } from '../../model/types.ts';
