@@ -27,6 +27,7 @@ import type { StaticCheck } from '../verify/checks/types.ts';
 import type { CheckInfo, CheckResult } from '../verify/findings.ts';
 import type { FabricGraph } from '../verify/graph.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
+import type { TableReads } from '../verify/live/incremental.ts';
 
 /** Registered domains. A new domain adds its id here and one line in DOMAINS. */
 export type DomainId = 'fabric' | 'firewall' | 'slb' | 'gslb' | 'compliance' | 'operations';
@@ -132,7 +133,7 @@ export interface DomainModule<M = unknown> {
        * re-parses and re-checks only what changed since the last one; the same results as
        * `collect` then `compare`. `recheck` hears each re-checked device's duration (wall, CPU).
        */
-      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number, cpuMs: number): void }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> };
+      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number, cpuMs: number): void; tables?: Partial<TableReads> }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[]; pending?: number }> };
       /** The live comparison as a push post-check (after a device's push, before confirm). */
       postCheck?(model: FabricModel): PostCheck;
       /** What `collect` observed, as Prometheus text: `netloom serve` appends it to /metrics after each poll. */

@@ -15,6 +15,7 @@ import type { CheckResult, Finding } from '../verify/findings.ts';
 import type { FabricGraph } from '../verify/graph.ts';
 import type { ObservedState } from '../verify/live/compare.ts';
 import type { LiveTarget } from '../verify/live/run.ts';
+import type { TableReads } from '../verify/live/incremental.ts';
 import { Baselines, DEFAULT_BASELINE, type BaselineRule } from './baseline.ts';
 import { EventBus } from './bus.ts';
 import { Correlator, type Explanation } from './correlate.ts';
@@ -47,6 +48,8 @@ export interface MonitorConfig {
    * half-applied is finished first, so no poll judges the half it is in); its errors are reported.
    */
   beforePoll?: () => Promise<void>;
+  /** Default tables read per poll beyond the changed ones: devices admitted, tables refreshed (DEFAULT_TABLE_READS). */
+  tables?: Partial<TableReads>;
 }
 
 export const DEFAULT_MONITOR: MonitorConfig = { periodMs: 10_000, concurrency: 4, probes: true };
@@ -61,6 +64,8 @@ export interface PollResult {
   findings: Map<string, Finding>;
   /** Error findings of the poll (before damping). */
   failing: number;
+  /** Devices not admitted yet: the first full read is spread over polls (TableReads). */
+  pending: number;
 }
 
 /** True for the fabric's observation shape (devices and probes), whichever domain returns it. */
@@ -130,7 +135,9 @@ export class Monitor {
 
   private byDevice?: { seq: number; counts: Map<string, number> };
   /** Domains' pollers that keep their comparison across polls. */
-  private readonly pollers = new Map<DomainId, { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[] }> }>();
+  private readonly pollers = new Map<DomainId, { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[]; pending?: number }> }>();
+  /** Devices not admitted at the last poll. */
+  private pending = 0;
   /** Hears each device re-check of an incremental poll with its duration (the bench's per-update figure). */
   onRecheck?: (device: string, ms: number, cpuMs: number) => void;
 
@@ -216,17 +223,19 @@ export class Monitor {
     const observed: Partial<Record<DomainId, unknown>> = {};
     const changed = new Set<string>();
     let failed = false;
+    let pending = 0;
     for (const d of domains()) {
       if (!d.verify.live) continue;
       try {
         const live = d.verify.live;
         if (live.incremental) {
           let p = this.pollers.get(d.id);
-          if (!p) this.pollers.set(d.id, (p = live.incremental(this.model, this.fg, { recheck: (device, ms, cpuMs) => this.recheck(device, ms, cpuMs) })));
+          if (!p) this.pollers.set(d.id, (p = live.incremental(this.model, this.fg, { recheck: (device, ms, cpuMs) => this.recheck(device, ms, cpuMs), ...(this.config.tables ? { tables: this.config.tables } : {}) })));
           const r = await p.poll(this.target, { probes: this.config.probes });
           observed[d.id] = r.observed;
           results.push(...r.results);
           for (const x of r.changed ?? []) changed.add(x);
+          pending += r.pending ?? 0;
         } else {
           observed[d.id] = await live.collect(this.target, this.model, { probes: this.config.probes });
           results.push(...live.compare(this.model, observed[d.id], this.fg));
@@ -245,12 +254,15 @@ export class Monitor {
     const failing = results.flatMap((r) => r.findings.filter((f) => f.severity === 'error'));
     const checks = Object.fromEntries(results.map((r) => [r.check.id, r.findings.filter((f) => f.severity === 'error').length]));
     this.store.addVerification({ time, ms, failing: failing.length, checks });
-    // The observed state is kept when it explains something new: first poll, or findings changed.
+    // The observed state is kept when it explains something new: first poll, findings changed,
+    // or devices admitted (while the first full read is spread over polls, each stores its own).
     for (const x of changed) this.unsaved.add(x);
-    if (this.seq === 0 || this.changedSinceSnapshot) this.snapshot(time, observed);
+    const admitting = pending > 0 || this.pending > 0;
+    this.pending = pending;
+    if (this.seq === 0 || this.changedSinceSnapshot || admitting) this.snapshot(time, observed);
     this.changedSinceSnapshot = false;
     this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
-    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length };
+    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length, pending };
     this.latest = r;
     return r;
   }

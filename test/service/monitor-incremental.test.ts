@@ -54,4 +54,42 @@ describe('monitor with the incremental poll', () => {
       store.close();
     }
   });
+
+  it('admitting the fabric two devices a poll: each poll stores the devices it admitted, no finding before the fault, then one incident', async () => {
+    const m = model('dc1');
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), { versions: true, summaries: true });
+    const collector = new ReplayCollector();
+    collector.table = healthy;
+    const store = openSqliteStore(path.join(dir, 'admit.db'));
+    const monitor = new Monitor(m, fg, { collector, describe: 'replay' }, store, { probes: false, capture: false, tables: { admit: 2 } });
+    const names = m.devices.map((d) => d.name).sort((a, b) => a.localeCompare(b));
+    try {
+      const stored: string[][] = [];
+      for (let i = 0, pending = names.length; pending > 0; i++) {
+        const r = await monitor.pollOnce();
+        expect(r.failing).toBe(0);
+        expect(r.pending).toBe(Math.max(0, names.length - 2 * (i + 1)));
+        pending = r.pending;
+        const snap = store.latestSnapshot()!.state as { fabric: { since?: number; devices: { device: string }[] } };
+        expect(snap.fabric.since === undefined).toBe(i === 0);
+        stored.push(snap.fabric.devices.map((d) => d.device).sort());
+      }
+      expect(stored).toEqual(names.reduce<string[][]>((g, n, i) => (i % 2 ? g[g.length - 1].push(n) : g.push([n]), g), []).map((x) => x.sort()));
+      // Steady: nothing new, nothing stored.
+      const last = store.latestSnapshot()!.id;
+      await monitor.pollOnce();
+      expect(store.latestSnapshot()!.id).toBe(last);
+
+      collector.table = linkDownAnswers(m, { versions: true, summaries: true });
+      const down = await monitor.pollOnce();
+      expect(down.failing).toBeGreaterThan(5);
+      const open = monitor.openIncidents();
+      expect(open.map((i) => i.element)).toEqual(['link:leaf1:eth1--spine1:eth1']);
+      expect(open[0].findings.sort()).toEqual([...down.findings.keys()].sort());
+    } finally {
+      await monitor.stop();
+      store.close();
+    }
+  });
 });

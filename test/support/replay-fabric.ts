@@ -19,9 +19,16 @@ const addr = (c?: string) => c?.split('/')[0] ?? '';
 
 /** FRR's `show ip route json` shape for predicted routes. */
 export function routeJson(routes: RibRoute[]): string {
-  const out: Record<string, unknown[]> = {};
-  for (const r of routes) out[r.prefix] = [{ prefix: r.prefix, protocol: r.protocol, selected: true, nexthops: r.nextHops.map((h) => ({ active: true, fib: true, ...(h.address ? { ip: h.address } : {}), ...(h.interface ? { interfaceName: h.interface } : {}) })) }];
-  return JSON.stringify(out);
+  // Written as text, as JSON.stringify of the objects would print it (a leaf's default table at
+  // 5,000 devices is 10,000 routes: the objects were most of the replay's cost). A prefix listed
+  // twice keeps its first place and its last value, as in an object.
+  const q = JSON.stringify;
+  const at = new Map<string, string>();
+  for (const r of routes) {
+    const hops = r.nextHops.map((h) => `{"active":true,"fib":true${h.address ? `,"ip":${q(h.address)}` : ''}${h.interface ? `,"interfaceName":${q(h.interface)}` : ''}}`).join(',');
+    at.set(r.prefix, `${q(r.prefix)}:[{"prefix":${q(r.prefix)},"protocol":${q(r.protocol)},"selected":true,"nexthops":[${hops}]}]`);
+  }
+  return `{${[...at.values()].join(',')}}`;
 }
 
 /**
@@ -43,6 +50,12 @@ export interface AnswerOpts {
   versions?: boolean;
   /** Answer `show ip route summary json` too. */
   summaries?: boolean;
+  /**
+   * Keep each answer but the default table once synthesized (a VRF table, the MACs: tens of KB
+   * a leaf): a fabric larger than the replay's expectation cache would derive every device again
+   * each round to answer them. `heldChars()` says how much is kept.
+   */
+  keep?: boolean;
 }
 
 /**
@@ -56,6 +69,9 @@ export class FabricAnswers {
   private readonly plans = new Map<string, FrrCommand[]>();
   private readonly versions = new Map<string, number>();
   private readonly summaries = new Map<string, string>();
+  private readonly kept = new Map<string, string>();
+  /** Default tables synthesized for their version and not asked for yet (the poll asks right after the summary). */
+  private readonly recent = new Map<string, string>();
   private readonly devices: Map<string, FabricModel['devices'][number]>;
 
   constructor(readonly model: FabricModel, readonly live: LiveComparison, down = new Set<string>(), readonly opts: AnswerOpts = {}) {
@@ -91,6 +107,29 @@ export class FabricAnswers {
     const c = this.plans.get(device)!.find((x) => x.command === command);
     if (!c) return undefined;
     if (c.key === 'bgp') return this.bgpSummary(device);
+    if (c.key === 'routes' && c.vrf === 'default' && !c.command.startsWith('show ipv6')) {
+      const t = this.recent.get(device);
+      if (t !== undefined) {
+        this.recent.delete(device);
+        return t;
+      }
+    }
+    if (!this.opts.keep || (c.key === 'routes' && c.vrf === 'default')) return this.synthesized(d, c);
+    const key = answerKey(device, command);
+    let a = this.kept.get(key);
+    if (a === undefined) this.kept.set(key, (a = this.synthesized(d, c)));
+    return a;
+  }
+
+  /** Characters of the answers kept (`keep`). */
+  heldChars(): number {
+    let n = 0;
+    for (const a of this.kept.values()) n += a.length;
+    return n;
+  }
+
+  private synthesized(d: FabricModel['devices'][number], c: FrrCommand): string {
+    const device = d.name;
     const ex = this.live.expectation(device)!;
     let json: unknown = {};
     if (c.key === 'vnis') json = ex.vnis.map((v) => ({ vni: v.vni, type: v.type, state: 'Up', vtepIp: addr(d.vtep), numRemoteVteps: v.remote }));
@@ -114,6 +153,9 @@ export class FabricAnswers {
       // A number from the default table's digest: it moves whenever the table does.
       const table = this.answer(device, 'show ip route json') ?? '';
       this.versions.set(device, (version = parseInt(createHash('sha1').update(table).digest('hex').slice(0, 8), 16)));
+      this.recent.set(device, table);
+      // The devices being read at once (a few): the oldest let go.
+      if (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value!);
     }
     const { ipv4Unicast, ...rest } = afis;
     return JSON.stringify({ default: { ipv4Unicast: { vrfName: 'default', tableVersion: version, ...(ipv4Unicast ?? { peers: {} }) }, ...rest } });

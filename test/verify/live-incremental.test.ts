@@ -13,7 +13,7 @@ import type { FabricModel } from '../../src/model/types.ts';
 import type { CheckResult } from '../../src/verify/findings.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { compareLive, LiveBasis, LiveComparison } from '../../src/verify/live/compare.ts';
-import { defaultTableVersion, IncrementalLive, ROUTE_SUMMARY, routeCounts, SLOW_REFRESH_ROUNDS, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
+import { admitPolls, DEFAULT_TABLE_READS, defaultTableVersion, IncrementalLive, refreshRounds, ROUTE_SUMMARY, routeCounts, SLOW_REFRESH_ROUNDS, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
 import { collectObserved, type LiveTarget } from '../../src/verify/live/run.ts';
 import { editAnswer, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
 import { model as example } from './helpers.ts';
@@ -318,5 +318,58 @@ describe('incremental poll equals a full comparison', () => {
     asked.length = 0;
     await live.poll(target, { probes: false });
     expect(asked).toEqual([]);
+  });
+
+  it('a refresh budget smaller than the fabric over SLOW_REFRESH_ROUNDS lengthens the refresh: every table once per refreshRounds polls', async () => {
+    const m = example('dc1');
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), { versions: true, summaries: true });
+    const { collector, target, asked } = tableReadsRecorded();
+    collector.table = healthy;
+    const frr = m.devices.filter((d) => d.platform === 'frr').map((d) => d.name).sort();
+    // One table every 20 polls on average: 20 * devices polls between two reads of a table.
+    const live = new IncrementalLive(m, fg, undefined, { refresh: 1 / 20 });
+    expect(live.refreshRounds()).toBe(20 * m.devices.length);
+    expect(live.refreshRounds()).toBeGreaterThan(SLOW_REFRESH_ROUNDS);
+    expect(refreshRounds(m.devices.length, DEFAULT_TABLE_READS)).toBe(SLOW_REFRESH_ROUNDS);
+    await live.poll(target, { probes: false });
+    const lo = Object.keys(JSON.parse(healthy.get('leaf1\nshow ip route json')!)).find((p) => p.startsWith('10.0.0.') && p !== '10.0.0.1/32')!;
+    const broken = editAnswer(healthy, 'leaf1', 'show ip route json', (j) => delete j[lo]);
+    await refreshedOncePerRounds({ live, collector, target, asked }, broken, frr, live.refreshRounds());
+  });
+
+  it('admits the fabric a few devices a poll: none judged before it is admitted, then the findings of a full comparison', async () => {
+    const m = generated();
+    const fg = buildFabricGraph(m);
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), { versions: true, summaries: true });
+    const names = m.devices.map((d) => d.name).sort((a, b) => a.localeCompare(b));
+    // The last device admitted that has a VRF misses a route in it.
+    const leaf = m.devices.filter((d) => d.vrfs.length).sort((a, b) => names.indexOf(b.name) - names.indexOf(a.name))[0];
+    const cmd = `show ip route vrf ${leaf.vrfs[0].name} json`;
+    const table = editAnswer(healthy, leaf.name, cmd, (j) => delete j[Object.keys(j).find((p) => j[p][0].protocol === 'bgp')!]);
+    const { collector, target, asked } = tableReadsRecorded();
+    collector.table = table;
+    const asking: string[] = [];
+    const run = collector.run.bind(collector);
+    collector.run = async (device: string, command: string) => (asking.push(device), run(device, command));
+    const live = new IncrementalLive(m, fg, undefined, { admit: 2 });
+    const polls = admitPolls(m.devices.length, live.reads);
+    expect(polls).toBe(Math.ceil(m.devices.length / 2));
+    for (let i = 0; i < polls; i++) {
+      asked.length = 0;
+      asking.length = 0;
+      const r = await live.poll(target, { probes: false });
+      const admitted = names.slice(0, Math.min(names.length, 2 * (i + 1)));
+      expect(r.pending).toBe(names.length - admitted.length);
+      // Only admitted devices are asked; the newly admitted ones read their default table.
+      expect([...new Set(asking)].sort()).toEqual([...admitted].sort());
+      expect(asked.sort()).toEqual(admitted.slice(2 * i).sort());
+      expect(r.changed.sort()).toEqual(admitted.slice(2 * i).sort());
+      const messages = r.results.flatMap((x) => x.findings.map((f) => f.message));
+      if (admitted.includes(leaf.name)) expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^${leaf.name}: `)));
+      else expect(messages).toEqual([]);
+    }
+    const full = compareLive(m, await collectObserved(target, m, { probes: false }), fg);
+    expect(canon((await live.poll(target, { probes: false })).results)).toEqual(canon(full));
   });
 });

@@ -65,7 +65,7 @@ export const fabric: DomainModule<FabricModel> = {
       // state read and compared whole on every poll (one command per leaf), the interfaces'
       // state re-checked where it changed (one command per device).
       incremental: (model, fg, hooks) => {
-        const live = new IncrementalLive(model, fg, basisOf(model, fg));
+        const live = new IncrementalLive(model, fg, basisOf(model, fg), hooks?.tables);
         const ifaces = new InterfacesLive(model);
         if (hooks?.recheck) live.comparison.onRecheck = hooks.recheck;
         return {

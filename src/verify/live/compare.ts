@@ -206,12 +206,16 @@ export class LiveBasis {
   }
 
   private counted?: Record<string, string>;
-  /** What each model-only check examines (fixed per model: counted once, devices not yet derived streamed through). */
+  /**
+   * What each model-only check examines: the devices derived so far (a poll that admits the
+   * fabric over several polls derives no device early for it), fixed once every device is.
+   */
   examined(): Record<string, string> {
     if (this.counted) return this.counted;
-    for (const d of this.model.devices) if (!this.counts.has(d.name)) this.counts.set(d.name, countsOf(this.deviceExpect(d.name)));
     const sum = (i: number) => [...this.counts.values()].reduce((t, c) => t + c[i], 0);
-    return (this.counted = {
+    const n = this.model.devices.length;
+    const of = this.counts.size < n ? ` (${this.counts.size} of ${n} devices derived so far)` : '';
+    const counted = {
       'live-bgp-sessions': `${this.model.bgpSessions.length} sessions`,
       'live-ospf': `${this.model.ospfAdjacencies.length} adjacencies`,
       'live-underlay-ecmp': `${sum(0)} VTEP routes`,
@@ -219,7 +223,9 @@ export class LiveBasis {
       'live-evpn-vnis': `${sum(2)} VNI instances`,
       'live-evpn-macs': `${sum(3)} MAC entries`,
       'live-vrf-routes': `${sum(4)} VRF tables, ${sum(5)} routes`,
-    });
+    };
+    if (of) return Object.fromEntries(Object.entries(counted).map(([k, v]) => [k, k === 'live-bgp-sessions' || k === 'live-ospf' ? v : `${v}${of}`]));
+    return (this.counted = counted);
   }
 
   private deviceExpect(name: string): DeviceExpect {

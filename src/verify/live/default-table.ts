@@ -100,6 +100,14 @@ export class ObservedDefaultTable {
     return this.via.get(iface) ?? 0;
   }
 
+  /**
+   * Everything kept, as text: two reads with the same signature give the same findings and
+   * views (what the poll compares instead of the parsed routes, which it no longer holds).
+   */
+  signature(): string {
+    return JSON.stringify([this.size, this.diffs, this.underlay, Buffer.from(this.present).toString('base64'), [...this.counts], [...this.via]]);
+  }
+
   /** As stored in a snapshot: the differences, not the routes. */
   toJSON(): unknown {
     return { routes: this.size, differences: this.diffs.map((d) => ({ kind: d.kind, prefix: d.prefix, observed: d.observed ?? null })), underlay: this.underlay };
