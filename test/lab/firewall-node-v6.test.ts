@@ -15,10 +15,9 @@
  *    them) and IPv6 stops crossing.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FirewallObserved } from '../../src/domains/firewall/live.ts';
-import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
-import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { labExec } from '../../src/lab/index.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { makeContext } from '../../src/verify/checks/index.ts';
@@ -26,6 +25,7 @@ import { ReachabilityModel } from '../../src/verify/reachability.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/nft') ? 'nftables' : undefined;
 if (missing && !inCI) console.log(`firewall-node-v6: skipped, needs ${missing}`);
@@ -56,16 +56,7 @@ describe.skipIf(!!missing && !inCI)('IPv6 between VRFs through a firewall node, 
   const model = loadModelSync(copy.dir);
   const ping6 = async (src: string, address: string) => (await labExec(LAB, src, ['ping', '-6', '-c', '1', '-W', '1', address])).code === 0;
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 90_000 })).pending).toEqual([]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB, 90_000);
 
   it('fw1 routes IPv6 between the VRFs: its legs, its announcements, the leaves\' type-5 routes as simulated', async () => {
     const fw1 = model.serviceNodes!.find((n) => n.name === 'fw1')!;

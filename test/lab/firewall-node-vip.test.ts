@@ -12,10 +12,9 @@
  *    VIP forwarded unfiltered), the probes catch every dropped flow that now gets through.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FirewallObserved } from '../../src/domains/firewall/live.ts';
-import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
-import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { labExec } from '../../src/lab/index.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { makeContext } from '../../src/verify/checks/index.ts';
@@ -23,6 +22,7 @@ import { ReachabilityModel } from '../../src/verify/reachability.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : undefined;
 if (missing && !inCI) console.log(`firewall-node-vip: skipped, needs ${missing}`);
@@ -34,16 +34,7 @@ describe.skipIf(!!missing && !inCI)('a VIP of another VRF through a firewall nod
   const copy = intentCopy('test/domains/firewall/fixtures/node-vip', 225, '172.27');
   const model = loadModelSync(copy.dir);
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 90_000 })).pending).toEqual([]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB, 90_000);
 
   it('fw1 announces the VIP into the VRFs the policy lets reach it; leaf1 holds it as simulated', async () => {
     const fw1 = model.serviceNodes!.find((n) => n.name === 'fw1')!;

@@ -18,11 +18,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FirewallObserved } from '../../src/domains/firewall/live.ts';
 import type { FirewallModel } from '../../src/domains/firewall/model.ts';
-import { labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
-import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { labExec } from '../../src/lab/index.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { makeContext } from '../../src/verify/checks/index.ts';
@@ -31,6 +30,7 @@ import { traceEndpoints } from '../../src/verify/trace.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy, repoRoot } from '../support/intent-copy.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/nft') ? 'nftables' : undefined;
 if (missing && !inCI) console.log(`firewall-node: skipped, needs ${missing}`);
@@ -66,16 +66,7 @@ describe.skipIf(!!missing && !inCI)('inter-VRF forwarding through a firewall nod
   };
   const ping = async (src: string, address: string) => (await labExec(LAB, src, ['ping', '-c', '1', '-W', '1', address])).code === 0;
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
-  }, 150_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB);
 
   it('the model routes between the VRFs through fw1 only, and the leaves hold its routes as EVPN type-5', async () => {
     expect(model.serviceNodes?.map((n) => [n.name, n.role, n.leaf, n.asn, n.legs.map((l) => `${l.iface} ${l.vrf} ${l.ipv4}`)])).toEqual([

@@ -9,10 +9,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushPostChecks, pushWaveChecks } from '../../src/domains/index.ts';
-import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
-import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { getLabState, labExec } from '../../src/lab/index.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import { inventoryFromLab } from '../../src/push/inventory.ts';
@@ -22,6 +21,7 @@ import { runRollout } from '../../src/push/rollout.ts';
 import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/nft') ? 'nftables' : undefined;
 if (missing && !inCI) console.log(`firewall-wave: skipped, needs ${missing}`);
@@ -45,16 +45,7 @@ describe.skipIf(!!missing && !inCI)('firewall wave check: each wave proves the n
     return { r, lines, journal: readJournal(path.join(r.journalDir!, 'journal.jsonl')) };
   };
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
-  }, 150_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB);
 
   it('the first apply passes the firewall probes of every wave', async () => {
     const { r, lines, journal } = await rollout(loadModelSync(copy.dir));

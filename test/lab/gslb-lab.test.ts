@@ -10,11 +10,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { describe, expect, it } from 'vitest';
+import { getLabState, labExec } from '../../src/lab/index.ts';
 import { inventoryFromLab } from '../../src/push/inventory.ts';
 import { runRollout } from '../../src/push/rollout.ts';
-import { SERVICE_RUN_DIR, topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { SERVICE_RUN_DIR } from '../../src/lab/topology-from-model.ts';
 import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import type { GslbModel } from '../../src/domains/gslb/model.ts';
@@ -24,6 +24,7 @@ import { inCI } from '../support/ci.ts';
 import { memberPid, startMember } from '../support/slb-lab.ts';
 import { until } from '../support/until.ts';
 import { intentCopy } from '../support/intent-copy.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/pdns_server') ? 'pdns-server' : undefined;
 if (missing && !inCI) console.log(`gslb-lab: skipped, needs ${missing}`);
@@ -42,16 +43,7 @@ describe.skipIf(!!missing && !inCI)('GSLB in the lab: PowerDNS as a service node
   const model = loadModelSync(copy.dir);
   const tcp = (model.domains.gslb as GslbModel).healthChecks.find((h) => h.name === 'tcp')!;
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB);
 
   it('ns1 answers as the model predicts for the health it probes (live-gslb-answers), and the whole live verification passes', async () => {
     const { results } = await verifyLive(model, `lab:${LAB}`);

@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { labDown, labUp, waitConverged } from '../../src/lab/index.ts';
+import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { inCI } from '../support/ci.ts';
 
 /** Lab tests need root, iproute2 and FRR; under CI they must run, elsewhere they skip saying why. */
@@ -37,4 +40,22 @@ export function processesMentioning(needle: string): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Registers, in the calling describe block, a lab of the intent copy brought up under `name`
+ * before its tests (every session converged within `convergeMs`) and taken down after them,
+ * the copy removed.
+ */
+export function intentLab(copy: { dir: string; cleanup: () => void }, name: string, convergeMs = 60_000): void {
+  beforeAll(async () => {
+    const { topology, baseDir } = await topologyFromModel(copy.dir, { name });
+    await labUp(topology as never, { name, baseDir });
+    expect((await waitConverged(name, { timeoutMs: convergeMs })).pending).toEqual([]);
+  }, convergeMs + 90_000);
+
+  afterAll(async () => {
+    await labDown(name).catch(() => false);
+    copy.cleanup();
+  }, 60_000);
 }

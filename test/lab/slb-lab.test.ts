@@ -13,9 +13,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLabState, labDown, labExec, labUp, vtysh, waitConverged } from '../../src/lab/index.ts';
-import { SERVICE_RUN_DIR, topologyFromModel } from '../../src/lab/topology-from-model.ts';
+import { describe, expect, it } from 'vitest';
+import { getLabState, labExec } from '../../src/lab/index.ts';
+import { SERVICE_RUN_DIR } from '../../src/lab/topology-from-model.ts';
 import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { serverStats } from '../../src/domains/slb/haproxy-runtime.ts';
@@ -29,6 +29,7 @@ import { pushPostChecks } from '../../src/domains/index.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
 import { memberPid as endpointMemberPid, requests as labRequests, startMember as startMemberIn, tally, until, vipVteps as labVipVteps } from '../support/slb-lab.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : undefined;
 if (missing && !inCI) console.log(`slb-lab: skipped, needs ${missing}`);
@@ -48,16 +49,7 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
   const slbFile = path.join(copy.dir, 'slb.yaml');
   writeFileSync(slbFile, readFileSync(slbFile, 'utf8').replace(/^\s+slow_start: 30s\n/m, ''));
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
-  }, 150_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB);
 
   it('every VIP is routed as predicted and every listener and route answers from the predicted members', async () => {
     const { results } = await verifyLive(loadModelSync(copy.dir), `lab:${LAB}`);

@@ -17,12 +17,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLabState, labDown, labExec, labUp, waitConverged } from '../../src/lab/index.ts';
+import { describe, expect, it } from 'vitest';
+import { getLabState, labExec } from '../../src/lab/index.ts';
 import { inventoryFromLab } from '../../src/push/inventory.ts';
 import { runRollout } from '../../src/push/rollout.ts';
 import { pushPostChecks } from '../../src/domains/index.ts';
-import { topologyFromModel } from '../../src/lab/topology-from-model.ts';
 import { runDir } from '../../src/lab/state.ts';
 import { loadModelSync } from '../../src/model/index.ts';
 import { labNginxPid } from '../../src/domains/slb/live.ts';
@@ -31,6 +30,7 @@ import { verifyLive } from '../../src/verify/live/run.ts';
 import { inCI } from '../support/ci.ts';
 import { intentCopy } from '../support/intent-copy.ts';
 import { formatWindow, loadWindow, memberPid, requests, startMember, steadyLoad, tally, until, vipVteps } from '../support/slb-lab.ts';
+import { intentLab } from './helpers.ts';
 
 const missing = process.getuid?.() !== 0 ? 'root' : !existsSync('/usr/lib/frr/bgpd') ? 'frr' : !existsSync('/usr/sbin/haproxy') ? 'haproxy' : !existsSync('/usr/sbin/nginx') ? 'nginx' : undefined;
 if (missing && !inCI) console.log(`slb-nginx-lab: skipped, needs ${missing}`);
@@ -101,16 +101,7 @@ describe.skipIf(!!missing && !inCI)('nginx as a load-balancer node, and persiste
   };
   const bundle = () => path.join(runDir(LAB), SLB_CA_BUNDLE);
 
-  beforeAll(async () => {
-    const { topology, baseDir } = await topologyFromModel(copy.dir, { name: LAB });
-    await labUp(topology as never, { name: LAB, baseDir });
-    expect((await waitConverged(LAB, { timeoutMs: 60_000 })).pending).toEqual([]);
-  }, 150_000);
-
-  afterAll(async () => {
-    await labDown(LAB).catch(() => false);
-    copy.cleanup();
-  }, 60_000);
+  intentLab(copy, LAB);
 
   it('live-slb-answers is green over nginx and HAProxy nodes, says what it cannot read from nginx, and proves persistence', async () => {
     const { results } = await verifyLive(model, `lab:${LAB}`);
