@@ -166,6 +166,19 @@ export function firewallRun(node: string): ServiceRun {
 const subnetsOf = (model: FabricModel, vrf: string, v6: boolean) =>
   model.networks.filter((n) => n.vrf === vrf).map((n) => ({ net: n, prefix: v6 ? n.subnet6 : n.subnet })).filter((x): x is { net: typeof x.net; prefix: string } => !!x.prefix);
 
+/** Whether the policy accepts any new connection from `src` to `dst` (prefixes). */
+function acceptsNew(analysis: PolicyAnalysis, src: string, dst: string): boolean {
+  const flow = intersect(intersect(prefixSet('src', src), prefixSet('dst', dst)), stateSet('new'));
+  return analysis.decisions(flow).some((d) => d.decider.action === 'accept');
+}
+
+/** Whether a host (an address, or a /32 or /128) lies in `prefix` (absent: no). */
+function hostIn(prefix: string | undefined, host: string): boolean {
+  const a = host.split('/')[0]!;
+  if (!prefix) return false;
+  return a.includes(':') ? contains6(prefix, a) : contains4(parsePrefix4(prefix), parseIpv4(a));
+}
+
 /**
  * What the node announces: into VRF A the subnet N of VRF B (routed out of B's leg) when the
  * policy accepts any new connection between a subnet M of A and N, either way, and M into B.
@@ -173,10 +186,7 @@ const subnetsOf = (model: FabricModel, vrf: string, v6: boolean) =>
 export function nodeAdvertise(model: FabricModel, pol: FwPolicy, analysis: PolicyAnalysis = new PolicyAnalysis(pol)): { vrf: string; prefix: string; via?: string }[] {
   const e = pol.enforcement as NodeEnforcement;
   const out = new Map<string, { vrf: string; prefix: string; via?: string }>();
-  const accepts = (src: string, dst: string) => {
-    const flow = intersect(intersect(prefixSet('src', src), prefixSet('dst', dst)), stateSet('new'));
-    return analysis.decisions(flow).some((d) => d.decider.action === 'accept');
-  };
+  const accepts = (src: string, dst: string) => acceptsNew(analysis, src, dst);
   for (const v6 of [false, true]) {
     for (const a of e.legs) {
       for (const b of e.legs) {
@@ -194,11 +204,7 @@ export function nodeAdvertise(model: FabricModel, pol: FwPolicy, analysis: Polic
   }
   // Port-forwarded addresses outside every subnet (either family): the node owns them (on lo)
   // in each VRF whose subnets of that family the NAT rule takes as sources.
-  const inSubnet = (host: string) => model.networks.some((n) => {
-    const a = host.split('/')[0]!;
-    if (a.includes(':')) return !!n.subnet6 && contains6(n.subnet6, a);
-    return !!n.subnet && contains4(parsePrefix4(n.subnet), parseIpv4(a));
-  });
+  const inSubnet = (host: string) => model.networks.some((n) => hostIn(host.includes(':') ? n.subnet6 : n.subnet, host));
   for (const r of pol.nat) {
     if (r.kind !== 'dnat' || r.dst.negate) continue;
     for (const host of r.dst.include.filter((c) => (c.includes(':') ? c.endsWith('/128') : c.endsWith('/32')) && !inSubnet(c))) {
@@ -226,13 +232,12 @@ export function nodeServiceAdvertise(model: FabricModel, pol: FwPolicy, announce
   for (const p of announced) {
     const v6 = p.prefix.includes(':');
     const b = e.legs.find((l) => l.vrf === p.vrf && (v6 ? l.ipv6 : l.ipv4));
-    if (!b || subnetsOf(model, b.vrf, v6).some((n) => (v6 ? contains6(n.prefix, p.prefix.split('/')[0]!) : contains4(parsePrefix4(n.prefix), parseIpv4(p.prefix.split('/')[0]!))))) continue;
+    if (!b || subnetsOf(model, b.vrf, v6).some((n) => hostIn(n.prefix, p.prefix))) continue;
     for (const a of e.legs) {
       if (a.vrf === b.vrf || !(v6 ? a.ipv6 : a.ipv4)) continue;
       for (const m of subnetsOf(model, a.vrf, v6)) {
         if (m.net.name === a.network) continue;
-        const flow = intersect(intersect(prefixSet('src', m.prefix), prefixSet('dst', p.prefix)), stateSet('new'));
-        if (!analysis.decisions(flow).some((d) => d.decider.action === 'accept')) continue;
+        if (!acceptsNew(analysis, m.prefix, p.prefix)) continue;
         out.set(`${a.vrf} ${p.prefix}`, { vrf: a.vrf, prefix: p.prefix, via: b.vrf });
         out.set(`${b.vrf} ${m.prefix}`, { vrf: b.vrf, prefix: m.prefix, via: a.vrf });
       }
