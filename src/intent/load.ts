@@ -49,9 +49,20 @@ export interface LoadedIntent {
   revision: string;
 }
 
-function displayPath(file: string): string {
+/**
+ * A file's name as its places record it: relative to `placesRoot` when given (a revision's
+ * files as their repository names them, wherever they were exported), else to the working
+ * directory when inside it.
+ */
+export function displayPath(file: string, placesRoot?: string): string {
+  if (placesRoot !== undefined) return path.relative(placesRoot, file).split(path.sep).join('/');
   const rel = path.relative(process.cwd(), file);
   return rel.startsWith('..') ? file : rel;
+}
+
+export interface LoadOptions {
+  /** Record file names relative to this directory (see displayPath). */
+  placesRoot?: string;
 }
 
 /** Values expanded from aliases, per file: past this a document is an alias bomb, not an intent. */
@@ -232,14 +243,14 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
  * `cache`: files already parsed, by the digest of their text (src/intent/parse-cache.ts); a
  * file parsed without errors into a mapping is added.
  */
-export function loadIntentDir(dir: string, cache?: ParseCache): LoadedIntent {
+export function loadIntentDir(dir: string, cache?: ParseCache, opts: LoadOptions = {}): LoadedIntent {
   const files = listYamlFiles(dir);
   const origins = new Origins();
   const raw: Record<string, unknown> = {};
   const errors: Diagnostic[] = [];
   const hash = createHash('sha256');
   for (const abs of files) {
-    const file = displayPath(abs);
+    const file = displayPath(abs, opts.placesRoot);
     let text: string;
     try {
       text = readTextBounded(abs, LIMITS.intentFile, 'an intent file');
@@ -257,7 +268,7 @@ export function loadIntentDir(dir: string, cache?: ParseCache): LoadedIntent {
     mergeInto(raw, value, origins, errors);
   }
   if (errors.length) throw new IntentError(errors);
-  return { dir, files: files.map(displayPath), raw, origins, revision: hash.digest('hex').slice(0, 16) };
+  return { dir, files: files.map((f) => displayPath(f, opts.placesRoot)), raw, origins, revision: hash.digest('hex').slice(0, 16) };
 }
 
 /** A packed file's value, or undefined when there is none or it does not unpack (parsed instead). */

@@ -11,7 +11,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { loadIntentDir } from '../intent/load.ts';
+import { loadIntentDir, type LoadOptions } from '../intent/load.ts';
 import { sortDiagnostics, validateWith, type Locator, type Path } from '../intent/validate.ts';
 import { multiSiteSchema, type SitesIntent } from '../intent/sites-schema.ts';
 import { withDomains } from './resolve.ts';
@@ -80,9 +80,9 @@ class Diags {
 
 const fmt = (l: SourceLocation) => `${l.file}:${l.line}`;
 
-export function resolveSites(dir: string, loadSite: (siteDir: string) => FabricModel): FabricModel {
+export function resolveSites(dir: string, loadSite: (siteDir: string) => FabricModel, opts: LoadOptions = {}): FabricModel {
   // sites.yaml and the domain sections beside it that span the sites, as one document.
-  const loaded = loadIntentDir(dir);
+  const loaded = loadIntentDir(dir, undefined, opts);
   const { value: top, locator } = validateWith(multiSiteSchema, loaded);
   const intent = top as SitesIntent;
   if (!(top as Record<string, unknown>).sites) throw new IntentError([{ loc: { file: path.join(dir, SITES_FILE), line: 1, col: 1 }, message: `${SITES_FILE}: no sites section` }]);

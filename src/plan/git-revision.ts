@@ -93,3 +93,15 @@ export function exportIntentInto(repo: IntentRepo, commit: string, root: string)
   }
   return { root, dir: path.join(root, repo.dir), cleanup };
 }
+
+/**
+ * A revision's file names as its model records them when loaded with `placesRoot` its root
+ * (src/intent/load.ts): relative to the repository already (an absolute one, from outside the
+ * loader, is made so), and read from that root.
+ */
+export function revisionPaths(root: string): { repoPath(file: string): string; filePath(file: string): string } {
+  return {
+    repoPath: (f) => (path.isAbsolute(f) ? path.relative(root, f).split(path.sep).join('/') : f),
+    filePath: (f) => path.resolve(root, f),
+  };
+}

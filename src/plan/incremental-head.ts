@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadIntentDir } from '../intent/load.ts';
+import { displayPath, loadIntentDir } from '../intent/load.ts';
 import type { ParseCache } from '../intent/parse-cache.ts';
 import { validateSchema } from '../intent/validate.ts';
 import { ResolveContext } from '../model/context.ts';
@@ -28,6 +28,13 @@ const TENANT_SECTIONS = new Set(['tenants', 'endpoints']);
 
 class NotIncremental extends Error {}
 
+/** The model a head is built from, the directory it was loaded from, and the root its places are relative to (absent: the working directory's rule). */
+export interface HeadBase {
+  model: FabricModel;
+  dir: string;
+  placesRoot?: string;
+}
+
 /**
  * A head model built here -> the base model it was built from: everything but what tenants
  * and endpoints resolve is the base's (the same intent text), so what reads only that part
@@ -39,12 +46,6 @@ const yamlFiles = (dir: string): string[] =>
   readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
-
-/** A file name as the loader records it in source places (relative to the working directory when inside it). */
-function recorded(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith('..') ? file : rel;
-}
 
 /** The intent files whose text differs, when the two directories hold the same files; undefined otherwise. */
 function changedFiles(baseDir: string, headDir: string): string[] | undefined {
@@ -81,7 +82,7 @@ function copies<T extends { source: SourceLocation }>(list: T[], move: (file: st
  * `base.dir`) when only tenants and endpoints changed; undefined when it cannot be (the caller
  * resolves in full).
  */
-export function incrementalHead(base: { model: FabricModel; dir: string }, headDir: string, parseCache?: ParseCache): FabricModel | undefined {
+export function incrementalHead(base: HeadBase, headDir: string, parseCache?: ParseCache, placesRoot?: string): FabricModel | undefined {
   const b = base.model;
   if (b.sites || b.dci || b.serviceNodes || Object.keys(b.domains).length) return undefined;
   try {
@@ -89,13 +90,18 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
     const changed = changedFiles(base.dir, headDir);
     if (!changed) return undefined;
     for (const n of changed) if (!tenantsOnly(path.join(base.dir, n), parseCache) || !tenantsOnly(path.join(headDir, n), parseCache)) return undefined;
-    const loaded = loadIntentDir(headDir, parseCache);
+    const loaded = loadIntentDir(headDir, parseCache, { placesRoot });
     const { intent, locator } = validateSchema(loaded);
-    // Base file (as its model records it, either form) -> the head's.
+    // Base file (as its model records it, any form) -> the head's.
     const files = new Map<string, string>();
+    // Both sides name their files alike (each relative to its own revision's root): the
+    // fabric's objects are the base's own, not copies with their places moved.
+    let share = true;
     for (const n of yamlFiles(headDir)) {
-      const to = recorded(path.join(headDir, n));
-      files.set(path.join(base.dir, n), to).set(recorded(path.join(base.dir, n)), to);
+      const to = displayPath(path.join(headDir, n), placesRoot);
+      const from = displayPath(path.join(base.dir, n), base.placesRoot);
+      if (from !== to) share = false;
+      files.set(path.join(base.dir, n), to).set(displayPath(path.join(base.dir, n)), to).set(from, to);
     }
     // Places come in runs from one file: the last file's answer saves hashing each place's path.
     let lastFrom: string | undefined;
@@ -118,11 +124,9 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
       const def = d && ctx.platforms.get(d.platform);
       if (!d || !def) return undefined;
       // Its own lists are the resolution's to fill (or sort); the rest is shared with the base.
-      const device: Device = { ...d, interfaces: [], vrfs: [], vlans: [], bgpSessionIds: [...d.bgpSessionIds], source: movedPlace(d.source, move) };
-      const fabricPorts = copies(
-        d.interfaces.filter((i) => i.kind === 'fabric'),
-        move,
-      );
+      const device: Device = { ...d, interfaces: [], vrfs: [], vlans: [], bgpSessionIds: [...d.bgpSessionIds], source: share ? d.source : movedPlace(d.source, move) };
+      const ports = d.interfaces.filter((i) => i.kind === 'fabric');
+      const fabricPorts = share ? ports : copies(ports, move);
       ctx.nodes.set(name, {
         name,
         device,
@@ -134,7 +138,10 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
         downlinkPortBase: 0,
       });
     }
-    const routing = { links: copies(b.links, move), bgp: copies(b.bgpSessions, move), ospf: copies(b.ospfAdjacencies, move), routeReflectors: [...b.fabric.overlay.routeReflectors] };
+    // Shared lists are not changed by what follows: the tenants add none of these, and the
+    // resolution's sort leaves lists in the model's order as they are.
+    const list = <T extends { source: SourceLocation }>(l: T[]) => (share ? l : copies(l, move));
+    const routing = { links: list(b.links), bgp: list(b.bgpSessions), ospf: list(b.ospfAdjacencies), routeReflectors: [...b.fabric.overlay.routeReflectors] };
     // Already in the model's order (the resolution sorts them in place): the semantic diff skips them.
     copiedFrom.set(routing.links, b.links).set(routing.bgp, b.bgpSessions).set(routing.ospf, b.ospfAdjacencies);
     const head = resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
@@ -147,8 +154,11 @@ export function incrementalHead(base: { model: FabricModel; dir: string }, headD
   }
 }
 
-/** A revision's model: built from its base's where `incrementalHead` can, else resolved in full. */
-export function loadHeadModel(dir: string, parseCache: ParseCache | undefined, base: { model?: FabricModel; dir?: string } | undefined): FabricModel {
-  const fromBase = base?.model && base.dir ? incrementalHead({ model: base.model, dir: base.dir }, dir, parseCache) : undefined;
-  return fromBase ?? loadModelSync(dir, { parseCache });
+/**
+ * A revision's model: built from its base's where `incrementalHead` can, else resolved in
+ * full. `placesRoot`: its files are recorded relative to this directory (the revision's root).
+ */
+export function loadHeadModel(dir: string, parseCache: ParseCache | undefined, base: Partial<HeadBase> | undefined, placesRoot?: string): FabricModel {
+  const fromBase = base?.model && base.dir ? incrementalHead({ model: base.model, dir: base.dir, ...(base.placesRoot !== undefined ? { placesRoot: base.placesRoot } : {}) }, dir, parseCache, placesRoot) : undefined;
+  return fromBase ?? loadModelSync(dir, { parseCache, ...(placesRoot !== undefined ? { placesRoot } : {}) });
 }

@@ -12,9 +12,13 @@ import type { SourceLocation } from '../util/errors.ts';
 export class IntentText {
   private readonly files = new Map<string, Map<string, string>>();
 
-  /** The node's text at `loc` (a key: the key with its value), or the line there when no node starts at it. */
-  at(loc: SourceLocation): string | undefined {
-    const file = path.resolve(loc.file);
+  /**
+   * The node's text at `loc` (a key: the key with its value), or the line there when no node
+   * starts at it. `filePath`: where the place's file is (a revision's places name it relative to
+   * that revision's root).
+   */
+  at(loc: SourceLocation, filePath: (file: string) => string = path.resolve): string | undefined {
+    const file = filePath(loc.file);
     let nodes = this.files.get(file);
     if (!nodes) this.files.set(file, (nodes = readNodes(file)));
     return nodes.get(`${loc.line}:${loc.col}`) ?? nodes.get(`line ${loc.line}`);

@@ -40,6 +40,8 @@ export interface PlanSide {
   model?: FabricModel;
   /** Intent file path as the model records it -> path relative to the repository root. */
   repoPath(file: string): string;
+  /** Intent file path as the model records it -> where to read it (default: from the working directory). */
+  filePath?(file: string): string;
   /**
    * What was computed from this revision's model before (the model cache's entry): its
    * render-input hashes, static check results and endpoint flows. Read where present, filled
@@ -265,6 +267,15 @@ export function staleFromDiff(base: PlanSide, head: PlanSide, changes: ObjectCha
 }
 
 /**
+ * An intent error of one side with its places where the side's files are (both sides name
+ * their files alike: the caller tells them apart by where they are).
+ */
+function sideError(s: PlanSide, e: unknown): unknown {
+  if (!(e instanceof IntentError) || !s.filePath) return e;
+  return new IntentError(e.diagnostics.map((d) => ({ ...d, loc: { ...d.loc, file: s.filePath!(d.loc.file) } })));
+}
+
+/**
  * The files of the devices whose render inputs differ between the two models (the incremental
  * renderer's key): a device with equal inputs renders equal files, so it is never rendered.
  */
@@ -282,7 +293,7 @@ function renderChanged(base: PlanSide, head: PlanSide, changes: ObjectChange[], 
     const r = tools.renderer(s);
     const views = names.map((n) => r.view(n));
     const diags = views.flatMap((v) => r.check(v));
-    if (diags.length) throw new IntentError(diags);
+    if (diags.length) throw sideError(s, new IntentError(diags));
     return byDevice(views.flatMap((v) => r.renderView(v)));
   };
   return { baseArts: render(base), headArts: render(head) };
@@ -563,8 +574,8 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   const text = new IntentText();
   const touched = (c: ObjectChange) => {
     if (!c.location || !c.baseLocation) return true;
-    const a = text.at(c.baseLocation);
-    const b = text.at(c.location);
+    const a = text.at(c.baseLocation, base.filePath);
+    const b = text.at(c.location, head.filePath);
     return a === undefined || b === undefined || a !== b;
   };
   const alarms = renumbering(raw, touched).map((a) => ({ ...a, location: relocate(head, a.location) }));
@@ -623,8 +634,15 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
 
   // Service nodes (load balancers, DNS servers, firewall nodes): their files, pushed after the
   // devices one node a wave. Few, and rendered from many parts of the model: all are compared.
-  const baseNodes = base.model ? byDevice(renderNodes(base.model)) : new Map<string, Map<string, string>>();
-  const headNodes = head.model ? byDevice(renderNodes(head.model)) : new Map<string, Map<string, string>>();
+  const nodesOf = (s: PlanSide) => {
+    try {
+      return s.model ? byDevice(renderNodes(s.model)) : new Map<string, Map<string, string>>();
+    } catch (e) {
+      throw sideError(s, e);
+    }
+  };
+  const baseNodes = nodesOf(base);
+  const headNodes = nodesOf(head);
   const changedNodes: string[] = [];
   for (const name of [...headNodes.keys(), ...[...baseNodes.keys()].filter((n) => !headNodes.has(n))]) {
     const a = baseNodes.get(name);

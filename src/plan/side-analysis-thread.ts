@@ -14,7 +14,7 @@ import { buildFabricGraph } from '../verify/graph.ts';
 import { makeContext } from '../verify/checks/index.ts';
 import { endpointFlows } from '../verify/flows.ts';
 import { allStaticChecks } from '../domains/index.ts';
-import { exportIntent, type ExportedIntent } from './git-revision.ts';
+import { exportIntent, revisionPaths, type ExportedIntent } from './git-revision.ts';
 import { IntentFileCache } from './model-cache.ts';
 import { runChecks, type MemoCheck, type PlanSide } from './plan.ts';
 import type { SideJob, SideReply } from './side-analysis.ts';
@@ -41,8 +41,8 @@ try {
   }
   if (!dir || !existsSync(dir)) throw new Error('the intent directory does not exist at this revision');
   // Files the main thread's plans parsed before are read back (this thread writes none).
-  const model = loadModelSync(dir, { parseCache: new IntentFileCache() });
-  const side: PlanSide = { rev: '', model, repoPath: (f) => path.relative(root, path.resolve(f)).split(path.sep).join('/') };
+  const model = loadModelSync(dir, { parseCache: new IntentFileCache(), placesRoot: root });
+  const side: PlanSide = { rev: '', model, ...revisionPaths(root) };
   const ctx = makeContext(buildFabricGraph(model));
   const serve = (msg: { endpoints: string[] }) => {
     const flows = endpointFlows(model, new Set(msg.endpoints), ctx.fg, ctx);

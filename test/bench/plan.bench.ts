@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { AVD_BENCHMARK_SHAPE, generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 import type { FabricModel } from '../../src/model/index.ts';
 import { loadHeadModel } from '../../src/plan/incremental-head.ts';
-import { exportIntent, intentRepo, resolveRevision } from '../../src/plan/git-revision.ts';
+import { exportIntent, intentRepo, resolveRevision, revisionPaths } from '../../src/plan/git-revision.ts';
 import { cachedModel, IntentFileCache, isCached, modelCacheDir } from '../../src/plan/model-cache.ts';
 import { startSideAnalysis, type SideAnalysisWorker } from '../../src/plan/side-analysis.ts';
 import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
@@ -65,15 +65,17 @@ async function runPlan(ir: ReturnType<typeof intentRepo>, threads: 'one thread' 
     worker = isCached(ir, headCommit) ? undefined : startSideAnalysis(ir, headCommit);
     const files = new IntentFileCache();
     saves.push(() => files.save());
-    const side = (rev: string, base?: { model?: FabricModel; dir?: string }): PlanSide & { dir?: string } => {
+    const side = (rev: string, base?: { model?: FabricModel; dir?: string; placesRoot?: string }): PlanSide & { dir?: string; placesRoot?: string } => {
       const t0 = performance.now();
       const commit = resolveRevision(ir, rev, '--base');
       // The head from the base's model where only tenants changed (as the CLI does).
-      const c = cachedModel(ir, commit, (dir) => loadHeadModel(dir, files, headFrom === 'full' ? undefined : base), () => exportIntent(ir, commit));
+      // Each side's places relative to its root, as the CLI records them.
+      const rootOf = (dir: string) => dir.slice(0, dir.length - ir.dir.length).replace(/\/$/, '');
+      const c = cachedModel(ir, commit, (dir) => loadHeadModel(dir, files, headFrom === 'full' ? undefined : base, rootOf(dir)), () => exportIntent(ir, commit));
       cleanups.push(c.cleanup);
       saves.push(c.save);
       phases[`${rev}: ${c.cached ? 'model from the cache' : 'git archive and model'}`] = performance.now() - t0;
-      return { rev, commit, model: c.model, memo: c.memo, dir: c.dir, repoPath: (f) => path.relative(c.root, path.resolve(f)) };
+      return { rev, commit, model: c.model, memo: c.memo, dir: c.dir, placesRoot: c.root, ...revisionPaths(c.root) };
     };
     const base = side('HEAD~1');
     const head = { ...side('HEAD', base), ...(worker ? { analysis: worker } : {}) };

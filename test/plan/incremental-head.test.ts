@@ -15,6 +15,7 @@ import { incrementalHead, loadHeadModel } from '../../src/plan/incremental-head.
 import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
 import { formatPlanJson } from '../../src/plan/format.ts';
 import { IntentFileCache } from '../../src/plan/model-cache.ts';
+import { revisionPaths } from '../../src/plan/git-revision.ts';
 import { revisionPairs } from '../support/revision-pair.ts';
 
 let tmp: string;
@@ -129,7 +130,29 @@ describe('the head model built from the base equals the full resolution', () => 
       }
       // Through the parse cache, as the plan loads it.
       expect(JSON.stringify(loadHeadModel(headDir, new IntentFileCache(), { model: base, dir: baseDir }))).toBe(JSON.stringify(full));
+      if (s.incremental) sharedWithBase(baseDir, headDir);
     });
+  }
+
+  // As the plan loads revisions: each side's places relative to its own root, so both name an
+  // unchanged file alike and the head takes the base's fabric objects themselves.
+  function sharedWithBase(baseDir: string, headDir: string): void {
+    const [baseRoot, headRoot] = [path.dirname(baseDir), path.dirname(headDir)];
+    const base = loadModelSync(baseDir, { placesRoot: baseRoot });
+    const full = loadModelSync(headDir, { placesRoot: headRoot });
+    expect(full.links[0].source.file).toBe('fab/nodes.yaml');
+    const before = JSON.stringify(base);
+    const inc = loadHeadModel(headDir, new IntentFileCache(), { model: base, dir: baseDir, placesRoot: baseRoot }, headRoot);
+    expect(JSON.stringify(inc)).toBe(JSON.stringify(full));
+    expect(inc.links).toBe(base.links);
+    expect(inc.bgpSessions).toBe(base.bgpSessions);
+    expect(inc.devices[0].interfaces.find((i) => i.kind === 'fabric')).toBe(base.devices[0].interfaces.find((i) => i.kind === 'fabric'));
+    // Nothing of the base was changed by building the head on it.
+    expect(JSON.stringify(base)).toBe(before);
+    // And the plan is the plan of the models loaded the other way.
+    const rel = (rev: string, root: string, model: FabricModel): PlanSide => ({ rev, model, ...revisionPaths(root) });
+    const opts = { canary: 1, waveSize: 5 };
+    expect(formatPlanJson(buildPlan('fab', rel('base', baseRoot, base), rel('head', headRoot, inc), opts), [])).toBe(plan(baseDir, loadModelSync(baseDir), headDir, loadModelSync(headDir)));
   }
 
   it('a broken tenant change is left to the full resolution, which reports it', () => {

@@ -274,6 +274,14 @@ describe('netloom plan: mistakes are usage errors', () => {
     edit('intents/dc1/nodes.yaml', '  leaf1: { group: leaves, id: 1 }', '  leaf1: { group: leaves, id: 1, bogus: 1 }');
     commit('invalid');
     await expect(plan([dc1(), '--base', 'invalid', '--head', 'base'])).rejects.toThrow(/^invalid:intents\/dc1\/nodes\.yaml:15:\d+: /);
+    // In the working tree (the head), as the repository names the file.
+    git('checkout', '-q', 'base', '--', 'intents/dc1');
+    try {
+      edit('intents/dc1/nodes.yaml', '  leaf2: { group: leaves, id: 2 }', '  leaf2: { group: leaves, id: 2, bogus: 1 }');
+      await expect(plan([dc1(), '--base', 'base'])).rejects.toThrow(/^intents\/dc1\/nodes\.yaml:16:\d+: /);
+    } finally {
+      git('checkout', '-q', 'HEAD', '--', 'intents/dc1');
+    }
   });
 });
 

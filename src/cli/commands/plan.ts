@@ -10,7 +10,7 @@ import { numberOpt, stringOpt } from '../command.ts';
 import { loadHeadModel } from '../../plan/incremental-head.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
-import { exportIntent, intentRepo, resolveRevision, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
+import { exportIntent, intentRepo, resolveRevision, revisionPaths, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
 import { cachedModel, IntentFileCache, isCached } from '../../plan/model-cache.ts';
 import { startSideAnalysis } from '../../plan/side-analysis.ts';
 import { inventorySecrets } from '../../plan/inventory-secrets.ts';
@@ -37,35 +37,43 @@ function atRevision(e: unknown, sides: LoadedSide[]): unknown {
   if (!(e instanceof IntentError)) return e;
   return new IntentError(
     e.diagnostics.map((d) => {
-      const abs = path.resolve(d.loc.file);
+      // A relative place is a side's own (its files are recorded relative to its root): the one
+      // side loading, or an error buildPlan made absolute (sideError).
+      const abs = path.isAbsolute(d.loc.file) ? d.loc.file : sides.length === 1 ? sides[0].filePath!(d.loc.file) : path.resolve(d.loc.file);
       const side = sides.find((s) => !path.relative(s.root, abs).startsWith('..'));
-      return side ? { ...d, loc: { ...d.loc, file: `${side.commit ? `${side.rev}:` : ''}${path.relative(side.root, abs)}` } } : d;
+      if (!side) return d;
+      return { ...d, loc: { ...d.loc, file: `${side.commit ? `${side.rev}:` : ''}${path.relative(side.root, abs)}` } };
     }),
   );
 }
 
-/** `base`: the side loaded before, whose model this one is built from when only tenants changed (src/plan/incremental-head.ts). */
+/**
+ * `base`: the side loaded before, whose model this one is built from when only tenants changed
+ * (src/plan/incremental-head.ts). Every side's files are recorded relative to its root, as the
+ * repository names them: both revisions name an unchanged file alike.
+ */
 function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exports: ExportedIntent[], saves: (() => void)[], files: IntentFileCache, base?: LoadedSide): LoadedSide {
-  const loadModelSync = (dir: string) => loadHeadModel(dir, files, base);
+  const headBase = base && { ...(base.model ? { model: base.model } : {}), ...(base.dir ? { dir: base.dir } : {}), placesRoot: base.root };
+  const load = (dir: string, root: string) => loadHeadModel(dir, files, headBase, root);
+  const side = (r: string): LoadedSide => ({ rev, commit, root: r, ...revisionPaths(r) });
   if (!commit) {
     const dir = path.join(repo.root, repo.dir);
-    const side: LoadedSide = { rev, commit, root: repo.root, dir, repoPath: (f) => path.relative(repo.root, path.resolve(f)).split(path.sep).join('/') };
+    const s: LoadedSide = { ...side(repo.root), dir };
     try {
-      return { ...side, model: existsDir(dir) ? loadModelSync(dir) : undefined };
+      return { ...s, model: existsDir(dir) ? load(dir, repo.root) : undefined };
     } catch (e) {
-      throw atRevision(e, [side]);
+      throw atRevision(e, [s]);
     }
   }
   // A committed revision's model comes from the cache by its tree when it was planned before.
   let root = '';
-  const side = (r: string): LoadedSide => ({ rev, commit, root: r, repoPath: (f) => path.relative(r, path.resolve(f)).split(path.sep).join('/') });
   try {
     const c = cachedModel(
       repo,
       commit,
       (dir) => {
         root = dir.slice(0, dir.length - repo.dir.length).replace(/\/$/, '') || dir;
-        return loadModelSync(dir);
+        return load(dir, root);
       },
       () => {
         const ex = exportIntent(repo, commit);
@@ -77,7 +85,7 @@ function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exp
     saves.push(c.save);
     root = c.root;
     if (c.model || !c.dir) return { ...side(c.root), model: c.model, ...(c.dir ? { dir: c.dir } : {}), ...(c.memo ? { memo: c.memo } : {}) };
-    return { ...side(c.root), dir: c.dir, model: loadModelSync(c.dir) };
+    return { ...side(c.root), dir: c.dir, model: load(c.dir, c.root) };
   } catch (e) {
     throw atRevision(e, [side(root)]);
   }
