@@ -3,7 +3,8 @@
  * it. Resolve order follows `requires`, rollout order `pushAfter`; both are sorted once here,
  * and a cycle or an unknown domain is an error at first use.
  */
-import type { FabricModel } from '../model/types.ts';
+import type { Endpoint, FabricModel } from '../model/types.ts';
+import type { Packet } from '../verify/packet-set/packet-set.ts';
 import type { AnalysisReport, Finding as CaptureFinding } from '../pcap/analyze.ts';
 import type { PostCheck, WaveCheck } from '../push/driver.ts';
 import type { LabState } from '../lab/state.ts';
@@ -101,6 +102,31 @@ export function allLiveChecks(): CheckInfo[] {
 }
 
 /** Sessions a lab built from the model must reach, every domain's. */
+/**
+ * What the domains' policies at a pair's own leaves do to `packet` from `a` to `b` (each
+ * domain's verify.pathVerdict): the first that does not accept, or undefined.
+ */
+export function pathDenial(model: FabricModel, a: Endpoint, b: Endpoint, forwarding: 'bridged' | 'routed', packet: Packet): { action: 'drop' | 'reject'; text: string } | undefined {
+  for (const d of domains()) {
+    const v = d.verify.pathVerdict?.(model, a, b, forwarding, packet);
+    if (v && v.action !== 'accept') return { action: v.action, text: v.text };
+  }
+  return undefined;
+}
+
+/** Ports the lab's provisioned processes listen on (LabProvision.serves), per node: `tcp/8080`. */
+export function labServedPorts(model: FabricModel): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const dom of domains()) {
+    for (const [node, ports] of Object.entries(dom.lab?.provision?.(model).serves ?? {})) {
+      const set = out.get(node) ?? new Set<string>();
+      out.set(node, set);
+      for (const p of ports) set.add(p);
+    }
+  }
+  return out;
+}
+
 export function labExpected(model: FabricModel): ExpectedSession[] {
   return domains().flatMap((d) => d.lab?.expected(model) ?? []);
 }

@@ -172,6 +172,11 @@ export interface DomainModule<M = unknown> {
 export interface LabProvision {
   binds: Record<string, string[]>;
   exec: Record<string, string[]>;
+  /**
+   * Ports the exec'd processes listen on, per node (`tcp/8080`): taken, so another domain's
+   * probes connect to them instead of starting a listener of their own there.
+   */
+  serves?: Record<string, string[]>;
   prepare?(labDir: string): void;
 }
 

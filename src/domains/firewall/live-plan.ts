@@ -45,6 +45,28 @@ export interface FirewallProbePlan {
   listeners: Map<string, { tcp: number[]; udp: number[] }>;
 }
 
+/**
+ * The plan where another domain's lab process already listens on a port of a destination
+ * (`served`: node -> `tcp/8080`, src/domains/index.ts labServedPorts), e.g. a load balancer's
+ * pool member: no listener of ours is started on that port (it could not bind), and a probe
+ * there is judged by its connection alone (that process does not answer with our line).
+ */
+export function withoutServedPorts(plan: FirewallProbePlan, served: ReadonlyMap<string, ReadonlySet<string>>): FirewallProbePlan {
+  const taken = (node: string, proto: string, port: number) => served.get(node)?.has(`${proto}/${port}`) ?? false;
+  const listeners = new Map<string, { tcp: number[]; udp: number[] }>();
+  for (const [node, l] of plan.listeners) {
+    const left = { tcp: l.tcp.filter((p) => !taken(node, 'tcp', p)), udp: l.udp.filter((p) => !taken(node, 'udp', p)) };
+    if (left.tcp.length || left.udp.length) listeners.set(node, left);
+  }
+  const probes = plan.probes.map((p) => {
+    const port = p.reply?.port ?? p.port;
+    if (!p.reply || port === undefined || !taken(p.dst, p.proto, port)) return p;
+    const { reply: _reply, ...rest } = p;
+    return rest;
+  });
+  return { probes, listeners };
+}
+
 const PROTO_NUMBER: Record<ServiceProto, number> = { tcp: 6, udp: 17, icmp: 1 };
 /** A typical ephemeral source port: rules matching source ports are judged with it. */
 const SOURCE_PORT = 40000;

@@ -29,6 +29,7 @@ import type { FirewallModel } from './model.ts';
 import type { FwPolicy, FwRule } from './model.ts';
 import { ident, policiesOn, ruleText, srcText } from './render-common.ts';
 import { firewallNodeArtifacts } from './render.ts';
+import { servedAside } from './served-aside.ts';
 
 /**
  * The policy rule a ruleset difference is about: the renderer comments each nft rule with the
@@ -122,7 +123,7 @@ export async function collectFirewall(target: LiveTarget, model: FabricModel, op
   const read = new Map(readings.map((r) => [hitKey(r), r]));
   const hits = { readAt: now.toISOString(), instances: [...read].map(([k, r]) => ({ ...r, ...history[k] })) };
   if (opts.probes === false) return { probesOff: true, probes: [], rulesets, hits };
-  const plan = firewallProbePlan(model, opts.graph, { deadlineMs: PROBE_DEADLINE_MS, hosts });
+  const plan = await servedAside(model, firewallProbePlan(model, opts.graph, { deadlineMs: PROBE_DEADLINE_MS, hosts }));
   for (const [node, ports] of plan.listeners) await startListeners(lab, node, ports);
   const results = await runServiceProbes(lab, plan.probes, { sources: 8 });
   return { probes: plan.probes.map((probe, i) => ({ probe, result: results[i] })), rulesets, hits };

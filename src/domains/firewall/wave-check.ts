@@ -16,21 +16,22 @@ import { startListeners } from '../../lab/listeners.ts';
 import type { WaveCheck } from '../../push/driver.ts';
 import { runServiceProbes, serviceProbeProblems } from '../../verify/live/service-probes.ts';
 import { firewallProbePlan, type FirewallProbePlan } from './live-plan.ts';
+import { servedAside } from './served-aside.ts';
 
 /** Time a dropped probe is given to stay silent (an accepted connection answers in milliseconds). */
 const DEADLINE_MS = 1500;
 
 export function firewallWaveCheck(model: FabricModel, lab: LabState): WaveCheck {
   let plan: FirewallProbePlan | undefined;
-  const planned = () => (plan ??= firewallProbePlan(model, undefined, { deadlineMs: DEADLINE_MS, hosts: new Set(lab.nodes.map((n) => n.name)) }));
+  const planned = async () => (plan ??= await servedAside(model, firewallProbePlan(model, undefined, { deadlineMs: DEADLINE_MS, hosts: new Set(lab.nodes.map((n) => n.name)) })));
   return {
     name: 'firewall-probes',
     async before() {
-      for (const [node, ports] of planned().listeners) await startListeners(lab, node, ports);
+      for (const [node, ports] of (await planned()).listeners) await startListeners(lab, node, ports);
     },
     async after(devices, ctx) {
       const later = new Set(ctx?.pending ?? []);
-      const list = planned().probes.filter((p) => (!p.via || p.via.some((d) => devices.includes(d))) && !(p.via ?? []).some((d) => later.has(d)));
+      const list = (await planned()).probes.filter((p) => (!p.via || p.via.some((d) => devices.includes(d))) && !(p.via ?? []).some((d) => later.has(d)));
       if (!list.length) return [];
       return serviceProbeProblems(list, await runServiceProbes(lab, list, { sources: 8 }));
     },

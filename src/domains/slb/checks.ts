@@ -2,7 +2,8 @@
  * The slb domain's static questions (`verify --static`, ids slb-*), each finding at its intent
  * line: pools that cannot serve (every member drained, or only backups), members a
  * load-balancer node cannot reach through the fabric (the fabric's own pair reachability, from
- * the node's leg on each leaf it attaches to), and VIPs that collide with addresses the model
+ * the node's leg on each leaf it attaches to) or connect to past the policies at the pair's
+ * leaves (every domain's path verdict: a firewall's), and VIPs that collide with addresses the model
  * already gives out.
  */
 import { containsCidr, normalizeCidr, parseCidr } from 'cidr-tools';
@@ -10,7 +11,9 @@ import type { Endpoint, FabricModel } from '../../model/types.ts';
 import type { CheckContext, StaticCheck } from '../../verify/checks/types.ts';
 import type { Finding } from '../../verify/findings.ts';
 import { ReachabilityModel } from '../../verify/reachability.ts';
-import type { SlbModel, SlbNode, SlbNodeLeg, SlbPool } from './model.ts';
+import type { SlbMember, SlbModel, SlbNode, SlbNodeLeg, SlbPool } from './model.ts';
+import type { Packet } from '../../verify/packet-set/packet-set.ts';
+import { pathDenial } from '../index.ts';
 
 const slbOf = (model: FabricModel): SlbModel | undefined => model.domains.slb as SlbModel | undefined;
 const canon = (a: string) => normalizeCidr(a.split('/')[0]);
@@ -33,6 +36,22 @@ function legEndpoint(model: FabricModel, node: SlbNode, leg: SlbNodeLeg, leaf: s
   if (!net) return undefined;
   return { name: node.name, leaf, port: '', vlan: net.vlan, tagged: false, network: net.name, vrf: net.vrf, tenant: net.tenant, l2vni: net.l2vni, ipv4: leg.ipv4, ipv6: leg.ipv6, mac: '', source: leg.source };
 }
+
+/** The first policy on the pair's leaves that stops a connection from the node's leg to the member's port, or its replies, in words. */
+function connectionDenial(model: FabricModel, me: Endpoint, ep: Endpoint, forwarding: 'bridged' | 'routed', mb: SlbMember): string | undefined {
+  const family = mb.address.includes(':') ? 6 : 4;
+  const src = (family === 4 ? me.ipv4 : me.ipv6)?.split('/')[0];
+  if (!src) return undefined;
+  const syn: Packet = { family, src, dst: mb.address, protocol: 6, srcPort: CLIENT_PORT, dstPort: mb.port, state: 'new' };
+  const request = pathDenial(model, me, ep, forwarding, syn);
+  const how = (a: 'drop' | 'reject') => (a === 'drop' ? 'dropped' : 'rejected');
+  if (request) return `the connection is ${how(request.action)}: ${request.text}`;
+  const reply = pathDenial(model, ep, me, forwarding, { ...syn, src: mb.address, dst: src, srcPort: mb.port, dstPort: CLIENT_PORT, state: 'established' });
+  return reply && `its replies are ${how(reply.action)}: ${reply.text}`;
+}
+
+/** A typical ephemeral source port of the node's connections (rules matching source ports are judged with it). */
+const CLIENT_PORT = 40000;
 
 export function reachabilityFindings(ctx: CheckContext, m: SlbModel): { findings: Finding[]; pairs: number } {
   const model = ctx.fg.model;
@@ -66,7 +85,20 @@ export function reachabilityFindings(ctx: CheckContext, m: SlbModel): { findings
             if (!me) continue;
             pairs++;
             const r = reach.pairResult(me, ep);
-            if (r.actual === 'bridged' || r.actual === 'routed') continue;
+            if (r.actual === 'bridged' || r.actual === 'routed') {
+              // Forwarded: the connection (health checks and traffic alike) must also pass the
+              // policies at both leaves, and its replies.
+              const denied = connectionDenial(model, me, ep, r.actual, mb);
+              if (denied) {
+                out.push({
+                  check: 'slb-member-reachability', severity: 'error',
+                  message: `virtual service '${s.name}': ${nn} (on ${leaf}, network ${leg.network}) cannot connect to member ${mb.name} of pool '${p.name}' (${ep.name}) on tcp/${mb.port}: ${denied}`,
+                  evidence: { node: nn, leaf, service: s.name, pool: p.name, member: ep.name, port: mb.port, forwarding: r.actual, denied },
+                  location: mb.source, elements: { devices: [leaf, ep.leaf], endpoints: [ep.name] },
+                });
+              }
+              continue;
+            }
             const why = r.actual === 'isolated' ? `VRF ${leg.vrf} of ${nn} and VRF ${ep.vrf} of ${ep.name} are separate` : (r.reason ?? 'no forwarding');
             out.push({
               check: 'slb-member-reachability', severity: 'error',
@@ -128,7 +160,7 @@ export const poolMembers: StaticCheck = {
 
 export const memberReachability: StaticCheck = {
   id: 'slb-member-reachability', title: 'load-balancer nodes reach their pool members', kind: 'static', layer: 'endpoint', severity: 'error',
-  description: "each node serving a virtual service reaches every member of its pools through the fabric, from each leaf it attaches to (the fabric's endpoint pair reachability)",
+  description: "each node serving a virtual service reaches every member of its pools through the fabric, from each leaf it attaches to (the fabric's endpoint pair reachability), and connects to the member's port past the policies of the pair's leaves (the firewall's, where that domain is in the intent)",
   run(ctx) {
     const m = slbOf(ctx.fg.model);
     if (!m) return { findings: [], examined: 'no slb section' };

@@ -35,6 +35,8 @@ export function slbLabProvision(model: FabricModel): LabProvision {
       if (!mb.endpoint || started.has(`${mb.endpoint}|${mb.port}`)) continue;
       started.add(`${mb.endpoint}|${mb.port}`);
       (out.exec[mb.endpoint] ??= []).push(`setsid -f python3 ${shq(MEMBER_SERVER)} ${shq(mb.endpoint)} ${p.mode} ${mb.port} </dev/null >/dev/null 2>&1`);
+      // HTTP and the echo alike are TCP, on every address of the member.
+      (out.serves ??= {})[mb.endpoint] = [...(out.serves[mb.endpoint] ?? []), `tcp/${mb.port}`];
     }
   }
   const attached = new Set((model.serviceNodes ?? []).filter((n) => n.domain === 'slb').map((n) => n.name));

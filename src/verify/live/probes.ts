@@ -15,7 +15,7 @@ import { labExec, type LabState } from '../../lab/index.ts';
 import { makeContext } from '../checks/types.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import { ReachabilityModel, type PairResult } from '../reachability.ts';
-import { domains } from '../../domains/index.ts';
+import { domains, pathDenial } from '../../domains/index.ts';
 import { transitBetween } from '../../model/service-nodes.ts';
 import type { Packet } from '../packet-set/packet-set.ts';
 
@@ -133,14 +133,10 @@ export class ProbePredictor {
   private echoDenial(a: Endpoint, x: Endpoint, forwarding: 'bridged' | 'routed', family: Family): string | undefined {
     const echo = echoPackets(a, x, family);
     if (!echo) return undefined;
-    for (const d of domains()) {
-      if (!d.verify.pathVerdict) continue;
-      const request = d.verify.pathVerdict(this.model, a, x, forwarding, echo.request);
-      if (request && request.action !== 'accept') return `the echo request is refused: ${request.text}`;
-      const reply = d.verify.pathVerdict(this.model, x, a, forwarding, echo.reply);
-      if (reply && reply.action !== 'accept') return `the echo reply is refused: ${reply.text}`;
-    }
-    return undefined;
+    const request = pathDenial(this.model, a, x, forwarding, echo.request);
+    if (request) return `the echo request is refused: ${request.text}`;
+    const reply = pathDenial(this.model, x, a, forwarding, echo.reply);
+    return reply && `the echo reply is refused: ${reply.text}`;
   }
 
   /**

@@ -1,0 +1,64 @@
+/**
+ * A load balancer's members behind a firewall policy (intents/mdc with a policy between its web
+ * and app networks: test/domains/slb/fixtures/mdc-tiers.yaml): the static check predicts the
+ * health checks and traffic the policy drops, as the lab's rollout found them (a post-check
+ * that rolled lb1 back: "app-dc1/h11: was up before the push, now stopped"); a rule for the
+ * node clears it. In the lab, a member's own server holds its port: the firewall's probes use
+ * it rather than start a listener that could not bind there.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadModelSync } from '../../../src/model/index.ts';
+import { verifyStatic } from '../../../src/verify/static.ts';
+import { labServedPorts } from '../../../src/domains/index.ts';
+import { firewallProbePlan, withoutServedPorts } from '../../../src/domains/firewall/live-plan.ts';
+import { repoRoot } from './fixtures.ts';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+function mdcWithPolicy(extraRule = ''): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hslb-mdcfw-'));
+  made.push(dir);
+  cpSync(path.join(repoRoot, 'intents/mdc'), dir, { recursive: true });
+  writeFileSync(path.join(dir, 'firewall.yaml'), readFileSync(path.join(import.meta.dirname, 'fixtures/mdc-tiers.yaml'), 'utf8') + extraRule);
+  return dir;
+}
+
+const memberCheck = (dir: string) => verifyStatic(loadModelSync(dir)).results.find((r) => r.check.id === 'slb-member-reachability')!;
+
+describe('load-balancer members behind a firewall policy', () => {
+  it('a member the policy keeps from its node is an error at the member, naming the deciding rule', () => {
+    const r = memberCheck(mdcWithPolicy());
+    expect(r.passed).toBe(false);
+    expect(r.findings.map((f) => `${f.severity} ${path.basename(f.location!.file)}:${f.location!.line}: ${f.message}`)).toEqual([
+      "error slb.yaml:17: virtual service 'app-dc1': lb1 (on leaf12, network app) cannot connect to member h11 of pool 'app-dc1' (h11) on tcp/8080: the connection is dropped: drop by the default action (firewall.yaml:12) of policy tiers on leaf11, leaf12",
+    ]);
+  });
+
+  it('a rule accepting the node to its members clears it', () => {
+    const rule = ['        - name: lb-to-web', '          source: lb1', '          destination: web-tier', '          services: [app-http]', '          action: accept', ''].join('\n');
+    const r = memberCheck(mdcWithPolicy(rule));
+    expect(r.findings).toEqual([]);
+    expect(r.passed).toBe(true);
+  });
+
+  it("the firewall's probes leave a pool member's port to the member's server and judge it by the connection", () => {
+    const model = loadModelSync(mdcWithPolicy());
+    const served = labServedPorts(model);
+    expect(Object.fromEntries([...served].map(([n, p]) => [n, [...p]]))).toEqual({ h11: ['tcp/8080'], h12: ['tcp/8080'], h21: ['tcp/8080'], h23: ['tcp/8080'] });
+    const plan = firewallProbePlan(model);
+    expect(plan.listeners.get('h12')?.tcp).toContain(8080);
+    const aside = withoutServedPorts(plan, served);
+    // h12's only probed port is its member port: no listener of ours there at all.
+    expect(aside.listeners.has('h12')).toBe(false);
+    expect(aside.probes).toEqual(plan.probes);
+    // A probe expecting our listener's line at a served port would expect it no more.
+    const withReply = { ...plan, probes: [{ ...plan.probes.find((p) => p.dst === 'h12' && p.port === 8080)!, reply: { endpoint: 'h12', port: 8080 } }] };
+    expect(withoutServedPorts(withReply, served).probes[0].reply).toBeUndefined();
+  });
+});
