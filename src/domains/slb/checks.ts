@@ -11,9 +11,8 @@ import type { Endpoint, FabricModel } from '../../model/types.ts';
 import type { CheckContext, StaticCheck } from '../../verify/checks/types.ts';
 import type { Finding } from '../../verify/findings.ts';
 import { ReachabilityModel } from '../../verify/reachability.ts';
-import type { SlbMember, SlbModel, SlbNode, SlbNodeLeg, SlbPool } from './model.ts';
-import type { Packet } from '../../verify/packet-set/packet-set.ts';
-import { pathDenial } from '../index.ts';
+import type { SlbModel, SlbPool } from './model.ts';
+import { connectionDenial, legEndpoint } from './policy-path.ts';
 
 const slbOf = (model: FabricModel): SlbModel | undefined => model.domains.slb as SlbModel | undefined;
 const canon = (a: string) => normalizeCidr(a.split('/')[0]);
@@ -29,29 +28,6 @@ export function poolFindings(m: SlbModel): Finding[] {
   }
   return out;
 }
-
-/** The node's leg as an endpoint on one of its leaves: what the fabric's pair check takes. */
-function legEndpoint(model: FabricModel, node: SlbNode, leg: SlbNodeLeg, leaf: string): Endpoint | undefined {
-  const net = model.networks.find((n) => n.name === leg.network);
-  if (!net) return undefined;
-  return { name: node.name, leaf, port: '', vlan: net.vlan, tagged: false, network: net.name, vrf: net.vrf, tenant: net.tenant, l2vni: net.l2vni, ipv4: leg.ipv4, ipv6: leg.ipv6, mac: '', source: leg.source };
-}
-
-/** The first policy on the pair's leaves that stops a connection from the node's leg to the member's port, or its replies, in words. */
-function connectionDenial(model: FabricModel, me: Endpoint, ep: Endpoint, forwarding: 'bridged' | 'routed', mb: SlbMember): string | undefined {
-  const family = mb.address.includes(':') ? 6 : 4;
-  const src = (family === 4 ? me.ipv4 : me.ipv6)?.split('/')[0];
-  if (!src) return undefined;
-  const syn: Packet = { family, src, dst: mb.address, protocol: 6, srcPort: CLIENT_PORT, dstPort: mb.port, state: 'new' };
-  const request = pathDenial(model, me, ep, forwarding, syn);
-  const how = (a: 'drop' | 'reject') => (a === 'drop' ? 'dropped' : 'rejected');
-  if (request) return `the connection is ${how(request.action)}: ${request.text}`;
-  const reply = pathDenial(model, ep, me, forwarding, { ...syn, src: mb.address, dst: src, srcPort: mb.port, dstPort: CLIENT_PORT, state: 'established' });
-  return reply && `its replies are ${how(reply.action)}: ${reply.text}`;
-}
-
-/** A typical ephemeral source port of the node's connections (rules matching source ports are judged with it). */
-const CLIENT_PORT = 40000;
 
 export function reachabilityFindings(ctx: CheckContext, m: SlbModel): { findings: Finding[]; pairs: number } {
   const model = ctx.fg.model;
@@ -88,7 +64,7 @@ export function reachabilityFindings(ctx: CheckContext, m: SlbModel): { findings
             if (r.actual === 'bridged' || r.actual === 'routed') {
               // Forwarded: the connection (health checks and traffic alike) must also pass the
               // policies at both leaves, and its replies.
-              const denied = connectionDenial(model, me, ep, r.actual, mb);
+              const denied = connectionDenial(model, me, ep, r.actual, mb.address.includes(':') ? me.ipv6 : me.ipv4, mb.address, mb.port);
               if (denied) {
                 out.push({
                   check: 'slb-member-reachability', severity: 'error',

@@ -27,6 +27,7 @@ import type { CheckInfo, CheckResult, Finding } from '../../verify/findings.ts';
 import type { LiveTarget } from '../../verify/live/run.ts';
 import { poolOf, requestCases, servingMembers, type SlbRequest } from './answers.ts';
 import { certificateHosts, SLB_CA_BUNDLE, SLB_CLIENT } from './lab.ts';
+import { vipDenial } from './policy-path.ts';
 import type { SlbListener, SlbModel, SlbPool, SlbService } from './model.ts';
 import { runtimeCommand, serverStats, type ServerStat } from './haproxy-runtime.ts';
 import { parseServersState, serverStateProblems, type WantedServers } from './push.ts';
@@ -142,13 +143,16 @@ export function stickiness(pool: SlbPool): 'source' | 'hash' | undefined {
   return pool.algorithm === 'uri' ? 'hash' : undefined;
 }
 
-/** Endpoints of the VRF with an address of the VIP's family: off the nodes' leaves and outside the pool first. */
-function clientsFor(model: FabricModel, s: SlbService, vip: string, pool: string): Endpoint[] {
+/**
+ * Endpoints of the VRF with an address of the VIP's family whose connections to it the
+ * policies at the leaves let through (a firewall's): off the nodes' leaves and outside the pool first.
+ */
+function clientsFor(model: FabricModel, s: SlbService, vip: string, port: number, pool: string): Endpoint[] {
   const v6 = vip.includes(':');
   const m = slbOf(model)!;
   const nodeLeaves = new Set((model.serviceNodes ?? []).filter((n) => s.nodes.includes(n.name)).map((n) => n.leaf));
   const members = new Set(poolOf(m, pool).members.map((x) => x.endpoint));
-  const c = model.endpoints.filter((e) => e.vrf === s.vrf && (v6 ? e.ipv6 : e.ipv4));
+  const c = model.endpoints.filter((e) => e.vrf === s.vrf && (v6 ? e.ipv6 : e.ipv4) && !vipDenial(model, m, s, vip, port, e));
   const score = (e: Endpoint) => (nodeLeaves.has(e.leaf) ? 2 : 0) + (members.has(e.name) ? 1 : 0);
   return [...c].sort((a, b) => score(a) - score(b) || a.name.localeCompare(b.name));
 }
@@ -181,7 +185,7 @@ export async function collectSlb(target: LiveTarget, model: FabricModel, opts: {
       const routes = l.protocol === 'tcp' ? [{ request: undefined, pool: s.defaultPool, why: 'default pool' }] : requestCases(s, hosts);
       for (const vip of s.vips) {
         for (const r of routes) {
-          const [client, other] = clientsFor(model, s, vip, r.pool);
+          const [client, other] = clientsFor(model, s, vip, l.port, r.pool);
           if (!client) continue;
           const pool = poolOf(m, r.pool);
           const expected = servingMembers(pool).members;

@@ -15,6 +15,8 @@ import { verifyStatic } from '../../../src/verify/static.ts';
 import { labServedPorts } from '../../../src/domains/index.ts';
 import { firewallProbePlan, withoutServedPorts } from '../../../src/domains/firewall/live-plan.ts';
 import { repoRoot } from './fixtures.ts';
+import { vipDenial } from '../../../src/domains/slb/policy-path.ts';
+import type { SlbModel } from '../../../src/domains/slb/model.ts';
 
 const made: string[] = [];
 afterAll(() => {
@@ -60,5 +62,20 @@ describe('load-balancer members behind a firewall policy', () => {
     // A probe expecting our listener's line at a served port would expect it no more.
     const withReply = { ...plan, probes: [{ ...plan.probes.find((p) => p.dst === 'h12' && p.port === 8080)!, reply: { endpoint: 'h12', port: 8080 } }] };
     expect(withoutServedPorts(withReply, served).probes[0].reply).toBeUndefined();
+  });
+});
+
+describe("the live check's clients of a VIP behind a firewall policy", () => {
+  it('a client the policy keeps from the VIP is not one (in the lab h11 timed out 12 of 12 requests to app-dc2)', () => {
+    const model = loadModelSync(mdcWithPolicy());
+    const m = model.domains.slb as SlbModel;
+    const dc2 = m.services.find((s) => s.name === 'app-dc2')!;
+    const ep = (n: string) => model.endpoints.find((e) => e.name === n)!;
+    expect(vipDenial(model, m, dc2, '10.12.99.10', 8080, ep('h11'))).toBe('the connection is dropped: drop by the default action (firewall.yaml:12) of policy tiers on leaf11');
+    expect(vipDenial(model, m, dc2, '10.12.99.10', 8080, ep('h12'))).toMatch(/^the connection is dropped: drop by the default action \(firewall\.yaml:12\) of policy tiers on leaf12$/);
+    // dc2's clients meet no policy; the unfiltered intent has none anywhere.
+    expect(vipDenial(model, m, dc2, '10.12.99.10', 8080, ep('h21'))).toBeUndefined();
+    const plain = loadModelSync(path.join(repoRoot, 'intents/mdc'));
+    expect(vipDenial(plain, plain.domains.slb as SlbModel, dc2, '10.12.99.10', 8080, ep('h11'))).toBeUndefined();
   });
 });
