@@ -60,6 +60,8 @@ export interface SlbCase {
   why: string;
   verified: boolean;
   answers: SlbAnswer[];
+  /** Sent from a client the policies at the leaves keep from the VIP (why): every request must fail. */
+  denied?: string;
 }
 
 export interface SlbObserved {
@@ -144,18 +146,28 @@ export function stickiness(pool: SlbPool): 'source' | 'hash' | undefined {
 }
 
 /**
- * Endpoints of the VRF with an address of the VIP's family whose connections to it the
- * policies at the leaves let through (a firewall's): off the nodes' leaves and outside the pool first.
+ * Endpoints of the VRF with an address of the VIP's family (off the nodes' leaves and outside
+ * the pool first), split by what the policies at the leaves (a firewall's) do to their
+ * connections to it: let through, or denied with why.
  */
-function clientsFor(model: FabricModel, s: SlbService, vip: string, port: number, pool: string): Endpoint[] {
+function clientsFor(model: FabricModel, s: SlbService, vip: string, port: number, pool: string): { admitted: Endpoint[]; denied: { client: Endpoint; why: string }[] } {
   const v6 = vip.includes(':');
   const m = slbOf(model)!;
   const nodeLeaves = new Set((model.serviceNodes ?? []).filter((n) => s.nodes.includes(n.name)).map((n) => n.leaf));
   const members = new Set(poolOf(m, pool).members.map((x) => x.endpoint));
-  const c = model.endpoints.filter((e) => e.vrf === s.vrf && (v6 ? e.ipv6 : e.ipv4) && !vipDenial(model, m, s, vip, port, e));
   const score = (e: Endpoint) => (nodeLeaves.has(e.leaf) ? 2 : 0) + (members.has(e.name) ? 1 : 0);
-  return [...c].sort((a, b) => score(a) - score(b) || a.name.localeCompare(b.name));
+  const all = model.endpoints.filter((e) => e.vrf === s.vrf && (v6 ? e.ipv6 : e.ipv4)).sort((a, b) => score(a) - score(b) || a.name.localeCompare(b.name));
+  const out: ReturnType<typeof clientsFor> = { admitted: [], denied: [] };
+  for (const e of all) {
+    const why = vipDenial(model, m, s, vip, port, e);
+    if (why) out.denied.push({ client: e, why });
+    else out.admitted.push(e);
+  }
+  return out;
 }
+
+/** Requests sent from a client the policies keep from the VIP: every one must fail. */
+const DENIED_REQUESTS = 2;
 
 export async function collectSlb(target: LiveTarget, model: FabricModel, opts: { probes?: boolean }): Promise<SlbObserved> {
   const m = slbOf(model);
@@ -185,21 +197,25 @@ export async function collectSlb(target: LiveTarget, model: FabricModel, opts: {
       const routes = l.protocol === 'tcp' ? [{ request: undefined, pool: s.defaultPool, why: 'default pool' }] : requestCases(s, hosts);
       for (const vip of s.vips) {
         for (const r of routes) {
-          const [client, other] = clientsFor(model, s, vip, l.port, r.pool);
-          if (!client) continue;
+          const clients = clientsFor(model, s, vip, l.port, r.pool);
+          const [client, other] = clients.admitted;
+          const deniedOne = r === routes[0] ? clients.denied[0] : undefined;
           const pool = poolOf(m, r.pool);
           const expected = servingMembers(pool).members;
           // Enough requests for the lightest serving member to be expected about 4 times.
           const w = pool.members.filter((x) => expected.includes(x.endpoint ?? x.address)).map((x) => Math.max(1, x.weight));
           const count = Math.min(64, Math.max(12, 4 * expected.length, Math.ceil((4 * w.reduce((a, b) => a + b, 0)) / Math.max(1, Math.min(...w)))));
           const verified = l.protocol === 'https' && !!r.request && hosts.includes(r.request.host) && existsSync(bundle);
-          const send = async (from: Endpoint, n: number, persistence?: SlbCase['persistence'], cookie = '', followUp = true): Promise<void> => {
+          const send = async (from: Endpoint, n: number, persistence?: SlbCase['persistence'], cookie = '', followUp = true, denied?: string): Promise<void> => {
             const argv = ['python3', SLB_CLIENT, l.protocol, vip, String(l.port), String(n), r.request?.host ?? '', r.request?.path ?? '', verified ? bundle : '', r.request?.header ? `${r.request.header.name}:${r.request.header.value}` : '', cookie];
             const res = await labExec(lab, from.name, argv, { timeoutMs: n * 3000 + 5000 });
             const answers: SlbAnswer[] = res.stdout.split('\n').filter((x) => x.startsWith('{')).map((x) => JSON.parse(x) as SlbAnswer);
             if (res.code !== 0 && !answers.length) answers.push({ ok: false, error: (res.stderr || `exit ${res.code}`).trim().split('\n').pop(), ms: 0 });
-            cases.push({ service: s.name, vip, listener: { port: l.port, protocol: l.protocol }, client: from.name, ...(r.request ? { request: r.request } : {}), pool: r.pool, why: r.why, verified, answers, ...(persistence ? { persistence } : {}), ...(followUp ? { followUp } : {}) });
+            cases.push({ service: s.name, vip, listener: { port: l.port, protocol: l.protocol }, client: from.name, ...(r.request ? { request: r.request } : {}), pool: r.pool, why: r.why, verified, answers, ...(persistence ? { persistence } : {}), ...(followUp ? { followUp } : {}), ...(denied ? { denied } : {}) });
           };
+          // The policies' denial is a prediction too: one client they keep out must get nothing.
+          if (deniedOne) await send(deniedOne.client, DENIED_REQUESTS, undefined, '', true, deniedOne.why);
+          if (!client) continue;
           const sticky = stickiness(pool);
           await send(client, count, sticky ? { type: sticky } : undefined, '', false);
           // Source persistence: a second source address sticks too (to any predicted member).
@@ -273,6 +289,12 @@ export function compareSlb(model: FabricModel, observed: SlbObserved): CheckResu
     requests += c.answers.length;
     if (!c.followUp) routes++;
     const label = caseLabel(c);
+    if (c.denied) {
+      const through = c.answers.filter((a) => a.ok);
+      details.push(`${label}: ${through.length ? `${through.length} of ${c.answers.length} answered` : `no answer, as predicted (${c.denied})`}`);
+      if (through.length) findings.push({ check: info.id, severity: 'error', message: `${label}: ${through.length} of ${c.answers.length} requests answered; the model predicts none (${c.denied})`, evidence: { service: c.service, vip: c.vip, port: c.listener.port, client: c.client, denied: c.denied, answered: through.length }, location: s.source, elements: { endpoints: [c.client] } });
+      continue;
+    }
     const pinned = c.persistence?.pinned ? pool.members.find((x) => x.name === c.persistence!.pinned) : undefined;
     const kind = !c.persistence ? '' : c.persistence.type === 'cookie' ? (pinned ? `, cookie ${pool.persistence!.cookie}=${pinned.name}` : `, cookie ${pool.persistence!.cookie} kept`) : c.persistence.type === 'source' ? ', one source address' : ', one path';
     details.push(`${label} -> ${c.pool} (${c.why}${kind}): ${[...counts].sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'no answer'}${failed.length ? `, ${failed.length} failed` : ''}`);

@@ -31,6 +31,23 @@ describe('live-slb-answers: members required to answer', () => {
   });
 });
 
+describe('live-slb-answers: a client the policies keep from the VIP', () => {
+  const denied = (answers: { ok: boolean; member?: string; error?: string; ms: number }[]): SlbObserved => ({
+    health: ['lb1', 'lb2'].map((node) => ({ node, servers: [up('h1', 3), up('h2', 1)] })),
+    cases: [{ service: 'shop', vip: '10.10.99.10', listener: { port: 443, protocol: 'https' }, client: 'h4', pool: 'shop-web', why: 'default pool', verified: false, followUp: true, answers, denied: 'the connection is dropped: drop by rule x (firewall.yaml:9) of policy p on leaf3' }],
+  });
+  const answers = (o: SlbObserved) => compareSlb(model, o).find((x) => x.check.id === 'live-slb-answers')!;
+  it('getting nothing is the prediction', () => {
+    const r = answers(denied([{ ok: false, error: 'TimeoutError: timed out', ms: 3000 }, { ok: false, error: 'TimeoutError: timed out', ms: 3000 }]));
+    expect(r.findings).toEqual([]);
+    expect(r.passed).toBe(true);
+  });
+  it('an answer is a finding naming the policy that should have stopped it', () => {
+    const r = answers(denied([{ ok: true, member: 'h1', ms: 3 }, { ok: false, error: 'TimeoutError: timed out', ms: 3000 }]));
+    expect(r.findings.map((f) => f.message)).toEqual(['shop 10.10.99.10:443/https from h4: 1 of 2 requests answered; the model predicts none (the connection is dropped: drop by rule x (firewall.yaml:9) of policy p on leaf3)']);
+  });
+});
+
 const HEAD = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n';
 const row = (be: string, srv: string, admin: number, weight: number) => `3 ${be} 1 ${srv} 10.0.0.1 2 ${admin} ${weight} ${weight} 2 8 3 0 6 0 0 0 - 8080 - 0 0 - - 0\n`;
 /** lb2 serves the shop only: shop-web (h1 3, h2 1) and shop-api (h3 1, backup h2 1). */

@@ -73,7 +73,12 @@ describe("the live check's clients of a VIP behind a firewall policy", () => {
     const ep = (n: string) => model.endpoints.find((e) => e.name === n)!;
     expect(vipDenial(model, m, dc2, '10.12.99.10', 8080, ep('h11'))).toBe('the connection is dropped: drop by the default action (firewall.yaml:12) of policy tiers on leaf11');
     expect(vipDenial(model, m, dc2, '10.12.99.10', 8080, ep('h12'))).toMatch(/^the connection is dropped: drop by the default action \(firewall\.yaml:12\) of policy tiers on leaf12$/);
-    // dc2's clients meet no policy; the unfiltered intent has none anywhere.
+    // dc2's clients meet no policy: not at their leaves, and not at lb1's, whose chain takes
+    // only packets to or from web and app (in the lab h21's requests to app-dc1 were answered).
+    const dc1 = m.services.find((s) => s.name === 'app-dc1')!;
+    expect(vipDenial(model, m, dc1, '10.11.99.10', 8080, ep('h21'))).toBeUndefined();
+    expect(vipDenial(model, m, dc1, '10.11.99.10', 8080, ep('h11'))).toMatch(/^the connection is dropped: drop by the default action/);
+    // The unfiltered intent has no policy anywhere.
     expect(vipDenial(model, m, dc2, '10.12.99.10', 8080, ep('h21'))).toBeUndefined();
     const plain = loadModelSync(path.join(repoRoot, 'intents/mdc'));
     expect(vipDenial(plain, plain.domains.slb as SlbModel, dc2, '10.12.99.10', 8080, ep('h11'))).toBeUndefined();
