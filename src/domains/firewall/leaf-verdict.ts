@@ -14,12 +14,16 @@ import { policiesOnPath, verdictText } from './live-plan.ts';
 import { policyAnalysis } from './node.ts';
 import { policyScope } from './render-common.ts';
 
+/** Each policy's scope (a policy object belongs to one model): asked once per probe and policy. */
+const scopes = new WeakMap<FwPolicy, ReturnType<typeof policyScope>>();
+
 /** Whether the policy's forward-chain jumps take the packet (render-nft.ts scopeJumps). */
 export function inPolicyScope(p: FwPolicy, model: FabricModel, packet: Packet): boolean {
   const key = packet.family === 4 ? 'v4' : 'v6';
   const host = (a: string) => `${a}/${packet.family === 4 ? 32 : 128}`;
   const within = (list: string[], a: string) => list.some((c) => containsCidr(c, host(a)));
-  const scope = policyScope(p, model);
+  let scope = scopes.get(p);
+  if (!scope) scopes.set(p, (scope = policyScope(p, model)));
   if (p.enforcement.kind === 'inter-vrf' || p.enforcement.kind === 'node') {
     return scope.some((x) => within(x[key], packet.src) && scope.some((y) => y !== x && within(y[key], packet.dst)));
   }
