@@ -41,6 +41,13 @@ describe.skipIf(!!missing && !inCI)('netloom pipeline on intents/mdc with a fire
     expect(text).toMatch(/app-dc1 10\.11\.99\.10:8080\/http Host 10\.11\.99\.10 \/ from h21 -> app-dc1 \(default pool\): h11 \d+, h12 \d+/);
     expect(text).toMatch(/app-dc2 10\.12\.99\.10:8080\/http Host 10\.12\.99\.10 \/ from h11: no answer, as predicted/);
     expect(text).toMatch(/PASS\s+live-slb-answers\s+\d+ requests, 2 routes/);
+    // What each DNS server's health checks see is what gslb-health-reach predicted: its six
+    // warnings are the six members found down, every other member up.
+    const predicted = [...text.matchAll(/warning: DNS server (ns\d) cannot health-check (\S+) /g)].map((x) => `${x[1]} ${x[2]}`).sort();
+    const down = [...text.matchAll(/(ns\d): (\S+):8080 \(web\) down/g)].map((x) => `${x[1]} ${x[2]}`).sort();
+    expect(predicted).toEqual(['ns1 10.11.99.10', 'ns1 10.12.10.21', 'ns1 10.12.10.23', 'ns1 10.12.99.10', 'ns2 10.11.10.11', 'ns2 10.11.20.12']);
+    expect(down).toEqual(predicted);
+    expect([...text.matchAll(/(ns\d): (\S+):8080 \(web\) up/g)]).toHaveLength(6);
     expect(text).toMatch(/\(live, lab mdcfw\): 17\/17 checks passed, 0 failed/);
   }, 620_000);
 });

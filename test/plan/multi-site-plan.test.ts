@@ -33,7 +33,7 @@ describe('plan between revisions of a multi-site intent', () => {
     expect(text).toContain('renumbering: none');
     expect(text).toMatch(/- dci-vrf RED \(net\/sites\.yaml:\d+:\d+\)/);
     expect(text).toContain('vrfs[RED].routeTargets.import: ["65010:50002","65020:50002"] -> ["65010:50002"]');
-    expect(text).toContain('verification of head: 29/29 checks passed, 0 errors (0 new)');
+    expect(text).toContain('verification of head: 30/30 checks passed, 0 errors (0 new)');
   });
 
   it('an endpoint on the stretched network in the other site: bridged to both sites\' db hosts', () => {

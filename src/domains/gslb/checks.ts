@@ -1,7 +1,8 @@
 /**
  * The gslb domain's static questions (`verify --static`, ids gslb-*), each finding at its
  * intent line: names with nothing to answer, pools that can never be healthy, names that
- * overlap, topology without a fallback, and TTLs that outlast health detection.
+ * overlap, topology without a fallback, members a DNS server's health checks cannot reach past
+ * the policies at the leaves, and TTLs that outlast health detection.
  */
 import type { FabricModel } from '../../model/types.ts';
 import type { StaticCheck } from '../../verify/checks/types.ts';
@@ -10,6 +11,7 @@ import type { GslbModel } from './model.ts';
 import { poolAddresses } from './predict.ts';
 import { serverLabel } from './render-common.ts';
 import { zoneOf } from './resolve.ts';
+import { healthReachFindings } from './health-reach.ts';
 
 const gslbOf = (model: FabricModel): GslbModel | undefined => model.domains.gslb as GslbModel | undefined;
 
@@ -98,10 +100,22 @@ const check = (id: string, title: string, description: string, severity: 'error'
   },
 });
 
+export const healthReach: StaticCheck = {
+  id: 'gslb-health-reach', title: "DNS servers' health checks reach the members", kind: 'static', layer: 'endpoint', severity: 'warning',
+  description: "a member some DNS server cannot health-check past the policies at the leaves (every domain's path verdict: a firewall's) is a warning: that server answers as if it were down",
+  run(ctx) {
+    const m = gslbOf(ctx.fg.model);
+    if (!m) return { findings: [], examined: 'no gslb section' };
+    const members = new Set(m.pools.flatMap((p) => p.members.map((x) => x.ref)));
+    return { findings: healthReachFindings(ctx.fg.model, m), examined: `${m.servers.length} DNS servers x ${members.size} members` };
+  },
+};
+
 export const gslbStaticChecks: StaticCheck[] = [
   check('gslb-name-answers', 'every GSLB name has an address to answer', 'a name whose pools have no member with an address of a record type it answers is an error', 'error', nameFindings, (m) => `${m.names.length} names`),
   check('gslb-pool-members', 'every GSLB pool can be healthy', 'a pool none of whose members has an address its names answer is an error; an unused pool, or one no topology order names, a warning', 'error', poolFindings, (m) => `${m.pools.length} pools`),
   check('gslb-name-overlap', 'GSLB names do not overlap', 'a name equal to a name-server host is an error; one in two zones or below another GSLB name a warning', 'error', overlapFindings, (m) => `${m.names.length} names in ${m.zones.length} zones`),
   check('gslb-topology-fallback', 'topology names have a fallback', 'a topology policy without a fallback site order is a warning', 'warning', topologyFindings, (m) => `${m.names.filter((n) => n.policy === 'topology').length} topology names`),
+  healthReach,
   check('gslb-ttl-health', 'TTLs fit health detection', 'a TTL longer than interval x failures + timeout, a timeout not shorter than the interval, or a name without health check is a warning', 'warning', ttlFindings, (m) => `${m.names.length} names`),
 ];

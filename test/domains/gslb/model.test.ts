@@ -101,6 +101,7 @@ describe('verify --static: gslb-* checks', () => {
       ['gslb-pool-members', true, 0],
       ['gslb-name-overlap', true, 0],
       ['gslb-topology-fallback', true, 0],
+      ['gslb-health-reach', true, 0],
       ['gslb-ttl-health', true, 0],
     ]);
   });

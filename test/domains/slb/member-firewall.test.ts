@@ -65,6 +65,19 @@ describe('load-balancer members behind a firewall policy', () => {
   });
 });
 
+describe("the DNS servers' health checks behind a firewall policy", () => {
+  it('each member a server cannot check is a warning at the member: the six the lab found down (test/lab/mdc-firewall.test.ts)', () => {
+    const r = verifyStatic(loadModelSync(mdcWithPolicy())).results.find((x) => x.check.id === 'gslb-health-reach')!;
+    expect(r.passed).toBe(true);
+    expect(r.findings.map((f) => `${f.evidence!.server} ${f.evidence!.address}`).sort()).toEqual([
+      'ns1 10.11.99.10', 'ns1 10.12.10.21', 'ns1 10.12.10.23', 'ns1 10.12.99.10', 'ns2 10.11.10.11', 'ns2 10.11.20.12',
+    ]);
+    expect(r.findings[0].message).toBe("DNS server ns1 cannot health-check 10.11.99.10 (vip:app-dc1) of pool 'vip-dc1' on tcp/8080: the connection is dropped: drop by the default action (firewall.yaml:12) of policy tiers on leaf11, leaf12; it answers 'app.gslb.example.com' as if that member were down");
+    // Without the policy, none.
+    expect(verifyStatic(loadModelSync(path.join(repoRoot, 'intents/mdc'))).results.find((x) => x.check.id === 'gslb-health-reach')!.findings).toEqual([]);
+  });
+});
+
 describe("the live check's clients of a VIP behind a firewall policy", () => {
   it('a client the policy keeps from the VIP is not one (in the lab h11 timed out 12 of 12 requests to app-dc2)', () => {
     const model = loadModelSync(mdcWithPolicy());
