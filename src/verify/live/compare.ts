@@ -349,6 +349,16 @@ export class LiveComparison {
     return ex && new ObservedDefaultTable(routes, ex, this.basis.hostIndex);
   }
 
+  /**
+   * The same from `show ip route json`'s text, read route by route without holding the routes
+   * (ObservedDefaultTable.fromText); undefined where that reading does not apply (the caller
+   * parses the text and calls compactDefault).
+   */
+  defaultFromText(device: string, text: string): ObservedDefaultTable | undefined {
+    const ex = this.fg.device(device) && this.basis.expectation(device);
+    return ex ? ObservedDefaultTable.fromText(text, ex, this.basis.hostIndex) : undefined;
+  }
+
   /** The observation as kept: its default table compared and dropped (a table already kept passes as is). */
   private kept(o: DeviceObservation): DeviceObservation {
     const routes = o.routes?.default;
