@@ -10,6 +10,9 @@ import { parseRoutes } from '../../src/verify/live/observed.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { FabricAnswers, linkDown } from '../support/replay-fabric.ts';
 import { model } from './helpers.ts';
+import { observedHops, predictedHops, sameHops } from '../../src/verify/live/rib-compare.ts';
+import type { RibRoute } from '../../src/verify/sim/control-plane.ts';
+import type { ObservedRoute } from '../../src/verify/live/observed.ts';
 
 type Table = Record<string, { prefix: string; protocol: string; selected?: boolean; nexthops: Record<string, unknown>[] }[]>;
 
@@ -100,5 +103,31 @@ describe('a default table read from its text keeps what the parsed table keeps',
     expect(c.defaultFromText('no-such-device', text)).toBeUndefined();
     // The table from the parsed text (where JSON keeps the prefix's first place and last value).
     expect(c.compactDefault(d.name, parseRoutes('default', JSON.parse(twice)))!.signature()).toBe(same(c, d.name, text).signature());
+  });
+});
+
+describe('next hops matched one by one', () => {
+  it('agree with the sorted lists compared, for 0 to 40 next hops, repeated, reordered, by address or interface', () => {
+    let a = 11;
+    const r = () => ((a = (a * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+    const outcomes = { same: 0, other: 0 };
+    for (let t = 0; t < 20000; t++) {
+      const n = pick([0, 1, 2, 3, 4, 8, 12, 16, 31, 32, 40]);
+      const pool = ['10.0.0.1', '10.0.0.2', '10.0.0.3', 'fe80::1', ''];
+      const ifs = ['eth1', 'eth2', 'eth3', undefined];
+      const p = { prefix: 'x', protocol: 'bgp', nextHops: Array.from({ length: n }, () => (r() < 0.15 ? { interface: pick(ifs) } : { address: pick(pool.slice(0, 3)), interface: pick(ifs) })) } as unknown as RibRoute;
+      // The observed hops: the predicted ones reordered (or not), some changed.
+      const hops = p.nextHops.map((h) => ({ ...(h.address !== undefined ? { ip: h.address } : {}), ...(h.interface !== undefined ? { iface: h.interface } : {}) }) as { ip?: string; iface?: string });
+      if (r() < 0.5) hops.sort(() => r() - 0.5);
+      if (r() < 0.4 && n) hops[Math.floor(r() * n)] = { ip: pick(pool), iface: pick(ifs) };
+      if (r() < 0.1) hops.push({ ip: pick(pool) });
+      const o: ObservedRoute = { vrf: 'default', prefix: 'x', protocol: 'bgp', nexthops: hops.length, hops };
+      const want = JSON.stringify(predictedHops(p)) === JSON.stringify(observedHops(o, p));
+      expect(sameHops(p, o), JSON.stringify([p.nextHops, hops])).toBe(want);
+      outcomes[want ? 'same' : 'other']++;
+    }
+    expect(outcomes.same).toBeGreaterThan(5000);
+    expect(outcomes.other).toBeGreaterThan(2000);
   });
 });

@@ -15,7 +15,7 @@ import type { BgpSession, Device, FabricModel } from '../../model/types.ts';
 import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import type { DeviceObservation, ObservedRoute } from './observed.ts';
-import { ObservedDefaultTable } from './default-table.ts';
+import { ObservedDefaultTable, type DefaultExpect } from './default-table.ts';
 import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpPeerState, type BgpSessionState } from '../../domains/fabric/session-state.ts';
 import { ControlPlane, type RibRoute } from '../sim/control-plane.ts';
 import { contains6, overlaps4, parsePrefix4 } from '../../model/ip.ts';
@@ -126,12 +126,49 @@ function vrfOwners(model: FabricModel): (prefix: string) => string[] {
  * device's expectations): built once per model and graph, shared by the comparisons of every
  * poll, so a round costs the comparison of what was observed, not a re-simulation.
  */
-/** Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache. */
+/** Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache (default tables apart). */
 export const EXPECT_CACHE_ROUTES = 2_000_000;
+/**
+ * The same for the expected default tables (every loopback and VTEP: 10,000 routes a leaf at
+ * 5,000 devices), kept apart: a default table is compared when it is read, and only a table
+ * read again with changes (or a view) asks for its expectation again, while the VRF tables,
+ * VNIs and MACs are re-checked on every change (a VRF table re-checked derives no default table).
+ */
+export const TABLE_CACHE_ROUTES = 250_000;
 
-const routesOf = (e: DeviceExpect) => e.defaults.length + e.underlay.length + e.macs.length + e.vrfs.reduce((m, v) => m + v.predicted.length, 0) + 1;
+type RestExpect = Omit<DeviceExpect, 'defaults' | 'underlay'>;
+const routesOf = (e: RestExpect) => e.macs.length + e.vrfs.reduce((m, v) => m + v.predicted.length, 0) + 1;
+const tableRoutesOf = (e: DefaultExpect) => e.defaults.length + e.underlay.length + 1;
 /** What a device's expectation examines, in the order examined() sums them. */
 const countsOf = (e: DeviceExpect) => [e.underlay.length, e.defaults.length, e.vnis.length, e.macs.length, e.vrfs.length, e.vrfs.reduce((m, v) => m + v.predicted.length, 0)];
+
+/** A least-recently-used cache bounded in routes; the entry just added stays whatever its size. */
+class RouteCache<T> {
+  private readonly map = new Map<string, T>();
+  held = 0;
+  constructor(readonly bound: number, private readonly size: (x: T) => number) {}
+  get size_(): number {
+    return this.map.size;
+  }
+  get(key: string): T | undefined {
+    const hit = this.map.get(key);
+    if (hit) {
+      // Most recently used last.
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+  add(key: string, x: T): void {
+    this.map.set(key, x);
+    this.held += this.size(x);
+    for (const [k, v] of this.map) {
+      if (this.held <= this.bound || k === key) break;
+      this.map.delete(k);
+      this.held -= this.size(v);
+    }
+  }
+}
 
 export class LiveBasis {
   readonly model: FabricModel;
@@ -141,13 +178,14 @@ export class LiveBasis {
   readonly fabricHosts: Set<string>;
   /** Each fabric host's number: its bit in a kept default table (ObservedDefaultTable). */
   readonly hostIndex: Map<string, number>;
-  /** Device -> its expectation, least recently used first; at most `cacheRoutes` routes held. */
-  private readonly expect = new Map<string, DeviceExpect>();
-  private held = 0;
+  /** Device -> its expectation but the default table, least recently used first; at most `cacheRoutes` routes held. */
+  private readonly expect: RouteCache<RestExpect>;
+  /** Device -> its expected default table, the same, at most `tableRoutes`. */
+  private readonly tables: RouteCache<DefaultExpect>;
   readonly cacheRoutes: number;
   /** Device -> what its expectation examines (counted when first derived; small). */
   private readonly counts = new Map<string, number[]>();
-  /** Expectations derived (a derivation after an eviction counts again). */
+  /** Expectations derived, default tables and the rest apart (a derivation after an eviction counts again). */
   derived = 0;
   readonly sessionsOf = new Map<string, BgpSession[]>();
   readonly sessionIndex = new Map<string, number>();
@@ -156,9 +194,12 @@ export class LiveBasis {
   probePredictor?: ProbePredictor;
 
   /** `opts.cp`: a simulation of this model and graph to share (a second basis, e.g. a replay's, costs no re-simulation). */
-  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number; cp?: ControlPlane } = {}) {
+  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number; tableRoutes?: number; cp?: ControlPlane } = {}) {
     this.model = model;
     this.cacheRoutes = opts.cacheRoutes ?? EXPECT_CACHE_ROUTES;
+    this.expect = new RouteCache(this.cacheRoutes, routesOf);
+    // A bound given for the cache (a test's one device) bounds both.
+    this.tables = new RouteCache(opts.tableRoutes ?? opts.cacheRoutes ?? TABLE_CACHE_ROUTES, tableRoutesOf);
     this.fg = fg ?? buildFabricGraph(model);
     model.bgpSessions.forEach((s, i) => this.sessionIndex.set(s.id, i));
     for (const s of model.bgpSessions) {
@@ -179,30 +220,46 @@ export class LiveBasis {
    * evicted from the cache is derived again (the simulation is deterministic: equal content).
    */
   expectation(name: string): DeviceExpect | undefined {
-    const hit = this.expect.get(name);
-    if (hit) {
-      // Most recently used last.
-      this.expect.delete(name);
-      this.expect.set(name, hit);
-      return hit;
-    }
     if (!this.fg.deviceIndex.has(name)) return undefined;
-    const ex = this.deviceExpect(name);
-    this.derived++;
-    if (!this.counts.has(name)) this.counts.set(name, countsOf(ex));
-    this.expect.set(name, ex);
-    this.held += routesOf(ex);
-    for (const [k, v] of this.expect) {
-      if (this.held <= this.cacheRoutes || k === name) break;
-      this.expect.delete(k);
-      this.held -= routesOf(v);
+    let rest = this.expect.get(name);
+    if (!rest) {
+      rest = this.restExpect(name);
+      this.derived++;
+      this.expect.add(name, rest);
     }
+    // The default table is derived (or found) when read: a re-check of a VRF table never asks.
+    const table = () => this.table(name);
+    const ex: DeviceExpect = {
+      ...rest,
+      get defaults() {
+        return table().defaults;
+      },
+      get underlay() {
+        return table().underlay;
+      },
+    };
+    if (!this.counts.has(name)) this.counts.set(name, countsOf(ex));
     return ex;
   }
 
-  /** Expectations held in the cache now, and their routes. */
-  cached(): { devices: number; routes: number } {
-    return { devices: this.expect.size, routes: this.held };
+  /** The device's expected default table alone (cached apart from the rest), or undefined for a device not in the model. */
+  defaultExpectation(name: string): DefaultExpect | undefined {
+    return this.fg.deviceIndex.has(name) ? this.table(name) : undefined;
+  }
+
+  private table(name: string): DefaultExpect {
+    let t = this.tables.get(name);
+    if (!t) {
+      t = this.tableExpect(name);
+      this.derived++;
+      this.tables.add(name, t);
+    }
+    return t;
+  }
+
+  /** Expectations held in the cache now (devices, apart from default tables), and their routes (with the default tables'). */
+  cached(): { devices: number; routes: number; tables: number } {
+    return { devices: this.expect.size_, routes: this.expect.held + this.tables.held, tables: this.tables.size_ };
   }
 
   private counted?: Record<string, string>;
@@ -228,7 +285,7 @@ export class LiveBasis {
     return (this.counted = counted);
   }
 
-  private deviceExpect(name: string): DeviceExpect {
+  private restExpect(name: string): RestExpect {
     const fg = this.fg;
     const cp = this.cp;
     const d = fg.device(name)!;
@@ -253,9 +310,12 @@ export class LiveBasis {
       macs.push({ vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, remoteVtep: vtepOf(e.leaf), source: e.source });
     }
     const vrfs: DeviceExpect['vrfs'] = d.vrfs.map((v) => ({ vrf: v.name, predicted: cp.vrfRib(me, v.name), source: v.source }));
-    const defaults = cp.defaultRib(me);
-    const underlay: DeviceExpect['underlay'] = d.vtep ? cp.vtepRoutes(me) : [];
-    return { vnis, macs, vrfs, defaults, underlay };
+    return { vnis, macs, vrfs };
+  }
+
+  private tableExpect(name: string): DefaultExpect {
+    const me = this.fg.deviceIndex.get(name)!;
+    return { defaults: this.cp.defaultRib(me), underlay: this.fg.device(name)!.vtep ? this.cp.vtepRoutes(me) : [] };
   }
 }
 
@@ -345,7 +405,7 @@ export class LiveComparison {
    * (ObservedDefaultTable); undefined for a device not in the model.
    */
   compactDefault(device: string, routes: ObservedRoute[]): ObservedDefaultTable | undefined {
-    const ex = this.fg.device(device) && this.basis.expectation(device);
+    const ex = this.fg.device(device) && this.basis.defaultExpectation(device);
     return ex && new ObservedDefaultTable(routes, ex, this.basis.hostIndex);
   }
 
@@ -355,7 +415,7 @@ export class LiveComparison {
    * parses the text and calls compactDefault).
    */
   defaultFromText(device: string, text: string): ObservedDefaultTable | undefined {
-    const ex = this.fg.device(device) && this.basis.expectation(device);
+    const ex = this.fg.device(device) && this.basis.defaultExpectation(device);
     return ex ? ObservedDefaultTable.fromText(text, ex, this.basis.hostIndex) : undefined;
   }
 

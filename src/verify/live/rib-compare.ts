@@ -92,15 +92,16 @@ export function compareSeen(vrf: string, want: Map<string, RibRoute>, seen: Map<
 }
 
 /**
- * predictedHops(p) and observedHops(o, p) equal as sorted lists, i.e. as multisets: matched pair
- * by pair for the few next hops a route has (no lists built, no sorting), sorted beyond.
+ * predictedHops(p) and observedHops(o, p) equal as sorted lists, i.e. as multisets: matched one
+ * by one (no lists built, no sorting; in the same order, each at its first try), sorted beyond
+ * 31 next hops.
  */
 export function sameHops(p: RibRoute, o: ObservedRoute): boolean {
   const ph = p.nextHops;
   const oh = o.hops ?? [];
   const n = ph.length;
   if (n !== oh.length) return false;
-  if (n > 8) {
+  if (n > 31) {
     const a = predictedOnce(p);
     const b = observedHops(o, p);
     return a.every((x, i) => x === b[i]);
@@ -111,13 +112,14 @@ export function sameHops(p: RibRoute, o: ObservedRoute): boolean {
   for (let i = 0; i < n; i++) {
     const h = ph[i];
     const a = h.address ?? `if:${h.interface}`;
-    let j = 0;
-    for (; j < n; j++) {
+    let k = 0;
+    let j = i;
+    for (; k < n; k++, j = j + 1 === n ? 0 : j + 1) {
       if (used & (1 << j)) continue;
       const g = oh[j];
       if ((byIf || !g.ip ? `if:${g.iface}` : g.ip) === a) break;
     }
-    if (j === n) return false;
+    if (k === n) return false;
     used |= 1 << j;
   }
   return true;

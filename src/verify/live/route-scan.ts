@@ -32,9 +32,7 @@ interface Hop {
 // The scan is plain functions over (text, index) returning the index after what they read, or
 // -1 where the text leaves what is read here (closures and method calls per character made it
 // slower than the whole parse). A string read is left in `str`.
-const PLAIN = /"[^"\\\x00-\x1f]*"/y;
 const ESCAPED = /"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 let str = '';
 /** Whether the last string read had escapes. */
 let wasEscaped = false;
@@ -46,11 +44,17 @@ function ws(s: string, i: number): number {
 
 /** A string at i: its end, and its text in `str` when `keep`. */
 function string(s: string, i: number, keep: boolean): number {
-  PLAIN.lastIndex = i;
-  wasEscaped = false;
-  if (PLAIN.test(s)) {
-    if (keep) str = s.slice(i + 1, PLAIN.lastIndex - 1);
-    return PLAIN.lastIndex;
+  const j = s.indexOf('"', i + 1);
+  let k = i + 1;
+  // No escape or control character before the closing quote: the text as is.
+  for (; k < j; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 32 || c === 92) break;
+  }
+  if (k === j) {
+    wasEscaped = false;
+    if (keep) str = s.slice(i + 1, j);
+    return j + 1;
   }
   wasEscaped = true;
   ESCAPED.lastIndex = i;
@@ -59,6 +63,26 @@ function string(s: string, i: number, keep: boolean): number {
   return ESCAPED.lastIndex;
 }
 
+/** A JSON number at i: its end, or -1. */
+function number(s: string, i: number): number {
+  if (s.charCodeAt(i) === 45) i++;
+  let c = s.charCodeAt(i);
+  if (c === 48) c = s.charCodeAt(++i);
+  else if (c >= 49 && c <= 57) do c = s.charCodeAt(++i); while (c >= 48 && c <= 57);
+  else return -1;
+  if (c === 46) {
+    c = s.charCodeAt(++i);
+    if (!(c >= 48 && c <= 57)) return -1;
+    do c = s.charCodeAt(++i); while (c >= 48 && c <= 57);
+  }
+  if (c === 101 || c === 69) {
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === 45) c = s.charCodeAt(++i);
+    if (!(c >= 48 && c <= 57)) return -1;
+    do c = s.charCodeAt(++i); while (c >= 48 && c <= 57);
+  }
+  return i;
+}
 
 /** Steps over any JSON value at i (after blanks). */
 function skip(s: string, i: number): number {
@@ -88,20 +112,22 @@ function skip(s: string, i: number): number {
   if (c === 116) return s.startsWith('true', i) ? i + 4 : -1;
   if (c === 102) return s.startsWith('false', i) ? i + 5 : -1;
   if (c === 110) return s.startsWith('null', i) ? i + 4 : -1;
-  NUMBER.lastIndex = i;
-  return NUMBER.test(s) ? NUMBER.lastIndex : -1;
+  return number(s, i);
 }
 
-/** `=== true` of the value at i: 1 (true), 0 (another value), -1 not read; the value's end in `end`. */
+/** `=== true` of the value at i; its end in `end`, and `readOk` false where it was not read. */
 let end = 0;
-function isTrue(s: string, i: number): number {
+let readOk = true;
+function isTrue(s: string, i: number): boolean {
   i = ws(s, i);
   if (s.startsWith('true', i)) {
     end = i + 4;
-    return 1;
+    readOk = true;
+    return true;
   }
   end = skip(s, i);
-  return end < 0 ? -1 : 0;
+  readOk = end >= 0;
+  return false;
 }
 
 /** `typeof x === 'string'`: the string in `str` and 1, or 0 for another value; its end in `end`. */
@@ -154,22 +180,44 @@ function keyIs(s: string, from: number, to: number, key: string): boolean {
 }
 
 function hopMember(s: string, i: number, from: number, to: number, h: Hop): number {
-  let r: number;
-  if (keyIs(s, from, to, 'active')) r = isTrue(s, i), (h.active = r === 1);
-  else if (keyIs(s, from, to, 'fib')) r = isTrue(s, i), (h.fib = r === 1);
-  else if (keyIs(s, from, to, 'resolver')) r = isTrue(s, i), (h.resolver = r === 1);
-  else if (keyIs(s, from, to, 'recursive')) r = isTrue(s, i), (h.recursive = r === 1);
-  else if (keyIs(s, from, to, 'ip')) r = maybeString(s, i), (h.ip = r === 1 ? str : undefined);
-  else if (keyIs(s, from, to, 'interfaceName')) r = maybeString(s, i), (h.iface = r === 1 ? str : undefined);
-  else return skip(s, i);
-  return r < 0 ? -1 : end;
+  // By the key's length first: most of a next hop's fields are not read.
+  switch (keyText !== undefined ? keyText.length : to - from - 2) {
+    case 6:
+      if (!keyIs(s, from, to, 'active')) break;
+      h.active = isTrue(s, i);
+      return readOk ? end : -1;
+    case 3:
+      if (!keyIs(s, from, to, 'fib')) break;
+      h.fib = isTrue(s, i);
+      return readOk ? end : -1;
+    case 8:
+      if (!keyIs(s, from, to, 'resolver')) break;
+      h.resolver = isTrue(s, i);
+      return readOk ? end : -1;
+    case 9:
+      if (!keyIs(s, from, to, 'recursive')) break;
+      h.recursive = isTrue(s, i);
+      return readOk ? end : -1;
+    case 2: {
+      if (!keyIs(s, from, to, 'ip')) break;
+      const r = maybeString(s, i);
+      h.ip = r === 1 ? str : undefined;
+      return r < 0 ? -1 : end;
+    }
+    case 13: {
+      if (!keyIs(s, from, to, 'interfaceName')) break;
+      const r = maybeString(s, i);
+      h.iface = r === 1 ? str : undefined;
+      return r < 0 ? -1 : end;
+    }
+  }
+  return skip(s, i);
 }
 
 function entryMember(s: string, i: number, from: number, to: number, e: Entry): number {
   if (keyIs(s, from, to, 'selected')) {
-    const r = isTrue(s, i);
-    e.selected = r === 1;
-    return r < 0 ? -1 : end;
+    e.selected = isTrue(s, i);
+    return readOk ? end : -1;
   }
   if (keyIs(s, from, to, 'protocol')) {
     i = ws(s, i);
@@ -239,7 +287,8 @@ function routeOf(vrf: string, prefix: string, entries: (Entry | undefined)[] | u
   for (const n of list) {
     if (!(n.active || n.fib) || (resolved && n.recursive)) continue;
     const h: { ip?: string; iface?: string } = {};
-    if (n.ip !== undefined) h.ip = unmapIpv4(n.ip);
+    // Only an address starting with ':' can be IPv4-mapped.
+    if (n.ip !== undefined) h.ip = n.ip.charCodeAt(0) === 58 ? unmapIpv4(n.ip) : n.ip;
     if (n.iface !== undefined) h.iface = n.iface;
     hops.push(h);
   }
