@@ -99,6 +99,40 @@ function peerCandidates(peers: BgpPeerState[], names: string[]): BgpPeerState[] 
   return at.map((i) => peers[i]);
 }
 
+/** The names `device`'s summary entries for its end of the session go by (peerCandidates'). */
+function endNames(s: BgpSession, device: string): string[] {
+  const me = s.a.device === device ? s.a : s.b;
+  const other = me === s.a ? s.b : s.a;
+  return [me.interface ?? other.address ?? '', ...(me.interface ? [] : [other.device])];
+}
+
+/**
+ * The names (neighbour, address, hostname) of the entries whose content differs between two
+ * summaries listing the same entries in the same order; undefined (everything may have changed)
+ * when they do not, or either is missing. A session none of whose names is in it has the same
+ * candidates as before (peerCandidates picks them by those names), so the same signature.
+ */
+function touchedPeers(prev: BgpPeerState[] | undefined, next: BgpPeerState[] | undefined): Set<string> | undefined {
+  if (!prev || !next || prev.length !== next.length) return undefined;
+  const out = new Set<string>();
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i];
+    const b = next[i];
+    if (a.vrf !== b.vrf || a.afi !== b.afi || a.peer !== b.peer || a.address !== b.address || a.hostname !== b.hostname) return undefined;
+    if (!sameFields(a, b)) for (const n of [b.peer, b.address, b.hostname]) if (n !== undefined) out.add(n);
+  }
+  return out;
+}
+
+/** The same own fields with identical values (stricter than equal JSON: what differs here may still print the same, and is looked at). */
+function sameFields(a: object, b: object): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  return true;
+}
+
 const setIndexes = new WeakMap<string[], Set<string>>();
 function setOf(list: string[]): Set<string> {
   let s = setIndexes.get(list);
@@ -126,8 +160,12 @@ function vrfOwners(model: FabricModel): (prefix: string) => string[] {
  * device's expectations): built once per model and graph, shared by the comparisons of every
  * poll, so a round costs the comparison of what was observed, not a re-simulation.
  */
-/** Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache (default tables apart). */
-export const EXPECT_CACHE_ROUTES = 2_000_000;
+/**
+ * Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache
+ * (default tables apart). Without them a 5,000-device fabric's are about 2.3 million (a leaf's
+ * MACs and VRF routes): all held, so a re-check never derives its device again.
+ */
+export const EXPECT_CACHE_ROUTES = 3_000_000;
 /**
  * The same for the expected default tables (every loopback and VTEP: 10,000 routes a leaf at
  * 5,000 devices), kept apart: a default table is compared when it is read, and only a table
@@ -502,7 +540,14 @@ export class LiveComparison {
     const c0 = this.onRecheck ? process.cpuUsage() : undefined;
     this.recomputeDevice(device, parts);
     if (parts === 'all' || parts.has('bgp')) {
-      for (const s of this.sessionsOf.get(device) ?? []) if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+      const bgp = this.obs.get(device)?.bgp;
+      // A spine holds hundreds of sessions: only those naming an entry that changed are looked at.
+      const touched = parts === 'all' ? undefined : touchedPeers(this.bgpSeen.get(device), bgp);
+      this.bgpSeen.set(device, bgp);
+      for (const s of this.sessionsOf.get(device) ?? []) {
+        if (touched && !endNames(s, device).some((n) => touched.has(n))) continue;
+        if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+      }
     }
     if (c0) {
       const c = process.cpuUsage(c0);
@@ -682,10 +727,10 @@ export class LiveComparison {
 
   /** What `device`'s summary says of its end of the session, as last compared: a spine re-checks only the sessions whose entries changed. */
   private readonly endSeen = new Map<string, string>();
+  /** Device -> its BGP summary as its sessions were last brought up to date (endSeen). */
+  private readonly bgpSeen = new Map<string, BgpPeerState[] | undefined>();
   private endChanged(s: BgpSession, device: string): boolean {
-    const me = s.a.device === device ? s.a : s.b;
-    const other = me === s.a ? s.b : s.a;
-    const sig = JSON.stringify(peerCandidates(this.obs.get(device)?.bgp ?? [], [me.interface ?? other.address ?? '', ...(me.interface ? [] : [other.device])]));
+    const sig = JSON.stringify(peerCandidates(this.obs.get(device)?.bgp ?? [], endNames(s, device)));
     const key = `${s.id}\n${device}`;
     if (this.endSeen.get(key) === sig) return false;
     this.endSeen.set(key, sig);
