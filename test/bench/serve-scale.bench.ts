@@ -33,6 +33,8 @@ import { admitPolls, DEFAULT_TABLE_READS, refreshRounds, type TableReads } from 
 import { peakRssMiB, report } from './harness.ts';
 
 const PERIOD_MS = 10_000;
+/** Routes of expectations the replay keeps (a few leaves' at 5,000 devices: it synthesizes one device's answers at a time). */
+const REPLAY_CACHE_ROUTES = 100_000;
 const REFERENCE_MAX = Number(process.env.NETLOOM_BENCH_SERVE_REFERENCE_MAX ?? 1000);
 /** Above this many devices the link-down and recovery rounds (each re-reads every default table) are not run. */
 const LINK_DOWN_MAX = Number(process.env.NETLOOM_BENCH_SERVE_LINK_DOWN_MAX ?? Infinity);
@@ -181,7 +183,9 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
   // The replayed devices derive their answers from a basis of their own (sharing the simulation),
   // so the service's re-checks find no expectation the replay derived for them.
   const opts = { versions: true, summaries: true, keep: true };
-  const replayBasis = new LiveBasis(model, fg, { cp: basis.cp });
+  // Its cache is small: the devices' expectations are not the service's heap (which they would
+  // otherwise double, and its collections with it).
+  const replayBasis = new LiveBasis(model, fg, { cp: basis.cp, cacheRoutes: REPLAY_CACHE_ROUTES });
   const healthy = new FabricAnswers(model, new LiveComparison(model, fg, replayBasis), new Set(), opts);
   const load = performance.now() - t0;
   derivation(model, fg, basis.cp);

@@ -11,6 +11,7 @@ import {
   parseRoutes,
   type DeviceObservation,
 } from './observed.ts';
+import { scanRoutes } from './route-scan.ts';
 
 export interface CommandResult {
   ok: boolean;
@@ -53,6 +54,9 @@ export type FrrCommand = ReturnType<typeof frrCommands>[number];
 /** One command's answer read into its part of the observation (parsed JSON), or why it failed. */
 export function readFrrOutput(x: FrrCommand, r: CommandResult): { part: unknown } | { error: string } {
   if (!r.ok) return { error: (r.error ?? 'failed').trim() };
+  // A routing table is read from its text (its tree is the largest of a poll); anything the scan does not read is parsed whole.
+  const scanned = x.key === 'routes' ? scanRoutes(x.vrf!, r.stdout) : undefined;
+  if (scanned) return { part: scanned };
   let json: unknown;
   try {
     json = JSON.parse(r.stdout.trim() || '{}');

@@ -15,7 +15,7 @@ import type { BgpSession, Device, FabricModel } from '../../model/types.ts';
 import type { CheckInfo, CheckResult, Finding } from '../findings.ts';
 import { buildFabricGraph, type FabricGraph } from '../graph.ts';
 import type { DeviceObservation, ObservedRoute } from './observed.ts';
-import { ObservedDefaultTable } from './default-table.ts';
+import { ObservedDefaultTable, type DefaultExpect } from './default-table.ts';
 import { AFI_KEYS, bgpSessionState, ospfAdjacencyUp, type BgpPeerState, type BgpSessionState } from '../../domains/fabric/session-state.ts';
 import { ControlPlane, type RibRoute } from '../sim/control-plane.ts';
 import { contains6, overlaps4, parsePrefix4 } from '../../model/ip.ts';
@@ -99,6 +99,40 @@ function peerCandidates(peers: BgpPeerState[], names: string[]): BgpPeerState[] 
   return at.map((i) => peers[i]);
 }
 
+/** The names `device`'s summary entries for its end of the session go by (peerCandidates'). */
+function endNames(s: BgpSession, device: string): string[] {
+  const me = s.a.device === device ? s.a : s.b;
+  const other = me === s.a ? s.b : s.a;
+  return [me.interface ?? other.address ?? '', ...(me.interface ? [] : [other.device])];
+}
+
+/**
+ * The names (neighbour, address, hostname) of the entries whose content differs between two
+ * summaries listing the same entries in the same order; undefined (everything may have changed)
+ * when they do not, or either is missing. A session none of whose names is in it has the same
+ * candidates as before (peerCandidates picks them by those names), so the same signature.
+ */
+function touchedPeers(prev: BgpPeerState[] | undefined, next: BgpPeerState[] | undefined): Set<string> | undefined {
+  if (!prev || !next || prev.length !== next.length) return undefined;
+  const out = new Set<string>();
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i];
+    const b = next[i];
+    if (a.vrf !== b.vrf || a.afi !== b.afi || a.peer !== b.peer || a.address !== b.address || a.hostname !== b.hostname) return undefined;
+    if (!sameFields(a, b)) for (const n of [b.peer, b.address, b.hostname]) if (n !== undefined) out.add(n);
+  }
+  return out;
+}
+
+/** The same own fields with identical values (stricter than equal JSON: what differs here may still print the same, and is looked at). */
+function sameFields(a: object, b: object): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  return true;
+}
+
 const setIndexes = new WeakMap<string[], Set<string>>();
 function setOf(list: string[]): Set<string> {
   let s = setIndexes.get(list);
@@ -126,12 +160,53 @@ function vrfOwners(model: FabricModel): (prefix: string) => string[] {
  * device's expectations): built once per model and graph, shared by the comparisons of every
  * poll, so a round costs the comparison of what was observed, not a re-simulation.
  */
-/** Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache. */
-export const EXPECT_CACHE_ROUTES = 2_000_000;
+/**
+ * Routes of expectations a basis keeps at once (about 0.2 KB each): the bound of its cache
+ * (default tables apart). Without them a 5,000-device fabric's are about 2.3 million (a leaf's
+ * MACs and VRF routes): all held, so a re-check never derives its device again.
+ */
+export const EXPECT_CACHE_ROUTES = 3_000_000;
+/**
+ * The same for the expected default tables (every loopback and VTEP: 10,000 routes a leaf at
+ * 5,000 devices), kept apart: a default table is compared when it is read, and only a table
+ * read again with changes (or a view) asks for its expectation again, while the VRF tables,
+ * VNIs and MACs are re-checked on every change (a VRF table re-checked derives no default table).
+ */
+export const TABLE_CACHE_ROUTES = 250_000;
 
-const routesOf = (e: DeviceExpect) => e.defaults.length + e.underlay.length + e.macs.length + e.vrfs.reduce((m, v) => m + v.predicted.length, 0) + 1;
+type RestExpect = Omit<DeviceExpect, 'defaults' | 'underlay'>;
+const routesOf = (e: RestExpect) => e.macs.length + e.vrfs.reduce((m, v) => m + v.predicted.length, 0) + 1;
+const tableRoutesOf = (e: DefaultExpect) => e.defaults.length + e.underlay.length + 1;
 /** What a device's expectation examines, in the order examined() sums them. */
 const countsOf = (e: DeviceExpect) => [e.underlay.length, e.defaults.length, e.vnis.length, e.macs.length, e.vrfs.length, e.vrfs.reduce((m, v) => m + v.predicted.length, 0)];
+
+/** A least-recently-used cache bounded in routes; the entry just added stays whatever its size. */
+class RouteCache<T> {
+  private readonly map = new Map<string, T>();
+  held = 0;
+  constructor(readonly bound: number, private readonly size: (x: T) => number) {}
+  get size_(): number {
+    return this.map.size;
+  }
+  get(key: string): T | undefined {
+    const hit = this.map.get(key);
+    if (hit) {
+      // Most recently used last.
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+  add(key: string, x: T): void {
+    this.map.set(key, x);
+    this.held += this.size(x);
+    for (const [k, v] of this.map) {
+      if (this.held <= this.bound || k === key) break;
+      this.map.delete(k);
+      this.held -= this.size(v);
+    }
+  }
+}
 
 export class LiveBasis {
   readonly model: FabricModel;
@@ -141,13 +216,14 @@ export class LiveBasis {
   readonly fabricHosts: Set<string>;
   /** Each fabric host's number: its bit in a kept default table (ObservedDefaultTable). */
   readonly hostIndex: Map<string, number>;
-  /** Device -> its expectation, least recently used first; at most `cacheRoutes` routes held. */
-  private readonly expect = new Map<string, DeviceExpect>();
-  private held = 0;
+  /** Device -> its expectation but the default table, least recently used first; at most `cacheRoutes` routes held. */
+  private readonly expect: RouteCache<RestExpect>;
+  /** Device -> its expected default table, the same, at most `tableRoutes`. */
+  private readonly tables: RouteCache<DefaultExpect>;
   readonly cacheRoutes: number;
   /** Device -> what its expectation examines (counted when first derived; small). */
   private readonly counts = new Map<string, number[]>();
-  /** Expectations derived (a derivation after an eviction counts again). */
+  /** Expectations derived, default tables and the rest apart (a derivation after an eviction counts again). */
   derived = 0;
   readonly sessionsOf = new Map<string, BgpSession[]>();
   readonly sessionIndex = new Map<string, number>();
@@ -156,9 +232,12 @@ export class LiveBasis {
   probePredictor?: ProbePredictor;
 
   /** `opts.cp`: a simulation of this model and graph to share (a second basis, e.g. a replay's, costs no re-simulation). */
-  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number; cp?: ControlPlane } = {}) {
+  constructor(model: FabricModel, fg?: FabricGraph, opts: { cacheRoutes?: number; tableRoutes?: number; cp?: ControlPlane } = {}) {
     this.model = model;
     this.cacheRoutes = opts.cacheRoutes ?? EXPECT_CACHE_ROUTES;
+    this.expect = new RouteCache(this.cacheRoutes, routesOf);
+    // A bound given for the cache (a test's one device) bounds both.
+    this.tables = new RouteCache(opts.tableRoutes ?? opts.cacheRoutes ?? TABLE_CACHE_ROUTES, tableRoutesOf);
     this.fg = fg ?? buildFabricGraph(model);
     model.bgpSessions.forEach((s, i) => this.sessionIndex.set(s.id, i));
     for (const s of model.bgpSessions) {
@@ -179,30 +258,46 @@ export class LiveBasis {
    * evicted from the cache is derived again (the simulation is deterministic: equal content).
    */
   expectation(name: string): DeviceExpect | undefined {
-    const hit = this.expect.get(name);
-    if (hit) {
-      // Most recently used last.
-      this.expect.delete(name);
-      this.expect.set(name, hit);
-      return hit;
-    }
     if (!this.fg.deviceIndex.has(name)) return undefined;
-    const ex = this.deviceExpect(name);
-    this.derived++;
-    if (!this.counts.has(name)) this.counts.set(name, countsOf(ex));
-    this.expect.set(name, ex);
-    this.held += routesOf(ex);
-    for (const [k, v] of this.expect) {
-      if (this.held <= this.cacheRoutes || k === name) break;
-      this.expect.delete(k);
-      this.held -= routesOf(v);
+    let rest = this.expect.get(name);
+    if (!rest) {
+      rest = this.restExpect(name);
+      this.derived++;
+      this.expect.add(name, rest);
     }
+    // The default table is derived (or found) when read: a re-check of a VRF table never asks.
+    const table = () => this.table(name);
+    const ex: DeviceExpect = {
+      ...rest,
+      get defaults() {
+        return table().defaults;
+      },
+      get underlay() {
+        return table().underlay;
+      },
+    };
+    if (!this.counts.has(name)) this.counts.set(name, countsOf(ex));
     return ex;
   }
 
-  /** Expectations held in the cache now, and their routes. */
-  cached(): { devices: number; routes: number } {
-    return { devices: this.expect.size, routes: this.held };
+  /** The device's expected default table alone (cached apart from the rest), or undefined for a device not in the model. */
+  defaultExpectation(name: string): DefaultExpect | undefined {
+    return this.fg.deviceIndex.has(name) ? this.table(name) : undefined;
+  }
+
+  private table(name: string): DefaultExpect {
+    let t = this.tables.get(name);
+    if (!t) {
+      t = this.tableExpect(name);
+      this.derived++;
+      this.tables.add(name, t);
+    }
+    return t;
+  }
+
+  /** Expectations held in the cache now (devices, apart from default tables), and their routes (with the default tables'). */
+  cached(): { devices: number; routes: number; tables: number } {
+    return { devices: this.expect.size_, routes: this.expect.held + this.tables.held, tables: this.tables.size_ };
   }
 
   private counted?: Record<string, string>;
@@ -228,7 +323,7 @@ export class LiveBasis {
     return (this.counted = counted);
   }
 
-  private deviceExpect(name: string): DeviceExpect {
+  private restExpect(name: string): RestExpect {
     const fg = this.fg;
     const cp = this.cp;
     const d = fg.device(name)!;
@@ -253,9 +348,12 @@ export class LiveBasis {
       macs.push({ vni: e.l2vni, mac: e.mac.toLowerCase(), endpoint: e.name, remoteVtep: vtepOf(e.leaf), source: e.source });
     }
     const vrfs: DeviceExpect['vrfs'] = d.vrfs.map((v) => ({ vrf: v.name, predicted: cp.vrfRib(me, v.name), source: v.source }));
-    const defaults = cp.defaultRib(me);
-    const underlay: DeviceExpect['underlay'] = d.vtep ? cp.vtepRoutes(me) : [];
-    return { vnis, macs, vrfs, defaults, underlay };
+    return { vnis, macs, vrfs };
+  }
+
+  private tableExpect(name: string): DefaultExpect {
+    const me = this.fg.deviceIndex.get(name)!;
+    return { defaults: this.cp.defaultRib(me), underlay: this.fg.device(name)!.vtep ? this.cp.vtepRoutes(me) : [] };
   }
 }
 
@@ -345,8 +443,18 @@ export class LiveComparison {
    * (ObservedDefaultTable); undefined for a device not in the model.
    */
   compactDefault(device: string, routes: ObservedRoute[]): ObservedDefaultTable | undefined {
-    const ex = this.fg.device(device) && this.basis.expectation(device);
+    const ex = this.fg.device(device) && this.basis.defaultExpectation(device);
     return ex && new ObservedDefaultTable(routes, ex, this.basis.hostIndex);
+  }
+
+  /**
+   * The same from `show ip route json`'s text, read route by route without holding the routes
+   * (ObservedDefaultTable.fromText); undefined where that reading does not apply (the caller
+   * parses the text and calls compactDefault).
+   */
+  defaultFromText(device: string, text: string): ObservedDefaultTable | undefined {
+    const ex = this.fg.device(device) && this.basis.defaultExpectation(device);
+    return ex ? ObservedDefaultTable.fromText(text, ex, this.basis.hostIndex) : undefined;
   }
 
   /** The observation as kept: its default table compared and dropped (a table already kept passes as is). */
@@ -432,7 +540,14 @@ export class LiveComparison {
     const c0 = this.onRecheck ? process.cpuUsage() : undefined;
     this.recomputeDevice(device, parts);
     if (parts === 'all' || parts.has('bgp')) {
-      for (const s of this.sessionsOf.get(device) ?? []) if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+      const bgp = this.obs.get(device)?.bgp;
+      // A spine holds hundreds of sessions: only those naming an entry that changed are looked at.
+      const touched = parts === 'all' ? undefined : touchedPeers(this.bgpSeen.get(device), bgp);
+      this.bgpSeen.set(device, bgp);
+      for (const s of this.sessionsOf.get(device) ?? []) {
+        if (touched && !endNames(s, device).some((n) => touched.has(n))) continue;
+        if (this.endChanged(s, device) || parts === 'all') this.set(`bgp:${s.id}`, this.compareSession(s));
+      }
     }
     if (c0) {
       const c = process.cpuUsage(c0);
@@ -612,10 +727,10 @@ export class LiveComparison {
 
   /** What `device`'s summary says of its end of the session, as last compared: a spine re-checks only the sessions whose entries changed. */
   private readonly endSeen = new Map<string, string>();
+  /** Device -> its BGP summary as its sessions were last brought up to date (endSeen). */
+  private readonly bgpSeen = new Map<string, BgpPeerState[] | undefined>();
   private endChanged(s: BgpSession, device: string): boolean {
-    const me = s.a.device === device ? s.a : s.b;
-    const other = me === s.a ? s.b : s.a;
-    const sig = JSON.stringify(peerCandidates(this.obs.get(device)?.bgp ?? [], [me.interface ?? other.address ?? '', ...(me.interface ? [] : [other.device])]));
+    const sig = JSON.stringify(peerCandidates(this.obs.get(device)?.bgp ?? [], endNames(s, device)));
     const key = `${s.id}\n${device}`;
     if (this.endSeen.get(key) === sig) return false;
     this.endSeen.set(key, sig);

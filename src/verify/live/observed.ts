@@ -83,6 +83,8 @@ export function parseEvpnMacs(json: unknown): ObservedMac[] {
 
 /** IPv6 routes over an IPv4 VTEP have IPv4-mapped next hops (::ffff:a00:101 is 10.0.1.1). */
 export function unmapIpv4(ip: string): string {
+  // Only an address starting with ':' can be one (most are not: no pattern run).
+  if (ip.charCodeAt(0) !== 58) return ip;
   const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(ip);
   if (!m) return ip;
   if (m[1]) return m[1];
@@ -94,14 +96,17 @@ export function unmapIpv4(ip: string): string {
 /** `show ip route [vrf X] json`, `show ipv6 route [vrf X] json` */
 export function parseRoutes(vrf: string, json: unknown): ObservedRoute[] {
   const out: ObservedRoute[] = [];
-  for (const [prefix, entries] of Object.entries(obj(json))) {
-    const list = Array.isArray(entries) ? entries : [];
-    const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
-    const all = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true) : [];
-    // A recursive next hop is listed twice, as itself and resolved: count the resolved ones.
-    const active = all.some((n) => n.resolver === true) ? all.filter((n) => n.recursive !== true) : all;
-    const hops = active.map((n) => ({ ...(typeof n.ip === 'string' ? { ip: unmapIpv4(n.ip) } : {}), ...(typeof n.interfaceName === 'string' ? { iface: n.interfaceName } : {}) }));
-    out.push({ vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: active.length, hops });
-  }
+  for (const [prefix, entries] of Object.entries(obj(json))) out.push(routeOf(vrf, prefix, entries));
   return out;
+}
+
+/** One prefix of a routing table: its entries (as parsed) read into the route kept. */
+export function routeOf(vrf: string, prefix: string, entries: unknown): ObservedRoute {
+  const list = Array.isArray(entries) ? entries : [];
+  const sel = list.map(obj).find((e) => e.selected === true) ?? obj(list[0]);
+  const all = Array.isArray(sel.nexthops) ? sel.nexthops.map(obj).filter((n) => n.active === true || n.fib === true) : [];
+  // A recursive next hop is listed twice, as itself and resolved: count the resolved ones.
+  const active = all.some((n) => n.resolver === true) ? all.filter((n) => n.recursive !== true) : all;
+  const hops = active.map((n) => ({ ...(typeof n.ip === 'string' ? { ip: unmapIpv4(n.ip) } : {}), ...(typeof n.interfaceName === 'string' ? { iface: n.interfaceName } : {}) }));
+  return { vrf, prefix, protocol: String(sel.protocol ?? ''), nexthops: active.length, hops };
 }

@@ -21,7 +21,7 @@ export interface RibDiff {
 }
 
 // Link-local and multicast: only prefixes starting with 'f' need the pattern.
-const ignored = (prefix: string) => (prefix.charCodeAt(0) | 32) === 102 && /^(fe80:|ff[0-9a-f]{2}:)/i.test(prefix);
+export const ignored = (prefix: string) => (prefix.charCodeAt(0) | 32) === 102 && /^(fe80:|ff[0-9a-f]{2}:)/i.test(prefix);
 
 /** Same selected protocol family: FRR shows locally redistributed host routes as kernel. */
 function sameProtocol(p: RibRoute['protocol'], o: string): boolean {
@@ -55,22 +55,33 @@ export interface TableScope {
 }
 
 export function compareTable(vrf: string, predicted: RibRoute[], observed: ObservedRoute[], scope: TableScope = {}): RibDiff[] {
-  const out: RibDiff[] = [];
-  const want = new Map(predicted.map((r) => [r.prefix, r]));
   const seen = new Map<string, ObservedRoute>();
   for (const o of observed) {
     if (ignored(o.prefix) || (scope.include && !scope.include(o.prefix))) continue;
     seen.set(o.prefix, o);
   }
+  return compareSeen(vrf, predictedByPrefix(predicted), seen, scope);
+}
+
+/** The predicted routes by prefix (a prefix listed twice keeps its first place and last route), once per table. */
+const wantMemo = new WeakMap<RibRoute[], Map<string, RibRoute>>();
+export function predictedByPrefix(predicted: RibRoute[]): Map<string, RibRoute> {
+  let want = wantMemo.get(predicted);
+  if (!want) wantMemo.set(predicted, (want = new Map(predicted.map((r) => [r.prefix, r]))));
+  return want;
+}
+
+/**
+ * compareTable on the observed routes already picked (`seen`: compared prefixes, the last route
+ * of each, in the order first read).
+ */
+export function compareSeen(vrf: string, want: Map<string, RibRoute>, seen: Map<string, ObservedRoute>, scope: TableScope = {}): RibDiff[] {
+  const out: RibDiff[] = [];
   for (const [prefix, p] of want) {
     const o = seen.get(prefix);
     if (!o) out.push({ kind: 'missing', vrf, prefix, predicted: p });
     else if (!sameProtocol(p.protocol, o.protocol)) out.push({ kind: 'protocol', vrf, prefix, predicted: p, observed: o });
-    else if (p.protocol === 'bgp' || p.protocol === 'ospf') {
-      const a = predictedOnce(p);
-      const b = observedHops(o, p);
-      if (a.length !== b.length || a.some((x, i) => x !== b[i])) out.push({ kind: 'next-hops', vrf, prefix, predicted: p, observed: o });
-    }
+    else if ((p.protocol === 'bgp' || p.protocol === 'ospf') && !sameHops(p, o)) out.push({ kind: 'next-hops', vrf, prefix, predicted: p, observed: o });
   }
   for (const [prefix, o] of seen) {
     if (want.has(prefix)) continue;
@@ -78,6 +89,40 @@ export function compareTable(vrf: string, predicted: RibRoute[], observed: Obser
     out.push(owners.length ? { kind: 'leak', vrf, prefix, observed: o, belongsTo: owners[0] } : { kind: 'unexpected', vrf, prefix, observed: o });
   }
   return out;
+}
+
+/**
+ * predictedHops(p) and observedHops(o, p) equal as sorted lists, i.e. as multisets: matched one
+ * by one (no lists built, no sorting; in the same order, each at its first try), sorted beyond
+ * 31 next hops.
+ */
+export function sameHops(p: RibRoute, o: ObservedRoute): boolean {
+  const ph = p.nextHops;
+  const oh = o.hops ?? [];
+  const n = ph.length;
+  if (n !== oh.length) return false;
+  if (n > 31) {
+    const a = predictedOnce(p);
+    const b = observedHops(o, p);
+    return a.every((x, i) => x === b[i]);
+  }
+  let byIf = false;
+  for (const h of ph) if (!h.address) byIf = true;
+  let used = 0;
+  for (let i = 0; i < n; i++) {
+    const h = ph[i];
+    const a = h.address ?? `if:${h.interface}`;
+    let k = 0;
+    let j = i;
+    for (; k < n; k++, j = j + 1 === n ? 0 : j + 1) {
+      if (used & (1 << j)) continue;
+      const g = oh[j];
+      if ((byIf || !g.ip ? `if:${g.iface}` : g.ip) === a) break;
+    }
+    if (k === n) return false;
+    used |= 1 << j;
+  }
+  return true;
 }
 
 export function describeDiff(device: string, d: RibDiff): string {
