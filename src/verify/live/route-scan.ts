@@ -179,6 +179,9 @@ function keyIs(s: string, from: number, to: number, key: string): boolean {
   return to - from === key.length + 2 && s.startsWith(key, from + 1);
 }
 
+/** A next hop's true/false fields read here, by their key's length (each length names one). */
+const FLAG_BY_LENGTH: Record<number, 'active' | 'fib' | 'resolver' | 'recursive' | undefined> = { 6: 'active', 3: 'fib', 8: 'resolver', 9: 'recursive' };
+
 /** The next-hop object at i (members() and a member reader in one: a table has 100,000 of them). */
 function hopObject(s: string, i: number, h: Hop): number {
   i = ws(s, i + 1);
@@ -194,31 +197,14 @@ function hopObject(s: string, i: number, h: Hop): number {
     i = ws(s, i + 1);
     // By the key's length first: most of a next hop's fields are not read.
     let r = -2;
-    switch (keyText !== undefined ? keyText.length : to - from - 2) {
-      case 6:
-        if (keyIs(s, from, to, 'active')) {
-          h.active = isTrue(s, i);
-          r = readOk ? end : -1;
-        }
-        break;
-      case 3:
-        if (keyIs(s, from, to, 'fib')) {
-          h.fib = isTrue(s, i);
-          r = readOk ? end : -1;
-        }
-        break;
-      case 8:
-        if (keyIs(s, from, to, 'resolver')) {
-          h.resolver = isTrue(s, i);
-          r = readOk ? end : -1;
-        }
-        break;
-      case 9:
-        if (keyIs(s, from, to, 'recursive')) {
-          h.recursive = isTrue(s, i);
-          r = readOk ? end : -1;
-        }
-        break;
+    const len = keyText !== undefined ? keyText.length : to - from - 2;
+    const flag = FLAG_BY_LENGTH[len];
+    if (flag !== undefined) {
+      if (keyIs(s, from, to, flag)) {
+        h[flag] = isTrue(s, i);
+        r = readOk ? end : -1;
+      }
+    } else switch (len) {
       case 2:
         if (keyIs(s, from, to, 'ip')) {
           const m = maybeString(s, i);
