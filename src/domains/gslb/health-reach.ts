@@ -7,7 +7,7 @@
  */
 import type { FabricModel } from '../../model/types.ts';
 import type { Finding } from '../../verify/findings.ts';
-import type { SlbModel, SlbNode } from '../slb/model.ts';
+import type { SlbModel } from '../slb/model.ts';
 import { connectionDenial, legEndpoint, vipDenial } from '../slb/policy-path.ts';
 import type { GslbDnsServer, GslbMember, GslbModel } from './model.ts';
 
@@ -15,7 +15,7 @@ import type { GslbDnsServer, GslbMember, GslbModel } from './model.ts';
 function checkDenial(model: FabricModel, server: GslbDnsServer, mb: GslbMember, address: string, port: number): string | undefined {
   const slb = model.domains.slb as SlbModel | undefined;
   for (const leaf of server.attach) {
-    const me = legEndpoint(model, { name: server.name } as SlbNode, server, leaf);
+    const me = legEndpoint(model, server.name, server, leaf);
     if (!me) continue;
     const from = address.includes(':') ? me.ipv6 : me.ipv4;
     let denied: string | undefined;

@@ -57,7 +57,7 @@ export function reachabilityFindings(ctx: CheckContext, m: SlbModel): { findings
           }
           const ep = model.endpoints.find((e) => e.name === mb.endpoint)!;
           for (const leaf of node.attach) {
-            const me = legEndpoint(model, node, leg, leaf);
+            const me = legEndpoint(model, node.name, leg, leaf);
             if (!me) continue;
             pairs++;
             const r = reach.pairResult(me, ep);

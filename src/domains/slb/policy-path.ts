@@ -7,16 +7,16 @@
 import type { Endpoint, FabricModel } from '../../model/types.ts';
 import type { Packet } from '../../verify/packet-set/packet-set.ts';
 import { pathDenial } from '../index.ts';
-import type { SlbModel, SlbNode, SlbNodeLeg, SlbService } from './model.ts';
+import type { SlbModel, SlbNodeLeg, SlbService } from './model.ts';
 
 /** A typical ephemeral source port of a connection (rules matching source ports are judged with it). */
 const CLIENT_PORT = 40000;
 
-/** The node's leg as an endpoint on one of its leaves: what the fabric's pair check takes. */
-export function legEndpoint(model: FabricModel, node: SlbNode, leg: SlbNodeLeg, leaf: string): Endpoint | undefined {
+/** A service node's leg (a load balancer's, a DNS server's) as an endpoint named `name` on one of its leaves: what the fabric's pair check takes. */
+export function legEndpoint(model: FabricModel, name: string, leg: SlbNodeLeg, leaf: string): Endpoint | undefined {
   const net = model.networks.find((n) => n.name === leg.network);
   if (!net) return undefined;
-  return { name: node.name, leaf, port: '', vlan: net.vlan, tagged: false, network: net.name, vrf: net.vrf, tenant: net.tenant, l2vni: net.l2vni, ipv4: leg.ipv4, ipv6: leg.ipv6, mac: '', source: leg.source };
+  return { name, leaf, port: '', vlan: net.vlan, tagged: false, network: net.name, vrf: net.vrf, tenant: net.tenant, l2vni: net.l2vni, ipv4: leg.ipv4, ipv6: leg.ipv6, mac: '', source: leg.source };
 }
 
 /**
@@ -42,7 +42,7 @@ export function vipDenial(model: FabricModel, m: SlbModel, s: SlbService, vip: s
     const leg = node?.legs.find((l) => l.vrf === s.vrf);
     if (!node || !leg) continue;
     for (const leaf of node.attach) {
-      const me = legEndpoint(model, node, leg, leaf);
+      const me = legEndpoint(model, node.name, leg, leaf);
       // A VIP is no address of a network: always routed to the node.
       const denied = me && connectionDenial(model, client, me, 'routed', vip.includes(':') ? client.ipv6 : client.ipv4, vip, port);
       if (denied) return denied;
