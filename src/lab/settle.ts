@@ -8,7 +8,7 @@
  * re-announces its EVPN VRF routes; src/domains/fabric/evpn-resync.ts).
  */
 import type { FabricModel } from '../model/types.ts';
-import { expectedForwarding, forwardingCommand, forwardingProblems, parseForwarding } from '../domains/fabric/forwarding-state.ts';
+import { expectedForwarding, forwardingCommand, forwardingDiffs, parseForwarding, type ForwardingDiff } from '../domains/fabric/forwarding-state.ts';
 import { evpnResyncCommands, REPAIR_AFTER_MS } from '../domains/fabric/evpn-resync.ts';
 import { labExec } from './node-ops.ts';
 import type { LabState } from './state.ts';
@@ -37,10 +37,87 @@ export interface SettleResult {
 
 /** The problems of one leaf's kernel forwarding state against the model. */
 export async function leafForwardingProblems(state: LabState, model: FabricModel, leaf: string): Promise<string[]> {
+  return (await leafForwardingDiffs(state, model, leaf)).map((d) => d.message);
+}
+
+/** A remote route the leaf lacks, with the leaves that must originate it. */
+interface MissingRoute {
+  leaf: string;
+  vrf: string;
+  prefix: string;
+  origins: string[];
+}
+
+async function leafForwardingDiffs(state: LabState, model: FabricModel, leaf: string): Promise<(ForwardingDiff & { origins?: string[] })[]> {
   const dev = model.devices.find((d) => d.name === leaf)!;
   const r = await labExec(state, leaf, ['sh', '-c', forwardingCommand(dev)], { timeoutMs: 15_000 });
-  if (r.code !== 0) return [`reading the forwarding state failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`];
-  return forwardingProblems(expectedForwarding(model, leaf), parseForwarding(r.stdout));
+  if (r.code !== 0) return [{ message: `reading the forwarding state failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}` }];
+  const exp = expectedForwarding(model, leaf);
+  const byVtep = new Map(model.devices.filter((d) => d.vtep).map((d) => [d.vtep!.split('/')[0], d.name]));
+  return forwardingDiffs(exp, parseForwarding(r.stdout)).map((d) => {
+    if (!d.vrf || !d.prefix || !/missing from the kernel FIB/.test(d.message)) return d;
+    const vteps = exp.vrfs.find((v) => v.vrf === d.vrf)?.remote.get(d.prefix) ?? [];
+    return { ...d, origins: vteps.map((v) => byVtep.get(v)).filter((x): x is string => !!x) };
+  });
+}
+
+const vrfRouteShow = (vrf: string, args: string) =>
+  `if [ -e /run/netns/${shq(vrf)} ]; then ip -n ${shq(vrf)} ${args}; else ip ${args.replace(/^(-[46] )?route show/, '$1route show vrf ' + shq(vrf))}; fi`;
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Where a remote route the leaf lacks stops on its way, one line: the origin's kernel (its
+ * endpoint host route), zebra, bgpd's VRF table and EVPN type-5, then the receiver's EVPN and
+ * VRF tables. What a lab that did not settle reports, so the failure says which hop lost it.
+ */
+export async function traceMissingRoute(state: LabState, m: MissingRoute): Promise<string> {
+  const [addr, len] = m.prefix.split('/');
+  const fam = addr.includes(':') ? 'ipv6' : 'ip';
+  const af = addr.includes(':') ? 'ipv6' : 'ipv4';
+  const evpn = `vtysh -c 'show bgp l2vpn evpn route type prefix' | grep -c -F ${shq(`]:[${len}]:[${addr}]`)}`;
+  const script = (origin: boolean) =>
+    [
+      ...(origin ? [vrfRouteShow(m.vrf, `-${af === 'ipv6' ? 6 : 4} route show ${m.prefix}`) + ' | head -1'] : []),
+      `echo @@; vtysh -c ${shq(`show ${fam} route vrf ${m.vrf} ${m.prefix} json`)}`,
+      `echo @@; vtysh -c ${shq(`show bgp vrf ${m.vrf} ${af} unicast ${m.prefix} json`)}`,
+      `echo @@; ${evpn}`,
+    ].join('; ');
+  const read = async (node: string, origin: boolean): Promise<string> => {
+    const r = await labExec(state, node, ['sh', '-c', script(origin)], { timeoutMs: 15_000 }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
+    const parts = r.stdout.split('@@\n');
+    if (parts.length < 4) return `${node}: unreadable (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
+    const json = (t: string): Record<string, unknown> => {
+      try {
+        return JSON.parse(t) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    };
+    const zebra = (json(parts[1])[m.prefix] as { protocol?: string; selected?: boolean }[] | undefined) ?? [];
+    const bgp = (json(parts[2]).paths as unknown[] | undefined) ?? [];
+    const kernel = origin ? `kernel ${parts[0].trim() ? 'has it' : 'lacks it'}, ` : '';
+    return `${node}: ${kernel}zebra ${zebra.length ? zebra.map((z) => `${z.protocol}${z.selected ? ' selected' : ''}`).join('+') : 'lacks it'}, bgp VRF ${bgp.length} path(s), EVPN type-5 ${Number(parts[3].trim()) > 0 ? 'has it' : 'lacks it'}`;
+  };
+  const lines = await Promise.all([...m.origins.map((o) => read(o, true)), read(m.leaf, false)]);
+  return `${m.leaf} VRF ${m.vrf} ${m.prefix} from ${m.origins.join(', ')}: ${lines.join('; ')}`;
+}
+
+/**
+ * The origin's side of a remote route that does not arrive: its network.sh runs again (it only
+ * adds what is missing, e.g. an endpoint host route the kernel dropped), its endpoint host
+ * routes are replaced in place (the kernel notifies zebra again, so a route zebra missed is
+ * redistributed) and its EVPN routes are sent to its peers again.
+ */
+export async function refreshOrigin(state: LabState, leaf: string): Promise<void> {
+  const node = state.nodes.find((n) => n.name === leaf);
+  const mode = node?.vrfBackend === 'netns' ? 'NETLOOM_VRF_MODE=netns ' : '';
+  const vrfs = await labExec(state, leaf, ['sh', '-c', 'ls /run/netns 2>/dev/null'], { timeoutMs: 15_000 });
+  const names = vrfs.stdout.split(/\s+/).filter((n) => /^[A-Za-z0-9_.-]+$/.test(n));
+  const replace = names.flatMap((v) =>
+    ['-4', '-6'].map((f) => `ip -n ${v} ${f} route show proto 99 | while read dst dev d rest; do [ "$dev" = dev ] && ip -n ${v} ${f} route replace "$dst" dev "$d" proto 99; done`),
+  );
+  const script = [`[ ! -f /etc/netloom/network.sh ] || ${mode}NETLOOM_DEFER_STALE=1 sh /etc/netloom/network.sh >/dev/null 2>&1`, ...replace, "vtysh -c 'clear bgp l2vpn evpn * soft out' >/dev/null"];
+  await labExec(state, leaf, ['sh', '-c', script.join('; ')], { timeoutMs: 120_000 });
 }
 
 /** bgpd re-announces the leaf's EVPN VRF routes to zebra (what the push driver does after a reload). */
@@ -59,17 +136,26 @@ export async function settleLab(state: LabState, model: FabricModel, opts: Settl
   const leaves = model.devices.filter((d) => d.platform === 'frr' && d.vtep && nodes.has(d.name)).map((d) => d.name);
   const badSince = new Map<string, number>();
   const repairs: string[] = [];
+  const repairedOnce = new Set<string>();
+  let missing: MissingRoute[] = [];
   let clean = 0;
   let cleanSince = 0;
   let pending: string[] = [];
   for (;;) {
     const now = Date.now();
-    const found = await Promise.all(leaves.map(async (l) => [l, await leafForwardingProblems(state, model, l)] as const));
+    const diffs = await Promise.all(leaves.map(async (l) => [l, await leafForwardingDiffs(state, model, l)] as const));
+    const found = diffs.map(([l, ds]) => [l, ds.map((d) => d.message)] as const);
     pending = found.flatMap(([l, ps]) => ps.map((p) => `${l}: ${p}`));
+    missing = diffs.flatMap(([l, ds]) => ds.filter((d) => d.origins?.length).map((d) => ({ leaf: l, vrf: d.vrf!, prefix: d.prefix!, origins: d.origins! })));
     clean = pending.length ? 0 : clean + 1;
     if (clean === 1) cleanSince = now;
     if (clean >= CLEAN_POLLS && Date.now() - cleanSince >= CLEAN_MS) return { settled: true, elapsedMs: Date.now() - t0, pending: [], repairs };
-    if (Date.now() - t0 > timeoutMs) return { settled: false, elapsedMs: Date.now() - t0, pending, repairs };
+    if (Date.now() - t0 > timeoutMs) {
+      const traces = await Promise.all(missing.slice(0, 3).map((m) => traceMissingRoute(state, m)));
+      return { settled: false, elapsedMs: Date.now() - t0, pending: [...traces.map((t) => `trace: ${t}`), ...pending], repairs };
+    }
+    // A route still missing after its receiver was re-announced is lost on the origin's side.
+    const origins = new Set(missing.filter((m) => repairedOnce.has(m.leaf) && (badSince.get(m.leaf) ?? now) + REPAIR_AFTER_MS <= now).flatMap((m) => m.origins));
     await Promise.all(
       found.map(async ([l, ps]) => {
         if (!ps.length) return void badSince.delete(l);
@@ -78,10 +164,17 @@ export async function settleLab(state: LabState, model: FabricModel, opts: Settl
         if (now - since < REPAIR_AFTER_MS) return;
         opts.log?.(`${l}: forwarding state incomplete (${ps[0]}${ps.length > 1 ? ` and ${ps.length - 1} more` : ''}): EVPN VRF routes re-announced`);
         repairs.push(l);
+        repairedOnce.add(l);
         await resyncLeaf(state, l);
         badSince.set(l, Date.now());
       }),
     );
+    for (const o of origins) {
+      const trace = missing.find((m) => m.origins.includes(o))!;
+      opts.log?.(`${o}: originates ${trace.prefix} (VRF ${trace.vrf}) that ${trace.leaf} still lacks: ${await traceMissingRoute(state, trace)}; host routes replaced, EVPN routes sent again`);
+      repairs.push(o);
+      await refreshOrigin(state, o);
+    }
     await sleep(POLL_MS);
   }
 }
