@@ -31,9 +31,21 @@ function checkDenial(model: FabricModel, server: GslbDnsServer, mb: GslbMember, 
   return undefined;
 }
 
-export function healthReachFindings(model: FabricModel, m: GslbModel): Finding[] {
-  const out: Finding[] = [];
-  const seen = new Set<string>();
+/** What a DNS server's health check of one member address is predicted to see. */
+export interface PredictedCheck {
+  server: string;
+  address: string;
+  port: number;
+  member: GslbMember;
+  pool: string;
+  name: string;
+  /** Why the policies drop the check; undefined: it gets through (the member answers). */
+  denied?: string;
+}
+
+/** Every (server, member address, port) a name's health check probes, with the prediction; keyed `server|address|port`. */
+export function predictedChecks(model: FabricModel, m: GslbModel): Map<string, PredictedCheck> {
+  const out = new Map<string, PredictedCheck>();
   for (const n of m.names) {
     const h = m.healthChecks.find((x) => x.name === n.health);
     if (!h) continue;
@@ -42,20 +54,23 @@ export function healthReachFindings(model: FabricModel, m: GslbModel): Finding[]
         for (const address of [mb.ipv4, mb.ipv6].filter((x): x is string => !!x).map((x) => x.split('/')[0])) {
           for (const server of m.servers) {
             const key = `${server.name}|${address}|${h.port}`;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            const denied = checkDenial(model, server, mb, address, h.port);
-            if (!denied) continue;
-            out.push({
-              check: 'gslb-health-reach', severity: 'warning',
-              message: `DNS server ${server.name} cannot health-check ${address} (${mb.ref}) of pool '${pool.name}' on tcp/${h.port}: ${denied}; it answers '${n.name}' as if that member were down`,
-              evidence: { server: server.name, member: mb.ref, address, port: h.port, pool: pool.name, name: n.name, denied },
-              location: mb.source, elements: { devices: server.attach },
-            });
+            if (out.has(key)) continue;
+            out.set(key, { server: server.name, address, port: h.port, member: mb, pool: pool.name, name: n.name, denied: checkDenial(model, server, mb, address, h.port) });
           }
         }
       }
     }
   }
   return out;
+}
+
+export function healthReachFindings(model: FabricModel, m: GslbModel): Finding[] {
+  return [...predictedChecks(model, m).values()]
+    .filter((c) => c.denied)
+    .map((c) => ({
+      check: 'gslb-health-reach', severity: 'warning' as const,
+      message: `DNS server ${c.server} cannot health-check ${c.address} (${c.member.ref}) of pool '${c.pool}' on tcp/${c.port}: ${c.denied}; it answers '${c.name}' as if that member were down`,
+      evidence: { server: c.server, member: c.member.ref, address: c.address, port: c.port, pool: c.pool, name: c.name, denied: c.denied },
+      location: c.member.source, elements: { devices: m.servers.find((x) => x.name === c.server)!.attach },
+    }));
 }

@@ -11,7 +11,7 @@ import type { GslbModel } from './model.ts';
 import { gslbStaticChecks } from './checks.ts';
 import { gslbArtifacts } from './render.ts';
 import { gslbServiceNodes, gslbSummary, resolveGslb } from './resolve.ts';
-import { collectGslb, compareGslb, gslbMetrics, LIVE_GSLB_ANSWERS, type GslbServerObservation } from './live.ts';
+import { collectGslb, compareGslb, gslbMetrics, LIVE_GSLB_ANSWERS, LIVE_GSLB_HEALTH, type GslbServerObservation } from './live.ts';
 
 export const gslb: DomainModule<GslbModel> = {
   id: 'gslb',
@@ -32,7 +32,7 @@ export const gslb: DomainModule<GslbModel> = {
   verify: {
     static: gslbStaticChecks,
     live: {
-      checks: [LIVE_GSLB_ANSWERS],
+      checks: [LIVE_GSLB_ANSWERS, LIVE_GSLB_HEALTH],
       collect: (target, model) => collectGslb(target, model),
       compare: (model, observed) => compareGslb(model, observed as GslbServerObservation[]),
       // Member health as probed from each DNS server: what PowerDNS does not export.

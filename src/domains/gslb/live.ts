@@ -12,6 +12,7 @@ import type { LiveTarget } from '../../verify/live/run.ts';
 import type { CheckInfo, CheckResult, Finding } from '../../verify/findings.ts';
 import type { GslbDnsServer, GslbHealthCheck, GslbModel, RecordType } from './model.ts';
 import { poolAddresses, predictAnswer, type PredictedAnswer } from './predict.ts';
+import { predictedChecks } from './health-reach.ts';
 
 export type Exec = (argv: string[]) => Promise<{ code: number; stdout: string; stderr?: string }>;
 
@@ -42,6 +43,11 @@ export interface GslbServerObservation {
 export const LIVE_GSLB_ANSWERS: CheckInfo = {
   id: 'live-gslb-answers', title: 'GSLB answers match the model for the probed member health', kind: 'live', layer: 'endpoint', severity: 'error',
   description: "every GSLB name, asked of each DNS server (topology names from each rule's subnet by EDNS Client Subnet), answers what predictAnswer says for the member health probed from the server",
+};
+
+export const LIVE_GSLB_HEALTH: CheckInfo = {
+  id: 'live-gslb-health', title: "each DNS server's health checks reach the members or are dropped as the model predicts", kind: 'live', layer: 'endpoint', severity: 'error',
+  description: "every health check a DNS server sends to a member the fabric holds reaches it, except those a firewall policy drops (gslb-health-reach), which must get no answer; members given as bare addresses are not predicted",
 };
 
 /** A Node script run inside the server's namespace: probes as JSON on stdout. */
@@ -153,7 +159,56 @@ export function compareGslb(model: FabricModel, observed: GslbServerObservation[
     }
   }
   const details = observed.flatMap((o) => o.probes.map((p) => `${o.server}: ${p.address}:${p.port} (${p.check}) ${p.up ? 'up' : `down${p.detail ? ` (${p.detail})` : ''}`}`));
-  return [{ check: LIVE_GSLB_ANSWERS, passed: !findings.some((f) => f.severity === 'error'), findings, examined: m ? `${compared} answers from ${observed.length} DNS server(s)` : 'no gslb section', details, ms: 0 }];
+  return [
+    { check: LIVE_GSLB_ANSWERS, passed: !findings.some((f) => f.severity === 'error'), findings, examined: m ? `${compared} answers from ${observed.length} DNS server(s)` : 'no gslb section', details, ms: 0 },
+    compareHealth(model, m, observed),
+  ];
+}
+
+/**
+ * The probed member health against what the network model predicts of the check's packets.
+ * A check a policy drops (gslb-health-reach) must not answer: a member up, or an HTTP status
+ * back, is a policy that is not the one the model reasons with. Any other check of a member
+ * the fabric holds (an endpoint, a VIP) must reach it: a timeout or an unreachable network is an
+ * error; a refused connection or another status reached a member that is not serving, which
+ * is the member's state (live-gslb-answers follows it), not a prediction. Members given as bare
+ * addresses are outside the fabric: nothing is predicted of them.
+ */
+function compareHealth(model: FabricModel, m: GslbModel | undefined, observed: GslbServerObservation[]): CheckResult {
+  const findings: Finding[] = [];
+  const predicted = m ? predictedChecks(model, m) : new Map();
+  const n = { probes: 0, dropped: 0, notServing: 0, outside: 0 };
+  for (const o of observed) {
+    if (o.error) continue; // live-gslb-answers names the server
+    for (const p of o.probes) {
+      const c = predicted.get(`${o.server}|${p.address}|${p.port}`);
+      if (!c) continue;
+      if (c.member.kind === 'address') {
+        n.outside++;
+        continue;
+      }
+      n.probes++;
+      const answered = p.up || /^status /.test(p.detail ?? '');
+      const reached = answered || p.detail === 'ECONNREFUSED';
+      let wrong: string | undefined;
+      if (c.denied) {
+        n.dropped++;
+        if (answered) wrong = `${p.up ? 'answered' : `got ${p.detail}`}; the model predicts the policies drop it (${c.denied})`;
+      } else if (!reached) wrong = `failed${p.detail ? ` (${p.detail})` : ''}; the model predicts it reaches the member`;
+      else if (!p.up) n.notServing++;
+      if (!wrong) continue;
+      const unstable = o.unstable.includes(`${p.address} (${p.check})`);
+      findings.push({
+        check: LIVE_GSLB_HEALTH.id, severity: unstable ? 'warning' : 'error',
+        message: `DNS server ${o.server}: the ${p.check} check of ${p.address}:${p.port} (${c.member.ref}) ${wrong}${unstable ? ' (its health changed during the round)' : ''}`,
+        evidence: { server: o.server, address: p.address, port: p.port, member: c.member.ref, observed: p.up ? 'up' : `down${p.detail ? ` (${p.detail})` : ''}`, predicted: c.denied ? 'dropped' : 'reaches', ...(c.denied ? { denied: c.denied } : {}) },
+        location: c.member.source,
+      });
+    }
+  }
+  const extra = [n.notServing ? `${n.notServing} reached a member not serving` : '', n.outside ? `${n.outside} to addresses outside the fabric, not predicted` : ''].filter(Boolean);
+  const examined = `${n.probes} health checks (${n.dropped} dropped by policy${findings.length ? '' : ', as predicted'}${extra.map((x) => `; ${x}`).join('')})`;
+  return { check: LIVE_GSLB_HEALTH, passed: !findings.some((f) => f.severity === 'error'), findings, examined: m ? examined : 'no gslb section', ms: 0 };
 }
 
 /** The probed member health in Prometheus text format (what PowerDNS itself does not export). */

@@ -17,6 +17,7 @@ import { firewallProbePlan, withoutServedPorts } from '../../../src/domains/fire
 import { repoRoot } from './fixtures.ts';
 import { vipDenial } from '../../../src/domains/slb/policy-path.ts';
 import type { SlbModel } from '../../../src/domains/slb/model.ts';
+import { compareGslb, type GslbServerObservation } from '../../../src/domains/gslb/live.ts';
 
 const made: string[] = [];
 afterAll(() => {
@@ -75,6 +76,49 @@ describe("the DNS servers' health checks behind a firewall policy", () => {
     expect(r.findings[0].message).toBe("DNS server ns1 cannot health-check 10.11.99.10 (vip:app-dc1) of pool 'vip-dc1' on tcp/8080: the connection is dropped: drop by the default action (firewall.yaml:12) of policy tiers on leaf11, leaf12; it answers 'app.gslb.example.com' as if that member were down");
     // Without the policy, none.
     expect(verifyStatic(loadModelSync(path.join(repoRoot, 'intents/mdc'))).results.find((x) => x.check.id === 'gslb-health-reach')!.findings).toEqual([]);
+  });
+});
+
+describe('live-gslb-health: the probed member health against the prediction', () => {
+  const model = loadModelSync(mdcWithPolicy());
+  const dropped = new Set(['ns1 10.11.99.10', 'ns1 10.12.10.21', 'ns1 10.12.10.23', 'ns1 10.12.99.10', 'ns2 10.11.10.11', 'ns2 10.11.20.12']);
+  const members = ['10.11.10.11', '10.11.20.12', '10.11.99.10', '10.12.10.21', '10.12.10.23', '10.12.99.10'];
+  // What the lab's probes saw (test/lab/mdc-firewall.test.ts), with `flip` turned the other way.
+  const observed = (flip: string[] = []): GslbServerObservation[] =>
+    ['ns1', 'ns2'].map((server) => ({
+      server,
+      answers: [],
+      unstable: [],
+      probes: members.map((address) => {
+        const up = dropped.has(`${server} ${address}`) === flip.includes(`${server} ${address}`);
+        return { check: 'web', address, port: 8080, up, ...(up ? {} : { detail: 'ETIMEDOUT' }) };
+      }),
+    }));
+  const health = (o: GslbServerObservation[]) => compareGslb(model, o).find((r) => r.check.id === 'live-gslb-health')!;
+
+  it('the six checks the policy drops time out and the six others answer: green', () => {
+    const r = health(observed());
+    expect(r.findings).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.examined).toBe('12 health checks (6 dropped by policy, as predicted)');
+  });
+
+  it("a member refusing the connection was reached: its own state (live-gslb-answers follows it), not the network's", () => {
+    const o = observed();
+    const h21 = o[1].probes.find((p) => p.address === '10.12.10.21')!;
+    Object.assign(h21, { up: false, detail: 'ECONNREFUSED' });
+    const r = health(o);
+    expect(r.findings).toEqual([]);
+    expect(r.examined).toBe('12 health checks (6 dropped by policy, as predicted; 1 reached a member not serving)');
+  });
+
+  it('a check the policy should drop that answers, and one that should answer but fails, are errors at the member', () => {
+    const r = health(observed(['ns1 10.12.99.10', 'ns2 10.12.10.21']));
+    expect(r.passed).toBe(false);
+    expect(r.findings.map((f) => `${f.severity} ${path.basename(f.location!.file)}: ${f.message}`)).toEqual([
+      'error gslb.yaml: DNS server ns1: the web check of 10.12.99.10:8080 (vip:app-dc2) answered; the model predicts the policies drop it (the connection is dropped: drop by the default action (firewall.yaml:12) of policy tiers on leaf11)',
+      'error gslb.yaml: DNS server ns2: the web check of 10.12.10.21:8080 (endpoint:h21) failed (ETIMEDOUT); the model predicts it reaches the member',
+    ]);
   });
 });
 
