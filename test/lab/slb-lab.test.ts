@@ -79,7 +79,13 @@ describe.skipIf(!!missing && !inCI)('load balancers in the lab: VIPs, answers, f
   it('roundrobin 3:1 splits 40 requests 30:10', async () => {
     const t = tally(await requests('h3', 'https', '10.10.99.10', 443, 40, 'shop.example.com', '/'));
     console.log(`slb-lab: shop-web split over 40 requests: ${JSON.stringify(t)}`);
-    expect(t).toEqual({ h1: 30, h2: 10 });
+    // All 40 reach lb1 (leaf3 hashes ECMP on addresses). HAProxy's weighted round robin is
+    // exact over its cycles, but a window of 40 can be off by one pick where it meets HAProxy's
+    // first pass after a start: measured 31:9 for the first 40 requests lb1 ever took, 30:10
+    // for every 40 after (whether this test is the first depends on the requests of the tests
+    // before it).
+    expect(t.h1 + t.h2).toBe(40);
+    expect(Math.abs(t.h2 - 10), JSON.stringify(t)).toBeLessThanOrEqual(1);
   }, 60_000);
 
   it('a dead HAProxy withdraws its VIPs within a second or two; the shop keeps answering from lb2; back after restart', async () => {

@@ -68,7 +68,11 @@ async function startServer(): Promise<void> {
   lab.startServer();
   const t0 = Date.now();
   // dig prints a refused connection on stdout too: up is an SOA answer.
-  while (Date.now() - t0 < 10_000 && !/hostmaster\.gslb\.example\.com\./.test(lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '+short', '+tries=1', '+time=1', `@${host(server.ipv4!)}`, 'gslb.example.com', 'SOA']).stdout)) await sleep(100);
+  const soa = () => /hostmaster\.gslb\.example\.com\./.test(lab.sh(['ip', 'netns', 'exec', lab.ns, 'dig', '+short', '+tries=1', '+time=1', `@${host(server.ipv4!)}`, 'gslb.example.com', 'SOA']).stdout);
+  while (!soa()) {
+    if (Date.now() - t0 > 10_000) throw new Error(`pdns_server gave no SOA within 10 s; its log ends:\n${lab.serverLog().split('\n').slice(-10).join('\n')}`);
+    await sleep(100);
+  }
 }
 async function startWarm(): Promise<void> {
   await startServer();
@@ -226,12 +230,12 @@ describe.runIf(runnable)('GSLB answers from a real PowerDNS (intents/gslb1)', ()
     const expect1 = expected('shop.gslb.example.com', 'A');
     expect(expect1).toEqual({ kind: 'all', addresses: ['198.51.100.10'] });
     // Without the warm-up: what a fresh server answers first (printed; 4.7 answers before any check ran).
-    lab.stopServer();
+    await lab.stopServer();
     await startServer();
     const cold = lab.dig([q('shop.gslb.example.com', 'A')])[0];
     console.log(`fresh server, first query without warm-up: ${cold.join(',')} (model: ${expect1.kind === 'all' ? expect1.addresses.join(',') : ''})`);
     // With it: the first client query after the plan is right, for every name.
-    lab.stopServer();
+    await lab.stopServer();
     const t0 = Date.now();
     await startWarm();
     console.log(`warm-up plan took ${Date.now() - t0} ms (${warmupPlan(g).queries.length} queries, ${warmupPlan(g).waitMs} ms wait)`);

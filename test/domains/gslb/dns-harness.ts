@@ -73,9 +73,14 @@ export class DnsLab {
     });
   }
 
-  stopServer(): void {
-    this.server?.kill('SIGKILL');
+  /** Killed, and gone: a server started right after must find its addresses free to bind. */
+  async stopServer(): Promise<void> {
+    const server = this.server;
     this.server = undefined;
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
+    const gone = new Promise<void>((res) => server.once('exit', () => res()));
+    server.kill('SIGKILL');
+    await gone;
   }
 
   serverLog(): string {
