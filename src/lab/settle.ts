@@ -103,21 +103,27 @@ export async function traceMissingRoute(state: LabState, m: MissingRoute): Promi
 }
 
 /**
- * The origin's side of a remote route that does not arrive: its network.sh runs again (it only
- * adds what is missing, e.g. an endpoint host route the kernel dropped), its endpoint host
- * routes are replaced in place (the kernel notifies zebra again, so a route zebra missed is
- * redistributed) and its EVPN routes are sent to its peers again.
+ * The origin's side of remote routes that do not arrive: an endpoint host route its kernel
+ * lacks is added again (what network.sh adds: the endpoint's /32 on its VLAN's gateway in the
+ * VRF namespace), the host routes it has are replaced in place (the kernel notifies zebra
+ * again, so a route zebra missed is redistributed), and its EVPN routes are sent to its peers
+ * again. Nothing else is touched: the leaf carries service nodes' legs too.
  */
-export async function refreshOrigin(state: LabState, leaf: string): Promise<void> {
-  const node = state.nodes.find((n) => n.name === leaf);
-  const mode = node?.vrfBackend === 'netns' ? 'NETLOOM_VRF_MODE=netns ' : '';
-  const vrfs = await labExec(state, leaf, ['sh', '-c', 'ls /run/netns 2>/dev/null'], { timeoutMs: 15_000 });
-  const names = vrfs.stdout.split(/\s+/).filter((n) => /^[A-Za-z0-9_.-]+$/.test(n));
-  const replace = names.flatMap((v) =>
-    ['-4', '-6'].map((f) => `ip -n ${v} ${f} route show proto 99 | while read dst dev d rest; do [ "$dev" = dev ] && ip -n ${v} ${f} route replace "$dst" dev "$d" proto 99; done`),
-  );
-  const script = [`[ ! -f /etc/netloom/network.sh ] || ${mode}NETLOOM_DEFER_STALE=1 sh /etc/netloom/network.sh >/dev/null 2>&1`, ...replace, "vtysh -c 'clear bgp l2vpn evpn * soft out' >/dev/null"];
-  await labExec(state, leaf, ['sh', '-c', script.join('; ')], { timeoutMs: 120_000 });
+export async function refreshOrigin(state: LabState, model: FabricModel, leaf: string, missing: MissingRoute[]): Promise<void> {
+  const lines: string[] = [];
+  const vrfs = new Set<string>();
+  for (const m of missing.filter((x) => x.origins.includes(leaf))) {
+    vrfs.add(m.vrf);
+    const [addr, len] = m.prefix.split('/');
+    const ep = model.endpoints.find((e) => e.leaf === leaf && e.vrf === m.vrf && (e.ipv4?.split('/')[0] === addr || e.ipv6?.split('/')[0] === addr));
+    if (!ep || (len !== '32' && len !== '128')) continue;
+    lines.push(`[ ! -e /run/netns/${shq(m.vrf)} ] || ip -n ${shq(m.vrf)} route replace ${shq(m.prefix)} dev gw${ep.vlan} proto 99`);
+  }
+  for (const v of vrfs) {
+    for (const f of ['-4', '-6']) lines.push(`[ ! -e /run/netns/${shq(v)} ] || ip -n ${shq(v)} ${f} route show proto 99 | while read dst dev d rest; do [ "$dev" = dev ] && ip -n ${shq(v)} ${f} route replace "$dst" dev "$d" proto 99; done`);
+  }
+  lines.push("vtysh -c 'clear bgp l2vpn evpn * soft out' >/dev/null");
+  await labExec(state, leaf, ['sh', '-c', lines.join('; ')], { timeoutMs: 30_000 });
 }
 
 /** bgpd re-announces the leaf's EVPN VRF routes to zebra (what the push driver does after a reload). */
@@ -171,9 +177,9 @@ export async function settleLab(state: LabState, model: FabricModel, opts: Settl
     );
     for (const o of origins) {
       const trace = missing.find((m) => m.origins.includes(o))!;
-      opts.log?.(`${o}: originates ${trace.prefix} (VRF ${trace.vrf}) that ${trace.leaf} still lacks: ${await traceMissingRoute(state, trace)}; host routes replaced, EVPN routes sent again`);
+      opts.log?.(`${o}: originates ${trace.prefix} (VRF ${trace.vrf}) that ${trace.leaf} still lacks: ${await traceMissingRoute(state, trace)}; its missing endpoint host routes added, the others replaced, EVPN routes sent again`);
       repairs.push(o);
-      await refreshOrigin(state, o);
+      await refreshOrigin(state, model, o, missing);
     }
     await sleep(POLL_MS);
   }
