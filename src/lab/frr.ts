@@ -1,3 +1,4 @@
+import { shq } from '../util/shell-quote.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
 /** FRR's own start order (frrcommon.sh): zebra first, the rest after it. */
@@ -57,9 +58,6 @@ export function readIfExists(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
-function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * Shell lines that start a node's daemons, run inside the node's own view (its /etc/frr,

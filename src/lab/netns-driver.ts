@@ -1,3 +1,4 @@
+import { shq } from '../util/shell-quote.ts';
 import { holderFromEnv } from './holder.ts';
 import { createHash } from 'node:crypto';
 import {
@@ -27,9 +28,6 @@ export interface UpOptions {
   log?: (line: string) => void;
 }
 
-function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function frrUid(): { uid: number; gid: number } {
   const pw = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('frr:'));

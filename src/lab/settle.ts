@@ -11,6 +11,7 @@ import type { FabricModel } from '../model/types.ts';
 import { expectedForwarding, forwardingCommand, forwardingDiffs, parseForwarding, type ForwardingDiff } from '../domains/fabric/forwarding-state.ts';
 import { evpnResyncCommands, REPAIR_AFTER_MS } from '../domains/fabric/evpn-resync.ts';
 import { labExec } from './node-ops.ts';
+import { shq } from '../util/shell-quote.ts';
 import type { LabState } from './state.ts';
 import { waitConverged, type ExpectedSession } from './status.ts';
 
@@ -63,7 +64,6 @@ async function leafForwardingDiffs(state: LabState, model: FabricModel, leaf: st
 
 const vrfRouteShow = (vrf: string, args: string) =>
   `if [ -e /run/netns/${shq(vrf)} ]; then ip -n ${shq(vrf)} ${args}; else ip ${args.replace(/^(-[46] )?route show/, '$1route show vrf ' + shq(vrf))}; fi`;
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Where a remote route the leaf lacks stops on its way, one line: the origin's kernel (its

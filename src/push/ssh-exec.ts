@@ -4,6 +4,7 @@
  * so no sftp-server is needed on the device). The host key is verified by the NETCONF client's
  * policy code (pins and known_hosts); credentials never reach a message.
  */
+import { shq } from '../util/shell-quote.ts';
 import { Client, type ConnectConfig } from 'ssh2';
 import { Redactor, verifyHostKey, type CredentialsInit, type HostKeyPolicy, type HostKeyVerdict } from './netconf/index.ts';
 import { resolveAuth } from './netconf/credentials.ts';
@@ -262,9 +263,7 @@ export class RetryingSsh {
   }
 }
 
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shq };
 
 /**
  * Shell that writes stdin to `path` through a temporary file, then copies it over the target

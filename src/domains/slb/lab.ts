@@ -5,6 +5,7 @@
  * certificate its https listeners reference, made at `lab up` in the lab directory (never key
  * material in intent or in the repository) and bound at the path the intent names.
  */
+import { shq } from '../../util/shell-quote.ts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -23,7 +24,6 @@ export function certificateHosts(m: SlbModel, cert: string): string[] {
   return [...new Set(m.services.filter((s) => s.listeners.some((l) => l.certificates.includes(cert))).flatMap((s) => s.rules.flatMap((r) => (r.host && !r.host.startsWith('*.') ? [r.host] : []))))].sort();
 }
 
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function slbLabProvision(model: FabricModel): LabProvision {
   const m = model.domains.slb as SlbModel | undefined;

@@ -1,0 +1,4 @@
+/** `s` as one POSIX shell word: single-quoted, a single quote inside closed, escaped and reopened. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
