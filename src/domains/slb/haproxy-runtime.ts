@@ -33,6 +33,8 @@ export interface ServerStat {
   status: string;
   weight: number;
   checkStatus: string;
+  /** Seconds since the server last went up or down (`lastchg`): within a pool's slow start it is still ramping. */
+  lastChangeS?: number;
 }
 
 export function parseShowStat(csv: string): ServerStat[] {
@@ -47,7 +49,8 @@ export function parseShowStat(csv: string): ServerStat[] {
     const f = l.split(',');
     const sv = f[at('svname')];
     if (sv === 'FRONTEND' || sv === 'BACKEND') continue;
-    out.push({ backend: f[at('pxname')], server: sv, status: f[at('status')], weight: Number(f[at('weight')]), checkStatus: f[at('check_status')] ?? '' });
+    const lastchg = f[at('lastchg')];
+    out.push({ backend: f[at('pxname')], server: sv, status: f[at('status')], weight: Number(f[at('weight')]), checkStatus: f[at('check_status')] ?? '', ...(lastchg ? { lastChangeS: Number(lastchg) } : {}) });
   }
   return out;
 }

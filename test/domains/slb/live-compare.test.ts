@@ -29,6 +29,14 @@ describe('live-slb-answers: members required to answer', () => {
     expect(r.findings).toEqual([]);
     expect(r.passed).toBe(true);
   });
+
+  it("nor while it is within its pool's slow start (30 s in slb1), whose ramp `show stat` does not print; after it, it is", () => {
+    const since = (s: number) => ['lb1', 'lb2'].map((node) => ({ node, servers: [{ ...up('h1', 3), lastChangeS: 100 }, { ...up('h2', 1), lastChangeS: s }] }));
+    const ramping = compareSlb(model, { ...observed(), health: since(12) }).find((x) => x.check.id === 'live-slb-answers')!;
+    expect(ramping.findings).toEqual([]);
+    const ramped = compareSlb(model, { ...observed(), health: since(31) }).find((x) => x.check.id === 'live-slb-answers')!;
+    expect(ramped.findings.map((f) => f.message)).toEqual(['shop 10.10.99.10:443/https Host shop.example.com / from h3: h2 never answered in 16 requests (predicted: h1, h2)']);
+  });
 });
 
 describe('live-slb-answers: a client the policies keep from the VIP', () => {
