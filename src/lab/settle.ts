@@ -53,13 +53,10 @@ async function leafForwardingDiffs(state: LabState, model: FabricModel, leaf: st
   const dev = model.devices.find((d) => d.name === leaf)!;
   const r = await labExec(state, leaf, ['sh', '-c', forwardingCommand(dev)], { timeoutMs: 15_000 });
   if (r.code !== 0) return [{ message: `reading the forwarding state failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}` }];
-  const exp = expectedForwarding(model, leaf);
   const byVtep = new Map(model.devices.filter((d) => d.vtep).map((d) => [d.vtep!.split('/')[0], d.name]));
-  return forwardingDiffs(exp, parseForwarding(r.stdout)).map((d) => {
-    if (!d.vrf || !d.prefix || !/missing from the kernel FIB/.test(d.message)) return d;
-    const vteps = exp.vrfs.find((v) => v.vrf === d.vrf)?.remote.get(d.prefix) ?? [];
-    return { ...d, origins: vteps.map((v) => byVtep.get(v)).filter((x): x is string => !!x) };
-  });
+  return forwardingDiffs(expectedForwarding(model, leaf), parseForwarding(r.stdout)).map((d) =>
+    d.missingVia ? { ...d, origins: d.missingVia.map((v) => byVtep.get(v)).filter((x): x is string => !!x) } : d,
+  );
 }
 
 const vrfRouteShow = (vrf: string, args: string) =>

@@ -60,7 +60,7 @@ export function compareForwarding(model: FabricModel, obs: ForwardingObserved | 
       continue;
     }
     for (const x of d.diffs) {
-      const { message, ...ids } = x;
+      const { message, missingVia: _via, ...ids } = x;
       findings.push({ check: FORWARDING_CHECK.id, severity: 'error', message: `${d.device}: ${message}`, evidence: { device: d.device, ...ids }, ...(source ? { location: source } : {}), elements: { devices: [d.device] } });
     }
   }

@@ -156,6 +156,8 @@ export interface ForwardingDiff {
   address?: string;
   /** The router MAC an FDB entry must carry. */
   mac?: string;
+  /** A remote route the FIB lacks: the VTEPs it must be routed to (their leaves originate it). */
+  missingVia?: string[];
   message: string;
 }
 
@@ -180,7 +182,7 @@ export function forwardingDiffs(exp: ExpectedForwarding, obs: ObservedForwarding
       if (v.hostRoutes.has(prefix) && r.mode !== 'netns') continue;
       const route = byDst.get(prefix);
       const have = route ? [...new Set([route.gateway, ...(route.nexthops ?? []).map((n) => n.gateway)].filter((g): g is string => !!g))].sort() : [];
-      if (!route) problems.push({ vrf, prefix, message: `VRF ${vrf}: ${prefix} missing from the kernel FIB (expected via ${vteps.join(', ')})` });
+      if (!route) problems.push({ vrf, prefix, missingVia: vteps, message: `VRF ${vrf}: ${prefix} missing from the kernel FIB (expected via ${vteps.join(', ')})` });
       else if (have.join() !== vteps.join()) problems.push({ vrf, prefix, message: `VRF ${vrf}: ${prefix} via ${have.join(', ') || route.dev} in the kernel FIB, expected via ${vteps.join(', ')}` });
       for (const vt of vteps) used.add(vt);
     }
