@@ -10,6 +10,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { EnvironmentError, IntentError, type Diagnostic, type SourceLocation } from '../util/errors.ts';
 import { LIMITS, readTextBounded } from '../util/safe-path.ts';
 import { packFile, unpackFile, type ParseCache } from './parse-cache.ts';
+import { fastParseFile } from './fast-yaml.ts';
 
 /** Where a key's key and value, or an item, sit in its file. */
 interface Place {
@@ -281,8 +282,28 @@ function unpacked(packed: string | undefined, origins: Origins, file: string): R
   }
 }
 
-/** One file's mapping with its places, or undefined (empty, or not a mapping: said in `errors`). */
+/**
+ * One file's mapping with its places, or undefined (empty, or not a mapping: said in `errors`).
+ * The common plain file through js-yaml's events (fast-yaml.ts), the rest through `yaml`
+ * (NETLOOM_YAML_FAST_PATH=off: every file, for comparison).
+ */
 function parseFile(file: string, text: string, origins: Origins, errors: Diagnostic[], cache: ParseCache | undefined, key: string): Record<string, unknown> | undefined {
+  const fast = process.env.NETLOOM_YAML_FAST_PATH === 'off' ? undefined : fastParseFile(file, text, origins);
+  if (fast) {
+    pack(fast, origins, file, cache, key);
+    return fast;
+  }
+  return yamlParseFile(file, text, origins, errors, cache, key);
+}
+
+function pack(value: Record<string, unknown>, origins: Origins, file: string, cache: ParseCache | undefined, key: string): void {
+  if (!cache) return;
+  const packed = packFile(value, origins, file);
+  if (packed !== undefined) cache.set(key, packed);
+}
+
+/** parseFile through the `yaml` package's document model: every file fastParseFile declines, with the diagnostics. */
+export function yamlParseFile(file: string, text: string, origins: Origins, errors: Diagnostic[], cache?: ParseCache, key = ''): Record<string, unknown> | undefined {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });
   // Later syntax errors in a file are nearly always consequences of the first.
@@ -299,9 +320,6 @@ function parseFile(file: string, text: string, origins: Origins, errors: Diagnos
     errors.push({ loc: conv.loc(doc.contents as YamlNode), message: 'an intent file must be a mapping of top-level sections (fabric, pools, nodes, ...)' });
     return undefined;
   }
-  if (cache && errors.length === before) {
-    const packed = packFile(value, origins, file);
-    if (packed !== undefined) cache.set(key, packed);
-  }
+  if (errors.length === before) pack(value, origins, file, cache, key);
   return value;
 }
