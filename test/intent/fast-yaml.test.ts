@@ -11,6 +11,8 @@ import { Origins, yamlParseFile } from '../../src/intent/load.ts';
 import { generateFabricIntent } from '../../src/intent/generate.ts';
 import { intentFiles, randomIntent } from '../../src/intent/random.ts';
 import type { Diagnostic } from '../../src/util/errors.ts';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -55,16 +57,10 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded generator of [0, 1) (pure-rand, as the random intents): failures reproduce. */
+function rng(seed: number): () => number {
+  const g = xoroshiro128plus(seed);
+  return () => uniformInt(g, 0, 0xfffffff) / 0x10000000;
 }
 
 const SCALARS = ['leaf1', 'eth1', '10.0.0.1/31', '65001', '0', '-7', '+3', '0o17', '0x1F', '0x1g', '1.50', '.5', '1e3', '-1.2E-2', '.inf', '-.Inf', '.nan', 'true', 'False', 'TRUE', 'yes', 'no', 'on', 'null', '~', 'Null', 'a b', 'a:b', 'a#b', 'x-y_z', '2026-12-03', '1_000', '0b101', '12:30', 'n', 'T', 'é', 'ü-π', '192.168.0.1', 'fe80::1', '-', '--x', 'a - b', 'rt 1:1', '007', '1.', '+.5', '3.0', "it's", 'say "hi"', 'back\\slash', 'tab\tin', 'line\nbreak', 'percent %x', '[x]', '{y}', 'a, b', '@at', '`tick', '&amp', '*star', '!bang', '|pipe', '>gt', '?q', ': colon', 'trail ', ' lead'];
