@@ -22,6 +22,7 @@ import { resolveFromFabric } from '../model/resolve.ts';
 import { isSitesDir } from '../model/sites.ts';
 import type { Device, FabricModel, SourceLocation } from '../model/types.ts';
 import { copiedFrom } from './semantic-diff.ts';
+import { shareRouting } from '../verify/graph.ts';
 
 /** Top-level sections a change may touch and still be built from the base (`x-...` extensions aside). */
 const TENANT_SECTIONS = new Set(['tenants', 'endpoints']);
@@ -146,6 +147,7 @@ export function incrementalHead(base: HeadBase, headDir: string, parseCache?: Pa
     copiedFrom.set(routing.links, b.links).set(routing.bgp, b.bgpSessions).set(routing.ospf, b.ospfAdjacencies);
     const head = resolveFromFabric(ctx, pools, routing, loaded.revision, loaded.dir);
     fabricFrom.set(head, b);
+    if (share) shareRouting(head, b);
     return head;
   } catch {
     // A place it cannot move, an intent error, a file it cannot read: the full resolution

@@ -120,24 +120,37 @@ function buildMultiGraph(model: FabricModel): MultiGraph {
   return g;
 }
 
-export function buildFabricGraph(model: FabricModel): FabricGraph {
-  const devices = model.devices;
-  const deviceIndex = new Map<string, number>();
-  devices.forEach((d, i) => deviceIndex.set(d.name, i));
-  // A device's interfaces by name, indexed when first asked (a plan's few checks ask few devices).
-  const ifaces: (Map<string, Interface> | undefined)[] = new Array(devices.length);
-  const iface = (device: string, name: string): Interface | undefined => {
-    const i = deviceIndex.get(device);
-    if (i === undefined) return undefined;
-    let m = ifaces[i];
-    if (!m) {
-      m = new Map();
-      for (const itf of devices[i].interfaces) m.set(itf.name, itf);
-      ifaces[i] = m;
-    }
-    return m.get(name);
-  };
+/** What a graph builds from the routing lists alone (links, sessions, OSPF adjacencies) over the device numbering. */
+interface RoutingParts {
+  linkByEnd: Map<string, Link>;
+  sessionById: Map<string, BgpSession>;
+  underlayOnLink: Map<number, (BgpSession | OspfAdjacency)[]>;
+  underlay: Csr;
+}
 
+/**
+ * Models whose routing lists (links, sessions, OSPF adjacencies: the very arrays) are another
+ * model's, over devices of the same names in the same order: a plan's head built from its base
+ * (src/plan/incremental-head.ts says so). The head's graph takes the base's routing parts (read
+ * only, holding no device objects) and skips half its build. Only models declared here share:
+ * a model changed in place elsewhere never meets parts built before the change.
+ */
+const routingFrom = new WeakMap<FabricModel, FabricModel>();
+const routingOf = new WeakMap<FabricModel, RoutingParts>();
+
+/** `model` holds `from`'s routing lists, unchanged (checked again when its graph is built). */
+export function shareRouting(model: FabricModel, from: FabricModel): void {
+  routingFrom.set(model, from);
+}
+
+function routingParts(model: FabricModel, deviceIndex: Map<string, number>): RoutingParts {
+  const devices = model.devices;
+  const from = routingFrom.get(model);
+  const kept = from && routingOf.get(from);
+  if (kept && from.links === model.links && from.bgpSessions === model.bgpSessions && from.ospfAdjacencies === model.ospfAdjacencies && from.devices.length === devices.length && devices.every((d, i) => d.name === from.devices[i].name)) {
+    routingOf.set(model, kept);
+    return kept;
+  }
   const linkByEnd = new Map<string, Link>();
   const linkByAddr = new Map<string, Link>();
   const linkIndex = new Map<Link, number>();
@@ -171,6 +184,38 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
     if (la && la === lb) onLink(la, o);
   }
 
+  const underlay = buildCsr(devices.length, model.links, (l, i) => {
+    if (!underlayOnLink.has(i)) return undefined;
+    const a = deviceIndex.get(l.a.device);
+    const b = deviceIndex.get(l.b.device);
+    return a === undefined || b === undefined || a === b ? undefined : [a, b];
+  });
+
+  const parts = { linkByEnd, sessionById, underlayOnLink, underlay };
+  routingOf.set(model, parts);
+  return parts;
+}
+
+export function buildFabricGraph(model: FabricModel): FabricGraph {
+  const devices = model.devices;
+  const deviceIndex = new Map<string, number>();
+  devices.forEach((d, i) => deviceIndex.set(d.name, i));
+  // A device's interfaces by name, indexed when first asked (a plan's few checks ask few devices).
+  const ifaces: (Map<string, Interface> | undefined)[] = new Array(devices.length);
+  const iface = (device: string, name: string): Interface | undefined => {
+    const i = deviceIndex.get(device);
+    if (i === undefined) return undefined;
+    let m = ifaces[i];
+    if (!m) {
+      m = new Map();
+      for (const itf of devices[i].interfaces) m.set(itf.name, itf);
+      ifaces[i] = m;
+    }
+    return m.get(name);
+  };
+
+  const { linkByEnd, sessionById, underlayOnLink, underlay } = routingParts(model, deviceIndex);
+
   const vnis = new Map<number, VniMember[]>();
   const addVni = (vni: number, m: VniMember) => {
     const list = vnis.get(vni) ?? [];
@@ -184,13 +229,6 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
 
   const endpoints = new Map<string, Endpoint>();
   for (const e of model.endpoints) endpoints.set(e.name, e);
-
-  const underlay = buildCsr(devices.length, model.links, (l, i) => {
-    if (!underlayOnLink.has(i)) return undefined;
-    const a = deviceIndex.get(l.a.device);
-    const b = deviceIndex.get(l.b.device);
-    return a === undefined || b === undefined || a === b ? undefined : [a, b];
-  });
 
   const vteps: number[] = [];
   devices.forEach((d, i) => {

@@ -17,6 +17,7 @@ import { formatPlanJson } from '../../src/plan/format.ts';
 import { IntentFileCache } from '../../src/plan/model-cache.ts';
 import { revisionPaths } from '../../src/plan/git-revision.ts';
 import { revisionPairs } from '../support/revision-pair.ts';
+import { buildFabricGraph, type FabricGraph } from '../../src/verify/graph.ts';
 
 let tmp: string;
 beforeAll(() => {
@@ -149,6 +150,13 @@ describe('the head model built from the base equals the full resolution', () => 
     expect(inc.devices[0].interfaces.find((i) => i.kind === 'fabric')).toBe(base.devices[0].interfaces.find((i) => i.kind === 'fabric'));
     // Nothing of the base was changed by building the head on it.
     expect(JSON.stringify(base)).toBe(before);
+    // Its graph takes the base graph's routing parts, and is the graph of the full model.
+    const [bg, hg, fg] = [buildFabricGraph(base), buildFabricGraph(inc), buildFabricGraph(full)];
+    expect(hg.underlay).toBe(bg.underlay);
+    expect(hg.linkByEnd).toBe(bg.linkByEnd);
+    expect(fg.underlay).not.toBe(bg.underlay);
+    const graphOf = (g: FabricGraph) => JSON.stringify({ underlay: [...g.underlay.offsets, ...g.underlay.targets], ends: [...g.linkByEnd.keys()], sessions: [...g.sessionById.keys()], onLink: [...g.underlayOnLink].map(([k, v]) => [k, v.map((x) => x.id)]), vteps: g.vteps, vnis: [...g.vnis], devices: g.devices.map((d) => d.name) });
+    expect(graphOf(hg)).toBe(graphOf(fg));
     // And the plan is the plan of the models loaded the other way.
     const rel = (rev: string, root: string, model: FabricModel): PlanSide => ({ rev, model, ...revisionPaths(root) });
     const opts = { canary: 1, waveSize: 5 };
