@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AVD_BENCHMARK_SHAPE, generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 import type { FabricModel } from '../../src/model/index.ts';
-import { loadHeadModel } from '../../src/plan/incremental-head.ts';
+import { fabricFrom, loadHeadModel } from '../../src/plan/incremental-head.ts';
 import { exportIntent, intentRepo, resolveRevision, revisionPaths } from '../../src/plan/git-revision.ts';
 import { cachedModel, IntentFileCache, isCached, modelCacheDir } from '../../src/plan/model-cache.ts';
 import { startSideAnalysis, type SideAnalysisWorker } from '../../src/plan/side-analysis.ts';
@@ -71,7 +71,7 @@ async function runPlan(ir: ReturnType<typeof intentRepo>, threads: 'one thread' 
       // The head from the base's model where only tenants changed (as the CLI does).
       // Each side's places relative to its root, as the CLI records them.
       const rootOf = (dir: string) => dir.slice(0, dir.length - ir.dir.length).replace(/\/$/, '');
-      const c = cachedModel(ir, commit, (dir) => loadHeadModel(dir, files, headFrom === 'full' ? undefined : base, rootOf(dir)), () => exportIntent(ir, commit));
+      const c = cachedModel(ir, commit, (dir) => loadHeadModel(dir, files, headFrom === 'full' ? undefined : base, rootOf(dir)), () => exportIntent(ir, commit), { builtFrom: (m) => fabricFrom.get(m) });
       cleanups.push(c.cleanup);
       saves.push(c.save);
       phases[`${rev}: ${c.cached ? 'model from the cache' : 'git archive and model'}`] = performance.now() - t0;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSync } from '../../src/model/index.ts';
 import { exportIntent, intentRepo, resolveRevision, type IntentRepo } from '../../src/plan/git-revision.ts';
-import { asciiJson, CACHE_ENTRIES, cachedModel, modelCacheDir } from '../../src/plan/model-cache.ts';
+import { asciiJson, CACHE_ENTRIES, cachedModel, isCached, modelCacheDir, sameJson } from '../../src/plan/model-cache.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { IntentError } from '../../src/util/errors.ts';
@@ -133,6 +133,90 @@ describe('the plan\'s model cache', () => {
     expect(await planJson()).toBe(cold);
     writeFileSync(path.join(modelCacheDir(), entryOf('HEAD~1'), 'memo.json'), '{"check:underlay-ecmp": {"title"');
     expect(await planJson()).toBe(cold);
+  });
+});
+
+describe('a head built from its base', () => {
+  it('is stored as how it differs from the base entry, read back as the model resolved in full, and a miss once the base is gone', async () => {
+    const dir = path.join(repo, 'intents/dc1');
+    const edit = (file: string, from: string, to: string) => writeFileSync(path.join(dir, file), readFileSync(path.join(dir, file), 'utf8').replace(from, to));
+    git('commit', '-q', '--allow-empty', '-m', 'base of the tenant change');
+    // Tenants and endpoints only: the head is built from the base (src/plan/incremental-head.ts).
+    edit('tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: backup\n            vlan: 45\n            subnet: 10.10.45.0/24\n            gateway: 10.10.45.1\n');
+    writeFileSync(path.join(dir, 'endpoints.yaml'), readFileSync(path.join(dir, 'endpoints.yaml'), 'utf8') + '  - { name: h9, leaf: leaf3, port: eth12, vlan: 45, ipv4: 10.10.45.19/24 }\n');
+    git('commit', '-qam', 'a VLAN and a host');
+    const headCommit = git('rev-parse', 'HEAD');
+    const planJson = async () => {
+      const out: string[] = [];
+      const parsed = parseCommandArgs(planCommand, [dir, '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'json', '--fail-on', 'never']);
+      expect(await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined })).toBe(0);
+      return out.join('\n');
+    };
+    const entryOf = (rev: string) => entries().find((e) => e.startsWith(git('rev-parse', `${rev}:intents/dc1`)))!;
+    rmSync(modelCacheDir(), { recursive: true, force: true });
+    const cold = await planJson();
+    expect(JSON.parse(cold).changes.length).toBeGreaterThan(0);
+    const [baseEntry, headEntry] = [entryOf('HEAD~1'), entryOf('HEAD')].map((e) => path.join(modelCacheDir(), e));
+    expect(existsSync(path.join(baseEntry, 'model.json'))).toBe(true);
+    expect(existsSync(path.join(headEntry, 'model.json'))).toBe(false);
+    const delta = readFileSync(path.join(headEntry, 'delta.json'), 'latin1');
+    expect(JSON.parse(delta)).toMatchObject({ format: 'model-delta/1', base: entryOf('HEAD~1') });
+    // The fabric's lists are the base's: not written again.
+    const how = Object.fromEntries((JSON.parse(delta).keys as [string, string][]).map(([k, h]) => [k, h]));
+    expect(how).toMatchObject({ links: 'base', bgpSessions: 'base', fabric: 'base', endpoints: expect.stringMatching(/^(value|items)$/) });
+    expect(isCached(ir, headCommit)).toBe(true);
+    // Read back, it is the head's model as a full resolution of its export gives it.
+    const read = load(headCommit);
+    expect(read.cached).toBe(true);
+    const full = loadModelSync(read.dir!, { placesRoot: read.root });
+    expect(asciiJson(read.model)).toBe(asciiJson(full));
+    // Plans from it are the plans resolved.
+    expect(await planJson()).toBe(cold);
+    // Without its base it is a miss: resolved again (and stored again), the plan the same.
+    rmSync(baseEntry, { recursive: true, force: true });
+    expect(isCached(ir, headCommit)).toBe(false);
+    expect(await planJson()).toBe(cold);
+    expect(existsSync(path.join(modelCacheDir(), entryOf('HEAD'), 'delta.json'))).toBe(true);
+  });
+
+  it('keeps the entry a kept delta entry is stated against, however old', () => {
+    const delta = entries().find((e) => existsSync(path.join(modelCacheDir(), e, 'delta.json')))!;
+    const base = JSON.parse(readFileSync(path.join(modelCacheDir(), delta, 'delta.json'), 'latin1')).base as string;
+    expect(entries()).toContain(base);
+    // CACHE_ENTRIES - 1 newer entries: the delta entry is still among the newest, its base is not.
+    for (let i = 0; i < CACHE_ENTRIES - 1; i++) {
+      const c = load(commitVariant(40 + i));
+      c.save();
+      c.cleanup();
+    }
+    expect(entries()).toContain(delta);
+    expect(entries()).toContain(base);
+    expect(entries()).toHaveLength(CACHE_ENTRIES + 1);
+    // One more: the delta entry is old too, and both go.
+    const c = load(commitVariant(60));
+    c.save();
+    c.cleanup();
+    expect(entries()).not.toContain(delta);
+    expect(entries()).not.toContain(base);
+    expect(entries()).toHaveLength(CACHE_ENTRIES);
+  });
+
+  it('sameJson is never true where the JSON texts differ', () => {
+    const values: unknown[] = [0, -0, 1, NaN, Infinity, null, undefined, '', 'a', true, false, [], [undefined], [null], [1, 2], {}, { a: undefined }, { a: 1, b: 2 }, { b: 2, a: 1 }, { a: [1, { c: NaN }] }, { a: [1, { c: null }] }, { f: () => 1 }, new Date(0), { toJSON: () => 'x' }, 'x'];
+    let equalPairs = 0;
+    for (const a of values) {
+      for (const b of values) {
+        const same = sameJson(a, b);
+        if (same) equalPairs++;
+        if (same) expect(JSON.stringify(a), `${String(a)} ~ ${String(b)}`).toBe(JSON.stringify(b));
+      }
+      expect(sameJson(a, a)).toBe(true);
+    }
+    // Some distinct values do share their text (0 and -0, [] and [undefined] do not): the comparison finds those too.
+    expect(sameJson(0, -0)).toBe(true);
+    expect(sameJson({ a: undefined }, {})).toBe(true);
+    expect(sameJson({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(false);
+    expect(equalPairs).toBeGreaterThan(values.length);
   });
 });
 

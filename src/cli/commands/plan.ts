@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
-import { loadHeadModel } from '../../plan/incremental-head.ts';
+import { fabricFrom, loadHeadModel } from '../../plan/incremental-head.ts';
 import type { FabricModel } from '../../model/types.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import { exportIntent, intentRepo, resolveRevision, revisionPaths, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
@@ -80,6 +80,7 @@ function loadSide(repo: IntentRepo, rev: string, commit: string | undefined, exp
         root = ex.root;
         return ex;
       },
+      { builtFrom: (m) => fabricFrom.get(m) },
     );
     exports.push(c);
     saves.push(c.save);
