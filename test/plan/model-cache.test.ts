@@ -28,6 +28,17 @@ function commitVariant(n: number): string {
 }
 const entries = () => (existsSync(modelCacheDir()) ? readdirSync(modelCacheDir()).sort() : []);
 const load = (commit: string) => cachedModel(ir, commit, (d) => loadModelSync(d), () => exportIntent(ir, commit));
+/** `netloom plan DIR --base HEAD~1 --head HEAD` as JSON. */
+async function planJson(dir: string): Promise<string> {
+  const out: string[] = [];
+  const parsed = parseCommandArgs(planCommand, [dir, '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'json', '--fail-on', 'never']);
+  expect(await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined })).toBe(0);
+  return out.join('\n');
+}
+/** The cache entry of the intent at a revision. */
+const entryOf = (rev: string) => entries().find((e) => e.startsWith(git('rev-parse', `${rev}:intents/dc1`)))!;
+/** A text replacement in one of the repository's dc1 files. */
+const editFile = (file: string, from: string, to: string) => writeFileSync(path.join(repo, 'intents/dc1', file), readFileSync(path.join(repo, 'intents/dc1', file), 'utf8').replace(from, to));
 
 beforeAll(() => {
   repo = mkdtempSync(path.join(tmpdir(), 'netloom-model-cache-'));
@@ -87,16 +98,11 @@ describe('the plan\'s model cache', () => {
   });
 
   it('netloom plan reports the same from the cache as resolved', async () => {
-    const planJson = async () => {
-      const out: string[] = [];
-      const parsed = parseCommandArgs(planCommand, [path.join(repo, 'intents/dc1'), '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'json']);
-      expect(await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined })).toBe(0);
-      return out.join('\n');
-    };
+    const dir = path.join(repo, 'intents/dc1');
     rmSync(modelCacheDir(), { recursive: true, force: true });
-    const resolved = await planJson();
+    const resolved = await planJson(dir);
     expect(entries()).toHaveLength(2);
-    const cached = await planJson();
+    const cached = await planJson(dir);
     expect(cached).toBe(resolved);
     expect(JSON.parse(cached).changes).toEqual([]);
   });
@@ -104,22 +110,14 @@ describe('the plan\'s model cache', () => {
   it('a real change plans the same cold, with both revisions cached, with only the base cached, and with a torn memo', async () => {
     // (the torn memo below is of the base, where it holds checks and flows)
     const dir = path.join(repo, 'intents/dc1');
-    const edit = (file: string, from: string, to: string) => writeFileSync(path.join(dir, file), readFileSync(path.join(dir, file), 'utf8').replace(from, to));
     // A VLAN with an endpoint (flows compared on both sides) and leaf4 without its uplink to
     // spine2 (findings new at head: the base's checks are asked).
-    edit('tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: ops\n            vlan: 40\n            subnet: 10.10.40.0/24\n            gateway: 10.10.40.1\n');
+    editFile('tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: ops\n            vlan: 40\n            subnet: 10.10.40.0/24\n            gateway: 10.10.40.1\n');
     writeFileSync(path.join(dir, 'endpoints.yaml'), readFileSync(path.join(dir, 'endpoints.yaml'), 'utf8') + '  - { name: h6, leaf: leaf2, port: eth11, vlan: 40, ipv4: 10.10.40.16/24 }\n');
-    edit('nodes.yaml', '  leaf4: { group: leaves, id: 4 }', '  leaf4: { group: leaves, id: 4, uplinks: [spine1] }');
+    editFile('nodes.yaml', '  leaf4: { group: leaves, id: 4 }', '  leaf4: { group: leaves, id: 4, uplinks: [spine1] }');
     git('commit', '-qam', 'a VLAN, and leaf4 loses an uplink');
-    const planJson = async () => {
-      const out: string[] = [];
-      const parsed = parseCommandArgs(planCommand, [dir, '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'json', '--fail-on', 'never']);
-      expect(await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined })).toBe(0);
-      return out.join('\n');
-    };
-    const entryOf = (rev: string) => entries().find((e) => e.startsWith(git('rev-parse', `${rev}:intents/dc1`)))!;
     rmSync(modelCacheDir(), { recursive: true, force: true });
-    const cold = await planJson();
+    const cold = await planJson(dir);
     const p = JSON.parse(cold);
     // Not a trivial plan: reachability gained, findings new at head.
     expect(p.behaviour.reachability.filter((r: { change: string }) => r.change === 'gains').length).toBeGreaterThan(0);
@@ -128,33 +126,25 @@ describe('the plan\'s model cache', () => {
     // Checks asked at the base and the flows of its scope; no render-input hashes (the devices
     // to render are read off the semantic diff when the fabric-wide part is the same).
     expect(Object.keys(memo).sort()).toEqual(['check:single-points-of-failure', 'check:underlay-ecmp', expect.stringMatching(/^flows:[0-9a-f]{16}$/)]);
-    expect(await planJson()).toBe(cold);
+    expect(await planJson(dir)).toBe(cold);
     rmSync(path.join(modelCacheDir(), entryOf('HEAD')), { recursive: true, force: true });
-    expect(await planJson()).toBe(cold);
+    expect(await planJson(dir)).toBe(cold);
     writeFileSync(path.join(modelCacheDir(), entryOf('HEAD~1'), 'memo.json'), '{"check:underlay-ecmp": {"title"');
-    expect(await planJson()).toBe(cold);
+    expect(await planJson(dir)).toBe(cold);
   });
 });
 
 describe('a head built from its base', () => {
   it('is stored as how it differs from the base entry, read back as the model resolved in full, and a miss once the base is gone', async () => {
     const dir = path.join(repo, 'intents/dc1');
-    const edit = (file: string, from: string, to: string) => writeFileSync(path.join(dir, file), readFileSync(path.join(dir, file), 'utf8').replace(from, to));
     git('commit', '-q', '--allow-empty', '-m', 'base of the tenant change');
     // Tenants and endpoints only: the head is built from the base (src/plan/incremental-head.ts).
-    edit('tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: backup\n            vlan: 45\n            subnet: 10.10.45.0/24\n            gateway: 10.10.45.1\n');
+    editFile('tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: backup\n            vlan: 45\n            subnet: 10.10.45.0/24\n            gateway: 10.10.45.1\n');
     writeFileSync(path.join(dir, 'endpoints.yaml'), readFileSync(path.join(dir, 'endpoints.yaml'), 'utf8') + '  - { name: h9, leaf: leaf3, port: eth12, vlan: 45, ipv4: 10.10.45.19/24 }\n');
     git('commit', '-qam', 'a VLAN and a host');
     const headCommit = git('rev-parse', 'HEAD');
-    const planJson = async () => {
-      const out: string[] = [];
-      const parsed = parseCommandArgs(planCommand, [dir, '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'json', '--fail-on', 'never']);
-      expect(await planCommand.run({ ...parsed, out: (l) => out.push(l), err: () => undefined })).toBe(0);
-      return out.join('\n');
-    };
-    const entryOf = (rev: string) => entries().find((e) => e.startsWith(git('rev-parse', `${rev}:intents/dc1`)))!;
     rmSync(modelCacheDir(), { recursive: true, force: true });
-    const cold = await planJson();
+    const cold = await planJson(dir);
     expect(JSON.parse(cold).changes.length).toBeGreaterThan(0);
     const [baseEntry, headEntry] = [entryOf('HEAD~1'), entryOf('HEAD')].map((e) => path.join(modelCacheDir(), e));
     expect(existsSync(path.join(baseEntry, 'model.json'))).toBe(true);
@@ -171,11 +161,11 @@ describe('a head built from its base', () => {
     const full = loadModelSync(read.dir!, { placesRoot: read.root });
     expect(asciiJson(read.model)).toBe(asciiJson(full));
     // Plans from it are the plans resolved.
-    expect(await planJson()).toBe(cold);
+    expect(await planJson(dir)).toBe(cold);
     // Without its base it is a miss: resolved again (and stored again), the plan the same.
     rmSync(baseEntry, { recursive: true, force: true });
     expect(isCached(ir, headCommit)).toBe(false);
-    expect(await planJson()).toBe(cold);
+    expect(await planJson(dir)).toBe(cold);
     expect(existsSync(path.join(modelCacheDir(), entryOf('HEAD'), 'delta.json'))).toBe(true);
   });
 

@@ -3,27 +3,13 @@
 // on healthy and damaged fabrics (uplinks cut from single leaves and from several, a spine
 // removed, random intents), and the check's findings equal to the pairwise reference.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
+import { generateFabricIntent } from '../../src/intent/generate.ts';
 import { intentFiles, randomIntent } from '../../src/intent/random.ts';
-import { loadModelSync } from '../../src/model/index.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { analyzeEcmp, designPromise } from '../../src/verify/underlay.ts';
 import { classPairGroups, pairGroups } from '../../src/verify/checks/underlay-ecmp.ts';
-import { model } from './helpers.ts';
-
-function load(files: { name: string; text: string }[]): FabricModel {
-  const dir = mkdtempSync(path.join(tmpdir(), 'netloom-ecmp-classes-'));
-  try {
-    writeGeneratedIntent(dir, files);
-    return loadModelSync(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { generatedModel, model } from './helpers.ts';
 
 /** The model without the links matching `drop` (the faults: an uplink gone, a spine isolated). */
 function without(m: FabricModel, drop: (l: FabricModel['links'][number]) => boolean): FabricModel {
@@ -38,7 +24,7 @@ function both(m: FabricModel) {
 }
 
 describe('underlay-ecmp by pairs of twin classes', () => {
-  const twoPods = load(generateFabricIntent({ pods: 2, spinesPerPod: 3, leavesPerPod: 9, superSpines: 2, tenants: 2, endpointsPerLeaf: 1 }));
+  const twoPods = generatedModel(generateFabricIntent({ pods: 2, spinesPerPod: 3, leavesPerPod: 9, superSpines: 2, tenants: 2, endpointsPerLeaf: 1 }));
   const ends = (l: FabricModel['links'][number]) => [l.a.device, l.b.device];
 
   const cases: [string, FabricModel][] = [
@@ -50,7 +36,7 @@ describe('underlay-ecmp by pairs of twin classes', () => {
     ['two pods, a leaf cut off', without(twoPods, (l) => ends(l).includes('p2-leaf4'))],
     ['two pods, a spine isolated', without(twoPods, (l) => ends(l).includes('p1-spine1'))],
     ['two pods, a super-spine isolated', without(twoPods, (l) => ends(l).some((d) => d.startsWith('super-spine1') || d === 'ss1'))],
-    ...Array.from({ length: 12 }, (_, i): [string, FabricModel] => [`random intent ${i}`, load(intentFiles(randomIntent(500 + i)))]),
+    ...Array.from({ length: 12 }, (_, i): [string, FabricModel] => [`random intent ${i}`, generatedModel(intentFiles(randomIntent(500 + i)))]),
   ];
 
   it.each(cases)('%s: the same groups, totals, examples and order as every pair', (_, m) => {
