@@ -108,7 +108,11 @@ class EntryMemo implements SideMemo {
   private data: Record<string, unknown> = {};
   private readonly blobs = new Map<string, Buffer>();
   dirty = false;
-  constructor(private readonly file: string) {
+  /** `baseBlobs`: a delta entry's base entry's blobs, read where the entry has none of its own (a blob is keyed by what it is computed from). */
+  constructor(
+    private readonly file: string,
+    private baseBlobs?: string,
+  ) {
     try {
       if (existsSync(file)) this.data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch {
@@ -130,14 +134,28 @@ class EntryMemo implements SideMemo {
     return path.join(path.dirname(this.file), 'blobs', `${key.replace(/[^\w.-]/g, '_')}.bin`);
   }
   blob(key: string): Buffer | undefined {
-    try {
-      return this.blobs.get(key) ?? readFileSync(this.blobFile(key));
-    } catch {
-      return undefined; // never written
+    const own = this.blobs.get(key);
+    if (own) return own;
+    for (const file of this.blobFiles(key)) {
+      try {
+        return readFileSync(file);
+      } catch {
+        // never written there
+      }
     }
+    return undefined;
   }
   hasBlob(key: string): boolean {
-    return this.blobs.has(key) || existsSync(this.blobFile(key));
+    return this.blobs.has(key) || this.blobFiles(key).some((f) => existsSync(f));
+  }
+  private blobFiles(key: string): string[] {
+    const own = this.blobFile(key);
+    return this.baseBlobs ? [own, path.join(this.baseBlobs, path.basename(own))] : [own];
+  }
+  /** From now on the entry is a delta of the entry holding `dir`: blobs there are not written again. */
+  stateAgainst(dir: string): void {
+    this.baseBlobs = dir;
+    for (const key of [...this.blobs.keys()]) if (existsSync(path.join(dir, path.basename(this.blobFile(key))))) this.blobs.delete(key);
   }
   setBlob(key: string, data: Buffer): void {
     this.blobs.set(key, data);
@@ -248,8 +266,8 @@ export function modelDelta(base: FabricModel, head: FabricModel): DeltaKey[] {
   return out;
 }
 
-/** The model a delta entry states: its base entry's, read afresh, with the delta's keys. Throws when the base is gone (the entry is then removed: a miss). */
-function readDelta(dir: string, file: string): FabricModel {
+/** The model a delta entry states (its base entry's, read afresh, with the delta's keys) and the base's key. Throws when the base is gone (the entry is then removed: a miss). */
+function readDelta(dir: string, file: string): { model: FabricModel; base: string } {
   const delta = JSON.parse(readFileSync(file, 'latin1')) as { format: string; base: string; keys: DeltaKey[] };
   if (delta.format !== DELTA_FORMAT) throw new Error('not a model delta');
   const baseEntry = path.join(dir, delta.base);
@@ -269,7 +287,7 @@ function readDelta(dir: string, file: string): FabricModel {
       model[d[0]] = list;
     }
   }
-  return model as unknown as FabricModel;
+  return { model: model as unknown as FabricModel, base: delta.base };
 }
 
 /**
@@ -292,11 +310,13 @@ export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string
   if (existsSync(modelFile) || existsSync(deltaFile)) {
     try {
       // ASCII (asciiJson): one byte per character, read without UTF-8 decoding.
-      const model = existsSync(modelFile) ? (JSON.parse(readFileSync(modelFile, 'latin1')) as FabricModel) : readDelta(dir, deltaFile);
-      if (existsSync(modelFile)) fullEntryOf.set(model, key);
+      const full = existsSync(modelFile);
+      const read = full ? { model: JSON.parse(readFileSync(modelFile, 'latin1')) as FabricModel, base: undefined } : readDelta(dir, deltaFile);
+      const model = read.model;
+      if (full) fullEntryOf.set(model, key);
       const now = new Date();
       utimesSync(entry, now, now); // the newest entries are kept
-      const memo = new EntryMemo(memoFile);
+      const memo = new EntryMemo(memoFile, read.base && path.join(dir, read.base, 'blobs'));
       const save = () => {
         try {
           memo.write();
@@ -349,6 +369,7 @@ export function cachedModel(repo: IntentRepo, commit: string, load: (dir: string
         const file = delta ? deltaFile : modelFile;
         const tmp = `${file}.tmp-${process.pid}`;
         writeFileSync(tmp, delta ? asciiJson({ format: DELTA_FORMAT, base: baseKey, keys: delta }) : asciiJson(model), { mode: 0o600 });
+        if (delta) memo.stateAgainst(path.join(dir, baseKey!, 'blobs'));
         // The memo first: an entry with a model is complete.
         memo.write();
         renameSync(tmp, file);

@@ -3,7 +3,7 @@
 // removed when not saved or when resolving fails; the newest CACHE_ENTRIES kept; the plan's
 // report the same with and without the cache.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,9 +155,16 @@ describe('a head built from its base', () => {
     const how = Object.fromEntries((JSON.parse(delta).keys as [string, string][]).map(([k, h]) => [k, h]));
     expect(how).toMatchObject({ links: 'base', bgpSessions: 'base', fabric: 'base', endpoints: expect.stringMatching(/^(value|items)$/) });
     expect(isCached(ir, headCommit)).toBe(true);
+    // The control-plane tables (blobs keyed by what they are computed from) are the base's: not
+    // written twice, and read through the base by the head's memo.
+    const blobs = (e: string) => (existsSync(path.join(e, 'blobs')) ? readdirSync(path.join(e, 'blobs')) : []);
+    expect(blobs(baseEntry).filter((b) => b.startsWith('table-')).length).toBeGreaterThan(0);
+    expect(blobs(headEntry).filter((b) => blobs(baseEntry).includes(b))).toEqual([]);
     // Read back, it is the head's model as a full resolution of its export gives it.
     const read = load(headCommit);
     expect(read.cached).toBe(true);
+    const table = blobs(baseEntry).find((b) => b.startsWith('table-'))!.replace(/\.bin$/, '');
+    expect(read.memo!.blob!(table)).toEqual(readFileSync(path.join(baseEntry, 'blobs', `${table}.bin`)));
     const full = loadModelSync(read.dir!, { placesRoot: read.root });
     expect(asciiJson(read.model)).toBe(asciiJson(full));
     // Plans from it are the plans resolved.
@@ -173,6 +180,9 @@ describe('a head built from its base', () => {
     const delta = entries().find((e) => existsSync(path.join(modelCacheDir(), e, 'delta.json')))!;
     const base = JSON.parse(readFileSync(path.join(modelCacheDir(), delta, 'delta.json'), 'latin1')).base as string;
     expect(entries()).toContain(base);
+    // The base the older of the two (entries saved in the same millisecond tie).
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(path.join(modelCacheDir(), base), hourAgo, hourAgo);
     // CACHE_ENTRIES - 1 newer entries: the delta entry is still among the newest, its base is not.
     for (let i = 0; i < CACHE_ENTRIES - 1; i++) {
       const c = load(commitVariant(40 + i));
