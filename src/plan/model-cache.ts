@@ -204,7 +204,7 @@ export interface CacheOptions {
   /**
    * The model a newly resolved one was built from (src/plan/incremental-head.ts: the head from
    * its base). When that model is held in a full entry, the new entry stores only how it
-   * differs (delta.json: a few KB for a tenant change, where the model is 73 MB at 5,000 devices).
+   * differs (delta.json: 164 KB for a tenant change at 5,000 devices, where the model is 73 MB).
    */
   builtFrom?: (model: FabricModel) => FabricModel | undefined;
 }
