@@ -5,7 +5,9 @@
  * so reports and the renumbering alarm read the same files), the model as JSON (JSON.parse
  * reads the 5,000-device model back in half the time of V8's deserializer), and the memo of
  * what plans computed from it (render-input hashes, static check results, endpoint flows by
- * their scope), so the next plan against the same base computes none of it again. The key
+ * their scope), so the next plan against the same base computes none of it again. A model built
+ * from another entry's (a head from its base) is stored as how it differs (delta.json), its
+ * memo reading the base's table blobs. The key
  * also covers the code (src/, templates/, models/, the Node version): another netloom never
  * reads an old entry. Entries live in $NETLOOM_CACHE_DIR (default $XDG_CACHE_HOME/netloom, else
  * ~/.cache/netloom) under plan-models/, private to the user; the newest few are kept.
