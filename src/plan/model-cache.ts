@@ -14,7 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,12 +82,18 @@ export function isCached(repo: IntentRepo, commit: string): boolean {
 
 /** The entry a delta entry's model is stated against, read from its first bytes; undefined when it is not one. */
 function deltaBase(file: string): string | undefined {
+  let fd: number | undefined;
   try {
-    const head = readFileSync(file, 'latin1').slice(0, 512);
+    // Its first bytes say it: the whole delta is not read for that.
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(512);
+    const head = buf.toString('latin1', 0, readSync(fd, buf, 0, 512, 0));
     const m = /^\{"format":"model-delta\/1","base":"([0-9a-f]+-[0-9a-f]{8}-[0-9a-f]{16})"/.exec(head);
     return m?.[1];
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -79,6 +79,17 @@ export function ecmpDistance(e: EcmpAnalysis, a: number, b: number): number {
  * pods. Pods are per site; between two sites (a DCI) the promise is redundancy, two paths,
  * except from a DCI end itself, whose own DCI links are what the intent gives it.
  */
+/** Devices at an end of a DCI link (between sites). */
+function dciEnds(fg: FabricGraph): Set<string> {
+  return new Set(fg.model.dci ? fg.model.links.filter((l) => fg.model.dci!.links.includes(l.id)).flatMap((l) => [l.a.device, l.b.device]) : []);
+}
+
+/** Per device, everything of it designPromise reads (site, pod, DCI end): devices with equal keys are promised alike. */
+export function promiseInputs(fg: FabricGraph): string[] {
+  const dciEnd = dciEnds(fg);
+  return fg.devices.map((d) => `${d.site ?? ''}/${d.pod}/${dciEnd.has(d.name)}`);
+}
+
 export function designPromise(fg: FabricGraph): (a: number, b: number) => number {
   const spines = new Map<string, number>();
   let superSpines = 0;
@@ -89,7 +100,7 @@ export function designPromise(fg: FabricGraph): (a: number, b: number) => number
     else if (tier === 'super-spine' && !isWanRole(d.role)) superSpines++;
   });
   const site = fg.devices.map((d) => d.site ?? '');
-  const dciEnd = new Set(fg.model.dci ? fg.model.links.filter((l) => fg.model.dci!.links.includes(l.id)).flatMap((l) => [l.a.device, l.b.device]) : []);
+  const dciEnd = dciEnds(fg);
   const end = fg.devices.map((d) => dciEnd.has(d.name));
   // Each device's pod's spine count, looked up once: every VTEP pair asks.
   const podSpines = Float64Array.from(pod, (p) => spines.get(p) ?? 0);

@@ -4,7 +4,7 @@
  * Every pair gets its exact count; failing pairs are reported grouped by signature class.
  */
 import type { Finding } from '../findings.ts';
-import { analyzeEcmp, designPromise, ecmpCount, type EcmpAnalysis } from '../underlay.ts';
+import { analyzeEcmp, designPromise, ecmpCount, promiseInputs, type EcmpAnalysis } from '../underlay.ts';
 import type { FabricGraph } from '../graph.ts';
 import { parentTier, roleTier } from '../../domains/fabric/roles.ts';
 import type { StaticCheck } from './types.ts';
@@ -70,9 +70,8 @@ export function pairGroups(fg: FabricGraph, e: EcmpAnalysis, promise: (a: number
  * underlay.ts), and one pair per pair of classes answers for all of them.
  */
 function uniformClasses(fg: FabricGraph, e: EcmpAnalysis): boolean {
-  const dciEnd = new Set(fg.model.dci ? fg.model.links.filter((l) => fg.model.dci!.links.includes(l.id)).flatMap((l) => [l.a.device, l.b.device]) : []);
-  const what = (v: number) => `${fg.devices[v].site ?? ''}/${fg.devices[v].pod}/${dciEnd.has(fg.devices[v].name)}`;
-  return e.members.every((m) => m.every((v) => what(v) === what(m[0])));
+  const what = promiseInputs(fg);
+  return e.members.every((m) => m.every((v) => what[v] === what[m[0]]));
 }
 
 /** pairGroups by pairs of classes: the same groups, totals, examples and order. */
