@@ -195,6 +195,20 @@ export class Propagator {
     return ebgp - this.last.ebgp;
   }
 
+  /**
+   * Whether x's best may change now that its neighbour (row entry j of the neighbour's row)
+   * went from a best path of length `was` to one of length `now` (-1: none). It cannot when
+   * the offer to x was and is strictly longer than x's best: x's best, its ECMP count and its
+   * tie-breaks come from offers at least as short, and those neighbours queue x themselves.
+   * Re-evaluating x would give its state again; in a Clos that is every spine each round.
+   */
+  protected mayChange(run: Run, x: number, j: number, was: number, now: number): boolean {
+    const best = run.len[x];
+    if (best < 0) return true;
+    const hop = this.adj.protocol === 'ospf' || this.adj.ebgp[j] ? 1 : 0;
+    return (was >= 0 && was + hop <= best) || (now >= 0 && now + hop <= best);
+  }
+
   run(origin: number, originAsn: number): Run {
     const a = this.adj;
     const n = a.n;
@@ -249,7 +263,10 @@ export class Propagator {
       let nl = 0;
       for (let i = 0; i < pending.length; i += 8) {
         const v = pending[i];
+        // Kept where the re-queueing below reads it: pending[i + 1] becomes the old length.
+        const was = run.len[v];
         run.len[v] = pending[i + 1];
+        pending[i + 1] = was;
         run.ebgp[v] = pending[i + 2];
         run.path[v] = pending[i + 3];
         run.cluster[v] = pending[i + 4];
@@ -259,9 +276,15 @@ export class Propagator {
         run.multi[v] = pending[i + 7];
         run.fromClient[v] = k >= 0 && !a.ebgp[k] ? a.client[k] : 0;
         run.allowAs[v] = k >= 0 ? a.allowAs[k] : 0;
+      }
+      // After the whole round: a neighbour is compared with its state after this round.
+      for (let i = 0; i < pending.length; i += 8) {
+        const v = pending[i];
+        const was = pending[i + 1];
+        const now = run.len[v];
         for (let j = a.offsets[v]; j < a.offsets[v + 1]; j++) {
           const x = a.nbr[j];
-          if (queued[x] !== round + 1) { queued[x] = round + 1; next[nl++] = x; }
+          if (queued[x] !== round + 1 && this.mayChange(run, x, j, was, now)) { queued[x] = round + 1; next[nl++] = x; }
         }
       }
       [frontier, next] = [next, frontier];
