@@ -4,7 +4,7 @@
  * L2VPN EVPN over its sessions), flat typed arrays over device numbers so a propagation run
  * over 60,000 sessions touches only numbers.
  */
-import type { AfiSafi, BgpSession, FabricModel } from '../../model/types.ts';
+import type { AfiSafi, BgpEnd, BgpSession, FabricModel } from '../../model/types.ts';
 import { keepsEvpnNextHop } from '../../model/evpn-relay.ts';
 
 export type Protocol = 'bgp' | 'ospf';
@@ -37,43 +37,51 @@ export interface Adjacency {
 /** Sessions that are expected up: per-link sessions always, loopback sessions when both loopbacks are reachable (decided by the caller). */
 export function bgpAdjacency(model: FabricModel, table: AfiSafi, deviceIndex: Map<string, number>, up: (s: BgpSession, i: number) => boolean): Adjacency {
   const n = model.devices.length;
-  const rows: number[][] = Array.from({ length: n }, () => []);
-  const ends: { me: number; other: number; s: number; meEnd: 'a' | 'b' }[] = [];
-  model.bgpSessions.forEach((s, i) => {
-    if (!s.afiSafis.includes(table) || !up(s, i)) return;
+  const sessions = model.bgpSessions;
+  // Two passes over typed arrays (count per row, then place): a row lists its sessions in
+  // model order, as the sessions' ends are met.
+  const endA = new Int32Array(sessions.length).fill(-1);
+  const endB = new Int32Array(sessions.length);
+  const offsets = new Int32Array(n + 1);
+  let m = 0;
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i];
+    if (!s.afiSafis.includes(table) || !up(s, i)) continue;
     const a = deviceIndex.get(s.a.device);
     const b = deviceIndex.get(s.b.device);
-    if (a === undefined || b === undefined || a === b) return;
-    rows[a].push(ends.length);
-    ends.push({ me: a, other: b, s: i, meEnd: 'a' });
-    rows[b].push(ends.length);
-    ends.push({ me: b, other: a, s: i, meEnd: 'b' });
-  });
-  const adj = alloc('bgp', table, model, ends.length);
-  const kOf = new Int32Array(ends.length);
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    adj.offsets[i] = k;
-    for (const e of rows[i]) {
-      kOf[e] = k;
-      const x = ends[e];
-      const s = model.bgpSessions[x.s];
-      const me = s[x.meEnd];
-      const other = x.meEnd === 'a' ? s.b : s.a;
-      const peer = model.devices[x.other];
-      adj.nbr[k] = x.other;
-      adj.session[k] = x.s;
-      adj.ebgp[k] = s.type === 'ebgp' ? 1 : 0;
-      adj.client[k] = other.routeReflectorClient ? 1 : 0;
-      const keeps = table === 'l2vpn-evpn' && keepsEvpnNextHop(peer);
-      adj.nhSelf[k] = s.type === 'ebgp' && !keeps ? 1 : 0;
-      adj.allowAs[k] = me.allowAsIn ?? 0;
-      adj.via[k] = me.interface ?? other.address ?? peer.name;
-      k++;
-    }
+    if (a === undefined || b === undefined || a === b) continue;
+    endA[i] = a;
+    endB[i] = b;
+    offsets[a + 1]++;
+    offsets[b + 1]++;
+    m += 2;
   }
-  adj.offsets[n] = k;
-  for (let e = 0; e < ends.length; e++) adj.rev[kOf[e]] = kOf[e ^ 1];
+  for (let i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+  const adj = alloc('bgp', table, model, m);
+  adj.offsets.set(offsets);
+  const fill = offsets.subarray(0, n).slice();
+  const keeps = table === 'l2vpn-evpn' ? Uint8Array.from(model.devices, (d) => (keepsEvpnNextHop(d) ? 1 : 0)) : undefined;
+  const place = (s: BgpSession, i: number, me: number, other: number, mine: BgpEnd, theirs: BgpEnd): number => {
+    const k = fill[me]++;
+    adj.nbr[k] = other;
+    adj.session[k] = i;
+    adj.ebgp[k] = s.type === 'ebgp' ? 1 : 0;
+    adj.client[k] = theirs.routeReflectorClient ? 1 : 0;
+    adj.nhSelf[k] = s.type === 'ebgp' && !keeps?.[other] ? 1 : 0;
+    adj.allowAs[k] = mine.allowAsIn ?? 0;
+    adj.via[k] = mine.interface ?? theirs.address ?? model.devices[other].name;
+    return k;
+  };
+  for (let i = 0; i < sessions.length; i++) {
+    const a = endA[i];
+    if (a < 0) continue;
+    const s = sessions[i];
+    const b = endB[i];
+    const ka = place(s, i, a, b, s.a, s.b);
+    const kb = place(s, i, b, a, s.b, s.a);
+    adj.rev[ka] = kb;
+    adj.rev[kb] = ka;
+  }
   return adj;
 }
 
