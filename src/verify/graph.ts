@@ -37,8 +37,8 @@ export interface FabricGraph {
   deviceIndex: Map<string, number>;
   device(name: string): Device | undefined;
   iface(device: string, name: string): Interface | undefined;
-  /** "dev:iface" -> link. */
-  linkByEnd: Map<string, Link>;
+  /** The link an interface is cabled to. */
+  linkAt(device: string, iface: string): Link | undefined;
   linkName(l: Link): string;
   sessionById: Map<string, BgpSession>;
   /** Link index -> underlay adjacencies (BGP session ids or OSPF adjacency ids) running over it. */
@@ -53,17 +53,6 @@ export interface FabricGraph {
 }
 
 const addr = (cidr: string | undefined) => cidr?.split('/')[0];
-
-/** Which link an underlay session or adjacency runs over: by interface, else by address. */
-function sessionLink(
-  s: BgpSession,
-  linkByEnd: Map<string, Link>,
-  linkByAddr: Map<string, Link>,
-): Link | undefined {
-  if (s.a.interface) return linkByEnd.get(`${s.a.device}:${s.a.interface}`);
-  if (s.a.address) return linkByAddr.get(`${s.a.device}/${s.a.address}`);
-  return undefined;
-}
 
 /**
  * The graphology picture of the fabric. Built on first use: the checks and the plan run on
@@ -122,8 +111,9 @@ function buildMultiGraph(model: FabricModel): MultiGraph {
 
 /** What a graph builds from the routing lists alone (links, sessions, OSPF adjacencies) over the device numbering. */
 interface RoutingParts {
-  linkByEnd: Map<string, Link>;
-  sessionById: Map<string, BgpSession>;
+  linkAt(device: string, iface: string): Link | undefined;
+  /** Built on first use: of a plan's checks only bgp-session-compat asks, and a head takes its result from the base. */
+  readonly sessionById: Map<string, BgpSession>;
   underlayOnLink: Map<number, (BgpSession | OspfAdjacency)[]>;
   underlay: Csr;
 }
@@ -151,37 +141,58 @@ function routingParts(model: FabricModel, deviceIndex: Map<string, number>): Rou
     routingOf.set(model, kept);
     return kept;
   }
-  const linkByEnd = new Map<string, Link>();
-  const linkByAddr = new Map<string, Link>();
-  const linkIndex = new Map<Link, number>();
-  model.links.forEach((l, i) => {
-    linkIndex.set(l, i);
-    linkByEnd.set(`${l.a.device}:${l.a.interface}`, l);
-    linkByEnd.set(`${l.b.device}:${l.b.interface}`, l);
-    if (l.a.ipv4) linkByAddr.set(`${l.a.device}/${addr(l.a.ipv4)}`, l);
-    if (l.b.ipv4) linkByAddr.set(`${l.b.device}/${addr(l.b.ipv4)}`, l);
-  });
+  // Each device's interfaces (and addresses) to link numbers, keyed by the model's own strings:
+  // a "device:interface" key is a new string to hash for each of 120,000 ends and 60,000 sessions.
+  const links = model.links;
+  const byIface: (Map<string, number> | undefined)[] = new Array(devices.length);
+  const byAddr: (Map<string, number> | undefined)[] = new Array(devices.length);
+  // Ends on devices the model does not have (a broken intent's): keyed by name and interface.
+  let stray: Map<string, number> | undefined;
+  const put = (end: Link['a'], i: number) => {
+    const d = deviceIndex.get(end.device);
+    const ip = addr(end.ipv4);
+    if (d === undefined) {
+      (stray ??= new Map()).set(JSON.stringify([end.device, end.interface]), i);
+      if (ip) stray.set(JSON.stringify([end.device, '', ip]), i);
+      return;
+    }
+    (byIface[d] ??= new Map()).set(end.interface, i);
+    if (ip) (byAddr[d] ??= new Map()).set(ip, i);
+  };
+  for (let i = 0; i < links.length; i++) {
+    put(links[i].a, i);
+    put(links[i].b, i);
+  }
+  const indexAt = (device: string, iface: string): number | undefined => {
+    const d = deviceIndex.get(device);
+    return d === undefined ? stray?.get(JSON.stringify([device, iface])) : byIface[d]?.get(iface);
+  };
+  const indexOfAddress = (device: string, ip: string): number | undefined => {
+    const d = deviceIndex.get(device);
+    return d === undefined ? stray?.get(JSON.stringify([device, '', ip])) : byAddr[d]?.get(ip);
+  };
+  const linkAt = (device: string, iface: string): Link | undefined => {
+    const i = indexAt(device, iface);
+    return i === undefined ? undefined : links[i];
+  };
 
-  const sessionById = new Map<string, BgpSession>();
   const underlayOnLink = new Map<number, (BgpSession | OspfAdjacency)[]>();
-  const onLink = (l: Link | undefined, x: BgpSession | OspfAdjacency) => {
-    if (!l) return;
-    const i = linkIndex.get(l)!;
-    const list = underlayOnLink.get(i) ?? [];
-    underlayOnLink.set(i, list);
-    list.push(x);
+  const onLink = (i: number | undefined, x: BgpSession | OspfAdjacency) => {
+    if (i === undefined) return;
+    const list = underlayOnLink.get(i);
+    if (list) list.push(x);
+    else underlayOnLink.set(i, [x]);
   };
   for (const s of model.bgpSessions) {
-    sessionById.set(s.id, s);
-    if (!deviceIndex.has(s.a.device) || !deviceIndex.has(s.b.device)) continue;
-    if (s.layer !== 'overlay') onLink(sessionLink(s, linkByEnd, linkByAddr), s);
+    if (s.layer === 'overlay' || !deviceIndex.has(s.a.device) || !deviceIndex.has(s.b.device)) continue;
+    // The link the session runs over: by interface, else by address.
+    onLink(s.a.interface ? indexAt(s.a.device, s.a.interface) : s.a.address ? indexOfAddress(s.a.device, s.a.address) : undefined, s);
   }
   for (const o of model.ospfAdjacencies) {
     if (!deviceIndex.has(o.a.device) || !deviceIndex.has(o.b.device)) continue;
     // An adjacency runs over the link its end-a interface belongs to, if both ends agree.
-    const la = linkByEnd.get(`${o.a.device}:${o.a.interface}`);
-    const lb = linkByEnd.get(`${o.b.device}:${o.b.interface}`);
-    if (la && la === lb) onLink(la, o);
+    const la = indexAt(o.a.device, o.a.interface);
+    if (la !== undefined && la === indexAt(o.b.device, o.b.interface)) onLink(la, o);
   }
 
   const underlay = buildCsr(devices.length, model.links, (l, i) => {
@@ -191,7 +202,16 @@ function routingParts(model: FabricModel, deviceIndex: Map<string, number>): Rou
     return a === undefined || b === undefined || a === b ? undefined : [a, b];
   });
 
-  const parts = { linkByEnd, sessionById, underlayOnLink, underlay };
+  const sessions = model.bgpSessions;
+  let sessionById: Map<string, BgpSession> | undefined;
+  const parts: RoutingParts = {
+    linkAt,
+    get sessionById() {
+      return (sessionById ??= new Map(sessions.map((s) => [s.id, s])));
+    },
+    underlayOnLink,
+    underlay,
+  };
   routingOf.set(model, parts);
   return parts;
 }
@@ -214,7 +234,8 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
     return m.get(name);
   };
 
-  const { linkByEnd, sessionById, underlayOnLink, underlay } = routingParts(model, deviceIndex);
+  const parts = routingParts(model, deviceIndex);
+  const { linkAt, underlayOnLink, underlay } = parts;
 
   const vnis = new Map<number, VniMember[]>();
   const addVni = (vni: number, m: VniMember) => {
@@ -248,9 +269,11 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
       return i === undefined ? undefined : devices[i];
     },
     iface,
-    linkByEnd,
+    linkAt,
     linkName: (l) => linkKey(l.a, l.b),
-    sessionById,
+    get sessionById() {
+      return parts.sessionById;
+    },
     underlayOnLink,
     underlay,
     vteps,

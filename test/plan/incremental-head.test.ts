@@ -153,9 +153,9 @@ describe('the head model built from the base equals the full resolution', () => 
     // Its graph takes the base graph's routing parts, and is the graph of the full model.
     const [bg, hg, fg] = [buildFabricGraph(base), buildFabricGraph(inc), buildFabricGraph(full)];
     expect(hg.underlay).toBe(bg.underlay);
-    expect(hg.linkByEnd).toBe(bg.linkByEnd);
+    expect(hg.linkAt).toBe(bg.linkAt);
     expect(fg.underlay).not.toBe(bg.underlay);
-    const graphOf = (g: FabricGraph) => JSON.stringify({ underlay: [...g.underlay.offsets, ...g.underlay.targets], ends: [...g.linkByEnd.keys()], sessions: [...g.sessionById.keys()], onLink: [...g.underlayOnLink].map(([k, v]) => [k, v.map((x) => x.id)]), vteps: g.vteps, vnis: [...g.vnis], devices: g.devices.map((d) => d.name) });
+    const graphOf = (g: FabricGraph) => JSON.stringify({ underlay: [...g.underlay.offsets, ...g.underlay.targets], ends: g.model.links.flatMap((l) => [l.a, l.b].map((e) => { const at = g.linkAt(e.device, e.interface); return at && g.linkName(at); })), sessions: [...g.sessionById.keys()], onLink: [...g.underlayOnLink].map(([k, v]) => [k, v.map((x) => x.id)]), vteps: g.vteps, vnis: [...g.vnis], devices: g.devices.map((d) => d.name) });
     expect(graphOf(hg)).toBe(graphOf(fg));
     // And the plan is the plan of the models loaded the other way.
     const rel = (rev: string, root: string, model: FabricModel): PlanSide => ({ rev, model, ...revisionPaths(root) });

@@ -63,7 +63,7 @@ export function checkSession(fg: FabricGraph, s: BgpSession): Finding[] {
   // Numbered single-hop sessions: both addresses on one link's /31.
   if (!s.multihop && !s.a.interface && s.a.address && s.b.address && s.layer !== 'overlay') {
     const ia = ownsAddress(fg, s.a.device, s.a.address);
-    const link = ia ? fg.linkByEnd.get(`${s.a.device}:${ia}`) : undefined;
+    const link = ia ? fg.linkAt(s.a.device, ia) : undefined;
     const other = link ? (link.a.device === s.a.device ? link.b : link.a) : undefined;
     if (!other || other.device !== s.b.device || other.ipv4?.split('/')[0] !== s.b.address) {
       f(`session ${s.id}: ${s.a.address} and ${s.b.address} are not the two ends of one link`, { a: s.a.address, b: s.b.address, link: link ? fg.linkName(link) : null });
@@ -87,7 +87,7 @@ export function checkSession(fg: FabricGraph, s: BgpSession): Finding[] {
 
 function linksOf(fg: FabricGraph, s: BgpSession): string[] {
   if (!s.a.interface) return [];
-  const l = fg.linkByEnd.get(`${s.a.device}:${s.a.interface}`);
+  const l = fg.linkAt(s.a.device, s.a.interface);
   return l ? [fg.linkName(l)] : [];
 }
 

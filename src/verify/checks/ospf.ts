@@ -6,7 +6,7 @@ import type { StaticCheck } from './types.ts';
 
 export function checkAdjacency(fg: FabricGraph, o: OspfAdjacency): Finding[] {
   const out: Finding[] = [];
-  const link = fg.linkByEnd.get(`${o.a.device}:${o.a.interface}`);
+  const link = fg.linkAt(o.a.device, o.a.interface);
   const f = (message: string, evidence: Record<string, unknown>) =>
     out.push({ check: 'ospf-compat', severity: 'error', message, evidence: { adjacency: o.id, ...evidence }, location: o.source, elements: { devices: [o.a.device, o.b.device], links: link ? [fg.linkName(link)] : [] } });
   const ends = [o.a, o.b].map((e) => ({ e, d: fg.device(e.device), i: fg.iface(e.device, e.interface) }));
@@ -42,7 +42,7 @@ export function checkAdjacency(fg: FabricGraph, o: OspfAdjacency): Finding[] {
     return `${Math.floor(n / size)}/${len}`;
   };
   if (o.a.address && o.b.address && net(o.a.address) !== net(o.b.address)) f(`adjacency ${o.id}: ${o.a.address} and ${o.b.address} are not in one subnet`, { a: o.a.address, b: o.b.address });
-  if (!link || fg.linkByEnd.get(`${o.b.device}:${o.b.interface}`) !== link) f(`adjacency ${o.id}: ${o.a.device}:${o.a.interface} and ${o.b.device}:${o.b.interface} are not the ends of one link`, { a: `${o.a.device}:${o.a.interface}`, b: `${o.b.device}:${o.b.interface}` });
+  if (!link || fg.linkAt(o.b.device, o.b.interface) !== link) f(`adjacency ${o.id}: ${o.a.device}:${o.a.interface} and ${o.b.device}:${o.b.interface} are not the ends of one link`, { a: `${o.a.device}:${o.a.interface}`, b: `${o.b.device}:${o.b.interface}` });
   return out;
 }
 

@@ -775,7 +775,7 @@ export class LiveComparison {
       evidence[dev] = st.perAfi;
     }
     if (!observedAny || !problems.length) return [];
-    const link = s.a.interface ? this.fg.linkByEnd.get(`${s.a.device}:${s.a.interface}`) : undefined;
+    const link = s.a.interface ? this.fg.linkAt(s.a.device, s.a.interface) : undefined;
     return [{
       check: 'live-bgp-sessions',
       severity: 'error',
