@@ -11,7 +11,7 @@ import type { FabricModel } from '../../src/model/types.ts';
 import { generateFabricIntent, writeGeneratedIntent } from '../../src/intent/generate.ts';
 import { ControlPlane } from '../../src/verify/sim/control-plane.ts';
 import { bgpAdjacency, ospfAdjacency } from '../../src/verify/sim/adjacency.ts';
-import { FRESH_ASN, Propagator, TableSim } from '../../src/verify/sim/propagate.ts';
+import { FRESH_ASN, Propagator, TableSim, type Run } from '../../src/verify/sim/propagate.ts';
 import { verifyStatic } from '../../src/verify/static.ts';
 import { fixture, generatedModel, model, regressionModel, root, withoutAllowAs } from './helpers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -217,11 +217,23 @@ describe('sessions that carry nothing', () => {
   });
 });
 
-describe('a round re-evaluates only the neighbours an offer may change', () => {
-  /** Every neighbour of a device that changed re-evaluated: what Propagator did before. */
+describe('a run re-evaluates only the neighbours an offer may change, and marks transit devices from their own rows', () => {
+  /** Every neighbour of a device that changed re-evaluated, and transit marked from every row: what Propagator did before. */
   class EveryNeighbour extends Propagator {
     protected override mayChange(): boolean {
       return true;
+    }
+    protected override markTransit(run: Run): void {
+      const a = this.adj;
+      for (let v = 0; v < a.n; v++) {
+        if (v === run.origin || run.len[v] < 0) continue;
+        for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) {
+          const u = a.nbr[k];
+          if (run.len[u] < 0 || run.len[v] !== run.len[u] + (a.protocol === 'ospf' || a.ebgp[k] ? 1 : 0)) continue;
+          if (a.protocol === 'bgp' && !a.ebgp[k] && !a.routeReflector[u] && !run.ebgp[u] && u !== run.origin) continue;
+          run.transit[u] = 1;
+        }
+      }
     }
   }
   const same = (m: FabricModel, label: string) => {

@@ -147,10 +147,14 @@ export function twinClasses(adj: Adjacency, origins: number[]): { classOf: Int32
   const reps: number[] = [];
   const members: number[][] = [];
   for (const v of origins) {
-    const parts: string[] = [];
-    for (let k = adj.offsets[v]; k < adj.offsets[v + 1]; k++) {
+    // A row as the sorted numbers of its entries: the neighbour and both ends' flags (allowas-in
+    // is below 256), exact in a double; sorting numbers, not strings.
+    const from = adj.offsets[v];
+    const parts = new Float64Array(adj.offsets[v + 1] - from);
+    for (let k = from; k < adj.offsets[v + 1]; k++) {
       const r = adj.rev[k];
-      parts.push(`${adj.nbr[k]}.${adj.ebgp[k]}${adj.client[k]}${adj.nhSelf[k]}${adj.allowAs[k]}${adj.client[r]}${adj.nhSelf[r]}${adj.allowAs[r]}`);
+      const flags = (adj.ebgp[k] << 20) | (adj.client[k] << 19) | (adj.nhSelf[k] << 18) | (adj.allowAs[k] << 10) | (adj.client[r] << 9) | (adj.nhSelf[r] << 8) | adj.allowAs[r];
+      parts[k - from] = adj.nbr[k] * 2 ** 21 + flags;
     }
     parts.sort();
     const sig = adj.routeReflector[v] || parts.length === 0 ? `#${v}` : parts.join(',');

@@ -209,6 +209,31 @@ export class Propagator {
     return (was >= 0 && was + hop <= best) || (now >= 0 && now + hop <= best);
   }
 
+  /**
+   * Could u be on someone's best path: a neighbour whose best is exactly one hop longer (iBGP:
+   * as long) than u's. Over-approximates (loop checks are ignored), which only costs runs.
+   * Asked of each device's own row (a session is of one type at both ends), so a spine stops
+   * at its first such leaf instead of every leaf scanning every spine.
+   */
+  protected markTransit(run: Run): void {
+    const a = this.adj;
+    const origin = run.origin;
+    for (let u = 0; u < a.n; u++) {
+      const len = run.len[u];
+      if (len < 0) continue;
+      // Over iBGP only a reflector, or a device that learned the route over eBGP, passes it on.
+      const passesIbgp = a.protocol === 'ospf' || a.routeReflector[u] || run.ebgp[u] || u === origin;
+      for (let k = a.offsets[u]; k < a.offsets[u + 1]; k++) {
+        const v = a.nbr[k];
+        if (v === origin) continue;
+        const hop = a.protocol === 'ospf' || a.ebgp[k] ? 1 : 0;
+        if (run.len[v] !== len + hop || (!hop && !passesIbgp)) continue;
+        run.transit[u] = 1;
+        break;
+      }
+    }
+  }
+
   run(origin: number, originAsn: number): Run {
     const a = this.adj;
     const n = a.n;
@@ -239,16 +264,18 @@ export class Propagator {
       if (queued[x] !== 0) { queued[x] = 0; frontier[fl++] = x; }
     }
     const c = this.last;
-    // Next state of every frontier device is computed from the current state of all, then applied.
-    const pending: number[] = [];
+    // Next state of every frontier device is computed from the current state of all, then applied:
+    // 8 numbers a device (all below 2^31: lengths, interned ids, device and entry numbers).
+    const pending = new Int32Array(8 * n);
     for (let round = 0; fl && round < n + 8; round++) {
-      pending.length = 0;
+      let pl = 0;
       for (let f = 0; f < fl; f++) {
         const v = frontier[f];
         if (v === origin) continue;
         let bLen = -1, bEbgp = 0, bPath = 0, bCluster = 0, bNh = -1, bVia = -1, bMulti = 0, bCl = 0;
         for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) {
-          if (this.candidate(run, v, k) !== undefined) continue;
+          // What candidate() rejects first, without the call: a neighbour that has no route yet.
+          if (run.len[a.nbr[k]] < 0 || this.candidate(run, v, k) !== undefined) continue;
           const d = bLen < 0 ? -1 : this.cmp(bLen, bEbgp);
           const cl = c.clusterLen;
           if (d < 0 || (d === 0 && cl < bCl)) {
@@ -257,11 +284,19 @@ export class Propagator {
           } else if (d === 0) bMulti++;
         }
         if (bLen !== run.len[v] || bPath !== run.path[v] || bCluster !== run.cluster[v] || bNh !== run.nh[v] || bVia !== run.via[v] || bMulti !== run.multi[v] || bEbgp !== run.ebgp[v]) {
-          pending.push(v, bLen, bEbgp, bPath, bCluster, bNh, bVia, bMulti);
+          pending[pl] = v;
+          pending[pl + 1] = bLen;
+          pending[pl + 2] = bEbgp;
+          pending[pl + 3] = bPath;
+          pending[pl + 4] = bCluster;
+          pending[pl + 5] = bNh;
+          pending[pl + 6] = bVia;
+          pending[pl + 7] = bMulti;
+          pl += 8;
         }
       }
       let nl = 0;
-      for (let i = 0; i < pending.length; i += 8) {
+      for (let i = 0; i < pl; i += 8) {
         const v = pending[i];
         // Kept where the re-queueing below reads it: pending[i + 1] becomes the old length.
         const was = run.len[v];
@@ -278,7 +313,7 @@ export class Propagator {
         run.allowAs[v] = k >= 0 ? a.allowAs[k] : 0;
       }
       // After the whole round: a neighbour is compared with its state after this round.
-      for (let i = 0; i < pending.length; i += 8) {
+      for (let i = 0; i < pl; i += 8) {
         const v = pending[i];
         const was = pending[i + 1];
         const now = run.len[v];
@@ -290,18 +325,7 @@ export class Propagator {
       [frontier, next] = [next, frontier];
       fl = nl;
     }
-    // Could u be on someone's best path: a neighbour whose best is exactly one hop longer (iBGP:
-    // as long) than u's. Over-approximates (loop checks are ignored), which only costs runs.
-    for (let v = 0; v < n; v++) {
-      if (v === origin || run.len[v] < 0) continue;
-      for (let k = a.offsets[v]; k < a.offsets[v + 1]; k++) {
-        const u = a.nbr[k];
-        if (run.len[u] < 0 || run.len[v] !== run.len[u] + (a.protocol === 'ospf' || a.ebgp[k] ? 1 : 0)) continue;
-        // Over iBGP only a reflector, or a device that learned the route over eBGP, passes it on.
-        if (a.protocol === 'bgp' && !a.ebgp[k] && !a.routeReflector[u] && !run.ebgp[u] && u !== origin) continue;
-        run.transit[u] = 1;
-      }
-    }
+    this.markTransit(run);
     return run;
   }
 }
