@@ -2,7 +2,7 @@
  * Tenants, VRFs, networks and endpoints, and their per-device instances (VLANs, VRFs, access
  * ports). VNIs, transit VLANs, RDs and RTs derive from VLAN and VRF ids unless pinned.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { contains4, contains6, formatIpv4, hasHostBits, overlaps4, overlaps6, parseIpv4, parsePrefix4, type Prefix4 } from './ip.ts';
 import { isLeafRole, type NodeInfo, type ResolveContext } from './context.ts';
 import { hasAllVrfs } from '../domains/fabric/roles.ts';
@@ -24,8 +24,9 @@ interface NetInfo {
 
 /** Locally administered MAC from the endpoint's name: stable whatever else changes. */
 export function endpointMac(name: string): string {
-  const h = createHash('sha256').update(name).digest();
-  return ['02', '4e', ...[h[0], h[1], h[2], h[3]].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  // One call per endpoint (4,770 in the 5,000-device shape): the one-shot digest, no Hash object.
+  const x = hash('sha256', name, 'hex');
+  return `02:4e:${x.slice(0, 2)}:${x.slice(2, 4)}:${x.slice(4, 6)}:${x.slice(6, 8)}`;
 }
 
 export function resolveTenants(

@@ -4,10 +4,11 @@
 // base's model and what the first plan derived from it (render-input hashes, check results,
 // flows: the memo) from the cache by its git tree, as a pull request's next push finds it, with
 // the intent files parsed before (all but the head's changed one).
-// Each is measured with the head's static checks and flows on a worker thread (as the CLI does
-// for a big intent) and, as its reference in the same run, on one thread; the cold plan is also
-// the cached one's. All four reports must be identical. CPU seconds (of both threads) are
-// printed beside wall seconds: the machine is shared.
+// Each is measured on one thread (what the CLI does by default) and, as its reference in the same
+// run, with the head's static checks and flows on a worker thread (NETLOOM_PLAN_WORKER); the cold
+// plan is also the cached one's. Each plan process runs this file compiled into one module, as
+// the CLI runs its own; one cold plan runs through tsx beside it. All reports must be identical.
+// CPU seconds (of both threads) are printed beside wall seconds: the machine is shared.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
