@@ -82,13 +82,22 @@ function withNaming(def: z.output<typeof platformSchema>): PlatformDef {
   const re = new RegExp(def.interfaces.port_pattern);
   const zero = def.interfaces.port_pattern_zero_based;
   const tpl = def.interfaces.port;
+  // Both asked for every port of every device (120,000 at 5,000 devices) over a few hundred
+  // names: remembered, so a name is one string, built and hashed once.
+  const names: string[] = [];
+  const numbers = new Map<string, number | undefined>();
   return {
     ...def,
-    portName: (n: number) => tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1)),
+    portName: (n: number) => {
+      if (Number.isInteger(n) && n >= 0 && n < 65536) return (names[n] ??= tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1)));
+      return tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1));
+    },
     portNumber: (name: string) => {
+      if (numbers.has(name)) return numbers.get(name);
       const m = re.exec(name);
-      if (!m) return undefined;
-      return Number(m[1]) + (zero ? 1 : 0);
+      const n = m ? Number(m[1]) + (zero ? 1 : 0) : undefined;
+      if (numbers.size < 65536) numbers.set(name, n);
+      return n;
     },
   };
 }
