@@ -3,12 +3,10 @@
  * capabilities and, for the renderer, template and artifact facts. Adding a platform means
  * adding a file here and templates/<name>/, not a code path.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { platformFiles } from '../intent/platform-names.ts';
+import { platformFiles, platformYaml } from '../intent/platform-names.ts';
 
 export const modelsDir = fileURLToPath(new URL('../../models', import.meta.url));
 
@@ -108,7 +106,7 @@ export function loadPlatforms(dir = path.join(modelsDir, 'platforms')): Map<stri
   if (cache && dir === path.join(modelsDir, 'platforms')) return cache;
   const out = new Map<string, PlatformDef>();
   for (const { file } of platformFiles(dir)) {
-    const res = platformSchema.safeParse(parse(readFileSync(file, 'utf8')));
+    const res = platformSchema.safeParse(platformYaml(file));
     if (!res.success) {
       throw new Error(`${file}: invalid platform definition: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }

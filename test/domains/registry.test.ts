@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkIdProblems, domains, orderBy, pushPostChecks, pushWaveChecks, resolveOrder, RESERVED_DOMAINS, type DomainModule } from '../../src/domains/index.ts';
 import { loadPlatforms } from '../../src/model/platforms.ts';
-import { platformNames } from '../../src/intent/platform-names.ts';
+import { platformFiles, platformNames, platformYaml } from '../../src/intent/platform-names.ts';
+import { parse } from 'yaml';
 import { intentSchema, platforms } from '../../src/intent/schema.ts';
 import { loadArtifactSets, templatesDir } from '../../src/render/templates.ts';
 import { PUSH_DRIVERS } from '../../src/push/drivers.ts';
@@ -136,5 +137,16 @@ describe('role names live in one place', () => {
     }
     expect(list.length).toBeGreaterThan(50);
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('platform definitions read once', () => {
+  it('give what the yaml package parses from each file, the same value on every read', () => {
+    const files = platformFiles();
+    expect(files.length).toBeGreaterThan(3);
+    for (const { file } of files) {
+      expect(platformYaml(file), file).toEqual(parse(readFileSync(file, 'utf8')));
+      expect(platformYaml(file)).toBe(platformYaml(file));
+    }
   });
 });
