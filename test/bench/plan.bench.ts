@@ -24,10 +24,7 @@ import { startSideAnalysis, type SideAnalysisWorker } from '../../src/plan/side-
 import { buildPlan, type PlanSide } from '../../src/plan/plan.ts';
 import { formatPlanJson } from '../../src/plan/format.ts';
 import { peakRssMiB, report, timed } from './harness.ts';
-// @ts-expect-error: a plain ES module (it runs before tsx is registered); its exports are typed here.
-import { bundled as bundledUntyped } from '../../src/cli/start-bundle.mjs';
-
-const bundled = bundledUntyped as (root: string, entry: string, cacheDir: string) => Promise<string | undefined>;
+import { bundled } from '../../src/cli/start-bundle.mjs';
 
 // Each plan runs in a process of its own (as the CLI does: what the process loads and compiles
 // on first use counts), started by this file with `--run LABEL THREADS REPO HEAD` (HEAD: `from

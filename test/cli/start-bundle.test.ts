@@ -8,10 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { repoRoot } from '../support/intent-copy.ts';
-// @ts-expect-error: a plain ES module (it runs before tsx is registered); its exports are typed here.
-import { bundled as bundledUntyped } from '../../src/cli/start-bundle.mjs';
-
-const bundled = bundledUntyped as (root: string, entry: string, cacheDir: string) => Promise<string | undefined>;
+import { bundled } from '../../src/cli/start-bundle.mjs';
 
 function project() {
   const root = mkdtempSync(path.join(tmpdir(), 'netloom-bundle-'));
