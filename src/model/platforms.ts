@@ -82,14 +82,12 @@ function withNaming(def: z.output<typeof platformSchema>): PlatformDef {
   const tpl = def.interfaces.port;
   // Both asked for every port of every device (120,000 at 5,000 devices) over a few hundred
   // names: remembered, so a name is one string, built and hashed once.
+  const nameOf = (n: number) => tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1));
   const names: string[] = [];
   const numbers = new Map<string, number | undefined>();
   return {
     ...def,
-    portName: (n: number) => {
-      if (Number.isInteger(n) && n >= 0 && n < 65536) return (names[n] ??= tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1)));
-      return tpl.replace('{n}', String(n)).replace('{n0}', String(n - 1));
-    },
+    portName: (n: number) => (Number.isInteger(n) && n >= 0 && n < 65536 ? (names[n] ??= nameOf(n)) : nameOf(n)),
     portNumber: (name: string) => {
       if (numbers.has(name)) return numbers.get(name);
       const m = re.exec(name);
