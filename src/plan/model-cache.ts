@@ -19,7 +19,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FabricModel } from '../model/types.ts';
-import type { SideMemo } from './plan.ts';
+import type { BlobData, SideMemo } from './plan.ts';
 import type { ParseCache } from '../intent/parse-cache.ts';
 import { exportIntentInto, type ExportedIntent, type IntentRepo } from './git-revision.ts';
 
@@ -114,7 +114,7 @@ export interface CachedSide extends ExportedIntent {
 /** An entry's memo: read when the entry is, written on save when something was added. */
 class EntryMemo implements SideMemo {
   private data: Record<string, unknown> = {};
-  private readonly blobs = new Map<string, Buffer>();
+  private readonly blobs = new Map<string, BlobData>();
   dirty = false;
   /** `baseBlobs`: a delta entry's base entry's blobs, read where the entry has none of its own (a blob is keyed by what it is computed from). */
   constructor(
@@ -143,7 +143,7 @@ class EntryMemo implements SideMemo {
   }
   blob(key: string): Buffer | undefined {
     const own = this.blobs.get(key);
-    if (own) return own;
+    if (Buffer.isBuffer(own)) return own;
     for (const file of this.blobFiles(key)) {
       try {
         return readFileSync(file);
@@ -165,19 +165,21 @@ class EntryMemo implements SideMemo {
     this.baseBlobs = dir;
     for (const key of [...this.blobs.keys()]) if (existsSync(path.join(dir, path.basename(this.blobFile(key))))) this.blobs.delete(key);
   }
-  setBlob(key: string, data: Buffer): void {
+  setBlob(key: string, data: BlobData): void {
     this.blobs.set(key, data);
-    this.dirty = true;
+    if (Buffer.isBuffer(data)) this.dirty = true;
   }
   write(): void {
-    if (!this.dirty) return;
-    for (const [key, data] of this.blobs) {
+    for (const [key, blob] of this.blobs) {
+      const data = Buffer.isBuffer(blob) ? blob : blob();
+      if (!data) continue;
       const file = this.blobFile(key);
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       writeFileSync(`${file}.tmp-${process.pid}`, data, { mode: 0o600 });
       renameSync(`${file}.tmp-${process.pid}`, file);
     }
     this.blobs.clear();
+    if (!this.dirty) return;
     const tmp = `${this.file}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
     renameSync(tmp, this.file);

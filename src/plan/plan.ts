@@ -69,8 +69,11 @@ export interface SideMemo {
   /** Bytes kept beside the memo (a simulated routing table's runs: src/plan/sim-tables.ts). */
   blob?(key: string): Buffer | undefined;
   hasBlob?(key: string): boolean;
-  setBlob?(key: string, data: Buffer): void;
+  /** `data` as a function: asked when the entry is written (undefined: nothing to write). */
+  setBlob?(key: string, data: BlobData): void;
 }
+
+export type BlobData = Buffer | (() => Buffer | undefined);
 
 /** A static check's result as the plan reports it (paths repository-relative), without `new`. */
 export interface MemoCheck {

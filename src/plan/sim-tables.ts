@@ -12,7 +12,8 @@ import { decodeTable, encodeTable, tableDigest, type TableCache } from '../verif
 import type { PlanSide } from './plan.ts';
 
 export class PlanTables {
-  private readonly mem = new Map<string, TableState>();
+  /** Tables by digest: a side whose inputs equal the other's reads the same table (its runs computed once, when first asked). */
+  private readonly mem = new Map<string, TableSim>();
   constructor(
     private readonly sides: PlanSide[],
     private readonly reused: string[],
@@ -23,25 +24,27 @@ export class PlanTables {
     return {
       table: (adj, origins, evpn) => {
         const key = `table-${tableDigest(adj, origins, evpn)}`;
-        let state = this.mem.get(key);
+        let sim = this.mem.get(key);
         let stored = false;
-        if (!state) {
+        if (!sim) {
           for (const s of this.sides) {
             const b = s.memo?.blob?.(key);
-            state = b && decodeTable(b, adj.n);
+            const state = b && decodeTable(b, adj.n);
             if (state) {
+              sim = new TableSim(adj, origins, evpn, state);
               stored = s === side;
               break;
             }
           }
         }
-        if (state && !stored) this.reused.push(`${side.rev}: ${evpn ? 'EVPN' : 'underlay'} table simulated for ${this.sides.find((s) => s !== side)?.rev}`);
-        const sim = new TableSim(adj, origins, evpn, state);
-        if (!state) {
-          state = sim.state();
-          this.mem.set(key, state);
-        }
-        if (!stored && side.memo?.setBlob && !side.memo.hasBlob?.(key)) side.memo.setBlob(key, encodeTable(state));
+        if (sim && !stored) this.reused.push(`${side.rev}: ${evpn ? 'EVPN' : 'underlay'} table simulated for ${this.sides.find((s) => s !== side)?.rev}`);
+        if (!sim) sim = new TableSim(adj, origins, evpn);
+        this.mem.set(key, sim);
+        // Encoded when the entry is written (after the report), with every run computed by then;
+        // a stored table is written again only when this plan computed runs it lacked.
+        const table = sim;
+        const had = stored ? table.computedRuns : -1;
+        if (side.memo?.setBlob && (stored || !side.memo.hasBlob?.(key))) side.memo.setBlob(key, () => (table.computedRuns > had ? encodeTable(table.state()) : undefined));
         return sim;
       },
     };

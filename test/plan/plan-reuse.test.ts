@@ -14,7 +14,7 @@ import path from 'node:path';
 import { generateFabricIntent } from '../../src/intent/generate.ts';
 import { loadModelSync, type FabricModel } from '../../src/model/index.ts';
 import { loadHeadModel } from '../../src/plan/incremental-head.ts';
-import { buildPlan, type PlanSide, type SideMemo } from '../../src/plan/plan.ts';
+import { buildPlan, type BlobData, type PlanSide, type SideMemo } from '../../src/plan/plan.ts';
 import { formatPlanJson } from '../../src/plan/format.ts';
 import { allStaticChecks } from '../../src/domains/index.ts';
 import { revisionPairs } from '../support/revision-pair.ts';
@@ -38,18 +38,26 @@ class StoredMemo implements SideMemo {
   set(key: string, value: unknown): void {
     this.data.set(key, JSON.stringify(value));
   }
+  /** Blobs given as functions, asked when the entry is written (reread). */
+  private readonly later = new Map<string, () => Buffer | undefined>();
   blob(key: string): Buffer | undefined {
     return this.blobs.get(key);
   }
   hasBlob(key: string): boolean {
-    return this.blobs.has(key);
+    return this.blobs.has(key) || this.later.has(key);
   }
-  setBlob(key: string, data: Buffer): void {
-    this.blobs.set(key, Buffer.from(data));
+  setBlob(key: string, data: BlobData): void {
+    if (Buffer.isBuffer(data)) this.blobs.set(key, Buffer.from(data));
+    else this.later.set(key, data);
   }
-  /** The entry as the next plan reads it. */
+  /** The entry as the next plan reads it (a blob given as a function is asked now, as the cache writes it). */
   reread(): StoredMemo {
-    return new StoredMemo(new Map(this.data), new Map(this.blobs));
+    const blobs = new Map(this.blobs);
+    for (const [k, f] of this.later) {
+      const data = f();
+      if (data) blobs.set(k, Buffer.from(data));
+    }
+    return new StoredMemo(new Map(this.data), blobs);
   }
 }
 

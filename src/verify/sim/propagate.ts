@@ -71,11 +71,15 @@ export class SeqTrie {
   }
 }
 
-/** A TableSim's computed runs (the representatives', and those run on their own) with the sequences they intern. */
+/**
+ * A TableSim's computed runs with the sequences they intern. A class's representative run is
+ * absent until something asked for one of its origins (a class is computed whole: its
+ * representative's run and the runs of its members that cannot share it).
+ */
 export interface TableState {
   classOf: Int32Array;
   reps: number[];
-  repRuns: Run[];
+  repRuns: (Run | undefined)[];
   own: Run[];
   paths: SeqTrie;
   clusters: SeqTrie;
@@ -360,56 +364,86 @@ export class TableSim {
   readonly prop: Propagator;
   readonly classOf: Int32Array;
   readonly reps: number[];
-  private readonly repRuns: Run[];
+  private readonly members: number[][];
+  /** Per class, its representative's run once computed (see ensure). */
+  private readonly repRuns: (Run | undefined)[];
   private readonly own = new Map<number, Run>();
-  readonly runs: number;
+  private made = 0;
 
-  /** `restored`: the state of a TableSim computed before over an equal adjacency and origins (src/verify/sim/table-store.ts). */
+  /** `restored`: the state of a TableSim computed before over an equal adjacency and origins (src/verify/sim/table-store.ts), whole or in part. */
   constructor(readonly adj: Adjacency, origins: number[], evpn: boolean, restored?: TableState) {
     if (restored) {
       this.prop = new Propagator(adj, evpn, restored.paths, restored.clusters);
       this.classOf = restored.classOf;
       this.reps = restored.reps;
-      this.repRuns = restored.repRuns;
+      this.repRuns = [...restored.repRuns];
       for (const r of restored.own) this.own.set(r.origin, r);
-      this.runs = restored.repRuns.length + restored.own.length;
+      this.members = restored.reps.map(() => []);
+      for (let v = 0; v < adj.n; v++) if (this.classOf[v] >= 0) this.members[this.classOf[v]].push(v);
+      this.made = restored.repRuns.filter((r) => r !== undefined).length + restored.own.length;
       return;
     }
     this.prop = new Propagator(adj, evpn);
     const t = twinClasses(adj, origins);
     this.classOf = t.classOf;
     this.reps = t.reps;
-    this.repRuns = t.reps.map((r) => this.prop.run(r, adj.protocol === 'bgp' ? FRESH_ASN : adj.asn[r]));
-    let runs = this.repRuns.length;
-    t.members.forEach((ms, c) => {
-      const rep = t.reps[c];
-      const run = this.repRuns[c];
-      // The representative's run uses a fresh ASN, so a device sharing the representative's
-      // ASN accepts its route there; route() drops it at that device, but when the device
-      // relays it (e.g. a spine passing another spine's loopback to a leaf with one uplink)
-      // everything downstream is wrong too: then the representative runs with its own ASN.
-      if (adj.protocol === 'bgp' && relaysOwnAsn(adj, run, rep)) {
-        this.own.set(rep, this.prop.run(rep, adj.asn[rep]));
-        runs++;
-      }
-      let transitAsns: Set<number> | undefined;
-      for (const x of ms) {
-        if (x === rep) continue;
-        let exact = !run.transit[x];
-        if (exact && adj.protocol === 'bgp') {
-          if (!transitAsns) {
-            transitAsns = new Set();
-            for (let v = 0; v < adj.n; v++) if (run.transit[v] && v !== rep) transitAsns.add(adj.asn[v]);
-          }
-          exact = !transitAsns.has(adj.asn[x]) && !transitAsns.has(adj.asn[rep]);
+    this.members = t.members;
+    this.repRuns = new Array<Run | undefined>(t.reps.length).fill(undefined);
+  }
+
+  /**
+   * Class c's runs, computed on first use: a plan asks about a few origins (the VTEPs, the
+   * endpoints it traces), and a spine's loopback run is never read there.
+   */
+  private ensure(c: number): Run {
+    const done = this.repRuns[c];
+    if (done) return done;
+    const adj = this.adj;
+    const rep = this.reps[c];
+    const run = this.prop.run(rep, adj.protocol === 'bgp' ? FRESH_ASN : adj.asn[rep]);
+    this.repRuns[c] = run;
+    this.made++;
+    // The representative's run uses a fresh ASN, so a device sharing the representative's
+    // ASN accepts its route there; route() drops it at that device, but when the device
+    // relays it (e.g. a spine passing another spine's loopback to a leaf with one uplink)
+    // everything downstream is wrong too: then the representative runs with its own ASN.
+    if (adj.protocol === 'bgp' && relaysOwnAsn(adj, run, rep)) {
+      this.own.set(rep, this.prop.run(rep, adj.asn[rep]));
+      this.made++;
+    }
+    let transitAsns: Set<number> | undefined;
+    for (const x of this.members[c]) {
+      if (x === rep) continue;
+      let exact = !run.transit[x];
+      if (exact && adj.protocol === 'bgp') {
+        if (!transitAsns) {
+          transitAsns = new Set();
+          for (let v = 0; v < adj.n; v++) if (run.transit[v] && v !== rep) transitAsns.add(adj.asn[v]);
         }
-        if (!exact) {
-          this.own.set(x, this.prop.run(x, adj.asn[x]));
-          runs++;
-        }
+        exact = !transitAsns.has(adj.asn[x]) && !transitAsns.has(adj.asn[rep]);
       }
-    });
-    this.runs = runs;
+      if (!exact) {
+        this.own.set(x, this.prop.run(x, adj.asn[x]));
+        this.made++;
+      }
+    }
+    return run;
+  }
+
+  /** Every class computed. */
+  private all(): void {
+    for (let c = 0; c < this.reps.length; c++) this.ensure(c);
+  }
+
+  /** Propagation runs made so far. */
+  get computedRuns(): number {
+    return this.made;
+  }
+
+  /** Propagation runs the whole table takes (every class computed). */
+  get runs(): number {
+    this.all();
+    return this.made;
   }
 
   isOrigin(o: number): boolean {
@@ -420,11 +454,12 @@ export class TableSim {
   private locate(o: number, v: number): { run: Run; at: number; swap: number } | undefined {
     const c = this.classOf[o];
     if (c < 0) return undefined;
+    const repRun = this.ensure(c);
     const own = this.own.get(o);
     if (own) return { run: own, at: v, swap: -1 };
     const rep = this.reps[c];
-    if (o === rep) return { run: this.repRuns[c], at: v, swap: -1 };
-    return { run: this.repRuns[c], at: v === rep ? o : v === o ? rep : v, swap: o };
+    if (o === rep) return { run: repRun, at: v, swap: -1 };
+    return { run: repRun, at: v === rep ? o : v === o ? rep : v, swap: o };
   }
 
   /** route(o, v) !== undefined, without building the route; also gives the next hop. */
@@ -455,9 +490,10 @@ export class TableSim {
     if (o === v) return -1;
     const c = this.classOf[o];
     if (c < 0) return -1;
+    const repRun = this.ensure(c);
     const own = this.own.get(o);
     const rep = this.reps[c];
-    const run = own ?? this.repRuns[c];
+    const run = own ?? repRun;
     const swap = !own && o !== rep;
     const at = swap ? (v === rep ? o : v === o ? rep : v) : v;
     if (run.len[at] < 0) return -1;
@@ -470,11 +506,13 @@ export class TableSim {
 
   /** What a TableSim over an equal adjacency and origins restores instead of running. */
   state(): TableState {
-    return { classOf: this.classOf, reps: this.reps, repRuns: this.repRuns, own: [...this.own.values()], paths: this.prop.paths, clusters: this.prop.clusters };
+    // As computed so far: a restored table computes the rest when asked.
+    return { classOf: this.classOf, reps: this.reps, repRuns: [...this.repRuns], own: [...this.own.values()], paths: this.prop.paths, clusters: this.prop.clusters };
   }
 
   /** Devices that run on their own (twin shortcut not exact for them). */
   ownRuns(): number[] {
+    this.all();
     return [...this.own.keys()];
   }
 
@@ -589,6 +627,7 @@ export class TableSim {
     for (let o = 0; o < a.n; o++) {
       const c = this.classOf[o];
       if (o === v || c < 0) continue;
+      const run = this.ensure(c);
       if (state[c] === 0) state[c] = v === this.reps[c] || row.has(this.reps[c]) ? 2 : 1;
       if (state[c] === 2 || this.own.has(o)) {
         const r = this.route(o, v);
@@ -597,7 +636,6 @@ export class TableSim {
         each(o, r.asPath, this.entriesAt(l.run, l.at, l.swap, r.len, r.ebgp ? 1 : 0, row));
         continue;
       }
-      const run = this.repRuns[c];
       let s = shared[c];
       if (s === undefined) s = shared[c] = run.len[v] < 0 ? null : { entries: this.entriesAt(run, v, -1, run.len[v], run.ebgp[v], row), path: this.prop.paths.list(run.path[v]) };
       if (!s) continue;

@@ -16,7 +16,7 @@ export interface TableCache {
 }
 
 /** Bumped when the encoding or what a run holds changes. */
-const FORMAT = 'table-state/1';
+const FORMAT = 'table-state/2';
 
 type Typed = Int32Array | Int16Array | Uint8Array | Float64Array;
 
@@ -39,11 +39,16 @@ const RUN_FIELDS = ['len', 'ebgp', 'fromClient', 'path', 'cluster', 'nh', 'via',
 const TYPES = { Int32Array, Int16Array, Uint8Array, Float64Array } as const;
 type TypeName = keyof typeof TYPES;
 
-/** The state as bytes: a JSON header (numbers and each array's type and length), then the arrays, 8-byte aligned. */
+/**
+ * The state as bytes: a JSON header (numbers, the classes computed, each array's type and
+ * length), then the arrays, 8-byte aligned. Classes never asked for are absent (computed by
+ * whoever restores the state and asks).
+ */
 export function encodeTable(s: TableState): Buffer {
   const arrays: Typed[] = [];
   const put = (a: Typed) => arrays.push(a);
-  const runs = [...s.repRuns, ...s.own];
+  const classes = s.repRuns.flatMap((r, c) => (r ? [c] : []));
+  const runs = [...classes.map((c) => s.repRuns[c]!), ...s.own];
   put(s.classOf);
   for (const r of runs) for (const f of RUN_FIELDS) put(r[f]);
   for (const t of [s.paths, s.clusters]) {
@@ -55,7 +60,7 @@ export function encodeTable(s: TableState): Buffer {
       format: FORMAT,
       reps: s.reps,
       runs: runs.map((r) => [r.origin, r.originAsn]),
-      repRuns: s.repRuns.length,
+      classes,
       arrays: arrays.map((a) => [a.constructor.name, a.length]),
     }),
   );
@@ -78,8 +83,9 @@ export function encodeTable(s: TableState): Buffer {
 export function decodeTable(buf: Buffer, n: number): TableState | undefined {
   try {
     const len = buf.readUInt32LE(0);
-    const head = JSON.parse(buf.subarray(4, 4 + len).toString()) as { format: string; reps: number[]; runs: [number, number][]; repRuns: number; arrays: [TypeName, number][] };
+    const head = JSON.parse(buf.subarray(4, 4 + len).toString()) as { format: string; reps: number[]; runs: [number, number][]; classes: number[]; arrays: [TypeName, number][] };
     if (head.format !== FORMAT || head.arrays.length !== 1 + head.runs.length * RUN_FIELDS.length + 4) return undefined;
+    if (head.classes.length > head.runs.length || head.classes.some((c) => !Number.isInteger(c) || c < 0 || c >= head.reps.length)) return undefined;
     const pad = (x: number) => (8 - (x % 8)) % 8;
     let at = 4 + len + pad(4 + len);
     // One copy into an aligned buffer of its own, the arrays views into it.
@@ -108,7 +114,9 @@ export function decodeTable(buf: Buffer, n: number): TableState | undefined {
     });
     const paths = SeqTrie.from(next(), next());
     const clusters = SeqTrie.from(next(), next());
-    return { classOf, reps: head.reps, repRuns: runs.slice(0, head.repRuns), own: runs.slice(head.repRuns), paths, clusters };
+    const repRuns = new Array<Run | undefined>(head.reps.length).fill(undefined);
+    head.classes.forEach((c, i) => (repRuns[c] = runs[i]));
+    return { classOf, reps: head.reps, repRuns, own: runs.slice(head.classes.length), paths, clusters };
   } catch {
     return undefined; // torn or foreign: the table is simulated again
   }
