@@ -622,12 +622,19 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
         });
         disturbances.set(d.name, dist);
         impact.disturbs = describeDisturbance(dist);
+        // Sessions listed as reset with everything on the device are not listed again by attribute.
+        const everything = new Set<string>();
         if (dist.all) {
           unpredicted.push(d.name);
-          for (const id of d.bgpSessionIds) if (baseSessions.has(id) && headSessions.has(id)) sessionsReset.push({ device: d.name, neighbor: `every session (${dist.all})`, session: id });
+          for (const id of d.bgpSessionIds) {
+            if (!baseSessions.has(id) || !headSessions.has(id)) continue;
+            everything.add(id);
+            sessionsReset.push({ device: d.name, neighbor: `every session (${dist.all})`, session: id });
+          }
         }
         for (const [neighbor, why] of attrs) {
           const session = sessionOf(head.model!, d.name, neighbor);
+          if (session !== undefined && everything.has(session)) continue;
           sessionsReset.push({ device: d.name, neighbor: `${neighbor} (${why.join(', ')})`, ...(session ? { session } : {}) });
         }
       } else unpredicted.push(d.name);

@@ -44,27 +44,52 @@ function changed(a: string[], b: string[]): string[] {
 /** Neighbour attributes whose change makes FRR reset the session (others are refreshed in place). */
 const RESETS = /^neighbor (\S+) (remote-as|interface|update-source|password|ebgp-multihop|ttl-security|local-as|capability|peer-group|activate)\b/;
 
+/** The default BGP instance's AS, and a value its `bgp router-id` or `bgp cluster-id` line sets (undefined: none). */
+function bgpIdentity(lines: string[], key: 'router-id' | 'cluster-id'): { asn?: string; value?: string } {
+  let asn: string | undefined;
+  let value: string | undefined;
+  for (const l of lines) {
+    const m = /^router bgp (\d+)(?: > bgp (router-id|cluster-id) (\S+))?$/.exec(l);
+    if (!m) continue;
+    asn ??= m[1];
+    if (m[2] === key) value = m[3];
+  }
+  return { asn, value };
+}
+
+/** Why everything on the device is disturbed, when its BGP identity changes: its AS (a new instance), router id or cluster id. */
+function identityChange(running: string[], desired: string[]): string | undefined {
+  const [a, b] = [bgpIdentity(running, 'router-id'), bgpIdentity(desired, 'router-id')];
+  const was = (x?: string) => x ?? 'none';
+  if (a.asn !== b.asn) return a.asn && b.asn ? `BGP AS ${a.asn} -> ${b.asn}: the instance is replaced` : `BGP instance ${a.asn ?? b.asn} ${a.asn ? 'removed' : 'added'}`;
+  if (a.value !== b.value) return `BGP router-id ${was(a.value)} -> ${was(b.value)}`;
+  const [c, e] = [bgpIdentity(running, 'cluster-id'), bgpIdentity(desired, 'cluster-id')];
+  if (c.value !== e.value) return `BGP cluster-id ${was(c.value)} -> ${was(e.value)}`;
+  return undefined;
+}
+
 export function frrDisturbance(runningConf: string, desiredConf: string, runningNet = '', desiredNet = ''): Disturbance {
   const d: Disturbance = { sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: [] };
   const add = <T>(list: T[], x: T) => {
     if (!list.includes(x)) list.push(x);
   };
-  for (const line of changed(contextLines(runningConf), contextLines(desiredConf))) {
+  const [running, desired] = [contextLines(runningConf), contextLines(desiredConf)];
+  // Said once, from both sides: line by line, an AS change reads as every line of the instance.
+  const identity = identityChange(running, desired);
+  if (identity) d.all = identity;
+  for (const line of changed(running, desired)) {
     const parts = line.split(' > ');
     const top = parts[0];
     const last = parts[parts.length - 1];
     let m: RegExpExecArray | null;
-    if (/^router bgp \d+$/.test(top) && parts.length === 1) {
-      d.all = `BGP instance ${top.slice(11)} added or removed`;
-      continue;
-    }
+    if (/^router bgp \d+$/.test(top) && parts.length === 1) continue;
     if ((m = /^router bgp \d+ vrf (\S+)$/.exec(top))) {
       add(d.vrfs, m[1]);
       continue;
     }
     if (/^router bgp \d+$/.test(top)) {
-      if (/^bgp (router-id|cluster-id)\b/.test(last) && parts.length === 2) d.all = `BGP ${last}`;
-      else if ((m = RESETS.exec(last))) add(d.sessions, `${m[1]} (${m[2]})`);
+      if (/^bgp (router-id|cluster-id)\b/.test(last) && parts.length === 2) continue;
+      if ((m = RESETS.exec(last))) add(d.sessions, `${m[1]} (${m[2]})`);
       for (const p of parts) if ((m = /^vni (\d+)$/.exec(p))) add(d.vnis, Number(m[1]));
       continue;
     }
@@ -77,7 +102,7 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
       continue;
     }
     if (/^router (ospf|isis)/.test(top)) {
-      if (/router-id|^network|^area/.test(last) || parts.length === 1) d.all = `${top}: ${last}`;
+      if (/router-id|^network|^area/.test(last) || parts.length === 1) d.all ??= `${top}: ${last}`;
       continue;
     }
   }

@@ -169,6 +169,12 @@ describe('netloom plan, scenario by scenario', () => {
     // A new router id is a new BGP identity: every session of every device.
     expect(p.blastRadius.unpredicted).toEqual(['leaf1', 'leaf2', 'leaf3', 'leaf4', 'leaf5', 'spine1', 'spine2']);
     expect(new Set(p.blastRadius.sessionsReset.map((s) => s.session)).size).toBe(10);
+    // Each end once, said as the identity change (not again by each neighbour line that moved with it).
+    expect(p.blastRadius.sessionsReset.filter((s) => s.device === 'leaf1').map((s) => `${s.neighbor}: ${s.session}`)).toEqual([
+      'every session (BGP router-id 10.0.0.1 -> 10.0.9.1): leaf1:eth1--spine1:eth1',
+      'every session (BGP router-id 10.0.0.1 -> 10.0.9.1): leaf1:eth2--spine2:eth1',
+    ]);
+    expect(p.blastRadius.sessionsReset).toHaveLength(20);
     expect(p.behaviour.reachability).toEqual([]);
   });
 

@@ -32,7 +32,20 @@ describe('FRR change disturbance', () => {
   it('names the sessions a neighbour change resets, and only those', () => {
     const changed = leaf1['frr.conf'].replace(' neighbor 10.3.0.101 update-source lo\n', ' neighbor 10.3.0.101 update-source eth1\n').replace(' neighbor 10.3.0.102 description spine2\n', ' neighbor 10.3.0.102 description rr2\n');
     expect(frrDisturbance(leaf1['frr.conf'], changed).sessions).toEqual(['10.3.0.101 (update-source)']);
-    expect(frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'].replace('bgp router-id 10.3.0.1\n', 'bgp router-id 10.3.0.9\n')).all).toMatch(/router-id/);
+    expect(frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'].replace('bgp router-id 10.3.0.1\n', 'bgp router-id 10.3.0.9\n')).all).toBe('BGP router-id 10.3.0.1 -> 10.3.0.9');
+  });
+
+  it('a new AS replaces the BGP instance: said as the AS change, whatever else its lines change', () => {
+    const renumbered = leaf1['frr.conf'].replaceAll(/^router bgp 65300\b/gm, 'router bgp 65399');
+    const d = frrDisturbance(leaf1['frr.conf'], renumbered);
+    expect(d.all).toBe('BGP AS 65300 -> 65399: the instance is replaced');
+    expect(describeDisturbance(d)).toBe('everything on the device (BGP AS 65300 -> 65399: the instance is replaced)');
+    // With a new router id as well: still the AS, the bigger change.
+    expect(frrDisturbance(leaf1['frr.conf'], renumbered.replace('bgp router-id 10.3.0.1\n', 'bgp router-id 10.3.0.9\n')).all).toBe('BGP AS 65300 -> 65399: the instance is replaced');
+    // BGP added to a device that ran none, and removed.
+    const noBgp = leaf1['frr.conf'].split(/^router bgp/m)[0];
+    expect(frrDisturbance(noBgp, leaf1['frr.conf']).all).toBe('BGP instance 65300 added');
+    expect(frrDisturbance(leaf1['frr.conf'], noBgp).all).toBe('BGP instance 65300 removed');
   });
 
   it('a new VLAN touches its VLAN and VNI, not the VRF it routes in; a new VRF touches the VRF', () => {
