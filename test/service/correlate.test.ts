@@ -1,7 +1,8 @@
 /**
  * Incident correlation on the dc1 model, over findings recorded from a real dc1 lab
  * (`verify --live` with probes; fixtures/): one spine link down is one link incident; bgpd
- * stopped on a leaf is one device incident, not one per session or route.
+ * stopped on a leaf is one device incident, not one per session or route. The same for an OSPF
+ * underlay, over findings recorded from a lab of a generated two-pod fabric (fixtures/gx-ospf).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,15 @@ describe('incident correlation', () => {
     const p = new Correlator(fg).pathElements('leaf1', 'leaf3');
     expect(p.filter((e) => e.startsWith('device:')).sort()).toEqual(['device:leaf1', 'device:leaf3', 'device:spine1', 'device:spine2']);
     expect(p.filter((e) => e.startsWith('link:'))).toHaveLength(4);
+  });
+
+  it('an OSPF underlay link down (two pods, super-spines): its adjacency at both ends, its interfaces, the rerouted loopbacks and the reduced ECMP are one link incident', () => {
+    const gx = buildFabricGraph(loadModelSync('test/service/fixtures/gx-ospf'));
+    const findings = fixture('gx-ospf-link-down');
+    expect(new Set([...findings.values()].map((f) => f.check))).toEqual(new Set(['live-ospf', 'live-fabric-interfaces', 'live-fabric-rib', 'live-underlay-ecmp']));
+    const x = new Correlator(gx).explain(findings);
+    expect(x.map((e) => e.element)).toEqual(['link:p1-leaf1:eth1--p1-spine1:eth1']);
+    expect(x[0].findings).toHaveLength(findings.size);
   });
 
   it('no findings, no incidents', () => {

@@ -27,6 +27,18 @@ function sessionsUp(m: FabricModel, pfx: (device: string, sessionId: string, afi
 
 const failing = (results: ReturnType<typeof compareLive>, id: string) => results.find((r) => r.check.id === id)!.findings.filter((f) => f.severity === 'error');
 
+describe('live comparison of an OSPF underlay (dc2)', () => {
+  it('an adjacency missing at one end names both devices and the link it runs over', () => {
+    const m = model('dc2');
+    // border1 sees spine2 Full and nothing from spine1; no other device was asked about OSPF.
+    const spine2 = m.ospfAdjacencies.find((a) => a.id === 'border1:Ethernet2--spine2:Ethernet21')!;
+    const obs: DeviceObservation[] = [{ device: 'border1', errors: {}, ospf: [{ routerId: spine2.b.routerId!, state: 'Full/-', iface: 'Ethernet2', address: spine2.b.address!.split('/')[0] }] }];
+    const f = failing(compareLive(m, { devices: obs, probes: [] }), 'live-ospf');
+    expect(f.map((x) => x.message)).toEqual(['border1: OSPF adjacency border1:Ethernet1--spine1:Ethernet21 is absent']);
+    expect(f[0].elements).toEqual({ devices: ['border1', 'spine1'], links: ['border1:Ethernet1--spine1:Ethernet21'] });
+  });
+});
+
 describe('live comparison on state recorded from FRR 8.4 in the dc1 lab', () => {
   it('parses the recorded JSON: sessions up with prefixes, two next hops to every VTEP', () => {
     const obs = recordedObservations();

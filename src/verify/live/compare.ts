@@ -657,7 +657,11 @@ export class LiveComparison {
           if (!me || !peer) continue;
           const n = o.ospf?.find((x) => x.routerId === peer.routerId || x.iface === me.interface);
           const why = o.errors['show ip ospf neighbor json'];
-          if (!n || !ospfAdjacencyUp(n)) of.push(f('live-ospf', `${name}: OSPF adjacency ${adj.id} is ${n ? n.state : 'absent'}${why ? `: ${why}` : ''}`, { adjacency: adj.id, interface: me.interface, peer: peer.device, state: n?.state ?? null, reason: why ?? null }, adj.source, { elements: { devices: [name, peer.device] } }));
+          // The link the adjacency runs over, as a BGP session's finding names its own: the
+          // service's correlation (src/service/correlate.ts) then explains the adjacency down
+          // by the link, with its interfaces and the routes over it, not by a device.
+          const link = this.fg.linkAt(me.device, me.interface);
+          if (!n || !ospfAdjacencyUp(n)) of.push(f('live-ospf', `${name}: OSPF adjacency ${adj.id} is ${n ? n.state : 'absent'}${why ? `: ${why}` : ''}`, { adjacency: adj.id, interface: me.interface, peer: peer.device, state: n?.state ?? null, reason: why ?? null }, adj.source, { elements: { devices: [name, peer.device], links: link ? [this.fg.linkName(link)] : [] } }));
         }
       }
       this.set(`dev:${name}:ospf`, of);
