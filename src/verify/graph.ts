@@ -39,6 +39,8 @@ export interface FabricGraph {
   iface(device: string, name: string): Interface | undefined;
   /** The link an interface is cabled to. */
   linkAt(device: string, iface: string): Link | undefined;
+  /** The link a BGP session runs over: by its end a's interface (unnumbered), else by its address (numbered); none for sessions between loopbacks. */
+  sessionLink(s: BgpSession): Link | undefined;
   linkName(l: Link): string;
   sessionById: Map<string, BgpSession>;
   /** Link index -> underlay adjacencies (BGP session ids or OSPF adjacency ids) running over it. */
@@ -112,6 +114,7 @@ function buildMultiGraph(model: FabricModel): MultiGraph {
 /** What a graph builds from the routing lists alone (links, sessions, OSPF adjacencies) over the device numbering. */
 interface RoutingParts {
   linkAt(device: string, iface: string): Link | undefined;
+  sessionLink(s: BgpSession): Link | undefined;
   /** Built on first use: of a plan's checks only bgp-session-compat asks, and a head takes its result from the base. */
   readonly sessionById: Map<string, BgpSession>;
   underlayOnLink: Map<number, (BgpSession | OspfAdjacency)[]>;
@@ -175,6 +178,11 @@ function routingParts(model: FabricModel, deviceIndex: Map<string, number>): Rou
     const i = indexAt(device, iface);
     return i === undefined ? undefined : links[i];
   };
+  const sessionIndex = (s: BgpSession): number | undefined => (s.a.interface ? indexAt(s.a.device, s.a.interface) : s.a.address ? indexOfAddress(s.a.device, s.a.address) : undefined);
+  const sessionLink = (s: BgpSession): Link | undefined => {
+    const i = sessionIndex(s);
+    return i === undefined ? undefined : links[i];
+  };
 
   const underlayOnLink = new Map<number, (BgpSession | OspfAdjacency)[]>();
   const onLink = (i: number | undefined, x: BgpSession | OspfAdjacency) => {
@@ -186,7 +194,7 @@ function routingParts(model: FabricModel, deviceIndex: Map<string, number>): Rou
   for (const s of model.bgpSessions) {
     if (s.layer === 'overlay' || !deviceIndex.has(s.a.device) || !deviceIndex.has(s.b.device)) continue;
     // The link the session runs over: by interface, else by address.
-    onLink(s.a.interface ? indexAt(s.a.device, s.a.interface) : s.a.address ? indexOfAddress(s.a.device, s.a.address) : undefined, s);
+    onLink(sessionIndex(s), s);
   }
   for (const o of model.ospfAdjacencies) {
     if (!deviceIndex.has(o.a.device) || !deviceIndex.has(o.b.device)) continue;
@@ -206,6 +214,7 @@ function routingParts(model: FabricModel, deviceIndex: Map<string, number>): Rou
   let sessionById: Map<string, BgpSession> | undefined;
   const parts: RoutingParts = {
     linkAt,
+    sessionLink,
     get sessionById() {
       return (sessionById ??= new Map(sessions.map((s) => [s.id, s])));
     },
@@ -235,7 +244,7 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
   };
 
   const parts = routingParts(model, deviceIndex);
-  const { linkAt, underlayOnLink, underlay } = parts;
+  const { linkAt, sessionLink, underlayOnLink, underlay } = parts;
 
   const vnis = new Map<number, VniMember[]>();
   const addVni = (vni: number, m: VniMember) => {
@@ -270,6 +279,7 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
     },
     iface,
     linkAt,
+    sessionLink,
     linkName: (l) => linkKey(l.a, l.b),
     get sessionById() {
       return parts.sessionById;

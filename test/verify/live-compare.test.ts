@@ -3,7 +3,8 @@ import { compareLive, LiveBasis, LiveComparison } from '../../src/verify/live/co
 import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { DOMAINS } from '../../src/domains/index.ts';
 import { basisOf } from '../../src/domains/fabric/index.ts';
-import { model, recordedObservations, regressionModel } from './helpers.ts';
+import { generatedModel, model, recordedObservations, regressionModel } from './helpers.ts';
+import { generateFabricIntent } from '../../src/intent/generate.ts';
 import type { FabricModel } from '../../src/model/types.ts';
 import type { DeviceObservation } from '../../src/verify/live/observed.ts';
 import { probePlan } from '../../src/verify/live/probes.ts';
@@ -36,6 +37,19 @@ describe('live comparison of an OSPF underlay (dc2)', () => {
     const f = failing(compareLive(m, { devices: obs, probes: [] }), 'live-ospf');
     expect(f.map((x) => x.message)).toEqual(['border1: OSPF adjacency border1:Ethernet1--spine1:Ethernet21 is absent']);
     expect(f[0].elements).toEqual({ devices: ['border1', 'spine1'], links: ['border1:Ethernet1--spine1:Ethernet21'] });
+  });
+});
+
+describe('live comparison of a numbered eBGP underlay', () => {
+  it('a session down names the link it runs over, found by its address', () => {
+    const m = generatedModel(generateFabricIntent({ name: 'numbered', pods: 1, spinesPerPod: 2, leavesPerPod: 2, underlay: 'ebgp' }));
+    const s = m.bgpSessions.find((x) => x.layer !== 'overlay' && x.a.device === 'p1-leaf1' && x.b.device === 'p1-spine2')!;
+    expect(s.a.interface).toBeUndefined();
+    const obs = sessionsUp(m, () => 1);
+    for (const p of obs.find((o) => o.device === 'p1-spine2')!.bgp!) if (p.peer === s.a.address!.split('/')[0]) p.state = 'Idle';
+    const f = failing(compareLive(m, { devices: obs, probes: [] }), 'live-bgp-sessions');
+    expect(f.map((x) => x.evidence.session)).toEqual([s.id]);
+    expect(f[0].elements).toEqual({ devices: ['p1-leaf1', 'p1-spine2'], links: ['p1-leaf1:eth2--p1-spine2:eth1'] });
   });
 });
 

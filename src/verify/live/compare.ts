@@ -779,7 +779,8 @@ export class LiveComparison {
       evidence[dev] = st.perAfi;
     }
     if (!observedAny || !problems.length) return [];
-    const link = s.a.interface ? this.fg.linkAt(s.a.device, s.a.interface) : undefined;
+    // Numbered sessions too (found by address): the correlation explains a link down by its link.
+    const link = this.fg.sessionLink(s);
     return [{
       check: 'live-bgp-sessions',
       severity: 'error',
