@@ -1,7 +1,8 @@
 /**
  * Findings -> the smallest set of failed elements that explains them, on the model's graph.
  * Each finding names the elements whose failure would produce it: a BGP session its link and
- * its two devices; a missing or reduced underlay route every link and device on the
+ * its two devices (a session between loopbacks every link and device on the underlay paths
+ * between its two devices); a missing or reduced underlay route every link and device on the
  * predicted shortest paths between its two ends; anything else the devices and endpoints it
  * names (with the devices whose loopback or VTEP address it names), and for traffic between
  * two endpoints the paths between their leaves. The
@@ -93,6 +94,10 @@ export class Correlator {
     // Underlay reachability between two devices: anything on the paths the model predicts.
     const peer = f.check === 'live-underlay-ecmp' ? ev.peer : f.check === 'live-fabric-rib' ? (ev.predicted as { origin?: string } | null)?.origin : undefined;
     if (device && typeof peer === 'string' && peer !== device) for (const x of this.pathElements(peer, device)) inferred.add(x);
+    // A session between loopbacks (multihop, no link of its own) rides the underlay between its
+    // two devices: a link on those paths explains it going down.
+    const ends = f.elements?.devices ?? [];
+    if (f.check === 'live-bgp-sessions' && !f.elements?.links?.length && ends.length === 2 && ends[0] !== ends[1]) for (const x of this.pathElements(ends[0], ends[1])) inferred.add(x);
     const vtepOwner = f.check === 'live-fabric-forwarding' && typeof ev.address === 'string' ? this.byAddress.get(ev.address) : undefined;
     if (device && vtepOwner && vtepOwner !== device) for (const x of this.pathElements(vtepOwner, device)) inferred.add(x);
     // A device whose loopback or VTEP the finding names (a missing next hop, a missing remote VTEP).

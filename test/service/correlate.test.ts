@@ -2,7 +2,8 @@
  * Incident correlation on the dc1 model, over findings recorded from a real dc1 lab
  * (`verify --live` with probes; fixtures/): one spine link down is one link incident; bgpd
  * stopped on a leaf is one device incident, not one per session or route. The same for an OSPF
- * underlay, over findings recorded from a lab of a generated two-pod fabric (fixtures/gx-ospf).
+ * underlay, over findings recorded from a lab of a generated two-pod fabric (fixtures/gx-ospf),
+ * and for a numbered eBGP underlay with EVPN between loopbacks (fixtures/gn-ebgp).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +57,16 @@ describe('incident correlation', () => {
     expect(new Set([...findings.values()].map((f) => f.check))).toEqual(new Set(['live-ospf', 'live-fabric-interfaces', 'live-fabric-rib', 'live-underlay-ecmp']));
     const x = new Correlator(gx).explain(findings);
     expect(x.map((e) => e.element)).toEqual(['link:p1-leaf1:eth1--p1-spine1:eth1']);
+    expect(x[0].findings).toHaveLength(findings.size);
+  });
+
+  it('a numbered eBGP underlay link down: its session found by address, and the EVPN session between loopbacks that rode it, are one link incident', () => {
+    const gn = buildFabricGraph(loadModelSync('test/service/fixtures/gn-ebgp'));
+    const findings = fixture('gn-ebgp-link-down');
+    const sessions = [...findings.values()].filter((f) => f.check === 'live-bgp-sessions').map((f) => f.evidence.session).sort();
+    expect(sessions).toEqual(['p1-leaf2--p1-spine2', 'p1-leaf2:eth2--p1-spine2:eth2']);
+    const x = new Correlator(gn).explain(findings);
+    expect(x.map((e) => e.element)).toEqual(['link:p1-leaf2:eth2--p1-spine2:eth2']);
     expect(x[0].findings).toHaveLength(findings.size);
   });
 
