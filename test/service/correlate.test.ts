@@ -3,7 +3,8 @@
  * (`verify --live` with probes; fixtures/): one spine link down is one link incident; bgpd
  * stopped on a leaf is one device incident, not one per session or route. The same for an OSPF
  * underlay, over findings recorded from a lab of a generated two-pod fabric (fixtures/gx-ospf),
- * and for a numbered eBGP underlay with EVPN between loopbacks (fixtures/gn-ebgp).
+ * and for a numbered eBGP underlay with EVPN between loopbacks (fixtures/gn-ebgp); a spine
+ * whose every link went down is one device incident (fixtures/gu-ebgp, three tiers).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +68,21 @@ describe('incident correlation', () => {
     expect(sessions).toEqual(['p1-leaf2--p1-spine2', 'p1-leaf2:eth2--p1-spine2:eth2']);
     const x = new Correlator(gn).explain(findings);
     expect(x.map((e) => e.element)).toEqual(['link:p1-leaf2:eth2--p1-spine2:eth2']);
+    expect(x[0].findings).toHaveLength(findings.size);
+  });
+
+  it('a spine gone (every link down): its sessions, its neighbours\' ports without carrier, the rerouted loopbacks, the probes are one device incident', () => {
+    const gu = buildFabricGraph(loadModelSync('test/service/fixtures/gu-ebgp'));
+    const findings = fixture('gu-spine-down');
+    const carrierLost = [...findings.values()].filter((f) => f.check === 'live-fabric-interfaces' && f.evidence.device !== 'p1-spine1');
+    expect(carrierLost.map((f) => f.message).sort()).toEqual([
+      'p1-leaf1: eth1 (to p1-spine1:eth1) is down: no carrier (oper DOWN)',
+      'p1-leaf2: eth1 (to p1-spine1:eth2) is down: no carrier (oper DOWN)',
+      'ss1: eth1 (to p1-spine1:eth3) is down: no carrier (oper DOWN)',
+      'ss2: eth1 (to p1-spine1:eth4) is down: no carrier (oper DOWN)',
+    ]);
+    const x = new Correlator(gu).explain(findings);
+    expect(x.map((e) => e.element)).toEqual(['device:p1-spine1']);
     expect(x[0].findings).toHaveLength(findings.size);
   });
 

@@ -115,6 +115,12 @@ export async function collectInterfaces(target: LiveTarget, model: FabricModel):
 }
 
 const elementsOf = (p: ExpectedPort): Finding['elements'] => (p.link ? { links: [p.link], devices: [p.device] } : { devices: [p.device], endpoints: p.endpoints });
+/**
+ * A fabric port that lost its carrier, or loses packets, may be so because of its link or of
+ * the device at the other end (a spine that died takes every leaf's carrier on that port): the
+ * service's correlation then explains a dead device's neighbours' ports by the device.
+ */
+const withPeer = (p: ExpectedPort): Finding['elements'] => (p.link ? { links: [p.link], devices: [p.device, p.peer.slice(0, p.peer.lastIndexOf(':'))] } : elementsOf(p));
 const where = (p: ExpectedPort) => (p.link ? `to ${p.peer}` : `to ${p.endpoints.length > 1 ? 'endpoints' : 'endpoint'} ${p.peer}`);
 
 /** The state findings of one device: a missing interface, one down, an MTU other than the model's. */
@@ -124,12 +130,13 @@ export function stateFindings(ports: ExpectedPort[], device: string, links: Link
   for (const p of ports) {
     const l = byName.get(p.interface);
     const base = { device, interface: p.interface, ...(p.link ? { link: p.link } : { endpoints: p.endpoints }) };
-    const finding = (property: string, message: string, evidence: Record<string, unknown>): Finding => ({ check: INTERFACES_CHECK.id, severity: 'error', message: `${device}: ${p.interface} (${where(p)}) ${message}`, evidence: { ...base, property, ...evidence }, location: p.source, elements: elementsOf(p) });
+    const finding = (property: string, message: string, evidence: Record<string, unknown>, elements = elementsOf(p)): Finding => ({ check: INTERFACES_CHECK.id, severity: 'error', message: `${device}: ${p.interface} (${where(p)}) ${message}`, evidence: { ...base, property, ...evidence }, location: p.source, elements });
     if (!l) {
       out.push(finding('state', 'does not exist in the kernel', { observed: null }));
       continue;
     }
-    if (!linkUp(l)) out.push(finding('state', `is down: ${downReason(l)}`, { admin: l.admin ? 'up' : 'down', carrier: l.carrier, oper: l.oper }));
+    // Administratively down is this device's own doing; no carrier may be the other end's.
+    if (!linkUp(l)) out.push(finding('state', `is down: ${downReason(l)}`, { admin: l.admin ? 'up' : 'down', carrier: l.carrier, oper: l.oper }, l.admin ? withPeer(p) : elementsOf(p)));
     if (l.mtu !== p.mtu) out.push(finding('mtu', `has MTU ${l.mtu}, the model says ${p.mtu}`, { mtu: l.mtu, expected: p.mtu }));
   }
   return out;
@@ -149,7 +156,7 @@ export function counterFindings(ports: ExpectedPort[], device: string, growth: R
       message: `${device}: ${p.interface} (${where(p)}) ${grown.map(counterLabel).join(', ')} growing between polls`,
       evidence: { device, interface: p.interface, ...(p.link ? { link: p.link } : { endpoints: p.endpoints }), property: 'counters', growth: g, seconds: Math.round(interval * 10) / 10 },
       location: p.source,
-      elements: elementsOf(p),
+      elements: withPeer(p),
     });
   }
   return out;

@@ -102,14 +102,14 @@ describe('live-fabric-interfaces against the dc1 model', () => {
     for (const d of DEVICES) expect(stateFindings(ports.get(d)!, d, parseLinks(fixture(d)).links), d).toEqual([]);
   });
 
-  it('a link down: its two ends, each naming the link, the device and the link\'s intent line', () => {
+  it('a link down: its two ends, each naming the link, the device (with no carrier, the other end too) and the link\'s intent line', () => {
     const leaf = stateFindings(ports.get('leaf1')!, 'leaf1', parseLinks(fixture('leaf1-a-eth1-down')).links);
     const spine = stateFindings(ports.get('spine1')!, 'spine1', parseLinks(fixture('spine1-a-peer-down')).links);
     expect([...leaf, ...spine].map((f) => f.message)).toEqual(['leaf1: eth1 (to spine1:eth1) is down: administratively down', 'spine1: eth1 (to leaf1:eth1) is down: no carrier (oper DOWN)']);
-    for (const f of [...leaf, ...spine]) {
-      expect(f.elements).toEqual({ links: [LINK], devices: [f.evidence.device] });
-      expect(formatLocation(f.location!)).toMatch(/^intents\/dc1\/nodes\.yaml:15:\d+$/);
-    }
+    // Shut down here: this device's doing. No carrier: the link, or the device at the other end.
+    expect(leaf[0].elements).toEqual({ links: [LINK], devices: ['leaf1'] });
+    expect(spine[0].elements).toEqual({ links: [LINK], devices: ['spine1', 'leaf1'] });
+    for (const f of [...leaf, ...spine]) expect(formatLocation(f.location!)).toMatch(/^intents\/dc1\/nodes\.yaml:15:\d+$/);
     expect(findingKey(leaf[0])).toBe('live-fabric-interfaces|leaf1|interface=eth1|property=state');
     expect(eventKind('live-fabric-interfaces', true)).toBe('interface-down');
     expect(eventKind('live-fabric-interfaces', false)).toBe('interface-up');
@@ -118,7 +118,7 @@ describe('live-fabric-interfaces against the dc1 model', () => {
   it('the drops on the spine\'s end: a warning with the growth, naming the link', () => {
     const growth = { eth1: counterGrowth(parseLinks(fixture('spine1-a')).counters.eth1, parseLinks(fixture('spine1-a-peer-down')).counters.eth1) };
     const [w] = counterFindings(ports.get('spine1')!, 'spine1', growth, 2);
-    expect(w).toMatchObject({ severity: 'warning', message: 'spine1: eth1 (to leaf1:eth1) tx dropped growing between polls', evidence: { growth: { txDropped: 5 }, seconds: 2, property: 'counters' }, elements: { links: [LINK] } });
+    expect(w).toMatchObject({ severity: 'warning', message: 'spine1: eth1 (to leaf1:eth1) tx dropped growing between polls', evidence: { growth: { txDropped: 5 }, seconds: 2, property: 'counters' }, elements: { links: [LINK], devices: ['spine1', 'leaf1'] } });
   });
 
   it('an MTU other than the model\'s, a missing endpoint port', () => {
