@@ -17,6 +17,15 @@ import { buildFabricGraph } from '../../src/verify/graph.ts';
 const fg = buildFabricGraph(loadModelSync('intents/dc1'));
 const fixture = (name: string) => new Map((JSON.parse(readFileSync(new URL(`fixtures/${name}.json`, import.meta.url), 'utf8')) as Finding[]).map((f) => [findingKey(f), f]));
 
+/** The recorded findings of a generated fabric's lab (fixtures/DIR and fixtures/NAME.json), and their explanation: exactly `element`, explaining every one. */
+function oneIncident(dir: string, name: string, element: string): Map<string, Finding> {
+  const findings = fixture(name);
+  const x = new Correlator(buildFabricGraph(loadModelSync(`test/service/fixtures/${dir}`))).explain(findings);
+  expect(x.map((e) => e.element)).toEqual([element]);
+  expect(x[0].findings).toHaveLength(findings.size);
+  return findings;
+}
+
 describe('incident correlation', () => {
   it('a spine link down: its session, the reduced ECMP and the rerouted loopbacks are one link incident', () => {
     const findings = fixture('dc1-spine-link-down');
@@ -53,27 +62,18 @@ describe('incident correlation', () => {
   });
 
   it('an OSPF underlay link down (two pods, super-spines): its adjacency at both ends, its interfaces, the rerouted loopbacks and the reduced ECMP are one link incident', () => {
-    const gx = buildFabricGraph(loadModelSync('test/service/fixtures/gx-ospf'));
-    const findings = fixture('gx-ospf-link-down');
+    const findings = oneIncident('gx-ospf', 'gx-ospf-link-down', 'link:p1-leaf1:eth1--p1-spine1:eth1');
     expect(new Set([...findings.values()].map((f) => f.check))).toEqual(new Set(['live-ospf', 'live-fabric-interfaces', 'live-fabric-rib', 'live-underlay-ecmp']));
-    const x = new Correlator(gx).explain(findings);
-    expect(x.map((e) => e.element)).toEqual(['link:p1-leaf1:eth1--p1-spine1:eth1']);
-    expect(x[0].findings).toHaveLength(findings.size);
   });
 
   it('a numbered eBGP underlay link down: its session found by address, and the EVPN session between loopbacks that rode it, are one link incident', () => {
-    const gn = buildFabricGraph(loadModelSync('test/service/fixtures/gn-ebgp'));
-    const findings = fixture('gn-ebgp-link-down');
+    const findings = oneIncident('gn-ebgp', 'gn-ebgp-link-down', 'link:p1-leaf2:eth2--p1-spine2:eth2');
     const sessions = [...findings.values()].filter((f) => f.check === 'live-bgp-sessions').map((f) => f.evidence.session).sort();
     expect(sessions).toEqual(['p1-leaf2--p1-spine2', 'p1-leaf2:eth2--p1-spine2:eth2']);
-    const x = new Correlator(gn).explain(findings);
-    expect(x.map((e) => e.element)).toEqual(['link:p1-leaf2:eth2--p1-spine2:eth2']);
-    expect(x[0].findings).toHaveLength(findings.size);
   });
 
   it('a spine gone (every link down): its sessions, its neighbours\' ports without carrier, the rerouted loopbacks, the probes are one device incident', () => {
-    const gu = buildFabricGraph(loadModelSync('test/service/fixtures/gu-ebgp'));
-    const findings = fixture('gu-spine-down');
+    const findings = oneIncident('gu-ebgp', 'gu-spine-down', 'device:p1-spine1');
     const carrierLost = [...findings.values()].filter((f) => f.check === 'live-fabric-interfaces' && f.evidence.device !== 'p1-spine1');
     expect(carrierLost.map((f) => f.message).sort()).toEqual([
       'p1-leaf1: eth1 (to p1-spine1:eth1) is down: no carrier (oper DOWN)',
@@ -81,9 +81,6 @@ describe('incident correlation', () => {
       'ss1: eth1 (to p1-spine1:eth3) is down: no carrier (oper DOWN)',
       'ss2: eth1 (to p1-spine1:eth4) is down: no carrier (oper DOWN)',
     ]);
-    const x = new Correlator(gu).explain(findings);
-    expect(x.map((e) => e.element)).toEqual(['device:p1-spine1']);
-    expect(x[0].findings).toHaveLength(findings.size);
   });
 
   it('no findings, no incidents', () => {
