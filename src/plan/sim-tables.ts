@@ -38,14 +38,13 @@ export class PlanTables {
           }
         }
         if (sim && !stored) this.reused.push(`${side.rev}: ${evpn ? 'EVPN' : 'underlay'} table simulated for ${this.sides.find((s) => s !== side)?.rev}`);
-        if (!sim) sim = new TableSim(adj, origins, evpn);
-        this.mem.set(key, sim);
+        const table = sim ?? new TableSim(adj, origins, evpn);
+        this.mem.set(key, table);
         // Encoded when the entry is written (after the report), with every run computed by then;
         // a stored table is written again only when this plan computed runs it lacked.
-        const table = sim;
         const had = stored ? table.computedRuns : -1;
         if (side.memo?.setBlob && (stored || !side.memo.hasBlob?.(key))) side.memo.setBlob(key, () => (table.computedRuns > had ? encodeTable(table.state()) : undefined));
-        return sim;
+        return table;
       },
     };
   }

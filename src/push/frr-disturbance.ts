@@ -44,27 +44,23 @@ function changed(a: string[], b: string[]): string[] {
 /** Neighbour attributes whose change makes FRR reset the session (others are refreshed in place). */
 const RESETS = /^neighbor (\S+) (remote-as|interface|update-source|password|ebgp-multihop|ttl-security|local-as|capability|peer-group|activate)\b/;
 
-/** The default BGP instance's AS, and a value its `bgp router-id` or `bgp cluster-id` line sets (undefined: none). */
-function bgpIdentity(lines: string[], key: 'router-id' | 'cluster-id'): { asn?: string; value?: string } {
-  let asn: string | undefined;
-  let value: string | undefined;
+/** The default BGP instance's AS, router id and cluster id (undefined: none), from a config's context lines. */
+function bgpIdentity(lines: string[]): { asn?: string; 'router-id'?: string; 'cluster-id'?: string } {
+  const id: { asn?: string; 'router-id'?: string; 'cluster-id'?: string } = {};
   for (const l of lines) {
     const m = /^router bgp (\d+)(?: > bgp (router-id|cluster-id) (\S+))?$/.exec(l);
     if (!m) continue;
-    asn ??= m[1];
-    if (m[2] === key) value = m[3];
+    id.asn ??= m[1];
+    if (m[2]) id[m[2] as 'router-id' | 'cluster-id'] = m[3];
   }
-  return { asn, value };
+  return id;
 }
 
 /** Why everything on the device is disturbed, when its BGP identity changes: its AS (a new instance), router id or cluster id. */
 function identityChange(running: string[], desired: string[]): string | undefined {
-  const [a, b] = [bgpIdentity(running, 'router-id'), bgpIdentity(desired, 'router-id')];
-  const was = (x?: string) => x ?? 'none';
+  const [a, b] = [bgpIdentity(running), bgpIdentity(desired)];
   if (a.asn !== b.asn) return a.asn && b.asn ? `BGP AS ${a.asn} -> ${b.asn}: the instance is replaced` : `BGP instance ${a.asn ?? b.asn} ${a.asn ? 'removed' : 'added'}`;
-  if (a.value !== b.value) return `BGP router-id ${was(a.value)} -> ${was(b.value)}`;
-  const [c, e] = [bgpIdentity(running, 'cluster-id'), bgpIdentity(desired, 'cluster-id')];
-  if (c.value !== e.value) return `BGP cluster-id ${was(c.value)} -> ${was(e.value)}`;
+  for (const key of ['router-id', 'cluster-id'] as const) if (a[key] !== b[key]) return `BGP ${key} ${a[key] ?? 'none'} -> ${b[key] ?? 'none'}`;
   return undefined;
 }
 
