@@ -84,7 +84,16 @@ export const Status = z.object({
   periodMs: z.number().describe('the poller\'s tick: the shortest period of any device'),
   polling: z.object({ defaultMs: z.number(), roles: z.record(z.string(), z.number()), source: z.string() }).describe('poll period per device role and where it came from (intent, command line, default)'),
   recovery: z.object({ drift: z.enum(['off', 'alert', 'reapply']), forwarding: z.enum(['off', 'resync']), minIntervalMs: z.number(), maxPerHour: z.number().int(), maxResyncsPerHour: z.number().int(), source: z.record(z.string(), z.string()) }).describe('the recovery policy in force and where each key came from'),
-  lastPoll: z.object({ seq: z.number().int(), time: z.string(), ms: z.number(), failing: z.number().int() }).nullable(),
+  lastPoll: z
+    .object({
+      seq: z.number().int(),
+      time: z.string(),
+      ms: z.number(),
+      failing: z.number().int(),
+      pending: z.number().int().describe('devices not observed yet: the first full read admits a few devices a poll'),
+      owedTables: z.number().int().describe('default tables that changed and wait for a later poll (a budget of reads a poll); their devices are judged by the tables read before'),
+    })
+    .nullable(),
   openIncidents: z.number().int(),
 });
 

@@ -133,7 +133,7 @@ export interface DomainModule<M = unknown> {
        * re-parses and re-checks only what changed since the last one; the same results as
        * `collect` then `compare`. `recheck` hears each re-checked device's duration (wall, CPU).
        */
-      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number, cpuMs: number): void; tables?: Partial<TableReads> }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[]; pending?: number }> };
+      incremental?(model: FabricModel, fg: FabricGraph, hooks?: { recheck?(device: string, ms: number, cpuMs: number): void; tables?: Partial<TableReads> }): { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[]; pending?: number; owed?: number; owedDevices?: string[] }> };
       /** The live comparison as a push post-check (after a device's push, before confirm). */
       postCheck?(model: FabricModel): PostCheck;
       /** What `collect` observed, as Prometheus text: `netloom serve` appends it to /metrics after each poll. */

@@ -64,6 +64,8 @@ export class ServiceMetrics {
   readonly checkFindings = this.g('netloom_check_findings', 'findings of the live check at the last poll', ['check', 'severity']);
   readonly openIncidents = this.g('netloom_incidents_open', 'open incidents');
   readonly lastPoll = this.g('netloom_last_poll_timestamp_seconds', 'end of the last completed poll');
+  readonly pending = this.g('netloom_devices_pending', 'devices not observed yet: the first full read is admitted a few devices a poll');
+  readonly owed = this.g('netloom_default_tables_owed', 'default tables that changed and wait for a later poll (a budget of reads a poll): their devices are judged by the tables read before');
   readonly pollDuration = new Histogram({ name: 'netloom_poll_duration_seconds', help: 'time to collect and compare the whole target', buckets: [0.25, 0.5, 1, 2, 4, 8, 16, 32], registers: [this.registry] });
   readonly recheckDuration = new Histogram({ name: 'netloom_recheck_duration_seconds', help: 'time to re-check one device whose observation changed (incremental comparison)', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers: [this.registry] });
   readonly polls = new Counter({ name: 'netloom_polls_total', help: 'polls by outcome', labelNames: ['outcome'], registers: [this.registry] });

@@ -66,6 +66,8 @@ export interface PollResult {
   failing: number;
   /** Devices not admitted yet: the first full read is spread over polls (TableReads). */
   pending: number;
+  /** Default tables that moved and wait for a later poll (TableReads.changed): their devices are judged by the tables read before. */
+  owed: number;
 }
 
 /** True for the fabric's observation shape (devices and probes), whichever domain returns it. */
@@ -135,7 +137,7 @@ export class Monitor {
 
   private byDevice?: { seq: number; counts: Map<string, number> };
   /** Domains' pollers that keep their comparison across polls. */
-  private readonly pollers = new Map<DomainId, { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[]; pending?: number }> }>();
+  private readonly pollers = new Map<DomainId, { poll(target: LiveTarget, opts: { probes?: boolean }): Promise<{ observed: unknown; results: CheckResult[]; changed?: string[]; pending?: number; owed?: number; owedDevices?: string[] }> }>();
   /** Devices not admitted at the last poll. */
   private pending = 0;
   /** Hears each device re-check of an incremental poll with its duration (the bench's per-update figure). */
@@ -224,6 +226,8 @@ export class Monitor {
     const changed = new Set<string>();
     let failed = false;
     let pending = 0;
+    let owed = 0;
+    const owedDevices = new Set<string>();
     for (const d of domains()) {
       if (!d.verify.live) continue;
       try {
@@ -236,6 +240,8 @@ export class Monitor {
           results.push(...r.results);
           for (const x of r.changed ?? []) changed.add(x);
           pending += r.pending ?? 0;
+          owed += r.owed ?? 0;
+          for (const x of r.owedDevices ?? []) owedDevices.add(x);
         } else {
           observed[d.id] = await live.collect(this.target, this.model, { probes: this.config.probes });
           results.push(...live.compare(this.model, observed[d.id], this.fg));
@@ -249,7 +255,7 @@ export class Monitor {
     const now = Date.now();
     const time = new Date(now).toISOString();
     this.judge(results, now, time);
-    this.correlate(time);
+    this.correlate(time, owedDevices);
     this.measure(results, observed, ms, time);
     const failing = results.flatMap((r) => r.findings.filter((f) => f.severity === 'error'));
     const checks = Object.fromEntries(results.map((r) => [r.check.id, r.findings.filter((f) => f.severity === 'error').length]));
@@ -262,7 +268,9 @@ export class Monitor {
     if (this.seq === 0 || this.changedSinceSnapshot || admitting) this.snapshot(time, observed);
     this.changedSinceSnapshot = false;
     this.metrics.polls.inc({ outcome: failed ? 'failed' : 'ok' });
-    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length, pending };
+    this.metrics.pending.set(pending);
+    this.metrics.owed.set(owed);
+    const r: PollResult = { seq: ++this.seq, time, ms, results, observed, findings: new Map(this.announced), failing: failing.length, pending, owed };
     this.latest = r;
     return r;
   }
@@ -332,8 +340,31 @@ export class Monitor {
   }
 
   /** Announced findings -> incidents: open new ones, update, resolve the explained-away. */
-  private correlate(time: string): void {
-    const explanations = this.correlator.explain(this.announced);
+  /**
+   * Findings -> incidents. A device whose default table moved and is owed to a later poll
+   * (TableReads.changed) is judged by the table read before: its findings that an open incident
+   * explains stay with that incident until the table is read again. Otherwise, as a link comes
+   * back, its session up while the tables that still show it down wait, they would open an
+   * incident of their own.
+   */
+  private correlate(time: string, owed: ReadonlySet<string> = new Set()): void {
+    const pinned = new Map<string, string>();
+    if (owed.size) {
+      for (const [element, i] of this.open) {
+        for (const k of i.findings) {
+          const f = this.announced.get(k);
+          const device = f && findingDevice(f);
+          if (device && owed.has(device)) pinned.set(k, element);
+        }
+      }
+    }
+    const explanations = this.correlator.explain(pinned.size ? new Map([...this.announced].filter(([k]) => !pinned.has(k))) : this.announced);
+    for (const [k, element] of pinned) {
+      let x = explanations.find((e) => e.element === element);
+      if (!x) explanations.push((x = { element, findings: [] }));
+      x.findings.push(k);
+    }
+    for (const x of explanations) x.findings.sort();
     const seen = new Set<string>();
     for (const x of explanations) {
       seen.add(x.element);

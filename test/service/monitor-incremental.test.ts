@@ -55,6 +55,59 @@ describe('monitor with the incremental poll', () => {
     }
   });
 
+  it('moved tables over the budget: the incident opens at the first poll, gathers the owed tables\' findings, and closes once every table is read again', async () => {
+    const m = model('dc1');
+    const fg = buildFabricGraph(m);
+    const opts = { versions: true, summaries: true };
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), opts);
+    const failed = linkDownAnswers(m, opts);
+    const run = async (name: string, changed: number) => {
+      const collector = new ReplayCollector();
+      collector.table = healthy;
+      const store = openSqliteStore(path.join(dir, `${name}.db`));
+      const monitor = new Monitor(m, fg, { collector, describe: 'replay' }, store, { probes: false, capture: false, tables: { changed } });
+      try {
+        expect((await monitor.pollOnce()).failing).toBe(0);
+        collector.table = failed;
+        const down: { owed: number; findings: string[]; incidents: { id: string; element: string; findings: string[] }[] }[] = [];
+        do {
+          const r = await monitor.pollOnce();
+          down.push({ owed: r.owed, findings: [...r.findings.keys()].sort(), incidents: monitor.openIncidents().map((i) => ({ id: i.id, element: i.element, findings: [...i.findings].sort() })) });
+        } while (down.at(-1)!.owed > 0 && down.length < 10);
+        collector.table = healthy;
+        const up: { owed: number; open: number }[] = [];
+        do {
+          const r = await monitor.pollOnce();
+          up.push({ owed: r.owed, open: monitor.openIncidents().length });
+        } while (up.at(-1)!.owed > 0 && up.length < 10);
+        return { down, up, resolved: store.incidents({ status: 'resolved' }).length };
+      } finally {
+        await monitor.stop();
+        store.close();
+      }
+    };
+    const all = await run('changed-all', Infinity);
+    const one = await run('changed-one', 1);
+    expect(all.down).toHaveLength(1);
+    // Some tables owed at first, one read a poll.
+    expect(one.down[0].owed).toBeGreaterThanOrEqual(2);
+    expect(one.down.map((p) => p.owed)).toEqual(one.down.map((_, i) => one.down[0].owed - i));
+    // One incident from the first poll, the same one throughout, explaining every finding of each poll.
+    for (const p of one.down) {
+      expect(p.incidents.map((i) => [i.id, i.element])).toEqual([[one.down[0].incidents[0].id, 'link:leaf1:eth1--spine1:eth1']]);
+      expect(p.incidents[0].findings).toEqual(p.findings);
+    }
+    expect(one.down[0].findings.length).toBeLessThan(all.down[0].findings.length);
+    // Every table read: the findings of reading them all at once.
+    expect(one.down.at(-1)!.findings).toEqual(all.down[0].findings);
+    // Recovery: open while a table still owed shows the fault, closed once all are read again.
+    expect(all.up).toEqual([{ owed: 0, open: 0 }]);
+    expect(one.up.at(-1)).toEqual({ owed: 0, open: 0 });
+    expect(one.up.slice(0, -1).every((p) => p.owed > 0 && p.open === 1)).toBe(true);
+    expect(one.up.length).toBeGreaterThan(1);
+    expect([one.resolved, all.resolved]).toEqual([1, 1]);
+  });
+
   it('admitting the fabric two devices a poll: each poll stores the devices it admitted, no finding before the fault, then one incident', async () => {
     const m = model('dc1');
     const fg = buildFabricGraph(m);

@@ -15,7 +15,7 @@ import { buildFabricGraph } from '../../src/verify/graph.ts';
 import { compareLive, LiveBasis, LiveComparison } from '../../src/verify/live/compare.ts';
 import { admitPolls, DEFAULT_TABLE_READS, defaultTableVersion, IncrementalLive, refreshRounds, ROUTE_SUMMARY, routeCounts, SLOW_REFRESH_ROUNDS, TABLE_REFRESH_ROUNDS } from '../../src/verify/live/incremental.ts';
 import { collectObserved, type LiveTarget } from '../../src/verify/live/run.ts';
-import { editAnswer, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
+import { editAnswer, linkDownAnswers, ReplayCollector, synthesize } from '../support/replay-fabric.ts';
 import { model as example } from './helpers.ts';
 
 function generated(): FabricModel {
@@ -336,6 +336,71 @@ describe('incremental poll equals a full comparison', () => {
     const lo = Object.keys(JSON.parse(healthy.get('leaf1\nshow ip route json')!)).find((p) => p.startsWith('10.0.0.') && p !== '10.0.0.1/32')!;
     const broken = editAnswer(healthy, 'leaf1', 'show ip route json', (j) => delete j[lo]);
     await refreshedOncePerRounds({ live, collector, target, asked }, broken, frr, live.refreshRounds());
+  });
+
+  it('reads at most `changed` routes of moved tables a poll, the owed ones first: the session at once, then the findings of a full comparison', async () => {
+    const m = generated();
+    const fg = buildFabricGraph(m);
+    const opts = { versions: true, summaries: true };
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), opts);
+    const failed = linkDownAnswers(m, opts);
+    const table = (t: Map<string, string>, d: string) => t.get(`${d}\nshow ip route json`);
+    // The tables a spine link down moves (each with its version): the leaves', a spine's.
+    const moved = m.devices.map((d) => d.name).filter((d) => table(healthy, d) !== table(failed, d));
+    expect(moved.length).toBeGreaterThanOrEqual(5);
+    // Each table counts at its routes as last read; the budget is two leaves' tables.
+    const size = new Map(m.devices.map((d) => [d.name, Object.keys(JSON.parse(table(healthy, d.name)!)).length]));
+    const budget = 2 * size.get(leafOf(m, 0).name)!;
+    const { collector, target, asked } = tableReadsRecorded();
+    collector.table = healthy;
+    const live = new IncrementalLive(m, fg, undefined, { changed: budget });
+    const first = await live.poll(target, { probes: false });
+    // The first read is the admission's, not this budget's: every table at once.
+    expect(asked.sort()).toEqual(m.devices.map((d) => d.name).sort());
+    expect(first.owed).toBe(0);
+    const messagesOf = (r: { results: CheckResult[] }) => r.results.flatMap((x) => x.findings.map((f) => f.message));
+    collector.table = failed;
+    const read: string[][] = [];
+    const owed: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      asked.length = 0;
+      const r = await live.poll(target, { probes: false });
+      read.push([...asked]);
+      owed.push(r.owed);
+      // The session down is read with the summaries, whatever tables are owed.
+      expect(messagesOf(r)).toContainEqual(expect.stringMatching(/^session \S+ not established: .* is Active/));
+      if (i === 0) {
+        // A table read again moves another device's version: it waits behind the owed ones.
+        const again = asked[0];
+        collector.table = editAnswer(failed, again, 'show bgp vrf all summary json', (j) => (j.default.ipv4Unicast.tableVersion += 1));
+        read[0].push(`again:${again}`);
+      }
+      if (!r.owed) break;
+    }
+    const again = read[0].find((x) => x.startsWith('again:'))!.slice(6);
+    const reads = read.map((x) => x.filter((d) => !d.startsWith('again:')));
+    // Within the budget, or the one oldest owed table whatever its size.
+    const routes = (x: string[]) => x.reduce((n, d) => n + size.get(d)!, 0);
+    for (const x of reads) expect(routes(x) <= budget || x.length === 1, x.join()).toBe(true);
+    expect(reads[0].length).toBeGreaterThanOrEqual(1);
+    expect(owed[0]).toBe(moved.length - reads[0].length);
+    expect(owed.at(-1)).toBe(0);
+    expect(reads.flat().sort()).toEqual([...moved, again].sort());
+    // Read again only in the last poll: after every table owed before it moved.
+    expect(reads.findIndex((x, i) => i > 0 && x.includes(again))).toBe(reads.length - 1);
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    const full = compareLive(m, await collectObserved(target, m, { probes: false }), fg);
+    expect(canon((await live.poll(target, { probes: false })).results)).toEqual(canon(full));
+    // Without the budget (as before) every moved table is read in the one poll.
+    const all = new IncrementalLive(m, fg, undefined, { changed: Infinity });
+    collector.table = healthy;
+    await all.poll(target, { probes: false });
+    collector.table = failed;
+    asked.length = 0;
+    const once = await all.poll(target, { probes: false });
+    expect(asked.sort()).toEqual([...moved].sort());
+    expect(once.owed).toBe(0);
+    expect(canon(once.results)).toEqual(canon(compareLive(m, await collectObserved(target, m, { probes: false }), fg)));
   });
 
   it('admits the fabric a few devices a poll: none judged before it is admitted, then the findings of a full comparison', async () => {

@@ -15,7 +15,7 @@ export const statusRoutes: FastifyPluginAsync<ApiContext> = async (app, { monito
       periodMs: monitor.config.periodMs,
       polling: monitor.config.polling ?? { ...DEFAULT_POLLING, defaultMs: monitor.config.periodMs },
       recovery: monitor.config.recovery ?? DEFAULT_RECOVERY,
-      lastPoll: l ? { seq: l.seq, time: l.time, ms: l.ms, failing: l.failing } : null,
+      lastPoll: l ? { seq: l.seq, time: l.time, ms: l.ms, failing: l.failing, pending: l.pending, owedTables: l.owed } : null,
       openIncidents: monitor.openIncidents().length,
     };
   });
