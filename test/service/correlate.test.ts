@@ -12,7 +12,7 @@ import { loadModelSync } from '../../src/model/index.ts';
 import { Correlator } from '../../src/service/correlate.ts';
 import { findingKey } from '../../src/service/finding-key.ts';
 import type { Finding } from '../../src/verify/findings.ts';
-import { buildFabricGraph } from '../../src/verify/graph.ts';
+import { buildFabricGraph, countPaths } from '../../src/verify/graph.ts';
 
 const fg = buildFabricGraph(loadModelSync('intents/dc1'));
 const fixture = (name: string) => new Map((JSON.parse(readFileSync(new URL(`fixtures/${name}.json`, import.meta.url), 'utf8')) as Finding[]).map((f) => [findingKey(f), f]));
@@ -59,6 +59,44 @@ describe('incident correlation', () => {
     const p = new Correlator(fg).pathElements('leaf1', 'leaf3');
     expect(p.filter((e) => e.startsWith('device:')).sort()).toEqual(['device:leaf1', 'device:leaf3', 'device:spine1', 'device:spine2']);
     expect(p.filter((e) => e.startsWith('link:'))).toHaveLength(4);
+  });
+
+  it('path elements walked from one end to the other end\'s distances equal the paths found from both ends\' distances, whichever end is kept', () => {
+    // The reference: a search from each end; a device on a shortest path when its distances add up.
+    const reference = (g: ReturnType<typeof buildFabricGraph>, from: string, to: string): string[] => {
+      const n = g.underlay.n;
+      const [a, b] = [from, to].map((x) => {
+        const d = new Int32Array(n);
+        countPaths(g.underlay, g.deviceIndex.get(x)!, d, new Float64Array(n), new Int32Array(n));
+        return d;
+      });
+      const total = a[g.deviceIndex.get(to)!];
+      const out: string[] = [];
+      if (total <= 0) return out;
+      const { offsets, targets, link } = g.underlay;
+      for (let u = 0; u < n; u++) {
+        if (a[u] < 0 || b[u] < 0 || a[u] + b[u] !== total) continue;
+        out.push(`device:${g.devices[u].name}`);
+        for (let k = offsets[u]; k < offsets[u + 1]; k++) if (a[u] + 1 + b[targets[k]] === total) out.push(`link:${g.linkName(g.model.links[link[k]])}`);
+      }
+      return out;
+    };
+    const fabrics = [fg, buildFabricGraph(loadModelSync('test/service/fixtures/gx-ospf')), buildFabricGraph(loadModelSync('test/service/fixtures/gu-ebgp')), buildFabricGraph(loadModelSync('intents/dc2'))];
+    let pairs = 0;
+    for (const g of fabrics) {
+      const names = g.devices.map((d) => d.name);
+      // Pairs in an order that keeps one end, then the other, then neither (each way of walking).
+      const c = new Correlator(g);
+      for (const x of names) {
+        for (const y of names) {
+          expect(c.pathElements(x, y), `${x} -> ${y}`).toEqual(reference(g, x, y));
+          pairs++;
+        }
+      }
+      const fresh = new Correlator(g);
+      for (const y of [...names].reverse()) for (const x of names) expect(fresh.pathElements(x, y), `${x} -> ${y}`).toEqual(reference(g, x, y));
+    }
+    expect(pairs).toBeGreaterThanOrEqual(300);
   });
 
   it('an OSPF underlay link down (two pods, super-spines): its adjacency at both ends, its interfaces, the rerouted loopbacks and the reduced ECMP are one link incident', () => {

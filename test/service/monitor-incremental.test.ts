@@ -72,6 +72,8 @@ describe('monitor with the incremental poll', () => {
         const down: { owed: number; findings: string[]; incidents: { id: string; element: string; findings: string[] }[] }[] = [];
         do {
           const r = await monitor.pollOnce();
+          // What is owed is exported (and in /status).
+          expect(await monitor.metrics.registry.getSingleMetricAsString('netloom_default_tables_owed')).toMatch(new RegExp(`^netloom_default_tables_owed ${r.owed}$`, 'm'));
           down.push({ owed: r.owed, findings: [...r.findings.keys()].sort(), incidents: monitor.openIncidents().map((i) => ({ id: i.id, element: i.element, findings: [...i.findings].sort() })) });
         } while (down.at(-1)!.owed > 0 && down.length < 10);
         collector.table = healthy;

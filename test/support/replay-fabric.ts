@@ -205,12 +205,16 @@ export class ReplayCollector implements Collector {
   answer?: (device: string, command: string) => string | undefined;
   commands = 0;
   cpuMs = 0;
+  /** The same in wall time (CPU counts the collector's threads too: more than the wall when they run beside). */
+  wallMs = 0;
   async run(device: string, command: string) {
     this.commands++;
     let stdout: string | undefined;
     if (this.answer) {
       const c0 = process.cpuUsage();
+      const t0 = performance.now();
       stdout = this.answer(device, command);
+      this.wallMs += performance.now() - t0;
       const c = process.cpuUsage(c0);
       this.cpuMs += (c.user + c.system) / 1000;
     } else stdout = this.table.get(answerKey(device, command));
