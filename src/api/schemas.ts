@@ -95,6 +95,9 @@ export const Status = z.object({
     })
     .nullable(),
   openIncidents: z.number().int(),
+  tableReads: z
+    .object({ admit: z.number().int(), refresh: z.number().int(), changed: z.number().int() })
+    .describe('default tables read a poll: devices admitted until all are, tables re-read for their slow refresh, routes of the tables whose version moved (the rest owed)'),
 });
 
 export const CheckRow = z.object({ id: z.string(), title: z.string(), layer: z.string(), passed: z.boolean(), errors: z.number().int(), warnings: z.number().int(), examined: z.string() });

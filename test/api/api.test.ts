@@ -58,7 +58,9 @@ describe('API authentication', () => {
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ seq: 2, openIncidents: expect.any(Number) });
     // Nothing answers: no device observed is owed a table; all are admitted at once on dc1.
-    expect((await app.inject({ method: 'GET', url: '/status', headers: auth(READ) })).json().lastPoll).toMatchObject({ seq: 2, pending: 0, owedTables: 0 });
+    const status = (await app.inject({ method: 'GET', url: '/status', headers: auth(READ) })).json();
+    expect(status.lastPoll).toMatchObject({ seq: 2, pending: 0, owedTables: 0 });
+    expect(status.tableReads).toEqual({ admit: 24, refresh: 24, changed: 250_000 });
     expect((await app.inject({ method: 'GET', url: '/audit', headers: auth(READ) })).statusCode).toBe(403);
     expect((await app.inject({ method: 'GET', url: '/audit', headers: auth(OPERATE) })).statusCode).toBe(403);
     expect((await app.inject({ method: 'GET', url: '/tokens', headers: auth(OPERATE) })).statusCode).toBe(403);

@@ -21,6 +21,8 @@ describe('netloom serve arguments', () => {
     [['--poll', 'spines=30'], "netloom serve: --poll expects ROLE=SECONDS with ROLE one of super-spine, spine, leaf, border-leaf, got 'spines=30'"],
     [['--poll', 'leaf=0.5'], 'netloom serve: --poll leaf=0.5: a poll period is between 1 and 3600 seconds'],
     [['--period', '0'], 'netloom serve: --period must be at least 1, got 0'],
+    [['--table-reads', 'moved=10'], "netloom serve: --table-reads expects admit=N, refresh=N or changed=N (a whole number), got 'moved=10'"],
+    [['--table-reads', 'changed=0'], 'netloom serve: --table-reads changed=0: must be at least 1'],
     [['--target', 'lab:hsv-no-such-lab'], /^netloom serve: no lab named 'hsv-no-such-lab' is up/],
   ])('%j: exit 2, one line, nothing created', (args, message) => {
     const r = serve(...args);

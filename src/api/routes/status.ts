@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_POLLING, DEFAULT_RECOVERY } from '../../service/policy.ts';
+import { DEFAULT_TABLE_READS } from '../../verify/live/incremental.ts';
 import { BEARER, type ApiContext } from '../context.ts';
 import { CheckRow, HistoryQuery, HistoryRow, js, Status } from '../schemas.ts';
 
@@ -17,6 +18,7 @@ export const statusRoutes: FastifyPluginAsync<ApiContext> = async (app, { monito
       recovery: monitor.config.recovery ?? DEFAULT_RECOVERY,
       lastPoll: l ? { seq: l.seq, time: l.time, ms: l.ms, failing: l.failing, pending: l.pending, owedTables: l.owed } : null,
       openIncidents: monitor.openIncidents().length,
+      tableReads: { ...DEFAULT_TABLE_READS, ...monitor.config.tables },
     };
   });
 

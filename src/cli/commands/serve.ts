@@ -11,8 +11,22 @@ import { describePolling, describeRecovery, servicePolicy } from '../../service/
 import type { DriftAction, ForwardingAction } from '../../domains/operations/intent.ts';
 import { roleNames } from '../../domains/fabric/roles.ts';
 import type { Role } from '../../model/types.ts';
+import type { TableReads } from '../../verify/live/incremental.ts';
 
 const mul = (v: number | undefined, k: number) => (v === undefined ? undefined : v * k);
+
+/** --table-reads changed=100000 --table-reads admit=8 -> the default tables' reads a poll (TableReads). */
+function tableReads(list: string[]): Partial<TableReads> {
+  const out: Partial<TableReads> = {};
+  for (const s of list) {
+    const m = /^(admit|refresh|changed)=(\d{1,9})$/.exec(s);
+    if (!m) throw new UsageError(`--table-reads expects admit=N, refresh=N or changed=N (a whole number), got '${s}'`);
+    const n = Number(m[2]);
+    if (n < 1) throw new UsageError(`--table-reads ${s}: must be at least 1`);
+    out[m[1] as keyof TableReads] = n;
+  }
+  return out;
+}
 
 /** --poll spine=30 --poll leaf=5 -> periods in ms by role. */
 function rolePeriods(list: string[]): Partial<Record<Role, number>> {
@@ -30,13 +44,14 @@ function rolePeriods(list: string[]): Partial<Record<Role, number>> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'verify continuously: poll the target, raise events and incidents, serve the API, metrics and OpenAPI docs',
-  usage: 'netloom serve [DIR] --target lab[:NAME]|INVENTORY.yaml [--listen 127.0.0.1:8080] [--state-dir D] [--period S] [--poll ROLE=S]... [--drift off|alert|reapply] [--forwarding off|resync] [--webhook URL] [--alertmanager URL]',
+  usage: 'netloom serve [DIR] --target lab[:NAME]|INVENTORY.yaml [--listen 127.0.0.1:8080] [--state-dir D] [--period S] [--poll ROLE=S]... [--table-reads KEY=N]... [--drift off|alert|reapply] [--forwarding off|resync] [--webhook URL] [--alertmanager URL]',
   options: {
     target: { type: 'string', arg: 'lab[:NAME]|INVENTORY.yaml', default: 'lab', help: 'what to poll: a running lab or the inventory netloom apply reads' },
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:8080', help: 'where the API listens' },
     'state-dir': { type: 'string', arg: 'D', default: '.netloom/serve', help: 'database and tokens.json (created with mode 0700/0600)' },
     period: { type: 'number', arg: 'SECONDS', min: 1, max: 3600, help: 'poll period of every device whose role has none of its own (default: the intent\'s operations.polling.default, else 10)' },
     poll: { type: 'string', arg: 'ROLE=SECONDS', multiple: true, help: 'poll period of one device role, e.g. spine=30 (repeatable; over the intent\'s operations.polling.roles)' },
+    'table-reads': { type: 'string', arg: 'KEY=N', multiple: true, help: 'default tables read a poll (repeatable): admit=N devices taken in a poll until all are (default 24), refresh=N tables re-read for their slow refresh (default 24), changed=N routes of the tables whose version moved (default 250000; the rest owed to later polls)' },
     concurrency: { type: 'number', arg: 'N', default: 4, integer: true, min: 1, max: 256, help: 'device commands running at once' },
     'no-probes': { type: 'boolean', help: 'skip the endpoint ping matrix on each poll' },
     ssh: { type: 'boolean', help: 'on a lab: collect over SSH, as for real devices' },
@@ -76,6 +91,7 @@ export const serveCommand: Command = {
     if (!certFile !== !keyFile) throw new UsageError('--tls-cert and --tls-key go together');
     const model = loadModelSync(intentDirArg(ctx.positionals[0], 'serve'));
     const given = (name: string) => (ctx.values[name] === undefined ? undefined : numberOpt(ctx, name));
+    const tables = tableReads(stringListOpt(ctx, 'table-reads'));
     const policy = servicePolicy(model, {
       drift: stringOpt(ctx, 'drift') as DriftAction | undefined,
       forwarding: stringOpt(ctx, 'forwarding') as ForwardingAction | undefined,
@@ -99,6 +115,7 @@ export const serveCommand: Command = {
         probes: !boolOpt(ctx, 'no-probes'),
         capture: numberOpt(ctx, 'capture-seconds') > 0 ? { seconds: numberOpt(ctx, 'capture-seconds') } : false,
         recovery: policy.recovery,
+        tables,
       },
       webhooks,
       report: ctx.err,
