@@ -339,9 +339,8 @@ export class Monitor {
     }
   }
 
-  /** Announced findings -> incidents: open new ones, update, resolve the explained-away. */
   /**
-   * Findings -> incidents. A device whose default table moved and is owed to a later poll
+   * Announced findings -> incidents: open new ones, update, resolve the explained-away. A device whose default table moved and is owed to a later poll
    * (TableReads.changed) is judged by the table read before: its findings that an open incident
    * explains stay with that incident until the table is read again. Otherwise, as a link comes
    * back, its session up while the tables that still show it down wait, they would open an
