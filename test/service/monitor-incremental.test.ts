@@ -61,7 +61,7 @@ describe('monitor with the incremental poll', () => {
     const opts = { versions: true, summaries: true };
     const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), opts);
     const failed = linkDownAnswers(m, opts);
-    const run = async (name: string, changed: number) => {
+    const episode = async (name: string, changed: number) => {
       const collector = new ReplayCollector();
       collector.table = healthy;
       const store = openSqliteStore(path.join(dir, `${name}.db`));
@@ -88,8 +88,8 @@ describe('monitor with the incremental poll', () => {
         store.close();
       }
     };
-    const all = await run('changed-all', Infinity);
-    const one = await run('changed-one', 1);
+    const all = await episode('changed-all', Infinity);
+    const one = await episode('changed-one', 1);
     expect(all.down).toHaveLength(1);
     // Some tables owed at first, one read a poll.
     expect(one.down[0].owed).toBeGreaterThanOrEqual(2);
