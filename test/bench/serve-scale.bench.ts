@@ -312,13 +312,14 @@ async function measure(model: FabricModel, label: string): Promise<Scale> {
       tables = 0;
       const profiling = PROFILE_FAIL && !profiled && model.devices.length > 1000 ? await startProfile() : undefined;
       const r = await monitor.pollOnce();
+      // The synthesis left out of the wall by its wall time (its CPU counts the collector's threads too).
+      const ms = performance.now() - t - (collector.wallMs - w0);
+      const c = process.cpuUsage(c0);
+      // The profile written after the poll is measured, not in it.
       if (profiling) {
         profiled = true;
         await profiling();
       }
-      // The synthesis left out of the wall by its wall time (its CPU counts the collector's threads too).
-      const ms = performance.now() - t - (collector.wallMs - w0);
-      const c = process.cpuUsage(c0);
       const e = { ms, cpuMs: (c.user + c.system) / 1000 - (collector.cpuMs - s0), tables, owed: r.owed, incidents: monitor.openIncidents().length, findings: r.findings.size };
       if (process.env.NETLOOM_BENCH_SERVE_VERBOSE) process.stderr.write(`  ${label} episode poll: ${(ms / 1000).toFixed(2)} s wall, ${(e.cpuMs / 1000).toFixed(2)} s CPU, ${e.tables} tables read, ${e.owed} owed, ${e.incidents} incidents, ${e.findings} findings\n`);
       return e;
