@@ -170,13 +170,20 @@ export class Correlator {
     return 0.5;
   }
 
+  /**
+   * Links whose session or adjacency is reported down (or not up), or an interface of which is
+   * down: those may have failed; the other monitored links are up.
+   */
+  reportedLinks(findings: Map<string, Finding>): Set<string> {
+    const reported = new Set<string>();
+    for (const f of findings.values()) if (f.check === 'live-bgp-sessions' || f.check === 'live-ospf' || (f.check === 'live-fabric-interfaces' && f.severity === 'error')) for (const l of f.elements?.links ?? []) reported.add(`link:${l}`);
+    return reported;
+  }
+
   explain(findings: Map<string, Finding>): Explanation[] {
     const byElement = new Map<string, Set<string>>();
     const sets = new Map<string, Set<string>>();
-    // Links whose session or adjacency is reported down (or not up), or an interface of which
-    // is down, may have failed; the other monitored links are up.
-    const reported = new Set<string>();
-    for (const f of findings.values()) if (f.check === 'live-bgp-sessions' || f.check === 'live-ospf' || (f.check === 'live-fabric-interfaces' && f.severity === 'error')) for (const l of f.elements?.links ?? []) reported.add(`link:${l}`);
+    const reported = this.reportedLinks(findings);
     const up = (e: string) => this.monitored.has(e) && !reported.has(e);
     for (const [key, f] of findings) {
       const c = this.candidateSets(f);

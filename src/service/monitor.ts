@@ -340,29 +340,17 @@ export class Monitor {
   }
 
   /**
-   * Announced findings -> incidents: open new ones, update, resolve the explained-away. A device whose default table moved and is owed to a later poll
-   * (TableReads.changed) is judged by the table read before: its findings that an open incident
-   * explains stay with that incident until the table is read again. Otherwise, as a link comes
-   * back, its session up while the tables that still show it down wait, they would open an
-   * incident of their own.
+   * Announced findings -> incidents: open new ones, update, resolve the explained-away. A device
+   * whose default table moved and is owed to a later poll (TableReads.changed) is judged by the
+   * table read before: its findings stay with the incidents that explained them until the table
+   * is read again, unless a link this poll reports down explains them now. Otherwise, as a link
+   * comes back, its session up while the tables that still show it down wait, they would go to
+   * another incident (opened for them, or one of stale forwarding entries); and as a link goes
+   * down while tables of an earlier flap of it are owed, their findings would stay apart.
    */
   private correlate(time: string, owed: ReadonlySet<string> = new Set()): void {
-    const pinned = new Map<string, string>();
-    if (owed.size) {
-      for (const [element, i] of this.open) {
-        for (const k of i.findings) {
-          const f = this.announced.get(k);
-          const device = f && findingDevice(f);
-          if (device && owed.has(device)) pinned.set(k, element);
-        }
-      }
-    }
-    const explanations = this.correlator.explain(pinned.size ? new Map([...this.announced].filter(([k]) => !pinned.has(k))) : this.announced);
-    for (const [k, element] of pinned) {
-      let x = explanations.find((e) => e.element === element);
-      if (!x) explanations.push((x = { element, findings: [] }));
-      x.findings.push(k);
-    }
+    const explanations = this.correlator.explain(this.announced);
+    if (owed.size) this.keepOwed(explanations, owed);
     for (const x of explanations) x.findings.sort();
     const seen = new Set<string>();
     for (const x of explanations) {
@@ -384,6 +372,33 @@ export class Monitor {
     }
     this.metrics.openIncidents.set(this.open.size);
     this.recovery?.consider([...this.open.values()]);
+  }
+
+  /** Moves, in place, owed tables' findings back to the open incidents that explained them (see correlate). */
+  private keepOwed(explanations: Explanation[], owed: ReadonlySet<string>): void {
+    const was = new Map<string, string>();
+    for (const [element, i] of this.open) for (const k of i.findings) was.set(k, element);
+    const reported = this.correlator.reportedLinks(this.announced);
+    const moved: [string, string][] = [];
+    for (let n = explanations.length - 1; n >= 0; n--) {
+      const x = explanations[n];
+      if (reported.has(x.element)) continue;
+      const keep = x.findings.filter((k) => {
+        const f = this.announced.get(k);
+        const device = f && findingDevice(f);
+        const before = was.get(k);
+        return !!device && owed.has(device) && before !== undefined && before !== x.element;
+      });
+      if (!keep.length) continue;
+      for (const k of keep) moved.push([k, was.get(k)!]);
+      x.findings = x.findings.filter((k) => !keep.includes(k));
+      if (!x.findings.length) explanations.splice(n, 1);
+    }
+    for (const [k, element] of moved) {
+      let y = explanations.find((e) => e.element === element);
+      if (!y) explanations.push((y = { element, findings: [] }));
+      y.findings.push(k);
+    }
   }
 
   private incidentOf(x: Explanation, prev: Incident | undefined, time: string): Incident {

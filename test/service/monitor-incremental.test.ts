@@ -110,6 +110,45 @@ describe('monitor with the incremental poll', () => {
     expect([one.resolved, all.resolved]).toEqual([1, 1]);
   });
 
+  it("tables still showing an earlier fault opened a device's incident; the link goes down with those tables owed: their findings join the link's incident at once", async () => {
+    const m = model('dc1');
+    const fg = buildFabricGraph(m);
+    const opts = { versions: true, summaries: true };
+    const healthy = synthesize(m, new LiveComparison(m, fg), new Set(), opts);
+    const failed = linkDownAnswers(m, opts);
+    // Sessions up, but three leaves' default tables still without leaf1's routes over spine1 (a
+    // flap a moment ago, the routes not yet back): explained by leaf1 alone.
+    const TABLES = ['leaf2', 'leaf3', 'leaf4'].map((d) => `${d}\nshow ip route json`);
+    const stale = new Map([...healthy].map(([k, v]) => [k, TABLES.includes(k) ? failed.get(k)! : v]));
+    const collector = new ReplayCollector();
+    collector.table = stale;
+    const store = openSqliteStore(path.join(dir, 'stale.db'));
+    const monitor = new Monitor(m, fg, { collector, describe: 'replay' }, store, { probes: false, capture: false, tables: { changed: 1 } });
+    try {
+      const first = await monitor.pollOnce();
+      const staleKeys = [...first.findings.keys()].filter((k) => /\|leaf[234]\|/.test(k));
+      expect(staleKeys.length).toBeGreaterThan(0);
+      expect(monitor.openIncidents().map((i) => i.element)).toEqual(['device:leaf1']);
+      // The link goes down: every table's version moves, the leaves' tables are owed (read one a
+      // poll) and their findings, the same keys as before, are explained by the link.
+      collector.table = failed;
+      const owed: number[] = [];
+      for (let r = await monitor.pollOnce(); ; r = await monitor.pollOnce()) {
+        owed.push(r.owed);
+        const open = monitor.openIncidents();
+        expect(open.map((i) => i.element)).toEqual(['link:leaf1:eth1--spine1:eth1']);
+        expect(open[0].findings).toEqual(expect.arrayContaining(staleKeys));
+        if (!r.owed || owed.length > 10) break;
+      }
+      expect(owed[0]).toBeGreaterThan(0);
+      expect(owed.at(-1)).toBe(0);
+      expect(store.incidents({ status: 'resolved' }).map((i) => i.element)).toEqual(['device:leaf1']);
+    } finally {
+      await monitor.stop();
+      store.close();
+    }
+  });
+
   it('admitting the fabric two devices a poll: each poll stores the devices it admitted, no finding before the fault, then one incident', async () => {
     const m = model('dc1');
     const fg = buildFabricGraph(m);
