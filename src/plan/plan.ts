@@ -581,7 +581,11 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     const b = text.at(c.location, head.filePath);
     return a === undefined || b === undefined || a !== b;
   };
-  const alarms = renumbering(raw, touched).map((a) => ({ ...a, location: relocate(head, a.location) }));
+  // The ports of the endpoints the change edits, at both revisions (a moved endpoint leaves one, joins another).
+  const edited = new Set<string>();
+  const endpointChanges = new Set(raw.filter((c) => c.kind === 'endpoint').map((c) => c.key));
+  if (endpointChanges.size) for (const m of [base.model, head.model]) for (const e of m?.endpoints ?? []) if (endpointChanges.has(e.name)) edited.add(`${e.leaf}|${e.port}`);
+  const alarms = renumbering(raw, touched, edited).map((a) => ({ ...a, location: relocate(head, a.location) }));
   const changes = raw.map((c) => {
     const { baseLocation: _b, ...rest } = c;
     // The values compared carry their own places too (an added interface's, a rule's).

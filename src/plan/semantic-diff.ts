@@ -236,17 +236,26 @@ export interface RenumberAlarm {
   location?: SourceLocation;
 }
 
+/** A device's port VLANs are its endpoints': `interfaces[PORT].accessVlan` or `.taggedVlans`. */
+const PORT_VLANS = /^interfaces\[([^\]]+)\]\.(accessVlan|taggedVlans)$/;
+
 /**
  * Objects whose address, ASN, VNI or VLAN moved although their own intent text is unchanged:
  * something they derive from (a pool, an ASN range, an id scheme) renumbered them. `touched`
- * says whether an object's own intent changed (its text at base and head differ).
+ * says whether an object's own intent changed (its text at base and head differ); `edited`
+ * lists the ports (`device|port`) of endpoints the change adds, removes or changes, at either
+ * revision: a port's VLANs follow its endpoints, the change the endpoint's own.
  */
-export function renumbering(changes: ObjectChange[], touched: (c: ObjectChange) => boolean): RenumberAlarm[] {
+export function renumbering(changes: ObjectChange[], touched: (c: ObjectChange) => boolean, edited: ReadonlySet<string> = new Set()): RenumberAlarm[] {
   const out: RenumberAlarm[] = [];
   for (const c of changes) {
     if (c.change !== 'changed' || !WATCHED.has(c.kind)) continue;
     // A device's VLANs and VRFs are its networks' and VRFs', reported under those.
-    const fields = c.fields.filter((f) => f.change === 'changed' && NUMBERING.test(f.field) && !/^(vlans|vrfs)\[/.test(f.field));
+    const fields = c.fields.filter((f) => {
+      if (f.change !== 'changed' || !NUMBERING.test(f.field) || /^(vlans|vrfs)\[/.test(f.field)) return false;
+      const port = c.kind === 'device' ? PORT_VLANS.exec(f.field) : null;
+      return !port || !edited.has(`${c.key}|${port[1]}`);
+    });
     // Asked last: it reads (and parses) the object's intent file at both revisions.
     if (fields.length && !touched(c)) out.push({ kind: c.kind, key: c.key, fields, location: c.location });
   }

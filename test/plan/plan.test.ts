@@ -238,6 +238,20 @@ describe('netloom plan, scenario by scenario', () => {
     expect(section(r.out, 'rollout')).toEqual(['  wave 1 (canary): lb1', '  wave 2: lb2']);
   });
 
+  it("an endpoint moved to another VLAN: its port's VLAN on the leaf moves with it, no renumbering alarm", async () => {
+    edit('intents/dc1/endpoints.yaml', '{ name: h5, leaf: leaf1, port: eth11, vlan: 30, ipv4: 10.20.30.15/24 }', '{ name: h5, leaf: leaf1, port: eth11, vlan: 20, ipv4: 10.10.20.15/24 }');
+    try {
+      const r = await plan([dc1(), '--base', 'slb', '--format', 'json']);
+      const p = JSON.parse(r.out) as Plan;
+      expect(p.blastRadius.renumbering).toEqual([]);
+      const fields = (kind: string, key: string) => p.changes.find((c) => c.kind === kind && c.key === key)?.fields.filter((f) => f.change === 'changed').map((f) => f.field);
+      expect(fields('device', 'leaf1')).toContain('interfaces[eth11].accessVlan');
+      expect(fields('endpoint', 'h5')).toEqual(expect.arrayContaining(['ipv4', 'vlan', 'vrf']));
+    } finally {
+      git('checkout', '-q', '--', 'intents/dc1/endpoints.yaml');
+    }
+  });
+
   it('the working tree is the default head, and a directory absent at base is all added', async () => {
     edit('intents/dc1/tenants.yaml', 'description: isolated tenant', 'description: the isolated tenant');
     try {
