@@ -15,7 +15,7 @@ import { IntentError } from '../util/errors.ts';
 import { diffLines } from '../render/diff.ts';
 import { describeDisturbance, frrDisturbance } from '../push/frr-disturbance.ts';
 import type { Disturbance } from '../push/driver.ts';
-import { planWaves } from '../push/rollout.ts';
+import { heldDown, planWaves } from '../push/rollout.ts';
 import { disturbedFlows, endpointFlows, type Flow } from '../verify/flows.ts';
 import { runCheck } from '../verify/static.ts';
 import { buildFabricGraph } from '../verify/graph.ts';
@@ -154,7 +154,8 @@ export interface Plan {
   /** `reachabilityScope`: which endpoint pairs were compared (all, or those among the endpoints the change affects). */
   behaviour: { reachabilityScope: string; reachability: PairChange[]; firewall: PolicyChange[] };
   verification: { checks: PlanCheck[] };
-  rollout: { canary: number; waveSize: number; waves: string[][] };
+  /** `unsafe`: why apply would refuse these waves (RolloutResult.unsafe). */
+  rollout: { canary: number; waveSize: number; waves: string[][]; unsafe?: string[] };
 }
 
 export interface PlanOptions {
@@ -682,6 +683,9 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   const checks = verification(base, head, tools);
   lap('static verification (head; base where the head has findings)');
   const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
+  const waves = [...planWaves(rolloutOrder(head.model, baseArts, changed), opts.canary, opts.waveSize), ...changedNodes.map((n) => [n])];
+  // What apply would refuse: waves holding adjacencies down until a later wave.
+  const unsafe = head.model ? heldDown(head.model, waves.map((w) => w.map((device) => ({ device, disturbs: disturbances.get(device) })))) : [];
   const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });
   return {
     schema: 'netloom-plan/1',
@@ -701,7 +705,7 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
     },
     behaviour: { reachabilityScope: scope.text, reachability: reachability(baseFlows, headFlows), firewall: fw },
     verification: { checks },
-    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves: [...planWaves(rolloutOrder(head.model, baseArts, changed), opts.canary, opts.waveSize), ...changedNodes.map((n) => [n])] },
+    rollout: { canary: opts.canary, waveSize: opts.waveSize, waves, ...(unsafe.length ? { unsafe } : {}) },
   };
 }
 

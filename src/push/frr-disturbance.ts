@@ -111,7 +111,24 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
       if (m) vrf = m[1];
       return `${vrf}\t${l}`;
     });
-  for (const entry of changed(withVrf(runningNet), withVrf(desiredNet))) {
+  const runningNetLines = withVrf(runningNet);
+  const desiredNetLines = withVrf(desiredNet);
+  // An OSPF interface's new MTU: ospfd resets the interface (FRR, verified in a lab), and the
+  // adjacency stays in ExStart while the two ends' MTUs differ (RFC 2328 10.6: a DD packet whose
+  // MTU exceeds the receiver's is rejected).
+  const ospfIfaces = new Set(running.map((l) => /^interface (\S+) > ip ospf /.exec(l)?.[1]).filter((x): x is string => !!x));
+  const mtuOf = (lines: string[]) => new Map(lines.map((e) => /^\t?set_mtu (\S+) (\d+)$/.exec(e.slice(e.indexOf('\t') + 1))).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2]]));
+  const [mtuBefore, mtuAfter] = [mtuOf(runningNetLines), mtuOf(desiredNetLines)];
+  for (const [iface, mtu] of mtuAfter) {
+    const was = mtuBefore.get(iface);
+    if (was === undefined || was === mtu || !ospfIfaces.has(iface)) continue;
+    add(d.interfaces, iface);
+    const [from, to] = [Number(was), Number(mtu)];
+    let g = (d.ospfMtu ??= []).find((x) => x.from === from && x.to === to);
+    if (!g) d.ospfMtu.push((g = { from, to, interfaces: [] }));
+    g.interfaces.push(iface);
+  }
+  for (const entry of changed(runningNetLines, desiredNetLines)) {
     const [v, l] = entry.split('\t');
     // Shell structure (conditions, the VRF section markers) is not a change of its own.
     if (/^(if|elif|else|fi|then|do|done|for|N=)\b/.test(l)) continue;
@@ -149,6 +166,14 @@ function separateAdded(d: Disturbance, runningConf: string, runningNet: string):
   };
 }
 
+/** "eth3, eth1, eth2 (MTU 9216 -> 9000: OSPF adjacencies reset, down until each peer's MTU is the same)". */
+function underlay(d: Disturbance): string {
+  const byMtu = new Set((d.ospfMtu ?? []).flatMap((g) => g.interfaces));
+  const rest = d.interfaces.filter((i) => !byMtu.has(i));
+  const mtu = (d.ospfMtu ?? []).map((g) => `${g.interfaces.join(', ')} (MTU ${g.from} -> ${g.to}: OSPF adjacenc${g.interfaces.length > 1 ? 'ies reset, down until each' : 'y resets, down until the'} peer's MTU is the same)`);
+  return [...(rest.length ? [rest.join(', ')] : []), ...mtu].join(', ');
+}
+
 /** One line for the plan: "BGP 10.3.0.101 (reset: remote-as); VNIs 10040; VLANs 40; VRFs BLUE (adds VNIs 10050)". */
 export function describeDisturbance(d: Disturbance): string {
   if (d.all) return `everything on the device (${d.all})`;
@@ -166,7 +191,7 @@ export function describeDisturbance(d: Disturbance): string {
   ].filter(Boolean);
   const parts = [
     peers.size ? `BGP ${[...peers].map(([p, why]) => `${p}${why.length ? ` (reset: ${why.join(', ')})` : ''}`).join(', ')}` : '',
-    d.interfaces.length ? `underlay on ${d.interfaces.join(', ')}` : '',
+    d.interfaces.length ? `underlay on ${underlay(d)}` : '',
     ...objects(d),
   ].filter(Boolean);
   const added = d.added ? objects(d.added) : [];

@@ -9,6 +9,7 @@ import type { Device, FabricModel } from '../model/types.ts';
 import type { PostCheck, PostCheckContext } from './driver.ts';
 import { NetconfDriver } from './netconf-driver.ts';
 import { bgpSessionState, ospfAdjacencyUp, parseBgpSummary, parseOspfNeighbors } from '../domains/fabric/session-state.ts';
+import { contextLines } from './frr-disturbance.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Post-checks poll: short intervals, so a check passes within a fraction of a second of the state. */
@@ -37,13 +38,26 @@ export function expectedBgpPeers(model: FabricModel, device: string): ExpectedPe
   return out;
 }
 
-export function expectedOspfNeighbors(model: FabricModel, device: string): Array<{ routerId: string; peer: string; iface: string }> {
-  const out: Array<{ routerId: string; peer: string; iface: string }> = [];
+export interface ExpectedOspfNeighbor {
+  routerId: string;
+  peer: string;
+  iface: string;
+  /** The peer's end of the link. */
+  peerIface: string;
+}
+
+export function expectedOspfNeighbors(model: FabricModel, device: string): ExpectedOspfNeighbor[] {
+  const out: ExpectedOspfNeighbor[] = [];
   for (const a of model.ospfAdjacencies) {
-    if (a.a.device === device) out.push({ routerId: a.b.routerId, peer: a.b.device, iface: a.a.interface });
-    else if (a.b.device === device) out.push({ routerId: a.a.routerId, peer: a.a.device, iface: a.b.interface });
+    if (a.a.device === device) out.push({ routerId: a.b.routerId, peer: a.b.device, iface: a.a.interface, peerIface: a.b.interface });
+    else if (a.b.device === device) out.push({ routerId: a.a.routerId, peer: a.a.device, iface: a.b.interface, peerIface: a.a.interface });
   }
   return out;
+}
+
+/** Whether an FRR configuration runs OSPF on the interface (`interface IFACE` > `ip ospf area ...`). */
+export function runsOspfOn(config: string, iface: string): boolean {
+  return contextLines(config).some((l) => l.startsWith(`interface ${iface} > ip ospf area `));
 }
 
 type BgpSummary = Record<string, { peers?: Record<string, { state?: string; remoteAs?: number }> }>;
@@ -67,7 +81,7 @@ export function bgpProblems(summary: BgpSummary, expected: ExpectedPeer[]): stri
   return problems;
 }
 
-export function ospfProblems(json: unknown, expected: Array<{ routerId: string; peer: string; iface: string }>): string[] {
+export function ospfProblems(json: unknown, expected: ReadonlyArray<{ routerId: string; peer: string; iface: string }>): string[] {
   const nbrs = parseOspfNeighbors(json);
   const problems: string[] = [];
   for (const e of expected) {
@@ -112,7 +126,10 @@ export function ospfNeighborsCheck(model: FabricModel): PostCheck {
     name: 'ospf-neighbors',
     appliesTo: (d: Device, t) => t === 'ssh' && expectedOspfNeighbors(model, d.name).length > 0,
     run: (ctx) => {
-      const expected = expectedOspfNeighbors(model, ctx.device.name).filter((e) => !ctx.pending.has(e.peer));
+      // As with BGP: an adjacency with a peer pushed later must stay Full if the peer already
+      // runs OSPF on its end (a change of this end, its MTU say, must not take it down); one the
+      // peer does not have yet is checked with it.
+      const expected = expectedOspfNeighbors(model, ctx.device.name).filter((e) => !ctx.pending.has(e.peer) || runsOspfOn(ctx.pending.get(e.peer)!, e.peerIface));
       return poll(ctx, async () => ospfProblems(JSON.parse((await ctx.exec!(`vtysh -c 'show ip ospf neighbor json'`)) || '{}'), expected));
     },
   };

@@ -77,6 +77,11 @@ export interface RolloutResult {
   ok: boolean;
   /** Why the rollout was refused before any push (the drift check's reasons). */
   refused?: string[];
+  /**
+   * Adjacencies a wave would take down until a later wave (or none) brings the other end to the
+   * same state: the rollout is refused before any push (a dry run says it would be).
+   */
+  unsafe?: string[];
   changed: number;
 }
 
@@ -185,6 +190,33 @@ interface Slot {
   locked: boolean;
   /** Reached commit-start: the device may differ from its snapshot. */
   touched: boolean;
+}
+
+/**
+ * Adjacencies the waves would hold down: an OSPF interface whose MTU a wave changes resets its
+ * adjacency, which stays in ExStart until the other end has the same MTU (RFC 2328 10.6, FRR
+ * verified in a lab); with that end in a later wave (or not changed), the device's post-check
+ * fails and the wave is rolled back, after holding the adjacency down until its deadline.
+ */
+export function heldDown(model: FabricModel, waves: { device: string; disturbs?: Disturbance }[][]): string[] {
+  const waveOf = new Map(waves.flatMap((w, i) => w.map((x) => [x.device, i] as const)));
+  const out: string[] = [];
+  for (const [i, wave] of waves.entries()) {
+    for (const x of wave) {
+      for (const g of x.disturbs?.ospfMtu ?? []) {
+        for (const iface of g.interfaces) {
+          const a = model.ospfAdjacencies.find((o) => (o.a.device === x.device && o.a.interface === iface) || (o.b.device === x.device && o.b.interface === iface));
+          if (!a) continue;
+          const peer = a.a.device === x.device ? a.b : a.a;
+          const w = waveOf.get(peer.device);
+          // Each link once, from the end whose wave comes first.
+          if (w !== undefined && w <= i) continue;
+          out.push(`${x.device} ${iface}: MTU ${g.from} -> ${g.to} in wave ${i + 1} resets its OSPF adjacency with ${peer.device} ${peer.interface}, down until ${peer.device} has the same MTU (${w === undefined ? 'it does not change' : `wave ${w + 1}`})`);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** The waves of a rollout: a canary wave, then waves of `waveSize`, in the given (model) order. */
@@ -315,14 +347,20 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
     }
   }
   const changed = slots.filter((s) => s.result.action === 'not applied' || s.result.action === 'would change');
-  if (opts.dryRun || changed.length === 0) return finish(changed.length === 0 ? 'nothing-to-do' : 'ok');
-  const beforeError = await beforeDone;
-  if (beforeError) throw beforeError;
-
   // 2. Waves.
   // Service nodes one per wave, after the devices: two nodes serving one VIP never change at once.
   const devicesFirst = sessionOrder(changed.filter((s) => !s.node), model, (s) => s.inv.name, (s) => (s.device?.platform === 'frr' && s.inv.transport === 'ssh' && typeof s.snapshot?.running === 'string' ? s.snapshot.running : undefined));
   const waves = [...planWaves(devicesFirst, canary, waveSize), ...changed.filter((s) => s.node).map((s) => [s])];
+  const unsafe = heldDown(model, waves.map((w) => w.map((s) => ({ device: s.inv.name, disturbs: s.result.disturbs }))));
+  if (opts.dryRun || changed.length === 0) return { ...(await finish(changed.length === 0 ? 'nothing-to-do' : 'ok')), ...(unsafe.length ? { unsafe } : {}) };
+  if (unsafe.length) {
+    await beforeDone;
+    for (const s of changed) s.result = { ...s.result, action: 'not applied', reason: 'refused: the waves would hold adjacencies down (see below)', diff: undefined };
+    for (const why of unsafe) jr({ t: 'device-failed', device: why.split(' ')[0], kind: 'unsafe', error: why });
+    return { ...(await finish('failed')), ok: false, unsafe };
+  }
+  const beforeError = await beforeDone;
+  if (beforeError) throw beforeError;
   const done: Slot[] = [];
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];

@@ -7,6 +7,8 @@ import { loadModelSync } from '../../src/model/index.ts';
 import { renderModel } from '../../src/render/index.ts';
 import { contextLines, describeDisturbance, frrDisturbance } from '../../src/push/frr-disturbance.ts';
 import { evpnResyncCommands } from '../../src/domains/fabric/evpn-resync.ts';
+import { runsOspfOn } from '../../src/push/postcheck.ts';
+import { heldDown } from '../../src/push/rollout.ts';
 import { disturbedFlows, endpointFlows, flowName } from '../../src/verify/flows.ts';
 
 const dc3 = loadModelSync('intents/dc3');
@@ -66,6 +68,35 @@ describe('FRR change disturbance', () => {
     const vrfSh = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], leaf1['network.sh'], leaf1['network.sh'].replace(blue!, `${blue}\n${blue!.replace(/BLUE/, 'GREEN').replace(/table \d+/, 'table 1099')}`));
     expect([vrfSh.vrfs, vrfSh.added?.vrfs]).toEqual([[], ['GREEN']]);
     expect(describeDisturbance(vrfSh)).toBe('nothing that carries traffic (adds VRFs GREEN)');
+  });
+
+  it("a new MTU on an OSPF interface: its adjacency resets and stays down until the peer's MTU is the same (network.sh sets it); on a port without OSPF, not", () => {
+    const net = leaf1['network.sh'];
+    expect(net).toMatch(/^set_mtu eth1 9216$/m);
+    const mtu = (n: string) => net.replace(/^set_mtu (eth[12]) 9216$/gm, `set_mtu $1 ${n}`);
+    const d = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], net, mtu('9100'));
+    expect([d.interfaces, d.ospfMtu]).toEqual([['eth1', 'eth2'], [{ from: 9216, to: 9100, interfaces: ['eth1', 'eth2'] }]]);
+    expect(describeDisturbance(d)).toBe("underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)");
+    // The same change where OSPF does not run on the ports (a BGP underlay): nothing reset.
+    const noOspf = leaf1['frr.conf'].replace(/^ ip ospf .*\n/gm, '');
+    expect(frrDisturbance(noOspf, noOspf, net, mtu('9100'))).toEqual({ sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: [] });
+  });
+
+  it('the waves apply would refuse: an MTU change of an OSPF link whose two ends are in different waves, each link once; one wave: none', () => {
+    const d = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], leaf1['network.sh'], leaf1['network.sh'].replace(/^set_mtu (eth[12]) 9216$/gm, 'set_mtu $1 9100'));
+    const spine = { sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: ['eth1'], ospfMtu: [{ from: 9216, to: 9100, interfaces: ['eth1'] }] };
+    expect(heldDown(dc3, [[{ device: 'leaf1', disturbs: d }], [{ device: 'spine1', disturbs: spine }]])).toEqual([
+      'leaf1 eth1: MTU 9216 -> 9100 in wave 1 resets its OSPF adjacency with spine1 eth1, down until spine1 has the same MTU (wave 2)',
+      'leaf1 eth2: MTU 9216 -> 9100 in wave 1 resets its OSPF adjacency with spine2 eth1, down until spine2 has the same MTU (it does not change)',
+    ]);
+    expect(heldDown(dc3, [[{ device: 'spine1', disturbs: spine }, { device: 'leaf1', disturbs: { ...d, interfaces: ['eth1'], ospfMtu: [{ from: 9216, to: 9100, interfaces: ['eth1'] }] } }]])).toEqual([]);
+  });
+
+  it('the OSPF post-check keeps an adjacency with a peer pushed later when that peer already runs OSPF on its end', () => {
+    const spine1 = files('spine1')['frr.conf'];
+    expect(runsOspfOn(spine1, 'eth1')).toBe(true);
+    expect(runsOspfOn(spine1.replace(/^ ip ospf area .*\n/gm, ''), 'eth1')).toBe(false);
+    expect(runsOspfOn(spine1, 'eth9')).toBe(false);
   });
 
   it('maps a device change to the flows through it: VLAN ends, VRF ends of routed and isolated flows', () => {

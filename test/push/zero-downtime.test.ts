@@ -50,6 +50,8 @@ interface Design {
   third: number;
   /** First two octets of the tenant subnets. */
   net: string;
+  /** The underlay runs OSPF. */
+  ospf?: boolean;
 }
 
 interface Step {
@@ -61,6 +63,8 @@ interface Step {
   /** Lab-side follow-up after the rollout (hosts learning a new gateway). */
   after?: (lab: LabState) => Promise<void>;
   rolledBack?: boolean;
+  /** Refused before any push (RolloutResult.unsafe): nothing changes, no flow loses a packet. */
+  refused?: boolean;
   /** Devices in the first wave (default 2: a two-leaf change is one wave). */
   canary?: number;
 }
@@ -99,6 +103,15 @@ function steps(d: Design, original: Record<string, string>): Step[] {
         expect(r.code, r.stderr).toBe(0);
       },
     },
+    ...(d.ospf
+      ? [
+          {
+            name: 'the fabric MTU under OSPF (9216 -> 9100), refused before any push: the canary would hold its adjacencies down until the spines follow',
+            edit: (f: (file: string, g: (s: string) => string) => void) => f('fabric.yaml', (s) => s.replace('mtu: 9216', 'mtu: 9100')),
+            refused: true,
+          },
+        ]
+      : []),
     {
       name: 'a breaking change, rolled back (VLAN 10 to L2 VNI 10011: the canary splits the VLAN)',
       edit: (f) => f('tenants.yaml', (s) => s.replace(/( {12}vlan: 10\n)/, `$1            vni: 10011\n`)),
@@ -111,7 +124,7 @@ function steps(d: Design, original: Record<string, string>): Step[] {
 
 const DESIGNS: Design[] = [
   { example: 'intents/dc1', lab: 'h17bzd1', third: 61, net: '10.10' },
-  { example: 'intents/dc3', lab: 'h17bzd3', third: 63, net: '10.30' },
+  { example: 'intents/dc3', lab: 'h17bzd3', third: 63, net: '10.30', ospf: true },
 ];
 
 /** Established epoch of every default-instance BGP session: "device/peer" -> seconds. */
@@ -147,7 +160,7 @@ for (const design of DESIGNS) {
     const intent = intentCopy(design.example, design.third, '172.29');
     const stateDir = mkdtempSync(path.join(tmpdir(), `netloom-${LAB}-state-`));
     const prevState = process.env.NETLOOM_STATE_DIR;
-    const original = Object.fromEntries(['tenants.yaml', 'endpoints.yaml'].map((f) => [f, readFileSync(path.join(intent.dir, f), 'utf8')]));
+    const original = Object.fromEntries(['tenants.yaml', 'endpoints.yaml', 'fabric.yaml'].map((f) => [f, readFileSync(path.join(intent.dir, f), 'utf8')]));
     const edit = (file: string, g: (s: string) => string) => {
       const p = path.join(intent.dir, file);
       const before = readFileSync(p, 'utf8');
@@ -211,7 +224,7 @@ for (const design of DESIGNS) {
           waveChecks: pushWaveChecks(next, { lab }),
         });
         if (step.after) await step.after(lab);
-        const inForce = step.rolledBack ? model : next;
+        const inForce = step.rolledBack || step.refused ? model : next;
         // verify --live until green (EVPN MACs are learned as hosts speak); 30 s at most.
         let live = await verifyLive(inForce, `lab:${LAB}`, { probes: true });
         for (let i = 0; i < 15 && live.results.some((r) => !r.passed); i++) {
@@ -233,12 +246,21 @@ for (const design of DESIGNS) {
         const bumped = [...epochs].filter(([k, e]) => !reset.has(k) && Math.abs((epochsAfter.get(k) ?? 0) - e) > 2).map(([k]) => k);
         const worst = touchedLoss.reduce((m, w) => Math.max(m, lossOf(w)), 0);
         report.push(
-          `  ${step.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${res.changed} device(s) ${step.rolledBack ? 'pushed and rolled back' : 'applied'}; ` +
+          `  ${step.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${res.changed} device(s) ${step.rolledBack ? 'pushed and rolled back' : step.refused ? 'refused' : 'applied'}; ` +
             `untouched flows ${windows.length - touchedLoss.length} (${windows.reduce((n, w) => n + w.sent, 0)} packets sent in all), lost ${untouchedBad.reduce((n, w) => n + lossOf(w), 0)}; ` +
             `touched ${touchedLoss.length}, worst ${worst} lost (bound ${bound})${touchedLoss.filter((w) => lossOf(w) > 0).map((w) => `\n      ${w.flow.src} -> ${w.flow.dst}: ${lossOf(w)} of ${w.sent} ${w.flow.answers ? 'lost' : 'answered'} (${touched.get(flowKey(w.flow))})`).join('')}`,
         );
 
-        if (step.rolledBack) {
+        if (step.refused) {
+          expect(res.ok).toBe(false);
+          // Every leaf's fabric ports, named from the end pushed first; nothing pushed.
+          expect(res.unsafe?.length).toBeGreaterThan(0);
+          for (const u of res.unsafe!) expect(u).toMatch(/^leaf\d eth\d: MTU 9216 -> 9100 in wave \d resets its OSPF adjacency with spine\d eth\d, down until spine\d has the same MTU \(wave \d\)$/);
+          expect(res.results.filter((r) => r.action !== 'not applied' && r.action !== 'unchanged')).toEqual([]);
+          expect(readJournal(path.join(res.journalDir!, 'journal.jsonl')).filter((e) => e.t === 'commit-start')).toEqual([]);
+          expect(touchedLoss.filter((w) => lossOf(w) > 0).map((w) => flowName(w.flow))).toEqual([]);
+          edit('fabric.yaml', () => original['fabric.yaml']);
+        } else if (step.rolledBack) {
           expect(res.ok).toBe(false);
           expect(res.results.filter((r) => r.action === 'rolled back').map((r) => r.device)).toEqual(['leaf1']);
           const waveChecks = readJournal(path.join(res.journalDir!, 'journal.jsonl')).filter((e) => e.t === 'wave-check');

@@ -24,6 +24,8 @@ const RolloutReply = z.object({
   ok: z.boolean(),
   changed: z.number().int(),
   results: z.array(z.object({ device: z.string(), action: z.string(), reason: z.string(), diff: z.string().nullable() })),
+  /** Why the waves are refused before any push (adjacencies held down until a later wave); empty when not. */
+  unsafe: z.array(z.string()),
 });
 const RolloutId = z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/) });
 
@@ -77,6 +79,6 @@ export const rolloutRoutes: FastifyPluginAsync<ApiContext> = async (app, { monit
     }
     const outcome = res.results.filter((r) => r.action !== 'unchanged').map((r) => `${r.device} ${r.action}`).join(', ') || 'nothing to change';
     audit(req, req.body?.dryRun ? 'rollout (dry run)' : 'rollout', only.origin, `${res.ok ? 'ok' : 'failed'}${res.id ? ` ${res.id}` : ''}: ${outcome}`);
-    return { id: res.id ?? null, ok: res.ok, changed: res.changed, results: res.results.map((r) => ({ device: r.device, action: r.action, reason: r.reason, diff: req.body?.dryRun ? r.diff ?? null : null })) };
+    return { id: res.id ?? null, ok: res.ok, changed: res.changed, unsafe: res.unsafe ?? [], results: res.results.map((r) => ({ device: r.device, action: r.action, reason: r.reason, diff: req.body?.dryRun ? r.diff ?? null : null })) };
   });
 };

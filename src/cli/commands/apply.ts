@@ -18,6 +18,15 @@ import { intentDirArg } from '../intent-dir.ts';
 /** Flows past this many endpoints are not listed (the pairs grow with the square). */
 const MAX_FLOW_ENDPOINTS = 200;
 
+/** Why the waves are refused (RolloutResult.unsafe), and the way through. */
+function unsafeLines(unsafe: string[], what: string): string[] {
+  return [
+    `the rollout ${what}: its waves would hold adjacencies down until a later wave`,
+    ...unsafe.map((u) => `  - ${u}`),
+    'both ends of each such link must change in one wave (--canary and --wave-size large enough, their adjacencies reset once as the wave is pushed), or the change made where OSPF does not run',
+  ];
+}
+
 /** What the planned changes disturb: sessions per device, then the endpoint flows. */
 export function disturbanceLines(model: FabricModel, results: DeviceResult[]): string[] {
   const changes = new Map(results.filter((r) => r.disturbs).map((r) => [r.device, r.disturbs!]));
@@ -146,6 +155,8 @@ export const applyCommand: Command = {
       for (const l of disturbanceLines(model, res.results)) ctx.out(l);
     }
     print(res.results);
+    if (res.unsafe && dryRun) for (const l of unsafeLines(res.unsafe, 'would be refused')) ctx.out(l);
+    if (res.unsafe && !dryRun) throw new CheckFailed(unsafeLines(res.unsafe, 'refused (nothing pushed)').join('\n'));
     if (res.refused) {
       throw new CheckFailed(`refusing to apply ${planFile}: the running state changed since the plan (drift check; nothing pushed):\n${res.refused.map((r) => `  - ${r}`).join('\n')}\nplan again (netloom plan --save --target ...) and review the new plan`);
     }
