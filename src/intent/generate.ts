@@ -59,7 +59,9 @@ export function generateFabricIntent(opts: GenerateOptions = {}): GeneratedFile[
   const totalLeaves = o.pods * o.leavesPerPod;
   if (o.spinesPerPod * o.pods > 9999 || totalLeaves > 49999 || o.superSpines > 999) throw new UsageError('generator: shape too large (at most 9,999 spines, 49,999 leaves and 999 super-spines)');
   const ibgp = o.underlay === 'ospf';
-  const maxUplinks = Math.max(o.spinesPerPod, o.superSpines, 1);
+  // Headroom (the schema's default, 8) for spines added later: raising max_uplinks moves every
+  // derived link's /31 in a numbered underlay.
+  const maxUplinks = Math.max(o.spinesPerPod, o.superSpines, 8);
 
   const fabric: IntentInput = {
     fabric: {

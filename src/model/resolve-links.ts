@@ -62,7 +62,7 @@ export function resolveLinks(ctx: ResolveContext, pools: Pools): Link[] {
       parents = parentsOf(child);
     }
     if (parents.length > maxUplinks) {
-      ctx.error([...path, explicit ? 'uplinks' : 'id'], `node '${child.name}' has ${parents.length} uplinks but fabric.max_uplinks is ${maxUplinks}`);
+      ctx.error([...path, explicit ? 'uplinks' : 'id'], `node '${child.name}' has ${parents.length} uplinks but fabric.max_uplinks is ${maxUplinks}${numbered ? ' (the /31s reserved per node in the p2p pool: raising it moves every derived link\'s /31, as netloom plan\'s renumbering alarm will list)' : ''}`);
       continue;
     }
     parents.forEach((parent, i) => {

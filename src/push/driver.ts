@@ -112,5 +112,5 @@ export interface Disturbance {
   /** OSPF interfaces of `interfaces` whose MTU changes, by old and new MTU: their adjacencies reset and stay down while the two ends' MTUs differ. */
   ospfMtu?: { from: number; to: number; interfaces: string[] }[];
   /** VNIs, VLANs and VRFs the change creates (absent from the running state): nothing of theirs runs yet to disturb. */
-  added?: { vnis: number[]; vlans: number[]; vrfs: string[] };
+  added?: { vnis: number[]; vlans: number[]; vrfs: string[]; interfaces?: string[] };
 }

@@ -132,6 +132,9 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
     const [v, l] = entry.split('\t');
     // Shell structure (conditions, the VRF section markers) is not a change of its own.
     if (/^(if|elif|else|fi|then|do|done|for|N=)\b/.test(l)) continue;
+    // An underlay port's or the loopback's addresses: its sessions and adjacencies move to them.
+    const addrs = /^ensure_addrs (\S+) /.exec(l);
+    if (addrs && !/^(br|gw|vx|l3br)\d+$/.test(addrs[1]) && !v) add(d.interfaces, addrs[1]);
     const vlans = [...l.matchAll(/\b(?:br|gw)(\d+)\b/g)].map((m) => Number(m[1]));
     const vnis = [...l.matchAll(/\bvx(\d+)\b/g)].map((m) => Number(m[1]));
     for (const x of vlans) add(d.vlans, x);
@@ -156,13 +159,17 @@ function separateAdded(d: Disturbance, runningConf: string, runningNet: string):
     vni: (n: number) => !runs(new RegExp(`\\b(vni |vx)${n}\\b`)),
     vlan: (n: number) => !runs(new RegExp(`\\b(br|gw)${n}\\b|\\bvlan ${n}\\b`)),
     vrf: (v: string) => !runs(new RegExp(`(^|[\\s=])${esc(v)}($|\\s)`, 'm')),
+    // A port the running state never names (a new uplink): nothing runs on it yet.
+    iface: (i: string) => !runs(new RegExp(`^(interface ${esc(i)}|\\s*\\S+ ${esc(i)})(\\s|$)`, 'm')),
   };
-  const added = { vnis: d.vnis.filter(isNew.vni), vlans: d.vlans.filter(isNew.vlan), vrfs: d.vrfs.filter(isNew.vrf) };
-  if (!added.vnis.length && !added.vlans.length && !added.vrfs.length) return d;
+  const added = { vnis: d.vnis.filter(isNew.vni), vlans: d.vlans.filter(isNew.vlan), vrfs: d.vrfs.filter(isNew.vrf), interfaces: d.interfaces.filter(isNew.iface) };
+  if (!added.vnis.length && !added.vlans.length && !added.vrfs.length && !added.interfaces.length) return d;
+  const { interfaces, ...rest } = added;
   return {
     ...d,
     vnis: d.vnis.filter((x) => !added.vnis.includes(x)), vlans: d.vlans.filter((x) => !added.vlans.includes(x)), vrfs: d.vrfs.filter((x) => !added.vrfs.includes(x)),
-    added,
+    interfaces: d.interfaces.filter((x) => !interfaces.includes(x)),
+    added: { ...rest, ...(interfaces.length ? { interfaces } : {}) },
   };
 }
 
@@ -194,6 +201,6 @@ export function describeDisturbance(d: Disturbance): string {
     d.interfaces.length ? `underlay on ${underlay(d)}` : '',
     ...objects(d),
   ].filter(Boolean);
-  const added = d.added ? objects(d.added) : [];
+  const added = d.added ? [...(d.added.interfaces?.length ? [`underlay on ${d.added.interfaces.join(', ')}`] : []), ...objects(d.added)] : [];
   return `${parts.join('; ') || 'nothing that carries traffic'}${added.length ? ` (adds ${added.join('; ')})` : ''}`;
 }

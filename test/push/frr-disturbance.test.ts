@@ -82,6 +82,22 @@ describe('FRR change disturbance', () => {
     expect(frrDisturbance(noOspf, noOspf, net, mtu('9100'))).toEqual({ sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: [] });
   });
 
+  it("a fabric port's new address disturbs its underlay; a port the running state never names (a new uplink) is added, not disturbed", () => {
+    const net = leaf1['network.sh'];
+    const moved = net.replace('ensure_addrs eth1 10.3.128.1/31', 'ensure_addrs eth1 10.3.128.9/31');
+    expect(moved).not.toBe(net);
+    const d = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], net, moved);
+    expect([d.interfaces, d.added]).toEqual([['eth1'], undefined]);
+    // eth3: a new uplink (its frr.conf block and its network.sh lines); the running config's
+    // descriptions naming a peer's eth3 do not make it a port in use.
+    const conf = `${leaf1['frr.conf']}interface eth3\n description to spine3 eth1\n ip ospf area 0.0.0.0\n ip ospf network point-to-point\nexit\n`;
+    const running = leaf1['frr.conf'].replace(' description to spine1 eth1', ' description to spine1 eth3');
+    const grown = `${net}\nexists eth3 || fail "fabric port eth3 (to spine3 eth1) does not exist"\nset_mtu eth3 9216\nset_up eth3\nensure_addrs eth3 10.3.128.5/31\n`;
+    const added = frrDisturbance(running, conf, net, grown);
+    expect([added.interfaces, added.added]).toEqual([[], { vnis: [], vlans: [], vrfs: [], interfaces: ['eth3'] }]);
+    expect(describeDisturbance(added)).toBe('nothing that carries traffic (adds underlay on eth3)');
+  });
+
   it('the waves apply would refuse: an MTU change of an OSPF link whose two ends are in different waves, each link once; one wave: none', () => {
     const d = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], leaf1['network.sh'], leaf1['network.sh'].replace(/^set_mtu (eth[12]) 9216$/gm, 'set_mtu $1 9100'));
     const spine = { sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: ['eth1'], ospfMtu: [{ from: 9216, to: 9100, interfaces: ['eth1'] }] };
