@@ -49,7 +49,7 @@ export function summaryLines(p: Plan, failing: PlanFinding[]): string[] {
     `renumbering: ${br.renumbering.length ? `ALARM, ${s(br.renumbering.length, 'object')} the change did not touch moved (${br.renumbering.map((a) => `${a.kind} ${a.key}`).join(', ')})` : 'none'}`,
     `reachability: ${s(gains, 'pair')} ${agree(gains, 'gain')}, ${loses} ${agree(loses, 'lose')}, ${paths} ${agree(paths, 'change')} path; firewall: ${fwParts.join('; ') || 'no flow decided differently'}`,
     `verification of head: ${p.verification.checks.filter((c) => c.passed).length}/${p.verification.checks.length} ${p.verification.checks.length === 1 ? 'check' : 'checks'} passed, ${s(bySev('error').length, 'error')} (${newOf('error')} new), ${s(bySev('warning').length, 'warning')} (${newOf('warning')} new), ${bySev('info').length} info`,
-    `rollout: ${p.rollout.waves.length ? `${s(p.rollout.waves.length, 'wave')} (canary ${p.rollout.canary}, wave size ${p.rollout.waveSize})${p.rollout.unsafe ? `; apply would refuse them: ${p.rollout.unsafe.length} ${p.rollout.unsafe.length === 1 ? 'adjacency' : 'adjacencies'} held down until a later wave` : ''}` : 'nothing to push'}`,
+    `rollout: ${p.rollout.waves.length ? `${s(p.rollout.waves.length, 'wave')} (canary ${p.rollout.canary}, wave size ${p.rollout.waveSize})${p.rollout.unsafe ? `; apply would refuse them: ${s(p.rollout.unsafe.length, 'peering')} held down until a later wave` : ''}` : 'nothing to push'}`,
     `result: ${failing.length ? `FAIL, ${s(failing.length, 'finding')} at or above the --fail-on level` : 'ok'}`,
   ];
 }
@@ -116,7 +116,7 @@ function rolloutLines(p: Plan): string[] {
   if (!p.rollout.waves.length) return ['nothing to push'];
   const waves = p.rollout.waves.map((w, i) => `wave ${i + 1}${i === 0 ? ' (canary)' : ''}: ${w.join(', ')}`);
   if (!p.rollout.unsafe) return waves;
-  return [...waves, 'apply would refuse these waves: each holds adjacencies down until a later wave (both ends of such a link must change in one wave):', ...p.rollout.unsafe.map((u) => `  ${u}`)];
+  return [...waves, 'apply would refuse these waves: each holds peerings down until a later wave (both ends of such a peering must change in one wave):', ...p.rollout.unsafe.map((u) => `  ${u}`)];
 }
 
 const SECTIONS: [string, (p: Plan) => string[]][] = [

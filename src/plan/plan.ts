@@ -685,7 +685,16 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
   const changed = new Set(devices.filter((d) => d.change !== 'removed').map((d) => d.device));
   const waves = [...planWaves(rolloutOrder(head.model, baseArts, changed), opts.canary, opts.waveSize), ...changedNodes.map((n) => [n])];
   // What apply would refuse: waves holding adjacencies down until a later wave.
-  const unsafe = head.model ? heldDown(head.model, waves.map((w) => w.map((device) => ({ device, disturbs: disturbances.get(device) })))) : [];
+  // A device's running FRR config is its base rendering (rendered here when the change left it alone).
+  const frrOf = (device: string) => {
+    let running = baseArts.get(device)?.get('frr.conf');
+    if (running === undefined && base.model?.devices.some((d) => d.name === device && d.platform === 'frr')) {
+      const r = tools.renderer(base);
+      running = byDevice(r.renderView(r.view(device))).get(device)?.get('frr.conf');
+    }
+    return running === undefined ? undefined : { running, desired: headArts.get(device)?.get('frr.conf') ?? running };
+  };
+  const unsafe = head.model ? heldDown(head.model, waves.map((w) => w.map((device) => ({ device, disturbs: disturbances.get(device) }))), frrOf) : [];
   const side = (s: PlanSide) => ({ rev: s.rev, ...(s.commit ? { commit: s.commit } : {}), ...(s.model ? { revision: s.model.revision } : {}), exists: !!s.model });
   return {
     schema: 'netloom-plan/1',

@@ -103,6 +103,8 @@ export interface Disturbance {
   sessions: string[];
   /** Set when everything on the device may be disturbed (a new AS, router id, OSPF process). */
   all?: string;
+  /** The default BGP instance's AS, when the change replaces it (heldDown asks whether its peers accept the new one). */
+  asChange?: { from: number; to: number };
   /** VNIs, VLANs and VRFs whose devices, addresses or routes change. */
   vnis: number[];
   vlans: number[];

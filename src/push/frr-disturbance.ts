@@ -56,6 +56,24 @@ function bgpIdentity(lines: string[]): { asn?: string; 'router-id'?: string; 'cl
   return id;
 }
 
+/** The default BGP instance's AS and each neighbour's `remote-as` (a number, `internal` or `external`), by neighbour key. */
+export function bgpNeighbours(config: string): { asn?: number; remote: Map<string, string> } {
+  const remote = new Map<string, string>();
+  let asn: number | undefined;
+  for (const l of contextLines(config)) {
+    const m = /^router bgp (\d+)(?: > neighbor (\S+) (?:interface )?remote-as (\S+))?$/.exec(l);
+    if (!m) continue;
+    asn ??= Number(m[1]);
+    if (m[2]) remote.set(m[2], m[3]);
+  }
+  return { asn, remote };
+}
+
+/** Whether a neighbour configured with `remote-as spec` on a router of AS `own` accepts a peer of AS `peer`. */
+export function acceptsAs(spec: string, peer: number, own: number): boolean {
+  return spec === 'internal' ? peer === own : spec === 'external' ? peer !== own : Number(spec) === peer;
+}
+
 /** Why everything on the device is disturbed, when its BGP identity changes: its AS (a new instance), router id or cluster id. */
 function identityChange(running: string[], desired: string[]): string | undefined {
   const [a, b] = [bgpIdentity(running), bgpIdentity(desired)];
@@ -73,6 +91,8 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
   // Said once, from both sides: line by line, an AS change reads as every line of the instance.
   const identity = identityChange(running, desired);
   if (identity) d.all = identity;
+  const [asBefore, asAfter] = [bgpIdentity(running).asn, bgpIdentity(desired).asn];
+  if (asBefore && asAfter && asBefore !== asAfter) d.asChange = { from: Number(asBefore), to: Number(asAfter) };
   for (const line of changed(running, desired)) {
     const parts = line.split(' > ');
     const top = parts[0];

@@ -16,6 +16,7 @@ import { UsageError } from '../util/errors.ts';
 import type { DesiredConfig, DeviceDriver, Disturbance, PostCheck, PushOptions, Snapshot, WaveCheck } from './driver.ts';
 import { DeviceError } from './errors.ts';
 import { FrrDriver } from './frr-driver.ts';
+import { acceptsAs, bgpNeighbours } from './frr-disturbance.ts';
 import { credentialsFor, type Inventory, type InventoryDevice } from './inventory.ts';
 import { atomicWrite, Journal } from './journal.ts';
 import { loadPlatforms } from '../model/platforms.ts';
@@ -193,16 +194,21 @@ interface Slot {
 }
 
 /**
- * Adjacencies the waves would hold down: an OSPF interface whose MTU a wave changes resets its
- * adjacency, which stays in ExStart until the other end has the same MTU (RFC 2328 10.6, FRR
- * verified in a lab); with that end in a later wave (or not changed), the device's post-check
- * fails and the wave is rolled back, after holding the adjacency down until its deadline.
+ * Adjacencies the waves would hold down, with the other end in a later wave (or not changed):
+ * the device's post-check fails and the wave is rolled back, after holding them down until its
+ * deadline. An OSPF interface whose MTU a wave changes resets its adjacency, which stays in
+ * ExStart until the other end has the same MTU (RFC 2328 10.6, FRR verified in a lab). A BGP
+ * session whose end gets a new AS stays down while the other end's `remote-as` does not accept
+ * it, or its new `remote-as` does not accept the other end's AS (an iBGP fabric's AS). `frr`:
+ * a device's FRR configuration before (running) and after (desired) the rollout.
  */
-export function heldDown(model: FabricModel, waves: { device: string; disturbs?: Disturbance }[][]): string[] {
+export function heldDown(model: FabricModel, waves: { device: string; disturbs?: Disturbance }[][], frr?: (device: string) => { running?: string; desired?: string } | undefined): string[] {
   const waveOf = new Map(waves.flatMap((w, i) => w.map((x) => [x.device, i] as const)));
   const out: string[] = [];
+  const later = (w: number | undefined) => (w === undefined ? 'it does not change' : `wave ${w + 1}`);
   for (const [i, wave] of waves.entries()) {
     for (const x of wave) {
+      if (x.disturbs?.asChange && frr) out.push(...sessionsHeldDown(model, x.device, i, waveOf, frr, later));
       for (const g of x.disturbs?.ospfMtu ?? []) {
         for (const iface of g.interfaces) {
           const a = model.ospfAdjacencies.find((o) => (o.a.device === x.device && o.a.interface === iface) || (o.b.device === x.device && o.b.interface === iface));
@@ -211,10 +217,36 @@ export function heldDown(model: FabricModel, waves: { device: string; disturbs?:
           const w = waveOf.get(peer.device);
           // Each link once, from the end whose wave comes first.
           if (w !== undefined && w <= i) continue;
-          out.push(`${x.device} ${iface}: MTU ${g.from} -> ${g.to} in wave ${i + 1} resets its OSPF adjacency with ${peer.device} ${peer.interface}, down until ${peer.device} has the same MTU (${w === undefined ? 'it does not change' : `wave ${w + 1}`})`);
+          out.push(`${x.device} ${iface}: MTU ${g.from} -> ${g.to} in wave ${i + 1} resets its OSPF adjacency with ${peer.device} ${peer.interface}, down until ${peer.device} has the same MTU (${later(w)})`);
         }
       }
     }
+  }
+  return out;
+}
+
+/** heldDown's BGP part: the default-instance sessions of `device` (a new AS in wave `i`) its peers pushed later would not accept. */
+function sessionsHeldDown(model: FabricModel, device: string, i: number, waveOf: ReadonlyMap<string, number>, frr: (device: string) => { running?: string; desired?: string } | undefined, later: (w: number | undefined) => string): string[] {
+  const out: string[] = [];
+  const mine = frr(device);
+  if (!mine?.running || !mine.desired) return out;
+  const [before, after] = [bgpNeighbours(mine.running), bgpNeighbours(mine.desired)];
+  for (const s of model.bgpSessions) {
+    const [me, other] = s.a.device === device ? [s.a, s.b] : s.b.device === device ? [s.b, s.a] : [undefined, undefined];
+    if (!me || !other) continue;
+    const w = waveOf.get(other.device);
+    if (w !== undefined && w <= i) continue;
+    const key = me.interface ?? other.address?.split('/')[0];
+    const peerKey = other.interface ?? me.address?.split('/')[0];
+    const theirs = frr(other.device)?.running;
+    if (!key || !peerKey || !theirs) continue;
+    const peer = bgpNeighbours(theirs);
+    const [specBefore, specAfter, specPeer] = [before.remote.get(key), after.remote.get(key), peer.remote.get(peerKey)];
+    // A session created or removed comes or goes with the other end; one already down is not this change's.
+    if (!specBefore || !specAfter || !specPeer || before.asn === undefined || after.asn === undefined || peer.asn === undefined) continue;
+    if (!acceptsAs(specBefore, peer.asn, before.asn) || !acceptsAs(specPeer, before.asn, peer.asn)) continue;
+    if (acceptsAs(specAfter, peer.asn, after.asn) && acceptsAs(specPeer, after.asn, peer.asn)) continue;
+    out.push(`${device} ${key}: BGP AS ${before.asn} -> ${after.asn} in wave ${i + 1}: its session with ${other.device} (AS ${peer.asn}, remote-as ${specPeer} for it) stays down until ${other.device} changes (${later(w)})`);
   }
   return out;
 }
@@ -351,11 +383,17 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   // Service nodes one per wave, after the devices: two nodes serving one VIP never change at once.
   const devicesFirst = sessionOrder(changed.filter((s) => !s.node), model, (s) => s.inv.name, (s) => (s.device?.platform === 'frr' && s.inv.transport === 'ssh' && typeof s.snapshot?.running === 'string' ? s.snapshot.running : undefined));
   const waves = [...planWaves(devicesFirst, canary, waveSize), ...changed.filter((s) => s.node).map((s) => [s])];
-  const unsafe = heldDown(model, waves.map((w) => w.map((s) => ({ device: s.inv.name, disturbs: s.result.disturbs }))));
+  const bySlot = new Map(slots.map((s) => [s.inv.name, s]));
+  const frrOf = (device: string) => {
+    const s = bySlot.get(device);
+    const running = s?.snapshot?.running;
+    return s?.device?.platform === 'frr' && typeof running === 'string' ? { running, desired: s.desired['frr.conf'] } : undefined;
+  };
+  const unsafe = heldDown(model, waves.map((w) => w.map((s) => ({ device: s.inv.name, disturbs: s.result.disturbs }))), frrOf);
   if (opts.dryRun || changed.length === 0) return { ...(await finish(changed.length === 0 ? 'nothing-to-do' : 'ok')), ...(unsafe.length ? { unsafe } : {}) };
   if (unsafe.length) {
     await beforeDone;
-    for (const s of changed) s.result = { ...s.result, action: 'not applied', reason: 'refused: the waves would hold adjacencies down (see below)', diff: undefined };
+    for (const s of changed) s.result = { ...s.result, action: 'not applied', reason: 'refused: the waves would hold peerings down (see below)', diff: undefined };
     for (const why of unsafe) jr({ t: 'device-failed', device: why.split(' ')[0], kind: 'unsafe', error: why });
     return { ...(await finish('failed')), ok: false, unsafe };
   }

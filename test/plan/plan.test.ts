@@ -257,13 +257,13 @@ describe('netloom plan, scenario by scenario', () => {
     edit('intents/dc1/fabric.yaml', 'mtu: 9216', 'mtu: 9100');
     try {
       const r = await plan([path.join(repo, 'intents/dc3'), '--base', 'slb']);
-      expect(summary(r.out)[6]).toBe('rollout: 3 waves (canary 1, wave size 5); apply would refuse them: 6 adjacencies held down until a later wave');
+      expect(summary(r.out)[6]).toBe('rollout: 3 waves (canary 1, wave size 5); apply would refuse them: 6 peerings held down until a later wave');
       expect(r.out).toContain("    ~ leaf1: netconf-ietf.xml +2 -2, network.sh +2 -2; disturbs underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)\n");
       expect(section(r.out, 'rollout')).toEqual([
         '  wave 1 (canary): leaf1',
         '  wave 2: leaf2, leaf3, leaf4, border1, spine1',
         '  wave 3: spine2',
-        '  apply would refuse these waves: each holds adjacencies down until a later wave (both ends of such a link must change in one wave):',
+        '  apply would refuse these waves: each holds peerings down until a later wave (both ends of such a peering must change in one wave):',
         '    leaf1 eth1: MTU 9216 -> 9100 in wave 1 resets its OSPF adjacency with spine1 eth1, down until spine1 has the same MTU (wave 2)',
         '    leaf1 eth2: MTU 9216 -> 9100 in wave 1 resets its OSPF adjacency with spine2 eth1, down until spine2 has the same MTU (wave 3)',
         ...['leaf2 eth2', 'leaf3 eth2', 'leaf4 eth2', 'border1 eth2'].map((x, i) => `    ${x}: MTU 9216 -> 9100 in wave 2 resets its OSPF adjacency with spine2 eth${i + 2}, down until spine2 has the same MTU (wave 3)`),

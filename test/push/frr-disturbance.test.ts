@@ -108,6 +108,29 @@ describe('FRR change disturbance', () => {
     expect(heldDown(dc3, [[{ device: 'spine1', disturbs: spine }, { device: 'leaf1', disturbs: { ...d, interfaces: ['eth1'], ospfMtu: [{ from: 9216, to: 9100, interfaces: ['eth1'] }] } }]])).toEqual([]);
   });
 
+  it("the waves apply would refuse: a new AS whose sessions the peers pushed later do not accept (an iBGP fabric's AS); eBGP's remote-as external accepts it", () => {
+    const conf = (device: string) => files(device)['frr.conf'];
+    const running = new Map(['leaf1', 'spine1', 'spine2'].map((d) => [d, conf(d)]));
+    const desired = new Map([...running].map(([d, c]) => [d, c.replaceAll(' 65300', ' 65301')]));
+    const d = frrDisturbance(running.get('leaf1')!, desired.get('leaf1')!);
+    expect(d.asChange).toEqual({ from: 65300, to: 65301 });
+    const frr = (device: string) => (running.has(device) ? { running: running.get(device), desired: desired.get(device) } : undefined);
+    const spine = (n: string) => ({ device: n, disturbs: frrDisturbance(running.get(n)!, desired.get(n)!) });
+    expect(heldDown(dc3, [[{ device: 'leaf1', disturbs: d }], [spine('spine1'), spine('spine2')]], frr)).toEqual(
+      ['spine1', 'spine2'].map((x, i) => `leaf1 10.3.0.10${i + 1}: BGP AS 65300 -> 65301 in wave 1: its session with ${x} (AS 65300, remote-as 65300 for it) stays down until ${x} changes (wave 2)`),
+    );
+    expect(heldDown(dc3, [[{ device: 'leaf1', disturbs: d }, spine('spine1'), spine('spine2')]], frr)).toEqual([]);
+    // dc1: eBGP unnumbered, the spines' remote-as external accepts a leaf's new AS.
+    const dc1 = loadModelSync('intents/dc1');
+    const c1 = (device: string) => renderModel(dc1, { devices: [device] }).artifacts.find((a) => a.artifact === 'frr.conf')!.content;
+    const [leaf, spines] = [c1('leaf1'), ['spine1', 'spine2'].map((x) => [x, c1(x)] as const)];
+    const moved = leaf.replace('router bgp 65101', 'router bgp 65111');
+    const e = frrDisturbance(leaf, moved);
+    expect(e.asChange).toEqual({ from: 65101, to: 65111 });
+    const frr1 = (device: string) => (device === 'leaf1' ? { running: leaf, desired: moved } : { running: new Map(spines).get(device) });
+    expect(heldDown(dc1, [[{ device: 'leaf1', disturbs: e }]], frr1)).toEqual([]);
+  });
+
   it('the OSPF post-check keeps an adjacency with a peer pushed later when that peer already runs OSPF on its end', () => {
     const spine1 = files('spine1')['frr.conf'];
     expect(runsOspfOn(spine1, 'eth1')).toBe(true);

@@ -24,7 +24,7 @@ const RolloutReply = z.object({
   ok: z.boolean(),
   changed: z.number().int(),
   results: z.array(z.object({ device: z.string(), action: z.string(), reason: z.string(), diff: z.string().nullable() })),
-  /** Why the waves are refused before any push (adjacencies held down until a later wave); empty when not. */
+  /** Why the waves are refused before any push (BGP sessions or OSPF adjacencies held down until a later wave); empty when not. */
   unsafe: z.array(z.string()),
 });
 const RolloutId = z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/) });

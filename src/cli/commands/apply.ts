@@ -21,9 +21,9 @@ const MAX_FLOW_ENDPOINTS = 200;
 /** Why the waves are refused (RolloutResult.unsafe), and the way through. */
 function unsafeLines(unsafe: string[], what: string): string[] {
   return [
-    `the rollout ${what}: its waves would hold adjacencies down until a later wave`,
+    `the rollout ${what}: its waves would hold peerings (BGP sessions, OSPF adjacencies) down until a later wave`,
     ...unsafe.map((u) => `  - ${u}`),
-    'both ends of each such link must change in one wave (--canary and --wave-size large enough, their adjacencies reset once as the wave is pushed), or the change made where OSPF does not run',
+    'both ends of each must change in one wave (--canary and --wave-size large enough: each peering then resets once, as the wave is pushed)',
   ];
 }
 
