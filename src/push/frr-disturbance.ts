@@ -139,14 +139,24 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
   const ospfIfaces = new Set(running.map((l) => /^interface (\S+) > ip ospf /.exec(l)?.[1]).filter((x): x is string => !!x));
   const mtuOf = (lines: string[]) => new Map(lines.map((e) => /^\t?set_mtu (\S+) (\d+)$/.exec(e.slice(e.indexOf('\t') + 1))).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2]]));
   const [mtuBefore, mtuAfter] = [mtuOf(runningNetLines), mtuOf(desiredNetLines)];
+  const reset = new Set<string>();
   for (const [iface, mtu] of mtuAfter) {
     const was = mtuBefore.get(iface);
     if (was === undefined || was === mtu || !ospfIfaces.has(iface)) continue;
     add(d.interfaces, iface);
+    reset.add(iface);
     const [from, to] = [Number(was), Number(mtu)];
     let g = (d.ospfMtu ??= []).find((x) => x.from === from && x.to === to);
     if (!g) d.ospfMtu.push((g = { from, to, interfaces: [] }));
     g.interfaces.push(iface);
+  }
+  // Every adjacency of the device reset at once: its loopback is unreachable until they are Full
+  // again, longer than a hold time (measured on dc3: every iBGP session between loopbacks reset,
+  // 10-12 s without forwarding), so each session between loopbacks resets too.
+  const passive = new Set(running.map((l) => /^interface (\S+) > ip ospf passive$/.exec(l)?.[1]).filter((x): x is string => !!x));
+  const adjacencies = [...ospfIfaces].filter((i) => i !== 'lo' && !passive.has(i));
+  if (reset.size && adjacencies.every((i) => reset.has(i))) {
+    for (const key of bgpNeighbours(desiredConf).remote.keys()) if (/^[\d.]+$|:/.test(key)) add(d.sessions, `${key} (underlay: every OSPF adjacency resets)`);
   }
   for (const entry of changed(runningNetLines, desiredNetLines)) {
     const [v, l] = entry.split('\t');

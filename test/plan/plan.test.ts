@@ -258,7 +258,9 @@ describe('netloom plan, scenario by scenario', () => {
     try {
       const r = await plan([path.join(repo, 'intents/dc3'), '--base', 'slb']);
       expect(summary(r.out)[6]).toBe('rollout: 3 waves (canary 1, wave size 5); apply would refuse them: 6 peerings held down until a later wave');
-      expect(r.out).toContain("    ~ leaf1: netconf-ietf.xml +2 -2, network.sh +2 -2; disturbs underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)\n");
+      expect(r.out).toContain("    ~ leaf1: netconf-ietf.xml +2 -2, network.sh +2 -2; disturbs BGP 10.3.0.101 (reset: underlay: every OSPF adjacency resets), 10.3.0.102 (reset: underlay: every OSPF adjacency resets); underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)\n");
+      // Every device's adjacencies at once: each session between loopbacks resets (measured in the zero-downtime test).
+      expect(summary(r.out)[2]).toBe('configs: 7 devices change (leaf1, leaf2, leaf3, leaf4, border1, spine1, spine2); 22 BGP session resets; tenants touched: none');
       expect(section(r.out, 'rollout')).toEqual([
         '  wave 1 (canary): leaf1',
         '  wave 2: leaf2, leaf3, leaf4, border1, spine1',

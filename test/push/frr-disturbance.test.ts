@@ -76,7 +76,13 @@ describe('FRR change disturbance', () => {
     const mtu = (n: string) => net.replace(/^set_mtu (eth[12]) 9216$/gm, `set_mtu $1 ${n}`);
     const d = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], net, mtu('9100'));
     expect([d.interfaces, d.ospfMtu]).toEqual([['eth1', 'eth2'], [{ from: 9216, to: 9100, interfaces: ['eth1', 'eth2'] }]]);
-    expect(describeDisturbance(d)).toBe("underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)");
+    // Every adjacency of the leaf at once: its sessions between loopbacks reset too (measured on dc3).
+    expect(describeDisturbance(d)).toBe(
+      "BGP 10.3.0.101 (reset: underlay: every OSPF adjacency resets), 10.3.0.102 (reset: underlay: every OSPF adjacency resets); underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)",
+    );
+    // One uplink: the other carries the loopback sessions.
+    const one = frrDisturbance(leaf1['frr.conf'], leaf1['frr.conf'], net, net.replace(/^set_mtu eth1 9216$/m, 'set_mtu eth1 9100'));
+    expect([one.interfaces, one.sessions]).toEqual([['eth1'], []]);
     // The same change where OSPF does not run on the ports (a BGP underlay): nothing reset.
     const noOspf = leaf1['frr.conf'].replace(/^ ip ospf .*\n/gm, '');
     expect(frrDisturbance(noOspf, noOspf, net, mtu('9100'))).toEqual({ sessions: [], vnis: [], vlans: [], vrfs: [], interfaces: [] });

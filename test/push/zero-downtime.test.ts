@@ -65,6 +65,8 @@ interface Step {
   rolledBack?: boolean;
   /** Refused before any push (RolloutResult.unsafe): nothing changes, no flow loses a packet. */
   refused?: boolean;
+  /** The touched flows' loss bound of this step, when not TOUCHED_LOSS_MAX. */
+  lossMax?: number;
   /** Devices in the first wave (default 2: a two-leaf change is one wave). */
   canary?: number;
 }
@@ -109,6 +111,13 @@ function steps(d: Design, original: Record<string, string>): Step[] {
             name: 'the fabric MTU under OSPF (9216 -> 9100), refused before any push: the canary would hold its adjacencies down until the spines follow',
             edit: (f: (file: string, g: (s: string) => string) => void) => f('fabric.yaml', (s) => s.replace('mtu: 9216', 'mtu: 9100')),
             refused: true,
+          },
+          {
+            name: 'the same MTU with every device in one wave: applied; every adjacency and every session between loopbacks reset, as the plan says, and every flow touched',
+            edit: (f: (file: string, g: (s: string) => string) => void) => f('fabric.yaml', (s) => s.replace('mtu: 9216', 'mtu: 9100')),
+            canary: 7,
+            // An outage the plan names (measured: 972-1,202 packets, 10-12 s, on the worst flow).
+            lossMax: 2000,
           },
         ]
       : []),
@@ -240,13 +249,13 @@ for (const design of DESIGNS) {
         const lossOf = (w: WindowLoss) => (w.flow.answers ? w.lost : w.answered);
         const untouchedBad = windows.filter((w) => !touched.has(flowKey(w.flow)) && lossOf(w) > 0);
         const touchedLoss = windows.filter((w) => touched.has(flowKey(w.flow)));
-        const bound = step.rolledBack ? ROLLBACK_LOSS_MAX : TOUCHED_LOSS_MAX;
+        const bound = step.lossMax ?? (step.rolledBack ? ROLLBACK_LOSS_MAX : TOUCHED_LOSS_MAX);
         const epochsAfter = await sessionEpochs(lab, inForce);
         const reset = resetSessions(next, changes);
         const bumped = [...epochs].filter(([k, e]) => !reset.has(k) && Math.abs((epochsAfter.get(k) ?? 0) - e) > 2).map(([k]) => k);
         const worst = touchedLoss.reduce((m, w) => Math.max(m, lossOf(w)), 0);
         report.push(
-          `  ${step.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${res.changed} device(s) ${step.rolledBack ? 'pushed and rolled back' : step.refused ? 'refused' : 'applied'}; ` +
+          `  ${step.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${step.refused ? res.results.filter((r) => r.action === 'not applied').length : res.changed} device(s) ${step.rolledBack ? 'pushed and rolled back' : step.refused ? 'refused' : 'applied'}; ` +
             `untouched flows ${windows.length - touchedLoss.length} (${windows.reduce((n, w) => n + w.sent, 0)} packets sent in all), lost ${untouchedBad.reduce((n, w) => n + lossOf(w), 0)}; ` +
             `touched ${touchedLoss.length}, worst ${worst} lost (bound ${bound})${touchedLoss.filter((w) => lossOf(w) > 0).map((w) => `\n      ${w.flow.src} -> ${w.flow.dst}: ${lossOf(w)} of ${w.sent} ${w.flow.answers ? 'lost' : 'answered'} (${touched.get(flowKey(w.flow))})`).join('')}`,
         );

@@ -23,7 +23,7 @@ function unsafeLines(unsafe: string[], what: string): string[] {
   return [
     `the rollout ${what}: its waves would hold peerings (BGP sessions, OSPF adjacencies) down until a later wave`,
     ...unsafe.map((u) => `  - ${u}`),
-    'both ends of each must change in one wave (--canary and --wave-size large enough: each peering then resets once, as the wave is pushed)',
+    'both ends of each must change in one wave (--canary and --wave-size large enough): then each resets once as the wave is pushed, an outage of what apply --dry-run lists as disturbed',
   ];
 }
 
