@@ -137,7 +137,7 @@ export function frrDisturbance(runningConf: string, desiredConf: string, running
   // adjacency stays in ExStart while the two ends' MTUs differ (RFC 2328 10.6: a DD packet whose
   // MTU exceeds the receiver's is rejected).
   const ospfIfaces = new Set(running.map((l) => /^interface (\S+) > ip ospf /.exec(l)?.[1]).filter((x): x is string => !!x));
-  const mtuOf = (lines: string[]) => new Map(lines.map((e) => /^\t?set_mtu (\S+) (\d+)$/.exec(e.slice(e.indexOf('\t') + 1))).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2]]));
+  const mtuOf = (lines: string[]) => new Map(lines.map((e) => /^set_mtu (\S+) (\d+)$/.exec(e.slice(e.indexOf('\t') + 1))).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2]]));
   const [mtuBefore, mtuAfter] = [mtuOf(runningNetLines), mtuOf(desiredNetLines)];
   const reset = new Set<string>();
   for (const [iface, mtu] of mtuAfter) {
