@@ -115,7 +115,7 @@ export const applyCommand: Command = {
     }
 
     if (!dryRun && !boolOpt(ctx, 'yes') && process.stdin.isTTY && process.stdout.isTTY) {
-      const plan = await runRollout({ model, inventory, dryRun: true, reporter });
+      const plan = await runRollout({ model, inventory, dryRun: true, canary, waveSize, reporter });
       const n = plan.results.filter((r) => r.action === 'would change').length;
       if (!plan.ok || n === 0) {
         print(plan.results);
@@ -125,6 +125,7 @@ export const applyCommand: Command = {
       }
       for (const r of plan.results) if (r.action === 'would change') ctx.out(`  ${r.device}: ${r.reason}`);
       for (const l of disturbanceLines(model, plan.results)) ctx.out(l);
+      if (plan.unsafe) throw new CheckFailed(unsafeLines(plan.unsafe, 'refused (nothing pushed)').join('\n'));
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       const answer = await rl.question(`apply changes to ${n} device(s) of ${model.name}? [y/N] `);
       rl.close();
