@@ -32,6 +32,13 @@ function fieldLine(f: FieldChange): string {
 const revText = (p: Plan, r: Plan['base']) => `${r.rev}${r.commit ? ` (${r.commit.slice(0, 12)})` : ''}${r.exists ? '' : ` where ${p.intentDir || '.'} did not exist`}`;
 
 /** One line per part of the plan: the summary every format starts with. */
+/** "3 findings at or above the --fail-on level; apply would refuse the waves (6 peerings held down)". */
+function failWhy(failing: PlanFinding[]): string {
+  const refused = failing.filter((f) => f.check === 'rollout').length;
+  const found = failing.length - refused;
+  return [found ? `${s(found, 'finding')} at or above the --fail-on level` : '', refused ? `apply would refuse the waves (${s(refused, 'peering')} held down)` : ''].filter(Boolean).join('; ');
+}
+
 export function summaryLines(p: Plan, failing: PlanFinding[]): string[] {
   const domains = [...new Set(p.changes.map((c) => c.domain))];
   const count = (d: string, k: string) => p.changes.filter((c) => c.domain === d && c.change === k).length;
@@ -50,7 +57,7 @@ export function summaryLines(p: Plan, failing: PlanFinding[]): string[] {
     `reachability: ${s(gains, 'pair')} ${agree(gains, 'gain')}, ${loses} ${agree(loses, 'lose')}, ${paths} ${agree(paths, 'change')} path; firewall: ${fwParts.join('; ') || 'no flow decided differently'}`,
     `verification of head: ${p.verification.checks.filter((c) => c.passed).length}/${p.verification.checks.length} ${p.verification.checks.length === 1 ? 'check' : 'checks'} passed, ${s(bySev('error').length, 'error')} (${newOf('error')} new), ${s(bySev('warning').length, 'warning')} (${newOf('warning')} new), ${bySev('info').length} info`,
     `rollout: ${p.rollout.waves.length ? `${s(p.rollout.waves.length, 'wave')} (canary ${p.rollout.canary}, wave size ${p.rollout.waveSize})${p.rollout.unsafe ? `; apply would refuse them: ${s(p.rollout.unsafe.length, 'peering')} held down until a later wave` : ''}` : 'nothing to push'}`,
-    `result: ${failing.length ? `FAIL, ${s(failing.length, 'finding')} at or above the --fail-on level` : 'ok'}`,
+    `result: ${failing.length ? `FAIL, ${failWhy(failing)}` : 'ok'}`,
   ];
 }
 
@@ -145,8 +152,9 @@ function fenced(lines: string[]): string {
  * pass `limit`, sections are left out from the last and the comment says where the full report is.
  */
 export function formatPlanMarkdown(p: Plan, failing: PlanFinding[], fullReportName: string, limit = COMMENT_LIMIT, picture?: { mermaid: string; svgName?: string }): { text: string; cut: boolean; full: string } {
-  const head = [`## netloom plan: ${failing.length ? `:x: ${s(failing.length, 'finding')} at or above the fail level` : ':white_check_mark: ok'}`, '', ...summaryLines(p, failing).map((l) => `- ${mdEscape(l)}`), ''];
-  const important = p.verification.checks.flatMap((c) => c.findings).filter((f) => failing.includes(f) || f.new);
+  const head = [`## netloom plan: ${failing.length ? `:x: ${mdEscape(failWhy(failing).replace('--fail-on', 'fail'))}` : ':white_check_mark: ok'}`, '', ...summaryLines(p, failing).map((l) => `- ${mdEscape(l)}`), ''];
+  const found = p.verification.checks.flatMap((c) => c.findings);
+  const important = [...found.filter((f) => failing.includes(f) || f.new), ...failing.filter((f) => !found.includes(f))];
   if (important.length) {
     head.push('### Failures and new findings', '');
     for (const f of important) head.push(`- **${f.severity}**${f.new ? ' (new)' : ''} \`${f.check}\`: ${mdEscape(f.message)}${f.location ? ` at \`${formatLocation(f.location)}\`` : ''}`);

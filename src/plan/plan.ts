@@ -721,7 +721,13 @@ export function buildPlan(intentDir: string, base: PlanSide, head: PlanSide, opt
 const RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
 
 /** Findings of the head at or above `level` ('never': none). */
+/**
+ * Findings of the head at or above `level` ('never': none), then the waves apply would refuse
+ * (`rollout.unsafe`, check `rollout`, one per peering): a merge whose apply would be refused
+ * fails the pull request's plan as a finding would.
+ */
 export function failingFindings(plan: Plan, level: Severity | 'never'): PlanFinding[] {
   if (level === 'never') return [];
-  return plan.verification.checks.flatMap((c) => c.findings).filter((f) => RANK[f.severity] >= RANK[level]);
+  const refused = (plan.rollout.unsafe ?? []).map((u): PlanFinding => ({ check: 'rollout', severity: 'error', message: `apply would refuse the waves: ${u}`, elements: { devices: [u.split(' ')[0]] }, new: true }));
+  return [...plan.verification.checks.flatMap((c) => c.findings).filter((f) => RANK[f.severity] >= RANK[level]), ...refused];
 }

@@ -258,6 +258,14 @@ describe('netloom plan, scenario by scenario', () => {
     try {
       const r = await plan([path.join(repo, 'intents/dc3'), '--base', 'slb']);
       expect(summary(r.out)[6]).toBe('rollout: 3 waves (canary 1, wave size 5); apply would refuse them: 6 peerings held down until a later wave');
+      // The pull request's gate: a merge whose apply would be refused fails its plan (not with --fail-on never).
+      expect([r.code, summary(r.out)[7]]).toEqual([1, 'result: FAIL, apply would refuse the waves (6 peerings held down)']);
+      expect((await plan([path.join(repo, 'intents/dc3'), '--base', 'slb', '--fail-on', 'never'])).code).toBe(0);
+      const junit = (await plan([path.join(repo, 'intents/dc3'), '--base', 'slb', '--format', 'junit'])).out;
+      expect(junit).toContain('<failure message="6 findings at or above error" type="fail-on">rollout: apply would refuse the waves: leaf1 eth1: MTU 9216 -&gt; 9100 in wave 1');
+      const md = (await plan([path.join(repo, 'intents/dc3'), '--base', 'slb', '--format', 'markdown'])).out;
+      expect(md.split('\n')[0]).toBe('## netloom plan: :x: apply would refuse the waves (6 peerings held down)');
+      expect(md).toContain('- **error** (new) `rollout`: apply would refuse the waves: leaf1 eth1: MTU 9216 -> 9100');
       expect(r.out).toContain("    ~ leaf1: netconf-ietf.xml +2 -2, network.sh +2 -2; disturbs BGP 10.3.0.101 (reset: underlay: every OSPF adjacency resets), 10.3.0.102 (reset: underlay: every OSPF adjacency resets); underlay on eth1, eth2 (MTU 9216 -> 9100: OSPF adjacencies reset, down until each peer's MTU is the same)\n");
       // Every device's adjacencies at once: each session between loopbacks resets (measured in the zero-downtime test).
       expect(summary(r.out)[2]).toBe('configs: 7 devices change (leaf1, leaf2, leaf3, leaf4, border1, spine1, spine2); 22 BGP session resets; tenants touched: none');

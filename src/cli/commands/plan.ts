@@ -125,7 +125,7 @@ export const planCommand: Command = {
     head: { type: 'string', arg: 'REV', help: 'the changed revision (default: the working tree)' },
     format: { type: 'string', short: 'f', arg: 'FORMAT', choices: PLAN_FORMATS, default: 'text', help: 'report format' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'write the report here (the summary on stdout)' },
-    'fail-on': { type: 'string', choices: ['error', 'warning', 'never'], default: 'error', help: 'exit 1 when the head has findings at or above this severity' },
+    'fail-on': { type: 'string', choices: ['error', 'warning', 'never'], default: 'error', help: 'exit 1 when the head has findings at or above this severity, or apply would refuse its waves (never: neither)' },
     save: { type: 'string', arg: 'PLAN.json', help: 'record what apply --plan must check: the head\'s intent revision, a digest of every rendered file, the target and its devices\' running state' },
     target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'with --save: the target the plan is for; each device\'s running state is read (nothing is changed)' },
     canary: { type: 'number', integer: true, min: 1, default: 1, help: 'devices in the first wave (as apply)' },
@@ -139,7 +139,7 @@ export const planCommand: Command = {
     'Markdown fits one pull-request comment (65,536 characters); when cut, the full report is written beside --out (FILE.full.md) or to plan.full.md.',
     'Inventory files the change adds or modifies (YAML with a devices: mapping, or named *inventor*) and the --target inventory are scanned for secrets (check compliance-inventory-secrets; file:line:col, never the value).',
     'Markdown carries a mermaid picture of the fabric (changed and failing elements marked; big fabrics in part); with --out also as SVG beside the report (FILE.svg).',
-    'exit 0: no finding at or above --fail-on; 1: some (or an invalid intent); 2: usage error (no git repository, unknown revision)',
+    'exit 0: no finding at or above --fail-on, and waves apply would push; 1: some, apply would refuse the waves, or an invalid intent; 2: usage error (no git repository, unknown revision)',
   ],
   async run(ctx) {
     if (ctx.positionals.length > 1) throw new UsageError(`unexpected argument '${ctx.positionals[1]}'\nusage: ${this.usage}`);
