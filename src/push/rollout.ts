@@ -206,9 +206,12 @@ export function heldDown(model: FabricModel, waves: { device: string; disturbs?:
   const waveOf = new Map(waves.flatMap((w, i) => w.map((x) => [x.device, i] as const)));
   const out: string[] = [];
   const later = (w: number | undefined) => (w === undefined ? 'it does not change' : `wave ${w + 1}`);
+  // A spine's config is read once, not once per leaf whose AS moves.
+  const parsed = new Map<string, ReturnType<typeof bgpNeighbours>>();
+  const neighbours = (config: string) => parsed.get(config) ?? parsed.set(config, bgpNeighbours(config)).get(config)!;
   for (const [i, wave] of waves.entries()) {
     for (const x of wave) {
-      if (x.disturbs?.asChange && frr) out.push(...sessionsHeldDown(model, x.device, i, waveOf, frr, later));
+      if (x.disturbs?.asChange && frr) out.push(...sessionsHeldDown(model, x.device, i, waveOf, frr, later, neighbours));
       for (const g of x.disturbs?.ospfMtu ?? []) {
         for (const iface of g.interfaces) {
           const a = model.ospfAdjacencies.find((o) => (o.a.device === x.device && o.a.interface === iface) || (o.b.device === x.device && o.b.interface === iface));
@@ -226,11 +229,11 @@ export function heldDown(model: FabricModel, waves: { device: string; disturbs?:
 }
 
 /** heldDown's BGP part: the default-instance sessions of `device` (a new AS in wave `i`) its peers pushed later would not accept. */
-function sessionsHeldDown(model: FabricModel, device: string, i: number, waveOf: ReadonlyMap<string, number>, frr: (device: string) => { running?: string; desired?: string } | undefined, later: (w: number | undefined) => string): string[] {
+function sessionsHeldDown(model: FabricModel, device: string, i: number, waveOf: ReadonlyMap<string, number>, frr: (device: string) => { running?: string; desired?: string } | undefined, later: (w: number | undefined) => string, neighbours: typeof bgpNeighbours): string[] {
   const out: string[] = [];
   const mine = frr(device);
   if (!mine?.running || !mine.desired) return out;
-  const [before, after] = [bgpNeighbours(mine.running), bgpNeighbours(mine.desired)];
+  const [before, after] = [neighbours(mine.running), neighbours(mine.desired)];
   for (const s of model.bgpSessions) {
     const [me, other] = s.a.device === device ? [s.a, s.b] : s.b.device === device ? [s.b, s.a] : [undefined, undefined];
     if (!me || !other) continue;
@@ -240,7 +243,7 @@ function sessionsHeldDown(model: FabricModel, device: string, i: number, waveOf:
     const peerKey = other.interface ?? me.address?.split('/')[0];
     const theirs = frr(other.device)?.running;
     if (!key || !peerKey || !theirs) continue;
-    const peer = bgpNeighbours(theirs);
+    const peer = neighbours(theirs);
     const [specBefore, specAfter, specPeer] = [before.remote.get(key), after.remote.get(key), peer.remote.get(peerKey)];
     // A session created or removed comes or goes with the other end; one already down is not this change's.
     if (!specBefore || !specAfter || !specPeer || before.asn === undefined || after.asn === undefined || peer.asn === undefined) continue;
