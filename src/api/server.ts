@@ -16,6 +16,7 @@ import { roleCovers, type TokenCheck } from './tokens.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { controlRoutes } from './routes/control.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { planRoutes } from './routes/plans.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { findingRoutes } from './routes/findings.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -91,7 +92,7 @@ export async function buildServer(ctx: ApiContext, tokens: TokenCheck, o: Server
       req.role = role;
       return payload;
     });
-    for (const plugin of [statusRoutes, deviceRoutes, topologyRoutes, pathRoutes, findingRoutes, streamRoutes, metricsRoutes, controlRoutes, rolloutRoutes]) await api.register(plugin, ctx);
+    for (const plugin of [statusRoutes, deviceRoutes, topologyRoutes, pathRoutes, findingRoutes, streamRoutes, metricsRoutes, controlRoutes, rolloutRoutes, planRoutes]) await api.register(plugin, ctx);
     await api.register(tokenRoutes, { ...ctx, tokens });
   });
   return app;

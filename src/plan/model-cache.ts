@@ -65,7 +65,7 @@ function treeOf(repo: IntentRepo, commit: string): string | undefined {
 }
 
 /** The cache entry's name for the intent at `commit` (its tree, the directory, the code); undefined when it did not exist there. */
-function entryKey(repo: IntentRepo, commit: string): string | undefined {
+export function entryKey(repo: IntentRepo, commit: string): string | undefined {
   const tree = treeOf(repo, commit);
   return tree && `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
 }

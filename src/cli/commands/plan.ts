@@ -9,7 +9,8 @@ import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
 import { fabricFrom, loadHeadModel } from '../../plan/incremental-head.ts';
 import type { FabricModel } from '../../model/types.ts';
-import { IntentError, UsageError } from '../../util/errors.ts';
+import { UsageError } from '../../util/errors.ts';
+import { atRevision, type RootedSide } from '../../plan/revision-errors.ts';
 import { exportIntent, intentRepo, resolveRevision, revisionPaths, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
 import { cachedModel, IntentFileCache, isCached } from '../../plan/model-cache.ts';
 import { startSideAnalysis } from '../../plan/side-analysis.ts';
@@ -25,26 +26,9 @@ import { targetOf } from '../push-target.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-interface LoadedSide extends PlanSide {
-  /** Where the side's files are: the export's root, or the repository for the working tree. */
-  root: string;
+interface LoadedSide extends RootedSide {
   /** The intent directory its model was loaded from. */
   dir?: string;
-}
-
-/** An intent error at a revision names its files as `REV:path`, never the temporary copy. */
-function atRevision(e: unknown, sides: LoadedSide[]): unknown {
-  if (!(e instanceof IntentError)) return e;
-  return new IntentError(
-    e.diagnostics.map((d) => {
-      // A relative place is a side's own (its files are recorded relative to its root): the one
-      // side loading, or an error buildPlan made absolute (sideError).
-      const abs = path.isAbsolute(d.loc.file) ? d.loc.file : sides.length === 1 ? sides[0].filePath!(d.loc.file) : path.resolve(d.loc.file);
-      const side = sides.find((s) => !path.relative(s.root, abs).startsWith('..'));
-      if (!side) return d;
-      return { ...d, loc: { ...d.loc, file: `${side.commit ? `${side.rev}:` : ''}${path.relative(side.root, abs)}` } };
-    }),
-  );
 }
 
 /**

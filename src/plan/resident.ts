@@ -1,0 +1,161 @@
+/**
+ * Plans served by a process that stays up (`netloom serve`: GET /plans), as Atlantis serves
+ * Terraform's: the models of the revisions planned before stay in memory, by the git tree of
+ * the intent directory (the key of the disk cache, src/plan/model-cache.ts), with the memo of
+ * what plans derived from them. A pull request's next push is then planned against a base
+ * already in memory: no 73 MB model read back at 5,000 devices, and code the process has
+ * compiled before. Models not in memory come from the disk cache, else are resolved (and
+ * stored there, as the CLI stores them). Plans run one at a time (`ResidentPlanner.plan` is
+ * synchronous; the route queues them).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../util/errors.ts';
+import type { Severity } from '../verify/findings.ts';
+import { exportIntent, intentRepo, resolveRevision, revisionPaths, type IntentRepo } from './git-revision.ts';
+import { fabricFrom, loadHeadModel } from './incremental-head.ts';
+import { cachedModel, entryKey, IntentFileCache, type CachedSide } from './model-cache.ts';
+import { buildPlan, failingFindings, type Plan, type PlanFinding } from './plan.ts';
+import { atRevision, type RootedSide } from './revision-errors.ts';
+import { inventorySecrets } from './inventory-secrets.ts';
+import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, type PlanFormat } from './format.ts';
+import { fabricPicture, MERMAID_DEVICES, mermaidPicture } from './picture.ts';
+
+/** Revisions kept in memory (the newest by use): a base and the heads of a few pull requests. */
+export const RESIDENT_MODELS = 4;
+
+interface Side extends RootedSide {
+  dir?: string;
+}
+
+interface Entry {
+  side: Side;
+  cache: CachedSide;
+}
+
+export interface ResidentPlan {
+  plan: Plan;
+  failing: PlanFinding[];
+  base: Side;
+  head: Side;
+  /** Each side read from memory (not the disk cache or a resolution). */
+  resident: { base: boolean; head: boolean };
+}
+
+export class ResidentPlanner {
+  private readonly entries = new Map<string, Entry>();
+  private readonly files = new IntentFileCache();
+
+  constructor(
+    readonly repo: IntentRepo,
+    private readonly keep = RESIDENT_MODELS,
+  ) {}
+
+  /** Keys of the revisions held in memory, the newest last. */
+  held(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /**
+   * The plan from `baseRev` to `headRev` (both committed revisions: a service plans commits,
+   * never a working tree), with its findings at or above `failOn` and the inventories the
+   * change touches scanned for secrets, as `netloom plan` reports it.
+   */
+  plan(baseRev: string, headRev: string, opts: { canary?: number; waveSize?: number; failOn?: Severity | 'never' } = {}): ResidentPlan {
+    const baseCommit = resolveRevision(this.repo, baseRev, 'base');
+    const headCommit = resolveRevision(this.repo, headRev, 'head');
+    const passing: (() => void)[] = [];
+    try {
+      const base = this.side(baseRev, baseCommit, passing);
+      const head = this.side(headRev, headCommit, passing, base.side);
+      if (!base.side.model && !head.side.model) throw new UsageError(`${this.repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev}`);
+      let plan: Plan;
+      try {
+        plan = buildPlan(this.repo.dir, base.side, head.side, { canary: opts.canary ?? 1, waveSize: opts.waveSize ?? 5 });
+      } catch (e) {
+        throw atRevision(e, [base.side, head.side]);
+      }
+      const inventories = inventorySecrets(this.repo, baseCommit, headCommit, head.side.model, undefined);
+      if (inventories) plan.verification.checks.push(inventories);
+      return { plan, failing: failingFindings(plan, opts.failOn ?? 'error'), base: base.side, head: head.side, resident: { base: base.resident, head: head.resident } };
+    } finally {
+      for (const p of passing) p();
+    }
+  }
+
+  /** Writes what the plans added (new models, memo entries, parsed files) to the disk cache: after the reply. */
+  save(): void {
+    for (const e of this.entries.values()) e.cache.save();
+    this.files.save();
+  }
+
+  private side(rev: string, commit: string, passing: (() => void)[], base?: Side): { side: Side; resident: boolean } {
+    const key = entryKey(this.repo, commit);
+    const held = key === undefined ? undefined : this.entries.get(key);
+    // An entry whose files another process's prune removed is read again.
+    if (held && (!held.side.dir || existsSync(held.side.dir))) {
+      this.entries.delete(key!);
+      this.entries.set(key!, held);
+      return { side: { ...held.side, rev, commit }, resident: true };
+    }
+    if (held) this.entries.delete(key!);
+    const repo = this.repo;
+    const rootOf = (dir: string) => dir.slice(0, dir.length - repo.dir.length).replace(/\/$/, '') || dir;
+    const headBase = base?.model && base.dir ? { model: base.model, dir: base.dir, placesRoot: base.root } : undefined;
+    let root = '';
+    const load = (dir: string) => loadHeadModel(dir, this.files, headBase, (root = rootOf(dir)));
+    try {
+      const c = cachedModel(repo, commit, load, () => {
+        const ex = exportIntent(repo, commit);
+        root = ex.root;
+        return ex;
+      }, { builtFrom: (m) => fabricFrom.get(m) });
+      root = c.root;
+      const side: Side = { rev, commit, root: c.root, ...revisionPaths(c.root), ...(c.dir ? { dir: c.dir } : {}), ...(c.memo ? { memo: c.memo } : {}) };
+      if (c.model || !c.dir) side.model = c.model;
+      else side.model = load(c.dir);
+      // Not held (the cache could not take it: another process filling the entry, a full disk):
+      // its temporary export goes with this plan.
+      if (key === undefined || !c.memo) {
+        passing.push(() => c.cleanup());
+        return { side, resident: false };
+      }
+      this.entries.set(key, { side, cache: c });
+      while (this.entries.size > this.keep) {
+        const [oldest, e] = this.entries.entries().next().value!;
+        e.cache.save();
+        e.cache.cleanup();
+        this.entries.delete(oldest);
+      }
+      return { side, resident: false };
+    } catch (e) {
+      throw atRevision(e, [{ rev, commit, root, ...revisionPaths(root) }]);
+    }
+  }
+}
+
+/** A plan's report in `format`, as `netloom plan --format` prints it (Markdown: `full` when cut to fit a comment; its picture inline). */
+export function planReport(r: ResidentPlan, format: PlanFormat, failOn: Severity | 'never', version: string): { text: string; cut: boolean; full?: string } {
+  const { plan, failing, base, head } = r;
+  if (format === 'markdown') {
+    const mermaid = mermaidPicture(fabricPicture(plan, base.model, head.model, MERMAID_DEVICES));
+    const md = formatPlanMarkdown(plan, failing, 'plan.full.md', undefined, { mermaid });
+    return md.cut ? { text: md.text, cut: true, full: md.full } : { text: md.text, cut: false };
+  }
+  if (format === 'json') return { text: formatPlanJson(plan, failing), cut: false };
+  if (format === 'junit') return { text: formatPlanJunit(plan, failing, failOn), cut: false };
+  if (format === 'sarif') {
+    const fabric = head.model?.fabric.source ?? base.model?.fabric.source;
+    return { text: formatPlanSarif(plan, fabric && { ...fabric, file: (head.model ? head : base).repoPath(fabric.file) }, version), cut: false };
+  }
+  return { text: formatPlanText(plan, failing), cut: false };
+}
+
+/** The planner of the repository holding `intentDir`; undefined (with why) when it is in none. */
+export function residentPlannerFor(intentDir: string): ResidentPlanner | string {
+  try {
+    return new ResidentPlanner(intentRepo(path.resolve(intentDir)));
+  } catch (e) {
+    return e instanceof UsageError ? e.message : String(e);
+  }
+}
