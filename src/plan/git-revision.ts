@@ -51,14 +51,40 @@ export function resolveRevision(repo: IntentRepo, rev: string, option: string): 
   }
 }
 
+/** Commit -> the intent directory's tree there (null: none), per repository and directory: a commit never changes. */
+const trees = new Map<string, string | null>();
+
+/**
+ * The git tree of the intent directory at a commit (a full id, as resolveRevision gives it),
+ * or undefined when the directory did not exist there. Asked once per commit: the model cache
+ * keys its entries by it and the export reads it, several times a plan.
+ */
+export function intentTree(repo: IntentRepo, commit: string): string | undefined {
+  const key = `${repo.root}\0${repo.dir}\0${commit}`;
+  let tree = trees.get(key);
+  if (tree === undefined) {
+    try {
+      // `<id> tree <size>`, or `... missing` (a path that is a file there is no intent directory either).
+      const spec = `${commit}:${repo.dir}`;
+      if (spec.includes('\n')) {
+        // A line of --batch-check cannot name it: two asks.
+        tree = git(repo.root, ['cat-file', '-t', spec]).toString().trim() === 'tree' ? git(repo.root, ['rev-parse', '--verify', '--quiet', spec]).toString().trim() : null;
+      } else {
+        const [id, type] = git(repo.root, ['cat-file', '--batch-check'], Buffer.from(`${spec}\n`)).toString().trim().split(' ');
+        tree = type === 'tree' ? id : null;
+      }
+    } catch {
+      tree = null;
+    }
+    // Only a full commit id names one commit for ever (a branch moves).
+    if (/^[0-9a-f]{40,64}$/.test(commit)) trees.set(key, tree);
+  }
+  return tree ?? undefined;
+}
+
 /** True when the intent directory exists at the commit. */
 function existsAt(repo: IntentRepo, commit: string): boolean {
-  if (repo.dir === '') return true;
-  try {
-    return git(repo.root, ['cat-file', '-t', `${commit}:${repo.dir}`]).toString().trim() === 'tree';
-  } catch {
-    return false;
-  }
+  return repo.dir === '' || intentTree(repo, commit) !== undefined;
 }
 
 export interface ExportedIntent {

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { FabricModel } from '../model/types.ts';
 import type { BlobData, SideMemo } from './plan.ts';
 import type { ParseCache } from '../intent/parse-cache.ts';
-import { exportIntentInto, type ExportedIntent, type IntentRepo } from './git-revision.ts';
+import { exportIntentInto, intentTree, type ExportedIntent, type IntentRepo } from './git-revision.ts';
 
 /** Entries kept (the newest by use). */
 export const CACHE_ENTRIES = 8;
@@ -55,18 +55,9 @@ export function codeFingerprint(): string {
   return (fingerprint = h.digest('hex').slice(0, 16));
 }
 
-/** The tree id of the intent directory at a commit, or undefined when it did not exist there. */
-function treeOf(repo: IntentRepo, commit: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${commit}:${repo.dir}`], { cwd: repo.root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The cache entry's name for the intent at `commit` (its tree, the directory, the code); undefined when it did not exist there. */
 export function entryKey(repo: IntentRepo, commit: string): string | undefined {
-  const tree = treeOf(repo, commit);
+  const tree = intentTree(repo, commit);
   return tree && `${tree}-${createHash('sha256').update(repo.dir).digest('hex').slice(0, 8)}-${codeFingerprint()}`;
 }
 

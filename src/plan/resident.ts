@@ -61,22 +61,32 @@ export class ResidentPlanner {
    * never a working tree), with its findings at or above `failOn` and the inventories the
    * change touches scanned for secrets, as `netloom plan` reports it.
    */
-  plan(baseRev: string, headRev: string, opts: { canary?: number; waveSize?: number; failOn?: Severity | 'never' } = {}): ResidentPlan {
+  plan(baseRev: string, headRev: string, opts: { canary?: number; waveSize?: number; failOn?: Severity | 'never'; timings?: Record<string, number> } = {}): ResidentPlan {
+    let t = performance.now();
+    const lap = (phase: string) => {
+      const now = performance.now();
+      if (opts.timings) opts.timings[phase] = (opts.timings[phase] ?? 0) + now - t;
+      t = now;
+    };
     const baseCommit = resolveRevision(this.repo, baseRev, 'base');
     const headCommit = resolveRevision(this.repo, headRev, 'head');
     const passing: (() => void)[] = [];
     try {
       const base = this.side(baseRev, baseCommit, passing);
+      lap(`base (${base.resident ? 'in memory' : 'loaded'})`);
       const head = this.side(headRev, headCommit, passing, base.side);
+      lap(`head (${head.resident ? 'in memory' : 'loaded'})`);
       if (!base.side.model && !head.side.model) throw new UsageError(`${this.repo.dir || '.'} exists neither at ${baseRev} nor at ${headRev}`);
       let plan: Plan;
       try {
-        plan = buildPlan(this.repo.dir, base.side, head.side, { canary: opts.canary ?? 1, waveSize: opts.waveSize ?? 5 });
+        plan = buildPlan(this.repo.dir, base.side, head.side, { canary: opts.canary ?? 1, waveSize: opts.waveSize ?? 5, ...(opts.timings ? { timings: opts.timings } : {}) });
       } catch (e) {
         throw atRevision(e, [base.side, head.side]);
       }
+      t = performance.now(); // buildPlan timed its own phases
       const inventories = inventorySecrets(this.repo, baseCommit, headCommit, head.side.model, undefined);
       if (inventories) plan.verification.checks.push(inventories);
+      lap('inventories scanned for secrets');
       return { plan, failing: failingFindings(plan, opts.failOn ?? 'error'), base: base.side, head: head.side, resident: { base: base.resident, head: head.resident } };
     } finally {
       for (const p of passing) p();

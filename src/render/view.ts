@@ -213,9 +213,22 @@ export interface ModelIndex {
   ospfByDevice: Map<string, OspfAdjacency[]>;
 }
 
+/**
+ * Sessions by id, per session list: a head model built from its base holds the base's list
+ * (src/plan/incremental-head.ts, read-only like every model), so a process planning one pull
+ * request after another indexes the 60,000 sessions of the 5,000-device shape once.
+ */
+const sessionIndexes = new WeakMap<BgpSession[], Map<string, BgpSession>>();
+
 export function indexModel(model: FabricModel): ModelIndex {
-  const devices = new Map(model.devices.map((d) => [d.name, d]));
-  const sessions = new Map(model.bgpSessions.map((s) => [s.id, s]));
+  const devices = new Map<string, Device>();
+  for (const d of model.devices) devices.set(d.name, d);
+  let sessions = sessionIndexes.get(model.bgpSessions);
+  if (!sessions) {
+    sessions = new Map();
+    for (const s of model.bgpSessions) sessions.set(s.id, s);
+    sessionIndexes.set(model.bgpSessions, sessions);
+  }
   const ospfByDevice = new Map<string, OspfAdjacency[]>();
   for (const a of model.ospfAdjacencies) {
     for (const end of [a.a, a.b]) {

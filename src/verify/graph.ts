@@ -45,6 +45,13 @@ export interface FabricGraph {
   sessionById: Map<string, BgpSession>;
   /** Link index -> underlay adjacencies (BGP session ids or OSPF adjacency ids) running over it. */
   underlayOnLink: Map<number, (BgpSession | OspfAdjacency)[]>;
+  /**
+   * A memo for what derives from the fabric's part of the model alone (src/verify/checks/types.ts
+   * `reads: 'fabric'`: numbering, fabric ports, links, sessions, adjacencies, fabric settings),
+   * shared with every graph of a model declared to have the same fabric (shareRouting: a plan's
+   * head built from its base). The key must name every other input of the computation.
+   */
+  fabricMemo<T>(key: string, compute: () => T): T;
   /** Underlay graph: links that carry an underlay routing adjacency. */
   underlay: Csr;
   /** Device indices of VTEPs (leaves with a VTEP address). */
@@ -136,11 +143,28 @@ export function shareRouting(model: FabricModel, from: FabricModel): void {
   routingFrom.set(model, from);
 }
 
+/**
+ * A model -> the model whose fabric it has (itself, or the base whose routing lists it was
+ * declared to share and does): what derives from the fabric alone is computed once for both.
+ */
+const fabricOwnerOf = new WeakMap<FabricModel, FabricModel>();
+const fabricMemos = new WeakMap<FabricModel, Map<string, unknown>>();
+
+/** The memo of everything computed from `model`'s fabric alone, shared with the models that have the same fabric (shareRouting). */
+function fabricMemoOf(model: FabricModel): Map<string, unknown> {
+  const owner = fabricOwnerOf.get(model) ?? model;
+  let m = fabricMemos.get(owner);
+  if (!m) fabricMemos.set(owner, (m = new Map()));
+  return m;
+}
+
 function routingParts(model: FabricModel, deviceIndex: Map<string, number>): RoutingParts {
   const devices = model.devices;
   const from = routingFrom.get(model);
-  const kept = from && routingOf.get(from);
-  if (kept && from.links === model.links && from.bgpSessions === model.bgpSessions && from.ospfAdjacencies === model.ospfAdjacencies && from.devices.length === devices.length && devices.every((d, i) => d.name === from.devices[i].name)) {
+  const same = !!from && from.links === model.links && from.bgpSessions === model.bgpSessions && from.ospfAdjacencies === model.ospfAdjacencies && from.devices.length === devices.length && devices.every((d, i) => d.name === from.devices[i].name);
+  if (same) fabricOwnerOf.set(model, fabricOwnerOf.get(from) ?? from);
+  const kept = same ? routingOf.get(from) : undefined;
+  if (kept) {
     routingOf.set(model, kept);
     return kept;
   }
@@ -222,6 +246,8 @@ function routingParts(model: FabricModel, deviceIndex: Map<string, number>): Rou
     underlay,
   };
   routingOf.set(model, parts);
+  // The base's too: the next head built from it (a process planning push after push) takes them.
+  if (same) routingOf.set(from, parts);
   return parts;
 }
 
@@ -285,6 +311,11 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
       return parts.sessionById;
     },
     underlayOnLink,
+    fabricMemo<T>(key: string, compute: () => T): T {
+      const m = fabricMemoOf(model);
+      if (!m.has(key)) m.set(key, compute());
+      return m.get(key) as T;
+    },
     underlay,
     vteps,
     endpoints,

@@ -42,7 +42,7 @@ export function expectedForwarding(a: Endpoint, b: Endpoint): Forwarding {
 
 /** The simulated control plane, shared by every check of one run. */
 export function controlPlane(ctx: CheckContext): ControlPlane {
-  return ctx.memo('sim', () => new ControlPlane(ctx.fg.model, ctx.fg.deviceIndex, {}, ctx.tables));
+  return ctx.memo('sim', () => new ControlPlane(ctx.fg.model, ctx.fg.deviceIndex, {}, ctx.tables, ctx.fg.fabricMemo));
 }
 
 type Rts = { routeTargets: { import: string[]; export: string[] } };

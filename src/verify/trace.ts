@@ -141,7 +141,7 @@ function traceBetween(ctx: CheckContext, a: Endpoint, b: Endpoint): TraceResult 
     const nhs = route ? cp.underlay.multipathEntries(ib, ia).map((k) => fg.devices[cp.underlay.adj.nbr[k]].name) : [];
     const evpn = cp.evpnRoute(ib, ia);
     hops.push({ kind: 'encap', text: `${la.name}: VXLAN encapsulation, ${kind} VNI ${result.vni}, VTEP ${la.vtep?.split('/')[0]} -> ${lb.vtep?.split('/')[0]}; underlay route to ${lb.vtep?.split('/')[0]} via ${nhs.join(', ') || 'nothing'}${route?.asPath.length ? ` (as-path ${route.asPath.join(' ')})` : ''}${evpn ? `, EVPN routes of ${lb.name}${evpn.asPath.length ? ` as-path ${evpn.asPath.join(' ')}` : ''}` : ''}`, devices: [la.name] });
-    ecmp = ecmpCount(ctx.memo('ecmp', () => analyzeEcmp(fg)), ia, ib);
+    ecmp = ecmpCount(ctx.memo('ecmp', () => fg.fabricMemo('ecmp', () => analyzeEcmp(fg))), ia, ib);
     // Devices on shortest paths, layer by layer: dA[v] + dB[v] == dA[lb].
     const n = fg.underlay.n;
     const dA = new Int32Array(n);

@@ -169,7 +169,7 @@ describe('API routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/audit', '/checks', '/devices', '/devices/{name}', '/devices/{name}/bgp', '/devices/{name}/evpn', '/devices/{name}/interfaces', '/devices/{name}/routes',
       '/events', '/events/stream', '/findings', '/health', '/history', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge', '/incidents/{id}/captures/{n}',
-      '/metrics', '/paths', '/poll', '/reachability', '/rollouts', '/rollouts/{id}', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
+      '/metrics', '/paths', '/plans', '/poll', '/reachability', '/rollouts', '/rollouts/{id}', '/status', '/tokens', '/tokens/reload', '/topology', '/why',
     ]);
     expect(doc.paths['/paths'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['dst', 'port', 'proto', 'src']);
     expect(doc.paths['/devices/{name}/bgp'].get.responses['200'].content['application/json'].schema.properties.expected.type).toBe('array');

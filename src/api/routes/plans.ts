@@ -42,6 +42,8 @@ const PlanReply = z.object({
   full: z.string().optional(),
   /** Wall milliseconds of the plan (both models, the diff, the checks, the report). */
   ms: z.number(),
+  /** Where they went, phase by phase. */
+  phases: z.record(z.string(), z.number()),
 });
 
 export const planRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor }) => {
@@ -59,13 +61,16 @@ export const planRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
       const failOn = (q.failOn ?? 'error') as Severity | 'never';
       const run = async () => {
         const t0 = performance.now();
-        const r = p.plan(q.base, q.head, { canary: q.canary, waveSize: q.waveSize, failOn });
+        const phases: Record<string, number> = {};
+        const r = p.plan(q.base, q.head, { canary: q.canary, waveSize: q.waveSize, failOn, timings: phases });
+        const t1 = performance.now();
         const report = planReport(r, format, failOn, VERSION);
         const ms = performance.now() - t0;
+        phases[`report (${format})`] = performance.now() - t1;
         // After the reply: what this plan added goes to the disk cache (the next service start reads it).
         setImmediate(() => p.save());
         const side = (s: typeof r.base, resident: boolean) => ({ rev: s.rev, commit: s.commit ?? null, resident });
-        return { fabric: r.plan.fabric, base: side(r.base, r.resident.base), head: side(r.head, r.resident.head), result: r.failing.length ? 'fail' : 'ok', failing: r.failing.length, format, report: report.text, cut: report.cut, ...(report.full ? { full: report.full } : {}), ms: Math.round(ms) };
+        return { fabric: r.plan.fabric, base: side(r.base, r.resident.base), head: side(r.head, r.resident.head), result: r.failing.length ? 'fail' : 'ok', failing: r.failing.length, format, report: report.text, cut: report.cut, ...(report.full ? { full: report.full } : {}), ms: Math.round(ms), phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) };
       };
       const next = queue.then(run, run);
       queue = next.catch(() => undefined);

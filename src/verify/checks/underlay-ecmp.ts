@@ -120,7 +120,7 @@ export const underlayEcmp: StaticCheck = {
   description: 'every VTEP pair has as many equal-cost underlay paths as the Clos design promises',
   run(ctx) {
     const { fg } = ctx;
-    const e: EcmpAnalysis = ctx.memo('ecmp', () => analyzeEcmp(fg));
+    const e: EcmpAnalysis = ctx.memo('ecmp', () => fg.fabricMemo('ecmp', () => analyzeEcmp(fg)));
     const promise = designPromise(fg);
     const { groups, pairs } = uniformClasses(fg, e) ? classPairGroups(fg, e, promise) : pairGroups(fg, e, promise);
     const findings: Finding[] = [];

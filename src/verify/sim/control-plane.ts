@@ -5,6 +5,7 @@
  * underlay, and route-target import into VNIs and VRFs. Reachability, VTEP flood lists, ECMP
  * counts, `trace`, `model --rib` and the live comparison all read it.
  */
+import { keepsEvpnNextHop } from '../../model/evpn-relay.ts';
 import type { BgpSession, Device, FabricModel } from '../../model/types.ts';
 import { bgpAdjacency, ospfAdjacency, type Adjacency } from './adjacency.ts';
 import type { TableSim, RouteState } from './propagate.ts';
@@ -67,7 +68,12 @@ export class ControlPlane {
   private readonly vtepOf: string[];
 
   /** `tables`: where the underlay and EVPN tables come from (default: simulated here; table-store.ts). */
-  constructor(model: FabricModel, index?: Map<string, number>, options: SimOptions = {}, tables: TableCache = simulateTables) {
+  /**
+   * `fabric`: a memo shared with models of the same fabric (FabricGraph.fabricMemo): the
+   * underlay adjacency and which sessions come up derive from the fabric alone, so a head built
+   * from its base takes the base's (60,000 sessions at 5,000 devices).
+   */
+  constructor(model: FabricModel, index?: Map<string, number>, options: SimOptions = {}, tables: TableCache = simulateTables, fabric: <T>(key: string, compute: () => T) => T = (_, compute) => compute()) {
     this.model = model;
     this.options = { vrfBackend: options.vrfBackend ?? 'netns' };
     this.index = index ?? new Map(model.devices.map((d, i) => [d.name, i]));
@@ -75,25 +81,31 @@ export class ControlPlane {
     this.vtepOf = devs.map((d) => addr(d.vtep));
     let uadj: Adjacency;
     let uorigins: number[];
-    if (model.fabric.underlay === 'ospf') {
-      uadj = ospfAdjacency(model, this.index);
-      uorigins = devs.map((_, i) => i).filter((i) => devs[i].ospf);
-    } else {
-      uadj = bgpAdjacency(model, 'ipv4-unicast', this.index, (s) => !this.loopbackSession(s));
-      uorigins = [];
-      for (let i = 0; i < devs.length; i++) if (uadj.offsets[i + 1] > uadj.offsets[i]) uorigins.push(i);
-    }
+    const under = fabric('sim-underlay-adjacency', () => {
+      if (model.fabric.underlay === 'ospf') return { adj: ospfAdjacency(model, this.index), origins: devs.map((_, i) => i).filter((i) => devs[i].ospf) };
+      const adj = bgpAdjacency(model, 'ipv4-unicast', this.index, (s) => !this.loopbackSession(s));
+      const origins: number[] = [];
+      for (let i = 0; i < devs.length; i++) if (adj.offsets[i + 1] > adj.offsets[i]) origins.push(i);
+      return { adj, origins };
+    });
+    uadj = under.adj;
+    uorigins = under.origins;
     this.underlay = tables.table(uadj, uorigins, false);
-    this.sessionUp = new Uint8Array(model.bgpSessions.length);
-    model.bgpSessions.forEach((s, i) => {
-      const a = this.index.get(s.a.device);
-      const b = this.index.get(s.b.device);
-      if (a === undefined || b === undefined) return;
-      // Sessions between loopbacks need each end to reach the other's loopback.
-      this.sessionUp[i] = !this.loopbackSession(s) || (this.reaches(b, a) && this.reaches(a, b)) ? 1 : 0;
+    this.sessionUp = fabric('sim-sessions-up', () => {
+      const up = new Uint8Array(model.bgpSessions.length);
+      model.bgpSessions.forEach((s, i) => {
+        const a = this.index.get(s.a.device);
+        const b = this.index.get(s.b.device);
+        if (a === undefined || b === undefined) return;
+        // Sessions between loopbacks need each end to reach the other's loopback.
+        up[i] = !this.loopbackSession(s) || (this.reaches(b, a) && this.reaches(a, b)) ? 1 : 0;
+      });
+      return up;
     });
     if (model.bgpSessions.some((s) => s.afiSafis.includes('l2vpn-evpn'))) {
-      const eadj = bgpAdjacency(model, 'l2vpn-evpn', this.index, (_, i) => this.sessionUp[i] === 1);
+      // Which VTEPs keep the EVPN next hop depends on their VNIs (a tenant's): part of the key.
+      const keeps = Buffer.from(Uint8Array.from(devs, (d) => (keepsEvpnNextHop(d) ? 1 : 0))).toString('latin1');
+      const eadj = fabric(`sim-evpn-adjacency:${keeps}`, () => bgpAdjacency(model, 'l2vpn-evpn', this.index, (_, i) => this.sessionUp[i] === 1));
       const eorigins = devs.map((_, i) => i).filter((i) => this.originatesEvpn(i));
       this.evpn = tables.table(eadj, eorigins, true);
     }

@@ -6,7 +6,7 @@
  * were): the head restores the base's runs instead of propagating every origin again, in the
  * same process or from the base's cache entry (src/plan/sim-tables.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Adjacency } from './adjacency.ts';
 import { SeqTrie, TableSim, type Run, type TableState } from './propagate.ts';
 
@@ -21,18 +21,26 @@ const FORMAT = 'table-state/2';
 type Typed = Int32Array | Int16Array | Uint8Array | Float64Array;
 
 /** Every field of the adjacency (so a field added later is covered), the origins and the table kind. */
+/** The digest's state after an adjacency, per adjacency and flag: one adjacency (a fabric's, shared by a head and its base) is hashed once. */
+const hashed = new WeakMap<Adjacency, Map<boolean, Hash>>();
+
 export function tableDigest(adj: Adjacency, origins: readonly number[], evpn: boolean): string {
-  const h = createHash('sha256').update(`${FORMAT}\0${evpn ? 1 : 0}\0`);
-  for (const key of Object.keys(adj).sort()) {
-    const v = (adj as unknown as Record<string, unknown>)[key];
-    h.update(`${key}\0`);
-    if (ArrayBuffer.isView(v)) h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    else if (Array.isArray(v)) h.update(v.join('\0'));
-    else h.update(String(v));
-    h.update('\0');
+  let byFlag = hashed.get(adj);
+  if (!byFlag) hashed.set(adj, (byFlag = new Map()));
+  let h = byFlag.get(evpn);
+  if (!h) {
+    h = createHash('sha256').update(`${FORMAT}\0${evpn ? 1 : 0}\0`);
+    for (const key of Object.keys(adj).sort()) {
+      const v = (adj as unknown as Record<string, unknown>)[key];
+      h.update(`${key}\0`);
+      if (ArrayBuffer.isView(v)) h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      else if (Array.isArray(v)) h.update(v.join('\0'));
+      else h.update(String(v));
+      h.update('\0');
+    }
+    byFlag.set(evpn, h);
   }
-  h.update(Int32Array.from(origins));
-  return h.digest('hex').slice(0, 32);
+  return h.copy().update(Int32Array.from(origins)).digest('hex').slice(0, 32);
 }
 
 const RUN_FIELDS = ['len', 'ebgp', 'fromClient', 'path', 'cluster', 'nh', 'via', 'multi', 'allowAs', 'transit'] as const;
