@@ -24,19 +24,22 @@ export class Origins {
   private readonly places = new WeakMap<object, Map<string | number, Place>>();
   private readonly self = new WeakMap<object, SourceLocation>();
 
+  /** `parent`: the places of the containers another load parsed and this one shares (reloadIntentDir). */
+  constructor(private readonly parent?: Origins) {}
+
   set(container: object, key: string | number, place: Place): void {
     let m = this.places.get(container);
     if (!m) this.places.set(container, (m = new Map()));
     m.set(key, place);
   }
   get(container: object, key: string | number): Place | undefined {
-    return this.places.get(container)?.get(key);
+    return this.places.get(container)?.get(key) ?? this.parent?.get(container, key);
   }
   setSelf(container: object, loc: SourceLocation): void {
     if (!this.self.has(container)) this.self.set(container, loc);
   }
   selfOf(container: object): SourceLocation | undefined {
-    return this.self.get(container);
+    return this.self.get(container) ?? this.parent?.selfOf(container);
   }
 }
 
@@ -48,6 +51,8 @@ export interface LoadedIntent {
   origins: Origins;
   /** sha256 over file names and contents: the intent revision. */
   revision: string;
+  /** Each file's text and its top-level keys (after extensions), in `files` order: what reloadIntentDir compares. */
+  read?: { text: string; keys: string[] }[];
 }
 
 /**
@@ -250,6 +255,7 @@ export function loadIntentDir(dir: string, cache?: ParseCache, opts: LoadOptions
   const raw: Record<string, unknown> = {};
   const errors: Diagnostic[] = [];
   const hash = createHash('sha256');
+  const read: { text: string; keys: string[] }[] = [];
   for (const abs of files) {
     const file = displayPath(abs, opts.placesRoot);
     let text: string;
@@ -263,13 +269,86 @@ export function loadIntentDir(dir: string, cache?: ParseCache, opts: LoadOptions
     hash.update(path.basename(abs)).update('\0').update(text).update('\0');
     const key = cache ? createHash('sha256').update(text).digest('hex') : '';
     const value = unpacked(cache?.get(key), origins, file) ?? parseFile(file, text, origins, errors, cache, key);
-    if (value === undefined) continue;
+    if (value === undefined) {
+      read.push({ text, keys: [] });
+      continue;
+    }
     // Top-level `x-...` keys are extensions (the usual home of anchors, as in Compose files).
     for (const k of Object.keys(value)) if (k.startsWith('x-')) delete value[k];
+    read.push({ text, keys: Object.keys(value) });
     mergeInto(raw, value, origins, errors);
   }
   if (errors.length) throw new IntentError(errors);
-  return { dir, files: files.map((f) => displayPath(f, opts.placesRoot)), raw, origins, revision: hash.digest('hex').slice(0, 16) };
+  return { dir, files: files.map((f) => displayPath(f, opts.placesRoot)), raw, origins, revision: hash.digest('hex').slice(0, 16), read };
+}
+
+/**
+ * `loadIntentDir(dir)` for a directory holding `prev`'s files (the same names, recorded alike)
+ * where only files whose sections are all in `sections` changed (before and now), and no
+ * section is in both a changed and an unchanged file: the unchanged files' sections are
+ * `prev`'s (the same objects and places: a loaded intent is never written to), only the changed
+ * files are parsed. A pull request's next push parses its tenants file, not the 5,000 nodes.
+ * Undefined when that does not hold or a changed file does not load (loadIntentDir says why).
+ */
+export function reloadIntentDir(prev: LoadedIntent, dir: string, sections: ReadonlySet<string>, cache?: ParseCache, opts: LoadOptions = {}): { loaded: LoadedIntent; changed: string[] } | undefined {
+  if (!prev.read) return undefined;
+  const files = listYamlFiles(dir);
+  const names = files.map((f) => displayPath(f, opts.placesRoot));
+  if (names.length !== prev.files.length || names.some((n, i) => n !== prev.files[i])) return undefined;
+  const origins = new Origins(prev.origins);
+  const errors: Diagnostic[] = [];
+  const hash = createHash('sha256');
+  const read: { text: string; keys: string[] }[] = [];
+  const values: (Record<string, unknown> | undefined)[] = [];
+  const changed: string[] = [];
+  // Sections of unchanged files and of changed ones (before or now): never both.
+  const kept = new Set<string>();
+  const redone = new Set<string>();
+  for (let i = 0; i < files.length; i++) {
+    let text: string;
+    try {
+      text = readTextBounded(files[i], LIMITS.intentFile, 'an intent file');
+    } catch {
+      return undefined;
+    }
+    hash.update(path.basename(files[i])).update('\0').update(text).update('\0');
+    const before = prev.read[i];
+    if (text === before.text) {
+      read.push(before);
+      values.push(undefined);
+      for (const k of before.keys) kept.add(k);
+      continue;
+    }
+    const key = cache ? createHash('sha256').update(text).digest('hex') : '';
+    const value = unpacked(cache?.get(key), origins, names[i]) ?? parseFile(names[i], text, origins, errors, cache, key);
+    if (errors.length) return undefined;
+    if (value) for (const k of Object.keys(value)) if (k.startsWith('x-')) delete value[k];
+    const keys = value ? Object.keys(value) : [];
+    for (const k of [...before.keys, ...keys]) {
+      if (!sections.has(k)) return undefined;
+      redone.add(k);
+    }
+    changed.push(names[i]);
+    read.push({ text, keys });
+    values.push(value);
+  }
+  for (const k of redone) if (kept.has(k)) return undefined;
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < files.length; i++) {
+    const value = values[i];
+    if (value) {
+      mergeInto(raw, value, origins, errors);
+      continue;
+    }
+    // A section several unchanged files merged: prev's merged value, put once.
+    for (const k of read[i].keys) {
+      if (Object.prototype.hasOwnProperty.call(raw, k)) continue;
+      raw[k] = prev.raw[k];
+      origins.set(raw, k, prev.origins.get(prev.raw, k)!);
+    }
+  }
+  if (errors.length) return undefined;
+  return { loaded: { dir, files: names, raw, origins, revision: hash.digest('hex').slice(0, 16), read }, changed };
 }
 
 /** A packed file's value, or undefined when there is none or it does not unpack (parsed instead). */

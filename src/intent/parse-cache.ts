@@ -8,12 +8,19 @@
  * another file) is not packed: that file is parsed each time.
  */
 import type { SourceLocation } from '../util/errors.ts';
-import type { Origins } from './load.ts';
+import type { LoadedIntent, Origins } from './load.ts';
+import type { Intent } from './schema.ts';
 
 /** Packed files by key; `get` misses are parsed and `set`. */
 export interface ParseCache {
   get(key: string): string | undefined;
   set(key: string, packed: string): void;
+  /**
+   * The last intent loaded and validated through this cache (read-only, as every loaded
+   * intent): the next load of the same files with only tenant files changed takes the rest
+   * from it (reloadIntentDir, src/plan/incremental-head.ts).
+   */
+  lastIntent?: { loaded: LoadedIntent; intent: Intent };
 }
 
 /** [line, col] or, for a place inside an expanded alias, [line, col, anchor, line, col] of the anchor's own place. */

@@ -25,6 +25,7 @@ export function loadModelSync(dir: string = DEFAULT_INTENT_DIR, opts: { parseCac
 function loadFabricSync(dir: string, parseCache?: ParseCache, opts: LoadOptions = {}): FabricModel {
   const loaded = loadIntentDir(dir, parseCache, opts);
   const { intent, locator } = validateSchema(loaded);
+  if (parseCache) parseCache.lastIntent = { loaded, intent };
   return resolveModel({ intent, locator, revision: loaded.revision, intentDir: loaded.dir });
 }
 

@@ -11,9 +11,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { displayPath, loadIntentDir } from '../intent/load.ts';
+import { displayPath, loadIntentDir, reloadIntentDir, type LoadedIntent } from '../intent/load.ts';
 import type { ParseCache } from '../intent/parse-cache.ts';
-import { validateSchema } from '../intent/validate.ts';
+import { makeLocator, validateSchema, type Locator } from '../intent/validate.ts';
+import { intentSchema, type Intent } from '../intent/schema.ts';
 import { ResolveContext } from '../model/context.ts';
 import { loadModelSync } from '../model/index.ts';
 import { loadPlatforms } from '../model/platforms.ts';
@@ -78,6 +79,30 @@ function copies<T extends { source: SourceLocation }>(list: T[], move: (file: st
   return list.map((o) => ({ ...o, source: movedPlace(o.source, move) }));
 }
 
+function loadedInFull(dir: string, parseCache: ParseCache | undefined, placesRoot: string | undefined): { loaded: LoadedIntent; intent: Intent; locator: Locator } {
+  const loaded = loadIntentDir(dir, parseCache, { placesRoot });
+  return { loaded, ...validateSchema(loaded) };
+}
+
+/**
+ * The intent in `dir` from the last one loaded through `parseCache` (the base's, or the
+ * previous push's) where only tenant files differ: their sections parsed and validated, every
+ * other section the last one's (validated alike: the schema checks each section on its own).
+ * Undefined when it cannot be (then loaded in full, which says what is wrong).
+ */
+function reloaded(dir: string, parseCache: ParseCache | undefined, placesRoot: string | undefined): { loaded: LoadedIntent; intent: Intent; locator: Locator } | undefined {
+  const prev = parseCache?.lastIntent;
+  const re = prev && reloadIntentDir(prev.loaded, dir, TENANT_SECTIONS, parseCache, { placesRoot });
+  if (!re) return undefined;
+  const intent = { ...prev.intent };
+  for (const k of TENANT_SECTIONS) {
+    const r = intentSchema.shape[k as 'tenants' | 'endpoints'].safeParse(re.loaded.raw[k]);
+    if (!r.success) return undefined;
+    (intent as Record<string, unknown>)[k] = r.data;
+  }
+  return { loaded: re.loaded, intent, locator: makeLocator(re.loaded) };
+}
+
 /**
  * The model of the intent in `headDir`, built from `base` (the model of the intent in
  * `base.dir`) when only tenants and endpoints changed; undefined when it cannot be (the caller
@@ -91,8 +116,8 @@ export function incrementalHead(base: HeadBase, headDir: string, parseCache?: Pa
     const changed = changedFiles(base.dir, headDir);
     if (!changed) return undefined;
     for (const n of changed) if (!tenantsOnly(path.join(base.dir, n), parseCache) || !tenantsOnly(path.join(headDir, n), parseCache)) return undefined;
-    const loaded = loadIntentDir(headDir, parseCache, { placesRoot });
-    const { intent, locator } = validateSchema(loaded);
+    const { loaded, intent, locator } = reloaded(headDir, parseCache, placesRoot) ?? loadedInFull(headDir, parseCache, placesRoot);
+    if (parseCache) parseCache.lastIntent = { loaded, intent };
     // Base file (as its model records it, any form) -> the head's.
     const files = new Map<string, string>();
     // Both sides name their files alike (each relative to its own revision's root): the

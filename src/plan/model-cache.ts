@@ -393,6 +393,7 @@ export const PARSED_FILES_KEPT = 64;
  * plan-files/ beside the models (written by `save`, after the report).
  */
 export class IntentFileCache implements ParseCache {
+  lastIntent?: ParseCache['lastIntent'];
   private readonly mem = new Map<string, string>();
   private readonly fresh = new Map<string, string>();
   private readonly dir = path.join(path.dirname(modelCacheDir()), 'plan-files');

@@ -150,6 +150,19 @@ describe('the head model built from the base equals the full resolution', () => 
     expect(inc.devices[0].interfaces.find((i) => i.kind === 'fabric')).toBe(base.devices[0].interfaces.find((i) => i.kind === 'fabric'));
     // Nothing of the base was changed by building the head on it.
     expect(JSON.stringify(base)).toBe(before);
+    // Through one parse cache, as the CLI loads the base and then the head (and a service one
+    // push after another): the head's unchanged files are the base's load, the same objects,
+    // and only its changed files are parsed and validated.
+    const files = new IntentFileCache();
+    const cachedBase = loadModelSync(baseDir, { placesRoot: baseRoot, parseCache: files });
+    const baseNodes = files.lastIntent!.loaded.raw.nodes;
+    const baseIntentNodes = files.lastIntent!.intent.nodes;
+    const reloaded = loadHeadModel(headDir, files, { model: cachedBase, dir: baseDir, placesRoot: baseRoot }, headRoot);
+    expect(files.lastIntent!.loaded.raw.nodes).toBe(baseNodes);
+    expect(files.lastIntent!.intent.nodes).toBe(baseIntentNodes);
+    expect(JSON.stringify(reloaded)).toBe(JSON.stringify(full));
+    // The base's load is left as it was: its next use (the push after) reads the same intent.
+    expect(JSON.stringify(loadModelSync(baseDir, { placesRoot: baseRoot }))).toBe(JSON.stringify(cachedBase));
     // Its graph takes the base graph's routing parts, and is the graph of the full model.
     const [bg, hg, fg] = [buildFabricGraph(base), buildFabricGraph(inc), buildFabricGraph(full)];
     expect(hg.underlay).toBe(bg.underlay);
@@ -168,6 +181,22 @@ describe('the head model built from the base equals the full resolution', () => 
     const base = loadModelSync(baseDir);
     expect(incrementalHead({ model: base, dir: baseDir }, headDir)).toBeUndefined();
     expect(() => loadHeadModel(headDir, undefined, { model: base, dir: baseDir })).toThrow(/collides with/);
+    // With the base's load kept in the parse cache: the same error, in the same words.
+    const files = new IntentFileCache();
+    const kept = loadModelSync(baseDir, { parseCache: files });
+    expect(() => loadHeadModel(headDir, files, { model: kept, dir: baseDir })).toThrow(/collides with/);
+    // A tenants file the schema refuses: the full load's file:line:col diagnostic.
+    const { baseDir: b2, headDir: h2 } = pair({ files: small }, (d) => editText(d, 'tenants.yaml', (t) => t.replace(/vlan: (\d+)/, 'vlan: 5000')));
+    const files2 = new IntentFileCache();
+    const kept2 = loadModelSync(b2, { parseCache: files2 });
+    let said = '';
+    try {
+      loadModelSync(h2);
+    } catch (e) {
+      said = (e as Error).message;
+    }
+    expect(said).toMatch(/tenants\.yaml:\d+:\d+: /);
+    expect(() => loadHeadModel(h2, files2, { model: kept2, dir: b2 })).toThrow(said);
   });
 
   it('an unchanged intent gives the same model; an intent that is one file is resolved in full', () => {
