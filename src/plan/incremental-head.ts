@@ -87,7 +87,8 @@ function loadedInFull(dir: string, parseCache: ParseCache | undefined, placesRoo
 /**
  * The intent in `dir` from the last one loaded through `parseCache` (the base's, or the
  * previous push's) where only tenant files differ: their sections parsed and validated, every
- * other section the last one's (validated alike: the schema checks each section on its own).
+ * other section the last one's (validated alike: the schema checks each section on its own,
+ * and a section absent from every file is validated from nothing here as there).
  * Undefined when it cannot be (then loaded in full, which says what is wrong).
  */
 function reloaded(dir: string, parseCache: ParseCache | undefined, placesRoot: string | undefined): { loaded: LoadedIntent; intent: Intent; locator: Locator } | undefined {
@@ -95,7 +96,7 @@ function reloaded(dir: string, parseCache: ParseCache | undefined, placesRoot: s
   const re = prev && reloadIntentDir(prev.loaded, dir, TENANT_SECTIONS, parseCache, { placesRoot });
   if (!re) return undefined;
   const intent = { ...prev.intent };
-  for (const k of TENANT_SECTIONS) {
+  for (const k of re.redone) {
     const r = intentSchema.shape[k as 'tenants' | 'endpoints'].safeParse(re.loaded.raw[k]);
     if (!r.success) return undefined;
     (intent as Record<string, unknown>)[k] = r.data;

@@ -9,10 +9,9 @@
  * synchronous; the route queues them).
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { UsageError } from '../util/errors.ts';
 import type { Severity } from '../verify/findings.ts';
-import { exportIntent, intentRepo, resolveRevision, revisionPaths, type IntentRepo } from './git-revision.ts';
+import { exportIntent, resolveRevision, revisionPaths, type IntentRepo } from './git-revision.ts';
 import { fabricFrom, loadHeadModel } from './incremental-head.ts';
 import { cachedModel, entryKey, IntentFileCache, type CachedSide } from './model-cache.ts';
 import { buildPlan, failingFindings, type Plan, type PlanFinding } from './plan.ts';
@@ -159,13 +158,4 @@ export function planReport(r: ResidentPlan, format: PlanFormat, failOn: Severity
     return { text: formatPlanSarif(plan, fabric && { ...fabric, file: (head.model ? head : base).repoPath(fabric.file) }, version), cut: false };
   }
   return { text: formatPlanText(plan, failing), cut: false };
-}
-
-/** The planner of the repository holding `intentDir`; undefined (with why) when it is in none. */
-export function residentPlannerFor(intentDir: string): ResidentPlanner | string {
-  try {
-    return new ResidentPlanner(intentRepo(path.resolve(intentDir)));
-  } catch (e) {
-    return e instanceof UsageError ? e.message : String(e);
-  }
 }

@@ -1,21 +1,20 @@
 /**
  * `GET /plans?base=REV&head=REV` (read): what merging a change of the served intent does, the
  * report `netloom plan --base REV --head REV --format F` prints, from a planner that keeps the
- * models it planned in memory by their git tree (src/plan/resident.ts): a pull request's next
- * push is planned against a base already loaded. Plans run one at a time; a plan reads git and
- * writes only netloom's model cache.
+ * models it planned in memory by their git tree (src/plan/resident.ts), on a thread of its own
+ * (src/plan/resident-worker.ts): a pull request's next push is planned against a base already
+ * loaded, and the service's polls and streams go on meanwhile. Plans run one at a time; a plan
+ * reads git and writes only netloom's model cache.
  */
-import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
-import { planReport, residentPlannerFor, type ResidentPlanner } from '../../plan/resident.ts';
+import { intentRepo, type IntentRepo } from '../../plan/git-revision.ts';
+import { ResidentPlanWorker } from '../../plan/resident-worker.ts';
 import { UsageError } from '../../util/errors.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { BEARER, type ApiContext } from '../context.ts';
 import { ErrorReply, js } from '../schemas.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // A revision as git names one; never an option (resolveRevision refuses a leading '-' too).
 const Rev = z.string().min(1).max(256).regex(/^[^\s-][^\s]*$/);
@@ -47,34 +46,30 @@ const PlanReply = z.object({
 });
 
 export const planRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor }) => {
-  let planner: ResidentPlanner | string | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  // Started on the first request: a service nobody asks for plans holds no planner thread.
+  let repo: IntentRepo | string | undefined;
+  let worker: Promise<ResidentPlanWorker> | undefined;
+  app.addHook('onClose', async () => {
+    const w = await worker?.catch(() => undefined);
+    await w?.close();
+  });
   app.get<{ Querystring: z.infer<typeof PlanQuery> }>(
     '/plans',
-    { schema: { tags: ['plans'], summary: 'the plan between two revisions of the served intent, as netloom plan reports it (models kept in memory by their git tree)', security: BEARER, querystring: js(PlanQuery), response: { 200: js(PlanReply), 400: js(ErrorReply) } } },
+    { schema: { tags: ['plans'], summary: 'the plan between two revisions of the served intent, as netloom plan reports it (models kept in memory by their git tree, on a thread of their own)', security: BEARER, querystring: js(PlanQuery), response: { 200: js(PlanReply), 400: js(ErrorReply) } } },
     async (req) => {
-      planner ??= residentPlannerFor(monitor.model.intentDir);
-      const p = planner;
-      if (typeof p === 'string') throw new UsageError(`the service's intent cannot be planned: ${p}`);
+      if (repo === undefined) {
+        try {
+          repo = intentRepo(monitor.model.intentDir);
+        } catch (e) {
+          repo = e instanceof UsageError ? e.message : String(e);
+        }
+      }
+      if (typeof repo === 'string') throw new UsageError(`the service's intent cannot be planned: ${repo}`);
+      const r = repo;
+      // A thread that died (out of memory, a bug) is started again: its models are gone, not the service.
+      if (!worker || !(await worker.then((w) => w.alive, () => false))) worker = ResidentPlanWorker.start(r);
       const q = req.query;
-      const format = (q.format ?? 'json') as PlanFormat;
-      const failOn = (q.failOn ?? 'error') as Severity | 'never';
-      const run = async () => {
-        const t0 = performance.now();
-        const phases: Record<string, number> = {};
-        const r = p.plan(q.base, q.head, { canary: q.canary, waveSize: q.waveSize, failOn, timings: phases });
-        const t1 = performance.now();
-        const report = planReport(r, format, failOn, VERSION);
-        const ms = performance.now() - t0;
-        phases[`report (${format})`] = performance.now() - t1;
-        // After the reply: what this plan added goes to the disk cache (the next service start reads it).
-        setImmediate(() => p.save());
-        const side = (s: typeof r.base, resident: boolean) => ({ rev: s.rev, commit: s.commit ?? null, resident });
-        return { fabric: r.plan.fabric, base: side(r.base, r.resident.base), head: side(r.head, r.resident.head), result: r.failing.length ? 'fail' : 'ok', failing: r.failing.length, format, report: report.text, cut: report.cut, ...(report.full ? { full: report.full } : {}), ms: Math.round(ms), phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) };
-      };
-      const next = queue.then(run, run);
-      queue = next.catch(() => undefined);
-      return next;
+      return (await worker).plan({ base: q.base, head: q.head, format: (q.format ?? 'json') as PlanFormat, failOn: (q.failOn ?? 'error') as Severity | 'never', canary: q.canary, waveSize: q.waveSize });
     },
   );
 };
