@@ -144,25 +144,16 @@ export function shareRouting(model: FabricModel, from: FabricModel): void {
 }
 
 /**
- * A model -> the model whose fabric it has (itself, or the base whose routing lists it was
- * declared to share and does): what derives from the fabric alone is computed once for both.
+ * What derives from the fabric alone, per routing parts: a graph built afresh (a model changed
+ * in place and graphed again) has new parts and so a new memo; a head built from its base
+ * shares the base's parts (shareRouting), and so its memo.
  */
-const fabricOwnerOf = new WeakMap<FabricModel, FabricModel>();
-const fabricMemos = new WeakMap<FabricModel, Map<string, unknown>>();
-
-/** The memo of everything computed from `model`'s fabric alone, shared with the models that have the same fabric (shareRouting). */
-function fabricMemoOf(model: FabricModel): Map<string, unknown> {
-  const owner = fabricOwnerOf.get(model) ?? model;
-  let m = fabricMemos.get(owner);
-  if (!m) fabricMemos.set(owner, (m = new Map()));
-  return m;
-}
+const fabricMemos = new WeakMap<RoutingParts, Map<string, unknown>>();
 
 function routingParts(model: FabricModel, deviceIndex: Map<string, number>): RoutingParts {
   const devices = model.devices;
   const from = routingFrom.get(model);
   const same = !!from && from.links === model.links && from.bgpSessions === model.bgpSessions && from.ospfAdjacencies === model.ospfAdjacencies && from.devices.length === devices.length && devices.every((d, i) => d.name === from.devices[i].name);
-  if (same) fabricOwnerOf.set(model, fabricOwnerOf.get(from) ?? from);
   const kept = same ? routingOf.get(from) : undefined;
   if (kept) {
     routingOf.set(model, kept);
@@ -312,7 +303,8 @@ export function buildFabricGraph(model: FabricModel): FabricGraph {
     },
     underlayOnLink,
     fabricMemo<T>(key: string, compute: () => T): T {
-      const m = fabricMemoOf(model);
+      let m = fabricMemos.get(parts);
+      if (!m) fabricMemos.set(parts, (m = new Map()));
       if (!m.has(key)) m.set(key, compute());
       return m.get(key) as T;
     },

@@ -167,6 +167,10 @@ describe('the head model built from the base equals the full resolution', () => 
     const [bg, hg, fg] = [buildFabricGraph(base), buildFabricGraph(inc), buildFabricGraph(full)];
     expect(hg.underlay).toBe(bg.underlay);
     expect(hg.linkAt).toBe(bg.linkAt);
+    // And what derives from the fabric alone: computed once, for the base, read by the head.
+    const ecmp = bg.fabricMemo('test', () => ({ computed: 'for the base' }));
+    expect(hg.fabricMemo('test', () => ({ computed: 'for the head' }))).toBe(ecmp);
+    expect(fg.fabricMemo('test', () => ({ computed: 'for the full model' }))).not.toBe(ecmp);
     expect(fg.underlay).not.toBe(bg.underlay);
     const graphOf = (g: FabricGraph) => JSON.stringify({ underlay: [...g.underlay.offsets, ...g.underlay.targets], ends: g.model.links.flatMap((l) => [l.a, l.b].map((e) => { const at = g.linkAt(e.device, e.interface); return at && g.linkName(at); })), sessions: [...g.sessionById.keys()], onLink: [...g.underlayOnLink].map(([k, v]) => [k, v.map((x) => x.id)]), vteps: g.vteps, vnis: [...g.vnis], devices: g.devices.map((d) => d.name) });
     expect(graphOf(hg)).toBe(graphOf(fg));

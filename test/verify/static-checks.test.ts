@@ -135,6 +135,12 @@ describe('broken models give the exact finding', () => {
       'h1 -> h2: expected bridged over VNI 10010, got broken: leaf2 does not import a route target leaf1 exports for VNI 10010 (65000:10010)',
     ]);
   });
+  it('a model changed in place after a check ran is checked afresh (the fabric memo lives with its graph)', () => {
+    const m = model('dc1');
+    expect(failures(m, 'vxlan-mtu')).toEqual([]);
+    m.devices.find((d) => d.name === 'spine2')!.interfaces.find((x) => x.name === 'eth3')!.mtu = 1500;
+    expect(failures(m, 'vxlan-mtu').map((x) => x.message)).toContain('link leaf3:eth2--spine2:eth3: MTU mismatch, leaf3:eth2 9216 vs spine2:eth3 1500');
+  });
   it('one end of a link with another MTU', () => {
     const m = model('dc1');
     m.devices.find((d) => d.name === 'spine2')!.interfaces.find((x) => x.name === 'eth3')!.mtu = 1500;
