@@ -4,8 +4,7 @@
  * next push's base is read from memory), and bad revisions, invalid intents and an intent
  * outside git are the caller's errors.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -16,26 +15,17 @@ import type { Monitor } from '../../src/service/monitor.ts';
 import { privateModelCache } from '../plan/ci-runner.ts';
 import { refusingService } from '../support/refusing-service.ts';
 import { repoRoot } from '../support/intent-copy.ts';
+import { scenarioRepo, type ScenarioRepo } from '../plan/scenario-repo.ts';
 
 const READ = 'read-token-for-plan-tests-0123456789';
 const auth = { authorization: `Bearer ${READ}` };
 
+let r: ScenarioRepo;
 let repo: string;
 let app: FastifyInstance;
 let monitor: Monitor;
 let restoreCache: () => void;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-const edit = (file: string, from: string, to: string) => {
-  const f = path.join(repo, file);
-  const text = readFileSync(f, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file} has no '${from}'`);
-  writeFileSync(f, text.replace(from, to));
-};
-const commit = (tag: string) => {
-  git('add', '-A');
-  git('-c', 'user.email=plan@test', '-c', 'user.name=plan test', 'commit', '-qm', tag);
-  git('tag', tag);
-};
+const git = (...args: string[]) => r.git(...args);
 
 async function cliPlan(args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
@@ -45,19 +35,20 @@ async function cliPlan(args: string[]): Promise<{ code: number; out: string }> {
 
 beforeAll(async () => {
   restoreCache = privateModelCache();
-  repo = mkdtempSync(path.join(tmpdir(), 'netloom-plans-api-'));
+  r = scenarioRepo('netloom-plans-api-');
+  repo = r.root;
   cpSync(path.join(repoRoot, 'intents/dc1'), path.join(repo, 'intents/dc1'), { recursive: true });
-  git('init', '-q');
-  commit('base');
+  r.commit('base');
   // First push of a pull request: a VLAN on leaf2.
-  edit('intents/dc1/tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: ops\n            vlan: 40\n            subnet: 10.10.40.0/24\n            gateway: 10.10.40.1\n');
-  commit('push1');
+  r.edit('intents/dc1/tenants.yaml', '            gateway: 10.10.20.1\n', '            gateway: 10.10.20.1\n          - name: ops\n            vlan: 40\n            subnet: 10.10.40.0/24\n            gateway: 10.10.40.1\n');
+  r.commit('push1');
   // Its next push: an endpoint in it.
-  writeFileSync(path.join(repo, 'intents/dc1/endpoints.yaml'), readFileSync(path.join(repo, 'intents/dc1/endpoints.yaml'), 'utf8') + '  - { name: h6, leaf: leaf2, port: eth11, vlan: 40, ipv4: 10.10.40.16/24 }\n');
-  commit('push2');
+  const endpoints = 'intents/dc1/endpoints.yaml';
+  r.write(endpoints, readFileSync(path.join(repo, endpoints), 'utf8') + '  - { name: h6, leaf: leaf2, port: eth11, vlan: 40, ipv4: 10.10.40.16/24 }\n');
+  r.commit('push2');
   // A push that breaks the intent: an endpoint on a leaf that does not exist.
-  writeFileSync(path.join(repo, 'intents/dc1/endpoints.yaml'), readFileSync(path.join(repo, 'intents/dc1/endpoints.yaml'), 'utf8') + '  - { name: h9, leaf: leaf9, port: eth11, vlan: 40, ipv4: 10.10.40.19/24 }\n');
-  commit('broken');
+  r.write(endpoints, readFileSync(path.join(repo, endpoints), 'utf8') + '  - { name: h9, leaf: leaf9, port: eth11, vlan: 40, ipv4: 10.10.40.19/24 }\n');
+  r.commit('broken');
   // The service serves the merged intent.
   git('checkout', '-q', 'push2');
   ({ app, monitor } = await refusingService(path.join(repo, 'intents/dc1'), path.join(repo, 'netloom.db'), { read: READ }));

@@ -9,6 +9,9 @@
 // plan is also the cached one's. Each plan process runs this file compiled into one module, as
 // the CLI runs its own; one cold plan runs through tsx beside it. All reports must be identical.
 // CPU seconds (of both threads) are printed beside wall seconds: the machine is shared.
+// The cached target is measured where a base stays cached in memory: `netloom serve`'s GET
+// /plans (its route plugin, its planner thread), which planned the pull request's first push
+// before; the CLI reading the base from the disk cache is printed beside it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
