@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { planCommand } from '../../src/cli/commands/plan.ts';
+import { CheckFailed } from '../../src/util/errors.ts';
 import type { Monitor } from '../../src/service/monitor.ts';
 import { privateModelCache } from '../plan/ci-runner.ts';
 import { refusingService } from '../support/refusing-service.ts';
@@ -103,12 +104,42 @@ describe('GET /plans', () => {
 
   it("a broken head fails with the intent's file:line:col named at its revision; unknown and option-like revisions are refused", async () => {
     const broken = await get('base=base&head=broken');
-    expect(broken.statusCode).toBe(400);
+    expect([broken.statusCode, broken.json().error]).toEqual([422, 'invalid-intent']);
     expect(broken.json().message).toMatch(/^broken:intents\/dc1\/endpoints\.yaml:\d+:\d+: .*leaf9/m);
     const unknown = await get('base=base&head=nosuchbranch');
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().message).toContain("head 'nosuchbranch' is no revision of the repository");
     expect((await get('base=--output=/tmp/x&head=push1')).statusCode).toBe(400);
+  });
+});
+
+describe('netloom plan --server', () => {
+  it('prints the served report, exits as the local plan, and names what went wrong', async () => {
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const run = async (args: string[], token: string | null = READ) => {
+      const prev = process.env.NETLOOM_TOKEN;
+      if (token === null) delete process.env.NETLOOM_TOKEN;
+      else process.env.NETLOOM_TOKEN = token;
+      const out: string[] = [];
+      try {
+        return { code: await planCommand.run({ ...parseCommandArgs(planCommand, args), out: (l) => out.push(l), err: () => undefined }), out: out.join('\n') };
+      } finally {
+        if (prev === undefined) delete process.env.NETLOOM_TOKEN;
+        else process.env.NETLOOM_TOKEN = prev;
+      }
+    };
+    const local = await cliPlan([path.join(repo, 'intents/dc1'), '--base', 'base', '--head', 'push2']);
+    const served = await run(['--server', url, '--base', 'base', '--head', 'push2']);
+    expect(served).toEqual({ code: local.code, out: local.out });
+    // Findings at warning or above fail it, as they fail the local plan.
+    const strict = await cliPlan([path.join(repo, 'intents/dc1'), '--base', 'base', '--head', 'push2', '--fail-on', 'warning']);
+    expect((await run(['--server', url, '--base', 'base', '--head', 'push2', '--fail-on', 'warning'])).code).toBe(strict.code);
+    // An invalid intent at the head: exit 1 with its diagnostics; no token or a wrong one: a usage error.
+    await expect(run(['--server', url, '--base', 'base', '--head', 'broken'])).rejects.toThrow(/^broken:intents\/dc1\/endpoints\.yaml:\d+:\d+: .*leaf9/m);
+    await expect(run(['--server', url, '--base', 'base', '--head', 'broken'])).rejects.toBeInstanceOf(CheckFailed);
+    await expect(run(['--server', url, '--base', 'base', '--head', 'push2'], 'not-a-token-not-a-token')).rejects.toThrow(/unknown token/);
+    await expect(run(['--server', url, '--base', 'base', '--head', 'push2'], null)).rejects.toThrow(/set NETLOOM_TOKEN or give --token-file/);
+    await expect(run(['--server', url, '--base', 'base'])).rejects.toThrow(/give --head REV/);
   });
 });
 

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import { intentRepo, type IntentRepo } from '../../plan/git-revision.ts';
 import { ResidentPlanWorker } from '../../plan/resident-worker.ts';
-import { UsageError } from '../../util/errors.ts';
+import { IntentError, UsageError } from '../../util/errors.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { BEARER, type ApiContext } from '../context.ts';
 import { ErrorReply, js } from '../schemas.ts';
@@ -55,8 +55,8 @@ export const planRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
   });
   app.get<{ Querystring: z.infer<typeof PlanQuery> }>(
     '/plans',
-    { schema: { tags: ['plans'], summary: 'the plan between two revisions of the served intent, as netloom plan reports it (models kept in memory by their git tree, on a thread of their own)', security: BEARER, querystring: js(PlanQuery), response: { 200: js(PlanReply), 400: js(ErrorReply) } } },
-    async (req) => {
+    { schema: { tags: ['plans'], summary: 'the plan between two revisions of the served intent, as netloom plan reports it (models kept in memory by their git tree, on a thread of their own)', security: BEARER, querystring: js(PlanQuery), response: { 200: js(PlanReply), 400: js(ErrorReply), 422: js(ErrorReply) } } },
+    async (req, reply) => {
       if (repo === undefined) {
         try {
           repo = intentRepo(monitor.model.intentDir);
@@ -69,7 +69,13 @@ export const planRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor 
       // A thread that died (out of memory, a bug) is started again: its models are gone, not the service.
       if (!worker || !(await worker.then((w) => w.alive, () => false))) worker = ResidentPlanWorker.start(r);
       const q = req.query;
-      return (await worker).plan({ base: q.base, head: q.head, format: (q.format ?? 'json') as PlanFormat, failOn: (q.failOn ?? 'error') as Severity | 'never', canary: q.canary, waveSize: q.waveSize });
+      try {
+        return await (await worker).plan({ base: q.base, head: q.head, format: (q.format ?? 'json') as PlanFormat, failOn: (q.failOn ?? 'error') as Severity | 'never', canary: q.canary, waveSize: q.waveSize });
+      } catch (e) {
+        // An invalid intent at a revision is the plan's answer (netloom plan exits 1), not a bad request.
+        if (e instanceof IntentError) return reply.code(422).send({ error: 'invalid-intent', message: e.message });
+        throw e;
+      }
     },
   );
 };

@@ -23,6 +23,7 @@ import { intentDirArg } from '../intent-dir.ts';
 import { APPLY_PLAN_SCHEMA, artifactDigests, pushedArtifacts, snapshotDigest, targetId, type ApplyPlan } from '../../plan/apply-plan.ts';
 import { readSnapshots } from '../../push/running-state.ts';
 import { targetOf } from '../push-target.ts';
+import { servedPlan } from '../plan-server.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -103,7 +104,7 @@ async function savePlan(file: string, head: LoadedSide, intentDir: string, targe
 export const planCommand: Command = {
   name: 'plan',
   summary: 'what merging a change of the intent does: changes, blast radius, behaviour, new findings, rollout waves',
-  usage: 'netloom plan [DIR] --base REV [--head REV] [--format text|markdown|json|junit|sarif] [--out FILE] [--fail-on error|warning|never] [--save PLAN.json [--target lab[:NAME]|INVENTORY.yaml]]',
+  usage: 'netloom plan [DIR] --base REV [--head REV] [--format text|markdown|json|junit|sarif] [--out FILE] [--fail-on error|warning|never] [--save PLAN.json [--target lab[:NAME]|INVENTORY.yaml]] | netloom plan --server URL --base REV --head REV [--format F] [--out FILE] [--fail-on L]',
   options: {
     base: { type: 'string', arg: 'REV', help: 'the revision the change is compared with (a branch, tag or commit)' },
     head: { type: 'string', arg: 'REV', help: 'the changed revision (default: the working tree)' },
@@ -112,6 +113,8 @@ export const planCommand: Command = {
     'fail-on': { type: 'string', choices: ['error', 'warning', 'never'], default: 'error', help: 'exit 1 when the head has findings at or above this severity, or apply would refuse its waves (never: neither)' },
     save: { type: 'string', arg: 'PLAN.json', help: 'record what apply --plan must check: the head\'s intent revision, a digest of every rendered file, the target and its devices\' running state' },
     target: { type: 'string', short: 't', arg: 'lab[:NAME]|INVENTORY.yaml', help: 'with --save: the target the plan is for; each device\'s running state is read (nothing is changed)' },
+    server: { type: 'string', arg: 'URL', help: 'ask a running netloom serve (GET /plans; it keeps the models it planned in memory) instead of planning here: committed revisions of the intent it serves, --head required; token from $NETLOOM_TOKEN or --token-file' },
+    'token-file': { type: 'string', arg: 'FILE', help: 'with --server: a file holding a token with the read role' },
     canary: { type: 'number', integer: true, min: 1, default: 1, help: 'devices in the first wave (as apply)' },
     'wave-size': { type: 'number', integer: true, min: 1, default: 5, help: 'devices per following wave (as apply)' },
   },
@@ -132,6 +135,16 @@ export const planCommand: Command = {
     const save = stringOpt(ctx, 'save');
     const target = stringOpt(ctx, 'target');
     if (target !== undefined && save === undefined) throw new UsageError(`--target needs --save PLAN.json (the target is recorded in the saved plan)\nusage: ${this.usage}`);
+    const server = stringOpt(ctx, 'server');
+    if (server !== undefined) {
+      const head = stringOpt(ctx, 'head');
+      if (ctx.positionals.length) throw new UsageError(`--server plans the intent the service serves: no DIR\nusage: ${this.usage}`);
+      if (head === undefined) throw new UsageError(`--server plans committed revisions: give --head REV\nusage: ${this.usage}`);
+      if (save !== undefined) throw new UsageError(`--save reads the target's running state here: plan without --server\nusage: ${this.usage}`);
+      const tokenFile = stringOpt(ctx, 'token-file');
+      return servedPlan({ server, ...(tokenFile !== undefined ? { tokenFile } : {}), base: baseRev, head, format: stringOpt(ctx, 'format')!, failOn: stringOpt(ctx, 'fail-on')!, canary: numberOpt(ctx, 'canary'), waveSize: numberOpt(ctx, 'wave-size'), ...(stringOpt(ctx, 'out') !== undefined ? { out: stringOpt(ctx, 'out')! } : {}), print: ctx.out, note: ctx.err });
+    }
+    if (stringOpt(ctx, 'token-file') !== undefined) throw new UsageError(`--token-file goes with --server\nusage: ${this.usage}`);
     const dirArg = intentDirArg(ctx.positionals[0], 'plan');
     const repo = intentRepo(dirArg);
     const headRev = stringOpt(ctx, 'head');
