@@ -400,6 +400,10 @@ export class IntentFileCache implements ParseCache {
   private file(key: string): string {
     return path.join(this.dir, `${codeFingerprint()}-${key}.json`);
   }
+  /** Parsed files held in memory. */
+  get held(): number {
+    return this.mem.size;
+  }
   get(key: string): string | undefined {
     let packed = this.mem.get(key);
     if (packed === undefined) {

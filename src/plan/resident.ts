@@ -6,14 +6,14 @@
  * already in memory: no 73 MB model read back at 5,000 devices, and code the process has
  * compiled before. Models not in memory come from the disk cache, else are resolved (and
  * stored there, as the CLI stores them). Plans run one at a time (`ResidentPlanner.plan` is
- * synchronous; the route queues them).
+ * synchronous; its thread, src/plan/resident-worker.ts, takes the requests in turn).
  */
 import { existsSync } from 'node:fs';
 import { UsageError } from '../util/errors.ts';
 import type { Severity } from '../verify/findings.ts';
 import { exportIntent, resolveRevision, revisionPaths, type IntentRepo } from './git-revision.ts';
 import { fabricFrom, loadHeadModel } from './incremental-head.ts';
-import { cachedModel, entryKey, IntentFileCache, type CachedSide } from './model-cache.ts';
+import { cachedModel, entryKey, IntentFileCache, PARSED_FILES_KEPT, type CachedSide } from './model-cache.ts';
 import { buildPlan, failingFindings, type Plan, type PlanFinding } from './plan.ts';
 import { atRevision, type RootedSide } from './revision-errors.ts';
 import { inventorySecrets } from './inventory-secrets.ts';
@@ -43,17 +43,12 @@ export interface ResidentPlan {
 
 export class ResidentPlanner {
   private readonly entries = new Map<string, Entry>();
-  private readonly files = new IntentFileCache();
+  private files = new IntentFileCache();
 
   constructor(
     readonly repo: IntentRepo,
     private readonly keep = RESIDENT_MODELS,
   ) {}
-
-  /** Keys of the revisions held in memory, the newest last. */
-  held(): string[] {
-    return [...this.entries.keys()];
-  }
 
   /**
    * The plan from `baseRev` to `headRev` (both committed revisions: a service plans commits,
@@ -96,6 +91,13 @@ export class ResidentPlanner {
   save(): void {
     for (const e of this.entries.values()) e.cache.save();
     this.files.save();
+    // A service planning for months parses many files: the ones in memory start again past
+    // what the disk keeps, the last load kept (the next push's reload reads it).
+    if (this.files.held > PARSED_FILES_KEPT) {
+      const last = this.files.lastIntent;
+      this.files = new IntentFileCache();
+      this.files.lastIntent = last;
+    }
   }
 
   private side(rev: string, commit: string, passing: (() => void)[], base?: Side): { side: Side; resident: boolean } {
