@@ -67,11 +67,12 @@ export class ControlPlane {
   readonly options: Required<SimOptions>;
   private readonly vtepOf: string[];
 
-  /** `tables`: where the underlay and EVPN tables come from (default: simulated here; table-store.ts). */
   /**
-   * `fabric`: a memo shared with models of the same fabric (FabricGraph.fabricMemo): the
-   * underlay adjacency and which sessions come up derive from the fabric alone, so a head built
-   * from its base takes the base's (60,000 sessions at 5,000 devices).
+   * `tables`: where the underlay and EVPN tables come from (default: simulated here;
+   * table-store.ts). `fabric`: a memo shared with models of the same fabric
+   * (FabricGraph.fabricMemo): the underlay adjacency and which sessions come up derive from the
+   * fabric alone, so a head built from its base takes the base's (60,000 sessions at 5,000
+   * devices).
    */
   constructor(model: FabricModel, index?: Map<string, number>, options: SimOptions = {}, tables: TableCache = simulateTables, fabric: <T>(key: string, compute: () => T) => T = (_, compute) => compute()) {
     this.model = model;
