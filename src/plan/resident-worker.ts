@@ -8,16 +8,15 @@
  * as the CLI does (src/cli/start-bundle.mjs), else through tsx.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bundled } from '../cli/start-bundle.mjs';
-import type { Diagnostic } from '../util/errors.ts';
-import { IntentError, UsageError } from '../util/errors.ts';
+import { IntentError, UsageError, type Diagnostic } from '../util/errors.ts';
 import type { Severity } from '../verify/findings.ts';
 import type { PlanFormat } from './format.ts';
 import type { IntentRepo } from './git-revision.ts';
+import { tsxEsmApi } from './side-analysis.ts';
 
 export interface PlanRequest {
   id: number;
@@ -51,13 +50,6 @@ export const PLAN_YOUNG_GENERATION_MB = 192;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const threadTs = new URL('./resident-thread.ts', import.meta.url);
-
-/** tsx's ESM register API, for a worker running the sources themselves. */
-function tsxEsmApi(): string {
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exp = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'];
-  return pathToFileURL(path.join(path.dirname(pkg), exp.import.default)).href;
-}
 
 export class ResidentPlanWorker {
   private readonly pending = new Map<number, { resolve: (r: PlanReply) => void; reject: (e: Error) => void }>();

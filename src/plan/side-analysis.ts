@@ -78,7 +78,7 @@ function wanted(repo: IntentRepo, commit: string | undefined): boolean {
 }
 
 /** tsx's ESM register API (its `import` export: the CommonJS one cannot register ESM hooks in a worker). */
-function tsxEsmApi(): string {
+export function tsxEsmApi(): string {
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   const exp = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'];
   return pathToFileURL(path.join(path.dirname(pkg), exp.import.default)).href;
