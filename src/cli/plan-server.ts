@@ -5,8 +5,10 @@
  * (a process list shows it).
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { CheckFailed, EnvironmentError, UsageError } from '../util/errors.ts';
 import { readTextBounded } from '../util/safe-path.ts';
+import type { PlanReply } from '../plan/resident-worker.ts';
 
 export interface ServedPlanOptions {
   server: string;
@@ -20,17 +22,6 @@ export interface ServedPlanOptions {
   out?: string;
   print(line: string): void;
   note(line: string): void;
-}
-
-interface Reply {
-  result: 'ok' | 'fail';
-  failing: number;
-  report: string;
-  cut: boolean;
-  full?: string;
-  ms: number;
-  base: { rev: string; commit: string | null; resident: boolean };
-  head: { rev: string; commit: string | null; resident: boolean };
 }
 
 /** A plan takes seconds when the service has no model of the base yet. */
@@ -60,16 +51,17 @@ export async function servedPlan(o: ServedPlanOptions): Promise<number> {
   } catch (e) {
     throw new EnvironmentError(`netloom serve at ${url.origin} did not answer: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as Partial<Reply> & { message?: string };
+  const body = (await res.json().catch(() => ({}))) as Partial<PlanReply> & { message?: string };
   if (res.status === 422) throw new CheckFailed(body.message ?? 'the intent is invalid at a revision');
   if (res.status === 400) throw new UsageError(body.message ?? 'the service refused the request');
   if (res.status === 401 || res.status === 403) throw new UsageError(`netloom serve at ${url.origin}: ${body.message ?? res.statusText}`);
   if (res.status !== 200 || typeof body.report !== 'string') throw new EnvironmentError(`netloom serve at ${url.origin} answered ${res.status}: ${body.message ?? res.statusText}`);
-  const reply = body as Reply;
+  const reply = body as PlanReply;
   if (o.out !== undefined) {
     writeFileSync(o.out, reply.report);
     if (reply.cut && reply.full !== undefined) {
-      const fullName = `${o.out.replace(/\.md$/, '')}.full.md`;
+      // The name the served comment links to, beside the report.
+      const fullName = path.join(path.dirname(o.out), 'plan.full.md');
       writeFileSync(fullName, reply.full);
       o.note(`the Markdown report was cut to fit one comment; the full report: ${fullName}`);
     }

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
 import { bundled } from '../cli/start-bundle.mjs';
 import { IntentError, UsageError, type Diagnostic } from '../util/errors.ts';
 import type { Severity } from '../verify/findings.ts';
@@ -28,19 +29,26 @@ export interface PlanRequest {
   waveSize?: number;
 }
 
-export interface PlanReply {
-  fabric: string;
-  base: { rev: string; commit: string | null; resident: boolean };
-  head: { rev: string; commit: string | null; resident: boolean };
-  result: 'ok' | 'fail';
-  failing: number;
-  format: string;
-  report: string;
-  cut: boolean;
-  full?: string;
-  ms: number;
-  phases: Record<string, number>;
-}
+const PlanSideReply = z.object({ rev: z.string(), commit: z.string().nullable(), resident: z.boolean() });
+/** What GET /plans answers (its JSON Schema too), as the planner thread gives it. */
+export const PlanReply = z.object({
+  fabric: z.string(),
+  base: PlanSideReply,
+  head: PlanSideReply,
+  /** 'fail': findings at or above failOn, or waves apply would refuse (netloom plan's exit 1). */
+  result: z.enum(['ok', 'fail']),
+  failing: z.number().int(),
+  format: z.string(),
+  report: z.string(),
+  /** Markdown cut to fit one pull-request comment: the whole report is `full`. */
+  cut: z.boolean(),
+  full: z.string().optional(),
+  /** Wall milliseconds of the plan (both models, the diff, the checks, the report). */
+  ms: z.number(),
+  /** Where they went, phase by phase. */
+  phases: z.record(z.string(), z.number()),
+});
+export type PlanReply = z.infer<typeof PlanReply>;
 
 export type PlanResponse = { id: number; ok: true; reply: PlanReply } | { id: number; ok: false; error: { kind: 'intent'; message: string; diagnostics: Diagnostic[] } | { kind: 'usage' | 'internal'; message: string } };
 

@@ -145,12 +145,16 @@ export class ResidentPlanner {
   }
 }
 
-/** A plan's report in `format`, as `netloom plan --format` prints it (Markdown: `full` when cut to fit a comment; its picture inline). */
-export function planReport(r: ResidentPlan, format: PlanFormat, failOn: Severity | 'never', version: string): { text: string; cut: boolean; full?: string } {
+/**
+ * A plan's report in `format`, as `netloom plan --format` prints it. Markdown names its full
+ * report `names.fullName` (default plan.full.md: `full` when cut to fit a comment) and, given
+ * `names.svgName`, the SVG picture beside it; the mermaid picture is inline.
+ */
+export function planReport(r: Pick<ResidentPlan, 'plan' | 'failing' | 'base' | 'head'>, format: PlanFormat, failOn: Severity | 'never', version: string, names: { fullName?: string; svgName?: string } = {}): { text: string; cut: boolean; full?: string } {
   const { plan, failing, base, head } = r;
   if (format === 'markdown') {
     const mermaid = mermaidPicture(fabricPicture(plan, base.model, head.model, MERMAID_DEVICES));
-    const md = formatPlanMarkdown(plan, failing, 'plan.full.md', undefined, { mermaid });
+    const md = formatPlanMarkdown(plan, failing, names.fullName ?? 'plan.full.md', undefined, { mermaid, ...(names.svgName ? { svgName: names.svgName } : {}) });
     return md.cut ? { text: md.text, cut: true, full: md.full } : { text: md.text, cut: false };
   }
   if (format === 'json') return { text: formatPlanJson(plan, failing), cut: false };

@@ -10,7 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import { intentRepo, type IntentRepo } from '../../plan/git-revision.ts';
-import { ResidentPlanWorker } from '../../plan/resident-worker.ts';
+import { PlanReply, ResidentPlanWorker } from '../../plan/resident-worker.ts';
 import { IntentError, UsageError } from '../../util/errors.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { BEARER, type ApiContext } from '../context.ts';
@@ -26,25 +26,6 @@ const PlanQuery = z.object({
   canary: z.number().int().min(1).max(1000).optional(),
   waveSize: z.number().int().min(1).max(1000).optional(),
 });
-const Side = z.object({ rev: z.string(), commit: z.string().nullable(), resident: z.boolean() });
-const PlanReply = z.object({
-  fabric: z.string(),
-  base: Side,
-  head: Side,
-  /** 'fail': findings at or above failOn, or waves apply would refuse (netloom plan's exit 1). */
-  result: z.enum(['ok', 'fail']),
-  failing: z.number().int(),
-  format: z.string(),
-  report: z.string(),
-  /** Markdown cut to fit one pull-request comment: the whole report is `full`. */
-  cut: z.boolean(),
-  full: z.string().optional(),
-  /** Wall milliseconds of the plan (both models, the diff, the checks, the report). */
-  ms: z.number(),
-  /** Where they went, phase by phase. */
-  phases: z.record(z.string(), z.number()),
-});
-
 export const planRoutes: FastifyPluginAsync<ApiContext> = async (app, { monitor }) => {
   // Started on the first request: a service nobody asks for plans holds no planner thread.
   let repo: IntentRepo | string | undefined;

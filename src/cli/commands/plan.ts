@@ -8,22 +8,22 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { numberOpt, stringOpt } from '../command.ts';
 import { fabricFrom, loadHeadModel } from '../../plan/incremental-head.ts';
-import type { FabricModel } from '../../model/types.ts';
 import { UsageError } from '../../util/errors.ts';
 import { atRevision, type RootedSide } from '../../plan/revision-errors.ts';
 import { exportIntent, intentRepo, resolveRevision, revisionPaths, type ExportedIntent, type IntentRepo } from '../../plan/git-revision.ts';
 import { cachedModel, IntentFileCache, isCached } from '../../plan/model-cache.ts';
 import { startSideAnalysis } from '../../plan/side-analysis.ts';
 import { inventorySecrets } from '../../plan/inventory-secrets.ts';
-import { buildPlan, failingFindings, type PlanSide } from '../../plan/plan.ts';
-import { fabricPicture, mermaidPicture, MERMAID_DEVICES, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
-import { formatPlanJson, formatPlanJunit, formatPlanMarkdown, formatPlanSarif, formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
+import { buildPlan, failingFindings } from '../../plan/plan.ts';
+import { fabricPicture, SVG_DEVICES, svgPicture } from '../../plan/picture.ts';
+import { formatPlanText, PLAN_FORMATS, type PlanFormat } from '../../plan/format.ts';
 import type { Severity } from '../../verify/findings.ts';
 import { intentDirArg } from '../intent-dir.ts';
 import { APPLY_PLAN_SCHEMA, artifactDigests, pushedArtifacts, snapshotDigest, targetId, type ApplyPlan } from '../../plan/apply-plan.ts';
 import { readSnapshots } from '../../push/running-state.ts';
 import { targetOf } from '../push-target.ts';
 import { servedPlan } from '../plan-server.ts';
+import { planReport } from '../../plan/resident.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -183,25 +183,16 @@ export const planCommand: Command = {
       const failing = failingFindings(plan, failOn);
       const format = stringOpt(ctx, 'format') as PlanFormat;
       const out = stringOpt(ctx, 'out');
-      let text: string;
-      if (format === 'markdown') {
-        const fullName = out ? `${out.replace(/\.md$/, '')}.full.md` : 'plan.full.md';
-        // The picture: mermaid inline, and with --out an SVG file beside the report.
-        const svgName = out ? `${out.replace(/\.md$/, '')}.svg` : undefined;
-        if (svgName) writeFileSync(svgName, svgPicture(fabricPicture(plan, base.model, head.model, SVG_DEVICES), `netloom plan ${plan.fabric}: ${plan.base.rev} -> ${plan.head.rev}`));
-        const mermaid = mermaidPicture(fabricPicture(plan, base.model, head.model, MERMAID_DEVICES));
-        const md = formatPlanMarkdown(plan, failing, path.basename(fullName), undefined, { mermaid, ...(svgName ? { svgName: path.basename(svgName) } : {}) });
-        text = md.text;
-        if (md.cut) {
-          writeFileSync(fullName, md.full);
-          ctx.err(`the Markdown report was cut to fit one comment; the full report: ${fullName}`);
-        }
-      } else if (format === 'json') text = formatPlanJson(plan, failing);
-      else if (format === 'junit') text = formatPlanJunit(plan, failing, failOn);
-      else if (format === 'sarif') {
-        const fabric = head.model?.fabric.source ?? base.model?.fabric.source;
-        text = formatPlanSarif(plan, fabric && { ...fabric, file: (head.model ? head : base).repoPath(fabric.file) }, VERSION);
-      } else text = formatPlanText(plan, failing);
+      // Markdown: the picture inline (mermaid), and with --out an SVG file beside the report.
+      const fullName = out ? `${out.replace(/\.md$/, '')}.full.md` : 'plan.full.md';
+      const svgName = format === 'markdown' && out ? `${out.replace(/\.md$/, '')}.svg` : undefined;
+      if (svgName) writeFileSync(svgName, svgPicture(fabricPicture(plan, base.model, head.model, SVG_DEVICES), `netloom plan ${plan.fabric}: ${plan.base.rev} -> ${plan.head.rev}`));
+      const report = planReport({ plan, failing, base, head }, format, failOn, VERSION, { fullName: path.basename(fullName), ...(svgName ? { svgName: path.basename(svgName) } : {}) });
+      const text = report.text;
+      if (report.full !== undefined) {
+        writeFileSync(fullName, report.full);
+        ctx.err(`the Markdown report was cut to fit one comment; the full report: ${fullName}`);
+      }
       if (out) {
         writeFileSync(out, text);
         for (const l of formatPlanText(plan, failing).split('\n').slice(0, 8)) ctx.out(l);
